@@ -1,0 +1,48 @@
+/**
+ * The record every reading and alarm becomes on the gateway; what the buffer stores, the sync
+ * sends and the relay keeps. Pure data shapes.
+ */
+
+/** Why a value is (or is not) trustworthy. `value` is null for comm_error and exception. */
+export const QUALITIES = ['good', 'comm_error', 'exception', 'out_of_range', 'sensor_fault'] as const;
+export type Quality = (typeof QUALITIES)[number];
+
+export const RECORD_KINDS = ['reading', 'alarm'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/**
+ * Eviction priority when the buffer is full: ordinary readings go first, records the relay must
+ * report to DGA next, alarms last.
+ */
+export const PRIORITY = { ordinary: 0, dga: 1, alarm: 2 } as const;
+export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+
+/** Bits of `flags`. */
+export const RECORD_FLAGS = {
+  /** The gateway's wall clock was not known to be synchronized when the record was taken. */
+  clockUnsynced: 1,
+} as const;
+
+export interface NewRecord {
+  readonly kind: RecordKind;
+  readonly device: string;
+  readonly channel: string;
+  readonly value: number | null;
+  readonly unit: string;
+  readonly quality: Quality;
+  /** Modbus exception code when quality is `exception`, else null. */
+  readonly exception: number | null;
+  /** Gateway wall clock at the reading, ms since the epoch. */
+  readonly ts: number;
+  /** Monotonic ms since boot at the reading; with bootId lets the relay correct a wrong wall clock. */
+  readonly mono: number;
+  /** Linux boot id (/proc/sys/kernel/random/boot_id) of the gateway when the reading was taken. */
+  readonly bootId: string;
+  readonly priority: Priority;
+  readonly flags: number;
+}
+
+export interface StoredRecord extends NewRecord {
+  /** Gateway-wide sequence number: strictly increasing, never reused, even across crashes. */
+  readonly seq: number;
+}
