@@ -1,0 +1,1 @@
+export { openPtyPair, type PtyPair } from '../../simulators/pty.ts';
