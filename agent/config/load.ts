@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { checkConfig } from './check.ts';
+import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
+import { problemsFromZod } from './format.ts';
+import { configSchema, type AgentConfig } from './schema.ts';
+
+/** Validate an already-parsed config object; throws ConfigError listing every problem. */
+export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(CONFIG_INVALID, source, problemsFromZod(configSchema, result.error.issues));
+  const problems = checkConfig(result.data);
+  if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
+  return result.data;
+}
+
+/**
+ * Read a YAML config file. Relative paths inside it (buffer.path) are resolved against the
+ * file's directory, so the agent behaves the same whatever its working directory.
+ */
+export function loadConfigFile(file: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(CONFIG_UNREADABLE, file, [{ path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }], err);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(CONFIG_INVALID, file, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
+  }
+  const config = parseConfig(doc.toJS(), file);
+  config.buffer.path = path.resolve(path.dirname(file), config.buffer.path);
+  return config;
+}
+
+/** JSON Schema of the config file, for editors (yaml-language-server) and documentation. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

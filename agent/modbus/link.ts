@@ -1,0 +1,197 @@
+import { createModbusClient, type ModbusClient } from './client.ts';
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+import type { RegisterTable } from '../../protocols/modbus/types.ts';
+import { fromClientError, MODBUS_DISCONNECTED, MODBUS_STOPPED, ModbusError } from './errors.ts';
+
+export type LinkTarget =
+  | { kind: 'serial'; path: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 }
+  | { kind: 'tcp'; host: string; port: number; rtuOverTcp: boolean };
+
+export interface LinkOptions {
+  readonly id: string;
+  readonly target: LinkTarget;
+  /** Answer timeout per transaction, ms. */
+  readonly timeoutMs: number;
+  /** Silence kept after each transaction before the next, ms. */
+  readonly interFrameDelayMs: number;
+  /** Reconnect back-off after a failed open: first delay and cap, ms. */
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Builds the modbus-serial client; injected so tests can substitute the transport. */
+  readonly createClient?: () => ModbusClient;
+}
+
+export interface LinkStats {
+  transactions: number;
+  failures: number;
+  opens: number;
+  connected: boolean;
+}
+
+/**
+ * One physical line or TCP connection. Transactions are queued so exactly one is in flight at a
+ * time (field.md: one request per serial line, always). A lost port or socket is reopened on the
+ * next transaction after a back-off, so an unplugged adapter or a dropped TCP link recovers
+ * without a restart.
+ */
+export class ModbusLink {
+  readonly id: string;
+  readonly stats: LinkStats = { transactions: 0, failures: 0, opens: 0, connected: false };
+  private readonly log: Logger;
+  private client: ModbusClient | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private nextOpenAt = 0;
+  private openDelay: number;
+  private stopped = false;
+
+  constructor(private readonly options: LinkOptions) {
+    this.id = options.id;
+    this.openDelay = options.reconnectMinMs;
+    this.log = options.logger.child({ component: 'modbus-link', link: options.id });
+  }
+
+  start(): void {
+    this.stopped = false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.tail.catch(() => undefined);
+    await this.closeClient();
+  }
+
+  /** Read `count` registers (FC03/04) or bits as 0/1 (FC01/02) from `unit`. */
+  read(unit: number, table: RegisterTable, address: number, count: number): Promise<number[]> {
+    const run = this.tail.then(() => this.transact(unit, table, address, count));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(unit: number, table: RegisterTable, address: number, count: number): Promise<number[]> {
+    if (this.stopped) throw new ModbusError(MODBUS_STOPPED, `${this.id}: link stopped`);
+    const client = await this.ensureOpen();
+    this.stats.transactions++;
+    client.setID(unit);
+    try {
+      const data = await call(client, table, address, count);
+      return data;
+    } catch (err) {
+      this.stats.failures++;
+      const e = fromClientError(err, `${this.id} unit ${unit} ${table} ${address}+${count}`);
+      if (e.code === MODBUS_DISCONNECTED) await this.closeClient();
+      throw e;
+    } finally {
+      if (this.options.interFrameDelayMs > 0) await delay(this.options.interFrameDelayMs);
+    }
+  }
+
+  private async ensureOpen(): Promise<ModbusClient> {
+    if (this.client?.isOpen === true) return this.client;
+    await this.closeClient();
+    const now = this.options.clock.monotonic();
+    if (now < this.nextOpenAt) throw new ModbusError(MODBUS_DISCONNECTED, `${this.id}: not connected, next attempt in ${this.nextOpenAt - now} ms`);
+    const client = (this.options.createClient ?? createModbusClient)();
+    client.setTimeout(this.options.timeoutMs);
+    try {
+      await withTimeout(open(client, this.options.target), Math.max(this.options.timeoutMs, 2000));
+    } catch (err) {
+      this.nextOpenAt = now + this.openDelay;
+      this.log.warn({ err: summary(err), retryInMs: this.openDelay }, 'cannot open link');
+      this.openDelay = Math.min(this.openDelay * 2, this.options.reconnectMaxMs);
+      destroy(client);
+      throw new ModbusError(MODBUS_DISCONNECTED, `${this.id}: cannot open`, { cause: err });
+    }
+    client.on('close', () => {
+      if (this.client === client) {
+        this.stats.connected = false;
+        this.log.warn('link closed; reopening on the next poll');
+      }
+    });
+    client.on('error', (err: unknown) => this.log.warn({ err: summary(err) }, 'link error'));
+    this.client = client;
+    this.stats.opens++;
+    this.stats.connected = true;
+    this.openDelay = this.options.reconnectMinMs;
+    this.log.info({ opens: this.stats.opens }, 'link open');
+    return client;
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.stats.connected = false;
+    if (client === undefined) return;
+    client.removeAllListeners('close');
+    await new Promise<void>((resolve) => {
+      try {
+        if (client.isOpen) client.close(() => resolve());
+        else resolve();
+      } catch {
+        resolve();
+      }
+    });
+    destroy(client);
+  }
+}
+
+function open(client: ModbusClient, target: LinkTarget): Promise<void> {
+  switch (target.kind) {
+    case 'serial':
+      return client.connectRTUBuffered(target.path, { baudRate: target.baudRate, parity: target.parity, dataBits: target.dataBits, stopBits: target.stopBits });
+    case 'tcp':
+      return target.rtuOverTcp
+        ? client.connectTcpRTUBuffered(target.host, { port: target.port })
+        : client.connectTCP(target.host, { port: target.port });
+  }
+}
+
+async function call(client: ModbusClient, table: RegisterTable, address: number, count: number): Promise<number[]> {
+  switch (table) {
+    case 'holding':
+      return (await client.readHoldingRegisters(address, count)).data;
+    case 'input':
+      return (await client.readInputRegisters(address, count)).data;
+    case 'coil':
+      return bits((await client.readCoils(address, count)).data, count);
+    case 'discrete':
+      return bits((await client.readDiscreteInputs(address, count)).data, count);
+  }
+}
+
+function bits(data: readonly boolean[], count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = data[i] === true ? 1 : 0;
+  return out;
+}
+
+function destroy(client: ModbusClient): void {
+  client.removeAllListeners();
+  client.on('error', () => undefined);
+  try {
+    // An open that timed out may still complete: destroy() closes whatever it left behind.
+    client.destroy(() => undefined);
+  } catch {
+    // never opened: nothing to release
+  }
+}
+
+function summary(err: unknown): { code?: unknown; message?: unknown } {
+  const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown };
+  return { code: e.code ?? e.errno, message: e.message };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('open timed out'), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
