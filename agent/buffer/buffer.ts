@@ -1,0 +1,338 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
+import { closedError, openFailed, writeFailed } from './errors.ts';
+import type { BufferError } from './errors.ts';
+import { Evictor } from './eviction.ts';
+import type { EvictionCounts } from './eviction.ts';
+import { migrate } from './migrations.ts';
+import { resolveBufferOptions } from './options.ts';
+import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
+import { KIND_CODE, NameTable, QUALITY_CODE, checkRecords, decodeRow, prepareStatements } from './statements.ts';
+import type { RecordRow, Statements } from './statements.ts';
+
+export type { BufferOptions } from './options.ts';
+
+export interface BufferStats {
+  /** Records stored (committed, not yet released or evicted). */
+  count: number;
+  /** Database pages in use × page size; the WAL comes on top (see JOURNAL_SIZE_LIMIT). */
+  bytes: number;
+  oldestTs: number | null;
+  /** Highest seq ever committed, 0 before the first; survives release and eviction of that row. */
+  lastSeq: number;
+  /** Records evicted since the file was created, per priority. */
+  evicted: EvictionCounts;
+  /** Records queued for the next group commit. */
+  pending: number;
+}
+
+export type CommittedListener = (records: readonly StoredRecord[]) => void;
+
+interface PendingAppend {
+  readonly records: readonly NewRecord[];
+  readonly resolve: (seqs: number[]) => void;
+  readonly reject: (err: BufferError) => void;
+}
+
+interface OpenFile {
+  readonly db: Database;
+  readonly statements: Statements;
+  readonly names: NameTable;
+  readonly evictor: Evictor;
+  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
+}
+
+/** The WAL is truncated back to this after a checkpoint, bytes (https://sqlite.org/pragma.html#pragma_journal_size_limit). */
+const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
+/** (device id, channel id) → one number, for the per-commit "latest" map; ids stay far below 2^21. */
+const CHANNEL_ID_SPAN = 0x200000;
+
+/**
+ * The durable store-and-forward buffer: every record lands here before anything else sees it.
+ * Appends are group-committed (one transaction per commitIntervalMs window or maxBatch rows); an
+ * append resolves only once its rows are committed. One RecordBuffer owns a file: a second writer
+ * on the same file fails its commits on the seq primary key instead of corrupting anything.
+ */
+export class RecordBuffer {
+  private readonly options: ResolvedBufferOptions;
+  private readonly log: Logger;
+  private readonly listeners = new Set<CommittedListener>();
+  private state: 'idle' | 'running' | 'stopped' = 'idle';
+  private file: OpenFile | undefined;
+  private queue: PendingAppend[] = [];
+  private queuedRows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private nextSeq = 1;
+  private count = 0;
+
+  constructor(options: BufferOptions) {
+    this.options = resolveBufferOptions(options);
+    this.log = this.options.logger.child({ component: 'buffer' });
+  }
+
+  start(): void {
+    if (this.state === 'running') return;
+    if (this.state === 'stopped') throw closedError('start (create a new RecordBuffer)');
+    const db = this.open();
+    try {
+      migrate(db, this.log);
+      const statements = prepareStatements(db);
+      const names = new NameTable(statements);
+      names.load();
+      const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
+      this.file = { db, statements, names, evictor, write: db.transaction(this.writeRows.bind(this, statements, names)) };
+      const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
+      this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
+      this.count = statements.count.get() as number;
+      this.state = 'running';
+      this.evict();
+      this.log.info({ path: this.options.path, durability: this.options.durability, count: this.count, nextSeq: this.nextSeq, bytes: evictor.usedBytes() }, 'buffer started');
+    } catch (err) {
+      this.state = 'idle';
+      this.file = undefined;
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Commits what is queued, then closes. Idempotent; the buffer cannot be started again. */
+  stop(): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve();
+    const wasRunning = this.state === 'running';
+    this.state = 'stopped';
+    this.clearTimers();
+    if (this.file !== undefined) {
+      while (this.queue.length > 0) this.commitNext();
+      try {
+        this.file.db.close();
+      } catch (err) {
+        this.log.error({ err }, 'closing the buffer failed');
+      }
+      this.file = undefined;
+    }
+    this.listeners.clear();
+    if (wasRunning) this.log.info({ lastSeq: this.nextSeq - 1 }, 'buffer stopped');
+    return Promise.resolve();
+  }
+
+  append(records: readonly NewRecord[]): Promise<number[]> {
+    if (this.state !== 'running') return Promise.reject(closedError('append'));
+    const invalid = checkRecords(records);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (records.length === 0) return Promise.resolve([]);
+    // A copy: the caller may reuse its array before the window closes.
+    const copy = records.slice();
+    return new Promise<number[]>((resolve, reject) => {
+      this.queue.push({ records: copy, resolve, reject });
+      this.queuedRows += copy.length;
+      this.schedule();
+    });
+  }
+
+  /** Commits everything queued now; rejects with the first commit's error if one failed (its appends reject too). */
+  flush(): Promise<void> {
+    this.clearTimers();
+    let failure: BufferError | undefined;
+    while (this.queue.length > 0 && this.file !== undefined) {
+      const result = this.commitNext();
+      failure ??= result;
+    }
+    return failure === undefined ? Promise.resolve() : Promise.reject(failure);
+  }
+
+  readAfter(afterSeq: number, limit: number, kind?: RecordKind): StoredRecord[] {
+    const { statements, names } = this.running('readAfter');
+    const statement =
+      kind === undefined ? statements.readAfter : kind === 'alarm' ? statements.readAlarmsAfter : statements.readReadingsAfter;
+    const rows = statement.all(afterSeq, afterSeq, afterSeq, limit) as RecordRow[];
+    return rows.map((row) => decodeRow(row, names));
+  }
+
+  releaseUpTo(uptoSeq: number): number {
+    const { db, statements } = this.running('releaseUpTo');
+    const removed = db.transaction(() => statements.releaseUpTo.reduce((n, statement) => n + statement.run(uptoSeq).changes, 0))();
+    this.count -= removed;
+    return removed;
+  }
+
+  release(seqs: readonly number[]): number {
+    const { db, statements } = this.running('release');
+    const [ordinary, dga, alarm] = statements.releaseOne;
+    const removed = db.transaction(() => {
+      let n = 0;
+      // A seq lives in exactly one of the tables: ordinary is the likeliest, so it is tried first.
+      for (const seq of seqs) n += ordinary.run(seq).changes || dga.run(seq).changes || alarm.run(seq).changes;
+      return n;
+    })();
+    this.count -= removed;
+    return removed;
+  }
+
+  stats(): BufferStats {
+    const { statements, evictor } = this.running('stats');
+    return {
+      count: this.count,
+      bytes: evictor.usedBytes(),
+      oldestTs: (statements.oldestTs.get() as number | null) ?? null,
+      lastSeq: this.nextSeq - 1,
+      evicted: evictor.totals(),
+      pending: this.queuedRows,
+    };
+  }
+
+  /** Latest committed record per (device, channel), ascending seq; kept even after release/eviction. */
+  latest(): StoredRecord[] {
+    const { statements, names } = this.running('latest');
+    return (statements.latest.all() as RecordRow[]).map((row) => decodeRow(row, names));
+  }
+
+  on(event: 'committed', listener: CommittedListener): this {
+    if (event === 'committed') this.listeners.add(listener);
+    return this;
+  }
+
+  off(event: 'committed', listener: CommittedListener): this {
+    if (event === 'committed') this.listeners.delete(listener);
+    return this;
+  }
+
+  private open(): Database {
+    const { path: file, durability } = this.options;
+    let db: Database | undefined;
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      db = new Sqlite(file, { timeout: this.options.busyTimeoutMs });
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL unavailable`);
+      // https://sqlite.org/pragma.html#pragma_synchronous: in WAL mode NORMAL is crash-safe for the
+      // process, FULL also syncs the WAL on every commit.
+      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      return db;
+    } catch (err) {
+      db?.close();
+      throw openFailed(file, err);
+    }
+  }
+
+  private running(operation: string): OpenFile {
+    if (this.state !== 'running' || this.file === undefined) throw closedError(operation);
+    return this.file;
+  }
+
+  private schedule(): void {
+    if (this.queuedRows >= this.options.maxBatch || this.options.commitIntervalMs === 0) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.immediate ??= setImmediate(this.onWindowEnd);
+    } else if (this.timer === undefined && this.immediate === undefined) {
+      this.timer = setTimeout(this.onWindowEnd, this.options.commitIntervalMs);
+    }
+  }
+
+  private readonly onWindowEnd = (): void => {
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.commitNext();
+    // What is left arrived during the window that just closed: it has waited long enough.
+    if (this.queue.length > 0 && this.state === 'running') this.immediate = setImmediate(this.onWindowEnd);
+  };
+
+  private clearTimers(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** One group commit of whole appends, at most maxBatch rows (a larger single append goes alone). */
+  private commitNext(): BufferError | undefined {
+    const file = this.file;
+    if (file === undefined || this.queue.length === 0) return undefined;
+    let take = 0;
+    let rows = 0;
+    for (const entry of this.queue) {
+      if (take > 0 && rows + entry.records.length > this.options.maxBatch) break;
+      take++;
+      rows += entry.records.length;
+    }
+    const batch = this.queue.splice(0, take);
+    this.queuedRows -= rows;
+    const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
+    const firstSeq = this.nextSeq;
+    try {
+      file.write.immediate(records, firstSeq);
+    } catch (err) {
+      file.names.rollback();
+      const failure = writeFailed(err, rows);
+      this.log.error({ err, rows }, 'group commit failed');
+      for (const entry of batch) entry.reject(failure);
+      return failure;
+    }
+    file.names.commit();
+    this.nextSeq = firstSeq + rows;
+    this.count += rows;
+    let seq = firstSeq;
+    for (const entry of batch) {
+      const seqs = new Array<number>(entry.records.length);
+      for (let i = 0; i < seqs.length; i++) seqs[i] = seq++;
+      entry.resolve(seqs);
+    }
+    this.emitCommitted(records, firstSeq);
+    this.evict();
+    return undefined;
+  }
+
+  /** Runs inside the IMMEDIATE transaction of commitNext: rows, the seq counter and `latest` together. */
+  private writeRows(statements: Statements, names: NameTable, records: readonly NewRecord[], firstSeq: number): void {
+    const { insert, upsertLatest } = statements;
+    const latest = new Map<number, number>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as NewRecord;
+      const device = names.id(r.device);
+      const channel = names.id(r.channel);
+      insert[r.priority].run(
+        firstSeq + i, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
+        r.exception, r.ts, r.mono, names.id(r.bootId), r.flags,
+      );
+      latest.set(device * CHANNEL_ID_SPAN + channel, i);
+    }
+    statements.setNextSeq.run(firstSeq + records.length);
+    for (const i of latest.values()) {
+      const r = records[i] as NewRecord;
+      upsertLatest.run(
+        firstSeq + i, KIND_CODE[r.kind], names.id(r.device), names.id(r.channel), r.value, names.id(r.unit),
+        QUALITY_CODE[r.quality], r.exception, r.ts, r.mono, names.id(r.bootId), r.priority, r.flags,
+      );
+    }
+  }
+
+  private emitCommitted(records: readonly NewRecord[], firstSeq: number): void {
+    if (this.listeners.size === 0) return;
+    const stored: StoredRecord[] = records.map((r, i) => ({ ...r, seq: firstSeq + i }));
+    for (const listener of this.listeners) {
+      try {
+        listener(stored);
+      } catch (err) {
+        this.log.error({ err }, 'committed listener threw');
+      }
+    }
+  }
+
+  /** Never fails a commit: an eviction error is logged and the count re-read. */
+  private evict(): void {
+    const file = this.file;
+    if (file === undefined) return;
+    try {
+      this.count -= file.evictor.run(this.count);
+    } catch (err) {
+      this.log.error({ err }, 'eviction failed');
+      this.count = file.statements.count.get() as number;
+    }
+  }
+}

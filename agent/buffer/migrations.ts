@@ -1,0 +1,137 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { BUFFER_SCHEMA_TOO_NEW, isBufferError, migrationFailed, schemaTooNew } from './errors.ts';
+
+export interface Migration {
+  /** One line for the log. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Schema steps, in order: step i (0-based) brings the file to `PRAGMA user_version` i + 1. Append
+ * new steps at the end; never edit a released one (a gateway in the field may be at any version).
+ */
+/** Frozen with migration 1: the shape of one records table. Later changes go in new steps. */
+const v1RecordTable = (table: string): string => `
+      CREATE TABLE ${table} (
+        seq       INTEGER PRIMARY KEY,
+        kind      INTEGER NOT NULL,
+        device    INTEGER NOT NULL,
+        channel   INTEGER NOT NULL,
+        value     REAL,
+        unit      INTEGER NOT NULL,
+        quality   INTEGER NOT NULL,
+        exception INTEGER,
+        ts        INTEGER NOT NULL,
+        mono      INTEGER NOT NULL,
+        boot      INTEGER NOT NULL,
+        flags     INTEGER NOT NULL
+      );
+      CREATE INDEX ${table}_ts ON ${table} (ts);
+      CREATE INDEX ${table}_alarms ON ${table} (seq) WHERE kind = 1;`;
+
+/**
+ * Schema steps, in order: step i (0-based) brings the file to `PRAGMA user_version` i + 1. Append
+ * new steps at the end; never edit a released one (a gateway in the field may be at any version).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'records per priority, names, meta, evictions, latest',
+    sql: `
+      -- Device, channel, unit and boot id repeat on every row: a 1-2 byte id instead of the text.
+      -- Never deleted (a gateway has a few hundred names).
+      CREATE TABLE names (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+      );
+
+      -- One table per eviction priority (0 ordinary, 1 DGA, 2 alarm), each a FIFO by seq: evicting
+      -- the oldest ordinary records frees whole pages, where in one shared table they would leave
+      -- every page part-full of the DGA rows and alarms interleaved with them, and the file would not
+      -- shrink until all ordinary rows were gone. seq is the rowid, unique across the three tables,
+      -- assigned from meta.next_seq (see statements.ts). kind: 0 reading, 1 alarm; quality: codes
+      -- in statements.ts; device/channel/unit/boot: names.id.
+      -- _ts serves eviction by age and stats().oldestTs; the partial _alarms index lets
+      -- readAfter(kind = 'alarm') jump from alarm to alarm while readings pay nothing for it.
+      ${v1RecordTable('records_ordinary')}
+      ${v1RecordTable('records_dga')}
+      ${v1RecordTable('records_alarm')}
+
+      -- For people and tools reading the file; the agent queries the tables.
+      CREATE VIEW records AS
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 0 AS priority, flags FROM records_ordinary
+        UNION ALL
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 1 AS priority, flags FROM records_dga
+        UNION ALL
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 2 AS priority, flags FROM records_alarm;
+
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('next_seq', 1);
+
+      -- Records evicted (by size or age) per priority, since the file was created.
+      CREATE TABLE evictions (
+        priority INTEGER PRIMARY KEY,
+        count    INTEGER NOT NULL
+      );
+      INSERT INTO evictions (priority, count) VALUES (0, 0), (1, 0), (2, 0);
+
+      -- Last record per (device, channel), kept even after the record itself is released, for the
+      -- status page.
+      CREATE TABLE latest (
+        device    INTEGER NOT NULL,
+        channel   INTEGER NOT NULL,
+        seq       INTEGER NOT NULL,
+        kind      INTEGER NOT NULL,
+        value     REAL,
+        unit      INTEGER NOT NULL,
+        quality   INTEGER NOT NULL,
+        exception INTEGER,
+        ts        INTEGER NOT NULL,
+        mono      INTEGER NOT NULL,
+        boot      INTEGER NOT NULL,
+        priority  INTEGER NOT NULL,
+        flags     INTEGER NOT NULL,
+        PRIMARY KEY (device, channel)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/**
+ * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
+ * also sets user_version (https://sqlite.org/pragma.html#pragma_user_version), so a crash leaves the
+ * file at a whole version, and a second process opening the same file cannot apply a step twice.
+ * A file at a higher version than known is refused: an older agent must not guess at a newer schema.
+ */
+export function migrate(db: Database, logger: Logger, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const from = userVersion(db);
+  if (from > migrations.length) throw schemaTooNew(from, migrations.length);
+  for (let version = from + 1; version <= migrations.length; version++) {
+    const step = migrations[version - 1];
+    if (step === undefined) break;
+    const apply = db.transaction(() => {
+      const current = userVersion(db);
+      if (current > migrations.length) throw schemaTooNew(current, migrations.length);
+      if (current >= version) return;
+      db.exec(step.sql);
+      // PRAGMA takes no bound parameters; version is an integer we computed.
+      db.pragma(`user_version = ${version}`);
+    });
+    try {
+      apply.immediate();
+    } catch (err) {
+      if (isBufferError(err, BUFFER_SCHEMA_TOO_NEW)) throw err;
+      throw migrationFailed(version, err);
+    }
+    logger.info({ version, migration: step.name }, 'buffer schema migrated');
+  }
+  return { from, to: Math.max(from, userVersion(db)) };
+}
+
+export function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
