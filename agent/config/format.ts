@@ -19,21 +19,50 @@ interface SchemaDef {
   valueType?: { _zod: { def: SchemaDef } };
 }
 
+/** The schema's definition at `path`, wrappers (optional, default, …) not unwrapped. */
+function defAt(schema: z.ZodType, path: readonly PropertyKey[]): SchemaDef | undefined {
+  let def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  const unwrap = (d: SchemaDef): SchemaDef => {
+    while (d.innerType !== undefined && ['optional', 'default', 'prefault', 'nullable'].includes(d.type)) d = d.innerType._zod.def;
+    return d;
+  };
+  for (const part of path) {
+    const d = unwrap(def);
+    if (d.type === 'object' && d.shape !== undefined && typeof part === 'string' && d.shape[part]) def = d.shape[part]._zod.def;
+    else if (d.type === 'array' && d.element !== undefined) def = d.element._zod.def;
+    else if (d.type === 'record' && d.valueType !== undefined) def = d.valueType._zod.def;
+    else return undefined;
+  }
+  return def;
+}
+
 /** The keys the schema accepts at `path`, to suggest the right spelling of an unknown key. */
 function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
-  const unwrap = (): void => {
-    while (def.innerType !== undefined && ['optional', 'default', 'prefault', 'nullable'].includes(def.type)) def = def.innerType._zod.def;
-  };
-  unwrap();
-  for (const part of path) {
-    if (def.type === 'object' && def.shape !== undefined && typeof part === 'string' && def.shape[part]) def = def.shape[part]._zod.def;
-    else if (def.type === 'array' && def.element !== undefined) def = def.element._zod.def;
-    else if (def.type === 'record' && def.valueType !== undefined) def = def.valueType._zod.def;
-    else return [];
-    unwrap();
+  let def = defAt(schema, path);
+  while (def?.innerType !== undefined && ['optional', 'default', 'prefault', 'nullable'].includes(def.type)) def = def.innerType._zod.def;
+  return def?.type === 'object' && def.shape !== undefined ? Object.keys(def.shape) : [];
+}
+
+/**
+ * A copy of `raw` with what the issues point at taken out (unknown keys; bad values of fields that
+ * have a default or are optional), so the checks across fields can still run and report their
+ * problems in the same pass. Undefined when an issue cannot be taken out that way.
+ */
+export function withoutIssues(schema: z.ZodType, raw: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(raw) as Record<PropertyKey, unknown>;
+  for (const issue of issues) {
+    const parent = issue.path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], copy) as Record<PropertyKey, unknown> | undefined;
+    if (issue.code === 'unrecognized_keys') {
+      const at = issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], copy) as Record<string, unknown> | undefined;
+      for (const key of issue.keys) delete at?.[key];
+      continue;
+    }
+    const last = issue.path.at(-1);
+    const def = defAt(schema, issue.path);
+    if (last === undefined || parent === undefined || def === undefined || !['optional', 'default', 'prefault'].includes(def.type)) return undefined;
+    delete parent[last];
   }
-  return def.type === 'object' && def.shape !== undefined ? Object.keys(def.shape) : [];
+  return copy;
 }
 
 function distance(a: string, b: string): number {

@@ -4,13 +4,19 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkConfig } from './check.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
-import { problemsFromZod } from './format.ts';
+import { problemsFromZod, withoutIssues } from './format.ts';
 import { configSchema, type AgentConfig } from './schema.ts';
 
 /** Validate an already-parsed config object; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(CONFIG_INVALID, source, problemsFromZod(configSchema, result.error.issues));
+  if (!result.success) {
+    const problems = problemsFromZod(configSchema, result.error.issues);
+    // Report the problems across fields in the same pass when the schema problems allow it.
+    const rest = configSchema.safeParse(withoutIssues(configSchema, raw, result.error.issues));
+    if (rest.success) problems.push(...checkConfig(rest.data).filter((p) => !problems.some((q) => q.path === p.path)));
+    throw new ConfigError(CONFIG_INVALID, source, problems);
+  }
   const problems = checkConfig(result.data);
   if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
   return result.data;

@@ -27,6 +27,8 @@ export interface LinkOptions {
 export interface LinkStats {
   transactions: number;
   failures: number;
+  /** Failures by error code: timeouts, bad frames (CRC, garbage on the line), exceptions, … */
+  errors: Record<string, number>;
   opens: number;
   connected: boolean;
 }
@@ -39,7 +41,7 @@ export interface LinkStats {
  */
 export class ModbusLink {
   readonly id: string;
-  readonly stats: LinkStats = { transactions: 0, failures: 0, opens: 0, connected: false };
+  readonly stats: LinkStats = { transactions: 0, failures: 0, errors: {}, opens: 0, connected: false };
   private readonly log: Logger;
   private client: ModbusClient | undefined;
   private tail: Promise<unknown> = Promise.resolve();
@@ -82,6 +84,7 @@ export class ModbusLink {
     } catch (err) {
       this.stats.failures++;
       const e = fromClientError(err, `${this.id} unit ${unit} ${table} ${address}+${count}`);
+      this.stats.errors[e.code] = (this.stats.errors[e.code] ?? 0) + 1;
       if (e.code === MODBUS_DISCONNECTED) await this.closeClient();
       throw e;
     } finally {

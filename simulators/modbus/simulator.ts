@@ -48,7 +48,10 @@ export interface ModbusSimulatorOptions {
 
 interface Endpoint {
   readonly device: SimDevice;
-  readonly faults: FaultInjector;
+  faults: FaultInjector;
+  readonly random: Random;
+  /** Requests routed to this unit, answered or not. */
+  requests: number;
 }
 
 const PARAM_KEYS: Readonly<Record<DeviceKind, readonly string[]>> = {
@@ -128,6 +131,8 @@ export class ModbusSimulator implements UnitRouter {
       this.endpoints.set(d.unitId, {
         device: createDevice(d, d.scenario as ScenarioName),
         faults: new FaultInjector(d.faults, random),
+        random,
+        requests: 0,
       });
     }
   }
@@ -139,6 +144,23 @@ export class ModbusSimulator implements UnitRouter {
   /** The model of unit `unitId`, to read the true current values (undefined for unknown units). */
   device(unitId: number): SimDevice | undefined {
     return this.endpoints.get(unitId)?.device;
+  }
+
+  /**
+   * Change a unit's faults while running (a device that stops answering and comes back, a burst
+   * of bad CRCs). `undefined` clears them.
+   */
+  setFaults(unitId: number, faults: FaultOptions | undefined): void {
+    const endpoint = this.endpoints.get(unitId);
+    if (endpoint === undefined) throw simConfigInvalid([{ path: 'unitId', problem: `no unit ${unitId}` }]);
+    const problems = faults === undefined ? [] : checkFaults(faults, 'faults');
+    if (problems.length > 0) throw simConfigInvalid(problems);
+    endpoint.faults = new FaultInjector(faults, endpoint.random);
+  }
+
+  /** Requests routed to unit `unitId` since the simulator was built. */
+  requestCount(unitId: number): number {
+    return this.endpoints.get(unitId)?.requests ?? 0;
   }
 
   stats(): { tcp?: TcpServerStats; rtu?: RtuServerStats } {
@@ -186,6 +208,7 @@ export class ModbusSimulator implements UnitRouter {
   route(unit: number, pdu: Uint8Array): Answer | undefined {
     const endpoint = this.endpoints.get(unit);
     if (!endpoint) return undefined;
+    endpoint.requests++;
     return answerRequest(endpoint.device, endpoint.faults, pdu, this.options.clock.monotonic());
   }
 

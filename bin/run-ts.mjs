@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Runs one TypeScript script (benchmarks, fixtures) through tsx: `node bin/run-ts.mjs file.ts args…`.
+import { register } from 'tsx/esm/api';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+const [file, ...rest] = process.argv.slice(2);
+if (file === undefined) {
+  process.stderr.write('usage: run-ts.mjs <file.ts> [args…]\n');
+  process.exit(2);
+}
+process.argv = [process.argv[0], path.resolve(file), ...rest];
+register();
+await import(pathToFileURL(path.resolve(file)).href);

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../agent/config/load.ts';
+import { Agent } from '../agent/main.ts';
+import { systemClock } from '../protocols/clock.ts';
+import type { StoredRecord } from '../protocols/records.ts';
+import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
+import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
+import { rootLogger } from './logger.ts';
+import { untilSignal } from './signals.ts';
+
+const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--log-level LEVEL]
+
+The whole bench on one machine: simulated gas detectors and flowmeters on Modbus TCP and (when
+socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer.
+Prints the live values every few seconds; Ctrl-C stops everything cleanly.
+
+Options:
+  --data DIR          where the agent's buffer lives (default ./data/demo)
+  --duration SECONDS  stop by itself after this long (default: run until Ctrl-C)
+  --log-level LEVEL   agent and simulator logs on stderr (default warn)
+`;
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string', default: './data/demo' },
+      duration: { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const logger = rootLogger(values['log-level'] ?? 'warn', 2);
+  const dataDir = path.resolve(values.data ?? './data/demo');
+  mkdirSync(dataDir, { recursive: true });
+
+  const tcpSim = new ModbusSimulator({
+    devices: [
+      { unitId: 1, kind: 'gas-detector', scenario: 'gas-leak' },
+      { unitId: 2, kind: 'flowmeter', scenario: 'flow-steps', params: { sensorDepthM: 60 } },
+    ],
+    tcp: { host: '127.0.0.1', port: 0 },
+    clock: systemClock,
+    logger: logger.child({ sim: 'tcp' }),
+  });
+  await tcpSim.start();
+
+  let pty: PtyPair | undefined;
+  let ptyDir: string | undefined;
+  let rtuSim: ModbusSimulator | undefined;
+  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
+    ptyDir = mkdtempSync(path.join(tmpdir(), 'atalaya-demo-'));
+    pty = await openPtyPair(ptyDir);
+    rtuSim = new ModbusSimulator({
+      devices: [
+        { unitId: 1, kind: 'gas-detector', scenario: 'sensor-fault' },
+        { unitId: 2, kind: 'flowmeter', scenario: 'level-changes', params: { sensorDepthM: 85 } },
+      ],
+      serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1, wireTime: true },
+      clock: systemClock,
+      logger: logger.child({ sim: 'rtu' }),
+    });
+    await rtuSim.start();
+  }
+
+  const tcp = { host: '127.0.0.1', port: tcpSim.tcpPort! };
+  const config = parseConfig({
+    gateway: { id: 'demo-gw' },
+    buffer: { path: path.join(dataDir, 'buffer.db') },
+    serial: pty ? [{ id: 'rs485-demo', path: pty.a, baudRate: 19200, timeoutMs: 300 }] : [],
+    devices: [
+      { id: 'gas-tcp', profile: 'gas-detector', tcp, unitId: 1, intervalMs: 1000 },
+      { id: 'flow-tcp', profile: 'flowmeter', tcp, unitId: 2, intervalMs: 1000, params: { sensorDepthM: 60 } },
+      ...(pty
+        ? [
+            { id: 'gas-rtu', profile: 'gas-detector', serial: 'rs485-demo', unitId: 1, intervalMs: 1000 },
+            { id: 'flow-rtu', profile: 'flowmeter-t64', serial: 'rs485-demo', unitId: 2, intervalMs: 2000, params: { sensorDepthM: 85 } },
+          ]
+        : []),
+    ],
+  }, 'demo');
+  const agent = new Agent(config, { logger });
+  agent.start();
+
+  process.stdout.write(`Atalaya demo
+  modbus tcp simulator  127.0.0.1:${tcp.port}  (1 gas detector: gas-leak, 2 flowmeter: flow-steps)
+  modbus rtu simulator  ${pty ? `${pty.b} ⇄ ${pty.a}, 19200 baud, wire-time delays (1 gas detector: sensor-fault, 2 flowmeter: level-changes)` : 'not started: install socat'}
+  agent buffer          ${config.buffer.path}
+  Ctrl-C to stop.
+`);
+
+  const show = setInterval(() => process.stdout.write(summary(agent)), 5000);
+  const duration = values.duration !== undefined ? Number(values.duration) * 1000 : undefined;
+  await Promise.race([untilSignal(), ...(duration !== undefined ? [new Promise((r) => setTimeout(r, duration))] : [])]);
+  clearInterval(show);
+  process.stdout.write(summary(agent));
+  await agent.stop();
+  await rtuSim?.stop();
+  await tcpSim.stop();
+  await pty?.close();
+  if (ptyDir !== undefined) rmSync(ptyDir, { recursive: true, force: true });
+  process.stdout.write('stopped cleanly\n');
+  return 0;
+}
+
+const SHOWN = new Set(['ch4', 'h2s', 'co', 'o2', 'alarm_1', 'alarm_2', 'flow', 'totalizer', 'level']);
+
+function summary(agent: Agent): string {
+  const byDevice = new Map<string, StoredRecord[]>();
+  for (const r of agent.buffer.latest()) {
+    if (!SHOWN.has(r.channel)) continue;
+    byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r]);
+  }
+  const s = agent.buffer.stats();
+  const lines = [...byDevice].sort(([a], [b]) => a.localeCompare(b)).map(([device, rs]) =>
+    `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`);
+  return `[${new Date().toISOString()}] buffer: ${s.count} records, last seq ${s.lastSeq}\n${lines.join('\n')}\n`;
+}

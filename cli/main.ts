@@ -1,0 +1,49 @@
+import { agentCommand } from './agent.ts';
+import { demoCommand } from './demo.ts';
+import { simCommand } from './sim.ts';
+
+const USAGE = `atalaya <command> [options]
+
+Commands:
+  agent   run the edge agent (Modbus polling into the store-and-forward buffer)
+  sim     run simulated Modbus devices (gas detector, flowmeter) over TCP and RTU
+  demo    run the whole bench on this machine: simulators and agent
+
+Run 'atalaya <command> --help' for a command's options.
+`;
+
+/** CLI entry point: the only place that sets the exit code. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'agent':
+      return agentCommand(rest);
+    case 'sim':
+      return simCommand(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`atalaya: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      // node:util parseArgs: an unknown or malformed option is a usage error, not a crash.
+      process.stderr.write(`atalaya: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`atalaya: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
