@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { ATALAYA_MODBUS_CRC, RtuRequestSplitter, encodeRtu } from '../../protocols/modbus/frame.ts';
@@ -75,6 +76,7 @@ export class ModbusRtuServer {
 
   async start(): Promise<void> {
     if (this.port) return;
+    this.timers.reset();
     const { path, baudRate, parity, dataBits, stopBits } = this.options;
     const factory = this.options.portFactory ?? defaultSerialPortFactory;
     let port: SerialPortLike;
@@ -125,10 +127,12 @@ export class ModbusRtuServer {
       if (this.log.isLevelEnabled('debug')) this.log.debug({ code: entry.error, hex: Buffer.from(entry.bytes).toString('hex') }, 'discarded bytes');
       return;
     }
-    this.queue = this.queue.then(() => this.serve(entry)).catch((err: unknown) => this.log.error({ err }, 'cannot answer request'));
+    const arrived = performance.now();
+    this.queue = this.queue.then(() => this.serve(entry, arrived)).catch((err: unknown) => this.log.error({ err }, 'cannot answer request'));
   }
 
-  private async serve(frame: UnitPdu): Promise<void> {
+  /** `arrived`: performance.now() when the request's last byte was read. */
+  private async serve(frame: UnitPdu, arrived: number): Promise<void> {
     this.stats.requests++;
     const router = this.options.router;
     if (frame.unit === 0) {
@@ -151,7 +155,9 @@ export class ModbusRtuServer {
       adu[adu.length - 2]! ^= 0xff;
     }
     const wire = this.options.wireTime ? wireTimeMs(frame.pdu.length + 3, adu.length, this.options.baudRate) : 0;
-    if (!(await this.timers.wait(answer.delayMs + wire))) return;
+    // The answer leaves when the request and answer would have crossed the wire, counted from the
+    // request's arrival, so time spent here is not added on top.
+    if (!(await (wire > 0 ? this.timers.waitUntil(arrived + answer.delayMs + wire) : this.timers.wait(answer.delayMs)))) return;
     const port = this.port;
     if (!port?.isOpen) return;
     await new Promise<void>((resolve, reject) => port.write(adu, (err) => (err ? reject(err) : resolve())));

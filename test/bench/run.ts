@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark in turn, each in its own process so one's heap does not show
+ * in another's figures. Each prints its figures and the machine it ran on; nothing is asserted.
+ * Builds dist/ first: the footprint figure is the compiled agent a Pi runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { out } from './common.ts';
+
+function run(title: string, command: string, args: string[]): void {
+  out(`\n== ${title}`);
+  const r = spawnSync(command, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${title}: exit ${r.status ?? r.signal}`);
+}
+
+run('build', 'npm', ['run', '--silent', 'build']);
+for (const [title, file] of [
+  ['buffer ingest', 'test/bench/buffer-ingest.ts'],
+  ['Modbus TCP', 'test/bench/modbus-tcp.ts'],
+  ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
+  ['agent footprint', 'test/bench/agent-rss.ts'],
+] as const) {
+  run(title, process.execPath, ['bin/run-ts.mjs', file]);
+}
