@@ -23,6 +23,24 @@ export const RECORD_FLAGS = {
   clockUnsynced: 1,
 } as const;
 
+export const ALARM_LEVELS = ['warning', 'alarm'] as const;
+export type AlarmLevel = (typeof ALARM_LEVELS)[number];
+export const ALARM_STATES = ['raised', 'cleared', 'acknowledged'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+/**
+ * What an alarm record (kind `alarm`) says beyond the reading it was raised on: which rule, how
+ * serious, and the transition. The record's value and unit are the reading's at the transition.
+ */
+export interface AlarmDetail {
+  /** Unique per (device, channel): e.g. `high1`, `high2`, `low1`; `device` for alarms a device reports itself. */
+  readonly rule: string;
+  readonly level: AlarmLevel;
+  readonly state: AlarmState;
+  /** Threshold crossed, engineering units; null when the device reported the alarm itself. */
+  readonly threshold: number | null;
+}
+
 export interface NewRecord {
   readonly kind: RecordKind;
   readonly device: string;
@@ -40,6 +58,8 @@ export interface NewRecord {
   readonly bootId: string;
   readonly priority: Priority;
   readonly flags: number;
+  /** Present on alarm records only. */
+  readonly alarm?: AlarmDetail;
 }
 
 export interface StoredRecord extends NewRecord {

@@ -11,10 +11,15 @@ import type { EvictionCounts } from './eviction.ts';
 import { migrate } from './migrations.ts';
 import { resolveBufferOptions } from './options.ts';
 import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
-import { KIND_CODE, NameTable, QUALITY_CODE, checkRecords, decodeRow, prepareStatements } from './statements.ts';
-import type { RecordRow, Statements } from './statements.ts';
+import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
+import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
+import { NameTable } from './names.ts';
+import { prepareStatements } from './statements.ts';
+import type { Statements } from './statements.ts';
+import { writeRecords } from './write.ts';
 
 export type { BufferOptions } from './options.ts';
+export type { AlarmStateEntry } from './codec.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
@@ -48,8 +53,6 @@ interface OpenFile {
 
 /** The WAL is truncated back to this after a checkpoint, bytes (https://sqlite.org/pragma.html#pragma_journal_size_limit). */
 const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
-/** (device id, channel id) → one number, for the per-commit "latest" map; ids stay far below 2^21. */
-const CHANNEL_ID_SPAN = 0x200000;
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
@@ -85,7 +88,8 @@ export class RecordBuffer {
       const names = new NameTable(statements);
       names.load();
       const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
-      this.file = { db, statements, names, evictor, write: db.transaction(this.writeRows.bind(this, statements, names)) };
+      const write = db.transaction((records: readonly NewRecord[], firstSeq: number) => writeRecords(statements, names, records, firstSeq));
+      this.file = { db, statements, names, evictor, write };
       const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
       this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
       this.count = statements.count.get() as number;
@@ -185,10 +189,23 @@ export class RecordBuffer {
     };
   }
 
-  /** Latest committed record per (device, channel), ascending seq; kept even after release/eviction. */
+  /**
+   * Latest committed reading (kind 'reading') per (device, channel), ascending seq; kept even after
+   * release/eviction. Alarm records never replace a channel's reading here: see alarmStates().
+   */
   latest(): StoredRecord[] {
     const { statements, names } = this.running('latest');
     return (statements.latest.all() as RecordRow[]).map((row) => decodeRow(row, names));
+  }
+
+  /**
+   * Current state per (device, channel, alarm rule), set by the last alarm record of that rule and
+   * committed with it; ascending seq; kept after release/eviction of the records. Cleared alarms
+   * stay listed with state 'cleared'.
+   */
+  alarmStates(): AlarmStateEntry[] {
+    const { statements, names } = this.running('alarmStates');
+    return (statements.alarmStates.all() as AlarmStateRow[]).map((row) => decodeAlarmState(row, names));
   }
 
   on(event: 'committed', listener: CommittedListener): this {
@@ -288,33 +305,9 @@ export class RecordBuffer {
     return undefined;
   }
 
-  /** Runs inside the IMMEDIATE transaction of commitNext: rows, the seq counter and `latest` together. */
-  private writeRows(statements: Statements, names: NameTable, records: readonly NewRecord[], firstSeq: number): void {
-    const { insert, upsertLatest } = statements;
-    const latest = new Map<number, number>();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as NewRecord;
-      const device = names.id(r.device);
-      const channel = names.id(r.channel);
-      insert[r.priority].run(
-        firstSeq + i, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
-        r.exception, r.ts, r.mono, names.id(r.bootId), r.flags,
-      );
-      latest.set(device * CHANNEL_ID_SPAN + channel, i);
-    }
-    statements.setNextSeq.run(firstSeq + records.length);
-    for (const i of latest.values()) {
-      const r = records[i] as NewRecord;
-      upsertLatest.run(
-        firstSeq + i, KIND_CODE[r.kind], names.id(r.device), names.id(r.channel), r.value, names.id(r.unit),
-        QUALITY_CODE[r.quality], r.exception, r.ts, r.mono, names.id(r.bootId), r.priority, r.flags,
-      );
-    }
-  }
-
   private emitCommitted(records: readonly NewRecord[], firstSeq: number): void {
     if (this.listeners.size === 0) return;
-    const stored: StoredRecord[] = records.map((r, i) => ({ ...r, seq: firstSeq + i }));
+    const stored = records.map((r, i) => toStored(r, firstSeq + i));
     for (const listener of this.listeners) {
       try {
         listener(stored);

@@ -8,10 +8,6 @@ export interface Migration {
   readonly sql: string;
 }
 
-/**
- * Schema steps, in order: step i (0-based) brings the file to `PRAGMA user_version` i + 1. Append
- * new steps at the end; never edit a released one (a gateway in the field may be at any version).
- */
 /** Frozen with migration 1: the shape of one records table. Later changes go in new steps. */
 const v1RecordTable = (table: string): string => `
       CREATE TABLE ${table} (
@@ -97,6 +93,55 @@ export const MIGRATIONS: readonly Migration[] = [
         flags     INTEGER NOT NULL,
         PRIMARY KEY (device, channel)
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    name: 'alarm detail on records, alarm_state, latest for readings only',
+    sql: `
+      -- Detail of alarm records (kind 1): JSON text {rule, level, state, threshold}, see codec.ts.
+      -- NULL on readings, which costs them one record-header byte (four typed columns would cost
+      -- four, ~10% of a reading row). ADD COLUMN rewrites no row: older rows read as NULL.
+      ALTER TABLE records_ordinary ADD COLUMN alarm TEXT;
+      ALTER TABLE records_dga ADD COLUMN alarm TEXT;
+      ALTER TABLE records_alarm ADD COLUMN alarm TEXT;
+
+      DROP VIEW records;
+      CREATE VIEW records AS
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 0 AS priority, flags, alarm FROM records_ordinary
+        UNION ALL
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 1 AS priority, flags, alarm FROM records_dga
+        UNION ALL
+        SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, 2 AS priority, flags, alarm FROM records_alarm;
+
+      -- Current state per (device, channel, alarm rule), from the last alarm record of that rule:
+      -- upserted in the transaction that commits the record, and like latest kept when records are
+      -- released or evicted (the alarm engine restores from it at start, the status page lists
+      -- active alarms). rule: names.id; level, state: codes in codec.ts; seq: the record's.
+      CREATE TABLE alarm_state (
+        device    INTEGER NOT NULL,
+        channel   INTEGER NOT NULL,
+        rule      INTEGER NOT NULL,
+        level     INTEGER NOT NULL,
+        state     INTEGER NOT NULL,
+        threshold REAL,
+        value     REAL,
+        ts        INTEGER NOT NULL,
+        seq       INTEGER NOT NULL,
+        PRIMARY KEY (device, channel, rule)
+      ) WITHOUT ROWID;
+
+      -- latest now keeps readings only. Where an alarm record took a channel's place, the newest
+      -- reading still stored for that channel goes back (a single max() makes the bare columns come
+      -- from its row, https://sqlite.org/lang_select.html#bareagg), else the row goes. The first,
+      -- constant EXISTS skips the scan of the records when there is nothing to repair.
+      INSERT OR REPLACE INTO latest (device, channel, seq, kind, value, unit, quality, exception, ts, mono, boot, priority, flags)
+        SELECT device, channel, max(seq), kind, value, unit, quality, exception, ts, mono, boot, priority, flags
+        FROM records r
+        WHERE EXISTS (SELECT 1 FROM latest WHERE kind = 1)
+          AND kind = 0
+          AND EXISTS (SELECT 1 FROM latest l WHERE l.kind = 1 AND l.device = r.device AND l.channel = r.channel)
+        GROUP BY device, channel;
+      DELETE FROM latest WHERE kind = 1;
     `,
   },
 ];

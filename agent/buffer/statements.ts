@@ -1,18 +1,17 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
-import type { NewRecord, Quality, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { invalidRecord } from './errors.ts';
-import type { BufferError } from './errors.ts';
+import type { AlarmStateRow } from './codec.ts';
+import type { NameStatements } from './names.ts';
 
 /** Table of each priority (index = PRIORITY value); see migrations.ts for why they are apart. */
 export const RECORD_TABLES = ['records_ordinary', 'records_dga', 'records_alarm'] as const;
 type PerPriority<T> = readonly [T, T, T];
 
-/** Stored columns, in the order inserts bind them. */
-const STORED = 'seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags';
-/** What reads return: the stored columns with the priority (implied by the table) before flags. */
+/** Stored columns, in the order inserts bind them (`alarm` since migration 2). */
+const STORED = 'seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags, alarm';
+/** What reads return (codec.ts RecordRow): the stored columns with the priority (implied by the table) before flags. */
 const selectFrom = (priority: number): string =>
-  `SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, ${priority} AS priority, flags FROM ${RECORD_TABLES[priority]}`;
+  `SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, ${priority} AS priority, flags, alarm FROM ${RECORD_TABLES[priority]}`;
 const perTable = (make: (table: string, priority: number) => string): PerPriority<string> =>
   [make(RECORD_TABLES[0], 0), make(RECORD_TABLES[1], 1), make(RECORD_TABLES[2], 2)];
 /**
@@ -34,7 +33,7 @@ const mergedAfter = (where: string): string =>
  * same transaction as the rows, so a crash keeps both or neither.
  */
 export const RECORD_SQL = {
-  insert: perTable((t) => `INSERT INTO ${t} (${STORED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+  insert: perTable((t) => `INSERT INTO ${t} (${STORED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   readAfter: mergedAfter(''),
   readReadingsAfter: mergedAfter(' AND kind = 0'),
   // The literal `kind = 1` is what lets SQLite use the partial indexes *_alarms.
@@ -51,8 +50,45 @@ export const RECORD_SQL = {
   oldestTs: `SELECT min(m) FROM (${perTable((t) => `SELECT min(ts) AS m FROM ${t}`).join(' UNION ALL ')})`,
 } as const;
 
-/** A read row: the columns of selectFrom(). */
-export type RecordRow = [
+const LATEST_COLUMNS = 'seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, priority, flags';
+const ALARM_STATE_COLUMNS = 'device, channel, rule, level, state, threshold, value, ts, seq';
+
+/**
+ * Per-commit upserts of the tables that outlive the records (release and eviction never touch them),
+ * in the same transaction as the records that change them. EXPLAIN QUERY PLAN-checked like
+ * RECORD_SQL. The seq guard keeps an older record from overwriting a newer state.
+ */
+export const STATE_SQL = {
+  // write.ts runs it for readings only: an alarm record must not stand in for a channel's last reading.
+  upsertLatest: `INSERT INTO latest (${LATEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (device, channel) DO UPDATE SET
+         seq = excluded.seq, kind = excluded.kind, value = excluded.value, unit = excluded.unit,
+         quality = excluded.quality, exception = excluded.exception, ts = excluded.ts,
+         mono = excluded.mono, boot = excluded.boot, priority = excluded.priority, flags = excluded.flags
+       WHERE excluded.seq > latest.seq`,
+  upsertAlarmState: `INSERT INTO alarm_state (${ALARM_STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (device, channel, rule) DO UPDATE SET
+         level = excluded.level, state = excluded.state, threshold = excluded.threshold,
+         value = excluded.value, ts = excluded.ts, seq = excluded.seq
+       WHERE excluded.seq > alarm_state.seq`,
+} as const;
+
+type InsertRow = [
+  seq: number,
+  kind: number,
+  device: number,
+  channel: number,
+  value: number | null,
+  unit: number,
+  quality: number,
+  exception: number | null,
+  ts: number,
+  mono: number,
+  boot: number,
+  flags: number,
+  alarm: string | null,
+];
+type LatestRow = [
   seq: number,
   kind: number,
   device: number,
@@ -67,22 +103,8 @@ export type RecordRow = [
   priority: number,
   flags: number,
 ];
-type InsertRow = [
-  seq: number,
-  kind: number,
-  device: number,
-  channel: number,
-  value: number | null,
-  unit: number,
-  quality: number,
-  exception: number | null,
-  ts: number,
-  mono: number,
-  boot: number,
-  flags: number,
-];
 
-export interface Statements {
+export interface Statements extends NameStatements {
   readonly insert: PerPriority<Statement<InsertRow>>;
   readonly readAfter: Statement<[number, number, number, number]>;
   readonly readReadingsAfter: Statement<[number, number, number, number]>;
@@ -97,12 +119,14 @@ export interface Statements {
   readonly count: Statement<[]>;
   readonly getNextSeq: Statement<[]>;
   readonly setNextSeq: Statement<[number]>;
-  readonly upsertLatest: Statement<RecordRow>;
+  readonly upsertLatest: Statement<LatestRow>;
+  /** Rows shaped as codec.ts RecordRow (alarm always NULL). */
   readonly latest: Statement<[]>;
+  readonly upsertAlarmState: Statement<AlarmStateRow>;
+  /** Rows shaped as codec.ts AlarmStateRow; a few per alarm rule, so the sort is cheap. */
+  readonly alarmStates: Statement<[]>;
   readonly addEvicted: Statement<[number, number]>;
   readonly evicted: Statement<[]>;
-  readonly insertName: Statement<[string]>;
-  readonly names: Statement<[]>;
   /** Used pages × page size, read from the database header: O(1), cheap enough for every commit. */
   readonly usedBytes: Statement<[]>;
 }
@@ -115,7 +139,6 @@ export function prepareStatements(db: Database): Statements {
     [db.prepare<P>(sqls[0]), db.prepare<P>(sqls[1]), db.prepare<P>(sqls[2])];
   const overAll = (expr: string, combine: string): string =>
     `SELECT ${combine}(v) FROM (${perTable((t) => `SELECT ${expr} AS v FROM ${t}`).join(' UNION ALL ')})`;
-  const latestColumns = 'seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, priority, flags';
   return {
     insert: each(RECORD_SQL.insert),
     readAfter: raw(RECORD_SQL.readAfter),
@@ -130,15 +153,10 @@ export function prepareStatements(db: Database): Statements {
     count: pluck(overAll('count(*)', 'sum')),
     getNextSeq: pluck("SELECT value FROM meta WHERE key = 'next_seq'"),
     setNextSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
-    upsertLatest: db.prepare<RecordRow>(
-      `INSERT INTO latest (${latestColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (device, channel) DO UPDATE SET
-         seq = excluded.seq, kind = excluded.kind, value = excluded.value, unit = excluded.unit,
-         quality = excluded.quality, exception = excluded.exception, ts = excluded.ts,
-         mono = excluded.mono, boot = excluded.boot, priority = excluded.priority, flags = excluded.flags
-       WHERE excluded.seq > latest.seq`,
-    ),
-    latest: raw(`SELECT ${latestColumns} FROM latest ORDER BY seq`),
+    upsertLatest: db.prepare<LatestRow>(STATE_SQL.upsertLatest),
+    latest: raw(`SELECT ${LATEST_COLUMNS}, NULL AS alarm FROM latest ORDER BY seq`),
+    upsertAlarmState: db.prepare<AlarmStateRow>(STATE_SQL.upsertAlarmState),
+    alarmStates: raw(`SELECT ${ALARM_STATE_COLUMNS} FROM alarm_state ORDER BY seq`),
     addEvicted: db.prepare('UPDATE evictions SET count = count + ? WHERE priority = ?'),
     evicted: raw('SELECT priority, count FROM evictions'),
     insertName: db.prepare('INSERT INTO names (name) VALUES (?)'),
@@ -148,119 +166,4 @@ export function prepareStatements(db: Database): Statements {
               * (SELECT page_size FROM pragma_page_size())`,
     ),
   };
-}
-
-/**
- * On-disk codes. Fixed here, not taken from the order of RECORD_KINDS/QUALITIES, so reordering
- * those lists can never change what an existing file means.
- */
-export const KIND_CODE: Readonly<Record<RecordKind, number>> = { reading: 0, alarm: 1 };
-export const QUALITY_CODE: Readonly<Record<Quality, number>> = { good: 0, comm_error: 1, exception: 2, out_of_range: 3, sensor_fault: 4 };
-const KIND_BY_CODE = invert(KIND_CODE);
-const QUALITY_BY_CODE = invert(QUALITY_CODE);
-
-/**
- * Cheap shape check at append(), so one bad record rejects its own append instead of failing the
- * group commit it would share with other callers. Returns the first problem, or undefined.
- */
-export function checkRecords(records: readonly NewRecord[]): BufferError | undefined {
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i];
-    if (r === undefined || r === null || typeof r !== 'object') return invalidRecord(i, 'record');
-    if (typeof KIND_CODE[r.kind] !== 'number') return invalidRecord(i, 'kind');
-    if (typeof QUALITY_CODE[r.quality] !== 'number') return invalidRecord(i, 'quality');
-    if (typeof r.device !== 'string') return invalidRecord(i, 'device');
-    if (typeof r.channel !== 'string') return invalidRecord(i, 'channel');
-    if (typeof r.unit !== 'string') return invalidRecord(i, 'unit');
-    if (typeof r.bootId !== 'string') return invalidRecord(i, 'bootId');
-    // SQLite stores NaN as NULL and the sync's JSON cannot carry ±Infinity.
-    if (r.value !== null && !Number.isFinite(r.value)) return invalidRecord(i, 'value');
-    if (r.exception !== null && !Number.isSafeInteger(r.exception)) return invalidRecord(i, 'exception');
-    if (!Number.isSafeInteger(r.ts)) return invalidRecord(i, 'ts');
-    if (!Number.isSafeInteger(r.mono)) return invalidRecord(i, 'mono');
-    if (r.priority !== 0 && r.priority !== 1 && r.priority !== 2) return invalidRecord(i, 'priority');
-    if (!Number.isSafeInteger(r.flags) || r.flags < 0) return invalidRecord(i, 'flags');
-  }
-  return undefined;
-}
-
-/**
- * Interned strings (device, channel, unit, boot id) ↔ ids. Names added during a commit are
- * tentative until the transaction commits: a rolled-back commit must not leave ids in the cache
- * that the file does not have.
- */
-export class NameTable {
-  private readonly ids = new Map<string, number>();
-  private readonly byId: string[] = [];
-  private tentative: string[] = [];
-
-  constructor(private readonly statements: Statements) {}
-
-  load(): void {
-    this.ids.clear();
-    this.byId.length = 0;
-    for (const [id, name] of this.statements.names.all() as [number, string][]) {
-      this.ids.set(name, id);
-      this.byId[id] = name;
-    }
-  }
-
-  /** Inside a write transaction only. */
-  id(name: string): number {
-    const id = this.ids.get(name);
-    return id === undefined ? this.add(name) : id;
-  }
-
-  name(id: number): string {
-    const name = this.byId[id];
-    if (name !== undefined) return name;
-    this.load();
-    // Only a damaged file gets here; a visible placeholder beats failing every read after it.
-    return this.byId[id] ?? `#${id}`;
-  }
-
-  commit(): void {
-    this.tentative = [];
-  }
-
-  rollback(): void {
-    for (const name of this.tentative) {
-      const id = this.ids.get(name);
-      this.ids.delete(name);
-      if (id !== undefined) delete this.byId[id];
-    }
-    this.tentative = [];
-  }
-
-  private add(name: string): number {
-    const id = Number(this.statements.insertName.run(name).lastInsertRowid);
-    this.ids.set(name, id);
-    this.byId[id] = name;
-    this.tentative.push(name);
-    return id;
-  }
-}
-
-export function decodeRow(row: RecordRow, names: NameTable): StoredRecord {
-  return {
-    seq: row[0],
-    kind: KIND_BY_CODE[row[1]] as RecordKind,
-    device: names.name(row[2]),
-    channel: names.name(row[3]),
-    value: row[4],
-    unit: names.name(row[5]),
-    quality: QUALITY_BY_CODE[row[6]] as Quality,
-    exception: row[7],
-    ts: row[8],
-    mono: row[9],
-    bootId: names.name(row[10]),
-    priority: row[11] as StoredRecord['priority'],
-    flags: row[12],
-  };
-}
-
-function invert<K extends string>(codes: Readonly<Record<K, number>>): K[] {
-  const out: K[] = [];
-  for (const [key, code] of Object.entries(codes) as [K, number][]) out[code] = key;
-  return out;
 }

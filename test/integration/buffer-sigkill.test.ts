@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
+import type { AlarmStateEntry } from '../../agent/buffer/buffer.ts';
 import { BUFFER_WRITE_FAILED } from '../../agent/buffer/errors.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
@@ -95,11 +96,11 @@ function parse(lines: readonly string[]): Reported[] {
     });
 }
 
-function readAll(): StoredRecord[] {
+function readAll(): { stored: StoredRecord[]; alarmStates: AlarmStateEntry[] } {
   const buffer = new RecordBuffer({ path: dbPath, maxAgeMs: WRITER_MAX_AGE_MS, clock: systemClock, logger: pino({ level: 'silent' }) });
   buffer.start();
   try {
-    return buffer.readAfter(0, Number.MAX_SAFE_INTEGER);
+    return { stored: buffer.readAfter(0, Number.MAX_SAFE_INTEGER), alarmStates: buffer.alarmStates() };
   } finally {
     void buffer.stop();
   }
@@ -109,10 +110,11 @@ function readAll(): StoredRecord[] {
  * What must hold whatever the kill point: every reported record is stored with its exact content;
  * the stored seqs are 1..N without a gap (a lost uncommitted tail never consumed a seq); each run's
  * records are its indexes 0..k in seq order (only the tail after the last commit is lost); and runs
- * follow each other, so no seq is reused by a later run.
+ * follow each other, so no seq is reused by a later run. alarm_state, committed with the records, is
+ * exactly what the last stored alarm record of each (device, channel, rule) set (nothing is released).
  */
 function checkStore(reported: readonly Reported[]): StoredRecord[] {
-  const stored = readAll();
+  const { stored, alarmStates } = readAll();
   expect(stored.map((r) => r.seq)).toEqual(stored.map((_, k) => k + 1));
   const expectedIndex = new Map<number, number>();
   let lastRun = -1;
@@ -133,6 +135,14 @@ function checkStore(reported: readonly Reported[]): StoredRecord[] {
       expect(stored[seq - 1]).toEqual({ ...makeRecord(line.run, line.first + k), seq });
     }
   }
+  const lastAlarms = new Map<string, AlarmStateEntry>();
+  for (const r of stored) {
+    if (r.alarm === undefined) continue;
+    const { rule, level, state, threshold } = r.alarm;
+    lastAlarms.set(`${r.device}/${r.channel}/${rule}`, { device: r.device, channel: r.channel, rule, level, state, threshold, value: r.value, ts: r.ts, seq: r.seq });
+  }
+  expect(lastAlarms.size).toBeGreaterThan(0);
+  expect(alarmStates).toEqual([...lastAlarms.values()].sort((a, b) => a.seq - b.seq));
   return stored;
 }
 

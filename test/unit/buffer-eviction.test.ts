@@ -30,6 +30,7 @@ function rec(i: number, priority: Priority, more: Partial<NewRecord> = {}): NewR
     bootId: 'boot-1',
     priority,
     flags: 0,
+    ...(priority === PRIORITY.alarm ? { alarm: { rule: 'high1', level: 'alarm', state: i % 2 === 0 ? 'raised' : 'cleared', threshold: 10 } } : {}),
     ...more,
   };
 }

@@ -5,7 +5,7 @@ import Sqlite from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../agent/buffer/migrations.ts';
-import { RECORD_SQL, RECORD_TABLES } from '../../agent/buffer/statements.ts';
+import { RECORD_SQL, RECORD_TABLES, STATE_SQL } from '../../agent/buffer/statements.ts';
 
 /**
  * Every statement that runs per record, per commit or per sync page must reach rows through the
@@ -45,6 +45,14 @@ describe('buffer query plans', () => {
     expect(details.filter((d) => d.includes('USE TEMP B-TREE'))).toEqual([]);
     // Inserts have no read plan; everything else must show the search it relies on.
     if (!name.startsWith('insert')) expect(details.some((d) => search.test(d))).toBe(true);
+  });
+
+  // An upsert finds its row through the ON CONFLICT target, which SQLite refuses to prepare unless it
+  // is the primary key or a unique index (https://sqlite.org/lang_upsert.html); the plan must add
+  // no scan of any table (e.g. a subquery) and no sort.
+  it.each(Object.entries(STATE_SQL))('%s scans nothing', (_name, sql) => {
+    const details = plan(sql);
+    expect(details.filter((d) => /^SCAN /.test(d) || d.includes('USE TEMP B-TREE'))).toEqual([]);
   });
 
   it('readAfter merges the three tables by rowid', () => {

@@ -88,7 +88,8 @@ afterEach(async () => {
 describe('RecordBuffer append and read', () => {
   it('assigns increasing seqs and reads back the exact records, in seq order, by kind', async () => {
     const buffer = started();
-    const first = [rec(0), rec(1, { kind: 'alarm', priority: PRIORITY.alarm, value: null, quality: 'exception', exception: 2 })];
+    const alarm = { rule: 'high1', level: 'alarm', state: 'raised', threshold: 25 } as const;
+    const first = [rec(0), rec(1, { kind: 'alarm', priority: PRIORITY.alarm, value: null, quality: 'exception', exception: 2, alarm })];
     const second = [rec(2, { quality: 'comm_error', value: null, flags: 1 }), rec(3, { value: -1.5e9, unit: '%LEL' })];
     const [a, b] = await Promise.all([buffer.append(first), buffer.append(second)]);
     expect(a).toEqual([1, 2]);

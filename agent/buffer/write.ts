@@ -1,0 +1,41 @@
+import type { NewRecord } from '../../protocols/records.ts';
+import { KIND_CODE, LEVEL_CODE, QUALITY_CODE, STATE_CODE, encodeAlarm } from './codec.ts';
+import type { NameTable } from './names.ts';
+import type { Statements } from './statements.ts';
+
+/** (device id, channel id) → one number, for the per-commit "latest" map; ids stay far below 2^21. */
+const CHANNEL_ID_SPAN = 0x200000;
+
+/**
+ * What one group commit writes; runs inside its IMMEDIATE transaction, so the rows, the seq counter,
+ * `latest` and `alarm_state` are committed together or not at all. Records were checked at append()
+ * (codec.ts checkRecords): an alarm record has its detail, a reading has none.
+ */
+export function writeRecords(statements: Statements, names: NameTable, records: readonly NewRecord[], firstSeq: number): void {
+  const { insert, upsertLatest, upsertAlarmState } = statements;
+  const latest = new Map<number, number>();
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as NewRecord;
+    const seq = firstSeq + i;
+    const device = names.id(r.device);
+    const channel = names.id(r.channel);
+    const { alarm } = r;
+    insert[r.priority].run(
+      seq, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
+      r.exception, r.ts, r.mono, names.id(r.bootId), r.flags, alarm === undefined ? null : encodeAlarm(alarm),
+    );
+    if (alarm !== undefined) {
+      // Alarm transitions are rare: one upsert each, in seq order, the last one wins.
+      upsertAlarmState.run(device, channel, names.id(alarm.rule), LEVEL_CODE[alarm.level], STATE_CODE[alarm.state], alarm.threshold, r.value, r.ts, seq);
+    }
+    if (r.kind === 'reading') latest.set(device * CHANNEL_ID_SPAN + channel, i);
+  }
+  statements.setNextSeq.run(firstSeq + records.length);
+  for (const i of latest.values()) {
+    const r = records[i] as NewRecord;
+    upsertLatest.run(
+      firstSeq + i, KIND_CODE[r.kind], names.id(r.device), names.id(r.channel), r.value, names.id(r.unit),
+      QUALITY_CODE[r.quality], r.exception, r.ts, r.mono, names.id(r.bootId), r.priority, r.flags,
+    );
+  }
+}
