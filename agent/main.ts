@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
+import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
+import { AlarmEngine } from './alarms/engine.ts';
+import { resolveAlarmRules } from './alarms/resolve.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
@@ -19,11 +22,15 @@ export interface AgentDeps {
 export class Agent {
   readonly buffer: RecordBuffer;
   readonly poller: Poller;
+  readonly alarms: AlarmEngine;
   private started = false;
+  private readonly onCommitted: (records: readonly StoredRecord[]) => void;
 
   constructor(readonly config: AgentConfig, deps: AgentDeps) {
     const clock = deps.clock ?? systemClock;
     const logger = deps.logger.child({ gateway: config.gateway.id });
+    const bootId = deps.bootId ?? readBootId();
+    const profiles = profileTable(config);
     this.buffer = new RecordBuffer({
       path: config.buffer.path,
       durability: config.buffer.durability,
@@ -36,18 +43,30 @@ export class Agent {
     });
     this.poller = new Poller({
       config,
-      profiles: profileTable(config),
+      profiles,
       sink: (records) => this.buffer.append(records),
       clock,
-      bootId: deps.bootId ?? readBootId(),
+      bootId,
       logger,
     });
+    this.alarms = new AlarmEngine({
+      ...resolveAlarmRules(config.alarms, config.devices, profiles),
+      sink: (records) => this.buffer.append(records),
+      initial: () => this.buffer.alarmStates(),
+      clock,
+      bootId,
+      logger,
+    });
+    // Features meet through the buffer: alarms are evaluated on what was committed.
+    this.onCommitted = (records) => this.alarms.onRecords(records);
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
     this.buffer.start();
+    this.buffer.on('committed', this.onCommitted);
+    this.alarms.start();
     this.poller.start();
   }
 
@@ -55,6 +74,8 @@ export class Agent {
     if (!this.started) return;
     this.started = false;
     await this.poller.stop();
+    await this.alarms.stop();
+    this.buffer.off('committed', this.onCommitted);
     await this.buffer.stop();
   }
 }

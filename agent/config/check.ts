@@ -1,4 +1,5 @@
 import { isAtalayaError } from '../../protocols/errors.ts';
+import { checkAlarmsConfig } from '../alarms/check.ts';
 import { planReads } from '../../protocols/modbus/planner.ts';
 import { BUILTIN_PROFILES, type Profile } from '../../protocols/profiles/index.ts';
 import type { ConfigProblem } from './errors.ts';
@@ -49,6 +50,7 @@ export function checkConfig(config: AgentConfig): ConfigProblem[] {
       add(at, `profile '${profile.id}' cannot be planned: ${err.message}`);
     }
   });
+  problems.push(...checkAlarmsConfig(config.alarms, config.devices, profiles));
   return problems;
 }
 

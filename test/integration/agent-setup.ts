@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
-import { systemClock } from '../../protocols/clock.ts';
+import { systemClock, type Clock } from '../../protocols/clock.ts';
 import { ModbusSimulator, type SimDeviceConfig } from '../../simulators/modbus/simulator.ts';
 import { openPtyPair, type PtyPair } from '../../simulators/pty.ts';
 import { testLogger } from '../helpers/logger.ts';
@@ -19,15 +19,15 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(transport: Transport, devices: SimDeviceConfig[], baudRate = 19200): Promise<Bench> {
+export async function startBench(transport: Transport, devices: SimDeviceConfig[], baudRate = 19200, clock: Clock = systemClock): Promise<Bench> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-agent-'));
   let pty: PtyPair | undefined;
   let sim: ModbusSimulator;
   if (transport === 'tcp') {
-    sim = new ModbusSimulator({ devices, tcp: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 1 });
+    sim = new ModbusSimulator({ devices, tcp: { host: '127.0.0.1', port: 0 }, clock, logger: testLogger(), seed: 1 });
   } else {
     pty = await openPtyPair(dir);
-    sim = new ModbusSimulator({ devices, serial: { path: pty.b, baudRate, parity: 'none', dataBits: 8, stopBits: 1 }, clock: systemClock, logger: testLogger(), seed: 1 });
+    sim = new ModbusSimulator({ devices, serial: { path: pty.b, baudRate, parity: 'none', dataBits: 8, stopBits: 1 }, clock, logger: testLogger(), seed: 1 });
   }
   await sim.start();
   return {
