@@ -1,0 +1,218 @@
+import { readFile as fsReadFile } from 'node:fs/promises';
+import { Aedes } from 'aedes';
+import type { Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+import { USERNAME_PATTERN } from './acl.ts';
+import { Authenticator, loadUsers } from './auth.ts';
+import type { ReadFile } from './auth.ts';
+import { RefusalCounters } from './counters.ts';
+import type { RefusalReason } from './counters.ts';
+import { fileFailed, invalidOptions, stoppedError } from './errors.ts';
+import { Gate } from './gate.ts';
+import { Ingest } from './ingest.ts';
+import type { RecordSink } from './ingest.ts';
+import { Listener } from './listeners.ts';
+import type { BoundAddress, ListenerOptions } from './listeners.ts';
+import { Republisher } from './republisher.ts';
+import type { OnCommitted } from './republisher.ts';
+import type { BrokerConfig, ListenerConfig } from './schema.ts';
+
+export interface MqttBrokerOptions {
+  readonly config: BrokerConfig;
+  readonly gatewayId: string;
+  /** Where ingest records go (RecordBuffer.append); resolves once they are committed. */
+  readonly sink: RecordSink;
+  /** Committed records of the buffer, for the republished tree. */
+  readonly onCommitted: OnCommitted;
+  readonly bootId: string;
+  /** RECORD_FLAGS for records made now (e.g. clockUnsynced). */
+  readonly flags: () => number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Reads cert, key and credentials files; default fs.promises.readFile. */
+  readonly readFile?: ReadFile;
+}
+
+export interface BrokerStats {
+  readonly clients: number;
+  /** Client PUBLISHes accepted (ingest stored or duplicate, or routed). */
+  readonly published: number;
+  /** Records appended by ingest. */
+  readonly stored: number;
+  /** Ingest messages acknowledged without storing: repeated device seq. */
+  readonly duplicates: number;
+  /** Records published on the gateway's tree. */
+  readonly republished: number;
+  readonly refused: Record<RefusalReason, number>;
+}
+
+/** MQTT 3.1 limited client ids to 23 bytes; 3.1.1 lets a server accept longer ones [MQTT-3.1.3-5]. */
+const MAX_CLIENT_ID_LENGTH = 128;
+/** Sockets per listener beyond maxClients: room for clients that are connecting or being refused. */
+const CONNECTING_SLACK = 32;
+
+/**
+ * The embedded MQTT broker (aedes): devices publish into the buffer through it, and it republishes
+ * what the buffer committed. See README.md in this folder for topics, payloads and ACLs.
+ */
+export class MqttBroker {
+  private readonly log: Logger;
+  private state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
+  private starting: Promise<void> | undefined;
+  private aedes: Aedes | undefined;
+  private listeners: Listener[] = [];
+  private gate: Gate | undefined;
+  private republisher: Republisher | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly counters = new RefusalCounters();
+  private startedAt = 0;
+
+  constructor(private readonly options: MqttBrokerOptions) {
+    this.log = options.logger.child({ component: 'broker' });
+  }
+
+  /** Binds every listener; on any failure closes what it opened and rejects (BROKER_LISTEN, BROKER_FILE, …). */
+  start(): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    if (this.state === 'stopped') return Promise.reject(stoppedError());
+    this.starting ??= this.open().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  /** Closes listeners, disconnects clients, closes aedes. Idempotent; the broker cannot be restarted. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopped';
+    await this.starting?.catch(() => undefined);
+    await this.teardown();
+    if (wasRunning) this.log.info('MQTT broker stopped');
+  }
+
+  addresses(): BoundAddress[] {
+    return this.listeners.map((l) => l.address);
+  }
+
+  stats(): BrokerStats {
+    return {
+      clients: this.aedes?.connectedClients ?? 0,
+      published: this.gate?.published ?? 0,
+      stored: this.gate?.stored ?? 0,
+      duplicates: this.gate?.duplicates ?? 0,
+      republished: this.republisher?.published ?? 0,
+      refused: this.counters.totals(),
+    };
+  }
+
+  private async open(): Promise<void> {
+    const { config, gatewayId, clock } = this.options;
+    this.state = 'starting';
+    try {
+      if (!USERNAME_PATTERN.test(gatewayId) || gatewayId === 'in') {
+        throw invalidOptions([`gatewayId: ${gatewayId} cannot be a level of ${config.topicPrefix}/<gateway id>/… (letters, digits, _ . -, not "in")`]);
+      }
+      const readFile = this.options.readFile ?? fsReadFile;
+      const users = await loadUsers(config, readFile);
+      const secure = await readTlsFiles(config.listeners, readFile);
+      const ingest = new Ingest({ ...config, sink: this.options.sink, clock, bootId: this.options.bootId, flags: this.options.flags });
+      const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
+      const gate = new Gate({ ...config, gatewayId, auth, ingest, counters: this.counters, clock, connectedClients: () => this.aedes?.connectedClients ?? 0, logger: this.log });
+      this.gate = gate;
+      const aedes = await Aedes.createBroker({
+        queueLimit: config.queueLimit,
+        drainTimeout: config.drainTimeoutMs,
+        concurrency: config.concurrency,
+        maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
+        // aedes refuses deeper topics before our hooks see them; the hooks count the shallower excess.
+        maxTopicLevels: 100,
+        authenticate: gate.authenticate,
+        authorizePublish: gate.authorizePublish,
+        authorizeSubscribe: gate.authorizeSubscribe,
+        authorizeForward: gate.authorizeForward,
+      });
+      this.aedes = aedes;
+      aedes.on('clientReady', gate.onClientReady);
+      aedes.on('clientDisconnect', gate.onClientDisconnect);
+      aedes.on('clientError', (client: Client, err: Error) => this.log.debug({ err, client: client.id }, 'MQTT client error'));
+      aedes.on('connectionError', (_client: Client, err: Error) => this.log.debug({ err }, 'MQTT connection error'));
+      for (const listener of config.listeners) {
+        const options: ListenerOptions = {
+          secure: secure.get(listener),
+          maxConnections: config.maxClients + CONNECTING_SLACK,
+          // Payload plus the largest topic and header: a WebSocket message carries one MQTT packet.
+          maxWsPayload: config.maxPayloadBytes + 65_536 + 16,
+          logger: this.log,
+        };
+        this.listeners.push(await Listener.open(listener, (stream, req) => aedes.handle(stream, req), options));
+      }
+      this.republisher = new Republisher({
+        topicPrefix: config.topicPrefix,
+        gatewayId,
+        onCommitted: this.options.onCommitted,
+        publish: (topic, payload, qos, retain) => this.publishInternal(topic, payload, qos, retain),
+        logger: this.log,
+      });
+      this.republisher.start();
+      this.startedAt = clock.now();
+      this.report();
+      this.reportTimer = setInterval(() => this.report(), config.reportIntervalMs);
+      if (this.state !== 'starting') throw stoppedError();
+      this.state = 'running';
+      this.log.info({ listeners: this.addresses(), users: users.length, allowAnonymous: config.allowAnonymous }, 'MQTT broker started');
+    } catch (err) {
+      await this.teardown();
+      if (this.state === 'starting') this.state = 'idle';
+      throw err;
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.reportTimer !== undefined) clearInterval(this.reportTimer);
+    this.reportTimer = undefined;
+    this.republisher?.stop();
+    const closing = this.listeners.map((l) => l.close());
+    const aedes = this.aedes;
+    if (aedes !== undefined) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(closing);
+    this.listeners = [];
+    this.aedes = undefined;
+  }
+
+  /** Server-side publish: bypasses authorizePublish, as aedes.publish does. */
+  private publishInternal(topic: string, payload: string, qos: 0 | 1, retain: boolean): void {
+    const aedes = this.aedes;
+    if (aedes === undefined || aedes.closed) return;
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (err) => {
+      if (err) this.log.debug({ err, topic }, 'internal publish failed');
+    });
+  }
+
+  /** One log line per interval with refusals, and the cumulative counts, retained on the status topic. */
+  private report(): void {
+    const { config, gatewayId, clock } = this.options;
+    const interval = this.counters.takeInterval();
+    if (interval !== undefined) {
+      this.log.warn({ intervalMs: config.reportIntervalMs, refused: interval.byReason, clients: interval.byClient }, 'MQTT messages refused');
+    }
+    const stats = this.stats();
+    const status = { ts: clock.now(), since: this.startedAt, ...stats, byClient: this.counters.byClient() };
+    this.publishInternal(`${config.topicPrefix}/${gatewayId}/status/ingest`, JSON.stringify(status), 0, true);
+  }
+}
+
+async function readTlsFiles(listeners: readonly ListenerConfig[], readFile: ReadFile): Promise<Map<ListenerConfig, { cert: Buffer; key: Buffer }>> {
+  const out = new Map<ListenerConfig, { cert: Buffer; key: Buffer }>();
+  for (const listener of listeners) {
+    if (listener.cert === undefined || listener.key === undefined) continue;
+    const read = async (what: string, file: string): Promise<Buffer> => {
+      try {
+        return await readFile(file);
+      } catch (err) {
+        throw fileFailed(what, file, err);
+      }
+    };
+    out.set(listener, { cert: await read('certificate', listener.cert), key: await read('private key', listener.key) });
+  }
+  return out;
+}

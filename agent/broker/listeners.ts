@@ -1,0 +1,129 @@
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { fileFailed, listenFailed } from './errors.ts';
+import type { ListenerConfig, ListenerType } from './schema.ts';
+
+export type ConnectionHandler = (stream: Duplex, req?: http.IncomingMessage) => void;
+
+export interface ListenerOptions {
+  /** PEM cert chain and key, for tls and wss. */
+  readonly secure?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Sockets a listener holds at once, connected or not (net.Server.maxConnections). */
+  readonly maxConnections: number;
+  /** Largest WebSocket message, bytes: an MQTT packet travels in one binary message in practice. */
+  readonly maxWsPayload: number;
+  readonly logger: Logger;
+}
+
+export interface BoundAddress {
+  readonly type: ListenerType;
+  readonly host: string;
+  readonly port: number;
+}
+
+type Server = net.Server | tls.Server | http.Server | https.Server;
+
+/**
+ * One bound listener. Every raw socket is tracked, so close() also ends connections that never
+ * sent CONNECT (aedes only knows clients that did) and WebSocket connections (an HTTP server
+ * forgets upgraded sockets).
+ */
+export class Listener {
+  private closed: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly sockets: Set<net.Socket>,
+    private readonly wss: WebSocketServer | undefined,
+    readonly address: BoundAddress,
+  ) {}
+
+  /** Binds; rejects with BROKER_LISTEN (address in use, no permission, …) having opened nothing. */
+  static async open(config: ListenerConfig, handle: ConnectionHandler, options: ListenerOptions): Promise<Listener> {
+    let server: Server;
+    try {
+      server = createServer(config, handle, options);
+    } catch (err) {
+      // tls.createServer throws on a cert or key that is not PEM, or a key that does not match.
+      throw fileFailed('TLS certificate or key', `${config.cert ?? ''} ${config.key ?? ''}`.trim(), err);
+    }
+    server.maxConnections = options.maxConnections;
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      const onError = (err: Error): void => reject(listenFailed(config.type, config.host, config.port, err));
+      server.once('error', onError);
+      server.listen({ port: config.port, host: config.host }, () => {
+        server.off('error', onError);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+    server.on('error', (err) => options.logger.error({ err, type: config.type, port }, 'MQTT listener error'));
+    const wss = config.type === 'ws' || config.type === 'wss' ? attachWebSocket(server as http.Server, handle, options) : undefined;
+    return new Listener(server, sockets, wss, { type: config.type, host: config.host, port });
+  }
+
+  /** Stops accepting and destroys every socket; resolves when the server has closed. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.wss?.close();
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+      this.sockets.clear();
+    });
+    return this.closed;
+  }
+}
+
+function createServer(config: ListenerConfig, handle: ConnectionHandler, options: ListenerOptions): Server {
+  const log = options.logger;
+  switch (config.type) {
+    case 'tcp':
+      return net.createServer((socket) => handle(socket));
+    case 'tls': {
+      const server = tls.createServer({ ...requireSecure(options) }, (socket) => handle(socket));
+      server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
+      return server;
+    }
+    case 'ws':
+      return http.createServer(notWebSocket);
+    case 'wss': {
+      const server = https.createServer({ ...requireSecure(options) }, notWebSocket);
+      server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
+      return server;
+    }
+  }
+}
+
+function requireSecure(options: ListenerOptions): { cert: Buffer; key: Buffer } {
+  if (options.secure === undefined) throw new TypeError('tls and wss listeners need cert and key');
+  return { cert: options.secure.cert, key: options.secure.key };
+}
+
+/** Plain HTTP requests to a WebSocket listener: 426, RFC 7231 §6.5.15. */
+function notWebSocket(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' }).end();
+}
+
+function attachWebSocket(server: http.Server, handle: ConnectionHandler, options: ListenerOptions): WebSocketServer {
+  // MQTT over WebSocket (MQTT 3.1.1 §6): binary messages, subprotocol "mqtt". ws picks the first
+  // subprotocol the client offers, which is "mqtt" for every MQTT client seen in practice.
+  const wss = new WebSocketServer({ server, maxPayload: options.maxWsPayload });
+  wss.on('connection', (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    // aedes attaches its own error handler in handle(); until then an error must not crash.
+    stream.on('error', (err) => options.logger.debug({ err }, 'WebSocket stream error'));
+    handle(stream, req);
+  });
+  wss.on('error', (err) => options.logger.error({ err }, 'WebSocket server error'));
+  return wss;
+}

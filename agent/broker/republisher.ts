@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { StoredRecord } from '../../protocols/records.ts';
+
+export type CommittedListener = (records: readonly StoredRecord[]) => void;
+/** Registers a listener for records the buffer committed; returns the function that removes it. */
+export type OnCommitted = (listener: CommittedListener) => () => void;
+export type InternalPublish = (topic: string, payload: string, qos: 0 | 1, retain: boolean) => void;
+
+export interface RepublisherOptions {
+  readonly topicPrefix: string;
+  readonly gatewayId: string;
+  readonly onCommitted: OnCommitted;
+  readonly publish: InternalPublish;
+  readonly logger: Logger;
+}
+
+/** A name usable as one topic level: no separator, no wildcard (MQTT 3.1.1 §4.7.1), no $ start (§4.7.2). */
+function isTopicLevel(name: string): boolean {
+  return name.length > 0 && !/[/+#\u0000]/.test(name) && !name.startsWith('$');
+}
+
+/**
+ * Publishes every committed record on the gateway's topic tree (README "Topic tree"): readings
+ * retained at QoS 0 (the next one replaces it soon), alarm transitions retained at QoS 1 (a
+ * subscriber must not miss one). Only committed records are published, so whatever a subscriber
+ * sees is already in the buffer.
+ */
+export class Republisher {
+  private readonly log: Logger;
+  private unsubscribe: (() => void) | undefined;
+  private count = 0;
+  private skipped = 0;
+
+  constructor(private readonly options: RepublisherOptions) {
+    this.log = options.logger.child({ component: 'republisher' });
+  }
+
+  start(): void {
+    this.unsubscribe ??= this.options.onCommitted((records) => this.publishAll(records));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  get published(): number {
+    return this.count;
+  }
+
+  topicOf(record: StoredRecord): string | undefined {
+    const { topicPrefix, gatewayId } = this.options;
+    if (!isTopicLevel(record.device) || !isTopicLevel(record.channel)) return undefined;
+    const base = `${topicPrefix}/${gatewayId}/${record.device}/${record.channel}`;
+    if (record.kind === 'reading') return base;
+    const rule = record.alarm?.rule;
+    return rule !== undefined && isTopicLevel(rule) ? `${base}/alarm/${rule}` : undefined;
+  }
+
+  private publishAll(records: readonly StoredRecord[]): void {
+    for (const record of records) {
+      const topic = this.topicOf(record);
+      if (topic === undefined) {
+        // Config and ingest ids cannot produce this; a record from elsewhere might. Logged once.
+        if (this.skipped++ === 0) this.log.warn({ device: record.device, channel: record.channel }, 'record names are not valid topic levels: not republished');
+        continue;
+      }
+      const { value, unit, quality, ts, seq } = record;
+      if (record.kind === 'reading' || record.alarm === undefined) {
+        this.options.publish(topic, JSON.stringify({ value, unit, quality, ts, seq }), 0, true);
+      } else {
+        const { level, state, threshold } = record.alarm;
+        this.options.publish(topic, JSON.stringify({ level, state, threshold, value, unit, ts, seq }), 1, true);
+      }
+      this.count++;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { Ingest } from '../../agent/broker/ingest.ts';
+import type { IngestOptions } from '../../agent/broker/ingest.ts';
+import { MAX_BATCH } from '../../agent/broker/ingest-payload.ts';
+import type { Clock } from '../../protocols/clock.ts';
+import type { NewRecord } from '../../protocols/records.ts';
+import { PRIORITY, RECORD_FLAGS } from '../../protocols/records.ts';
+
+const clock: Clock = { now: () => 1_763_900_000_000, monotonic: () => 4242 };
+
+function ingest(sink: IngestOptions['sink'] = async () => []): Ingest {
+  return new Ingest({ topicPrefix: 'site/atalaya', maxPayloadBytes: 64 * 1024, sink, clock, bootId: 'boot-x', flags: () => RECORD_FLAGS.clockUnsynced });
+}
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+
+describe('ingest topics', () => {
+  it('accepts <prefix>/in/<device>/telemetry|alarm only', () => {
+    const i = ingest();
+    expect(i.parseTopic('site/atalaya/in/dev-1/telemetry')).toEqual({ device: 'dev-1', kind: 'telemetry' });
+    expect(i.parseTopic('site/atalaya/in/dev-1/alarm')).toEqual({ device: 'dev-1', kind: 'alarm' });
+    for (const topic of ['site/atalaya/in/dev-1', 'site/atalaya/in/dev-1/telemetry/x', 'site/atalaya/in//telemetry', 'site/atalaya/in/dev-1/status', 'atalaya/in/dev-1/telemetry']) {
+      expect(i.parseTopic(topic), topic).toBeUndefined();
+    }
+  });
+});
+
+describe('ingest payloads', () => {
+  it('turns telemetry into good readings with gateway time, mono, bootId, flags and DGA priority', async () => {
+    const stored: NewRecord[][] = [];
+    const i = ingest(async (r) => (stored.push([...r]), r.map((_, k) => k + 1)));
+    const outcome = await i.handle('site/atalaya/in/pozo-3/telemetry', json([
+      { channel: 'level', value: 41.5, unit: 'm' },
+      { channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00-03:00' },
+    ]));
+    expect(outcome).toEqual({ status: 'stored', records: 2 });
+    expect(stored[0]).toEqual([
+      { kind: 'reading', device: 'pozo-3', channel: 'level', value: 41.5, unit: 'm', quality: 'good', exception: null, ts: 1_763_900_000_000, mono: 4242, bootId: 'boot-x', priority: PRIORITY.dga, flags: 1 },
+      { kind: 'reading', device: 'pozo-3', channel: 'ch4', value: 12.3, unit: '%LEL', quality: 'good', exception: null, ts: Date.parse('2026-11-23T15:00:00Z'), mono: 4242, bootId: 'boot-x', priority: PRIORITY.ordinary, flags: 1 },
+    ]);
+  });
+
+  it('turns an alarm into an alarm record raised by the device itself', async () => {
+    const stored: NewRecord[] = [];
+    const i = ingest(async (r) => (stored.push(...r), [1]));
+    await i.handle('site/atalaya/in/det-1/alarm', json({ channel: 'ch4', level: 'warning', state: 'cleared', ts: 1_700_000_000_000 }));
+    expect(stored).toEqual([
+      { kind: 'alarm', device: 'det-1', channel: 'ch4', value: null, unit: '', quality: 'good', exception: null, ts: 1_700_000_000_000, mono: 4242, bootId: 'boot-x', priority: PRIORITY.alarm, flags: 1, alarm: { rule: 'device', level: 'warning', state: 'cleared', threshold: null } },
+    ]);
+  });
+
+  it('names why a payload is refused', async () => {
+    const i = ingest();
+    const t = 'site/atalaya/in/d/telemetry';
+    const reason = async (topic: string, payload: Buffer): Promise<unknown> => ((await i.handle(topic, payload)) as { reason?: string }).reason;
+    expect(await reason(t, Buffer.from('{"channel":'))).toBe('bad_json');
+    expect(await reason(t, json({ channel: 'ch4', value: 1 }))).toBe('schema');
+    expect(await reason(t, json({ channel: 'ch4', value: 1, unit: 'x', extra: true }))).toBe('schema');
+    expect(await reason(t, json({ channel: 'a/b', value: 1, unit: 'x' }))).toBe('schema');
+    expect(await reason(t, json({ channel: 'ch4', value: 1, unit: 'x', ts: 'yesterday' }))).toBe('schema');
+    expect(await reason(t, json([]))).toBe('schema');
+    expect(await reason(t, json(Array.from({ length: MAX_BATCH + 1 }, () => ({ channel: 'c', value: 1, unit: 'x' }))))).toBe('schema');
+    expect(await reason(t, json({ channel: 'c', value: 1, unit: 'x'.repeat(64 * 1024) }))).toBe('oversized');
+    expect(await reason('site/atalaya/in/d/alarm', json({ channel: 'ch4', level: 'alarm', state: 'acknowledged' }))).toBe('schema');
+    expect(await reason('site/atalaya/in/d/other', json({}))).toBe('unknown_topic');
+    expect(await reason(t, json(Array.from({ length: MAX_BATCH + 1 }, () => ({ channel: 'c', value: 1, unit: 'x' }))).subarray(0, 100))).toBe('bad_json');
+  });
+});
+
+describe('ingest redelivery', () => {
+  it('stores a repeated device seq once, but again after the first attempt failed to store', async () => {
+    const diskFull = new Error('disk full');
+    let fail = true;
+    let appends = 0;
+    const i = ingest(async (r) => {
+      if (fail) throw diskFull;
+      appends++;
+      return r.map((_, k) => k);
+    });
+    const t = 'site/atalaya/in/d/telemetry';
+    const msg = json({ channel: 'c', value: 1, unit: 'x', seq: 9 });
+    await expect(i.handle(t, msg)).rejects.toBe(diskFull);
+    fail = false;
+    expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle(t, msg)).toEqual({ status: 'duplicate' });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 9 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle(t, json({ channel: 'c', value: 2, unit: 'x', seq: 10 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
+    expect(appends).toBe(4);
+  });
+});
