@@ -3,6 +3,7 @@ import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
+import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
@@ -23,6 +24,8 @@ export class Agent {
   readonly buffer: RecordBuffer;
   readonly poller: Poller;
   readonly alarms: AlarmEngine;
+  /** Undefined when mqtt.enabled is false. */
+  readonly broker: MqttBroker | undefined;
   private started = false;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
 
@@ -57,23 +60,46 @@ export class Agent {
       bootId,
       logger,
     });
+    this.broker = config.mqtt.enabled
+      ? new MqttBroker({
+          config: config.mqtt,
+          gatewayId: config.gateway.id,
+          sink: (records) => this.buffer.append(records),
+          onCommitted: (listener) => {
+            this.buffer.on('committed', listener);
+            return () => this.buffer.off('committed', listener);
+          },
+          bootId,
+          flags: () => 0,
+          clock,
+          logger,
+        })
+      : undefined;
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }
 
-  start(): void {
+  /** Buffer first (everything writes to it), then alarms, broker and poller; on a failure, what started is stopped. */
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.buffer.start();
-    this.buffer.on('committed', this.onCommitted);
-    this.alarms.start();
-    this.poller.start();
+    try {
+      this.buffer.start();
+      this.buffer.on('committed', this.onCommitted);
+      this.alarms.start();
+      await this.broker?.start();
+      this.poller.start();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
     await this.poller.stop();
+    await this.broker?.stop();
     await this.alarms.stop();
     this.buffer.off('committed', this.onCommitted);
     await this.buffer.stop();

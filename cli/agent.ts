@@ -6,11 +6,14 @@ import { ConfigError } from '../agent/config/errors.ts';
 import { Poller } from '../agent/modbus/poller.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
 import { systemClock } from '../protocols/clock.ts';
+import { isAtalayaError } from '../protocols/errors.ts';
+import { passwdCommand } from '../agent/broker/passwords.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 import { recordTable } from './table.ts';
 
 const HELP = `atalaya agent [--config FILE] [--check | --once | --schema]
+atalaya agent passwd <user>     hash an MQTT password for the config (reads it from stdin)
 
 Runs the edge agent: polls every configured Modbus device into the store-and-forward buffer.
 
@@ -24,6 +27,7 @@ Options:
 `;
 
 export async function agentCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'passwd') return passwdCommand(argv.slice(1), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -67,7 +71,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   const logger = rootLogger(config.log.level);
   const agent = new Agent(config, { logger });
-  agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    if (!isAtalayaError(err)) throw err;
+    logger.fatal({ code: err.code, details: err.details }, err.message);
+    process.stderr.write(`atalaya agent: ${err.message}\n`);
+    return 1;
+  }
   logger.info({ devices: config.devices.length, buffer: config.buffer.path }, 'agent started');
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping');

@@ -2,25 +2,30 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { hashPassword } from '../agent/broker/passwords.ts';
 import { parseConfig } from '../agent/config/load.ts';
 import { Agent } from '../agent/main.ts';
 import { systemClock } from '../protocols/clock.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
+import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 
-const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--log-level LEVEL]
+const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--mqtt-port PORT] [--log-level LEVEL]
 
 The whole bench on one machine: simulated gas detectors and flowmeters on Modbus TCP and (when
-socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer.
-Prints the live values every few seconds; Ctrl-C stops everything cleanly.
+socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer; a
+GASLYT-style detector publishing to the agent's MQTT broker. Prints the live values every few
+seconds; Ctrl-C stops everything cleanly.
 
 Options:
   --data DIR          where the agent's buffer lives (default ./data/demo)
   --duration SECONDS  stop by itself after this long (default: run until Ctrl-C)
+  --mqtt-port PORT    the agent's MQTT broker on 127.0.0.1 (default 1883; 0 = any free port)
   --log-level LEVEL   agent and simulator logs on stderr (default warn)
 `;
 
@@ -30,6 +35,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     options: {
       data: { type: 'string', default: './data/demo' },
       duration: { type: 'string' },
+      'mqtt-port': { type: 'string', default: '1883' },
       'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -73,6 +79,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
 
   const tcp = { host: '127.0.0.1', port: tcpSim.tcpPort! };
+  // Demo-only credentials, made fresh each run: a detector that publishes, a viewer that subscribes.
+  const devicePassword = randomBytes(12).toString('base64url');
+  const viewerPassword = randomBytes(9).toString('base64url');
   const config = parseConfig({
     gateway: { id: 'demo-gw' },
     buffer: { path: path.join(dataDir, 'buffer.db') },
@@ -87,13 +96,28 @@ export async function demoCommand(argv: string[]): Promise<number> {
           ]
         : []),
     ],
+    mqtt: {
+      listeners: [{ type: 'tcp', host: '127.0.0.1', port: Number(values['mqtt-port']) }],
+      users: [
+        { username: 'gaslyt-01', password: await hashPassword(devicePassword), publish: ['atalaya/in/%u/#'], subscribe: [] },
+        { username: 'viewer', password: await hashPassword(viewerPassword), publish: [], subscribe: ['atalaya/demo-gw/#'] },
+      ],
+    },
   }, 'demo');
   const agent = new Agent(config, { logger });
-  agent.start();
+  await agent.start();
+  const mqttPort = agent.broker!.addresses()[0]!.port;
+  const gaslyt = new GaslytDevice({
+    url: `mqtt://127.0.0.1:${mqttPort}`, deviceId: 'gaslyt-01', username: 'gaslyt-01', password: devicePassword,
+    scenario: 'gas-leak', intervalMs: 1000, topicPrefix: 'atalaya', clock: systemClock, logger,
+  });
+  await gaslyt.start();
 
   process.stdout.write(`Atalaya demo
   modbus tcp simulator  127.0.0.1:${tcp.port}  (1 gas detector: gas-leak, 2 flowmeter: flow-steps)
   modbus rtu simulator  ${pty ? `${pty.b} ⇄ ${pty.a}, 19200 baud, wire-time delays (1 gas detector: sensor-fault, 2 flowmeter: level-changes)` : 'not started: install socat'}
+  mqtt broker           mqtt://127.0.0.1:${mqttPort}  (gaslyt-01 publishes a gas-leak scenario)
+                        watch: mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u viewer -P ${viewerPassword} -t 'atalaya/demo-gw/#' -v
   agent buffer          ${config.buffer.path}
   Ctrl-C to stop.
 `);
@@ -103,6 +127,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   await Promise.race([untilSignal(), ...(duration !== undefined ? [new Promise((r) => setTimeout(r, duration))] : [])]);
   clearInterval(show);
   process.stdout.write(summary(agent));
+  await gaslyt.stop();
   await agent.stop();
   await rtuSim?.stop();
   await tcpSim.stop();
@@ -123,5 +148,6 @@ function summary(agent: Agent): string {
   const s = agent.buffer.stats();
   const lines = [...byDevice].sort(([a], [b]) => a.localeCompare(b)).map(([device, rs]) =>
     `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`);
-  return `[${new Date().toISOString()}] buffer: ${s.count} records, last seq ${s.lastSeq}\n${lines.join('\n')}\n`;
+  const alarms = agent.alarms.active().map((a) => `${a.device}/${a.channel} ${a.rule} ${a.level}${a.latched ? ' (latched)' : ''}`);
+  return `[${new Date().toISOString()}] buffer: ${s.count} records, last seq ${s.lastSeq}; alarms: ${alarms.join(', ') || 'none'}\n${lines.join('\n')}\n`;
 }

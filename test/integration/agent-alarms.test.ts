@@ -29,7 +29,7 @@ describe('threshold alarms on polled gas readings', () => {
   it('raises warning and alarm during a leak, clears the warning after, keeps the latched alarm', async () => {
     const clock = jumpClock();
     bench = await startBench('tcp', [{ unitId: 1, kind: 'gas-detector', scenario: 'gas-leak' }], 19200, clock);
-    agent = startAgent(bench, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...bench.at(1) }]);
+    agent = await startAgent(bench, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...bench.at(1) }]);
     const a = agent;
     const states = () => new Map(a.buffer.alarmStates().map((s) => [`${s.channel}/${s.rule}`, s]));
 

@@ -34,7 +34,7 @@ describe('agent under faults', () => {
       { unitId: 2, kind: 'flowmeter', scenario: 'steady', params: FLOW, faults: { drop: { probability: 1 } } },
     ]);
     const b = bench;
-    agent = startAgent(b, [
+    agent = await startAgent(b, [
       { id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) },
       { id: 'flow', profile: 'flowmeter', intervalMs: 50, params: { sensorDepthM: 60 }, ...b.at(2) },
     ], { backoff });
@@ -61,7 +61,7 @@ describe('agent under faults', () => {
   it('reconnects to a Modbus TCP device that went away and came back on the same port', async () => {
     bench = await startBench('tcp', [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS }]);
     const b = bench;
-    agent = startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) }], { backoff });
+    agent = await startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) }], { backoff });
     const a = agent;
     await waitFor(() => latestOf(a, 'gas', 'ch4')?.quality === 'good', 'first good reading');
     const port = b.sim.tcpPort!;
@@ -76,7 +76,7 @@ describe('agent under faults', () => {
   it('reopens a serial line whose adapter was unplugged and plugged back', async () => {
     bench = await startBench('rtu', [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS }]);
     const b = bench;
-    agent = startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) }], { backoff });
+    agent = await startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) }], { backoff });
     const a = agent;
     await waitFor(() => latestOf(a, 'gas', 'ch4')?.quality === 'good', 'first good reading');
     // "Unplug": the pseudo-terminal pair disappears under the agent.
@@ -101,7 +101,7 @@ describe('agent under faults', () => {
       { unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS, faults: { badCrc: { probability: 0.3 } } },
     ]);
     const b = bench;
-    agent = startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, retries: 0, ...b.at(1) }], { backoff: { failuresBeforeBackoff: 100, initialMs: 500, maxMs: 1000 } });
+    agent = await startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, retries: 0, ...b.at(1) }], { backoff: { failuresBeforeBackoff: 100, initialMs: 500, maxMs: 1000 } });
     const a = agent;
     const link = [...a.poller.links.values()][0]!;
     await waitFor(() => (link.stats.errors[MODBUS_BAD_FRAME] ?? 0) >= 3 && link.stats.transactions >= 20, 'several corrupted answers');

@@ -28,7 +28,7 @@ describe.each<Transport>(['tcp', 'rtu'])('agent polls simulated devices over %s'
       { unitId: 3, kind: 'flowmeter', scenario: 'steady', params: { ...FLOW, totalizerM3: 5_000_000.125 } },
     ]);
     const b = bench;
-    agent = startAgent(b, [
+    agent = await startAgent(b, [
       { id: 'gas', profile: 'gas-detector', intervalMs: 100, ...b.at(1) },
       { id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(2) },
       { id: 'flow64', profile: 'flowmeter-t64', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(3) },
@@ -73,7 +73,7 @@ describe.each<Transport>(['tcp', 'rtu'])('agent polls simulated devices over %s'
       { unitId: 2, kind: 'flowmeter', scenario: 'steady', params: FLOW },
     ]);
     const b = bench;
-    agent = startAgent(b, [
+    agent = await startAgent(b, [
       { id: 'gas', profile: 'gas-detector', intervalMs: 100, ...b.at(1) },
       { id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(2) },
     ]);

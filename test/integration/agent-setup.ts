@@ -43,15 +43,17 @@ export async function startBench(transport: Transport, devices: SimDeviceConfig[
   };
 }
 
-export function startAgent(bench: Bench, devices: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Agent {
+/** An agent on the bench; its MQTT broker listens on a free loopback port unless `extra.mqtt` says otherwise. */
+export async function startAgent(bench: Bench, devices: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Promise<Agent> {
   const config = parseConfig({
     gateway: { id: 'gw-test' },
     buffer: { path: path.join(bench.dir, 'buffer.db'), commitIntervalMs: 20 },
     serial: bench.serial,
     devices,
+    mqtt: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
     ...extra,
   });
   const agent = new Agent(config, { logger: testLogger() });
-  agent.start();
+  await agent.start();
   return agent;
 }
