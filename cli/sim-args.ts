@@ -50,6 +50,6 @@ export function parseHostPort(arg: string, defaultHost: string): { host: string;
 
 export const CLI_USAGE = 'ATALAYA_CLI_USAGE';
 
-function usage(message: string): AtalayaError {
+export function usage(message: string): AtalayaError {
   return new AtalayaError(CLI_USAGE, message);
 }

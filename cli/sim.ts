@@ -3,9 +3,11 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
+import { isScenarioName, SCENARIO_NAMES, type ScenarioName } from '../simulators/modbus/scenarios.ts';
+import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
 import { rootLogger } from './logger.ts';
-import { parseDeviceArg, parseFaultArgs, parseHostPort } from './sim-args.ts';
+import { parseDeviceArg, parseFaultArgs, parseHostPort, usage } from './sim-args.ts';
 import { untilSignal } from './signals.ts';
 
 const HELP = `atalaya sim [options]
@@ -27,6 +29,13 @@ Options:
                          (default: 1=gas-detector:gas-leak 2=flowmeter:flow-steps)
   --fault UNIT=exception:CODE[:P] | UNIT=slow:MS[:P] | UNIT=drop:P | UNIT=bad-crc:P   repeatable
   --seed N               seed of the fault random source (reproducible runs)
+
+  GASLYT-style detectors that publish over MQTT themselves (to the agent's broker):
+  --mqtt URL             broker, e.g. mqtt://127.0.0.1:1883
+  --gaslyt ID[:SCENARIO] repeatable; the device id is also its MQTT user name (default scenario gas-leak)
+  --mqtt-password PW     the devices' password (or env ATALAYA_SIM_MQTT_PASSWORD)
+  --mqtt-interval MS     telemetry period (default 1000)
+  --mqtt-prefix PREFIX   the agent's mqtt.topicPrefix (default atalaya)
   --log-level LEVEL      (default info)
   -h, --help             this help
 `;
@@ -46,6 +55,11 @@ export async function simCommand(argv: string[]): Promise<number> {
       device: { type: 'string', multiple: true },
       fault: { type: 'string', multiple: true },
       seed: { type: 'string' },
+      mqtt: { type: 'string' },
+      gaslyt: { type: 'string', multiple: true },
+      'mqtt-password': { type: 'string' },
+      'mqtt-interval': { type: 'string', default: '1000' },
+      'mqtt-prefix': { type: 'string', default: 'atalaya' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -71,7 +85,8 @@ export async function simCommand(argv: string[]): Promise<number> {
     }
     const parity = values.parity as 'none' | 'even' | 'odd';
     const logger = rootLogger(values['log-level'] ?? 'info', 2);
-    const sim = new ModbusSimulator({
+    if (tcp === undefined && serialPath === undefined && (values.gaslyt ?? []).length === 0) throw usage('nothing to simulate: give --tcp, --serial, --pty or --gaslyt');
+    const sim = tcp === undefined && serialPath === undefined ? undefined : new ModbusSimulator({
       devices,
       ...(tcp !== undefined ? { tcp } : {}),
       ...(serialPath !== undefined
@@ -81,12 +96,25 @@ export async function simCommand(argv: string[]): Promise<number> {
       logger,
       ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
     });
-    await sim.start();
+    await sim?.start();
+    const gaslyts = (values.gaslyt ?? []).map((arg) => {
+      const [id, scenario] = arg.split(':');
+      const password = values['mqtt-password'] ?? process.env['ATALAYA_SIM_MQTT_PASSWORD'];
+      if (values.mqtt === undefined || password === undefined || id === undefined || id === '') throw usage('--gaslyt needs --mqtt URL and a password (--mqtt-password or ATALAYA_SIM_MQTT_PASSWORD)');
+      if (scenario !== undefined && !isScenarioName(scenario)) throw usage(`--gaslyt ${arg}: unknown scenario; one of ${SCENARIO_NAMES.join(', ')}`);
+      return new GaslytDevice({
+        url: values.mqtt, deviceId: id, username: id, password, scenario: (scenario ?? 'gas-leak') as ScenarioName,
+        intervalMs: Number(values['mqtt-interval']), topicPrefix: values['mqtt-prefix'] ?? 'atalaya', clock: systemClock, logger,
+      });
+    });
+    for (const g of gaslyts) await g.start();
+    if (gaslyts.length > 0) process.stdout.write(`mqtt        ${values.mqtt}  devices ${(values.gaslyt ?? []).join(' ')}\n`);
     const units = devices.map((d) => `${d.unitId}=${d.kind}:${d.scenario}`).join(' ');
-    if (tcp !== undefined) process.stdout.write(`modbus tcp  ${tcp.host}:${sim.tcpPort}  units ${units}\n`);
+    if (tcp !== undefined) process.stdout.write(`modbus tcp  ${tcp.host}:${sim?.tcpPort}  units ${units}\n`);
     if (serialPath !== undefined) process.stdout.write(`modbus rtu  ${serialPath} ${values.baud} baud${pty ? `  (agent side: ${pty.a})` : ''}  units ${units}\n`);
     await untilSignal();
-    await sim.stop();
+    for (const g of gaslyts) await g.stop();
+    await sim?.stop();
     return 0;
   } catch (err) {
     if (!isAtalayaError(err)) throw err;

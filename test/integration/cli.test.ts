@@ -86,3 +86,36 @@ devices:
     expect(r.stdout).toMatch(/gaslyt-01 +ch4=/);
   });
 });
+
+describe('atalaya sim --gaslyt', () => {
+  it('publishes a detector over MQTT into an agent broker', async () => {
+    const { Agent } = await import('../../agent/main.ts');
+    const { parseConfig } = await import('../../agent/config/load.ts');
+    const { hashPassword } = await import('../../agent/broker/passwords.ts');
+    const { testLogger } = await import('../helpers/logger.ts');
+    const agent = new Agent(parseConfig({
+      gateway: { id: 'gw' },
+      buffer: { path: path.join(dir, 'gaslyt.db'), commitIntervalMs: 20 },
+      devices: [{ id: 'unused', profile: 'gas-detector', tcp: { host: '127.0.0.1', port: 9, timeoutMs: 100 } }],
+      mqtt: {
+        listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
+        users: [{ username: 'det-9', password: await hashPassword('pw-9'), publish: ['atalaya/in/%u/#'], subscribe: [] }],
+      },
+    }), { logger: testLogger() });
+    await agent.start();
+    const port = agent.broker!.addresses()[0]!.port;
+    const sim = spawn(process.execPath, [bin, 'sim', '--no-tcp', '--mqtt', `mqtt://127.0.0.1:${port}`, '--gaslyt', 'det-9:steady', '--mqtt-interval', '200'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ATALAYA_SIM_MQTT_PASSWORD: 'pw-9' },
+    });
+    const exited = new Promise((r) => sim.once('exit', r));
+    try {
+      const o2 = await waitFor(() => agent.buffer.latest().find((r) => r.device === 'det-9' && r.channel === 'o2'), 'detector telemetry in the buffer');
+      expect(o2).toMatchObject({ value: 20.9, unit: '%vol', quality: 'good' });
+    } finally {
+      sim.kill('SIGTERM');
+      await exited;
+      await agent.stop();
+    }
+  });
+});
