@@ -69,6 +69,8 @@ export class RecordBuffer {
   private queue: PendingAppend[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** clock.monotonic() of the last group commit: the next window closes commitIntervalMs after it. */
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
   private immediate: NodeJS.Immediate | undefined;
   private nextSeq = 1;
   private count = 0;
@@ -248,7 +250,13 @@ export class RecordBuffer {
       this.timer = undefined;
       this.immediate ??= setImmediate(this.onWindowEnd);
     } else if (this.timer === undefined && this.immediate === undefined) {
-      this.timer = setTimeout(this.onWindowEnd, this.options.commitIntervalMs);
+      // The window runs from the previous commit, not from this append: after a quiet spell an
+      // append commits on the next turn of the event loop (no added latency for a lone poll or
+      // a QoS 1 publish waiting for its PUBACK), while under load commits stay at most one per
+      // commitIntervalMs, which is what bounds SD-card writes.
+      const wait = this.lastCommitAt + this.options.commitIntervalMs - this.options.clock.monotonic();
+      if (wait <= 0) this.immediate = setImmediate(this.onWindowEnd);
+      else this.timer = setTimeout(this.onWindowEnd, wait);
     }
   }
 
@@ -279,6 +287,7 @@ export class RecordBuffer {
       rows += entry.records.length;
     }
     const batch = this.queue.splice(0, take);
+    this.lastCommitAt = this.options.clock.monotonic();
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;

@@ -7,12 +7,13 @@
  *  3. fan-out latency from a polled Modbus reading to a subscriber of the republished tree.
  * Publishers are mqtt.js clients in PUBLISHER_PROCESSES child processes of this same script, so
  * neither the agent nor mosquitto shares an event loop with them. Prints, asserts nothing.
- * Run: node bin/run-ts.mjs test/bench/mqtt.ts [seconds per point]
+ * Run: node bin/run-ts.mjs test/bench/mqtt.ts [seconds per point]; ATALAYA_BENCH_PROF=<dir> makes
+ * every agent write a V8 CPU profile (--cpu-prof) there when it stops.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -74,7 +75,9 @@ interface Broker {
 async function startAgent(dir: string, name: string, config: Record<string, unknown>): Promise<Broker> {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
-  const { child, exited } = launch(process.execPath, [path.resolve('bin/atalaya.mjs'), 'agent', '-c', file], ['ignore', 'pipe', 'inherit']);
+  const prof = process.env['ATALAYA_BENCH_PROF'];
+  const nodeArgs = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`];
+  const { child, exited } = launch(process.execPath, [...nodeArgs, path.resolve('bin/atalaya.mjs'), 'agent', '-c', file], ['ignore', 'pipe', 'inherit']);
   let port: number | undefined;
   let rest = '';
   // Read to the end: the agent logs synchronously to stdout, a full pipe would stall it.
@@ -181,8 +184,10 @@ class Publishers {
   private readonly procs = Array.from({ length: PUBLISHER_PROCESSES }, () =>
     launch(process.execPath, [path.resolve('bin/run-ts.mjs'), path.resolve('test/bench/mqtt.ts'), '--publisher'], ['ignore', 'inherit', 'inherit', 'ipc']));
 
-  /** N clients spread over the processes, connected, then publishing for warm-up plus durationMs. */
-  /** `window`: acknowledgements inside the counted window; `cpu`, `publisherCpu`: cores busy in it. */
+  /**
+   * N clients spread over the processes, connected, then publishing for warm-up plus durationMs.
+   * `window`: acknowledgements inside the counted window; `cpu`, `publisherCpu`: cores busy in it.
+   */
   async run(broker: Broker, n: number, durationMs: number, auth: boolean): Promise<RunFigures> {
     const devices = Array.from({ length: n }, (_, i) => `pub-${i + 1}`);
     const shares = this.procs.map((_, p) => devices.filter((_, i) => i % this.procs.length === p)).map((d, p) => ({ d, p })).filter((s) => s.d.length > 0);
@@ -256,7 +261,7 @@ async function fanOutLatency(broker: Broker): Promise<number[]> {
         const received = Date.now();
         const { ts } = JSON.parse(payload.toString()) as { ts: number };
         if (packet.retain || ts < since) return;
-        if (latencies.push(received - ts) >= FANOUT_MESSAGES) resolve();
+        if (latencies.length < FANOUT_MESSAGES && latencies.push(received - ts) === FANOUT_MESSAGES) resolve();
       });
     });
     await client.subscribeAsync('atalaya/bench/+/ch4', { qos: 0 });
@@ -273,6 +278,13 @@ const pct = (sorted: number[], q: number): number => sorted[Math.min(sorted.leng
 export async function main(seconds = 10): Promise<void> {
   out(machineLine());
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-mqtt-'));
+  // Interrupted: no finally runs, so the brokers and publishers are killed here.
+  const onSignal = (): void => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const sim = new ModbusSimulator({
     devices: Array.from({ length: FANOUT_DEVICES }, (_, i) => ({ unitId: i + 1, kind: 'gas-detector' as const, scenario: 'steady' })),
     tcp: { host: '127.0.0.1', port: 0 },
@@ -310,10 +322,12 @@ export async function main(seconds = 10): Promise<void> {
       await mosquitto.stop();
       const a5 = await ingestPoint(n, 5);
       const [rateA, rateM, rateA5] = [a.window / seconds, m.window / seconds, a5.window / seconds];
-      const cpu = (f: RunFigures): string => `CPU ${fmt(f.cpu * 100)} %, publishers ${fmt(f.publisherCpu * 100)} %`;
+      const cpu = (f: RunFigures): string => `CPU ${fmt(f.cpu * 100)} % = ${fmt((f.cpu * seconds * 1e6) / f.window)} µs/msg, publishers ${fmt(f.publisherCpu * 100)} %`;
       const check = (f: RunFigures & { stored: number }): string => `buffer ${fmt(f.stored)} records ${f.stored >= f.acked ? '≥' : '< (LOST)'} ${fmt(f.acked)} acked`;
       out(`  N=${String(n).padStart(2)}: agent ${fmt(rateA).padStart(6)} msg/s durable (${cpu(a)}; ${check(a)})`);
-      out(`        mosquitto ${fmt(rateM).padStart(6)} msg/s (${cpu(m)}); ratio agent/mosquitto ${fmt(rateA / rateM, 2)}`);
+      // mosquitto and the publishers filling every core: mosquitto could do more than measured.
+      const saturated = m.cpu + m.publisherCpu > 0.85 * cpus().length ? ', machine saturated: a floor for mosquitto' : '';
+      out(`        mosquitto ${fmt(rateM).padStart(6)} msg/s (${cpu(m)}${saturated}); ratio agent/mosquitto ${fmt(rateA / rateM, 2)}`);
       out(`        agent, commitIntervalMs 5: ${fmt(rateA5).padStart(6)} msg/s (${cpu(a5)}; ${check(a5)})`);
       const failed = a.failed + m.failed + a5.failed;
       if (failed > 0) out(`        ${failed} publishes failed`);
@@ -338,6 +352,7 @@ export async function main(seconds = 10): Promise<void> {
     for (const child of children) child.kill('SIGKILL');
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 

@@ -18,6 +18,7 @@ for (const [title, file] of [
   ['Modbus TCP', 'test/bench/modbus-tcp.ts'],
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
   ['agent footprint', 'test/bench/agent-rss.ts'],
+  ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }

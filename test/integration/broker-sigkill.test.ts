@@ -71,6 +71,7 @@ buffer: {path: buffer.db, commitIntervalMs: 20}
 log: {level: info}
 mqtt:
   listeners: [{type: tcp, host: 127.0.0.1, port: 0}]
+  maxPublishesPerSecond: 100000   # the flood guard is not under test here
   users:
 ${DEVICES.map((d) => `    - {username: ${d}, password: '${hash}', publish: ['atalaya/in/%u/#'], subscribe: []}`).join('\n')}
 devices:
