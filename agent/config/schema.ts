@@ -57,7 +57,7 @@ export const configSchema = z.strictObject({
   }),
   buffer: bufferSchema.prefault({}),
   serial: z.array(serialBusSchema).default([]).describe('Serial (RS-485) lines'),
-  devices: z.array(deviceSchema).min(1).describe('Devices to poll'),
+  devices: z.array(deviceSchema).default([]).describe('Modbus devices to poll (none for a gateway whose devices only publish over MQTT)'),
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/), profileSchema).default({}).describe('Device profiles defined here, by id'),
   backoff: backoffSchema.prefault({}),
   mqtt: brokerConfigSchema.prefault({}).describe('Embedded MQTT broker: device ingest, live republish of every reading and alarm (agent/broker/README.md)'),

@@ -96,7 +96,6 @@ describe('atalaya sim --gaslyt', () => {
     const agent = new Agent(parseConfig({
       gateway: { id: 'gw' },
       buffer: { path: path.join(dir, 'gaslyt.db'), commitIntervalMs: 20 },
-      devices: [{ id: 'unused', profile: 'gas-detector', tcp: { host: '127.0.0.1', port: 9, timeoutMs: 100 } }],
       mqtt: {
         listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
         users: [{ username: 'det-9', password: await hashPassword('pw-9'), publish: ['atalaya/in/%u/#'], subscribe: [] }],
