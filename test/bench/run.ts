@@ -15,6 +15,7 @@ function run(title: string, command: string, args: string[]): void {
 run('build', 'npm', ['run', '--silent', 'build']);
 for (const [title, file] of [
   ['buffer ingest', 'test/bench/buffer-ingest.ts'],
+  ['sync wire size and codec speed', 'test/bench/sync-wire.ts'],
   ['Modbus TCP', 'test/bench/modbus-tcp.ts'],
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
   ['agent footprint', 'test/bench/agent-rss.ts'],
