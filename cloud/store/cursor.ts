@@ -1,0 +1,121 @@
+/**
+ * Keyset paging of queryRecords, shared by both backends: records come ordered by
+ * (record_time, gateway, seq), record_time = COALESCE(ts_corrected, ts), and a page ends with an
+ * opaque cursor holding the last key, so the next page starts strictly after it. Unlike OFFSET, a
+ * page costs the same however deep it is, and rows committed meanwhile neither repeat nor shift
+ * the pages (https://use-the-index-luke.com/no-offset).
+ */
+import type { ReadingsQuery, RelayRecord } from './types.ts';
+import { invalidCursor, invalidQuery } from './errors.ts';
+import { RECORD_COLUMNS } from './rows.ts';
+
+/** Most records one page may return. */
+export const MAX_PAGE = 10_000;
+
+export interface RecordKey {
+  readonly time: number;
+  readonly gateway: string;
+  readonly seq: number;
+}
+
+export function keyOf(record: RelayRecord): RecordKey {
+  return { time: record.tsCorrected ?? record.ts, gateway: record.gateway, seq: record.seq };
+}
+
+/** base64url of JSON `[time, gateway, seq]`: opaque to clients, and safe in a query string. */
+export function encodeCursor(key: RecordKey): string {
+  return Buffer.from(JSON.stringify([key.time, key.gateway, key.seq]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): RecordKey {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw invalidCursor();
+  const [time, gateway, seq] = parsed as unknown[];
+  if (!Number.isSafeInteger(time) || typeof gateway !== 'string' || !Number.isSafeInteger(seq)) throw invalidCursor();
+  return { time: time as number, gateway, seq: seq as number };
+}
+
+export interface RecordQuerySql {
+  /** Which filters are present: one prepared statement per shape. */
+  readonly shape: string;
+  readonly sql: string;
+  readonly params: ReadonlyArray<string | number>;
+}
+
+/**
+ * The SELECT for one page, asking for limit + 1 rows: the extra row only says whether a next page
+ * exists. `placeholder(n)` renders the n-th (1-based) bind parameter: `?` for SQLite, `$n` for
+ * PostgreSQL. With a gateway filter every row has the same gateway, so the cursor's tie-break
+ * needs only seq.
+ */
+export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) => string): RecordQuerySql {
+  checkQuery(query);
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  let shape = '';
+  const bind = (value: string | number): string => {
+    params.push(value);
+    return placeholder(params.length);
+  };
+  if (query.gateway !== undefined) {
+    where.push(`gateway = ${bind(query.gateway)}`);
+    shape += 'g';
+  }
+  if (query.device !== undefined) {
+    where.push(`device = ${bind(query.device)}`);
+    shape += 'd';
+  }
+  if (query.channel !== undefined) {
+    where.push(`channel = ${bind(query.channel)}`);
+    shape += 'c';
+  }
+  if (query.kind !== undefined) {
+    // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its
+    // condition literally (https://sqlite.org/partialindex.html §2.1). kind was checked above.
+    where.push(`kind = '${query.kind}'`);
+    shape += query.kind === 'alarm' ? 'A' : 'R';
+  }
+  // One lower bound on record_time, whichever of `from` and the cursor is later: given two, SQLite
+  // bounds the index range by one and filters by the other, and a deep page would walk every row
+  // of the pages before it. The cursor's tie-break on (gateway, seq) is a filter on the rows of its
+  // one record_time, so both bounds of the time range stay index bounds.
+  const key = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (key !== undefined && (query.from === undefined || key.time >= query.from)) {
+    const from = bind(key.time);
+    const later = bind(key.time);
+    const after = query.gateway !== undefined ? `seq > ${bind(key.seq)}` : `(gateway, seq) > (${bind(key.gateway)}, ${bind(key.seq)})`;
+    where.push(`record_time >= ${from} AND (record_time > ${later} OR ${after})`);
+    shape += 'k';
+  } else if (query.from !== undefined) {
+    where.push(`record_time >= ${bind(query.from)}`);
+    shape += 'f';
+  }
+  if (query.to !== undefined) {
+    where.push(`record_time < ${bind(query.to)}`);
+    shape += 't';
+  }
+  const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
+  const sql = `SELECT ${RECORD_COLUMNS} FROM records${filter} ORDER BY record_time, gateway, seq LIMIT ${bind(query.limit + 1)}`;
+  return { shape, sql, params };
+}
+
+/** Splits the limit + 1 rows of a page into the page and the cursor of the next one. */
+export function toPage(rows: RelayRecord[], limit: number): { items: RelayRecord[]; next: string | null } {
+  if (rows.length <= limit) return { items: rows, next: null };
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, next: last === undefined ? null : encodeCursor(keyOf(last)) };
+}
+
+function checkQuery(query: ReadingsQuery): void {
+  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_PAGE) throw invalidQuery(`limit must be an integer in 1..${MAX_PAGE}`);
+  if (query.kind !== undefined && query.kind !== 'reading' && query.kind !== 'alarm') throw invalidQuery('kind must be reading or alarm');
+  for (const [name, bound] of [['from', query.from], ['to', query.to]] as const) {
+    if (bound !== undefined && !Number.isSafeInteger(bound)) throw invalidQuery(`${name} must be an integer number of ms`);
+  }
+}

@@ -1,0 +1,138 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
+
+export interface PostgresMigration {
+  /** One line for the log. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Schema steps, in order: step i (0-based) is version i + 1 in schema_migrations. Append new
+ * steps; never edit a released one. Same tables and columns as migrations-sqlite.ts (see the
+ * comments there), so rows.ts decodes both.
+ */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    name: 'gateways, records, nonces, integrity alarms',
+    sql: `
+      CREATE TABLE gateways (
+        id                text PRIMARY KEY,
+        secret_ciphertext text NOT NULL,
+        created_at        bigint NOT NULL,
+        last_seen_at      bigint,
+        highest_seq       bigint,
+        clock_offset_ms   bigint,
+        record_count      bigint NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE records (
+        gateway      text NOT NULL,
+        seq          bigint NOT NULL,
+        kind         text NOT NULL,
+        device       text NOT NULL,
+        channel      text NOT NULL,
+        value        double precision,
+        unit         text NOT NULL,
+        quality      text NOT NULL,
+        exception    smallint,
+        ts           bigint NOT NULL,
+        ts_corrected bigint,
+        mono         bigint NOT NULL,
+        boot_id      text NOT NULL,
+        priority     smallint NOT NULL,
+        flags        integer NOT NULL,
+        alarm        text,
+        received_at  bigint NOT NULL,
+        hash         text NOT NULL,
+        record_time  bigint GENERATED ALWAYS AS (COALESCE(ts_corrected, ts)) STORED,
+        PRIMARY KEY (gateway, seq)
+      );
+      CREATE INDEX records_channel_time ON records (gateway, device, channel, record_time, seq);
+      CREATE INDEX records_gateway_time ON records (gateway, record_time, seq);
+      CREATE INDEX records_time ON records (record_time, gateway, seq);
+      CREATE INDEX records_alarm_time ON records (record_time, gateway, seq) WHERE kind = 'alarm';
+      CREATE INDEX records_gateway_alarm_time ON records (gateway, record_time, seq) WHERE kind = 'alarm';
+
+      CREATE TABLE nonces (
+        gateway    text NOT NULL,
+        nonce      text NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (gateway, nonce)
+      );
+      CREATE INDEX nonces_expiry ON nonces (expires_at);
+
+      CREATE TABLE integrity_alarms (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        gateway       text NOT NULL,
+        seq           bigint NOT NULL,
+        existing_hash text NOT NULL,
+        offered_hash  text NOT NULL,
+        at            bigint NOT NULL
+      );
+    `,
+  },
+];
+
+/**
+ * Key of the transaction-level advisory lock every relay takes before looking at
+ * schema_migrations (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS):
+ * relays starting together apply each step once, one after the other. 'atalaya' in ASCII.
+ */
+export const MIGRATION_LOCK_KEY = 0x61_74_61_6c_61_79_61n;
+
+/**
+ * Brings the database up to `migrations.length`, one transaction per step: lock, read the applied
+ * version, apply the next step and record it, commit. A relay that finds the database newer than
+ * it knows refuses to start rather than guess at the schema.
+ */
+export async function migratePostgres(pool: Pool, logger: Logger, migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): Promise<{ from: number; to: number }> {
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    let from: number | undefined;
+    for (;;) {
+      const step = await applyNext(client, migrations);
+      from ??= step.before;
+      if (step.applied === undefined) return { from, to: step.before };
+      logger.info({ version: step.applied, migration: migrations[step.applied - 1]?.name }, 'relay store migrated');
+    }
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    // A connection that failed mid-transaction is discarded rather than reused.
+    client.release(failure !== undefined);
+  }
+}
+
+async function applyNext(client: PoolClient, migrations: readonly PostgresMigration[]): Promise<{ before: number; applied?: number }> {
+  let version = 0;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const result = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+    const before = result.rows[0]?.version ?? 0;
+    if (before > migrations.length) throw schemaTooNew(before, migrations.length);
+    const step = migrations[before];
+    if (step === undefined) {
+      await client.query('COMMIT');
+      return { before };
+    }
+    version = before + 1;
+    await client.query(step.sql);
+    await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, step.name]);
+    await client.query('COMMIT');
+    return { before, applied: version };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (isStoreError(err, STORE_SCHEMA_TOO_NEW)) throw err;
+    throw migrationFailed(version, err);
+  }
+}

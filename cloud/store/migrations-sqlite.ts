@@ -1,0 +1,124 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
+
+export interface SqliteMigration {
+  /** One line for the log. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Schema steps, in order: step i (0-based) brings the file to `PRAGMA user_version` i + 1. Append
+ * new steps; never edit a released one. Same tables and columns as migrations-postgres.ts, so
+ * rows.ts decodes both.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    name: 'gateways, records, nonces, integrity alarms',
+    sql: `
+      -- record_count and highest_seq are maintained by ingest in the batch's transaction, so
+      -- listGateways never counts records. Times in ms since the epoch.
+      CREATE TABLE gateways (
+        id                TEXT PRIMARY KEY,
+        secret_ciphertext TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        last_seen_at      INTEGER,
+        highest_seq       INTEGER,
+        clock_offset_ms   INTEGER,
+        record_count      INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+
+      -- Clustered on (gateway, seq): each gateway's batches append at the end of its own range,
+      -- and the per-record duplicate check is the primary-key lookup. No foreign key to gateways:
+      -- ingest checks the gateway once per batch, and gateways are never deleted.
+      -- kind: reading|alarm; quality: protocols/records.ts QUALITIES; alarm: JSON detail (rows.ts),
+      -- NULL on readings; hash: sha256 hex of the canonical encoding.
+      -- record_time is the time every query filters and orders on (the corrected time when the
+      -- gateway clock was wrong); VIRTUAL costs no space in the row, only in the indexes.
+      CREATE TABLE records (
+        gateway      TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        device       TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        value        REAL,
+        unit         TEXT NOT NULL,
+        quality      TEXT NOT NULL,
+        exception    INTEGER,
+        ts           INTEGER NOT NULL,
+        ts_corrected INTEGER,
+        mono         INTEGER NOT NULL,
+        boot_id      TEXT NOT NULL,
+        priority     INTEGER NOT NULL,
+        flags        INTEGER NOT NULL,
+        alarm        TEXT,
+        received_at  INTEGER NOT NULL,
+        hash         TEXT NOT NULL,
+        record_time  INTEGER GENERATED ALWAYS AS (coalesce(ts_corrected, ts)) VIRTUAL,
+        PRIMARY KEY (gateway, seq)
+      ) WITHOUT ROWID;
+      -- One per query shape of cursor.ts: a channel's series, a gateway's records, everything by
+      -- time; alarms are rare among readings, so a partial index finds them without walking readings.
+      CREATE INDEX records_channel_time ON records (gateway, device, channel, record_time, seq);
+      CREATE INDEX records_gateway_time ON records (gateway, record_time, seq);
+      CREATE INDEX records_time ON records (record_time, gateway, seq);
+      CREATE INDEX records_alarm_time ON records (record_time, gateway, seq) WHERE kind = 'alarm';
+      CREATE INDEX records_gateway_alarm_time ON records (gateway, record_time, seq) WHERE kind = 'alarm';
+
+      CREATE TABLE nonces (
+        gateway    TEXT NOT NULL,
+        nonce      TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX nonces_expiry ON nonces (expires_at);
+
+      CREATE TABLE integrity_alarms (
+        id            INTEGER PRIMARY KEY,
+        gateway       TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        existing_hash TEXT NOT NULL,
+        offered_hash  TEXT NOT NULL,
+        at            INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/**
+ * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
+ * also sets user_version (https://sqlite.org/pragma.html#pragma_user_version), so a crash leaves the
+ * file at a whole version and a second relay opening the same file cannot apply a step twice. A
+ * file at a higher version than known is refused.
+ */
+export function migrateSqlite(db: Database, logger: Logger, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): { from: number; to: number } {
+  const from = userVersion(db);
+  if (from > migrations.length) throw schemaTooNew(from, migrations.length);
+  for (let version = from + 1; version <= migrations.length; version++) {
+    const step = migrations[version - 1];
+    if (step === undefined) break;
+    const apply = db.transaction(() => {
+      const current = userVersion(db);
+      if (current > migrations.length) throw schemaTooNew(current, migrations.length);
+      if (current >= version) return false;
+      db.exec(step.sql);
+      // PRAGMA takes no bound parameters; version is an integer we computed.
+      db.pragma(`user_version = ${version}`);
+      return true;
+    });
+    let applied: boolean;
+    try {
+      applied = apply.immediate();
+    } catch (err) {
+      if (isStoreError(err, STORE_SCHEMA_TOO_NEW)) throw err;
+      throw migrationFailed(version, err);
+    }
+    if (applied) logger.info({ version, migration: step.name }, 'relay store migrated');
+  }
+  return { from, to: Math.max(from, userVersion(db)) };
+}
+
+export function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor, recordQuerySql } from '../../cloud/store/cursor.ts';
+import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
+import { SQLITE_SQL } from '../../cloud/store/sqlite.ts';
+import type { ReadingsQuery } from '../../cloud/store/types.ts';
+import { testLogger } from '../helpers/logger.ts';
+
+/**
+ * Every relay statement that runs per record or per request reaches the records through an index
+ * (EXPLAIN QUERY PLAN says SEARCH … USING …, https://sqlite.org/eqp.html) and never sorts: a page
+ * of queryRecords comes straight off an index in (time, gateway, seq) order and stops at LIMIT.
+ */
+let dir: string;
+let db: Sqlite.Database;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
+  db = new Sqlite(path.join(dir, 'plan.db'));
+  migrateSqlite(db, testLogger());
+});
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function plan(sql: string, params: readonly unknown[] | Record<string, unknown>): string[] {
+  const statement = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+  const rows = Array.isArray(params) ? statement.all(...params) : statement.all(params);
+  return (rows as { detail: string }[]).map((row) => row.detail);
+}
+
+/** Binds 1 to every parameter, positional or named. */
+function dummyParams(sql: string): readonly unknown[] | Record<string, unknown> {
+  const named = sql.match(/@\w+/g);
+  if (named !== null) return Object.fromEntries(named.map((name) => [name.slice(1), 1]));
+  return (sql.match(/\?/g) ?? []).map(() => 1);
+}
+
+const noSortNoScan = (details: readonly string[]): string[] => details.filter((d) => /^SCAN /.test(d) || d.includes('USE TEMP B-TREE'));
+
+// listGateways and listIntegrityAlarms read a whole small table (or its newest rows by rowid) on
+// an operator's request; everything else runs per record, per batch or per signed request.
+const perRequest = Object.entries(SQLITE_SQL).filter(([name]) => name !== 'listGateways' && name !== 'listIntegrityAlarms');
+
+describe('relay store (SQLite) query plans', () => {
+  it.each(perRequest)('%s scans no table and sorts nothing', (_name, sql) => {
+    expect(noSortNoScan(plan(sql, dummyParams(sql)))).toEqual([]);
+  });
+
+  it('the per-record duplicate check is a primary-key lookup', () => {
+    expect(plan(SQLITE_SQL.recordHash, [1, 1])).toEqual(['SEARCH records USING PRIMARY KEY (gateway=? AND seq=?)']);
+  });
+
+  const cursor = encodeCursor({ time: 5, gateway: 'gw', seq: 7 });
+  const shapes: Array<[string, Omit<ReadingsQuery, 'limit'>, RegExp]> = [
+    ['a channel series', { gateway: 'g', device: 'd', channel: 'c' }, /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/],
+    ['a channel series, next page in a window', { gateway: 'g', device: 'd', channel: 'c', from: 1, to: 9, cursor }, /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/],
+    ['a gateway', { gateway: 'g' }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\?\)$/],
+    ['a gateway, next page', { gateway: 'g', cursor, to: 9 }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/],
+    ['a gateway\'s alarms', { gateway: 'g', kind: 'alarm', from: 1 }, /^SEARCH records USING INDEX records_gateway_alarm_time \(gateway=\? AND record_time>\?\)$/],
+    ['all gateways in a window', { from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
+    ['all gateways, next page', { from: 1, cursor }, /^SEARCH records USING INDEX records_time \(record_time>\?\)$/],
+    ['all alarms, next page', { kind: 'alarm', cursor }, /^SEARCH records USING INDEX records_alarm_time \(record_time>\?\)$/],
+    // No filter at all: an ordered walk of the time index that stops at LIMIT.
+    ['everything', {}, /^SCAN records USING INDEX records_time$/],
+  ];
+
+  it.each(shapes)('queryRecords for %s uses its index in order', (_name, query, expected) => {
+    const { sql, params } = recordQuerySql({ ...query, limit: 100 }, () => '?');
+    const details = plan(sql, params);
+    expect(details).toHaveLength(1);
+    expect(details[0]).toMatch(expected);
+  });
+});
