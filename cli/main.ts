@@ -8,6 +8,7 @@ Commands:
   agent   run the edge agent (Modbus polling into the store-and-forward buffer)
   sim     run simulated Modbus devices (gas detector, flowmeter) over TCP and RTU
   demo    run the whole bench on this machine: simulators and agent
+  relay   run the cloud relay (gateways sync to it); manage its gateways, tokens and key
 
 Run 'atalaya <command> --help' for a command's options.
 `;
@@ -22,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
       return simCommand(rest);
     case 'demo':
       return demoCommand(rest);
+    case 'relay':
+      // Loaded on demand: the agent on a gateway never pays for Fastify and the database drivers.
+      return (await import('./relay.ts')).relayCommand(rest);
     case undefined:
     case '-h':
     case '--help':

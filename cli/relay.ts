@@ -1,0 +1,185 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { relayConfigJsonSchema, loadRelayConfigFile } from '../cloud/config/load.ts';
+import type { RelayConfig } from '../cloud/config/schema.ts';
+import { hashApiToken, newApiToken } from '../cloud/http/auth.ts';
+import { GatewaySecrets } from '../cloud/ingest/gateway-secrets.ts';
+import { Relay } from '../cloud/main.ts';
+import { loadRelayKey, newRelayKey } from '../cloud/secrets.ts';
+import { createStore } from '../cloud/store/index.ts';
+import type { RelayStore } from '../cloud/store/types.ts';
+import { ConfigError } from '../protocols/config-errors.ts';
+import { systemClock } from '../protocols/clock.ts';
+import { isAtalayaError } from '../protocols/errors.ts';
+import { rootLogger } from './logger.ts';
+import { untilSignal } from './signals.ts';
+
+const HELP = `atalaya relay [--config FILE] [--check | --schema]
+atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
+atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
+atalaya relay token add                          new operator token for the read APIs
+atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
+
+Runs the cloud relay: gateways POST signed batches to /v1/ingest; operators read /v1/gateways
+and /v1/readings with a bearer token. See cloud/README.md.
+
+Options:
+  -c, --config FILE   YAML config (default: ATALAYA_RELAY_CONFIG or /etc/atalaya/relay.yaml)
+      --check         validate the config and the relay key, print every problem, and exit
+      --schema        print the config's JSON Schema (for editors) and exit
+      --out FILE      keygen: write the key to a new file readable only by its owner
+  -h, --help          this help
+`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  check: { type: 'boolean' },
+  schema: { type: 'boolean' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function loadConfig(option: string | undefined): RelayConfig | undefined {
+  const file = option ?? process.env['ATALAYA_RELAY_CONFIG'] ?? '/etc/atalaya/relay.yaml';
+  try {
+    return loadRelayConfigFile(file, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return undefined;
+  }
+}
+
+/** Runs `fn` on a started store (admin commands), logging only warnings, to stderr. */
+async function withStore<T>(config: RelayConfig, fn: (store: RelayStore) => Promise<T>): Promise<T> {
+  if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(config.storage.path), { recursive: true });
+  const store = createStore(config.storage, rootLogger('warn', 2));
+  await store.start();
+  try {
+    return await fn(store);
+  } finally {
+    await store.stop();
+  }
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}
+
+async function gatewayCommand(sub: string | undefined, id: string | undefined, config: RelayConfig): Promise<number> {
+  if (sub === 'add') {
+    if (id === undefined) {
+      process.stderr.write('atalaya relay gateway add: missing <id>\n');
+      return 2;
+    }
+    const key = loadRelayKey(config.keyFile, process.env).key;
+    const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now()));
+    process.stdout.write(`${secret}\n`);
+    process.stderr.write(`gateway ${id} added. Put the secret above in that gateway's agent config; it is not shown again.\n`);
+    return 0;
+  }
+  if (sub === 'list') {
+    const rows = await withStore(config, (store) => store.listGateways());
+    const table = [['ID', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
+    for (const g of rows) table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
+    const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+    process.stdout.write(table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n');
+    return 0;
+  }
+  process.stderr.write(`atalaya relay gateway: expected 'add <id>' or 'list'\n\n${HELP}`);
+  return 2;
+}
+
+async function run(config: RelayConfig): Promise<number> {
+  const logger = rootLogger(config.log.level);
+  const relay = new Relay(config, { logger });
+  try {
+    await relay.start();
+  } catch (err) {
+    if (!isAtalayaError(err)) throw err;
+    logger.fatal({ code: err.code, details: err.details }, err.message);
+    process.stderr.write(`atalaya relay: ${err.message}\n`);
+    return 1;
+  }
+  const signal = await untilSignal();
+  logger.info({ signal }, 'stopping');
+  await relay.stop();
+  logger.info('stopped');
+  return 0;
+}
+
+export async function relayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const [command, sub, id] = positionals;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === undefined ? 0 : 1;
+  if (positionals.length > allowed) {
+    process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
+    return 2;
+  }
+  switch (command) {
+    case 'keygen': {
+      const key = newRelayKey();
+      if (values.out === undefined) process.stdout.write(`${key}\n`);
+      else {
+        try {
+          // 'wx': never overwrite a key that may already encrypt gateway secrets.
+          writeFileSync(values.out, `${key}\n`, { mode: 0o600, flag: 'wx' });
+        } catch (err) {
+          process.stderr.write(`atalaya relay keygen: cannot create ${values.out} (${(err as NodeJS.ErrnoException).code ?? 'error'}); an existing key is never overwritten\n`);
+          return 1;
+        }
+      }
+      process.stderr.write(`relay key ${values.out === undefined ? 'above' : `written to ${values.out}`}: point keyFile at a file holding it (chmod 600) or set ATALAYA_RELAY_KEY.\nKeep a copy: without it no gateway secret can be decrypted.\n`);
+      return 0;
+    }
+    case 'token': {
+      if (sub !== 'add') {
+        process.stderr.write(`atalaya relay token: expected 'add'\n`);
+        return 2;
+      }
+      const token = newApiToken();
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(`operator token above, shown once. Add its sha256 to the relay config:\napiTokens:\n  - ${hashApiToken(token)}\n`);
+      return 0;
+    }
+    case 'gateway':
+    case undefined: {
+      if (values.schema === true) {
+        process.stdout.write(`${JSON.stringify(relayConfigJsonSchema(), null, 2)}\n`);
+        return 0;
+      }
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      if (command === 'gateway') {
+        try {
+          return await gatewayCommand(sub, id, config);
+        } catch (err) {
+          // Coded: unknown key, duplicate or invalid id, store down. Said plainly, no stack.
+          if (!isAtalayaError(err)) throw err;
+          process.stderr.write(`atalaya relay gateway: ${err.message}\n`);
+          return 1;
+        }
+      }
+      if (values.check === true) {
+        try {
+          const key = loadRelayKey(config.keyFile, process.env);
+          process.stdout.write(`config OK (storage ${config.storage.kind}, listen ${config.listen.host}:${config.listen.port}, relay key from ${key.source})\n`);
+          return 0;
+        } catch (err) {
+          if (!isAtalayaError(err)) throw err;
+          process.stderr.write(`atalaya relay: ${err.message}\n`);
+          return 2;
+        }
+      }
+      return run(config);
+    }
+    default:
+      process.stderr.write(`atalaya relay: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const MIB = 1_048_576;
+
+const tlsSchema = z.strictObject({
+  cert: z.string().min(1).describe('PEM certificate chain file (relative paths: to the config file)'),
+  key: z.string().min(1).describe('PEM private key file (relative paths: to the config file)'),
+});
+
+const listenSchema = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0').describe('Address to listen on; 127.0.0.1 behind a reverse proxy on the same host'),
+  port: z.number().int().min(0).max(65535).default(8080).describe('TCP port (0: any free port); plain HTTP unless tls is set'),
+  tls: tlsSchema.optional().describe('Serve HTTPS directly; leave out when a reverse proxy terminates TLS (cloud/README.md)'),
+  trustProxy: z
+    .union([z.boolean(), z.number().int().min(1).max(10), z.array(z.string().min(1)).min(1)])
+    .default(false)
+    .describe('Trust X-Forwarded-For/-Proto from: false (nobody), true (anyone: only when unreachable but through the proxy), a hop count, or proxy addresses/CIDRs'),
+});
+
+const sqliteSchema = z.strictObject({
+  kind: z.literal('sqlite'),
+  path: z.string().min(1).default('./data/relay.db').describe('SQLite file (relative paths: to the config file); its directory is created'),
+  synchronous: z
+    .enum(['full', 'normal'])
+    .default('full')
+    .describe('full: every acknowledged batch survives a power cut; normal: faster, a power cut may lose the last commits the gateways were told are stored'),
+});
+
+const postgresSchema = z.strictObject({
+  kind: z.literal('postgres'),
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').describe('Connection URL, e.g. postgres://relay@db.internal/atalaya (password from PGPASSWORD or ~/.pgpass keeps it out of this file)'),
+  maxConnections: z.number().int().min(1).max(1000).default(10).describe('Connection pool size of this relay'),
+});
+
+const ingestSchema = z.strictObject({
+  maxBodyBytes: z.number().int().min(1024).max(256 * MIB).default(8 * MIB).describe('Largest request body (gzip batch), bytes; larger → 413 too_large'),
+  maxInflatedBytes: z.number().int().min(1024).max(1024 * MIB).default(64 * MIB).describe('Largest batch once decompressed, bytes (gzip-bomb guard); larger → 413 too_large'),
+  maxRecords: z.number().int().min(1).max(1_000_000).default(10_000).describe('Most records in one batch; more → 413 too_large'),
+  skewMs: z.number().int().min(1000).max(3_600_000).default(300_000).describe('Largest accepted |relay clock − request timestamp|, ms; also how long a nonce is remembered'),
+});
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of a token, 64 lowercase hex digits (atalaya relay token add)');
+
+export const relayConfigSchema = z.strictObject({
+  listen: listenSchema.prefault({}),
+  storage: z
+    .discriminatedUnion('kind', [sqliteSchema, postgresSchema])
+    .default({ kind: 'sqlite', path: './data/relay.db', synchronous: 'full' })
+    .describe('Where records are kept: sqlite (one relay) or postgres (several relays on one database)'),
+  keyFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('File holding the relay key (32 random bytes, base64; atalaya relay keygen) that encrypts gateway secrets at rest; ATALAYA_RELAY_KEY overrides it'),
+  apiTokens: z.array(sha256Hex).default([]).describe('sha256 (hex) of each operator token accepted by the read APIs as Authorization: Bearer; ATALAYA_RELAY_API_TOKENS adds more (comma-separated)'),
+  ingest: ingestSchema.prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type RelayConfig = z.output<typeof relayConfigSchema>;
+export type StorageConfig = RelayConfig['storage'];

@@ -1,0 +1,38 @@
+import { AtalayaError } from '../../protocols/errors.ts';
+
+/** No or an unknown `Authorization: Bearer` token on a read API. */
+export const API_UNAUTHENTICATED = 'ATALAYA_API_UNAUTHENTICATED';
+/** A read API's query string failed validation; `problems` lists each parameter. */
+export const API_INVALID_QUERY = 'ATALAYA_API_INVALID_QUERY';
+/** The relay could not read its TLS certificate or key at start. */
+export const TLS_UNREADABLE = 'ATALAYA_RELAY_TLS_UNREADABLE';
+
+export type ApiErrorCode = typeof API_UNAUTHENTICATED | typeof API_INVALID_QUERY;
+
+/** Body of every read API error: `error` is stable, `message` for people. */
+export interface ApiErrorBody {
+  readonly error: 'unauthenticated' | 'invalid_query' | 'bad_request' | 'not_found' | 'unavailable' | 'internal';
+  readonly message: string;
+  readonly problems?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
+}
+
+export class ApiError extends AtalayaError<ApiErrorCode> {
+  readonly status: number;
+  readonly body: ApiErrorBody;
+
+  constructor(code: ApiErrorCode, status: number, body: ApiErrorBody) {
+    super(code, body.message, { details: { status } });
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function unauthenticated(message: string): ApiError {
+  return new ApiError(API_UNAUTHENTICATED, 401, { error: 'unauthenticated', message });
+}
+
+export function invalidQuery(problems: ReadonlyArray<{ path: string; message: string }>): ApiError {
+  const message = `invalid query: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+  return new ApiError(API_INVALID_QUERY, 400, { error: 'invalid_query', message, problems });
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { RelayStore } from '../store/types.ts';
+import { bearerAuth } from './auth.ts';
+import type { ApiErrorBody } from './errors.ts';
+import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
+
+export interface ReadRoutesOptions {
+  readonly store: RelayStore;
+  /** sha256 (hex) of the accepted operator tokens; none: every read API answers 401. */
+  readonly apiTokens: readonly string[];
+}
+
+/**
+ * Operator read APIs, every one behind a bearer token (security by default). /healthz is the
+ * exception: load balancers and orchestrators probe it without credentials, and it tells nothing
+ * beyond "the store answers".
+ */
+export async function registerReadRoutes(app: FastifyInstance, options: ReadRoutesOptions): Promise<void> {
+  const { store } = options;
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      // A primary-key lookup of an id that cannot exist: one cheap round trip to the database.
+      await store.getGateway('');
+      return { status: 'ok' };
+    } catch (err) {
+      reply.log.warn({ err }, 'health check: store unavailable');
+      return reply.code(503).send({ error: 'unavailable', message: 'storage unavailable' } satisfies ApiErrorBody);
+    }
+  });
+
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', bearerAuth(options.apiTokens));
+
+    scope.get('/v1/gateways', async () => {
+      const rows = await store.listGateways();
+      // Listed field by field: the secret's ciphertext never leaves the relay.
+      return {
+        gateways: rows.map((g) => ({ id: g.id, createdAt: g.createdAt, lastSeenAt: g.lastSeenAt, highestSeq: g.highestSeq, clockOffsetMs: g.clockOffsetMs, records: g.records })),
+      };
+    });
+
+    scope.get('/v1/readings', async (request) => store.queryRecords(readingsQuery(request.query)));
+
+    scope.get('/v1/integrity-alarms', async (request) => {
+      const { limit } = parseQuery(limitQuerySchema, request.query);
+      return { alarms: await store.integrityAlarms(limit) };
+    });
+  });
+}

@@ -1,0 +1,76 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { isAtalayaError } from '../../protocols/errors.ts';
+import { INGEST_PATH, type IngestError } from '../../protocols/sync/types.ts';
+import type { RelayConfig } from '../config/schema.ts';
+import { IngestRefused } from '../ingest/errors.ts';
+import { STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE, STORE_CLOSED } from '../store/errors.ts';
+import { ApiError, invalidQuery, type ApiErrorBody } from './errors.ts';
+
+export interface HttpServerOptions {
+  readonly listen: RelayConfig['listen'];
+  /** PEM contents, already read: HTTPS when given. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  readonly logger: Logger;
+}
+
+const isIngest = (request: FastifyRequest): boolean => request.routeOptions.url === INGEST_PATH || request.url.split('?')[0] === INGEST_PATH;
+
+/**
+ * The error body of each failure. Ingest refusals are the contract's IngestError (the agent
+ * branches on `error`); a 4xx that Fastify raises before the handler (body over the limit, wrong
+ * content type) is mapped onto the same codes for the ingest path. 5xx bodies are not
+ * IngestError: the agent retries any 5xx.
+ */
+function errorReply(err: FastifyError | Error, request: FastifyRequest): { status: number; body: IngestError | ApiErrorBody } {
+  if (err instanceof IngestRefused) {
+    return { status: err.status, body: err.seqs === undefined ? { error: err.refusal, message: err.message } : { error: err.refusal, message: err.message, seqs: err.seqs } };
+  }
+  if (err instanceof ApiError) return { status: err.status, body: err.body };
+  if (isAtalayaError(err, STORE_INVALID_CURSOR) || isAtalayaError(err, STORE_INVALID_QUERY)) {
+    const e = invalidQuery([{ path: isAtalayaError(err, STORE_INVALID_CURSOR) ? 'cursor' : '(query)', message: err.message }]);
+    return { status: e.status, body: e.body };
+  }
+  if (isAtalayaError(err, STORE_UNAVAILABLE) || isAtalayaError(err, STORE_CLOSED)) {
+    return { status: 503, body: { error: 'unavailable', message: 'storage unavailable; retry later' } };
+  }
+  const status = (err as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = (err as FastifyError).code;
+    if (isIngest(request)) return { status, body: { error: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'malformed', message: err.message } };
+    return { status, body: { error: 'bad_request', message: err.message } };
+  }
+  return { status: 500, body: { error: 'internal', message: 'internal error' } };
+}
+
+/** A hop count as the function proxy-addr makes of it (Fastify's types omit the number form). */
+function trustProxy(setting: RelayConfig['listen']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
+/** Fastify with the relay's error replies; routes are added by the caller. */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const logger = options.logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger,
+    // One log line per ingest (cloud/ingest) says more than Fastify's two per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: trustProxy(options.listen.trustProxy),
+    return503OnClosing: true,
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = errorReply(err, request);
+    const context = { method: request.method, url: request.url.split('?')[0], ip: request.ip, status, error: body.error };
+    if (status >= 500) request.log.error({ ...context, err }, 'request failed');
+    else if (err instanceof IngestRefused) request.log.info({ ...context, gateway: err.details?.['gateway'] }, 'ingest refused');
+    else request.log.debug(context, 'request refused');
+    if (status === 401 && !isIngest(request)) void reply.header('www-authenticate', 'Bearer realm="atalaya"');
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } satisfies ApiErrorBody);
+  });
+  return app;
+}

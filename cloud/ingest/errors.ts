@@ -1,0 +1,61 @@
+import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
+import type { IngestRefusal } from '../../protocols/sync/types.ts';
+
+/**
+ * HTTP status per refusal (the contract in protocols/sync/types.ts; documented in
+ * cloud/README.md). stale and replayed are 401 like a bad signature: the request does not prove
+ * who sent it *now*, and a client fixes all three the same way (a fresh timestamp, nonce and
+ * signature). too_large is 413 whether the body or the record count is over the limit.
+ */
+export const REFUSAL_STATUS: Readonly<Record<IngestRefusal, number>> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  stale: 401,
+  replayed: 401,
+  too_large: 413,
+  malformed: 400,
+  conflict: 409,
+};
+
+export const INGEST_UNAUTHENTICATED = 'ATALAYA_INGEST_UNAUTHENTICATED';
+export const INGEST_FORBIDDEN = 'ATALAYA_INGEST_FORBIDDEN';
+export const INGEST_STALE = 'ATALAYA_INGEST_STALE';
+export const INGEST_REPLAYED = 'ATALAYA_INGEST_REPLAYED';
+export const INGEST_TOO_LARGE = 'ATALAYA_INGEST_TOO_LARGE';
+export const INGEST_MALFORMED = 'ATALAYA_INGEST_MALFORMED';
+export const INGEST_CONFLICT = 'ATALAYA_INGEST_CONFLICT';
+
+const CODES = {
+  unauthenticated: INGEST_UNAUTHENTICATED,
+  forbidden: INGEST_FORBIDDEN,
+  stale: INGEST_STALE,
+  replayed: INGEST_REPLAYED,
+  too_large: INGEST_TOO_LARGE,
+  malformed: INGEST_MALFORMED,
+  conflict: INGEST_CONFLICT,
+} as const satisfies Record<IngestRefusal, string>;
+export type IngestErrorCode = (typeof CODES)[IngestRefusal];
+
+/** A refused ingest request: `refusal` goes on the wire, `message` too (so it never holds a secret). */
+export class IngestRefused extends AtalayaError<IngestErrorCode> {
+  readonly refusal: IngestRefusal;
+  readonly status: number;
+  /** For conflict: the seqs stored with other content. */
+  readonly seqs: readonly number[] | undefined;
+
+  constructor(refusal: IngestRefusal, message: string, options: { cause?: unknown; seqs?: readonly number[]; gateway?: string } = {}) {
+    super(CODES[refusal], message, { cause: options.cause, details: { refusal, gateway: options.gateway, seqs: options.seqs } });
+    this.name = 'IngestRefused';
+    this.refusal = refusal;
+    this.status = REFUSAL_STATUS[refusal];
+    this.seqs = options.seqs;
+  }
+}
+
+export function isIngestRefused(err: unknown, code?: IngestErrorCode): err is IngestRefused {
+  return err instanceof IngestRefused && isAtalayaError(err, code);
+}
+
+export function refuse(refusal: IngestRefusal, message: string, options: { cause?: unknown; seqs?: readonly number[]; gateway?: string } = {}): IngestRefused {
+  return new IngestRefused(refusal, message, options);
+}

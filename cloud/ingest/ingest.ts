@@ -1,0 +1,115 @@
+/**
+ * POST /v1/ingest, without HTTP: authenticate, check freshness, decode, store, acknowledge.
+ *
+ * The order is the cost order (cloud/README.md "Ingest"): nothing is decompressed or parsed for a
+ * request that has not proved, with the gateway's HMAC, that it comes from a registered gateway.
+ * Only then are the timestamp (stale) and nonce (replayed) checked: an anonymous client learns
+ * nothing about the relay's clock or the nonces in use. The acknowledgement is built from the
+ * store's outcome, after its transaction committed: a gateway releases only what is durable here.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+import { decodeBatch } from '../../protocols/sync/batch.ts';
+import { ATALAYA_SYNC_MALFORMED, ATALAYA_SYNC_TOO_LARGE, isSyncError } from '../../protocols/sync/errors.ts';
+import { recordHash } from '../../protocols/sync/canonical.ts';
+import { verifyRequest } from '../../protocols/sync/signature.ts';
+import { INGEST_PATH, type IngestAck, type SyncBatch } from '../../protocols/sync/types.ts';
+import { isStoreError, STORE_INVALID_BATCH, STORE_UNKNOWN_GATEWAY } from '../store/errors.ts';
+import type { IngestInput, RelayStore } from '../store/types.ts';
+import { refuse } from './errors.ts';
+import type { GatewaySecrets } from './gateway-secrets.ts';
+import { claimedIdentity, type RequestHeaders } from './headers.ts';
+import { clockOffset, correctedTime, seqRanges } from './time.ts';
+
+export interface IngestLimits {
+  /** Most records in one batch. */
+  readonly maxRecords: number;
+  /** Largest batch once decompressed, bytes. */
+  readonly maxInflatedBytes: number;
+  /** Largest |relay clock − request timestamp|, ms; nonces are remembered this long past their timestamp. */
+  readonly skewMs: number;
+}
+
+export interface IngestorOptions {
+  readonly store: RelayStore;
+  readonly secrets: GatewaySecrets;
+  readonly clock: Clock;
+  readonly limits: IngestLimits;
+  readonly logger: Logger;
+}
+
+export class Ingestor {
+  private readonly logger: Logger;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.logger = options.logger.child({ component: 'ingest' });
+  }
+
+  /** The acknowledgement of a stored batch; throws IngestRefused, or a store error (→ 503). */
+  async handle(headers: RequestHeaders, body: Buffer): Promise<IngestAck> {
+    const { store, secrets, clock, limits } = this.options;
+    const claimed = claimedIdentity(headers);
+    const secret = await secrets.get(claimed.gateway);
+    // Unknown gateway and bad signature answer alike: no probing for registered ids.
+    const valid =
+      secret !== undefined &&
+      verifyRequest({ method: 'POST', path: INGEST_PATH, timestamp: claimed.timestamp, nonce: claimed.nonce, body, secret, signature: claimed.signature });
+    if (!valid) throw refuse('unauthenticated', 'authentication failed', { gateway: claimed.gateway });
+    const gateway = claimed.gateway;
+
+    const now = clock.now();
+    if (Math.abs(now - claimed.timestamp) > limits.skewMs) {
+      throw refuse('stale', `timestamp is ${now - claimed.timestamp} ms from the relay clock (allowed ±${limits.skewMs} ms)`, { gateway });
+    }
+    // Remembered until the timestamp leaves the window: after that the stale check refuses a replay.
+    if (!(await store.claimNonce(gateway, claimed.nonce, claimed.timestamp + limits.skewMs, now))) {
+      throw refuse('replayed', 'nonce already used', { gateway });
+    }
+
+    const batch = this.decode(body, gateway);
+    if (batch.gateway !== gateway) throw refuse('forbidden', `gateway ${gateway} cannot write records of ${batch.gateway}`, { gateway });
+
+    const input: IngestInput = {
+      gateway,
+      now,
+      clockOffsetMs: clockOffset(batch, now),
+      records: batch.records.map((r) => ({ ...r, gateway, hash: recordHash(gateway, r), tsCorrected: correctedTime(r, batch, now) })),
+    };
+    const outcome = await this.store(input);
+    if (!outcome.ok) {
+      // The store logged and recorded the integrity alarm in the same transaction.
+      throw refuse('conflict', `${outcome.conflicts.length} record(s) already stored with other content; nothing stored`, { gateway, seqs: outcome.conflicts });
+    }
+    this.logger.info({ gateway, stored: outcome.stored, duplicates: outcome.duplicates, highestSeq: outcome.highestSeq, clockOffsetMs: input.clockOffsetMs }, 'batch stored');
+    return {
+      gateway,
+      stored: outcome.stored,
+      duplicates: outcome.duplicates,
+      acknowledged: seqRanges(batch.records.map((r) => r.seq)),
+      highestSeq: outcome.highestSeq,
+      relayTime: now,
+    };
+  }
+
+  private decode(body: Buffer, gateway: string): SyncBatch {
+    const { maxRecords, maxInflatedBytes } = this.options.limits;
+    try {
+      return decodeBatch(body, { maxRecords, maxInflatedBytes });
+    } catch (err) {
+      if (isSyncError(err, ATALAYA_SYNC_TOO_LARGE)) throw refuse('too_large', err.message, { gateway, cause: err });
+      if (isSyncError(err, ATALAYA_SYNC_MALFORMED)) throw refuse('malformed', err.message, { gateway, cause: err });
+      throw err;
+    }
+  }
+
+  private async store(input: IngestInput): ReturnType<RelayStore['ingest']> {
+    try {
+      return await this.options.store.ingest(input);
+    } catch (err) {
+      // A seq twice in one batch is the batch's fault, not the store's.
+      if (isStoreError(err, STORE_INVALID_BATCH)) throw refuse('malformed', err.message, { gateway: input.gateway, cause: err });
+      if (isStoreError(err, STORE_UNKNOWN_GATEWAY)) throw refuse('unauthenticated', 'authentication failed', { gateway: input.gateway, cause: err });
+      throw err;
+    }
+  }
+}

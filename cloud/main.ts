@@ -1,0 +1,133 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../protocols/clock.ts';
+import { AtalayaError } from '../protocols/errors.ts';
+import type { Env } from './config/load.ts';
+import type { RelayConfig } from './config/schema.ts';
+import { TLS_UNREADABLE } from './http/errors.ts';
+import { registerIngestRoute } from './http/ingest-route.ts';
+import { registerReadRoutes } from './http/read-routes.ts';
+import { buildHttpServer } from './http/server.ts';
+import { GatewaySecrets } from './ingest/gateway-secrets.ts';
+import { Ingestor } from './ingest/ingest.ts';
+import { loadRelayKey } from './secrets.ts';
+import { createStore } from './store/index.ts';
+import type { RelayStore } from './store/types.ts';
+
+export interface RelayDeps {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Where ATALAYA_RELAY_KEY is read; process.env unless a test passes its own. */
+  readonly env?: Env;
+}
+
+interface Running {
+  readonly store: RelayStore;
+  readonly app: FastifyInstance;
+}
+
+/** address or store asked of a relay that is not started (or already stopped). */
+export const RELAY_NOT_RUNNING = 'ATALAYA_RELAY_NOT_RUNNING';
+/** The HTTP listener could not bind (address in use, privileged port, unknown host). */
+export const LISTEN_FAILED = 'ATALAYA_RELAY_LISTEN_FAILED';
+const notRunning = (): AtalayaError => new AtalayaError(RELAY_NOT_RUNNING, 'the relay is not running');
+
+function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer } | undefined {
+  if (tls === undefined) return undefined;
+  const read = (file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new AtalayaError(TLS_UNREADABLE, `TLS file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, details: { file } });
+    }
+  };
+  return { cert: read(tls.cert), key: read(tls.key) };
+}
+
+/**
+ * Composition root of the relay process: relay key → store → gateway secrets → ingest → HTTP.
+ * Everything is built in start() (it needs files, the database and a socket); parts stop in
+ * reverse order: the listener first, so no request reaches a closed store.
+ */
+export class Relay {
+  private running: Running | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly config: RelayConfig,
+    private readonly deps: RelayDeps,
+  ) {
+    this.logger = deps.logger.child({ component: 'relay' });
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** Throws a coded error (relay key missing/invalid/mismatched, TLS, store) and leaves nothing open. */
+  start(): Promise<void> {
+    // A failed start leaves nothing open and may be retried.
+    this.starting ??= this.doStart().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const { config } = this;
+    const { logger } = this.deps;
+    const key = loadRelayKey(config.keyFile, this.deps.env ?? process.env);
+    if (key.looselyPermitted) this.logger.warn({ keyFile: key.source }, 'relay key file is readable by group or others: chmod 600 it');
+    const tls = readTls(config.listen.tls);
+    if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(path.resolve(config.storage.path)), { recursive: true });
+    const store = createStore(config.storage, logger);
+    await store.start();
+    let app: FastifyInstance | undefined;
+    try {
+      const secrets = new GatewaySecrets({ store, key: key.key, logger });
+      const gateways = await secrets.verifyAll();
+      const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
+      app = buildHttpServer({ listen: config.listen, tls, logger });
+      await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes);
+      await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
+      await app.listen({ host: config.listen.host, port: config.listen.port }).catch((err: unknown) => {
+        const errno = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new AtalayaError(LISTEN_FAILED, `cannot listen on ${config.listen.host}:${config.listen.port} (${errno})`, { cause: err, details: { errno } });
+      });
+      this.running = { store, app };
+      if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
+      this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
+    } catch (err) {
+      await app?.close();
+      await store.stop();
+      throw err;
+    }
+  }
+
+  /** Stops accepting requests, lets those in flight finish, then closes the store. Idempotent. */
+  async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    const running = this.running;
+    this.running = undefined;
+    this.starting = undefined;
+    if (running === undefined) return;
+    await running.app.close();
+    await running.store.stop();
+  }
+
+  /** Where the relay listens (the real port when the config said 0). */
+  get address(): { host: string; port: number } {
+    const addr = this.running?.app.server.address() as AddressInfo | null | undefined;
+    if (addr === undefined || addr === null) throw notRunning();
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** The running store, for the CLI and tests. */
+  get store(): RelayStore {
+    if (this.running === undefined) throw notRunning();
+    return this.running.store;
+  }
+}

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRelayConfigFile, parseRelayConfig, relayConfigJsonSchema } from '../../cloud/config/load.ts';
+import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from '../../protocols/config-errors.ts';
+import { isAtalayaError } from '../../protocols/errors.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function problems(raw: unknown, env = {}): string[] {
+  try {
+    parseRelayConfig(raw, 'relay.yaml', env);
+  } catch (err) {
+    expect(isAtalayaError(err, CONFIG_INVALID)).toBe(true);
+    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('relay config', () => {
+  it('defaults to plain HTTP on 8080, SQLite in ./data, 8 MiB bodies, 10 000 records, ±5 min', () => {
+    expect(parseRelayConfig({})).toEqual({
+      listen: { host: '0.0.0.0', port: 8080, trustProxy: false },
+      storage: { kind: 'sqlite', path: './data/relay.db', synchronous: 'full' },
+      apiTokens: [],
+      ingest: { maxBodyBytes: 8 * 1_048_576, maxInflatedBytes: 64 * 1_048_576, maxRecords: 10_000, skewMs: 300_000 },
+      log: { level: 'info' },
+    });
+  });
+
+  it('reports every problem at once, each with its path, unknown keys with a hint', () => {
+    const out = problems({
+      listen: { prot: 8443, tls: { cert: 'a.crt' } },
+      storage: { kind: 'postgres', url: 'mysql://x' },
+      ingest: { maxRecords: 0, skewMS: 1 },
+      apiTokens: ['not-a-hash'],
+      log: { level: 'verbose' },
+    });
+    expect(out).toEqual(
+      expect.arrayContaining([
+        "listen.prot: unknown key (did you mean 'port'?)",
+        expect.stringMatching(/^listen\.tls\.key: /),
+        expect.stringMatching(/^storage\.url: /),
+        expect.stringMatching(/^ingest\.maxRecords: /),
+        "ingest.skewMS: unknown key (did you mean 'skewMs'?)",
+        expect.stringMatching(/^apiTokens\[0\]: /),
+        expect.stringMatching(/^log\.level: expected one of trace, debug/),
+      ]),
+    );
+    expect(out).toHaveLength(7);
+  });
+
+  it('hints at the keys of the chosen storage kind', () => {
+    expect(problems({ storage: { kind: 'sqlite', pth: 'x.db' } })).toEqual(["storage.pth: unknown key (did you mean 'path'?)"]);
+    expect(problems({ storage: { kind: 'mongo' } })).toEqual([expect.stringMatching(/^storage\.kind: /)]);
+  });
+
+  it('adds token hashes from ATALAYA_RELAY_API_TOKENS, checking each', () => {
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    expect(parseRelayConfig({ apiTokens: [a] }, 'x', { ATALAYA_RELAY_API_TOKENS: ` ${b}, ${a}` }).apiTokens).toEqual([a, b]);
+    expect(problems({}, { ATALAYA_RELAY_API_TOKENS: `${a},secret-token` })).toEqual([expect.stringMatching(/^ATALAYA_RELAY_API_TOKENS\[1\]: /)]);
+  });
+
+  it('resolves relative paths against the config file and reads the shipped example', () => {
+    const file = path.join(dir, 'relay.yaml');
+    fs.writeFileSync(file, 'storage: {kind: sqlite, path: db/relay.db}\nkeyFile: relay.key\nlisten: {tls: {cert: c.pem, key: k.pem}}\n');
+    const config = loadRelayConfigFile(file);
+    expect(config.storage).toMatchObject({ path: path.join(dir, 'db/relay.db') });
+    expect(config.keyFile).toBe(path.join(dir, 'relay.key'));
+    expect(config.listen.tls).toEqual({ cert: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem') });
+    expect(loadRelayConfigFile(path.resolve('deploy/examples/relay.yaml')).storage.kind).toBe('sqlite');
+  });
+
+  it('refuses an unreadable file and broken YAML with coded errors', () => {
+    expect(() => loadRelayConfigFile(path.join(dir, 'absent.yaml'))).toThrow(expect.objectContaining({ code: CONFIG_UNREADABLE }));
+    const file = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(file, 'listen: {port: 1\nlog: [\n');
+    expect(() => loadRelayConfigFile(file)).toThrow(expect.objectContaining({ code: CONFIG_INVALID }));
+  });
+
+  it('exports a JSON Schema with the descriptions', () => {
+    const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'log']);
+    expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
+  });
+});
