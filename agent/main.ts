@@ -8,12 +8,17 @@ import { RecordBuffer } from './buffer/buffer.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { Poller } from './modbus/poller.ts';
+import { SyncClient } from './sync/client.ts';
+import { ClockWatch } from './sync/clock.ts';
+import { loadGatewaySecret } from './sync/secret.ts';
 import { readBootId } from './system/boot-id.ts';
 
 export interface AgentDeps {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly bootId?: string;
+  /** Where the gateway secret is looked up when sync is on (ATALAYA_GATEWAY_SECRET); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -26,6 +31,13 @@ export class Agent {
   readonly alarms: AlarmEngine;
   /** Undefined when mqtt.enabled is false. */
   readonly broker: MqttBroker | undefined;
+  readonly clockWatch: ClockWatch;
+  /** Made at start() (it needs the gateway secret); undefined when sync is off. */
+  sync: SyncClient | undefined;
+  private readonly deps: AgentDeps;
+  private readonly clock: Clock;
+  private readonly bootId: string;
+  private readonly logger: Logger;
   private started = false;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
 
@@ -34,6 +46,12 @@ export class Agent {
     const logger = deps.logger.child({ gateway: config.gateway.id });
     const bootId = deps.bootId ?? readBootId();
     const profiles = profileTable(config);
+    this.deps = deps;
+    this.clock = clock;
+    this.bootId = bootId;
+    this.logger = logger;
+    this.clockWatch = new ClockWatch({ clock, logger, config: config.sync.clock });
+    const flags = (): number => this.clockWatch.flags();
     this.buffer = new RecordBuffer({
       path: config.buffer.path,
       durability: config.buffer.durability,
@@ -50,6 +68,7 @@ export class Agent {
       sink: (records) => this.buffer.append(records),
       clock,
       bootId,
+      flags,
       logger,
     });
     this.alarms = new AlarmEngine({
@@ -58,6 +77,7 @@ export class Agent {
       initial: () => this.buffer.alarmStates(),
       clock,
       bootId,
+      flags,
       logger,
     });
     this.broker = config.mqtt.enabled
@@ -70,7 +90,7 @@ export class Agent {
             return () => this.buffer.off('committed', listener);
           },
           bootId,
-          flags: () => 0,
+          flags,
           clock,
           logger,
         })
@@ -79,16 +99,20 @@ export class Agent {
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }
 
-  /** Buffer first (everything writes to it), then alarms, broker and poller; on a failure, what started is stopped. */
+  /** Buffer first (everything writes to it), then alarms, broker, poller and sync; on a failure, what started is stopped. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     try {
+      // First: a missing gateway secret must stop the start before anything runs.
+      this.sync = this.makeSync();
+      this.clockWatch.start();
       this.buffer.start();
       this.buffer.on('committed', this.onCommitted);
       this.alarms.start();
       await this.broker?.start();
       this.poller.start();
+      this.sync?.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -98,10 +122,27 @@ export class Agent {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.sync?.stop();
     await this.poller.stop();
     await this.broker?.stop();
     await this.alarms.stop();
     this.buffer.off('committed', this.onCommitted);
     await this.buffer.stop();
+    this.clockWatch.stop();
+  }
+
+  private makeSync(): SyncClient | undefined {
+    const { sync, gateway } = this.config;
+    if (!sync.enabled || sync.url === undefined) return undefined;
+    return new SyncClient({
+      config: { ...sync, url: sync.url },
+      gatewayId: gateway.id,
+      secret: loadGatewaySecret(sync, this.deps.env),
+      buffer: this.buffer,
+      clock: this.clock,
+      bootId: this.bootId,
+      clockSynced: () => this.clockWatch.synced(),
+      logger: this.logger,
+    });
   }
 }

@@ -23,7 +23,8 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
 }
 
 /**
- * Read a YAML config file. Relative paths inside it (buffer.path) are resolved against the
+ * Read a YAML config file. Relative paths inside it (buffer, secret, CA, certificate and key
+ * files) are resolved against the
  * file's directory, so the agent behaves the same whatever its working directory.
  */
 export function loadConfigFile(file: string): AgentConfig {
@@ -38,7 +39,16 @@ export function loadConfigFile(file: string): AgentConfig {
     throw new ConfigError(CONFIG_INVALID, file, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
   }
   const config = parseConfig(doc.toJS(), file);
-  config.buffer.path = path.resolve(path.dirname(file), config.buffer.path);
+  const here = (p: string): string => path.resolve(path.dirname(file), p);
+  const maybe = (p: string | undefined): string | undefined => (p === undefined ? undefined : here(p));
+  config.buffer.path = here(config.buffer.path);
+  config.sync.secretFile = maybe(config.sync.secretFile);
+  config.sync.caFile = maybe(config.sync.caFile);
+  config.mqtt.credentialsFile = maybe(config.mqtt.credentialsFile);
+  for (const l of config.mqtt.listeners) {
+    l.cert = maybe(l.cert);
+    l.key = maybe(l.key);
+  }
   return config;
 }
 

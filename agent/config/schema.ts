@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/schema.ts';
 import { brokerConfigSchema } from '../broker/schema.ts';
+import { syncConfigSchema } from '../sync/schema.ts';
 import { profileSchema } from './schema-profile.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1–64, starting with a letter or digit)');
@@ -61,6 +62,7 @@ export const configSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/), profileSchema).default({}).describe('Device profiles defined here, by id'),
   backoff: backoffSchema.prefault({}),
   mqtt: brokerConfigSchema.prefault({}).describe('Embedded MQTT broker: device ingest, live republish of every reading and alarm (agent/broker/README.md)'),
+  sync: syncConfigSchema.prefault({}).describe('Store-and-forward sync to the cloud relay (agent/sync/README.md)'),
   alarms: alarmsConfigSchema.prefault({}).describe('Threshold alarms per channel: built-in defaults for gas detectors, overridable per profile and device'),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

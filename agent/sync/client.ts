@@ -11,6 +11,7 @@ import { createDispatcher } from './dispatcher.ts';
 import { attemptFailed, isPermanent, stoppedError } from './errors.ts';
 import type { SyncFailure } from './errors.ts';
 import { prepareRequest } from './request.ts';
+import { SkewTracker } from './skew.ts';
 import type { Prepared } from './request.ts';
 import { postIngest } from './transport.ts';
 import type { Attempt } from './transport.ts';
@@ -44,6 +45,7 @@ export class SyncClient {
   private limits: BatchLimits;
   /** Seqs the wire format refuses: left in the buffer, never sent (request.ts). */
   private readonly unsendable = new Set<number>();
+  private readonly skew = new SkewTracker();
   private lastAckAt: number | null = null;
   private lastError: SyncFailure | null = null;
   private loggedFailure: SyncFailure | null = null;
@@ -117,8 +119,12 @@ export class SyncClient {
     if (wasRunning) this.log.info({ sentRecords: this.sentRecords }, 'sync stopped');
   }
 
-  private readonly onCommitted = (): void => {
-    if (this.wakeOnCommit) this.wake?.();
+  /**
+   * Caught up, the client sends at most one batch per idleMs (a cellular link pays per request);
+   * only a committed alarm cuts the wait short, so alarms leave at once.
+   */
+  private readonly onCommitted = (records: readonly StoredRecord[]): void => {
+    if (this.wakeOnCommit && records.some((r) => r.kind === 'alarm')) this.wake?.();
   };
 
   private async run(): Promise<void> {
@@ -155,7 +161,7 @@ export class SyncClient {
 
   /** The signed request, or undefined when records the wire format refuses were set aside (select again). */
   private prepare(records: readonly StoredRecord[]): ReadyRequest | undefined {
-    const prepared = prepareRequest({ ...this.o, path: INGEST_PATH }, records);
+    const prepared = prepareRequest({ ...this.o, path: INGEST_PATH, skewMs: this.skew.offsetMs }, records);
     if (prepared.ok) return prepared;
     for (const { record, issue } of prepared.unsendable) {
       // Kept in the buffer (never dropped) but no longer sent: one bad row must not hold back the rest.
@@ -169,7 +175,7 @@ export class SyncClient {
     const dispatcher = this.dispatcher;
     if (dispatcher === undefined) return { ok: false, failure: 'aborted', error: attemptFailed('aborted', null) };
     this.log.debug({ bytes: request.body.length }, 'sending batch');
-    return postIngest({ dispatcher, url: this.endpoint.href, body: request.body, headers: request.headers, timeoutMs: this.o.config.timeoutMs, signal: this.abort.signal, gatewayId: this.o.gatewayId });
+    return postIngest({ dispatcher, url: this.endpoint.href, body: request.body, headers: request.headers, timeoutMs: this.o.config.timeoutMs, signal: this.abort.signal, gatewayId: this.o.gatewayId, onServerDate: (ms) => this.skew.observe(ms, this.o.clock.now()) });
   }
 
   /** Releases exactly the acknowledged seqs of the batch; an ack covering none of them is a failure. */

@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly secret: Uint8Array;
   /** Path signed: INGEST_PATH, which the relay verifies whatever prefix a proxy in front of it strips. */
   readonly path: string;
+  /** Relay clock − gateway clock, ms, added to the signed timestamp (see SkewTracker). */
+  readonly skewMs: number;
 }
 
 export interface Unsendable {
@@ -50,7 +52,7 @@ export function prepareRequest(ctx: RequestContext, records: readonly StoredReco
     if (unsendable.length === 0) throw err;
     return { ok: false, unsendable };
   }
-  const timestamp = clock.now();
+  const timestamp = clock.now() + ctx.skewMs;
   const nonce = newNonce();
   const signature = signRequest({ method: 'POST', path: ctx.path, timestamp, nonce, body, secret: ctx.secret });
   const headers = {

@@ -17,6 +17,8 @@ export interface IngestRequest {
   readonly signal: AbortSignal;
   /** The ack must name this gateway. */
   readonly gatewayId: string;
+  /** Called with the relay's clock (its HTTP Date header, RFC 9110 §6.6.1) on every answer. */
+  readonly onServerDate?: (ms: number) => void;
 }
 
 export type Attempt =
@@ -56,6 +58,11 @@ export async function postIngest(req: IngestRequest): Promise<Attempt> {
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     });
+    const date = res.headers['date'];
+    if (typeof date === 'string' && req.onServerDate !== undefined) {
+      const ms = Date.parse(date);
+      if (Number.isFinite(ms)) req.onServerDate(ms);
+    }
     if (res.statusCode >= 500 || res.statusCode === 429) {
       await res.body.dump();
       return failed('server_error', res.statusCode);

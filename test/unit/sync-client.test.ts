@@ -227,13 +227,21 @@ describe('SyncClient batching', () => {
 });
 
 describe('SyncClient waiting', () => {
-  it('when caught up waits idleMs, and a buffer commit ends the wait early', async () => {
+  it('when caught up sends readings once per idleMs, and a committed alarm ends the wait at once', async () => {
     makeClient({ idleMs: 60_000 }).start();
     await settle();
     expect(client?.status().state).toBe('idle');
     buffer.commit([rec(1)]);
     await settle();
-    expect(received.map(seqsOf)).toEqual([[1]]);
+    // A reading waits out the idle period: one request per idleMs on a metered link.
+    expect(received).toEqual([]);
+    buffer.commit([rec(2, 'alarm')]);
+    await settle();
+    expect(received.map(seqsOf)).toEqual([[2, 1]]);
+    buffer.commit([rec(3)]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settle();
+    expect(received.map(seqsOf)).toEqual([[2, 1], [3]]);
   });
 
   it('backs off exponentially on 5xx, capped at maxMs, retrying the same records and releasing nothing before the 200', async () => {
@@ -345,6 +353,7 @@ describe('SyncClient waiting', () => {
 
     buffer.commit([rec(9)]);
     script.push(() => refusal(413, 'too_large'));
+    await vi.advanceTimersByTimeAsync(60_000); // the idle wait (idleMs) before the reading is sent
     await settle();
     expect(client?.status()).toMatchObject({ state: 'refused', lastError: 'too_large' });
     expect(buffer.rows.has(9)).toBe(true);
