@@ -12,20 +12,22 @@ import type { StoredRecord } from '../protocols/records.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
+import { startDemoRelay } from './demo-relay.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 
-const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--mqtt-port PORT] [--log-level LEVEL]
+const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--mqtt-port PORT] [--relay-port PORT] [--log-level LEVEL]
 
 The whole bench on one machine: simulated gas detectors and flowmeters on Modbus TCP and (when
 socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer; a
-GASLYT-style detector publishing to the agent's MQTT broker. Prints the live values every few
-seconds; Ctrl-C stops everything cleanly.
+GASLYT-style detector publishing to the agent's MQTT broker; the agent syncs everything to a relay
+(SQLite) on this machine. Prints the live values every few seconds; Ctrl-C stops everything cleanly.
 
 Options:
   --data DIR          where the agent's buffer lives (default ./data/demo)
   --duration SECONDS  stop by itself after this long (default: run until Ctrl-C)
   --mqtt-port PORT    the agent's MQTT broker on 127.0.0.1 (default 1883; 0 = any free port)
+  --relay-port PORT   the relay's HTTP API on 127.0.0.1 (default 8080; 0 = any free port)
   --log-level LEVEL   agent and simulator logs on stderr (default warn)
 `;
 
@@ -36,6 +38,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       data: { type: 'string', default: './data/demo' },
       duration: { type: 'string' },
       'mqtt-port': { type: 'string', default: '1883' },
+      'relay-port': { type: 'string', default: '8080' },
       'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,6 +81,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await rtuSim.start();
   }
 
+  const relay = await startDemoRelay(dataDir, 'demo-gw', Number(values['relay-port']), logger.child({ demo: 'relay' }));
   const tcp = { host: '127.0.0.1', port: tcpSim.tcpPort! };
   // Demo-only credentials, made fresh each run: a detector that publishes, a viewer that subscribes.
   const devicePassword = randomBytes(12).toString('base64url');
@@ -96,6 +100,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
           ]
         : []),
     ],
+    sync: { url: relay.url, secretFile: relay.secretFile, idleMs: 1000 },
     mqtt: {
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: Number(values['mqtt-port']) }],
       users: [
@@ -119,6 +124,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   mqtt broker           mqtt://127.0.0.1:${mqttPort}  (gaslyt-01 publishes a gas-leak scenario)
                         watch: mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u viewer -P ${viewerPassword} -t 'atalaya/demo-gw/#' -v
   agent buffer          ${config.buffer.path}
+  relay                 ${relay.url}  (SQLite ${path.join(dataDir, 'relay.db')})
+                        curl -H 'Authorization: Bearer ${relay.token}' '${relay.url}/v1/readings?limit=5'
   Ctrl-C to stop.
 `);
 
@@ -129,6 +136,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   process.stdout.write(summary(agent));
   await gaslyt.stop();
   await agent.stop();
+  await relay.relay.stop();
   await rtuSim?.stop();
   await tcpSim.stop();
   await pty?.close();
@@ -146,8 +154,10 @@ function summary(agent: Agent): string {
     byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r]);
   }
   const s = agent.buffer.stats();
+  const sync = agent.sync?.status();
   const lines = [...byDevice].sort(([a], [b]) => a.localeCompare(b)).map(([device, rs]) =>
     `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`);
   const alarms = agent.alarms.active().map((a) => `${a.device}/${a.channel} ${a.rule} ${a.level}${a.latched ? ' (latched)' : ''}`);
-  return `[${new Date().toISOString()}] buffer: ${s.count} records, last seq ${s.lastSeq}; alarms: ${alarms.join(', ') || 'none'}\n${lines.join('\n')}\n`;
+  const synced = sync === undefined ? 'off' : `${sync.state}, ${sync.sentRecords} sent${sync.lastError !== null ? `, last error ${sync.lastError}` : ''}`;
+  return `[${new Date().toISOString()}] buffer: ${s.count} unsent records, last seq ${s.lastSeq}; sync: ${synced}; alarms: ${alarms.join(', ') || 'none'}\n${lines.join('\n')}\n`;
 }

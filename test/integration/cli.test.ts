@@ -77,10 +77,12 @@ devices:
   });
 
   it('demo (npm start) runs simulators and agent and stops cleanly', () => {
-    const r = spawnSync(process.execPath, [bin, 'demo', '--duration', '4', '--mqtt-port', '0', '--data', path.join(dir, 'demo')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [bin, 'demo', '--duration', '5', '--mqtt-port', '0', '--relay-port', '0', '--data', path.join(dir, 'demo')], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('modbus tcp simulator');
-    expect(r.stdout).toMatch(/buffer: [1-9]\d* records/);
+    expect(r.stdout).toMatch(/last seq [1-9]\d*/);
+    // The agent synced to the demo relay.
+    expect(r.stdout).toMatch(/sync: \w+, [1-9]\d* sent/);
     expect(r.stdout).toContain('stopped cleanly');
     // The MQTT detector's telemetry reached the buffer through the embedded broker.
     expect(r.stdout).toMatch(/gaslyt-01 +ch4=/);
