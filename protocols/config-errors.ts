@@ -134,3 +134,41 @@ export function problemsFromZod(schema: z.ZodType, issues: readonly z.core.$ZodI
   }
   return out;
 }
+
+/** The schema's definition at `path` (wrappers of the last step kept: they say whether it may be left out). */
+function defAt(schema: z.ZodType, path: readonly PropertyKey[]): SchemaDef | undefined {
+  let def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  for (const part of path) {
+    const d = unwrap(def);
+    if (d.type === 'object' && d.shape !== undefined && typeof part === 'string' && d.shape[part]) def = d.shape[part]._zod.def;
+    else if (d.type === 'array' && d.element !== undefined) def = d.element._zod.def;
+    else if (d.type === 'record' && d.valueType !== undefined) def = d.valueType._zod.def;
+    else return undefined;
+  }
+  return def;
+}
+
+type Node = Record<PropertyKey, unknown> | undefined;
+const at = (root: unknown, path: readonly PropertyKey[]): Node => path.reduce<unknown>((o, k) => (o as Node)?.[k], root) as Node;
+
+/**
+ * A copy of `raw` with what the issues point at taken out (unknown keys; bad values of fields that
+ * have a default or are optional), so checks across fields can still run and report their
+ * problems in the same pass. Undefined when an issue cannot be taken out that way.
+ */
+export function withoutIssues(schema: z.ZodType, raw: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(raw);
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const node = at(copy, issue.path);
+      for (const key of issue.keys) delete node?.[key];
+      continue;
+    }
+    const last = issue.path.at(-1);
+    const parent = at(copy, issue.path.slice(0, -1));
+    const def = defAt(schema, issue.path);
+    if (last === undefined || parent === undefined || def === undefined || !['optional', 'default', 'prefault'].includes(def.type)) return undefined;
+    delete parent[last];
+  }
+  return copy;
+}

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkConfig } from './check.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
-import { problemsFromZod, withoutIssues } from './format.ts';
+import { problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
 import { configSchema, type AgentConfig } from './schema.ts';
 
 /** Validate an already-parsed config object; throws ConfigError listing every problem. */
