@@ -8,8 +8,13 @@ import pg from 'pg';
 
 const run = promisify(execFile);
 
-/** PostgreSQL 15 binaries (Debian's, linked into /usr/local/bin). */
-const BIN = '/usr/local/bin';
+/** PostgreSQL server binaries: PG_BIN, else /usr/local/bin (this image links them there), else Debian's newest /usr/lib/postgresql/N/bin. */
+const BIN = ((): string => {
+  if (process.env['PG_BIN'] !== undefined) return process.env['PG_BIN'];
+  if (fs.existsSync('/usr/local/bin/initdb')) return '/usr/local/bin';
+  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions.length > 0 ? `/usr/lib/postgresql/${versions[0]}/bin` : '/usr/local/bin';
+})();
 const SUPERUSER = 'postgres';
 /** Attempts to start on a free port: another process may take the port between probe and bind. */
 const PORT_ATTEMPTS = 5;
