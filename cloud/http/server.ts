@@ -57,6 +57,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxy(options.listen.trustProxy),
     return503OnClosing: true,
+    // A client that stops sending halfway (a cellular link dropping) must not hold a request, or
+    // the relay's shutdown, open forever; idle keep-alive sockets are closed on stop.
+    requestTimeout: 120_000,
+    forceCloseConnections: 'idle',
     ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   }) as unknown as FastifyInstance;
 
