@@ -11,6 +11,7 @@ import { parseDeviceArg, parseFaultArgs, parseHostPort, usage } from './sim-args
 import { untilSignal } from './signals.ts';
 
 const HELP = `atalaya sim [options]
+atalaya sim dga [options]     the DGA service double (REST and SOAP): see 'atalaya sim dga --help'
 
 Simulated Modbus devices: gas detectors and well flowmeters, over Modbus TCP and/or RTU.
 
@@ -41,6 +42,7 @@ Options:
 `;
 
 export async function simCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'dga') return (await import('./sim-dga.ts')).simDgaCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
