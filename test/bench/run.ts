@@ -20,6 +20,7 @@ for (const [title, file] of [
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
   ['agent footprint', 'test/bench/agent-rss.ts'],
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
+  ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }
