@@ -1,3 +1,4 @@
+import { parseDocument } from 'yaml';
 /**
  * Config problems, each with its path, for every Atalaya process (agent, relay): zod issues turned
  * into `devices[2].tcp.port: …` lines, unknown keys with a "did you mean" hint. Pure: no I/O.
@@ -171,4 +172,13 @@ export function withoutIssues(schema: z.ZodType, raw: unknown, issues: readonly 
     delete parent[last];
   }
   return copy;
+}
+
+/** YAML text → plain data, refusing syntax errors and duplicate keys with their line numbers. */
+export function parseYamlConfig(text: string, source: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(CONFIG_INVALID, source, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
+  }
+  return doc.toJS() as unknown;
 }

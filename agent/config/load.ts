@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkConfig } from './check.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
-import { problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
+import { parseYamlConfig, problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
 import { configSchema, type AgentConfig } from './schema.ts';
 
 /** Validate an already-parsed config object; throws ConfigError listing every problem. */
@@ -34,11 +33,7 @@ export function loadConfigFile(file: string): AgentConfig {
   } catch (err) {
     throw new ConfigError(CONFIG_UNREADABLE, file, [{ path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }], err);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(CONFIG_INVALID, file, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
-  }
-  const config = parseConfig(doc.toJS(), file);
+  const config = parseConfig(parseYamlConfig(text, file), file);
   const here = (p: string): string => path.resolve(path.dirname(file), p);
   const maybe = (p: string | undefined): string | undefined => (p === undefined ? undefined : here(p));
   config.buffer.path = here(config.buffer.path);

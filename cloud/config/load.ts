@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError, problemsFromZod, type ConfigProblem } from '../../protocols/config-errors.ts';
+import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError, parseYamlConfig, problemsFromZod, type ConfigProblem } from '../../protocols/config-errors.ts';
 import { relayConfigSchema, type RelayConfig } from './schema.ts';
 
 /** Comma-separated sha256 (hex) of operator tokens, added to `apiTokens`: keeps them out of the file. */
@@ -40,11 +39,7 @@ export function loadRelayConfigFile(file: string, env: Env = {}): RelayConfig {
   } catch (err) {
     throw new ConfigError(CONFIG_UNREADABLE, file, [{ path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }], err);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(CONFIG_INVALID, file, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
-  }
-  const config = parseRelayConfig(doc.toJS(), file, env);
+  const config = parseRelayConfig(parseYamlConfig(text, file), file, env);
   const dir = path.dirname(file);
   if (config.storage.kind === 'sqlite') config.storage.path = path.resolve(dir, config.storage.path);
   if (config.keyFile !== undefined) config.keyFile = path.resolve(dir, config.keyFile);
