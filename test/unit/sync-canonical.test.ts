@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { CANONICAL_VERSION, canonicalRecord, recordHash } from '../../protocols/sync/canonical.ts';
-import { ATALAYA_SYNC_MALFORMED, isSyncError } from '../../protocols/sync/errors.ts';
+import { ATALAYA_SYNC_MALFORMED, isSyncError, malformed } from '../../protocols/sync/errors.ts';
 
 const reading: StoredRecord = {
   seq: 42,
@@ -128,6 +128,86 @@ describe('canonicalRecord', () => {
   it('refuses numbers it cannot write unambiguously (NaN and ±Infinity would read as null)', () => {
     for (const bad of [{ value: Number.NaN }, { value: Infinity }, { seq: 1.5 }, { ts: Number.NaN }, { exception: 2.5 }, { alarm: { ...alarm.alarm!, threshold: -Infinity } }]) {
       expect(malformedCode(() => canonicalRecord('g', { ...alarm, ...bad }))).toBe(ATALAYA_SYNC_MALFORMED);
+    }
+  });
+});
+
+/** canonicalRecord as first released (JSON.stringify of the array, a Buffer, createHash): the reference the faster one must match. */
+function referenceCanonical(gateway: string, r: StoredRecord): Buffer {
+  for (const [field, s] of [['gateway', gateway], ['kind', r.kind], ['device', r.device], ['channel', r.channel], ['unit', r.unit], ['quality', r.quality], ['bootId', r.bootId]] as const) {
+    if (typeof s !== 'string') throw malformed(`${field}: expected a string`);
+  }
+  for (const [field, n] of [['seq', r.seq], ['ts', r.ts], ['mono', r.mono], ['priority', r.priority], ['flags', r.flags]] as const) {
+    if (!Number.isSafeInteger(n)) throw malformed(`${field}: expected a safe integer`);
+  }
+  if (r.exception != null && !Number.isSafeInteger(r.exception)) throw malformed('exception: expected a safe integer or null');
+  if (r.value != null && !Number.isFinite(r.value)) throw malformed('value: expected a finite number or null');
+  const a = r.alarm;
+  if (a !== undefined && a !== null) {
+    if (typeof a.rule !== 'string' || typeof a.level !== 'string' || typeof a.state !== 'string') throw malformed('alarm: expected rule, level and state strings');
+    if (a.threshold != null && !Number.isFinite(a.threshold)) throw malformed('alarm.threshold: expected a finite number or null');
+  }
+  const detail = a === undefined || a === null ? null : [a.rule, a.level, a.state, a.threshold ?? null];
+  const fields = [1, gateway, r.seq, r.kind, r.device, r.channel, r.value ?? null, r.unit, r.quality, r.exception ?? null, r.ts, r.mono, r.bootId, r.priority, r.flags, detail];
+  return Buffer.from(JSON.stringify(fields), 'utf8');
+}
+
+/** Seeded xorshift32 in [0, 1), so a failure reproduces. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+describe('canonicalRecord and recordHash against the reference implementation', () => {
+  const random = seeded(2024);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  // Code units every escape rule touches: quotes, backslash, C0 controls, DEL, U+2028, BOM, multi-byte UTF-8, pairs and lone surrogates.
+  const units = ['a', 'Z', '0', ' ', '-', '"', '\\', '/', '\b', '\t', '\n', '\f', '\r', '\u0000', '\u001f', '\u007f', '\u2028', '\ufeff', 'ñ', 'Δ', '³', '🌵', '\ud800', '\udfff'];
+  const text = (): string => Array.from({ length: Math.floor(random() * 12) }, () => pick(units)).join('');
+  const view = new DataView(new ArrayBuffer(8));
+  const double = (): number => {
+    for (;;) {
+      view.setUint32(0, Math.floor(random() * 2 ** 32));
+      view.setUint32(4, Math.floor(random() * 2 ** 32));
+      const d = view.getFloat64(0);
+      if (Number.isFinite(d)) return d;
+    }
+  };
+  const value = (): number | null => pick([null, -0, 0, 12.5, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, -5e-324, Math.round(random() * 1e6) / 1000, double(), double()]);
+  const count = (): number => pick([0, 1, Math.floor(random() * 1e6), Math.floor(random() * 2 ** 53), Number.MAX_SAFE_INTEGER]);
+
+  function randomRecord(): StoredRecord {
+    const r: StoredRecord = {
+      seq: count(),
+      kind: pick(['reading', 'alarm'] as const),
+      device: text(),
+      channel: text(),
+      value: value(),
+      unit: text(),
+      quality: pick(['good', 'comm_error', 'exception', 'out_of_range', 'sensor_fault'] as const),
+      exception: random() < 0.7 ? null : Math.floor(random() * 256),
+      ts: count(),
+      mono: count(),
+      bootId: text(),
+      priority: pick([0, 1, 2] as const),
+      flags: pick([0, 1, 7, count()]),
+    };
+    if (random() < 0.3) return { ...r, alarm: { rule: text(), level: pick(['warning', 'alarm'] as const), state: pick(['raised', 'cleared', 'acknowledged'] as const), threshold: value() } };
+    return r;
+  }
+
+  it('gives the same bytes and hash for 2,000 random records', () => {
+    for (let i = 0; i < 2000; i++) {
+      const gateway = text();
+      const r = randomRecord();
+      const expected = referenceCanonical(gateway, r);
+      expect(canonicalRecord(gateway, r).equals(expected), expected.toString('utf8')).toBe(true);
+      expect(recordHash(gateway, r)).toBe(sha256(expected));
     }
   });
 });
