@@ -20,6 +20,7 @@ atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its 
 atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
 atalaya relay token add                          new operator token for the read APIs
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
+atalaya relay dga <status|send-pending|retry|credentials> …   DGA reports (see 'atalaya relay dga --help')
 
 Runs the cloud relay: gateways POST signed batches to /v1/ingest; operators read /v1/gateways
 and /v1/readings with a bearer token. See cloud/README.md.
@@ -37,6 +38,10 @@ const OPTIONS = {
   check: { type: 'boolean' },
   schema: { type: 'boolean' },
   out: { type: 'string' },
+  obra: { type: 'string' },
+  json: { type: 'boolean' },
+  'rut-usuario': { type: 'string' },
+  'rut-empresa': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,12 +116,12 @@ async function run(config: RelayConfig): Promise<number> {
 
 export async function relayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command, sub, id] = positionals;
   if (values.help === true) {
-    process.stdout.write(HELP);
+    process.stdout.write(command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : HELP);
     return 0;
   }
-  const [command, sub, id] = positionals;
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 4 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -146,6 +151,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${token}\n`);
       process.stderr.write(`operator token above, shown once. Add its sha256 to the relay config:\napiTokens:\n  - ${hashApiToken(token)}\n`);
       return 0;
+    }
+    case 'dga': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      const input = { sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'] };
+      return (await import('./relay-dga.ts')).dgaCommand(input, config);
     }
     case 'gateway':
     case undefined: {

@@ -7,6 +7,9 @@ import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
+import type { DgaEngine } from './dga/engine.ts';
+import { DgaReporting } from './dga/reporting.ts';
+import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
 import { registerReadRoutes } from './http/read-routes.ts';
@@ -22,11 +25,14 @@ export interface RelayDeps {
   readonly clock?: Clock;
   /** Where ATALAYA_RELAY_KEY is read; process.env unless a test passes its own. */
   readonly env?: Env;
+  /** false: DGA ticks only when called (tests); default: on dga.schedule. */
+  readonly dgaSchedule?: boolean;
 }
 
 interface Running {
   readonly store: RelayStore;
   readonly app: FastifyInstance;
+  readonly dga: DgaReporting | undefined;
 }
 
 /** address or store asked of a relay that is not started (or already stopped). */
@@ -48,7 +54,8 @@ function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer
 }
 
 /**
- * Composition root of the relay process: relay key → store → gateway secrets → ingest → HTTP.
+ * Composition root of the relay process: relay key → store → gateway secrets → ingest → HTTP, and
+ * the DGA reporting (cloud/dga) when enabled.
  * Everything is built in start() (it needs files, the database and a socket); parts stop in
  * reverse order: the listener first, so no request reaches a closed store.
  */
@@ -86,6 +93,7 @@ export class Relay {
     const store = createStore(config.storage, logger);
     await store.start();
     let app: FastifyInstance | undefined;
+    let dga: DgaReporting | undefined;
     try {
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
@@ -93,15 +101,20 @@ export class Relay {
       app = buildHttpServer({ listen: config.listen, tls, logger });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
+      if (config.dga.enabled) {
+        dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
+        await registerDgaRoutes(app, { engine: await dga.start(), apiTokens: config.apiTokens });
+      }
       await app.listen({ host: config.listen.host, port: config.listen.port }).catch((err: unknown) => {
         const errno = (err as NodeJS.ErrnoException).code ?? 'error';
         throw new AtalayaError(LISTEN_FAILED, `cannot listen on ${config.listen.host}:${config.listen.port} (${errno})`, { cause: err, details: { errno } });
       });
-      this.running = { store, app };
+      this.running = { store, app, dga };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
       await app?.close();
+      await dga?.stop();
       await store.stop();
       throw err;
     }
@@ -115,6 +128,7 @@ export class Relay {
     this.starting = undefined;
     if (running === undefined) return;
     await running.app.close();
+    await running.dga?.stop();
     await running.store.stop();
   }
 
@@ -123,6 +137,12 @@ export class Relay {
     const addr = this.running?.app.server.address() as AddressInfo | null | undefined;
     if (addr === undefined || addr === null) throw notRunning();
     return { host: addr.address, port: addr.port };
+  }
+
+  /** The DGA engine when dga.enabled, for tests (drive tick() with their own clock). */
+  get dga(): DgaEngine | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.dga?.engine;
   }
 
   /** The running store, for the CLI and tests. */

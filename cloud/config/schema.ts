@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dgaConfigSchema } from '../dga/config.ts';
 
 const MIB = 1_048_576;
 
@@ -54,6 +55,7 @@ export const relayConfigSchema = z.strictObject({
     .describe('File holding the relay key (32 random bytes, base64; atalaya relay keygen) that encrypts gateway secrets at rest; ATALAYA_RELAY_KEY overrides it'),
   apiTokens: z.array(sha256Hex).default([]).describe('sha256 (hex) of each operator token accepted by the read APIs as Authorization: Bearer; ATALAYA_RELAY_API_TOKENS adds more (comma-separated)'),
   ingest: ingestSchema.prefault({}),
+  dga: dgaConfigSchema.prefault({}).describe('Reports of flow, totalizer and level to Chile\'s DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -73,6 +73,72 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    name: 'DGA credentials, obras, submission queue, append-only audit',
+    sql: `
+      CREATE TABLE dga_credentials (
+        obra       text PRIMARY KEY,
+        ciphertext text NOT NULL,
+        updated_at bigint NOT NULL
+      );
+
+      CREATE TABLE dga_obras (
+        obra            text PRIMARY KEY,
+        derived_through bigint,
+        last_send_at    bigint,
+        rechecked_at    bigint,
+        stopped_at      bigint,
+        stopped_reason  text,
+        created_at      bigint NOT NULL
+      );
+
+      CREATE TABLE dga_submissions (
+        obra             text NOT NULL,
+        slot             bigint NOT NULL,
+        kind             text NOT NULL,
+        state            text NOT NULL CHECK (state IN ('pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing')),
+        measurement      text,
+        totalizer        double precision,
+        missing_reason   text,
+        attempts         integer NOT NULL DEFAULT 0,
+        next_attempt_at  bigint,
+        claimed_at       bigint,
+        claimed_by       text,
+        receipt          text,
+        last_outcome     text,
+        last_message     text,
+        last_http_status integer,
+        created_at       bigint NOT NULL,
+        updated_at       bigint NOT NULL,
+        accepted_at      bigint,
+        verification     text,
+        PRIMARY KEY (obra, slot)
+      );
+      CREATE INDEX dga_submissions_state ON dga_submissions (obra, state, slot);
+      CREATE INDEX dga_submissions_sending ON dga_submissions (claimed_at) WHERE state = 'sending';
+
+      CREATE TABLE dga_audit (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        obra        text NOT NULL,
+        slot        bigint NOT NULL,
+        attempt     integer NOT NULL,
+        phase       text NOT NULL,
+        at          bigint NOT NULL,
+        instance    text NOT NULL,
+        interface   text,
+        request     text,
+        outcome     text,
+        http_status integer,
+        message     text,
+        receipt     text
+      );
+      CREATE INDEX dga_audit_slot ON dga_audit (obra, slot, id);
+      CREATE FUNCTION dga_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'dga_audit is append-only'; END;
+      $$;
+      CREATE TRIGGER dga_audit_no_change BEFORE UPDATE OR DELETE ON dga_audit FOR EACH ROW EXECUTE FUNCTION dga_audit_append_only();
+    `,
+  },
 ];
 
 /**

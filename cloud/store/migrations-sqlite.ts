@@ -84,6 +84,78 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    name: 'DGA credentials, obras, submission queue, append-only audit',
+    sql: `
+      -- cloud/store/dga-types.ts says what each column means. Times in ms since the epoch.
+      -- ciphertext: {rutUsuario, rutEmpresa, password} as JSON, AES-256-GCM under the relay key.
+      CREATE TABLE dga_credentials (
+        obra       TEXT PRIMARY KEY,
+        ciphertext TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- One row per obra: the claim transaction locks it, so spacing and one-send-at-a-time hold
+      -- across relay instances.
+      CREATE TABLE dga_obras (
+        obra            TEXT PRIMARY KEY,
+        derived_through INTEGER,
+        last_send_at    INTEGER,
+        rechecked_at    INTEGER,
+        stopped_at      INTEGER,
+        stopped_reason  TEXT,
+        created_at      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- measurement: JSON of protocols/dga Measurement, NULL when missing.
+      CREATE TABLE dga_submissions (
+        obra             TEXT NOT NULL,
+        slot             INTEGER NOT NULL,
+        kind             TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing')),
+        measurement      TEXT,
+        totalizer        REAL,
+        missing_reason   TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER,
+        claimed_at       INTEGER,
+        claimed_by       TEXT,
+        receipt          TEXT,
+        last_outcome     TEXT,
+        last_message     TEXT,
+        last_http_status INTEGER,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        accepted_at      INTEGER,
+        verification     TEXT,
+        PRIMARY KEY (obra, slot)
+      ) WITHOUT ROWID;
+      -- The claim's "oldest due" and the status counts walk one obra's rows of one state.
+      CREATE INDEX dga_submissions_state ON dga_submissions (obra, state, slot);
+      CREATE INDEX dga_submissions_sending ON dga_submissions (claimed_at) WHERE state = 'sending';
+
+      -- Every attempt, before the request leaves (phase request: what is about to be sent, the
+      -- password redacted) and after (phase outcome). Never updated or deleted (Res. 2.170 §6.3).
+      CREATE TABLE dga_audit (
+        id          INTEGER PRIMARY KEY,
+        obra        TEXT NOT NULL,
+        slot        INTEGER NOT NULL,
+        attempt     INTEGER NOT NULL,
+        phase       TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        instance    TEXT NOT NULL,
+        interface   TEXT,
+        request     TEXT,
+        outcome     TEXT,
+        http_status INTEGER,
+        message     TEXT,
+        receipt     TEXT
+      );
+      CREATE INDEX dga_audit_slot ON dga_audit (obra, slot, id);
+      CREATE TRIGGER dga_audit_no_update BEFORE UPDATE ON dga_audit BEGIN SELECT RAISE(ABORT, 'dga_audit is append-only'); END;
+      CREATE TRIGGER dga_audit_no_delete BEFORE DELETE ON dga_audit BEGIN SELECT RAISE(ABORT, 'dga_audit is append-only'); END;
+    `,
+  },
 ];
 
 /**

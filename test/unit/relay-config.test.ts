@@ -26,6 +26,7 @@ describe('relay config', () => {
       storage: { kind: 'sqlite', path: './data/relay.db', synchronous: 'full' },
       apiTokens: [],
       ingest: { maxBodyBytes: 8 * 1_048_576, maxInflatedBytes: 64 * 1_048_576, maxRecords: 10_000, skewMs: 300_000 },
+      dga: expect.objectContaining({ enabled: false, interface: 'rest', spacingMs: 300_000, retryAfterMs: 86_400_000, obras: [] }),
       log: { level: 'info' },
     });
   });
@@ -83,7 +84,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });

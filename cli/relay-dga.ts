@@ -1,0 +1,167 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { RelayConfig } from '../cloud/config/schema.ts';
+import { createDgaClients } from '../cloud/dga/clients.ts';
+import { DgaEngine } from '../cloud/dga/engine.ts';
+import type { TickReport } from '../cloud/dga/engine.ts';
+import type { DgaObraStatus } from '../cloud/dga/status.ts';
+import { loadRelayKey } from '../cloud/secrets.ts';
+import { createDgaStore } from '../cloud/store/dga.ts';
+import { createStore } from '../cloud/store/index.ts';
+import { systemClock } from '../protocols/clock.ts';
+import { isAtalayaError } from '../protocols/errors.ts';
+import { rootLogger } from './logger.ts';
+
+export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
+atalaya relay dga send-pending                     one pass now: derive due slots, send what the rules allow
+atalaya relay dga retry <obra> <slot>              a failed/rejected slot back to the queue (never an accepted one)
+atalaya relay dga credentials <obra> --rut-usuario RUT --rut-empresa RUT
+                                                   store the obra's DGA credentials encrypted; password on stdin
+`;
+
+export interface DgaCommandInput {
+  readonly sub: string | undefined;
+  readonly args: readonly string[];
+  readonly obra: string | undefined;
+  readonly json: boolean;
+  readonly rutUsuario: string | undefined;
+  readonly rutEmpresa: string | undefined;
+}
+
+/** Runs `fn` on an engine over the relay's database (not started: no tick, no recovery, unless the command asks). */
+async function withEngine<T>(config: RelayConfig, fn: (engine: DgaEngine) => Promise<T>): Promise<T> {
+  const logger = rootLogger('warn', 2);
+  const key = loadRelayKey(config.keyFile, process.env).key;
+  if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(config.storage.path), { recursive: true });
+  const records = createStore(config.storage, logger);
+  await records.start();
+  const queue = createDgaStore(config.storage, logger);
+  try {
+    await queue.start();
+    const engine = new DgaEngine({ config: config.dga, records, queue, key, clients: createDgaClients(config.dga, logger), clock: systemClock, logger });
+    try {
+      return await fn(engine);
+    } finally {
+      await engine.stop();
+    }
+  } finally {
+    await queue.stop();
+    await records.stop();
+  }
+}
+
+export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): Promise<number> {
+  const fail = (message: string, code = 2): number => {
+    process.stderr.write(`atalaya relay dga: ${message}\n`);
+    return code;
+  };
+  try {
+    switch (input.sub) {
+      case 'status': {
+        if (input.args.length > 0) return fail(`unexpected '${input.args.join(' ')}'`);
+        const statuses = await withEngine(config, (e) => e.status(input.obra));
+        if (input.json) process.stdout.write(`${JSON.stringify({ enabled: config.dga.enabled, obras: statuses }, null, 2)}\n`);
+        else process.stdout.write(formatStatus(statuses, config.dga.enabled));
+        return 0;
+      }
+      case 'send-pending': {
+        if (input.args.length > 0) return fail(`unexpected '${input.args.join(' ')}'`);
+        if (!config.dga.enabled) return fail('dga.enabled is false in the config: nothing is sent', 1);
+        const report = await withEngine(config, async (e) => {
+          await e.start();
+          return e.tick();
+        });
+        process.stdout.write(formatTick(report));
+        return 0;
+      }
+      case 'retry': {
+        const [obra, slot, ...extra] = input.args;
+        if (obra === undefined || slot === undefined || extra.length > 0) return fail('expected retry <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)');
+        const r = await withEngine(config, (e) => e.retry(obra, slot));
+        process.stdout.write(`${r.obra} ${r.slot}: ${r.from} → ${r.to}${r.to === 'pending' ? ' (sent at the next tick, spacing permitting)' : ''}\n`);
+        if (r.obraStopped) process.stderr.write(`warning: ${r.obra} is stopped (not the registered informant); nothing is sent until its credentials are set again\n`);
+        return 0;
+      }
+      case 'credentials': {
+        const [obra, ...extra] = input.args;
+        if (obra === undefined || extra.length > 0) return fail('expected credentials <obra> --rut-usuario RUT --rut-empresa RUT (password on stdin)');
+        if (input.rutUsuario === undefined || input.rutEmpresa === undefined) return fail('--rut-usuario and --rut-empresa are required');
+        if (process.stdin.isTTY === true) process.stderr.write(`DGA password for ${obra}: `);
+        const password = await readLine(process.stdin);
+        if (password === '') return fail('empty password refused');
+        const resumed = await withEngine(config, (e) => e.setCredentials(obra, { rutUsuario: input.rutUsuario!, rutEmpresa: input.rutEmpresa!, password }));
+        process.stderr.write(`credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`);
+        return 0;
+      }
+      default:
+        return fail(`expected status, send-pending, retry or credentials\n\n${DGA_HELP}`);
+    }
+  } catch (err) {
+    // Coded: unknown obra or slot, accepted slot, bad RUT, wrong key, store down. Said plainly, no stack.
+    if (!isAtalayaError(err)) throw err;
+    process.stderr.write(`atalaya relay dga: ${err.message} (${err.code})\n`);
+    return 1;
+  }
+}
+
+function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): string {
+  const lines: string[] = [];
+  if (!enabled) lines.push('dga.enabled is false: the relay derives and sends nothing', '');
+  if (statuses.length === 0) lines.push('no obras under dga.obras');
+  for (const s of statuses) {
+    const c = s.counts;
+    lines.push(`${s.obra}  ${s.kind}  ${s.standard}  ${s.interface}  ${s.gateway}/${s.device}`);
+    if (!s.credentials) lines.push(`  credentials: NOT SET, nothing is sent (atalaya relay dga credentials ${s.obra} --rut-usuario … --rut-empresa …)`);
+    if (s.stopped !== null) lines.push(`  STOPPED since ${s.stopped.at}: ${s.stopped.reason} (set its credentials again once fixed)`);
+    lines.push(`  last accepted: ${s.lastAccepted === null ? '-' : `${s.lastAccepted.slot} (receipt ${s.lastAccepted.receipt ?? '-'}, at ${s.lastAccepted.acceptedAt})`}`);
+    lines.push(`  derived through: ${s.derivedThrough ?? '-'}; queued: ${c.pending} pending, ${c.sending} sending; next due: ${s.nextDueAt ?? '-'}`);
+    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, missing ${c.missing}`);
+    lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
+    for (const p of s.problems) {
+      const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
+      lines.push(`    ${p.slot}  ${p.state.padEnd(15)} ${p.attempts} attempt(s)${retry}  ${p.reason ?? ''}`.trimEnd());
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function formatTick(report: TickReport): string {
+  if (!report.ran) return report.reason === 'locked' ? 'another relay runs the DGA scheduler now: nothing done\n' : `nothing done (${report.reason})\n`;
+  const lines = report.interrupted > 0 ? [`${report.interrupted} interrupted send(s) queued again`] : [];
+  for (const o of report.obras) {
+    const s = o.send;
+    const sent =
+      s.result === 'sent' ? `sent ${new Date(s.slot).toISOString()} → ${s.state} (${s.outcome})`
+      : s.result === 'wait' ? `waiting (${s.reason})${s.until === null ? '' : ` until ${new Date(s.until).toISOString()}`}`
+      : s.result === 'idle' ? `nothing due${s.nextDueAt === null ? '' : ` before ${new Date(s.nextDueAt).toISOString()}`}`
+      : s.result === 'stopped' ? `STOPPED: ${s.reason}`
+      : s.result === 'no-credentials' ? 'no credentials: nothing sent'
+      : `error ${s.code}`;
+    lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.recovered} recovered); ${sent}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** First line of the stream (without its CR/LF), or everything if it ends before a newline. */
+function readLine(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const finish = (): void => {
+      stream.off('data', onData);
+      stream.off('end', finish);
+      stream.off('error', reject);
+      stream.pause();
+      const text = Buffer.concat(chunks).toString('utf8');
+      const eol = text.search(/\r?\n/);
+      resolve(eol === -1 ? text : text.slice(0, eol));
+    };
+    const onData = (chunk: Buffer | string): void => {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (chunks.some((c) => c.includes(0x0a))) finish();
+    };
+    stream.on('data', onData);
+    stream.once('end', finish);
+    stream.once('error', reject);
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The `dga:` section of relay.yaml: which obras the relay reports to DGA (reference/dga.md), from
+ * which gateway channels, and the transmission rules of Res. Ex. DGA 2.170/2025 §3 and §6 as
+ * settings. Credentials are not here: they are stored encrypted in the database
+ * (`atalaya relay dga credentials <obra>`), so a leaked config does not leak a DGA password.
+ */
+import cron from 'node-cron';
+import { z } from 'zod';
+import { DGA_REST_BASE_URL, DGA_SOAP_ENDPOINT, OBRA_PATTERN, STANDARDS, WORK_KINDS } from '../../protocols/dga/index.ts';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export const DGA_INTERFACES = ['rest', 'soap'] as const;
+export type DgaInterface = (typeof DGA_INTERFACES)[number];
+
+const channel = z.string().min(1).max(128);
+
+const channelsSchema = z
+  .strictObject({
+    flow: channel.optional().describe('Channel of the flow (caudal); units L/s, l/s, m3/h or m3/s'),
+    totalizer: channel.optional().describe('Channel of the cumulative volume (totalizador); units m3 or L'),
+    level: channel.optional().describe('Channel of the water level below the surface (nivel freático), m or cm; wells only'),
+    waterColumn: channel.optional().describe('Channel of the water column above a submerged pressure sensor, m; level = sensorDepthM − column, clamped at 0'),
+    staffGauge: channel.optional().describe('Channel of the staff-gauge height (altura limnimétrica), cm or m; surface works only'),
+  })
+  .describe('Channel names of the obra\'s device on its gateway, as the agent records them');
+
+const obraSchema = z
+  .strictObject({
+    code: z.string().regex(OBRA_PATTERN, 'an obra code O[BR]-RRPP-N, e.g. OB-0602-7').describe('DGA obra code (Manual Técnico N°1/2025 §5.2)'),
+    kind: z.enum(WORK_KINDS).describe('subterranea (well), superficial-flujometro (surface with flowmeter), superficial (staff gauge)'),
+    standard: z.enum(STANDARDS).default('mayor').describe('Reporting standard (Res. 1238/2019): mayor hourly, medio daily, menor monthly, muy-pequenos twice a year'),
+    interface: z.enum(DGA_INTERFACES).optional().describe('Overrides dga.interface for this obra'),
+    gateway: z.string().min(1).max(64).describe('Gateway id whose records carry this obra\'s readings'),
+    device: z.string().min(1).max(128).describe('Device name on that gateway'),
+    channels: channelsSchema,
+    sensorDepthM: z.number().positive().max(10_000).optional().describe('Depth of the pressure sensor below the surface, m (with channels.waterColumn)'),
+    totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3)'),
+    startAt: z.iso.datetime({ offset: true }).describe('First slot to report, ISO 8601 with offset, e.g. 2025-09-01T00:00:00-04:00'),
+  })
+  .superRefine((o, ctx) => {
+    const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: path.split('.'), message });
+    const c = o.channels;
+    if (c.flow === undefined) problem('channels.flow', `required for a ${o.kind} obra (caudal)`);
+    if (o.kind !== 'superficial' && c.totalizer === undefined) problem('channels.totalizer', `required for a ${o.kind} obra (totalizador)`);
+    if (o.kind === 'superficial' && c.totalizer !== undefined) problem('channels.totalizer', 'a superficial obra reports no totalizer');
+    if (o.kind !== 'subterranea') {
+      if (c.level !== undefined) problem('channels.level', 'only wells (subterranea) report a level');
+      if (c.waterColumn !== undefined) problem('channels.waterColumn', 'only wells (subterranea) report a level');
+    }
+    if (o.kind !== 'superficial' && c.staffGauge !== undefined) problem('channels.staffGauge', 'only superficial obras report a staff gauge');
+    if (c.level !== undefined && c.waterColumn !== undefined) problem('channels.waterColumn', 'give level or waterColumn, not both');
+    if (c.waterColumn !== undefined && o.sensorDepthM === undefined) problem('sensorDepthM', 'required with channels.waterColumn');
+    if (o.interface === 'soap') {
+      if (o.kind === 'superficial-flujometro') problem('interface', 'the legacy SOAP service has no surface-with-flowmeter measurement; use rest');
+      if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined) problem('channels.level', 'SOAP requires a level (xsd:decimal cannot be empty)');
+      if (o.kind === 'superficial' && c.staffGauge === undefined) problem('channels.staffGauge', 'SOAP requires a staff-gauge height');
+    }
+  });
+
+export const dgaConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Derive and send measurements to DGA'),
+    interface: z.enum(DGA_INTERFACES).default('rest').describe('rest (current, Res. 2.170/2025) or soap (legacy)'),
+    restBaseUrl: z.url({ protocol: /^https?$/ }).default(DGA_REST_BASE_URL).describe('Base URL of the REST API'),
+    soapEndpoint: z.url({ protocol: /^https?$/ }).default(DGA_SOAP_ENDPOINT).describe('Endpoint of the legacy SOAP service'),
+    timeoutMs: z.number().int().min(1).max(5 * MINUTE_MS).default(30_000).describe('Longest wait for DGA\'s answer, ms; past it the outcome is unknown and the send is retried after retryAfterMs'),
+    spacingMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY_MS)
+      .default(5 * MINUTE_MS)
+      .describe('Least time between two sends of one obra, ms (Res. 2.170 §6.1: 300000 when catching up; less risks the ministry blocking the Centro de Control)'),
+    retryAfterMs: z.number().int().min(0).max(7 * DAY_MS).default(DAY_MS).describe('Wait before resending after a refusal or no answer, ms (Res. 2.170 §6.2: the next day)'),
+    unknownOutcomeDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY_MS)
+      .default(5 * MINUTE_MS)
+      .describe('Wait before resending a measurement whose send was cut short by a relay stop or crash, ms; the resend gets DGA\'s duplicate answer if it was stored'),
+    toleranceMs: z.number().int().min(0).max(HOUR_MS).default(5 * MINUTE_MS).describe('A slot takes the good reading closest to its instant within ± this, ms'),
+    recheckMissingMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(90 * DAY_MS)
+      .default(7 * DAY_MS)
+      .describe('Slots found missing this recently (ms) are derived again when their gateway syncs late readings'),
+    maxSlotsPerTick: z.number().int().min(1).max(100_000).default(500).describe('Most slots derived per obra in one tick (a startAt far back is caught up over several ticks)'),
+    verifyReceipts: z.boolean().default(false).describe('After each accepted send, read the measurement back by its receipt (GET, no credentials) and compare'),
+    schedule: z
+      .string()
+      .refine((s) => cron.validate(s), 'a node-cron expression, e.g. "* * * * *" (every minute)')
+      .default('* * * * *')
+      .describe('When the relay derives new slots and sends what is due (node-cron, relay local time)'),
+    obras: z
+      .array(obraSchema)
+      .default([])
+      .superRefine((obras, ctx) => {
+        const seen = new Set<string>();
+        obras.forEach((o, i) => {
+          if (seen.has(o.code)) ctx.addIssue({ code: 'custom', path: [i, 'code'], message: `obra ${o.code} is listed twice` });
+          seen.add(o.code);
+        });
+      })
+      .describe('The obras this relay reports'),
+  })
+  .superRefine((d, ctx) => {
+    if (d.interface !== 'soap') return;
+    d.obras.forEach((o, i) => {
+      if (o.interface !== undefined) return;
+      if (o.kind === 'superficial-flujometro') ctx.addIssue({ code: 'custom', path: ['obras', i, 'interface'], message: 'dga.interface is soap, which has no surface-with-flowmeter measurement: set interface: rest' });
+      if (o.kind === 'subterranea' && o.channels.level === undefined && o.channels.waterColumn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['obras', i, 'channels', 'level'], message: 'SOAP requires a level (xsd:decimal cannot be empty)' });
+      }
+    });
+  });
+
+export type DgaConfig = z.output<typeof dgaConfigSchema>;
+export type DgaObraConfig = DgaConfig['obras'][number];
+
+export function obraInterface(config: DgaConfig, obra: DgaObraConfig): DgaInterface {
+  return obra.interface ?? config.interface;
+}
