@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { readLine } from '../../protocols/read-line.ts';
 import type { ScryptOptions } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -114,27 +115,4 @@ export async function passwdCommand(argv: string[], io: CommandIo): Promise<numb
   const entry = { username, password: await hashPassword(password), publish: [`${prefix}/in/%u/#`], subscribe: [] as string[] };
   io.stdout.write(stringify([entry]));
   return 0;
-}
-
-/** First line of the stream (without its CR/LF), or everything if it ends before a newline. */
-function readLine(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const finish = (): void => {
-      stream.off('data', onData);
-      stream.off('end', finish);
-      stream.off('error', reject);
-      stream.pause();
-      const text = Buffer.concat(chunks).toString('utf8');
-      const eol = text.search(/\r?\n/);
-      resolve(eol === -1 ? text : text.slice(0, eol));
-    };
-    const onData = (chunk: Buffer | string): void => {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      if (chunks.some((c) => c.includes(0x0a))) finish();
-    };
-    stream.on('data', onData);
-    stream.once('end', finish);
-    stream.once('error', reject);
-  });
 }
