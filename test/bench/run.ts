@@ -21,6 +21,7 @@ for (const [title, file] of [
   ['agent footprint', 'test/bench/agent-rss.ts'],
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
+  ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }
