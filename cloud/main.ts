@@ -98,7 +98,7 @@ export class Relay {
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
       const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
-      app = buildHttpServer({ listen: config.listen, tls, logger });
+      app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       if (config.dga.enabled) {

@@ -1,3 +1,4 @@
+import type { Clock } from '../../protocols/clock.ts';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isAtalayaError } from '../../protocols/errors.ts';
@@ -12,6 +13,8 @@ export interface HttpServerOptions {
   /** PEM contents, already read: HTTPS when given. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   readonly logger: Logger;
+  /** The relay's clock: its HTTP Date header, which gateways with a wrong clock sign by (agent/sync/skew.ts). */
+  readonly clock: Clock;
 }
 
 const isIngest = (request: FastifyRequest): boolean => request.routeOptions.url === INGEST_PATH || request.url.split('?')[0] === INGEST_PATH;
@@ -63,6 +66,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   }) as unknown as FastifyInstance;
+
+  // Node stamps Date from the system clock; the relay's own (injected) clock is the one it checks
+  // signatures against, so that is the one it announces.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('date', new Date(options.clock.now()).toUTCString());
+  });
 
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = errorReply(err, request);
