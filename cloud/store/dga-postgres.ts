@@ -1,10 +1,9 @@
-import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { DgaExecutor, Query } from './dga-store.ts';
 import { SqlDgaStore } from './dga-store.ts';
 import { storeClosed, unavailable } from './errors.ts';
-import { migratePostgres } from './migrations-postgres.ts';
+import { openMigratedPool, type MigratedPool } from './pg-pool.ts';
 
 export interface PostgresDgaStoreOptions {
   readonly url: string;
@@ -22,21 +21,12 @@ export interface PostgresDgaStoreOptions {
  */
 export const DGA_SCHEDULER_LOCK_KEY = 0x64_67_61_73_63_68_65_64n;
 
-/** int8 as a JS number (slots, ms, counts all fit 2^53), like postgres.ts. */
-const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
 
 class PostgresDgaExecutor implements DgaExecutor {
   readonly dialect = 'postgres' as const;
-  private pool: Pool | undefined;
+  private opened: MigratedPool | undefined;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
   private readonly log: Logger;
-  private readonly onPoolError = (err: Error): void => {
-    this.log.warn({ err }, 'idle database connection failed');
-  };
 
   constructor(private readonly options: PostgresDgaStoreOptions) {
     this.log = options.logger.child({ component: 'dga-store', backend: 'postgres' });
@@ -45,27 +35,16 @@ class PostgresDgaExecutor implements DgaExecutor {
   async start(): Promise<void> {
     if (this.state === 'running') return;
     if (this.state === 'stopped') throw storeClosed('start (create a new store)');
-    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.maxConnections ?? 3, types, application_name: 'atalaya-relay-dga' });
-    pool.on('error', this.onPoolError);
-    try {
-      await migratePostgres(pool, this.log);
-      this.pool = pool;
-      this.state = 'running';
-    } catch (err) {
-      pool.off('error', this.onPoolError);
-      await pool.end().catch(() => undefined);
-      throw unavailable('start', err);
-    }
+    this.opened = await openMigratedPool({ url: this.options.url, max: this.options.maxConnections ?? 3, applicationName: 'atalaya-relay-dga', log: this.log });
+    this.state = 'running';
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    const pool = this.pool;
-    this.pool = undefined;
-    if (pool === undefined) return;
-    await pool.end().catch((err: unknown) => this.log.error({ err }, 'closing the DGA database pool failed'));
-    pool.off('error', this.onPoolError);
+    const opened = this.opened;
+    this.opened = undefined;
+    await opened?.close();
   }
 
   readonly query: Query = async (sql, params) => {
@@ -123,8 +102,8 @@ class PostgresDgaExecutor implements DgaExecutor {
   }
 
   private running(operation: string): Pool {
-    if (this.state !== 'running' || this.pool === undefined) throw storeClosed(operation);
-    return this.pool;
+    if (this.state !== 'running' || this.opened === undefined) throw storeClosed(operation);
+    return this.opened.pool;
   }
 
   private async connect(operation: string): Promise<PoolClient> {

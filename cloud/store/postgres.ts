@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, storeClosed, unavailable, unknownGateway } from './errors.ts';
-import { migratePostgres } from './migrations-postgres.ts';
+import { openMigratedPool, type MigratedPool } from './pg-pool.ts';
 import { GATEWAY_COLUMNS, NONCE_PRUNE_INTERVAL_MS, RECORD_COLUMNS, decodeGateway, encodeAlarm, decodeIntegrityAlarm, decodeRecord, offsetMs, sortedBatch } from './rows.ts';
 import type { Conflict, GatewayDbRow, IngestRecord, IntegrityAlarmRow, RecordRow } from './rows.ts';
 
@@ -15,13 +15,6 @@ export interface PostgresStoreOptions {
   /** Connections in the pool, 1..100; default 10. */
   readonly maxConnections?: number;
 }
-
-/** int8 (OID 20) as a JS number rather than pg's default string: seqs, counts and ms all fit 2^53. */
-const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
 
 /**
  * Every statement but the record queries (cursor.ts builds those per filter shape). A batch is one
@@ -81,12 +74,8 @@ export class PostgresStore implements RelayStore {
   private readonly options: PostgresStoreOptions;
   private readonly log: Logger;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private pool: Pool | undefined;
+  private opened: MigratedPool | undefined;
   private lastPrune = Number.NEGATIVE_INFINITY;
-  private readonly onPoolError = (err: Error): void => {
-    // An idle connection dropped by the server: the pool replaces it; without a listener it would crash the process.
-    this.log.warn({ err }, 'idle database connection failed');
-  };
 
   constructor(options: PostgresStoreOptions) {
     this.options = options;
@@ -96,33 +85,18 @@ export class PostgresStore implements RelayStore {
   async start(): Promise<void> {
     if (this.state === 'running') return;
     if (this.state === 'stopped') throw storeClosed('start (create a new store)');
-    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.maxConnections ?? 10, types, application_name: 'atalaya-relay' });
-    pool.on('error', this.onPoolError);
-    try {
-      const { from, to } = await migratePostgres(pool, this.log);
-      this.pool = pool;
-      this.state = 'running';
-      this.log.info({ from, to }, 'relay store started');
-    } catch (err) {
-      pool.off('error', this.onPoolError);
-      await pool.end().catch(() => undefined);
-      throw unavailable('start', err);
-    }
+    const opened = await openMigratedPool({ url: this.options.url, max: this.options.maxConnections ?? 10, applicationName: 'atalaya-relay', log: this.log });
+    this.opened = opened;
+    this.state = 'running';
+    this.log.info({ from: opened.from, to: opened.to }, 'relay store started');
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    const pool = this.pool;
-    this.pool = undefined;
-    if (pool === undefined) return;
-    try {
-      await pool.end();
-    } catch (err) {
-      this.log.error({ err }, 'closing the database pool failed');
-    } finally {
-      pool.off('error', this.onPoolError);
-    }
+    const opened = this.opened;
+    this.opened = undefined;
+    await opened?.close();
   }
 
   async addGateway(id: string, secretCiphertext: string, now: number): Promise<void> {
@@ -213,8 +187,8 @@ export class PostgresStore implements RelayStore {
   }
 
   private running(operation: string): Pool {
-    if (this.state !== 'running' || this.pool === undefined) throw storeClosed(operation);
-    return this.pool;
+    if (this.state !== 'running' || this.opened === undefined) throw storeClosed(operation);
+    return this.opened.pool;
   }
 
   private async query<R extends QueryResultRow = QueryResultRow>(
