@@ -41,6 +41,23 @@ export interface AlarmDetail {
   readonly threshold: number | null;
 }
 
+/**
+ * Current state of one alarm rule on one channel: what the buffer keeps in step with the alarm
+ * records and the alarm engine restarts from.
+ */
+export interface AlarmStateEntry {
+  readonly device: string;
+  readonly channel: string;
+  readonly rule: string;
+  readonly level: AlarmLevel;
+  readonly state: AlarmState;
+  /** Of the alarm record that set this state; engineering units. */
+  readonly threshold: number | null;
+  readonly value: number | null;
+  readonly ts: number;
+  readonly seq: number;
+}
+
 export interface NewRecord {
   readonly kind: RecordKind;
   readonly device: string;

@@ -1,4 +1,4 @@
-import type { AlarmLevel, AlarmState } from '../../protocols/records.ts';
+import type { AlarmLevel, AlarmStateEntry } from '../../protocols/records.ts';
 
 export const RULE_KINDS = ['high', 'low'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -28,14 +28,4 @@ export interface AlarmRule {
  * Last known state of one rule, as the buffer persists it with each alarm record
  * (RecordBuffer.alarmStates()); what the engine restarts from.
  */
-export interface AlarmStateSnapshot {
-  readonly device: string;
-  readonly channel: string;
-  readonly rule: string;
-  readonly level: AlarmLevel;
-  readonly state: AlarmState;
-  readonly threshold: number | null;
-  readonly value: number | null;
-  readonly ts: number;
-  readonly seq: number;
-}
+export type AlarmStateSnapshot = AlarmStateEntry;

@@ -1,4 +1,4 @@
-import type { AlarmDetail, AlarmLevel, AlarmState, NewRecord, Quality, RecordKind, StoredRecord } from '../../protocols/records.ts';
+import type { AlarmDetail, AlarmLevel, AlarmState, AlarmStateEntry, NewRecord, Quality, RecordKind, StoredRecord } from '../../protocols/records.ts';
 import { invalidRecord } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import type { NameTable } from './names.ts';
@@ -23,18 +23,7 @@ const STATE_BY_CODE = invert(STATE_CODE);
 const DAMAGED_ALARM: AlarmDetail = { rule: '#damaged', level: 'alarm', state: 'raised', threshold: null };
 
 /** Current state of one alarm rule on one channel, as the `alarm_state` table keeps it. */
-export interface AlarmStateEntry {
-  readonly device: string;
-  readonly channel: string;
-  readonly rule: string;
-  readonly level: AlarmLevel;
-  readonly state: AlarmState;
-  /** Of the alarm record that set this state; engineering units. */
-  readonly threshold: number | null;
-  readonly value: number | null;
-  readonly ts: number;
-  readonly seq: number;
-}
+export type { AlarmStateEntry } from '../../protocols/records.ts';
 
 /**
  * Cheap shape check at append(), so one bad record rejects its own append instead of failing the
@@ -98,8 +87,8 @@ function decodeAlarm(text: string): AlarmDetail {
     : DAMAGED_ALARM;
 }
 
-/** A read row: seq, the stored columns, the priority implied by the table, flags, alarm. */
-export type RecordRow = [
+/** The columns every record row starts with, in table order. */
+export type RecordColumns = [
   seq: number,
   kind: number,
   device: number,
@@ -111,10 +100,10 @@ export type RecordRow = [
   ts: number,
   mono: number,
   boot: number,
-  priority: number,
-  flags: number,
-  alarm: string | null,
 ];
+
+/** A read row: the stored columns, the priority implied by the table, flags, alarm. */
+export type RecordRow = [...RecordColumns, priority: number, flags: number, alarm: string | null];
 
 /** `alarm` is absent on readings, and on alarm records written before schema version 2. */
 export function decodeRow(row: RecordRow, names: NameTable): StoredRecord {

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
-import type { AlarmStateRow } from './codec.ts';
+import type { AlarmStateRow, RecordColumns } from './codec.ts';
 import type { NameStatements } from './names.ts';
 
 /** Table of each priority (index = PRIORITY value); see migrations.ts for why they are apart. */
@@ -73,36 +73,8 @@ export const STATE_SQL = {
        WHERE excluded.seq > alarm_state.seq`,
 } as const;
 
-type InsertRow = [
-  seq: number,
-  kind: number,
-  device: number,
-  channel: number,
-  value: number | null,
-  unit: number,
-  quality: number,
-  exception: number | null,
-  ts: number,
-  mono: number,
-  boot: number,
-  flags: number,
-  alarm: string | null,
-];
-type LatestRow = [
-  seq: number,
-  kind: number,
-  device: number,
-  channel: number,
-  value: number | null,
-  unit: number,
-  quality: number,
-  exception: number | null,
-  ts: number,
-  mono: number,
-  boot: number,
-  priority: number,
-  flags: number,
-];
+type InsertRow = [...RecordColumns, flags: number, alarm: string | null];
+type LatestRow = [...RecordColumns, priority: number, flags: number];
 
 export interface Statements extends NameStatements {
   readonly insert: PerPriority<Statement<InsertRow>>;
