@@ -1,9 +1,8 @@
-import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import type { DgaExecutor, Query } from './dga-store.ts';
+import type { DgaExecutor } from './dga-store.ts';
 import { SqlDgaStore } from './dga-store.ts';
-import { storeClosed, unavailable } from './errors.ts';
-import { openMigratedPool, type MigratedPool } from './pg-pool.ts';
+import { unavailable } from './errors.ts';
+import { PostgresExecutor } from './sql-postgres.ts';
 
 export interface PostgresDgaStoreOptions {
   readonly url: string;
@@ -21,62 +20,7 @@ export interface PostgresDgaStoreOptions {
  */
 export const DGA_SCHEDULER_LOCK_KEY = 0x64_67_61_73_63_68_65_64n;
 
-
-class PostgresDgaExecutor implements DgaExecutor {
-  readonly dialect = 'postgres' as const;
-  private opened: MigratedPool | undefined;
-  private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private readonly log: Logger;
-
-  constructor(private readonly options: PostgresDgaStoreOptions) {
-    this.log = options.logger.child({ component: 'dga-store', backend: 'postgres' });
-  }
-
-  async start(): Promise<void> {
-    if (this.state === 'running') return;
-    if (this.state === 'stopped') throw storeClosed('start (create a new store)');
-    this.opened = await openMigratedPool({ url: this.options.url, max: this.options.maxConnections ?? 3, applicationName: 'atalaya-relay-dga', log: this.log });
-    this.state = 'running';
-  }
-
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    const opened = this.opened;
-    this.opened = undefined;
-    await opened?.close();
-  }
-
-  readonly query: Query = async (sql, params) => {
-    const pool = this.running('query');
-    try {
-      const result = await pool.query(sql, params.slice());
-      return { rows: result.rows, count: result.rowCount ?? 0 };
-    } catch (err) {
-      throw unavailable('query', err);
-    }
-  };
-
-  async transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
-    const client = await this.connect(operation);
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await fn(async (sql, params) => {
-        const r = await client.query(sql, params.slice());
-        return { rows: r.rows, count: r.rowCount ?? 0 };
-      });
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      failure = err;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw unavailable(operation, err);
-    } finally {
-      client.release(failure !== undefined);
-    }
-  }
-
+class PostgresDgaExecutor extends PostgresExecutor implements DgaExecutor {
   /** The lock is the session's: taken and released on one connection, held for the tick. */
   async withSchedulerLock<T>(fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.connect('schedulerLock');
@@ -100,25 +44,11 @@ class PostgresDgaExecutor implements DgaExecutor {
       client.release(broken);
     }
   }
-
-  private running(operation: string): Pool {
-    if (this.state !== 'running' || this.opened === undefined) throw storeClosed(operation);
-    return this.opened.pool;
-  }
-
-  private async connect(operation: string): Promise<PoolClient> {
-    const pool = this.running(operation);
-    try {
-      return await pool.connect();
-    } catch (err) {
-      throw unavailable(operation, err);
-    }
-  }
 }
 
 /** The DGA queue on PostgreSQL: several relays may share it. */
 export class PostgresDgaStore extends SqlDgaStore {
   constructor(options: PostgresDgaStoreOptions) {
-    super(new PostgresDgaExecutor(options));
+    super(new PostgresDgaExecutor({ url: options.url, logger: options.logger, maxConnections: options.maxConnections ?? 3, applicationName: 'atalaya-relay-dga' }, 'dga-store'));
   }
 }

@@ -1,13 +1,11 @@
 /**
- * The DGA queue's SQL, one text for both backends: parameters are `$1…$n` (PostgreSQL's form;
- * dga-sqlite.ts binds them by name), column aliases are quoted so both return camelCase, and the
- * only dialect difference (row locks) is a flag. Statements that run per tick are checked with
- * EXPLAIN QUERY PLAN in the DGA store tests.
+ * The DGA queue's SQL, one text for both backends (see sql-executor.ts): parameters are `$1…$n`,
+ * column aliases are quoted so both return camelCase, and the only dialect difference (row locks)
+ * is forUpdate. Statements that run per tick are checked with EXPLAIN QUERY PLAN in the DGA
+ * store tests.
  */
 import type { Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import type { DgaAuditEntry, DgaSubmission, SubmissionState } from './dga-types.ts';
-
-export type Dialect = 'sqlite' | 'postgres';
 
 /** States a claim may pick up once their nextAttemptAt has come. */
 export const DUE_STATES = "('pending', 'failed', 'rejected')";
@@ -76,11 +74,6 @@ export const DGA_SQL = {
     FROM dga_submissions WHERE obra = $1 GROUP BY state`,
   lastAccepted: `SELECT slot, receipt, accepted_at AS "acceptedAt" FROM dga_submissions WHERE obra = $1 AND state = 'accepted' ORDER BY slot DESC LIMIT 1`,
 } as const;
-
-/** `SELECT … FOR UPDATE` where the backend has row locks (SQLite's BEGIN IMMEDIATE already serializes writers). */
-export function forUpdate(sql: string, dialect: Dialect): string {
-  return dialect === 'postgres' ? `${sql} FOR UPDATE` : sql;
-}
 
 /** Newest first, optionally only some states and only before a slot; parameters from $2. */
 export function submissionsSql(states: readonly SubmissionState[] | undefined, before: boolean): string {

@@ -1,10 +1,7 @@
-import Sqlite from 'better-sqlite3';
-import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { DgaExecutor, Query } from './dga-store.ts';
+import type { DgaExecutor } from './dga-store.ts';
 import { SqlDgaStore } from './dga-store.ts';
-import { storeClosed, unavailable } from './errors.ts';
-import { migrateSqlite } from './migrations-sqlite.ts';
+import { SqliteExecutor } from './sql-sqlite.ts';
 
 export interface SqliteDgaStoreOptions {
   /** The relay's SQLite file (the DGA tables live beside the records). */
@@ -13,126 +10,20 @@ export interface SqliteDgaStoreOptions {
   readonly synchronous?: 'full' | 'normal';
 }
 
-/** How long a writer waits for another connection's transaction (the relay store's, a CLI's), ms. */
-const BUSY_TIMEOUT_MS = 5_000;
-/** Pause between two tries of a locked database, ms (doubling up to the maximum). */
-const BUSY_RETRY_MS = { first: 5, max: 100 };
-
-const isBusy = (err: unknown): boolean => {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-};
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `$1` → `@p1`: better-sqlite3 binds by name, so a parameter may appear twice. */
-const toNamed = (sql: string): string => sql.replace(/\$(\d+)/g, '@p$1');
-
 /**
- * The DGA queue on the relay's SQLite file, through a connection of its own (WAL lets it sit
- * beside the relay store's). better-sqlite3 is synchronous but a transaction here spans awaits,
- * so every statement goes through one promise chain: nothing else runs on this connection while
- * a transaction is open. BEGIN IMMEDIATE takes the write lock up front, which is what makes a
- * claim atomic against another connection on the same file (`atalaya relay dga send-pending`).
- * SQLite's own busy handler would wait for a lock by blocking the thread, which in one process
- * would also block the holder's awaits: the connection has no busy timeout, and a locked database
- * is retried after a timer instead, up to BUSY_TIMEOUT_MS.
+ * The DGA queue's connection (sql-sqlite.ts): BEGIN IMMEDIATE makes a claim atomic against
+ * another connection on the same file (`atalaya relay dga send-pending`), so one relay per file
+ * needs no scheduler lock.
  */
-class SqliteDgaExecutor implements DgaExecutor {
-  readonly dialect = 'sqlite' as const;
-  private db: Database | undefined;
-  private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private readonly statements = new Map<string, Statement>();
-  private chain: Promise<unknown> = Promise.resolve();
-  private readonly log: Logger;
-
-  constructor(private readonly options: SqliteDgaStoreOptions) {
-    this.log = options.logger.child({ component: 'dga-store', backend: 'sqlite' });
-  }
-
-  start(): Promise<void> {
-    if (this.state === 'running') return Promise.resolve();
-    if (this.state === 'stopped') return Promise.reject(storeClosed('start (create a new store)'));
-    let db: Database | undefined;
-    try {
-      db = new Sqlite(this.options.path);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('busy_timeout = 0');
-      migrateSqlite(db, this.log);
-      this.db = db;
-      this.state = 'running';
-      return Promise.resolve();
-    } catch (err) {
-      db?.close();
-      return Promise.reject(unavailable('start', err));
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    await this.chain.catch(() => undefined);
-    this.statements.clear();
-    this.db?.close();
-    this.db = undefined;
-  }
-
-  readonly query: Query = (sql, params) => this.exclusive('query', async (db) => this.run(db, sql, params));
-
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
-    return this.exclusive(operation, async (db) => {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(async (sql, params) => this.run(db, sql, params));
-        db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
-    });
-  }
-
+class SqliteDgaExecutor extends SqliteExecutor implements DgaExecutor {
   async withSchedulerLock<T>(fn: () => Promise<T>): Promise<{ ran: true; value: T }> {
     return { ran: true, value: await fn() };
-  }
-
-  private exclusive<T>(operation: string, body: (db: Database) => Promise<T>): Promise<T> {
-    const next = this.chain.then(async () => {
-      const deadline = Date.now() + BUSY_TIMEOUT_MS;
-      for (let pause = BUSY_RETRY_MS.first; ; pause = Math.min(pause * 2, BUSY_RETRY_MS.max)) {
-        if (this.state !== 'running' || this.db === undefined) throw storeClosed(operation);
-        try {
-          return await body(this.db);
-        } catch (err) {
-          // A statement or BEGIN that met another connection's lock changed nothing: try again.
-          if (!isBusy(err) || this.db.inTransaction || Date.now() + pause > deadline) throw unavailable(operation, err);
-        }
-        await sleep(pause);
-      }
-    });
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private run<R>(db: Database, sql: string, params: readonly unknown[]): { rows: R[]; count: number } {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare(toNamed(sql));
-      this.statements.set(sql, statement);
-    }
-    const bound = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v === undefined ? null : v]));
-    if (statement.reader) {
-      const rows = statement.all(bound) as R[];
-      return { rows, count: rows.length };
-    }
-    return { rows: [], count: statement.run(bound).changes };
   }
 }
 
 /** The DGA queue on SQLite. */
 export class SqliteDgaStore extends SqlDgaStore {
   constructor(options: SqliteDgaStoreOptions) {
-    super(new SqliteDgaExecutor(options));
+    super(new SqliteDgaExecutor(options, 'dga-store'));
   }
 }

@@ -5,23 +5,16 @@
  * BEGIN IMMEDIATE on SQLite), so "one send at a time, spacingMs apart" holds whichever relay
  * claims, and the conditional UPDATE … RETURNING takes a row only from a due state.
  */
-import type { Dialect, AuditRow, SubmissionRow } from './dga-sql.ts';
-import { DGA_SQL, decodeAudit, decodeSubmission, forUpdate, submissionsSql } from './dga-sql.ts';
+import type { AuditRow, SubmissionRow } from './dga-sql.ts';
+import { DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
 import { SUBMISSION_STATES } from './dga-types.ts';
 import type {
   ClaimResult, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, SlotInput, SubmissionState,
 } from './dga-types.ts';
+import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 
-export type Query = <R>(sql: string, params: readonly unknown[]) => Promise<{ rows: R[]; count: number }>;
-
-/** What a backend provides: statements, transactions, and the scheduler lock. */
-export interface DgaExecutor {
-  readonly dialect: Dialect;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  query: Query;
-  /** Runs `fn` in one transaction, all of it or nothing; `fn` must use the query it is given. */
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T>;
+/** What a backend provides: statements and transactions (sql-executor.ts), and the scheduler lock. */
+export interface DgaExecutor extends SqlExecutor {
   withSchedulerLock<T>(fn: () => Promise<T>): Promise<{ readonly ran: true; readonly value: T } | { readonly ran: false }>;
 }
 

@@ -21,6 +21,11 @@ export const STORE_MIGRATION_FAILED = 'ATALAYA_STORE_MIGRATION_FAILED';
  * `details.backendCode` its code (SQLITE_* or a PostgreSQL SQLSTATE). Worth retrying later.
  */
 export const STORE_UNAVAILABLE = 'ATALAYA_STORE_UNAVAILABLE';
+/**
+ * An anchoring change the stored state does not allow (replacing a transaction that is unknown or
+ * no longer live, a signed transaction whose nonce is not the one allocated): nothing changed.
+ */
+export const STORE_ANCHOR_REFUSED = 'ATALAYA_STORE_ANCHOR_REFUSED';
 
 export type StoreErrorCode =
   | typeof STORE_GATEWAY_EXISTS
@@ -31,7 +36,8 @@ export type StoreErrorCode =
   | typeof STORE_CLOSED
   | typeof STORE_SCHEMA_TOO_NEW
   | typeof STORE_MIGRATION_FAILED
-  | typeof STORE_UNAVAILABLE;
+  | typeof STORE_UNAVAILABLE
+  | typeof STORE_ANCHOR_REFUSED;
 
 export class StoreError extends AtalayaError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -74,6 +80,10 @@ export function schemaTooNew(found: number, known: number): StoreError {
 
 export function migrationFailed(version: number, cause: unknown): StoreError {
   return new StoreError(STORE_MIGRATION_FAILED, `relay store migration to version ${version} failed`, { cause, details: { version, backendCode: backendCode(cause) } });
+}
+
+export function anchorRefused(operation: string, problem: string, details: Record<string, unknown> = {}): StoreError {
+  return new StoreError(STORE_ANCHOR_REFUSED, `anchor store ${operation} refused: ${problem}`, { details: { operation, problem, ...details } });
 }
 
 /** Wraps a database error; coded errors of this module pass through unchanged. */

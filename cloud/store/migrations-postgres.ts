@@ -139,6 +139,83 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE TRIGGER dga_audit_no_change BEFORE UPDATE OR DELETE ON dga_audit FOR EACH ROW EXECUTE FUNCTION dga_audit_append_only();
     `,
   },
+  {
+    name: 'anchoring: batches, transactions, errors, lease',
+    sql: `
+      ALTER TABLE records ADD COLUMN anchor_batch bigint;
+      CREATE INDEX records_unanchored ON records (received_at) WHERE anchor_batch IS NULL;
+      CREATE INDEX records_anchor_batch ON records (anchor_batch, gateway, seq) WHERE anchor_batch IS NOT NULL;
+
+      CREATE TABLE anchor_batches (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        period_start bigint,
+        period_end   bigint NOT NULL,
+        status       text NOT NULL CHECK (status IN ('building', 'pending', 'sent', 'mined', 'confirmed')),
+        size         bigint NOT NULL,
+        root         text,
+        created_at   bigint NOT NULL,
+        updated_at   bigint NOT NULL,
+        tx_hash      text,
+        block_number bigint,
+        block_hash   text,
+        block_time   bigint,
+        gas_used     bigint,
+        cost_wei     text,
+        confirmed_at bigint,
+        reorgs       integer NOT NULL DEFAULT 0
+      );
+      CREATE INDEX anchor_batches_status ON anchor_batches (status, id);
+      CREATE INDEX anchor_batches_period_end ON anchor_batches (period_end);
+
+      CREATE TABLE anchor_txs (
+        id                       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        batch_id                 bigint NOT NULL REFERENCES anchor_batches (id),
+        chain_id                 bigint NOT NULL,
+        sender                   text NOT NULL,
+        nonce                    bigint NOT NULL,
+        hash                     text NOT NULL,
+        raw                      text NOT NULL,
+        max_fee_per_gas          text NOT NULL,
+        max_priority_fee_per_gas text NOT NULL,
+        status                   text NOT NULL CHECK (status IN ('signed', 'broadcast', 'mined', 'replaced', 'abandoned')),
+        replaces                 bigint,
+        created_at               bigint NOT NULL,
+        broadcast_at             bigint,
+        block_number             bigint,
+        block_hash               text,
+        gas_used                 bigint,
+        effective_gas_price      text,
+        receipt                  text,
+        block                    text
+      );
+      CREATE INDEX anchor_txs_batch ON anchor_txs (batch_id, id);
+      CREATE INDEX anchor_txs_live ON anchor_txs (nonce, id) WHERE status IN ('signed', 'broadcast');
+
+      CREATE TABLE anchor_nonces (
+        chain_id   bigint NOT NULL,
+        sender     text NOT NULL,
+        next_nonce bigint NOT NULL,
+        PRIMARY KEY (chain_id, sender)
+      );
+
+      CREATE TABLE anchor_errors (
+        id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at       bigint NOT NULL,
+        last_at  bigint NOT NULL,
+        count    integer NOT NULL DEFAULT 1,
+        batch_id bigint,
+        tx_id    bigint,
+        code     text NOT NULL,
+        message  text NOT NULL
+      );
+
+      CREATE TABLE anchor_lease (
+        name       text PRIMARY KEY,
+        holder     text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

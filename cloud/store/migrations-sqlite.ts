@@ -156,6 +156,94 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE TRIGGER dga_audit_no_delete BEFORE DELETE ON dga_audit BEGIN SELECT RAISE(ABORT, 'dga_audit is append-only'); END;
     `,
   },
+  {
+    name: 'anchoring: batches, transactions, errors, lease',
+    sql: `
+      -- cloud/store/anchor-types.ts says what each column means. Times in ms since the epoch,
+      -- wei amounts as decimal text (they exceed 2^53).
+      -- anchor_batch: the batch a record is a leaf of, set once by the claim, never changed.
+      ALTER TABLE records ADD COLUMN anchor_batch INTEGER;
+      -- The claim and the unclaimed count walk only what no batch holds yet; a batch's leaves in
+      -- (gateway, seq) order and a leaf's index come off the second.
+      CREATE INDEX records_unanchored ON records (received_at) WHERE anchor_batch IS NULL;
+      CREATE INDEX records_anchor_batch ON records (anchor_batch, gateway, seq) WHERE anchor_batch IS NOT NULL;
+
+      CREATE TABLE anchor_batches (
+        id           INTEGER PRIMARY KEY,
+        period_start INTEGER,
+        period_end   INTEGER NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('building', 'pending', 'sent', 'mined', 'confirmed')),
+        size         INTEGER NOT NULL,
+        root         TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        tx_hash      TEXT,
+        block_number INTEGER,
+        block_hash   TEXT,
+        block_time   INTEGER,
+        gas_used     INTEGER,
+        cost_wei     TEXT,
+        confirmed_at INTEGER,
+        reorgs       INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX anchor_batches_status ON anchor_batches (status, id);
+      CREATE INDEX anchor_batches_period_end ON anchor_batches (period_end);
+
+      -- raw: the signed transaction, stored before it is broadcast; receipt, block: JSON text of
+      -- the receipt and block header once mined (nodes may stop serving them, EIP-4444).
+      CREATE TABLE anchor_txs (
+        id                       INTEGER PRIMARY KEY,
+        batch_id                 INTEGER NOT NULL REFERENCES anchor_batches (id),
+        chain_id                 INTEGER NOT NULL,
+        sender                   TEXT NOT NULL,
+        nonce                    INTEGER NOT NULL,
+        hash                     TEXT NOT NULL,
+        raw                      TEXT NOT NULL,
+        max_fee_per_gas          TEXT NOT NULL,
+        max_priority_fee_per_gas TEXT NOT NULL,
+        status                   TEXT NOT NULL CHECK (status IN ('signed', 'broadcast', 'mined', 'replaced', 'abandoned')),
+        replaces                 INTEGER,
+        created_at               INTEGER NOT NULL,
+        broadcast_at             INTEGER,
+        block_number             INTEGER,
+        block_hash               TEXT,
+        gas_used                 INTEGER,
+        effective_gas_price      TEXT,
+        receipt                  TEXT,
+        block                    TEXT
+      );
+      CREATE INDEX anchor_txs_batch ON anchor_txs (batch_id, id);
+      CREATE INDEX anchor_txs_live ON anchor_txs (nonce, id) WHERE status IN ('signed', 'broadcast');
+
+      -- The next nonce to use per sender, allocated in the transaction that stores the signed
+      -- transaction (ethers' NonceManager keeps it in memory only).
+      CREATE TABLE anchor_nonces (
+        chain_id   INTEGER NOT NULL,
+        sender     TEXT NOT NULL,
+        next_nonce INTEGER NOT NULL,
+        PRIMARY KEY (chain_id, sender)
+      ) WITHOUT ROWID;
+
+      -- Consecutive repeats of one (code, batch_id) fold into the newest row (count, last_at).
+      CREATE TABLE anchor_errors (
+        id       INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL,
+        count    INTEGER NOT NULL DEFAULT 1,
+        batch_id INTEGER,
+        tx_id    INTEGER,
+        code     TEXT NOT NULL,
+        message  TEXT NOT NULL
+      );
+
+      -- Which relay anchors, when several share a database; one row per lease name.
+      CREATE TABLE anchor_lease (
+        name       TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANCHOR_SQL, listBatchesSql } from '../../cloud/store/anchor-sql.ts';
+import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
+import { toNamed } from '../../cloud/store/sql-sqlite.ts';
+import { testLogger } from '../helpers/logger.ts';
+
+/**
+ * The anchoring statements on records reach them through an index (EXPLAIN QUERY PLAN says
+ * SEARCH … USING …, https://sqlite.org/eqp.html): the claim and the unclaimed count walk only the
+ * unclaimed records, a batch's leaves come off records_anchor_batch in leaf order, and a leaf's
+ * index is counted on that index alone. None of them reads the records table from end to end.
+ */
+let dir: string;
+let db: Sqlite.Database;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
+  db = new Sqlite(path.join(dir, 'plan.db'));
+  migrateSqlite(db, testLogger());
+});
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function plan(sql: string): string[] {
+  const named = toNamed(sql);
+  const params = Object.fromEntries([...new Set(named.match(/@p\d+/g) ?? [])].map((p) => [p.slice(1), 1]));
+  return (db.prepare(`EXPLAIN QUERY PLAN ${named}`).all(params) as { detail: string }[]).map((row) => row.detail);
+}
+
+// PostgreSQL-only lock statements: SQLite's BEGIN IMMEDIATE serializes writers instead.
+const POSTGRES_ONLY = new Set(['claimLock', 'errorsLock']);
+const statements = Object.entries(ANCHOR_SQL).filter(([name]) => !POSTGRES_ONLY.has(name));
+
+describe('anchor store (SQLite) query plans', () => {
+  it.each(statements)('%s never scans records', (_name, sql) => {
+    expect(plan(sql).filter((d) => /^SCAN records\b/.test(d))).toEqual([]);
+  });
+
+  const onRecords: Array<[keyof typeof ANCHOR_SQL, RegExp]> = [
+    ['claimBefore', /^SEARCH records USING INDEX records_unanchored \(received_at<\?\)$/],
+    ['claimBetween', /^SEARCH records USING INDEX records_unanchored \(received_at>\? AND received_at<\?\)$/],
+    ['unclaimedCount', /^SEARCH records USING (COVERING )?INDEX records_unanchored \(received_at<\?\)$/],
+    ['leavesFirst', /^SEARCH records USING INDEX records_anchor_batch \(anchor_batch=\?\)$/],
+    ['leavesAfter', /^SEARCH records USING INDEX records_anchor_batch \(anchor_batch=\? AND \(gateway,seq\)>\(\?,\?\)\)$/],
+    ['leafIndex', /^SEARCH records USING COVERING INDEX records_anchor_batch \(anchor_batch=\? AND \(gateway,seq\)<\(\?,\?\)\)$/],
+    ['recordWithBatch', /^SEARCH records USING PRIMARY KEY \(gateway=\? AND seq=\?\)$/],
+  ];
+
+  it.each(onRecords)('%s uses its index and sorts nothing', (name, expected) => {
+    const details = plan(ANCHOR_SQL[name]);
+    expect(details).toHaveLength(1);
+    expect(details[0]).toMatch(expected);
+  });
+
+  it('the engine\'s per-tick reads of transactions and batches use their indexes', () => {
+    expect(plan(ANCHOR_SQL.liveTxs)).toEqual(['SCAN anchor_txs USING INDEX anchor_txs_live']);
+    expect(plan(ANCHOR_SQL.txsOfBatch)).toEqual(['SEARCH anchor_txs USING INDEX anchor_txs_batch (batch_id=?)']);
+    expect(plan(ANCHOR_SQL.lastPeriodEnd)).toEqual(['SEARCH anchor_batches USING COVERING INDEX anchor_batches_period_end']);
+    expect(plan(listBatchesSql(['sent'], true))).toEqual(['SEARCH anchor_batches USING INDEX anchor_batches_status (status=? AND id<?)']);
+  });
+});
