@@ -9,6 +9,7 @@ Commands:
   sim     run simulated Modbus devices (gas detector, flowmeter) over TCP and RTU
   demo    run the whole bench on this machine: simulators and agent
   relay   run the cloud relay (gateways sync to it); manage its gateways, tokens and key
+  verify  check a record's anchor proof against any Ethereum node
 
 Run 'atalaya <command> --help' for a command's options.
 `;
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
     case 'relay':
       // Loaded on demand: the agent on a gateway never pays for Fastify and the database drivers.
       return (await import('./relay.ts')).relayCommand(rest);
+    case 'verify':
+      return (await import('./verify.ts')).verifyCommand(rest);
     case undefined:
     case '-h':
     case '--help':
