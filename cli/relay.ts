@@ -21,6 +21,8 @@ atalaya relay gateway list [--config FILE]       gateways with last seen, highes
 atalaya relay token add                          new operator token for the read APIs
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials> …   DGA reports (see 'atalaya relay dga --help')
+atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
+atalaya relay verify-db [--json]                 recompute every anchored batch root and check it on chain
 
 Runs the cloud relay: gateways POST signed batches to /v1/ingest; operators read /v1/gateways
 and /v1/readings with a bearer token. See cloud/README.md.
@@ -118,10 +120,10 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub, id] = positionals;
   if (values.help === true) {
-    process.stdout.write(command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : HELP);
+    process.stdout.write(command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 4 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 4 : command === 'anchor' ? 3 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -157,6 +159,14 @@ export async function relayCommand(argv: string[]): Promise<number> {
       if (config === undefined) return 2;
       const input = { sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'] };
       return (await import('./relay-dga.ts')).dgaCommand(input, config);
+    }
+    case 'anchor':
+    case 'verify-db': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      const m = await import('./relay-anchor.ts');
+      if (command === 'verify-db') return m.verifyDbCommand(config, values.json === true);
+      return m.anchorCommand({ sub, args: positionals.slice(2), json: values.json === true }, config);
     }
     case 'gateway':
     case undefined: {

@@ -7,8 +7,10 @@ import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
+import { AnchorService } from './anchor/service.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
@@ -27,12 +29,15 @@ export interface RelayDeps {
   readonly env?: Env;
   /** false: DGA ticks only when called (tests); default: on dga.schedule. */
   readonly dgaSchedule?: boolean;
+  /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
+  readonly anchorSchedule?: boolean;
 }
 
 interface Running {
   readonly store: RelayStore;
   readonly app: FastifyInstance;
   readonly dga: DgaReporting | undefined;
+  readonly anchor: AnchorService | undefined;
 }
 
 /** address or store asked of a relay that is not started (or already stopped). */
@@ -94,6 +99,7 @@ export class Relay {
     await store.start();
     let app: FastifyInstance | undefined;
     let dga: DgaReporting | undefined;
+    let anchor: AnchorService | undefined;
     try {
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
@@ -105,15 +111,21 @@ export class Relay {
         dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
         await registerDgaRoutes(app, { engine: await dga.start(), apiTokens: config.apiTokens });
       }
+      if (config.anchor.enabled) {
+        anchor = new AnchorService({ config: config.anchor, storage: config.storage, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
+        await anchor.start();
+        await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
+      }
       await app.listen({ host: config.listen.host, port: config.listen.port }).catch((err: unknown) => {
         const errno = (err as NodeJS.ErrnoException).code ?? 'error';
         throw new AtalayaError(LISTEN_FAILED, `cannot listen on ${config.listen.host}:${config.listen.port} (${errno})`, { cause: err, details: { errno } });
       });
-      this.running = { store, app, dga };
+      this.running = { store, app, dga, anchor };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
       await app?.close();
+      await anchor?.stop();
       await dga?.stop();
       await store.stop();
       throw err;
@@ -128,6 +140,7 @@ export class Relay {
     this.starting = undefined;
     if (running === undefined) return;
     await running.app.close();
+    await running.anchor?.stop();
     await running.dga?.stop();
     await running.store.stop();
   }
@@ -143,6 +156,12 @@ export class Relay {
   get dga(): DgaEngine | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.dga?.engine;
+  }
+
+  /** Anchoring when anchor.enabled, for tests (drive cut() and tick() with their own clock). */
+  get anchor(): AnchorService | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.anchor;
   }
 
   /** The running store, for the CLI and tests. */

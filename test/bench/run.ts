@@ -22,6 +22,7 @@ for (const [title, file] of [
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
+  ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }

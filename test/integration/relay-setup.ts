@@ -29,7 +29,17 @@ export interface TestRelay {
   stop(): Promise<void>;
 }
 
-export async function startTestRelay(options: { storage?: Record<string, unknown>; ingest?: Record<string, number>; clock?: Clock } = {}): Promise<TestRelay> {
+export interface TestRelayOptions {
+  readonly storage?: Record<string, unknown>;
+  readonly ingest?: Record<string, number>;
+  readonly clock?: Clock;
+  /** The anchor: section; anchoring then runs only when the test calls cut()/tick(). */
+  readonly anchor?: Record<string, unknown>;
+  /** Environment besides ATALAYA_RELAY_KEY (e.g. ATALAYA_ANCHOR_KEY). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-'));
   const token = newApiToken();
   const key = newRelayKey();
@@ -38,9 +48,10 @@ export async function startTestRelay(options: { storage?: Record<string, unknown
     storage: options.storage ?? { kind: 'sqlite', path: path.join(dir, 'relay.db') },
     apiTokens: [hashApiToken(token)],
     ingest: options.ingest ?? {},
+    ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
   });
   const logger = testLogger();
-  const relay = new Relay(config, { logger, env: { ATALAYA_RELAY_KEY: key }, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const relay = new Relay(config, { logger, env: { ...options.env, ATALAYA_RELAY_KEY: key }, anchorSchedule: false, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   try {
     await relay.start();
   } catch (err) {

@@ -27,6 +27,7 @@ describe('relay config', () => {
       apiTokens: [],
       ingest: { maxBodyBytes: 8 * 1_048_576, maxInflatedBytes: 64 * 1_048_576, maxRecords: 10_000, skewMs: 300_000 },
       dga: expect.objectContaining({ enabled: false, interface: 'rest', spacingMs: 300_000, retryAfterMs: 86_400_000, obras: [] }),
+      anchor: expect.objectContaining({ enabled: false, schedule: '59 23 * * *', timezone: 'America/Santiago', confirmations: 12, feeBumpPercent: 15 }),
       log: { level: 'info' },
     });
   });
@@ -51,6 +52,22 @@ describe('relay config', () => {
       ]),
     );
     expect(out).toHaveLength(7);
+  });
+
+  it('checks the anchor section: required fields when enabled, cron, timezone, address, fee bump ≥ 10 %', () => {
+    const out = problems({ anchor: { enabled: true, schedule: 'every day', timezone: 'Mars/Olympus', feeBumpPercent: 5, contract: '0x12' } });
+    expect(out).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^anchor\.rpcUrl: required when anchor\.enabled/),
+        expect.stringMatching(/^anchor\.chainId: required when anchor\.enabled/),
+        expect.stringMatching(/^anchor\.schedule: /),
+        expect.stringMatching(/^anchor\.timezone: /),
+        expect.stringMatching(/^anchor\.feeBumpPercent: /),
+        expect.stringMatching(/^anchor\.contract: /),
+      ]),
+    );
+    expect(problems({ anchor: { enabled: true, rpcUrl: 'ftp://x', chainId: 1, contract: `0x${'ab'.repeat(20)}` } })).toEqual([expect.stringMatching(/^anchor\.rpcUrl: /)]);
+    expect(parseRelayConfig({ anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, contract: `0x${'ab'.repeat(20)}`, schedule: '*/5 * * * *' } }).anchor.schedule).toBe('*/5 * * * *');
   });
 
   it('hints at the keys of the chosen storage kind', () => {
@@ -84,7 +101,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
