@@ -1,3 +1,4 @@
+import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
@@ -281,4 +282,25 @@ export function migrateSqlite(db: Database, logger: Logger, migrations: readonly
 
 export function userVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Opens the relay's SQLite file the one way every connection on it does: WAL (readers beside one
+ * writer), the configured synchronous level, the given busy timeout, migrations applied. Closes
+ * the file again when any step fails.
+ */
+export function openRelaySqlite(
+  file: string,
+  o: { readonly synchronous?: 'full' | 'normal' | undefined; readonly busyTimeoutMs: number; readonly logger: Logger },
+): { db: Database; from: number; to: number } {
+  const db = new Sqlite(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${o.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${Math.trunc(o.busyTimeoutMs)}`);
+    return { db, ...migrateSqlite(db, o.logger) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { unavailable } from './errors.ts';
 import { migratePostgres } from './migrations-postgres.ts';
@@ -48,5 +48,32 @@ export async function openMigratedPool(o: { url: string; max: number; applicatio
     pool.off('error', onError);
     await pool.end().catch(() => undefined);
     throw unavailable('start', err);
+  }
+}
+
+/**
+ * Runs `body` in one READ COMMITTED transaction on a connection of `pool`: committed when it
+ * resolves, rolled back when it throws (as ATALAYA_STORE_UNAVAILABLE unless already coded). A
+ * connection whose transaction failed is discarded: it may be mid-protocol or broken.
+ */
+export async function inTransaction<T>(pool: Pool, operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw unavailable(operation, err);
+  }
+  let failure: unknown;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+    const result = await body(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    failure = err;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw unavailable(operation, err);
+  } finally {
+    client.release(failure !== undefined);
   }
 }

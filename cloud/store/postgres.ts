@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, storeClosed, unavailable, unknownGateway } from './errors.ts';
-import { openMigratedPool, type MigratedPool } from './pg-pool.ts';
+import { inTransaction, openMigratedPool, type MigratedPool } from './pg-pool.ts';
 import { GATEWAY_COLUMNS, NONCE_PRUNE_INTERVAL_MS, RECORD_COLUMNS, decodeGateway, encodeAlarm, decodeIntegrityAlarm, decodeRecord, offsetMs, sortedBatch } from './rows.ts';
 import type { Conflict, GatewayDbRow, IngestRecord, IntegrityAlarmRow, RecordRow } from './rows.ts';
 
@@ -204,27 +204,8 @@ export class PostgresStore implements RelayStore {
     }
   }
 
-  private async transaction<T>(operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> {
-    const pool = this.running(operation);
-    let client: PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw unavailable(operation, err);
-    }
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await body(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      failure = err;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw unavailable(operation, err);
-    } finally {
-      // A connection whose transaction failed is discarded: it may be mid-protocol or broken.
-      client.release(failure !== undefined);
-    }
+  private transaction<T>(operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.running(operation), operation, body);
   }
+
 }

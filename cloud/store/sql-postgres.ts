@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
-import { openMigratedPool, type MigratedPool } from './pg-pool.ts';
+import { inTransaction, openMigratedPool, type MigratedPool } from './pg-pool.ts';
 import type { Query, SqlExecutor } from './sql-executor.ts';
 
 export interface PostgresExecutorOptions {
@@ -50,24 +50,13 @@ export class PostgresExecutor implements SqlExecutor {
     }
   };
 
-  async transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
-    const client = await this.connect(operation);
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await fn(async (sql, params) => {
+  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
+    return inTransaction(this.running(operation), operation, (client) =>
+      fn(async (sql, params) => {
         const r = await client.query(sql, params.slice());
         return { rows: r.rows, count: r.rowCount ?? 0 };
-      });
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      failure = err;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw unavailable(operation, err);
-    } finally {
-      client.release(failure !== undefined);
-    }
+      }),
+    );
   }
 
   private running(operation: string): Pool {

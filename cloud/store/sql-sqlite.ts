@@ -1,8 +1,7 @@
-import Sqlite from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
-import { migrateSqlite } from './migrations-sqlite.ts';
+import { openRelaySqlite } from './migrations-sqlite.ts';
 import type { Query, SqlExecutor } from './sql-executor.ts';
 
 export interface SqliteExecutorOptions {
@@ -52,18 +51,11 @@ export class SqliteExecutor implements SqlExecutor {
   start(): Promise<void> {
     if (this.state === 'running') return Promise.resolve();
     if (this.state === 'stopped') return Promise.reject(storeClosed('start (create a new store)'));
-    let db: Database | undefined;
     try {
-      db = new Sqlite(this.options.path);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('busy_timeout = 0');
-      migrateSqlite(db, this.log);
-      this.db = db;
+      this.db = openRelaySqlite(this.options.path, { synchronous: this.options.synchronous, busyTimeoutMs: 0, logger: this.log }).db;
       this.state = 'running';
       return Promise.resolve();
     } catch (err) {
-      db?.close();
       return Promise.reject(unavailable('start', err));
     }
   }

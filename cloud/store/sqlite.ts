@@ -1,10 +1,9 @@
-import Sqlite from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, storeClosed, unavailable, unknownGateway } from './errors.ts';
-import { migrateSqlite } from './migrations-sqlite.ts';
+import { openRelaySqlite } from './migrations-sqlite.ts';
 import { GATEWAY_COLUMNS, NONCE_PRUNE_INTERVAL_MS, RECORD_COLUMNS, decodeGateway, decodeIntegrityAlarm, decodeRecord, encodeAlarm, offsetMs, sortedBatch } from './rows.ts';
 import type { Conflict, GatewayDbRow, IngestRecord, IntegrityAlarmRow, RecordRow } from './rows.ts';
 
@@ -82,11 +81,9 @@ export class SqliteStore implements RelayStore {
     if (this.state === 'stopped') return Promise.reject(storeClosed('start (create a new store)'));
     let db: Database | undefined;
     try {
-      db = new Sqlite(this.options.path);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const { from, to } = migrateSqlite(db, this.log);
+      const opened = openRelaySqlite(this.options.path, { synchronous: this.options.synchronous, busyTimeoutMs: BUSY_TIMEOUT_MS, logger: this.log });
+      db = opened.db;
+      const { from, to } = opened;
       const open = db;
       const prepare = (name: string, sql: string): Statement => (PLUCKED.has(name) ? open.prepare(sql).pluck() : open.prepare(sql));
       this.statements = Object.fromEntries(Object.entries(SQLITE_SQL).map(([name, sql]) => [name, prepare(name, sql)])) as Prepared;
