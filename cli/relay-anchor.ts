@@ -68,6 +68,7 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
       case 'deploy': {
         if (a.rpcUrl === undefined || a.chainId === undefined) return fail('anchor.rpcUrl and anchor.chainId are needed in the config');
         const key = loadAnchorKey(a.keyFile, process.env);
+        if (key.looselyPermitted) process.stderr.write(`warning: ${key.source} is readable by group or others: chmod 600 it\n`);
         const provider = new JsonRpcProvider(a.rpcUrl, Network.from(a.chainId), { staticNetwork: true });
         try {
           const d = await deployAnchorContract(key.wallet.connect(provider));
@@ -90,7 +91,8 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
           return range === undefined ? batcher.cut(systemClock.now()) : batcher.cut(range.end, range.start);
         });
         if (batch === undefined) {
-          process.stdout.write('nothing to anchor: no record outside a batch in that period\n');
+          // --json stays parseable: null where a batch would be.
+          process.stdout.write(input.json ? 'null\n' : 'nothing to anchor: no record outside a batch in that period\n');
           return 0;
         }
         if (input.json) process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`);
