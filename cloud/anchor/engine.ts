@@ -64,6 +64,15 @@ export class AnchorEngine {
     return this.deps.wallet.address;
   }
 
+  /**
+   * Whether this relay leads anchoring (holds or takes the lease): with several relays on one
+   * PostgreSQL database only the leader closes periods on schedule and sends transactions.
+   */
+  leads(): Promise<boolean> {
+    const { store, clock, config, instance } = this.deps;
+    return store.acquireLease(instance, clock.now(), config.pollMs * LEASE_TTL_FACTOR + 30_000);
+  }
+
   /** One pass; a tick asked for while one runs shares it. Never throws for chain failures. */
   tick(): Promise<TickReport> {
     this.ticking ??= this.run().finally(() => {
@@ -78,9 +87,8 @@ export class AnchorEngine {
   }
 
   private async run(): Promise<TickReport> {
-    const { store, clock, config, instance } = this.deps;
     this.counts = { signed: 0, mined: 0, confirmed: 0, reorged: 0 };
-    if (!(await store.acquireLease(instance, clock.now(), config.pollMs * LEASE_TTL_FACTOR + 30_000))) return { ran: false, ...this.counts };
+    if (!(await this.leads())) return { ran: false, ...this.counts };
     try {
       await this.checkChain();
       const head = await this.deps.chain.blockNumber();

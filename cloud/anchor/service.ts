@@ -72,7 +72,7 @@ export class AnchorService {
     const scheduler =
       this.deps.schedule === false
         ? undefined
-        : new AnchorScheduler({ schedule: config.schedule, timezone: config.timezone, pollMs: config.pollMs, cut: () => this.cut(), tick: () => engine.tick(), logger });
+        : new AnchorScheduler({ schedule: config.schedule, timezone: config.timezone, pollMs: config.pollMs, cut: async () => ((await engine.leads()) ? this.cut() : undefined), tick: () => engine.tick(), logger });
     this.running = { store, chain, engine, batcher, proofs, scheduler };
     scheduler?.start();
     this.log.info({ sender: key.address, keySource: key.source, chainId: config.chainId, contract: config.contract }, 'anchoring started');
