@@ -7,7 +7,11 @@ import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
+import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
+import { statusTokenHashes } from './status/auth.ts';
+import { modbusDevices } from './status/devices.ts';
+import { StatusServer } from './status/server.ts';
 import { SyncClient } from './sync/client.ts';
 import { ClockWatch } from './sync/clock.ts';
 import { loadGatewaySecret } from './sync/secret.ts';
@@ -17,7 +21,7 @@ export interface AgentDeps {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly bootId?: string;
-  /** Where the gateway secret is looked up when sync is on (ATALAYA_GATEWAY_SECRET); default process.env. */
+  /** Where the gateway secret (ATALAYA_GATEWAY_SECRET) and extra status tokens (ATALAYA_STATUS_TOKENS) are looked up; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -32,8 +36,12 @@ export class Agent {
   /** Undefined when mqtt.enabled is false. */
   readonly broker: MqttBroker | undefined;
   readonly clockWatch: ClockWatch;
+  /** One Prometheus registry for this agent, served at the status server's /metrics. */
+  readonly metrics: AgentMetrics;
   /** Made at start() (it needs the gateway secret); undefined when sync is off. */
   sync: SyncClient | undefined;
+  /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
+  status: StatusServer | undefined;
   private readonly deps: AgentDeps;
   private readonly clock: Clock;
   private readonly bootId: string;
@@ -52,6 +60,15 @@ export class Agent {
     this.logger = logger;
     this.clockWatch = new ClockWatch({ clock, logger, config: config.sync.clock });
     const flags = (): number => this.clockWatch.flags();
+    this.metrics = createAgentMetrics({
+      buffer: { stats: () => this.buffer.stats() },
+      alarms: () => this.alarms.active(),
+      devices: () => this.poller.devices.map((d) => ({ id: d.id, health: d.health })),
+      links: () => [...this.poller.links.values()].map((l) => ({ id: l.id, stats: l.stats })),
+      sync: () => this.sync?.status() ?? null,
+      broker: () => this.broker?.stats() ?? null,
+      clock,
+    });
     this.buffer = new RecordBuffer({
       path: config.buffer.path,
       durability: config.buffer.durability,
@@ -70,6 +87,7 @@ export class Agent {
       bootId,
       flags,
       logger,
+      onPoll: (device, ok, latencyMs, code) => this.metrics.observePoll(device, ok, latencyMs, code),
     });
     this.alarms = new AlarmEngine({
       ...resolveAlarmRules(config.alarms, config.devices, profiles),
@@ -99,13 +117,17 @@ export class Agent {
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }
 
-  /** Buffer first (everything writes to it), then alarms, broker, poller and sync; on a failure, what started is stopped. */
+  /**
+   * Buffer first (everything writes to it), then alarms, broker, poller, sync and last the status
+   * page (it shows all of them); on a failure, what started is stopped.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     try {
-      // First: a missing gateway secret must stop the start before anything runs.
+      // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
       this.sync = this.makeSync();
+      this.status = this.makeStatus();
       this.clockWatch.start();
       this.buffer.start();
       this.buffer.on('committed', this.onCommitted);
@@ -113,6 +135,7 @@ export class Agent {
       await this.broker?.start();
       this.poller.start();
       this.sync?.start();
+      await this.status?.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -122,6 +145,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    await this.status?.stop();
     await this.sync?.stop();
     await this.poller.stop();
     await this.broker?.stop();
@@ -129,6 +153,41 @@ export class Agent {
     this.buffer.off('committed', this.onCommitted);
     await this.buffer.stop();
     this.clockWatch.stop();
+  }
+
+  /** Where the status page listens once started (the real port when configured as 0). */
+  get statusAddress(): { host: string; port: number } | undefined {
+    return this.status?.address();
+  }
+
+  private makeStatus(): StatusServer | undefined {
+    const { status, gateway } = this.config;
+    if (!status.enabled) return undefined;
+    const { buffer, poller, alarms } = this;
+    const health = new Map(poller.devices.map((d) => [d.id, d.health]));
+    return new StatusServer({
+      listen: { host: status.host, port: status.port },
+      tokens: statusTokenHashes(status.tokens, this.deps.env ?? process.env),
+      sources: {
+        gatewayId: gateway.id,
+        bootId: this.bootId,
+        buffer,
+        bufferPath: this.config.buffer.path,
+        devices: modbusDevices(this.config),
+        health: (id) => health.get(id),
+        registers: (id) => {
+          const link = poller.linkOf(id);
+          return link === undefined ? undefined : (unit, table, address, count) => link.read(unit, table, address, count);
+        },
+        alarms,
+        sync: () => this.sync?.status() ?? null,
+        broker: () => this.broker?.stats() ?? null,
+        clockSynced: () => this.clockWatch.synced(),
+        metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+      },
+      clock: this.clock,
+      logger: this.logger,
+    });
   }
 
   private makeSync(): SyncClient | undefined {

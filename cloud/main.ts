@@ -8,6 +8,7 @@ import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import { AnchorService } from './anchor/service.ts';
+import { registerDashboard } from './dashboard/routes.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
@@ -18,6 +19,8 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
+import { createRelayMetrics } from './metrics/index.ts';
+import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createStore } from './store/index.ts';
 import type { RelayStore } from './store/types.ts';
@@ -105,8 +108,12 @@ export class Relay {
       const gateways = await secrets.verifyAll();
       const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
-      await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes);
+      // DGA and anchoring start below; the metrics read them when scraped.
+      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, clock: this.clock, logger });
+      await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
+      await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
+      await registerDashboard(app);
       if (config.dga.enabled) {
         dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
         await registerDgaRoutes(app, { engine: await dga.start(), apiTokens: config.apiTokens });

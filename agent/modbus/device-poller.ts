@@ -34,6 +34,12 @@ export interface DevicePollerOptions {
   /** RECORD_FLAGS to stamp on the records of this poll (e.g. clock not synchronized). */
   readonly flags: () => number;
   readonly logger: Logger;
+  /**
+   * Told the outcome of each poll: ok when every request returned data (an exception answer is
+   * not ok, though the device is alive), the poll's duration in ms (retries and timeouts
+   * included), and the code of the last failure.
+   */
+  readonly onPoll?: (device: string, ok: boolean, latencyMs: number, code?: string) => void;
 }
 
 /** Polls one device on its interval; backs it off while it does not answer. */
@@ -104,6 +110,7 @@ export class DevicePoller {
       dgaChannels: this.dga,
     });
     if (!answered && lastError !== undefined) this.afterFailure(lastError);
+    this.o.onPoll?.(device.id, lastError === undefined, now - started, lastError?.code);
     return records;
   }
 

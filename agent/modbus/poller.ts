@@ -5,7 +5,7 @@ import { planReads } from '../../protocols/modbus/planner.ts';
 import type { Profile } from '../../protocols/profiles/index.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import type { AgentConfig, DeviceConfig } from '../config/schema.ts';
-import { DevicePoller } from './device-poller.ts';
+import { DevicePoller, type DevicePollerOptions } from './device-poller.ts';
 import { ModbusLink, type LinkTarget } from './link.ts';
 
 export interface PollerOptions {
@@ -17,6 +17,8 @@ export interface PollerOptions {
   readonly flags?: () => number;
   readonly logger: Logger;
   readonly createClient?: () => ModbusClient;
+  /** Told the outcome of every poll of every device (DevicePollerOptions.onPoll); metrics. */
+  readonly onPoll?: DevicePollerOptions['onPoll'];
 }
 
 /**
@@ -27,6 +29,7 @@ export interface PollerOptions {
 export class Poller {
   readonly links = new Map<string, ModbusLink>();
   readonly devices: DevicePoller[] = [];
+  private readonly linkByDevice = new Map<string, ModbusLink>();
 
   constructor(private readonly o: PollerOptions) {
     const { config } = o;
@@ -52,6 +55,7 @@ export class Poller {
         });
         this.links.set(key, link);
       }
+      this.linkByDevice.set(d.id, link);
       const profile = o.profiles.get(d.profile)!;
       this.devices.push(new DevicePoller({
         device: d,
@@ -64,8 +68,14 @@ export class Poller {
         bootId: o.bootId,
         flags: o.flags ?? (() => 0),
         logger: o.logger,
+        onPoll: o.onPoll,
       }));
     }
+  }
+
+  /** The link a device is polled over (the status page's register inspector queues behind the polls). */
+  linkOf(deviceId: string): ModbusLink | undefined {
+    return this.linkByDevice.get(deviceId);
   }
 
   start(): void {

@@ -86,6 +86,9 @@ export const ANCHOR_SQL = {
   newestError: 'SELECT id, code, batch_id AS "batchId" FROM anchor_errors ORDER BY id DESC LIMIT 1',
   foldError: 'UPDATE anchor_errors SET count = count + 1, last_at = $2, message = $3, tx_id = $4 WHERE id = $1',
   insertError: 'INSERT INTO anchor_errors (at, last_at, batch_id, tx_id, code, message) VALUES ($1, $1, $2, $3, $4, $5)',
+  batchTotals: 'SELECT status, COUNT(*) AS n, COALESCE(SUM(gas_used), 0) AS gas FROM anchor_batches GROUP BY status',
+  lastGasUsed: 'SELECT gas_used AS "gasUsed" FROM anchor_batches WHERE gas_used IS NOT NULL ORDER BY id DESC LIMIT 1',
+  errorTotal: 'SELECT COALESCE(SUM(count), 0) AS n FROM anchor_errors',
   errors: `SELECT id, at, last_at AS "lastAt", count, batch_id AS "batchId", tx_id AS "txId", code, message
     FROM anchor_errors ORDER BY id DESC LIMIT $1`,
 

@@ -5,8 +5,9 @@
  * claim takes an advisory lock and recordSigned locks the batch's and the sender's rows.
  */
 import type {
-  AnchorBatch, AnchorErrorInput, AnchorErrorRow, AnchorStore, AnchorTx, BatchStatus, MinedInput, RecordAnchorInfo, SignedTx,
+  AnchorBatch, AnchorErrorInput, AnchorErrorRow, AnchorStats, AnchorStore, AnchorTx, BatchStatus, MinedInput, RecordAnchorInfo, SignedTx,
 } from './anchor-types.ts';
+import { BATCH_STATUSES } from './anchor-types.ts';
 import { ANCHOR_CLAIM_LOCK_KEY, ANCHOR_SQL as SQL, listBatchesSql } from './anchor-sql.ts';
 import { recordReplacement, recordSigned, type RecordSignedInput } from './anchor-txs.ts';
 import { anchorRefused, invalidQuery } from './errors.ts';
@@ -148,6 +149,19 @@ export class SqlAnchorStore implements AnchorStore {
 
   async errors(limit: number): Promise<AnchorErrorRow[]> {
     return (await this.db.query<AnchorErrorRow>(SQL.errors, [limit])).rows;
+  }
+
+  async stats(): Promise<AnchorStats> {
+    const batches = Object.fromEntries(BATCH_STATUSES.map((status) => [status, 0])) as Record<BatchStatus, number>;
+    let gasUsed = 0;
+    // COUNT and SUM come back as strings from PostgreSQL (bigint, numeric).
+    for (const row of (await this.db.query<{ status: BatchStatus; n: number | string; gas: number | string }>(SQL.batchTotals, [])).rows) {
+      batches[row.status] = Number(row.n);
+      gasUsed += Number(row.gas);
+    }
+    const last = (await this.db.query<{ gasUsed: number | string }>(SQL.lastGasUsed, [])).rows[0];
+    const errors = (await this.db.query<{ n: number | string }>(SQL.errorTotal, [])).rows[0];
+    return { batches, gasUsed, lastGasUsed: last === undefined ? null : Number(last.gasUsed), errors: Number(errors?.n ?? 0) };
   }
 
   async recordAnchor(gateway: string, seq: number): Promise<RecordAnchorInfo | undefined> {

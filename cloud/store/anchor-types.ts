@@ -120,6 +120,17 @@ export interface AnchorErrorRow extends AnchorErrorInput {
   readonly lastAt: number;
 }
 
+/** Totals for the relay's metrics (cloud/metrics). */
+export interface AnchorStats {
+  readonly batches: Readonly<Record<BatchStatus, number>>;
+  /** Gas of every batch currently in a block (mined or confirmed). */
+  readonly gasUsed: number;
+  /** Gas of the newest batch in a block, null before the first. */
+  readonly lastGasUsed: number | null;
+  /** Errors logged, folded repeats counted. */
+  readonly errors: number;
+}
+
 export interface RecordAnchorInfo {
   readonly record: RelayRecord;
   readonly batchId: number | null;
@@ -191,6 +202,8 @@ export interface AnchorStore {
   logError(input: AnchorErrorInput): Promise<void>;
   /** Newest first. */
   errors(limit: number): Promise<AnchorErrorRow[]>;
+  /** Aggregates over the batches and errors, for metrics scraped every few seconds. */
+  stats(): Promise<AnchorStats>;
 
   /** The record with its batch and leaf index, undefined when the relay does not have it. */
   recordAnchor(gateway: string, seq: number): Promise<RecordAnchorInfo | undefined>;

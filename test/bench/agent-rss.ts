@@ -22,6 +22,7 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
     'buffer: {path: buffer.db}',
     'log: {level: warn}',
     'mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}',
+    'status: {host: 127.0.0.1, port: 0}',
     'devices:',
     ...units.map((u) => `  - {id: gas-${u}, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}}, unitId: ${u}, intervalMs: 1000}`),
   ].join('\n'));

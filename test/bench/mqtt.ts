@@ -231,6 +231,7 @@ function agentConfig(hash: string, simPort: number, commitIntervalMs: number, de
     gateway: { id: 'bench' },
     buffer: { path: 'buffer.db', commitIntervalMs },
     log: { level: 'info' },
+    status: { host: '127.0.0.1', port: 0 },
     mqtt: {
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
       users: [{ username: USER, password: hash, publish: ['atalaya/in/#'], subscribe: ['atalaya/bench/#'] }],

@@ -51,6 +51,7 @@ export async function startAgent(bench: Bench, devices: Array<Record<string, unk
     serial: bench.serial,
     devices,
     mqtt: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
+    status: { host: '127.0.0.1', port: 0 },
     ...extra,
   });
   const agent = new Agent(config, { logger: testLogger() });

@@ -53,6 +53,7 @@ describe('agent killed with SIGKILL while polling, again and again', () => {
 buffer: {path: buffer.db, commitIntervalMs: 20}
 log: {level: warn}
 mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}
+status: {host: 127.0.0.1, port: 0}
 devices:
   - {id: gas, profile: gas-detector, tcp: ${tcp}, unitId: 1, intervalMs: 50}
   - {id: flow, profile: flowmeter, tcp: ${tcp}, unitId: 2, intervalMs: 50, params: {sensorDepthM: 60}}

@@ -69,6 +69,7 @@ describe('agent SIGKILLed while MQTT devices publish QoS 1 in a loop', () => {
     writeFileSync(config, `gateway: {id: gw-mqtt-kill}
 buffer: {path: buffer.db, commitIntervalMs: 20}
 log: {level: info}
+status: {host: 127.0.0.1, port: 0}
 mqtt:
   listeners: [{type: tcp, host: 127.0.0.1, port: 0}]
   maxPublishesPerSecond: 100000   # the flood guard is not under test here

@@ -189,6 +189,7 @@ export async function startChain(options: ChainOptions): Promise<Chain> {
       gateway: { id: GATEWAY },
       buffer: { path: path.join(dir, 'buffer.db'), commitIntervalMs: 20 },
       mqtt: { enabled: false },
+      status: { host: '127.0.0.1', port: 0 },
       devices: obras.map((o) => ({
         id: o.device, profile: 'flowmeter', tcp, unitId: o.unitId, intervalMs: 100, params: { sensorDepthM: o.sensorDepthM },
       })),

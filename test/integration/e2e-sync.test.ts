@@ -104,6 +104,7 @@ describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('simulators → 
       gateway: { id: GATEWAY },
       buffer: { path: bufferFile, commitIntervalMs: 20 },
       mqtt: { enabled: false },
+      status: { host: '127.0.0.1', port: 0 },
       devices: [
         { id: 'gas', profile: 'gas-detector', tcp, unitId: 1, intervalMs: 200 },
         { id: 'flow', profile: 'flowmeter', tcp, unitId: 2, intervalMs: 200, params: { sensorDepthM: 60 } },
@@ -180,6 +181,7 @@ describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('simulators → 
       gateway: { id: SKEWED },
       buffer: { path: path.join(dir, 'skewed.db'), commitIntervalMs: 20 },
       mqtt: { enabled: false },
+      status: { host: '127.0.0.1', port: 0 },
       devices: [{ id: 'gas', profile: 'gas-detector', tcp: { host: '127.0.0.1', port: sim!.tcpPort!, timeoutMs: 500 }, unitId: 1, intervalMs: 200 }],
       sync: { url: r.url, ...fastSync },
     });

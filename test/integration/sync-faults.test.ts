@@ -96,6 +96,7 @@ describe('sync under faults: agent and relay SIGKILLed, the link stalled and cut
       gateway: { id: GATEWAY },
       buffer: { path: bufferFile, commitIntervalMs: 20 },
       mqtt: { enabled: false },
+      status: { host: '127.0.0.1', port: 0 },
       // Small batches and a short request deadline: more requests, so more of them meet a fault.
       sync: { url: `http://127.0.0.1:${proxy!.port}`, batchRecords: 500, timeoutMs: 1500, idleMs: 200, backoff: { initialMs: 100, maxMs: 1000 } },
       log: { level: 'info' },

@@ -1,0 +1,125 @@
+// Register inspector: one read of a register range, decoded every plausible way side by side
+// (float word order is the first support question on every gateway).
+import { api, ApiError, Unauthenticated } from './api.js';
+import { clear, exceptionName, h, setText } from './dom.js';
+
+const ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
+const WIDE = [
+  ['float32', 'f32', 'float32'],
+  ['int32', 'i32', 'int32'],
+  ['uint32', 'u32', 'uint32'],
+];
+
+let form = null;
+let deviceSelect = null;
+let results = null;
+let errorEl = null;
+let onAuthLost = () => {};
+
+export function mountInspector(root, options) {
+  form = root.querySelector('[data-testid="inspector-form"]');
+  deviceSelect = root.querySelector('[data-testid="inspector-device"]');
+  results = root.querySelector('[data-testid="inspector-results"]');
+  errorEl = root.querySelector('[data-testid="inspector-error"]');
+  onAuthLost = options.onAuthLost;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void inspect();
+  });
+}
+
+/** Keeps the device list in step with the cards, keeping the current choice. */
+export function setInspectorDevices(ids) {
+  const current = deviceSelect.value;
+  const existing = [...deviceSelect.options].map((o) => o.value);
+  if (existing.length === ids.length && existing.every((id, i) => id === ids[i])) return;
+  clear(deviceSelect);
+  for (const id of ids) deviceSelect.append(h('option', { value: id, text: id }));
+  if (ids.includes(current)) deviceSelect.value = current;
+  form.querySelector('[data-testid="inspector-submit"]').disabled = ids.length === 0;
+}
+
+async function inspect() {
+  const data = new FormData(form);
+  const body = {
+    device: String(data.get('device') ?? ''),
+    table: String(data.get('table') ?? 'holding'),
+    address: Number(data.get('address')),
+    count: Number(data.get('count')),
+  };
+  const submit = form.querySelector('[data-testid="inspector-submit"]');
+  submit.disabled = true;
+  clear(errorEl);
+  errorEl.hidden = true;
+  setText(submit, 'Reading…');
+  try {
+    renderResult(await api('/api/inspect', body));
+  } catch (err) {
+    if (err instanceof Unauthenticated) onAuthLost(err);
+    else showError(err);
+  } finally {
+    submit.disabled = false;
+    setText(submit, 'Read');
+  }
+}
+
+function showError(err) {
+  clear(results);
+  const body = err instanceof ApiError ? err.body : {};
+  const code = body.code ?? body.error ?? '';
+  const exception = body.exception ?? body.details?.exception ?? null;
+  let text;
+  if (code === 'ATALAYA_MODBUS_TIMEOUT') text = 'Timeout: the device did not answer in time.';
+  else if (code === 'ATALAYA_MODBUS_EXCEPTION' || exception !== null)
+    text = `Modbus exception ${exception ?? '?'}${exception !== null ? ` (${exceptionName(exception)})` : ''}.`;
+  else if (code === 'ATALAYA_MODBUS_DISCONNECTED') text = 'Not connected: the line or socket to the device is not open.';
+  else if (code === 'ATALAYA_MODBUS_BAD_FRAME') text = 'Bad answer from the device (CRC, length, unit or function mismatch).';
+  else text = err.message;
+  errorEl.hidden = false;
+  errorEl.dataset.code = String(code);
+  if (exception !== null) errorEl.dataset.exception = String(exception);
+  else delete errorEl.dataset.exception;
+  clear(errorEl);
+  errorEl.append(h('strong', { text }));
+  const detail = [code, text === err.message ? '' : err.message].filter(Boolean).join(': ');
+  if (detail) errorEl.append(h('span', { class: 'error-detail', text: detail }));
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return '—';
+  if (Number.isSafeInteger(v)) return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e7 || a < 1e-4) ? v.toExponential(5) : String(Number(v.toPrecision(7)));
+}
+
+function renderResult(answer) {
+  clear(results);
+  const head1 = h('tr', {}, h('th', { rowspan: '2', class: 'sticky', text: 'Addr' }), h('th', { rowspan: '2', text: 'Hex' }), h('th', { rowspan: '2', text: 'uint16' }), h('th', { rowspan: '2', text: 'int16' }));
+  const head2 = h('tr');
+  for (const [, , label] of WIDE) {
+    head1.append(h('th', { colspan: '4', class: 'group', text: label }));
+    for (const order of ORDERS) head2.append(h('th', { class: 'order', text: order }));
+  }
+  const tbody = h('tbody');
+  for (const row of answer.rows) {
+    const a = row.address;
+    const tr = h(
+      'tr',
+      { testid: `inspector-row-${a}` },
+      h('th', { class: 'sticky', scope: 'row', testid: `addr-${a}`, text: String(a) }),
+      h('td', { class: 'mono', testid: `hex-${a}`, text: row.hex }),
+      h('td', { class: 'num', testid: `u16-${a}`, text: fmt(row.uint16) }),
+      h('td', { class: 'num', testid: `i16-${a}`, text: fmt(row.int16) }),
+    );
+    for (const [field, prefix] of WIDE) {
+      for (const order of ORDERS) {
+        const value = row[field] ? row[field][order] : null;
+        tr.append(h('td', { class: `num${order === 'ABCD' ? ' group-start' : ''}`, testid: `${prefix}-${order}-${a}`, text: fmt(value) }));
+      }
+    }
+    tbody.append(tr);
+  }
+  const caption = h('caption', { text: `${answer.device} · ${answer.table} registers ${answer.address}–${answer.address + answer.count - 1}` });
+  results.append(h('div', { class: 'table-scroll' }, h('table', { class: 'registers' }, caption, h('thead', {}, head1, head2), tbody)));
+}

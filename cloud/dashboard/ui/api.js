@@ -1,0 +1,93 @@
+// The relay's read APIs with the operator token (RFC 6750 bearer). The token lives in
+// sessionStorage: it survives a reload of this tab, not the tab itself, and no cookie carries it,
+// so no other site can make the browser use it.
+
+const TOKEN_KEY = 'atalaya.relay.token';
+
+/** A non-2xx answer; `body` is the relay's `{error, message}` when it sent JSON. */
+export class HttpError extends Error {
+  constructor(status, body) {
+    super(body !== null && typeof body === 'object' && typeof body.message === 'string' ? body.message : `HTTP ${status}`);
+    this.name = 'HttpError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let unauthorized = () => {};
+// Relay clock − browser clock (from the Date header), so ages are measured on the clock that
+// stamped lastSeenAt; whole seconds only, which is all an age needs.
+let skewMs = 0;
+
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
+
+export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
+export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
+export const clearToken = () => sessionStorage.removeItem(TOKEN_KEY);
+/** What the relay accepts in `Authorization: Bearer` (cloud/http/auth.ts). */
+export const validToken = (token) => /^[\x21-\x7e]{1,512}$/.test(token);
+export const relayNow = () => Date.now() + skewMs;
+
+/** `path` is relative to the relay root (`v1/gateways`): the page may sit behind a path prefix. */
+export function apiUrl(path, params = {}) {
+  const url = new URL(`../${path}`, document.baseURI);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+/** The Response of a successful GET; throws HttpError otherwise (a 401 also signs out). */
+export async function request(path, params) {
+  const token = getToken();
+  if (token === null) {
+    const err = new HttpError(401, { error: 'unauthenticated', message: 'not signed in' });
+    unauthorized(err);
+    throw err;
+  }
+  const res = await fetch(apiUrl(path, params), {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    cache: 'no-store',
+    credentials: 'omit',
+  });
+  const date = Date.parse(res.headers.get('date') ?? '');
+  if (!Number.isNaN(date)) skewMs = date - Date.now();
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    const err = new HttpError(res.status, body);
+    if (res.status === 401) {
+      clearToken();
+      unauthorized(err);
+    }
+    throw err;
+  }
+  return res;
+}
+
+export async function api(path, params) {
+  return (await request(path, params)).json();
+}
+
+/** true when the route exists (DGA and anchoring answer 404 when the relay has them disabled). */
+export async function available(path, params) {
+  try {
+    await request(path, params);
+    return true;
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) return false;
+    if (err instanceof HttpError && err.status === 401) throw err;
+    // Any other failure: show the tab, which will show the error.
+    return true;
+  }
+}
+
+/** One line for a status element. */
+export function describeError(err) {
+  if (err instanceof HttpError) {
+    const code = err.body !== null && typeof err.body === 'object' && typeof err.body.error === 'string' ? ` ${err.body.error}` : '';
+    return `The relay answered ${err.status}${code}: ${err.message}`;
+  }
+  return `The relay could not be reached (${err instanceof Error ? err.message : String(err)}).`;
+}

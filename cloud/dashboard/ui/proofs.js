@@ -1,0 +1,40 @@
+// GET /v1/proofs/<gateway>/<seq>: the proof document (protocols/anchor/document.ts) saved as a
+// file, byte for byte as the relay sent it, for `atalaya verify proof.json`. 409 not_anchored
+// while the record's batch is not in a block ({ status, batch }).
+import { HttpError, describeError, request } from './api.js';
+import { el, setStatus } from './dom.js';
+
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has started from the click; the URL only has to outlive it briefly.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export function proofButton(gateway, seq, status) {
+  const button = el('button', { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: 'Download the anchoring proof of this record' }, 'proof');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const res = await request(`v1/proofs/${encodeURIComponent(gateway)}/${seq}`);
+      const body = await res.text();
+      save(new Blob([body], { type: 'application/json' }), `atalaya-proof-${gateway}-${seq}.json`);
+      button.textContent = 'proof ✓';
+      setStatus(status, `Proof of ${gateway} #${seq} downloaded; check it with atalaya verify.`, 'ok');
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) {
+        const batch = err.body?.batch === undefined || err.body?.batch === null ? '' : ` (batch ${err.body.batch}, ${err.body.status})`;
+        button.textContent = 'not anchored yet';
+        setStatus(status, `${gateway} #${seq} is not anchored yet${batch}.`);
+      } else {
+        setStatus(status, describeError(err), 'error');
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}

@@ -1,0 +1,125 @@
+/**
+ * The relay dashboard in a real browser (issue 7): a relay with one gateway's readings, anchoring
+ * on a real anvil node with one batch confirmed. Operator sign-in, the gateways, readings and
+ * anchors tabs; a wrong token is refused; nothing leaves the machine.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AnchorService } from '../../cloud/anchor/service.ts';
+import type { AnchorBatch } from '../../cloud/store/anchor-types.ts';
+import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { anchorSection, mine, startChain, type TestChain } from '../integration/anchor-setup.ts';
+import { batchOf, readings, send, startTestRelay, type TestRelay } from '../integration/relay-setup.ts';
+import { layoutWidth, openPage, testId, unexpectedProblems, waitForTextChange, WAIT_MS, type WatchedPage } from './setup.ts';
+
+const GATEWAY = 'gw-browser';
+
+let chain: TestChain | undefined;
+let relay: TestRelay | undefined;
+let tb: TestBrowser | undefined;
+let batch: AnchorBatch;
+
+/** Ticks (mining a block before each) until the batch is confirmed. */
+async function confirm(anchor: AnchorService, id: number): Promise<AnchorBatch> {
+  for (let i = 0; i < 20; i++) {
+    const found = (await anchor.batch(id))?.batch;
+    if (found?.status === 'confirmed') return found;
+    await mine(chain!);
+    await anchor.tick();
+  }
+  throw new Error(`batch ${id} not confirmed: ${JSON.stringify(await anchor.batch(id))}`);
+}
+
+beforeAll(async () => {
+  chain = await startChain();
+  relay = await startTestRelay({ anchor: anchorSection(chain), env: { ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] } });
+  const secret = await relay.addGateway(GATEWAY);
+  // caudal-1: seqs 1–20 alternating flow (odd) and level (even); pozo-2: seqs 21–30.
+  const records = [...readings(20, { device: 'caudal-1' }), ...readings(10, { firstSeq: 21, device: 'pozo-2', value: 40 })];
+  expect((await send(relay.url, secret, batchOf(GATEWAY, records))).status).toBe(200);
+  const anchor = relay.relay.anchor!;
+  const cut = await anchor.cut();
+  expect(cut?.size).toBe(30);
+  batch = await confirm(anchor, cut!.id);
+  tb = await launchBrowser();
+});
+
+afterAll(async () => {
+  await tb?.close();
+  await relay?.stop();
+  await chain?.stop();
+});
+
+afterEach(() => {
+  expect(tb?.external ?? []).toEqual([]);
+});
+
+async function signIn(w: WatchedPage, token: string): Promise<void> {
+  await w.page.goto(`${relay!.url}/dashboard/`);
+  await w.page.locator(testId('login-form')).waitFor({ state: 'visible', timeout: WAIT_MS });
+  await w.page.locator(testId('token-input')).fill(token);
+  await w.page.locator(testId('login-submit')).click();
+}
+
+const cell = (w: WatchedPage, row: string, label: string): Promise<string> =>
+  w.page.locator(`${testId(row)} td[data-label="${label}"]`).innerText({ timeout: WAIT_MS }).then((t) => t.trim());
+
+describe('relay dashboard', () => {
+  it('an operator sees the gateway, filters its readings and finds the batch confirmed with its gas', async () => {
+    const w = await openPage(tb!);
+    const { page } = w;
+    await signIn(w, relay!.token);
+
+    const row = `gateway-row-${GATEWAY}`;
+    await page.locator(testId(row)).waitFor({ timeout: WAIT_MS });
+    expect(await cell(w, row, 'Records')).toBe('30');
+    expect(await cell(w, row, 'Highest seq')).toBe('30');
+    expect(await page.locator(testId('login-form')).isHidden()).toBe(true);
+    await tb!.screenshot(page, 'relay-gateways');
+
+    await page.locator(testId('tab-readings')).click();
+    await page.locator(`${testId('filter-gateway')} option[value="${GATEWAY}"]`).waitFor({ state: 'attached', timeout: WAIT_MS });
+    await page.locator(testId('filter-gateway')).selectOption(GATEWAY);
+    await page.locator(testId('filter-device')).fill('caudal-1');
+    await page.locator(testId('filter-channel')).fill('flow');
+    await page.locator(testId('readings-query')).click();
+    await page.locator(testId(`reading-row-${GATEWAY}-1`)).waitFor({ timeout: WAIT_MS });
+    const seqs = await page.locator(`[data-testid^="reading-row-${GATEWAY}-"]`).evaluateAll((rows) =>
+      rows.map((r) => Number((r as unknown as { dataset: Record<string, string> }).dataset['testid']!.split('-').pop())));
+    expect(seqs).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    expect(await cell(w, `reading-row-${GATEWAY}-3`, 'Device')).toBe('caudal-1');
+    expect(await cell(w, `reading-row-${GATEWAY}-3`, 'Channel')).toBe('flow');
+    expect(await cell(w, `reading-row-${GATEWAY}-3`, 'Value')).toBe('14.5');
+    expect(await page.locator(testId('readings-chart')).isVisible()).toBe(true);
+    await tb!.screenshot(page, 'relay-readings');
+
+    await page.locator(testId('tab-anchors')).click();
+    const anchorRow = `anchor-row-${batch.id}`;
+    await page.locator(testId(anchorRow)).waitFor({ timeout: WAIT_MS });
+    expect(await cell(w, anchorRow, 'Status')).toBe('confirmed');
+    expect(await cell(w, anchorRow, 'Records')).toBe('30');
+    expect(batch.gasUsed).toBeGreaterThan(21_000);
+    expect(await cell(w, anchorRow, 'Gas')).toBe(batch.gasUsed!.toLocaleString('en-US'));
+    expect(await cell(w, anchorRow, 'Block')).toBe(String(batch.blockNumber));
+    await tb!.screenshot(page, 'relay-anchors');
+
+    // DGA is not enabled on this relay: its route answers 404 and the tab stays hidden.
+    expect(await page.locator(testId('tab-dga')).isHidden()).toBe(true);
+    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }])).toEqual([]);
+  });
+
+  it('a wrong token brings the sign-in form back with a message', async () => {
+    const w = await openPage(tb!, { phone: true });
+    const { page } = w;
+    await signIn(w, 'atk_not-a-token');
+    const message = await waitForTextChange(page, 'login-message', 'Checking…');
+    expect(message).not.toBe('');
+    expect(w.answers).toContainEqual({ path: '/v1/gateways', status: 401 });
+    expect(await page.locator(testId('login-form')).isVisible()).toBe(true);
+    expect(await page.locator(testId('tab-gateways')).isVisible()).toBe(false);
+    expect(await page.locator(testId('token-input')).inputValue()).toBe('');
+    const { scrollWidth, innerWidth } = await layoutWidth(page);
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth + 1);
+    expect(unexpectedProblems(w.problems, [{ status: 401, path: '/v1/gateways' }])).toEqual([]);
+  });
+});
