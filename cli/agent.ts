@@ -5,15 +5,20 @@ import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
 import { ConfigError } from '../agent/config/errors.ts';
 import { Poller } from '../agent/modbus/poller.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
+import { notifySettings, ServiceNotifier } from '../agent/system/notify.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { passwdCommand } from '../agent/broker/passwords.ts';
+import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 import { recordTable } from './table.ts';
 
 const HELP = `atalaya agent [--config FILE] [--check | --once | --schema]
 atalaya agent passwd <user>     hash an MQTT password for the config (reads it from stdin)
+atalaya agent token add         new access token for the status page and its APIs
+atalaya agent backup <file>     copy the buffer to <file>, safe while the agent runs
+atalaya agent restore <file>    replace the buffer with a backup (agent stopped; see 'atalaya agent backup --help')
 
 Runs the edge agent: polls every configured Modbus device into the store-and-forward buffer.
 
@@ -27,6 +32,8 @@ Options:
 `;
 
 export async function agentCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') return tokenCommand(argv.slice(1));
+  if (argv[0] === 'backup' || argv[0] === 'restore') return (await import('./agent-backup.ts')).agentBackupCommand(argv);
   if (argv[0] === 'passwd') return passwdCommand(argv.slice(1), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   const { values } = parseArgs({
     args: argv,
@@ -70,19 +77,39 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return allGood ? 0 : 3;
   }
   const logger = rootLogger(config.log.level);
+  // systemd Type=notify + WatchdogSec (deploy/pi): a no-op when not started by systemd.
+  const notifier = new ServiceNotifier({ settings: notifySettings(process.env, process.pid), pid: process.pid, logger: logger.child({ component: 'systemd' }) });
+  notifier.start();
   const agent = new Agent(config, { logger });
   try {
     await agent.start();
   } catch (err) {
+    notifier.stop();
     if (!isAtalayaError(err)) throw err;
     logger.fatal({ code: err.code, details: err.details }, err.message);
     process.stderr.write(`atalaya agent: ${err.message}\n`);
     return 1;
   }
   logger.info({ devices: config.devices.length, buffer: config.buffer.path }, 'agent started');
-  const signal = await untilSignal();
+  const stopSignal = untilSignal();
+  await notifier.ready(`polling ${config.devices.length} devices`);
+  const signal = await stopSignal;
   logger.info({ signal }, 'stopping');
+  await notifier.stopping();
   await agent.stop();
+  notifier.stop();
   logger.info('stopped');
+  return 0;
+}
+
+/** The token on stdout (shown once), what to put in the config on stderr: `atalaya agent token add > token.txt` keeps only the token. */
+function tokenCommand(args: string[]): number {
+  if (args.length !== 1 || args[0] !== 'add') {
+    process.stderr.write(`atalaya agent token: expected 'add'\n`);
+    return 2;
+  }
+  const token = newStatusToken();
+  process.stdout.write(`${token}\n`);
+  process.stderr.write(`status token above, shown once. Add its sha256 to the agent config (or to ATALAYA_STATUS_TOKENS):\nstatus:\n  tokens:\n    - ${hashStatusToken(token)}\n`);
   return 0;
 }

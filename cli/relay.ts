@@ -23,6 +23,8 @@ atalaya relay keygen [--out FILE]                new relay key (encrypts gateway
 atalaya relay dga <status|send-pending|retry|credentials> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
 atalaya relay verify-db [--json]                 recompute every anchored batch root and check it on chain
+atalaya relay backup <file>                      copy the SQLite database to <file>, safe while the relay runs
+atalaya relay restore <file> [--force]           replace the SQLite database with a backup (relay stopped)
 
 Runs the cloud relay: gateways POST signed batches to /v1/ingest; operators read /v1/gateways
 and /v1/readings with a bearer token. See cloud/README.md.
@@ -40,6 +42,7 @@ const OPTIONS = {
   check: { type: 'boolean' },
   schema: { type: 'boolean' },
   out: { type: 'string' },
+  force: { type: 'boolean' },
   obra: { type: 'string' },
   json: { type: 'boolean' },
   'rut-usuario': { type: 'string' },
@@ -123,7 +126,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     process.stdout.write(command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 4 : command === 'anchor' ? 3 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 4 : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -167,6 +170,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
       const m = await import('./relay-anchor.ts');
       if (command === 'verify-db') return m.verifyDbCommand(config, values.json === true);
       return m.anchorCommand({ sub, args: positionals.slice(2), json: values.json === true }, config);
+    }
+    case 'backup':
+    case 'restore': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      return (await import('./relay-backup.ts')).relayBackupCommand(command, sub, config, values.force === true);
     }
     case 'gateway':
     case undefined: {

@@ -8,7 +8,8 @@ import { closedError, openFailed, writeFailed } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import { Evictor } from './eviction.ts';
 import type { EvictionCounts } from './eviction.ts';
-import { migrate } from './migrations.ts';
+import { backupBeforeUpgrade } from './backup.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
 import { resolveBufferOptions } from './options.ts';
 import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
 import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
@@ -85,6 +86,7 @@ export class RecordBuffer {
     if (this.state === 'stopped') throw closedError('start (create a new RecordBuffer)');
     const db = this.open();
     try {
+      backupBeforeUpgrade(db, this.options.path, MIGRATIONS.length, this.options.clock.now(), this.log);
       migrate(db, this.log);
       const statements = prepareStatements(db);
       const names = new NameTable(statements);

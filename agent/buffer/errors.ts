@@ -10,6 +10,8 @@ export const BUFFER_OPEN_FAILED = 'ATALAYA_BUFFER_OPEN_FAILED';
 export const BUFFER_SCHEMA_TOO_NEW = 'ATALAYA_BUFFER_SCHEMA_TOO_NEW';
 /** A migration step failed and was rolled back; `cause` holds the SQLite error. */
 export const BUFFER_MIGRATION_FAILED = 'ATALAYA_BUFFER_MIGRATION_FAILED';
+/** The copy taken before a schema upgrade could not be written (disk full, …): nothing was migrated. */
+export const BUFFER_UPGRADE_BACKUP_FAILED = 'ATALAYA_BUFFER_UPGRADE_BACKUP_FAILED';
 export const BUFFER_INVALID_OPTIONS = 'ATALAYA_BUFFER_INVALID_OPTIONS';
 /** A record handed to append() does not fit the NewRecord shape; only that append is rejected. */
 export const BUFFER_INVALID_RECORD = 'ATALAYA_BUFFER_INVALID_RECORD';
@@ -20,6 +22,7 @@ export type BufferErrorCode =
   | typeof BUFFER_OPEN_FAILED
   | typeof BUFFER_SCHEMA_TOO_NEW
   | typeof BUFFER_MIGRATION_FAILED
+  | typeof BUFFER_UPGRADE_BACKUP_FAILED
   | typeof BUFFER_INVALID_OPTIONS
   | typeof BUFFER_INVALID_RECORD;
 
@@ -52,6 +55,10 @@ export function schemaTooNew(found: number, known: number): BufferError {
 
 export function migrationFailed(version: number, cause: unknown): BufferError {
   return new BufferError(BUFFER_MIGRATION_FAILED, `buffer migration to version ${version} failed`, { cause, details: { version } });
+}
+
+export function upgradeBackupFailed(backup: string, cause: unknown): BufferError {
+  return new BufferError(BUFFER_UPGRADE_BACKUP_FAILED, `cannot copy the buffer to ${backup} before upgrading its schema`, { cause, details: { backup, sqliteCode: sqliteCode(cause) } });
 }
 
 export function invalidOptions(problems: readonly string[]): BufferError {

@@ -16,6 +16,8 @@ export const STORE_CLOSED = 'ATALAYA_STORE_CLOSED';
 export const STORE_SCHEMA_TOO_NEW = 'ATALAYA_STORE_SCHEMA_TOO_NEW';
 /** A migration step failed and was rolled back; `cause` holds the database error. */
 export const STORE_MIGRATION_FAILED = 'ATALAYA_STORE_MIGRATION_FAILED';
+/** The copy taken before a schema upgrade could not be written (disk full, …): nothing was migrated. */
+export const STORE_UPGRADE_BACKUP_FAILED = 'ATALAYA_STORE_UPGRADE_BACKUP_FAILED';
 /**
  * The database failed (connection lost, disk full, I/O error, …); `cause` holds its error and
  * `details.backendCode` its code (SQLITE_* or a PostgreSQL SQLSTATE). Worth retrying later.
@@ -36,6 +38,7 @@ export type StoreErrorCode =
   | typeof STORE_CLOSED
   | typeof STORE_SCHEMA_TOO_NEW
   | typeof STORE_MIGRATION_FAILED
+  | typeof STORE_UPGRADE_BACKUP_FAILED
   | typeof STORE_UNAVAILABLE
   | typeof STORE_ANCHOR_REFUSED;
 
@@ -80,6 +83,10 @@ export function schemaTooNew(found: number, known: number): StoreError {
 
 export function migrationFailed(version: number, cause: unknown): StoreError {
   return new StoreError(STORE_MIGRATION_FAILED, `relay store migration to version ${version} failed`, { cause, details: { version, backendCode: backendCode(cause) } });
+}
+
+export function upgradeBackupFailed(backup: string, cause: unknown): StoreError {
+  return new StoreError(STORE_UPGRADE_BACKUP_FAILED, `cannot copy the relay database to ${backup} before upgrading its schema`, { cause, details: { backup, backendCode: backendCode(cause) } });
 }
 
 export function anchorRefused(operation: string, problem: string, details: Record<string, unknown> = {}): StoreError {

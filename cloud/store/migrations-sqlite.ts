@@ -1,6 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { backupBeforeUpgrade } from './backup.ts';
 import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
 
 export interface SqliteMigration {
@@ -286,18 +287,20 @@ export function userVersion(db: Database): number {
 
 /**
  * Opens the relay's SQLite file the one way every connection on it does: WAL (readers beside one
- * writer), the configured synchronous level, the given busy timeout, migrations applied. Closes
- * the file again when any step fails.
+ * writer), the configured synchronous level, the given busy timeout, migrations applied (after a
+ * copy of a file at an older version, backup.ts). Closes the file again when any step fails.
+ * `now` (ms since the epoch) stamps that copy's name.
  */
 export function openRelaySqlite(
   file: string,
-  o: { readonly synchronous?: 'full' | 'normal' | undefined; readonly busyTimeoutMs: number; readonly logger: Logger },
+  o: { readonly synchronous?: 'full' | 'normal' | undefined; readonly busyTimeoutMs: number; readonly logger: Logger; readonly now?: () => number },
 ): { db: Database; from: number; to: number } {
   const db = new Sqlite(file);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${o.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${Math.trunc(o.busyTimeoutMs)}`);
+    backupBeforeUpgrade(db, file, SQLITE_MIGRATIONS.length, (o.now ?? Date.now)(), o.logger);
     return { db, ...migrateSqlite(db, o.logger) };
   } catch (err) {
     db.close();
