@@ -44,9 +44,10 @@ if $live; then
   for cmd in systemctl systemd-sysusers; do
     command -v "$cmd" >/dev/null || die "$cmd not found: the agent runs as a systemd service"
   done
-  command -v node >/dev/null || die "node not found: install Node.js 20 or later first"
+  command -v node >/dev/null || die "node not found: install Node.js 20 first (NodeSource nodejs 20.x)"
+  # The release's SQLite addon is built for Node 20's ABI only (deploy/release/README.md).
   major=$(node -p 'process.versions.node.split(".")[0]')
-  [ "$major" -ge 20 ] || die "node $(node --version) is too old: Node.js 20 or later is needed"
+  [ "$major" -eq 20 ] || die "node $(node --version): this release needs Node.js 20 (its native SQLite module is built for Node 20)"
   # The release carries native modules (SQLite, serial ports) built for one architecture.
   arch=$(node -p process.arch)
   case $(basename "$tarball") in
