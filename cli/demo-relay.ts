@@ -8,14 +8,46 @@ import { Relay } from '../cloud/main.ts';
 import { newRelayKey, parseRelayKey } from '../cloud/secrets.ts';
 import { createStore } from '../cloud/store/index.ts';
 import { systemClock } from '../protocols/clock.ts';
+import type { DgaCredentials } from '../protocols/dga/index.ts';
+
+export interface DemoRelayOptions {
+  readonly dir: string;
+  readonly gateway: string;
+  /** 0: any free port. */
+  readonly port: number;
+  readonly logger: Logger;
+  /** The relay's `dga:` section, and the credentials stored (encrypted) for each of its obras. */
+  readonly dga: { readonly section: Record<string, unknown>; readonly credentials: Readonly<Record<string, DgaCredentials>> };
+  /** The relay's `anchor:` section (enabled, rpcUrl, chainId, contract, schedule…). */
+  readonly anchor: Record<string, unknown>;
+  /** The anchoring key, handed over in the relay's environment only; none when anchoring is off. */
+  readonly anchorKey?: string;
+}
 
 export interface DemoRelay {
   readonly relay: Relay;
   readonly url: string;
-  /** Operator token for the read APIs, made fresh each run (demo only: printed). */
+  /** Operator token for the read APIs, the dashboard and /metrics, made fresh each run (demo only: printed). */
   readonly token: string;
   /** File holding the gateway's secret, for the agent's sync.secretFile. */
   readonly secretFile: string;
+}
+
+const files = (dir: string): { keyFile: string; secretFile: string; dbFile: string } => ({
+  keyFile: path.join(dir, 'relay.key'),
+  secretFile: path.join(dir, 'gateway.secret'),
+  dbFile: path.join(dir, 'relay.db'),
+});
+
+/** True when a previous run left a relay database with its gateway provisioned. */
+export function demoRelayExists(dir: string): boolean {
+  const { secretFile, dbFile } = files(dir);
+  return existsSync(secretFile) && existsSync(dbFile);
+}
+
+/** Forget the previous run's relay: its database is created and the gateway provisioned again. */
+export function resetDemoRelay(dir: string): void {
+  rmSync(files(dir).secretFile, { force: true });
 }
 
 /**
@@ -23,30 +55,36 @@ export interface DemoRelay {
  * it (mode 0600) so a second run continues where the first stopped. A gateway whose secret file is
  * gone is provisioned again on a fresh database: a secret is only ever shown once.
  */
-export async function startDemoRelay(dir: string, gateway: string, port: number, logger: Logger): Promise<DemoRelay> {
-  const keyFile = path.join(dir, 'relay.key');
-  const secretFile = path.join(dir, 'gateway.secret');
-  const dbFile = path.join(dir, 'relay.db');
+export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
+  const { keyFile, secretFile, dbFile } = files(o.dir);
   if (!existsSync(keyFile)) writeFileSync(keyFile, `${newRelayKey()}\n`, { mode: 0o600 });
-  const env = { ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim() };
+  const env = { ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim(), ...(o.anchorKey === undefined ? {} : { ATALAYA_ANCHOR_KEY: o.anchorKey }) };
   if (!existsSync(secretFile)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
-    const store = createStore({ kind: 'sqlite', path: dbFile }, logger);
+    const store = createStore({ kind: 'sqlite', path: dbFile }, o.logger);
     await store.start();
     try {
-      const secrets = new GatewaySecrets({ store, key: parseRelayKey(env.ATALAYA_RELAY_KEY, 'relay.key'), logger });
-      writeFileSync(secretFile, `${await secrets.provision(gateway, systemClock.now())}\n`, { mode: 0o600 });
+      const secrets = new GatewaySecrets({ store, key: parseRelayKey(env.ATALAYA_RELAY_KEY, 'relay.key'), logger: o.logger });
+      writeFileSync(secretFile, `${await secrets.provision(o.gateway, systemClock.now())}\n`, { mode: 0o600 });
     } finally {
       await store.stop();
     }
   }
   const token = newApiToken();
   const config = parseRelayConfig({
-    listen: { host: '127.0.0.1', port },
+    listen: { host: '127.0.0.1', port: o.port },
     storage: { kind: 'sqlite', path: dbFile },
     apiTokens: [hashApiToken(token)],
+    dga: o.dga.section,
+    anchor: o.anchor,
   }, 'demo relay', env);
-  const relay = new Relay(config, { logger, env });
+  const relay = new Relay(config, { logger: o.logger, env });
   await relay.start();
+  try {
+    for (const [obra, credentials] of Object.entries(o.dga.credentials)) await relay.dga?.setCredentials(obra, credentials);
+  } catch (err) {
+    await relay.stop();
+    throw err;
+  }
   return { relay, url: `http://127.0.0.1:${relay.address.port}`, token, secretFile };
 }

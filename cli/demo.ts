@@ -1,35 +1,84 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '../agent/broker/passwords.ts';
-import { parseConfig } from '../agent/config/load.ts';
-import { Agent } from '../agent/main.ts';
-import { systemClock } from '../protocols/clock.ts';
-import type { StoredRecord } from '../protocols/records.ts';
-import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
-import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
-import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
-import { startDemoRelay } from './demo-relay.ts';
+import cron from 'node-cron';
+import { BROKER_LISTEN } from '../agent/broker/errors.ts';
+import { STATUS_LISTEN } from '../agent/status/errors.ts';
+import { LISTEN_FAILED } from '../cloud/main.ts';
+import { isAtalayaError } from '../protocols/errors.ts';
+import { startBench, type Stop } from './demo-bench.ts';
+import { DemoScenario } from './demo-scenario.ts';
+import { banner, relaySummary, summary } from './demo-summary.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 
-const HELP = `atalaya demo [--data DIR] [--duration SECONDS] [--mqtt-port PORT] [--relay-port PORT] [--log-level LEVEL]
+const HELP = `atalaya demo [options]
 
 The whole bench on one machine: simulated gas detectors and flowmeters on Modbus TCP and (when
 socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer; a
-GASLYT-style detector publishing to the agent's MQTT broker; the agent syncs everything to a relay
-(SQLite) on this machine. Prints the live values every few seconds; Ctrl-C stops everything cleanly.
+GASLYT-style detector publishing to the agent's MQTT broker; the agent's status page. The agent
+syncs through a link that can be cut to a relay (SQLite, dashboard) that reports the well's flow
+to a DGA simulator and anchors what it receives on a local Ethereum node (anvil). A scenario plays
+a gas leak, flow steps and a network outage; live values are printed every few seconds. Ctrl-C
+stops everything cleanly.
 
 Options:
-  --data DIR          where the agent's buffer lives (default ./data/demo)
-  --duration SECONDS  stop by itself after this long (default: run until Ctrl-C)
-  --mqtt-port PORT    the agent's MQTT broker on 127.0.0.1 (default 1883; 0 = any free port)
-  --relay-port PORT   the relay's HTTP API on 127.0.0.1 (default 8080; 0 = any free port)
-  --log-level LEVEL   agent and simulator logs on stderr (default warn)
+  --data DIR              where the agent's buffer, the relay's database and the chain live
+                          (default ./data/demo; a second run continues where the first stopped)
+  --duration SECONDS      stop by itself after this long (default: run until Ctrl-C)
+  --mqtt-port PORT        the agent's MQTT broker on 127.0.0.1 (default 1883; 0 = any free port)
+  --relay-port PORT       the relay's API and dashboard on 127.0.0.1 (default 8080; 0 = any free port)
+  --status-port PORT      the agent's status page on 127.0.0.1 (default 8081; 0 = any free port)
+  --scenario-speed N      play the scenario N times faster, 1..1000 (default 1: gas leak at 20 s,
+                          flow steps at 50 s, outage from 80 s to 100 s, steady again at 200 s)
+  --anchor-schedule CRON  when the relay anchors a batch (node-cron; default '* * * * *', every minute)
+  --log-level LEVEL       agent, relay and simulator logs on stderr (default warn)
 `;
+
+/** A listener could not bind: the relay's, the status page's, the MQTT broker's. */
+const LISTEN_CODES: ReadonlySet<string> = new Set([LISTEN_FAILED, STATUS_LISTEN, BROKER_LISTEN]);
+
+/** Runs every stop, last started first, even when one fails; rethrows the first failure. */
+async function stopAll(stops: Stop[]): Promise<void> {
+  let first: unknown;
+  for (const s of stops.splice(0).reverse()) {
+    try {
+      await s.stop();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+interface DemoArgs {
+  readonly dataDir: string;
+  readonly duration: number | undefined;
+  readonly ports: { readonly mqtt: number; readonly relay: number; readonly status: number };
+  readonly speed: number;
+  readonly anchorSchedule: string;
+  readonly logLevel: string;
+}
+
+/** The options, or every problem with them at once. */
+function demoArgs(values: Record<string, string | boolean | undefined>): DemoArgs | string[] {
+  const problems: string[] = [];
+  const str = (name: string): string => String(values[name] ?? '');
+  const port = (name: string): number => {
+    const v = str(name);
+    if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) problems.push(`--${name} '${v}': expected a port 0..65535 (0 = any free port)`);
+    return Number(v);
+  };
+  const ports = { mqtt: port('mqtt-port'), relay: port('relay-port'), status: port('status-port') };
+  const speed = Number(str('scenario-speed'));
+  if (!(speed >= 1 && speed <= 1000)) problems.push(`--scenario-speed '${str('scenario-speed')}': expected a number 1..1000`);
+  const duration = values['duration'] === undefined ? undefined : Number(str('duration'));
+  if (duration !== undefined && !(duration > 0)) problems.push(`--duration '${str('duration')}': expected seconds > 0`);
+  const anchorSchedule = str('anchor-schedule');
+  if (!cron.validate(anchorSchedule)) problems.push(`--anchor-schedule '${anchorSchedule}': expected a node-cron expression, e.g. '* * * * *'`);
+  if (problems.length > 0) return problems;
+  return { dataDir: path.resolve(str('data')), duration, ports, speed, anchorSchedule, logLevel: str('log-level') };
+}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -39,6 +88,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       'mqtt-port': { type: 'string', default: '1883' },
       'relay-port': { type: 'string', default: '8080' },
+      'status-port': { type: 'string', default: '8081' },
+      'scenario-speed': { type: 'string', default: '1' },
+      'anchor-schedule': { type: 'string', default: '* * * * *' },
       'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,116 +100,52 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const logger = rootLogger(values['log-level'] ?? 'warn', 2);
-  const dataDir = path.resolve(values.data ?? './data/demo');
-  mkdirSync(dataDir, { recursive: true });
-
-  const tcpSim = new ModbusSimulator({
-    devices: [
-      { unitId: 1, kind: 'gas-detector', scenario: 'gas-leak' },
-      { unitId: 2, kind: 'flowmeter', scenario: 'flow-steps', params: { sensorDepthM: 60 } },
-    ],
-    tcp: { host: '127.0.0.1', port: 0 },
-    clock: systemClock,
-    logger: logger.child({ sim: 'tcp' }),
-  });
-  await tcpSim.start();
-
-  let pty: PtyPair | undefined;
-  let ptyDir: string | undefined;
-  let rtuSim: ModbusSimulator | undefined;
-  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
-    ptyDir = mkdtempSync(path.join(tmpdir(), 'atalaya-demo-'));
-    pty = await openPtyPair(ptyDir);
-    rtuSim = new ModbusSimulator({
-      devices: [
-        { unitId: 1, kind: 'gas-detector', scenario: 'sensor-fault' },
-        { unitId: 2, kind: 'flowmeter', scenario: 'level-changes', params: { sensorDepthM: 85 } },
-      ],
-      serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1, wireTime: true },
-      clock: systemClock,
-      logger: logger.child({ sim: 'rtu' }),
+  const args = demoArgs(values);
+  if (Array.isArray(args)) {
+    process.stderr.write(`atalaya demo: ${args.join('\n  ')}\n`);
+    return 2;
+  }
+  // Listening from the start: a Ctrl-C while the bench comes up stops it once it is up, never halfway.
+  const signal = untilSignal();
+  const logger = rootLogger(args.logLevel, 2);
+  mkdirSync(args.dataDir, { recursive: true });
+  const out = process.stdout;
+  const stops: Stop[] = [];
+  try {
+    const bench = await startBench({ dataDir: args.dataDir, ports: args.ports, speed: args.speed, anchorSchedule: args.anchorSchedule, logger, stops, out });
+    out.write(banner(bench, args.anchorSchedule));
+    const scenario = new DemoScenario({ sim: bench.tcpSim, gasUnit: bench.gasUnit, flowUnit: bench.flowUnit, link: bench.link, agent: bench.agent, out }, args.speed);
+    stops.push({ what: 'scenario', stop: () => scenario.stop() });
+    scenario.start();
+    const relay = bench.relay.relay;
+    let showing = true;
+    const show = setInterval(() => {
+      // One write per summary: the relay's line is read first, so the scenario's lines never split it.
+      const write = (line: string): void => {
+        if (showing) out.write(summary(bench.agent) + line);
+      };
+      relaySummary(relay).then(write, () => write(''));
+    }, 5000);
+    stops.push({
+      what: 'summary',
+      stop: () => {
+        showing = false;
+        clearInterval(show);
+      },
     });
-    await rtuSim.start();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = args.duration === undefined ? [] : [new Promise((resolve) => (timer = setTimeout(resolve, args.duration! * 1000)))];
+    await Promise.race([signal, ...timeout]);
+    clearTimeout(timer);
+    out.write(summary(bench.agent) + (await relaySummary(relay).catch(() => '')));
+  } catch (err) {
+    await stopAll(stops);
+    // Coded: a port in use, a chain that would not start. Said plainly, no stack.
+    if (!isAtalayaError(err)) throw err;
+    process.stderr.write(`atalaya demo: ${err.message} (${err.code})${LISTEN_CODES.has(err.code) ? '; choose another port (--relay-port, --status-port, --mqtt-port; 0 = any free port)' : ''}\n`);
+    return 1;
   }
-
-  const relay = await startDemoRelay(dataDir, 'demo-gw', Number(values['relay-port']), logger.child({ demo: 'relay' }));
-  const tcp = { host: '127.0.0.1', port: tcpSim.tcpPort! };
-  // Demo-only credentials, made fresh each run: a detector that publishes, a viewer that subscribes.
-  const devicePassword = randomBytes(12).toString('base64url');
-  const viewerPassword = randomBytes(9).toString('base64url');
-  const config = parseConfig({
-    gateway: { id: 'demo-gw' },
-    buffer: { path: path.join(dataDir, 'buffer.db') },
-    serial: pty ? [{ id: 'rs485-demo', path: pty.a, baudRate: 19200, timeoutMs: 300 }] : [],
-    devices: [
-      { id: 'gas-tcp', profile: 'gas-detector', tcp, unitId: 1, intervalMs: 1000 },
-      { id: 'flow-tcp', profile: 'flowmeter', tcp, unitId: 2, intervalMs: 1000, params: { sensorDepthM: 60 } },
-      ...(pty
-        ? [
-            { id: 'gas-rtu', profile: 'gas-detector', serial: 'rs485-demo', unitId: 1, intervalMs: 1000 },
-            { id: 'flow-rtu', profile: 'flowmeter-t64', serial: 'rs485-demo', unitId: 2, intervalMs: 2000, params: { sensorDepthM: 85 } },
-          ]
-        : []),
-    ],
-    sync: { url: relay.url, secretFile: relay.secretFile, idleMs: 1000 },
-    mqtt: {
-      listeners: [{ type: 'tcp', host: '127.0.0.1', port: Number(values['mqtt-port']) }],
-      users: [
-        { username: 'gaslyt-01', password: await hashPassword(devicePassword), publish: ['atalaya/in/%u/#'], subscribe: [] },
-        { username: 'viewer', password: await hashPassword(viewerPassword), publish: [], subscribe: ['atalaya/demo-gw/#'] },
-      ],
-    },
-  }, 'demo');
-  const agent = new Agent(config, { logger });
-  await agent.start();
-  const mqttPort = agent.broker!.addresses()[0]!.port;
-  const gaslyt = new GaslytDevice({
-    url: `mqtt://127.0.0.1:${mqttPort}`, deviceId: 'gaslyt-01', username: 'gaslyt-01', password: devicePassword,
-    scenario: 'gas-leak', intervalMs: 1000, topicPrefix: 'atalaya', clock: systemClock, logger,
-  });
-  await gaslyt.start();
-
-  process.stdout.write(`Atalaya demo
-  modbus tcp simulator  127.0.0.1:${tcp.port}  (1 gas detector: gas-leak, 2 flowmeter: flow-steps)
-  modbus rtu simulator  ${pty ? `${pty.b} ⇄ ${pty.a}, 19200 baud, wire-time delays (1 gas detector: sensor-fault, 2 flowmeter: level-changes)` : 'not started: install socat'}
-  mqtt broker           mqtt://127.0.0.1:${mqttPort}  (gaslyt-01 publishes a gas-leak scenario)
-                        watch: mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u viewer -P ${viewerPassword} -t 'atalaya/demo-gw/#' -v
-  agent buffer          ${config.buffer.path}
-  relay                 ${relay.url}  (SQLite ${path.join(dataDir, 'relay.db')})
-                        curl -H 'Authorization: Bearer ${relay.token}' '${relay.url}/v1/readings?limit=5'
-  Ctrl-C to stop.
-`);
-
-  const show = setInterval(() => process.stdout.write(summary(agent)), 5000);
-  const duration = values.duration !== undefined ? Number(values.duration) * 1000 : undefined;
-  await Promise.race([untilSignal(), ...(duration !== undefined ? [new Promise((r) => setTimeout(r, duration))] : [])]);
-  clearInterval(show);
-  process.stdout.write(summary(agent));
-  await gaslyt.stop();
-  await agent.stop();
-  await relay.relay.stop();
-  await rtuSim?.stop();
-  await tcpSim.stop();
-  await pty?.close();
-  if (ptyDir !== undefined) rmSync(ptyDir, { recursive: true, force: true });
-  process.stdout.write('stopped cleanly\n');
+  await stopAll(stops);
+  out.write('stopped cleanly\n');
   return 0;
-}
-
-const SHOWN = new Set(['ch4', 'h2s', 'co', 'o2', 'alarm_1', 'alarm_2', 'flow', 'totalizer', 'level']);
-
-function summary(agent: Agent): string {
-  const byDevice = new Map<string, StoredRecord[]>();
-  for (const r of agent.buffer.latest()) {
-    if (!SHOWN.has(r.channel)) continue;
-    byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r]);
-  }
-  const s = agent.buffer.stats();
-  const sync = agent.sync?.status();
-  const lines = [...byDevice].sort(([a], [b]) => a.localeCompare(b)).map(([device, rs]) =>
-    `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`);
-  const alarms = agent.alarms.active().map((a) => `${a.device}/${a.channel} ${a.rule} ${a.level}${a.latched ? ' (latched)' : ''}`);
-  const synced = sync === undefined ? 'off' : `${sync.state}, ${sync.sentRecords} sent${sync.lastError !== null ? `, last error ${sync.lastError}` : ''}`;
-  return `[${new Date().toISOString()}] buffer: ${s.count} unsent records, last seq ${s.lastSeq}; sync: ${synced}; alarms: ${alarms.join(', ') || 'none'}\n${lines.join('\n')}\n`;
 }

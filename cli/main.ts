@@ -7,7 +7,7 @@ const USAGE = `atalaya <command> [options]
 Commands:
   agent   run the edge agent (Modbus polling into the store-and-forward buffer)
   sim     run simulated Modbus devices (gas detector, flowmeter) over TCP and RTU
-  demo    run the whole bench on this machine: simulators and agent
+  demo    run the whole bench on this machine: simulators, agent, relay, DGA double, local chain
   relay   run the cloud relay (gateways sync to it); manage its gateways, tokens and key
   verify  check a record's anchor proof against any Ethereum node
 

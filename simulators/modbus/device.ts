@@ -17,6 +17,11 @@ export interface SimDevice {
   readonly scenario: ScenarioName;
   readonly image: RegisterImage;
   /**
+   * Plays `scenario` from `nowMs` on (its time 0 is `nowMs`). Model state carries over: the
+   * totalizer keeps counting, written registers (set points, spares) keep their values.
+   */
+  setScenario(scenario: ScenarioName, nowMs: number): void;
+  /**
    * Moves the model to `nowMs` (monotonic ms) and refreshes the image. The first call sets the
    * scenario origin; calls with an earlier time than the last are ignored.
    */

@@ -40,12 +40,12 @@ export interface FlowmeterOptions {
 export class FlowmeterModel implements SimDevice {
   readonly kind = 'flowmeter' as const;
   readonly unitId: number;
-  readonly scenario: ScenarioName;
+  scenario: ScenarioName;
   readonly image = new RegisterImage(FLOWMETER_LAYOUT);
   private readonly params: Record<string, number>;
   private readonly baseline: Record<string, number>;
-  private readonly plan: ScenarioPlan;
-  private readonly time = new ModelTime();
+  private plan: ScenarioPlan;
+  private time = new ModelTime();
   private totalizer: number;
   private current: Record<string, number> = {};
 
@@ -76,6 +76,14 @@ export class FlowmeterModel implements SimDevice {
     v['reverse_flow'] = flow < 0 ? 1 : 0;
     this.current = v;
     this.publish(v);
+  }
+
+  setScenario(scenario: ScenarioName, nowMs: number): void {
+    this.advance(nowMs);
+    this.scenario = scenario;
+    this.plan = buildScenario(scenario, 'flowmeter', this.baseline);
+    this.time = new ModelTime();
+    this.advance(nowMs);
   }
 
   elapsedS(nowMs: number): number {

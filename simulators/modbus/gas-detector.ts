@@ -37,11 +37,11 @@ export interface GasDetectorOptions {
 export class GasDetectorModel implements SimDevice {
   readonly kind = 'gas-detector' as const;
   readonly unitId: number;
-  readonly scenario: ScenarioName;
+  scenario: ScenarioName;
   readonly image = new RegisterImage(GAS_DETECTOR_LAYOUT);
   private readonly baseline: Record<string, number>;
-  private readonly plan: ScenarioPlan;
-  private readonly time = new ModelTime();
+  private plan: ScenarioPlan;
+  private time = new ModelTime();
   private current: Record<string, number> = {};
 
   constructor(options: GasDetectorOptions) {
@@ -65,6 +65,14 @@ export class GasDetectorModel implements SimDevice {
     v['alarm_2'] = ch4 >= this.image.holding[SETPOINT_2]! / 10 ? 1 : 0;
     this.current = v;
     this.publish(v);
+  }
+
+  setScenario(scenario: ScenarioName, nowMs: number): void {
+    this.advance(nowMs);
+    this.scenario = scenario;
+    this.plan = buildScenario(scenario, 'gas-detector', this.baseline);
+    this.time = new ModelTime();
+    this.advance(nowMs);
   }
 
   elapsedS(nowMs: number): number {

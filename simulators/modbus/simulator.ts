@@ -158,6 +158,20 @@ export class ModbusSimulator implements UnitRouter {
     endpoint.faults = new FaultInjector(faults, endpoint.random);
   }
 
+  /**
+   * Switch a unit to another scenario while running (a leak that starts now); it plays from its
+   * time 0 at once. The model keeps its state: totalizer, written set points.
+   */
+  setScenario(unitId: number, scenario: ScenarioName): void {
+    const endpoint = this.endpoints.get(unitId);
+    if (endpoint === undefined) throw simConfigInvalid([{ path: 'unitId', problem: `no unit ${unitId}` }]);
+    if (!isScenarioName(scenario)) throw simConfigInvalid([{ path: 'scenario', problem: `expected one of ${SCENARIO_NAMES.join(', ')}` }]);
+    if (!scenarioKinds(scenario).includes(endpoint.device.kind)) {
+      throw simConfigInvalid([{ path: 'scenario', problem: `${scenario} does not apply to a ${endpoint.device.kind}` }]);
+    }
+    endpoint.device.setScenario(scenario, this.options.clock.monotonic());
+  }
+
   /** Requests routed to unit `unitId` since the simulator was built. */
   requestCount(unitId: number): number {
     return this.endpoints.get(unitId)?.requests ?? 0;
