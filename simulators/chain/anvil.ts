@@ -1,6 +1,8 @@
 /**
- * A real local Ethereum node for the bench, the demo and the tests: Foundry's `anvil`, shipped
- * by the npm package @foundry-rs/anvil as a per-platform binary package. Not a simulator of ours:
+ * A real local Ethereum node for the bench, the demo and the tests: Foundry's `anvil`, from its
+ * per-platform binary package (@foundry-rs/anvil-linux-amd64, an optional dependency: the
+ * registry these machines reach carries no other platform's, and Foundry's @foundry-rs/anvil
+ * wrapper lists them all, which breaks `npm ci` of the lock). Not a simulator of ours:
  * the relay talks to it exactly as to a public node.
  *
  * The node listens on a free port of 127.0.0.1 (`--port 0`); the port is read from its
