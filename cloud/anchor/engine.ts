@@ -125,7 +125,10 @@ export class AnchorEngine {
 
   private async advanceBatch(batchId: number, txs: AnchorTx[]): Promise<void> {
     const { chain, store, clock, config } = this.deps;
-    for (const tx of txs) {
+    // Any transaction of the batch may be the one mined, a replaced one included: a miner that
+    // never saw the replacement mines the original. Only then may the nonce count as taken.
+    const candidates = (await store.txsOfBatch(batchId)).filter((t) => t.status !== 'abandoned').sort((a, b) => b.id - a.id);
+    for (const tx of candidates) {
       const receipt = await chain.receipt(tx.hash);
       if (receipt !== null) return this.recordMined(tx, receipt);
     }

@@ -129,6 +129,29 @@ describe('relay anchoring on a real node', () => {
     expect(anchors[0]!.txHash).toBe(replacement.hash);
   });
 
+  it('records the replaced transaction when it is the one mined, and anchors the batch only once', async () => {
+    const clock = skewedClock();
+    const t = await relayWithRecords('gw-g', 10, { clock });
+    const a = anchorOf(t);
+    await setAutomine(chain, false);
+    const batch = (await a.cut())!;
+    await a.tick();
+    const [original] = (await a.batch(batch.id))!.txs;
+    clock.advance(5_000);
+    await a.tick();
+    const replacement = (await a.batch(batch.id))!.txs.find((x) => x.id !== original!.id)!;
+    // A miner that never saw the replacement mines the original.
+    await chain.anvil.rpc('anvil_dropTransaction', [replacement.hash]);
+    await chain.anvil.rpc('eth_sendRawTransaction', [original!.raw]);
+    await mine(chain);
+    await setAutomine(chain, true);
+    await tickUntil(a, batch.id, 'confirmed', () => mine(chain));
+    for (let i = 0; i < 3; i++) await a.tick();
+    const anchors = await anchorsOf(chain, batch.id);
+    expect(anchors).toEqual([expect.objectContaining({ txHash: original!.hash })]);
+    expect((await a.batch(batch.id))!.batch.txHash).toBe(original!.hash);
+  });
+
   it('rebroadcasts a transaction the node dropped', async () => {
     const t = await relayWithRecords('gw-c', 10);
     const a = anchorOf(t);
