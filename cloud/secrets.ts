@@ -57,17 +57,27 @@ export function loadRelayKey(keyFile: string | undefined, env: Readonly<Record<s
   if (keyFile === undefined) {
     throw secretError(KEY_MISSING, `no relay key: set keyFile in the config or ${RELAY_KEY_ENV} (make one with 'atalaya relay keygen')`);
   }
-  let text: string;
-  let mode: number;
+  let file: SecretFile;
   try {
-    text = readFileSync(keyFile, 'utf8');
-    mode = statSync(keyFile).mode;
+    file = readSecretFile(keyFile);
   } catch (err) {
     const errno = (err as NodeJS.ErrnoException).code ?? 'error';
     const code = errno === 'ENOENT' ? KEY_MISSING : KEY_UNREADABLE;
     throw new AtalayaError(code, `relay key file ${keyFile}: cannot read (${errno})`, { cause: err, details: { keyFile } });
   }
-  return { key: parseRelayKey(text, keyFile), source: keyFile, looselyPermitted: (mode & 0o077) !== 0 };
+  return { key: parseRelayKey(file.text, keyFile), source: keyFile, looselyPermitted: file.looselyPermitted };
+}
+
+export interface SecretFile {
+  readonly text: string;
+  /** Group or others may read it: worth a warning (chmod 600). */
+  readonly looselyPermitted: boolean;
+}
+
+/** A key file's text and permissions; throws the file system's error (its errno in `code`) when unreadable. */
+export function readSecretFile(file: string): SecretFile {
+  const text = readFileSync(file, 'utf8');
+  return { text, looselyPermitted: (statSync(file).mode & 0o077) !== 0 };
 }
 
 const b64u = (b: Buffer): string => b.toString('base64url');

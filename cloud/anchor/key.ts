@@ -3,8 +3,8 @@
  * on the relay (never on a gateway) and never reaches a log line or an error message: only its
  * address and where it came from do.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { Wallet } from 'ethers';
+import { readSecretFile, type SecretFile } from '../secrets.ts';
 import { ATALAYA_ANCHOR_KEY_INVALID, ATALAYA_ANCHOR_KEY_MISSING, anchorError } from './errors.ts';
 
 export const ANCHOR_KEY_ENV = 'ATALAYA_ANCHOR_KEY';
@@ -37,14 +37,12 @@ export function loadAnchorKey(keyFile: string | undefined, env: Readonly<Record<
   const fromEnv = env[ANCHOR_KEY_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return parse(fromEnv, ANCHOR_KEY_ENV, false);
   if (keyFile === undefined) throw anchorError(ATALAYA_ANCHOR_KEY_MISSING, `no anchoring key: set ${ANCHOR_KEY_ENV} or anchor.keyFile`);
-  let text: string;
-  let mode: number;
+  let file: SecretFile;
   try {
-    text = readFileSync(keyFile, 'utf8');
-    mode = statSync(keyFile).mode;
+    file = readSecretFile(keyFile);
   } catch (err) {
     const errno = (err as NodeJS.ErrnoException).code ?? 'error';
     throw anchorError(ATALAYA_ANCHOR_KEY_INVALID, `anchor.keyFile ${keyFile}: cannot read (${errno})`, { details: { source: keyFile, errno } });
   }
-  return parse(text, keyFile, (mode & 0o077) !== 0);
+  return parse(file.text, keyFile, file.looselyPermitted);
 }
