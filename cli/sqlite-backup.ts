@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { backupError, isBackupError } from './backup-errors.ts';
 import {
   BACKUP_DEST_EXISTS,
   BACKUP_INTEGRITY_FAILED,
@@ -13,9 +14,7 @@ import {
   BACKUP_SCHEMA_TOO_NEW,
   BACKUP_SOURCE_MISSING,
   BACKUP_WRONG_KIND,
-  backupError,
-  isBackupError,
-} from './backup-errors.ts';
+} from './errors.ts';
 
 /** What tells one kind of file from another, and what this build can open. */
 export interface SqliteFileKind {
