@@ -45,7 +45,7 @@ const ALL_PAGES = 0x7fffffff;
 
 /**
  * Copies `source` to `dest` with SQLite's online backup API
- * (https://sqlite.org/backup.html), safe while the agent or relay writes to it in WAL mode. All
+ * (docs/storage.md#copies-vacuum-into-and-the-backup-api), safe while the agent or relay writes to it in WAL mode. All
  * pages go in one step, which is one read transaction: the copy is the snapshot of one moment, and
  * a writer in another process never makes it restart (a copy in steps of 100 pages restarts
  * whenever another connection writes, and might never finish beside an agent writing at full

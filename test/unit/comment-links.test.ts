@@ -11,8 +11,13 @@ import { REPO_ROOT, cComments, commentSyntax, commentsOf, hashComments, readSour
 
 /** A web address, or a path into the shared folder beside the repository (shared, then a slash). */
 const OUTSIDE = /https?:\/\/|(?<![\w-])(?:\.\.\/)*shared\//i;
-/** A pointer into docs/: `docs/dga.md` or `docs/dga.md#transmission-rules`. */
-const DOCS_POINTER = /docs\/([\w-]+\.md)(?:#([\w-]+))?/g;
+/**
+ * A markdown file named in a comment, from the repository root or beside the file, maybe with a
+ * heading: `docs/dga.md#transmission-rules`, `agent/sync/README.md`, `README.md`.
+ */
+const MD_MENTION = /(?<![\w./-])((?:\.{1,2}\/)*[\w./-]*[\w-]\.md)\b(?:#([\w-]+))?/g;
+/** This file's own samples are fixtures. */
+const SELF = 'test/unit/comment-links.test.ts';
 
 function outsidePointers(files: readonly string[]): string[] {
   const found: string[] = [];
@@ -75,19 +80,21 @@ describe('comments', () => {
     expect(outsidePointers(files)).toEqual([]);
   });
 
-  it('that point into docs/ name a file and heading that exist', () => {
+  it('that name a markdown file name one in the repository (and a heading that exists)', () => {
     const broken: string[] = [];
-    const anchors = new Map<string, Set<string> | null>();
-    for (const rel of sourceFiles((r) => commentSyntax(r) !== null && r !== 'test/unit/comment-links.test.ts')) {
+    const anchors = new Map<string, Set<string>>();
+    for (const rel of sourceFiles((r) => commentSyntax(r) !== null && r !== SELF)) {
       for (const c of commentsOf(rel)) {
-        for (const m of c.text.matchAll(DOCS_POINTER)) {
-          const file = m[1] as string;
-          if (!anchors.has(file)) {
-            const full = path.join(REPO_ROOT, 'docs', file);
-            anchors.set(file, existsSync(full) ? anchorsOf(readSource(`docs/${file}`)) : null);
+        for (const m of c.text.matchAll(MD_MENTION)) {
+          const name = m[1] as string;
+          const target = [name, path.join(path.dirname(rel), name)].map((p) => path.normalize(p)).find((p) => existsSync(path.join(REPO_ROOT, p)));
+          if (target === undefined) {
+            broken.push(`${rel}:${c.line}: ${m[0]}`);
+            continue;
           }
-          const known = anchors.get(file);
-          if (known === null || (m[2] !== undefined && !known?.has(m[2]))) broken.push(`${rel}:${c.line}: ${m[0]}`);
+          if (m[2] === undefined) continue;
+          if (!anchors.has(target)) anchors.set(target, anchorsOf(readSource(target)));
+          if (!anchors.get(target)?.has(m[2])) broken.push(`${rel}:${c.line}: ${m[0]} (no such heading)`);
         }
       }
     }

@@ -1,5 +1,5 @@
 /**
- * House rule (STYLE.md, issue 12): every coded error's code is defined in the `errors.ts` of its
+ * House rule (issue 12): every coded error's code is defined in the `errors.ts` of its
  * area, once. Elsewhere a code is only imported and used. Constants named `…_ENV` (or `ENV`) hold
  * names of environment variables (`ATALAYA_RELAY_KEY`), not error codes.
  */
