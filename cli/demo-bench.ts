@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import { ANVIL_START_FAILED } from '../simulators/chain/anvil.ts';
+import { ANVIL_START_FAILED } from '../simulators/chain/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { openPtyPair } from '../simulators/pty.ts';
 import { startDemoAgent, type DemoAgent } from './demo-agent.ts';

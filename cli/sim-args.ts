@@ -1,4 +1,5 @@
 import { AtalayaError } from '../protocols/errors.ts';
+import { CLI_USAGE } from './errors.ts';
 import type { FaultOptions } from '../simulators/modbus/faults.ts';
 import type { SimDeviceConfig } from '../simulators/modbus/simulator.ts';
 
@@ -47,8 +48,6 @@ export function parseHostPort(arg: string, defaultHost: string): { host: string;
   if (m === null || Number(m[2]) > 65535) throw usage(`'${arg}': expected [HOST:]PORT`);
   return { host: m[1] ?? defaultHost, port: Number(m[2]) };
 }
-
-export const CLI_USAGE = 'ATALAYA_CLI_USAGE';
 
 export function usage(message: string): AtalayaError {
   return new AtalayaError(CLI_USAGE, message);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { backupError, isBackupError } from './backup-errors.ts';
 import {
   BACKUP_DEST_EXISTS,
   BACKUP_INTEGRITY_FAILED,
@@ -13,9 +14,7 @@ import {
   BACKUP_SCHEMA_TOO_NEW,
   BACKUP_SOURCE_MISSING,
   BACKUP_WRONG_KIND,
-  backupError,
-  isBackupError,
-} from './backup-errors.ts';
+} from './errors.ts';
 
 /** What tells one kind of file from another, and what this build can open. */
 export interface SqliteFileKind {
@@ -46,7 +45,7 @@ const ALL_PAGES = 0x7fffffff;
 
 /**
  * Copies `source` to `dest` with SQLite's online backup API
- * (https://sqlite.org/backup.html), safe while the agent or relay writes to it in WAL mode. All
+ * (docs/storage.md#copies-vacuum-into-and-the-backup-api), safe while the agent or relay writes to it in WAL mode. All
  * pages go in one step, which is one read transaction: the copy is the snapshot of one moment, and
  * a writer in another process never makes it restart (a copy in steps of 100 pages restarts
  * whenever another connection writes, and might never finish beside an agent writing at full

@@ -3,16 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import {
-  BACKUP_IO_FAILED,
-  BACKUP_SOURCE_MISSING,
-  BACKUP_TARGET_EXISTS,
-  BACKUP_TARGET_IN_USE,
-  BACKUP_WRONG_KIND,
-  backupError,
-  isBackupError,
-} from './backup-errors.ts';
+import { backupError, isBackupError } from './backup-errors.ts';
 import type { BackupError } from './backup-errors.ts';
+import { BACKUP_IO_FAILED, BACKUP_SOURCE_MISSING, BACKUP_TARGET_EXISTS, BACKUP_TARGET_IN_USE, BACKUP_WRONG_KIND } from './errors.ts';
 import { errorCode, fsyncPath, summarize, withFile } from './sqlite-backup.ts';
 import type { SqliteFileKind, SqliteFileSummary } from './sqlite-backup.ts';
 
@@ -20,8 +13,7 @@ import type { SqliteFileKind, SqliteFileSummary } from './sqlite-backup.ts';
  * Takes the lock that tells whether another process has `file` open, or throws
  * BACKUP_TARGET_IN_USE. In WAL mode every open connection holds a SHARED lock on the database file
  * for as long as it is open, idle or not, and a connection in EXCLUSIVE locking mode needs an
- * EXCLUSIVE lock for its first read (https://sqlite.org/pragma.html#pragma_locking_mode,
- * https://sqlite.org/wal.html#noshm): that read fails with SQLITE_BUSY, at once (no busy
+ * EXCLUSIVE lock for its first read (docs/storage.md#locks): that read fails with SQLITE_BUSY, at once (no busy
  * timeout), while the agent or relay runs, even between its commits. The returned connection holds
  * the lock until closed, so a service started meanwhile fails to open the file instead of writing
  * into the one being replaced. undefined when the file is not a database at all (nothing can be

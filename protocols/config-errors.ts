@@ -4,10 +4,8 @@ import { parseDocument } from 'yaml';
  * into `devices[2].tcp.port: …` lines, unknown keys with a "did you mean" hint. Pure: no I/O.
  */
 import type { z } from 'zod';
-import { AtalayaError } from './errors.ts';
+import { AtalayaError, CONFIG_INVALID, type CONFIG_UNREADABLE } from './errors.ts';
 
-export const CONFIG_INVALID = 'ATALAYA_CONFIG_INVALID';
-export const CONFIG_UNREADABLE = 'ATALAYA_CONFIG_UNREADABLE';
 export type ConfigErrorCode = typeof CONFIG_INVALID | typeof CONFIG_UNREADABLE;
 
 export interface ConfigProblem {

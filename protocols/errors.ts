@@ -14,6 +14,11 @@ export class AtalayaError<C extends string = string> extends Error {
   }
 }
 
+/** A config file (agent or relay) fails its schema; ConfigError (config-errors.ts) lists every problem with its path. */
+export const CONFIG_INVALID = 'ATALAYA_CONFIG_INVALID';
+/** A config file cannot be read or is not YAML. */
+export const CONFIG_UNREADABLE = 'ATALAYA_CONFIG_UNREADABLE';
+
 export function isAtalayaError<C extends string>(err: unknown, code?: C): err is AtalayaError<C> {
   return err instanceof AtalayaError && (code === undefined || err.code === code);
 }

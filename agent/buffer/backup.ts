@@ -19,7 +19,7 @@ export function upgradeBackupPath(file: string, to: number, at: number): string 
  * (version 0, no tables), one already at `to`, or one newer (migrate() refuses that).
  *
  * VACUUM INTO rather than the online backup API: better-sqlite3's backup() is asynchronous and
- * start() is not; both copy a consistent snapshot (https://sqlite.org/lang_vacuum.html#vacuuminto),
+ * start() is not; both copy a consistent snapshot (docs/storage.md#copies-vacuum-into-and-the-backup-api),
  * and this one also leaves a single file in rollback-journal mode. SQLite does not fsync the copy,
  * so it is written beside as `.partial`, synced, then renamed.
  */

@@ -52,7 +52,7 @@ interface OpenFile {
   readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
 }
 
-/** The WAL is truncated back to this after a checkpoint, bytes (https://sqlite.org/pragma.html#pragma_journal_size_limit). */
+/** The WAL is truncated back to this after a checkpoint, bytes (docs/storage.md#wal-and-synchronous). */
 const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 /**
@@ -230,7 +230,7 @@ export class RecordBuffer {
       db = new Sqlite(file, { timeout: this.options.busyTimeoutMs });
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL unavailable`);
-      // https://sqlite.org/pragma.html#pragma_synchronous: in WAL mode NORMAL is crash-safe for the
+      // docs/storage.md#wal-and-synchronous: in WAL mode NORMAL is crash-safe for the
       // process, FULL also syncs the WAL on every commit.
       db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);

@@ -132,7 +132,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- latest now keeps readings only. Where an alarm record took a channel's place, the newest
       -- reading still stored for that channel goes back (a single max() makes the bare columns come
-      -- from its row, https://sqlite.org/lang_select.html#bareagg), else the row goes. The first,
+      -- from its row, docs/storage.md#bare-columns-in-aggregates), else the row goes. The first,
       -- constant EXISTS skips the scan of the records when there is nothing to repair.
       INSERT OR REPLACE INTO latest (device, channel, seq, kind, value, unit, quality, exception, ts, mono, boot, priority, flags)
         SELECT device, channel, max(seq), kind, value, unit, quality, exception, ts, mono, boot, priority, flags
@@ -148,7 +148,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /**
  * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
- * also sets user_version (https://sqlite.org/pragma.html#pragma_user_version), so a crash leaves the
+ * also sets user_version (docs/storage.md#schema-versions), so a crash leaves the
  * file at a whole version, and a second process opening the same file cannot apply a step twice.
  * A file at a higher version than known is refused: an older agent must not guess at a newer schema.
  */

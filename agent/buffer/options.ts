@@ -8,7 +8,7 @@ export interface BufferOptions {
   /** SQLite file; its parent directory is created if missing. */
   readonly path: string;
   /**
-   * Both modes use WAL (https://sqlite.org/wal.html).
+   * Both modes use WAL (docs/storage.md#wal-and-synchronous).
    * 'normal': synchronous=NORMAL, the WAL is fsynced only at checkpoints. Survives a crash or
    *   SIGKILL of the agent (committed pages are in the OS cache); a power cut may lose the last
    *   commits, never corrupts the file.

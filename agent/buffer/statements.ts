@@ -27,7 +27,7 @@ const mergedAfter = (where: string): string =>
  *
  * Why seq is assigned from meta.next_seq rather than left to SQLite: a plain INTEGER PRIMARY KEY
  * hands out max(rowid) + 1, so once the top rows are released or evicted their seqs would be given
- * again, and the relay would take new records for duplicates (https://sqlite.org/autoinc.html); and
+ * again, and the relay would take new records for duplicates (docs/storage.md#sequence-numbers); and
  * with three tables it could not be unique across them anyway. AUTOINCREMENT would update
  * sqlite_sequence on every insert; the counter does it with one UPDATE per group commit, in the
  * same transaction as the rows, so a crash keeps both or neither.

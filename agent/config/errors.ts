@@ -1,2 +1,3 @@
-/** The agent's config errors are the shared ones (protocols/config-errors.ts): one code set for agent and relay. */
-export { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError, type ConfigProblem } from '../../protocols/config-errors.ts';
+/** The agent's config errors are the shared ones (protocols/errors.ts, protocols/config-errors.ts): one code set for agent and relay. */
+export { CONFIG_INVALID, CONFIG_UNREADABLE } from '../../protocols/errors.ts';
+export { ConfigError, type ConfigProblem } from '../../protocols/config-errors.ts';

@@ -2,7 +2,7 @@
  * Communication health of one device and its back-off: after `failuresBeforeBackoff` polls in a
  * row without an answer, the device is only probed, at a delay that doubles per failed probe up
  * to `maxMs`, so a dead device costs its line one timeout per probe instead of one per interval
- * (field.md: a dead device with a 1 s timeout can eat a whole bus).
+ * (docs/field.md#the-serial-lines-ceiling: a dead device with a 1 s timeout can eat a whole bus).
  */
 export interface BackoffPolicy {
   readonly failuresBeforeBackoff: number;

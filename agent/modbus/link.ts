@@ -35,7 +35,7 @@ export interface LinkStats {
 
 /**
  * One physical line or TCP connection. Transactions are queued so exactly one is in flight at a
- * time (field.md: one request per serial line, always). A lost port or socket is reopened on the
+ * time (docs/modbus.md#one-transaction-per-line). A lost port or socket is reopened on the
  * next transaction after a back-off, so an unplugged adapter or a dropped TCP link recovers
  * without a restart.
  */

@@ -14,7 +14,7 @@ export interface EventHubOptions {
 }
 
 /**
- * Server-Sent Events to the open pages (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+ * Server-Sent Events to the open pages (docs/formats.md#server-sent-events).
  * Timers run only while a client is connected; stop() ends every stream so the HTTP server can close.
  */
 export class EventHub {

@@ -34,7 +34,7 @@ export interface InspectResult extends InspectRequest {
 /**
  * The register inspector: one read of a range from a device over its own link (queued behind its
  * polls, with the link's timeout), decoded every plausible way so a technician can spot the word
- * order that reads sensibly (shared/reference/field.md: float word order is the first question).
+ * order that reads sensibly (docs/field.md#word-order-in-the-field: the first support question).
  * `seen` tells a device known only from its records (MQTT), which has no registers, from a typo.
  * NaN and ±Infinity floats become null in the JSON.
  */

@@ -1,6 +1,6 @@
 /**
  * The `anchor:` section of relay.yaml: where and how often the relay anchors the Merkle root of
- * what it received on Ethereum (shared/reference/anchoring.md). The signing key is not here: it
+ * what it received on Ethereum (docs/anchoring.md). The signing key is not here: it
  * comes from ATALAYA_ANCHOR_KEY or anchor.keyFile, and is never logged.
  */
 import cron from 'node-cron';

@@ -1,5 +1,5 @@
 /**
- * The anchoring transaction engine (shared/reference/anchoring.md, "Transaction engine rules").
+ * The anchoring transaction engine (docs/anchoring.md#transactions).
  * One tick, run every anchor.pollMs by the relay holding the lease:
  *
  *  1. batches with live transactions: record the receipt of whichever was mined; broadcast what
@@ -175,7 +175,7 @@ export class AnchorEngine {
     try {
       await chain.sendRaw(tx.raw);
     } catch (err) {
-      // "already known" / "nonce too low" for our own transaction are success (anchoring.md):
+      // "already known" / "nonce too low" for our own transaction are success (docs/anchoring.md#transactions):
       // asked of the node, not read from its message.
       if (!(isAtalayaError(err, ATALAYA_ANCHOR_RPC_FAILED) && (await chain.knows(tx.hash).catch(() => false)))) throw err;
     }

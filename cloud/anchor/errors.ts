@@ -33,6 +33,12 @@ export const ATALAYA_ANCHOR_DISABLED = 'ATALAYA_ANCHOR_DISABLED';
 export const ATALAYA_ANCHOR_INTERNAL = 'ATALAYA_ANCHOR_INTERNAL';
 /** A batch's root recomputed from stored records differs from the stored one or from the chain's. */
 export const ATALAYA_ANCHOR_ROOT_MISMATCH = 'ATALAYA_ANCHOR_ROOT_MISMATCH';
+/** GET /v1/proofs: the relay has no record with that gateway and seq (proofs.ts). */
+export const PROOF_NOT_FOUND = 'ATALAYA_ANCHOR_PROOF_NOT_FOUND';
+/** GET /v1/proofs: the record exists but its batch is not (yet) in a block; details.status says where it is. */
+export const PROOF_NOT_ANCHORED = 'ATALAYA_ANCHOR_PROOF_NOT_ANCHORED';
+/** `npm run contract`: the compiler reported an error, or its output lacks the contract (contract/compile.ts). */
+export const CONTRACT_COMPILE_FAILED = 'ATALAYA_ANCHOR_CONTRACT_COMPILE_FAILED';
 
 export function anchorError(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): AtalayaError {
   return new AtalayaError(code, message, options);

@@ -8,12 +8,7 @@ import { buildProofDocument, inclusionProof, root, type MerkleTree, type ProofDo
 import { AtalayaError } from '../../protocols/errors.ts';
 import type { AnchorStore } from '../store/anchor-types.ts';
 import { treeOfBatch } from './batcher.ts';
-import { ATALAYA_ANCHOR_ROOT_MISMATCH, anchorError } from './errors.ts';
-
-/** The relay has no record with that gateway and seq. */
-export const PROOF_NOT_FOUND = 'ATALAYA_ANCHOR_PROOF_NOT_FOUND';
-/** The record exists but its batch is not (yet) in a block; details.status says where it is. */
-export const PROOF_NOT_ANCHORED = 'ATALAYA_ANCHOR_PROOF_NOT_ANCHORED';
+import { ATALAYA_ANCHOR_ROOT_MISMATCH, PROOF_NOT_ANCHORED, PROOF_NOT_FOUND, anchorError } from './errors.ts';
 
 export interface ProofServiceOptions {
   readonly store: AnchorStore;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError, parseYamlConfig, problemsFromZod, type ConfigProblem } from '../../protocols/config-errors.ts';
+import { ConfigError, parseYamlConfig, problemsFromZod, type ConfigProblem } from '../../protocols/config-errors.ts';
+import { CONFIG_INVALID, CONFIG_UNREADABLE } from '../../protocols/errors.ts';
 import { relayConfigSchema, type RelayConfig } from './schema.ts';
 
 /** Comma-separated sha256 (hex) of operator tokens, added to `apiTokens`: keeps them out of the file. */

@@ -57,7 +57,7 @@ export const relayConfigSchema = z.strictObject({
   apiTokens: z.array(sha256Hex).default([]).describe('sha256 (hex) of each operator token accepted by the read APIs as Authorization: Bearer; ATALAYA_RELAY_API_TOKENS adds more (comma-separated)'),
   ingest: ingestSchema.prefault({}),
   dga: dgaConfigSchema.prefault({}).describe('Reports of flow, totalizer and level to Chile\'s DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file'),
-  anchor: anchorConfigSchema.prefault({}).describe('Ethereum anchoring of every record received, one transaction per period (shared/reference/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),
+  anchor: anchorConfigSchema.prefault({}).describe('Ethereum anchoring of every record received, one transaction per period (docs/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -11,9 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AtalayaError } from '../../protocols/errors.ts';
 import type { ApiErrorBody } from '../http/errors.ts';
-
-/** A dashboard file (or uPlot) cannot be read at start: an incomplete install. */
-export const DASHBOARD_UNREADABLE = 'ATALAYA_RELAY_DASHBOARD_UNREADABLE';
+import { DASHBOARD_UNREADABLE } from './errors.ts';
 
 export const DASHBOARD_PATH = '/dashboard/';
 

@@ -1,5 +1,5 @@
 /**
- * The `dga:` section of relay.yaml: which obras the relay reports to DGA (reference/dga.md), from
+ * The `dga:` section of relay.yaml: which obras the relay reports to DGA (docs/dga.md), from
  * which gateway channels, and the transmission rules of Res. Ex. DGA 2.170/2025 §3 and §6 as
  * settings. Credentials are not here: they are stored encrypted in the database
  * (`atalaya relay dga credentials <obra>`), so a leaked config does not leak a DGA password.

@@ -38,7 +38,7 @@ export function channelPlans(obra: DgaObraConfig): ChannelPlan[] {
   if (c.level !== undefined) plans.push({ channel: c.level, slotKey: 'nivelFreatico', quantity: 'depth' });
   if (c.waterColumn !== undefined) {
     const depth = obra.sensorDepthM ?? 0;
-    // Level below the surface = sensor depth − water column above the sensor, clamped at 0 (reference: dga.md §2).
+    // Level below the surface = sensor depth − water column above the sensor, clamped at 0 (docs/dga.md#rest-payloads).
     plans.push({ channel: c.waterColumn, slotKey: 'nivelFreatico', quantity: 'depth', map: (column) => Math.max(0, depth - column) });
   }
   if (c.staffGauge !== undefined) plans.push({ channel: c.staffGauge, slotKey: 'alturaLimnimetrica', quantity: 'gauge' });

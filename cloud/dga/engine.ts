@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
-import { KEY_MISMATCH } from '../ingest/gateway-secrets.ts';
+import { KEY_MISMATCH } from '../ingest/errors.ts';
 import { SECRET_UNDECRYPTABLE } from '../secrets.ts';
 import type { DgaStore, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';

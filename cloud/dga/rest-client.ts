@@ -11,7 +11,7 @@ import { REDACTED, transportReason } from './client.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
 
 export interface RestDgaClientOptions {
-  /** e.g. https://apimee.mop.gob.cl/api/v1 (no trailing slash needed). */
+  /** DGA's REST base URL (docs/dga.md#endpoints), no trailing slash needed. */
   readonly baseUrl: string;
   /** Whole request (connect, send, answer), ms. */
   readonly timeoutMs: number;

@@ -1,5 +1,5 @@
 /**
- * Sending, under the rules of Res. Ex. DGA 2.170/2025 §3 and §6 (reference: dga.md §3):
+ * Sending, under the rules of Res. Ex. DGA 2.170/2025 §3 and §6 (docs/dga.md#transmission-rules):
  *
  * - One send at a time per obra, at least spacingMs apart, oldest due slot first (backlog after an
  *   outage). The claim (dga-store.ts) enforces it atomically, across relays.

@@ -12,7 +12,7 @@ import { REDACTED, transportReason } from './client.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
 
 export interface SoapDgaClientOptions {
-  /** e.g. https://snia.mop.gob.cl/controlextraccion/datosExtraccion/SendDataExtraccionService */
+  /** The legacy SOAP service's URL (docs/dga.md#endpoints). */
   readonly endpoint: string;
   /** Per call, ms (axios `timeout` inside the soap package). */
   readonly timeoutMs: number;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/proofs.ts';
+import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/errors.ts';
 import type { AnchorService } from '../anchor/service.ts';
 import type { AnchorTx } from '../store/anchor-types.ts';
 import { bearerAuth } from './auth.ts';

@@ -17,6 +17,11 @@ export const REFUSAL_STATUS: Readonly<Record<IngestRefusal, number>> = {
   conflict: 409,
 };
 
+/** The relay key decrypts none, or not all, of the stored gateway secrets (or DGA credentials): refuse to start. */
+export const KEY_MISMATCH = 'ATALAYA_RELAY_KEY_MISMATCH';
+/** A gateway id outside GATEWAY_ID_PATTERN (gateway-secrets.ts). */
+export const GATEWAY_ID_INVALID = 'ATALAYA_RELAY_GATEWAY_ID_INVALID';
+
 export const INGEST_UNAUTHENTICATED = 'ATALAYA_INGEST_UNAUTHENTICATED';
 export const INGEST_FORBIDDEN = 'ATALAYA_INGEST_FORBIDDEN';
 export const INGEST_STALE = 'ATALAYA_INGEST_STALE';

@@ -3,11 +3,7 @@ import { newGatewaySecret, secretBytes } from '../../protocols/sync/signature.ts
 import { AtalayaError } from '../../protocols/errors.ts';
 import { decryptSecret, encryptSecret } from '../secrets.ts';
 import type { RelayStore } from '../store/types.ts';
-
-/** The relay key decrypts none, or not all, of the stored gateway secrets: refuse to start. */
-export const KEY_MISMATCH = 'ATALAYA_RELAY_KEY_MISMATCH';
-/** A gateway id outside GATEWAY_ID_PATTERN. */
-export const GATEWAY_ID_INVALID = 'ATALAYA_RELAY_GATEWAY_ID_INVALID';
+import { GATEWAY_ID_INVALID, KEY_MISMATCH } from './errors.ts';
 
 /** Gateway ids as the agent config accepts them (agent/config/schema.ts). */
 export const GATEWAY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

@@ -8,7 +8,7 @@ import { RECORD_COLUMNS } from './rows.ts';
 
 /**
  * Key of the transaction-level advisory lock a claim takes on PostgreSQL
- * (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS). 'anchclm' in ASCII.
+ * (docs/storage.md#postgresql-advisory-locks). 'anchclm' in ASCII.
  * Claims run one after the other, so the second one's UPDATE starts after the first committed and
  * sees its records as taken; nothing else waits on it.
  */

@@ -1,7 +1,7 @@
 /**
  * The two writes that put a signed transaction in the store: a first one, on a nonce allocated in
  * the same transaction, and a replacement on the nonce of the one it replaces. The raw bytes are
- * committed before the caller broadcasts anything (shared/reference/anchoring.md), so a relay that
+ * committed before the caller broadcasts anything (docs/anchoring.md#transactions), so a relay that
  * dies after broadcasting still knows the nonce is taken and what to watch for.
  */
 import { ANCHOR_SQL as SQL } from './anchor-sql.ts';

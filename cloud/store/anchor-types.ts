@@ -9,7 +9,7 @@
  *
  * Transactions: the nonce is kept here per (chainId, sender), allocated in the transaction that
  * records the signed transaction, and the raw signed bytes are stored before anything is
- * broadcast (shared/reference/anchoring.md). Several transactions of one batch share a nonce
+ * broadcast (docs/anchoring.md#transactions). Several transactions of one batch share a nonce
  * when one replaced another; at most one of them can ever be mined.
  *
  * Times are ms since the epoch; wei amounts are decimal strings (they exceed 2^53).

@@ -22,7 +22,7 @@ export function upgradeBackupPath(file: string, to: number, at: number): string 
  *
  * VACUUM INTO rather than the online backup API: better-sqlite3's backup() is asynchronous and
  * openRelaySqlite is not; both copy a consistent snapshot
- * (https://sqlite.org/lang_vacuum.html#vacuuminto), and this one also leaves a single file in
+ * (docs/storage.md#copies-vacuum-into-and-the-backup-api), and this one also leaves a single file in
  * rollback-journal mode. SQLite does not fsync the copy, so it is written beside as `.partial`,
  * synced, then renamed.
  */

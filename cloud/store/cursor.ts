@@ -3,7 +3,7 @@
  * (record_time, gateway, seq), record_time = COALESCE(ts_corrected, ts), and a page ends with an
  * opaque cursor holding the last key, so the next page starts strictly after it. Unlike OFFSET, a
  * page costs the same however deep it is, and rows committed meanwhile neither repeat nor shift
- * the pages (https://use-the-index-luke.com/no-offset).
+ * the pages (docs/storage.md#keyset-pagination).
  */
 import type { ReadingsQuery, RelayRecord } from './types.ts';
 import { invalidCursor, invalidQuery } from './errors.ts';
@@ -76,7 +76,7 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
   }
   if (query.kind !== undefined) {
     // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its
-    // condition literally (https://sqlite.org/partialindex.html §2.1). kind was checked above.
+    // condition literally (docs/storage.md#partial-indexes). kind was checked above.
     where.push(`kind = '${query.kind}'`);
     shape += query.kind === 'alarm' ? 'A' : 'R';
   }

@@ -220,7 +220,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
 
 /**
  * Key of the transaction-level advisory lock every relay takes before looking at
- * schema_migrations (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS):
+ * schema_migrations (docs/storage.md#postgresql-advisory-locks):
  * relays starting together apply each step once, one after the other. 'atalaya' in ASCII.
  */
 export const MIGRATION_LOCK_KEY = 0x61_74_61_6c_61_79_61n;

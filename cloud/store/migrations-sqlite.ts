@@ -250,7 +250,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
 
 /**
  * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
- * also sets user_version (https://sqlite.org/pragma.html#pragma_user_version), so a crash leaves the
+ * also sets user_version (docs/storage.md#schema-versions), so a crash leaves the
  * file at a whole version and a second relay opening the same file cannot apply a step twice. A
  * file at a higher version than known is refused.
  */

@@ -46,7 +46,7 @@ export function foldText(text: string): string {
     .trim();
 }
 
-/** "Ya existe un registro en esa fecha, hora para la obra. Comprobante: <receipt>" (reference/dga.md §2). */
+/** "Ya existe un registro en esa fecha, hora para la obra. Comprobante: <receipt>" (docs/dga.md#answers). */
 const DUPLICATE = 'ya existe un registro en esa fecha';
 /** "Usuario no es el informante registrado en la Obra". */
 const NOT_INFORMANT = 'usuario no es el informante registrado';

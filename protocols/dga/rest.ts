@@ -105,7 +105,7 @@ const isOk = (status: number): boolean => status >= 200 && status < 300;
 const asMessage = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /**
- * One POST answer (Manual Técnico N°1/2025 §5.1, reference/dga.md §2): HTTP 200 with `status` "00" and
+ * One POST answer (Manual Técnico N°1/2025 §5.1, docs/dga.md#answers): HTTP 200 with `status` "00" and
  * `data.numeroComprobante` is success; a duplicate or not-informant message is recognized whatever
  * the HTTP status; any other `status` is a rejection; the rest is not a valid DGA answer.
  */

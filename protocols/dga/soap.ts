@@ -1,5 +1,5 @@
 /**
- * DGA MEE legacy SOAP 1.1 service, document/literal (reference/dga.md §4); deprecated by
+ * DGA MEE legacy SOAP 1.1 service, document/literal (docs/dga.md#soap-legacy); deprecated by
  * Res. Ex. DGA 2.170/2025 but kept for installations still configured for it. Pure: the WSDL beside
  * this file drives the `soap` client in cloud/; here are its arguments, the exact envelope (for tests
  * and test doubles) and the reading of its answers.

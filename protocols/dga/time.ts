@@ -101,7 +101,7 @@ export function fromDgaDateTime(date: string, hour: string): number | null {
  * - `menor`: every month, on the 1st at 00:00:00; it closes the previous month.
  * - `muy-pequenos` ("caudales muy pequeños"): twice a year, 1 January and 1 July at 00:00:00, each
  *   closing the previous half-year. The exact dates are our reading of "twice a year" (a guess).
- * Confidence beyond `mayor` is medium-low (reference/dga.md §3).
+ * Confidence beyond `mayor` is medium-low (docs/dga.md#reporting-standards-and-slots).
  */
 export const STANDARDS = ['mayor', 'medio', 'menor', 'muy-pequenos'] as const;
 export type Standard = (typeof STANDARDS)[number];

@@ -193,7 +193,7 @@ function perOrder(words: ArrayLike<number>, index: number, type: 'float32' | 'in
 
 /**
  * A raw register dump decoded every plausible way, for the register inspector: float word order
- * is the first support question on every gateway (shared/reference/field.md), and seeing all four
+ * is the first support question on every gateway (docs/field.md#word-order-in-the-field), and seeing all four
  * at once lets a technician spot the one that reads sensibly. int16/uint16 are big-endian.
  */
 export function decodeAllOrders(words: ArrayLike<number>): DecodedWord[] {

@@ -1,9 +1,14 @@
 import { AtalayaError, isAtalayaError } from '../errors.ts';
 
 /**
- * Stable codes of the pure Modbus value codec (decode.ts) and request planner (planner.ts).
+ * Stable codes of the pure Modbus framing (frame.ts), value codec (decode.ts) and request planner (planner.ts).
  * Callers branch on `code`; `details` carries the machine-readable context.
  */
+
+/** The CRC of an RTU frame does not match its bytes (framing: frame-common.ts, rtu.ts). */
+export const ATALAYA_MODBUS_CRC = 'ATALAYA_MODBUS_CRC';
+/** Bytes that cannot be a frame: too short, bad MBAP header, garbage on the line. */
+export const ATALAYA_MODBUS_FRAME = 'ATALAYA_MODBUS_FRAME';
 
 /** The field list or the plan options cannot produce valid requests (a config problem). */
 export const ATALAYA_MODBUS_PLAN_INVALID = 'ATALAYA_MODBUS_PLAN_INVALID';

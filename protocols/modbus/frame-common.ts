@@ -1,4 +1,5 @@
 import { AtalayaError } from '../errors.ts';
+import type { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME } from './errors.ts';
 
 /**
  * Modbus framing: RTU ADUs (Modbus over Serial Line v1.02 §2.5.1), MBAP ADUs (Modbus Messaging on
@@ -6,10 +7,6 @@ import { AtalayaError } from '../errors.ts';
  * (Modbus Application Protocol v1.1b3 §6, exceptions §7). Pure: bytes in, bytes out.
  */
 
-/** The CRC of an RTU frame does not match its bytes. */
-export const ATALAYA_MODBUS_CRC = 'ATALAYA_MODBUS_CRC';
-/** Bytes that cannot be a frame: too short, bad MBAP header, garbage on the line. */
-export const ATALAYA_MODBUS_FRAME = 'ATALAYA_MODBUS_FRAME';
 export type FrameErrorCode = typeof ATALAYA_MODBUS_CRC | typeof ATALAYA_MODBUS_FRAME;
 
 export function frameError(code: FrameErrorCode, message: string, bytes: Uint8Array): AtalayaError<FrameErrorCode> {

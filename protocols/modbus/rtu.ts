@@ -1,5 +1,6 @@
 import { crc16Modbus, crc16Update, hasValidCrc } from './crc.ts';
-import { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME, concat, frameError, MAX_RTU_ADU, type FrameErrorCode, type FrameErrorEntry, type UnitPdu } from './frame-common.ts';
+import { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME } from './errors.ts';
+import { concat, frameError, MAX_RTU_ADU, type FrameErrorCode, type FrameErrorEntry, type UnitPdu } from './frame-common.ts';
 
 /** RTU framing, Modbus over Serial Line v1.02 §2.5.1. */
 

@@ -5,7 +5,7 @@
 
 /**
  * Order of the bytes of a multi-register value, named as the industry does (see
- * shared/reference/field.md). For a 32-bit value whose big-endian bytes are A B C D:
+ * docs/modbus.md#data-types-and-word-orders). For a 32-bit value whose big-endian bytes are A B C D:
  * ABCD → registers [AB, CD] (big-endian); CDAB → [CD, AB] (word-swapped, the common "Modbus float");
  * BADC → [BA, DC] (byte-swapped); DCBA → [DC, BA] (little-endian). 64-bit values follow the same
  * idea over four registers (CDAB = words in reverse order, bytes big-endian within each word).

@@ -13,11 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AtalayaError } from '../../protocols/errors.ts';
-
-/** The binary could not be found or the node did not start listening. */
-export const ANVIL_START_FAILED = 'ATALAYA_ANVIL_START_FAILED';
-/** A JSON-RPC call to the node failed or answered an error. */
-export const ANVIL_RPC_FAILED = 'ATALAYA_ANVIL_RPC_FAILED';
+import { ANVIL_RPC_FAILED, ANVIL_START_FAILED } from './errors.ts';
 
 /** anvil's first dev accounts (mnemonic "test test test test test test test test test test test junk"). */
 export const ANVIL_DEV_KEYS = [

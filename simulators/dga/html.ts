@@ -1,6 +1,6 @@
 /**
  * Pages that the proxies and the perimeter in front of DGA answer with instead of JSON or SOAP
- * (dga.md §2: "treat as no valid answer"). Shapes are typical of nginx and a WAF; text is a GUESS.
+ * (docs/dga.md#answers: "treat as no valid answer"). Shapes are typical of nginx and a WAF; text is a GUESS.
  */
 const REASONS: Readonly<Record<number, string>> = {
   403: 'Forbidden',

@@ -95,7 +95,7 @@ async function get(deps: RestDeps, kind: ObraKind, path: string, request: Fastif
 
 /**
  * GET data as the real service gives it (Manual Técnico 1/2025 GET examples): fechaMedicion
- * DD-MM-YYYY, numbers with trailing zeros stripped ("1.00" → "1"; dga.md §2).
+ * DD-MM-YYYY, numbers with trailing zeros stripped ("1.00" → "1"; docs/dga.md#answers).
  */
 export function receiptData(m: StoredMeasurement): Record<string, string> {
   const fecha = isoToDmy(m.fechaMedicion);

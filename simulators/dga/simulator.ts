@@ -21,7 +21,7 @@ import type { StoredMeasurement } from './types.ts';
 /**
  * A stand-in for DGA's MEE service (REST and legacy SOAP) that a client can be pointed at: it
  * validates strictly, stores what it accepts, answers duplicates with the original receipt and
- * injects the faults a real link shows (dga.md §5). Ports stay the same across `down` and up.
+ * injects the faults a real link shows (docs/dga.md#the-dga-double). Ports stay the same across `down` and up.
  */
 export class DgaSimulator {
   private readonly options: DgaSimulatorOptions;
@@ -61,7 +61,7 @@ export class DgaSimulator {
     return this.soapBound;
   }
 
-  /** Base URL a client uses for REST, e.g. http://127.0.0.1:41234/api/v1. */
+  /** Base URL a client uses for REST: this server's origin followed by REST_BASE_PATH. */
   get restUrl(): string | undefined {
     return this.restBound === undefined ? undefined : `http://${urlHost(this.options.rest!.host)}:${this.restBound}${REST_BASE_PATH}`;
   }

@@ -6,7 +6,7 @@ import type { XmlElement } from './xml.ts';
 /** SOAP 1.1 envelope namespace (SOAP 1.1 §4). */
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 const XSD_BASE = 'http://www.mop.cl/controlextraccion/xsd/datosExtraccion/';
-/** Legacy XSDs (dga.md §4): elementFormDefault qualified, so every element is in these. */
+/** Legacy XSDs (docs/dga.md#soap-legacy): elementFormDefault qualified, so every element is in these. */
 export const AUTH_REQ_NS = `${XSD_BASE}AuthSendDataExtraccionRequest`;
 export const GET_REQ_NS = `${XSD_BASE}GetDataExtraccionRequest`;
 const ACTION_BASE = 'http://www.mop.cl/controlextraccion/wsdl/datosExtraccion/';

@@ -9,7 +9,7 @@ export const RECEIPT_LENGTH = 32;
 
 /**
  * What DGA holds: one measurement per (obra, fecha, hora) — a second one is a duplicate whatever
- * its values (dga.md §2) — and every receipt unique across obras.
+ * its values (docs/dga.md#answers) — and every receipt unique across obras.
  */
 export class MeasurementStore {
   private readonly byKey = new Map<string, StoredMeasurement>();

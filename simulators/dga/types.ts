@@ -29,9 +29,9 @@ export const KIND_REST: Readonly<Record<ObraKind, { readonly path: string; reado
   },
 };
 
-/** The real service's base path: `https://apimee.mop.gob.cl/api/v1`. */
+/** The real service's base path (docs/dga.md#endpoints). */
 export const REST_BASE_PATH = '/api/v1';
-/** Path of the legacy SOAP endpoint (`https://snia.mop.gob.cl` + this). */
+/** Path of the legacy SOAP endpoint on its host (docs/dga.md#endpoints). */
 export const SOAP_PATH = '/controlextraccion/datosExtraccion/SendDataExtraccionService';
 
 export interface RegistryEntry {
@@ -95,8 +95,7 @@ export interface FailureStatus {
 
 /**
  * Defaults. The manual prints only "00" = OK (§5.1) and says any other value is an error; the
- * duplicate and informant answers are HTTP 400 with the messages public clients match (dga.md
- * §2). Every code here, and the HTTP status of all but those two, is a GUESS.
+ * duplicate and informant answers are HTTP 400 with the messages public clients match (docs/dga.md#answers). Every code here, and the HTTP status of all but those two, is a GUESS.
  */
 export const DEFAULT_FAILURE_STATUS: Readonly<Record<Failure, FailureStatus>> = {
   header: { http: 400, status: '01', soapCode: '1' },

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import { ATALAYA_MODBUS_CRC, RtuRequestSplitter, encodeRtu } from '../../protocols/modbus/frame.ts';
+import { ATALAYA_MODBUS_CRC } from '../../protocols/modbus/errors.ts';
+import { RtuRequestSplitter, encodeRtu } from '../../protocols/modbus/frame.ts';
 import type { FrameErrorEntry, UnitPdu } from '../../protocols/modbus/frame.ts';
 import { serialOpenFailed } from './errors.ts';
 import type { UnitRouter } from './pdu-handler.ts';

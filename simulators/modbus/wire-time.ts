@@ -1,5 +1,5 @@
 /**
- * Time a Modbus RTU exchange occupies the line (shared/reference/field.md, "the physical ceiling";
+ * Time a Modbus RTU exchange occupies the line (docs/modbus.md#silent-intervals-and-wire-time;
  * Modbus over Serial Line v1.02 §2.5.1.1). A character is 11 bits (start, 8 data, parity, stop —
  * or 2 stop bits without parity); frames are separated by t3.5 = 3.5 character times, fixed at
  * 1.75 ms above 19200 baud.

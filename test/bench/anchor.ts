@@ -3,7 +3,7 @@
  * 1. Gas per anchor from real receipts: AtalayaAnchor deployed on a local anvil node, then 20
  *    anchor(root, batchId, treeSize) calls with random roots and batch ids / tree sizes from 1 to
  *    2^53 − 1 (calldata zero bytes cost 4 gas, others 16, so small numbers are cheaper). The aim
- *    is ≤ 25,000 gas a call (shared/reference/anchoring.md: a storage write would be ~44,000).
+ *    is ≤ 25,000 gas a call (docs/anchoring.md#contract-and-gas: a storage write would be ~44,000).
  * 2. A 1,000,000-record tree: realistic records of 8 gateways (test/bench/sync-wire.ts: gas
  *    detectors and flowmeters at 1 Hz, seq order per gateway), leaf hashing (canonical encoding +
  *    SHA-256) timed apart from tree building, then every one of the 1,000,000 inclusion proofs,

@@ -1,6 +1,6 @@
 /**
  * Modbus RTU polls/s through a pseudo-terminal against the simulator delaying every answer by the
- * real wire time at the baud rate, compared with the physical ceiling of field.md:
+ * real wire time at the baud rate, compared with the physical ceiling of docs/field.md#the-serial-lines-ceiling:
  *   T_cycle = (8 + 5 + 2N)·T_char + 2·t3.5 (T_slave = 0), one float32 (N = 2).
  * Prints, asserts nothing. Run: node bin/run-ts.mjs test/bench/modbus-rtu.ts [seconds]
  */

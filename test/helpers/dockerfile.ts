@@ -1,5 +1,5 @@
 /**
- * Just enough of the Dockerfile syntax (https://docs.docker.com/reference/dockerfile/) to check
+ * Just enough of the Dockerfile syntax (docs/formats.md#dockerfile) to check
  * deploy/cloud/Dockerfile without Docker: stages, instructions with their continuation lines
  * joined, COPY sources and destinations, and exec-form (JSON array) commands.
  */

@@ -1,6 +1,6 @@
 /**
  * A strict parser of the Prometheus text exposition format 0.0.4
- * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format), so tests read
+ * (docs/formats.md#prometheus-text-format), so tests read
  * /metrics the way Prometheus does instead of matching substrings. Every line must parse; a
  * sample must belong to a family declared by # TYPE before it; families are not interleaved; a
  * series appears once; histogram buckets are cumulative and end with le="+Inf" equal to _count.

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { AGENT_BUFFER_KIND } from '../../cli/agent-backup.ts';
+import { isBackupError } from '../../cli/backup-errors.ts';
+import type { BackupErrorCode } from '../../cli/backup-errors.ts';
 import {
   BACKUP_DEST_EXISTS,
   BACKUP_INTEGRITY_FAILED,
@@ -14,9 +16,7 @@ import {
   BACKUP_TARGET_EXISTS,
   BACKUP_TARGET_IN_USE,
   BACKUP_WRONG_KIND,
-  isBackupError,
-} from '../../cli/backup-errors.ts';
-import type { BackupErrorCode } from '../../cli/backup-errors.ts';
+} from '../../cli/errors.ts';
 import { RELAY_DB_KIND } from '../../cli/relay-backup.ts';
 import { backupSqlite } from '../../cli/sqlite-backup.ts';
 import { restoreSqlite } from '../../cli/sqlite-restore.ts';

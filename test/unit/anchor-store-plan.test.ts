@@ -10,7 +10,7 @@ import { testLogger } from '../helpers/logger.ts';
 
 /**
  * The anchoring statements on records reach them through an index (EXPLAIN QUERY PLAN says
- * SEARCH … USING …, https://sqlite.org/eqp.html): the claim and the unclaimed count walk only the
+ * SEARCH … USING …, docs/storage.md#query-plans): the claim and the unclaimed count walk only the
  * unclaimed records, a batch's leaves come off records_anchor_batch in leaf order, and a leaf's
  * index is counted on that index alone. None of them reads the records table from end to end.
  */

@@ -10,7 +10,7 @@ import { RECORD_SQL, RECORD_TABLES, STATE_SQL } from '../../agent/buffer/stateme
 /**
  * Every statement that runs per record, per commit or per sync page must reach rows through the
  * rowid or an index (EXPLAIN QUERY PLAN says SEARCH), never SCAN a records table, and readAfter must
- * merge the tables in seq order without a temporary sort (https://sqlite.org/eqp.html).
+ * merge the tables in seq order without a temporary sort (docs/storage.md#query-plans).
  */
 let dir: string;
 let db: Sqlite.Database;
@@ -48,7 +48,7 @@ describe('buffer query plans', () => {
   });
 
   // An upsert finds its row through the ON CONFLICT target, which SQLite refuses to prepare unless it
-  // is the primary key or a unique index (https://sqlite.org/lang_upsert.html); the plan must add
+  // is the primary key or a unique index (docs/storage.md#upserts-and-conflicts); the plan must add
   // no scan of any table (e.g. a subquery) and no sort.
   it.each(Object.entries(STATE_SQL))('%s scans nothing', (_name, sql) => {
     const details = plan(sql);

@@ -3,7 +3,7 @@ import type { DgaSendOutcome } from '../../cloud/dga/client.ts';
 import { DGA_ALREADY_ACCEPTED, DGA_NOT_RETRYABLE, DGA_UNKNOWN_OBRA, DGA_UNKNOWN_SLOT } from '../../cloud/dga/errors.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { RestDgaClient } from '../../cloud/dga/rest-client.ts';
-import { KEY_MISMATCH } from '../../cloud/ingest/gateway-secrets.ts';
+import { KEY_MISMATCH } from '../../cloud/ingest/errors.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { DgaCredentials, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import { testLogger } from '../helpers/logger.ts';

@@ -75,7 +75,7 @@ function xmllint(xml: string): { ok: boolean; stderr: string } {
   return { ok: r.status === 0, stderr: r.stderr };
 }
 
-describe('SOAP request (legacy authSendDataExtraccionOp, reference/dga.md §4)', () => {
+describe('SOAP request (legacy authSendDataExtraccionOp, docs/dga.md#soap-legacy)', () => {
   it('builds the exact envelope: header traza, then user and the well measurement in schema order', () => {
     expect(buildSoapEnvelope(well)).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>' +

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { crc16Modbus, hasValidCrc } from '../../protocols/modbus/crc.ts';
+import { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME } from '../../protocols/modbus/errors.ts';
 import {
-  ATALAYA_MODBUS_CRC,
-  ATALAYA_MODBUS_FRAME,
   MbapSplitter,
   RtuRequestSplitter,
   decodeRtu,

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRelayConfigFile, parseRelayConfig, relayConfigJsonSchema } from '../../cloud/config/load.ts';
-import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from '../../protocols/config-errors.ts';
-import { isAtalayaError } from '../../protocols/errors.ts';
+import { ConfigError } from '../../protocols/config-errors.ts';
+import { CONFIG_INVALID, CONFIG_UNREADABLE, isAtalayaError } from '../../protocols/errors.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

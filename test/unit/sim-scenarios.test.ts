@@ -183,7 +183,7 @@ describe('faults', () => {
   });
 });
 
-describe('wire time (shared/reference/field.md)', () => {
+describe('wire time (docs/modbus.md#silent-intervals-and-wire-time)', () => {
   it('reproduces the physical ceiling table', () => {
     const pollsPerS = (n: number, baud: number): number => 1000 / wireTimeMs(8, 5 + 2 * n, baud);
     expect(pollsPerS(1, 9600)).toBeCloseTo(39.7, 1);

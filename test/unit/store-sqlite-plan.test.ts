@@ -11,7 +11,7 @@ import { testLogger } from '../helpers/logger.ts';
 
 /**
  * Every relay statement that runs per record or per request reaches the records through an index
- * (EXPLAIN QUERY PLAN says SEARCH … USING …, https://sqlite.org/eqp.html) and never sorts: a page
+ * (EXPLAIN QUERY PLAN says SEARCH … USING …, docs/storage.md#query-plans) and never sorts: a page
  * of queryRecords comes straight off an index in (time, gateway, seq) order and stops at LIMIT.
  */
 let dir: string;

@@ -9,9 +9,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import solc from 'solc';
 import { AtalayaError } from '../../../protocols/errors.ts';
-
-/** The compiler reported an error, or its output lacks the contract. */
-export const CONTRACT_COMPILE_FAILED = 'ATALAYA_ANCHOR_CONTRACT_COMPILE_FAILED';
+import { CONTRACT_COMPILE_FAILED } from '../errors.ts';
 
 export const SOURCE_FILE = fileURLToPath(new URL('../../../protocols/anchor/contract/AtalayaAnchor.sol', import.meta.url));
 export const ARTIFACT_FILE = fileURLToPath(new URL('../../../protocols/anchor/contract/artifact.ts', import.meta.url));

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 /// @title Atalaya anchor: publishes the Merkle root of each batch of telemetry records.
 /// @notice One call per anchoring period. The root lives only in the event log (about 24,000 gas
-/// a call, against about 44,000 for a storage write; shared/reference/anchoring.md): a verifier
+/// a call, against about 44,000 for a storage write; docs/anchoring.md#contract-and-gas): a verifier
 /// finds it in the receipt of the transaction its proof names, or with eth_getLogs by topic.
 /// The root does not commit to the tree size (RFC 9162 §2.1.3.2), so the size is published with it.
 contract AtalayaAnchor {
