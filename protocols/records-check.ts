@@ -61,7 +61,7 @@ const P = {
  * and an alarm record may lack its detail (rows written before buffer schema 2 have none).
  */
 export function storedRecordProblem(r: StoredRecord): RecordProblem | undefined {
-  if (typeof r !== 'object' || r === null) return NOT_AN_OBJECT;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return NOT_AN_OBJECT;
   if (!isCount(r.seq)) return P.seq;
   return fieldsProblem(r, false);
 }
@@ -71,7 +71,7 @@ export function storedRecordProblem(r: StoredRecord): RecordProblem | undefined 
  * (the buffer keeps the alarm state from it).
  */
 export function newRecordProblem(r: NewRecord): RecordProblem | undefined {
-  if (typeof r !== 'object' || r === null) return NOT_AN_OBJECT;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return NOT_AN_OBJECT;
   return fieldsProblem(r, true);
 }
 
@@ -92,7 +92,7 @@ function fieldsProblem(r: NewRecord, detailRequired: boolean): RecordProblem | u
   if (!isCount(r.flags)) return P.flags;
   const { alarm } = r;
   if (alarm === undefined) return r.kind === 'alarm' && detailRequired ? P.alarmMissing : undefined;
-  if (typeof alarm !== 'object' || alarm === null) return P.alarm;
+  if (typeof alarm !== 'object' || alarm === null || Array.isArray(alarm)) return P.alarm;
   if (!isString(alarm.rule, 1, MAX_NAME_LENGTH)) return P.rule;
   if (!LEVELS.has(alarm.level)) return P.level;
   if (!STATES.has(alarm.state)) return P.state;
