@@ -115,7 +115,7 @@ function isString(v: unknown, min: number, max: number): boolean {
   return v.length <= max || codePoints(v) <= max;
 }
 
-export function codePoints(s: string): number {
+function codePoints(s: string): number {
   let count = s.length;
   for (let i = 0; i < s.length - 1; i++) {
     if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {

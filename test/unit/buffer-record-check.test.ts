@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { droppingInvalid } from '../../agent/buffer/checked-sink.ts';
