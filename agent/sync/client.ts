@@ -129,15 +129,18 @@ export class SyncClient {
   private async run(): Promise<void> {
     while (this.phase === 'running') {
       let selection: Selection;
+      let quarantined = 0;
       try {
         selection = selectBatch(this.o.buffer, this.limits, estimateRecordBytes);
-        if (selection.refused.length > 0) this.quarantine(selection.refused);
+        if (selection.refused.length > 0) quarantined = this.quarantine(selection.refused);
       } catch (err) {
         await this.failed({ ok: false, failure: 'buffer', error: attemptFailed('buffer', null, err) }, [], 0);
         continue;
       }
       const { records, bytes: estimated } = selection;
       if (records.length === 0) {
+        // A read of nothing but quarantined rows: what follows them is selected at once.
+        if (quarantined > 0) continue;
         this.state = 'idle';
         await this.pause(this.o.config.idleMs, true);
         continue;
@@ -162,14 +165,15 @@ export class SyncClient {
    * Rows the wire would refuse leave the queue for the buffer's quarantine table: one bad row must
    * not hold back the rest, and a restart must not send it again. Logged once each: they move.
    */
-  private quarantine(refused: readonly Refused[]): void {
-    this.o.buffer.quarantine(refused);
+  private quarantine(refused: readonly Refused[]): number {
+    const moved = this.o.buffer.quarantine(refused);
     for (const { record, problem } of refused) {
       this.log.error(
         { code: ATALAYA_RECORD_INVALID, seq: record.seq, kind: record.kind, device: record.device, channel: record.channel, path: problem.path, expected: problem.expected },
         'buffered record refused by the record check: moved to quarantine, not sent',
       );
     }
+    return moved;
   }
 
   /** From the buffer (it survives restarts); the last count when the buffer is closed. */

@@ -234,6 +234,15 @@ describe('SyncClient batching', () => {
     expect(buffer.quarantinedRows.get(2)?.problem.path).toBe('unit');
     expect(client?.status()).toMatchObject({ quarantinedRecords: 1, lagRecords: 0, state: 'idle' });
   });
+
+  it('selects again at once after a read of nothing but quarantined rows, instead of idling', async () => {
+    const bad = { unit: 'u'.repeat(40) };
+    buffer.commit([rec(1, 'reading', bad), rec(2, 'reading', bad), rec(3)]);
+    makeClient({ batchRecords: 2, idleMs: 60_000 }).start();
+    await settle();
+    expect(received.map(seqsOf)).toEqual([[3]]);
+    expect([...buffer.quarantinedRows.keys()]).toEqual([1, 2]);
+  });
 });
 
 describe('SyncClient waiting', () => {
