@@ -5,6 +5,7 @@ import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
+import { droppingInvalid } from './buffer/checked-sink.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
@@ -82,7 +83,7 @@ export class Agent {
     this.poller = new Poller({
       config,
       profiles,
-      sink: (records) => this.buffer.append(records),
+      sink: droppingInvalid((records) => this.buffer.append(records), logger),
       clock,
       bootId,
       flags,
@@ -91,7 +92,7 @@ export class Agent {
     });
     this.alarms = new AlarmEngine({
       ...resolveAlarmRules(config.alarms, config.devices, profiles),
-      sink: (records) => this.buffer.append(records),
+      sink: droppingInvalid((records) => this.buffer.append(records), logger),
       initial: () => this.buffer.alarmStates(),
       clock,
       bootId,

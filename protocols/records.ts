@@ -1,6 +1,6 @@
 /**
  * The record every reading and alarm becomes on the gateway; what the buffer stores, the sync
- * sends and the relay keeps. Pure data shapes.
+ * sends and the relay keeps. Pure data shapes; what makes one valid is records-check.ts.
  */
 
 /** Why a value is (or is not) trustworthy. `value` is null for comm_error and exception. */

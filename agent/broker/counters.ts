@@ -1,11 +1,12 @@
 /**
- * Why the broker refused something. Payload problems (bad_json, schema, oversized,
- * unknown_topic) are acknowledged and dropped; the others close the client's connection (see
- * README "What a client sees").
+ * Why the broker refused something. Payload problems (bad_json, schema, invalid_record,
+ * oversized, unknown_topic) are acknowledged and dropped; the others close the client's
+ * connection (see README "What a client sees").
  */
 export const REFUSAL_REASONS = [
   'bad_json',
   'schema',
+  'invalid_record',
   'oversized',
   'unknown_topic',
   'acl',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { newRecordProblem } from '../../protocols/records-check.ts';
 import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, Priority } from '../../protocols/records.ts';
 import { USERNAME_PATTERN } from './acl.ts';
@@ -50,13 +51,22 @@ export interface RecordContext {
 
 export type ParsedPayload =
   | { readonly ok: true; readonly records: NewRecord[]; readonly seq: number | undefined }
-  | { readonly ok: false; readonly reason: 'bad_json' | 'schema' };
+  | { readonly ok: false; readonly reason: 'bad_json' | 'schema' | 'invalid_record' };
 
 /**
  * Parses one ingest PUBLISH payload into records. `seq` is the device sequence that identifies
- * the message for redelivery detection: the seq of its last object, if that has one.
+ * the message for redelivery detection: the seq of its last object, if that has one. A payload
+ * the schema accepts but whose records break the record check (protocols/records-check.ts, what
+ * the buffer and the wire accept; e.g. an RFC 3339 ts before 1970) is `invalid_record` as a whole:
+ * a message is stored entirely or not at all.
  */
 export function parsePayload(kind: IngestKind, device: string, payload: Buffer, ctx: RecordContext): ParsedPayload {
+  const parsed = parseRecords(kind, device, payload, ctx);
+  if (parsed.ok) for (const r of parsed.records) if (newRecordProblem(r) !== undefined) return { ok: false, reason: 'invalid_record' };
+  return parsed;
+}
+
+function parseRecords(kind: IngestKind, device: string, payload: Buffer, ctx: RecordContext): ParsedPayload {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -7,7 +7,7 @@ import type { IngestKind } from './ingest-payload.ts';
 export type RecordSink = (records: readonly NewRecord[]) => Promise<number[]>;
 
 /** Why an ingest message was not stored; the keys of the refused counts. */
-export type PayloadReason = 'bad_json' | 'schema' | 'oversized' | 'unknown_topic';
+export type PayloadReason = 'bad_json' | 'schema' | 'invalid_record' | 'oversized' | 'unknown_topic';
 
 export type IngestOutcome =
   | { readonly status: 'stored'; readonly records: number }

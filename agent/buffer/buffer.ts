@@ -15,12 +15,15 @@ import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
 import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
 import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
 import { NameTable } from './names.ts';
+import { Quarantine } from './quarantine.ts';
+import type { Refused } from './quarantine.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
 import { writeRecords } from './write.ts';
 
 export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
+export type { Refused } from './quarantine.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
@@ -49,6 +52,7 @@ interface OpenFile {
   readonly statements: Statements;
   readonly names: NameTable;
   readonly evictor: Evictor;
+  readonly quarantine: Quarantine;
   readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
 }
 
@@ -93,7 +97,7 @@ export class RecordBuffer {
       names.load();
       const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
       const write = db.transaction((records: readonly NewRecord[], firstSeq: number) => writeRecords(statements, names, records, firstSeq));
-      this.file = { db, statements, names, evictor, write };
+      this.file = { db, statements, names, evictor, quarantine: new Quarantine(db, statements), write };
       const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
       this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
       this.count = statements.count.get() as number;
@@ -179,6 +183,22 @@ export class RecordBuffer {
     })();
     this.count -= removed;
     return removed;
+  }
+
+  /**
+   * Moves records the record check refuses out of the queue into the quarantine table, in one
+   * transaction (quarantine.ts); returns how many moved. Only rows older than that check can need it.
+   */
+  quarantine(refused: readonly Refused[]): number {
+    const { quarantine } = this.running('quarantine');
+    const moved = quarantine.add(refused, this.options.clock.now());
+    this.count -= moved;
+    return moved;
+  }
+
+  /** Records in the quarantine table since the file was created. */
+  quarantined(): number {
+    return this.running('quarantined').quarantine.count();
   }
 
   stats(): BufferStats {

@@ -1,4 +1,5 @@
 import type { AlarmDetail, AlarmLevel, AlarmState, AlarmStateEntry, NewRecord, Quality, RecordKind, StoredRecord } from '../../protocols/records.ts';
+import { newRecordProblem } from '../../protocols/records-check.ts';
 import { invalidRecord } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import type { NameTable } from './names.ts';
@@ -26,32 +27,15 @@ const DAMAGED_ALARM: AlarmDetail = { rule: '#damaged', level: 'alarm', state: 'r
 export type { AlarmStateEntry } from '../../protocols/records.ts';
 
 /**
- * Cheap shape check at append(), so one bad record rejects its own append instead of failing the
- * group commit it would share with other callers. Returns the first problem, or undefined.
+ * The record check (protocols/records-check.ts) at append(), so what the buffer holds is always
+ * sendable, and one bad record rejects its own append instead of failing the group commit it
+ * would share with other callers. Returns the first problem, or undefined.
  */
 export function checkRecords(records: readonly NewRecord[]): BufferError | undefined {
+  if (!Array.isArray(records)) return invalidRecord(-1, { path: '', expected: 'an array of records' });
   for (let i = 0; i < records.length; i++) {
-    const r = records[i];
-    if (r === undefined || r === null || typeof r !== 'object') return invalidRecord(i, 'record');
-    if (typeof KIND_CODE[r.kind] !== 'number') return invalidRecord(i, 'kind');
-    if (typeof QUALITY_CODE[r.quality] !== 'number') return invalidRecord(i, 'quality');
-    if (typeof r.device !== 'string') return invalidRecord(i, 'device');
-    if (typeof r.channel !== 'string') return invalidRecord(i, 'channel');
-    if (typeof r.unit !== 'string') return invalidRecord(i, 'unit');
-    if (typeof r.bootId !== 'string') return invalidRecord(i, 'bootId');
-    // SQLite stores NaN as NULL and the sync's JSON cannot carry ±Infinity.
-    if (r.value !== null && !Number.isFinite(r.value)) return invalidRecord(i, 'value');
-    if (r.exception !== null && !Number.isSafeInteger(r.exception)) return invalidRecord(i, 'exception');
-    if (!Number.isSafeInteger(r.ts)) return invalidRecord(i, 'ts');
-    if (!Number.isSafeInteger(r.mono)) return invalidRecord(i, 'mono');
-    if (r.priority !== 0 && r.priority !== 1 && r.priority !== 2) return invalidRecord(i, 'priority');
-    if (!Number.isSafeInteger(r.flags) || r.flags < 0) return invalidRecord(i, 'flags');
-    if (r.kind === 'reading') {
-      if (r.alarm !== undefined) return invalidRecord(i, 'alarm');
-    } else {
-      const problem = checkAlarm(r.alarm);
-      if (problem !== undefined) return invalidRecord(i, problem);
-    }
+    const problem = newRecordProblem(records[i]!);
+    if (problem !== undefined) return invalidRecord(i, problem);
   }
   return undefined;
 }

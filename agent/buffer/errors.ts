@@ -1,4 +1,6 @@
 import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
+import { recordInvalid } from '../../protocols/records-errors.ts';
+import type { RecordProblem } from '../../protocols/records-errors.ts';
 
 /** append/read/release on a buffer that is not started, is stopping or is stopped. */
 export const BUFFER_CLOSED = 'ATALAYA_BUFFER_CLOSED';
@@ -13,7 +15,10 @@ export const BUFFER_MIGRATION_FAILED = 'ATALAYA_BUFFER_MIGRATION_FAILED';
 /** The copy taken before a schema upgrade could not be written (disk full, …): nothing was migrated. */
 export const BUFFER_UPGRADE_BACKUP_FAILED = 'ATALAYA_BUFFER_UPGRADE_BACKUP_FAILED';
 export const BUFFER_INVALID_OPTIONS = 'ATALAYA_BUFFER_INVALID_OPTIONS';
-/** A record handed to append() does not fit the NewRecord shape; only that append is rejected. */
+/**
+ * A record handed to append() breaks the record check (protocols/records-check.ts); only that
+ * append is rejected. `details.field` is the record's field path, `cause` the ATALAYA_RECORD_INVALID error.
+ */
 export const BUFFER_INVALID_RECORD = 'ATALAYA_BUFFER_INVALID_RECORD';
 
 export type BufferErrorCode =
@@ -65,8 +70,10 @@ export function invalidOptions(problems: readonly string[]): BufferError {
   return new BufferError(BUFFER_INVALID_OPTIONS, `invalid buffer options:\n  ${problems.join('\n  ')}`, { details: { problems } });
 }
 
-export function invalidRecord(index: number, field: string): BufferError {
-  return new BufferError(BUFFER_INVALID_RECORD, `record ${index}: invalid ${field}`, { details: { index, field } });
+export function invalidRecord(index: number, problem: RecordProblem): BufferError {
+  const cause = recordInvalid(problem, index < 0 ? undefined : index);
+  const field = problem.path === '' ? 'record' : problem.path;
+  return new BufferError(BUFFER_INVALID_RECORD, `record ${index}: invalid ${field}, expected ${problem.expected}`, { cause, details: { index, field } });
 }
 
 /** better-sqlite3's SqliteError carries the extended result code name (e.g. 'SQLITE_FULL') in `code`. */

@@ -144,6 +144,22 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM latest WHERE kind = 1;
     `,
   },
+  {
+    name: 'quarantine of records the wire refuses (record check, issue 12)',
+    sql: `
+      -- Records the record check (protocols/records-check.ts) refuses, found by the sync in files
+      -- written before append ran that check: moved here from their records table, never sent,
+      -- kept for inspection; release and eviction never touch them (quarantine.ts).
+      -- record: the StoredRecord as JSON; path, expected: the rule it breaks; at: gateway wall clock, ms.
+      CREATE TABLE quarantine (
+        seq      INTEGER PRIMARY KEY,
+        record   TEXT NOT NULL,
+        path     TEXT NOT NULL,
+        expected TEXT NOT NULL,
+        at       INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

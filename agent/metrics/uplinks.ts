@@ -28,7 +28,11 @@ export function registerUplinkMetrics(registry: Registry, sources: UplinkSources
   scrapedCounter(registry, { name: 'atalaya_sync_sent_records_total', help: 'Records acknowledged by the relay since the agent started', read: sync((s) => s.sentRecords) });
   scrapedCounter(registry, { name: 'atalaya_sync_sent_bytes_total', help: 'Request bytes (gzip bodies) of acknowledged batches since the agent started', read: sync((s) => s.sentBytes) });
   scrapedGauge(registry, { name: 'atalaya_sync_consecutive_failures', help: 'Sync attempts in a row that failed', read: sync((s) => s.consecutiveFailures) });
-  scrapedGauge(registry, { name: 'atalaya_sync_unsendable_records', help: 'Records the wire format refuses, kept in the buffer but not sent', read: sync((s) => s.unsendableRecords) });
+  scrapedGauge(registry, {
+    name: 'atalaya_sync_quarantined_records',
+    help: 'Buffered records the record check refuses (written before append checked them), moved to the buffer quarantine table and never sent; since the buffer file was created',
+    read: sync((s) => s.quarantinedRecords),
+  });
   scrapedGauge(registry, {
     name: 'atalaya_sync_state',
     help: '1 for the current state of the sync client (idle, sending, backoff, refused, stopped)',

@@ -1,9 +1,21 @@
+import { storedRecordProblem } from '../../protocols/records-check.ts';
+import type { RecordProblem } from '../../protocols/records-errors.ts';
 import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
+
+/** A buffered record the record check refuses, and why (see quarantine in SyncBuffer). */
+export interface Refused {
+  readonly record: StoredRecord;
+  readonly problem: RecordProblem;
+}
 
 /** What the sync needs of the RecordBuffer (agent/buffer/buffer.ts). */
 export interface SyncBuffer {
   readAfter(afterSeq: number, limit: number, kind?: RecordKind): StoredRecord[];
   release(seqs: readonly number[]): number;
+  /** Moves records out of the queue for good (a table that survives restarts); returns how many moved. */
+  quarantine(refused: readonly Refused[]): number;
+  /** Records in quarantine since the buffer file was created. */
+  quarantined(): number;
   stats(): { readonly count: number };
   on(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   off(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
@@ -20,28 +32,29 @@ export interface Selection {
   readonly records: StoredRecord[];
   /** Sum of the estimates of `records`, bytes. */
   readonly bytes: number;
+  /** Records met on the way that the wire would refuse: not in `records`, to be quarantined. */
+  readonly refused: Refused[];
 }
 
 /**
  * The next batch: every unreleased alarm first (an alarm raised during an outage reaches the relay
  * before the backlog of readings), then readings, each kind in ascending seq, until a limit is
  * reached. Always reads from seq 0: whatever is still in the buffer is unacknowledged, so a failed
- * batch is naturally retried and nothing acknowledged is ever read again. `skip`: seqs the wire
- * format cannot carry (see encode.ts), left in the buffer but not sent.
+ * batch is naturally retried and nothing acknowledged is ever read again. Every record passes
+ * the record check on the way (protocols/records-check.ts, the encoder's): append refuses what it
+ * refuses, so only rows of a file older than that check can land in `refused`.
  */
-export function selectBatch(
-  buffer: Pick<SyncBuffer, 'readAfter'>,
-  limits: BatchLimits,
-  estimate: (r: StoredRecord) => number,
-  skip: ReadonlySet<number> = new Set(),
-): Selection {
+export function selectBatch(buffer: Pick<SyncBuffer, 'readAfter'>, limits: BatchLimits, estimate: (r: StoredRecord) => number): Selection {
   const records: StoredRecord[] = [];
+  const refused: Refused[] = [];
   let bytes = 0;
-  // Skipped seqs are still in the buffer: read that many more so they cannot starve a batch.
-  const extra = skip.size;
   const take = (candidates: readonly StoredRecord[]): boolean => {
     for (const record of candidates) {
-      if (skip.has(record.seq)) continue;
+      const problem = storedRecordProblem(record);
+      if (problem !== undefined) {
+        refused.push({ record, problem });
+        continue;
+      }
       const size = estimate(record);
       if (records.length > 0 && bytes + size > limits.bytes) return false;
       records.push(record);
@@ -50,8 +63,8 @@ export function selectBatch(
     }
     return true;
   };
-  if (take(buffer.readAfter(0, limits.records + extra, 'alarm'))) take(buffer.readAfter(0, limits.records - records.length + extra, 'reading'));
-  return { records, bytes };
+  if (take(buffer.readAfter(0, limits.records, 'alarm'))) take(buffer.readAfter(0, limits.records - records.length, 'reading'));
+  return { records, bytes, refused };
 }
 
 /** Seqs of `records` covered by the ack's inclusive [from, to] ranges, in batch order. */

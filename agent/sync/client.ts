@@ -1,18 +1,19 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { StoredRecord } from '../../protocols/records.ts';
+import { ATALAYA_RECORD_INVALID } from '../../protocols/records-errors.ts';
 import { estimateRecordBytes } from '../../protocols/sync/batch.ts';
 import { INGEST_PATH } from '../../protocols/sync/types.ts';
 import type { IngestAck } from '../../protocols/sync/types.ts';
 import { backoffDelay, refusedDelay } from './backoff.ts';
 import { acknowledgedSeqs, selectBatch } from './batcher.ts';
-import type { BatchLimits, Selection } from './batcher.ts';
+import type { BatchLimits, Refused, Selection } from './batcher.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { attemptFailed, isPermanent, stoppedError } from './errors.ts';
 import type { SyncFailure } from './errors.ts';
 import { prepareRequest } from './request.ts';
 import { SkewTracker } from './skew.ts';
-import type { Prepared } from './request.ts';
+import type { PreparedRequest } from './request.ts';
 import { postIngest } from './transport.ts';
 import type { Attempt } from './transport.ts';
 import type { SyncClientOptions, SyncState, SyncStatus } from './types.ts';
@@ -21,7 +22,6 @@ export type { SyncBuffer } from './batcher.ts';
 export type { SyncClientConfig, SyncClientOptions, SyncState, SyncStatus } from './types.ts';
 
 type Failed = Extract<Attempt, { ok: false }>;
-type ReadyRequest = Extract<Prepared, { ok: true }>;
 
 /**
  * Store and forward to the relay: one batch in flight at a time, rows released only once the relay
@@ -43,8 +43,6 @@ export class SyncClient {
   private wake: (() => void) | undefined;
   private wakeOnCommit = false;
   private limits: BatchLimits;
-  /** Seqs the wire format refuses: left in the buffer, never sent (request.ts). */
-  private readonly unsendable = new Set<number>();
   private readonly skew = new SkewTracker();
   private lastAckAt: number | null = null;
   private lastError: SyncFailure | null = null;
@@ -54,6 +52,7 @@ export class SyncClient {
   private sentBytes = 0;
   private nextAttemptAt: number | null = null;
   private lagRecords = 0;
+  private lastQuarantined = 0;
 
   constructor(options: SyncClientOptions) {
     this.o = options;
@@ -101,7 +100,7 @@ export class SyncClient {
       sentBytes: this.sentBytes,
       nextAttemptAt: this.nextAttemptAt,
       lagRecords: this.lagRecords,
-      unsendableRecords: this.unsendable.size,
+      quarantinedRecords: this.quarantinedRecords(),
     };
   }
 
@@ -130,28 +129,31 @@ export class SyncClient {
   private async run(): Promise<void> {
     while (this.phase === 'running') {
       let selection: Selection;
+      let quarantined = 0;
       try {
-        selection = selectBatch(this.o.buffer, this.limits, estimateRecordBytes, this.unsendable);
+        selection = selectBatch(this.o.buffer, this.limits, estimateRecordBytes);
+        if (selection.refused.length > 0) quarantined = this.quarantine(selection.refused);
       } catch (err) {
         await this.failed({ ok: false, failure: 'buffer', error: attemptFailed('buffer', null, err) }, [], 0);
         continue;
       }
       const { records, bytes: estimated } = selection;
       if (records.length === 0) {
+        // A read of nothing but quarantined rows: what follows them is selected at once.
+        if (quarantined > 0) continue;
         this.state = 'idle';
         await this.pause(this.o.config.idleMs, true);
         continue;
       }
       this.state = 'sending';
-      let request: ReadyRequest | undefined;
+      let request: PreparedRequest;
       try {
-        request = this.prepare(records);
+        request = prepareRequest({ ...this.o, path: INGEST_PATH, skewMs: this.skew.offsetMs }, records);
       } catch (err) {
         // Not a record's fault: the batch fields or signing inputs (gateway id, boot id, clock) are wrong.
         await this.failed({ ok: false, failure: 'malformed', error: attemptFailed('malformed', null, err) }, records, estimated);
         continue;
       }
-      if (request === undefined) continue;
       const attempt = await this.post(request);
       // An ack is honoured even if stop() came meanwhile: the relay has committed those records.
       const failure = attempt.ok ? this.acknowledged(records, attempt.ack, request.body.length) : attempt;
@@ -159,19 +161,34 @@ export class SyncClient {
     }
   }
 
-  /** The signed request, or undefined when records the wire format refuses were set aside (select again). */
-  private prepare(records: readonly StoredRecord[]): ReadyRequest | undefined {
-    const prepared = prepareRequest({ ...this.o, path: INGEST_PATH, skewMs: this.skew.offsetMs }, records);
-    if (prepared.ok) return prepared;
-    for (const { record, issue } of prepared.unsendable) {
-      // Kept in the buffer (never dropped) but no longer sent: one bad row must not hold back the rest.
-      this.unsendable.add(record.seq);
-      this.log.error({ seq: record.seq, kind: record.kind, device: record.device, channel: record.channel, issue }, 'record cannot be sent to the relay: kept in the buffer, skipped');
+  /**
+   * Rows the wire would refuse leave the queue for the buffer's quarantine table: one bad row must
+   * not hold back the rest, and a restart must not send it again. Logged once each: they move.
+   */
+  private quarantine(refused: readonly Refused[]): number {
+    const moved = this.o.buffer.quarantine(refused);
+    for (const { record, problem } of refused) {
+      this.log.error(
+        { code: ATALAYA_RECORD_INVALID, seq: record.seq, kind: record.kind, device: record.device, channel: record.channel, path: problem.path, expected: problem.expected },
+        'buffered record refused by the record check: moved to quarantine, not sent',
+      );
     }
-    return undefined;
+    return moved;
   }
 
-  private async post(request: ReadyRequest): Promise<Attempt> {
+  /** From the buffer (it survives restarts); the last count when the buffer is closed. */
+  private quarantinedRecords(): number {
+    if (this.phase === 'running') {
+      try {
+        this.lastQuarantined = this.o.buffer.quarantined();
+      } catch {
+        // A closed buffer: keep the last count.
+      }
+    }
+    return this.lastQuarantined;
+  }
+
+  private async post(request: PreparedRequest): Promise<Attempt> {
     const dispatcher = this.dispatcher;
     if (dispatcher === undefined) return { ok: false, failure: 'aborted', error: attemptFailed('aborted', null) };
     this.log.debug({ bytes: request.body.length }, 'sending batch');

@@ -47,6 +47,10 @@ export interface SyncStatus {
   readonly nextAttemptAt: number | null;
   /** Records in the buffer not yet acknowledged. */
   readonly lagRecords: number;
-  /** Records the wire format refuses, kept in the buffer but not sent (logged once each). */
-  readonly unsendableRecords: number;
+  /**
+   * Records found in the buffer that the record check refuses (only files written before append
+   * ran that check can hold them), moved to the buffer's quarantine table and never sent; since
+   * the buffer file was created.
+   */
+  readonly quarantinedRecords: number;
 }

@@ -19,18 +19,20 @@
  *
  * Decoding trusts nothing: inflated size and record count are bounded before any work scales
  * with them, unknown keys are refused (so `__proto__` is just an error), every index must be in
- * range, every table entry used, and every field meets the rules of syncBatchSchema (schemas.ts).
- * The batch fields go through that schema; records are checked column by column and table entry
- * by table entry in plain loops instead, as zod over every column entry and every rebuilt record
- * took nine tenths of the decoding time (test/unit/sync-batch-checks.test.ts holds the plain
- * checks to the schema's verdicts).
+ * range, every table entry used. The batch fields go through zod (schemas.ts); every record, on
+ * both sides, goes through the one record check (protocols/records-check.ts, via batch-checks.ts),
+ * so encodeBatch refuses exactly the records decodeBatch would. Columns are checked for their
+ * types in plain loops, as zod over every column entry and every rebuilt record took nine tenths
+ * of the decoding time (test/unit/sync-batch-checks.test.ts holds the whole to the schemas'
+ * verdicts).
  */
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
 import type { AlarmDetail, StoredRecord } from '../records.ts';
+import { SeqOrder, checkRecord } from './batch-checks.ts';
 import { malformed, tooLarge } from './errors.ts';
-import { firstIssue, MAX_BOOT_ID_LENGTH, MAX_EXCEPTION_CODE, MAX_NAME_LENGTH, MAX_UNIT_LENGTH, syncBatchSchema } from './schemas.ts';
+import { firstIssue, syncBatchSchema } from './schemas.ts';
 import type { SyncBatch } from './types.ts';
 
 export const WIRE_VERSION = 1;
@@ -66,6 +68,7 @@ const index = z.number().int().min(0);
 const wireDouble = z.union([z.number(), z.null(), z.literal('-0')], { error: DOUBLE[1] });
 const column = z.custom<unknown[]>((v) => Array.isArray(v), { error: 'expected an array' });
 const batchFields = syncBatchSchema.shape;
+const batchFieldsSchema = z.strictObject({ gateway: batchFields.gateway, sentAt: batchFields.sentAt, mono: batchFields.mono, bootId: batchFields.bootId, clockSynced: batchFields.clockSynced });
 const wireSchema = z.strictObject({
   v: z.literal(WIRE_VERSION),
   gateway: batchFields.gateway,
@@ -80,21 +83,6 @@ const wireSchema = z.strictObject({
 });
 type Wire = Omit<z.output<typeof wireSchema>, 'cols'> & { cols: WireCols };
 
-/** storedRecordSchema's rule for the strings of each table, as a problem or undefined. */
-const lengthWithin =
-  (min: number, max: number) =>
-  (s: string): string | undefined => {
-    const length = codePoints(s);
-    return length < min || length > max ? `expected ${min}..${max} characters, got ${length}` : undefined;
-  };
-const TABLE_RULES: Readonly<Record<TableName, (s: string) => string | undefined>> = {
-  device: lengthWithin(1, MAX_NAME_LENGTH),
-  channel: lengthWithin(1, MAX_NAME_LENGTH),
-  unit: lengthWithin(0, MAX_UNIT_LENGTH),
-  bootId: lengthWithin(1, MAX_BOOT_ID_LENGTH),
-  rule: lengthWithin(1, MAX_NAME_LENGTH),
-};
-
 export interface DecodeLimits {
   /** Most records accepted (default DEFAULT_MAX_RECORDS); more is ATALAYA_SYNC_TOO_LARGE. */
   readonly maxRecords?: number;
@@ -104,9 +92,15 @@ export interface DecodeLimits {
 
 /** gzip of the v1 JSON layout above. Throws ATALAYA_SYNC_MALFORMED for a batch decodeBatch would refuse. */
 export function encodeBatch(batch: SyncBatch): Buffer {
-  const checked = syncBatchSchema.safeParse(batch);
+  const { gateway, sentAt, mono: batchMono, bootId, clockSynced, records } = batch;
+  const checked = batchFieldsSchema.safeParse({ gateway, sentAt, mono: batchMono, bootId, clockSynced });
   if (!checked.success) throw malformed(firstIssue(checked.error));
-  const { records } = batch;
+  if (!Array.isArray(records)) throw malformed('records: expected an array');
+  const order = new SeqOrder();
+  for (let i = 0; i < records.length; i++) {
+    checkRecord(records[i]!, i);
+    order.check(records[i]!, i);
+  }
   const tables = new Map<TableName, Map<string, number>>(TABLES.map((t) => [t, new Map()]));
   const ref = (table: TableName, s: string): number => {
     const entries = tables.get(table)!;
@@ -195,7 +189,7 @@ function checkColumns(cols: Readonly<Record<ColumnName, unknown[]>>, n: number):
   return cols as WireCols;
 }
 
-/** A string table: entries resolved by index, each checked once and reported at its first use, uses counted. */
+/** A string table: entries resolved by index, uses counted (the record check judges the strings). */
 interface Table {
   get(at: number, record: number, field: string): string;
   /** Index of the first entry no record used, or -1. */
@@ -205,14 +199,11 @@ interface Table {
 function openTable(wire: Wire, name: TableName): Table {
   const entries = wire.tables[name];
   if (new Set(entries).size !== entries.length) throw malformed(`tables.${name}: duplicate entries`);
-  const problems = entries.map(TABLE_RULES[name]);
   const used = new Uint8Array(entries.length);
   return {
     get(at, record, field) {
       const s = entries[at];
       if (s === undefined) throw malformed(`records[${record}].${field}: index ${at} outside tables.${name} (${entries.length} entries)`);
-      const problem = problems[at];
-      if (problem !== undefined) throw malformed(`records[${record}].${field}: ${problem}`);
       used[at] = 1;
       return s;
     },
@@ -220,32 +211,16 @@ function openTable(wire: Wire, name: TableName): Table {
   };
 }
 
-/** String length as zod's min() and max() measure it: code points, a surrogate pair counting once. */
-function codePoints(s: string): number {
-  let count = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      count--;
-      i++;
-    }
-  }
-  return count;
-}
-
-const isCount = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
-
 /**
- * Records from checked columns, checking what the columns alone cannot show, with the rules of
- * storedRecordSchema and syncBatchSchema: indexes and codes, strings, ranges, seq order.
+ * Records from checked columns: indexes and codes resolved, then each record through the same
+ * check encodeBatch applies (batch-checks.ts): strings, ranges, alarm detail, seq order.
  */
 function rebuild(wire: Wire): SyncBatch {
   const { n, cols } = wire;
   const tables = { device: openTable(wire, 'device'), channel: openTable(wire, 'channel'), unit: openTable(wire, 'unit'), bootId: openTable(wire, 'bootId'), rule: openTable(wire, 'rule') };
   const details = alarmDetails(wire, tables.rule);
   const records: StoredRecord[] = [];
-  // types.ts: seq ascends within each kind (indexed by KIND_CODES) and, being gateway-wide, is unique across kinds.
-  const lastSeq = [-1, -1];
-  const seen = new Set<number>();
+  const order = new SeqOrder();
   let nextDetail = 0;
   let seq = 0;
   let ts = 0;
@@ -254,10 +229,9 @@ function rebuild(wire: Wire): SyncBatch {
     seq += cols.seq[i]!;
     ts += cols.ts[i]!;
     mono += cols.mono[i]!;
-    const kindCode = cols.kind[i]!;
-    const record: StoredRecord = {
+    let record: StoredRecord = {
       seq,
-      kind: code(KIND_CODES, kindCode, i, 'kind'),
+      kind: code(KIND_CODES, cols.kind[i]!, i, 'kind'),
       device: tables.device.get(cols.device[i]!, i, 'device'),
       channel: tables.channel.get(cols.channel[i]!, i, 'channel'),
       value: fromWire(cols.value[i]!),
@@ -267,42 +241,24 @@ function rebuild(wire: Wire): SyncBatch {
       ts,
       mono,
       bootId: tables.bootId.get(cols.bootId[i]!, i, 'bootId'),
-      // Checked against 0 | 1 | 2 by checkFields.
+      // Checked against 0 | 1 | 2 by checkRecord.
       priority: cols.priority[i]! as StoredRecord['priority'],
       flags: cols.flags[i]!,
     };
-    checkFields(record, i);
-    if (seen.has(seq)) throw malformed(`records[${i}].seq: seq ${seq} appears twice`);
-    const previous = lastSeq[kindCode]!;
-    if (seq <= previous) throw malformed(`records[${i}].seq: not above the previous ${record.kind}'s seq ${previous}`);
-    lastSeq[kindCode] = seq;
-    seen.add(seq);
     const detail = details[nextDetail];
-    if (detail === undefined || detail.record !== i) {
-      records.push(record);
-      continue;
+    if (detail !== undefined && detail.record === i) {
+      record = { ...record, alarm: detail.alarm };
+      nextDetail++;
     }
-    if (record.kind !== 'alarm') throw malformed(`records[${i}].alarm: a reading carries no alarm detail`);
-    records.push({ ...record, alarm: detail.alarm });
-    nextDetail++;
+    checkRecord(record, i);
+    order.check(record, i);
+    records.push(record);
   }
   for (const t of TABLES) {
     const unused = tables[t].firstUnused();
     if (unused !== -1) throw malformed(`tables.${t}[${unused}]: not used by any record`);
   }
   return { gateway: wire.gateway, sentAt: wire.sentAt, mono: wire.mono, bootId: wire.bootId, clockSynced: wire.clockSynced, records };
-}
-
-/** storedRecordSchema's ranges for what checkColumns only knows to be integers. */
-function checkFields(r: StoredRecord, i: number): void {
-  if (!isCount(r.seq)) throw malformed(`records[${i}].seq: expected an integer 0..${Number.MAX_SAFE_INTEGER}, got ${r.seq}`);
-  if (r.exception !== null && (r.exception < 0 || r.exception > MAX_EXCEPTION_CODE)) {
-    throw malformed(`records[${i}].exception: expected null or 0..${MAX_EXCEPTION_CODE}, got ${r.exception}`);
-  }
-  if (!isCount(r.ts)) throw malformed(`records[${i}].ts: expected an integer 0..${Number.MAX_SAFE_INTEGER}, got ${r.ts}`);
-  if (!isCount(r.mono)) throw malformed(`records[${i}].mono: expected an integer 0..${Number.MAX_SAFE_INTEGER}, got ${r.mono}`);
-  if (r.priority !== 0 && r.priority !== 1 && r.priority !== 2) throw malformed(`records[${i}].priority: expected 0, 1 or 2, got ${r.priority}`);
-  if (r.flags < 0) throw malformed(`records[${i}].flags: expected an integer ≥ 0, got ${r.flags}`);
 }
 
 /** The alarm details in ascending record index, their rule, level and state resolved. */

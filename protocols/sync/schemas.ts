@@ -1,23 +1,19 @@
 /**
- * zod schemas of what crosses POST /v1/ingest: the batch and its records (checked by encodeBatch
- * before sending and by decodeBatch after parsing, so the agent never sends what the relay
- * refuses), and the relay's JSON answers, parsed on the agent side.
+ * zod schemas of what crosses POST /v1/ingest: the batch fields (checked by encodeBatch before
+ * sending and by decodeBatch after parsing), and the relay's JSON answers, parsed on the agent
+ * side. Records are checked by protocols/records-check.ts, not by storedRecordSchema: the schema
+ * states the same rules for documentation and JSON Schema (the anchoring proof document), and
+ * test/unit/records-check.test.ts holds the two to the same verdicts.
  */
 import { z } from 'zod';
 import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
 import type { StoredRecord } from '../records.ts';
 import { INGEST_REFUSALS } from './types.ts';
 import type { IngestAck, IngestError, SyncBatch } from './types.ts';
+import { MAX_BOOT_ID_LENGTH, MAX_EXCEPTION_CODE, MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from '../records-check.ts';
 
-/** Longest device, channel and alarm rule name, UTF-16 units (config ids are at most 64). */
-export const MAX_NAME_LENGTH = 128;
-/** Longest unit (the MQTT ingest allows 16). */
-export const MAX_UNIT_LENGTH = 32;
-/** Longest boot id (Linux prints a 36-character UUID). */
-export const MAX_BOOT_ID_LENGTH = 64;
+export { MAX_BOOT_ID_LENGTH, MAX_EXCEPTION_CODE, MAX_NAME_LENGTH, MAX_UNIT_LENGTH };
 export const MAX_GATEWAY_LENGTH = 128;
-/** Modbus exception codes are one byte (MODBUS Application Protocol v1.1b3 §7). */
-export const MAX_EXCEPTION_CODE = 255;
 
 const name = z.string().min(1).max(MAX_NAME_LENGTH);
 /** seq, ms since the epoch, ms since boot, flags: integers JS holds exactly. */

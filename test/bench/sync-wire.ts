@@ -10,9 +10,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
+import { newRecordProblem, storedRecordProblem } from '../../protocols/records-check.ts';
 import { PRIORITY } from '../../protocols/records.ts';
 import type { Quality, StoredRecord } from '../../protocols/records.ts';
 import { decodeBatch, encodeBatch, estimateRecordBytes } from '../../protocols/sync/batch.ts';
+import { storedRecordSchema } from '../../protocols/sync/schemas.ts';
 import type { SyncBatch } from '../../protocols/sync/types.ts';
 import { fmt, machineLine, out } from './common.ts';
 
@@ -147,11 +149,31 @@ function report(label: string, batch: SyncBatch): void {
   );
 }
 
+/**
+ * The record check (protocols/records-check.ts) that buffer.append, encodeBatch and decodeBatch
+ * run on every record, against zod's storedRecordSchema, which encodeBatch used to run.
+ */
+function reportCheck(records: readonly StoredRecord[]): void {
+  let refused = 0;
+  const us = (f: () => void): number => 1e6 / (perSecond(f) * records.length);
+  const stored = us(() => {
+    for (const r of records) if (storedRecordProblem(r) !== undefined) refused++;
+  });
+  const fresh = us(() => {
+    for (const r of records) if (newRecordProblem(r) !== undefined) refused++;
+  });
+  const zod = us(() => {
+    for (const r of records) if (!storedRecordSchema.safeParse(r).success) refused++;
+  });
+  out(`  record check over ${fmt(records.length)} records: storedRecordProblem ${fmt(stored, 3)} µs/record, newRecordProblem ${fmt(fresh, 3)} µs/record; zod storedRecordSchema ${fmt(zod, 3)} µs/record (refused: ${refused})`);
+}
+
 export function main(): void {
   out(machineLine());
   out('sync wire: 4 gas detectors × 10 channels + 2 flowmeters × 8 channels polled every 1 s (56 readings/s), alarms first');
   for (const n of [1000, 5000]) report('realistic', realisticBatch(n));
   for (const n of [1000, 5000]) report('noisy    ', noisyBatch(n));
+  reportCheck(realisticRecords(5000));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();

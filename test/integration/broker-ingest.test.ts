@@ -37,7 +37,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
   const device = async (username: string): Promise<Record<string, unknown>> => ({ username, password: await hashPassword(`pw-${username}`), publish: ['atalaya/in/%u/#'] });
   const users = [
-    ...(await Promise.all(['dev1', 'dev2', 'noisy', 'flood'].map(device))),
+    ...(await Promise.all(['dev1', 'dev2', 'noisy', 'flood', 'odd'].map(device))),
     { username: 'viewer', password: await hashPassword('pw-viewer'), subscribe: ['atalaya/gw1/#'] },
   ];
   // A 50 ms commit window: a PUBACK sent before the commit would be caught by the read below.
@@ -129,6 +129,37 @@ describe('MQTT ingest', () => {
     });
     await viewer.subscribeAsync('atalaya/gw1/status/ingest');
     expect(await status).toMatchObject({ byClient: { noisy: { bad_json: 1, schema: 2, oversized: 1, unknown_topic: 1 } } });
+  });
+
+  it('acknowledges, drops and counts per device and reason payloads whose records the buffer would refuse', async () => {
+    const odd = await connect('odd');
+    const before = broker.stats().refused;
+    const early = '1969-12-31T23:59:59Z';
+    // Each QoS 1 publish gets its PUBACK (publishAsync resolves) as the invalid path always did.
+    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'ch4', value: 1, unit: '%LEL', ts: early }), { qos: 1 });
+    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify([{ channel: 'ok', value: 1, unit: 'm' }, { channel: 'ch4', value: 2, unit: 'm', ts: early, seq: 3 }]), { qos: 1 });
+    await odd.publishAsync('atalaya/in/odd/alarm', JSON.stringify({ channel: 'ch4', level: 'alarm', state: 'raised', ts: early }), { qos: 1 });
+    // Over-long channel, over-long unit, a value JSON.parse makes Infinity: refused by the payload schema before any record exists.
+    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'c'.repeat(200), value: 1, unit: 'm' }), { qos: 1 });
+    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'ch4', value: 1, unit: 'u'.repeat(40) }), { qos: 1 });
+    await odd.publishAsync('atalaya/in/odd/telemetry', '{"channel":"ch4","value":1e999,"unit":"m"}', { qos: 1 });
+    expect(odd.connected).toBe(true);
+    expect(records('odd')).toEqual([]);
+    const after = broker.stats().refused;
+    expect(after.invalid_record - before.invalid_record).toBe(3);
+    expect(after.schema - before.schema).toBe(3);
+    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'ch4', value: 7, unit: 'm', ts: '1970-01-01T00:00:00Z' }), { qos: 1 });
+    expect(records('odd').map((r) => [r.value, r.ts])).toEqual([[7, 0]]);
+
+    const viewer = await connect('viewer');
+    const status = new Promise<Record<string, unknown>>((resolve) => {
+      viewer.on('message', (_topic, payload) => {
+        const s = JSON.parse(payload.toString()) as { byClient: Record<string, Record<string, number>> };
+        if (s.byClient['odd']?.['invalid_record'] === 3) resolve(s);
+      });
+    });
+    await viewer.subscribeAsync('atalaya/gw1/status/ingest');
+    expect(await status).toMatchObject({ byClient: { odd: { invalid_record: 3, schema: 3 } } });
   });
 
   it('disconnects a client over maxPublishesPerSecond and keeps serving the others', async () => {

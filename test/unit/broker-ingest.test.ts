@@ -67,6 +67,23 @@ describe('ingest payloads', () => {
   });
 });
 
+describe('ingest and the record check', () => {
+  it('refuses, as invalid_record and without calling the sink, a payload the schema takes but whose records the buffer and the wire refuse', async () => {
+    const stored: NewRecord[][] = [];
+    const i = ingest(async (r) => (stored.push([...r]), r.map((_, k) => k + 1)));
+    // An RFC 3339 date before 1970 is a negative ts: no record may carry it (protocols/records-check.ts).
+    const early = '1969-12-31T23:59:59Z';
+    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: early }))).toEqual({ status: 'invalid', reason: 'invalid_record' });
+    // One bad object refuses its whole message: the device's seq names the message, stored whole or not at all.
+    const batch = [{ channel: 'ch4', value: 1, unit: 'x' }, { channel: 'co', value: 2, unit: 'ppm', ts: '0001-01-01T00:00:00Z', seq: 9 }];
+    expect(await i.handle('site/atalaya/in/d/telemetry', json(batch))).toEqual({ status: 'invalid', reason: 'invalid_record' });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'ch4', level: 'alarm', state: 'raised', ts: early }))).toEqual({ status: 'invalid', reason: 'invalid_record' });
+    expect(stored).toEqual([]);
+    // The same payloads at the epoch are stored.
+    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: '1970-01-01T00:00:00Z' }))).toEqual({ status: 'stored', records: 1 });
+  });
+});
+
 describe('ingest redelivery', () => {
   it('stores a repeated device seq once, but again after the first attempt failed to store', async () => {
     const diskFull = new Error('disk full');

@@ -25,7 +25,7 @@ const SYNC: SyncStatus = {
   sentBytes: 123_456,
   nextAttemptAt: NOW + 5000,
   lagRecords: 120,
-  unsendableRecords: 0,
+  quarantinedRecords: 0,
 };
 
 const BROKER: BrokerStats = {

@@ -114,9 +114,11 @@ describe('batch selection', () => {
     expect(selectBatch(fromRows(rows), { records: 10, bytes: 50 }, size).records.map((r) => r.seq)).toEqual([1]);
   });
 
-  it('skips set-aside seqs without shrinking the batch', () => {
-    const rows = [rec(1), rec(2), rec(3), rec(4)];
-    expect(selectBatch(fromRows(rows), { records: 2, bytes: 10_000 }, size, new Set([1, 2])).records.map((r) => r.seq)).toEqual([3, 4]);
+  it('sets aside records the record check refuses, with the rule each breaks, and never selects them', () => {
+    const rows = [rec(1), { ...rec(2), unit: 'u'.repeat(33) }, { ...rec(3), ts: -1 }, rec(4)];
+    const selection = selectBatch(fromRows(rows), { records: 10, bytes: 10_000 }, size);
+    expect(selection.records.map((r) => r.seq)).toEqual([1, 4]);
+    expect(selection.refused.map(({ record, problem }) => [record.seq, problem.path])).toEqual([[2, 'unit'], [3, 'ts']]);
   });
 
   it('reads the acknowledged seqs of the batch from merged, unordered, overlapping ranges', () => {

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SyncBuffer } from '../../agent/sync/batcher.ts';
+import type { Refused, SyncBuffer } from '../../agent/sync/batcher.ts';
 import { SyncClient } from '../../agent/sync/client.ts';
 import type { SyncClientConfig, SyncStatus } from '../../agent/sync/client.ts';
 import type { Clock } from '../../protocols/clock.ts';
@@ -39,6 +39,7 @@ function rec(seq: number, kind: RecordKind = 'reading', more: Partial<StoredReco
 class FakeBuffer implements SyncBuffer {
   readonly rows = new Map<number, StoredRecord>();
   readonly releases: number[][] = [];
+  readonly quarantinedRows = new Map<number, Refused>();
   private readonly listeners = new Set<(records: readonly StoredRecord[]) => void>();
 
   commit(records: StoredRecord[]): void {
@@ -54,6 +55,14 @@ class FakeBuffer implements SyncBuffer {
   release(seqs: readonly number[]): number {
     this.releases.push([...seqs]);
     return seqs.filter((s) => this.rows.delete(s)).length;
+  }
+  quarantine(refused: readonly Refused[]): number {
+    let moved = 0;
+    for (const r of refused) if (this.rows.delete(r.record.seq)) moved += this.quarantinedRows.set(r.record.seq, r) ? 1 : 0;
+    return moved;
+  }
+  quarantined(): number {
+    return this.quarantinedRows.size;
   }
   stats(): { count: number } {
     return { count: this.rows.size };
@@ -216,13 +225,23 @@ describe('SyncClient batching', () => {
     expect(buffer.releases).toEqual([[1]]);
   });
 
-  it('sets aside records the wire format refuses, keeps them, and sends the rest', async () => {
+  it('quarantines buffered records the wire format refuses (an older file), never sends them, and sends the rest', async () => {
     buffer.commit([rec(1), rec(2, 'reading', { unit: 'u'.repeat(40) }), rec(3)]);
     makeClient().start();
     await settle();
     expect(received.map(seqsOf)).toEqual([[1, 3]]);
-    expect(buffer.rows.has(2)).toBe(true);
-    expect(client?.status()).toMatchObject({ unsendableRecords: 1, lagRecords: 1, state: 'idle' });
+    expect(buffer.rows.has(2)).toBe(false);
+    expect(buffer.quarantinedRows.get(2)?.problem.path).toBe('unit');
+    expect(client?.status()).toMatchObject({ quarantinedRecords: 1, lagRecords: 0, state: 'idle' });
+  });
+
+  it('selects again at once after a read of nothing but quarantined rows, instead of idling', async () => {
+    const bad = { unit: 'u'.repeat(40) };
+    buffer.commit([rec(1, 'reading', bad), rec(2, 'reading', bad), rec(3)]);
+    makeClient({ batchRecords: 2, idleMs: 60_000 }).start();
+    await settle();
+    expect(received.map(seqsOf)).toEqual([[3]]);
+    expect([...buffer.quarantinedRows.keys()]).toEqual([1, 2]);
   });
 });
 

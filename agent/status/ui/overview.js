@@ -117,7 +117,7 @@ function paintSync(sync) {
   const behind = sync.lagRecords > 0;
   const ackLevel = ackAge === null ? (behind ? 'warn' : 'ok') : !behind ? 'ok' : ackAge > 3_600_000 ? 'bad' : ackAge > 300_000 ? 'warn' : 'ok';
   put('sync-last-ack', sync.lastAckAt === null ? 'never' : fmtAge(sync.lastAckAt), '', ackLevel);
-  put('sync-lag', `${sync.lagRecords}`, sync.unsendableRecords > 0 ? `${sync.unsendableRecords} unsendable` : 'records not acknowledged', sync.unsendableRecords > 0 ? 'bad' : 'ok');
+  put('sync-lag', `${sync.lagRecords}`, sync.quarantinedRecords > 0 ? `${sync.quarantinedRecords} quarantined` : 'records not acknowledged', sync.quarantinedRecords > 0 ? 'warn' : 'ok');
   put('sync-error', sync.lastError ?? 'none', sync.consecutiveFailures > 0 ? `${sync.consecutiveFailures} failures in a row` : '', sync.lastError ? 'bad' : 'ok');
   put('sync-bytes', fmtBytes(sync.sentBytes), `${sync.sentRecords} records since start`);
 }
