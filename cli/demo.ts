@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import cron from 'node-cron';
 import { BROKER_LISTEN } from '../agent/broker/errors.ts';
 import { STATUS_LISTEN } from '../agent/status/errors.ts';
-import { LISTEN_FAILED } from '../cloud/main.ts';
+import { LISTEN_FAILED } from '../cloud/errors.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { startBench, type Stop } from './demo-bench.ts';
 import { DemoScenario } from './demo-scenario.ts';
