@@ -13,7 +13,8 @@ import {
   isBackupError,
 } from './backup-errors.ts';
 import type { BackupError } from './backup-errors.ts';
-import { errorCode, fsyncPath, summarize, withFile } from './sqlite-backup.ts';
+import { fsyncPath } from '../platform/fsync.ts';
+import { errorCode, summarize, withFile } from './sqlite-backup.ts';
 import type { SqliteFileKind, SqliteFileSummary } from './sqlite-backup.ts';
 
 /**
