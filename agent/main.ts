@@ -223,7 +223,7 @@ export class Agent {
     return new SyncClient({
       config: { ...sync, url: sync.url },
       gatewayId: gateway.id,
-      secret: loadGatewaySecret(sync, this.deps.env),
+      secret: loadGatewaySecret(sync, this.deps.env, this.logger),
       buffer: this.buffer,
       clock: this.clock,
       bootId: this.bootId,
