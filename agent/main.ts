@@ -24,7 +24,7 @@ export interface AgentDeps {
   readonly bootId?: string;
   /** Where the gateway secret (ATALAYA_GATEWAY_SECRET) and extra status tokens (ATALAYA_STATUS_TOKENS) are looked up; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
-  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 10 000, platform/lifecycle.ts). */
+  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
   /**
    * Long-lived parts an entry point adds beside the agent's own: started after them, stopped before

@@ -36,7 +36,7 @@ export interface RelayDeps {
   readonly dgaSchedule?: boolean;
   /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
   readonly anchorSchedule?: boolean;
-  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 10 000, platform/lifecycle.ts). */
+  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
 }
 

@@ -27,12 +27,18 @@ export function namedPart(name: string, target: { start(): unknown; stop(): unkn
   };
 }
 
-/** How long one part's stop() may take before the next part is stopped anyway, ms. */
-export const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/**
+ * How long one part's stop() may take before the next part is stopped anyway, ms. Small enough
+ * that every part before the last one may hang and the last one (the buffer, the store) is still
+ * reached before the service manager kills the process: the agent has six parts before its buffer
+ * (6 × 5 s < TimeoutStopSec=60s of deploy/pi/atalaya-agent.service), the relay three before its
+ * store (3 × 5 s < the 30 s stop_grace_period of deploy/cloud/compose.yaml).
+ */
+export const DEFAULT_STOP_DEADLINE_MS = 5_000;
 
 export interface LifecycleOptions {
   readonly logger: Logger;
-  /** Per part, ms (1 to 600 000; default 10 000). A part still stopping then is logged and left to finish on its own. */
+  /** Per part, ms (1 to 600 000; default 5 000). A part still stopping then is logged and left to finish on its own. */
   readonly stopDeadlineMs?: number;
 }
 
