@@ -22,8 +22,8 @@ export function userVersion(db: Database): number {
 
 /**
  * Brings the file up to `migrations.length`: step i (0-based) brings it to `PRAGMA user_version`
- * i + 1. Each step runs in its own IMMEDIATE transaction that also sets user_version (SQLite's
- * pragma.html#pragma_user_version), so a crash leaves the file at a whole version and a second
+ * i + 1. Each step runs in its own IMMEDIATE transaction that also sets user_version (the
+ * 32-bit integer SQLite keeps in the file header for the application), so a crash leaves the file at a whole version and a second
  * process opening the same file cannot apply a step twice. A file at a higher version than known
  * is refused (o.tooNew): an older build must not guess at a newer schema. A step that fails is
  * rolled back and reported as o.failed with the SQLite error as cause.

@@ -28,7 +28,7 @@ export interface UpgradeBackupOptions {
  * connections opening an old file at once may both copy it; the migration itself still runs once.
  *
  * VACUUM INTO rather than the online backup API: better-sqlite3's backup() is asynchronous and the
- * opening code is not; both copy a consistent snapshot (SQLite's lang_vacuum.html#vacuuminto), and
+ * opening code is not; both copy a consistent snapshot (SQLite's documentation of VACUUM INTO), and
  * this one also leaves a single file in rollback-journal mode. SQLite does not fsync the copy, so
  * it is written beside as `.partial`, synced, then renamed. `now` (ms since the epoch) stamps the
  * copy's name.
