@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
@@ -24,11 +25,19 @@ export interface AgentDeps {
   readonly bootId?: string;
   /** Where the gateway secret (ATALAYA_GATEWAY_SECRET) and extra status tokens (ATALAYA_STATUS_TOKENS) are looked up; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
+  readonly stopDeadlineMs?: number;
+  /**
+   * Long-lived parts an entry point adds beside the agent's own: started after them, stopped before
+   * them; the buffer is always stopped last.
+   */
+  readonly parts?: readonly Part[];
 }
 
 /**
  * Composition root of the agent process: builds every part from the config and wires them
- * through the buffer. Parts start in dependency order and stop in reverse.
+ * through the buffer. Parts start in dependency order and stop in reverse (platform/lifecycle.ts):
+ * a part that throws or hangs while stopping never keeps the buffer from committing what it holds.
  */
 export class Agent {
   readonly buffer: RecordBuffer;
@@ -47,7 +56,8 @@ export class Agent {
   private readonly clock: Clock;
   private readonly bootId: string;
   private readonly logger: Logger;
-  private started = false;
+  /** Set while started: what start() started, for stop(). */
+  private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
 
   constructor(readonly config: AgentConfig, deps: AgentDeps) {
@@ -119,41 +129,58 @@ export class Agent {
   }
 
   /**
-   * Buffer first (everything writes to it), then alarms, broker, poller, sync and last the status
-   * page (it shows all of them); on a failure, what started is stopped.
+   * Buffer first (everything writes to it), then the clock watch, alarms, broker, poller, sync,
+   * the status page (it shows all of them) and any deps.parts; on a failure, what started is
+   * stopped, in reverse.
    */
   async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
+    if (this.lifecycle !== undefined) return;
+    const lifecycle = new Lifecycle({ logger: this.logger, stopDeadlineMs: this.deps.stopDeadlineMs });
+    this.lifecycle = lifecycle;
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
       this.sync = this.makeSync();
       this.status = this.makeStatus();
-      this.clockWatch.start();
-      this.buffer.start();
-      this.buffer.on('committed', this.onCommitted);
-      this.alarms.start();
-      await this.broker?.start();
-      this.poller.start();
-      this.sync?.start();
-      await this.status?.start();
+      const { buffer, broker, sync, status } = this;
+      await lifecycle.start(
+        {
+          name: 'buffer',
+          start: () => {
+            buffer.start();
+            buffer.on('committed', this.onCommitted);
+          },
+          stop: async () => {
+            buffer.off('committed', this.onCommitted);
+            await buffer.stop();
+          },
+        },
+        namedPart('clock watch', this.clockWatch),
+        namedPart('alarms', this.alarms),
+        ...(broker === undefined ? [] : [namedPart('broker', broker)]),
+        namedPart('poller', this.poller),
+        ...(sync === undefined ? [] : [namedPart('sync', sync)]),
+        ...(status === undefined ? [] : [namedPart('status', status)]),
+        ...(this.deps.parts ?? []),
+      );
     } catch (err) {
-      await this.stop();
+      this.lifecycle = undefined;
       throw err;
     }
   }
 
+  /**
+   * Stops every part in reverse, each under its own try/catch and deadline, the buffer last (it
+   * commits what is still queued). Rejects with ATALAYA_PLATFORM_STOP_FAILED, once everything is
+   * stopped, when some part failed. Idempotent.
+   */
   async stop(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    await this.status?.stop();
-    await this.sync?.stop();
-    await this.poller.stop();
-    await this.broker?.stop();
-    await this.alarms.stop();
-    this.buffer.off('committed', this.onCommitted);
-    await this.buffer.stop();
-    this.clockWatch.stop();
+    const lifecycle = this.lifecycle;
+    if (lifecycle === undefined) return;
+    try {
+      await lifecycle.stop();
+    } finally {
+      if (this.lifecycle === lifecycle) this.lifecycle = undefined;
+    }
   }
 
   /** Where the status page listens once started (the real port when configured as 0). */
@@ -197,7 +224,7 @@ export class Agent {
     return new SyncClient({
       config: { ...sync, url: sync.url },
       gatewayId: gateway.id,
-      secret: loadGatewaySecret(sync, this.deps.env),
+      secret: loadGatewaySecret(sync, this.deps.env, this.logger),
       buffer: this.buffer,
       clock: this.clock,
       bootId: this.bootId,

@@ -7,11 +7,11 @@ import { systemClock, type Clock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { ANVIL_START_FAILED } from '../simulators/chain/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
+import { FaultProxy } from '../simulators/net/fault-proxy.ts';
 import { openPtyPair } from '../simulators/pty.ts';
 import { startDemoAgent, type DemoAgent } from './demo-agent.ts';
 import { startDemoChain, type DemoChain } from './demo-chain.ts';
 import { DEMO_OBRA, startDemoDga, type DemoDga } from './demo-dga.ts';
-import { CuttableLink } from './demo-proxy.ts';
 import { demoRelayExists, resetDemoRelay, startDemoRelay, type DemoRelay } from './demo-relay.ts';
 
 export interface Stop {
@@ -38,7 +38,8 @@ export interface Bench extends DemoAgent {
   readonly tcpSim: ModbusSimulator;
   readonly gasUnit: number;
   readonly flowUnit: number;
-  readonly link: CuttableLink;
+  /** The uplink agent → relay, cut by the scenario. */
+  readonly link: FaultProxy;
   readonly relay: DemoRelay;
   /** The local chain, or why it is not there (anvil not installed: anchoring is off). */
   readonly chain: DemoChain | string;
@@ -129,7 +130,7 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
   });
   stops.push({ what: 'relay', stop: () => relay.relay.stop() });
 
-  const link = new CuttableLink({ host: '127.0.0.1', port: relay.relay.address.port });
+  const link = new FaultProxy({ target: relay.relay.address.port });
   stops.push({ what: 'link', stop: () => link.stop() });
   await link.start();
 

@@ -1,13 +1,13 @@
 import type { Agent } from '../agent/main.ts';
 import type { ModbusSimulator } from '../simulators/modbus/simulator.ts';
-import type { CuttableLink } from './demo-proxy.ts';
+import type { FaultProxy } from '../simulators/net/fault-proxy.ts';
 
 /** What the timeline acts on: the Modbus/TCP units of the gas detector and the flowmeter, the uplink. */
 export interface ScenarioParts {
   readonly sim: ModbusSimulator;
   readonly gasUnit: number;
   readonly flowUnit: number;
-  readonly link: CuttableLink;
+  readonly link: Pick<FaultProxy, 'setMode'>;
   readonly agent: Agent;
   readonly out: { write(s: string): unknown };
 }
@@ -41,12 +41,12 @@ const STEPS: readonly Step[] = [
   {
     atS: 80,
     say: `network outage: the link agent → relay is cut for ${OUTAGE_S} s; readings wait in the agent's buffer`,
-    run: (p) => p.link.setCut(true),
+    run: (p) => p.link.setMode('cut'),
   },
   {
     atS: 80 + OUTAGE_S,
     say: 'network back: the buffer drains to the relay',
-    run: (p) => p.link.setCut(false),
+    run: (p) => p.link.setMode('pass'),
     reportDrain: true,
   },
   {

@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cron from 'node-cron';
+import type { Logger } from 'pino';
 import { BROKER_LISTEN } from '../agent/broker/errors.ts';
 import { STATUS_LISTEN } from '../agent/status/errors.ts';
-import { LISTEN_FAILED } from '../cloud/main.ts';
+import { LISTEN_FAILED } from '../cloud/errors.ts';
+import { Lifecycle } from '../platform/lifecycle.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { startBench, type Stop } from './demo-bench.ts';
 import { DemoScenario } from './demo-scenario.ts';
@@ -38,17 +40,23 @@ Options:
 /** A listener could not bind: the relay's, the status page's, the MQTT broker's. */
 const LISTEN_CODES: ReadonlySet<string> = new Set([LISTEN_FAILED, STATUS_LISTEN, BROKER_LISTEN]);
 
-/** Runs every stop, last started first, even when one fails; rethrows the first failure. */
-async function stopAll(stops: Stop[]): Promise<void> {
-  let first: unknown;
-  for (const s of stops.splice(0).reverse()) {
-    try {
+/**
+ * Runs every stop, last started first, each under its own try/catch and deadline (the platform
+ * lifecycle: a part that hangs does not keep anvil or socat running); rejects with
+ * ATALAYA_PLATFORM_STOP_FAILED once all ran when one failed.
+ */
+async function stopAll(stops: Stop[], logger: Logger): Promise<void> {
+  const lifecycle = new Lifecycle({ logger });
+  // Already started by startBench: only their stops are handed over.
+  const started = stops.splice(0).map((s) => ({
+    name: s.what,
+    start: () => undefined,
+    stop: async () => {
       await s.stop();
-    } catch (err) {
-      first ??= err;
-    }
-  }
-  if (first !== undefined) throw first;
+    },
+  }));
+  await lifecycle.start(...started);
+  await lifecycle.stop();
 }
 
 interface DemoArgs {
@@ -139,13 +147,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
     clearTimeout(timer);
     out.write(summary(bench.agent) + (await relaySummary(relay).catch(() => '')));
   } catch (err) {
-    await stopAll(stops);
+    await stopAll(stops, logger);
     // Coded: a port in use, a chain that would not start. Said plainly, no stack.
     if (!isAtalayaError(err)) throw err;
     process.stderr.write(`atalaya demo: ${err.message} (${err.code})${LISTEN_CODES.has(err.code) ? '; choose another port (--relay-port, --status-port, --mqtt-port; 0 = any free port)' : ''}\n`);
     return 1;
   }
-  await stopAll(stops);
+  await stopAll(stops, logger);
   out.write('stopped cleanly\n');
   return 0;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { fsyncPath } from '../platform/fsync.ts';
 import { backupError, isBackupError } from './backup-errors.ts';
 import {
   BACKUP_DEST_EXISTS,
@@ -132,15 +133,6 @@ export function withFile<T>(file: string, fn: (db: Database) => T): T {
     return fn(db);
   } finally {
     db.close();
-  }
-}
-
-export function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

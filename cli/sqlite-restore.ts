@@ -5,8 +5,9 @@ import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { backupError, isBackupError } from './backup-errors.ts';
 import type { BackupError } from './backup-errors.ts';
+import { fsyncPath } from '../platform/fsync.ts';
 import { BACKUP_IO_FAILED, BACKUP_SOURCE_MISSING, BACKUP_TARGET_EXISTS, BACKUP_TARGET_IN_USE, BACKUP_WRONG_KIND } from './errors.ts';
-import { errorCode, fsyncPath, summarize, withFile } from './sqlite-backup.ts';
+import { errorCode, summarize, withFile } from './sqlite-backup.ts';
 import type { SqliteFileKind, SqliteFileSummary } from './sqlite-backup.ts';
 
 /**

@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import { AnchorService } from './anchor/service.ts';
 import { registerDashboard } from './dashboard/routes.ts';
+import { listenFailed, notRunning } from './errors.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
@@ -34,6 +36,8 @@ export interface RelayDeps {
   readonly dgaSchedule?: boolean;
   /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
   readonly anchorSchedule?: boolean;
+  /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
+  readonly stopDeadlineMs?: number;
 }
 
 interface Running {
@@ -41,13 +45,8 @@ interface Running {
   readonly app: FastifyInstance;
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
+  readonly lifecycle: Lifecycle;
 }
-
-/** address or store asked of a relay that is not started (or already stopped). */
-export const RELAY_NOT_RUNNING = 'ATALAYA_RELAY_NOT_RUNNING';
-/** The HTTP listener could not bind (address in use, privileged port, unknown host). */
-export const LISTEN_FAILED = 'ATALAYA_RELAY_LISTEN_FAILED';
-const notRunning = (): AtalayaError => new AtalayaError(RELAY_NOT_RUNNING, 'the relay is not running');
 
 function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer } | undefined {
   if (tls === undefined) return undefined;
@@ -64,8 +63,9 @@ function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer
 /**
  * Composition root of the relay process: relay key → store → gateway secrets → ingest → HTTP, and
  * the DGA reporting (cloud/dga) when enabled.
- * Everything is built in start() (it needs files, the database and a socket); parts stop in
- * reverse order: the listener first, so no request reaches a closed store.
+ * Everything is built in start() (it needs files, the database and a socket). Parts start store,
+ * DGA, anchoring, listener and stop in reverse (platform/lifecycle.ts), each under its own
+ * try/catch and deadline: the listener first, so no request reaches a closed store, the store last.
  */
 export class Relay {
   private running: Running | undefined;
@@ -99,11 +99,13 @@ export class Relay {
     const tls = readTls(config.listen.tls);
     if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(path.resolve(config.storage.path)), { recursive: true });
     const store = createStore(config.storage, logger);
-    await store.start();
+    const lifecycle = new Lifecycle({ logger: this.logger, stopDeadlineMs: this.deps.stopDeadlineMs });
     let app: FastifyInstance | undefined;
+    let listening = false;
     let dga: DgaReporting | undefined;
     let anchor: AnchorService | undefined;
     try {
+      await lifecycle.start(namedPart('store', store));
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
       const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
@@ -115,41 +117,56 @@ export class Relay {
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
       if (config.dga.enabled) {
-        dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
-        await registerDgaRoutes(app, { engine: await dga.start(), apiTokens: config.apiTokens });
+        const reporting = (dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule }));
+        let engine: DgaEngine | undefined;
+        await lifecycle.start({
+          name: 'dga',
+          start: async () => {
+            engine = await reporting.start();
+          },
+          stop: () => reporting.stop(),
+        });
+        if (engine !== undefined) await registerDgaRoutes(app, { engine, apiTokens: config.apiTokens });
       }
       if (config.anchor.enabled) {
         anchor = new AnchorService({ config: config.anchor, storage: config.storage, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
-        await anchor.start();
+        await lifecycle.start(namedPart('anchor', anchor));
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
-      await app.listen({ host: config.listen.host, port: config.listen.port }).catch((err: unknown) => {
-        const errno = (err as NodeJS.ErrnoException).code ?? 'error';
-        throw new AtalayaError(LISTEN_FAILED, `cannot listen on ${config.listen.host}:${config.listen.port} (${errno})`, { cause: err, details: { errno } });
+      const server = app;
+      await lifecycle.start({
+        name: 'http listener',
+        start: async () => {
+          listening = true;
+          await server.listen({ host: config.listen.host, port: config.listen.port }).catch((err: unknown) => {
+            throw listenFailed(config.listen.host, config.listen.port, err);
+          });
+        },
+        stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor };
+      this.running = { store, app, dga, anchor, lifecycle };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
-      await app?.close();
-      await anchor?.stop();
-      await dga?.stop();
-      await store.stop();
+      // The listener part closes the app itself; before it started, nothing else does.
+      if (!listening) await app?.close().catch((e: unknown) => this.logger.error({ err: e }, 'closing the HTTP server failed'));
+      await lifecycle.stop().catch(() => undefined);
       throw err;
     }
   }
 
-  /** Stops accepting requests, lets those in flight finish, then closes the store. Idempotent. */
+  /**
+   * Stops accepting requests, lets those in flight finish, then stops anchoring, DGA and last the
+   * store, each even when one before failed; rejects with ATALAYA_PLATFORM_STOP_FAILED afterwards
+   * when some part failed (each failure is logged). Idempotent.
+   */
   async stop(): Promise<void> {
     await this.starting?.catch(() => undefined);
     const running = this.running;
     this.running = undefined;
     this.starting = undefined;
     if (running === undefined) return;
-    await running.app.close();
-    await running.anchor?.stop();
-    await running.dga?.stop();
-    await running.store.stop();
+    await running.lifecycle.stop();
   }
 
   /** Where the relay listens (the real port when the config said 0). */

@@ -8,17 +8,13 @@
  * No message or detail of these errors ever carries a secret, a key or a ciphertext.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { isPlatformError, PLATFORM_SECRET_FILE_UNREADABLE } from '../platform/errors.ts';
+import { readSecret, type Secret } from '../platform/secrets.ts';
 import { AtalayaError } from '../protocols/errors.ts';
+import { KEY_INVALID, KEY_MISSING, KEY_UNREADABLE, SECRET_UNDECRYPTABLE, type SecretErrorCode } from './errors.ts';
 
-export const KEY_MISSING = 'ATALAYA_RELAY_KEY_MISSING';
-export const KEY_INVALID = 'ATALAYA_RELAY_KEY_INVALID';
-export const KEY_UNREADABLE = 'ATALAYA_RELAY_KEY_UNREADABLE';
-/** Wrong relay key, or a ciphertext that was altered. */
-export const SECRET_UNDECRYPTABLE = 'ATALAYA_RELAY_SECRET_UNDECRYPTABLE';
-export type SecretErrorCode = typeof KEY_MISSING | typeof KEY_INVALID | typeof KEY_UNREADABLE | typeof SECRET_UNDECRYPTABLE;
 
-/** The relay key comes from this variable when set (base64), else from the config's keyFile. */
+/** The relay key comes from this variable when set (base64), else from the config's keyFile (platform/secrets.ts). */
 export const RELAY_KEY_ENV = 'ATALAYA_RELAY_KEY';
 export const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -50,34 +46,21 @@ export interface RelayKey {
   readonly looselyPermitted: boolean;
 }
 
-/** The relay key from ATALAYA_RELAY_KEY, else `keyFile`; coded error when neither gives one. */
+/** The relay key from ATALAYA_RELAY_KEY, else `keyFile` (platform/secrets.ts); coded error when neither gives one. */
 export function loadRelayKey(keyFile: string | undefined, env: Readonly<Record<string, string | undefined>>): RelayKey {
-  const fromEnv = env[RELAY_KEY_ENV];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { key: parseRelayKey(fromEnv, RELAY_KEY_ENV), source: RELAY_KEY_ENV, looselyPermitted: false };
-  if (keyFile === undefined) {
-    throw secretError(KEY_MISSING, `no relay key: set keyFile in the config or ${RELAY_KEY_ENV} (make one with 'atalaya relay keygen')`);
-  }
-  let file: SecretFile;
+  let secret: Secret | undefined;
   try {
-    file = readSecretFile(keyFile);
+    secret = readSecret(RELAY_KEY_ENV, keyFile, env);
   } catch (err) {
-    const errno = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (!isPlatformError(err, PLATFORM_SECRET_FILE_UNREADABLE)) throw err;
+    const errno = String(err.details?.['errno']);
     const code = errno === 'ENOENT' ? KEY_MISSING : KEY_UNREADABLE;
     throw new AtalayaError(code, `relay key file ${keyFile}: cannot read (${errno})`, { cause: err, details: { keyFile } });
   }
-  return { key: parseRelayKey(file.text, keyFile), source: keyFile, looselyPermitted: file.looselyPermitted };
-}
-
-export interface SecretFile {
-  readonly text: string;
-  /** Group or others may read it: worth a warning (chmod 600). */
-  readonly looselyPermitted: boolean;
-}
-
-/** A key file's text and permissions; throws the file system's error (its errno in `code`) when unreadable. */
-export function readSecretFile(file: string): SecretFile {
-  const text = readFileSync(file, 'utf8');
-  return { text, looselyPermitted: (statSync(file).mode & 0o077) !== 0 };
+  if (secret === undefined) {
+    throw secretError(KEY_MISSING, `no relay key: set keyFile in the config or ${RELAY_KEY_ENV} (make one with 'atalaya relay keygen')`);
+  }
+  return { key: parseRelayKey(secret.text, secret.source), source: secret.source, looselyPermitted: secret.looselyPermitted };
 }
 
 const b64u = (b: Buffer): string => b.toString('base64url');

@@ -19,6 +19,12 @@ export const CONFIG_INVALID = 'ATALAYA_CONFIG_INVALID';
 /** A config file cannot be read or is not YAML. */
 export const CONFIG_UNREADABLE = 'ATALAYA_CONFIG_UNREADABLE';
 
+/**
+ * A record breaks the record check (records-check.ts): the field in `details.path` (`unit`,
+ * `alarm.rule`, …) and what the rule expects in `details.expected`.
+ */
+export const ATALAYA_RECORD_INVALID = 'ATALAYA_RECORD_INVALID';
+
 export function isAtalayaError<C extends string>(err: unknown, code?: C): err is AtalayaError<C> {
   return err instanceof AtalayaError && (code === undefined || err.code === code);
 }

@@ -1,10 +1,7 @@
-import { AtalayaError, isAtalayaError } from './errors.ts';
+import { ATALAYA_RECORD_INVALID, AtalayaError, isAtalayaError } from './errors.ts';
 
-/**
- * Stable code of the record check (records-check.ts): one code, the field in `details.path`
- * (`unit`, `alarm.rule`, …) and what the rule expects in `details.expected`.
- */
-export const ATALAYA_RECORD_INVALID = 'ATALAYA_RECORD_INVALID';
+export { ATALAYA_RECORD_INVALID };
+
 export type RecordErrorCode = typeof ATALAYA_RECORD_INVALID;
 
 /** The first rule a record breaks. Plain data: the check runs per record and builds no Error. */

@@ -1,6 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { BUFFER_SCHEMA_TOO_NEW, isBufferError, migrationFailed, schemaTooNew } from './errors.ts';
+import { migrate as migrateSqlite } from '../../platform/sqlite/migrate.ts';
+import { migrationFailed, schemaTooNew } from './errors.ts';
+
+export { userVersion } from '../../platform/sqlite/migrate.ts';
 
 export interface Migration {
   /** One line for the log. */
@@ -162,37 +165,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/**
- * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
- * also sets user_version (docs/storage.md#schema-versions), so a crash leaves the
- * file at a whole version, and a second process opening the same file cannot apply a step twice.
- * A file at a higher version than known is refused: an older agent must not guess at a newer schema.
- */
+/** Brings the buffer file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */
 export function migrate(db: Database, logger: Logger, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
-  const from = userVersion(db);
-  if (from > migrations.length) throw schemaTooNew(from, migrations.length);
-  for (let version = from + 1; version <= migrations.length; version++) {
-    const step = migrations[version - 1];
-    if (step === undefined) break;
-    const apply = db.transaction(() => {
-      const current = userVersion(db);
-      if (current > migrations.length) throw schemaTooNew(current, migrations.length);
-      if (current >= version) return;
-      db.exec(step.sql);
-      // PRAGMA takes no bound parameters; version is an integer we computed.
-      db.pragma(`user_version = ${version}`);
-    });
-    try {
-      apply.immediate();
-    } catch (err) {
-      if (isBufferError(err, BUFFER_SCHEMA_TOO_NEW)) throw err;
-      throw migrationFailed(version, err);
-    }
-    logger.info({ version, migration: step.name }, 'buffer schema migrated');
-  }
-  return { from, to: Math.max(from, userVersion(db)) };
-}
-
-export function userVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+  return migrateSqlite(db, migrations, { logger, message: 'buffer schema migrated', tooNew: schemaTooNew, failed: migrationFailed });
 }

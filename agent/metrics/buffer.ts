@@ -3,7 +3,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import { ALARM_LEVELS } from '../../protocols/records.ts';
 import type { ActiveAlarm } from '../alarms/engine.ts';
 import type { BufferStats } from '../buffer/buffer.ts';
-import { scrapedCounter, scrapedGauge } from './define.ts';
+import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 
 export interface BufferSources {
   readonly buffer: { stats(): BufferStats };

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../../protocols/clock.ts';
 import type { BrokerStats } from '../broker/broker.ts';
 import type { SyncState, SyncStatus } from '../sync/types.ts';
-import { scrapedCounter, scrapedGauge } from './define.ts';
+import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 
 export interface UplinkSources {
   /** null when sync is disabled: the sync metrics are then absent. */

@@ -58,7 +58,7 @@ export const syncConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe(`File holding the gateway secret printed by \`atalaya relay gateway add\` (mode 0600); else the ${GATEWAY_SECRET_ENV} environment variable`),
+      .describe(`File holding the gateway secret printed by \`atalaya relay gateway add\` (mode 0600); the ${GATEWAY_SECRET_ENV} environment variable, when set, wins over it`),
     batchRecords: z.number().int().min(1).max(10_000).default(5000).describe('Most records per request, 1..10000'),
     batchBytes: z
       .number()

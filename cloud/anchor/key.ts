@@ -1,10 +1,12 @@
 /**
- * The relay's Ethereum signing key: from ATALAYA_ANCHOR_KEY, else anchor.keyFile. It lives only
+ * The relay's Ethereum signing key: from ATALAYA_ANCHOR_KEY, else anchor.keyFile (the one rule of
+ * platform/secrets.ts). It lives only
  * on the relay (never on a gateway) and never reaches a log line or an error message: only its
  * address and where it came from do.
  */
 import { Wallet } from 'ethers';
-import { readSecretFile, type SecretFile } from '../secrets.ts';
+import { isPlatformError, PLATFORM_SECRET_FILE_UNREADABLE } from '../../platform/errors.ts';
+import { readSecret, type Secret } from '../../platform/secrets.ts';
 import { ATALAYA_ANCHOR_KEY_INVALID, ATALAYA_ANCHOR_KEY_MISSING, anchorError } from './errors.ts';
 
 export const ANCHOR_KEY_ENV = 'ATALAYA_ANCHOR_KEY';
@@ -34,15 +36,14 @@ function parse(text: string, source: string, looselyPermitted: boolean): AnchorK
 }
 
 export function loadAnchorKey(keyFile: string | undefined, env: Readonly<Record<string, string | undefined>>): AnchorKey {
-  const fromEnv = env[ANCHOR_KEY_ENV];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return parse(fromEnv, ANCHOR_KEY_ENV, false);
-  if (keyFile === undefined) throw anchorError(ATALAYA_ANCHOR_KEY_MISSING, `no anchoring key: set ${ANCHOR_KEY_ENV} or anchor.keyFile`);
-  let file: SecretFile;
+  let secret: Secret | undefined;
   try {
-    file = readSecretFile(keyFile);
+    secret = readSecret(ANCHOR_KEY_ENV, keyFile, env);
   } catch (err) {
-    const errno = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw anchorError(ATALAYA_ANCHOR_KEY_INVALID, `anchor.keyFile ${keyFile}: cannot read (${errno})`, { details: { source: keyFile, errno } });
+    if (!isPlatformError(err, PLATFORM_SECRET_FILE_UNREADABLE)) throw err;
+    const errno = err.details?.['errno'];
+    throw anchorError(ATALAYA_ANCHOR_KEY_INVALID, `anchor.keyFile ${keyFile}: cannot read (${String(errno)})`, { details: { source: keyFile, errno } });
   }
-  return parse(file.text, keyFile, file.looselyPermitted);
+  if (secret === undefined) throw anchorError(ATALAYA_ANCHOR_KEY_MISSING, `no anchoring key: set ${ANCHOR_KEY_ENV} or anchor.keyFile`);
+  return parse(secret.text, secret.source, secret.looselyPermitted);
 }

@@ -11,7 +11,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
 import { KEY_MISMATCH } from '../ingest/errors.ts';
-import { SECRET_UNDECRYPTABLE } from '../secrets.ts';
+import { SECRET_UNDECRYPTABLE } from '../errors.ts';
 import type { DgaStore, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaClients } from './clients.ts';

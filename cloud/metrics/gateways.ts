@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../protocols/clock.ts';
 import type { GatewayRow } from '../store/types.ts';
-import { scrapedGauge } from './define.ts';
+import { scrapedGauge } from '../../platform/metrics.ts';
 
 /** Gateways as the store knows them; `rows` answers from the cache (undefined: store failed). */
 export function registerGatewayMetrics(registry: Registry, rows: () => Promise<readonly GatewayRow[] | undefined>, clock: Clock): void {

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { DgaObraStatus } from '../dga/status.ts';
 import { BATCH_STATUSES, type AnchorStats } from '../store/anchor-types.ts';
 import { SUBMISSION_STATES } from '../store/dga-types.ts';
-import { scrapedCounter, scrapedGauge } from './define.ts';
+import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 
 /** Answers from the caches; undefined when the feature is disabled or its store failed. */
 export interface ReportingReads {

@@ -1,14 +1,12 @@
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
-import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
+import { migrationFailed, schemaTooNew } from './errors.ts';
 
-export interface SqliteMigration {
-  /** One line for the log. */
-  readonly name: string;
-  readonly sql: string;
-}
+export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
+export { userVersion } from '../../platform/sqlite/migrate.ts';
 
 /**
  * Schema steps, in order: step i (0-based) brings the file to `PRAGMA user_version` i + 1. Append
@@ -248,41 +246,9 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
-/**
- * Brings the file up to `migrations.length`. Each step runs in its own IMMEDIATE transaction that
- * also sets user_version (docs/storage.md#schema-versions), so a crash leaves the
- * file at a whole version and a second relay opening the same file cannot apply a step twice. A
- * file at a higher version than known is refused.
- */
+/** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */
 export function migrateSqlite(db: Database, logger: Logger, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): { from: number; to: number } {
-  const from = userVersion(db);
-  if (from > migrations.length) throw schemaTooNew(from, migrations.length);
-  for (let version = from + 1; version <= migrations.length; version++) {
-    const step = migrations[version - 1];
-    if (step === undefined) break;
-    const apply = db.transaction(() => {
-      const current = userVersion(db);
-      if (current > migrations.length) throw schemaTooNew(current, migrations.length);
-      if (current >= version) return false;
-      db.exec(step.sql);
-      // PRAGMA takes no bound parameters; version is an integer we computed.
-      db.pragma(`user_version = ${version}`);
-      return true;
-    });
-    let applied: boolean;
-    try {
-      applied = apply.immediate();
-    } catch (err) {
-      if (isStoreError(err, STORE_SCHEMA_TOO_NEW)) throw err;
-      throw migrationFailed(version, err);
-    }
-    if (applied) logger.info({ version, migration: step.name }, 'relay store migrated');
-  }
-  return { from, to: Math.max(from, userVersion(db)) };
-}
-
-export function userVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+  return migrate(db, migrations, { logger, message: 'relay store migrated', tooNew: schemaTooNew, failed: migrationFailed });
 }
 
 /**

@@ -7,8 +7,10 @@ import { parseRelayConfig } from '../../cloud/config/load.ts';
 import { TLS_UNREADABLE } from '../../cloud/http/errors.ts';
 import { GATEWAY_ID_INVALID, KEY_MISMATCH } from '../../cloud/ingest/errors.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
-import { LISTEN_FAILED, Relay, RELAY_NOT_RUNNING } from '../../cloud/main.ts';
-import { KEY_INVALID, KEY_MISSING, newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
+import { LISTEN_FAILED, RELAY_NOT_RUNNING } from '../../cloud/errors.ts';
+import { Relay } from '../../cloud/main.ts';
+import { KEY_INVALID, KEY_MISSING } from '../../cloud/errors.ts';
+import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 

@@ -16,7 +16,7 @@ const GATEWAY = 'gw-faults';
 /** Seed of the fault schedule (kinds and intervals) and of the proxy's cut points: a failure can be replayed. */
 const SEED = 20_261_124;
 const STEPS = 24;
-const MODES: readonly ProxyMode[] = ['pass', 'stall', 'drop'];
+const MODES = ['pass', 'stall', 'drop'] as const satisfies readonly ProxyMode[];
 
 interface Tally {
   agentKills: number;
@@ -24,7 +24,7 @@ interface Tally {
   relayDowns: number;
   /** Relay stops (SIGTERM) that did not end within the grace period and were SIGKILLed. */
   relayStopsForced: number;
-  modeSwitches: Record<ProxyMode, number>;
+  modeSwitches: Record<(typeof MODES)[number], number>;
   /** From the relay's "batch stored" log lines: resends the relay answered as duplicates. */
   stored: number;
   duplicates: number;

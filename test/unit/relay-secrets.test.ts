@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decryptSecret, encryptSecret, KEY_INVALID, KEY_MISSING, loadRelayKey, newRelayKey, parseRelayKey, SECRET_UNDECRYPTABLE } from '../../cloud/secrets.ts';
+import { KEY_INVALID, KEY_MISSING, SECRET_UNDECRYPTABLE } from '../../cloud/errors.ts';
+import { decryptSecret, encryptSecret, loadRelayKey, newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { newGatewaySecret } from '../../protocols/sync/signature.ts';
 
