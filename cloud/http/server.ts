@@ -76,9 +76,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = errorReply(err, request);
     const context = { method: request.method, url: request.url.split('?')[0], ip: request.ip, status, error: body.error };
+    // Ingest refusals are logged by http/ingest-route.ts, as a summary: never a line per anonymous request.
     if (status >= 500) request.log.error({ ...context, err }, 'request failed');
-    else if (err instanceof IngestRefused) request.log.info({ ...context, gateway: err.details?.['gateway'] }, 'ingest refused');
-    else request.log.debug(context, 'request refused');
+    else if (!isIngest(request)) request.log.debug(context, 'request refused');
     if (status === 401 && !isIngest(request)) void reply.header('www-authenticate', 'Bearer realm="atalaya"');
     void reply.code(status).send(body);
   });

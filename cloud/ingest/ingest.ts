@@ -29,6 +29,12 @@ export interface IngestLimits {
   readonly maxInflatedBytes: number;
   /** Largest |relay clock − request timestamp|, ms; nonces are remembered this long past their timestamp. */
   readonly skewMs: number;
+  /** Decompressed bytes all requests together may hold while decoding; each reserves maxInflatedBytes. */
+  readonly maxDecodeBytesInFlight: number;
+  /** Largest seq accepted above the gateway's highest stored seq (0 when it has none). */
+  readonly maxSeqJump: number;
+  /** At most one summary line of refused requests per interval, ms (http/ingest-route.ts). */
+  readonly refusalLogIntervalMs: number;
 }
 
 export interface IngestorOptions {
@@ -44,6 +50,10 @@ export class Ingestor {
 
   constructor(private readonly options: IngestorOptions) {
     this.logger = options.logger.child({ component: 'ingest' });
+  }
+
+  get limits(): IngestLimits {
+    return this.options.limits;
   }
 
   /** The acknowledgement of a stored batch; throws IngestRefused, or a store error (→ 503). */
