@@ -26,6 +26,7 @@ export class RefusalLog {
   constructor(
     private readonly logger: WarnLogger,
     private readonly intervalMs: number,
+    private readonly message = 'ingest refusals',
   ) {}
 
   /** One refused request: its refusal word, the client address, the gateway if it authenticated. */
@@ -59,6 +60,6 @@ export class RefusalLog {
     this.addresses.clear();
     this.gateways.clear();
     this.moreAddresses = false;
-    this.logger.warn(summary, 'ingest refusals');
+    this.logger.warn(summary, this.message);
   }
 }

@@ -6,7 +6,13 @@ import { INGEST_PATH, type IngestError } from '../../protocols/sync/types.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { IngestRefused } from '../ingest/errors.ts';
 import { STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE, STORE_CLOSED } from '../store/errors.ts';
+import { limitConnections } from './connection-limits.ts';
 import { ApiError, invalidQuery, type ApiErrorBody } from './errors.ts';
+import { RefusalLog } from './refusal-log.ts';
+import { enforceRequestDeadline } from './request-deadline.ts';
+
+/** Connection refusals (over a cap, too slow) are summarised at most this often, ms. */
+const CONNECTION_LOG_INTERVAL_MS = 10_000;
 
 export interface HttpServerOptions {
   readonly listen: RelayConfig['listen'];
@@ -54,6 +60,8 @@ function trustProxy(setting: RelayConfig['listen']['trustProxy']): boolean | str
 /** Fastify with the relay's error replies; routes are added by the caller. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const logger = options.logger.child({ component: 'http' });
+  const requestTimeout = options.listen.requestTimeoutMs;
+  const nodeTimeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout / 4) };
   const app = Fastify({
     loggerInstance: logger,
     // One log line per ingest (cloud/ingest) says more than Fastify's two per request.
@@ -61,11 +69,20 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     trustProxy: trustProxy(options.listen.trustProxy),
     return503OnClosing: true,
     // A client that stops sending halfway (a cellular link dropping) must not hold a request, or
-    // the relay's shutdown, open forever; idle keep-alive sockets are closed on stop.
-    requestTimeout: 120_000,
+    // the relay's shutdown, open forever; idle keep-alive sockets are closed on stop. Node checks
+    // these timeouts every connectionsCheckingInterval (30 s by default: a 120 s timeout fired
+    // anywhere up to 150 s); request-deadline.ts covers the body, which Node's timeout does not.
+    requestTimeout,
+    ...(options.tls === undefined ? { http: nodeTimeouts } : { https: { cert: options.tls.cert, key: options.tls.key, ...nodeTimeouts } }),
     forceCloseConnections: 'idle',
-    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   }) as unknown as FastifyInstance;
+
+  // Connections over a cap and requests over the deadline: one summary line per interval, like ingest refusals.
+  const refused = new RefusalLog(logger, CONNECTION_LOG_INTERVAL_MS, 'connections refused');
+  app.addHook('onClose', async () => refused.flush());
+  limitConnections(app.server, { ...options.listen, onRefused: (limit, address) => refused.note(limit, address) });
+  app.server.on('drop', (data?: { remoteAddress?: string }) => refused.note('total', data?.remoteAddress ?? ''));
+  enforceRequestDeadline(app, requestTimeout, (address) => refused.note('timeout', address));
 
   // Node stamps Date from the system clock; the relay's own (injected) clock is the one it checks
   // signatures against, so that is the one it announces.

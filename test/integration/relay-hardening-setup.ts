@@ -13,11 +13,15 @@ export interface HardenedRelay {
   stop(): Promise<void>;
 }
 
-/** `atalaya relay` with `extra` YAML appended to its config and the given gateways registered. */
-export async function startHardenedRelay(extra: string, gateways: readonly string[] = []): Promise<HardenedRelay> {
+/**
+ * `atalaya relay` with `extra` YAML appended to its config, `listen` added to its listen section
+ * (`, key: value` pairs), and the given gateways registered.
+ */
+export async function startHardenedRelay(extra: string, gateways: readonly string[] = [], listen = ''): Promise<HardenedRelay> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-hard-'));
   try {
     const { configFile, token } = writeRelayConfig(dir, { kind: 'sqlite', path: 'relay.db' }, extra);
+    fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace('listen: {host: 127.0.0.1, port: 0}', `listen: {host: 127.0.0.1, port: 0${listen}}`));
     const secrets = new Map<string, string>();
     for (const id of gateways) secrets.set(id, await addGateway(configFile, id));
     const relay = await startRelayProcess(configFile);
