@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { INGEST_PATH, type IngestError } from '../../protocols/sync/types.ts';
 import type { RelayConfig } from '../config/schema.ts';
-import { IngestRefused } from '../ingest/errors.ts';
+import { BUSY_RETRY_AFTER_S, IngestRefused, isIngestBusy } from '../ingest/errors.ts';
 import { STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE, STORE_CLOSED } from '../store/errors.ts';
 import { limitConnections } from './connection-limits.ts';
 import { ApiError, invalidQuery, type ApiErrorBody } from './errors.ts';
@@ -40,6 +40,7 @@ function errorReply(err: FastifyError | Error, request: FastifyRequest): { statu
     const e = invalidQuery([{ path: isAtalayaError(err, STORE_INVALID_CURSOR) ? 'cursor' : '(query)', message: err.message }]);
     return { status: e.status, body: e.body };
   }
+  if (isIngestBusy(err)) return { status: 503, body: { error: 'unavailable', message: err.message } };
   if (isAtalayaError(err, STORE_UNAVAILABLE) || isAtalayaError(err, STORE_CLOSED)) {
     return { status: 503, body: { error: 'unavailable', message: 'storage unavailable; retry later' } };
   }
@@ -94,9 +95,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const { status, body } = errorReply(err, request);
     const context = { method: request.method, url: request.url.split('?')[0], ip: request.ip, status, error: body.error };
     // Ingest refusals are logged by http/ingest-route.ts, as a summary: never a line per anonymous request.
-    if (status >= 500) request.log.error({ ...context, err }, 'request failed');
+    if (status >= 500 && !isIngestBusy(err)) request.log.error({ ...context, err }, 'request failed');
     else if (!isIngest(request)) request.log.debug(context, 'request refused');
     if (status === 401 && !isIngest(request)) void reply.header('www-authenticate', 'Bearer realm="atalaya"');
+    if (isIngestBusy(err)) void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
