@@ -74,6 +74,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // these timeouts every connectionsCheckingInterval (30 s by default: a 120 s timeout fired
     // anywhere up to 150 s); request-deadline.ts covers the body, which Node's timeout does not.
     requestTimeout,
+    // A connection that sends nothing at all is not a request yet, so neither timeout sees it; idle
+    // this long, its socket is closed, or silent connections could hold every place of maxConnections.
+    connectionTimeout: requestTimeout,
     ...(options.tls === undefined ? { http: nodeTimeouts } : { https: { cert: options.tls.cert, key: options.tls.key, ...nodeTimeouts } }),
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;

@@ -50,18 +50,21 @@ async function healthy(c: Conn): Promise<boolean> {
 }
 
 describe('slow requests', () => {
-  it('a body trickled in is answered 408 and closed at requestTimeoutMs, and so are trickled headers', async () => {
+  it('a body trickled in is answered 408 and closed at requestTimeoutMs, and so are trickled headers and a silent connection', async () => {
     r = await startHardenedRelay('', ['gw-1'], ', requestTimeoutMs: 1000');
     const body = await connect(r.relay.port);
     body.socket.write('POST /v1/ingest HTTP/1.1\r\nHost: relay\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n');
     const headers = await connect(r.relay.port);
     headers.socket.write('POST /v1/ingest HTTP/1.1\r\nHost: relay\r\n');
+    const silent = await connect(r.relay.port);
     const trickle = setInterval(() => {
       if (body.socket.writable) body.socket.write('x');
       if (headers.socket.writable) headers.socket.write('X-Pad: y\r\n');
     }, 100);
     try {
-      const [bodyMs, headersMs] = await Promise.all([body.closed, headers.closed]);
+      const [bodyMs, headersMs, silentMs] = await Promise.all([body.closed, headers.closed, silent.closed]);
+      expect(silentMs).toBeGreaterThanOrEqual(900);
+      expect(silentMs).toBeLessThan(4000);
       // The deadline is 1 s; Node checks header timeouts every 250 ms here; slack for a loaded machine.
       expect(bodyMs).toBeGreaterThanOrEqual(900);
       expect(bodyMs).toBeLessThan(4000);
