@@ -7,8 +7,8 @@ import { RefusalLog } from './refusal-log.ts';
 
 /** Refusals of an authenticated gateway that are rare and need a person: logged each, at warn. */
 const LOGGED_EACH: ReadonlySet<string> = new Set(['conflict', 'forbidden']);
-/** Refusals thrown before the request proved a gateway's identity (or that may be a third party's replay). */
-const ANONYMOUS: ReadonlySet<string> = new Set(['unauthenticated', 'stale', 'replayed', 'too_large', 'malformed']);
+/** Refusals of requests that did not prove a gateway's identity, or may be a third party's replay: no gateway named. */
+const ANONYMOUS: ReadonlySet<string> = new Set(['unauthenticated', 'stale', 'replayed']);
 
 /**
  * POST /v1/ingest: the body is the gzip batch of protocols/sync/batch.ts, taken raw (a Buffer) so
