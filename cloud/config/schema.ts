@@ -36,8 +36,8 @@ const listenSchema = z.strictObject({
     .int()
     .min(1)
     .max(1_000_000)
-    .default(16)
-    .describe('Open connections from one client address; more are closed as they arrive. Not applied to a trusted proxy (trustProxy): behind a proxy every connection comes from it'),
+    .default(64)
+    .describe('Open connections from one client address; more are closed as they arrive. Not applied to a trusted proxy (trustProxy): behind a proxy every connection comes from it. Gateways behind one carrier NAT share an address: one connection each'),
 });
 
 const sqliteSchema = z.strictObject({

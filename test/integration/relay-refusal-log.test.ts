@@ -10,7 +10,7 @@ import { batchOf, readings, send } from './relay-setup.ts';
 import { pool, startHardenedRelay, type HardenedRelay } from './relay-hardening-setup.ts';
 
 let r: HardenedRelay;
-// Within listen.maxConnectionsPerAddress (16): the flood is refused requests, not connections.
+// Within listen.maxConnectionsPerAddress (64): the flood is refused requests, not connections.
 const dispatcher = new Agent({ connections: 8 });
 
 beforeAll(async () => {

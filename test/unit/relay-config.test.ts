@@ -22,7 +22,7 @@ function problems(raw: unknown, env = {}): string[] {
 describe('relay config', () => {
   it('defaults to plain HTTP on 8080, SQLite in ./data, 8 MiB bodies, 10 000 records, ±5 min', () => {
     expect(parseRelayConfig({})).toEqual({
-      listen: { host: '0.0.0.0', port: 8080, trustProxy: false, requestTimeoutMs: 120_000, maxConnections: 1024, maxConnectionsPerAddress: 16 },
+      listen: { host: '0.0.0.0', port: 8080, trustProxy: false, requestTimeoutMs: 120_000, maxConnections: 1024, maxConnectionsPerAddress: 64 },
       storage: { kind: 'sqlite', path: './data/relay.db', synchronous: 'full' },
       apiTokens: [],
       ingest: {
