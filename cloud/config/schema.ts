@@ -23,7 +23,7 @@ const listenSchema = z.strictObject({
     .min(1000)
     .max(3_600_000)
     .default(120_000)
-    .describe('Longest a request may take to arrive, headers and body, ms; a slower one (a trickled body) is answered 408 and its connection closed. 120 s lets 8 MiB through at ~600 kbit/s'),
+    .describe('Longest the headers, and then the body, of a request may take to arrive, ms; a slower request (a trickled body) is answered 408 and its connection closed, a silent connection closed. 120 s lets 8 MiB through at ~600 kbit/s'),
   maxConnections: z
     .number()
     .int()

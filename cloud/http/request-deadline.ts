@@ -1,5 +1,6 @@
 /**
- * The whole request, body included, within listen.requestTimeoutMs (issue 19 item 12). Node's
+ * The body within listen.requestTimeoutMs of the headers (issue 19 item 12; Node bounds the
+ * headers with headersTimeout, set to the same value in server.ts). Node's
  * requestTimeout stops counting once the headers are in and the request is handed over, so a
  * body trickled a byte at a time held a connection (and its buffer) past 130 s with a 120 s
  * setting. Here a request whose body has not fully arrived by the deadline is answered 408 and
