@@ -41,6 +41,7 @@ describe('refused ingest requests in the log', () => {
       const total = summaries.reduce((s, l) => s + Number((l['refused'] as Record<string, number>)['unauthenticated'] ?? 0), 0);
       return total === n ? { lines, summaries } : undefined;
     }, 'summaries accounting for every refusal', 5000);
+    console.log(`${n} refused requests: ${summary.lines.length} log line(s), ${summary.summaries.length} of them summaries`);
     expect(summary.lines.length).toBeLessThanOrEqual(10);
     expect(summary.summaries.every((l) => l['level'] === 40)).toBe(true);
     expect(summary.summaries.every((l) => l['addresses'] === 1)).toBe(true);
