@@ -4,9 +4,15 @@ import type { Logger } from 'pino';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { INGEST_PATH, type IngestError } from '../../protocols/sync/types.ts';
 import type { RelayConfig } from '../config/schema.ts';
-import { IngestRefused } from '../ingest/errors.ts';
+import { BUSY_RETRY_AFTER_S, IngestRefused, isIngestBusy } from '../ingest/errors.ts';
 import { STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE, STORE_CLOSED } from '../store/errors.ts';
+import { limitConnections } from './connection-limits.ts';
 import { ApiError, invalidQuery, type ApiErrorBody } from './errors.ts';
+import { RefusalLog } from './refusal-log.ts';
+import { enforceRequestDeadline } from './request-deadline.ts';
+
+/** Connection refusals (over a cap, too slow) are summarised at most this often, ms. */
+const CONNECTION_LOG_INTERVAL_MS = 10_000;
 
 export interface HttpServerOptions {
   readonly listen: RelayConfig['listen'];
@@ -34,6 +40,7 @@ function errorReply(err: FastifyError | Error, request: FastifyRequest): { statu
     const e = invalidQuery([{ path: isAtalayaError(err, STORE_INVALID_CURSOR) ? 'cursor' : '(query)', message: err.message }]);
     return { status: e.status, body: e.body };
   }
+  if (isIngestBusy(err)) return { status: 503, body: { error: 'unavailable', message: err.message } };
   if (isAtalayaError(err, STORE_UNAVAILABLE) || isAtalayaError(err, STORE_CLOSED)) {
     return { status: 503, body: { error: 'unavailable', message: 'storage unavailable; retry later' } };
   }
@@ -54,6 +61,8 @@ function trustProxy(setting: RelayConfig['listen']['trustProxy']): boolean | str
 /** Fastify with the relay's error replies; routes are added by the caller. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const logger = options.logger.child({ component: 'http' });
+  const requestTimeout = options.listen.requestTimeoutMs;
+  const nodeTimeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout / 4) };
   const app = Fastify({
     loggerInstance: logger,
     // One log line per ingest (cloud/ingest) says more than Fastify's two per request.
@@ -61,11 +70,23 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     trustProxy: trustProxy(options.listen.trustProxy),
     return503OnClosing: true,
     // A client that stops sending halfway (a cellular link dropping) must not hold a request, or
-    // the relay's shutdown, open forever; idle keep-alive sockets are closed on stop.
-    requestTimeout: 120_000,
+    // the relay's shutdown, open forever; idle keep-alive sockets are closed on stop. Node checks
+    // these timeouts every connectionsCheckingInterval (30 s by default: a 120 s timeout fired
+    // anywhere up to 150 s); request-deadline.ts covers the body, which Node's timeout does not.
+    requestTimeout,
+    // A connection that sends nothing at all is not a request yet, so neither timeout sees it; idle
+    // this long, its socket is closed, or silent connections could hold every place of maxConnections.
+    connectionTimeout: requestTimeout,
+    ...(options.tls === undefined ? { http: nodeTimeouts } : { https: { cert: options.tls.cert, key: options.tls.key, ...nodeTimeouts } }),
     forceCloseConnections: 'idle',
-    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   }) as unknown as FastifyInstance;
+
+  // Connections over a cap and requests over the deadline: one summary line per interval, like ingest refusals.
+  const refused = new RefusalLog(logger, CONNECTION_LOG_INTERVAL_MS, 'connections refused');
+  app.addHook('onClose', async () => refused.flush());
+  limitConnections(app.server, { ...options.listen, onRefused: (limit, address) => refused.note(limit, address) });
+  app.server.on('drop', (data?: { remoteAddress?: string }) => refused.note('total', data?.remoteAddress ?? ''));
+  enforceRequestDeadline(app, requestTimeout, (address) => refused.note('timeout', address));
 
   // Node stamps Date from the system clock; the relay's own (injected) clock is the one it checks
   // signatures against, so that is the one it announces.
@@ -76,10 +97,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = errorReply(err, request);
     const context = { method: request.method, url: request.url.split('?')[0], ip: request.ip, status, error: body.error };
-    if (status >= 500) request.log.error({ ...context, err }, 'request failed');
-    else if (err instanceof IngestRefused) request.log.info({ ...context, gateway: err.details?.['gateway'] }, 'ingest refused');
-    else request.log.debug(context, 'request refused');
+    // Ingest refusals are logged by http/ingest-route.ts, as a summary: never a line per anonymous request.
+    if (status >= 500 && !isIngestBusy(err)) request.log.error({ ...context, err }, 'request failed');
+    else if (!isIngest(request)) request.log.debug(context, 'request refused');
     if (status === 401 && !isIngest(request)) void reply.header('www-authenticate', 'Bearer realm="atalaya"');
+    if (isIngestBusy(err)) void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

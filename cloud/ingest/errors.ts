@@ -29,6 +29,12 @@ export const INGEST_REPLAYED = 'ATALAYA_INGEST_REPLAYED';
 export const INGEST_TOO_LARGE = 'ATALAYA_INGEST_TOO_LARGE';
 export const INGEST_MALFORMED = 'ATALAYA_INGEST_MALFORMED';
 export const INGEST_CONFLICT = 'ATALAYA_INGEST_CONFLICT';
+/** A batch's seq more than ingest.maxSeqJump above the gateway's highest stored seq: on the wire, malformed (400). */
+export const INGEST_SEQ_OUT_OF_WINDOW = 'ATALAYA_INGEST_SEQ_OUT_OF_WINDOW';
+/** The relay is decoding as much as ingest.maxDecodeBytesInFlight allows: 503 with Retry-After, not a refusal. */
+export const INGEST_BUSY = 'ATALAYA_INGEST_BUSY';
+/** Seconds a busy relay asks the gateway to wait (Retry-After). */
+export const BUSY_RETRY_AFTER_S = 1;
 
 const CODES = {
   unauthenticated: INGEST_UNAUTHENTICATED,
@@ -39,7 +45,15 @@ const CODES = {
   malformed: INGEST_MALFORMED,
   conflict: INGEST_CONFLICT,
 } as const satisfies Record<IngestRefusal, string>;
-export type IngestErrorCode = (typeof CODES)[IngestRefusal];
+export type IngestErrorCode = (typeof CODES)[IngestRefusal] | typeof INGEST_SEQ_OUT_OF_WINDOW;
+
+export interface RefuseOptions {
+  readonly cause?: unknown;
+  readonly seqs?: readonly number[];
+  readonly gateway?: string;
+  /** A finer code than the refusal's own, for a refusal that shares its wire word with others. */
+  readonly code?: IngestErrorCode;
+}
 
 /** A refused ingest request: `refusal` goes on the wire, `message` too (so it never holds a secret). */
 export class IngestRefused extends AtalayaError<IngestErrorCode> {
@@ -48,8 +62,8 @@ export class IngestRefused extends AtalayaError<IngestErrorCode> {
   /** For conflict: the seqs stored with other content. */
   readonly seqs: readonly number[] | undefined;
 
-  constructor(refusal: IngestRefusal, message: string, options: { cause?: unknown; seqs?: readonly number[]; gateway?: string } = {}) {
-    super(CODES[refusal], message, { cause: options.cause, details: { refusal, gateway: options.gateway, seqs: options.seqs } });
+  constructor(refusal: IngestRefusal, message: string, options: RefuseOptions = {}) {
+    super(options.code ?? CODES[refusal], message, { cause: options.cause, details: { refusal, gateway: options.gateway, seqs: options.seqs } });
     this.name = 'IngestRefused';
     this.refusal = refusal;
     this.status = REFUSAL_STATUS[refusal];
@@ -61,6 +75,17 @@ export function isIngestRefused(err: unknown, code?: IngestErrorCode): err is In
   return err instanceof IngestRefused && isAtalayaError(err, code);
 }
 
-export function refuse(refusal: IngestRefusal, message: string, options: { cause?: unknown; seqs?: readonly number[]; gateway?: string } = {}): IngestRefused {
+export function refuse(refusal: IngestRefusal, message: string, options: RefuseOptions = {}): IngestRefused {
   return new IngestRefused(refusal, message, options);
+}
+
+export class IngestBusy extends AtalayaError<typeof INGEST_BUSY> {
+  constructor(bytes: number, budget: number) {
+    super(INGEST_BUSY, 'the relay is decoding as many batches as it may at once; retry later', { details: { bytes, budget } });
+    this.name = 'IngestBusy';
+  }
+}
+
+export function isIngestBusy(err: unknown): err is IngestBusy {
+  return err instanceof IngestBusy && isAtalayaError(err, INGEST_BUSY);
 }

@@ -19,7 +19,10 @@ import { isStoreError, STORE_INVALID_BATCH, STORE_UNKNOWN_GATEWAY } from '../sto
 import type { IngestInput, RelayStore } from '../store/types.ts';
 import { refuse } from './errors.ts';
 import type { GatewaySecrets } from './gateway-secrets.ts';
-import { claimedIdentity, type RequestHeaders } from './headers.ts';
+import { DecodeBudget } from './decode-budget.ts';
+import { claimedIdentity, type Claimed, type RequestHeaders } from './headers.ts';
+import { checkInflated } from './inflate-check.ts';
+import { SeqWindow } from './seq-window.ts';
 import { clockOffset, correctedTime, seqRanges } from './time.ts';
 
 export interface IngestLimits {
@@ -29,6 +32,12 @@ export interface IngestLimits {
   readonly maxInflatedBytes: number;
   /** Largest |relay clock − request timestamp|, ms; nonces are remembered this long past their timestamp. */
   readonly skewMs: number;
+  /** Decompressed bytes all requests together may hold while decoding; each reserves maxInflatedBytes. */
+  readonly maxDecodeBytesInFlight: number;
+  /** Largest seq accepted above the gateway's highest stored seq (0 when it has none). */
+  readonly maxSeqJump: number;
+  /** At most one summary line of refused requests per interval, ms (http/ingest-route.ts). */
+  readonly refusalLogIntervalMs: number;
 }
 
 export interface IngestorOptions {
@@ -42,13 +51,22 @@ export interface IngestorOptions {
 export class Ingestor {
   private readonly logger: Logger;
 
+  private readonly budget: DecodeBudget;
+  private readonly seqWindow: SeqWindow;
+
   constructor(private readonly options: IngestorOptions) {
     this.logger = options.logger.child({ component: 'ingest' });
+    this.budget = new DecodeBudget(options.limits.maxDecodeBytesInFlight);
+    this.seqWindow = new SeqWindow(options.store, options.limits.maxSeqJump);
   }
 
-  /** The acknowledgement of a stored batch; throws IngestRefused, or a store error (→ 503). */
+  get limits(): IngestLimits {
+    return this.options.limits;
+  }
+
+  /** The acknowledgement of a stored batch; throws IngestRefused, IngestBusy or a store error (both → 503). */
   async handle(headers: RequestHeaders, body: Buffer): Promise<IngestAck> {
-    const { store, secrets, clock, limits } = this.options;
+    const { secrets, clock, limits } = this.options;
     const claimed = claimedIdentity(headers);
     const secret = await secrets.get(claimed.gateway);
     // Unknown gateway and bad signature answer alike: no probing for registered ids.
@@ -62,6 +80,18 @@ export class Ingestor {
     if (Math.abs(now - claimed.timestamp) > limits.skewMs) {
       throw refuse('stale', `timestamp is ${now - claimed.timestamp} ms from the relay clock (allowed ±${limits.skewMs} ms)`, { gateway });
     }
+    // Size, nesting and value count bounded while inflating, before anything is parsed (inflate-check.ts);
+    // the parsed batch then counts against the decode budget until the store is done with it.
+    const release = this.budget.reserve(await checkInflated(body, limits, gateway));
+    try {
+      return await this.accept(gateway, claimed, body, now);
+    } finally {
+      release();
+    }
+  }
+
+  private async accept(gateway: string, claimed: Claimed, body: Buffer, now: number): Promise<IngestAck> {
+    const { store, limits } = this.options;
     // Remembered until the timestamp leaves the window: after that the stale check refuses a replay.
     if (!(await store.claimNonce(gateway, claimed.nonce, claimed.timestamp + limits.skewMs, now))) {
       throw refuse('replayed', 'nonce already used', { gateway });
@@ -69,6 +99,7 @@ export class Ingestor {
 
     const batch = this.decode(body, gateway);
     if (batch.gateway !== gateway) throw refuse('forbidden', `gateway ${gateway} cannot write records of ${batch.gateway}`, { gateway });
+    await this.seqWindow.check(gateway, batch);
 
     const input: IngestInput = {
       gateway,
@@ -81,6 +112,7 @@ export class Ingestor {
       // The store logged and recorded the integrity alarm in the same transaction.
       throw refuse('conflict', `${outcome.conflicts.length} record(s) already stored with other content; nothing stored`, { gateway, seqs: outcome.conflicts });
     }
+    this.seqWindow.stored(gateway, outcome.highestSeq);
     this.logger.info({ gateway, stored: outcome.stored, duplicates: outcome.duplicates, highestSeq: outcome.highestSeq, clockOffsetMs: input.clockOffsetMs }, 'batch stored');
     return {
       gateway,

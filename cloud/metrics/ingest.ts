@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { IngestRefused } from '../ingest/errors.ts';
+import { IngestRefused, isIngestBusy } from '../ingest/errors.ts';
 import { STORE_CLOSED, STORE_UNAVAILABLE } from '../store/errors.ts';
 
 /** Told once per POST /v1/ingest: its outcome label and the records it newly stored. */
@@ -15,6 +15,8 @@ export const INGEST_ACCEPTED = 'accepted';
  */
 export function ingestOutcome(err: unknown): string {
   if (err instanceof IngestRefused) return err.refusal;
+  // Decoding as much as ingest.maxDecodeBytesInFlight allows: 503, the gateway retries.
+  if (isIngestBusy(err)) return 'busy';
   if (isAtalayaError(err, STORE_UNAVAILABLE) || isAtalayaError(err, STORE_CLOSED)) return 'unavailable';
   const { statusCode, code } = err as { statusCode?: number; code?: string };
   // Fastify refuses before the handler: body over the limit, wrong content type.
@@ -25,7 +27,7 @@ export function ingestOutcome(err: unknown): string {
 export function registerIngestMetrics(registry: Registry): IngestObserver {
   const requests = new Counter({
     name: 'atalaya_relay_ingest_requests_total',
-    help: 'POST /v1/ingest requests by outcome: accepted, a refusal (unauthenticated, stale, replayed, conflict, ...), unavailable, internal',
+    help: 'POST /v1/ingest requests by outcome: accepted, a refusal (unauthenticated, stale, replayed, conflict, ...), busy (decode budget full), unavailable, internal',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

@@ -75,7 +75,7 @@ async function provision(storage: StoreConfig, key: string, ids: readonly string
 /** `atalaya relay -c …` with its JSON log in a file (a pipe we drain late could block it); port from its "relay listening" line. */
 async function startRelay(dir: string, storage: StoreConfig, key: string, profileDir: string | undefined): Promise<RelayProcess> {
   const config = path.join(dir, 'relay.yaml');
-  fs.writeFileSync(config, `listen: {host: 127.0.0.1, port: 0}\nstorage: ${JSON.stringify(storage)}\nlog: {level: info}\n`);
+  fs.writeFileSync(config, `listen: {host: 127.0.0.1, port: 0, maxConnectionsPerAddress: 1000}\nstorage: ${JSON.stringify(storage)}\nlog: {level: info}\n`);
   const logFile = path.join(dir, 'relay.log');
   const fd = fs.openSync(logFile, 'w');
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];

@@ -22,10 +22,18 @@ function problems(raw: unknown, env = {}): string[] {
 describe('relay config', () => {
   it('defaults to plain HTTP on 8080, SQLite in ./data, 8 MiB bodies, 10 000 records, ±5 min', () => {
     expect(parseRelayConfig({})).toEqual({
-      listen: { host: '0.0.0.0', port: 8080, trustProxy: false },
+      listen: { host: '0.0.0.0', port: 8080, trustProxy: false, requestTimeoutMs: 120_000, maxConnections: 1024, maxConnectionsPerAddress: 64 },
       storage: { kind: 'sqlite', path: './data/relay.db', synchronous: 'full' },
       apiTokens: [],
-      ingest: { maxBodyBytes: 8 * 1_048_576, maxInflatedBytes: 64 * 1_048_576, maxRecords: 10_000, skewMs: 300_000 },
+      ingest: {
+        maxBodyBytes: 8 * 1_048_576,
+        maxInflatedBytes: 16 * 1_048_576,
+        maxDecodeBytesInFlight: 64 * 1_048_576,
+        maxRecords: 10_000,
+        maxSeqJump: 1_000_000_000,
+        skewMs: 300_000,
+        refusalLogIntervalMs: 10_000,
+      },
       dga: expect.objectContaining({ enabled: false, interface: 'rest', spacingMs: 300_000, retryAfterMs: 86_400_000, obras: [] }),
       anchor: expect.objectContaining({ enabled: false, schedule: '59 23 * * *', timezone: 'America/Santiago', confirmations: 12, feeBumpPercent: 15 }),
       log: { level: 'info' },
@@ -68,6 +76,11 @@ describe('relay config', () => {
     );
     expect(problems({ anchor: { enabled: true, rpcUrl: 'ftp://x', chainId: 1, contract: `0x${'ab'.repeat(20)}` } })).toEqual([expect.stringMatching(/^anchor\.rpcUrl: /)]);
     expect(parseRelayConfig({ anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, contract: `0x${'ab'.repeat(20)}`, schedule: '*/5 * * * *' } }).anchor.schedule).toBe('*/5 * * * *');
+  });
+
+  it('refuses a decode budget smaller than one batch', () => {
+    expect(problems({ ingest: { maxInflatedBytes: 4 * 1_048_576, maxDecodeBytesInFlight: 1_048_576 } })).toEqual([expect.stringMatching(/^ingest\.maxDecodeBytesInFlight: /)]);
+    expect(parseRelayConfig({ ingest: { maxInflatedBytes: 1_048_576, maxDecodeBytesInFlight: 1_048_576 } }).ingest.maxDecodeBytesInFlight).toBe(1_048_576);
   });
 
   it('hints at the keys of the chosen storage kind', () => {
