@@ -22,7 +22,7 @@ import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
-import { createStore } from './store/index.ts';
+import { createRelayDatabase } from './store/index.ts';
 import type { RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
@@ -98,8 +98,10 @@ export class Relay {
     if (key.looselyPermitted) this.logger.warn({ keyFile: key.source }, 'relay key file is readable by group or others: chmod 600 it');
     const tls = readTls(config.listen.tls);
     if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(path.resolve(config.storage.path)), { recursive: true });
-    const store = createStore(config.storage, logger);
-    await store.start();
+    // One connection or pool for every store; stopping the records store closes it (last, below).
+    const database = createRelayDatabase(config.storage, logger);
+    const store = database.records;
+    await database.start();
     let app: FastifyInstance | undefined;
     let dga: DgaReporting | undefined;
     let anchor: AnchorService | undefined;
@@ -115,11 +117,11 @@ export class Relay {
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
       if (config.dga.enabled) {
-        dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
+        dga = new DgaReporting({ config: config.dga, queue: database.dga, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule });
         await registerDgaRoutes(app, { engine: await dga.start(), apiTokens: config.apiTokens });
       }
       if (config.anchor.enabled) {
-        anchor = new AnchorService({ config: config.anchor, storage: config.storage, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
+        anchor = new AnchorService({ config: config.anchor, store: database.anchor, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
         await anchor.start();
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
