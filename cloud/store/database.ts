@@ -45,8 +45,11 @@ export function createExecutor(config: StoreConfig, logger: Logger): SqlExecutor
   switch (config.kind) {
     case 'sqlite':
       return new SqliteExecutor({ path: config.path, logger, synchronous: config.synchronous });
-    case 'postgres':
-      return new PostgresExecutor({ url: config.url, logger, maxConnections: Math.max(config.maxConnections ?? DEFAULT_POOL, MIN_POOL) });
+    case 'postgres': {
+      const configured = config.maxConnections ?? DEFAULT_POOL;
+      if (configured < MIN_POOL) logger.warn({ component: 'store', maxConnections: configured, used: MIN_POOL }, 'storage.maxConnections raised to the smallest pool the relay runs on');
+      return new PostgresExecutor({ url: config.url, logger, maxConnections: Math.max(configured, MIN_POOL) });
+    }
     default: {
       const unknown: never = config;
       throw new Error(`unknown store kind ${(unknown as { kind: string }).kind}`);
