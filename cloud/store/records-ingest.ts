@@ -7,35 +7,36 @@
 import type { IngestInput, IngestOutcome } from './types.ts';
 import { POSTGRES_RECORDS_SQL as PG, SQLITE_RECORDS_SQL as LITE } from './records-sql.ts';
 import { encodeAlarm, offsetMs, type Conflict, type IngestRecord } from './rows.ts';
-import type { Dialect, Query } from './sql-executor.ts';
+import type { Dialect, Query, QueryMany } from './sql-executor.ts';
 
 export type IngestResult = { readonly outcome: IngestOutcome; readonly conflicts: readonly Conflict[] };
 
-export function ingestBody(dialect: Dialect): (q: Query, input: IngestInput, batch: readonly IngestRecord[]) => Promise<IngestResult> {
+export type IngestBody = (q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]) => Promise<IngestResult>;
+
+export function ingestBody(dialect: Dialect): IngestBody {
   return dialect === 'postgres' ? ingestPostgres : ingestSqlite;
 }
 
-/** One INSERT per record (prepared once); a key skipped by ON CONFLICT is compared with its stored hash. */
-async function ingestSqlite(q: Query, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+/** One INSERT per record (prepared once); the keys ON CONFLICT skipped are compared with their stored hashes. */
+async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
+  const rows = batch.map((r) => [
+    input.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected,
+    r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), input.now, r.hash,
+  ]);
+  const inserted = await many(LITE.insertRecord, rows);
+  const skipped = batch.filter((_, i) => inserted[i]?.count !== 1);
+  const stored = batch.length - skipped.length;
+  const storedHashes = await many<{ hash: string }>(LITE.recordHash, skipped.map((r) => [input.gateway, r.seq]));
   const conflicts: Conflict[] = [];
-  let stored = 0;
-  for (const r of batch) {
-    const params = [
-      input.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected,
-      r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), input.now, r.hash,
-    ];
-    if ((await q(LITE.insertRecord, params)).count === 1) {
-      stored++;
-      continue;
-    }
-    const existingHash = (await q<{ hash: string }>(LITE.recordHash, [input.gateway, r.seq])).rows[0]?.hash as string;
+  skipped.forEach((r, i) => {
+    const existingHash = storedHashes[i]?.rows[0]?.hash as string;
     if (existingHash !== r.hash) conflicts.push({ seq: r.seq, existingHash, offeredHash: r.hash });
-  }
+  });
   if (conflicts.length > 0) {
     await q('ROLLBACK TO SAVEPOINT batch', []);
     await q('RELEASE SAVEPOINT batch', []);
-    for (const c of conflicts) await q(LITE.insertIntegrityAlarm, [input.gateway, c.seq, c.existingHash, c.offeredHash, input.now]);
+    await many(LITE.insertIntegrityAlarm, conflicts.map((c) => [input.gateway, c.seq, c.existingHash, c.offeredHash, input.now]));
     return { outcome: { ok: false, conflicts: conflicts.map((c) => c.seq) }, conflicts };
   }
   await q('RELEASE SAVEPOINT batch', []);
@@ -56,7 +57,7 @@ async function ingestSqlite(q: Query, input: IngestInput, batch: readonly Ingest
  * never deadlock. The isolation level is explicit (sql-postgres.ts): under REPEATABLE READ the
  * SELECT could not see the other relay's row.
  */
-async function ingestPostgres(q: Query, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+async function ingestPostgres(q: Query, _many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
   const stored = (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
   // Rows this transaction inserted carry the offered hash, so comparing every offered hash with

@@ -9,6 +9,13 @@ export type Dialect = 'sqlite' | 'postgres';
 
 export type Query = <R>(sql: string, params: readonly unknown[]) => Promise<{ rows: R[]; count: number }>;
 
+/**
+ * One statement once per parameter row, in order, in the caller's transaction (DB-API's
+ * executemany): on SQLite one synchronous loop over the prepared statement, without an await per
+ * row, which is what keeps a 10 000-record ingest as fast as plain better-sqlite3.
+ */
+export type QueryMany = <R>(sql: string, rows: ReadonlyArray<readonly unknown[]>) => Promise<Array<{ rows: R[]; count: number }>>;
+
 export interface SqlExecutor {
   readonly dialect: Dialect;
   /** Opens the connection (SQLite) or the pool (PostgreSQL) and applies pending migrations. Idempotent. */
@@ -23,7 +30,7 @@ export interface SqlExecutor {
    * deadlocks). SQLite: BEGIN IMMEDIATE (writers serialized up front); PostgreSQL: READ COMMITTED.
    * A failure is thrown as STORE_UNAVAILABLE with the original as cause (coded store errors as they are).
    */
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T>;
+  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` while this process holds the session-level lock `key` (PostgreSQL:
    * pg_try_advisory_lock on a connection kept for the duration), `ran: false` when another session

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { inTransaction, openMigratedPool, type MigratedPool } from './pg-pool.ts';
-import type { Query, SqlExecutor } from './sql-executor.ts';
+import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
 
 export interface PostgresExecutorOptions {
   /** postgres://user:password@host:port/database (libpq URL; sslmode etc. as query parameters). */
@@ -56,13 +56,20 @@ export class PostgresExecutor implements SqlExecutor {
     }
   };
 
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
-    return inTransaction(this.running(operation), operation, (client) =>
-      fn(async (sql, params) => {
+  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
+    return inTransaction(this.running(operation), operation, (client) => {
+      const query: Query = async (sql, params) => {
         const r = await client.query(sql, params.slice());
         return { rows: r.rows, count: r.rowCount ?? 0 };
-      }),
-    );
+      };
+      // A round trip per row: PostgreSQL callers batch with unnest() instead (records-ingest.ts).
+      const many: QueryMany = async <R>(sql: string, rows: ReadonlyArray<readonly unknown[]>) => {
+        const results: Array<{ rows: R[]; count: number }> = [];
+        for (const params of rows) results.push(await query<R>(sql, params));
+        return results;
+      };
+      return fn(query, many);
+    });
   }
 
   /**

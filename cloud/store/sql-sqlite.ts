@@ -2,7 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { openRelaySqlite } from './migrations-sqlite.ts';
-import type { Query, SqlExecutor } from './sql-executor.ts';
+import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
 
 export interface SqliteExecutorOptions {
   /** The relay's SQLite file: records, gateways and every feature's tables. */
@@ -31,6 +31,24 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export const toNamed = (sql: string): string => sql.replace(/\$(\d+)/g, '@p$1');
 
 /**
+ * A statement prepared once per SQL text. When its parameters appear once each, in order ($1, $2,
+ * …), they become `?` and are bound by position: building a named object per call costs more than
+ * the INSERT itself on the per-record ingest path.
+ */
+interface Prepared {
+  readonly statement: Statement;
+  readonly positional: boolean;
+}
+
+function prepare(db: Database, sql: string): Prepared {
+  const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+  const positional = order.every((n, i) => n === i + 1);
+  return { statement: db.prepare(positional ? sql.replace(/\$\d+/g, '?') : toNamed(sql)), positional };
+}
+
+const orNull = (v: unknown): unknown => (v === undefined ? null : v);
+
+/**
  * The relay's one connection to its SQLite file, shared by every feature store (database.ts).
  * better-sqlite3 is synchronous but a transaction here spans awaits, so every statement goes
  * through one promise chain: nothing else runs on this connection while a transaction is open.
@@ -44,7 +62,7 @@ export class SqliteExecutor implements SqlExecutor {
   readonly dialect = 'sqlite' as const;
   private db: Database | undefined;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
@@ -81,11 +99,13 @@ export class SqliteExecutor implements SqlExecutor {
 
   readonly query: Query = (sql, params) => this.exclusive('query', async (db) => this.run(db, sql, params));
 
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
+  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
     return this.exclusive(operation, async (db) => {
       db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(async (sql, params) => this.run(db, sql, params));
+        const query: Query = async (sql, params) => this.run(db, sql, params);
+        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
+        const result = await fn(query, many);
         db.exec('COMMIT');
         return result;
       } catch (err) {
@@ -118,16 +138,17 @@ export class SqliteExecutor implements SqlExecutor {
   }
 
   private run<R>(db: Database, sql: string, params: readonly unknown[]): { rows: R[]; count: number } {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare(toNamed(sql));
-      this.statements.set(sql, statement);
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = prepare(db, sql);
+      this.statements.set(sql, prepared);
     }
-    const bound = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v === undefined ? null : v]));
+    const { statement, positional } = prepared;
+    const bound: unknown[] = positional ? params.map(orNull) : [Object.fromEntries(params.map((v, i) => [`p${i + 1}`, orNull(v)]))];
     if (statement.reader) {
-      const rows = statement.all(bound) as R[];
+      const rows = statement.all(...bound) as R[];
       return { rows, count: rows.length };
     }
-    return { rows: [], count: statement.run(bound).changes };
+    return { rows: [], count: statement.run(...bound).changes };
   }
 }
