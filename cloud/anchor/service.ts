@@ -1,9 +1,9 @@
 /**
  * Relay anchoring, assembled: key → chain → batcher, engine, proofs → scheduler, on the anchoring
  * store of the relay's one database (cloud/store/database.ts), which the builder opens and closes.
- * Built by cloud/main.ts when anchor.enabled. The node being
- * unreachable never fails start(): ingest goes on and anchoring catches up (errors in
- * anchor_errors); a missing or invalid key or config does.
+ * Built by cloud/main.ts when anchor.enabled. The node being unreachable never fails start():
+ * ingest goes on and anchoring catches up (errors in anchor_errors); a missing or invalid key or
+ * config does.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
