@@ -24,6 +24,11 @@ export class PostgresExecutor implements SqlExecutor {
   private opened: MigratedPool | undefined;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
   private readonly log: Logger;
+  /**
+   * A name per SQL text with parameters: pg prepares a named statement once per connection and
+   * then only binds and executes it, so a per-request statement is parsed and planned once.
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly options: PostgresExecutorOptions) {
     this.log = options.logger.child({ component: 'store', backend: 'postgres' });
@@ -49,7 +54,7 @@ export class PostgresExecutor implements SqlExecutor {
   readonly query: Query = async (sql, params) => {
     const pool = this.running('query');
     try {
-      const result = await pool.query(sql, params.slice());
+      const result = await pool.query(this.statement(sql, params));
       return { rows: result.rows, count: result.rowCount ?? 0 };
     } catch (err) {
       throw unavailable('query', err);
@@ -59,7 +64,7 @@ export class PostgresExecutor implements SqlExecutor {
   transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
     return inTransaction(this.running(operation), operation, (client) => {
       const query: Query = async (sql, params) => {
-        const r = await client.query(sql, params.slice());
+        const r = await client.query(this.statement(sql, params));
         return { rows: r.rows, count: r.rowCount ?? 0 };
       };
       // A round trip per row: PostgreSQL callers batch with unnest() instead (records-ingest.ts).
@@ -100,6 +105,16 @@ export class PostgresExecutor implements SqlExecutor {
     } finally {
       client.release(broken);
     }
+  }
+
+  private statement(text: string, params: readonly unknown[]): { name?: string; text: string; values: unknown[] } {
+    if (params.length === 0) return { text, values: [] };
+    let name = this.names.get(text);
+    if (name === undefined) {
+      name = `atalaya_${this.names.size + 1}`;
+      this.names.set(text, name);
+    }
+    return { name, text, values: params.slice() };
   }
 
   private running(operation: string): Pool {
