@@ -7,6 +7,15 @@
 import type { Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import type { DgaAuditEntry, DgaSubmission, SubmissionState } from './dga-types.ts';
 
+/**
+ * Key of the session-level advisory lock a relay holds while it runs a DGA tick
+ * (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS). 'dgasched' in ASCII.
+ * It keeps several relays on one database from all deriving and sending; correctness does not
+ * rest on it (a lock lost with its connection lets a second relay in, and the claims in
+ * dga-store.ts still allow one send per obra at a time, spacingMs apart).
+ */
+export const DGA_SCHEDULER_LOCK_KEY = 0x64_67_61_73_63_68_65_64n;
+
 /** States a claim may pick up once their nextAttemptAt has come. */
 export const DUE_STATES = "('pending', 'failed', 'rejected')";
 

@@ -129,7 +129,7 @@ export interface DgaSummary {
 }
 
 export interface DgaStore {
-  /** Opens the database (migrations are those of the relay store: safe to run from both). */
+  /** The relay database's start and stop (database.ts): only the database's owner calls them. */
   start(): Promise<void>;
   stop(): Promise<void>;
 
