@@ -9,7 +9,7 @@ import type { DgaAuditEntry, DgaSubmission, SubmissionState } from './dga-types.
 
 /**
  * Key of the session-level advisory lock a relay holds while it runs a DGA tick
- * (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS). 'dgasched' in ASCII.
+ * (docs/storage.md#postgresql-advisory-locks). 'dgasched' in ASCII.
  * It keeps several relays on one database from all deriving and sending; correctness does not
  * rest on it (a lock lost with its connection lets a second relay in, and the claims in
  * dga-store.ts still allow one send per obra at a time, spacingMs apart).

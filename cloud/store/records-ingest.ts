@@ -49,7 +49,7 @@ async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch
  * One multi-row INSERT … ON CONFLICT DO NOTHING for the whole batch and, when it skipped keys,
  * one comparison of the offered hashes with the stored ones. Under READ COMMITTED this is
  * race-free across relays: an insert that meets a key another transaction has inserted but not
- * committed waits for that transaction (https://www.postgresql.org/docs/15/sql-insert.html#SQL-ON-CONFLICT);
+ * committed waits for that transaction (docs/storage.md#upserts-and-conflicts);
  * if it commits the key is skipped, and the following SELECT, which takes a new snapshot, sees its
  * row and hash, so two relays inserting the same new key with different content end with one
  * stored and the other reporting a conflict. Keys are inserted in ascending seq and the gateway

@@ -79,7 +79,7 @@ export class PostgresExecutor implements SqlExecutor {
 
   /**
    * The lock is the session's: taken and released on one connection of the pool, kept out of the
-   * pool for the duration (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS).
+   * pool for the duration (docs/storage.md#postgresql-advisory-locks).
    * A connection whose lock or unlock failed is discarded, which releases the lock with its session.
    */
   async withSessionLock<T>(key: bigint, operation: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {

@@ -11,7 +11,7 @@ export interface SqliteExecutorOptions {
   /**
    * `full` (default): a batch acknowledged to a gateway survives a power cut, which matters because
    * the gateway deletes what the relay acknowledged. `normal` is faster but may lose the last
-   * commits on power loss (never corrupts in WAL mode): https://sqlite.org/pragma.html#pragma_synchronous.
+   * commits on power loss (never corrupts in WAL mode): docs/storage.md#wal-and-synchronous.
    */
   readonly synchronous?: 'full' | 'normal';
 }
