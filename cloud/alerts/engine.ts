@@ -1,0 +1,215 @@
+/**
+ * The alert engine: one pass turns what the detectors found into alert transitions (open,
+ * close, gateway-side ack), moves due escalations and reminders on, and folds held messages into
+ * digests. Each transition and its messages commit in one transaction (the outbox is written
+ * when the event is detected); the dispatcher (dispatcher.ts) sends them.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+import type { Alert, AlertsStore, NewAlert } from '../store/alerts-types.ts';
+import type { RelayStore } from '../store/types.ts';
+import type { AlertsConfig } from './config.ts';
+import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
+import { digestMessage } from './messages.ts';
+import { planAdvance, planClose, planOpen, type PlanContext } from './plan.ts';
+
+/**
+ * Asks whether the gateway already paged this alarm transition itself while its uplink was down
+ * (agent/paging, issue 13 §7); such a transition is stored as an alert but not sent again.
+ */
+export type PagedLocally = (gateway: string, seq: number) => Promise<boolean>;
+
+export interface AlertEngineDeps {
+  readonly config: AlertsConfig;
+  readonly store: AlertsStore;
+  readonly records: RelayStore;
+  readonly ackKey: Buffer;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** This relay's name in leases and the delivery log. */
+  readonly instance: string;
+  readonly pagedLocally?: PagedLocally;
+  /** Told when messages were queued, so the dispatcher sends without waiting for its poll. */
+  readonly onQueued?: () => void;
+}
+
+export interface PassResult {
+  readonly opened: number;
+  readonly closed: number;
+  readonly advanced: number;
+  readonly digests: number;
+}
+
+export class AlertEngine {
+  private readonly alarms: AlarmRecordCursor;
+  private readonly ctx: PlanContext;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: AlertEngineDeps) {
+    this.alarms = new AlarmRecordCursor(deps.store);
+    this.ctx = { config: deps.config, store: deps.store, ackKey: deps.ackKey };
+    this.logger = deps.logger.child({ component: 'alerts' });
+  }
+
+  /** One pass of every detector, escalation and digest. */
+  async pass(): Promise<PassResult> {
+    const counts = { opened: 0, closed: 0, advanced: 0, digests: 0 };
+    const apply = async (t: Transition): Promise<void> => {
+      const r = await this.apply(t);
+      if (r === 'opened') counts.opened += 1;
+      if (r === 'closed') counts.closed += 1;
+    };
+    for await (const t of this.alarms.read()) await apply(t);
+    for (const t of await readIntegrity(this.deps.store)) await apply(t);
+    const silentAfterMs = this.deps.config.silentAfterMinutes * 60_000;
+    if (silentAfterMs > 0) {
+      const gateways = await this.deps.records.listGateways();
+      const open = new Map<string, number>();
+      for (const g of gateways) {
+        const a = await this.deps.store.openOfFamily(`silent:${g.id}`);
+        if (a !== undefined) open.set(g.id, Number(a.facts['lastSeenAt'] ?? 0));
+      }
+      for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentAfterMs)) await apply(t);
+    }
+    counts.advanced = await this.advance();
+    counts.digests = await this.flushDigests();
+    if (counts.opened + counts.closed + counts.advanced + counts.digests > 0) this.deps.onQueued?.();
+    return counts;
+  }
+
+  private async apply(t: Transition): Promise<'opened' | 'closed' | 'none'> {
+    const now = this.deps.clock.now();
+    switch (t.type) {
+      case 'alarm': {
+        const { record: r, detail: d } = t;
+        const family = `alarm:${r.gateway}:${r.device}:${r.channel}:${d.rule}`;
+        if (d.state === 'raised') {
+          const alert: NewAlert = {
+            id: `${family}:${r.seq}`,
+            family,
+            kind: 'alarm',
+            severity: d.level,
+            gateway: r.gateway,
+            device: r.device,
+            channel: r.channel,
+            obra: null,
+            title: `${d.level === 'alarm' ? 'ALARM' : 'Warning'} ${r.device}/${r.channel} ${d.rule} on ${r.gateway}: ${r.value ?? '?'} ${r.unit}`,
+            facts: { gateway: r.gateway, device: r.device, channel: r.channel, rule: d.rule, level: d.level, value: r.value, unit: r.unit, threshold: d.threshold, seq: r.seq, ts: r.ts },
+            openedAt: now,
+          };
+          const paged = (await this.deps.pagedLocally?.(r.gateway, r.seq)) ?? false;
+          return (await this.open(paged ? { ...alert, facts: { ...alert.facts, pagedLocally: true } } : alert, !paged)) ? 'opened' : 'none';
+        }
+        const open = await this.deps.store.openOfFamily(family);
+        if (open === undefined || Number(open.facts['seq'] ?? 0) > r.seq) return 'none';
+        if (d.state === 'acknowledged') {
+          await this.deps.store.ack(open.id, `gateway:${r.gateway}`, now, false, this.deps.instance);
+          return 'none';
+        }
+        return (await this.close(open, now)) ? 'closed' : 'none';
+      }
+      case 'integrity':
+        return (await this.open(
+          {
+            id: `integrity:${t.gateway}:${t.seq}:${t.id}`,
+            family: `integrity:${t.gateway}:${t.seq}`,
+            kind: 'integrity',
+            severity: 'alarm',
+            gateway: t.gateway,
+            device: null,
+            channel: null,
+            obra: null,
+            title: `Integrity: ${t.gateway} sent seq ${t.seq} again with other content`,
+            facts: { gateway: t.gateway, seq: t.seq, integrityAlarm: t.id },
+            openedAt: now,
+          },
+          true,
+        ))
+          ? 'opened'
+          : 'none';
+      case 'silent':
+        return (await this.open(
+          {
+            id: `silent:${t.gateway.id}:${t.silentSince}`,
+            family: `silent:${t.gateway.id}`,
+            kind: 'gateway_silent',
+            severity: this.deps.config.silentSeverity,
+            gateway: t.gateway.id,
+            device: null,
+            channel: null,
+            obra: null,
+            title: `Gateway ${t.gateway.id} silent since ${new Date(t.silentSince).toISOString()}`,
+            facts: { gateway: t.gateway.id, lastSeenAt: t.silentSince },
+            openedAt: now,
+          },
+          true,
+        ))
+          ? 'opened'
+          : 'none';
+      case 'back': {
+        const open = await this.deps.store.openOfFamily(`silent:${t.gateway.id}`);
+        return open !== undefined && (await this.close(open, now)) ? 'closed' : 'none';
+      }
+      default: {
+        const never: never = t;
+        throw new Error(`unknown transition ${(never as { type: string }).type}`);
+      }
+    }
+  }
+
+  private async open(alert: NewAlert, notify: boolean): Promise<boolean> {
+    const plan = await planOpen(this.ctx, alert, alert.openedAt, notify);
+    const opened = await this.deps.store.openAlert(alert, plan.routes, plan.messages, this.deps.instance);
+    if (opened) this.logger.info({ alert: alert.id, severity: alert.severity, messages: plan.messages.length }, 'alert opened');
+    return opened;
+  }
+
+  private async close(alert: Alert, now: number): Promise<boolean> {
+    const messages = await planClose(this.ctx, alert, await this.deps.store.routes(alert.id), now);
+    const closed = await this.deps.store.closeAlert(alert.id, now, messages, this.deps.instance);
+    if (closed) this.logger.info({ alert: alert.id, messages: messages.length }, 'alert closed');
+    return closed;
+  }
+
+  private async advance(): Promise<number> {
+    const now = this.deps.clock.now();
+    let advanced = 0;
+    for (const route of await this.deps.store.dueRoutes(now, 500)) {
+      const alert = await this.deps.store.alert(route.alertId);
+      if (alert === undefined) continue;
+      const { after, messages } = await planAdvance(this.ctx, alert, route, now);
+      if (await this.deps.store.advanceRoute(route, after, messages, now, this.deps.instance)) {
+        advanced += 1;
+        if (after.level > route.level) this.logger.info({ alert: alert.id, rule: route.rule, level: after.level }, 'alert escalated');
+      }
+    }
+    return advanced;
+  }
+
+  /** Held messages of a (channel, address, rule) become one digest once the oldest has waited a window. */
+  private async flushDigests(): Promise<number> {
+    const now = this.deps.clock.now();
+    const windowMs = this.deps.config.digest.windowMinutes * 60_000;
+    const done = new Set<string>();
+    let digests = 0;
+    for (const h of await this.deps.store.held(now - windowMs, 1000)) {
+      const k = `${h.channel}\u0000${h.address}\u0000${h.rule}`;
+      if (done.has(k)) continue;
+      done.add(k);
+      const all = await this.deps.store.heldOf(h.channel, h.address, h.rule, 100_000);
+      if (all.length === 0) continue;
+      await this.deps.store.digest(digestMessage(all, now), all.map((m) => m.id), now, this.deps.instance);
+      digests += 1;
+    }
+    return digests;
+  }
+
+  /** Acknowledges an alert (link, API, CLI): stops its escalation and reminders; closes alerts that have no end of their own (integrity). */
+  async ack(id: string, by: string): Promise<'acked' | 'already' | 'unknown'> {
+    const alert = await this.deps.store.alert(id);
+    if (alert === undefined) return 'unknown';
+    const result = await this.deps.store.ack(id, by, this.deps.clock.now(), alert.kind === 'integrity', this.deps.instance);
+    if (result === 'acked') this.logger.info({ alert: id, by }, 'alert acknowledged');
+    return result;
+  }
+}

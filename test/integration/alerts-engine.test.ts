@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ackKey } from '../../cloud/alerts/ack-token.ts';
+import { alertsConfigSchema, type AlertsConfig } from '../../cloud/alerts/config.ts';
+import { Dispatcher } from '../../cloud/alerts/dispatcher.ts';
+import { AlertEngine } from '../../cloud/alerts/engine.ts';
+import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/index.ts';
+import { testLogger } from '../helpers/logger.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { FakeClock, Receiver, T0, TestWebhookChannel, alarmRecord, cleared, raised } from './alerts-setup.ts';
+
+let dir: string;
+let postgres: TestPostgres | undefined;
+let receiver: Receiver;
+let base: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-alerts-'));
+  postgres = await startPostgres();
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+afterAll(async () => {
+  await postgres?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const KEY = ackKey(Buffer.alloc(32, 7));
+let files = 0;
+
+const backends = [
+  ['sqlite', async () => ({ kind: 'sqlite' as const, path: path.join(dir, `relay-${++files}.db`) })],
+  ['postgres', async () => ({ kind: 'postgres' as const, url: await postgres!.newDatabase() })],
+] as const;
+
+function config(url: string, over: Record<string, unknown> = {}): AlertsConfig {
+  return alertsConfigSchema.parse({
+    enabled: true,
+    ackLinkBaseUrl: 'https://relay.example.cl',
+    groups: {
+      guardia: { members: [{ name: 'ana', webhook: `${url}/guardia` }] },
+      jefes: { members: [{ name: 'luis', webhook: `${url}/jefes` }] },
+      otros: { members: [{ name: 'eva', webhook: `${url}/otros` }] },
+    },
+    rules: [
+      { name: 'gas', kinds: ['alarm'], subjects: ['gw-1/*'], groups: ['guardia'], escalation: ['jefes'], escalateAfterMinutes: 10 },
+      { name: 'other-site', kinds: ['alarm'], subjects: ['gw-9/*'], groups: ['otros'] },
+      { name: 'silence', kinds: ['gateway_silent'], groups: ['guardia'] },
+    ],
+    silentAfterMinutes: 5,
+    digest: { windowMinutes: 1, maxPerWindow: 3 },
+    ...over,
+  });
+}
+
+async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string }>, over: Record<string, unknown> = {}) {
+  receiver = new Receiver();
+  base = await receiver.start();
+  cleanups.push(() => receiver.stop());
+  const clock = new FakeClock();
+  const db: RelayDatabase = createRelayDatabase(await storage(), testLogger());
+  await db.start();
+  cleanups.push(() => db.stop());
+  await db.records.addGateway('gw-1', 'x', T0);
+  const cfg = config(base, over);
+  const engine = new AlertEngine({ config: cfg, store: db.alerts, records: db.records, ackKey: KEY, clock, logger: testLogger(), instance: 'relay-a' });
+  const dispatcher = new Dispatcher({ config: cfg, store: db.alerts, channels: new Map([['webhook', new TestWebhookChannel()]]), clock, logger: testLogger(), instance: 'relay-a', pollMs: 50 });
+  const drain = async (): Promise<number> => {
+    let n = 0;
+    while (await dispatcher.sendOne('webhook')) n += 1;
+    return n;
+  };
+  const ingest = (records: Parameters<typeof alarmRecord>[] ) => db.records.ingest({ gateway: 'gw-1', records: records.map((r) => alarmRecord(...r)), now: clock.now(), clockOffsetMs: 0 });
+  return { db, clock, engine, dispatcher, drain, ingest };
+}
+
+describe.each(backends)('alerts engine on %s', (_name, storage) => {
+  it('a gas alarm reaches the matching group once per transition, escalates without ack, and an ack stops it', async () => {
+    const { db, clock, engine, drain, ingest } = await setup(storage, { silentAfterMinutes: 0 });
+    await ingest([['gw-1', 1, raised()]]);
+    expect((await engine.pass()).opened).toBe(1);
+    await engine.pass();
+    expect(await drain()).toBe(1);
+    const first = receiver.to('/guardia');
+    expect(first).toHaveLength(1);
+    expect(first[0]!.body.eventId).toBe('alarm:gw-1:det-1:ch4:high2:1');
+    expect(first[0]!.body.ackUrl).toMatch(/^https:\/\/relay\.example\.cl\/v1\/alerts\/ack\?t=/);
+    expect(receiver.to('/otros')).toHaveLength(0);
+
+    clock.advance(10 * 60_000);
+    expect((await engine.pass()).advanced).toBe(1);
+    expect(await drain()).toBe(1);
+    expect(receiver.to('/jefes')).toHaveLength(1);
+    expect(receiver.to('/jefes')[0]!.body.title).toMatch(/^\[escalated\]/);
+
+    expect(await engine.ack('alarm:gw-1:det-1:ch4:high2:1', 'link:guardia/ana')).toBe('acked');
+    expect(await engine.ack('alarm:gw-1:det-1:ch4:high2:1', 'operator')).toBe('already');
+    expect((await db.alerts.alert('alarm:gw-1:det-1:ch4:high2:1'))?.ackedBy).toBe('link:guardia/ana');
+
+    clock.advance(3_600_000);
+    await ingest([['gw-1', 2, cleared()]]);
+    expect((await engine.pass()).closed).toBe(1);
+    expect(await drain()).toBe(2);
+    expect(receiver.to('/guardia').map((r) => r.body.facts['message'])).toEqual(['opened', 'closed']);
+    expect(receiver.to('/jefes').map((r) => r.body.facts['message'])).toEqual(['escalation', 'closed']);
+    expect(new Set(receiver.received.map((r) => r.key)).size).toBe(receiver.received.length);
+    expect((await db.alerts.alert('alarm:gw-1:det-1:ch4:high2:1'))?.state).toBe('closed');
+  });
+
+  it('a 5xx is retried with back-off, every attempt logged, and the same key is sent', async () => {
+    const { db, clock, engine, drain, ingest } = await setup(storage);
+    receiver.failNext = 2;
+    await ingest([['gw-1', 1, raised()]]);
+    await engine.pass();
+    expect(await drain()).toBe(1);
+    expect(await drain()).toBe(0);
+    clock.advance(5000);
+    expect(await drain()).toBe(1);
+    clock.advance(10_000);
+    expect(await drain()).toBe(1);
+    expect(receiver.received).toHaveLength(1);
+    const [m] = await db.alerts.outbox('alarm:gw-1:det-1:ch4:high2:1');
+    expect(m).toMatchObject({ state: 'sent', attempts: 3 });
+    expect((await db.alerts.deliveriesOfKey(m!.key)).map((d) => d.outcome)).toEqual(['queued', 'failed', 'failed', 'sent']);
+    expect(receiver.received[0]!.key).toBe(m!.key);
+  });
+
+  it('a storm of alarm records becomes a bounded number of messages per recipient, with counts', async () => {
+    const { clock, engine, drain, ingest } = await setup(storage);
+    const records: Parameters<typeof alarmRecord>[] = [];
+    for (let i = 1; i <= 400; i += 1) records.push(['gw-1', i, raised('alarm', `r${i}`)]);
+    await ingest(records);
+    expect((await engine.pass()).opened).toBe(400);
+    await drain();
+    expect(receiver.to('/guardia')).toHaveLength(3);
+    clock.advance(61_000);
+    expect((await engine.pass()).digests).toBe(1);
+    await drain();
+    const all = receiver.to('/guardia');
+    expect(all).toHaveLength(4);
+    expect(all[3]!.body.facts['count']).toBe(397);
+    expect(all[3]!.body.facts['alarm alarm opened']).toBe(397);
+  });
+
+  it('a silent gateway opens an alert after the period and closes it when the gateway is back', async () => {
+    const { clock, engine, drain, ingest, db } = await setup(storage);
+    await ingest([['gw-1', 1, raised('warning', 'low1')]]);
+    await engine.pass();
+    clock.advance(6 * 60_000);
+    expect((await engine.pass()).opened).toBe(1);
+    const open = await db.alerts.alerts({ state: 'open', limit: 10 });
+    expect(open.map((a) => a.kind).sort()).toEqual(['alarm', 'gateway_silent']);
+    await ingest([['gw-1', 2, cleared('warning', 'low1')]]);
+    expect((await engine.pass()).closed).toBe(2);
+    await drain();
+    expect(receiver.to('/guardia').map((r) => `${r.body.facts['kind']}:${r.body.facts['message']}`)).toEqual(['alarm:opened', 'gateway_silent:opened', 'alarm:closed', 'gateway_silent:closed']);
+  });
+});
