@@ -3,16 +3,20 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Channel, ChannelKind } from '../platform/notify/types.ts';
 import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
+import type { PagedLocally } from './alerts/engine.ts';
+import { AlertService } from './alerts/service.ts';
 import { AnchorService } from './anchor/service.ts';
 import { registerDashboard } from './dashboard/routes.ts';
 import { listenFailed, notRunning } from './errors.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
@@ -21,6 +25,7 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
+import { registerAlertMetrics } from './metrics/alerts.ts';
 import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
@@ -36,6 +41,16 @@ export interface RelayDeps {
   readonly dgaSchedule?: boolean;
   /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
   readonly anchorSchedule?: boolean;
+  /**
+   * The notification channels alerts send through, by kind (platform/notify). Until the relay
+   * builds them from its config, whoever starts the relay passes them; a kind without a channel
+   * leaves its messages queued (visible in the API) for a relay that has one.
+   */
+  readonly notifyChannels?: ReadonlyMap<ChannelKind, Channel>;
+  /** false: alert passes run only when called (tests); default: every alerts.tickMs. */
+  readonly alertsSchedule?: boolean;
+  /** Hook for the agent's local paging (issue 13 §7): a transition the gateway paged itself is not sent again. */
+  readonly pagedLocally?: PagedLocally;
   /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
 }
@@ -45,6 +60,7 @@ interface Running {
   readonly app: FastifyInstance;
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
+  readonly alerts: AlertService | undefined;
   readonly lifecycle: Lifecycle;
 }
 
@@ -106,6 +122,7 @@ export class Relay {
     let listening = false;
     let dga: DgaReporting | undefined;
     let anchor: AnchorService | undefined;
+    let alerts: AlertService | undefined;
     try {
       await lifecycle.start(namedPart('database', database));
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
@@ -135,6 +152,24 @@ export class Relay {
         await lifecycle.start(namedPart('anchor', anchor));
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
+      if (config.alerts.enabled) {
+        const onOutcome = registerAlertMetrics(metrics.registry, database.alerts, this.clock);
+        alerts = new AlertService({
+          config: config.alerts,
+          store: database.alerts,
+          records: store,
+          executor: database.executor,
+          channels: this.deps.notifyChannels ?? new Map(),
+          relayKey: key.key,
+          clock: this.clock,
+          logger,
+          schedule: this.deps.alertsSchedule,
+          pagedLocally: this.deps.pagedLocally,
+          onOutcome,
+        });
+        await lifecycle.start(namedPart('alerts', alerts));
+        await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
+      }
       const server = app;
       await lifecycle.start({
         name: 'http listener',
@@ -146,7 +181,7 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, lifecycle };
+      this.running = { store, app, dga, anchor, alerts, lifecycle };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
@@ -188,6 +223,12 @@ export class Relay {
   get anchor(): AnchorService | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.anchor;
+  }
+
+  /** The alerts when alerts.enabled, for tests (drive pass() with their own clock). */
+  get alerts(): AlertService | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.alerts;
   }
 
   /** The running store, for the CLI and tests. */
