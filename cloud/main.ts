@@ -10,6 +10,7 @@ import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import type { PagedLocally } from './alerts/engine.ts';
+import { kickOnAlarms } from './alerts/kick.ts';
 import { AlertService } from './alerts/service.ts';
 import { AnchorService } from './anchor/service.ts';
 import { registerDashboard } from './dashboard/routes.ts';
@@ -127,7 +128,10 @@ export class Relay {
       await lifecycle.start(namedPart('database', database));
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
-      const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
+      // Alerts start later; a batch with alarm records asks them for a pass at once (cloud/alerts/kick.ts).
+      let kickAlerts: (() => void) | undefined;
+      const ingestStore = config.alerts.enabled ? kickOnAlarms(store, () => kickAlerts?.()) : store;
+      const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       // DGA and anchoring start below; the metrics read them when scraped.
       const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, clock: this.clock, logger });
@@ -168,6 +172,8 @@ export class Relay {
           onOutcome,
         });
         await lifecycle.start(namedPart('alerts', alerts));
+        const started = alerts;
+        kickAlerts = () => started.kick();
         await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
       }
       const server = app;

@@ -50,6 +50,7 @@ export class AlertService {
   private passing: Promise<void> | undefined;
   private readonly logger: Logger;
   private stopped = true;
+  private again = false;
 
   constructor(private readonly deps: AlertServiceDeps) {
     const instance = deps.instance ?? `${hostname()}:${process.pid}`;
@@ -75,14 +76,26 @@ export class AlertService {
     await this.dispatcher.stop();
   }
 
+  /** Runs a pass as soon as possible (new alarm records committed); coalesced with one under way. */
+  kick(): void {
+    if (this.stopped || this.deps.schedule === false) return;
+    if (this.passing !== undefined) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.arm(0);
+  }
+
   private arm(ms: number): void {
     this.timer = setTimeout(() => {
+      this.again = false;
       this.passing = this.pass()
         .then(() => undefined)
         .catch((err: unknown) => this.logger.error({ err }, 'alerts pass failed; next one on schedule'))
         .finally(() => {
           this.passing = undefined;
-          if (!this.stopped) this.arm(this.deps.config.tickMs);
+          if (!this.stopped) this.arm(this.again ? 0 : this.deps.config.tickMs);
         });
     }, ms);
   }
