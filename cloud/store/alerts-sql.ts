@@ -67,12 +67,16 @@ export const ALERTS_SQL = {
   openCounts: `SELECT kind, severity, count(*) AS n FROM alerts WHERE state = 'open' GROUP BY kind, severity`,
 } as const;
 
-/** The claim: the oldest due message of a channel (queued and due, or sending with its lease over). */
+/**
+ * The claim: the oldest due message of a channel (queued and due, or sending with its lease over).
+ * The outer condition repeats the inner one: a row another relay claimed between the pick and the
+ * update is not taken again (PostgreSQL re-checks the outer WHERE on the locked row).
+ */
 export function claimSql(dialect: Dialect): string {
   const pick = `SELECT id FROM alert_outbox WHERE channel = $1 AND state IN ('queued', 'sending') AND next_attempt_at <= $2
     ORDER BY next_attempt_at, id LIMIT 1${dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
   return `UPDATE alert_outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = $3, leased_by = $4, updated_at = $2
-    WHERE id = (${pick}) RETURNING ${OUTBOX_COLUMNS}`;
+    WHERE id = (${pick}) AND state IN ('queued', 'sending') AND next_attempt_at <= $2 RETURNING ${OUTBOX_COLUMNS}`;
 }
 
 /** Delivery counts per alert and outbox state, for `ids.length` alerts. */

@@ -63,6 +63,10 @@ export interface Received {
 export class Receiver {
   readonly received: Received[] = [];
   failNext = 0;
+  /** Answer this long after a request arrived (it counts as received on arrival), ms. */
+  delayMs = 0;
+  /** Called as each request is counted. */
+  onReceived: ((r: Received) => void) | undefined;
   private server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -73,8 +77,11 @@ export class Receiver {
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Notification;
-      this.received.push({ path: req.url ?? '', key: String(req.headers['idempotency-key'] ?? ''), body });
-      res.writeHead(200).end();
+      const r = { path: req.url ?? '', key: String(req.headers['idempotency-key'] ?? ''), body };
+      this.received.push(r);
+      this.onReceived?.(r);
+      if (this.delayMs === 0) res.writeHead(200).end();
+      else setTimeout(() => res.writeHead(200).end(), this.delayMs);
     });
   });
 
