@@ -26,7 +26,6 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
-import { registerAlertMetrics } from './metrics/alerts.ts';
 import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
@@ -134,7 +133,7 @@ export class Relay {
       const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       // DGA and anchoring start below; the metrics read them when scraped.
-      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, clock: this.clock, logger });
+      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, alerts: () => (alerts === undefined ? undefined : database.alerts), clock: this.clock, logger });
       await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
@@ -157,7 +156,6 @@ export class Relay {
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
       if (config.alerts.enabled) {
-        const onOutcome = registerAlertMetrics(metrics.registry, database.alerts, this.clock);
         alerts = new AlertService({
           config: config.alerts,
           store: database.alerts,
@@ -169,7 +167,7 @@ export class Relay {
           logger,
           schedule: this.deps.alertsSchedule,
           pagedLocally: this.deps.pagedLocally,
-          onOutcome,
+          onOutcome: metrics.observeAlertDelivery,
         });
         await lifecycle.start(namedPart('alerts', alerts));
         const started = alerts;

@@ -106,6 +106,16 @@ describe('alerts over HTTP', () => {
     expect(((await (await api(`/v1/alerts/${id}`)).json()) as { alert: { ackedAt: number | null } }).alert.ackedAt).toBeNull();
   });
 
+  it('counts deliveries and open alerts in /metrics', async () => {
+    await openAlarm();
+    // The receiver counts the message before the relay has recorded its answer: poll.
+    let text = '';
+    const end = Date.now() + 5000;
+    while (!/alert_deliveries_total\{channel="webhook",outcome="sent"\}/.test(text) && Date.now() < end) text = await (await api('/metrics')).text();
+    expect(text).toMatch(/^atalaya_relay_alert_deliveries_total\{channel="webhook",outcome="sent"\} 1$/m);
+    expect(text).toMatch(/^atalaya_relay_alerts_open\{kind="alarm",severity="alarm"\} 1$/m);
+  });
+
   it('acknowledges with an operator token', async () => {
     await openAlarm();
     const id = encodeURIComponent('alarm:gw-1:det-1:ch4:high2:1');
