@@ -118,9 +118,10 @@ function check() {
   return { missing, pkgs: [...new Set(missing.map((r) => r.pkg))], arm64Node: existsSync(node) ? undefined : node };
 }
 
+const checkOnly = () => process.env.ATALAYA_NO_INSTALL === '1' || process.argv.includes('--check');
+
 /** How apt-get can be run here: [] as root, ['sudo', '-n'] with password-less sudo, else a reason it cannot. */
 function installer() {
-  if (process.env.ATALAYA_NO_INSTALL === '1' || process.argv.includes('--check')) return { reason: 'ATALAYA_NO_INSTALL=1 or --check asks for a check only' };
   if (!onPath('apt-get')) return { reason: 'no apt-get on PATH (this installer knows Debian and Ubuntu)' };
   if (process.getuid?.() === 0) return { prefix: [] };
   if (onPath('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) return { prefix: ['sudo', '-n'] };
@@ -165,12 +166,16 @@ function main() {
   }
   const state = check();
   if (state.missing.length === 0 && state.arm64Node === undefined) return 0;
-  const how = installer();
-  if (how.prefix === undefined) {
-    report(state, how.reason);
+  if (checkOnly()) {
+    report(state, 'ATALAYA_NO_INSTALL=1 or --check asks for a check only');
     return 1;
   }
   if (state.pkgs.length > 0) {
+    const how = installer();
+    if (how.prefix === undefined) {
+      report(state, how.reason);
+      return 1;
+    }
     process.stderr.write(`${ME}: installing ${state.pkgs.join(' ')}\n`);
     // Another apt run (unattended-upgrades) may hold the lock: wait for it rather than fail.
     const apt = [...how.prefix, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=300'];
@@ -179,6 +184,7 @@ function main() {
       return 1;
     }
   }
+  // The arm64 Node needs no root: from the npm registry into the user's cache.
   if (check().arm64Node !== undefined && !run([path.join(ROOT, QEMU_SETUP)], QEMU_SETUP)) {
     report(check(), `${QEMU_SETUP} failed`);
     return 1;

@@ -2,7 +2,7 @@
  * Issue 12: a newcomer's `npm test` installs the system tools it needs or stops at once with one
  * instruction (bin/system-deps.mjs), and a missing tool fails a test at once, never after a wait.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,26 @@ describe('bin/system-deps.mjs', () => {
     expect(run.ms).toBeLessThan(FAST_MS);
     expect(installedPackages(run.output)).toContain('socat');
     expect(run.output).not.toMatch(/^system-deps: (installing|env )/m);
+  });
+
+  it('installs what is missing with apt-get (update once, then one install of the printed list), and says what is still missing after', async () => {
+    const fake = path.join(dir, 'fake-apt');
+    mkdirSync(fake);
+    const log = path.join(dir, 'apt.log');
+    // apt-get and sudo that only record their arguments: nothing is installed on this machine.
+    writeFileSync(path.join(fake, 'apt-get'), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
+    writeFileSync(path.join(fake, 'sudo'), '#!/bin/sh\n[ "$1" = -n ] && shift\nexec "$@"\n', { mode: 0o755 });
+    const { ATALAYA_CACHE_DIR: _cache, ...env } = bare;
+    const run = await systemDeps({ ...env, PATH: `${bare['PATH']}${path.delimiter}${fake}` });
+    expect(run.code, run.output).toBe(1);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatch(/ update -qq$/);
+    const listed = /^system-deps: installing (.+)$/m.exec(run.output)?.[1];
+    expect(listed).toBeDefined();
+    expect(calls[1]!.endsWith(` install -y -qq --no-install-recommends ${listed}`), calls[1]).toBe(true);
+    expect(listed!.split(' ')).toEqual(expect.arrayContaining(['socat', 'mbpoll', 'chromium', 'postgresql', 'qemu-user']));
+    expect(installedPackages(run.output)).toContain('socat');
   });
 
   it('with everything present (as npm test leaves this machine): exits 0 quickly and installs nothing', async () => {
