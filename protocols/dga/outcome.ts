@@ -2,8 +2,10 @@
  * What a DGA answer means, the same for REST and SOAP. DGA documents few answers (Manual Técnico
  * N°1/2025 §5.1: only "00" is success); two error messages matter because the right reaction differs:
  * a duplicate means DGA already holds the measurement (never resend it, §6.3), and "not the
- * registered informant" needs a person. DGA signals them by message text only, so the text is matched
- * here, loosely: case, accents, punctuation and whitespace are ignored.
+ * registered informant" needs a person. DGA documents no status code for either, so the text is
+ * matched here, loosely: case, accents, punctuation and whitespace are ignored. The codecs also take a
+ * refusal that carries a receipt in the answer's receipt field as a duplicate (rest.ts, soap.ts), and
+ * the relay caps the sends of one slot (dga.maxAttemptsPerSlot) in case DGA rewords its message.
  */
 import type { MeasurementFields } from './measurement.ts';
 

@@ -109,8 +109,10 @@ const asMessage = (value: unknown): string => (typeof value === 'string' ? value
 /**
  * One POST answer (Manual Técnico N°1/2025 §5.1, docs/dga.md#answers): HTTP 200 with `status` "00" and
  * `data.numeroComprobante` is success; `status` "00" with anything odd (no or a malformed receipt, an
- * HTTP status other than 2xx) is still success, flagged (accepted-irregular), never resent; a duplicate or not-informant message is recognized whatever
- * the HTTP status; any other `status` is a rejection; the rest is not a valid DGA answer.
+ * HTTP status other than 2xx) is still success, flagged (accepted-irregular), never resent. A
+ * duplicate or not-informant message is recognized whatever the HTTP status, and so is a refusal
+ * carrying a receipt in `data.numeroComprobante` (a duplicate); any other `status` is a rejection;
+ * the rest is not a valid DGA answer.
  */
 export function parseRestAnswer(status: number, contentType: string | undefined, text: string): DgaOutcome {
   const json = readJson(status, contentType, text);
@@ -125,6 +127,11 @@ export function parseRestAnswer(status: number, contentType: string | undefined,
   }
   const known = classifyMessage(message);
   if (known !== null) return known;
+  // DGA documents no status code for a duplicate; a receipt in the answer's own field is the one
+  // sign that does not depend on wording: DGA hands out receipts only for what it stored.
+  const data = json['data'];
+  const held = typeof data === 'object' && data !== null ? (data as Json)['numeroComprobante'] : undefined;
+  if (isReceipt(held)) return { kind: 'duplicate', receipt: held };
   if (typeof code !== 'string') return { kind: 'invalid', reason: `HTTP ${status}: no DGA status field (${excerpt(message || text, 80)})` };
   return { kind: 'rejected', status, code, message };
 }

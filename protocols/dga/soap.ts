@@ -165,8 +165,9 @@ function unwrap(result: unknown, element: string): unknown {
 /**
  * The parsed `authSendDataExtraccionResponse` (what the `soap` client resolves with) as an outcome:
  * `status/Code` "0" with a receipt is success, and without a well-formed one still success, flagged
- * (accepted-irregular); duplicate and not-informant are read from
- * `status/Description`; any other code is a rejection. `httpStatus` is reported in rejections when known.
+ * (accepted-irregular); duplicate and not-informant are read from `status/Description`, and another
+ * code with a well-formed receipt is a duplicate; any other code is a rejection. `httpStatus` is
+ * reported in rejections when known.
  */
 export function parseSoapAnswer(result: unknown, httpStatus: number | null = null): DgaOutcome {
   const answer = unwrap(result, 'authSendDataExtraccionResponse');
@@ -180,6 +181,8 @@ export function parseSoapAnswer(result: unknown, httpStatus: number | null = nul
   const known = classifyMessage(description);
   if (known?.kind === 'duplicate' && known.receipt === null && isReceipt(receipt)) return { kind: 'duplicate', receipt };
   if (known !== null) return known;
+  // No documented duplicate code: a receipt in the answer's own field means DGA holds the measurement.
+  if (isReceipt(receipt)) return { kind: 'duplicate', receipt };
   return { kind: 'rejected', status: httpStatus, code, message: description };
 }
 

@@ -182,6 +182,11 @@ describe('REST POST answers', () => {
     expect(parseRestAnswer(status, 'application/json', text)).toEqual({ kind: 'accepted-irregular', receipt, reason: expect.stringContaining('a person should check') });
   });
 
+  it('takes a refusal carrying a receipt in data.numeroComprobante as a duplicate, whatever its wording', () => {
+    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: RECEIPT } }))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
+    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: 'A1B2' } }))).toMatchObject({ kind: 'rejected', code: '10' });
+  });
+
   it('keeps a duplicate a duplicate when its receipt is missing or malformed', () => {
     const text = JSON.stringify({ status: '01', message: 'Ya existe un registro en esa fecha, hora para la obra. Comprobante: abc' });
     expect(parseRestAnswer(400, 'application/json', text)).toEqual({ kind: 'duplicate', receipt: null });

@@ -158,6 +158,7 @@ describe('SOAP answers', () => {
     expect(parseSoapAnswer(answer('', '5', `Ya existe un registro en esa fecha, hora para la obra. Comprobante: ${RECEIPT}`))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer(RECEIPT, '5', 'Ya existe un registro en esa fecha, hora para la obra'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '7', 'Usuario no es el informante registrado en la Obra'))).toEqual({ kind: 'not-informant' });
+    expect(parseSoapAnswer(answer(RECEIPT, '10', 'Registro duplicado'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '9', 'Error de formato'), 200)).toEqual({ kind: 'rejected', status: 200, code: '9', message: 'Error de formato' });
     expect(parseSoapAnswer({ numeroComprobante: '', status: { Code: { $value: '3', attributes: {} } } })).toEqual({ kind: 'rejected', status: null, code: '3', message: '' });
   });
