@@ -17,8 +17,9 @@
  *   `sending`) is never settled by resending in a loop. The slot is retried once, later: if DGA
  *   stored it, that attempt gets the duplicate answer with the receipt and the slot is accepted;
  *   if not, it is stored then. A row left `sending` by a relay that stopped becomes `failed`, due
- *   unknownOutcomeDelayMs later (default: the next day, like any failure without an answer), once it is older than timeoutMs + a grace (so a send still in
- *   flight in another relay is never taken for dead). The spacing counts from the claim, which is
+ *   unknownOutcomeDelayMs later (default: the next day, like any failure without an answer), once
+ *   it is older than timeoutMs + a grace (so a send still in flight in another relay is never
+ *   taken for dead). The spacing counts from the claim, which is
  *   committed before the request leaves, so even a relay that crashes on every send sends at most
  *   once per spacingMs per obra.
  */
