@@ -186,7 +186,8 @@ export class DgaSender {
     const report = await finish(settled, done);
     this.logOutcome(s, settled);
     if (settled.outcome === 'not-informant') await queue.stopObra(s.obra, settled.message ?? 'needs attention', done);
-    if (settled.outcome === 'accepted' && settled.receipt !== null && config.verifyReceipts) await this.verify(client, s, settled.receipt, ground);
+    // An irregular receipt cannot be looked up (the GET needs a well-formed one): a person checks it.
+    if (settled.state === 'accepted' && settled.outcome !== IRREGULAR_OUTCOME && settled.receipt !== null && config.verifyReceipts) await this.verify(client, s, settled.receipt, ground);
     return report;
   }
 
