@@ -88,6 +88,19 @@ describe('DGA: a success answer is never resent, whatever its receipt looks like
   });
 });
 
+describe('DGA: receipt checks (verifyReceipts)', () => {
+  it('checks a duplicate\'s receipt like an accepted one, and leaves an irregular receipt to a person', async () => {
+    const { s, dga } = await start({ verifyReceipts: true, spacingMs: 0 });
+    const receipt = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6';
+    dga.answers.push(() => ({ kind: 'duplicate', receipt, httpStatus: 400 }), rest(200, { status: '00', data: { numeroComprobante: 'A1B2-C3D4-E5F6' } }));
+    await s.ingest([...wellReadings(at(0), 10, 1000, 50), ...wellReadings(at(1), 10, 1010, 50)]);
+    s.clock.t = at(1, 10);
+    await run(s, 2);
+    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'accepted', receipt, verification: 'unchecked: not scripted' });
+    expect(await s.queue.submission(WELL.code, at(1))).toMatchObject({ state: 'accepted', receipt: 'A1B2-C3D4-E5F6', verification: null });
+  });
+});
+
 describe('DGA: an unknown outcome is settled the next day, not minutes later', () => {
   it('a send the relay died in is retried only after a day by default (Res. 2.170 §6.2)', async () => {
     const { s, dga } = await start({ timeoutMs: 30_000 });
