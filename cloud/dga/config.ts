@@ -30,9 +30,9 @@ const channelsSchema = z
   .strictObject({
     flow: channel.optional().describe('Channel of the flow (caudal); units L/s, l/s, m3/h or m3/s'),
     totalizer: channel.optional().describe('Channel of the cumulative volume (totalizador); units m3 or L'),
-    level: channel.optional().describe('Channel of the water level below the surface (nivel freático), m or cm; wells only'),
+    level: channel.optional().describe('Channel of the water level below the surface (nivel freático), m or cm; wells only, and required for them (or waterColumn) unless standard muy-pequenos or emptyAllowedAs aguas-del-minero'),
     waterColumn: channel.optional().describe('Channel of the water column above a submerged pressure sensor, m; level = sensorDepthM − column, clamped at 0'),
-    staffGauge: channel.optional().describe('Channel of the staff-gauge height (altura limnimétrica), cm or m; surface works only'),
+    staffGauge: channel.optional().describe('Channel of the staff-gauge height (altura limnimétrica), cm or m; superficial obras only, and required for them unless standard muy-pequenos or emptyAllowedAs compuerta-automatizada'),
   })
   .describe('Channel names of the obra\'s device on its gateway, as the agent records them');
 
@@ -84,8 +84,11 @@ const obraSchema = z
     if (o.emptyAllowedAs === 'compuerta-automatizada' && o.kind !== 'superficial') problem('emptyAllowedAs', 'compuerta-automatizada applies to superficial obras only');
     if (o.interface === 'soap') {
       if (o.kind === 'superficial-flujometro') problem('interface', 'the legacy SOAP service has no surface-with-flowmeter measurement; use rest');
-      if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined) problem('channels.level', 'SOAP requires a level (xsd:decimal cannot be empty)');
-      if (o.kind === 'superficial' && c.staffGauge === undefined) problem('channels.staffGauge', 'SOAP requires a staff-gauge height');
+      // Only where the manual's grounds let the value be empty (else it is refused above already).
+      if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined && mayBeEmpty('nivelFreatico', emptyValueGround(o))) {
+        problem('channels.level', 'SOAP requires a level (xsd:decimal cannot be empty)');
+      }
+      if (o.kind === 'superficial' && c.staffGauge === undefined && mayBeEmpty('alturaLimnimetrica', emptyValueGround(o))) problem('channels.staffGauge', 'SOAP requires a staff-gauge height');
     }
   });
 
@@ -150,7 +153,7 @@ export const dgaConfigSchema = z
     d.obras.forEach((o, i) => {
       if (o.interface !== undefined) return;
       if (o.kind === 'superficial-flujometro') ctx.addIssue({ code: 'custom', path: ['obras', i, 'interface'], message: 'dga.interface is soap, which has no surface-with-flowmeter measurement: set interface: rest' });
-      if (o.kind === 'subterranea' && o.channels.level === undefined && o.channels.waterColumn === undefined) {
+      if (o.kind === 'subterranea' && o.channels.level === undefined && o.channels.waterColumn === undefined && mayBeEmpty('nivelFreatico', emptyValueGround(o))) {
         ctx.addIssue({ code: 'custom', path: ['obras', i, 'channels', 'level'], message: 'SOAP requires a level (xsd:decimal cannot be empty)' });
       }
     });

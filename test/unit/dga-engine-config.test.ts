@@ -86,6 +86,11 @@ describe('relay config: dga', () => {
       },
     });
     expect(ok.dga.obras).toHaveLength(4);
+    // SOAP has no empty value at all: one problem per obra, whichever rule refuses it.
+    expect(problems({ interface: 'soap', obras: [noLevel, { ...noLevel, code: 'OB-0602-9', standard: 'muy-pequenos' }] })).toEqual([
+      expect.stringMatching(/^dga\.obras\[0\]\.channels\.level: required for a mayor well/),
+      'dga.obras[1].channels.level: SOAP requires a level (xsd:decimal cannot be empty)',
+    ]);
     expect(problems({ obras: [{ ...noLevel, emptyAllowedAs: 'compuerta-automatizada' }] })).toEqual([
       expect.stringMatching(/^dga\.obras\[0\]\.channels\.level: required/),
       'dga.obras[0].emptyAllowedAs: compuerta-automatizada applies to superficial obras only',
