@@ -38,7 +38,7 @@ export interface MeasurementFields {
 }
 
 type NumericInput = 'caudal' | 'totalizador' | 'nivelFreatico' | 'alturaLimnimetrica';
-/** `required`: must be present; `optional`: sent as "" when absent; `absent`: must not be given. */
+/** `required`: must be present; `optional`: sent as "" when absent on one of the manual's grounds (mayBeEmpty), else required; `absent`: must not be given. */
 type Presence = 'required' | 'optional' | 'absent';
 
 /**
