@@ -18,9 +18,13 @@ import { NameTable } from './names.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
 import { writeRecords } from './write.ts';
+import { WriteHealth, stateOf } from './health.ts';
+import type { BufferHealth } from './health.ts';
+import { SpaceWatch } from './space.ts';
 
 export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
+export type { BufferHealth, BufferWriteState } from './health.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
@@ -34,6 +38,8 @@ export interface BufferStats {
   evicted: EvictionCounts;
   /** Records queued for the next group commit. */
   pending: number;
+  /** Whether commits succeed (disk full, I/O error), and the free-space reserve. */
+  health: BufferHealth;
 }
 
 export type CommittedListener = (records: readonly StoredRecord[]) => void;
@@ -75,10 +81,14 @@ export class RecordBuffer {
   private immediate: NodeJS.Immediate | undefined;
   private nextSeq = 1;
   private count = 0;
+  private readonly health: WriteHealth;
+  private readonly space: SpaceWatch;
 
   constructor(options: BufferOptions) {
     this.options = resolveBufferOptions(options);
     this.log = this.options.logger.child({ component: 'buffer' });
+    this.health = new WriteHealth(this.log, this.options.clock);
+    this.space = new SpaceWatch({ dir: path.dirname(path.resolve(this.options.path)), minFreeBytes: this.options.minFreeBytes, clock: this.options.clock });
   }
 
   start(): void {
@@ -116,6 +126,7 @@ export class RecordBuffer {
     this.clearTimers();
     if (this.file !== undefined) {
       while (this.queue.length > 0) this.commitNext();
+      this.file.evictor.report(true);
       try {
         this.file.db.close();
       } catch (err) {
@@ -165,6 +176,7 @@ export class RecordBuffer {
     const { db, statements } = this.running('releaseUpTo');
     const removed = db.transaction(() => statements.releaseUpTo.reduce((n, statement) => n + statement.run(uptoSeq).changes, 0))();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
   }
 
@@ -178,7 +190,13 @@ export class RecordBuffer {
       return n;
     })();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
+  }
+
+  /** Records handed to the sync: kept from eviction until released (eviction.ts, issue 19 item 7). */
+  protect(records: readonly StoredRecord[]): void {
+    this.running('protect').evictor.protect(records);
   }
 
   stats(): BufferStats {
@@ -190,6 +208,7 @@ export class RecordBuffer {
       lastSeq: this.nextSeq - 1,
       evicted: evictor.totals(),
       pending: this.queuedRows,
+      health: this.health.snapshot(this.space),
     };
   }
 
@@ -293,16 +312,12 @@ export class RecordBuffer {
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;
-    try {
-      file.write.immediate(records, firstSeq);
-    } catch (err) {
-      file.names.rollback();
-      const failure = writeFailed(err, rows);
-      this.log.error({ err, rows }, 'group commit failed');
+    const failure = this.write(file, records, firstSeq);
+    if (failure !== undefined) {
       for (const entry of batch) entry.reject(failure);
       return failure;
     }
-    file.names.commit();
+    this.health.succeeded();
     this.nextSeq = firstSeq + rows;
     this.count += rows;
     let seq = firstSeq;
@@ -314,6 +329,28 @@ export class RecordBuffer {
     this.emitCommitted(records, firstSeq);
     this.evict();
     return undefined;
+  }
+
+  /**
+   * One transaction; on SQLITE_FULL the reserve bound is lowered at once, records are evicted by
+   * priority to make room in the file, and the commit is tried once more (so an alarm still lands
+   * on a full card). A failure is counted and reported by WriteHealth, never logged per commit.
+   */
+  private write(file: OpenFile, records: readonly NewRecord[], firstSeq: number): BufferError | undefined {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        file.write.immediate(records, firstSeq);
+        file.names.commit();
+        return undefined;
+      } catch (err) {
+        file.names.rollback();
+        const failure = writeFailed(err, records.length);
+        const code = failure.details?.['sqliteCode'] as string | undefined;
+        if (attempt === 0 && stateOf(code) === 'disk_full' && this.evict(true) > 0) continue;
+        this.health.failed(code, records.length, err instanceof Error ? err.message : String(err));
+        return failure;
+      }
+    }
   }
 
   private emitCommitted(records: readonly NewRecord[], firstSeq: number): void {
@@ -328,15 +365,22 @@ export class RecordBuffer {
     }
   }
 
-  /** Never fails a commit: an eviction error is logged and the count re-read. */
-  private evict(): void {
+  /**
+   * Never fails a commit: an eviction error is logged and the count re-read. `spaceShort`: a commit
+   * just failed with SQLITE_FULL, so the free-space reserve is looked at now. Returns rows removed.
+   */
+  private evict(spaceShort = false): number {
     const file = this.file;
-    if (file === undefined) return;
+    if (file === undefined) return 0;
     try {
-      this.count -= file.evictor.run(this.count);
+      const limit = this.space.limit(file.evictor.usedBytes(), spaceShort);
+      const removed = file.evictor.run(this.count, limit);
+      this.count -= removed;
+      return removed;
     } catch (err) {
       this.log.error({ err }, 'eviction failed');
       this.count = file.statements.count.get() as number;
+      return 0;
     }
   }
 }

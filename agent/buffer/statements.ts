@@ -40,13 +40,16 @@ export const RECORD_SQL = {
   readAlarmsAfter: mergedAfter(' AND kind = 1'),
   releaseUpTo: perTable((t) => `DELETE FROM ${t} WHERE seq <= ?`),
   releaseOne: perTable((t) => `DELETE FROM ${t} WHERE seq = ?`),
-  // `seq > ?` (bound to 0) makes the walk from the oldest row a rowid range search that stops at LIMIT.
+  // `seq > ?` (bound to the protected floor, eviction.ts) makes the walk from the oldest row a rowid range search that stops at LIMIT.
   evictOldest: perTable((t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?)`),
   // Records stamped clockUnsynced keep their ts but are not aged out by it: their ts may be 1970 on
   // a Pi without an RTC, and evicting them at once would lose exactly what mono/bootId can repair.
+  // Binds: the protected floor (seqs at or below it may be at the relay, eviction.ts), the cutoff, the limit.
   evictAged: perTable(
-    (t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE ts < ? AND (flags & ${RECORD_FLAGS.clockUnsynced}) = 0 LIMIT ?)`,
+    (t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE seq > ? AND ts < ? AND (flags & ${RECORD_FLAGS.clockUnsynced}) = 0 LIMIT ?)`,
   ),
+  // The lowest seq held of each priority: a rowid range search that stops at the first row.
+  minSeq: perTable((t) => `SELECT seq FROM ${t} WHERE seq > 0 ORDER BY seq LIMIT 1`),
   oldestTs: `SELECT min(m) FROM (${perTable((t) => `SELECT min(ts) AS m FROM ${t}`).join(' UNION ALL ')})`,
 } as const;
 
@@ -84,7 +87,8 @@ export interface Statements extends NameStatements {
   readonly releaseUpTo: PerPriority<Statement<[number]>>;
   readonly releaseOne: PerPriority<Statement<[number]>>;
   readonly evictOldest: PerPriority<Statement<[number, number]>>;
-  readonly evictAged: PerPriority<Statement<[number, number]>>;
+  readonly evictAged: PerPriority<Statement<[number, number, number]>>;
+  readonly minSeq: PerPriority<Statement<[]>>;
   readonly oldestTs: Statement<[]>;
   readonly maxSeq: Statement<[]>;
   /** Only at start() (and after a failed eviction): a full pass, after which the count is kept in memory. */
@@ -120,6 +124,7 @@ export function prepareStatements(db: Database): Statements {
     releaseOne: each(RECORD_SQL.releaseOne),
     evictOldest: each(RECORD_SQL.evictOldest),
     evictAged: each(RECORD_SQL.evictAged),
+    minSeq: [pluck(RECORD_SQL.minSeq[0]), pluck(RECORD_SQL.minSeq[1]), pluck(RECORD_SQL.minSeq[2])],
     oldestTs: pluck(RECORD_SQL.oldestTs),
     maxSeq: pluck(overAll('max(seq)', 'max')),
     count: pluck(overAll('count(*)', 'sum')),

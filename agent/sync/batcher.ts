@@ -4,6 +4,11 @@ import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
 export interface SyncBuffer {
   readAfter(afterSeq: number, limit: number, kind?: RecordKind): StoredRecord[];
   release(seqs: readonly number[]): number;
+  /**
+   * The records are about to be sent: the relay may store them even if its answer is lost, so the
+   * buffer must not evict them until they are released (eviction counts records that never arrived).
+   */
+  protect(records: readonly StoredRecord[]): void;
   stats(): { readonly count: number };
   on(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   off(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;

@@ -13,7 +13,7 @@ const NOW = 1_750_000_000_000;
 const clock = { now: () => NOW, monotonic: () => 1 };
 
 function buffer(over: Partial<BufferStats> = {}): BufferStats {
-  return { count: 120, bytes: 65_536, oldestTs: NOW - 90_000, lastSeq: 4000, evicted: { ordinary: 7, dga: 1, alarm: 0 }, pending: 3, ...over };
+  return { count: 120, bytes: 65_536, oldestTs: NOW - 90_000, lastSeq: 4000, evicted: { ordinary: 7, dga: 1, alarm: 0 }, pending: 3, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false }, ...over };
 }
 
 const SYNC: SyncStatus = {

@@ -55,6 +55,7 @@ class FakeBuffer implements SyncBuffer {
     this.releases.push([...seqs]);
     return seqs.filter((s) => this.rows.delete(s)).length;
   }
+  protect(): void {}
   stats(): { count: number } {
     return { count: this.rows.size };
   }

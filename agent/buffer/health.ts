@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+
+/** Monotonic ms between log lines while commits keep failing (issue 19 item 6: one line per interval, with counts). */
+export const WRITE_FAILURE_LOG_INTERVAL_MS = 60_000;
+
+/** writable: the last commit succeeded; disk_full: it failed for want of space (SQLITE_FULL); io_error: any other failure. */
+export type BufferWriteState = 'writable' | 'disk_full' | 'io_error';
+
+export interface BufferHealth {
+  readonly state: BufferWriteState;
+  /** Group commits that failed since start(). */
+  readonly failedCommits: number;
+  /** Records of failed commits since start(): their appends were rejected, they are not stored. */
+  readonly lostRecords: number;
+  /** SQLite code of the last failed commit (e.g. SQLITE_FULL, SQLITE_IOERR_WRITE); null before any. */
+  readonly lastErrorCode: string | null;
+  /** Wall clock when the current failing state began, ms since the epoch; null while writable. */
+  readonly since: number | null;
+  /** Free bytes on the buffer's filesystem at the last look (space.ts); null before one. */
+  readonly freeBytes: number | null;
+  /** True while free space is below buffer.minFreeBytes and the buffer is held below maxBytes. */
+  readonly reserveActive: boolean;
+}
+
+/** SQLITE_FULL and its extended codes: the disk (or a quota) has no room. */
+export function stateOf(sqliteCode: string | undefined): Exclude<BufferWriteState, 'writable'> {
+  return sqliteCode !== undefined && sqliteCode.startsWith('SQLITE_FULL') ? 'disk_full' : 'io_error';
+}
+
+/**
+ * Tracks whether commits succeed, and logs it without flooding the SD card: the first failure
+ * once (no stack: the code says it), then at most one line per WRITE_FAILURE_LOG_INTERVAL_MS with
+ * what failed since, and one line when commits succeed again.
+ */
+export class WriteHealth {
+  private state: BufferWriteState = 'writable';
+  private failedCommits = 0;
+  private lostRecords = 0;
+  private lastErrorCode: string | null = null;
+  private since: number | null = null;
+  private lastLogAt = Number.NEGATIVE_INFINITY;
+  private unlogged = { commits: 0, records: 0 };
+
+  constructor(
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  failed(sqliteCode: string | undefined, rows: number, message: string): void {
+    const state = stateOf(sqliteCode);
+    this.failedCommits++;
+    this.lostRecords += rows;
+    this.lastErrorCode = sqliteCode ?? null;
+    this.unlogged.commits++;
+    this.unlogged.records += rows;
+    const changed = state !== this.state;
+    if (changed) {
+      this.state = state;
+      this.since = this.clock.now();
+    }
+    const now = this.clock.monotonic();
+    if (!changed && now - this.lastLogAt < WRITE_FAILURE_LOG_INTERVAL_MS) return;
+    this.lastLogAt = now;
+    const fields = { state, sqliteCode, error: message, failedCommits: this.unlogged.commits, lostRecords: this.unlogged.records };
+    this.unlogged = { commits: 0, records: 0 };
+    this.log.error(fields, state === 'disk_full' ? 'buffer cannot write: disk full, readings are being lost' : 'buffer cannot write: readings are being lost');
+  }
+
+  succeeded(): void {
+    if (this.state === 'writable') return;
+    this.log.warn(
+      { was: this.state, sinceMs: this.since === null ? null : this.clock.now() - this.since, failedCommits: this.failedCommits, lostRecords: this.lostRecords, unloggedCommits: this.unlogged.commits },
+      'buffer writable again',
+    );
+    this.state = 'writable';
+    this.since = null;
+    this.unlogged = { commits: 0, records: 0 };
+    this.lastLogAt = Number.NEGATIVE_INFINITY;
+  }
+
+  snapshot(space: { readonly freeBytes: number | null; readonly active: boolean }): BufferHealth {
+    return {
+      state: this.state,
+      failedCommits: this.failedCommits,
+      lostRecords: this.lostRecords,
+      lastErrorCode: this.lastErrorCode,
+      since: this.since,
+      freeBytes: space.freeBytes,
+      reserveActive: space.active,
+    };
+  }
+}
