@@ -373,12 +373,17 @@ export class RecordBuffer {
     const file = this.file;
     if (file === undefined) return 0;
     try {
+      const wasShort = this.space.active;
       const limit = this.space.limit(file.evictor.usedBytes(), spaceShort);
       const removed = file.evictor.run(this.count, limit);
       this.count -= removed;
+      // Pages still only in the WAL need room in the database file at the next checkpoint: take it
+      // now, while the reserve is still free, so later checkpoints only rewrite pages in place.
+      if (!wasShort && this.space.active) file.db.pragma('wal_checkpoint(PASSIVE)');
       return removed;
     } catch (err) {
-      this.log.error({ err }, 'eviction failed');
+      // A full disk fails deletes too (they go through the WAL): reported with the commits, not per commit.
+      this.health.evictionFailed(err);
       this.count = file.statements.count.get() as number;
       return 0;
     }

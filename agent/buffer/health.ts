@@ -41,6 +41,8 @@ export class WriteHealth {
   private since: number | null = null;
   private lastLogAt = Number.NEGATIVE_INFINITY;
   private unlogged = { commits: 0, records: 0 };
+  private lastEvictionLogAt = Number.NEGATIVE_INFINITY;
+  private evictionFailures = 0;
 
   constructor(
     private readonly log: Logger,
@@ -65,6 +67,20 @@ export class WriteHealth {
     const fields = { state, sqliteCode, error: message, failedCommits: this.unlogged.commits, lostRecords: this.unlogged.records };
     this.unlogged = { commits: 0, records: 0 };
     this.log.error(fields, state === 'disk_full' ? 'buffer cannot write: disk full, readings are being lost' : 'buffer cannot write: readings are being lost');
+  }
+
+  /** An eviction failed (its rows stay): logged at most once per interval, with how many failed since. */
+  evictionFailed(err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    const sqliteCode = typeof code === 'string' ? code : undefined;
+    // A full disk fails the commits as well, which report it: one state, not two streams of lines.
+    if (stateOf(sqliteCode) === 'disk_full') return;
+    this.evictionFailures++;
+    const now = this.clock.monotonic();
+    if (now - this.lastEvictionLogAt < WRITE_FAILURE_LOG_INTERVAL_MS) return;
+    this.lastEvictionLogAt = now;
+    this.log.error({ sqliteCode, error: err instanceof Error ? err.message : String(err), failures: this.evictionFailures }, 'buffer eviction failed');
+    this.evictionFailures = 0;
   }
 
   succeeded(): void {
