@@ -76,6 +76,7 @@ export class Agent {
       maxBatch: 5000,
       maxBytes: config.buffer.maxBytes,
       maxAgeMs: config.buffer.maxAgeDays * 86_400_000,
+      minFreeBytes: config.buffer.minFreeBytes,
       clock,
       logger,
     });

@@ -58,6 +58,19 @@ function sources(over: Partial<AgentMetricsSources> = {}): AgentMetricsSources {
 const scrape = async (m: ReturnType<typeof createAgentMetrics>) => parseExposition(await m.registry.metrics());
 
 describe('agent metrics', () => {
+  it('shows a buffer that cannot write as one gauge and counts its failed commits and lost records', async () => {
+    const health = { state: 'disk_full', failedCommits: 12, lostRecords: 600, lastErrorCode: 'SQLITE_FULL', since: NOW - 5000, freeBytes: 0, reserveActive: true } as const;
+    const f = await scrape(createAgentMetrics(sources({ buffer: { stats: () => buffer({ health }) } })));
+    expect(value(f, 'atalaya_buffer_writable')).toBe(0);
+    expect(f.get('atalaya_buffer_write_failures_total')?.type).toBe('counter');
+    expect(value(f, 'atalaya_buffer_write_failures_total')).toBe(12);
+    expect(value(f, 'atalaya_buffer_lost_records_total')).toBe(600);
+    expect(value(f, 'atalaya_buffer_reserve_active')).toBe(1);
+    const ok = await scrape(createAgentMetrics(sources()));
+    expect(value(ok, 'atalaya_buffer_writable')).toBe(1);
+    expect(value(ok, 'atalaya_buffer_write_failures_total')).toBe(0);
+  });
+
   it('reads every part when scraped, with counter types for the cumulative counts', async () => {
     const f = await scrape(createAgentMetrics(sources()));
     expect(value(f, 'atalaya_buffer_records')).toBe(120);
