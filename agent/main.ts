@@ -5,6 +5,7 @@ import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
+import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
@@ -83,7 +84,9 @@ export class Agent {
     this.poller = new Poller({
       config,
       profiles,
-      sink: (records) => this.buffer.append(records),
+      // A failed commit is reported by the buffer (health, metrics, one log line per interval):
+      // the poller must not log it again per device poll (issue 19 item 6).
+      sink: (records) => this.buffer.append(records).catch(reportedByBuffer),
       clock,
       bootId,
       flags,
@@ -205,4 +208,10 @@ export class Agent {
       logger: this.logger,
     });
   }
+}
+
+/** Swallows only the failures the buffer itself reports (failed commits); anything else still rejects. */
+function reportedByBuffer(err: unknown): number[] {
+  if (isBufferError(err, BUFFER_WRITE_FAILED)) return [];
+  throw err;
 }
