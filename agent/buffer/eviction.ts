@@ -48,13 +48,16 @@ export interface EvictorOptions {
  *   they are not evicted until released, otherwise they would count as evicted *and* arrive, and
  *   stored + evicted + held would exceed the committed count (issue 19 item 7). Batches are the
  *   lowest seqs of each priority, so one floor per priority is enough; the buffer may then exceed
- *   its bound by at most one batch while the relay does not answer.
+ *   its bound by at most one batch while the relay does not answer. The floors are kept in `meta`
+ *   (meta.evict_floor_<priority>): a batch in flight when the agent was killed stays protected
+ *   until it is resent and acknowledged.
  * - Evictions are logged once per EVICTION_LOG_INTERVAL_MS with the counts since the last line.
  */
 export class Evictor {
   private readonly log: Logger;
   private readonly deletePriority: Transaction<(priority: Priority, limit: number) => number>;
   private readonly deleteAged: Transaction<(priority: Priority, cutoff: number, limit: number) => number>;
+  private readonly saveFloors: Transaction<(floors: readonly number[]) => void>;
   private lastAgeCheck = Number.NaN;
   /** Per priority: seqs at or below are protected (handed to the sync, not yet released); 0 = none. */
   private readonly floor = [0, 0, 0];
@@ -72,6 +75,10 @@ export class Evictor {
       if (removed > 0) statements.addEvicted.run(removed, priority);
       return removed;
     });
+    this.saveFloors = db.transaction((floors: readonly number[]) => {
+      floors.forEach((floor, priority) => statements.setMeta.run(floorKey(priority), floor));
+    });
+    for (const priority of EVICTION_ORDER) this.floor[priority] = (statements.getMeta.get(floorKey(priority)) as number | undefined) ?? 0;
     this.deleteAged = db.transaction((priority: Priority, cutoff: number, limit: number) => {
       const removed = statements.evictAged[priority].run(this.floor[priority] ?? 0, cutoff, limit).changes;
       if (removed > 0) statements.addEvicted.run(removed, priority);
@@ -97,18 +104,37 @@ export class Evictor {
 
   /** Records about to be sent: not evicted until released (see the class comment). */
   protect(records: readonly { readonly seq: number; readonly priority: number }[]): void {
+    let raised = false;
     for (const { seq, priority } of records) {
-      if (seq > (this.floor[priority] ?? 0)) this.floor[priority] = seq;
+      if (seq > (this.floor[priority] ?? 0)) {
+        this.floor[priority] = seq;
+        raised = true;
+      }
     }
+    if (raised) this.persistFloors();
   }
 
   /** After a release: a floor below which nothing is held any more protects nothing. */
   released(): void {
+    let lowered = false;
     for (const priority of EVICTION_ORDER) {
       const floor = this.floor[priority] ?? 0;
       if (floor === 0) continue;
       const lowest = this.statements.minSeq[priority].get() as number | undefined;
-      if (lowest === undefined || lowest > floor) this.floor[priority] = 0;
+      if (lowest === undefined || lowest > floor) {
+        this.floor[priority] = 0;
+        lowered = true;
+      }
+    }
+    if (lowered) this.persistFloors();
+  }
+
+  /** Best effort: on a full disk the floors still hold in memory, only a restart would forget them. */
+  private persistFloors(): void {
+    try {
+      this.saveFloors(this.floor);
+    } catch {
+      // The commits on the same disk fail too, and report it (health.ts).
     }
   }
 
@@ -179,4 +205,8 @@ export class Evictor {
   private tally(into: number[], removed: readonly number[]): void {
     for (let p = 0; p < into.length; p++) into[p] = (into[p] ?? 0) + (removed[p] ?? 0);
   }
+}
+
+function floorKey(priority: number): string {
+  return `evict_floor_${priority}`;
 }

@@ -95,6 +95,9 @@ export interface Statements extends NameStatements {
   readonly count: Statement<[]>;
   readonly getNextSeq: Statement<[]>;
   readonly setNextSeq: Statement<[number]>;
+  /** Other meta values (the eviction floors of eviction.ts); key is the primary key. */
+  readonly getMeta: Statement<[string]>;
+  readonly setMeta: Statement<[string, number]>;
   readonly upsertLatest: Statement<LatestRow>;
   /** Rows shaped as codec.ts RecordRow (alarm always NULL). */
   readonly latest: Statement<[]>;
@@ -130,6 +133,8 @@ export function prepareStatements(db: Database): Statements {
     count: pluck(overAll('count(*)', 'sum')),
     getNextSeq: pluck("SELECT value FROM meta WHERE key = 'next_seq'"),
     setNextSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
+    getMeta: pluck('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     upsertLatest: db.prepare<LatestRow>(STATE_SQL.upsertLatest),
     latest: raw(`SELECT ${LATEST_COLUMNS}, NULL AS alarm FROM latest ORDER BY seq`),
     upsertAlarmState: db.prepare<AlarmStateRow>(STATE_SQL.upsertAlarmState),
