@@ -29,9 +29,11 @@ export function stateOf(sqliteCode: string | undefined): Exclude<BufferWriteStat
 }
 
 /**
- * Tracks whether commits succeed, and logs it without flooding the SD card: the first failure
- * once (no stack: the code says it), then at most one line per WRITE_FAILURE_LOG_INTERVAL_MS with
- * what failed since, and one line when commits succeed again.
+ * Tracks whether commits succeed, and logs it without flooding the SD card: at most one line per
+ * WRITE_FAILURE_LOG_INTERVAL_MS, with what failed since the last line (no stack: the code says
+ * it). A disk that is nearly full makes commits fail and succeed by turns (eviction frees pages,
+ * the next commit fits, the one after does not): each turn is counted, only the interval's line is
+ * written. "writable again" is logged once the interval allows it and commits still succeed.
  */
 export class WriteHealth {
   private state: BufferWriteState = 'writable';
@@ -41,6 +43,8 @@ export class WriteHealth {
   private since: number | null = null;
   private lastLogAt = Number.NEGATIVE_INFINITY;
   private unlogged = { commits: 0, records: 0 };
+  /** A recovery not logged yet (the interval had not passed). */
+  private recoveredAt: number | null = null;
   private lastEvictionLogAt = Number.NEGATIVE_INFINITY;
   private evictionFailures = 0;
 
@@ -56,17 +60,31 @@ export class WriteHealth {
     this.lastErrorCode = sqliteCode ?? null;
     this.unlogged.commits++;
     this.unlogged.records += rows;
-    const changed = state !== this.state;
-    if (changed) {
+    if (state !== this.state) {
       this.state = state;
-      this.since = this.clock.now();
+      // A failure right after a recovery continues the same episode.
+      if (this.recoveredAt === null || this.since === null) this.since = this.clock.now();
     }
-    const now = this.clock.monotonic();
-    if (!changed && now - this.lastLogAt < WRITE_FAILURE_LOG_INTERVAL_MS) return;
-    this.lastLogAt = now;
+    this.recoveredAt = null;
+    if (!this.due()) return;
     const fields = { state, sqliteCode, error: message, failedCommits: this.unlogged.commits, lostRecords: this.unlogged.records };
     this.unlogged = { commits: 0, records: 0 };
     this.log.error(fields, state === 'disk_full' ? 'buffer cannot write: disk full, readings are being lost' : 'buffer cannot write: readings are being lost');
+  }
+
+  succeeded(): void {
+    if (this.state !== 'writable') {
+      this.state = 'writable';
+      this.recoveredAt = this.clock.now();
+    }
+    if (this.recoveredAt === null || !this.due()) return;
+    this.log.warn(
+      { sinceMs: this.since === null ? null : this.recoveredAt - this.since, failedCommits: this.failedCommits, lostRecords: this.lostRecords, unloggedCommits: this.unlogged.commits, unloggedRecords: this.unlogged.records },
+      'buffer writable again',
+    );
+    this.since = null;
+    this.recoveredAt = null;
+    this.unlogged = { commits: 0, records: 0 };
   }
 
   /** An eviction failed (its rows stay): logged at most once per interval, with how many failed since. */
@@ -83,16 +101,11 @@ export class WriteHealth {
     this.evictionFailures = 0;
   }
 
-  succeeded(): void {
-    if (this.state === 'writable') return;
-    this.log.warn(
-      { was: this.state, sinceMs: this.since === null ? null : this.clock.now() - this.since, failedCommits: this.failedCommits, lostRecords: this.lostRecords, unloggedCommits: this.unlogged.commits },
-      'buffer writable again',
-    );
-    this.state = 'writable';
-    this.since = null;
-    this.unlogged = { commits: 0, records: 0 };
-    this.lastLogAt = Number.NEGATIVE_INFINITY;
+  private due(): boolean {
+    const now = this.clock.monotonic();
+    if (now - this.lastLogAt < WRITE_FAILURE_LOG_INTERVAL_MS) return false;
+    this.lastLogAt = now;
+    return true;
   }
 
   snapshot(space: { readonly freeBytes: number | null; readonly active: boolean }): BufferHealth {
@@ -101,7 +114,7 @@ export class WriteHealth {
       failedCommits: this.failedCommits,
       lostRecords: this.lostRecords,
       lastErrorCode: this.lastErrorCode,
-      since: this.since,
+      since: this.state === 'writable' ? null : this.since,
       freeBytes: space.freeBytes,
       reserveActive: space.active,
     };

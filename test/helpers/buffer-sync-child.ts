@@ -6,7 +6,8 @@
  *
  * Config: one JSON argument { bufferPath, url, gatewayId, maxBytes, rowsPerTick, tickMs }
  * (rowsPerTick 0: produce nothing, only drain). Secret in ATALAYA_GATEWAY_SECRET. Logs pino JSON to
- * stdout; "child ready" once the buffer and the sync run. SIGTERM stops it cleanly.
+ * stdout; "child ready" once the buffer and the sync run. SIGTERM stops it cleanly; SIGUSR2 runs a
+ * garbage collection ("gc done").
  */
 import { pino } from 'pino';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
@@ -57,6 +58,15 @@ buffer.start();
 sync.start();
 const timer = config.rowsPerTick > 0 ? setInterval(produce, config.tickMs) : undefined;
 logger.info('child ready');
+
+// Started with --expose-gc: SIGUSR2 collects garbage, so an RSS measurement is not of dead objects.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc !== undefined) {
+  process.on('SIGUSR2', () => {
+    gc();
+    logger.info('gc done');
+  });
+}
 
 process.once('SIGTERM', () => {
   if (timer !== undefined) clearInterval(timer);

@@ -18,6 +18,7 @@ export interface BufferSyncConfig {
 export class BufferSyncProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly tail: string[] = [];
+  private readonly watchers = new Set<(line: string) => void>();
   private done = false;
 
   private constructor(private readonly child: ChildProcess) {
@@ -26,7 +27,7 @@ export class BufferSyncProcess {
 
   /** Spawns the child and resolves once it logged "child ready". */
   static async start(config: BufferSyncConfig, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<BufferSyncProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const p = new BufferSyncProcess(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`child not ready in ${timeoutMs} ms:\n${p.tail.join('\n')}`)), timeoutMs);
@@ -37,6 +38,7 @@ export class BufferSyncProcess {
         for (const line of parts) {
           p.tail.push(line);
           if (p.tail.length > 50) p.tail.shift();
+          for (const fn of [...p.watchers]) fn(line);
           if (line.includes('"msg":"child ready"')) {
             clearTimeout(timer);
             resolve();
@@ -54,6 +56,39 @@ export class BufferSyncProcess {
       throw err;
     });
     return p;
+  }
+
+  /** Calls `fn` with every log line from now on; returns the unsubscribe. */
+  onLine(fn: (line: string) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  /** The next log line whose msg is `msg`. */
+  waitForMessage(msg: string, timeoutMs = 30_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out waiting for "${msg}":\n${this.tail.join('\n')}`));
+      }, timeoutMs);
+      const off = this.onLine((line) => {
+        if (!line.includes(`"msg":${JSON.stringify(msg)}`)) return;
+        clearTimeout(timer);
+        off();
+        resolve(line);
+      });
+    });
+  }
+
+  /** Resident set size from /proc/<pid>/status, bytes, after a garbage collection in the child. */
+  async rssAfterGc(): Promise<number> {
+    const done = this.waitForMessage('gc done');
+    this.child.kill('SIGUSR2');
+    await done;
+    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kb === undefined) throw new Error(`no VmRSS in /proc/${this.pid}/status`);
+    return Number(kb) * 1024;
   }
 
   get pid(): number {

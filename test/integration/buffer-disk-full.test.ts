@@ -123,6 +123,11 @@ describe('buffer on a full filesystem', () => {
     fs.rmSync(path.join(dir, 'filler'));
     await buffer.append(batch(60_000, 10));
     expect(buffer.stats().health).toMatchObject({ state: 'writable', since: null });
+    // The recovery is logged once the interval allows, if commits still succeed then.
+    expect(lines.filter((l) => l.msg === 'buffer writable again')).toHaveLength(0);
+    mono += 60_000;
+    await buffer.append(batch(70_000, 10));
+    await buffer.append(batch(80_000, 10));
     expect(lines.filter((l) => l.msg === 'buffer writable again')).toHaveLength(1);
   });
 
