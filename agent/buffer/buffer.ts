@@ -3,8 +3,9 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { closedError, openFailed, writeFailed } from './errors.ts';
+import { closedError, openFailed, queueFull, writeFailed } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import { Evictor } from './eviction.ts';
 import type { EvictionCounts } from './eviction.ts';
@@ -144,6 +145,12 @@ export class RecordBuffer {
     const invalid = checkRecords(records);
     if (invalid !== undefined) return Promise.reject(invalid);
     if (records.length === 0) return Promise.resolve([]);
+    if (this.health.failing && this.queuedRows + records.length > this.options.maxBatch && !records.some((r) => r.priority === PRIORITY.alarm)) {
+      // While commits fail, the queue holds at most one commit's worth: readings beyond it are lost
+      // at once (counted) instead of piling up in memory; alarms are always queued (issue 19 item 9).
+      this.health.dropped(records.length);
+      return Promise.reject(queueFull(records.length, this.queuedRows));
+    }
     // A copy: the caller may reuse its array before the window closes.
     const copy = records.slice();
     return new Promise<number[]>((resolve, reject) => {

@@ -11,7 +11,7 @@ export interface BufferHealth {
   readonly state: BufferWriteState;
   /** Group commits that failed since start(). */
   readonly failedCommits: number;
-  /** Records of failed commits since start(): their appends were rejected, they are not stored. */
+  /** Records of failed commits, and records refused at append while commits fail, since start(): never stored. */
   readonly lostRecords: number;
   /** SQLite code of the last failed commit (e.g. SQLITE_FULL, SQLITE_IOERR_WRITE); null before any. */
   readonly lastErrorCode: string | null;
@@ -70,6 +70,17 @@ export class WriteHealth {
     const fields = { state, sqliteCode, error: message, failedCommits: this.unlogged.commits, lostRecords: this.unlogged.records };
     this.unlogged = { commits: 0, records: 0 };
     this.log.error(fields, state === 'disk_full' ? 'buffer cannot write: disk full, readings are being lost' : 'buffer cannot write: readings are being lost');
+  }
+
+  /** True while the last commit failed. */
+  get failing(): boolean {
+    return this.state !== 'writable';
+  }
+
+  /** Records refused at append while commits fail (the queue is bounded): lost, counted, logged with the next line. */
+  dropped(rows: number): void {
+    this.lostRecords += rows;
+    this.unlogged.records += rows;
   }
 
   succeeded(): void {

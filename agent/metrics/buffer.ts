@@ -47,7 +47,7 @@ export function registerBufferMetrics(registry: Registry, sources: BufferSources
   });
   scrapedCounter(registry, {
     name: 'atalaya_buffer_lost_records_total',
-    help: 'Records of failed group commits since the agent started: never stored',
+    help: 'Records never stored since the agent started: in failed group commits, or refused while commits failed',
     read: () => stats().health.lostRecords,
   });
   scrapedGauge(registry, {

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { BufferOptions } from '../../agent/buffer/buffer.ts';
+import { BUFFER_WRITE_FAILED, type BufferError } from '../../agent/buffer/errors.ts';
 import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, Priority } from '../../protocols/records.ts';
 
@@ -129,6 +130,23 @@ describe('buffer on a full filesystem', () => {
     await buffer.append(batch(70_000, 10));
     await buffer.append(batch(80_000, 10));
     expect(lines.filter((l) => l.msg === 'buffer writable again')).toHaveLength(1);
+  });
+
+  it('while commits fail, holds at most one commit of readings in memory and still queues alarms', async () => {
+    const buffer = started({ minFreeBytes: 0, maxBatch: 1000, commitIntervalMs: 50 });
+    fill('filler');
+    await expect(buffer.append(batch(1, 10))).rejects.toMatchObject({ code: BUFFER_WRITE_FAILED });
+    expect(buffer.stats().health.state).toBe('disk_full');
+    // A flood while the disk is full: not awaited, as a busy broker would append.
+    const settled = Array.from({ length: 50 }, (_, i) => buffer.append(batch(100 + i * 500, 500)).then(() => 'stored', (err: BufferError) => err.details?.['reason'] ?? err.code));
+    const alarm = buffer.append([rec(900_000, PRIORITY.alarm)]).then(() => 'stored', () => 'failed');
+    expect(buffer.stats().pending).toBeLessThanOrEqual(1000 + 1);
+    const outcomes = await Promise.all(settled);
+    expect(outcomes.filter((o) => o === 'queue_full').length).toBeGreaterThanOrEqual(48);
+    // The alarm was queued (its commit may still fail on a disk this full); nothing piles up.
+    expect(['stored', 'failed']).toContain(await alarm);
+    expect(buffer.stats().pending).toBe(0);
+    expect(buffer.stats().health.lostRecords).toBeGreaterThanOrEqual(10 + 48 * 500);
   });
 
   it('keeps a free-space reserve: evicts readings before SQLite fails, so an alarm is still stored on a full disk', async () => {
