@@ -1,11 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { closedError, openFailed, queueFull, writeFailed } from './errors.ts';
+import { closedError, queueFull, writeFailed } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import { Evictor } from './eviction.ts';
 import type { EvictionCounts } from './eviction.ts';
@@ -19,6 +17,7 @@ import { NameTable } from './names.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
 import { writeRecords } from './write.ts';
+import { openDatabase } from './open.ts';
 import { WriteHealth, stateOf } from './health.ts';
 import type { BufferHealth } from './health.ts';
 import { SpaceWatch } from './space.ts';
@@ -30,7 +29,7 @@ export type { BufferHealth, BufferWriteState } from './health.ts';
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
   count: number;
-  /** Database pages in use × page size; the WAL comes on top (see JOURNAL_SIZE_LIMIT). */
+  /** Database pages in use × page size; the WAL comes on top (see open.ts JOURNAL_SIZE_LIMIT). */
   bytes: number;
   oldestTs: number | null;
   /** Highest seq ever committed, 0 before the first; survives release and eviction of that row. */
@@ -59,8 +58,6 @@ interface OpenFile {
   readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
 }
 
-/** The WAL is truncated back to this after a checkpoint, bytes (https://sqlite.org/pragma.html#pragma_journal_size_limit). */
-const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
@@ -95,7 +92,7 @@ export class RecordBuffer {
   start(): void {
     if (this.state === 'running') return;
     if (this.state === 'stopped') throw closedError('start (create a new RecordBuffer)');
-    const db = this.open();
+    const db = openDatabase(this.options);
     try {
       backupBeforeUpgrade(db, this.options.path, MIGRATIONS.length, this.options.clock.now(), this.log);
       migrate(db, this.log);
@@ -246,25 +243,6 @@ export class RecordBuffer {
   off(event: 'committed', listener: CommittedListener): this {
     if (event === 'committed') this.listeners.delete(listener);
     return this;
-  }
-
-  private open(): Database {
-    const { path: file, durability } = this.options;
-    let db: Database | undefined;
-    try {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = new Sqlite(file, { timeout: this.options.busyTimeoutMs });
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL unavailable`);
-      // https://sqlite.org/pragma.html#pragma_synchronous: in WAL mode NORMAL is crash-safe for the
-      // process, FULL also syncs the WAL on every commit.
-      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      return db;
-    } catch (err) {
-      db?.close();
-      throw openFailed(file, err);
-    }
   }
 
   private running(operation: string): OpenFile {
