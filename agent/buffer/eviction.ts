@@ -197,6 +197,9 @@ export class Evictor {
         if (n < wanted) break;
       }
       if (used <= target) break;
+      // Rows of this priority are left, protected (in flight): a higher priority must not go for
+      // them; the buffer stays over its bound by that batch until the relay answers.
+      if ((this.floor[priority] ?? 0) > 0 && this.statements.minSeq[priority].get() !== undefined) break;
     }
     this.tally(this.unlogged.size, removed);
     return removed.reduce((a, b) => a + b, 0);

@@ -165,7 +165,12 @@ export class SyncClient {
       if (request === undefined) continue;
       // From here the relay may store these rows even if no answer comes back: the buffer must not
       // evict them (and count them as lost) until they are released (issue 19 item 7).
-      this.o.buffer.protect(records);
+      try {
+        this.o.buffer.protect(records);
+      } catch (err) {
+        await this.failed({ ok: false, failure: 'buffer', error: attemptFailed('buffer', null, err) }, records, estimated);
+        continue;
+      }
       const attempt = await this.post(request);
       // An ack is honoured even if stop() came meanwhile: the relay has committed those records.
       const failure = attempt.ok ? this.acknowledged(records, attempt.ack, request.body.length) : attempt;

@@ -156,6 +156,19 @@ describe('eviction and the sync', () => {
   });
 });
 
+describe('eviction and protected rows', () => {
+  it('does not evict a higher priority while the only ordinary rows left are in flight', async () => {
+    const buffer = started({ maxBytes: MAX_BYTES });
+    let i = 0;
+    await buffer.append(Array.from({ length: 500 }, () => rec(i++, PRIORITY.ordinary)));
+    buffer.protect(buffer.readAfter(0, 1000));
+    for (let n = 0; n < 40; n++) await buffer.append(Array.from({ length: 50 }, () => rec(i++, PRIORITY.alarm)));
+    const stats = buffer.stats();
+    expect(stats.bytes).toBeGreaterThan(MAX_BYTES);
+    expect(stats.evicted).toEqual({ ordinary: 0, dga: 0, alarm: 0 });
+  });
+});
+
 describe('eviction by age', () => {
   it('evicts records whose ts is older than maxAgeMs, any priority, except clock-unsynced ones; counted and persisted', async () => {
     let buffer = started({ maxAgeMs: 30 * DAY });
