@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { closedError, openFailed, writeFailed } from './errors.ts';
+import { closedError, queueFull, writeFailed } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import { Evictor } from './eviction.ts';
 import type { EvictionCounts } from './eviction.ts';
@@ -20,15 +19,20 @@ import type { Refused } from './quarantine.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
 import { writeRecords } from './write.ts';
+import { openDatabase } from './open.ts';
+import { WriteHealth, stateOf } from './health.ts';
+import type { BufferHealth } from './health.ts';
+import { SpaceWatch } from './space.ts';
 
 export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
 export type { Refused } from './quarantine.ts';
+export type { BufferHealth, BufferWriteState } from './health.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
   count: number;
-  /** Database pages in use × page size; the WAL comes on top (see JOURNAL_SIZE_LIMIT). */
+  /** Database pages in use × page size; the WAL comes on top (see open.ts JOURNAL_SIZE_LIMIT). */
   bytes: number;
   oldestTs: number | null;
   /** Highest seq ever committed, 0 before the first; survives release and eviction of that row. */
@@ -37,6 +41,8 @@ export interface BufferStats {
   evicted: EvictionCounts;
   /** Records queued for the next group commit. */
   pending: number;
+  /** Whether commits succeed (disk full, I/O error), and the free-space reserve. */
+  health: BufferHealth;
 }
 
 export type CommittedListener = (records: readonly StoredRecord[]) => void;
@@ -56,8 +62,6 @@ interface OpenFile {
   readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
 }
 
-/** The WAL is truncated back to this after a checkpoint, bytes (docs/storage.md#wal-and-synchronous). */
-const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
@@ -79,16 +83,20 @@ export class RecordBuffer {
   private immediate: NodeJS.Immediate | undefined;
   private nextSeq = 1;
   private count = 0;
+  private readonly health: WriteHealth;
+  private readonly space: SpaceWatch;
 
   constructor(options: BufferOptions) {
     this.options = resolveBufferOptions(options);
     this.log = this.options.logger.child({ component: 'buffer' });
+    this.health = new WriteHealth(this.log, this.options.clock);
+    this.space = new SpaceWatch({ dir: path.dirname(path.resolve(this.options.path)), minFreeBytes: this.options.minFreeBytes, clock: this.options.clock });
   }
 
   start(): void {
     if (this.state === 'running') return;
     if (this.state === 'stopped') throw closedError('start (create a new RecordBuffer)');
-    const db = this.open();
+    const db = openDatabase(this.options);
     try {
       backupBeforeUpgrade(db, this.options.path, MIGRATIONS.length, this.options.clock.now(), this.log);
       migrate(db, this.log);
@@ -120,6 +128,7 @@ export class RecordBuffer {
     this.clearTimers();
     if (this.file !== undefined) {
       while (this.queue.length > 0) this.commitNext();
+      this.file.evictor.report(true);
       try {
         this.file.db.close();
       } catch (err) {
@@ -137,6 +146,12 @@ export class RecordBuffer {
     const invalid = checkRecords(records);
     if (invalid !== undefined) return Promise.reject(invalid);
     if (records.length === 0) return Promise.resolve([]);
+    if (this.health.failing && this.queuedRows + records.length > this.options.maxBatch && !records.some((r) => r.priority === PRIORITY.alarm)) {
+      // While commits fail, the queue holds at most one commit's worth: readings beyond it are lost
+      // at once (counted) instead of piling up in memory; alarms are always queued (issue 19 item 9).
+      this.health.dropped(records.length);
+      return Promise.reject(queueFull(records.length, this.queuedRows));
+    }
     // A copy: the caller may reuse its array before the window closes.
     const copy = records.slice();
     return new Promise<number[]>((resolve, reject) => {
@@ -169,6 +184,7 @@ export class RecordBuffer {
     const { db, statements } = this.running('releaseUpTo');
     const removed = db.transaction(() => statements.releaseUpTo.reduce((n, statement) => n + statement.run(uptoSeq).changes, 0))();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
   }
 
@@ -182,6 +198,7 @@ export class RecordBuffer {
       return n;
     })();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
   }
 
@@ -201,6 +218,11 @@ export class RecordBuffer {
     return this.running('quarantined').quarantine.count();
   }
 
+  /** Records handed to the sync: kept from eviction until released (eviction.ts, issue 19 item 7). */
+  protect(records: readonly StoredRecord[]): void {
+    this.running('protect').evictor.protect(records);
+  }
+
   stats(): BufferStats {
     const { statements, evictor } = this.running('stats');
     return {
@@ -210,6 +232,7 @@ export class RecordBuffer {
       lastSeq: this.nextSeq - 1,
       evicted: evictor.totals(),
       pending: this.queuedRows,
+      health: this.health.snapshot(this.space),
     };
   }
 
@@ -240,25 +263,6 @@ export class RecordBuffer {
   off(event: 'committed', listener: CommittedListener): this {
     if (event === 'committed') this.listeners.delete(listener);
     return this;
-  }
-
-  private open(): Database {
-    const { path: file, durability } = this.options;
-    let db: Database | undefined;
-    try {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = new Sqlite(file, { timeout: this.options.busyTimeoutMs });
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL unavailable`);
-      // docs/storage.md#wal-and-synchronous: in WAL mode NORMAL is crash-safe for the
-      // process, FULL also syncs the WAL on every commit.
-      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      return db;
-    } catch (err) {
-      db?.close();
-      throw openFailed(file, err);
-    }
   }
 
   private running(operation: string): OpenFile {
@@ -313,16 +317,12 @@ export class RecordBuffer {
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;
-    try {
-      file.write.immediate(records, firstSeq);
-    } catch (err) {
-      file.names.rollback();
-      const failure = writeFailed(err, rows);
-      this.log.error({ err, rows }, 'group commit failed');
+    const failure = this.write(file, records, firstSeq);
+    if (failure !== undefined) {
       for (const entry of batch) entry.reject(failure);
       return failure;
     }
-    file.names.commit();
+    this.health.succeeded();
     this.nextSeq = firstSeq + rows;
     this.count += rows;
     let seq = firstSeq;
@@ -334,6 +334,28 @@ export class RecordBuffer {
     this.emitCommitted(records, firstSeq);
     this.evict();
     return undefined;
+  }
+
+  /**
+   * One transaction; on SQLITE_FULL the reserve bound is lowered at once, records are evicted by
+   * priority to make room in the file, and the commit is tried once more (so an alarm still lands
+   * on a full card). A failure is counted and reported by WriteHealth, never logged per commit.
+   */
+  private write(file: OpenFile, records: readonly NewRecord[], firstSeq: number): BufferError | undefined {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        file.write.immediate(records, firstSeq);
+        file.names.commit();
+        return undefined;
+      } catch (err) {
+        file.names.rollback();
+        const failure = writeFailed(err, records.length);
+        const code = failure.details?.['sqliteCode'] as string | undefined;
+        if (attempt === 0 && stateOf(code) === 'disk_full' && this.evict(true) > 0) continue;
+        this.health.failed(code, records.length, err instanceof Error ? err.message : String(err));
+        return failure;
+      }
+    }
   }
 
   private emitCommitted(records: readonly NewRecord[], firstSeq: number): void {
@@ -348,15 +370,27 @@ export class RecordBuffer {
     }
   }
 
-  /** Never fails a commit: an eviction error is logged and the count re-read. */
-  private evict(): void {
+  /**
+   * Never fails a commit: an eviction error is logged and the count re-read. `spaceShort`: a commit
+   * just failed with SQLITE_FULL, so the free-space reserve is looked at now. Returns rows removed.
+   */
+  private evict(spaceShort = false): number {
     const file = this.file;
-    if (file === undefined) return;
+    if (file === undefined) return 0;
     try {
-      this.count -= file.evictor.run(this.count);
+      const wasShort = this.space.active;
+      const limit = this.space.limit(file.evictor.usedBytes(), spaceShort);
+      const removed = file.evictor.run(this.count, limit);
+      this.count -= removed;
+      // Pages still only in the WAL need room in the database file at the next checkpoint: take it
+      // now, while the reserve is still free, so later checkpoints only rewrite pages in place.
+      if (!wasShort && this.space.active) file.db.pragma('wal_checkpoint(PASSIVE)');
+      return removed;
     } catch (err) {
-      this.log.error({ err }, 'eviction failed');
+      // A full disk fails deletes too (they go through the WAL): reported with the commits, not per commit.
+      this.health.evictionFailed(err);
       this.count = file.statements.count.get() as number;
+      return 0;
     }
   }
 }
