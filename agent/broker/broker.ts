@@ -11,7 +11,7 @@ import type { RefusalReason } from './counters.ts';
 import { fileFailed, invalidOptions, stoppedError } from './errors.ts';
 import { Gate } from './gate.ts';
 import { Ingest } from './ingest.ts';
-import type { RecordSink } from './ingest.ts';
+import type { RecordSink, StoredSeq } from './ingest.ts';
 import { Listener } from './listeners.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Republisher } from './republisher.ts';
@@ -21,8 +21,10 @@ import type { BrokerConfig, ListenerConfig } from './schema.ts';
 export interface MqttBrokerOptions {
   readonly config: BrokerConfig;
   readonly gatewayId: string;
-  /** Where ingest records go (RecordBuffer.append); resolves once they are committed. */
+  /** Where ingest records go (RecordBuffer.append, with the device seq mark); resolves once they are committed. */
   readonly sink: RecordSink;
+  /** The committed device seq of an ingest stream (RecordBuffer.deviceSeq); without it, seqs are kept in memory only. */
+  readonly storedSeq?: StoredSeq;
   /** Committed records of the buffer, for the republished tree. */
   readonly onCommitted: OnCommitted;
   readonly bootId: string;
@@ -115,7 +117,7 @@ export class MqttBroker {
       const readFile = this.options.readFile ?? fsReadFile;
       const users = await loadUsers(config, readFile);
       const secure = await readTlsFiles(config.listeners, readFile);
-      const ingest = new Ingest({ ...config, sink: this.options.sink, clock, bootId: this.options.bootId, flags: this.options.flags });
+      const ingest = new Ingest({ ...config, sink: this.options.sink, storedSeq: this.options.storedSeq, clock, bootId: this.options.bootId, flags: this.options.flags });
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
       const gate = new Gate({ ...config, gatewayId, auth, ingest, counters: this.counters, clock, connectedClients: () => this.aedes?.connectedClients ?? 0, logger: this.log });
       this.gate = gate;

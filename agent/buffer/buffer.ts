@@ -17,10 +17,12 @@ import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
 import { NameTable } from './names.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
-import { writeRecords } from './write.ts';
+import { writeDeviceSeqs, writeRecords } from './write.ts';
+import type { DeviceSeqMark } from './write.ts';
 
 export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
+export type { DeviceSeqMark } from './write.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
@@ -40,6 +42,7 @@ export type CommittedListener = (records: readonly StoredRecord[]) => void;
 
 interface PendingAppend {
   readonly records: readonly NewRecord[];
+  readonly mark: DeviceSeqMark | undefined;
   readonly resolve: (seqs: number[]) => void;
   readonly reject: (err: BufferError) => void;
 }
@@ -49,7 +52,7 @@ interface OpenFile {
   readonly statements: Statements;
   readonly names: NameTable;
   readonly evictor: Evictor;
-  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
+  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => void>;
 }
 
 /** The WAL is truncated back to this after a checkpoint, bytes (https://sqlite.org/pragma.html#pragma_journal_size_limit). */
@@ -92,7 +95,10 @@ export class RecordBuffer {
       const names = new NameTable(statements);
       names.load();
       const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
-      const write = db.transaction((records: readonly NewRecord[], firstSeq: number) => writeRecords(statements, names, records, firstSeq));
+      const write = db.transaction((records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => {
+        writeRecords(statements, names, records, firstSeq);
+        writeDeviceSeqs(statements, marks);
+      });
       this.file = { db, statements, names, evictor, write };
       const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
       this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
@@ -128,7 +134,11 @@ export class RecordBuffer {
     return Promise.resolve();
   }
 
-  append(records: readonly NewRecord[]): Promise<number[]> {
+  /**
+   * Resolves with the records' seqs once committed. `mark`, the device seq of the MQTT message the
+   * records came from, is committed in the same transaction (deviceSeq()).
+   */
+  append(records: readonly NewRecord[], mark?: DeviceSeqMark): Promise<number[]> {
     if (this.state !== 'running') return Promise.reject(closedError('append'));
     const invalid = checkRecords(records);
     if (invalid !== undefined) return Promise.reject(invalid);
@@ -136,7 +146,7 @@ export class RecordBuffer {
     // A copy: the caller may reuse its array before the window closes.
     const copy = records.slice();
     return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ records: copy, resolve, reject });
+      this.queue.push({ records: copy, mark, resolve, reject });
       this.queuedRows += copy.length;
       this.schedule();
     });
@@ -210,6 +220,11 @@ export class RecordBuffer {
   alarmStates(): AlarmStateEntry[] {
     const { statements, names } = this.running('alarmStates');
     return (statements.alarmStates.all() as AlarmStateRow[]).map((row) => decodeAlarmState(row, names));
+  }
+
+  /** The last committed device seq of an MQTT ingest stream (append's `mark`), or undefined. */
+  deviceSeq(stream: string): number | undefined {
+    return (this.running('deviceSeq').statements.deviceSeq.get(stream) as number | undefined) ?? undefined;
   }
 
   on(event: 'committed', listener: CommittedListener): this {
@@ -293,8 +308,9 @@ export class RecordBuffer {
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;
+    const marks = batch.flatMap((entry) => (entry.mark === undefined ? [] : [entry.mark]));
     try {
-      file.write.immediate(records, firstSeq);
+      file.write.immediate(records, firstSeq, marks);
     } catch (err) {
       file.names.rollback();
       const failure = writeFailed(err, rows);
