@@ -9,6 +9,7 @@ import { UNKNOWN_USER } from './counters.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { refused } from './errors.ts';
 import type { Ingest } from './ingest.ts';
+import type { AuthThrottle, Semaphore } from './throttle.ts';
 
 export interface GateOptions {
   readonly topicPrefix: string;
@@ -18,6 +19,15 @@ export interface GateOptions {
   readonly maxClients: number;
   readonly maxPublishesPerSecond: number;
   readonly auth: Authenticator;
+  readonly throttle: AuthThrottle;
+  /** Bounds the password checks running at once (scrypt). */
+  readonly checks: Semaphore;
+  /** Longest a CONNECT waits for its back-off slot, ms; a longer wait is refused after this long. */
+  readonly holdMs: number;
+  /** The client's remote address (for the back-off per source). */
+  readonly peer: (client: Client) => string;
+  /** The client passed authentication (admission: no deadline, larger packets). */
+  readonly onAuthenticated: (client: Client) => void;
   readonly ingest: Ingest;
   readonly counters: RefusalCounters;
   readonly clock: Clock;
@@ -38,6 +48,22 @@ interface Session {
 /** MQTT 3.1.1 §3.2.2.3: CONNACK 2, identifier rejected. */
 const IDENTIFIER_REJECTED = 2;
 
+/** Why a CONNECT was refused, for atalaya_mqtt_auth_failures_total. */
+export const AUTH_FAILURES = ['bad_credentials', 'not_authorized', 'identifier_rejected', 'throttled', 'busy', 'server_full'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+
+export interface AuthStats {
+  /** Password checks run (scrypt computations), right or wrong. */
+  readonly passwordChecks: number;
+  readonly failures: Record<AuthFailure, number>;
+}
+
+export function noAuthStats(): AuthStats {
+  return { passwordChecks: 0, failures: Object.fromEntries(AUTH_FAILURES.map((f) => [f, 0])) as Record<AuthFailure, number> };
+}
+
+type AuthDone = (error: AuthenticateError | null, success: boolean | null) => void;
+
 function connectRefusal(returnCode: number): AuthenticateError {
   return Object.assign(new Error(`connection refused (CONNACK ${returnCode})`), { returnCode }) as unknown as AuthenticateError;
 }
@@ -51,6 +77,10 @@ export class Gate {
   /** Connected client per client id: a client id is not taken over by another user. */
   private readonly byClientId = new Map<string, Client>();
   private readonly treePrefix: string;
+  /** Back-off waits and held refusals, cleared by stop(). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly failures = noAuthStats().failures;
+  private passwordChecks = 0;
   published = 0;
   stored = 0;
   duplicates = 0;
@@ -59,27 +89,59 @@ export class Gate {
     this.treePrefix = `${options.topicPrefix}/${options.gatewayId}/`;
   }
 
-  readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (error: AuthenticateError | null, success: boolean | null) => void): void => {
-    const { auth, counters, maxClients, connectedClients } = this.options;
-    if (connectedClients() >= maxClients) {
-      done(connectRefusal(CONNACK.serverUnavailable), false);
-      return;
+  authStats(): AuthStats {
+    return { passwordChecks: this.passwordChecks, failures: { ...this.failures } };
+  }
+
+  /** Clears back-off waits; their CONNECTs are left to the closing broker. Idempotent. */
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /**
+   * CONNECT: room (maxClients), then the back-off of the source and user (issue 19), then the
+   * password check, at most `checks` at once. A CONNECT without a user name costs no check.
+   */
+  readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void => {
+    const { auth, counters, maxClients, connectedClients, throttle, holdMs } = this.options;
+    if (connectedClients() >= maxClients) return this.refuse(done, 'server_full', CONNACK.serverUnavailable);
+    if (username === undefined || username === '') return this.verify(client, username, password, done);
+    const source = this.options.peer(client);
+    const key = auth.keyOf(username);
+    const wait = throttle.reserve(source, key);
+    if (wait === 0) return this.verify(client, username, password, done);
+    if (wait > holdMs) {
+      // Refused without a check, and only after holdMs: a client that waits for its CONNACK before
+      // trying again cannot loop faster than that.
+      counters.add(key, 'auth_throttled');
+      return this.later(holdMs, () => this.refuse(done, 'throttled', CONNACK.serverUnavailable));
     }
-    auth.check(username, password).then(
+    this.later(wait, () => this.verify(client, username, password, done));
+  };
+
+  private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void {
+    const { auth, counters, checks, throttle } = this.options;
+    const anonymous = username === undefined || username === '';
+    const checked = anonymous ? auth.check(username, password) : checks.run(() => ((this.passwordChecks++), auth.check(username, password)));
+    if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
+    const source = anonymous ? '' : this.options.peer(client);
+    checked.then(
       (result) => {
         if (!result.ok) {
           counters.add(result.key, 'auth_failed');
-          done(connectRefusal(result.returnCode), false);
-          return;
+          if (!anonymous) throttle.failed(source, result.key);
+          return this.refuse(done, result.returnCode === CONNACK.notAuthorized ? 'not_authorized' : 'bad_credentials', result.returnCode);
         }
+        if (!anonymous) throttle.succeeded(source, result.key);
         // [MQTT-3.1.4-2] lets a new connection take over a client id; only the same user may.
         const holder = this.byClientId.get(client.id);
         if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) {
           counters.add(result.key, 'auth_failed');
-          done(connectRefusal(IDENTIFIER_REJECTED), false);
-          return;
+          return this.refuse(done, 'identifier_rejected', IDENTIFIER_REJECTED);
         }
         this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
+        this.options.onAuthenticated(client);
         done(null, true);
       },
       (err: unknown) => {
@@ -87,7 +149,20 @@ export class Gate {
         done(connectRefusal(CONNACK.serverUnavailable), false);
       },
     );
-  };
+  }
+
+  private refuse(done: AuthDone, failure: AuthFailure, returnCode: number): void {
+    this.failures[failure]++;
+    done(connectRefusal(returnCode), false);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
 
   readonly onClientReady = (client: Client): void => {
     this.byClientId.set(client.id, client);

@@ -1,0 +1,124 @@
+import type { Clock } from '../../protocols/clock.ts';
+
+export interface AuthThrottleOptions {
+  /** Wait imposed after the first failure, ms; doubles with each further failure. */
+  readonly initialMs: number;
+  /** Longest wait, ms; also how long a key stays remembered after its last failure (times two). */
+  readonly maxMs: number;
+  readonly clock: Clock;
+}
+
+interface Backoff {
+  failures: number;
+  /** clock.monotonic() before which no password check runs for this key. */
+  nextAt: number;
+  lastFailureAt: number;
+}
+
+/** Keys remembered per table; beyond it the least recently failed is forgotten. */
+const MAX_KEYS = 10_000;
+/** Addresses remembered per user as having logged in. */
+const MAX_GOOD_SOURCES = 8;
+
+/**
+ * Back-off after wrong passwords (issue 19), per source address and per user. After n failures a
+ * key's next password check waits initialMs · 2^(n−1), at most maxMs. Checks that arrive during a
+ * wait are spaced by it too (each reserves the next slot), so parallel connections do not buy more
+ * scrypt work than sequential ones.
+ *
+ * The per-user wait does not apply from an address the user logged in from before: a device keeps
+ * connecting while its user name is under attack from elsewhere. A success clears the address's
+ * back-off; a user's back-off runs out on its own.
+ */
+export class AuthThrottle {
+  private readonly sources = new Map<string, Backoff>();
+  private readonly users = new Map<string, Backoff>();
+  private readonly goodSources = new Map<string, string[]>();
+
+  constructor(private readonly options: AuthThrottleOptions) {}
+
+  /**
+   * How long the check of `user` from `source` must wait, ms (0: now), with that slot reserved.
+   * A caller that refuses rather than wait that long keeps the reservation: attempts refused as
+   * throttled push the next check further out instead of bringing it closer.
+   */
+  reserve(source: string, user: string): number {
+    const now = this.options.clock.monotonic();
+    const keys: Array<[Map<string, Backoff>, string]> = [[this.sources, source]];
+    if (!(this.goodSources.get(user)?.includes(source) ?? false)) keys.push([this.users, user]);
+    let at = now;
+    for (const [table, key] of keys) {
+      const b = table.get(key);
+      if (b !== undefined && b.nextAt > at) at = b.nextAt;
+    }
+    if (at === now) return 0;
+    // The slot after this one: one more failure's worth of wait, presuming this check fails too.
+    for (const [table, key] of keys) {
+      const b = table.get(key);
+      if (b !== undefined) b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
+    }
+    return at - now;
+  }
+
+  failed(source: string, user: string): void {
+    const now = this.options.clock.monotonic();
+    for (const [table, key] of [[this.sources, source], [this.users, user]] as const) {
+      let b = table.get(key);
+      if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: now, lastFailureAt: now };
+      table.delete(key);
+      b.failures++;
+      b.lastFailureAt = now;
+      b.nextAt = Math.max(b.nextAt, now + this.delay(b.failures));
+      table.set(key, b);
+      if (table.size > MAX_KEYS) table.delete(table.keys().next().value as string);
+    }
+  }
+
+  succeeded(source: string, user: string): void {
+    this.sources.delete(source);
+    const good = this.goodSources.get(user) ?? [];
+    if (!good.includes(source)) {
+      good.push(source);
+      if (good.length > MAX_GOOD_SOURCES) good.shift();
+      this.goodSources.set(user, good);
+      if (this.goodSources.size > MAX_KEYS) this.goodSources.delete(this.goodSources.keys().next().value as string);
+    }
+  }
+
+  private delay(failures: number): number {
+    return Math.min(this.options.maxMs, this.options.initialMs * 2 ** Math.max(0, failures - 1));
+  }
+}
+
+/** At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue. */
+export class Semaphore {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly limit: number,
+    /** Tasks allowed to queue; run() returns undefined beyond it. */
+    private readonly maxQueued: number,
+  ) {}
+
+  run<T>(task: () => Promise<T>): Promise<T> | undefined {
+    if (this.running < this.limit) {
+      // Taken now, not in a later microtask: two calls in one tick must not both see a free slot.
+      this.running++;
+      return this.execute(task);
+    }
+    if (this.waiting.length >= this.maxQueued) return undefined;
+    // The slot is handed over by the task that finishes (running stays counted).
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.execute(task));
+  }
+
+  private async execute<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) this.running--;
+      else next();
+    }
+  }
+}
