@@ -109,7 +109,7 @@ export class Gate {
     if (username === undefined || username === '') return this.verify(client, username, password, done);
     const source = this.options.peer(client);
     const key = auth.keyOf(username);
-    const wait = throttle.reserve(source, key);
+    const wait = throttle.reserve(source, key, holdMs);
     if (wait === 0) return this.verify(client, username, password, done);
     if (wait > holdMs) {
       // Refused without a check, and only after holdMs: a client that waits for its CONNACK before

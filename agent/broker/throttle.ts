@@ -38,11 +38,11 @@ export class AuthThrottle {
   constructor(private readonly options: AuthThrottleOptions) {}
 
   /**
-   * How long the check of `user` from `source` must wait, ms (0: now), with that slot reserved.
-   * A caller that refuses rather than wait that long keeps the reservation: attempts refused as
-   * throttled push the next check further out instead of bringing it closer.
+   * How long the check of `user` from `source` must wait, ms (0: now). When that is at most
+   * `maxWaitMs` the slot is reserved for the caller, who then waits and checks; a longer wait
+   * reserves nothing (the caller refuses), so refused attempts cannot push the slot out forever.
    */
-  reserve(source: string, user: string): number {
+  reserve(source: string, user: string, maxWaitMs: number): number {
     const now = this.options.clock.monotonic();
     const keys: Array<[Map<string, Backoff>, string]> = [[this.sources, source]];
     if (!(this.goodSources.get(user)?.includes(source) ?? false)) keys.push([this.users, user]);
@@ -51,11 +51,17 @@ export class AuthThrottle {
       const b = table.get(key);
       if (b !== undefined && b.nextAt > at) at = b.nextAt;
     }
-    if (at === now) return 0;
-    // The slot after this one: one more failure's worth of wait, presuming this check fails too.
+    if (at - now > maxWaitMs) return at - now;
+    // The slot after this one: one more failure's worth of wait (initialMs for a key that has not
+    // failed yet), presuming this check fails too. So a burst of parallel CONNECTs is spaced from
+    // its first one, before any of their checks has had time to fail.
     for (const [table, key] of keys) {
-      const b = table.get(key);
-      if (b !== undefined) b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
+      let b = table.get(key);
+      if (b === undefined) {
+        b = { failures: 0, nextAt: now, lastFailureAt: Number.NEGATIVE_INFINITY };
+        remember(table, key, b);
+      }
+      b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
     }
     return at - now;
   }
@@ -64,18 +70,18 @@ export class AuthThrottle {
     const now = this.options.clock.monotonic();
     for (const [table, key] of [[this.sources, source], [this.users, user]] as const) {
       let b = table.get(key);
-      if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: now, lastFailureAt: now };
-      table.delete(key);
+      // A key quiet for twice the longest wait starts over.
+      if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: b?.nextAt ?? now, lastFailureAt: now };
       b.failures++;
       b.lastFailureAt = now;
       b.nextAt = Math.max(b.nextAt, now + this.delay(b.failures));
-      table.set(key, b);
-      if (table.size > MAX_KEYS) table.delete(table.keys().next().value as string);
+      remember(table, key, b);
     }
   }
 
   succeeded(source: string, user: string): void {
     this.sources.delete(source);
+    if (this.users.get(user)?.failures === 0) this.users.delete(user);
     const good = this.goodSources.get(user) ?? [];
     if (!good.includes(source)) {
       good.push(source);
@@ -88,6 +94,13 @@ export class AuthThrottle {
   private delay(failures: number): number {
     return Math.min(this.options.maxMs, this.options.initialMs * 2 ** Math.max(0, failures - 1));
   }
+}
+
+/** (Re)inserts as the newest entry; beyond MAX_KEYS the oldest is forgotten. */
+function remember(table: Map<string, Backoff>, key: string, b: Backoff): void {
+  table.delete(key);
+  table.set(key, b);
+  if (table.size > MAX_KEYS) table.delete(table.keys().next().value as string);
 }
 
 /** At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue. */
