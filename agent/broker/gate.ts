@@ -123,9 +123,15 @@ export class Gate {
   private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void {
     const { auth, counters, checks, throttle } = this.options;
     const anonymous = username === undefined || username === '';
-    const checked = anonymous ? auth.check(username, password) : checks.run(() => ((this.passwordChecks++), auth.check(username, password)));
-    if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
     const source = anonymous ? '' : this.options.peer(client);
+    const key = anonymous ? '' : auth.keyOf(username);
+    const checked = anonymous
+      ? auth.check(username, password)
+      : checks.run(() => {
+          this.passwordChecks++;
+          return auth.check(username, password);
+        }, throttle.clean(source, key));
+    if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
     checked.then(
       (result) => {
         if (!result.ok) {

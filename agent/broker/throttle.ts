@@ -66,6 +66,12 @@ export class AuthThrottle {
     return at - now;
   }
 
+  /** No failure on record for the source, nor for the user unless it logged in from the source before. */
+  clean(source: string, user: string): boolean {
+    const failures = (b: Backoff | undefined): number => b?.failures ?? 0;
+    return failures(this.sources.get(source)) === 0 && ((this.goodSources.get(user)?.includes(source) ?? false) || failures(this.users.get(user)) === 0);
+  }
+
   failed(source: string, user: string): void {
     const now = this.options.clock.monotonic();
     for (const [table, key] of [[this.sources, source], [this.users, user]] as const) {
@@ -103,10 +109,15 @@ function remember(table: Map<string, Backoff>, key: string, b: Backoff): void {
   if (table.size > MAX_KEYS) table.delete(table.keys().next().value as string);
 }
 
-/** At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue. */
+/**
+ * At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue,
+ * urgent ones (CONNECTs with no failure on record) ahead of the rest.
+ */
 export class Semaphore {
   private running = 0;
+  /** Urgent waiters first (the first urgentWaiting entries), each part in arrival order. */
   private readonly waiting: Array<() => void> = [];
+  private urgentWaiting = 0;
 
   constructor(
     private readonly limit: number,
@@ -114,7 +125,7 @@ export class Semaphore {
     private readonly maxQueued: number,
   ) {}
 
-  run<T>(task: () => Promise<T>): Promise<T> | undefined {
+  run<T>(task: () => Promise<T>, urgent = false): Promise<T> | undefined {
     if (this.running < this.limit) {
       // Taken now, not in a later microtask: two calls in one tick must not both see a free slot.
       this.running++;
@@ -122,7 +133,10 @@ export class Semaphore {
     }
     if (this.waiting.length >= this.maxQueued) return undefined;
     // The slot is handed over by the task that finishes (running stays counted).
-    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.execute(task));
+    return new Promise<void>((resolve) => {
+      if (urgent) this.waiting.splice(this.urgentWaiting++, 0, resolve);
+      else this.waiting.push(resolve);
+    }).then(() => this.execute(task));
   }
 
   private async execute<T>(task: () => Promise<T>): Promise<T> {
@@ -130,6 +144,7 @@ export class Semaphore {
       return await task();
     } finally {
       const next = this.waiting.shift();
+      if (this.urgentWaiting > 0) this.urgentWaiting--;
       if (next === undefined) this.running--;
       else next();
     }
