@@ -12,8 +12,9 @@ import { RefusalCounters } from './counters.ts';
 import type { RefusalReason } from './counters.ts';
 import { fileFailed, invalidOptions, stoppedError } from './errors.ts';
 import { packetLimits } from './frames.ts';
-import { Gate, noAuthStats } from './gate.ts';
-import type { AuthStats } from './gate.ts';
+import { ConnectGate, noAuthStats } from './connect.ts';
+import type { AuthStats } from './connect.ts';
+import { Gate } from './gate.ts';
 import { Ingest } from './ingest.ts';
 import type { RecordSink, StoredSeq } from './ingest.ts';
 import { Listener } from './listeners.ts';
@@ -75,6 +76,7 @@ export class MqttBroker {
   private aedes: Aedes | undefined;
   private listeners: Listener[] = [];
   private gate: Gate | undefined;
+  private connectGate: ConnectGate | undefined;
   private admission: Admission | undefined;
   private republisher: Republisher | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -117,7 +119,7 @@ export class MqttBroker {
       refused: this.counters.totals(),
       pending: this.admission?.pendingCount() ?? 0,
       closedBeforeAuth: this.admission?.totals() ?? preAuthCloses(),
-      auth: this.gate?.authStats() ?? noAuthStats(),
+      auth: this.connectGate?.stats() ?? noAuthStats(),
     };
   }
 
@@ -135,23 +137,23 @@ export class MqttBroker {
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
       const admission = new Admission({ ...config, limits: packetLimits(config.maxPayloadBytes) });
       this.admission = admission;
-      const gate = new Gate({
-        ...config,
-        gatewayId,
+      const gate = new Gate({ ...config, gatewayId, ingest, counters: this.counters, clock, logger: this.log });
+      this.gate = gate;
+      const connectGate = new ConnectGate({
+        maxClients: config.maxClients,
+        connectedClients: () => this.aedes?.connectedClients ?? 0,
         auth,
         throttle: new AuthThrottle({ initialMs: config.authBackoffInitialMs, maxMs: config.authBackoffMaxMs, clock }),
         checks: new Semaphore(config.maxConcurrentPasswordChecks, config.maxPending),
         // Half the CONNECT deadline: a CONNECT still has time for its check after its back-off wait.
         holdMs: Math.floor(config.connectTimeoutMs / 2),
         peer: (client) => admission.addressOf(client.conn),
+        accept: gate.accept,
         onAuthenticated: (client) => admission.authenticated(client.conn),
-        ingest,
         counters: this.counters,
-        clock,
-        connectedClients: () => this.aedes?.connectedClients ?? 0,
         logger: this.log,
       });
-      this.gate = gate;
+      this.connectGate = connectGate;
       const aedes = await Aedes.createBroker({
         // The admission closes a connection still unauthenticated at this deadline; aedes' own
         // timer (until CONNECT arrives) gets the same value.
@@ -162,7 +164,7 @@ export class MqttBroker {
         maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
         // aedes refuses deeper topics before our hooks see them; the hooks count the shallower excess.
         maxTopicLevels: 100,
-        authenticate: gate.authenticate,
+        authenticate: connectGate.authenticate,
         authorizePublish: gate.authorizePublish,
         authorizeSubscribe: gate.authorizeSubscribe,
         authorizeForward: gate.authorizeForward,
@@ -208,7 +210,7 @@ export class MqttBroker {
     if (this.reportTimer !== undefined) clearInterval(this.reportTimer);
     this.reportTimer = undefined;
     this.republisher?.stop();
-    this.gate?.stop();
+    this.connectGate?.stop();
     this.admission?.stop();
     const closing = this.listeners.map((l) => l.close());
     const aedes = this.aedes;

@@ -1,37 +1,23 @@
-import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
 import type { AclRules } from './acl.ts';
-import { CONNACK } from './auth.ts';
-import type { Authenticator } from './auth.ts';
+import type { AuthResult } from './auth.ts';
 import { UNKNOWN_USER } from './counters.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { refused } from './errors.ts';
 import type { Ingest } from './ingest.ts';
-import type { AuthThrottle, Semaphore } from './throttle.ts';
 
 export interface GateOptions {
   readonly topicPrefix: string;
   readonly gatewayId: string;
   readonly maxPayloadBytes: number;
   readonly maxTopicLevels: number;
-  readonly maxClients: number;
   readonly maxPublishesPerSecond: number;
-  readonly auth: Authenticator;
-  readonly throttle: AuthThrottle;
-  /** Bounds the password checks running at once (scrypt). */
-  readonly checks: Semaphore;
-  /** Longest a CONNECT waits for its back-off slot, ms; a longer wait is refused after this long. */
-  readonly holdMs: number;
-  /** The client's remote address (for the back-off per source). */
-  readonly peer: (client: Client) => string;
-  /** The client passed authentication (admission: no deadline, larger packets). */
-  readonly onAuthenticated: (client: Client) => void;
   readonly ingest: Ingest;
   readonly counters: RefusalCounters;
   readonly clock: Clock;
-  readonly connectedClients: () => number;
   readonly logger: Logger;
 }
 
@@ -45,42 +31,15 @@ interface Session {
   flooded: boolean;
 }
 
-/** MQTT 3.1.1 §3.2.2.3: CONNACK 2, identifier rejected. */
-const IDENTIFIER_REJECTED = 2;
-
-/** Why a CONNECT was refused, for atalaya_mqtt_auth_failures_total. */
-export const AUTH_FAILURES = ['bad_credentials', 'not_authorized', 'identifier_rejected', 'throttled', 'busy', 'server_full'] as const;
-export type AuthFailure = (typeof AUTH_FAILURES)[number];
-
-export interface AuthStats {
-  /** Password checks run (scrypt computations), right or wrong. */
-  readonly passwordChecks: number;
-  readonly failures: Record<AuthFailure, number>;
-}
-
-export function noAuthStats(): AuthStats {
-  return { passwordChecks: 0, failures: Object.fromEntries(AUTH_FAILURES.map((f) => [f, 0])) as Record<AuthFailure, number> };
-}
-
-type AuthDone = (error: AuthenticateError | null, success: boolean | null) => void;
-
-function connectRefusal(returnCode: number): AuthenticateError {
-  return Object.assign(new Error(`connection refused (CONNACK ${returnCode})`), { returnCode }) as unknown as AuthenticateError;
-}
-
 /**
- * The aedes hooks: who may connect, publish and subscribe, and ingest of device messages. One
- * Session per authenticated client, kept in a WeakMap so nothing is attached to aedes' objects.
+ * The aedes hooks after CONNECT (connect.ts): who may publish and subscribe, and ingest of device
+ * messages. One Session per authenticated client, kept in a WeakMap so nothing is attached to aedes' objects.
  */
 export class Gate {
   private readonly sessions = new WeakMap<Client, Session>();
   /** Connected client per client id: a client id is not taken over by another user. */
   private readonly byClientId = new Map<string, Client>();
   private readonly treePrefix: string;
-  /** Back-off waits and held refusals, cleared by stop(). */
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly failures = noAuthStats().failures;
-  private passwordChecks = 0;
   published = 0;
   stored = 0;
   duplicates = 0;
@@ -89,86 +48,17 @@ export class Gate {
     this.treePrefix = `${options.topicPrefix}/${options.gatewayId}/`;
   }
 
-  authStats(): AuthStats {
-    return { passwordChecks: this.passwordChecks, failures: { ...this.failures } };
-  }
-
-  /** Clears back-off waits; their CONNECTs are left to the closing broker. Idempotent. */
-  stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-
   /**
-   * CONNECT: room (maxClients), then the back-off of the source and user (issue 19), then the
-   * password check, at most `checks` at once. A CONNECT without a user name costs no check.
+   * Called once a CONNECT's credentials were accepted: false when its client id is held by another
+   * user's connection ([MQTT-3.1.4-2] lets a new connection take over a client id; only the same
+   * user may), else its session starts.
    */
-  readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void => {
-    const { auth, counters, maxClients, connectedClients, throttle, holdMs } = this.options;
-    if (connectedClients() >= maxClients) return this.refuse(done, 'server_full', CONNACK.serverUnavailable);
-    if (username === undefined || username === '') return this.verify(client, username, password, done);
-    const source = this.options.peer(client);
-    const key = auth.keyOf(username);
-    const wait = throttle.reserve(source, key, holdMs);
-    if (wait === 0) return this.verify(client, username, password, done);
-    if (wait > holdMs) {
-      // Refused without a check, and only after holdMs: a client that waits for its CONNACK before
-      // trying again cannot loop faster than that.
-      counters.add(key, 'auth_throttled');
-      return this.later(holdMs, () => this.refuse(done, 'throttled', CONNACK.serverUnavailable));
-    }
-    this.later(wait, () => this.verify(client, username, password, done));
+  readonly accept = (client: Client, result: Extract<AuthResult, { ok: true }>): boolean => {
+    const holder = this.byClientId.get(client.id);
+    if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) return false;
+    this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
+    return true;
   };
-
-  private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void {
-    const { auth, counters, checks, throttle } = this.options;
-    const anonymous = username === undefined || username === '';
-    const source = anonymous ? '' : this.options.peer(client);
-    const key = anonymous ? '' : auth.keyOf(username);
-    const checked = anonymous
-      ? auth.check(username, password)
-      : checks.run(() => {
-          this.passwordChecks++;
-          return auth.check(username, password);
-        }, throttle.clean(source, key));
-    if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
-    checked.then(
-      (result) => {
-        if (!result.ok) {
-          counters.add(result.key, 'auth_failed');
-          if (!anonymous) throttle.failed(source, result.key);
-          return this.refuse(done, result.returnCode === CONNACK.notAuthorized ? 'not_authorized' : 'bad_credentials', result.returnCode);
-        }
-        if (!anonymous) throttle.succeeded(source, result.key);
-        // [MQTT-3.1.4-2] lets a new connection take over a client id; only the same user may.
-        const holder = this.byClientId.get(client.id);
-        if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) {
-          counters.add(result.key, 'auth_failed');
-          return this.refuse(done, 'identifier_rejected', IDENTIFIER_REJECTED);
-        }
-        this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
-        this.options.onAuthenticated(client);
-        done(null, true);
-      },
-      (err: unknown) => {
-        this.options.logger.error({ err }, 'password check failed');
-        done(connectRefusal(CONNACK.serverUnavailable), false);
-      },
-    );
-  }
-
-  private refuse(done: AuthDone, failure: AuthFailure, returnCode: number): void {
-    this.failures[failure]++;
-    done(connectRefusal(returnCode), false);
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
-  }
 
   readonly onClientReady = (client: Client): void => {
     this.byClientId.set(client.id, client);
