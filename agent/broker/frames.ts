@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream';
+import { packetRefused } from './errors.ts';
 
 /**
  * Largest packets the broker lets through, bytes of remaining length (MQTT 3.1.1 §2.2.3). mqtt-packet
@@ -88,7 +89,8 @@ export class FrameGuard extends Duplex {
     const violation = this.scan(chunk);
     if (violation !== undefined) {
       this.onViolation(violation);
-      this.destroy();
+      // aedes reports it as a connectionError (logged at debug); the count is what operators see.
+      this.destroy(packetRefused(violation, { length: this.length, authenticated: this.authenticated }));
       return;
     }
     if (!this.push(chunk)) this.inner.pause();

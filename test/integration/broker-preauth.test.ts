@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import mqtt from 'mqtt';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../agent/broker/passwords.ts';
 import { startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import type { AtalayaProcess } from '../helpers/relay-process.ts';
+import { makeTestPki } from '../helpers/tls.ts';
+import type { TestPki } from '../helpers/tls.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /**
@@ -14,7 +18,9 @@ import { waitFor } from '../helpers/wait.ts';
  * authenticates can hold (memory, sockets), and that a device still gets in meanwhile.
  */
 const PASSWORD = 'preauth-device-password';
-const CONNECT_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 3000;
+/** Closed on the header, not at the deadline: well within half of it even on a loaded machine. */
+const PROMPT_MS = CONNECT_TIMEOUT_MS / 2;
 /** Largest remaining length MQTT can announce (§2.2.3): 268,435,455 bytes. */
 const HUGE_HEADER = Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]);
 const STREAM_BYTES = 256 * 1024 * 1024;
@@ -22,22 +28,31 @@ const STREAM_BYTES = 256 * 1024 * 1024;
 let dir: string;
 let agent: AtalayaProcess;
 let port: number;
+let ports: Record<string, number>;
+let pki: TestPki;
 const sockets: net.Socket[] = [];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-preauth-'));
+  pki = await makeTestPki(dir);
   const config = writeAgentConfig(path.join(dir, 'agent.json'), {
     gateway: { id: 'gw-preauth' },
     buffer: { path: path.join(dir, 'buffer.db'), commitIntervalMs: 20 },
     status: { enabled: false },
     mqtt: {
-      listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
+      listeners: [
+        { type: 'tcp', host: '127.0.0.1', port: 0 },
+        { type: 'tls', host: '127.0.0.1', port: 0, cert: pki.certFile, key: pki.keyFile },
+        { type: 'ws', host: '127.0.0.1', port: 0 },
+      ],
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       users: [{ username: 'det-1', password: await hashPassword(PASSWORD), publish: ['atalaya/in/%u/#'] }],
     },
   });
   agent = await startAgentProcess(config);
-  port = (await agent.waitForMessage<{ listeners: Array<{ port: number }> }>('MQTT broker started')).listeners[0]!.port;
+  const started = await agent.waitForMessage<{ listeners: Array<{ type: string; port: number }> }>('MQTT broker started');
+  ports = Object.fromEntries(started.listeners.map((l) => [l.type, l.port]));
+  port = ports.tcp!;
 });
 
 afterAll(async () => {
@@ -101,8 +116,8 @@ describe('MQTT broker before authentication', () => {
     try {
       const runs = await Promise.all([streamHuge(), streamHuge(), streamHuge(), streamHuge()]);
       for (const run of runs) {
-        // Closed on the header: well within the connect deadline, long before the 256 MiB.
-        expect(run.ms).toBeLessThan(CONNECT_TIMEOUT_MS);
+        // Closed on the header: long before the connect deadline and the 256 MiB.
+        expect(run.ms).toBeLessThan(PROMPT_MS);
         expect(run.sent).toBeLessThan(16 * 1024 * 1024);
       }
     } finally {
@@ -111,6 +126,28 @@ describe('MQTT broker before authentication', () => {
     peak = Math.max(peak, rssBytes(pid));
     expect(peak - before, `RSS ${before} → peak ${peak}`).toBeLessThan(30 * 1024 * 1024);
     expect(await deviceRoundTrip()).toBeLessThan(5000);
+  });
+
+  it('closes an oversized CONNECT over TLS and over WebSocket on its header too', async () => {
+    const overTls = new Promise<number>((resolve, reject) => {
+      const s = tls.connect({ host: 'localhost', port: ports.tls!, ca: fs.readFileSync(pki.caFile) }, () => {
+        const started = Date.now();
+        s.once('close', () => resolve(Date.now() - started));
+        s.write(HUGE_HEADER);
+      });
+      s.once('error', (err) => (s.readyState === 'open' ? undefined : reject(err)));
+    });
+    const overWs = new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${ports.ws!}/mqtt`, 'mqtt');
+      ws.once('open', () => {
+        const started = Date.now();
+        ws.once('close', () => resolve(Date.now() - started));
+        ws.send(HUGE_HEADER);
+      });
+      ws.once('error', reject);
+    });
+    expect(await overTls).toBeLessThan(PROMPT_MS);
+    expect(await overWs).toBeLessThan(PROMPT_MS);
   });
 
   it('lets a device in past 300 idle sockets and closes the idle ones at the deadline', async () => {

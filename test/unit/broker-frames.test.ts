@@ -1,6 +1,8 @@
 import { Duplex, PassThrough } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
+import { BROKER_PACKET_REFUSED, isBrokerError } from '../../agent/broker/errors.ts';
+import type { BrokerError } from '../../agent/broker/errors.ts';
 import { FrameGuard, packetLimits } from '../../agent/broker/frames.ts';
 import type { FrameViolation, PacketLimits } from '../../agent/broker/frames.ts';
 
@@ -11,14 +13,15 @@ function peer(): { inner: Duplex; send: (b: Buffer) => void; end: () => void } {
   return { inner, send: (b) => incoming.write(b), end: () => incoming.end() };
 }
 
-function guarded(limits: PacketLimits): { guard: FrameGuard; send: (b: Buffer) => void; violations: FrameViolation[]; received: () => Buffer } {
+function guarded(limits: PacketLimits): { guard: FrameGuard; send: (b: Buffer) => void; violations: FrameViolation[]; errors: unknown[]; received: () => Buffer } {
   const { inner, send } = peer();
   const violations: FrameViolation[] = [];
+  const errors: unknown[] = [];
   const guard = new FrameGuard(inner, limits, (v) => violations.push(v));
   const chunks: Buffer[] = [];
   guard.on('data', (c: Buffer) => chunks.push(c));
-  guard.on('error', () => undefined);
-  return { guard, send, violations, received: () => Buffer.concat(chunks) };
+  guard.on('error', (err) => errors.push(err));
+  return { guard, send, violations, errors, received: () => Buffer.concat(chunks) };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -57,6 +60,9 @@ describe('MQTT frame guard', () => {
     expect(g.violations).toEqual(['oversized_packet']);
     expect(g.received()).toEqual(packet(5));
     expect(g.guard.destroyed).toBe(true);
+    expect(g.errors).toHaveLength(1);
+    expect(isBrokerError(g.errors[0], BROKER_PACKET_REFUSED)).toBe(true);
+    expect((g.errors[0] as BrokerError).details).toMatchObject({ reason: 'oversized_packet', length: 268_435_455, authenticated: false });
   });
 
   it('closes on a length one byte over the limit split across chunks', async () => {
