@@ -88,18 +88,22 @@ export class ConnectGate {
 
   private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void {
     const { auth, counters, checks, throttle } = this.options;
+    // Gone while it waited (back-off, deadline): aedes ignores an answer now, and no check is owed.
+    if (client.closed) return;
     const anonymous = username === undefined || username === '';
     const source = anonymous ? '' : this.options.peer(client);
     const key = anonymous ? '' : auth.keyOf(username);
     const checked = anonymous
       ? auth.check(username, password)
       : checks.run(() => {
+          if (client.closed) return Promise.resolve(undefined);
           this.passwordChecks++;
           return auth.check(username, password);
         }, throttle.clean(source, key));
     if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
     checked.then(
       (result) => {
+        if (result === undefined) return;
         if (!result.ok) {
           counters.add(result.key, 'auth_failed');
           if (!anonymous) throttle.failed(source, result.key);
