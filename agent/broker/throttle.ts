@@ -52,16 +52,12 @@ export class AuthThrottle {
       if (b !== undefined && b.nextAt > at) at = b.nextAt;
     }
     if (at - now > maxWaitMs) return at - now;
-    // The slot after this one: one more failure's worth of wait (initialMs for a key that has not
-    // failed yet), presuming this check fails too. So a burst of parallel CONNECTs is spaced from
-    // its first one, before any of their checks has had time to fail.
+    // The slot after this one: one more failure's worth of wait, presuming this check fails too.
+    // Keys without failures have no entry and reserve nothing: devices behind one address that
+    // connect together (a gateway's boot, a NAT) are not spaced out.
     for (const [table, key] of keys) {
-      let b = table.get(key);
-      if (b === undefined) {
-        b = { failures: 0, nextAt: now, lastFailureAt: Number.NEGATIVE_INFINITY };
-        remember(table, key, b);
-      }
-      b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
+      const b = table.get(key);
+      if (b !== undefined) b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
     }
     return at - now;
   }
@@ -77,7 +73,7 @@ export class AuthThrottle {
     for (const [table, key] of [[this.sources, source], [this.users, user]] as const) {
       let b = table.get(key);
       // A key quiet for twice the longest wait starts over.
-      if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: b?.nextAt ?? now, lastFailureAt: now };
+      if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: now, lastFailureAt: now };
       b.failures++;
       b.lastFailureAt = now;
       b.nextAt = Math.max(b.nextAt, now + this.delay(b.failures));
@@ -87,7 +83,6 @@ export class AuthThrottle {
 
   succeeded(source: string, user: string): void {
     this.sources.delete(source);
-    if (this.users.get(user)?.failures === 0) this.users.delete(user);
     const good = this.goodSources.get(user) ?? [];
     if (!good.includes(source)) {
       good.push(source);

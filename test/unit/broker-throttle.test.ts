@@ -26,11 +26,13 @@ describe('password back-off', () => {
     expect(waits).toEqual([99, 199, 399, 799, 999, 999]);
   });
 
-  it('spaces parallel attempts by the wait instead of letting them all check at once', () => {
+  it('spaces parallel attempts after a failure instead of letting them all check at once, but not a clean burst', () => {
     const clock = fakeClock();
     const t = new AuthThrottle({ initialMs: 100, maxMs: 30_000, clock });
-    // A burst from one source before any check has failed: one now, then one per initialMs.
-    expect([1, 2, 3, 4].map(() => t.reserve('10.0.0.9', '(unknown)', HOLD))).toEqual([0, 100, 200, 300]);
+    // Devices behind one address connecting together: no failure on record, no wait.
+    expect([1, 2, 3].map((i) => t.reserve('10.0.0.9', `det-${i}`, HOLD))).toEqual([0, 0, 0]);
+    t.failed('10.0.0.9', '(unknown)');
+    expect([1, 2, 3, 4].map(() => t.reserve('10.0.0.9', '(unknown)', HOLD))).toEqual([100, 200, 300, 400]);
   });
 
   it('refuses without reserving when the wait is longer than the caller holds a CONNECT', () => {
