@@ -124,6 +124,7 @@ describe('MQTT broker before authentication', () => {
       clearInterval(sampler);
     }
     peak = Math.max(peak, rssBytes(pid));
+    console.log(`pre-auth stream: agent RSS ${(before / 2 ** 20).toFixed(1)} MiB before, peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
     expect(peak - before, `RSS ${before} → peak ${peak}`).toBeLessThan(30 * 1024 * 1024);
     expect(await deviceRoundTrip()).toBeLessThan(5000);
   });
@@ -160,6 +161,7 @@ describe('MQTT broker before authentication', () => {
       idle.push(s);
     }
     const connectMs = await deviceRoundTrip();
+    console.log(`300 idle sockets: device connected in ${connectMs} ms`);
     expect(connectMs).toBeLessThan(2000);
     // None is left open past the deadline (plus scheduling slack).
     await waitFor(() => idle.every((s) => s.destroyed || s.readableEnded), 'idle sockets closed', CONNECT_TIMEOUT_MS + 5000);
