@@ -67,7 +67,9 @@ export class Listener {
     server.on('connection', (socket: net.Socket) => {
       const key = peerKey(socket);
       sockets.set(key, socket);
-      socket.once('close', () => sockets.delete(key));
+      socket.once('close', () => {
+        if (sockets.get(key) === socket) sockets.delete(key);
+      });
       options.onSocket(socket);
       if (config.type === 'tcp') handle(socket, socket);
     });
