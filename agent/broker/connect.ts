@@ -73,33 +73,34 @@ export class ConnectGate {
   readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void => {
     const { auth, counters, maxClients, connectedClients, throttle, holdMs } = this.options;
     if (connectedClients() >= maxClients) return this.refuse(done, 'server_full', CONNACK.serverUnavailable);
-    if (username === undefined || username === '') return this.verify(client, username, password, done);
+    if (username === undefined || username === '') return this.verify(client, username, password, done, false);
     const key = auth.keyOf(username);
-    const wait = throttle.reserve(this.options.peer(client), key, holdMs);
-    if (wait === 0) return this.verify(client, username, password, done);
+    const source = this.options.peer(client);
+    const urgent = throttle.clean(source, key);
+    const wait = throttle.reserve(source, key, holdMs);
+    if (wait === 0) return this.verify(client, username, password, done, urgent);
     if (wait > holdMs) {
       // Refused without a check, and only after holdMs: a client that waits for its CONNACK before
       // trying again cannot loop faster than that.
       counters.add(key, 'auth_throttled');
       return this.later(holdMs, () => this.refuse(done, 'throttled', CONNACK.serverUnavailable));
     }
-    this.later(wait, () => this.verify(client, username, password, done));
+    this.later(wait, () => this.verify(client, username, password, done, urgent));
   };
 
-  private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void {
+  private verify(client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone, urgent: boolean): void {
     const { auth, counters, checks, throttle } = this.options;
     // Gone while it waited (back-off, deadline): aedes ignores an answer now, and no check is owed.
     if (client.closed) return;
     const anonymous = username === undefined || username === '';
     const source = anonymous ? '' : this.options.peer(client);
-    const key = anonymous ? '' : auth.keyOf(username);
     const checked = anonymous
       ? auth.check(username, password)
       : checks.run(() => {
           if (client.closed) return Promise.resolve(undefined);
           this.passwordChecks++;
           return auth.check(username, password);
-        }, throttle.clean(source, key));
+        }, urgent);
     if (checked === undefined) return this.refuse(done, 'busy', CONNACK.serverUnavailable);
     checked.then(
       (result) => {

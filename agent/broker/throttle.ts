@@ -53,19 +53,26 @@ export class AuthThrottle {
     }
     if (at - now > maxWaitMs) return at - now;
     // The slot after this one: one more failure's worth of wait, presuming this check fails too.
-    // Keys without failures have no entry and reserve nothing: devices behind one address that
-    // connect together (a gateway's boot, a NAT) are not spaced out.
+    // A user name's first attempts are spaced too (initialMs), so a burst of parallel guesses does
+    // not run all its checks before the first has failed. An address without failures reserves
+    // nothing: devices behind one address that connect together (a NAT) are not spaced out.
     for (const [table, key] of keys) {
-      const b = table.get(key);
+      let b = table.get(key);
+      if (b === undefined && table === this.users) {
+        b = { failures: 0, nextAt: now, lastFailureAt: Number.NEGATIVE_INFINITY };
+        remember(table, key, b);
+      }
       if (b !== undefined) b.nextAt = Math.max(b.nextAt, at + this.delay(b.failures));
     }
     return at - now;
   }
 
-  /** No failure on record for the source, nor for the user unless it logged in from the source before. */
+  /**
+   * Nothing on record against this attempt (ask before reserve()): no failure of the source, and
+   * the user either logged in from the source before or has no attempt in progress or failed.
+   */
   clean(source: string, user: string): boolean {
-    const failures = (b: Backoff | undefined): number => b?.failures ?? 0;
-    return failures(this.sources.get(source)) === 0 && ((this.goodSources.get(user)?.includes(source) ?? false) || failures(this.users.get(user)) === 0);
+    return (this.sources.get(source)?.failures ?? 0) === 0 && ((this.goodSources.get(user)?.includes(source) ?? false) || !this.users.has(user));
   }
 
   failed(source: string, user: string): void {
@@ -83,6 +90,8 @@ export class AuthThrottle {
 
   succeeded(source: string, user: string): void {
     this.sources.delete(source);
+    // The spacing entry of a user that never failed: its next login is clean again.
+    if (this.users.get(user)?.failures === 0) this.users.delete(user);
     const good = this.goodSources.get(user) ?? [];
     if (!good.includes(source)) {
       good.push(source);
@@ -105,14 +114,14 @@ function remember(table: Map<string, Backoff>, key: string, b: Backoff): void {
 }
 
 /**
- * At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue,
- * urgent ones (CONNECTs with no failure on record) ahead of the rest.
+ * At most `limit` tasks at once (password checks: scrypt takes a core each); the others queue.
+ * Urgent tasks (CONNECTs with no failure on record: devices) go ahead of the queue and may use one
+ * slot beyond `limit`, so a device does not wait for the checks of a storm already running.
  */
 export class Semaphore {
   private running = 0;
-  /** Urgent waiters first (the first urgentWaiting entries), each part in arrival order. */
-  private readonly waiting: Array<() => void> = [];
-  private urgentWaiting = 0;
+  private readonly urgent: Array<() => void> = [];
+  private readonly normal: Array<() => void> = [];
 
   constructor(
     private readonly limit: number,
@@ -121,27 +130,35 @@ export class Semaphore {
   ) {}
 
   run<T>(task: () => Promise<T>, urgent = false): Promise<T> | undefined {
-    if (this.running < this.limit) {
+    if (this.running < this.cap(urgent)) {
       // Taken now, not in a later microtask: two calls in one tick must not both see a free slot.
       this.running++;
       return this.execute(task);
     }
-    if (this.waiting.length >= this.maxQueued) return undefined;
-    // The slot is handed over by the task that finishes (running stays counted).
-    return new Promise<void>((resolve) => {
-      if (urgent) this.waiting.splice(this.urgentWaiting++, 0, resolve);
-      else this.waiting.push(resolve);
-    }).then(() => this.execute(task));
+    if (this.urgent.length + this.normal.length >= this.maxQueued) return undefined;
+    // The slot is taken for it by the task that finishes (drain()).
+    return new Promise<void>((resolve) => (urgent ? this.urgent : this.normal).push(resolve)).then(() => this.execute(task));
+  }
+
+  private cap(urgent: boolean): number {
+    return urgent ? this.limit + 1 : this.limit;
   }
 
   private async execute<T>(task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
-      if (this.urgentWaiting > 0) this.urgentWaiting--;
-      if (next === undefined) this.running--;
-      else next();
+      this.running--;
+      this.drain();
+    }
+  }
+
+  private drain(): void {
+    for (;;) {
+      const queue = this.urgent.length > 0 ? this.urgent : this.normal;
+      if (queue.length === 0 || this.running >= this.cap(queue === this.urgent)) return;
+      this.running++;
+      (queue.shift() as () => void)();
     }
   }
 }

@@ -78,8 +78,22 @@ function attempt(localAddress: string, username: string, password: string): Prom
   });
 }
 
+/** Connect time of a device with mqtt.js, ms. */
+async function connectMs(username: string, password: string): Promise<number> {
+  const started = Date.now();
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username, password, reconnectPeriod: 0, connectTimeout: 10_000 });
+  const ms = Date.now() - started;
+  await client.endAsync(true);
+  return ms;
+}
+
 describe('MQTT password storm', () => {
-  it('keeps password checks few while a device with the right password connects within a second', async () => {
+  it('keeps password checks few while devices with the right password connect within a second, the attacked one too', async () => {
+    // det-2 has logged in from 127.0.0.1 before its name comes under attack from elsewhere.
+    expect(await attempt('127.0.0.1', 'det-2', 'right-2')).toBe(0);
+    // What a connect costs on this machine now, without the storm: on a loaded test machine a
+    // password check alone can take hundreds of ms.
+    const quiet = await connectMs('det-1', 'right-1');
     const codes = new Map<number | 'closed', number>();
     const deadline = Date.now() + STORM_MS;
     const storm = Array.from({ length: STORM_CLIENTS }, async (_, i) => {
@@ -91,24 +105,24 @@ describe('MQTT password storm', () => {
       }
     });
     const latencies: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      await new Promise((r) => setTimeout(r, STORM_MS / 6));
-      const started = Date.now();
-      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'det-1', password: 'right-1', reconnectPeriod: 0, connectTimeout: 10_000 });
-      latencies.push(Date.now() - started);
-      await client.endAsync(true);
+    for (let k = 0; k < 6; k++) {
+      await new Promise((r) => setTimeout(r, STORM_MS / 7));
+      latencies.push(await (k % 2 === 0 ? connectMs('det-1', 'right-1') : connectMs('det-2', 'right-2')));
     }
     await Promise.all(storm);
 
     const wrong = codes.get(4) ?? 0;
-    console.log(`storm: CONNACK codes ${JSON.stringify([...codes])}, device connect ms ${JSON.stringify(latencies)}`);
+    console.log(`storm: CONNACK codes ${JSON.stringify([...codes])}, device connect ms ${JSON.stringify(latencies)} (${quiet} ms without the storm)`);
     const stats = broker.stats().auth;
     // Every CONNACK 4 cost one check. Unthrottled this storm made hundreds (one per attempt);
     // throttled: the first attempt of each client, then a doubling back-off per source and user.
     expect(wrong, JSON.stringify([...codes])).toBeLessThanOrEqual(40);
+    // Plus the devices' own: det-2's first login, the quiet connect and the connects in the storm.
     expect(stats.passwordChecks).toBeLessThanOrEqual(wrong + latencies.length + 2);
     expect(stats.failures.throttled).toBeGreaterThan(0);
-    expect(Math.max(...latencies), JSON.stringify(latencies)).toBeLessThan(1000);
+    // A device waits for at most the checks already running (2) before its own; 1 s on an idle
+    // machine, more where other test processes take the cores.
+    expect(Math.max(...latencies), JSON.stringify(latencies)).toBeLessThan(Math.max(1000, 8 * quiet));
     expect(broker.stats().refused.auth_throttled).toBe(stats.failures.throttled);
   });
 

@@ -26,13 +26,24 @@ describe('password back-off', () => {
     expect(waits).toEqual([99, 199, 399, 799, 999, 999]);
   });
 
-  it('spaces parallel attempts after a failure instead of letting them all check at once, but not a clean burst', () => {
+  it('spaces parallel attempts on one user name, and after a failure on one address, but not devices behind one address', () => {
     const clock = fakeClock();
     const t = new AuthThrottle({ initialMs: 100, maxMs: 30_000, clock });
     // Devices behind one address connecting together: no failure on record, no wait.
     expect([1, 2, 3].map((i) => t.reserve('10.0.0.9', `det-${i}`, HOLD))).toEqual([0, 0, 0]);
-    t.failed('10.0.0.9', '(unknown)');
-    expect([1, 2, 3, 4].map(() => t.reserve('10.0.0.9', '(unknown)', HOLD))).toEqual([100, 200, 300, 400]);
+    // A burst of guesses at one name from many addresses, before any has failed.
+    expect([1, 2, 3].map((i) => t.reserve(`10.0.1.${i}`, '(unknown)', HOLD))).toEqual([0, 100, 200]);
+    t.failed('10.0.0.8', 'det-7');
+    expect([1, 2, 3].map((i) => t.reserve('10.0.0.8', `other-${i}`, HOLD))).toEqual([100, 200, 300]);
+  });
+
+  it('calls an attempt clean until something is on record against its address or user name', () => {
+    const t = new AuthThrottle({ initialMs: 100, maxMs: 30_000, clock: fakeClock() });
+    expect(t.clean('10.0.0.1', 'det-1')).toBe(true);
+    t.reserve('10.0.0.1', 'det-1', HOLD);
+    expect(t.clean('10.0.0.2', 'det-1')).toBe(false);
+    t.succeeded('10.0.0.1', 'det-1');
+    expect(t.clean('10.0.0.2', 'det-1')).toBe(true);
   });
 
   it('refuses without reserving when the wait is longer than the caller holds a CONNECT', () => {
@@ -76,8 +87,8 @@ describe('password back-off', () => {
 });
 
 describe('password check semaphore', () => {
-  it('runs at most `limit` at once, urgent ones first, and refuses beyond the queue', async () => {
-    const s = new Semaphore(2, 3);
+  it('runs at most `limit` at once (one more for urgent ones, which go first) and refuses beyond the queue', async () => {
+    const s = new Semaphore(2, 4);
     let running = 0;
     let peak = 0;
     const order: string[] = [];
@@ -92,14 +103,18 @@ describe('password check semaphore', () => {
           resolve();
         });
       });
-    const all = [s.run(task('a')), s.run(task('b')), s.run(task('c')), s.run(task('d')), s.run(task('urgent'), true)];
-    expect(s.run(task('e'))).toBeUndefined();
-    while (order.length < 5 || gates.length > 0) {
+    const all = [s.run(task('a')), s.run(task('b')), s.run(task('c')), s.run(task('d')), s.run(task('e'))];
+    // An urgent task takes the one slot kept beyond the limit, the next queues ahead of the others.
+    all.push(s.run(task('urgent-1'), true), s.run(task('urgent-2'), true));
+    expect(s.run(task('f'))).toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['a', 'b', 'urgent-1']);
+    while (order.length < 7 || gates.length > 0) {
       await new Promise((r) => setImmediate(r));
       gates.shift()?.();
     }
     await Promise.all(all);
-    expect(peak).toBe(2);
-    expect(order).toEqual(['a', 'b', 'urgent', 'c', 'd']);
+    expect(peak).toBe(3);
+    expect(order).toEqual(['a', 'b', 'urgent-1', 'urgent-2', 'c', 'd', 'e']);
   });
 });
