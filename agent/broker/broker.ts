@@ -12,16 +12,16 @@ import { ConnectGate, noAuthStats } from './connect.ts';
 import type { AuthStats } from './connect.ts';
 import { RefusalCounters } from './counters.ts';
 import type { RefusalReason } from './counters.ts';
-import { fileFailed, invalidOptions, stoppedError } from './errors.ts';
+import { invalidOptions, stoppedError } from './errors.ts';
 import { packetLimits } from './frames.ts';
 import { Gate } from './gate.ts';
 import { Ingest } from './ingest.ts';
 import type { RecordSink, StoredSeq } from './ingest.ts';
-import { Listener } from './listeners.ts';
+import { Listener, readTlsFiles } from './listeners.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Republisher } from './republisher.ts';
 import type { OnCommitted } from './republisher.ts';
-import type { BrokerConfig, ListenerConfig } from './schema.ts';
+import type { BrokerConfig } from './schema.ts';
 import { AuthThrottle, Semaphore } from './throttle.ts';
 
 export interface MqttBrokerOptions {
@@ -244,20 +244,4 @@ export class MqttBroker {
     const status = { ts: clock.now(), since: this.startedAt, ...stats, byClient: this.counters.byClient() };
     this.publishInternal(`${config.topicPrefix}/${gatewayId}/status/ingest`, JSON.stringify(status), 0, true);
   }
-}
-
-async function readTlsFiles(listeners: readonly ListenerConfig[], readFile: ReadFile): Promise<Map<ListenerConfig, { cert: Buffer; key: Buffer }>> {
-  const out = new Map<ListenerConfig, { cert: Buffer; key: Buffer }>();
-  for (const listener of listeners) {
-    if (listener.cert === undefined || listener.key === undefined) continue;
-    const read = async (what: string, file: string): Promise<Buffer> => {
-      try {
-        return await readFile(file);
-      } catch (err) {
-        throw fileFailed(what, file, err);
-      }
-    };
-    out.set(listener, { cert: await read('certificate', listener.cert), key: await read('private key', listener.key) });
-  }
-  return out;
 }

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { fileFailed, listenFailed } from './errors.ts';
+import type { ReadFile } from './auth.ts';
 import type { ListenerConfig, ListenerType } from './schema.ts';
 
 /** A connection ready for MQTT: its stream, the raw TCP socket under it, and the upgrade request for WebSocket. */
@@ -147,4 +148,21 @@ function attachWebSocket(server: http.Server, handle: PeerHandler, options: List
   });
   wss.on('error', (err) => options.logger.error({ err }, 'WebSocket server error'));
   return wss;
+}
+
+/** Cert and key of every tls and wss listener, read at start (BROKER_FILE when one cannot be read). */
+export async function readTlsFiles(listeners: readonly ListenerConfig[], readFile: ReadFile): Promise<Map<ListenerConfig, { cert: Buffer; key: Buffer }>> {
+  const out = new Map<ListenerConfig, { cert: Buffer; key: Buffer }>();
+  for (const listener of listeners) {
+    if (listener.cert === undefined || listener.key === undefined) continue;
+    const read = async (what: string, file: string): Promise<Buffer> => {
+      try {
+        return await readFile(file);
+      } catch (err) {
+        throw fileFailed(what, file, err);
+      }
+    };
+    out.set(listener, { cert: await read('certificate', listener.cert), key: await read('private key', listener.key) });
+  }
+  return out;
 }
