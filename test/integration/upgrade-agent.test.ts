@@ -147,7 +147,8 @@ describe('agent buffer upgrade', () => {
     fs.writeFileSync(unrelated, 'another file’s copy');
 
     start();
-    expect(upgradeBackups(file)).toEqual([upgradeBackupPath(file, 2, NOW), upgradeBackupPath(file, 2, Date.UTC(2031, 0, 1)), upgradeBackupPath(file, 2, Date.UTC(2031, 5, 1))]);
+    // upgradeBackups() lists by name; the copy just taken is named after the newest schema version.
+    expect(upgradeBackups(file)).toEqual([upgradeBackupPath(file, MIGRATIONS.length, NOW), upgradeBackupPath(file, 2, Date.UTC(2031, 0, 1)), upgradeBackupPath(file, 2, Date.UTC(2031, 5, 1))].sort());
     expect(fs.existsSync(crashed)).toBe(false);
     expect(fs.existsSync(unrelated)).toBe(true);
   });
