@@ -3,7 +3,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../agent/broker/broker.ts';
 import { hashPassword } from '../../agent/broker/passwords.ts';
@@ -11,6 +10,7 @@ import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { connectPacket } from '../helpers/mqtt-connect.ts';
 
 /**
  * Issue 19 item 3: a storm of wrong passwords from many clients made one scrypt check per CONNECT
@@ -65,7 +65,7 @@ function attempt(localAddress: string, username: string, password: string): Prom
     const s = net.connect({ host: '127.0.0.1', port, localAddress });
     let got = Buffer.alloc(0);
     s.on('error', () => undefined);
-    s.on('connect', () => s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: '', keepalive: 0, username, password: Buffer.from(password) })));
+    s.on('connect', () => s.write(connectPacket({ username, password: Buffer.from(password) })));
     s.on('data', (d: Buffer) => {
       got = Buffer.concat([got, d]);
       // CONNACK: 0x20, remaining length 2, flags, return code (MQTT 3.1.1 §3.2).

@@ -1,10 +1,10 @@
 import { Duplex, PassThrough } from 'node:stream';
-import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { BROKER_PACKET_REFUSED, isBrokerError } from '../../agent/broker/errors.ts';
 import type { BrokerError } from '../../agent/broker/errors.ts';
 import { FrameGuard, packetLimits } from '../../agent/broker/frames.ts';
 import type { FrameViolation, PacketLimits } from '../../agent/broker/frames.ts';
+import { connectPacket, remainingLength } from '../helpers/mqtt-connect.ts';
 
 /** A duplex whose readable side the test writes into (the peer's bytes) and whose writes it collects. */
 function peer(): { inner: Duplex; send: (b: Buffer) => void; end: () => void } {
@@ -28,15 +28,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const LIMITS: PacketLimits = { beforeAuth: 100, beforeAuthTotal: 300, afterAuth: 1000 };
 /** A packet of type PUBLISH with `length` bytes after its fixed header (MQTT 3.1.1 §2.2). */
 function packet(length: number): Buffer {
-  const header = [0x30];
-  let n = length;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    header.push(byte);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from(header), Buffer.alloc(length)]);
+  return Buffer.concat([Buffer.from([0x30]), remainingLength(length), Buffer.alloc(length)]);
 }
 
 describe('MQTT frame guard', () => {
@@ -97,9 +89,9 @@ describe('MQTT frame guard', () => {
 
   it('lets a real CONNECT with a Will of maxPayloadBytes through before authentication', async () => {
     const limits = packetLimits(16_384);
-    const connect = mqttPacket.generate({
-      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'c'.repeat(128),
-      username: 'u'.repeat(64), password: Buffer.alloc(1024), will: { topic: 't/'.repeat(500), payload: Buffer.alloc(16_384), qos: 1, retain: false },
+    const connect = connectPacket({
+      clientId: 'c'.repeat(128), username: 'u'.repeat(64), password: Buffer.alloc(1024), keepalive: 60,
+      will: { topic: 't/'.repeat(500), payload: Buffer.alloc(16_384), qos: 1 },
     });
     const g = guarded(limits);
     g.send(connect);
