@@ -115,7 +115,8 @@ export class Agent {
       ? new MqttBroker({
           config: config.mqtt,
           gatewayId: config.gateway.id,
-          sink: (records) => this.buffer.append(records),
+          sink: (records, mark) => this.buffer.append(records, mark),
+          storedSeq: (stream) => this.buffer.deviceSeq(stream),
           onCommitted: (listener) => {
             this.buffer.on('committed', listener);
             return () => this.buffer.off('committed', listener);

@@ -18,7 +18,8 @@ import { Quarantine } from './quarantine.ts';
 import type { Refused } from './quarantine.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
-import { writeRecords } from './write.ts';
+import { writeDeviceSeqs, writeRecords } from './write.ts';
+import type { DeviceSeqMark } from './write.ts';
 import { openDatabase } from './open.ts';
 import { WriteHealth, stateOf } from './health.ts';
 import type { BufferHealth } from './health.ts';
@@ -28,6 +29,7 @@ export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
 export type { Refused } from './quarantine.ts';
 export type { BufferHealth, BufferWriteState } from './health.ts';
+export type { DeviceSeqMark } from './write.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
@@ -49,6 +51,7 @@ export type CommittedListener = (records: readonly StoredRecord[]) => void;
 
 interface PendingAppend {
   readonly records: readonly NewRecord[];
+  readonly mark: DeviceSeqMark | undefined;
   readonly resolve: (seqs: number[]) => void;
   readonly reject: (err: BufferError) => void;
 }
@@ -59,7 +62,7 @@ interface OpenFile {
   readonly names: NameTable;
   readonly evictor: Evictor;
   readonly quarantine: Quarantine;
-  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
+  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => void>;
 }
 
 
@@ -104,7 +107,10 @@ export class RecordBuffer {
       const names = new NameTable(statements);
       names.load();
       const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
-      const write = db.transaction((records: readonly NewRecord[], firstSeq: number) => writeRecords(statements, names, records, firstSeq));
+      const write = db.transaction((records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => {
+        writeRecords(statements, names, records, firstSeq);
+        writeDeviceSeqs(statements, marks);
+      });
       this.file = { db, statements, names, evictor, quarantine: new Quarantine(db, statements), write };
       const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
       this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
@@ -141,7 +147,11 @@ export class RecordBuffer {
     return Promise.resolve();
   }
 
-  append(records: readonly NewRecord[]): Promise<number[]> {
+  /**
+   * Resolves with the records' seqs once committed. `mark`, the device seq of the MQTT message the
+   * records came from, is committed in the same transaction (deviceSeq()).
+   */
+  append(records: readonly NewRecord[], mark?: DeviceSeqMark): Promise<number[]> {
     if (this.state !== 'running') return Promise.reject(closedError('append'));
     const invalid = checkRecords(records);
     if (invalid !== undefined) return Promise.reject(invalid);
@@ -155,7 +165,7 @@ export class RecordBuffer {
     // A copy: the caller may reuse its array before the window closes.
     const copy = records.slice();
     return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ records: copy, resolve, reject });
+      this.queue.push({ records: copy, mark, resolve, reject });
       this.queuedRows += copy.length;
       this.schedule();
     });
@@ -255,6 +265,11 @@ export class RecordBuffer {
     return (statements.alarmStates.all() as AlarmStateRow[]).map((row) => decodeAlarmState(row, names));
   }
 
+  /** The last committed device seq of an MQTT ingest stream (append's `mark`), or undefined. */
+  deviceSeq(stream: string): number | undefined {
+    return (this.running('deviceSeq').statements.deviceSeq.get(stream) as number | undefined) ?? undefined;
+  }
+
   on(event: 'committed', listener: CommittedListener): this {
     if (event === 'committed') this.listeners.add(listener);
     return this;
@@ -317,7 +332,8 @@ export class RecordBuffer {
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;
-    const failure = this.write(file, records, firstSeq);
+    const marks = batch.flatMap((entry) => (entry.mark === undefined ? [] : [entry.mark]));
+    const failure = this.write(file, records, firstSeq, marks);
     if (failure !== undefined) {
       for (const entry of batch) entry.reject(failure);
       return failure;
@@ -341,10 +357,10 @@ export class RecordBuffer {
    * priority to make room in the file, and the commit is tried once more (so an alarm still lands
    * on a full card). A failure is counted and reported by WriteHealth, never logged per commit.
    */
-  private write(file: OpenFile, records: readonly NewRecord[], firstSeq: number): BufferError | undefined {
+  private write(file: OpenFile, records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]): BufferError | undefined {
     for (let attempt = 0; ; attempt++) {
       try {
-        file.write.immediate(records, firstSeq);
+        file.write.immediate(records, firstSeq, marks);
         file.names.commit();
         return undefined;
       } catch (err) {

@@ -74,6 +74,8 @@ export const STATE_SQL = {
          level = excluded.level, state = excluded.state, threshold = excluded.threshold,
          value = excluded.value, ts = excluded.ts, seq = excluded.seq
        WHERE excluded.seq > alarm_state.seq`,
+  // Per MQTT ingest message that carries a device seq, in the transaction of its records.
+  upsertDeviceSeq: 'INSERT INTO device_seq (stream, seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq',
 } as const;
 
 type InsertRow = [...RecordColumns, flags: number, alarm: string | null];
@@ -104,6 +106,9 @@ export interface Statements extends NameStatements {
   readonly upsertAlarmState: Statement<AlarmStateRow>;
   /** Rows shaped as codec.ts AlarmStateRow; a few per alarm rule, so the sort is cheap. */
   readonly alarmStates: Statement<[]>;
+  readonly upsertDeviceSeq: Statement<[string, number]>;
+  /** The stored device seq of one ingest stream, or undefined. */
+  readonly deviceSeq: Statement<[string]>;
   readonly addEvicted: Statement<[number, number]>;
   readonly evicted: Statement<[]>;
   /** Used pages × page size, read from the database header: O(1), cheap enough for every commit. */
@@ -139,6 +144,8 @@ export function prepareStatements(db: Database): Statements {
     latest: raw(`SELECT ${LATEST_COLUMNS}, NULL AS alarm FROM latest ORDER BY seq`),
     upsertAlarmState: db.prepare<AlarmStateRow>(STATE_SQL.upsertAlarmState),
     alarmStates: raw(`SELECT ${ALARM_STATE_COLUMNS} FROM alarm_state ORDER BY seq`),
+    upsertDeviceSeq: db.prepare<[string, number]>(STATE_SQL.upsertDeviceSeq),
+    deviceSeq: pluck<[string]>('SELECT seq FROM device_seq WHERE stream = ?'),
     addEvicted: db.prepare('UPDATE evictions SET count = count + ? WHERE priority = ?'),
     evicted: raw('SELECT priority, count FROM evictions'),
     insertName: db.prepare('INSERT INTO names (name) VALUES (?)'),

@@ -35,6 +35,9 @@ const BROKER: BrokerStats = {
   duplicates: 5,
   republished: 400,
   refused: { ...(Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as BrokerStats['refused']), bad_json: 4 },
+  pending: 3,
+  closedBeforeAuth: { connect_timeout: 7, pending_limit: 2, oversized_packet: 1, malformed_length: 0 },
+  auth: { passwordChecks: 12, failures: { bad_credentials: 9, not_authorized: 0, identifier_rejected: 0, throttled: 40, busy: 0, server_full: 0 } },
 };
 
 const alarm = (level: ActiveAlarm['level'], state: ActiveAlarm['state']): ActiveAlarm =>
@@ -91,6 +94,10 @@ describe('agent metrics', () => {
     expect(value(f, 'atalaya_mqtt_messages_total', { direction: 'in' })).toBe(50);
     expect(value(f, 'atalaya_mqtt_messages_total', { direction: 'out' })).toBe(400);
     expect(value(f, 'atalaya_mqtt_refused_total', { reason: 'bad_json' })).toBe(4);
+    expect(value(f, 'atalaya_mqtt_pending_connections')).toBe(3);
+    expect(value(f, 'atalaya_mqtt_connections_closed_total', { reason: 'connect_timeout' })).toBe(7);
+    expect(value(f, 'atalaya_mqtt_auth_failures_total', { reason: 'throttled' })).toBe(40);
+    expect(value(f, 'atalaya_mqtt_password_checks_total')).toBe(12);
     expect(value(f, 'atalaya_alarms_active', { level: 'alarm' })).toBe(2);
     expect(value(f, 'atalaya_alarms_active', { level: 'warning' })).toBe(1);
     expect(value(f, 'atalaya_alarms_unacknowledged', { level: 'alarm' })).toBe(1);
