@@ -51,7 +51,7 @@ export class NotifySimulator {
     return this.o.host ?? '127.0.0.1';
   }
 
-  /** http://host:port, the base of every HTTP double (Twilio baseUrl, Telegram apiBase, /sms, /webhook). */
+  /** The origin (scheme, host, port) every HTTP double is under (Twilio baseUrl, Telegram apiBase, /sms, /webhook). */
   get httpUrl(): string | undefined {
     return this.httpBound === undefined ? undefined : `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.httpBound}`;
   }
