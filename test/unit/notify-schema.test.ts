@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { problemsFromZod } from '../../protocols/config-errors.ts';
 import { notifyChannelsSchema } from '../../platform/notify/schema.ts';
 
@@ -39,5 +40,10 @@ describe('notification channel config', () => {
 
   it('rejects unknown keys with a hint', () => {
     expect(problems({ email: { host: 'h', from: 'a@b.cl', pasword: 'x', timeoutMS: 5000 } }).map((p) => p.message)).toEqual(['unknown key; expected one of host, port, security, user, passwordEnv, passwordFile, caFile, from, timeoutMs', "unknown key (did you mean 'timeoutMs'?)"]);
+  });
+
+  it('exports as JSON Schema (as the agent and relay schemas that embed it do)', () => {
+    const j = z.toJSONSchema(notifyChannelsSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown> };
+    expect(Object.keys(j.properties)).toEqual(['email', 'webhook', 'sms', 'telegram']);
   });
 });
