@@ -3,11 +3,12 @@
  * platform/secrets.ts's rule (the variable wins over the file); a channel that needs one and has
  * none is refused here, at start-up (NOTIFY_SECRET_MISSING), not at the first alarm.
  */
+import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../protocols/clock.ts';
 import { readSecret } from '../secrets.ts';
 import { EmailChannel } from './email.ts';
-import { secretMissing } from './errors.ts';
+import { caUnreadable, secretMissing } from './errors.ts';
 import type { NotifyChannelsConfig } from './schema.ts';
 import { SmsHttpChannel } from './sms-http.ts';
 import { TelegramChannel } from './telegram.ts';
@@ -22,7 +23,7 @@ export interface ChannelDeps {
   readonly dispatcher?: Dispatcher;
 }
 
-/** One channel per configured kind; close them all with closeChannels. Throws PLATFORM_SECRET_FILE_UNREADABLE or NOTIFY_SECRET_MISSING. */
+/** One channel per configured kind; close them all with closeChannels. Throws PLATFORM_SECRET_FILE_UNREADABLE, NOTIFY_SECRET_MISSING or NOTIFY_CA_UNREADABLE. */
 export function buildChannels(config: NotifyChannelsConfig, deps: ChannelDeps): Map<ChannelKind, Channel> {
   const secret = (kind: ChannelKind, envName: string, file: string | undefined, required: boolean): string | undefined => {
     const s = readSecret(envName, file, deps.env);
@@ -37,7 +38,7 @@ export function buildChannels(config: NotifyChannelsConfig, deps: ChannelDeps): 
   const out = new Map<ChannelKind, Channel>();
   if (config.email !== undefined) {
     const e = config.email;
-    out.set('email', new EmailChannel({ config: e, password: e.user !== undefined ? secret('email', e.passwordEnv, e.passwordFile, true) : undefined }));
+    out.set('email', new EmailChannel({ config: e, password: e.user !== undefined ? secret('email', e.passwordEnv, e.passwordFile, true) : undefined, ca: readCa(e.caFile) }));
   }
   if (config.webhook !== undefined) {
     const w = config.webhook;
@@ -57,4 +58,13 @@ export function buildChannels(config: NotifyChannelsConfig, deps: ChannelDeps): 
 /** Closes every channel; one failing close does not keep the others open. */
 export async function closeChannels(channels: ReadonlyMap<ChannelKind, Channel>): Promise<void> {
   await Promise.allSettled([...channels.values()].map((c) => c.close()));
+}
+
+function readCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw caUnreadable(file, err);
+  }
 }

@@ -8,7 +8,6 @@
  * credentials → SMTP_AUTH; no connection, TLS failure or timeout → SMTP_UNREACHABLE (all three
  * retryable).
  */
-import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { emailContent } from '../../protocols/notify/render.ts';
@@ -21,6 +20,8 @@ export interface EmailChannelOptions {
   readonly config: EmailChannelConfig;
   /** The AUTH password (with config.user). */
   readonly password?: string | undefined;
+  /** PEM text of config.caFile (read by channels.ts). */
+  readonly ca?: string | undefined;
 }
 
 /** Errors nodemailer reports for a connection that never carried the message (its `code` values). */
@@ -46,7 +47,7 @@ export class EmailChannel implements Channel {
 
   constructor(private readonly opts: EmailChannelOptions) {
     const c = opts.config;
-    const ca = c.caFile === undefined ? undefined : readFileSync(c.caFile, 'utf8');
+    const ca = opts.ca;
     // nodemailer opens nothing until the first message: constructing is cheap and I/O free.
     this.transport = nodemailer.createTransport({
       pool: true,

@@ -25,10 +25,12 @@ export const NOTIFY_HTTP_UNREACHABLE = 'ATALAYA_NOTIFY_HTTP_UNREACHABLE';
 export const NOTIFY_BAD_ADDRESS = 'ATALAYA_NOTIFY_BAD_ADDRESS';
 /** send() after close(). Retryable (another process, or this one after a restart, can send it). */
 export const NOTIFY_CLOSED = 'ATALAYA_NOTIFY_CLOSED';
+/** Thrown when channels are built: the email channel's caFile cannot be read (details.file, details.errno). */
+export const NOTIFY_CA_UNREADABLE = 'ATALAYA_NOTIFY_CA_UNREADABLE';
 /** Thrown when channels are built: a channel needs a secret (SMS token, bot token) and none was found. */
 export const NOTIFY_SECRET_MISSING = 'ATALAYA_NOTIFY_SECRET_MISSING';
 
-export type NotifyErrorCode = typeof NOTIFY_SECRET_MISSING;
+export type NotifyErrorCode = typeof NOTIFY_SECRET_MISSING | typeof NOTIFY_CA_UNREADABLE;
 
 export class NotifyError extends AtalayaError<NotifyErrorCode> {
   constructor(code: NotifyErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -45,4 +47,9 @@ export function isNotifyError(err: unknown, code?: NotifyErrorCode): err is Noti
 export function secretMissing(channel: string, envName: string, file: string | undefined): NotifyError {
   const where = file === undefined ? envName : `${envName} or ${file}`;
   return new NotifyError(NOTIFY_SECRET_MISSING, `notify ${channel}: no secret in ${where}`, { details: { channel, envName, file } });
+}
+
+export function caUnreadable(file: string, cause: unknown): NotifyError {
+  const errno = (cause as NodeJS.ErrnoException | null)?.code ?? 'error';
+  return new NotifyError(NOTIFY_CA_UNREADABLE, `notify email: ${file}: cannot read (${errno})`, { cause, details: { file, errno } });
 }

@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmailChannel, messageIdFor } from '../../platform/notify/email.ts';
-import { NOTIFY_SMTP_AUTH, NOTIFY_SMTP_DEFERRED, NOTIFY_SMTP_REJECTED, NOTIFY_SMTP_UNREACHABLE } from '../../platform/notify/errors.ts';
-import { emailChannelSchema } from '../../platform/notify/schema.ts';
-import type { Notification } from '../../platform/notify/types.ts';
+import { buildChannels } from '../../platform/notify/channels.ts';
+import { messageIdFor } from '../../platform/notify/email.ts';
+import { NOTIFY_CA_UNREADABLE, NOTIFY_SMTP_AUTH, NOTIFY_SMTP_DEFERRED, NOTIFY_SMTP_REJECTED, NOTIFY_SMTP_UNREACHABLE } from '../../platform/notify/errors.ts';
+import { notifyChannelsSchema } from '../../platform/notify/schema.ts';
+import type { Channel, Notification } from '../../platform/notify/types.ts';
+import { systemClock } from '../../protocols/clock.ts';
 import { freePort, header, SmtpSink } from '../helpers/smtp-sink.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -27,7 +29,7 @@ const n: Notification = {
 
 let dir: string;
 let sink: SmtpSink | undefined;
-let channel: EmailChannel | undefined;
+let channel: Channel | undefined;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-notify-email-'));
@@ -41,8 +43,12 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const emailChannel = (raw: Record<string, unknown>, password?: string): EmailChannel =>
-  new EmailChannel({ config: emailChannelSchema.parse({ host: '127.0.0.1', from: 'atalaya@example.cl', timeoutMs: 3000, ...raw }), password });
+/** Built as a process builds it: config through the schema, the password from the environment. */
+const emailChannel = (raw: Record<string, unknown>, password?: string): Channel =>
+  buildChannels(notifyChannelsSchema.parse({ email: { host: '127.0.0.1', from: 'atalaya@example.cl', timeoutMs: 3000, ...raw } }), {
+    clock: systemClock,
+    env: password !== undefined ? { ATALAYA_SMTP_PASSWORD: password } : {},
+  }).get('email')!;
 
 describe('email channel (aiosmtpd)', () => {
   it('delivers plain text and HTML with a Message-ID stable across two sends of the same key', async () => {
@@ -112,5 +118,9 @@ describe('email channel (aiosmtpd)', () => {
     await channel.close();
     await channel.close();
     expect(await channel.send('ops@example.cl', n)).toMatchObject({ ok: false });
+  });
+
+  it('refuses to build with a CA file that cannot be read', () => {
+    expect(() => emailChannel({ caFile: path.join(dir, 'missing.pem') })).toThrow(expect.objectContaining({ code: NOTIFY_CA_UNREADABLE }));
   });
 });
