@@ -116,7 +116,8 @@ export function smtpFailure(err: unknown, server: string): DeliveryOutcome {
   const code = typeof e.code === 'string' ? e.code : 'error';
   const reply = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const detail = `${server}: ${code}${reply !== undefined ? ` ${reply}` : ''}${typeof e.command === 'string' ? ` to ${e.command.split(' ')[0]}` : ''}`;
-  if (code === 'EAUTH' || code === 'ENOAUTH') return { ok: false, retryable: true, code: NOTIFY_SMTP_AUTH, detail };
+  // 530 (authentication required, RFC 4954 §6) and 535 (credentials invalid) are about credentials, whatever the command.
+  if (code === 'EAUTH' || code === 'ENOAUTH' || reply === 530 || reply === 535) return { ok: false, retryable: true, code: NOTIFY_SMTP_AUTH, detail };
   if (reply !== undefined && reply >= 500) return { ok: false, retryable: false, code: NOTIFY_SMTP_REJECTED, detail };
   if (reply !== undefined && reply >= 400) return { ok: false, retryable: true, code: NOTIFY_SMTP_DEFERRED, detail };
   if (UNREACHABLE.has(code)) return { ok: false, retryable: true, code: NOTIFY_SMTP_UNREACHABLE, detail };

@@ -22,6 +22,8 @@ export interface SmtpSinkOptions {
   readonly dir: string;
   readonly auth?: { readonly user: string; readonly password: string };
   readonly starttls?: { readonly certFile: string; readonly keyFile: string };
+  /** Implicit TLS from the first byte (port 465 style). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** A port nothing listens on right now (bound on 0, then closed). */
@@ -46,6 +48,7 @@ export class SmtpSink {
     const args = [path.join(import.meta.dirname, 'smtp-sink.py'), '--port', String(port), '--dir', o.dir];
     if (o.auth !== undefined) args.push('--auth', `${o.auth.user}:${o.auth.password}`);
     if (o.starttls !== undefined) args.push('--starttls', o.starttls.certFile, o.starttls.keyFile);
+    if (o.tls !== undefined) args.push('--tls', o.tls.certFile, o.tls.keyFile);
     const child = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const sink = new SmtpSink(port, child);
     let ready = false;

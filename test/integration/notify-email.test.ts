@@ -83,6 +83,15 @@ describe('email channel (aiosmtpd)', () => {
     expect(sink.mails[0]).toMatchObject({ tls: true });
   });
 
+  it('logs in over implicit TLS (security: tls)', async () => {
+    const pki = await makeTestPki(dir);
+    sink = await SmtpSink.start({ dir, auth: { user: 'atalaya', password: 's3cret' }, tls: { certFile: pki.certFile, keyFile: pki.keyFile } });
+    channel = emailChannel({ host: 'localhost', port: sink.port, security: 'tls', user: 'atalaya', caFile: pki.caFile }, 's3cret');
+    expect(await channel.send('ops@example.cl', n)).toMatchObject({ ok: true });
+    await waitFor(() => sink!.mails.length === 1, 'mail stored');
+    expect(sink.mails[0]).toMatchObject({ tls: true });
+  });
+
   it('reports refused credentials as retryable SMTP_AUTH', async () => {
     const pki = await makeTestPki(dir);
     sink = await SmtpSink.start({ dir, auth: { user: 'atalaya', password: 's3cret' }, starttls: { certFile: pki.certFile, keyFile: pki.keyFile } });
@@ -91,6 +100,13 @@ describe('email channel (aiosmtpd)', () => {
     expect(out).toMatchObject({ ok: false, retryable: true, code: NOTIFY_SMTP_AUTH });
     expect(JSON.stringify(out)).not.toContain('wrong');
     expect(sink.mails).toEqual([]);
+  });
+
+  it('reports a server that requires AUTH, when no user is configured, as retryable SMTP_AUTH (530)', async () => {
+    const pki = await makeTestPki(dir);
+    sink = await SmtpSink.start({ dir, auth: { user: 'atalaya', password: 's3cret' }, starttls: { certFile: pki.certFile, keyFile: pki.keyFile } });
+    channel = emailChannel({ host: 'localhost', port: sink.port, security: 'starttls', caFile: pki.caFile });
+    expect(await channel.send('ops@example.cl', n)).toMatchObject({ ok: false, retryable: true, code: NOTIFY_SMTP_AUTH });
   });
 
   it('refuses a server certificate that does not chain to the configured CA', async () => {

@@ -8,6 +8,7 @@ import { templateRequest } from '../../platform/notify/sms-http.ts';
 describe('SMTP outcomes (from nodemailer codes and reply codes, never message text)', () => {
   it('maps each failure to its code and retry decision', () => {
     expect(smtpFailure({ code: 'EAUTH', responseCode: 535 }, 'h:587')).toMatchObject({ code: NOTIFY_SMTP_AUTH, retryable: true });
+    expect(smtpFailure({ code: 'EENVELOPE', responseCode: 530, command: 'MAIL FROM' }, 'h:587')).toMatchObject({ code: NOTIFY_SMTP_AUTH, retryable: true });
     expect(smtpFailure({ code: 'EENVELOPE', responseCode: 550, command: 'RCPT TO' }, 'h:587')).toMatchObject({ code: NOTIFY_SMTP_REJECTED, retryable: false, detail: 'h:587: EENVELOPE 550 to RCPT' });
     expect(smtpFailure({ code: 'EMESSAGE', responseCode: 552 }, 'h:587')).toMatchObject({ code: NOTIFY_SMTP_REJECTED, retryable: false });
     expect(smtpFailure({ code: 'EENVELOPE', responseCode: 451 }, 'h:587')).toMatchObject({ code: NOTIFY_SMTP_DEFERRED, retryable: true });
