@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { buildChannels, closeChannels } from '../platform/notify/channels.ts';
 import type { Channel, ChannelKind } from '../platform/notify/types.ts';
 import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
@@ -42,9 +43,8 @@ export interface RelayDeps {
   /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
   readonly anchorSchedule?: boolean;
   /**
-   * The notification channels alerts send through, by kind (platform/notify). Until the relay
-   * builds them from its config, whoever starts the relay passes them; a kind without a channel
-   * leaves its messages queued (visible in the API) for a relay that has one.
+   * The notification channels alerts send through, by kind, instead of those alerts.channels
+   * configures (platform/notify's buildChannels): for tests. The relay does not close them.
    */
   readonly notifyChannels?: ReadonlyMap<ChannelKind, Channel>;
   /** false: alert passes run only when called (tests); default: every alerts.tickMs. */
@@ -156,12 +156,19 @@ export class Relay {
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
       if (config.alerts.enabled) {
+        // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
+        const env = this.deps.env ?? process.env;
+        const onSecret = (channel: ChannelKind, source: string, loose: boolean): void => {
+          if (loose) this.logger.warn({ channel, source }, 'notification secret file is readable by group or others: chmod 600 it');
+        };
+        const channels = this.deps.notifyChannels ?? buildChannels(config.alerts.channels, { clock: this.clock, env, onSecret });
+        if (this.deps.notifyChannels === undefined) await lifecycle.start({ name: 'notify channels', start: async () => undefined, stop: () => closeChannels(channels) });
         alerts = new AlertService({
           config: config.alerts,
           store: database.alerts,
           records: store,
           executor: database.executor,
-          channels: this.deps.notifyChannels ?? new Map(),
+          channels,
           relayKey: key.key,
           clock: this.clock,
           logger,

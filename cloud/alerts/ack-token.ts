@@ -31,7 +31,8 @@ export function verifyAck(key: Buffer, token: string, now: number): AckClaim {
   const [, payload = '', mac = ''] = m;
   const expected = createHmac('sha256', key).update(payload).digest();
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AlertsError(ALERTS_ACK_TOKEN_INVALID, 'ack token signature does not verify');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new AlertsError(ALERTS_ACK_TOKEN_INVALID, 'ack token signature does not verify');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -39,7 +40,8 @@ export function verifyAck(key: Buffer, token: string, now: number): AckClaim {
     throw new AlertsError(ALERTS_ACK_TOKEN_INVALID, 'ack token payload is not JSON', { cause: err });
   }
   const p = parsed as { a?: unknown; r?: unknown; e?: unknown };
-  if (typeof p.a !== 'string' || typeof p.r !== 'string' || typeof p.e !== 'number') throw new AlertsError(ALERTS_ACK_TOKEN_INVALID, 'ack token payload incomplete');
+  if (typeof p.a !== 'string' || typeof p.r !== 'string' || typeof p.e !== 'number')
+    throw new AlertsError(ALERTS_ACK_TOKEN_INVALID, 'ack token payload incomplete');
   if (now >= p.e) throw new AlertsError(ALERTS_ACK_TOKEN_EXPIRED, 'ack link expired', { details: { expiresAt: p.e } });
   return { alertId: p.a, recipient: p.r, expiresAt: p.e };
 }

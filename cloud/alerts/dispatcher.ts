@@ -102,7 +102,19 @@ export class Dispatcher {
     const giveUp = !outcome.retryable || m.attempts >= config.maxAttempts || tooOld;
     const backoff = Math.min(config.backoffMs.max, config.backoffMs.base * 2 ** (m.attempts - 1));
     const nextAttemptAt = now + Math.max(backoff, outcome.retryAfterMs ?? 0);
-    const applied = await store.finish({ id: m.id, leasedBy: instance, now, outcome: giveUp ? 'given_up' : 'failed', attempt: m.attempts, code: outcome.code, detail: outcome.detail.slice(0, 500), nextAttemptAt }, instance);
+    const applied = await store.finish(
+      {
+        id: m.id,
+        leasedBy: instance,
+        now,
+        outcome: giveUp ? 'given_up' : 'failed',
+        attempt: m.attempts,
+        code: outcome.code,
+        detail: outcome.detail.slice(0, 500),
+        nextAttemptAt,
+      },
+      instance,
+    );
     this.deps.onOutcome?.(kind, giveUp ? 'given_up' : 'failed');
     const log = { channel: kind, key: m.key, alert: m.alertId, attempt: m.attempts, code: outcome.code, detail: outcome.detail, applied };
     if (giveUp) this.logger.error(log, 'alert message given up');

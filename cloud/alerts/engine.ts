@@ -11,7 +11,7 @@ import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
 import { digestMessage } from './messages.ts';
-import { planAdvance, planClose, planOpen, type PlanContext } from './plan.ts';
+import { type PlanContext, planAdvance, planClose, planOpen } from './plan.ts';
 
 /**
  * Asks whether the gateway already paged this alarm transition itself while its uplink was down
@@ -94,7 +94,18 @@ export class AlertEngine {
             channel: r.channel,
             obra: null,
             title: `${d.level === 'alarm' ? 'ALARM' : 'Warning'} ${r.device}/${r.channel} ${d.rule} on ${r.gateway}: ${r.value ?? '?'} ${r.unit}`,
-            facts: { gateway: r.gateway, device: r.device, channel: r.channel, rule: d.rule, level: d.level, value: r.value, unit: r.unit, threshold: d.threshold, seq: r.seq, ts: r.ts },
+            facts: {
+              gateway: r.gateway,
+              device: r.device,
+              channel: r.channel,
+              rule: d.rule,
+              level: d.level,
+              value: r.value,
+              unit: r.unit,
+              threshold: d.threshold,
+              seq: r.seq,
+              ts: r.ts,
+            },
             openedAt: now,
           };
           const paged = (await this.deps.pagedLocally?.(r.gateway, r.seq)) ?? false;
@@ -198,7 +209,12 @@ export class AlertEngine {
       done.add(k);
       const all = await this.deps.store.heldOf(h.channel, h.address, h.rule, 100_000);
       if (all.length === 0) continue;
-      await this.deps.store.digest(digestMessage(all, now), all.map((m) => m.id), now, this.deps.instance);
+      await this.deps.store.digest(
+        digestMessage(all, now),
+        all.map((m) => m.id),
+        now,
+        this.deps.instance,
+      );
       digests += 1;
     }
     return digests;

@@ -99,7 +99,14 @@ export function digestMessage(held: readonly OutboxMessage[], now: number): NewM
     eventId: `digest:${first.rule}:${first.id}`,
     severity,
     title: cut(`[digest] ${held.length} alert messages held (rule ${first.rule})`, 120),
-    text: [`${held.length} messages were held back to avoid a flood:`, ...summary, '', 'First ones:', ...titles, ...(held.length > titles.length ? [`… and ${held.length - titles.length} more`] : [])].join('\n'),
+    text: [
+      `${held.length} messages were held back to avoid a flood:`,
+      ...summary,
+      '',
+      'First ones:',
+      ...titles,
+      ...(held.length > titles.length ? [`… and ${held.length - titles.length} more`] : []),
+    ].join('\n'),
     at: now,
     facts: { kind: 'digest', message: 'digest', rule: first.rule, count: held.length, ...Object.fromEntries(counts) },
   };

@@ -33,16 +33,26 @@ export function ackUrl(ctx: PlanContext, alertId: string, t: Target, now: number
 /** Targets of groups, each (channel, address) once. */
 export function targetsOf(config: AlertsConfig, groups: readonly string[]): Target[] {
   const seen = new Set<string>();
-  return groups.flatMap((g) => groupTargets(config, g)).filter((t) => {
-    const k = `${t.channel}\u0000${t.address}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return groups
+    .flatMap((g) => groupTargets(config, g))
+    .filter((t) => {
+      const k = `${t.channel}\u0000${t.address}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
 }
 
 /** Messages of one kind and step to targets: held when the recipient's digest window is full, delayed by quiet hours. */
-export async function messagesFor(ctx: PlanContext, alert: NewAlert | Alert, rule: AlertRule, kind: MessageKind, step: number, targets: readonly Target[], now: number): Promise<NewMessage[]> {
+export async function messagesFor(
+  ctx: PlanContext,
+  alert: NewAlert | Alert,
+  rule: AlertRule,
+  kind: MessageKind,
+  step: number,
+  targets: readonly Target[],
+  now: number,
+): Promise<NewMessage[]> {
   const { digest } = ctx.config;
   const out: NewMessage[] = [];
   for (const target of targets) {
@@ -102,7 +112,9 @@ export async function planAdvance(ctx: PlanContext, alert: Alert, route: Route, 
   }
   if (remindAt !== null && remindAt <= now) {
     reminders += 1;
-    messages.push(...(await messagesFor(ctx, alert, rule, 'reminder', reminders, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)]), now)));
+    messages.push(
+      ...(await messagesFor(ctx, alert, rule, 'reminder', reminders, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)]), now)),
+    );
     remindAt = now + rule.repeatEveryMinutes * MIN;
   }
   return { after: { ...route, level, escalateAt, remindAt, reminders }, messages };

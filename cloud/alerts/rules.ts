@@ -14,7 +14,12 @@ export interface Target {
 
 /** `*` matches any run of characters (also `/`); everything else literally. */
 export function subjectMatches(pattern: string, subject: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(subject);
 }
 
@@ -29,6 +34,7 @@ function memberTargets(group: string, m: AlertMember): Target[] {
   if (m.email !== undefined) out.push({ group, member: m.name, channel: 'email', address: m.email });
   if (m.webhook !== undefined) out.push({ group, member: m.name, channel: 'webhook', address: m.webhook });
   if (m.phone !== undefined) out.push({ group, member: m.name, channel: 'sms', address: m.phone });
+  if (m.telegram !== undefined) out.push({ group, member: m.name, channel: 'telegram', address: m.telegram });
   return out;
 }
 

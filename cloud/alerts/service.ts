@@ -7,10 +7,10 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Channel, ChannelKind } from '../../platform/notify/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import type { Alert, AlertsStore, AlertState, Delivery, OutboxMessage } from '../store/alerts-types.ts';
+import type { Alert, AlertState, AlertsStore, Delivery, OutboxMessage } from '../store/alerts-types.ts';
 import type { SqlExecutor } from '../store/sql-executor.ts';
 import type { RelayStore } from '../store/types.ts';
-import { ackKey, verifyAck, type AckClaim } from './ack-token.ts';
+import { type AckClaim, ackKey, verifyAck } from './ack-token.ts';
 import type { AlertsConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { AlertEngine, type PagedLocally } from './engine.ts';
@@ -56,8 +56,27 @@ export class AlertService {
     const instance = deps.instance ?? `${hostname()}:${process.pid}`;
     this.key = ackKey(deps.relayKey);
     this.logger = deps.logger.child({ component: 'alerts' });
-    this.dispatcher = new Dispatcher({ config: deps.config, store: deps.store, channels: deps.channels, clock: deps.clock, logger: deps.logger, instance, pollMs: Math.max(50, Math.min(deps.config.tickMs, 1000)), onOutcome: deps.onOutcome });
-    this.engine = new AlertEngine({ config: deps.config, store: deps.store, records: deps.records, ackKey: this.key, clock: deps.clock, logger: deps.logger, instance, pagedLocally: deps.pagedLocally, onQueued: () => this.dispatcher.wake() });
+    this.dispatcher = new Dispatcher({
+      config: deps.config,
+      store: deps.store,
+      channels: deps.channels,
+      clock: deps.clock,
+      logger: deps.logger,
+      instance,
+      pollMs: Math.max(50, Math.min(deps.config.tickMs, 1000)),
+      onOutcome: deps.onOutcome,
+    });
+    this.engine = new AlertEngine({
+      config: deps.config,
+      store: deps.store,
+      records: deps.records,
+      ackKey: this.key,
+      clock: deps.clock,
+      logger: deps.logger,
+      instance,
+      pagedLocally: deps.pagedLocally,
+      onQueued: () => this.dispatcher.wake(),
+    });
   }
 
   async start(): Promise<void> {
@@ -136,11 +155,32 @@ export class AlertService {
     const { config } = this.deps;
     let targets: Target[];
     if (config.groups[target] !== undefined) targets = groupTargets(config, target);
-    else if (['email', 'webhook', 'sms'].includes(target)) targets = Object.keys(config.groups).flatMap((g) => groupTargets(config, g)).filter((t) => t.channel === target);
-    else throw new AlertsError(ALERTS_UNKNOWN_TARGET, `"${target}" is neither a group nor a channel kind (email, webhook, sms)`, { details: { target } });
+    else if (['email', 'webhook', 'sms', 'telegram'].includes(target))
+      targets = Object.keys(config.groups)
+        .flatMap((g) => groupTargets(config, g))
+        .filter((t) => t.channel === target);
+    else
+      throw new AlertsError(ALERTS_UNKNOWN_TARGET, `"${target}" is neither a group nor a channel kind (email, webhook, sms, telegram)`, {
+        details: { target },
+      });
     const now = this.deps.clock.now();
-    const alert = { id: `test:${now}`, family: 'test', kind: 'test', severity: 'info' as const, gateway: null, device: null, channel: null, obra: null, title: `Atalaya test message (${target})`, facts: { test: true }, openedAt: now };
-    const messages = targets.map((t) => ({ ...alertMessage({ alert, rule: 'test', kind: 'test', step: 0, target: t, now, ackUrl: undefined, state: 'queued', nextAttemptAt: now }), alertId: null }));
+    const alert = {
+      id: `test:${now}`,
+      family: 'test',
+      kind: 'test',
+      severity: 'info' as const,
+      gateway: null,
+      device: null,
+      channel: null,
+      obra: null,
+      title: `Atalaya test message (${target})`,
+      facts: { test: true },
+      openedAt: now,
+    };
+    const messages = targets.map((t) => ({
+      ...alertMessage({ alert, rule: 'test', kind: 'test', step: 0, target: t, now, ackUrl: undefined, state: 'queued', nextAttemptAt: now }),
+      alertId: null,
+    }));
     await this.deps.store.enqueue(messages, now, 'cli');
     this.dispatcher.wake();
     return messages.map((m) => m.key);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { AlertService } from '../alerts/service.ts';
 import { ALERTS_ACK_TOKEN_EXPIRED, isAlertsError } from '../alerts/errors.ts';
+import type { AlertService } from '../alerts/service.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { parseQuery } from './query.ts';
@@ -13,19 +13,33 @@ export interface AlertsRoutesOptions {
 
 const listQuery = z.strictObject({
   state: z.enum(['open', 'closed', 'all']).default('open'),
-  limit: z.string().regex(/^\d{1,4}$/, 'an integer 1..1000').transform(Number).pipe(z.number().min(1).max(1000)).default(100),
-  before: z.string().regex(/^\d{1,15}$/, 'openedAt of the last alert of the previous page, epoch ms').transform(Number).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'an integer 1..1000')
+    .transform(Number)
+    .pipe(z.number().min(1).max(1000))
+    .default(100),
+  before: z
+    .string()
+    .regex(/^\d{1,15}$/, 'openedAt of the last alert of the previous page, epoch ms')
+    .transform(Number)
+    .optional(),
 });
 const idParams = z.strictObject({ id: z.string().min(1).max(512) });
 const ackBody = z.strictObject({ by: z.string().min(1).max(128).optional() }).default({});
 const tokenQuery = z.strictObject({ t: z.string().min(1).max(4096) });
 
-const HEADERS = { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+const HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
 
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const htmlEscape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escape(title)}</title></head><body style="font-family:sans-serif;max-width:36em;margin:2em auto"><h1>${escape(title)}</h1>${body}</body></html>`;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${htmlEscape(title)}</title></head><body style="font-family:sans-serif;max-width:36em;margin:2em auto"><h1>${htmlEscape(title)}</h1>${body}</body></html>`;
   return reply.code(status).headers(HEADERS).type('text/html; charset=utf-8').send(html);
 }
 
@@ -52,7 +66,12 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       } catch (err) {
         if (!isAlertsError(err)) throw err;
         const expired = isAlertsError(err, ALERTS_ACK_TOKEN_EXPIRED);
-        page(reply, expired ? 410 : 403, expired ? 'This link has expired' : 'This link is not valid', '<p>Acknowledge the alert from the dashboard instead.</p>');
+        page(
+          reply,
+          expired ? 410 : 403,
+          expired ? 'This link has expired' : 'This link is not valid',
+          '<p>Acknowledge the alert from the dashboard instead.</p>',
+        );
         return undefined;
       }
     };
@@ -64,12 +83,12 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const found = await alerts.get(claim.alertId);
       if (found === undefined) return page(reply, 404, 'Unknown alert', '');
       const a = found.alert;
-      const state = a.ackedAt !== null ? `<p>Already acknowledged by ${escape(a.ackedBy ?? '?')} at ${new Date(a.ackedAt).toISOString()}.</p>` : '';
+      const state = a.ackedAt !== null ? `<p>Already acknowledged by ${htmlEscape(a.ackedBy ?? '?')} at ${new Date(a.ackedAt).toISOString()}.</p>` : '';
       return page(
         reply,
         200,
         'Acknowledge alert',
-        `<p data-testid="alert-title">${escape(a.title)}</p><p>State: ${a.state}. Opened ${new Date(a.openedAt).toISOString()}.</p>${state}<form method="post" action="ack"><input type="hidden" name="t" value="${escape(t)}"><button type="submit">Acknowledge as ${escape(claim.recipient)}</button></form>`,
+        `<p data-testid="alert-title">${htmlEscape(a.title)}</p><p>State: ${a.state}. Opened ${new Date(a.openedAt).toISOString()}.</p>${state}<form method="post" action="ack"><input type="hidden" name="t" value="${htmlEscape(t)}"><button type="submit">Acknowledge as ${htmlEscape(claim.recipient)}</button></form>`,
       );
     });
 
@@ -79,7 +98,12 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       if (claim === undefined) return reply;
       const result = await alerts.ack(claim.alertId, `link:${claim.recipient}`);
       if (result === 'unknown') return page(reply, 404, 'Unknown alert', '');
-      return page(reply, 200, result === 'acked' ? 'Acknowledged' : 'Already acknowledged', `<p>Alert ${escape(claim.alertId)}: escalation and reminders stopped.</p>`);
+      return page(
+        reply,
+        200,
+        result === 'acked' ? 'Acknowledged' : 'Already acknowledged',
+        `<p>Alert ${htmlEscape(claim.alertId)}: escalation and reminders stopped.</p>`,
+      );
     });
   });
 

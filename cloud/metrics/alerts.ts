@@ -6,7 +6,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type AlertDeliveryObserver = (channel: string, outcome: 'sent' | 'failed' | 'given_up') => void;
 
-export function registerAlertMetrics(registry: Registry, openCounts: () => Promise<ReadonlyArray<{ kind: string; severity: string; n: number }> | undefined>): AlertDeliveryObserver {
+export function registerAlertMetrics(
+  registry: Registry,
+  openCounts: () => Promise<ReadonlyArray<{ kind: string; severity: string; n: number }> | undefined>,
+): AlertDeliveryObserver {
   const deliveries = new Counter({
     name: 'atalaya_relay_alert_deliveries_total',
     help: 'Alert message attempts by channel and outcome (sent; failed: will retry; given_up)',

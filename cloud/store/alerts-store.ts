@@ -4,9 +4,20 @@
  * logged in alert_deliveries in the same transaction.
  */
 import type { Severity } from '../../platform/notify/types.ts';
-import { ALERTS_SQL as S, claimSql, summariesSql } from './alerts-sql.ts';
+import { claimSql, ALERTS_SQL as S, summariesSql } from './alerts-sql.ts';
 import type {
-  AlarmRecordRow, Alert, AlertsStore, AlertState, Delivery, DeliveryCount, DeliveryOutcomeKind, FinishInput, NewAlert, NewMessage, OutboxMessage, Route,
+  AlarmRecordRow,
+  Alert,
+  AlertState,
+  AlertsStore,
+  Delivery,
+  DeliveryCount,
+  DeliveryOutcomeKind,
+  FinishInput,
+  NewAlert,
+  NewMessage,
+  OutboxMessage,
+  Route,
 } from './alerts-types.ts';
 import type { Query, SqlExecutor } from './sql-executor.ts';
 
@@ -16,14 +27,40 @@ const decodeAlert = (r: AlertRow): Alert => ({ ...r, facts: JSON.parse(r.facts) 
 
 const n = (v: unknown): number => Number(v);
 
-async function log(q: Query, outboxId: number, alertId: string | null, at: number, outcome: DeliveryOutcomeKind, attempt: number, instance: string, code: string | null = null, detail: string | null = null): Promise<void> {
+async function log(
+  q: Query,
+  outboxId: number,
+  alertId: string | null,
+  at: number,
+  outcome: DeliveryOutcomeKind,
+  attempt: number,
+  instance: string,
+  code: string | null = null,
+  detail: string | null = null,
+): Promise<void> {
   await q(S.appendDelivery, [outboxId, alertId, at, outcome, attempt, code, detail, instance]);
 }
 
 async function insertMessages(q: Query, messages: readonly NewMessage[], now: number, instance: string): Promise<number> {
   let inserted = 0;
   for (const m of messages) {
-    const row = (await q<{ id: number }>(S.insertMessage, [m.key, m.alertId, m.rule, m.messageKind, m.group, m.recipient, m.channel, m.address, m.severity, m.payload, m.state, m.nextAttemptAt, now])).rows[0];
+    const row = (
+      await q<{ id: number }>(S.insertMessage, [
+        m.key,
+        m.alertId,
+        m.rule,
+        m.messageKind,
+        m.group,
+        m.recipient,
+        m.channel,
+        m.address,
+        m.severity,
+        m.payload,
+        m.state,
+        m.nextAttemptAt,
+        now,
+      ])
+    ).rows[0];
     if (row === undefined) continue;
     inserted += 1;
     await log(q, n(row.id), m.alertId, now, m.state === 'held' ? 'held' : 'queued', 0, instance);
@@ -92,7 +129,8 @@ export class SqlAlertsStore implements AlertsStore {
   }
 
   private async cancelPending(q: Query, id: string, now: number, instance: string): Promise<void> {
-    for (const r of (await q<{ id: number; attempts: number }>(S.cancelPending, [id, now])).rows) await log(q, n(r.id), id, now, 'cancelled', n(r.attempts), instance);
+    for (const r of (await q<{ id: number; attempts: number }>(S.cancelPending, [id, now])).rows)
+      await log(q, n(r.id), id, now, 'cancelled', n(r.attempts), instance);
   }
 
   async alert(id: string): Promise<Alert | undefined> {
@@ -102,7 +140,10 @@ export class SqlAlertsStore implements AlertsStore {
 
   async alerts(o: { readonly state?: AlertState; readonly limit: number; readonly before?: number }): Promise<Alert[]> {
     const before = o.before ?? Number.MAX_SAFE_INTEGER;
-    const rows = o.state === undefined ? await this.db.query<AlertRow>(S.alertsAll, [before, o.limit]) : await this.db.query<AlertRow>(S.alertsByState, [before, o.limit, o.state]);
+    const rows =
+      o.state === undefined
+        ? await this.db.query<AlertRow>(S.alertsAll, [before, o.limit])
+        : await this.db.query<AlertRow>(S.alertsByState, [before, o.limit, o.state]);
     return rows.rows.map(decodeAlert);
   }
 
@@ -141,7 +182,23 @@ export class SqlAlertsStore implements AlertsStore {
 
   async digest(message: NewMessage, heldIds: readonly number[], now: number, instance: string): Promise<void> {
     await this.db.transaction('digest', async (q) => {
-      const row = (await q<{ id: number }>(S.insertMessage, [message.key, message.alertId, message.rule, message.messageKind, message.group, message.recipient, message.channel, message.address, message.severity, message.payload, message.state, message.nextAttemptAt, now])).rows[0];
+      const row = (
+        await q<{ id: number }>(S.insertMessage, [
+          message.key,
+          message.alertId,
+          message.rule,
+          message.messageKind,
+          message.group,
+          message.recipient,
+          message.channel,
+          message.address,
+          message.severity,
+          message.payload,
+          message.state,
+          message.nextAttemptAt,
+          now,
+        ])
+      ).rows[0];
       if (row === undefined) return;
       await log(q, n(row.id), null, now, 'queued', 0, instance);
       for (const id of heldIds) {
@@ -161,7 +218,15 @@ export class SqlAlertsStore implements AlertsStore {
       const res =
         input.outcome === 'sent'
           ? await q<{ alertId: string | null }>(S.finishSent, [input.id, input.leasedBy, input.now, input.providerId])
-          : await q<{ alertId: string | null }>(S.finishFailed, [input.id, input.leasedBy, input.now, input.outcome === 'failed' ? 'queued' : 'given_up', input.nextAttemptAt, input.code, input.detail]);
+          : await q<{ alertId: string | null }>(S.finishFailed, [
+              input.id,
+              input.leasedBy,
+              input.now,
+              input.outcome === 'failed' ? 'queued' : 'given_up',
+              input.nextAttemptAt,
+              input.code,
+              input.detail,
+            ]);
       const row = res.rows[0];
       if (row === undefined) return false;
       if (input.outcome === 'sent') await log(q, input.id, row.alertId, input.now, 'sent', input.attempt, instance, null, input.providerId);
@@ -203,7 +268,15 @@ export class SqlAlertsStore implements AlertsStore {
 }
 
 function decodeMessage(r: OutboxMessage): OutboxMessage {
-  return { ...r, id: n(r.id), attempts: n(r.attempts), nextAttemptAt: n(r.nextAttemptAt), createdAt: n(r.createdAt), updatedAt: n(r.updatedAt), digestId: r.digestId === null ? null : n(r.digestId) };
+  return {
+    ...r,
+    id: n(r.id),
+    attempts: n(r.attempts),
+    nextAttemptAt: n(r.nextAttemptAt),
+    createdAt: n(r.createdAt),
+    updatedAt: n(r.updatedAt),
+    digestId: r.digestId === null ? null : n(r.digestId),
+  };
 }
 
 function decodeDelivery(r: Delivery): Delivery {

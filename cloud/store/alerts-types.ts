@@ -108,7 +108,14 @@ export interface Delivery {
 }
 
 export type FinishInput =
-  | { readonly id: number; readonly leasedBy: string; readonly now: number; readonly outcome: 'sent'; readonly attempt: number; readonly providerId: string | null }
+  | {
+      readonly id: number;
+      readonly leasedBy: string;
+      readonly now: number;
+      readonly outcome: 'sent';
+      readonly attempt: number;
+      readonly providerId: string | null;
+    }
   | {
       readonly id: number;
       readonly leasedBy: string;

@@ -12,6 +12,6 @@ export function createAlertsStore(config: StoreConfig, logger: Logger): AlertsSt
   return Object.assign(database.alerts, { start: () => database.start(), stop: () => database.stop() });
 }
 
+export { SqlAlertsStore } from './alerts-store.ts';
 export type * from './alerts-types.ts';
 export { ALERT_STATES, DELIVERY_OUTCOMES, MESSAGE_KINDS, OUTBOX_STATES } from './alerts-types.ts';
-export { SqlAlertsStore } from './alerts-store.ts';

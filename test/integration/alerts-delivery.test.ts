@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,20 @@ const backends = [
 function messages(url: string, n: number): NewMessage[] {
   return Array.from({ length: n }, (_, i) => {
     const key = messageKey(['test', i]);
-    return { key, alertId: null, rule: 'r', messageKind: 'test', group: 'g', recipient: 'm', channel: 'webhook', address: `${url}/hook`, severity: 'alarm', state: 'queued', nextAttemptAt: 0, payload: JSON.stringify({ key, eventId: `e${i}`, severity: 'alarm', title: `m${i}`, text: '', at: 0, facts: {} }) };
+    return {
+      key,
+      alertId: null,
+      rule: 'r',
+      messageKind: 'test',
+      group: 'g',
+      recipient: 'm',
+      channel: 'webhook',
+      address: `${url}/hook`,
+      severity: 'alarm',
+      state: 'queued',
+      nextAttemptAt: 0,
+      payload: JSON.stringify({ key, eventId: `e${i}`, severity: 'alarm', title: `m${i}`, text: '', at: 0, facts: {} }),
+    };
   });
 }
 
@@ -65,7 +78,11 @@ async function until(check: () => boolean | Promise<boolean>, ms = 60_000): Prom
 }
 
 function spawnSender(storage: StoreConfig, instance: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'alerts-sender-child.ts'), JSON.stringify(storage), instance, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'alerts-sender-child.ts'), JSON.stringify(storage), instance, '1000'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   cleanups.push(async () => void child.kill('SIGKILL'));
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
@@ -129,7 +146,18 @@ describe('two relays on one PostgreSQL', () => {
     const N = 200;
     await a.alerts.enqueue(messages(url, N), Date.now(), 'test');
     const config = alertsConfigSchema.parse({ sendConcurrency: 4 });
-    const senders = [a, b].map((db, i) => new Dispatcher({ config, store: db.alerts, channels: new Map([['webhook', new TestWebhookChannel()]]), clock: systemClock, logger: testLogger(), instance: `relay-${i}`, pollMs: 10 }));
+    const senders = [a, b].map(
+      (db, i) =>
+        new Dispatcher({
+          config,
+          store: db.alerts,
+          channels: new Map([['webhook', new TestWebhookChannel()]]),
+          clock: systemClock,
+          logger: testLogger(),
+          instance: `relay-${i}`,
+          pollMs: 10,
+        }),
+    );
     for (const s of senders) {
       await s.start();
       cleanups.push(() => s.stop());

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ackKey } from '../../cloud/alerts/ack-token.ts';
-import { alertsConfigSchema, type AlertsConfig } from '../../cloud/alerts/config.ts';
+import { type AlertsConfig, alertsConfigSchema } from '../../cloud/alerts/config.ts';
 import { Dispatcher } from '../../cloud/alerts/dispatcher.ts';
 import { AlertEngine } from '../../cloud/alerts/engine.ts';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/index.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { FakeClock, Receiver, T0, TestWebhookChannel, alarmRecord, cleared, raised } from './alerts-setup.ts';
+import { alarmRecord, cleared, FakeClock, Receiver, raised, T0, TestWebhookChannel } from './alerts-setup.ts';
 
 let dir: string;
 let postgres: TestPostgres | undefined;
@@ -43,6 +43,7 @@ function config(url: string, over: Record<string, unknown> = {}): AlertsConfig {
   return alertsConfigSchema.parse({
     enabled: true,
     ackLinkBaseUrl: 'https://relay.example.cl',
+    channels: { webhook: {} },
     groups: {
       guardia: { members: [{ name: 'ana', webhook: `${url}/guardia` }] },
       jefes: { members: [{ name: 'luis', webhook: `${url}/jefes` }] },
@@ -70,13 +71,22 @@ async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | {
   await db.records.addGateway('gw-1', 'x', T0);
   const cfg = config(base, over);
   const engine = new AlertEngine({ config: cfg, store: db.alerts, records: db.records, ackKey: KEY, clock, logger: testLogger(), instance: 'relay-a' });
-  const dispatcher = new Dispatcher({ config: cfg, store: db.alerts, channels: new Map([['webhook', new TestWebhookChannel()]]), clock, logger: testLogger(), instance: 'relay-a', pollMs: 50 });
+  const dispatcher = new Dispatcher({
+    config: cfg,
+    store: db.alerts,
+    channels: new Map([['webhook', new TestWebhookChannel()]]),
+    clock,
+    logger: testLogger(),
+    instance: 'relay-a',
+    pollMs: 50,
+  });
   const drain = async (): Promise<number> => {
     let n = 0;
     while (await dispatcher.sendOne('webhook')) n += 1;
     return n;
   };
-  const ingest = (records: Parameters<typeof alarmRecord>[] ) => db.records.ingest({ gateway: 'gw-1', records: records.map((r) => alarmRecord(...r)), now: clock.now(), clockOffsetMs: 0 });
+  const ingest = (records: Parameters<typeof alarmRecord>[]) =>
+    db.records.ingest({ gateway: 'gw-1', records: records.map((r) => alarmRecord(...r)), now: clock.now(), clockOffsetMs: 0 });
   return { db, clock, engine, dispatcher, drain, ingest };
 }
 
@@ -159,6 +169,11 @@ describe.each(backends)('alerts engine on %s', (_name, storage) => {
     await ingest([['gw-1', 2, cleared('warning', 'low1')]]);
     expect((await engine.pass()).closed).toBe(2);
     await drain();
-    expect(receiver.to('/guardia').map((r) => `${r.body.facts['kind']}:${r.body.facts['message']}`)).toEqual(['alarm:opened', 'gateway_silent:opened', 'alarm:closed', 'gateway_silent:closed']);
+    expect(receiver.to('/guardia').map((r) => `${r.body.facts['kind']}:${r.body.facts['message']}`)).toEqual([
+      'alarm:opened',
+      'gateway_silent:opened',
+      'alarm:closed',
+      'gateway_silent:closed',
+    ]);
   });
 });

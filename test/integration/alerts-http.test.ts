@@ -8,20 +8,26 @@ import { Relay } from '../../cloud/main.ts';
 import { newRelayKey } from '../../cloud/secrets.ts';
 import { CONFIG_INVALID } from '../../protocols/errors.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { FakeClock, Receiver, TestWebhookChannel, alarmRecord, raised } from './alerts-setup.ts';
+import { header, SmtpSink } from '../helpers/smtp-sink.ts';
+import { alarmRecord, cleared, FakeClock, Receiver, raised } from './alerts-setup.ts';
 
 let dir: string;
 let receiver: Receiver;
 let relay: Relay;
 let clock: FakeClock;
+let sink: SmtpSink;
+const SECRET = 'webhook-secret-for-tests';
 const token = newApiToken();
 let url: string;
 
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-alerts-http-'));
   receiver = new Receiver();
+  receiver.secret = SECRET;
   const hook = await receiver.start();
   clock = new FakeClock();
+  receiver.now = () => clock.now();
+  sink = await SmtpSink.start({ dir });
   const config = parseRelayConfig({
     listen: { host: '127.0.0.1', port: 0 },
     storage: { kind: 'sqlite', path: path.join(dir, 'relay.db') },
@@ -31,19 +37,34 @@ beforeEach(async () => {
       ackLinkBaseUrl: 'http://placeholder.invalid',
       ackLinkTtlHours: 1,
       silentAfterMinutes: 0,
-      groups: { guardia: { members: [{ name: 'ana', webhook: `${hook}/guardia` }] }, jefes: { members: [{ name: 'luis', webhook: `${hook}/jefes` }] } },
-      rules: [{ name: 'gas', groups: ['guardia'], escalation: ['jefes'], escalateAfterMinutes: 10 }],
+      channels: { email: { host: '127.0.0.1', port: sink.port, security: 'none', from: 'atalaya@relay.example.cl' }, webhook: {} },
+      groups: {
+        guardia: { members: [{ name: 'ana', email: 'ana@example.cl', webhook: `${hook}/guardia` }] },
+        jefes: { members: [{ name: 'luis', webhook: `${hook}/jefes` }] },
+        sur: { members: [{ name: 'eva', email: 'eva@example.cl', webhook: `${hook}/sur` }] },
+      },
+      rules: [
+        { name: 'gas', subjects: ['gw-1/*'], groups: ['guardia'], escalation: ['jefes'], escalateAfterMinutes: 10 },
+        { name: 'south', subjects: ['gw-sur/*'], groups: ['sur'] },
+      ],
     },
   });
-  relay = new Relay(config, { logger: testLogger(), clock, env: { ATALAYA_RELAY_KEY: newRelayKey() }, anchorSchedule: false, alertsSchedule: false, notifyChannels: new Map([['webhook', new TestWebhookChannel()]]) });
+  relay = new Relay(config, {
+    logger: testLogger(),
+    clock,
+    env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_WEBHOOK_SECRET: SECRET },
+    anchorSchedule: false,
+    alertsSchedule: false,
+  });
   await relay.start();
   url = `http://127.0.0.1:${relay.address.port}`;
   await relay.store.addGateway('gw-1', 'x', clock.now());
 });
 
 afterEach(async () => {
-  await relay.stop();
-  await receiver.stop();
+  await relay?.stop();
+  await receiver?.stop();
+  await sink?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -67,11 +88,36 @@ async function openAlarm(): Promise<string> {
 }
 
 describe('alerts over HTTP', () => {
+  it('a gas alarm gives exactly one email and one signed webhook per transition to the matching group, none to the other', async () => {
+    await openAlarm();
+    await waitFor(() => (sink.mails.length >= 1 ? true : undefined));
+    await relay.store.ingest({ gateway: 'gw-1', records: [alarmRecord('gw-1', 2, cleared())], now: clock.now(), clockOffsetMs: 0 });
+    await relay.alerts!.pass();
+    await waitFor(() => (sink.mails.length >= 2 && receiver.to('/guardia').length >= 2 ? true : undefined));
+    // Nothing else is on its way: every message of the alert is sent.
+    const end = Date.now() + 5000;
+    let deliveries: Record<string, number> = {};
+    while (Date.now() < end) {
+      const list = (await (await api('/v1/alerts?state=all')).json()) as { alerts: Array<{ deliveries: Record<string, number> }> };
+      deliveries = list.alerts[0]?.deliveries ?? {};
+      if (deliveries['sent'] === 4) break;
+    }
+    expect(deliveries).toEqual({ sent: 4 });
+    expect(receiver.to('/guardia').map((r) => r.body.facts['message'])).toEqual(['opened', 'closed']);
+    expect(sink.mails.map((m) => m.to)).toEqual([['ana@example.cl'], ['ana@example.cl']]);
+    expect(new Set(sink.mails.map((m) => header(m.raw, 'Message-ID'))).size).toBe(2);
+    expect(receiver.to('/sur')).toHaveLength(0);
+    expect(receiver.to('/jefes')).toHaveLength(0);
+  });
+
   it('lists open alerts with their deliveries; the ack link shows a page on GET and acknowledges only on POST', async () => {
     const link = await openAlarm();
-    const list = (await (await api('/v1/alerts?state=open')).json()) as { alerts: Array<{ id: string; deliveries: Record<string, number> }> };
+    let list: { alerts: Array<{ id: string; deliveries: Record<string, number> }> } = { alerts: [] };
+    const end = Date.now() + 5000;
+    do list = (await (await api('/v1/alerts?state=open')).json()) as typeof list;
+    while (list.alerts[0]?.deliveries['sent'] !== 2 && Date.now() < end);
     expect(list.alerts.map((a) => a.id)).toEqual(['alarm:gw-1:det-1:ch4:high2:1']);
-    expect(list.alerts[0]!.deliveries).toEqual({ sent: 1 });
+    expect(list.alerts[0]!.deliveries).toEqual({ sent: 2 });
     expect((await fetch(`${url}/v1/alerts`)).status).toBe(401);
 
     const page = await fetch(link);
@@ -81,11 +127,15 @@ describe('alerts over HTTP', () => {
     expect(((await (await api(`/v1/alerts/${id}`)).json()) as { alert: { ackedAt: number | null } }).alert.ackedAt).toBeNull();
 
     const t = new URL(link).searchParams.get('t')!;
-    const post = await fetch(`${url}/v1/alerts/ack`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ t }).toString() });
+    const post = await fetch(`${url}/v1/alerts/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ t }).toString(),
+    });
     expect(post.status).toBe(200);
     const one = (await (await api(`/v1/alerts/${id}`)).json()) as { alert: { ackedBy: string }; deliveries: Array<{ outcome: string }> };
     expect(one.alert.ackedBy).toBe('link:guardia/ana');
-    expect(one.deliveries.map((d) => d.outcome)).toEqual(['sent', 'queued']);
+    expect(one.deliveries.map((d) => d.outcome).sort()).toEqual(['queued', 'queued', 'sent', 'sent']);
 
     clock.advance(30 * 60_000);
     await relay.alerts!.pass();
@@ -97,7 +147,12 @@ describe('alerts over HTTP', () => {
     const t = new URL(link).searchParams.get('t')!;
     const [payload] = t.split('.');
     const forged = `${payload}.${'A'.repeat(43)}`;
-    const post = (tok: string) => fetch(`${url}/v1/alerts/ack`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ t: tok }).toString() });
+    const post = (tok: string) =>
+      fetch(`${url}/v1/alerts/ack`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ t: tok }).toString(),
+      });
     expect((await post(forged)).status).toBe(403);
     expect((await fetch(`${url}/v1/alerts/ack?t=${forged}`)).status).toBe(403);
     clock.advance(3_600_001);
@@ -120,16 +175,20 @@ describe('alerts over HTTP', () => {
     await openAlarm();
     const id = encodeURIComponent('alarm:gw-1:det-1:ch4:high2:1');
     const res = await api(`/v1/alerts/${id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'marta' }) });
-    expect(((await res.json()) as { result: string; alert: { ackedBy: string } })).toMatchObject({ result: 'acked', alert: { ackedBy: 'operator:marta' } });
+    expect((await res.json()) as { result: string; alert: { ackedBy: string } }).toMatchObject({ result: 'acked', alert: { ackedBy: 'operator:marta' } });
     expect((await api(`/v1/alerts/${encodeURIComponent('nope')}/ack`, { method: 'POST' })).status).toBe(404);
   });
 });
 
 describe('alerts config', () => {
-  it('reports invalid addresses, phones, URLs and unknown groups with their paths', () => {
+  it('reports invalid addresses, phones, URLs, unknown groups and unconfigured channels with their paths', () => {
     const bad = {
       alerts: {
-        groups: { g: { members: [{ name: 'a', email: 'not-an-address', phone: '0912', webhook: 'ftp://x' }] } },
+        channels: { email: { host: 'smtp.example.cl', from: 'atalaya@example.cl' } },
+        groups: {
+          g: { members: [{ name: 'a', email: 'not-an-address', phone: '0912', webhook: 'ftp://x' }] },
+          h: { members: [{ name: 'b', webhook: 'https://hooks.example.cl/x' }] },
+        },
         rules: [{ name: 'r', groups: ['nobody'] }],
         quietHours: { timeZone: 'Mars/Base', from: '25:00', to: '07:00' },
       },
@@ -141,8 +200,16 @@ describe('alerts config', () => {
       expect((err as { code: string }).code).toBe(CONFIG_INVALID);
       problems = (err as { problems: Array<{ path: string }> }).problems;
     }
-    expect(problems.map((p) => p.path).sort()).toEqual(
-      ['alerts.groups.g.members[0].email', 'alerts.groups.g.members[0].phone', 'alerts.groups.g.members[0].webhook', 'alerts.quietHours.from', 'alerts.quietHours.timeZone', 'alerts.rules[0].groups[0]'].sort(),
+    expect([...new Set(problems.map((p) => p.path))].sort()).toEqual(
+      [
+        'alerts.groups.h.members[0].webhook',
+        'alerts.groups.g.members[0].email',
+        'alerts.groups.g.members[0].phone',
+        'alerts.groups.g.members[0].webhook',
+        'alerts.quietHours.from',
+        'alerts.quietHours.timeZone',
+        'alerts.rules[0].groups[0]',
+      ].sort(),
     );
   });
 });

@@ -13,9 +13,20 @@ const [storage = '{}', instance = 'child', lease = '1000'] = process.argv.slice(
 const db = createRelayDatabase(JSON.parse(storage) as Parameters<typeof createRelayDatabase>[0], testLogger());
 await db.start();
 const config = alertsConfigSchema.parse({ leaseMs: Number(lease), backoffMs: { base: 100, max: 1000 } });
-const dispatcher = new Dispatcher({ config, store: db.alerts, channels: new Map([['webhook', new TestWebhookChannel()]]), clock: systemClock, logger: testLogger(), instance, pollMs: 20 });
+const dispatcher = new Dispatcher({
+  config,
+  store: db.alerts,
+  channels: new Map([['webhook', new TestWebhookChannel()]]),
+  clock: systemClock,
+  logger: testLogger(),
+  instance,
+  pollMs: 20,
+});
 await dispatcher.start();
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
-  void dispatcher.stop().then(() => db.stop()).then(() => process.exit(0));
+  void dispatcher
+    .stop()
+    .then(() => db.stop())
+    .then(() => process.exit(0));
 });

@@ -5,10 +5,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IngestInput } from '../../cloud/store/types.ts';
 import type { Channel, DeliveryOutcome, Notification } from '../../platform/notify/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
+import { verifyWebhook } from '../../protocols/notify/webhook-signature.ts';
 import type { AlarmDetail } from '../../protocols/records.ts';
-import type { IngestInput } from '../../cloud/store/types.ts';
 
 export const T0 = 1_767_000_000_000;
 
@@ -65,6 +66,10 @@ export class Receiver {
   failNext = 0;
   /** Answer this long after a request arrived (it counts as received on arrival), ms. */
   delayMs = 0;
+  /** When set, a request without a valid HMAC signature (protocols/notify) is answered 401 and not counted. */
+  secret: string | undefined;
+  /** The receiver's clock for the signature's freshness. */
+  now: () => number = Date.now;
   /** Called as each request is counted. */
   onReceived: ((r: Received) => void) | undefined;
   private server = http.createServer((req, res) => {
@@ -76,7 +81,22 @@ export class Receiver {
         res.writeHead(503).end();
         return;
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Notification;
+      const raw = Buffer.concat(chunks);
+      if (this.secret !== undefined) {
+        const h = (n: string): string | undefined => (typeof req.headers[n] === 'string' ? (req.headers[n] as string) : undefined);
+        const verdict = verifyWebhook({
+          secret: this.secret,
+          body: raw,
+          timestamp: h('x-atalaya-timestamp'),
+          signature: h('x-atalaya-signature'),
+          now: this.now(),
+        });
+        if (!verdict.ok) {
+          res.writeHead(401).end();
+          return;
+        }
+      }
+      const body = JSON.parse(raw.toString('utf8')) as Notification;
       const r = { path: req.url ?? '', key: String(req.headers['idempotency-key'] ?? ''), body };
       this.received.push(r);
       this.onReceived?.(r);
@@ -105,10 +125,20 @@ export class TestWebhookChannel implements Channel {
   readonly kind = 'webhook' as const;
   async send(address: string, message: Notification): Promise<DeliveryOutcome> {
     try {
-      const res = await fetch(address, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': message.key }, body: JSON.stringify(message), signal: AbortSignal.timeout(5000) });
+      const res = await fetch(address, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': message.key },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(5000),
+      });
       await res.arrayBuffer();
       if (res.ok) return { ok: true };
-      return { ok: false, retryable: res.status >= 500 || res.status === 429 || res.status === 408, code: 'ATALAYA_NOTIFY_HTTP_RETRY', detail: `HTTP ${res.status}` };
+      return {
+        ok: false,
+        retryable: res.status >= 500 || res.status === 429 || res.status === 408,
+        code: 'ATALAYA_NOTIFY_HTTP_RETRY',
+        detail: `HTTP ${res.status}`,
+      };
     } catch {
       return { ok: false, retryable: true, code: 'ATALAYA_NOTIFY_HTTP_UNREACHABLE', detail: 'unreachable' };
     }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ackKey, signAck, verifyAck } from '../../cloud/alerts/ack-token.ts';
 import { alertsConfigSchema } from '../../cloud/alerts/config.ts';
 import { ALERTS_ACK_TOKEN_EXPIRED, ALERTS_ACK_TOKEN_INVALID } from '../../cloud/alerts/errors.ts';
-import { matchingRules, releaseAt, subjectMatches } from '../../cloud/alerts/rules.ts';
 import { messageKey } from '../../cloud/alerts/messages.ts';
+import { matchingRules, releaseAt, subjectMatches } from '../../cloud/alerts/rules.ts';
 
 const KEY = ackKey(Buffer.alloc(32, 1));
 
@@ -37,6 +37,7 @@ describe('ack tokens', () => {
 describe('rules', () => {
   const config = alertsConfigSchema.parse({
     quietHours: { timeZone: 'America/Santiago', from: '22:00', to: '07:00' },
+    channels: { email: { host: 'smtp.example.cl', from: 'atalaya@example.cl' } },
     groups: { g: { members: [{ name: 'a', email: 'a@example.cl' }] } },
     rules: [
       { name: 'north', kinds: ['alarm'], subjects: ['pozo-norte-*/det-*/*'], groups: ['g'] },

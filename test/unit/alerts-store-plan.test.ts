@@ -37,13 +37,20 @@ describe('alerts store (SQLite) query plans', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['alarmRecordsSince', ALERTS_SQL.alarmRecordsSince, /^SEARCH records USING INDEX records_alarm_received \(\(received_at,gateway,seq\)>\(\?,\?,\?\)\)$/],
     ['claim', claimSql('sqlite'), /^SEARCH alert_outbox USING INDEX alert_outbox_due \(channel=\? AND next_attempt_at<\?\)$/],
-    ['recentCount', ALERTS_SQL.recentCount, /^SEARCH alert_outbox USING INDEX alert_outbox_window \(channel=\? AND address=\? AND rule=\? AND created_at>\?\)$/],
+    [
+      'recentCount',
+      ALERTS_SQL.recentCount,
+      /^SEARCH alert_outbox USING INDEX alert_outbox_window \(channel=\? AND address=\? AND rule=\? AND created_at>\?\)$/,
+    ],
     ['openOfFamily', ALERTS_SQL.openOfFamily, /^SEARCH alerts USING INDEX alerts_family \(family=\?\)$/],
   ];
 
   it.each(cases)('%s uses its index', (_name, sql, expected) => {
     const details = plan(sql);
-    expect(details.some((d) => expected.test(d)), details.join('\n')).toBe(true);
+    expect(
+      details.some((d) => expected.test(d)),
+      details.join('\n'),
+    ).toBe(true);
     expect(details.filter((d) => /^SCAN (records|alert_outbox|alerts)\b/.test(d))).toEqual([]);
   });
 
