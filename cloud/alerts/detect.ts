@@ -29,6 +29,11 @@ export class AlarmRecordCursor {
 
   constructor(private readonly store: AlertsStore) {}
 
+  /** After a failed pass: records handled but perhaps not committed are read again. */
+  forget(): void {
+    this.seen.clear();
+  }
+
   async *read(): AsyncGenerator<Transition & { type: 'alarm' }> {
     const cursor = await this.store.cursor('alarm-records');
     let after = { receivedAt: Math.max(0, cursor - ALARM_LOOKBACK_MS), gateway: '', seq: -1 };

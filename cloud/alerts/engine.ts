@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import type { Alert, AlertsStore, NewAlert } from '../store/alerts-types.ts';
+import type { Alert, AlertsStore, NewAlert, NewMessage, Route } from '../store/alerts-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
@@ -18,6 +18,42 @@ import { type PlanContext, planAdvance, planClose, planOpen } from './plan.ts';
  * (agent/paging, issue 13 §7); such a transition is stored as an alert but not sent again.
  */
 export type PagedLocally = (gateway: string, seq: number) => Promise<boolean>;
+
+/** Alert openings committed together during a pass (one transaction each). */
+const OPEN_BATCH = 250;
+
+function familyOf(t: Transition & { type: 'alarm' }): string {
+  return `alarm:${t.record.gateway}:${t.record.device}:${t.record.channel}:${t.detail.rule}`;
+}
+
+function alarmAlert(t: Transition & { type: 'alarm' }, now: number): NewAlert {
+  const { record: r, detail: d } = t;
+  const family = familyOf(t);
+  return {
+    id: `${family}:${r.seq}`,
+    family,
+    kind: 'alarm',
+    severity: d.level,
+    gateway: r.gateway,
+    device: r.device,
+    channel: r.channel,
+    obra: null,
+    title: `${d.level === 'alarm' ? 'ALARM' : 'Warning'} ${r.device}/${r.channel} ${d.rule} on ${r.gateway}: ${r.value ?? '?'} ${r.unit}`,
+    facts: {
+      gateway: r.gateway,
+      device: r.device,
+      channel: r.channel,
+      rule: d.rule,
+      level: d.level,
+      value: r.value,
+      unit: r.unit,
+      threshold: d.threshold,
+      seq: r.seq,
+      ts: r.ts,
+    },
+    openedAt: now,
+  };
+}
 
 export interface AlertEngineDeps {
   readonly config: AlertsConfig;
@@ -42,7 +78,9 @@ export interface PassResult {
 
 export class AlertEngine {
   private readonly alarms: AlarmRecordCursor;
-  private readonly ctx: PlanContext;
+  private ctx: PlanContext;
+  private pending: Array<{ alert: NewAlert; routes: Route[]; messages: NewMessage[] }> = [];
+  private readonly pendingFamilies = new Set<string>();
   private readonly logger: Logger;
 
   constructor(private readonly deps: AlertEngineDeps) {
@@ -53,13 +91,38 @@ export class AlertEngine {
 
   /** One pass of every detector, escalation and digest. */
   async pass(): Promise<PassResult> {
+    try {
+      return await this.passOnce();
+    } catch (err) {
+      // What this pass read but did not commit is read again next time (opening is idempotent).
+      this.pending = [];
+      this.pendingFamilies.clear();
+      this.alarms.forget();
+      throw err;
+    }
+  }
+
+  private async passOnce(): Promise<PassResult> {
     const counts = { opened: 0, closed: 0, advanced: 0, digests: 0 };
+    this.ctx = { ...this.ctx, window: new Map() };
     const apply = async (t: Transition): Promise<void> => {
       const r = await this.apply(t);
       if (r === 'opened') counts.opened += 1;
       if (r === 'closed') counts.closed += 1;
     };
-    for await (const t of this.alarms.read()) await apply(t);
+    for await (const t of this.alarms.read()) {
+      // Raises are opened in batches of one transaction; anything else waits for them first.
+      if (t.detail.state === 'raised' && !this.pendingFamilies.has(familyOf(t))) {
+        const planned = await this.planRaise(t);
+        this.pending.push(planned);
+        this.pendingFamilies.add(planned.alert.family);
+        if (this.pending.length >= OPEN_BATCH) counts.opened += await this.flush();
+        continue;
+      }
+      counts.opened += await this.flush();
+      await apply(t);
+    }
+    counts.opened += await this.flush();
     for (const t of await readIntegrity(this.deps.store)) await apply(t);
     const silentAfterMs = this.deps.config.silentAfterMinutes * 60_000;
     if (silentAfterMs > 0) {
@@ -75,6 +138,29 @@ export class AlertEngine {
     counts.digests = await this.flushDigests();
     if (counts.opened + counts.closed + counts.advanced + counts.digests > 0) this.deps.onQueued?.();
     return counts;
+  }
+
+  private async flush(): Promise<number> {
+    const items = this.pending;
+    this.pending = [];
+    this.pendingFamilies.clear();
+    if (items.length === 0) return 0;
+    const opened = await this.deps.store.openAlerts(items, this.deps.instance);
+    let n = 0;
+    opened.forEach((ok, i) => {
+      const item = items[i];
+      if (!ok || item === undefined) return;
+      n += 1;
+      this.logger.info({ alert: item.alert.id, severity: item.alert.severity, messages: item.messages.length }, 'alert opened');
+    });
+    return n;
+  }
+
+  private async planRaise(t: Transition & { type: 'alarm' }): Promise<{ alert: NewAlert; routes: Route[]; messages: NewMessage[] }> {
+    const alert = alarmAlert(t, this.deps.clock.now());
+    const paged = (await this.deps.pagedLocally?.(t.record.gateway, t.record.seq)) ?? false;
+    const stored = paged ? { ...alert, facts: { ...alert.facts, pagedLocally: true } } : alert;
+    return { alert: stored, ...(await planOpen(this.ctx, stored, stored.openedAt, !paged)) };
   }
 
   private async apply(t: Transition): Promise<'opened' | 'closed' | 'none'> {

@@ -13,6 +13,12 @@ export interface PlanContext {
   readonly config: AlertsConfig;
   readonly store: AlertsStore;
   readonly ackKey: Buffer;
+  /**
+   * Messages per (channel, address, rule) in the digest window, as the database counted them at
+   * the first look in this pass plus those planned since: plans made before their commit (a
+   * batch of openings) still see each other. One pass at a time runs (the session lock).
+   */
+  readonly window?: Map<string, number>;
 }
 
 const MIN = 60_000;
@@ -56,7 +62,9 @@ export async function messagesFor(
   const { digest } = ctx.config;
   const out: NewMessage[] = [];
   for (const target of targets) {
-    const recent = await ctx.store.recentCount(target.channel, target.address, rule.name, now - digest.windowMinutes * MIN);
+    const k = `${target.channel}\u0000${target.address}\u0000${rule.name}`;
+    const recent = ctx.window?.get(k) ?? (await ctx.store.recentCount(target.channel, target.address, rule.name, now - digest.windowMinutes * MIN));
+    ctx.window?.set(k, recent + 1);
     const state = recent >= digest.maxPerWindow ? 'held' : 'queued';
     const link = kind === 'closed' ? undefined : ackUrl(ctx, alert.id, target, now);
     out.push(alertMessage({ alert, rule: rule.name, kind, step, target, now, ackUrl: link, state, nextAttemptAt: releaseAt(ctx.config, alert.severity, now) }));

@@ -87,13 +87,27 @@ export class SqlAlertsStore implements AlertsStore {
     await this.db.query(S.setCursor, [name, value]);
   }
 
-  openAlert(a: NewAlert, routes: readonly Route[], messages: readonly NewMessage[], instance: string): Promise<boolean> {
-    return this.db.transaction('openAlert', async (q) => {
-      const params = [a.id, a.family, a.kind, a.severity, a.gateway, a.device, a.channel, a.obra, a.title, JSON.stringify(a.facts), a.openedAt];
-      if ((await q(S.insertAlert, params)).count !== 1) return false;
-      for (const r of routes) await q(S.insertRoute, [r.alertId, r.rule, r.level, r.escalateAt, r.remindAt, r.reminders, r.createdAt]);
-      await insertMessages(q, messages, a.openedAt, instance);
-      return true;
+  async openAlert(a: NewAlert, routes: readonly Route[], messages: readonly NewMessage[], instance: string): Promise<boolean> {
+    return (await this.openAlerts([{ alert: a, routes, messages }], instance))[0] ?? false;
+  }
+
+  openAlerts(
+    items: ReadonlyArray<{ readonly alert: NewAlert; readonly routes: readonly Route[]; readonly messages: readonly NewMessage[] }>,
+    instance: string,
+  ): Promise<boolean[]> {
+    return this.db.transaction('openAlerts', async (q) => {
+      const opened: boolean[] = [];
+      for (const { alert: a, routes, messages } of items) {
+        const params = [a.id, a.family, a.kind, a.severity, a.gateway, a.device, a.channel, a.obra, a.title, JSON.stringify(a.facts), a.openedAt];
+        if ((await q(S.insertAlert, params)).count !== 1) {
+          opened.push(false);
+          continue;
+        }
+        for (const r of routes) await q(S.insertRoute, [r.alertId, r.rule, r.level, r.escalateAt, r.remindAt, r.reminders, r.createdAt]);
+        await insertMessages(q, messages, a.openedAt, instance);
+        opened.push(true);
+      }
+      return opened;
     });
   }
 

@@ -162,6 +162,11 @@ export interface AlertsStore {
    * when the id exists already (another relay, or a rescan, got there first).
    */
   openAlert(alert: NewAlert, routes: readonly Route[], messages: readonly NewMessage[], instance: string): Promise<boolean>;
+  /** openAlert for many, in one transaction (a storm costs one commit per page, not per alert); one answer per item. */
+  openAlerts(
+    items: ReadonlyArray<{ readonly alert: NewAlert; readonly routes: readonly Route[]; readonly messages: readonly NewMessage[] }>,
+    instance: string,
+  ): Promise<boolean[]>;
   /** The open alert of a family, if any. */
   openOfFamily(family: string): Promise<Alert | undefined>;
   /** When the latest alert of a rule's family was notified by that rule (cooldown), ms. */
