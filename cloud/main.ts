@@ -174,6 +174,10 @@ export class Relay {
           logger,
           schedule: this.deps.alertsSchedule,
           pagedLocally: this.deps.pagedLocally,
+          status: {
+            dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
+            anchor: config.anchor.enabled ? database.anchor : undefined,
+          },
           onOutcome: metrics.observeAlertDelivery,
         });
         await lifecycle.start(namedPart('alerts', alerts));

@@ -5,7 +5,17 @@
 import { z } from 'zod';
 import { emailAddress as email, notifyChannelsSchema, e164Phone as phone, telegramChat, httpUrl as url } from '../../platform/notify/schema.ts';
 
-export const ALERT_KINDS = ['alarm', 'gateway_silent', 'integrity'] as const;
+export const ALERT_KINDS = [
+  'alarm',
+  'gateway_silent',
+  'integrity',
+  'dga_failed',
+  'dga_stopped',
+  'dga_late',
+  'anchor_unconfirmed',
+  'anchor_errors',
+  'anchor_reorg',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const SEVERITIES = ['info', 'warning', 'alarm'] as const;
 
@@ -63,6 +73,9 @@ export const alertsConfigSchema = z
     tickMs: z.int().min(100).max(600_000).default(2000).describe('how often the detectors and escalations run, ms (100..600000)'),
     silentAfterMinutes: minutes(10_080).default(15).describe('a gateway without ingest for longer is silent, minutes; 0: never'),
     silentSeverity: z.enum(SEVERITIES).default('warning'),
+    dgaLateAfterHours: z.number().min(1).max(8760).default(26).describe('an obra whose last accepted DGA report is older is late, hours (1..8760)'),
+    anchorUnconfirmedAfterMinutes: z.number().min(1).max(100_000).default(180).describe('an anchor batch not confirmed this long after it was cut, minutes'),
+    anchorErrorsRepeat: z.int().min(1).max(100_000).default(5).describe('the same anchoring error this many times within an hour opens an alert'),
     sendConcurrency: z
       .int()
       .min(1)

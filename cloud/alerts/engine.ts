@@ -12,6 +12,7 @@ import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
 import { digestMessage } from './messages.ts';
 import { type PlanContext, planAdvance, planClose, planOpen } from './plan.ts';
+import { anchorConditions, dgaConditions, STATUS_KINDS, type StatusSources } from './status.ts';
 
 /**
  * Asks whether the gateway already paged this alarm transition itself while its uplink was down
@@ -65,6 +66,8 @@ export interface AlertEngineDeps {
   /** This relay's name in leases and the delivery log. */
   readonly instance: string;
   readonly pagedLocally?: PagedLocally;
+  /** DGA reporting and anchoring, when enabled: their status becomes alerts (status.ts). */
+  readonly status?: StatusSources;
   /** Told when messages were queued, so the dispatcher sends without waiting for its poll. */
   readonly onQueued?: () => void;
 }
@@ -134,6 +137,9 @@ export class AlertEngine {
       }
       for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentAfterMs)) await apply(t);
     }
+    const status = await this.reconcileStatus();
+    counts.opened += status.opened;
+    counts.closed += status.closed;
     counts.advanced = await this.advance();
     counts.digests = await this.flushDigests();
     if (counts.opened + counts.closed + counts.advanced + counts.digests > 0) this.deps.onQueued?.();
@@ -254,6 +260,45 @@ export class AlertEngine {
     }
   }
 
+  /** Opens an alert per new status condition, closes those whose condition is gone. */
+  private async reconcileStatus(): Promise<{ opened: number; closed: number }> {
+    const { status, config } = this.deps;
+    if (status?.dga === undefined && status?.anchor === undefined) return { opened: 0, closed: 0 };
+    const now = this.deps.clock.now();
+    const conditions = [
+      ...(status.dga === undefined ? [] : await dgaConditions(config, status.dga, now)),
+      ...(status.anchor === undefined ? [] : await anchorConditions(config, status.anchor, now)),
+    ];
+    const open = new Map<string, Alert>();
+    for (const a of await this.deps.store.alerts({ state: 'open', limit: 10_000 }))
+      if ((STATUS_KINDS as readonly string[]).includes(a.kind)) open.set(a.family, a);
+    let opened = 0;
+    let closed = 0;
+    const current = new Set<string>();
+    for (const c of conditions) {
+      current.add(c.family);
+      if (open.has(c.family)) continue;
+      // An event without an end (a reorg) is one alert for good; a condition may come back later.
+      const id = c.closesWhenGone ? `${c.family}:${now}` : c.family;
+      const alert: NewAlert = {
+        id,
+        family: c.family,
+        kind: c.kind,
+        severity: c.severity,
+        gateway: null,
+        device: null,
+        channel: null,
+        obra: c.obra,
+        title: c.title,
+        facts: c.facts,
+        openedAt: now,
+      };
+      if (await this.open(alert, true)) opened += 1;
+    }
+    for (const [family, a] of open) if (!current.has(family) && a.kind !== 'anchor_reorg' && (await this.close(a, now))) closed += 1;
+    return { opened, closed };
+  }
+
   private async open(alert: NewAlert, notify: boolean): Promise<boolean> {
     const plan = await planOpen(this.ctx, alert, alert.openedAt, notify);
     const opened = await this.deps.store.openAlert(alert, plan.routes, plan.messages, this.deps.instance);
@@ -310,7 +355,7 @@ export class AlertEngine {
   async ack(id: string, by: string): Promise<'acked' | 'already' | 'unknown'> {
     const alert = await this.deps.store.alert(id);
     if (alert === undefined) return 'unknown';
-    const result = await this.deps.store.ack(id, by, this.deps.clock.now(), alert.kind === 'integrity', this.deps.instance);
+    const result = await this.deps.store.ack(id, by, this.deps.clock.now(), alert.kind === 'integrity' || alert.kind === 'anchor_reorg', this.deps.instance);
     if (result === 'acked') this.logger.info({ alert: id, by }, 'alert acknowledged');
     return result;
   }

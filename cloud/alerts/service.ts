@@ -17,6 +17,7 @@ import { AlertEngine, type PagedLocally } from './engine.ts';
 import { ALERTS_UNKNOWN_TARGET, AlertsError } from './errors.ts';
 import { alertMessage } from './messages.ts';
 import { groupTargets, type Target } from './rules.ts';
+import type { StatusSources } from './status.ts';
 
 /** Key of the session lock the engine's pass runs under ('alrtpass' in ASCII). */
 export const ALERTS_PASS_LOCK_KEY = 0x61_6c_72_74_70_61_73_73n;
@@ -34,6 +35,7 @@ export interface AlertServiceDeps {
   readonly schedule?: boolean;
   readonly instance?: string;
   readonly pagedLocally?: PagedLocally;
+  readonly status?: StatusSources;
   readonly onOutcome?: (channel: string, outcome: 'sent' | 'failed' | 'given_up') => void;
 }
 
@@ -75,6 +77,7 @@ export class AlertService {
       logger: deps.logger,
       instance,
       pagedLocally: deps.pagedLocally,
+      status: deps.status,
       onQueued: () => this.dispatcher.wake(),
     });
   }

@@ -6,6 +6,8 @@ import { ackKey } from '../../cloud/alerts/ack-token.ts';
 import { type AlertsConfig, alertsConfigSchema } from '../../cloud/alerts/config.ts';
 import { Dispatcher } from '../../cloud/alerts/dispatcher.ts';
 import { AlertEngine } from '../../cloud/alerts/engine.ts';
+import type { AnchorBatch } from '../../cloud/store/anchor-types.ts';
+import type { DgaSubmission, DgaSummary } from '../../cloud/store/dga-types.ts';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/index.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
@@ -53,12 +55,34 @@ function config(url: string, over: Record<string, unknown> = {}): AlertsConfig {
       { name: 'gas', kinds: ['alarm'], subjects: ['gw-1/*'], groups: ['guardia'], escalation: ['jefes'], escalateAfterMinutes: 10 },
       { name: 'other-site', kinds: ['alarm'], subjects: ['gw-9/*'], groups: ['otros'] },
       { name: 'silence', kinds: ['gateway_silent'], groups: ['guardia'] },
+      { name: 'ops', kinds: ['dga_failed', 'dga_stopped', 'anchor_reorg'], groups: ['otros'] },
     ],
     silentAfterMinutes: 5,
     digest: { windowMinutes: 1, maxPerWindow: 3 },
     ...over,
   });
 }
+
+/** What the DGA queue and anchoring report, as their stores would (the stores have their own suites). */
+const dgaState: { rejected: number[]; stopped: string | null } = { rejected: [], stopped: null };
+const anchorState: { reorgs: number } = { reorgs: 0 };
+const dga = {
+  submissions: async () => dgaState.rejected.map((slot) => ({ obra: 'OB-0602-7', slot, state: 'rejected' }) as unknown as DgaSubmission),
+  obraState: async () => ({
+    obra: 'OB-0602-7',
+    derivedThrough: null,
+    lastSendAt: null,
+    recheckedAt: null,
+    stoppedAt: dgaState.stopped === null ? null : T0,
+    stoppedReason: dgaState.stopped,
+  }),
+  summary: async () => ({ counts: {} as DgaSummary['counts'], lateUnsent: 0, acceptedLate: 0, lastAccepted: null, nextDueAt: null }),
+};
+const anchor = {
+  listBatches: async () =>
+    anchorState.reorgs > 0 ? [{ id: 7, status: 'confirmed', createdAt: T0, reorgs: anchorState.reorgs } as unknown as AnchorBatch] : [],
+  errors: async () => [],
+};
 
 async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string }>, over: Record<string, unknown> = {}) {
   receiver = new Receiver();
@@ -70,7 +94,16 @@ async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | {
   cleanups.push(() => db.stop());
   await db.records.addGateway('gw-1', 'x', T0);
   const cfg = config(base, over);
-  const engine = new AlertEngine({ config: cfg, store: db.alerts, records: db.records, ackKey: KEY, clock, logger: testLogger(), instance: 'relay-a' });
+  const engine = new AlertEngine({
+    config: cfg,
+    store: db.alerts,
+    records: db.records,
+    ackKey: KEY,
+    clock,
+    logger: testLogger(),
+    instance: 'relay-a',
+    status: { dga: { store: dga, obras: ['OB-0602-7'] }, anchor },
+  });
   const dispatcher = new Dispatcher({
     config: cfg,
     store: db.alerts,
@@ -175,5 +208,35 @@ describe.each(backends)('alerts engine on %s', (_name, storage) => {
       'alarm:closed',
       'gateway_silent:closed',
     ]);
+  });
+
+  it('DGA and anchoring status open alerts and close them when the condition is gone; a reorg stays until acknowledged', async () => {
+    const { engine, drain, db } = await setup(storage, { silentAfterMinutes: 0, digest: { windowMinutes: 1, maxPerWindow: 10 } });
+    dgaState.rejected = [T0 - 3_600_000];
+    dgaState.stopped = 'not informant';
+    anchorState.reorgs = 1;
+    try {
+      expect((await engine.pass()).opened).toBe(3);
+      expect((await engine.pass()).opened).toBe(0);
+      dgaState.rejected = [];
+      dgaState.stopped = null;
+      anchorState.reorgs = 0;
+      expect((await engine.pass()).closed).toBe(2);
+      const open = await db.alerts.alerts({ state: 'open', limit: 10 });
+      expect(open.map((a) => a.kind)).toEqual(['anchor_reorg']);
+      expect(await engine.ack(open[0]!.id, 'operator')).toBe('acked');
+      expect(await db.alerts.alerts({ state: 'open', limit: 10 })).toEqual([]);
+      await drain();
+      expect(
+        receiver
+          .to('/otros')
+          .map((r) => `${r.body.facts['kind']}:${r.body.facts['message']}`)
+          .sort(),
+      ).toEqual(['anchor_reorg:opened', 'dga_failed:closed', 'dga_failed:opened', 'dga_stopped:closed', 'dga_stopped:opened']);
+    } finally {
+      dgaState.rejected = [];
+      dgaState.stopped = null;
+      anchorState.reorgs = 0;
+    }
   });
 });
