@@ -1,8 +1,10 @@
 /**
  * Modbus RTU polls/s through a pseudo-terminal against the simulator delaying every answer by the
  * real wire time at the baud rate, compared with the physical ceiling of docs/field.md#the-serial-lines-ceiling:
- *   T_cycle = (8 + 5 + 2N)·T_char + 2·t3.5 (T_slave = 0), one float32 (N = 2).
- * Prints, asserts nothing. Run: node bin/run-ts.mjs test/bench/modbus-rtu.ts [seconds]
+ *   T_cycle = (8 + 5 + 2N)·T_char + 2·t3.5 (T_slave = 0), one float32 (N = 2), T_char = 11 bits / baud.
+ * Each baud rate is run `repeats` times (median and range printed, the machine is often shared),
+ * then one poll is taken apart: where its time goes beyond the wire time (docs/modbus.md#where-a-poll-spends-its-time).
+ * Prints, asserts nothing. Run: node bin/run-ts.mjs test/bench/modbus-rtu.ts [seconds per run] [repeats]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,33 +12,93 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ModbusLink } from '../../agent/modbus/link.ts';
+import { directSerialBinding, type SerialBinding } from '../../platform/serial-binding.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { wireTimeMs } from '../../simulators/modbus/wire-time.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { fmt, machineLine, out, startSim } from './common.ts';
+import { ms, ptyRoundTrips, spread } from './pty-round-trip.ts';
 
 const N = 2;
 
-async function atBaud(baud: number, seconds: number): Promise<void> {
+/** Timestamps (performance.now()) of the agent's serial I/O, set by timedBinding. */
+interface Marks {
+  written: number;
+  firstRead: number;
+  lastRead: number;
+  reads: number;
+}
+
+/** The agent's binding with a timestamp on each completed write and read. */
+function timedBinding(inner: SerialBinding, marks: Marks): SerialBinding {
+  return {
+    list: inner.list,
+    async open(options) {
+      const port = await inner.open(options);
+      type Io = { read(b: Buffer, o: number, l: number): Promise<{ buffer: Buffer; bytesRead: number }>; write(b: Buffer): Promise<void> };
+      const io = port as unknown as Io;
+      const read = io.read.bind(io);
+      const write = io.write.bind(io);
+      const timed: Io = {
+        async read(b, o, l) {
+          const r = await read(b, o, l);
+          marks.lastRead = performance.now();
+          if (marks.reads++ === 0) marks.firstRead = marks.lastRead;
+          return r;
+        },
+        async write(b) {
+          await write(b);
+          marks.written = performance.now();
+        },
+      };
+      return Object.assign(Object.create(port) as object, timed) as typeof port;
+    },
+  };
+}
+
+interface Run {
+  ratio: number;
+  pollsPerSecond: number;
+  /** Per poll, ms: read() called → request written; written → first answer byte read; last byte → read() resolved; resolved → next read(). */
+  build: number[];
+  line: number[];
+  decode: number[];
+  loop: number[];
+}
+
+async function atBaud(baud: number, seconds: number): Promise<Run> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-rtu-bench-'));
-  const sim = await startSim(['--no-tcp', '--pty', dir, '--baud', String(baud), '--wire-time', '--device', '1=flowmeter:steady']);
+  // 8E1: the 11-bit characters of compliant framing (Serial Line §2.5.1), which the simulator's
+  // wire time and the ceiling assume, so the agent's own t3.5 is counted on the same characters.
+  const sim = await startSim(['--no-tcp', '--pty', dir, '--baud', String(baud), '--parity', 'even', '--wire-time', '--device', '1=flowmeter:steady']);
+  const marks: Marks = { written: 0, firstRead: 0, lastRead: 0, reads: 0 };
   const link = new ModbusLink({
-    id: 'bench', target: { kind: 'serial', path: path.join(dir, 'a'), baudRate: baud, parity: 'none', dataBits: 8, stopBits: 1 },
+    id: 'bench', target: { kind: 'serial', path: path.join(dir, 'a'), baudRate: baud, parity: 'even', dataBits: 8, stopBits: 1 },
     timeoutMs: 1000, interFrameDelayMs: 0, reconnectMinMs: 100, reconnectMaxMs: 1000, clock: systemClock, logger: testLogger(),
+    serialBinding: timedBinding(directSerialBinding, marks),
   });
+  const run: Run = { ratio: 0, pollsPerSecond: 0, build: [], line: [], decode: [], loop: [] };
   try {
     link.start();
     for (let i = 0; i < 5; i++) await link.read(1, 'holding', 0, N); // warm-up
     let polls = 0;
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
+    let resolved = Number.NaN;
     while (performance.now() < end) {
+      const called = performance.now();
+      if (!Number.isNaN(resolved)) run.loop.push(called - resolved);
+      marks.reads = 0;
       await link.read(1, 'holding', 0, N);
+      resolved = performance.now();
+      run.build.push(marks.written - called);
+      run.line.push(marks.firstRead - marks.written);
+      run.decode.push(resolved - marks.lastRead);
       polls++;
     }
-    const achieved = polls / ((performance.now() - t0) / 1000);
-    const ceiling = 1000 / wireTimeMs(8, 5 + 2 * N, baud);
-    out(`  ${String(baud).padStart(5)} baud: ${fmt(achieved, 1)} polls/s, ceiling ${fmt(ceiling, 1)} polls/s, ratio ${(achieved / ceiling).toFixed(3)}`);
+    run.pollsPerSecond = polls / ((performance.now() - t0) / 1000);
+    run.ratio = run.pollsPerSecond / (1000 / wireTimeMs(8, 5 + 2 * N, baud));
+    return run;
   } finally {
     await link.stop();
     await sim.stop();
@@ -44,12 +106,27 @@ async function atBaud(baud: number, seconds: number): Promise<void> {
   }
 }
 
-export async function main(seconds = 10): Promise<void> {
+export async function main(seconds = 5, repeats = 3): Promise<void> {
   out(machineLine());
-  out(`modbus rtu: one FC03 read of one float32 (N=${N}) in a loop over a socat pty, simulator delaying answers by the wire time, ${seconds} s per baud rate`);
-  for (const baud of [9600, 19200]) await atBaud(baud, seconds);
+  const rtt = spread(await ptyRoundTrips('direct', 1000));
+  out(`raw pty round trip (8 bytes to an echo process and back, socat pair, event-loop binding): ${ms(rtt)}`);
+  out(`modbus rtu: one FC03 read of one float32 (N=${N}) in a loop over a socat pty, simulator delaying answers by the wire time, ${seconds} s × ${repeats} per baud rate`);
+  for (const baud of [9600, 19200]) {
+    const wire = wireTimeMs(8, 5 + 2 * N, baud);
+    const runs: Run[] = [];
+    for (let i = 0; i < repeats; i++) runs.push(await atBaud(baud, seconds));
+    const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
+    const median = runs.find((r) => r.ratio === ratios[Math.floor(ratios.length / 2)])!;
+    out(`  ${String(baud).padStart(5)} baud: ${fmt(median.pollsPerSecond, 1)} polls/s, ceiling ${fmt(1000 / wire, 1)} polls/s (${wire.toFixed(3)} ms a poll), ratio median ${median.ratio.toFixed(3)} (runs ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+    const line = spread(median.line);
+    out(`         where a poll's time goes beyond the wire time (median run, per poll):`);
+    out(`           agent, read() → request written:          ${ms(spread(median.build))}`);
+    out(`           line, written → first answer byte read:   ${ms(line)}; beyond the wire time: ${(line.median - wire).toFixed(3)} ms, of which pty hops ≈ ${rtt.median.toFixed(3)} ms and the simulator's wake-up ≈ ${(line.median - wire - rtt.median).toFixed(3)} ms`);
+    out(`           agent, last byte read → read() resolved:  ${ms(spread(median.decode))}`);
+    out(`           loop, resolved → next read():             ${ms(spread(median.loop))}`);
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  await main(Number(process.argv[2] ?? 10));
+  await main(Number(process.argv[2] ?? 5), Number(process.argv[3] ?? 3));
 }
