@@ -59,10 +59,21 @@ function markDisconnect(err: unknown): unknown {
   return err;
 }
 
+/** Called on the event loop's thread right as bytes cross the descriptor, for line timing. */
+export interface SerialHooks {
+  /** Bytes were read (called after each read that returned data). */
+  readonly onRead?: () => void;
+  /** A write is about to be handed to the kernel. */
+  readonly onWrite?: () => void;
+}
+
 class DirectPort {
   private readonly waiters = new Set<(err: Error | null) => void>();
 
-  constructor(private readonly inner: UnixPort) {}
+  constructor(
+    private readonly inner: UnixPort,
+    private readonly hooks: SerialHooks,
+  ) {}
 
   get openOptions(): unknown {
     return this.inner.openOptions;
@@ -89,12 +100,16 @@ class DirectPort {
       } catch (err) {
         if (!retryable(err)) throw markDisconnect(err);
       }
-      if (bytesRead > 0) return { buffer, bytesRead };
+      if (bytesRead > 0) {
+        this.hooks.onRead?.();
+        return { buffer, bytesRead };
+      }
       await this.when('readable');
     }
   }
 
   async write(buffer: Buffer): Promise<void> {
+    this.hooks.onWrite?.();
     let offset = 0;
     while (offset < buffer.length) {
       const fd = this.inner.fd;
@@ -147,12 +162,19 @@ class DirectPort {
   }
 }
 
-/** Pass as `binding` to serialport's `SerialPort` (or `SerialPortStream`). */
-export const directSerialBinding: SerialBinding = {
-  list: () => stock.list(),
-  async open(options) {
-    const port = await stock.open(options);
-    const unix = asUnixPort(port);
-    return unix === undefined ? port : (new DirectPort(unix) as unknown as BindingPortInterface);
-  },
-};
+/**
+ * Pass as `binding` to serialport's `SerialPort`. `hooks` see each read and write of the ports it
+ * opens (not called where the stock port is used unchanged).
+ */
+export function createDirectSerialBinding(hooks: SerialHooks = {}): SerialBinding {
+  return {
+    list: () => stock.list(),
+    async open(options) {
+      const port = await stock.open(options);
+      const unix = asUnixPort(port);
+      return unix === undefined ? port : (new DirectPort(unix, hooks) as unknown as BindingPortInterface);
+    },
+  };
+}
+
+export const directSerialBinding: SerialBinding = createDirectSerialBinding();

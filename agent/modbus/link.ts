@@ -1,6 +1,6 @@
 import { createModbusClient, type ModbusClient } from './client.ts';
 import type { Logger } from 'pino';
-import { directSerialBinding, type SerialBinding } from '../../platform/serial-binding.ts';
+import { createDirectSerialBinding, type SerialBinding, type SerialHooks } from '../../platform/serial-binding.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { bitsPerChar, t35Ms } from '../../protocols/modbus/timing.ts';
 import type { RegisterTable } from '../../protocols/modbus/types.ts';
@@ -28,8 +28,11 @@ export interface LinkOptions {
   readonly logger: Logger;
   /** Builds the modbus-serial client; injected so tests can substitute the transport. */
   readonly createClient?: () => ModbusClient;
-  /** serialport binding for a serial target; default: reads and writes on the event loop (platform/serial-binding.ts). */
-  readonly serialBinding?: SerialBinding;
+  /**
+   * Builds the serialport binding of a serial target from the link's hooks (the line's silence is
+   * timed from its reads); default: reads and writes on the event loop (platform/serial-binding.ts).
+   */
+  readonly serialBinding?: (hooks: SerialHooks) => SerialBinding;
 }
 
 export interface LinkStats {
@@ -57,6 +60,7 @@ export class ModbusLink {
   private openDelay: number;
   private stopped = false;
   private readonly silence: LineSilence;
+  private readonly binding: SerialBinding;
 
   constructor(private readonly options: LinkOptions) {
     this.id = options.id;
@@ -65,6 +69,7 @@ export class ModbusLink {
     // serial timing is the gateway's; only the configured extra delay applies there.
     const t35 = t.kind === 'serial' ? t35Ms(t.baudRate, bitsPerChar(t.dataBits, t.parity, t.stopBits)) : 0;
     this.silence = new LineSilence(t35 + options.interFrameDelayMs);
+    this.binding = (options.serialBinding ?? createDirectSerialBinding)({ onRead: () => this.silence.heard() });
     this.openDelay = options.reconnectMinMs;
     this.log = options.logger.child({ component: 'modbus-link', link: options.id });
   }
@@ -93,6 +98,7 @@ export class ModbusLink {
     this.stats.transactions++;
     client.setID(unit);
     if (this.silence.silenceMs > 0) await this.silence.wait();
+    const startedAt = this.silence.mark();
     try {
       const data = await call(client, table, address, count);
       return data;
@@ -103,7 +109,7 @@ export class ModbusLink {
       if (e.code === MODBUS_DISCONNECTED) await this.closeClient();
       throw e;
     } finally {
-      this.silence.markEnd();
+      this.silence.ended(startedAt);
     }
   }
 
@@ -115,7 +121,7 @@ export class ModbusLink {
     const client = (this.options.createClient ?? createModbusClient)();
     client.setTimeout(this.options.timeoutMs);
     try {
-      await withTimeout(open(client, this.options.target, this.options.serialBinding ?? directSerialBinding), Math.max(this.options.timeoutMs, 2000));
+      await withTimeout(open(client, this.options.target, this.binding), Math.max(this.options.timeoutMs, 2000));
     } catch (err) {
       this.nextOpenAt = now + this.openDelay;
       this.log.warn({ err: summary(err), retryInMs: this.openDelay }, 'cannot open link');

@@ -12,16 +12,16 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ModbusLink } from '../../agent/modbus/link.ts';
-import { directSerialBinding, type SerialBinding } from '../../platform/serial-binding.ts';
+import { createDirectSerialBinding } from '../../platform/serial-binding.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { wireTimeMs } from '../../simulators/modbus/wire-time.ts';
+import { answerEndMs, t35Ms, wireTimeMs } from '../../simulators/modbus/wire-time.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { fmt, machineLine, out, startSim } from './common.ts';
 import { ms, ptyRoundTrips, spread } from './pty-round-trip.ts';
 
 const N = 2;
 
-/** Timestamps (performance.now()) of the agent's serial I/O, set by timedBinding. */
+/** Timestamps (performance.now()) of the agent's serial I/O, set from the binding's hooks. */
 interface Marks {
   written: number;
   firstRead: number;
@@ -29,41 +29,17 @@ interface Marks {
   reads: number;
 }
 
-/** The agent's binding with a timestamp on each completed write and read. */
-function timedBinding(inner: SerialBinding, marks: Marks): SerialBinding {
-  return {
-    list: inner.list,
-    async open(options) {
-      const port = await inner.open(options);
-      type Io = { read(b: Buffer, o: number, l: number): Promise<{ buffer: Buffer; bytesRead: number }>; write(b: Buffer): Promise<void> };
-      const io = port as unknown as Io;
-      const read = io.read.bind(io);
-      const write = io.write.bind(io);
-      const timed: Io = {
-        async read(b, o, l) {
-          const r = await read(b, o, l);
-          marks.lastRead = performance.now();
-          if (marks.reads++ === 0) marks.firstRead = marks.lastRead;
-          return r;
-        },
-        async write(b) {
-          await write(b);
-          marks.written = performance.now();
-        },
-      };
-      return Object.assign(Object.create(port) as object, timed) as typeof port;
-    },
-  };
-}
-
 interface Run {
   ratio: number;
   pollsPerSecond: number;
-  /** Per poll, ms: read() called → request written; written → first answer byte read; last byte → read() resolved; resolved → next read(). */
-  build: number[];
+  /** Per poll, ms: previous answer's last byte read → request written (the agent's t3.5 and set-up). */
+  silence: number[];
+  /** Request written → first answer byte read (the simulator's answerEndMs, pty hops, wake-ups). */
   line: number[];
+  /** First → last answer byte read (answers split by the pty). */
+  rest: number[];
+  /** Last answer byte read → read() resolved (decoding, inside the silence). */
   decode: number[];
-  loop: number[];
 }
 
 async function atBaud(baud: number, seconds: number): Promise<Run> {
@@ -75,25 +51,33 @@ async function atBaud(baud: number, seconds: number): Promise<Run> {
   const link = new ModbusLink({
     id: 'bench', target: { kind: 'serial', path: path.join(dir, 'a'), baudRate: baud, parity: 'even', dataBits: 8, stopBits: 1 },
     timeoutMs: 1000, interFrameDelayMs: 0, reconnectMinMs: 100, reconnectMaxMs: 1000, clock: systemClock, logger: testLogger(),
-    serialBinding: timedBinding(directSerialBinding, marks),
+    serialBinding: (hooks) => createDirectSerialBinding({
+      onRead() {
+        hooks.onRead?.();
+        marks.lastRead = performance.now();
+        if (marks.reads++ === 0) marks.firstRead = marks.lastRead;
+      },
+      onWrite() {
+        hooks.onWrite?.();
+        marks.written = performance.now();
+      },
+    }),
   });
-  const run: Run = { ratio: 0, pollsPerSecond: 0, build: [], line: [], decode: [], loop: [] };
+  const run: Run = { ratio: 0, pollsPerSecond: 0, silence: [], line: [], rest: [], decode: [] };
   try {
     link.start();
     for (let i = 0; i < 5; i++) await link.read(1, 'holding', 0, N); // warm-up
     let polls = 0;
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
-    let resolved = Number.NaN;
     while (performance.now() < end) {
-      const called = performance.now();
-      if (!Number.isNaN(resolved)) run.loop.push(called - resolved);
+      const previous = marks.lastRead;
       marks.reads = 0;
       await link.read(1, 'holding', 0, N);
-      resolved = performance.now();
-      run.build.push(marks.written - called);
+      run.decode.push(performance.now() - marks.lastRead);
+      run.silence.push(marks.written - previous);
       run.line.push(marks.firstRead - marks.written);
-      run.decode.push(resolved - marks.lastRead);
+      run.rest.push(marks.lastRead - marks.firstRead);
       polls++;
     }
     run.pollsPerSecond = polls / ((performance.now() - t0) / 1000);
@@ -118,12 +102,15 @@ export async function main(seconds = 5, repeats = 3): Promise<void> {
     const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
     const median = runs.find((r) => r.ratio === ratios[Math.floor(ratios.length / 2)])!;
     out(`  ${String(baud).padStart(5)} baud: ${fmt(median.pollsPerSecond, 1)} polls/s, ceiling ${fmt(1000 / wire, 1)} polls/s (${wire.toFixed(3)} ms a poll), ratio median ${median.ratio.toFixed(3)} (runs ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+    const t35 = t35Ms(baud);
+    const answer = answerEndMs(8, 5 + 2 * N, baud);
+    const silence = spread(median.silence);
     const line = spread(median.line);
-    out(`         where a poll's time goes beyond the wire time (median run, per poll):`);
-    out(`           agent, read() → request written:          ${ms(spread(median.build))}`);
-    out(`           line, written → first answer byte read:   ${ms(line)}; beyond the wire time: ${(line.median - wire).toFixed(3)} ms, of which pty hops ≈ ${rtt.median.toFixed(3)} ms and the simulator's wake-up ≈ ${(line.median - wire - rtt.median).toFixed(3)} ms`);
-    out(`           agent, last byte read → read() resolved:  ${ms(spread(median.decode))}`);
-    out(`           loop, resolved → next read():             ${ms(spread(median.loop))}`);
+    out(`         one poll taken apart (median run; the ceiling's poll is the answer's ${answer.toFixed(3)} ms + the master's t3.5 ${t35.toFixed(3)} ms):`);
+    out(`           agent, last answer byte read → next request written: ${ms(silence)}, beyond t3.5: ${(silence.median - t35).toFixed(3)} ms`);
+    out(`           line, request written → first answer byte read:     ${ms(line)}, beyond the answer's wire time: ${(line.median - answer).toFixed(3)} ms (raw pty round trip ${rtt.median.toFixed(3)} ms, the rest is the simulator's and the agent's wake-ups)`);
+    out(`           first → last answer byte read:                      ${ms(spread(median.rest))}`);
+    out(`           agent, last byte read → read() resolved (within t3.5): ${ms(spread(median.decode))}`);
   }
 }
 

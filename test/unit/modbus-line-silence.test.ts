@@ -25,7 +25,7 @@ describe('LineSilence', () => {
   it('does not wait when the silence has already passed', async () => {
     let now = 0;
     const silence = new LineSilence(4, () => now);
-    silence.markEnd();
+    silence.heard();
     now = 4;
     let done = false;
     const p = silence.wait().then(() => (done = true));
@@ -33,6 +33,33 @@ describe('LineSilence', () => {
     await Promise.resolve();
     expect(done).toBe(true);
     await p;
+  });
+
+  /** Whether wait() resolves within a few turns of the event loop with the clock held still. */
+  async function resolvesAtOnce(silence: LineSilence): Promise<boolean> {
+    let done = false;
+    const p = silence.wait().then(() => (done = true));
+    for (let i = 0; i < 5 && !done; i++) await new Promise((r) => setImmediate(r));
+    return done ? p.then(() => true) : false;
+  }
+
+  it('starts the silence at the end of a transaction that heard nothing, and not later after one that did', async () => {
+    let now = 10;
+    const silence = new LineSilence(4, () => now);
+    const first = silence.mark();
+    now = 510; // timed out: nothing heard
+    silence.ended(first);
+    now = 513;
+    expect(await resolvesAtOnce(silence)).toBe(false);
+    now = 514;
+    await silence.wait();
+    const second = silence.mark();
+    now = 530;
+    silence.heard(); // the answer's last byte
+    now = 533.9;
+    silence.ended(second); // decoding took 3.9 ms: the silence still counts from the byte
+    now = 534;
+    expect(await resolvesAtOnce(silence)).toBe(true);
   });
 
   it('does not wait before the first frame', async () => {
@@ -44,7 +71,7 @@ describe('LineSilence', () => {
 
   it('waits out the rest of the silence, to a fraction of a millisecond', async () => {
     const silence = new LineSilence(2.005);
-    silence.markEnd();
+    silence.heard();
     const ended = performance.now();
     await silence.wait();
     expect(performance.now() - ended).toBeGreaterThanOrEqual(2.005);
