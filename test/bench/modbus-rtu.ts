@@ -92,8 +92,10 @@ async function atBaud(baud: number, seconds: number): Promise<Run> {
 
 export async function main(seconds = 5, repeats = 3): Promise<void> {
   out(machineLine());
-  const rtt = spread(await ptyRoundTrips('direct', 1000));
-  out(`raw pty round trip (8 bytes to an echo process and back, socat pair, event-loop binding): ${ms(rtt)}`);
+  out(`raw pty round trip (8 bytes to an echo process and back, socat pair, event-loop binding), back to back: ${ms(spread(await ptyRoundTrips('direct', 1000)))}`);
+  // Between polls every process sleeps through the wire time, so this is the floor under a poll.
+  const rtt = spread(await ptyRoundTrips('direct', 200, 12));
+  out(`raw pty round trip after 12 ms idle (every process asleep first, as between polls): ${ms(rtt)}`);
   out(`modbus rtu: one FC03 read of one float32 (N=${N}) in a loop over a socat pty, simulator delaying answers by the wire time, ${seconds} s × ${repeats} per baud rate`);
   for (const baud of [9600, 19200]) {
     const wire = wireTimeMs(8, 5 + 2 * N, baud);
@@ -108,7 +110,9 @@ export async function main(seconds = 5, repeats = 3): Promise<void> {
     const line = spread(median.line);
     out(`         one poll taken apart (median run; the ceiling's poll is the answer's ${answer.toFixed(3)} ms + the master's t3.5 ${t35.toFixed(3)} ms):`);
     out(`           agent, last answer byte read → next request written: ${ms(silence)}, beyond t3.5: ${(silence.median - t35).toFixed(3)} ms`);
-    out(`           line, request written → first answer byte read:     ${ms(line)}, beyond the answer's wire time: ${(line.median - answer).toFixed(3)} ms (raw pty round trip ${rtt.median.toFixed(3)} ms, the rest is the simulator's and the agent's wake-ups)`);
+    out(`           line, request written → first answer byte read:     ${ms(line)}, beyond the answer's wire time: ${(line.median - answer).toFixed(3)} ms (of which the idle pty round trip ${rtt.median.toFixed(3)} ms; the rest is the simulator's timer and wake-ups)`);
+    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    out(`           mean poll ${(1000 / median.pollsPerSecond).toFixed(3)} ms against ${wire.toFixed(3)} ms: the agent's silence beyond t3.5 ${(mean(median.silence) - t35).toFixed(3)} ms, the line beyond the answer ${(mean(median.line) - answer).toFixed(3)} ms (means: the tails set polls/s)`);
     out(`           first → last answer byte read:                      ${ms(spread(median.rest))}`);
     out(`           agent, last byte read → read() resolved (within t3.5): ${ms(spread(median.decode))}`);
   }
