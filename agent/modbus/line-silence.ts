@@ -43,9 +43,9 @@ export class LineSilence {
 
   /** Resolves once `silenceMs` have passed since the line went quiet; at once if they already have. */
   async wait(): Promise<void> {
-    const until = this.endedAt + this.silenceMs;
-    const coarse = Math.floor(until - this.now() - this.spinMs);
+    const coarse = Math.floor(this.endedAt + this.silenceMs - this.now() - this.spinMs);
     if (coarse >= 1) await new Promise((resolve) => setTimeout(resolve, coarse));
-    while (this.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    // Re-read endedAt on every turn: a byte heard meanwhile (a late answer) restarts the silence.
+    while (this.now() < this.endedAt + this.silenceMs) await new Promise((resolve) => setImmediate(resolve));
   }
 }
