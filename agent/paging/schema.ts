@@ -33,8 +33,8 @@ export const modemChannelSchema = z.strictObject({
 
 export const pagingConfigSchema = z.strictObject({
   enabled: z.boolean().default(false).describe('Page locally when the relay has not acknowledged an alarm in time'),
-  afterMs: z.number().int().min(10_000).max(3_600_000).default(120_000)
-    .describe('How long an alarm-level transition may wait for the relay\'s acknowledgement before the gateway pages itself, ms (10000–3600000)'),
+  afterMs: z.number().int().min(1_000).max(3_600_000).default(120_000)
+    .describe('How long an alarm-level transition may wait for the relay\'s acknowledgement before the gateway pages itself, ms (1000–3600000)'),
   allClear: z.boolean().default(true).describe('Also send an all-clear when an alarm that was paged clears'),
   retry: z.strictObject({
     firstMs: z.number().int().min(100).max(600_000).default(10_000).describe('First retry delay after a failed send, ms (100–600000); doubles per failure'),
