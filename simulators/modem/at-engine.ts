@@ -45,7 +45,7 @@ const ESC = 0x1b;
 const MAX_TEXT = 320;
 
 export class AtEngine {
-  faults: ModemFaults;
+  private f: ModemFaults;
   private echo = true;
   private textMode = false;
   private pinGiven = false;
@@ -55,7 +55,17 @@ export class AtEngine {
   private mr = 0;
 
   constructor(private readonly o: AtEngineOptions) {
-    this.faults = { ...o.faults };
+    this.f = { ...o.faults };
+  }
+
+  get faults(): ModemFaults {
+    return this.f;
+  }
+
+  /** New faults; a SIM PIN among them must be given again (a SIM swapped in). */
+  set faults(faults: ModemFaults) {
+    this.f = { ...faults };
+    this.pinGiven = false;
   }
 
   feed(bytes: Buffer): void {
@@ -93,7 +103,7 @@ export class AtEngine {
 
   private command(cmd: string): void {
     const upper = cmd.toUpperCase();
-    const f = this.faults;
+    const f = this.f;
     const simReady = f.simPin === undefined || this.pinGiven;
     if (upper === '') return this.final(['OK']);
     if (upper === 'E0' || upper === 'E1') {
@@ -131,7 +141,7 @@ export class AtEngine {
   }
 
   private submit(number: string, text: string): void {
-    const f = this.faults;
+    const f = this.f;
     if (f.noSignal === true) return this.final(['+CMS ERROR: 331']);
     if (f.cmsError !== undefined) return this.final([`+CMS ERROR: ${f.cmsError}`]);
     const mr = this.mr;
@@ -141,7 +151,7 @@ export class AtEngine {
 
   /** Verbose result codes (ATV1): each line framed by CR LF (V.250 §5.7.1). */
   private final(lines: readonly string[], then?: () => void): void {
-    const f = this.faults;
+    const f = this.f;
     const send = (): void => {
       // A hung modem neither answers nor sends.
       if (f.drop === true) return;
