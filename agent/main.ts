@@ -218,6 +218,7 @@ export class Agent {
         alarms,
         sync: () => this.sync?.status() ?? null,
         broker: () => this.broker?.stats() ?? null,
+        paging: () => this.pager?.status() ?? null,
         clockSynced: () => this.clockWatch.synced(),
         metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
       },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
+import { hashStatusToken, newStatusToken } from '../../agent/status/auth.ts';
 import { pagedLocally } from '../../cloud/store/paged-locally.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
@@ -52,13 +53,13 @@ async function startRig(ch4: number): Promise<Rig> {
   return { dir, pty, modem, sim, relay, proxy, secret };
 }
 
-function makeAgent(r: Rig): Agent {
+function makeAgent(r: Rig, status: Record<string, unknown> = { enabled: false }): Agent {
   const config = parseConfig({
     gateway: { id: GATEWAY },
     buffer: { path: path.join(r.dir, 'buffer.db'), commitIntervalMs: 20 },
     devices: [{ id: 'gas-1', profile: 'gas-detector', intervalMs: 200, tcp: { host: '127.0.0.1', port: r.sim.tcpPort!, timeoutMs: 500 }, unitId: 1 }],
     mqtt: { enabled: false },
-    status: { enabled: false },
+    status,
     sync: { url: `http://127.0.0.1:${r.proxy.port}`, idleMs: 200, timeoutMs: 2000, backoff: { initialMs: 100, maxMs: 500 } },
     paging: {
       enabled: true,
@@ -136,10 +137,15 @@ describe('local paging while the uplink is down', () => {
     rig = await startRig(25);
     const r = rig;
     r.modem.faults = { cmsError: 500 };
-    const a = (agent = makeAgent(r));
+    const token = newStatusToken();
+    const a = (agent = makeAgent(r, { host: '127.0.0.1', port: 0, tokens: [hashStatusToken(token)] }));
     await a.start();
     await waitFor(() => (a.pager!.status().failed.modem ?? 0) >= 2, 'two failed attempts', AFTER_MS + TOLERANCE_MS);
     expect(a.pager!.status().lastError).toMatchObject({ code: 'ATALAYA_PAGING_SEND_REFUSED' });
+    const res = await fetch(`http://127.0.0.1:${a.statusAddress!.port}/api/overview`, { headers: { authorization: `Bearer ${token}` } });
+    const overview = (await res.json()) as { paging: { consecutiveFailures: number; lastError: { code: string }; channels: string[] } };
+    expect(overview.paging).toMatchObject({ channels: ['modem'], lastError: { code: 'ATALAYA_PAGING_SEND_REFUSED' } });
+    expect(overview.paging.consecutiveFailures).toBeGreaterThanOrEqual(2);
     expect(r.modem.messages).toEqual([]);
     const metrics = await a.metrics.registry.metrics();
     expect(metrics).toMatch(/atalaya_pages_failed_total\{channel="modem"\} [2-9]/);
