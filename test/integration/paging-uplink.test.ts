@@ -122,6 +122,19 @@ describe('local paging while the uplink is down', () => {
     expect(r.modem.messages).toHaveLength(1);
   });
 
+  it('an alarm the relay acknowledged in time is not paged', async () => {
+    rig = await startRig(25);
+    const r = rig;
+    r.proxy.setMode('pass');
+    const a = (agent = makeAgent(r));
+    await a.start();
+    const raised = await waitFor(() => a.buffer.alarmStates().find((s) => s.rule === 'high2' && s.state === 'raised'), 'CH4 high2 raised');
+    await waitFor(() => !a.buffer.readAfter(raised.seq - 1, 1, 'alarm').some((x) => x.seq === raised.seq), 'the relay acknowledged the raise');
+    await new Promise((resolve) => setTimeout(resolve, AFTER_MS + 2500));
+    expect(r.modem.messages).toEqual([]);
+    expect(a.pager!.status()).toMatchObject({ pending: 0, lastPage: null });
+  });
+
   it('a warning alone never pages', async () => {
     rig = await startRig(15);
     const r = rig;
