@@ -230,13 +230,14 @@ export class Agent {
   private makePager(flags: () => number): Pager {
     const { paging, gateway, buffer } = this.config;
     const now = (): number => this.clock.now();
-    const channels = paging.channels.modem === undefined ? [] : [new ModemChannel({ config: paging.channels.modem, now, logger: this.logger })];
+    const { modem } = paging.channels;
     return new Pager({
       config: paging,
       gatewayId: gateway.id,
       bufferPath: buffer.path,
       buffer: this.buffer,
-      channels,
+      channels: () => (modem === undefined ? [] : [new ModemChannel({ config: modem, now, logger: this.logger })]),
+      channelKinds: modem === undefined ? [] : ['modem'],
       clock: this.clock,
       bootId: this.bootId,
       flags,

@@ -11,6 +11,7 @@ export interface PagerBuffer {
   on(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   off(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   readAfter(afterSeq: number, limit: number, kind: 'alarm'): StoredRecord[];
+  alarmStates(): ReadonlyArray<{ readonly seq: number }>;
   append(records: readonly NewRecord[]): Promise<number[]>;
 }
 
@@ -20,7 +21,10 @@ export interface PagerOptions {
   /** The buffer file: the pager keeps its table there (store.ts). */
   readonly bufferPath: string;
   readonly buffer: PagerBuffer;
-  readonly channels: readonly Channel[];
+  /** Makes the channels at each start() (stop() closes them). */
+  readonly channels: () => readonly Channel[];
+  /** The channel kinds channels() makes, for status() before start. */
+  readonly channelKinds: readonly ChannelKind[];
   readonly clock: Clock;
   readonly bootId: string;
   readonly flags: () => number;
@@ -66,6 +70,7 @@ export class Pager {
   private lastFailureLogAt = -Infinity;
   private pendingCount = 0;
   private stopping = false;
+  private channels: readonly Channel[] = [];
 
   constructor(private readonly o: PagerOptions) {
     this.log = o.logger.child({ component: 'paging' });
@@ -75,17 +80,20 @@ export class Pager {
     if (this.store !== undefined) return;
     this.stopping = false;
     this.store = new PagingStore(this.o.bufferPath);
+    this.channels = this.o.channels();
     this.o.buffer.on('committed', this.onCommitted);
     // Transitions committed while the pager was not listening (a crash between commit and note):
-    // the unacknowledged alarm records are still in the buffer.
+    // the unacknowledged alarm records are still in the buffer. Only those that are still their
+    // rule's current state: turning paging on must not page last week's alarms.
+    const current = new Set(this.o.buffer.alarmStates().map((s) => s.seq));
     for (let after = 0; ; ) {
       const batch = this.o.buffer.readAfter(after, 1000, 'alarm');
       if (batch.length === 0) break;
-      this.onCommitted(batch);
+      this.onCommitted(batch.filter((r) => current.has(r.seq)));
       after = batch[batch.length - 1]!.seq;
     }
     this.timer = setInterval(this.tick, this.o.tickMs ?? 1000);
-    this.log.info({ afterMs: this.o.config.afterMs, recipients: this.o.config.recipients.length, channels: this.o.channels.map((c) => c.kind) }, 'local paging on');
+    this.log.info({ afterMs: this.o.config.afterMs, recipients: this.o.config.recipients.length, channels: this.o.channelKinds }, 'local paging on');
   }
 
   async stop(): Promise<void> {
@@ -95,7 +103,7 @@ export class Pager {
     this.o.buffer.off('committed', this.onCommitted);
     this.stopping = true;
     // Closing the channels first ends a send in progress (its outcome is stored as a failure).
-    for (const c of this.o.channels) await c.close();
+    for (const c of this.channels) await c.close();
     await this.busy;
     this.store.close();
     this.store = undefined;
@@ -105,7 +113,7 @@ export class Pager {
     const last = this.store?.lastPaged();
     return {
       enabled: true,
-      channels: this.o.channels.map((c) => c.kind),
+      channels: this.o.channelKinds,
       pending: this.pendingCount,
       sent: { ...this.sent },
       failed: { ...this.failed },
@@ -177,7 +185,7 @@ export class Pager {
     const deliveries: Record<string, Delivery> = { ...row.deliveries };
     const message = pageMessage(row, this.o.gatewayId);
     for (const recipient of recipients) {
-      for (const channel of this.o.channels) {
+      for (const channel of this.channels) {
         const address = addressFor(recipient, channel.kind);
         if (address === undefined) continue;
         const key = `${recipient.name}/${channel.kind}`;

@@ -46,7 +46,7 @@ function startPager(paging: Record<string, unknown> = {}): Pager {
     enabled: true, afterMs: 60_000, recipients: [{ name: 'guardia', phone: '+56911111111' }], channels: { modem: { path: '/dev/null' } },
     retry: { firstMs: 1000, maxMs: 4000, attempts: 4 }, ...paging,
   });
-  const p = new Pager({ config, gatewayId: 'gw-1', bufferPath: path.join(dir, 'buffer.db'), buffer, channels: [channel], clock, bootId: 'boot-1', flags: () => 0, logger, tickMs: 3_600_000 });
+  const p = new Pager({ config, gatewayId: 'gw-1', bufferPath: path.join(dir, 'buffer.db'), buffer, channels: () => [channel], channelKinds: ['modem'], clock, bootId: 'boot-1', flags: () => 0, logger, tickMs: 3_600_000 });
   p.start();
   return p;
 }
@@ -124,5 +124,18 @@ describe('pager', () => {
     now += 60_000;
     await pager.runDue();
     expect(channel.sent).toEqual([]);
+  });
+
+  it('at start, takes up only unacknowledged transitions that are still current, and pages again after a stop and start', async () => {
+    // Committed before paging was on: a raise already cleared (history), then a raise still current.
+    await buffer.append([alarm('raised')]);
+    await buffer.append([alarm('cleared')]);
+    const [current] = await buffer.append([alarm('raised')]);
+    pager = startPager({ allClear: false });
+    await pager.stop();
+    pager = startPager({ allClear: false });
+    now += 60_000;
+    await pager.runDue();
+    expect(channel.sent.map((s) => s.message.eventId)).toEqual([`alarm:gw-1:gas-1:ch4:high2:raised:${current}`]);
   });
 });
