@@ -6,12 +6,14 @@ import { pageMessage } from './message.ts';
 import type { PagingConfig, Recipient } from './schema.ts';
 import { type Delivery, type PageRow, PagingStore } from './store.ts';
 
-/** What the pager needs of the buffer: committed records, unacknowledged alarms at start, appends. */
+/** What the pager needs of the buffer: committed records, unacknowledged alarms at start, "still held?", appends. */
 export interface PagerBuffer {
   on(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   off(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   readAfter(afterSeq: number, limit: number, kind: 'alarm'): StoredRecord[];
   alarmStates(): ReadonlyArray<{ readonly seq: number }>;
+  /** Still held, i.e. not yet acknowledged by the relay (RecordBuffer.holds). */
+  holds(seq: number): boolean;
   append(records: readonly NewRecord[]): Promise<number[]>;
 }
 
@@ -165,7 +167,7 @@ export class Pager {
       }
       if (row.due > now) break;
       if (row.status === 'waiting') {
-        if (!store.held(row.seq)) {
+        if (!this.o.buffer.holds(row.seq)) {
           store.setStatus(row.seq, 'acknowledged');
           continue;
         }

@@ -38,10 +38,8 @@ const COLUMNS = 'seq, device, channel, rule, level, state, value, unit, threshol
 
 /**
  * The pager's table in the buffer file, through a connection of its own (WAL lets it write beside
- * the buffer's; the buffer's migrations made the table). Asks the buffer's records tables whether
- * a seq is still held: the sync deletes a row only once the relay acknowledged it
- * (agent/sync/client.ts), so a seq that is gone was acknowledged (or, on a full buffer, evicted:
- * alarms are evicted last, and an evicted alarm is never paged).
+ * the buffer's; the buffer's migration 4 made the table). A few rows a day, written when a page
+ * is noted and after every delivery attempt.
  */
 export class PagingStore {
   private readonly db: Database;
@@ -49,7 +47,6 @@ export class PagingStore {
     insert: Statement<unknown[]>;
     open: Statement<[]>;
     get: Statement<[number]>;
-    held: Statement<[number, number, number]>;
     setStatus: Statement<[string, number]>;
     setDeliveries: Statement<[string, number]>;
     setPaged: Statement<[string, number | null, number]>;
@@ -68,10 +65,6 @@ export class PagingStore {
       ),
       open: this.db.prepare(`SELECT ${COLUMNS} FROM paging WHERE status IN ('waiting', 'paging') OR (status = 'paged' AND noted = 0) ORDER BY due`),
       get: this.db.prepare(`SELECT ${COLUMNS} FROM paging WHERE seq = ?`),
-      held: this.db.prepare(
-        `SELECT EXISTS (SELECT 1 FROM records_alarm WHERE seq = ?) OR EXISTS (SELECT 1 FROM records_dga WHERE seq = ?)
-                OR EXISTS (SELECT 1 FROM records_ordinary WHERE seq = ?)`,
-      ).pluck(true) as Statement<[number, number, number]>,
       setStatus: this.db.prepare('UPDATE paging SET status = ? WHERE seq = ?'),
       setDeliveries: this.db.prepare('UPDATE paging SET deliveries = ? WHERE seq = ?'),
       setPaged: this.db.prepare('UPDATE paging SET status = ?, paged_at = ? WHERE seq = ?'),
@@ -96,11 +89,6 @@ export class PagingStore {
   get(seq: number): PageRow | undefined {
     const row = this.s.get.get(seq) as RawRow | undefined;
     return row === undefined ? undefined : decode(row);
-  }
-
-  /** Whether the buffer still holds record `seq`, i.e. the relay has not acknowledged it. */
-  held(seq: number): boolean {
-    return this.s.held.get(seq, seq, seq) === 1;
   }
 
   /** Whether an earlier raise of the same rule was paged: an all-clear is sent only then. */

@@ -59,6 +59,10 @@ describe('the paged alarm record', () => {
       await buffer.append([paged(seq!)]);
       expect(buffer.alarmStates()).toEqual([expect.objectContaining({ rule: 'high2', state: 'raised', seq, value: 25 })]);
       expect(buffer.readAfter(0, 10, 'alarm').map((r) => r.alarm?.state)).toEqual(['raised', 'paged']);
+      // holds(): what the pager asks before paging; false once the relay's ack released the record.
+      expect([buffer.holds(seq!), buffer.holds(seq! + 1), buffer.holds(seq! + 2)]).toEqual([true, true, false]);
+      buffer.release([seq!]);
+      expect(buffer.holds(seq!)).toBe(false);
     } finally {
       await buffer.stop();
     }
