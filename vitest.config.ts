@@ -1,11 +1,20 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Pure tests: no system tool, no child process; `npm run test:unit` runs only these. */
+const UNIT = ['test/unit/**/*.test.ts', 'protocols/**/*.test.ts', 'agent/**/*.test.ts', 'cloud/**/*.test.ts', 'simulators/**/*.test.ts'];
+/** Unit tests that also run a system tool (xmllint): in the full run only. */
+const NEEDS_TOOLS = ['test/unit/dga-soap.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'protocols/**/*.test.ts', 'agent/**/*.test.ts', 'cloud/**/*.test.ts', 'simulators/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // `npm test` (bin/system-deps.mjs first) runs both; `npm run test:unit` only the first.
+    projects: [
+      { extends: true, test: { name: 'unit', pool: 'threads', include: UNIT, exclude: [...configDefaults.exclude, ...NEEDS_TOOLS] } },
+      { extends: true, test: { name: 'integration', include: ['test/!(unit)/**/*.test.ts', ...NEEDS_TOOLS] } },
+    ],
   },
 });

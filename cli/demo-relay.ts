@@ -6,7 +6,7 @@ import { hashApiToken, newApiToken } from '../cloud/http/auth.ts';
 import { GatewaySecrets } from '../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../cloud/main.ts';
 import { newRelayKey, parseRelayKey } from '../cloud/secrets.ts';
-import { createStore } from '../cloud/store/index.ts';
+import { createRelayDatabase } from '../cloud/store/index.ts';
 import { systemClock } from '../protocols/clock.ts';
 import type { DgaCredentials } from '../protocols/dga/index.ts';
 
@@ -61,13 +61,13 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
   const env = { ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim(), ...(o.anchorKey === undefined ? {} : { ATALAYA_ANCHOR_KEY: o.anchorKey }) };
   if (!existsSync(secretFile)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
-    const store = createStore({ kind: 'sqlite', path: dbFile }, o.logger);
-    await store.start();
+    const database = createRelayDatabase({ kind: 'sqlite', path: dbFile }, o.logger);
+    await database.start();
     try {
-      const secrets = new GatewaySecrets({ store, key: parseRelayKey(env.ATALAYA_RELAY_KEY, 'relay.key'), logger: o.logger });
+      const secrets = new GatewaySecrets({ store: database.records, key: parseRelayKey(env.ATALAYA_RELAY_KEY, 'relay.key'), logger: o.logger });
       writeFileSync(secretFile, `${await secrets.provision(o.gateway, systemClock.now())}\n`, { mode: 0o600 });
     } finally {
-      await store.stop();
+      await database.stop();
     }
   }
   const token = newApiToken();

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { JsonRpcProvider, Network } from 'ethers';
 import { Batcher } from '../cloud/anchor/batcher.ts';
 import { Chain } from '../cloud/anchor/chain.ts';
@@ -8,11 +6,11 @@ import { loadAnchorKey } from '../cloud/anchor/key.ts';
 import { dayRange } from '../cloud/anchor/period.ts';
 import { verifyDb, type BatchVerification } from '../cloud/anchor/verify-db.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
-import { createAnchorStore } from '../cloud/store/anchor.ts';
 import type { AnchorBatch, AnchorStore } from '../cloud/store/anchor-types.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { withRelayDatabase } from './relay-database.ts';
 
 export const ANCHOR_HELP = `atalaya relay anchor deploy            deploy the AtalayaAnchor contract with the anchoring key; prints its address
 atalaya relay anchor now               close the current period now: batch every record not yet anchored
@@ -25,15 +23,9 @@ The running relay signs and sends the batches 'now' and 'date' create on its nex
 The key comes from ATALAYA_ANCHOR_KEY or anchor.keyFile; it is never printed.
 `;
 
-async function withStore<T>(config: RelayConfig, fn: (store: AnchorStore) => Promise<T>): Promise<T> {
-  if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(config.storage.path), { recursive: true });
-  const store = createAnchorStore(config.storage, rootLogger('warn', 2));
-  await store.start();
-  try {
-    return await fn(store);
-  } finally {
-    await store.stop();
-  }
+/** Runs `fn` on the anchoring store of the relay's database. */
+function withStore<T>(config: RelayConfig, fn: (store: AnchorStore) => Promise<T>): Promise<T> {
+  return withRelayDatabase(config.storage, (database) => fn(database.anchor));
 }
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());

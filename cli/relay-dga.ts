@@ -1,17 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import { readLine } from '../protocols/read-line.ts';
-import path from 'node:path';
 import type { RelayConfig } from '../cloud/config/schema.ts';
 import { createDgaClients } from '../cloud/dga/clients.ts';
 import { DgaEngine } from '../cloud/dga/engine.ts';
 import type { TickReport } from '../cloud/dga/engine.ts';
 import type { DgaObraStatus } from '../cloud/dga/status.ts';
 import { loadRelayKey } from '../cloud/secrets.ts';
-import { createDgaStore } from '../cloud/store/dga.ts';
-import { createStore } from '../cloud/store/index.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { withRelayDatabase } from './relay-database.ts';
 
 export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
 atalaya relay dga send-pending                     one pass now: derive due slots, send what the rules allow
@@ -33,22 +30,14 @@ export interface DgaCommandInput {
 async function withEngine<T>(config: RelayConfig, fn: (engine: DgaEngine) => Promise<T>): Promise<T> {
   const logger = rootLogger('warn', 2);
   const key = loadRelayKey(config.keyFile, process.env).key;
-  if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(config.storage.path), { recursive: true });
-  const records = createStore(config.storage, logger);
-  await records.start();
-  const queue = createDgaStore(config.storage, logger);
-  try {
-    await queue.start();
+  return withRelayDatabase(config.storage, async ({ records, dga: queue }) => {
     const engine = new DgaEngine({ config: config.dga, records, queue, key, clients: createDgaClients(config.dga, logger), clock: systemClock, logger });
     try {
       return await fn(engine);
     } finally {
       await engine.stop();
     }
-  } finally {
-    await queue.stop();
-    await records.stop();
-  }
+  }, logger);
 }
 
 export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): Promise<number> {
@@ -120,7 +109,9 @@ function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): str
     lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
     for (const p of s.problems) {
       const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
-      lines.push(`    ${p.slot}  ${p.state.padEnd(15)} ${p.attempts} attempt(s)${retry}  ${p.reason ?? ''}`.trimEnd());
+      const state = p.receiptIrregular ? 'ACCEPTED, CHECK RECEIPT' : p.state.padEnd(15);
+      const receipt = p.receiptIrregular ? ` (receipt as given: ${p.receipt ?? 'none'})` : '';
+      lines.push(`    ${p.slot}  ${state} ${p.attempts} attempt(s)${retry}  ${p.reason ?? ''}${receipt}`.trimEnd());
     }
     lines.push('');
   }

@@ -1,5 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { relayConfigJsonSchema, loadRelayConfigFile } from '../cloud/config/load.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
@@ -7,12 +6,12 @@ import { hashApiToken, newApiToken } from '../cloud/http/auth.ts';
 import { GatewaySecrets } from '../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../cloud/main.ts';
 import { loadRelayKey, newRelayKey } from '../cloud/secrets.ts';
-import { createStore } from '../cloud/store/index.ts';
 import type { RelayStore } from '../cloud/store/types.ts';
 import { ConfigError } from '../protocols/config-errors.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { withRelayDatabase } from './relay-database.ts';
 import { untilSignal } from './signals.ts';
 
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
@@ -61,16 +60,9 @@ function loadConfig(option: string | undefined): RelayConfig | undefined {
   }
 }
 
-/** Runs `fn` on a started store (admin commands), logging only warnings, to stderr. */
-async function withStore<T>(config: RelayConfig, fn: (store: RelayStore) => Promise<T>): Promise<T> {
-  if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(config.storage.path), { recursive: true });
-  const store = createStore(config.storage, rootLogger('warn', 2));
-  await store.start();
-  try {
-    return await fn(store);
-  } finally {
-    await store.stop();
-  }
+/** Runs `fn` on the records store of the relay's database (admin commands), logging only warnings, to stderr. */
+function withStore<T>(config: RelayConfig, fn: (store: RelayStore) => Promise<T>): Promise<T> {
+  return withRelayDatabase(config.storage, (database) => fn(database.records));
 }
 
 function iso(ms: number | null): string {

@@ -24,7 +24,7 @@ import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
-import { createStore } from './store/index.ts';
+import { createRelayDatabase } from './store/index.ts';
 import type { RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
@@ -98,14 +98,16 @@ export class Relay {
     if (key.looselyPermitted) this.logger.warn({ keyFile: key.source }, 'relay key file is readable by group or others: chmod 600 it');
     const tls = readTls(config.listen.tls);
     if (config.storage.kind === 'sqlite') mkdirSync(path.dirname(path.resolve(config.storage.path)), { recursive: true });
-    const store = createStore(config.storage, logger);
+    // One connection or pool for every store (cloud/store/database.ts), stopped last.
+    const database = createRelayDatabase(config.storage, logger);
+    const store = database.records;
     const lifecycle = new Lifecycle({ logger: this.logger, stopDeadlineMs: this.deps.stopDeadlineMs });
     let app: FastifyInstance | undefined;
     let listening = false;
     let dga: DgaReporting | undefined;
     let anchor: AnchorService | undefined;
     try {
-      await lifecycle.start(namedPart('store', store));
+      await lifecycle.start(namedPart('database', database));
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
       const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
@@ -117,7 +119,7 @@ export class Relay {
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
       if (config.dga.enabled) {
-        const reporting = (dga = new DgaReporting({ config: config.dga, storage: config.storage, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule }));
+        const reporting = (dga = new DgaReporting({ config: config.dga, queue: database.dga, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule }));
         let engine: DgaEngine | undefined;
         await lifecycle.start({
           name: 'dga',
@@ -129,7 +131,7 @@ export class Relay {
         if (engine !== undefined) await registerDgaRoutes(app, { engine, apiTokens: config.apiTokens });
       }
       if (config.anchor.enabled) {
-        anchor = new AnchorService({ config: config.anchor, storage: config.storage, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
+        anchor = new AnchorService({ config: config.anchor, store: database.anchor, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
         await lifecycle.start(namedPart('anchor', anchor));
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }

@@ -24,10 +24,9 @@ export async function openPtyPair(dir: string, timeoutMs = 5000): Promise<PtyPai
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => (stderr += s));
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
+  // 'close', not 'exit': a socat that could not be spawned (not installed) emits 'error' and
+  // 'close' but never 'exit', and close() would wait forever.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
 

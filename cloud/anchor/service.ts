@@ -1,16 +1,15 @@
 /**
- * Relay anchoring, assembled: key → store → chain → batcher, engine, proofs → scheduler. Built by
- * cloud/main.ts when anchor.enabled, and by the `atalaya relay anchor …` commands. The node being
- * unreachable never fails start(): ingest goes on and anchoring catches up (errors in
- * anchor_errors); a missing or invalid key or config does.
+ * Relay anchoring, assembled: key → chain → batcher, engine, proofs → scheduler, on the anchoring
+ * store of the relay's one database (cloud/store/database.ts), which the builder opens and closes.
+ * Built by cloud/main.ts when anchor.enabled. The node being unreachable never fails start():
+ * ingest goes on and anchoring catches up (errors in anchor_errors); a missing or invalid key or
+ * config does.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { ProofDocument } from '../../protocols/anchor/index.ts';
-import { createAnchorStore } from '../store/anchor.ts';
 import type { AnchorBatch, AnchorErrorRow, AnchorStore, AnchorTx } from '../store/anchor-types.ts';
-import type { StoreConfig } from '../store/index.ts';
 import { Batcher } from './batcher.ts';
 import { Chain } from './chain.ts';
 import type { AnchorConfig } from './config.ts';
@@ -22,7 +21,8 @@ import { AnchorScheduler } from './scheduler.ts';
 
 export interface AnchorServiceDeps {
   readonly config: AnchorConfig;
-  readonly storage: StoreConfig;
+  /** The anchoring store of the relay's database, started; its owner stops it. */
+  readonly store: AnchorStore;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -55,8 +55,7 @@ export class AnchorService {
     }
     const key = loadAnchorKey(config.keyFile, this.deps.env);
     if (key.looselyPermitted) this.log.warn({ keyFile: key.source }, 'anchor key file is readable by group or others: chmod 600 it');
-    const store = createAnchorStore(this.deps.storage, logger);
-    await store.start();
+    const { store } = this.deps;
     const chain = new Chain(config.rpcUrl, config.chainId, config.rpcTimeoutMs);
     const full = { ...config, chainId: config.chainId, contract: config.contract };
     const engine = new AnchorEngine({ config: full, store, chain, wallet: key.wallet, clock, logger, instance: `${os.hostname()}:${process.pid}` });
@@ -66,7 +65,6 @@ export class AnchorService {
       await batcher.resume();
     } catch (err) {
       chain.destroy();
-      await store.stop();
       throw err;
     }
     const scheduler =
@@ -85,7 +83,6 @@ export class AnchorService {
     await r.scheduler?.stop();
     await r.engine.idle();
     r.chain.destroy();
-    await r.store.stop();
   }
 
   /** Closes the current period now: every unclaimed record received so far. */

@@ -1,13 +1,11 @@
 /**
- * The DGA part of the relay process, built by cloud/main.ts when `dga.enabled`: its store on the
- * relay's database, the clients, the engine and the scheduler, started in that order and stopped
- * in reverse.
+ * The DGA part of the relay process, built by cloud/main.ts when `dga.enabled`: the clients, the
+ * engine and the scheduler, started in that order and stopped in reverse, on the DGA store of the
+ * relay's one database (cloud/store/database.ts), which main.ts opens and closes.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { createDgaStore } from '../store/dga.ts';
 import type { DgaStore } from '../store/dga-types.ts';
-import type { StoreConfig } from '../store/index.ts';
 import type { RelayStore } from '../store/types.ts';
 import { createDgaClients } from './clients.ts';
 import type { DgaClients } from './clients.ts';
@@ -17,7 +15,8 @@ import { DgaScheduler } from './scheduler.ts';
 
 export interface DgaReportingOptions {
   readonly config: DgaConfig;
-  readonly storage: StoreConfig;
+  /** The DGA store of the relay's database, started; its owner stops it. */
+  readonly queue: DgaStore;
   readonly records: RelayStore;
   readonly key: Buffer;
   readonly clock: Clock;
@@ -29,7 +28,6 @@ export interface DgaReportingOptions {
 }
 
 export class DgaReporting {
-  private queue: DgaStore | undefined;
   private scheduler: DgaScheduler | undefined;
   private running: DgaEngine | undefined;
 
@@ -41,10 +39,7 @@ export class DgaReporting {
 
   async start(): Promise<DgaEngine> {
     if (this.running !== undefined) return this.running;
-    const { config, storage, records, key, clock, logger } = this.options;
-    const queue = createDgaStore(storage, logger);
-    await queue.start();
-    this.queue = queue;
+    const { config, queue, records, key, clock, logger } = this.options;
     try {
       const clients = this.options.clients ?? createDgaClients(config, logger);
       const engine = new DgaEngine({ config, records, queue, key, clients, clock, logger });
@@ -61,14 +56,12 @@ export class DgaReporting {
     }
   }
 
-  /** Schedule, then the tick in flight and the clients, then the store. Idempotent. */
+  /** Schedule, then the tick in flight and the clients. Idempotent. */
   async stop(): Promise<void> {
-    const { scheduler, running, queue } = this;
+    const { scheduler, running } = this;
     this.scheduler = undefined;
     this.running = undefined;
-    this.queue = undefined;
     await scheduler?.stop();
     await running?.stop();
-    await queue?.stop();
   }
 }

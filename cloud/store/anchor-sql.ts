@@ -1,7 +1,9 @@
 /**
- * The anchoring store's SQL, one text for both backends (see sql-executor.ts). The statements on
- * records are checked with EXPLAIN QUERY PLAN in test/unit/anchor-store-plan.test.ts: the claim
- * walks records_unanchored, a batch's leaves and a leaf's index walk records_anchor_batch.
+ * The anchoring store's SQL, one text for both backends (see sql-executor.ts). It only reads
+ * records: the claim that marks them is the records store's (records-sql.ts). The statements on
+ * records are checked with EXPLAIN QUERY PLAN in test/unit/anchor-store-plan.test.ts: the
+ * unclaimed count walks records_unanchored, a batch's leaves and a leaf's index walk
+ * records_anchor_batch.
  */
 import type { BatchStatus } from './anchor-types.ts';
 import { RECORD_COLUMNS } from './rows.ts';
@@ -31,8 +33,6 @@ export const ANCHOR_SQL = {
   claimLock: 'SELECT pg_advisory_xact_lock($1)',
   insertBatch: `INSERT INTO anchor_batches (period_start, period_end, status, size, created_at, updated_at)
     VALUES ($1, $2, 'building', 0, $3, $3) RETURNING id`,
-  claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',
-  claimBetween: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2 AND received_at >= $3',
   setSize: 'UPDATE anchor_batches SET size = $2 WHERE id = $1',
   deleteBatch: 'DELETE FROM anchor_batches WHERE id = $1',
   unclaimedCount: 'SELECT count(*) AS n FROM records WHERE anchor_batch IS NULL AND received_at < $1',

@@ -1,8 +1,10 @@
 /**
- * AnchorStore over an async SQL executor (sql-executor.ts): the same statements and transactions
- * on SQLite and PostgreSQL; the dialect only decides which locks are taken. On SQLite every
- * transaction starts with BEGIN IMMEDIATE, which serializes writers on the file; on PostgreSQL a
- * claim takes an advisory lock and recordSigned locks the batch's and the sender's rows.
+ * AnchorStore over the relay's SQL executor (sql-executor.ts): the same statements and
+ * transactions on SQLite and PostgreSQL; the dialect only decides which locks are taken. On
+ * SQLite every transaction starts with BEGIN IMMEDIATE, which serializes writers on the file; on
+ * PostgreSQL a claim takes an advisory lock and recordSigned locks the batch's and the sender's
+ * rows. Records are only read here: the claim marks them through the records store, the one
+ * writer of `records` (records-store.ts).
  */
 import type {
   AnchorBatch, AnchorErrorInput, AnchorErrorRow, AnchorStats, AnchorStore, AnchorTx, BatchStatus, MinedInput, RecordAnchorInfo, SignedTx,
@@ -12,6 +14,7 @@ import { ANCHOR_CLAIM_LOCK_KEY, ANCHOR_SQL as SQL, listBatchesSql } from './anch
 import { recordReplacement, recordSigned, type RecordSignedInput } from './anchor-txs.ts';
 import { anchorRefused, invalidQuery } from './errors.ts';
 import { decodeRecord, type RecordRow } from './rows.ts';
+import type { SqlRecordsStore } from './records-store.ts';
 import type { RelayRecord } from './types.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 
@@ -19,13 +22,21 @@ import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 const DEFAULT_CHUNK = 10_000;
 const MAX_CHUNK = 100_000;
 
-export class SqlAnchorStore implements AnchorStore {
-  constructor(private readonly db: SqlExecutor) {}
+/** What anchoring needs of the records store: its claim, run in anchoring's transaction. */
+export type AnchorClaims = Pick<SqlRecordsStore, 'markAnchorBatch'>;
 
+export class SqlAnchorStore implements AnchorStore {
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly records: AnchorClaims,
+  ) {}
+
+  /** The database's start: only its owner (the composition root, database.ts) calls it. */
   start(): Promise<void> {
     return this.db.start();
   }
 
+  /** The database's stop: only its owner calls it. */
   stop(): Promise<void> {
     return this.db.stop();
   }
@@ -34,15 +45,13 @@ export class SqlAnchorStore implements AnchorStore {
     return this.db.transaction('claimBatch', async (q) => {
       if (this.db.dialect === 'postgres') await q(SQL.claimLock, [ANCHOR_CLAIM_LOCK_KEY.toString()]);
       const { id } = (await q<{ id: number }>(SQL.insertBatch, [input.periodStart, input.periodEnd, input.now])).rows[0] as { id: number };
-      const claimed = input.periodStart === null
-        ? await q(SQL.claimBefore, [id, input.periodEnd])
-        : await q(SQL.claimBetween, [id, input.periodEnd, input.periodStart]);
-      if (claimed.count === 0) {
+      const size = await this.records.markAnchorBatch(q, id, input.periodEnd, input.periodStart);
+      if (size === 0) {
         await q(SQL.deleteBatch, [id]);
         return undefined;
       }
-      await q(SQL.setSize, [id, claimed.count]);
-      return { id, size: claimed.count };
+      await q(SQL.setSize, [id, size]);
+      return { id, size };
     });
   }
 

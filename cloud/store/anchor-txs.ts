@@ -16,7 +16,7 @@ export type RecordSignedInput = Parameters<AnchorStore['recordSigned']>[0];
  * (PostgreSQL: FOR UPDATE and the upsert's row lock; SQLite: BEGIN IMMEDIATE), in that order
  * everywhere, so two relays can neither sign one batch twice nor hand out one nonce twice.
  * `sign` runs with those locks held: it must only sign (no network, no call on this store; on
- * SQLite the relay store's writers wait meanwhile). Its failure rolls everything back and is
+ * SQLite every other statement of the relay waits meanwhile, on its one connection). Its failure rolls everything back and is
  * thrown as it was, not as a store error.
  */
 export async function recordSigned(db: SqlExecutor, input: RecordSignedInput): Promise<AnchorTx | undefined> {

@@ -139,6 +139,7 @@ export interface RecordAnchorInfo {
 }
 
 export interface AnchorStore {
+  /** The relay database's start and stop (database.ts): only the database's owner calls them. */
   start(): Promise<void>;
   stop(): Promise<void>;
 

@@ -1,29 +1,15 @@
 /** The anchoring queue's store on the relay's own database (cloud/anchor uses it; see anchor-types.ts). */
 import type { Logger } from 'pino';
-import { SqlAnchorStore } from './anchor-store.ts';
 import type { AnchorStore } from './anchor-types.ts';
-import type { StoreConfig } from './index.ts';
-import { PostgresExecutor } from './sql-postgres.ts';
-import { SqliteExecutor } from './sql-sqlite.ts';
+import { createRelayDatabase, type StoreConfig } from './database.ts';
 
 /**
- * Connections of the PostgreSQL pool: the engine runs one operation at a time, and the second
- * serves a proof request (recordAnchor) while a claim or a batch read is under way.
+ * The anchoring store on a database handle of its own (its start and stop are the handle's): for
+ * tests that stand for a second relay process. The relay and `atalaya relay anchor …` take it from
+ * their one createRelayDatabase.
  */
-const POSTGRES_CONNECTIONS = 2;
-
-/** Built on the same storage config as the relay store; nothing is opened until start(). */
 export function createAnchorStore(config: StoreConfig, logger: Logger): AnchorStore {
-  switch (config.kind) {
-    case 'sqlite':
-      return new SqlAnchorStore(new SqliteExecutor({ path: config.path, logger, synchronous: config.synchronous }, 'anchor-store'));
-    case 'postgres':
-      return new SqlAnchorStore(new PostgresExecutor({ url: config.url, logger, maxConnections: POSTGRES_CONNECTIONS, applicationName: 'atalaya-relay-anchor' }, 'anchor-store'));
-    default: {
-      const unknown: never = config;
-      throw new Error(`unknown store kind ${(unknown as { kind: string }).kind}`);
-    }
-  }
+  return createRelayDatabase(config, logger).anchor;
 }
 
 export type * from './anchor-types.ts';

@@ -1,30 +1,27 @@
 /**
- * DgaStore over an async SQL executor: the same statements and transactions on SQLite and
- * PostgreSQL (dga-sqlite.ts, dga-postgres.ts supply the executor). The multi-instance guarantees
+ * DgaStore over the relay's SQL executor (sql-executor.ts): the same statements and transactions
+ * on SQLite and PostgreSQL. The multi-instance guarantees
  * live in claimNext: the obra's row is locked for the whole claim (FOR UPDATE on PostgreSQL,
  * BEGIN IMMEDIATE on SQLite), so "one send at a time, spacingMs apart" holds whichever relay
  * claims, and the conditional UPDATE … RETURNING takes a row only from a due state.
  */
 import type { AuditRow, SubmissionRow } from './dga-sql.ts';
-import { DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
+import { DGA_SCHEDULER_LOCK_KEY, DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
 import { SUBMISSION_STATES } from './dga-types.ts';
 import type {
   ClaimResult, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, SlotInput, SubmissionState,
 } from './dga-types.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 
-/** What a backend provides: statements and transactions (sql-executor.ts), and the scheduler lock. */
-export interface DgaExecutor extends SqlExecutor {
-  withSchedulerLock<T>(fn: () => Promise<T>): Promise<{ readonly ran: true; readonly value: T } | { readonly ran: false }>;
-}
-
 export class SqlDgaStore implements DgaStore {
-  constructor(private readonly db: DgaExecutor) {}
+  constructor(private readonly db: SqlExecutor) {}
 
+  /** The database's start: only its owner (the composition root, database.ts) calls it. */
   start(): Promise<void> {
     return this.db.start();
   }
 
+  /** The database's stop: only its owner calls it. */
   stop(): Promise<void> {
     return this.db.stop();
   }
@@ -143,6 +140,10 @@ export class SqlDgaStore implements DgaStore {
     return row === undefined ? undefined : decodeSubmission(row);
   }
 
+  async flaggedAccepted(obra: string, limit: number): Promise<DgaSubmission[]> {
+    return (await this.db.query<SubmissionRow>(DGA_SQL.flaggedAccepted, [obra, limit])).rows.map(decodeSubmission);
+  }
+
   async submissions(obra: string, options: { states?: readonly SubmissionState[]; limit: number; before?: number }): Promise<DgaSubmission[]> {
     const sql = submissionsSql(options.states, options.before !== undefined);
     const params = [obra, ...(options.states ?? []), ...(options.before === undefined ? [] : [options.before]), options.limit];
@@ -165,7 +166,7 @@ export class SqlDgaStore implements DgaStore {
   }
 
   withSchedulerLock<T>(fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    return this.db.withSchedulerLock(fn);
+    return this.db.withSessionLock(DGA_SCHEDULER_LOCK_KEY, 'schedulerLock', fn);
   }
 }
 

@@ -1,25 +1,17 @@
 /** The DGA queue's store on the relay's own database (cloud/dga uses it; see dga-types.ts). */
 import type { Logger } from 'pino';
-import { PostgresDgaStore } from './dga-postgres.ts';
-import { SqliteDgaStore } from './dga-sqlite.ts';
+import { createRelayDatabase, type StoreConfig } from './database.ts';
 import type { DgaStore } from './dga-types.ts';
-import type { StoreConfig } from './index.ts';
 
-/** Built on the same storage config as the relay store; nothing is opened until start(). */
+/**
+ * The DGA store on a database handle of its own (its start and stop are the handle's): for tests
+ * that stand for a second relay process. The relay takes it from its one createRelayDatabase.
+ */
 export function createDgaStore(config: StoreConfig, logger: Logger): DgaStore {
-  switch (config.kind) {
-    case 'sqlite':
-      return new SqliteDgaStore({ path: config.path, logger, synchronous: config.synchronous });
-    case 'postgres':
-      return new PostgresDgaStore({ url: config.url, logger });
-    default: {
-      const unknown: never = config;
-      throw new Error(`unknown store kind ${(unknown as { kind: string }).kind}`);
-    }
-  }
+  return createRelayDatabase(config, logger).dga;
 }
 
 export type * from './dga-types.ts';
 export { SUBMISSION_STATES } from './dga-types.ts';
-export { SqliteDgaStore } from './dga-sqlite.ts';
-export { PostgresDgaStore, DGA_SCHEDULER_LOCK_KEY } from './dga-postgres.ts';
+export { SqlDgaStore } from './dga-store.ts';
+export { DGA_SCHEDULER_LOCK_KEY } from './dga-sql.ts';

@@ -1,30 +1,20 @@
 /**
- * The relay store behind one interface (types.ts): SQLite for a single relay, PostgreSQL when
- * several relays share one database. cloud/main.ts picks one from the storage config.
+ * The relay's storage (README.md): one executor per relay process (database.ts) and the
+ * per-feature stores on it. SQLite for a single relay, PostgreSQL when several relays share one
+ * database; cloud/main.ts builds it from the storage config.
  */
 import type { Logger } from 'pino';
+import { createRelayDatabase, type StoreConfig } from './database.ts';
 import type { RelayStore } from './types.ts';
-import { PostgresStore } from './postgres.ts';
-import { SqliteStore } from './sqlite.ts';
 
-export type StoreConfig =
-  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous?: 'full' | 'normal' }
-  | { readonly kind: 'postgres'; readonly url: string; readonly maxConnections?: number };
-
-/** Builds the store; nothing is opened or connected until start(). */
+/**
+ * The records store on a database handle of its own (its start and stop are the handle's): for
+ * tests and tools that stand for one relay process and need no other feature. The relay and the
+ * CLI build one createRelayDatabase and take every store from it.
+ */
 export function createStore(config: StoreConfig, logger: Logger): RelayStore {
-  switch (config.kind) {
-    case 'sqlite':
-      return new SqliteStore({ path: config.path, logger, synchronous: config.synchronous });
-    case 'postgres':
-      return new PostgresStore({ url: config.url, logger, maxConnections: config.maxConnections });
-    default: {
-      const unknown: never = config;
-      throw new Error(`unknown store kind ${(unknown as { kind: string }).kind}`);
-    }
-  }
+  return createRelayDatabase(config, logger).records;
 }
 
+export { createRelayDatabase, type RelayDatabase, type StoreConfig } from './database.ts';
 export type { RelayStore } from './types.ts';
-export { SqliteStore } from './sqlite.ts';
-export { PostgresStore } from './postgres.ts';

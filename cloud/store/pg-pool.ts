@@ -20,8 +20,8 @@ export interface MigratedPool {
 }
 
 /**
- * A pool on the relay database with its migrations applied: the one way both PostgreSQL stores
- * (records, DGA) open it. Idle connections the server drops are logged and replaced; without an
+ * A pool on the relay database with its migrations applied: the one way the relay opens it
+ * (sql-postgres.ts, one pool per relay process). Idle connections the server drops are logged and replaced; without an
  * 'error' listener they would crash the process. On a failed start nothing is left open.
  */
 export async function openMigratedPool(o: { url: string; max: number; applicationName: string; log: Logger }): Promise<MigratedPool> {

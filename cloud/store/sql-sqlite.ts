@@ -2,16 +2,21 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { openRelaySqlite } from './migrations-sqlite.ts';
-import type { Query, SqlExecutor } from './sql-executor.ts';
+import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
 
 export interface SqliteExecutorOptions {
-  /** The relay's SQLite file (the queue tables live beside the records). */
+  /** The relay's SQLite file: records, gateways and every feature's tables. */
   readonly path: string;
   readonly logger: Logger;
+  /**
+   * `full` (default): a batch acknowledged to a gateway survives a power cut, which matters because
+   * the gateway deletes what the relay acknowledged. `normal` is faster but may lose the last
+   * commits on power loss (never corrupts in WAL mode): docs/storage.md#wal-and-synchronous.
+   */
   readonly synchronous?: 'full' | 'normal';
 }
 
-/** How long a writer waits for another connection's transaction (the relay store's, a CLI's), ms. */
+/** How long a writer waits for another connection's transaction (a CLI's, another process's), ms. */
 const BUSY_TIMEOUT_MS = 5_000;
 /** Pause between two tries of a locked database, ms (doubling up to the maximum). */
 const BUSY_RETRY_MS = { first: 5, max: 100 };
@@ -26,34 +31,53 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export const toNamed = (sql: string): string => sql.replace(/\$(\d+)/g, '@p$1');
 
 /**
- * A queue store's own connection to the relay's SQLite file (WAL lets it sit beside the relay
- * store's). better-sqlite3 is synchronous but a transaction here spans awaits, so every statement
- * goes through one promise chain: nothing else runs on this connection while a transaction is
- * open. BEGIN IMMEDIATE takes the write lock up front, which is what makes a claim atomic against
+ * A statement prepared once per SQL text. When its parameters appear once each, in order ($1, $2,
+ * …), they become `?` and are bound by position: building a named object per call costs more than
+ * the INSERT itself on the per-record ingest path.
+ */
+interface Prepared {
+  readonly statement: Statement;
+  readonly positional: boolean;
+}
+
+function prepare(db: Database, sql: string): Prepared {
+  const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+  const positional = order.every((n, i) => n === i + 1);
+  return { statement: db.prepare(positional ? sql.replace(/\$\d+/g, '?') : toNamed(sql)), positional };
+}
+
+const orNull = (v: unknown): unknown => (v === undefined ? null : v);
+
+/**
+ * The relay's one connection to its SQLite file, shared by every feature store (database.ts).
+ * better-sqlite3 is synchronous but a transaction here spans awaits, so every statement goes
+ * through one promise chain: nothing else runs on this connection while a transaction is open.
+ * BEGIN IMMEDIATE takes the write lock up front, which is what makes a claim atomic against
  * another connection on the same file (a CLI, say). SQLite's own busy handler would wait for a
- * lock by blocking the thread, which in one process would also block the holder's awaits: the
+ * lock by blocking the thread, which would also block every await of this process: the
  * connection has no busy timeout, and a locked database is retried after a timer instead, up to
- * BUSY_TIMEOUT_MS.
+ * BUSY_TIMEOUT_MS. Statements are prepared once per SQL text.
  */
 export class SqliteExecutor implements SqlExecutor {
   readonly dialect = 'sqlite' as const;
   private db: Database | undefined;
   private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
   private chain: Promise<unknown> = Promise.resolve();
-  protected readonly log: Logger;
+  private readonly log: Logger;
 
-  /** `component` names the store in its log lines ('dga-store', 'anchor-store'). */
-  constructor(private readonly options: SqliteExecutorOptions, component: string) {
-    this.log = options.logger.child({ component, backend: 'sqlite' });
+  constructor(private readonly options: SqliteExecutorOptions) {
+    this.log = options.logger.child({ component: 'store', backend: 'sqlite' });
   }
 
   start(): Promise<void> {
     if (this.state === 'running') return Promise.resolve();
     if (this.state === 'stopped') return Promise.reject(storeClosed('start (create a new store)'));
     try {
-      this.db = openRelaySqlite(this.options.path, { synchronous: this.options.synchronous, busyTimeoutMs: 0, logger: this.log }).db;
+      const { db, from, to } = openRelaySqlite(this.options.path, { synchronous: this.options.synchronous, busyTimeoutMs: 0, logger: this.log });
+      this.db = db;
       this.state = 'running';
+      this.log.info({ path: this.options.path, from, to, synchronous: this.options.synchronous ?? 'full' }, 'relay store started');
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(unavailable('start', err));
@@ -65,17 +89,23 @@ export class SqliteExecutor implements SqlExecutor {
     this.state = 'stopped';
     await this.chain.catch(() => undefined);
     this.statements.clear();
-    this.db?.close();
+    try {
+      this.db?.close();
+    } catch (err) {
+      this.log.error({ err }, 'closing the relay database failed');
+    }
     this.db = undefined;
   }
 
   readonly query: Query = (sql, params) => this.exclusive('query', async (db) => this.run(db, sql, params));
 
-  transaction<T>(operation: string, fn: (query: Query) => Promise<T>): Promise<T> {
+  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
     return this.exclusive(operation, async (db) => {
       db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(async (sql, params) => this.run(db, sql, params));
+        const query: Query = async (sql, params) => this.run(db, sql, params);
+        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
+        const result = await fn(query, many);
         db.exec('COMMIT');
         return result;
       } catch (err) {
@@ -83,6 +113,10 @@ export class SqliteExecutor implements SqlExecutor {
         throw err;
       }
     });
+  }
+
+  async withSessionLock<T>(_key: bigint, _operation: string, fn: () => Promise<T>): Promise<{ ran: true; value: T }> {
+    return { ran: true, value: await fn() };
   }
 
   private exclusive<T>(operation: string, body: (db: Database) => Promise<T>): Promise<T> {
@@ -104,16 +138,17 @@ export class SqliteExecutor implements SqlExecutor {
   }
 
   private run<R>(db: Database, sql: string, params: readonly unknown[]): { rows: R[]; count: number } {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare(toNamed(sql));
-      this.statements.set(sql, statement);
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = prepare(db, sql);
+      this.statements.set(sql, prepared);
     }
-    const bound = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v === undefined ? null : v]));
+    const { statement, positional } = prepared;
+    const bound: unknown[] = positional ? params.map(orNull) : [Object.fromEntries(params.map((v, i) => [`p${i + 1}`, orNull(v)]))];
     if (statement.reader) {
-      const rows = statement.all(bound) as R[];
+      const rows = statement.all(...bound) as R[];
       return { rows, count: rows.length };
     }
-    return { rows: [], count: statement.run(bound).changes };
+    return { rows: [], count: statement.run(...bound).changes };
   }
 }

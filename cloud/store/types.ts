@@ -1,6 +1,6 @@
 /**
- * Relay storage, behind one interface with two implementations: SQLite (embedded, default) and
- * PostgreSQL (several relay instances on one database). The same test suite runs against both.
+ * The records store's interface (records-store.ts), on SQLite (embedded, default) or PostgreSQL
+ * (several relay instances on one database). The same test suite runs against both.
  */
 import type { StoredRecord } from '../../protocols/records.ts';
 
@@ -68,7 +68,10 @@ export interface IntegrityAlarm {
 }
 
 export interface RelayStore {
-  /** Applies pending migrations (each in a transaction; safe when several relays start at once). */
+  /**
+   * The relay database's start and stop (database.ts): start applies pending migrations (each in a
+   * transaction; safe when several relays start at once). Only the database's owner calls them.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Refuses a duplicate id with code ATALAYA_STORE_GATEWAY_EXISTS. */

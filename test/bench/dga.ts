@@ -20,8 +20,7 @@ import { createDgaClients } from '../../cloud/dga/clients.ts';
 import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { createDgaStore } from '../../cloud/store/dga.ts';
-import { createStore } from '../../cloud/store/index.ts';
+import { createRelayDatabase } from '../../cloud/store/index.ts';
 import type { RelayRecord, RelayStore } from '../../cloud/store/types.ts';
 import { DEFAULT_TOLERANCE_MS, deriveSlotMeasurement, slotsBetween } from '../../protocols/dga/index.ts';
 import type { SlotReading } from '../../protocols/dga/index.ts';
@@ -188,10 +187,8 @@ async function storedDerivation(dir: string): Promise<void> {
   const file = path.join(dir, 'derive.db');
   const end = YEAR0 + YEAR_HOURS * HOUR;
   const clock = new FakeClock(YEAR0);
-  const records = createStore({ kind: 'sqlite', path: file }, silent);
-  await records.start();
-  const queue = createDgaStore({ kind: 'sqlite', path: file }, silent);
-  await queue.start();
+  const { records, dga: queue, start } = createRelayDatabase({ kind: 'sqlite', path: file }, silent);
+  await start();
   const config = dgaConfigSchema.parse({ enabled: true, obras: Array.from({ length: STORED_OBRAS }, (_, i) => obraConfig(i, YEAR0)) });
   // No credentials: every tick derives, and its send step stops at "no credentials".
   const engine = new DgaEngine({ config, records, queue, key: parseRelayKey(newRelayKey(), 'bench'), clients: createDgaClients(config, silent), clock, logger: silent, instance: 'bench' });
@@ -244,12 +241,10 @@ async function sends(dir: string): Promise<void> {
   const registry: RegistryEntry[] = obras.map((o) => ({ obra: String(o['code']), kind: 'subterranea', informantRut: CREDENTIALS.rutUsuario, rutEmpresa: CREDENTIALS.rutEmpresa, password: CREDENTIALS.password }));
   const sim = new DgaSimulator({ rest: { host: '127.0.0.1', port: 0 }, clock, logger: silent, registry, seed: 7, faults: { blockBursts: { windowMs: SPACING_MS, maxPerWindow: 1 } } });
   await sim.start();
-  const records = createStore({ kind: 'sqlite', path: file, synchronous: 'full' }, silent);
-  const queue = createDgaStore({ kind: 'sqlite', path: file, synchronous: 'full' }, silent);
+  const { records, dga: queue, start } = createRelayDatabase({ kind: 'sqlite', path: file, synchronous: 'full' }, silent);
   let engine: DgaEngine | undefined;
   try {
-    await records.start();
-    await queue.start();
+    await start();
     const config = dgaConfigSchema.parse({ enabled: true, restBaseUrl: sim.restUrl, timeoutMs: 10_000, spacingMs: SPACING_MS, obras });
     engine = new DgaEngine({ config, records, queue, key: parseRelayKey(newRelayKey(), 'bench'), clients: createDgaClients(config, silent), clock, logger: silent, instance: 'bench' });
     for (let o = 0; o < SEND_OBRAS; o++) {

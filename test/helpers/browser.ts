@@ -1,5 +1,5 @@
 /**
- * A real browser for the UI tests: Debian's chromium (installed by .ci/run) driven by
+ * A real browser for the UI tests: Debian's chromium (installed by bin/system-deps.mjs) driven by
  * playwright-core. Every request that is not to 127.0.0.1/localhost is aborted and recorded, so a
  * test can assert the pages work on a gateway with no internet. Screenshots go to
  * test-artifacts/ (gitignored; CI keeps it as an artifact).
@@ -30,6 +30,12 @@ export interface TestBrowser {
 const LOCAL = /^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//;
 
 export async function launchBrowser(): Promise<TestBrowser> {
+  // npm test checks this before any suite starts; a direct vitest run gets the same instruction.
+  try {
+    fs.accessSync(chromiumPath(), fs.constants.X_OK);
+  } catch (cause) {
+    throw new Error(`no chromium at ${chromiumPath()} (CHROMIUM_PATH): run node bin/system-deps.mjs, which installs it`, { cause });
+  }
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: true,

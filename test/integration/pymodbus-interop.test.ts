@@ -32,8 +32,12 @@ describe('agent reads a python3-pymodbus RTU slave', () => {
     regs[10] = 0b1000; // reverse flow
     slave = spawn('/usr/bin/python3', [path.resolve('test/integration/fixtures/pymodbus-slave.py'), pty.b, '7', regs.join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     slave.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => out.includes('ready'), 'pymodbus slave');
+    slave.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    // A slave that cannot start (a python module missing) exits at once: fail then, not at the deadline.
+    await waitFor(() => out.includes('ready') || slave.exitCode !== null, 'pymodbus slave');
+    if (!out.includes('ready')) throw new Error(`pymodbus slave exited (${slave.exitCode}) before serving: ${err.trim()}`);
   });
 
   afterAll(async () => {
@@ -56,6 +60,7 @@ describe('agent reads a python3-pymodbus RTU slave', () => {
     try {
       // The python server may still be opening its end: poll until the first full answer.
       const records = await waitFor(async () => {
+        if (slave.exitCode !== null) throw new Error(`pymodbus slave exited (${slave.exitCode})`);
         const r = (await poller.pollOnce()).get('meter')!;
         return r.every((x) => x.quality === 'good') && r;
       }, 'a good poll', 20_000);

@@ -10,9 +10,8 @@ import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import type { DgaConfig } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { createDgaStore } from '../../cloud/store/dga.ts';
 import type { DgaStore } from '../../cloud/store/dga-types.ts';
-import { createStore } from '../../cloud/store/index.ts';
+import { createRelayDatabase } from '../../cloud/store/index.ts';
 import type { RelayRecord, RelayStore } from '../../cloud/store/types.ts';
 import type { Quality } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
@@ -71,10 +70,9 @@ export async function setup(clients: DgaClients, dga: Record<string, unknown> = 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-dga-'));
   const file = path.join(dir, 'relay.db');
   const clock = new FakeClock(at(0));
-  const records = createStore({ kind: 'sqlite', path: file }, logger);
-  await records.start();
-  const queue = createDgaStore({ kind: 'sqlite', path: file }, logger);
-  await queue.start();
+  // One database for both stores, as the relay opens it.
+  const { records, dga: queue, start } = createRelayDatabase({ kind: 'sqlite', path: file }, logger);
+  await start();
   const config = dgaConfigSchema.parse({ enabled: true, obras: [WELL], ...dga });
   const key = parseRelayKey(newRelayKey(), 'test');
   const gateways = new Set<string>();

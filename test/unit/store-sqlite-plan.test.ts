@@ -5,7 +5,8 @@ import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor, recordQuerySql } from '../../cloud/store/cursor.ts';
 import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
-import { SQLITE_SQL } from '../../cloud/store/sqlite.ts';
+import { SQLITE_RECORDS_SQL as SQLITE_SQL } from '../../cloud/store/records-sql.ts';
+import { toNamed } from '../../cloud/store/sql-sqlite.ts';
 import type { ReadingsQuery } from '../../cloud/store/types.ts';
 import { testLogger } from '../helpers/logger.ts';
 
@@ -29,14 +30,14 @@ afterAll(() => {
 });
 
 function plan(sql: string, params: readonly unknown[] | Record<string, unknown>): string[] {
-  const statement = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+  const statement = db.prepare(`EXPLAIN QUERY PLAN ${toNamed(sql)}`);
   const rows = Array.isArray(params) ? statement.all(...params) : statement.all(params);
   return (rows as { detail: string }[]).map((row) => row.detail);
 }
 
-/** Binds 1 to every parameter, positional or named. */
+/** Binds 1 to every parameter, positional or `$n` (bound by name, as sql-sqlite.ts does). */
 function dummyParams(sql: string): readonly unknown[] | Record<string, unknown> {
-  const named = sql.match(/@\w+/g);
+  const named = toNamed(sql).match(/@\w+/g);
   if (named !== null) return Object.fromEntries(named.map((name) => [name.slice(1), 1]));
   return (sql.match(/\?/g) ?? []).map(() => 1);
 }
@@ -53,7 +54,7 @@ describe('relay store (SQLite) query plans', () => {
   });
 
   it('the per-record duplicate check is a primary-key lookup', () => {
-    expect(plan(SQLITE_SQL.recordHash, [1, 1])).toEqual(['SEARCH records USING PRIMARY KEY (gateway=? AND seq=?)']);
+    expect(plan(SQLITE_SQL.recordHash, { p1: 1, p2: 1 })).toEqual(['SEARCH records USING PRIMARY KEY (gateway=? AND seq=?)']);
   });
 
   const cursor = encodeCursor({ time: 5, gateway: 'gw', seq: 7 });

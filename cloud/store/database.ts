@@ -1,0 +1,72 @@
+/**
+ * The relay's database: ONE executor (one SQLite connection, or one PostgreSQL pool) per relay
+ * process, and the per-feature stores built on it. cloud/main.ts and the CLI commands build it
+ * once from the storage config and hand its stores to ingest, DGA and anchoring; whoever built it
+ * starts and stops it. See README.md for how a feature adds its store.
+ */
+import type { Logger } from 'pino';
+import { SqlAnchorStore } from './anchor-store.ts';
+import type { AnchorStore } from './anchor-types.ts';
+import { SqlDgaStore } from './dga-store.ts';
+import type { DgaStore } from './dga-types.ts';
+import { SqlRecordsStore } from './records-store.ts';
+import type { SqlExecutor } from './sql-executor.ts';
+import { PostgresExecutor } from './sql-postgres.ts';
+import { SqliteExecutor } from './sql-sqlite.ts';
+import type { RelayStore } from './types.ts';
+
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous?: 'full' | 'normal' }
+  | { readonly kind: 'postgres'; readonly url: string; readonly maxConnections?: number };
+
+/** Pool size when the config gives none. */
+export const DEFAULT_POOL = 10;
+/**
+ * The smallest pool the relay runs on: the DGA scheduler keeps one connection for its session
+ * lock during a tick while the tick's statements use another, and ingest must not wait for a
+ * tick. A smaller storage.maxConnections is raised to this.
+ */
+export const MIN_POOL = 3;
+
+export interface RelayDatabase {
+  readonly executor: SqlExecutor;
+  /** Gateways, nonces, records, integrity alarms: the one writer of `records`. */
+  readonly records: RelayStore;
+  readonly dga: DgaStore;
+  readonly anchor: AnchorStore;
+  /** Opens the connection or pool and applies pending migrations. Idempotent. */
+  start(): Promise<void>;
+  /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the executor of a storage config; nothing is opened until start(). */
+export function createExecutor(config: StoreConfig, logger: Logger): SqlExecutor {
+  switch (config.kind) {
+    case 'sqlite':
+      return new SqliteExecutor({ path: config.path, logger, synchronous: config.synchronous });
+    case 'postgres': {
+      const configured = config.maxConnections ?? DEFAULT_POOL;
+      if (configured < MIN_POOL) logger.warn({ component: 'store', maxConnections: configured, used: MIN_POOL }, 'storage.maxConnections raised to the smallest pool the relay runs on');
+      return new PostgresExecutor({ url: config.url, logger, maxConnections: Math.max(configured, MIN_POOL) });
+    }
+    default: {
+      const unknown: never = config;
+      throw new Error(`unknown store kind ${(unknown as { kind: string }).kind}`);
+    }
+  }
+}
+
+/** The relay's database and its stores on one executor; nothing is opened until start(). */
+export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayDatabase {
+  const executor = createExecutor(config, logger);
+  const records = new SqlRecordsStore(executor, logger);
+  return {
+    executor,
+    records,
+    dga: new SqlDgaStore(executor),
+    anchor: new SqlAnchorStore(executor, records),
+    start: () => executor.start(),
+    stop: () => executor.stop(),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The body of one ingest transaction, per backend (records-store.ts opens the transaction and
+ * checks the gateway first). Both record new (gateway, seq) keys, count identical ones as
+ * duplicates, and when a key is held with another hash roll the batch back to a savepoint and
+ * record one integrity alarm per conflicting seq in the same transaction.
+ */
+import type { IngestInput, IngestOutcome } from './types.ts';
+import { POSTGRES_RECORDS_SQL as PG, SQLITE_RECORDS_SQL as LITE } from './records-sql.ts';
+import { encodeAlarm, offsetMs, type Conflict, type IngestRecord } from './rows.ts';
+import type { Dialect, Query, QueryMany } from './sql-executor.ts';
+
+export type IngestResult = { readonly outcome: IngestOutcome; readonly conflicts: readonly Conflict[] };
+
+export type IngestBody = (q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]) => Promise<IngestResult>;
+
+export function ingestBody(dialect: Dialect): IngestBody {
+  return dialect === 'postgres' ? ingestPostgres : ingestSqlite;
+}
+
+/** One INSERT per record (prepared once); the keys ON CONFLICT skipped are compared with their stored hashes. */
+async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+  await q('SAVEPOINT batch', []);
+  const rows = batch.map((r) => [
+    input.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected,
+    r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), input.now, r.hash,
+  ]);
+  const inserted = await many(LITE.insertRecord, rows);
+  const skipped = batch.filter((_, i) => inserted[i]?.count !== 1);
+  const stored = batch.length - skipped.length;
+  const storedHashes = await many<{ hash: string }>(LITE.recordHash, skipped.map((r) => [input.gateway, r.seq]));
+  const conflicts: Conflict[] = [];
+  skipped.forEach((r, i) => {
+    const existingHash = storedHashes[i]?.rows[0]?.hash as string;
+    if (existingHash !== r.hash) conflicts.push({ seq: r.seq, existingHash, offeredHash: r.hash });
+  });
+  if (conflicts.length > 0) {
+    await q('ROLLBACK TO SAVEPOINT batch', []);
+    await q('RELEASE SAVEPOINT batch', []);
+    await many(LITE.insertIntegrityAlarm, conflicts.map((c) => [input.gateway, c.seq, c.existingHash, c.offeredHash, input.now]));
+    return { outcome: { ok: false, conflicts: conflicts.map((c) => c.seq) }, conflicts };
+  }
+  await q('RELEASE SAVEPOINT batch', []);
+  const maxSeq = batch[batch.length - 1]?.seq ?? null;
+  const updated = await q<{ highest_seq: number | null }>(LITE.updateGateway, [input.gateway, input.now, maxSeq, offsetMs(input), stored]);
+  return { outcome: { ok: true, stored, duplicates: batch.length - stored, highestSeq: updated.rows[0]?.highest_seq ?? 0 }, conflicts };
+}
+
+/**
+ * One multi-row INSERT … ON CONFLICT DO NOTHING for the whole batch and, when it skipped keys,
+ * one comparison of the offered hashes with the stored ones. Under READ COMMITTED this is
+ * race-free across relays: an insert that meets a key another transaction has inserted but not
+ * committed waits for that transaction (docs/storage.md#upserts-and-conflicts);
+ * if it commits the key is skipped, and the following SELECT, which takes a new snapshot, sees its
+ * row and hash, so two relays inserting the same new key with different content end with one
+ * stored and the other reporting a conflict. Keys are inserted in ascending seq and the gateway
+ * row is updated last, so two relays' overlapping batches wait on each other in one order and
+ * never deadlock. The isolation level is explicit (sql-postgres.ts): under REPEATABLE READ the
+ * SELECT could not see the other relay's row.
+ */
+async function ingestPostgres(q: Query, _many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+  await q('SAVEPOINT batch', []);
+  const stored = (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
+  // Rows this transaction inserted carry the offered hash, so comparing every offered hash with
+  // the stored one finds exactly the keys held with other content.
+  const conflicts =
+    stored === batch.length ? [] : (await q<Conflict>(PG.conflicts, [input.gateway, batch.map((r) => r.seq), batch.map((r) => r.hash)])).rows;
+  if (conflicts.length > 0) {
+    await q('ROLLBACK TO SAVEPOINT batch', []);
+    await q(PG.insertIntegrityAlarms, [input.gateway, conflicts.map((c) => c.seq), conflicts.map((c) => c.existingHash), conflicts.map((c) => c.offeredHash), input.now]);
+    return { outcome: { ok: false, conflicts: conflicts.map((c) => c.seq) }, conflicts };
+  }
+  const maxSeq = batch[batch.length - 1]?.seq ?? null;
+  const updated = await q<{ highest_seq: number | null }>(PG.updateGateway, [input.gateway, input.now, maxSeq, offsetMs(input), stored]);
+  return { outcome: { ok: true, stored, duplicates: batch.length - stored, highestSeq: updated.rows[0]?.highest_seq ?? 0 }, conflicts };
+}
+
+/** Parameters of insertRecords: the gateway, the receive time, then one array per column. */
+function insertRecordsParams(input: IngestInput, batch: readonly IngestRecord[]): unknown[] {
+  const n = batch.length;
+  const columns = Array.from({ length: 16 }, () => new Array<unknown>(n));
+  for (let i = 0; i < n; i++) {
+    const r = batch[i] as IngestRecord;
+    const values = [r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected, r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), r.hash];
+    for (let c = 0; c < 16; c++) (columns[c] as unknown[])[i] = values[c];
+  }
+  return [input.gateway, input.now, ...columns];
+}

@@ -1,0 +1,68 @@
+/**
+ * The records store's SQL (records-store.ts): gateways, nonces, records and integrity alarms, and
+ * the anchoring claim, the only statement that changes a stored record. Parameters are `$1…$n`
+ * for both backends (sql-executor.ts); where the dialects differ (a batch insert, max() of two
+ * values) each has its own text. The SQLite statements that run per record or per request are
+ * checked with EXPLAIN QUERY PLAN in test/unit/store-sqlite-plan.test.ts, the claim in
+ * test/unit/anchor-store-plan.test.ts.
+ */
+import { GATEWAY_COLUMNS, RECORD_COLUMNS } from './rows.ts';
+
+const COMMON = {
+  insertGateway: 'INSERT INTO gateways (id, secret_ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+  getGateway: `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE id = $1`,
+  listGateways: `SELECT ${GATEWAY_COLUMNS} FROM gateways ORDER BY id`,
+  hasGateway: 'SELECT 1 AS present FROM gateways WHERE id = $1',
+  // Claims a new nonce, or takes over an expired one that was not pruned yet; on PostgreSQL a
+  // concurrent claim of the same nonce waits for this one and then finds it unexpired.
+  claimNonce: `INSERT INTO nonces (gateway, nonce, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (gateway, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= $4`,
+  pruneNonces: 'DELETE FROM nonces WHERE expires_at <= $1',
+  listIntegrityAlarms: 'SELECT id, gateway, seq, existing_hash, offered_hash, at FROM integrity_alarms ORDER BY id DESC LIMIT $1',
+  // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored records received before
+  // $2 (and from $3) become leaves of batch $1. Walks the partial index records_unanchored.
+  claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',
+  claimBetween: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2 AND received_at >= $3',
+} as const;
+
+/** SQLite: one prepared INSERT per record (a statement costs microseconds in process). */
+export const SQLITE_RECORDS_SQL = {
+  ...COMMON,
+  insertRecord: `INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`,
+  recordHash: 'SELECT hash FROM records WHERE gateway = $1 AND seq = $2',
+  // Multi-argument max() is NULL when an argument is: the coalesce keeps whichever side is known.
+  updateGateway: `UPDATE gateways SET
+      last_seen_at = coalesce(max(last_seen_at, $2), $2),
+      highest_seq = coalesce(max(highest_seq, $3), highest_seq, $3),
+      clock_offset_ms = $4,
+      record_count = record_count + $5
+    WHERE id = $1 RETURNING highest_seq`,
+  insertIntegrityAlarm: 'INSERT INTO integrity_alarms (gateway, seq, existing_hash, offered_hash, at) VALUES ($1, $2, $3, $4, $5)',
+} as const;
+
+/**
+ * PostgreSQL: a batch is one INSERT of unnest()ed column arrays, whatever its size: no statement
+ * per record (each would be a round trip), and one plan.
+ */
+export const POSTGRES_RECORDS_SQL = {
+  ...COMMON,
+  insertRecords: `INSERT INTO records (${RECORD_COLUMNS})
+    SELECT $1, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.ts_corrected,
+           r.mono, r.boot_id, r.priority, r.flags, r.alarm, $2, r.hash
+    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::text[], $10::smallint[],
+                $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::smallint[], $16::integer[], $17::text[], $18::text[])
+      AS r(seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, hash)
+    ON CONFLICT (gateway, seq) DO NOTHING`,
+  // LIMIT 1 keeps the lateral subquery from being pulled up into a join, so each offered key is one
+  // primary-key probe; as a plain join the planner hashes the gateway's whole history for big batches.
+  conflicts: `SELECT o.seq, r.hash AS "existingHash", o.hash AS "offeredHash"
+    FROM unnest($2::bigint[], $3::text[]) AS o(seq, hash)
+    JOIN LATERAL (SELECT hash FROM records WHERE gateway = $1 AND seq = o.seq LIMIT 1) r ON r.hash <> o.hash
+    ORDER BY o.seq`,
+  // GREATEST ignores NULLs: the first batch sets the values, an empty batch keeps highest_seq.
+  updateGateway: `UPDATE gateways SET last_seen_at = GREATEST(last_seen_at, $2), highest_seq = GREATEST(highest_seq, $3),
+      clock_offset_ms = $4, record_count = record_count + $5
+    WHERE id = $1 RETURNING highest_seq`,
+  insertIntegrityAlarms: `INSERT INTO integrity_alarms (gateway, seq, existing_hash, offered_hash, at)
+    SELECT $1, c.seq, c.existing_hash, c.offered_hash, $5 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS c(seq, existing_hash, offered_hash)`,
+} as const;

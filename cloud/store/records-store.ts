@@ -1,0 +1,93 @@
+/**
+ * The records store: gateways, nonces, records and integrity alarms over the relay's one SQL
+ * executor (sql-executor.ts). It is the one writer of `records`: ingest inserts them, and
+ * anchoring's claim marks them through markAnchorBatch, in anchoring's own transaction.
+ * test/unit/records-writer.test.ts holds every other module to that.
+ */
+import type { Logger } from 'pino';
+import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
+import { recordQuerySql, toPage } from './cursor.ts';
+import { gatewayExists, invalidQuery, unknownGateway } from './errors.ts';
+import { ingestBody } from './records-ingest.ts';
+import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
+import { NONCE_PRUNE_INTERVAL_MS, decodeGateway, decodeIntegrityAlarm, decodeRecord, sortedBatch } from './rows.ts';
+import type { GatewayDbRow, IntegrityAlarmRow, RecordRow } from './rows.ts';
+import type { Query, SqlExecutor } from './sql-executor.ts';
+
+const placeholder = (n: number): string => `$${n}`;
+
+export class SqlRecordsStore implements RelayStore {
+  private readonly log: Logger;
+  private readonly sql: typeof SQLITE_RECORDS_SQL | typeof POSTGRES_RECORDS_SQL;
+  private readonly ingestBody: ReturnType<typeof ingestBody>;
+  private lastPrune = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly db: SqlExecutor, logger: Logger) {
+    this.log = logger.child({ component: 'store', backend: db.dialect });
+    this.sql = db.dialect === 'postgres' ? POSTGRES_RECORDS_SQL : SQLITE_RECORDS_SQL;
+    this.ingestBody = ingestBody(db.dialect);
+  }
+
+  /** The database's start: only its owner (the composition root, database.ts) calls it. */
+  start(): Promise<void> {
+    return this.db.start();
+  }
+
+  /** The database's stop: only its owner calls it. */
+  stop(): Promise<void> {
+    return this.db.stop();
+  }
+
+  async addGateway(id: string, secretCiphertext: string, now: number): Promise<void> {
+    if ((await this.db.query(this.sql.insertGateway, [id, secretCiphertext, now])).count === 0) throw gatewayExists(id);
+  }
+
+  async getGateway(id: string): Promise<GatewayRow | undefined> {
+    const row = (await this.db.query<GatewayDbRow>(this.sql.getGateway, [id])).rows[0];
+    return row === undefined ? undefined : decodeGateway(row);
+  }
+
+  async listGateways(): Promise<GatewayRow[]> {
+    return (await this.db.query<GatewayDbRow>(this.sql.listGateways, [])).rows.map(decodeGateway);
+  }
+
+  async claimNonce(gateway: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    if (now - this.lastPrune >= NONCE_PRUNE_INTERVAL_MS) {
+      await this.db.query(this.sql.pruneNonces, [now]);
+      this.lastPrune = now;
+    }
+    return (await this.db.query(this.sql.claimNonce, [gateway, nonce, expiresAt, now])).count === 1;
+  }
+
+  /** All or nothing, in one transaction (records-ingest.ts). */
+  async ingest(input: IngestInput): Promise<IngestOutcome> {
+    const batch = sortedBatch(input);
+    // Gateways are never deleted, so the check may precede the transaction.
+    if ((await this.db.query(this.sql.hasGateway, [input.gateway])).rows.length === 0) throw unknownGateway(input.gateway);
+    const { outcome, conflicts } = await this.db.transaction('ingest', (q, many) => this.ingestBody(q, many, input, batch));
+    if (!outcome.ok) this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
+    return outcome;
+  }
+
+  async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {
+    const { sql, params } = recordQuerySql(query, placeholder);
+    return toPage((await this.db.query<RecordRow>(sql, params)).rows.map(decodeRecord), query.limit);
+  }
+
+  async integrityAlarms(limit: number): Promise<IntegrityAlarm[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw invalidQuery('limit must be a positive integer');
+    return (await this.db.query<IntegrityAlarmRow>(this.sql.listIntegrityAlarms, [limit])).rows.map(decodeIntegrityAlarm);
+  }
+
+  /**
+   * Anchoring's claim, run with the caller's transaction `q` (anchor-store.ts claimBatch): every
+   * record not yet in a batch and received in [periodStart, periodEnd) (periodStart null: no lower
+   * bound) becomes a leaf of `batchId`. Returns how many.
+   */
+  async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
+    const claimed = periodStart === null
+      ? await q(this.sql.claimBefore, [batchId, periodEnd])
+      : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
+    return claimed.count;
+  }
+}
