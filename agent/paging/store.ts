@@ -13,7 +13,7 @@ export interface Delivery {
   readonly gaveUp?: boolean;
 }
 
-/** One row of the `paging` table (buffer migration 4). */
+/** One row of the `paging` table (buffer migration 5). */
 export interface PageRow {
   readonly seq: number;
   readonly device: string;
@@ -38,7 +38,7 @@ const COLUMNS = 'seq, device, channel, rule, level, state, value, unit, threshol
 
 /**
  * The pager's table in the buffer file, through a connection of its own (WAL lets it write beside
- * the buffer's; the buffer's migration 4 made the table). A few rows a day, written when a page
+ * the buffer's; the buffer's migration 5 made the table). A few rows a day, written when a page
  * is noted and after every delivery attempt.
  */
 export class PagingStore {
