@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
+import { buildChannels } from '../platform/notify/channels.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
@@ -233,14 +234,19 @@ export class Agent {
   private makePager(flags: () => number): Pager {
     const { paging, gateway, buffer } = this.config;
     const now = (): number => this.clock.now();
-    const { modem } = paging.channels;
+    const { modem, email, webhook } = paging.channels;
+    const env = this.deps.env ?? process.env;
     return new Pager({
       config: paging,
       gatewayId: gateway.id,
       bufferPath: buffer.path,
       buffer: this.buffer,
-      channels: () => (modem === undefined ? [] : [new ModemChannel({ config: modem, now, logger: this.logger })]),
-      channelKinds: modem === undefined ? [] : ['modem'],
+      // At the pager's start: a LAN channel whose secret is missing stops the agent's start.
+      channels: () => [
+        ...(modem === undefined ? [] : [new ModemChannel({ config: modem, now, logger: this.logger })]),
+        ...buildChannels({ email, webhook }, { clock: this.clock, env }).values(),
+      ],
+      channelKinds: [...(modem === undefined ? [] : ['modem' as const]), ...(email === undefined ? [] : ['email' as const]), ...(webhook === undefined ? [] : ['webhook' as const])],
       clock: this.clock,
       bootId: this.bootId,
       flags,

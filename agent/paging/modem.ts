@@ -3,7 +3,7 @@ import type { Channel, DeliveryOutcome, Notification } from '../../platform/noti
 import { AtPort, type AtPortFactory } from './at-port.ts';
 import { isPagingError, PAGING_MODEM_TIMEOUT, PAGING_NO_SIGNAL, PAGING_NOT_REGISTERED, PAGING_SIM_NOT_READY, PagingError } from './errors.ts';
 import type { ModemChannelConfig } from './schema.ts';
-import { fitSms } from './sms-text.ts';
+import { modemText } from './sms-text.ts';
 
 export interface ModemChannelOptions {
   readonly config: ModemChannelConfig;
@@ -67,7 +67,7 @@ export class ModemChannel implements Channel {
       const creg = /\+CREG:\s*\d+,\s*(\d+)/.exec((await this.port.command('AT+CREG?', t)).join('\n'));
       if (creg === null || (creg[1] !== '1' && creg[1] !== '5')) throw new PagingError(PAGING_NOT_REGISTERED, `not registered (AT+CREG? stat ${creg?.[1] ?? '?'})`);
       await this.port.command(`AT+CMGS="${address}"`, t, { prompt: true });
-      const lines = await this.port.submit(fitSms(`${message.title}\n${message.text}`), sendTimeoutMs);
+      const lines = await this.port.submit(modemText(message.title, message.text), sendTimeoutMs);
       const mr = /\+CMGS:\s*(\d+)/.exec(lines.join('\n'))?.[1];
       return mr === undefined ? { ok: true } : { ok: true, providerId: mr };
     } catch (err) {

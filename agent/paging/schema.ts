@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddress, emailChannelSchema, httpUrl, webhookChannelSchema } from '../../platform/notify/schema.ts';
 
 /**
  * The `paging:` section of the agent config: the gateway pages people itself (issue 13 §7) for an
@@ -17,8 +18,8 @@ const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number: +, country 
 export const recipientSchema = z.strictObject({
   name: z.string().min(1).max(64).describe('Who this is, for logs and the status page'),
   phone: e164.optional().describe('E.164 number the modem sends SMS to'),
-  email: z.email().optional().describe('Address for an email channel on the LAN, when one is configured'),
-  webhook: z.url({ protocol: /^https?$/ }).optional().describe('URL for a webhook channel on the LAN, when one is configured'),
+  email: emailAddress.optional().describe('Address the email channel (channels.email) writes to'),
+  webhook: httpUrl.optional().describe('URL the webhook channel (channels.webhook) posts to'),
 });
 
 export const modemChannelSchema = z.strictObject({
@@ -44,16 +45,23 @@ export const pagingConfigSchema = z.strictObject({
   recipients: z.array(recipientSchema).max(32).default([]).describe('Who is paged: every recipient through every channel it has an address for'),
   channels: z.strictObject({
     modem: modemChannelSchema.optional().describe('SMS through a cellular modem on a serial port (AT commands, text mode)'),
-  }).prefault({}).describe('The gateway\'s own channels'),
+    email: emailChannelSchema.optional().describe('Email through an SMTP server the gateway reaches without the uplink (on the LAN); platform/notify'),
+    webhook: webhookChannelSchema.optional().describe('An HTTP webhook the gateway reaches without the uplink (on the LAN); platform/notify'),
+  }).prefault({}).describe('The gateway\'s own channels: every recipient is paged through every channel it has an address for'),
 }).superRefine((v, ctx) => {
   if (!v.enabled) return;
-  if (v.channels.modem === undefined) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'paging is enabled but no channel is configured (channels.modem)' });
+  const { modem, email, webhook } = v.channels;
+  if (modem === undefined && email === undefined && webhook === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['channels'], message: 'paging is enabled but no channel is configured (modem, email or webhook)' });
+  }
   if (v.recipients.length === 0) ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'paging is enabled but nobody is listed' });
   v.recipients.forEach((r, i) => {
-    if (v.channels.modem !== undefined && r.phone === undefined) ctx.addIssue({ code: 'custom', path: ['recipients', i, 'phone'], message: 'required: the modem channel sends SMS to it' });
+    const reachable = (modem !== undefined && r.phone !== undefined) || (email !== undefined && r.email !== undefined) || (webhook !== undefined && r.webhook !== undefined);
+    if (!reachable) ctx.addIssue({ code: 'custom', path: ['recipients', i], message: 'no address for any configured channel (phone for modem, email, webhook)' });
   });
 }).describe('Local paging when the uplink is down (issue 13 §7)');
 
 export type PagingConfig = z.output<typeof pagingConfigSchema>;
 export type ModemChannelConfig = z.output<typeof modemChannelSchema>;
 export type Recipient = z.output<typeof recipientSchema>;
+export type PagingChannelsConfig = PagingConfig['channels'];

@@ -30,7 +30,7 @@ describe('paging config', () => {
     ).toEqual(expect.arrayContaining(['paging.afterMs', 'paging.recipients[0].phone', 'paging.channels.modem.baudRate', 'paging.channels.modem.pin', 'paging.channels.modem.colour']));
   });
 
-  it('asks for a phone number of every recipient when the modem channel is on', () => {
-    expect(problemPaths({ enabled: true, recipients: [{ name: 'a', email: 'a@example.org' }], channels: { modem: { path: '/dev/ttyUSB2' } } })).toEqual(['paging.recipients[0].phone']);
+  it('asks for an address of every recipient on a configured channel', () => {
+    expect(problemPaths({ enabled: true, recipients: [{ name: 'a', email: 'a@example.org' }], channels: { modem: { path: '/dev/ttyUSB2' } } })).toEqual(['paging.recipients[0]']);
   });
 });
