@@ -14,6 +14,7 @@ import { pagedLocally } from '../../cloud/store/paged-locally.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { ModemSimulator } from '../../simulators/modem/simulator.ts';
+import { NotifySimulator } from '../../simulators/notify/simulator.ts';
 import { FaultProxy } from '../../simulators/net/fault-proxy.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
@@ -53,7 +54,7 @@ async function startRig(ch4: number): Promise<Rig> {
   return { dir, pty, modem, sim, relay, proxy, secret };
 }
 
-function makeAgent(r: Rig, status: Record<string, unknown> = { enabled: false }): Agent {
+function makeAgent(r: Rig, status: Record<string, unknown> = { enabled: false }, paging: Record<string, unknown> = {}): Agent {
   const config = parseConfig({
     gateway: { id: GATEWAY },
     buffer: { path: path.join(r.dir, 'buffer.db'), commitIntervalMs: 20 },
@@ -67,6 +68,7 @@ function makeAgent(r: Rig, status: Record<string, unknown> = { enabled: false })
       recipients: [{ name: 'guardia', phone: '+56911111111' }],
       channels: { modem: { path: r.pty.a, commandTimeoutMs: 1000, sendTimeoutMs: 3000, reopenMs: 200 } },
       retry: { firstMs: 200, maxMs: 1000, attempts: 20 },
+      ...paging,
     },
   });
   return new Agent(config, { logger: testLogger(), env: { ATALAYA_GATEWAY_SECRET: r.secret } });
@@ -171,5 +173,32 @@ describe('local paging while the uplink is down', () => {
     await waitFor(() => a.pager!.status().lastPage !== null, 'the page noted');
     expect(r.modem.messages).toHaveLength(1);
     expect(a.pager!.status().consecutiveFailures).toBe(0);
+  });
+
+  it('also pages through the LAN email and webhook channels of platform/notify, once each', async () => {
+    rig = await startRig(25);
+    const r = rig;
+    const lan = new NotifySimulator({ clock: systemClock, httpPort: 0, smtpPort: 0 });
+    await lan.start();
+    try {
+      const a = (agent = makeAgent(r, { enabled: false }, {
+        recipients: [{ name: 'guardia', phone: '+56911111111', email: 'guardia@localhost', webhook: `${lan.httpUrl}/webhook/paging` }],
+        channels: {
+          modem: { path: r.pty.a, commandTimeoutMs: 1000, sendTimeoutMs: 3000, reopenMs: 200 },
+          email: { host: '127.0.0.1', port: lan.smtpPort, security: 'none', from: 'gw-page@localhost' },
+          webhook: {},
+        },
+      }));
+      await a.start();
+      await waitFor(() => lan.inbox.list('webhook').length > 0 && lan.inbox.list('email').length > 0 && r.modem.messages.length > 0, 'a page on every channel', AFTER_MS + TOLERANCE_MS);
+      await waitFor(() => a.pager!.status().lastPage !== null, 'the page noted');
+      expect(a.pager!.status().sent).toEqual({ modem: 1, email: 1, webhook: 1 });
+      expect(lan.inbox.list('email')[0]).toMatchObject({ to: 'guardia@localhost' });
+      expect(lan.inbox.list('webhook')).toHaveLength(1);
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      await lan.stop();
+    }
   });
 });
