@@ -5,8 +5,8 @@ import type { ModemFaults } from '../simulators/modem/at-engine.ts';
 import { ModemSimulator } from '../simulators/modem/simulator.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
 import { rootLogger } from './logger.ts';
-import { parseHostPort, usage } from './sim-args.ts';
 import { untilSignal } from './signals.ts';
+import { parseHostPort, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim modem [options]
 

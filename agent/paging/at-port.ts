@@ -130,16 +130,13 @@ export class AtPort {
       this.rx = this.rx.slice(i + 1);
       // Blank lines frame results; a line starting with AT is the modem echoing the command (ATE1).
       if (line === '' || /^AT/i.test(line)) continue;
-      if (line === 'OK') return this.settle(p, undefined);
-      if (line === 'ERROR' || line.startsWith('+CME ERROR')) {
-        return this.settle(p, new PagingError(PAGING_MODEM_ERROR, `modem answered ${line} to ${p.command}`, { details: { command: p.command, answer: line } }));
+      const outcome = finalResult(line, p.command);
+      if (outcome === 'information') {
+        p.lines.push(line);
+        continue;
       }
-      const cms = /^\+CMS ERROR:\s*(\d+)/.exec(line);
-      if (cms !== null) {
-        const code = Number(cms[1]);
-        return this.settle(p, new PagingError(PAGING_SEND_REFUSED, `+CMS ERROR: ${code}`, { details: { command: p.command, cms: code } }));
-      }
-      p.lines.push(line);
+      this.settle(p, outcome === 'ok' ? undefined : outcome);
+      return;
     }
     if (p.prompt && this.rx.startsWith('>')) {
       this.rx = '';
@@ -169,4 +166,16 @@ export class AtPort {
   private readonly onError = (err: Error): void => {
     this.log.warn({ err }, 'modem port error');
   };
+}
+
+/** A line of an answer: the final result codes OK, ERROR, +CME ERROR (TS 27.007 §9.2), +CMS ERROR (TS 27.005 §3.2.5), or information. */
+function finalResult(line: string, command: string): 'ok' | 'information' | PagingError {
+  if (line === 'OK') return 'ok';
+  if (line === 'ERROR' || line.startsWith('+CME ERROR')) {
+    return new PagingError(PAGING_MODEM_ERROR, `modem answered ${line} to ${command}`, { details: { command, answer: line } });
+  }
+  const cms = /^\+CMS ERROR:\s*(\d+)/.exec(line);
+  if (cms === null) return 'information';
+  const code = Number(cms[1]);
+  return new PagingError(PAGING_SEND_REFUSED, `+CMS ERROR: ${code}`, { details: { command, cms: code } });
 }

@@ -20,6 +20,17 @@ export function pageMessage(row: PageRow, gatewayId: string): Omit<Notification,
     title,
     text,
     at: row.ts,
-    facts: { gateway: gatewayId, device: row.device, channel: row.channel, rule: row.rule, state: row.state, value: row.value, unit: row.unit, threshold: row.threshold, seq: row.seq, source: 'gateway' },
+    facts: {
+      gateway: gatewayId,
+      device: row.device,
+      channel: row.channel,
+      rule: row.rule,
+      state: row.state,
+      value: row.value,
+      unit: row.unit,
+      threshold: row.threshold,
+      seq: row.seq,
+      source: 'gateway',
+    },
   };
 }

@@ -9,7 +9,21 @@ export function registerPagingMetrics(registry: Registry, status: () => PagerSta
     if (s === null) return null;
     return s.channels.map((channel) => [{ channel }, pick(s)[channel] ?? 0] as const);
   };
-  scrapedCounter(registry, { name: 'atalaya_pages_sent_total', help: 'Local pages delivered since start, by channel', labelNames: ['channel'], read: byChannel((s) => s.sent) });
-  scrapedCounter(registry, { name: 'atalaya_pages_failed_total', help: 'Local page attempts that failed since start, by channel', labelNames: ['channel'], read: byChannel((s) => s.failed) });
-  scrapedGauge(registry, { name: 'atalaya_pages_pending', help: 'Alarm transitions waiting for the relay or being paged locally', read: () => status()?.pending ?? null });
+  scrapedCounter(registry, {
+    name: 'atalaya_pages_sent_total',
+    help: 'Local pages delivered since start, by channel',
+    labelNames: ['channel'],
+    read: byChannel((s) => s.sent),
+  });
+  scrapedCounter(registry, {
+    name: 'atalaya_pages_failed_total',
+    help: 'Local page attempts that failed since start, by channel',
+    labelNames: ['channel'],
+    read: byChannel((s) => s.failed),
+  });
+  scrapedGauge(registry, {
+    name: 'atalaya_pages_pending',
+    help: 'Alarm transitions waiting for the relay or being paged locally',
+    read: () => status()?.pending ?? null,
+  });
 }

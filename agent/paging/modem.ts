@@ -37,7 +37,14 @@ export class ModemChannel implements Channel {
 
   constructor(private readonly o: ModemChannelOptions) {
     this.log = o.logger.child({ component: 'paging-modem', path: o.config.path });
-    this.port = new AtPort({ path: o.config.path, baudRate: o.config.baudRate, reopenMs: o.config.reopenMs, now: o.now, logger: o.logger, portFactory: o.portFactory });
+    this.port = new AtPort({
+      path: o.config.path,
+      baudRate: o.config.baudRate,
+      reopenMs: o.config.reopenMs,
+      now: o.now,
+      logger: o.logger,
+      portFactory: o.portFactory,
+    });
   }
 
   send(address: string, message: Notification): Promise<DeliveryOutcome> {
@@ -65,7 +72,8 @@ export class ModemChannel implements Channel {
       const csq = /\+CSQ:\s*(\d+)/.exec((await this.port.command('AT+CSQ', t)).join('\n'));
       if (csq === null || csq[1] === '99') throw new PagingError(PAGING_NO_SIGNAL, 'no signal (AT+CSQ 99)');
       const creg = /\+CREG:\s*\d+,\s*(\d+)/.exec((await this.port.command('AT+CREG?', t)).join('\n'));
-      if (creg === null || (creg[1] !== '1' && creg[1] !== '5')) throw new PagingError(PAGING_NOT_REGISTERED, `not registered (AT+CREG? stat ${creg?.[1] ?? '?'})`);
+      if (creg === null || (creg[1] !== '1' && creg[1] !== '5'))
+        throw new PagingError(PAGING_NOT_REGISTERED, `not registered (AT+CREG? stat ${creg?.[1] ?? '?'})`);
       await this.port.command(`AT+CMGS="${address}"`, t, { prompt: true });
       const lines = await this.port.submit(modemText(message.title, message.text), sendTimeoutMs);
       const mr = /\+CMGS:\s*(\d+)/.exec(lines.join('\n'))?.[1];
@@ -77,7 +85,7 @@ export class ModemChannel implements Channel {
         this.log.error({ err }, 'unexpected failure sending an SMS');
         return { ok: false, retryable: true, code: 'ATALAYA_PAGING_MODEM_ERROR', detail: 'unexpected failure' };
       }
-      const cms = typeof err.details?.['cms'] === 'number' ? err.details['cms'] : undefined;
+      const cms = typeof err.details?.cms === 'number' ? err.details.cms : undefined;
       return { ok: false, retryable: cms === undefined || !PERMANENT_CMS.has(cms), code: err.code, detail: err.message };
     }
   }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Channel, ChannelKind } from '../../platform/notify/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY, type NewRecord, type StoredRecord } from '../../protocols/records.ts';
+import { type NewRecord, PRIORITY, type StoredRecord } from '../../protocols/records.ts';
 import { pageMessage } from './message.ts';
 import type { PagingConfig, Recipient } from './schema.ts';
 import { type Delivery, type PageRow, PagingStore } from './store.ts';
@@ -44,7 +44,14 @@ export interface PagerStatus {
   readonly failed: Readonly<Partial<Record<ChannelKind, number>>>;
   readonly consecutiveFailures: number;
   readonly lastError: { readonly code: string; readonly detail: string; readonly at: number } | null;
-  readonly lastPage: { readonly seq: number; readonly device: string; readonly channel: string; readonly rule: string; readonly state: string; readonly at: number } | null;
+  readonly lastPage: {
+    readonly seq: number;
+    readonly device: string;
+    readonly channel: string;
+    readonly rule: string;
+    readonly state: string;
+    readonly at: number;
+  } | null;
 }
 
 /** Repeated failures are logged at most this often, ms. */
@@ -121,7 +128,10 @@ export class Pager {
       failed: { ...this.failed },
       consecutiveFailures: this.consecutiveFailures,
       lastError: this.lastError,
-      lastPage: last === undefined || last.pagedAt === null ? null : { seq: last.seq, device: last.device, channel: last.channel, rule: last.rule, state: last.state, at: last.pagedAt },
+      lastPage:
+        last === undefined || last.pagedAt === null
+          ? null
+          : { seq: last.seq, device: last.device, channel: last.channel, rule: last.rule, state: last.state, at: last.pagedAt },
     };
   }
 
@@ -146,7 +156,19 @@ export class Pager {
       if (r.kind !== 'alarm' || a === undefined || a.level !== 'alarm') continue;
       if (a.state !== 'raised' && !(a.state === 'cleared' && this.o.config.allClear)) continue;
       try {
-        store.add({ seq: r.seq, device: r.device, channel: r.channel, rule: a.rule, level: a.level, state: a.state, value: r.value, unit: r.unit, threshold: a.threshold, ts: r.ts, due });
+        store.add({
+          seq: r.seq,
+          device: r.device,
+          channel: r.channel,
+          rule: a.rule,
+          level: a.level,
+          state: a.state,
+          value: r.value,
+          unit: r.unit,
+          threshold: a.threshold,
+          ts: r.ts,
+          due,
+        });
       } catch (err) {
         this.log.error({ err, seq: r.seq }, 'cannot note an alarm for paging');
       }
@@ -176,7 +198,10 @@ export class Pager {
           continue;
         }
         store.setStatus(row.seq, 'paging');
-        this.log.warn({ seq: row.seq, device: row.device, channel: row.channel, rule: row.rule, state: row.state }, 'relay has not acknowledged the alarm in time: paging locally');
+        this.log.warn(
+          { seq: row.seq, device: row.device, channel: row.channel, rule: row.rule, state: row.state },
+          'relay has not acknowledged the alarm in time: paging locally',
+        );
       }
       await this.deliver(store, row, now);
     }
@@ -207,7 +232,16 @@ export class Pager {
           this.failed[channel.kind] = (this.failed[channel.kind] ?? 0) + 1;
           this.consecutiveFailures++;
           this.lastError = { code: outcome.code, detail: outcome.detail, at: now };
-          this.logFailure(now, { seq: row.seq, recipient: recipient.name, channel: channel.kind, attempts, code: outcome.code, detail: outcome.detail, gaveUp, retryInMs: gaveUp ? undefined : delay });
+          this.logFailure(now, {
+            seq: row.seq,
+            recipient: recipient.name,
+            channel: channel.kind,
+            attempts,
+            code: outcome.code,
+            detail: outcome.detail,
+            gaveUp,
+            retryInMs: gaveUp ? undefined : delay,
+          });
         }
         // Stored before the next send: a crash now never sends this one again.
         store.setDeliveries(row.seq, deliveries);
@@ -227,7 +261,13 @@ export class Pager {
 
   /** Appends the `paged` record the relay receives once the uplink is back. */
   private async note(store: PagingStore, row: PageRow): Promise<void> {
-    const channels = [...new Set(Object.entries(row.deliveries).filter(([, d]) => d.ok).map(([k]) => k.slice(k.lastIndexOf('/') + 1)))];
+    const channels = [
+      ...new Set(
+        Object.entries(row.deliveries)
+          .filter(([, d]) => d.ok)
+          .map(([k]) => k.slice(k.lastIndexOf('/') + 1)),
+      ),
+    ];
     const record: NewRecord = {
       kind: 'alarm',
       device: row.device,

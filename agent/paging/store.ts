@@ -148,8 +148,20 @@ function decode(r: RawRow): PageRow {
     // A damaged row: start its deliveries again rather than never paging.
   }
   return {
-    seq: r.seq, device: r.device, channel: r.channel, rule: r.rule, level: r.level as AlarmLevel, state: r.state as AlarmState,
-    value: r.value, unit: r.unit, threshold: r.threshold, ts: r.ts, due: r.due, status: r.status as PageStatus,
-    deliveries, pagedAt: r.paged_at, noted: r.noted === 1,
+    seq: r.seq,
+    device: r.device,
+    channel: r.channel,
+    rule: r.rule,
+    level: r.level as AlarmLevel,
+    state: r.state as AlarmState,
+    value: r.value,
+    unit: r.unit,
+    threshold: r.threshold,
+    ts: r.ts,
+    due: r.due,
+    status: r.status as PageStatus,
+    deliveries,
+    pagedAt: r.paged_at,
+    noted: r.noted === 1,
   };
 }

@@ -26,7 +26,12 @@ export async function pagedLocally(store: Pick<RelayStore, 'queryRecords'>, q: P
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const { items, next } = await store.queryRecords({
-      gateway: q.gateway, device: q.device, channel: q.channel, kind: 'alarm', from: q.since, limit: PAGE,
+      gateway: q.gateway,
+      device: q.device,
+      channel: q.channel,
+      kind: 'alarm',
+      from: q.since,
+      limit: PAGE,
       ...(cursor === undefined ? {} : { cursor }),
     });
     const found = items.find((r) => r.alarm?.state === 'paged' && r.alarm.rule === q.rule && r.value === q.seq);

@@ -102,48 +102,56 @@ export class AtEngine {
   }
 
   private command(cmd: string): void {
+    const lines = this.answer(cmd);
+    if (lines !== null) this.final(lines);
+  }
+
+  /** The final answer to a command line, or null when the answer is the `> ` prompt (AT+CMGS). */
+  private answer(cmd: string): readonly string[] | null {
     const upper = cmd.toUpperCase();
     const f = this.f;
     const simReady = f.simPin === undefined || this.pinGiven;
-    if (upper === '') return this.final(['OK']);
+    if (upper === '') return ['OK'];
     if (upper === 'E0' || upper === 'E1') {
       this.echo = upper === 'E1';
-      return this.final(['OK']);
+      return ['OK'];
     }
-    if (upper === 'Z') return this.final(['OK']);
-    if (upper === '+CPIN?') return this.final([simReady ? '+CPIN: READY' : '+CPIN: SIM PIN', 'OK']);
+    if (upper === 'Z') return ['OK'];
+    if (upper === '+CPIN?') return [simReady ? '+CPIN: READY' : '+CPIN: SIM PIN', 'OK'];
     const pin = /^\+CPIN="?(\d{4,8})"?$/.exec(upper);
     if (pin !== null) {
-      if (f.simPin !== undefined && pin[1] !== f.simPin) return this.final(['+CME ERROR: 16']);
+      if (f.simPin !== undefined && pin[1] !== f.simPin) return ['+CME ERROR: 16'];
       this.pinGiven = true;
-      return this.final(['OK']);
+      return ['OK'];
     }
-    if (!simReady && (upper.startsWith('+CMGS') || upper.startsWith('+CSQ') || upper.startsWith('+CREG'))) return this.final(['+CME ERROR: 11']);
-    if (upper === '+CSQ') return this.final([f.noSignal === true ? '+CSQ: 99,99' : '+CSQ: 18,0', 'OK']);
-    if (upper === '+CREG?') return this.final([f.noSignal === true ? '+CREG: 0,0' : '+CREG: 0,1', 'OK']);
+    if (!simReady && (upper.startsWith('+CMGS') || upper.startsWith('+CSQ') || upper.startsWith('+CREG'))) return ['+CME ERROR: 11'];
+    if (upper === '+CSQ') return [f.noSignal === true ? '+CSQ: 99,99' : '+CSQ: 18,0', 'OK'];
+    if (upper === '+CREG?') return [f.noSignal === true ? '+CREG: 0,0' : '+CREG: 0,1', 'OK'];
     if (upper === '+CMGF=1' || upper === '+CMGF=0') {
       this.textMode = upper === '+CMGF=1';
-      return this.final(['OK']);
+      return ['OK'];
     }
-    if (upper === '+CMGF?') return this.final([`+CMGF: ${this.textMode ? 1 : 0}`, 'OK']);
-    if (/^\+CSCS="(GSM|IRA)"$/.test(upper)) return this.final(['OK']);
-    if (/^\+CSCA="\+?\d{3,20}"(,\d+)?$/.test(upper)) return this.final(['OK']);
+    if (upper === '+CMGF?') return [`+CMGF: ${this.textMode ? 1 : 0}`, 'OK'];
+    if (/^\+CSCS="(GSM|IRA)"$/.test(upper)) return ['OK'];
+    if (/^\+CSCA="\+?\d{3,20}"(,\d+)?$/.test(upper)) return ['OK'];
     const cmgs = /^\+CMGS="(\+?\d{3,20})"(?:,\d+)?$/.exec(upper);
     if (cmgs !== null) {
       // §3.5.1: in PDU mode the parameter is a length, so a quoted number is an error there.
-      if (!this.textMode) return this.final(['+CMS ERROR: 302']);
+      if (!this.textMode) return ['+CMS ERROR: 302'];
       this.composing = { number: cmgs[1]!, text: [] };
       // The prompt is not a final result: it comes at once, whatever slowMs says.
       if (f.drop !== true) this.o.write(Buffer.from('\r\n> ', 'latin1'));
-      return;
+      return null;
     }
-    this.final(['ERROR']);
+    return ['ERROR'];
   }
 
   private submit(number: string, text: string): void {
     const f = this.f;
-    if (f.noSignal === true) return this.final(['+CMS ERROR: 331']);
-    if (f.cmsError !== undefined) return this.final([`+CMS ERROR: ${f.cmsError}`]);
+    if (f.noSignal === true || f.cmsError !== undefined) {
+      this.final([`+CMS ERROR: ${f.noSignal === true ? 331 : f.cmsError}`]);
+      return;
+    }
     const mr = this.mr;
     this.mr = (this.mr + 1) % 256;
     this.final([`+CMGS: ${mr}`, 'OK'], () => this.o.onSms?.({ number, text, mr, at: this.o.now?.() ?? Date.now() }));

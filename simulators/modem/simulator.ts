@@ -95,10 +95,15 @@ export class ModemSimulator {
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url === '/messages') return reply(200, this.messages);
-    if (req.url !== '/faults') return reply(404, { error: 'not found' });
-    if (req.method === 'GET') return reply(200, this.engine.faults);
-    if (req.method !== 'PUT') return reply(405, { error: 'GET or PUT' });
+    if (req.method === 'GET' && req.url === '/messages') reply(200, this.messages);
+    else if (req.url !== '/faults') reply(404, { error: 'not found' });
+    else if (req.method === 'GET') reply(200, this.engine.faults);
+    else if (req.method !== 'PUT') reply(405, { error: 'GET or PUT' });
+    else this.putFaults(req, reply);
+  }
+
+  /** PUT /faults: a ModemFaults object replaces the faults. */
+  private putFaults(req: http.IncomingMessage, reply: (status: number, body: unknown) => void): void {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (s: string) => {
@@ -107,7 +112,10 @@ export class ModemSimulator {
     req.on('end', () => {
       try {
         const faults = JSON.parse(body) as unknown;
-        if (typeof faults !== 'object' || faults === null || Array.isArray(faults)) return reply(400, { error: 'expected a JSON object' });
+        if (typeof faults !== 'object' || faults === null || Array.isArray(faults)) {
+          reply(400, { error: 'expected a JSON object' });
+          return;
+        }
         this.faults = faults as ModemFaults;
         reply(200, this.engine.faults);
       } catch {

@@ -15,7 +15,15 @@ import { ModemSimulator } from '../../simulators/modem/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
 
-const MESSAGE: Notification = { key: 'k1', eventId: 'e1', severity: 'alarm', title: 'ALARM gas-1 ch4 25 %LEL', text: 'Gateway gw-1, rule high2.', at: 0, facts: {} };
+const MESSAGE: Notification = {
+  key: 'k1',
+  eventId: 'e1',
+  severity: 'alarm',
+  title: 'ALARM gas-1 ch4 25 %LEL',
+  text: 'Gateway gw-1, rule high2.',
+  at: 0,
+  facts: {},
+};
 
 let dir: string;
 let pty: PtyPair;
@@ -83,7 +91,10 @@ describe('modem channel', () => {
     // The line goes away (socat exits: the agent's end of the pty is hung up), then comes back.
     await sim.stop();
     await pty.close();
-    expect(await channel.send('+56911111111', MESSAGE)).toMatchObject({ ok: false, code: expect.stringMatching(/^ATALAYA_PAGING_(PORT_FAILED|MODEM_TIMEOUT)$/) });
+    expect(await channel.send('+56911111111', MESSAGE)).toMatchObject({
+      ok: false,
+      code: expect.stringMatching(/^ATALAYA_PAGING_(PORT_FAILED|MODEM_TIMEOUT)$/),
+    });
     pty = await openPtyPair(dir);
     sim = new ModemSimulator({ path: pty.b, logger: testLogger() });
     await sim.start();

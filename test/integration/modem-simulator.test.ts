@@ -4,8 +4,8 @@ import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModemSimulator } from '../../simulators/modem/simulator.ts';
-import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** The terminal side of the line: writes commands, collects every byte the modem answers. */

@@ -15,7 +15,7 @@ import { ModemSimulator } from '../../simulators/modem/simulator.ts';
 import { startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
-import { cleanEnv, type AtalayaProcess } from '../helpers/relay-process.ts';
+import { type AtalayaProcess, cleanEnv } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const AFTER_MS = 1500;
@@ -61,7 +61,13 @@ describe('paging across a SIGKILL', () => {
     pty = await openPtyPair(dir);
     modem = new ModemSimulator({ path: pty.b, logger: testLogger() });
     await modem.start();
-    sim = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ch4: 25 } }], tcp: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 1 });
+    sim = new ModbusSimulator({
+      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ch4: 25 } }],
+      tcp: { host: '127.0.0.1', port: 0 },
+      clock: systemClock,
+      logger: testLogger(),
+      seed: 1,
+    });
     await sim.start();
     const bufferFile = path.join(dir, 'buffer.db');
     const configFile = writeAgentConfig(path.join(dir, 'agent.yaml'), {

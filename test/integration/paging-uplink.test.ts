@@ -14,8 +14,8 @@ import { pagedLocally } from '../../cloud/store/paged-locally.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { ModemSimulator } from '../../simulators/modem/simulator.ts';
-import { NotifySimulator } from '../../simulators/notify/simulator.ts';
 import { FaultProxy } from '../../simulators/net/fault-proxy.ts';
+import { NotifySimulator } from '../../simulators/notify/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -44,7 +44,13 @@ async function startRig(ch4: number): Promise<Rig> {
   const pty = await openPtyPair(dir);
   const modem = new ModemSimulator({ path: pty.b, logger: testLogger() });
   await modem.start();
-  const sim = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ch4 } }], tcp: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 1 });
+  const sim = new ModbusSimulator({
+    devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ch4 } }],
+    tcp: { host: '127.0.0.1', port: 0 },
+    clock: systemClock,
+    logger: testLogger(),
+    seed: 1,
+  });
   await sim.start();
   const relay = await startTestRelay();
   const secret = await relay.addGateway(GATEWAY);
@@ -116,9 +122,13 @@ describe('local paging while the uplink is down', () => {
     );
     expect(note).toMatchObject({ kind: 'alarm', value: raised.seq, unit: 'modem', alarm: { rule: 'high2', level: 'alarm', state: 'paged', threshold: null } });
     // The warning's transition has no note.
-    const warning = (await r.relay.relay.store.queryRecords({ gateway: GATEWAY, kind: 'alarm', limit: 100 })).items.find((x) => x.alarm?.rule === 'high1' && x.alarm.state === 'raised');
+    const warning = (await r.relay.relay.store.queryRecords({ gateway: GATEWAY, kind: 'alarm', limit: 100 })).items.find(
+      (x) => x.alarm?.rule === 'high1' && x.alarm.state === 'raised',
+    );
     expect(warning).toBeDefined();
-    expect(await pagedLocally(r.relay.relay.store, { gateway: GATEWAY, device: 'gas-1', channel: 'ch4', rule: 'high1', seq: warning!.seq, since: warning!.ts })).toBeUndefined();
+    expect(
+      await pagedLocally(r.relay.relay.store, { gateway: GATEWAY, device: 'gas-1', channel: 'ch4', rule: 'high1', seq: warning!.seq, since: warning!.ts }),
+    ).toBeUndefined();
     // The alarm state is not moved by the note.
     expect(a.buffer.alarmStates().find((s) => s.rule === 'high2')).toMatchObject({ state: 'raised', seq: raised.seq });
     expect(r.modem.messages).toHaveLength(1);
@@ -181,16 +191,24 @@ describe('local paging while the uplink is down', () => {
     const lan = new NotifySimulator({ clock: systemClock, httpPort: 0, smtpPort: 0 });
     await lan.start();
     try {
-      const a = (agent = makeAgent(r, { enabled: false }, {
-        recipients: [{ name: 'guardia', phone: '+56911111111', email: 'guardia@localhost', webhook: `${lan.httpUrl}/webhook/paging` }],
-        channels: {
-          modem: { path: r.pty.a, commandTimeoutMs: 1000, sendTimeoutMs: 3000, reopenMs: 200 },
-          email: { host: '127.0.0.1', port: lan.smtpPort, security: 'none', from: 'gw-page@localhost' },
-          webhook: {},
+      const a = (agent = makeAgent(
+        r,
+        { enabled: false },
+        {
+          recipients: [{ name: 'guardia', phone: '+56911111111', email: 'guardia@localhost', webhook: `${lan.httpUrl}/webhook/paging` }],
+          channels: {
+            modem: { path: r.pty.a, commandTimeoutMs: 1000, sendTimeoutMs: 3000, reopenMs: 200 },
+            email: { host: '127.0.0.1', port: lan.smtpPort, security: 'none', from: 'gw-page@localhost' },
+            webhook: {},
+          },
         },
-      }));
+      ));
       await a.start();
-      await waitFor(() => lan.inbox.list('webhook').length > 0 && lan.inbox.list('email').length > 0 && r.modem.messages.length > 0, 'a page on every channel', AFTER_MS + TOLERANCE_MS);
+      await waitFor(
+        () => lan.inbox.list('webhook').length > 0 && lan.inbox.list('email').length > 0 && r.modem.messages.length > 0,
+        'a page on every channel',
+        AFTER_MS + TOLERANCE_MS,
+      );
       await waitFor(() => a.pager!.status().lastPage !== null, 'the page noted');
       expect(a.pager!.status().sent).toEqual({ modem: 1, email: 1, webhook: 1 });
       expect(lan.inbox.list('email')[0]).toMatchObject({ to: 'guardia@localhost' });

@@ -27,10 +27,20 @@ describe('paging config', () => {
         recipients: [{ name: 'a', phone: '0991234567' }, { name: 'b' }],
         channels: { modem: { path: '/dev/ttyUSB2', baudRate: 7, pin: 'abcd', colour: 'red' } },
       }),
-    ).toEqual(expect.arrayContaining(['paging.afterMs', 'paging.recipients[0].phone', 'paging.channels.modem.baudRate', 'paging.channels.modem.pin', 'paging.channels.modem.colour']));
+    ).toEqual(
+      expect.arrayContaining([
+        'paging.afterMs',
+        'paging.recipients[0].phone',
+        'paging.channels.modem.baudRate',
+        'paging.channels.modem.pin',
+        'paging.channels.modem.colour',
+      ]),
+    );
   });
 
   it('asks for an address of every recipient on a configured channel', () => {
-    expect(problemPaths({ enabled: true, recipients: [{ name: 'a', email: 'a@example.org' }], channels: { modem: { path: '/dev/ttyUSB2' } } })).toEqual(['paging.recipients[0]']);
+    expect(problemPaths({ enabled: true, recipients: [{ name: 'a', email: 'a@example.org' }], channels: { modem: { path: '/dev/ttyUSB2' } } })).toEqual([
+      'paging.recipients[0]',
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { Pager } from '../../agent/paging/pager.ts';
 import { pagingConfigSchema } from '../../agent/paging/schema.ts';
 import type { Channel, DeliveryOutcome, Notification } from '../../platform/notify/types.ts';
-import { PRIORITY, type AlarmState, type NewRecord } from '../../protocols/records.ts';
+import { type AlarmState, type NewRecord, PRIORITY } from '../../protocols/records.ts';
 
 const T0 = 1_750_000_000_000;
 const logger = pino({ level: 'silent' });
@@ -31,8 +31,19 @@ class ScriptedChannel implements Channel {
 
 function alarm(state: AlarmState, level: 'warning' | 'alarm' = 'alarm'): NewRecord {
   return {
-    kind: 'alarm', device: 'gas-1', channel: 'ch4', value: 25, unit: '%LEL', quality: 'good', exception: null, ts: now, mono: 1000, bootId: 'boot-1',
-    priority: PRIORITY.alarm, flags: 0, alarm: { rule: level === 'alarm' ? 'high2' : 'high1', level, state, threshold: 20 },
+    kind: 'alarm',
+    device: 'gas-1',
+    channel: 'ch4',
+    value: 25,
+    unit: '%LEL',
+    quality: 'good',
+    exception: null,
+    ts: now,
+    mono: 1000,
+    bootId: 'boot-1',
+    priority: PRIORITY.alarm,
+    flags: 0,
+    alarm: { rule: level === 'alarm' ? 'high2' : 'high1', level, state, threshold: 20 },
   };
 }
 
@@ -43,10 +54,26 @@ let pager: Pager;
 
 function startPager(paging: Record<string, unknown> = {}): Pager {
   const config = pagingConfigSchema.parse({
-    enabled: true, afterMs: 60_000, recipients: [{ name: 'guardia', phone: '+56911111111' }], channels: { modem: { path: '/dev/null' } },
-    retry: { firstMs: 1000, maxMs: 4000, attempts: 4 }, ...paging,
+    enabled: true,
+    afterMs: 60_000,
+    recipients: [{ name: 'guardia', phone: '+56911111111' }],
+    channels: { modem: { path: '/dev/null' } },
+    retry: { firstMs: 1000, maxMs: 4000, attempts: 4 },
+    ...paging,
   });
-  const p = new Pager({ config, gatewayId: 'gw-1', bufferPath: path.join(dir, 'buffer.db'), buffer, channels: () => [channel], channelKinds: ['modem'], clock, bootId: 'boot-1', flags: () => 0, logger, tickMs: 3_600_000 });
+  const p = new Pager({
+    config,
+    gatewayId: 'gw-1',
+    bufferPath: path.join(dir, 'buffer.db'),
+    buffer,
+    channels: () => [channel],
+    channelKinds: ['modem'],
+    clock,
+    bootId: 'boot-1',
+    flags: () => 0,
+    logger,
+    tickMs: 3_600_000,
+  });
   p.start();
   return p;
 }
@@ -82,7 +109,13 @@ describe('pager', () => {
     }
     // Attempts at +0, +1 s, +3 s (2 s later), +7 s (4 s later, the cap).
     expect(channel.sent.map((s) => s.at - start)).toEqual([0, 1000, 3000, 7000].map((t) => Math.ceil(t / 250) * 250));
-    expect(pager.status()).toMatchObject({ failed: { modem: 4 }, consecutiveFailures: 4, lastError: { code: 'ATALAYA_PAGING_SEND_REFUSED' }, lastPage: null, pending: 0 });
+    expect(pager.status()).toMatchObject({
+      failed: { modem: 4 },
+      consecutiveFailures: 4,
+      lastError: { code: 'ATALAYA_PAGING_SEND_REFUSED' },
+      lastPage: null,
+      pending: 0,
+    });
     // No paged record when nobody was reached.
     expect(buffer.readAfter(0, 10, 'alarm').map((r) => r.alarm?.state)).toEqual(['raised']);
   });
@@ -111,7 +144,10 @@ describe('pager', () => {
     await pager.runDue();
     expect(channel.sent.map((s) => s.message.title)).toEqual(['ALARM gas-1 ch4 25 %LEL', 'ALL CLEAR gas-1 ch4 25 %LEL']);
     const notes = buffer.readAfter(0, 10, 'alarm').filter((r) => r.alarm?.state === 'paged');
-    expect(notes.map((r) => [r.value, r.unit])).toEqual([[raisedSeq, 'modem'], [clearedSeq, 'modem']]);
+    expect(notes.map((r) => [r.value, r.unit])).toEqual([
+      [raisedSeq, 'modem'],
+      [clearedSeq, 'modem'],
+    ]);
   });
 
   it('skips the all-clear of a raise the relay had in time, and never pages a warning', async () => {

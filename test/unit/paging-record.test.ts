@@ -10,19 +10,35 @@ import zlib from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
+import { type NewRecord, PRIORITY, type StoredRecord } from '../../protocols/records.ts';
 import { newRecordProblem, storedRecordProblem } from '../../protocols/records-check.ts';
-import { PRIORITY, type NewRecord, type StoredRecord } from '../../protocols/records.ts';
 import { decodeBatch, encodeBatch } from '../../protocols/sync/batch.ts';
 import { canonicalRecord } from '../../protocols/sync/canonical.ts';
 
 const T0 = 1_750_000_000_000;
 const BOOT = '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
 const raised: NewRecord = {
-  kind: 'alarm', device: 'gas-1', channel: 'ch4', value: 25, unit: '%LEL', quality: 'good', exception: null, ts: T0, mono: 1000, bootId: BOOT,
-  priority: PRIORITY.alarm, flags: 0, alarm: { rule: 'high2', level: 'alarm', state: 'raised', threshold: 20 },
+  kind: 'alarm',
+  device: 'gas-1',
+  channel: 'ch4',
+  value: 25,
+  unit: '%LEL',
+  quality: 'good',
+  exception: null,
+  ts: T0,
+  mono: 1000,
+  bootId: BOOT,
+  priority: PRIORITY.alarm,
+  flags: 0,
+  alarm: { rule: 'high2', level: 'alarm', state: 'raised', threshold: 20 },
 };
 const paged = (seqOfRaise: number): NewRecord => ({
-  ...raised, value: seqOfRaise, unit: 'modem', ts: T0 + 120_000, mono: 121_000, alarm: { rule: 'high2', level: 'alarm', state: 'paged', threshold: null },
+  ...raised,
+  value: seqOfRaise,
+  unit: 'modem',
+  ts: T0 + 120_000,
+  mono: 121_000,
+  alarm: { rule: 'high2', level: 'alarm', state: 'paged', threshold: null },
 });
 
 let dir: string | undefined;
@@ -38,7 +54,10 @@ describe('the paged alarm record', () => {
   });
 
   it('travels with state code 3 and decodes back', () => {
-    const records: StoredRecord[] = [{ ...raised, seq: 7 }, { ...paged(7), seq: 9 }];
+    const records: StoredRecord[] = [
+      { ...raised, seq: 7 },
+      { ...paged(7), seq: 9 },
+    ];
     const body = encodeBatch({ gateway: 'gw-1', sentAt: T0 + 200_000, mono: 200_000, bootId: BOOT, clockSynced: true, records });
     const wire = JSON.parse(zlib.gunzipSync(body).toString('utf8')) as { alarms: number[][] };
     expect(wire.alarms.map((a) => a[3])).toEqual([0, 3]);
@@ -52,7 +71,12 @@ describe('the paged alarm record', () => {
 
   it('leaves the alarm state of its rule as the transition set it', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-paged-'));
-    const buffer = new RecordBuffer({ path: path.join(dir, 'b.db'), clock: { now: () => T0, monotonic: () => 1000 }, logger: pino({ level: 'silent' }), commitIntervalMs: 0 });
+    const buffer = new RecordBuffer({
+      path: path.join(dir, 'b.db'),
+      clock: { now: () => T0, monotonic: () => 1000 },
+      logger: pino({ level: 'silent' }),
+      commitIntervalMs: 0,
+    });
     buffer.start();
     try {
       const [seq] = await buffer.append([raised]);
