@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Channel, ChannelKind } from '../../platform/notify/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
@@ -211,14 +212,14 @@ export class Pager {
     const { retry, recipients } = this.o.config;
     const deliveries: Record<string, Delivery> = { ...row.deliveries };
     const message = pageMessage(row, this.o.gatewayId);
-    for (const recipient of recipients) {
+    for (const [index, recipient] of recipients.entries()) {
       for (const channel of this.channels) {
         const address = addressFor(recipient, channel.kind);
         if (address === undefined) continue;
         const key = `${recipient.name}/${channel.kind}`;
         const d = deliveries[key] ?? { ok: false, attempts: 0 };
         if (d.ok || d.gaveUp === true || (d.nextAt ?? 0) > now || this.stopping) continue;
-        const outcome = await channel.send(address, { ...message, key: `${message.eventId}:${key}` });
+        const outcome = await channel.send(address, { ...message, key: notificationKey(message.eventId, index, channel.kind) });
         const attempts = d.attempts + 1;
         if (outcome.ok) {
           deliveries[key] = { ok: true, attempts, ...(outcome.providerId !== undefined ? { code: outcome.providerId } : {}) };
@@ -227,7 +228,8 @@ export class Pager {
           this.log.info({ seq: row.seq, recipient: recipient.name, channel: channel.kind, attempts }, 'paged');
         } else {
           const gaveUp = !outcome.retryable || attempts >= retry.attempts;
-          const delay = Math.min(retry.firstMs * 2 ** (attempts - 1), retry.maxMs, outcome.retryAfterMs ?? Infinity);
+          // Retry-After is a floor: the receiver asked not to be called sooner.
+          const delay = Math.max(Math.min(retry.firstMs * 2 ** (attempts - 1), retry.maxMs), outcome.retryAfterMs ?? 0);
           deliveries[key] = { ok: false, attempts, code: outcome.code, ...(gaveUp ? { gaveUp: true } : { nextAt: now + delay }) };
           this.failed[channel.kind] = (this.failed[channel.kind] ?? 0) + 1;
           this.consecutiveFailures++;
@@ -297,6 +299,16 @@ export class Pager {
     this.lastFailureLogAt = now;
     this.log.warn({ ...fields, consecutiveFailures: this.consecutiveFailures }, 'page not delivered; retrying (logged once a minute)');
   }
+}
+
+/**
+ * The idempotency key of one page to one recipient through one channel (platform/notify/types.ts:
+ * stable, ASCII, at most 128 characters): the event id, the recipient's place in the list and the
+ * channel, or its SHA-256 when names make that too long or not ASCII.
+ */
+function notificationKey(eventId: string, recipient: number, kind: ChannelKind): string {
+  const key = `${eventId}:${recipient}:${kind}`;
+  return key.length <= 128 && /^[\x20-\x7e]*$/.test(key) ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 function addressFor(r: Recipient, kind: ChannelKind): string | undefined {

@@ -138,7 +138,7 @@ describe('pager', () => {
     now += 60_000;
     await pager.runDue();
     expect(channel.sent.map((s) => s.message.title)).toEqual(['ALARM gas-1 ch4 25 %LEL']);
-    expect(channel.sent[0]!.message.key).toBe(`alarm:gw-1:gas-1:ch4:high2:raised:${raisedSeq}:guardia/modem`);
+    expect(channel.sent[0]!.message.key).toBe(`alarm:gw-1:gas-1:ch4:high2:raised:${raisedSeq}:0:modem`);
     const [clearedSeq] = await buffer.append([alarm('cleared')]);
     now += 60_000;
     await pager.runDue();
@@ -173,5 +173,18 @@ describe('pager', () => {
     now += 60_000;
     await pager.runDue();
     expect(channel.sent.map((s) => s.message.eventId)).toEqual([`alarm:gw-1:gas-1:ch4:high2:raised:${current}`]);
+  });
+
+  it('waits at least what Retry-After asked for', async () => {
+    pager = startPager();
+    await buffer.append([alarm('raised')]);
+    channel.outcomes = [{ ...FAIL, retryAfterMs: 5000 }];
+    now += 60_000;
+    const start = now;
+    for (let i = 0; i < 30; i++) {
+      await pager.runDue();
+      now += 250;
+    }
+    expect(channel.sent.map((s) => s.at - start)).toEqual([0, 5000]);
   });
 });
