@@ -157,9 +157,13 @@ export class AtPort {
   }
 
   private readonly onClose = (): void => {
-    if (this.port === undefined) return;
+    const port = this.port;
+    if (port === undefined) return;
     this.log.warn('modem port lost; reopening on the next message');
     this.port = undefined;
+    port.off('data', this.onData);
+    port.off('close', this.onClose);
+    // The error listener stays: a lost port may still report errors.
     this.fail(new PagingError(PAGING_PORT_FAILED, `${this.o.path}: port lost`));
   };
 
