@@ -31,7 +31,7 @@ export type AlarmLevel = (typeof ALARM_LEVELS)[number];
  * the same device, channel, rule and level as the transition, `value` = the paged transition's
  * seq, `unit` = the channel kinds it went out on, comma-separated (`modem`), `quality` = 'good', `threshold` = null, and `ts` = when the last message went
  * out. The alarm state kept per rule (buffer alarm_state, the alarm engine) ignores it; the relay
- * stores it like any record and does not page that transition again (docs/formats.md#paged).
+ * stores it like any record and does not page that transition again (docs/formats.md#paged-alarm-records).
  * Added after the three others, so every earlier record encodes as before.
  */
 export const ALARM_STATES = ['raised', 'cleared', 'acknowledged', 'paged'] as const;

@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
 import type { Channel, DeliveryOutcome, Notification } from '../../platform/notify/types.ts';
 import { AtPort, type AtPortFactory } from './at-port.ts';
-import { isPagingError, PAGING_MODEM_TIMEOUT, PAGING_NO_SIGNAL, PAGING_NOT_REGISTERED, PAGING_SIM_NOT_READY, PagingError } from './errors.ts';
+import {
+  isPagingError,
+  PAGING_MODEM_ERROR,
+  PAGING_MODEM_TIMEOUT,
+  PAGING_NO_SIGNAL,
+  PAGING_NOT_REGISTERED,
+  PAGING_SIM_NOT_READY,
+  PagingError,
+} from './errors.ts';
 import type { ModemChannelConfig } from './schema.ts';
 import { modemText } from './sms-text.ts';
 
@@ -83,7 +91,7 @@ export class ModemChannel implements Channel {
       if (isPagingError(err) && err.code === PAGING_MODEM_TIMEOUT) this.initializedOpen = -1;
       if (!isPagingError(err)) {
         this.log.error({ err }, 'unexpected failure sending an SMS');
-        return { ok: false, retryable: true, code: 'ATALAYA_PAGING_MODEM_ERROR', detail: 'unexpected failure' };
+        return { ok: false, retryable: true, code: PAGING_MODEM_ERROR, detail: 'unexpected failure' };
       }
       const cms = typeof err.details?.cms === 'number' ? err.details.cms : undefined;
       return { ok: false, retryable: cms === undefined || !PERMANENT_CMS.has(cms), code: err.code, detail: err.message };

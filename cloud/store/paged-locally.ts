@@ -17,7 +17,7 @@ const MAX_PAGES = 20;
 
 /**
  * Whether the gateway paged alarm transition `seq` itself while the uplink was down (issue 13 §7):
- * the `paged` alarm record it appends after paging (protocols/records.ts, docs/formats.md#paged)
+ * the `paged` alarm record it appends after paging (protocols/records.ts, docs/formats.md#paged-alarm-records)
  * names the transition's seq in its value. Returns that record (its ts is when the page went out,
  * its unit the channels), or undefined: then the relay's alerts page as usual. Read through
  * queryRecords, so it works on SQLite and PostgreSQL alike.

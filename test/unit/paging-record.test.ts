@@ -1,5 +1,5 @@
 /**
- * The `paged` alarm record (protocols/records.ts, docs/formats.md#paged): accepted by the one
+ * The `paged` alarm record (protocols/records.ts, docs/formats.md#paged-alarm-records): accepted by the one
  * record check, carried on the wire with state code 3, hashed with its state as text, and ignored
  * by the buffer's alarm state.
  */
