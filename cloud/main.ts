@@ -13,6 +13,7 @@ import { registerDashboard } from './dashboard/routes.ts';
 import { listenFailed, notRunning } from './errors.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { VolumeService } from './dga/volumes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
@@ -128,7 +129,7 @@ export class Relay {
           },
           stop: () => reporting.stop(),
         });
-        if (engine !== undefined) await registerDgaRoutes(app, { engine, apiTokens: config.apiTokens });
+        if (engine !== undefined) await registerDgaRoutes(app, { engine, volumes: new VolumeService({ config: config.dga, records: store }), apiTokens: config.apiTokens });
       }
       if (config.anchor.enabled) {
         anchor = new AnchorService({ config: config.anchor, store: database.anchor, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
