@@ -34,7 +34,7 @@ export interface ExportInput {
 
 const PAGE = 10_000;
 
-function instant(name: string, text: string | undefined): number | Error {
+export function instant(name: string, text: string | undefined): number | Error {
   if (text === undefined) return new Error(`--${name} is required`);
   const ms = /^\d{1,15}$/.test(text) ? Number(text) : /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isFinite(ms) ? ms : new Error(`--${name}: expected epoch ms or ISO 8601 with an offset, got '${text}'`);

@@ -125,7 +125,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     process.stdout.write(command === 'export' ? (await import('./relay-export.ts')).EXPORT_HELP : command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' || command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 5 : command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -159,7 +159,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
     case 'dga': {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
-      const input = { sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'] };
+      const input = { sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'], out: values.out };
       return (await import('./relay-dga.ts')).dgaCommand(input, config);
     }
     case 'export': {

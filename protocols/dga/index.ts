@@ -10,3 +10,4 @@ export * from './rest.ts';
 export * from './soap.ts';
 export * from './slots.ts';
 export * from './volumes.ts';
+export * from './evidence-manifest.ts';
