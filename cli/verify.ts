@@ -7,7 +7,8 @@ import { isZip, packExitCode, packReport, verifyPack } from './verify/pack.ts';
 import { humanReport } from './verify/report.ts';
 import { exitCodeOf, type VerifyResult } from './verify/result.ts';
 
-const HELP = `atalaya verify <proof.json | pack.zip> --rpc URL [--contract ADDRESS] [--confirmations N] [--json]
+const HELP = `atalaya verify <proof.json> --rpc URL [--contract ADDRESS] [--confirmations N] [--json]
+atalaya verify <pack.zip> --rpc URL [--contract ADDRESS] [--confirmations N] [--json]
 
 Checks a record's anchor proof (from the relay) without trusting the relay: the record hashes
 to the proof's leaf, the inclusion path leads from it to the batch root, and an Ethereum node of
