@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { unzipSync } from 'fflate';
 import { checkProofOffline, documentRecord, parseProofDocumentText, type ProofDocument } from '../../protocols/anchor/document.ts';
 import { isAnchorError } from '../../protocols/anchor/errors.ts';
-import { MANIFEST_FILE, README_FILE, evidenceManifestSchema, sha256Hex, type EvidenceManifest } from '../../protocols/dga/evidence-manifest.ts';
+import { MANIFEST_FILE, evidenceManifestSchema, sha256Hex, type EvidenceManifest } from '../../protocols/dga/evidence-manifest.ts';
 import { checkOnChain, type ChainCheckOptions } from './chain.ts';
 
 export const PACK_FAILURES = [
@@ -84,7 +84,7 @@ export async function verifyPack(data: Uint8Array, options: ChainCheckOptions): 
     }
   }
   for (const path of Object.keys(entries)) {
-    if (path !== MANIFEST_FILE && path !== README_FILE && !path.endsWith('/') && !listed.has(path)) failures.push({ reason: 'file_unlisted', file: path, detail: 'in the pack but not in manifest.json' });
+    if (path !== MANIFEST_FILE && !path.endsWith('/') && !listed.has(path)) failures.push({ reason: 'file_unlisted', file: path, detail: 'in the pack but not in manifest.json' });
   }
 
   // 2. Each proof offline, and each reading equal to what its proof states.

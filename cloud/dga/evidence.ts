@@ -115,7 +115,7 @@ export class EvidenceBuilder {
       slots.push({ slot: new Date(s.slot).toISOString(), dir, state: s.state, receipt: s.receipt, readings: near.length });
     }
 
-    const manifest: EvidenceManifest = {
+    const described: EvidenceManifest = {
       format: EVIDENCE_FORMAT,
       version: EVIDENCE_VERSION,
       obra: { code, kind: obra.kind, standard: obra.standard, gateway: obra.gateway, device: obra.device, channels: { ...obra.channels } as Record<string, string> },
@@ -125,12 +125,14 @@ export class EvidenceBuilder {
       anchoring: this.deps.anchoring,
       slots,
       readings,
-      files: files.map(([path, data]) => ({ path, sha256: sha256Hex(data), bytes: data.length })),
+      files: [],
     };
+    // The README says what the manifest says (not its file list), so it is listed and hashed too.
+    files.unshift([README_FILE, Buffer.from(evidenceReadme(described))]);
+    const manifest: EvidenceManifest = { ...described, files: files.map(([path, data]) => ({ path, sha256: sha256Hex(data), bytes: data.length })) };
     const manifestBytes = json(manifest);
     const mtime = new Date(generatedAt);
     const entries: Zippable = {};
-    entries[README_FILE] = [Buffer.from(evidenceReadme(manifest)), { mtime }];
     entries[MANIFEST_FILE] = [manifestBytes, { mtime }];
     for (const [path, data] of files) entries[path] = [data, { mtime }];
     return { zip: zipSync(entries, { level: 6 }), manifest, manifestSha256: sha256Hex(manifestBytes) };

@@ -5,8 +5,8 @@
  *
  * Layout of the zip, in this order (the same inputs give the same bytes):
  *
- *   README.txt                           how to check the pack, Spanish and English
  *   manifest.json                        this document
+ *   README.txt                           how to check the pack, Spanish and English
  *   slots/<dir>/sent.json                each request as sent to DGA (password redacted)
  *   slots/<dir>/answer.json              the slot's state, DGA's receipt and answers
  *   slots/<dir>/audit.json               the slot's append-only audit rows
@@ -49,6 +49,7 @@ export const evidenceManifestSchema = z.strictObject({
     status: z.enum(['anchored', 'not_anchored']),
     proof: z.string().nullable(),
   })),
+  /** Every file but manifest.json, README.txt first, in the zip's order. */
   files: z.array(z.strictObject({ path: z.string(), sha256: hex64, bytes: z.number().int().nonnegative() })),
 });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
-import { cleanEnv, runAtalaya } from '../helpers/relay-process.ts';
+import { cleanEnv, runAtalaya, writeRelayConfig } from '../helpers/relay-process.ts';
 import { anchorSection, mine, startChain, type TestChain } from './anchor-setup.ts';
 import { HOUR, MINUTE, readingsEvery10Min, startBench, type Bench } from './relay-dga-setup.ts';
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-evidence-'));
   chain = await startChain();
   bench = await startBench({
-    start: DAY0, obras: [OBRA], dga: { spacingMs: 0 },
+    start: DAY0, obras: [OBRA], dga: { spacingMs: 0 }, storage: { kind: 'sqlite', path: path.join(dir, 'relay.db') },
     anchor: anchorSection(chain), env: { ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] },
   });
   // The day's readings up to 22:10 arrive and are anchored; the last ones arrive after the cut.
@@ -152,7 +152,7 @@ describe('DGA inspection evidence pack', () => {
       f['manifest.json'] = flipByte(bytes, at);
     }), 'manifest.zip');
     expect(manifest.status).toBe(1);
-    expect(manifest.result.failures).toEqual([expect.objectContaining({ reason: 'file_altered', file: 'slots/2026-01-30T0000/sent.json' })]);
+    expect(manifest.result.failures).toEqual([expect.objectContaining({ reason: 'file_altered', file: 'README.txt' })]);
     expect(manifest.result.manifestSha256).not.toBe(manifestSha);
 
     const broken = await verify(altered((f) => {
@@ -160,6 +160,22 @@ describe('DGA inspection evidence pack', () => {
     }), 'broken.zip');
     expect(broken.status).toBe(2);
     expect(broken.result.failures).toEqual([expect.objectContaining({ reason: 'malformed_pack', file: 'manifest.json' })]);
+  });
+
+  it('atalaya relay dga evidence writes the pack from the relay\'s database, and it verifies', async () => {
+    const dga = `dga:\n  obras:\n    - ${JSON.stringify(OBRA)}\nanchor: ${JSON.stringify({ chainId: chain.anvil.chainId, contract: chain.contract, confirmations: 2 })}\n`;
+    const { configFile } = writeRelayConfig(dir, { kind: 'sqlite', path: 'relay.db' }, dga);
+    const out = path.join(dir, 'cli-pack.zip');
+    const r = await runAtalaya(['relay', 'dga', 'evidence', OBRA.code, '2026-01-30T00:00:00-04:00', '2026-01-30T12:00:00-04:00', '-c', configFile, '--out', out], cleanEnv());
+    expect(r.stderr).toContain('12 slot(s), 24 reading(s) (0 not anchored yet)');
+    expect(r.status).toBe(0);
+    const { status, result } = await verify(fs.readFileSync(out), 'cli-pack-copy.zip');
+    expect(result.failures).toEqual([]);
+    expect(status).toBe(0);
+    expect(result.counts).toMatchObject({ slots: 12, anchored: 24, batches: 1 });
+    // Never overwritten.
+    const again = await runAtalaya(['relay', 'dga', 'evidence', OBRA.code, '1769745600000', '1769788800000', '-c', configFile, '--out', out], cleanEnv());
+    expect(again.status).toBe(1);
   });
 
   it('the same inputs give the same bytes', async () => {
