@@ -47,6 +47,8 @@ const evidenceQuerySchema = z
  * for one obra, with its latest slots). The same information as `atalaya relay dga status`.
  * `GET /v1/dga/<obra>/volumes?from=&to=&granularity=day|month|year` (JSON) and `…/volumes.csv`:
  * extracted volumes on DGA's UTC-4 calendar with the share of the annual water right (cloud/dga/volumes.ts).
+ * `GET /v1/dga/<obra>/exceedances?from=&to=` (at most 367 days): the water-right exceedances
+ * overlapping the range, the event source alerting polls (cloud/dga/volumes.ts).
  * `GET /v1/dga/<obra>/evidence.zip?from=&to=`: the inspection evidence pack of the slots in [from, to)
  * (cloud/dga/evidence.ts), its manifest's sha256 in the `x-manifest-sha256` header.
  */
@@ -83,6 +85,19 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
         }
       });
     }
+
+    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/exceedances', async (request, reply) => {
+      const query = parseQuery(evidenceQuerySchema, request.query);
+      if (volumes === undefined) return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
+      try {
+        const found = await volumes.exceedances(request.params.obra, query.from, query.to);
+        const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+        return { obra: request.params.obra, exceedances: found.map((e) => ({ ...e, from: iso(e.from), to: iso(e.to) })) };
+      } catch (err) {
+        if (!isRelayDgaError(err, DGA_UNKNOWN_OBRA)) throw err;
+        return reply.code(404).send({ error: 'not_found', message: err.message } satisfies ApiErrorBody);
+      }
+    });
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);

@@ -90,7 +90,9 @@ describe.each(backends)('volumes from the %s store', (_name, storage) => {
 describe('GET /v1/dga/<obra>/volumes', () => {
   it('answers JSON and CSV behind the operator token, refuses a bad range and an unknown obra', async () => {
     const b = (bench = await startBench({ start: JAN30 + 4 * DAY, obras: [{ ...OBRA, device: 'pozo-1' }] }));
-    await b.ingest(flowmeterRecords('gw-1', 'pozo-1', JAN30, 1440, 100, () => 12.5, 10).map(({ channel, value, ts }) => ({ channel, value, ts })));
+    // 12.5 L/s, and 30 L/s (over 25 + 10 %) from 10:00 to 11:00: 1080 + 63 m³.
+    const surge = (t: number): number => (t >= JAN30 + 10 * 3_600_000 && t < JAN30 + 11 * 3_600_000 ? 30 : 12.5);
+    await b.ingest(flowmeterRecords('gw-1', 'pozo-1', JAN30, 1440, 100, surge, 10).map(({ channel, value, ts }) => ({ channel, value, ts })));
     const get = (p: string, token = b.token): Promise<Response> => fetch(`${b.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
     const q = `from=${encodeURIComponent('2026-01-30T00:00:00-04:00')}&to=${encodeURIComponent('2026-01-31T00:00:00-04:00')}`;
 
@@ -98,15 +100,23 @@ describe('GET /v1/dga/<obra>/volumes', () => {
     expect(json.status).toBe(200);
     const body = (await json.json()) as { periods: Array<{ label: string; volumeM3: number; shareOfAnnualPct: number }>; timeZone: string };
     expect(body.timeZone).toBe('UTC-04:00');
-    expect(body.periods).toMatchObject([{ label: '2026-01-30', volumeM3: 1080, shareOfAnnualPct: 36 }]);
+    expect(body.periods).toMatchObject([{ label: '2026-01-30', volumeM3: 1143, shareOfAnnualPct: 38.1 }]);
 
     const csv = await get(`/v1/dga/${OBRA.code}/volumes.csv?${q}&granularity=month`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await csv.text()).toBe(
       'obra,period,start,end,volume_m3,share_of_annual_pct,readings,flags\r\n'
-      + 'OB-0602-7,2026-01,2026-01-01T04:00:00.000Z,2026-02-01T04:00:00.000Z,1080,36,145,incomplete\r\n',
+      + 'OB-0602-7,2026-01,2026-01-01T04:00:00.000Z,2026-02-01T04:00:00.000Z,1143,38.1,145,incomplete\r\n',
     );
+
+    // The hour at 30 L/s is an exceedance of the granted flow, as the alerting polls it.
+    const exceedances = await get(`/v1/dga/${OBRA.code}/exceedances?${q}`);
+    expect(exceedances.status).toBe(200);
+    expect(await exceedances.json()).toEqual({
+      obra: OBRA.code,
+      exceedances: [{ obra: OBRA.code, kind: 'flow', from: '2026-01-30T14:00:00.000Z', to: '2026-01-30T14:50:00.000Z', value: 30, limit: 27.5 }],
+    });
 
     expect((await get(`/v1/dga/${OBRA.code}/volumes?${q}`, 'wrong')).status).toBe(401);
     expect((await get(`/v1/dga/${OBRA.code}/volumes?from=2&to=1`)).status).toBe(400);
