@@ -176,13 +176,16 @@ export function packReport(r: PackResult): string {
     const c = r.counts;
     lines.push('', `  files        ${c.files} checked against manifest.json (sha256 ${r.manifestSha256})`);
     lines.push(`  slots        ${c.slots}`);
-    lines.push(`  readings     ${c.readings}: ${c.anchored} anchored and verified in ${c.batches} batch(es), ${r.notAnchored.length} not_anchored`);
+    lines.push(`  readings     ${c.readings}: ${c.anchored} with a valid proof, in ${c.batches} batch(es) checked on chain; ${r.notAnchored.length} not_anchored`);
   }
   if (r.failures.length > 0) {
     lines.push('');
     for (const f of r.failures) lines.push(`  ${f.reason}${f.file === undefined ? '' : ` ${f.file}`}${f.reading === undefined ? '' : ` [reading ${f.reading}]`}: ${f.detail}`);
   }
-  if (r.notAnchored.length > 0) lines.push('', `not_anchored (not yet anchored by the relay; not a failure): ${r.notAnchored.join(', ')}`);
+  if (r.notAnchored.length > 0) {
+    const shown = r.notAnchored.length > 20 ? `${r.notAnchored.slice(0, 20).join(', ')} and ${r.notAnchored.length - 20} more (--json lists them all)` : r.notAnchored.join(', ');
+    lines.push('', `not_anchored (not yet anchored by the relay; not a failure): ${shown}`);
+  }
   if (r.warnings.length > 0) lines.push('', ...[...new Set(r.warnings)].map((w) => `warning: ${w}`));
   return `${lines.join('\n')}\n`;
 }
