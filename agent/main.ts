@@ -7,6 +7,7 @@ import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { droppingInvalid } from './buffer/checked-sink.ts';
+import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
@@ -87,13 +88,14 @@ export class Agent {
       maxBatch: 5000,
       maxBytes: config.buffer.maxBytes,
       maxAgeMs: config.buffer.maxAgeDays * 86_400_000,
+      minFreeBytes: config.buffer.minFreeBytes,
       clock,
       logger,
     });
     this.poller = new Poller({
       config,
       profiles,
-      sink: droppingInvalid((records) => this.buffer.append(records), logger),
+      sink: droppingInvalid((records) => this.buffer.append(records).catch(reportedByBuffer), logger),
       clock,
       bootId,
       flags,
@@ -113,7 +115,8 @@ export class Agent {
       ? new MqttBroker({
           config: config.mqtt,
           gatewayId: config.gateway.id,
-          sink: (records) => this.buffer.append(records),
+          sink: (records, mark) => this.buffer.append(records, mark),
+          storedSeq: (stream) => this.buffer.deviceSeq(stream),
           onCommitted: (listener) => {
             this.buffer.on('committed', listener);
             return () => this.buffer.off('committed', listener);
@@ -232,4 +235,10 @@ export class Agent {
       logger: this.logger,
     });
   }
+}
+
+/** Swallows only the failures the buffer itself reports (failed commits); anything else still rejects. */
+function reportedByBuffer(err: unknown): number[] {
+  if (isBufferError(err, BUFFER_WRITE_FAILED)) return [];
+  throw err;
 }

@@ -118,7 +118,9 @@ function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): str
     lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
     for (const p of s.problems) {
       const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
-      lines.push(`    ${p.slot}  ${p.state.padEnd(15)} ${p.attempts} attempt(s)${retry}  ${p.reason ?? ''}`.trimEnd());
+      const state = p.receiptIrregular ? 'ACCEPTED, CHECK RECEIPT' : p.state.padEnd(15);
+      const receipt = p.receiptIrregular ? ` (receipt as given: ${p.receipt ?? 'none'})` : '';
+      lines.push(`    ${p.slot}  ${state} ${p.attempts} attempt(s)${retry}  ${p.reason ?? ''}${receipt}`.trimEnd());
     }
     lines.push('');
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import type { DgaFaults } from '../simulators/dga/faults.ts';
+import type { DgaFaults, OddReceiptForm } from '../simulators/dga/faults.ts';
 import { DgaSimulator } from '../simulators/dga/simulator.ts';
 import { KIND_REST, OBRA_KINDS } from '../simulators/dga/types.ts';
 import type { ObraKind, RegistryEntry } from '../simulators/dga/types.ts';
@@ -31,6 +31,8 @@ Options:
   --slow MS               delay every answer
   --block-bursts MS       block an obra's POST within MS of its previous one (300000 = the
                           manual's 5 minutes) with an HTML 403 page
+  --odd-receipt FORM[:P]  store the measurement and answer success with an odd receipt:
+                          dashed, no-data or empty (probability P, default 1)
   --seed N                seed receipts and fault draws (reproducible runs)
   --log-level LEVEL       (default info; one line per request)
   -h, --help              this help
@@ -58,6 +60,7 @@ export async function simDgaCommand(argv: string[], io: SimDgaIo = {}): Promise<
       html5xx: { type: 'string' },
       slow: { type: 'string' },
       'block-bursts': { type: 'string' },
+      'odd-receipt': { type: 'string' },
       seed: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h' },
@@ -114,7 +117,7 @@ function portArg(name: string, v: string | undefined): number {
   return Number(v);
 }
 
-function faultArgs(v: { 'timeout-after-store'?: string; html5xx?: string; slow?: string; 'block-bursts'?: string }): DgaFaults {
+function faultArgs(v: { 'timeout-after-store'?: string; html5xx?: string; slow?: string; 'block-bursts'?: string; 'odd-receipt'?: string }): DgaFaults {
   const num = (name: string, s: string): number => {
     if (!/^\d+(\.\d+)?$/.test(s)) throw usage(`${name} '${s}': expected a number`);
     return Number(s);
@@ -127,5 +130,10 @@ function faultArgs(v: { 'timeout-after-store'?: string; html5xx?: string; slow?:
   }
   if (v.slow !== undefined) faults.slowMs = num('--slow', v.slow);
   if (v['block-bursts'] !== undefined) faults.blockBursts = { windowMs: num('--block-bursts', v['block-bursts']) };
+  if (v['odd-receipt'] !== undefined) {
+    const [form = '', p] = v['odd-receipt'].split(':');
+    // The form is checked with the other faults (checkFaults), with its path.
+    faults.oddReceipt = { form: form as OddReceiptForm, ...(p !== undefined ? { probability: num('--odd-receipt', p) } : {}) };
+  }
   return faults;
 }

@@ -163,6 +163,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'device_seq: last MQTT device seq per ingest stream (issue 19)',
+    sql: `
+      -- Last seq a device sent on an ingest stream ("<device>/<telemetry|alarm>"), written in the
+      -- transaction that commits the message's records, so that a QoS 1 message resent after a crash
+      -- (committed, PUBACK lost with the process) is recognised and not stored twice. One row per
+      -- stream, a few per MQTT device; kept when records are released or evicted.
+      CREATE TABLE device_seq (
+        stream TEXT PRIMARY KEY,
+        seq    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Brings the buffer file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -6,6 +6,18 @@ import type { Statements } from './statements.ts';
 /** (device id, channel id) → one number, for the per-commit "latest" map; ids stay far below 2^21. */
 const CHANNEL_ID_SPAN = 0x200000;
 
+/** The device seq an MQTT ingest message carried, stored with its records (see migrations.ts device_seq). */
+export interface DeviceSeqMark {
+  /** `<device>/<telemetry|alarm>`. */
+  readonly stream: string;
+  readonly seq: number;
+}
+
+/** Device seqs of one group commit, in append order: for a stream the last one wins. */
+export function writeDeviceSeqs(statements: Statements, marks: readonly DeviceSeqMark[]): void {
+  for (const mark of marks) statements.upsertDeviceSeq.run(mark.stream, mark.seq);
+}
+
 /**
  * What one group commit writes; runs inside its IMMEDIATE transaction, so the rows, the seq counter,
  * `latest` and `alarm_state` are committed together or not at all. Records were checked at append()

@@ -45,6 +45,13 @@ const bufferSchema = z.strictObject({
   commitIntervalMs: z.number().int().min(0).max(10_000).default(50).describe('Group-commit window, ms'),
   maxBytes: z.number().int().min(1_048_576).default(268_435_456).describe('Bound on stored data, bytes (≥ 1 MiB); oldest ordinary readings are evicted first'),
   maxAgeDays: z.number().min(0.01).max(3650).default(30).describe('Records older than this are evicted, days'),
+  minFreeBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .default(67_108_864)
+    .describe('Free space kept on the buffer\'s filesystem, bytes (0..1 TiB, default 64 MiB, 0 = off): below it the buffer stops growing and evicts by priority, so new alarms are still stored on a full card'),
 });
 
 const backoffSchema = z.strictObject({

@@ -5,7 +5,7 @@
  * A client never throws for what DGA or the network did: every answer, or the lack of one, is a
  * DgaOutcome. It throws only when the measurement cannot be put into a request at all (DgaError).
  */
-import type { DgaCredentials, DgaOutcome, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
+import type { DgaCredentials, DgaOutcome, DgaQueryOutcome, EmptyValueGround, Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import type { DgaInterface } from './config.ts';
 
 /** A DGA outcome with the HTTP status of the answer (null when none came). */
@@ -18,9 +18,12 @@ export const REDACTED = '[redacted]';
 
 export interface DgaClient {
   readonly iface: DgaInterface;
-  /** The request `send` would make, password redacted. Throws ATALAYA_DGA_* when it cannot be built. */
-  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number): RedactedRequest;
-  send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number): Promise<DgaSendOutcome>;
+  /**
+   * The request `send` would make, password redacted. Throws ATALAYA_DGA_* when it cannot be built.
+   * `emptyGround`: the manual's ground for an empty level or staff gauge (config.ts emptyValueGround).
+   */
+  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): RedactedRequest;
+  send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): Promise<DgaSendOutcome>;
   /** Reads back what DGA stored under a receipt (no credentials). */
   query(obra: string, kind: WorkKind, receipt: string): Promise<DgaQueryOutcome>;
   /** Closes its connections; idempotent. */

@@ -6,7 +6,8 @@
  */
 import cron from 'node-cron';
 import { z } from 'zod';
-import { DGA_REST_BASE_URL, DGA_SOAP_ENDPOINT, OBRA_PATTERN, STANDARDS, WORK_KINDS } from '../../protocols/dga/index.ts';
+import { DGA_REST_BASE_URL, DGA_SOAP_ENDPOINT, mayBeEmpty, OBRA_PATTERN, STANDARDS, WORK_KINDS } from '../../protocols/dga/index.ts';
+import type { EmptyValueGround } from '../../protocols/dga/index.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -17,13 +18,21 @@ export type DgaInterface = (typeof DGA_INTERFACES)[number];
 
 const channel = z.string().min(1).max(128);
 
+/** The grounds an obra declares (muy-pequenos comes from its standard). */
+const EMPTY_GROUNDS_BY_CONFIG = ['aguas-del-minero', 'compuerta-automatizada'] as const;
+
+/** The manual's ground for this obra to send an empty level or staff gauge, if any. */
+export function emptyValueGround(o: { readonly standard: string; readonly emptyAllowedAs?: (typeof EMPTY_GROUNDS_BY_CONFIG)[number] | undefined }): EmptyValueGround | undefined {
+  return o.standard === 'muy-pequenos' ? 'muy-pequenos' : o.emptyAllowedAs;
+}
+
 const channelsSchema = z
   .strictObject({
     flow: channel.optional().describe('Channel of the flow (caudal); units L/s, l/s, m3/h or m3/s'),
     totalizer: channel.optional().describe('Channel of the cumulative volume (totalizador); units m3 or L'),
-    level: channel.optional().describe('Channel of the water level below the surface (nivel freático), m or cm; wells only'),
+    level: channel.optional().describe('Channel of the water level below the surface (nivel freático), m or cm; wells only, and required for them (or waterColumn) unless standard muy-pequenos or emptyAllowedAs aguas-del-minero'),
     waterColumn: channel.optional().describe('Channel of the water column above a submerged pressure sensor, m; level = sensorDepthM − column, clamped at 0'),
-    staffGauge: channel.optional().describe('Channel of the staff-gauge height (altura limnimétrica), cm or m; surface works only'),
+    staffGauge: channel.optional().describe('Channel of the staff-gauge height (altura limnimétrica), cm or m; superficial obras only, and required for them unless standard muy-pequenos or emptyAllowedAs compuerta-automatizada'),
   })
   .describe('Channel names of the obra\'s device on its gateway, as the agent records them');
 
@@ -48,6 +57,16 @@ const obraSchema = z
     totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3); also unwraps the extracted volumes'),
     waterRight: waterRightSchema.optional(),
     startAt: z.iso.datetime({ offset: true }).describe('First slot to report, ISO 8601 with offset, e.g. 2025-09-01T00:00:00-04:00'),
+    emptyAllowedAs: z
+      .enum(EMPTY_GROUNDS_BY_CONFIG)
+      .optional()
+      .describe('The manual\'s ground for sending the level (aguas-del-minero: a well of mining water) or the staff gauge (compuerta-automatizada: an automated gate that computes the flow) empty; the muy-pequenos standard needs none'),
+    flowDeadbandLps: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.01)
+      .describe('A negative flow no further below 0 than this, l/s (0..10; zero drift within the meter\'s resolution), is sent as 0; a larger negative flow leaves caudal missing'),
   })
   .superRefine((o, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: path.split('.'), message });
@@ -62,10 +81,23 @@ const obraSchema = z
     if (o.kind !== 'superficial' && c.staffGauge !== undefined) problem('channels.staffGauge', 'only superficial obras report a staff gauge');
     if (c.level !== undefined && c.waterColumn !== undefined) problem('channels.waterColumn', 'give level or waterColumn, not both');
     if (c.waterColumn !== undefined && o.sensorDepthM === undefined) problem('sensorDepthM', 'required with channels.waterColumn');
+    // Manual Técnico N°1/2025: a level or staff gauge may be empty only for the muy-pequenos standard,
+    // mining water (level) or automated gates (staff gauge); every other obra must measure it.
+    if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined && !mayBeEmpty('nivelFreatico', emptyValueGround(o))) {
+      problem('channels.level', `required for a ${o.standard} well (nivelFreaticoDelPozo may be empty only for the muy-pequenos standard or with emptyAllowedAs: aguas-del-minero)`);
+    }
+    if (o.kind === 'superficial' && c.staffGauge === undefined && !mayBeEmpty('alturaLimnimetrica', emptyValueGround(o))) {
+      problem('channels.staffGauge', `required for a ${o.standard} superficial obra (alturaLimnimetrica may be empty only for the muy-pequenos standard or with emptyAllowedAs: compuerta-automatizada)`);
+    }
+    if (o.emptyAllowedAs === 'aguas-del-minero' && o.kind !== 'subterranea') problem('emptyAllowedAs', 'aguas-del-minero applies to wells (subterranea) only');
+    if (o.emptyAllowedAs === 'compuerta-automatizada' && o.kind !== 'superficial') problem('emptyAllowedAs', 'compuerta-automatizada applies to superficial obras only');
     if (o.interface === 'soap') {
       if (o.kind === 'superficial-flujometro') problem('interface', 'the legacy SOAP service has no surface-with-flowmeter measurement; use rest');
-      if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined) problem('channels.level', 'SOAP requires a level (xsd:decimal cannot be empty)');
-      if (o.kind === 'superficial' && c.staffGauge === undefined) problem('channels.staffGauge', 'SOAP requires a staff-gauge height');
+      // Only where the manual's grounds let the value be empty (else it is refused above already).
+      if (o.kind === 'subterranea' && c.level === undefined && c.waterColumn === undefined && mayBeEmpty('nivelFreatico', emptyValueGround(o))) {
+        problem('channels.level', 'SOAP requires a level (xsd:decimal cannot be empty)');
+      }
+      if (o.kind === 'superficial' && c.staffGauge === undefined && mayBeEmpty('alturaLimnimetrica', emptyValueGround(o))) problem('channels.staffGauge', 'SOAP requires a staff-gauge height');
     }
   });
 
@@ -88,9 +120,16 @@ export const dgaConfigSchema = z
       .number()
       .int()
       .min(0)
-      .max(DAY_MS)
-      .default(5 * MINUTE_MS)
-      .describe('Wait before resending a measurement whose send was cut short by a relay stop or crash, ms; the resend gets DGA\'s duplicate answer if it was stored'),
+      .max(7 * DAY_MS)
+      .default(DAY_MS)
+      .describe('Wait before resending a measurement whose send was cut short by a relay stop or crash, ms (Res. 2.170 §6.2: the next day, as for any send without an answer; a shorter wait departs from that rule, docs/dga.md#transmission-rules)'),
+    maxAttemptsPerSlot: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe('Most automatic sends of one slot (1..100) before it stops as needs-attention for a person (atalaya relay dga retry allows as many again)'),
     toleranceMs: z.number().int().min(0).max(HOUR_MS).default(5 * MINUTE_MS).describe('A slot takes the good reading closest to its instant within ± this, ms'),
     recheckMissingMs: z
       .number()
@@ -123,7 +162,7 @@ export const dgaConfigSchema = z
     d.obras.forEach((o, i) => {
       if (o.interface !== undefined) return;
       if (o.kind === 'superficial-flujometro') ctx.addIssue({ code: 'custom', path: ['obras', i, 'interface'], message: 'dga.interface is soap, which has no surface-with-flowmeter measurement: set interface: rest' });
-      if (o.kind === 'subterranea' && o.channels.level === undefined && o.channels.waterColumn === undefined) {
+      if (o.kind === 'subterranea' && o.channels.level === undefined && o.channels.waterColumn === undefined && mayBeEmpty('nivelFreatico', emptyValueGround(o))) {
         ctx.addIssue({ code: 'custom', path: ['obras', i, 'channels', 'level'], message: 'SOAP requires a level (xsd:decimal cannot be empty)' });
       }
     });

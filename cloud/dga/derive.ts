@@ -104,6 +104,7 @@ export class SlotDeriver {
     const previousTotal = obra.channels.totalizer === undefined ? undefined : await queue.previousTotal(obra.code, slot);
     const result = deriveSlotMeasurement(channels as SlotChannels, slot, {
       toleranceMs: config.toleranceMs,
+      flowDeadband: obra.flowDeadbandLps,
       totalizer: { ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }), ...(previousTotal === undefined ? {} : { previousTotal }) },
     });
     if ('measurement' in result) return { obra: obra.code, slot, kind: obra.kind, measurement: result.measurement };

@@ -6,7 +6,7 @@
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
 import { buildRestQuery, buildRestRequest, parseRestAnswer, parseRestQueryAnswer } from '../../protocols/dga/index.ts';
-import type { DgaCredentials, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
+import type { DgaCredentials, DgaQueryOutcome, EmptyValueGround, Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import { REDACTED, transportReason } from './client.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
 
@@ -31,13 +31,13 @@ export class RestDgaClient implements DgaClient {
     this.log = options.logger.child({ component: 'dga-rest' });
   }
 
-  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number): RedactedRequest {
-    const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt });
+  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): RedactedRequest {
+    const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt, ...(emptyGround === undefined ? {} : { emptyGround }) });
     return { interface: 'rest', method: 'POST', url: this.base + r.path, headers: r.headers, body: { ...r.body, autenticacion: { ...r.body.autenticacion, password: REDACTED } } };
   }
 
-  async send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number): Promise<DgaSendOutcome> {
-    const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt });
+  async send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): Promise<DgaSendOutcome> {
+    const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt, ...(emptyGround === undefined ? {} : { emptyGround }) });
     try {
       const res = await request(this.base + r.path, {
         method: 'POST',

@@ -6,32 +6,40 @@
  * - Every attempt is audited before the request leaves (the request, password redacted) and after
  *   (outcome, HTTP status, message, receipt), in an append-only table.
  * - Accepted: keep the receipt; the slot is never sent again. A duplicate answer means DGA already
- *   holds the measurement: accepted, with the receipt named in the message.
- * - Refused (status not 00) or no valid answer: retry after retryAfterMs (the next day).
+ *   holds the measurement: accepted, with the receipt named in the message. A success answer with
+ *   an odd receipt (not 32 letters/digits, absent, or a non-2xx HTTP status) is accepted too, the
+ *   receipt kept as given, flagged for a person (outcome accepted-irregular).
+ * - Refused (status not 00) or no valid answer: retry after retryAfterMs (the next day), at most
+ *   maxAttemptsPerSlot automatic sends in all; then needs-attention until a person retries it.
  * - Not the registered informant: the obra stops (needs-attention) until a person sets its
  *   credentials again; logged at error level and shown in the status.
  * - An unknown outcome (the answer timed out after the request left; the relay died while
  *   `sending`) is never settled by resending in a loop. The slot is retried once, later: if DGA
  *   stored it, that attempt gets the duplicate answer with the receipt and the slot is accepted;
  *   if not, it is stored then. A row left `sending` by a relay that stopped becomes `failed`, due
- *   unknownOutcomeDelayMs later, once it is older than timeoutMs + a grace (so a send still in
- *   flight in another relay is never taken for dead). The spacing counts from the claim, which is
+ *   unknownOutcomeDelayMs later (default: the next day, like any failure without an answer), once
+ *   it is older than timeoutMs + a grace (so a send still in flight in another relay is never
+ *   taken for dead). The spacing counts from the claim, which is
  *   committed before the request leaves, so even a relay that crashes on every send sends at most
  *   once per spacingMs per obra.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { formatMeasurement, isDgaError, measurementDifferences } from '../../protocols/dga/index.ts';
-import type { DgaCredentials } from '../../protocols/dga/index.ts';
+import type { DgaCredentials, EmptyValueGround } from '../../protocols/dga/index.ts';
 import type { DgaStore, DgaSubmission, FinishInput, SubmissionState } from '../store/dga-types.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
 import type { DgaClients } from './clients.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
-import { obraInterface } from './config.ts';
+import { emptyValueGround, obraInterface } from './config.ts';
 import type { DgaCredentialStore } from './credentials.ts';
 
 /** Added to timeoutMs before a `sending` row is taken for abandoned, ms. */
 export const STALE_GRACE_MS = 60_000;
+/** lastOutcome of a slot DGA accepted with an odd receipt (status.ts shows it as receiptIrregular). */
+export const IRREGULAR_OUTCOME = 'accepted-irregular';
+/** lastOutcome of a slot stopped for a person after dga.maxAttemptsPerSlot automatic sends. */
+export const EXHAUSTED_OUTCOME = 'attempts-exhausted';
 
 export type SendReport =
   | { readonly obra: string; readonly result: 'no-credentials' }
@@ -48,6 +56,9 @@ export function settle(o: DgaSendOutcome, now: number, retryAfterMs: number): Se
   switch (o.kind) {
     case 'accepted':
       return { ...base, state: 'accepted', outcome: 'accepted', message: null, receipt: o.receipt };
+    case 'accepted-irregular':
+      // DGA holds it (status 00 / Code 0): never resent; the odd receipt is kept as given for a person.
+      return { ...base, state: 'accepted', outcome: IRREGULAR_OUTCOME, message: o.reason, receipt: o.receipt };
     case 'duplicate':
       return { ...base, state: 'accepted', outcome: 'duplicate', message: 'DGA already held this measurement (duplicate answer)', receipt: o.receipt };
     case 'not-informant':
@@ -128,6 +139,7 @@ export class DgaSender {
     const iface = obraInterface(config, obra);
     const client = this.options.clients.get(iface);
     const sentAt = clock.now();
+    const ground = emptyValueGround(obra);
     const audit = { obra: s.obra, slot: s.slot, attempt: s.attempts, instance, iface };
     const finish = async (settled: Settled, at: number): Promise<SendReport> => {
       await queue.finish(
@@ -139,44 +151,73 @@ export class DgaSender {
     let request: RedactedRequest;
     try {
       if (s.measurement === null) throw new Error('a claimed submission without a measurement');
-      request = client.describe(s.obra, s.kind, credentials, s.measurement, sentAt);
+      request = client.describe(s.obra, s.kind, credentials, s.measurement, sentAt, ground);
     } catch (err) {
       // Nothing left the relay: the values cannot be sent as DGA requires. A person decides.
       const message = isDgaError(err) ? err.message : 'the measurement cannot be encoded';
       this.log.error({ obra: s.obra, slot: new Date(s.slot).toISOString(), code: (err as { code?: unknown }).code, needsAttention: true }, `DGA measurement cannot be sent: ${message}`);
-      return finish({ state: 'needs-attention', outcome: 'unsendable', message, receipt: null, nextAttemptAt: null, httpStatus: null }, clock.now());
+      const report = await finish({ state: 'needs-attention', outcome: 'unsendable', message, receipt: null, nextAttemptAt: null, httpStatus: null }, clock.now());
+      // Its total is no baseline any more (dga-store previousTotal): slots derived against it are
+      // derived again on the next tick rather than staying "went backwards" (issue 14).
+      await queue.setRecheckedAt(s.obra, 0);
+      return report;
+    }
+    // Res. 2.170 §6.2 asks for a daily resend, but every resend of a slot DGA may already hold is a
+    // risk (§6.3): after maxAttemptsPerSlot automatic sends since a person last retried it, stop.
+    const previous = await this.automaticAttempts(s);
+    if (previous >= config.maxAttemptsPerSlot) {
+      const message = `${previous} automatic sends without an answer that settles it (dga.maxAttemptsPerSlot ${config.maxAttemptsPerSlot}): a person decides (atalaya relay dga retry)`;
+      this.log.error({ obra: s.obra, slot: new Date(s.slot).toISOString(), attempts: previous, needsAttention: true }, 'DGA slot not sent again: attempt cap reached');
+      return finish({ state: 'needs-attention', outcome: EXHAUSTED_OUTCOME, message, receipt: null, nextAttemptAt: null, httpStatus: null }, clock.now());
     }
     await queue.appendAudit({ ...audit, phase: 'request', at: sentAt, request, outcome: null, httpStatus: null, message: null, receipt: null });
     let outcome: DgaSendOutcome;
     try {
-      outcome = await client.send(s.obra, s.kind, credentials, s.measurement, sentAt);
+      outcome = await client.send(s.obra, s.kind, credentials, s.measurement, sentAt, ground);
     } catch (err) {
       outcome = { kind: 'invalid', reason: `client failure (${(err as { code?: unknown }).code ?? (err as Error).name}): outcome unknown`, httpStatus: null };
     }
     const done = clock.now();
-    const settled = settle(outcome, done, config.retryAfterMs);
+    let settled = settle(outcome, done, config.retryAfterMs);
+    if ((settled.state === 'failed' || settled.state === 'rejected') && previous + 1 >= config.maxAttemptsPerSlot) {
+      const message = `${settled.message ?? settled.outcome}; ${previous + 1} automatic sends (dga.maxAttemptsPerSlot ${config.maxAttemptsPerSlot}): not sent again until a person retries it`;
+      settled = { ...settled, state: 'needs-attention', message, nextAttemptAt: null };
+    }
     const report = await finish(settled, done);
     this.logOutcome(s, settled);
-    if (settled.state === 'needs-attention') await queue.stopObra(s.obra, settled.message ?? 'needs attention', done);
-    if (settled.state === 'accepted' && settled.receipt !== null && config.verifyReceipts) await this.verify(client, s, settled.receipt);
+    if (settled.outcome === 'not-informant') await queue.stopObra(s.obra, settled.message ?? 'needs attention', done);
+    // An irregular receipt cannot be looked up (the GET needs a well-formed one): a person checks it.
+    if (settled.state === 'accepted' && settled.outcome !== IRREGULAR_OUTCOME && settled.receipt !== null && config.verifyReceipts) await this.verify(client, s, settled.receipt, ground);
     return report;
+  }
+
+  /** Sends of this slot audited since a person last queued it again (`retry`), this one excluded. */
+  private async automaticAttempts(s: DgaSubmission): Promise<number> {
+    let n = 0;
+    for (const line of await this.options.queue.audit(s.obra, s.slot)) {
+      if (line.phase === 'retry') n = 0;
+      else if (line.phase === 'request') n++;
+    }
+    return n;
   }
 
   private logOutcome(s: DgaSubmission, r: Settled): void {
     const ctx = { obra: s.obra, slot: new Date(s.slot).toISOString(), attempt: s.attempts, outcome: r.outcome, httpStatus: r.httpStatus, receipt: r.receipt };
-    if (r.state === 'accepted') this.log.info(ctx, r.outcome === 'duplicate' ? 'DGA already held the measurement' : 'DGA accepted the measurement');
-    else if (r.state === 'needs-attention') this.log.error({ ...ctx, needsAttention: true }, 'DGA: not the registered informant; sends of this obra stopped until its credentials are set again');
+    if (r.outcome === IRREGULAR_OUTCOME) this.log.error({ ...ctx, reason: r.message, needsAttention: true }, 'DGA accepted the measurement with an irregular receipt: never resent; a person should check it');
+    else if (r.state === 'accepted') this.log.info(ctx, r.outcome === 'duplicate' ? 'DGA already held the measurement' : 'DGA accepted the measurement');
+    else if (r.outcome === 'not-informant') this.log.error({ ...ctx, needsAttention: true }, 'DGA: not the registered informant; sends of this obra stopped until its credentials are set again');
+    else if (r.state === 'needs-attention') this.log.error({ ...ctx, reason: r.message, needsAttention: true }, 'DGA send not accepted and the attempt cap is reached: not sent again until a person retries it');
     else this.log.warn({ ...ctx, reason: r.message, nextAttemptAt: r.nextAttemptAt === null ? null : new Date(r.nextAttemptAt).toISOString() }, 'DGA send not accepted; retried later');
   }
 
   /** Reads the measurement back by receipt and compares (numbers numerically, dates in either form). */
-  private async verify(client: DgaClient, s: DgaSubmission, receipt: string): Promise<void> {
+  private async verify(client: DgaClient, s: DgaSubmission, receipt: string, ground: EmptyValueGround | undefined): Promise<void> {
     const { queue, clock, instance } = this.options;
     let verification: string;
     try {
       const answer = await client.query(s.obra, s.kind, receipt);
       if (answer.kind === 'found') {
-        const diff = measurementDifferences(formatMeasurement(s.kind, s.measurement!), answer.measurement);
+        const diff = measurementDifferences(formatMeasurement(s.kind, s.measurement!, ground), answer.measurement);
         verification = diff.length === 0 ? 'match' : `differs: ${diff.join(', ')}`;
       } else verification = `unchecked: ${answer.kind === 'rejected' ? `status ${answer.code}: ${answer.message}` : answer.reason}`;
     } catch (err) {

@@ -2,16 +2,17 @@
  * What operators see of the DGA reporting, per obra (CLI `atalaya relay dga status`, HTTP
  * `GET /v1/dga`): the last accepted slot, what is queued, and every transmission failure kept
  * visible (Res. 2.170 §6.3): slots not accepted within the send window (missing ones included),
- * refusals with DGA's message, and an obra stopped for a person.
+ * refusals with DGA's message, slots accepted with an irregular receipt, and an obra stopped for a person.
  */
 import { toDgaDateTime } from '../../protocols/dga/index.ts';
 import type { DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
 import type { DgaConfig, DgaInterface, DgaObraConfig } from './config.ts';
 import { obraInterface } from './config.ts';
+import { IRREGULAR_OUTCOME } from './sender.ts';
 
 /** Res. 2.170 §3.1: each measurement is transmitted within one hour of its time. */
 export const SEND_WINDOW_MS = 3_600_000;
-/** States shown as problems, newest first. */
+/** States shown as problems, newest first (needs-attention and irregular receipts before the rest). */
 export const PROBLEM_STATES: readonly SubmissionState[] = ['needs-attention', 'rejected', 'failed', 'missing'];
 
 /** `2025-06-16 10:00:00` on DGA's UTC-4 clock: how a slot is named to a person. */
@@ -38,6 +39,8 @@ export interface DgaSlotView {
   readonly nextAttemptAt: string | null;
   readonly receipt: string | null;
   readonly verification: string | null;
+  /** DGA answered success with an odd receipt (kept as given in `receipt`): accepted, never resent, for a person to check. */
+  readonly receiptIrregular: boolean;
   /** Not accepted (or accepted only) after the send window: a transmission failure. */
   readonly late: boolean;
 }
@@ -83,6 +86,7 @@ export function slotView(s: DgaSubmission, now: number): DgaSlotView {
     nextAttemptAt: s.state === 'accepted' || s.state === 'missing' ? null : iso(s.nextAttemptAt),
     receipt: s.receipt,
     verification: s.verification,
+    receiptIrregular: s.lastOutcome === IRREGULAR_OUTCOME,
     late,
   };
 }
@@ -90,7 +94,14 @@ export function slotView(s: DgaSubmission, now: number): DgaSlotView {
 export async function obraStatus(config: DgaConfig, obra: DgaObraConfig, queue: DgaStore, now: number, problemLimit = 20): Promise<DgaObraStatus> {
   const state = await queue.obraState(obra.code);
   const summary = await queue.summary(obra.code, now, SEND_WINDOW_MS);
-  const problems = await queue.submissions(obra.code, { states: PROBLEM_STATES, limit: problemLimit });
+  // What waits for a person comes first, however old (a week of missing hours must not hide it):
+  // slots accepted with an irregular receipt, then needs-attention, then the other problems.
+  const forPerson = [
+    ...(await queue.flaggedAccepted(obra.code, problemLimit)),
+    ...(await queue.submissions(obra.code, { states: ['needs-attention'], limit: problemLimit })),
+  ];
+  const others = await queue.submissions(obra.code, { states: PROBLEM_STATES.filter((x) => x !== 'needs-attention'), limit: problemLimit });
+  const problems = [...forPerson, ...others].slice(0, problemLimit);
   const last = summary.lastAccepted;
   return {
     obra: obra.code,

@@ -47,7 +47,11 @@ export const DGA_SQL = {
     ON CONFLICT (obra, slot) DO UPDATE SET kind = excluded.kind, state = excluded.state, measurement = excluded.measurement,
       totalizer = excluded.totalizer, missing_reason = excluded.missing_reason, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
     WHERE dga_submissions.state = 'missing'`,
-  previousTotal: 'SELECT totalizer FROM dga_submissions WHERE obra = $1 AND slot < $2 AND totalizer IS NOT NULL ORDER BY slot DESC LIMIT 1',
+  // Only a total DGA accepted or that is queued to be sent (after a person's retry, say) is a
+  // baseline: one left for a person (needs-attention, e.g. unsendable) must not make every later
+  // slot "went backwards" (issue 14).
+  previousTotal: `SELECT totalizer FROM dga_submissions WHERE obra = $1 AND slot < $2 AND totalizer IS NOT NULL
+    AND state IN ('accepted', 'pending', 'sending', 'failed', 'rejected') ORDER BY slot DESC LIMIT 1`,
   missingSlots: "SELECT slot FROM dga_submissions WHERE obra = $1 AND state = 'missing' AND slot >= $2 ORDER BY slot LIMIT $3",
 
   claimObra: 'SELECT last_send_at AS "lastSendAt", stopped_reason AS "stoppedReason", stopped_at AS "stoppedAt" FROM dga_obras WHERE obra = $1',
@@ -81,6 +85,8 @@ export const DGA_SQL = {
       sum(CASE WHEN state <> 'accepted' AND slot + $3 < $2 THEN 1 ELSE 0 END) AS "lateUnsent",
       sum(CASE WHEN state = 'accepted' AND accepted_at > slot + $3 THEN 1 ELSE 0 END) AS "acceptedLate"
     FROM dga_submissions WHERE obra = $1 GROUP BY state`,
+  flaggedAccepted: `SELECT ${SUBMISSION_COLUMNS} FROM dga_submissions WHERE obra = $1 AND state = 'accepted' AND last_outcome = 'accepted-irregular'
+    ORDER BY slot DESC LIMIT $2`,
   lastAccepted: `SELECT slot, receipt, accepted_at AS "acceptedAt" FROM dga_submissions WHERE obra = $1 AND state = 'accepted' ORDER BY slot DESC LIMIT 1`,
 } as const;
 

@@ -140,6 +140,10 @@ export class SqlDgaStore implements DgaStore {
     return row === undefined ? undefined : decodeSubmission(row);
   }
 
+  async flaggedAccepted(obra: string, limit: number): Promise<DgaSubmission[]> {
+    return (await this.db.query<SubmissionRow>(DGA_SQL.flaggedAccepted, [obra, limit])).rows.map(decodeSubmission);
+  }
+
   async submissions(obra: string, options: { states?: readonly SubmissionState[]; limit: number; before?: number }): Promise<DgaSubmission[]> {
     const sql = submissionsSql(options.states, options.before !== undefined);
     const params = [obra, ...(options.states ?? []), ...(options.before === undefined ? [] : [options.before]), options.limit];

@@ -13,7 +13,8 @@
  * `rejected`: DGA answered with a status other than success. `failed`: no valid answer (timeout,
  * connection refused, an HTML page), or the relay stopped while `sending`. `needs-attention`: a
  * person must act (the informant is not registered for the obra; a measurement that cannot be
- * encoded). `missing`: no trustworthy reading for the slot, never an invented value.
+ * encoded; dga.maxAttemptsPerSlot sends without a settling answer). `accepted` with lastOutcome
+ * `accepted-irregular`: DGA said success with an odd receipt, flagged for a person, never resent. `missing`: no trustworthy reading for the slot, never an invented value.
  */
 import type { Measurement, WorkKind } from '../../protocols/dga/index.ts';
 
@@ -153,7 +154,11 @@ export interface DgaStore {
    * values never change once derived. Returns true when the row was inserted or changed.
    */
   putSlot(input: SlotInput, now: number): Promise<boolean>;
-  /** Totalizer of the latest slot before `slot` that has one (for unwrapping a rolled-over register). */
+  /**
+   * Totalizer of the latest slot before `slot` that has one and was accepted or is queued to be sent
+   * (for unwrapping a rolled-over register and refusing one that went backwards); a slot left for a
+   * person (needs-attention) is no baseline.
+   */
   previousTotal(obra: string, slot: number): Promise<number | undefined>;
   /** Missing slots at or after `from`, oldest first. */
   missingSlots(obra: string, from: number, limit: number): Promise<number[]>;
@@ -184,6 +189,8 @@ export interface DgaStore {
   audit(obra: string, slot: number): Promise<DgaAuditEntry[]>;
 
   submission(obra: string, slot: number): Promise<DgaSubmission | undefined>;
+  /** Accepted with an irregular receipt (lastOutcome accepted-irregular), for a person; newest first. */
+  flaggedAccepted(obra: string, limit: number): Promise<DgaSubmission[]>;
   /** Newest first; `states` filters. */
   submissions(obra: string, options: { readonly states?: readonly SubmissionState[]; readonly limit: number; readonly before?: number }): Promise<DgaSubmission[]>;
   summary(obra: string, now: number, windowMs: number): Promise<DgaSummary>;

@@ -38,14 +38,32 @@ export interface MeasurementFields {
 }
 
 type NumericInput = 'caudal' | 'totalizador' | 'nivelFreatico' | 'alturaLimnimetrica';
-/** `required`: must be present; `optional`: sent as "" when absent; `absent`: must not be given. */
+/** `required`: must be present; `optional`: sent as "" when absent on one of the manual's grounds (mayBeEmpty), else required; `absent`: must not be given. */
 type Presence = 'required' | 'optional' | 'absent';
 
 /**
- * Per kind, from the manual's "Notas": `nivelFreaticoDelPozo` may be empty for the "caudales muy
- * pequeños" standard and mining water; `alturaLimnimetrica` may be empty for "caudales muy pequeños"
- * and automated gates that compute the flow. A value given for a field the kind does not have is
- * refused rather than dropped, since it means the obra is configured as the wrong kind.
+ * The grounds on which the manual lets a value be sent empty (Manual Técnico N°1/2025, the notes to
+ * the REST payloads): `nivelFreaticoDelPozo` for the "caudales muy pequeños" standard and for mining
+ * water ("aguas del minero"); `alturaLimnimetrica` for "caudales muy pequeños" and for automated gates
+ * that compute the flow themselves. No other obra may send them empty.
+ */
+export const EMPTY_VALUE_GROUNDS = ['muy-pequenos', 'aguas-del-minero', 'compuerta-automatizada'] as const;
+export type EmptyValueGround = (typeof EMPTY_VALUE_GROUNDS)[number];
+
+const EMPTY_ALLOWED: Readonly<Partial<Record<NumericInput, readonly EmptyValueGround[]>>> = {
+  nivelFreatico: ['muy-pequenos', 'aguas-del-minero'],
+  alturaLimnimetrica: ['muy-pequenos', 'compuerta-automatizada'],
+};
+
+/** Whether `field` may be sent empty on `ground` (undefined: no ground, never). */
+export function mayBeEmpty(field: 'nivelFreatico' | 'alturaLimnimetrica', ground: EmptyValueGround | undefined): boolean {
+  return ground !== undefined && (EMPTY_ALLOWED[field] ?? []).includes(ground);
+}
+
+/**
+ * Per kind: `optional` fields may be empty only on one of EMPTY_VALUE_GROUNDS (mayBeEmpty); without
+ * one they are required. A value given for a field the kind does not have is refused rather than
+ * dropped, since it means the obra is configured as the wrong kind.
  */
 const PRESENCE: Readonly<Record<WorkKind, Readonly<Record<NumericInput, Presence>>>> = {
   subterranea: { caudal: 'required', totalizador: 'required', nivelFreatico: 'optional', alturaLimnimetrica: 'absent' },
@@ -58,7 +76,7 @@ export function assertWorkKind(kind: string): WorkKind {
   return kind as WorkKind;
 }
 
-function field(kind: WorkKind, m: Measurement, name: NumericInput, format: (v: number) => string): string | undefined {
+function field(kind: WorkKind, m: Measurement, name: NumericInput, format: (v: number) => string, ground: EmptyValueGround | undefined): string | undefined {
   const value = m[name];
   const presence = PRESENCE[kind][name];
   const given = value !== undefined && value !== null;
@@ -68,6 +86,9 @@ function field(kind: WorkKind, m: Measurement, name: NumericInput, format: (v: n
   }
   if (!given) {
     if (presence === 'required') throw valueError(name, `required for a ${kind} measurement`);
+    if (name === 'nivelFreatico' || name === 'alturaLimnimetrica') {
+      if (!mayBeEmpty(name, ground)) throw valueError(name, `may be empty only for the ${EMPTY_ALLOWED[name]?.join(' or ')} grounds of the manual (got ${ground ?? 'none'})`);
+    }
     return '';
   }
   return format(value);
@@ -79,14 +100,18 @@ export function checkSendTime(at: number, sentAt: number): void {
   if (at > sentAt) throw timeError('measurement.at', 'after the send time', at);
 }
 
-/** The measurement's fields as strings, keys in the manual's order. Throws ATALAYA_DGA_VALUE / _TIME. */
-export function formatMeasurement(kind: WorkKind, m: Measurement): MeasurementFields {
+/**
+ * The measurement's fields as strings, keys in the manual's order. `emptyGround`: the ground on which
+ * the obra may leave its level or staff gauge empty (EMPTY_VALUE_GROUNDS); without one an absent level
+ * or staff gauge is refused. Throws ATALAYA_DGA_VALUE / _TIME.
+ */
+export function formatMeasurement(kind: WorkKind, m: Measurement, emptyGround?: EmptyValueGround): MeasurementFields {
   assertWorkKind(kind);
   const { date, hour } = toDgaDateTime(m.at);
-  const alturaLimnimetrica = field(kind, m, 'alturaLimnimetrica', formatAlturaLimnimetrica);
-  const caudal = field(kind, m, 'caudal', formatCaudal);
-  const nivelFreaticoDelPozo = field(kind, m, 'nivelFreatico', formatNivelFreatico);
-  const totalizador = field(kind, m, 'totalizador', formatTotalizador);
+  const alturaLimnimetrica = field(kind, m, 'alturaLimnimetrica', formatAlturaLimnimetrica, emptyGround);
+  const caudal = field(kind, m, 'caudal', formatCaudal, emptyGround);
+  const nivelFreaticoDelPozo = field(kind, m, 'nivelFreatico', formatNivelFreatico, emptyGround);
+  const totalizador = field(kind, m, 'totalizador', formatTotalizador, emptyGround);
   return {
     ...(alturaLimnimetrica === undefined ? {} : { alturaLimnimetrica }),
     ...(caudal === undefined ? {} : { caudal }),

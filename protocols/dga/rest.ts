@@ -5,8 +5,8 @@
 import { argumentError } from './errors.ts';
 import { assertObra } from './obra.ts';
 import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
-import type { Measurement, MeasurementFields, WorkKind } from './measurement.ts';
-import { classifyMessage, excerpt, isReceipt } from './outcome.ts';
+import type { EmptyValueGround, Measurement, MeasurementFields, WorkKind } from './measurement.ts';
+import { classifyMessage, excerpt, isReceipt, successOutcome } from './outcome.ts';
 import type { DgaOutcome, DgaQueryOutcome } from './outcome.ts';
 import { normalizeRut } from './rut.ts';
 import { timeStampOrigen } from './time.ts';
@@ -37,6 +37,8 @@ export interface RestRequestInput {
   readonly measurement: Measurement;
   /** Send time, ms since the epoch: the `timeStampOrigen` header. */
   readonly sentAt: number;
+  /** The manual's ground for sending the level or staff gauge empty; without one they are required. */
+  readonly emptyGround?: EmptyValueGround;
 }
 
 export interface RestBody {
@@ -67,7 +69,7 @@ export function buildRestRequest(input: RestRequestInput): RestRequest {
     rutUsuario: normalizeRut(credentials.rutUsuario, 'credentials.rutUsuario'),
   };
   checkSendTime(input.measurement.at, input.sentAt);
-  const fields = formatMeasurement(kind, input.measurement);
+  const fields = formatMeasurement(kind, input.measurement, input.emptyGround);
   const route = REST_ROUTES[kind];
   return {
     path: route.path,
@@ -106,8 +108,11 @@ const asMessage = (value: unknown): string => (typeof value === 'string' ? value
 
 /**
  * One POST answer (Manual Técnico N°1/2025 §5.1, docs/dga.md#answers): HTTP 200 with `status` "00" and
- * `data.numeroComprobante` is success; a duplicate or not-informant message is recognized whatever
- * the HTTP status; any other `status` is a rejection; the rest is not a valid DGA answer.
+ * `data.numeroComprobante` is success; `status` "00" with anything odd (no or a malformed receipt, an
+ * HTTP status other than 2xx) is still success, flagged (accepted-irregular), never resent. A
+ * duplicate or not-informant message is recognized whatever the HTTP status, and so is a refusal
+ * carrying a receipt in `data.numeroComprobante` (a duplicate); any other `status` is a rejection;
+ * the rest is not a valid DGA answer.
  */
 export function parseRestAnswer(status: number, contentType: string | undefined, text: string): DgaOutcome {
   const json = readJson(status, contentType, text);
@@ -115,14 +120,18 @@ export function parseRestAnswer(status: number, contentType: string | undefined,
   const code = json['status'];
   const message = asMessage(json['message']);
   if (code === '00') {
-    if (!isOk(status)) return { kind: 'invalid', reason: `HTTP ${status} with status "00"` };
+    // "00" is DGA saying it stored the measurement, whatever else is odd about the answer.
     const data = json['data'];
     const receipt = typeof data === 'object' && data !== null ? (data as Json)['numeroComprobante'] : undefined;
-    if (!isReceipt(receipt)) return { kind: 'invalid', reason: `HTTP ${status}: status "00" without a valid data.numeroComprobante` };
-    return { kind: 'accepted', receipt };
+    return successOutcome(receipt, status);
   }
   const known = classifyMessage(message);
   if (known !== null) return known;
+  // DGA documents no status code for a duplicate; a receipt in the answer's own field is the one
+  // sign that does not depend on wording: DGA hands out receipts only for what it stored.
+  const data = json['data'];
+  const held = typeof data === 'object' && data !== null ? (data as Json)['numeroComprobante'] : undefined;
+  if (isReceipt(held)) return { kind: 'duplicate', receipt: held };
   if (typeof code !== 'string') return { kind: 'invalid', reason: `HTTP ${status}: no DGA status field (${excerpt(message || text, 80)})` };
   return { kind: 'rejected', status, code, message };
 }

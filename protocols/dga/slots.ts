@@ -1,6 +1,7 @@
 /**
  * From readings to the value DGA gets for a slot (the instants of time.ts STANDARDS). Pure. Nothing is
- * ever invented: no interpolation, no clamping of a bad value, no carrying a value forward; a slot
+ * ever invented: no interpolation, no clamping of a bad value (only a negative flow within the
+ * meter's zero drift is 0, FlowOptions.deadband), no carrying a value forward; a slot
  * without a trustworthy reading is `{ missing: reason }`, reported as a transmission failure
  * (Res. 2.170 §6.3), never as a made-up number.
  *
@@ -74,9 +75,21 @@ function inRange(d: Derived, what: string, unit: string, max: number | undefined
   return d;
 }
 
-/** Flow, l/s. A negative flow (reverse flow, zero drift) is missing, not clamped to 0. */
-export function deriveFlow(readings: readonly SlotReading[], slotMs: number, options: RangeOptions = {}): Derived {
-  return inRange(deriveMeasurement(readings, slotMs, options.toleranceMs), 'flow', 'l/s', options.max);
+export interface FlowOptions extends RangeOptions {
+  /**
+   * Zero drift, l/s (≥ 0, default 0): a negative flow no further below 0 than this is within the
+   * meter's resolution of no flow and is 0; a larger negative (reverse flow) stays missing.
+   */
+  readonly deadband?: number;
+}
+
+/** Flow, l/s. A negative flow beyond the deadband (reverse flow, a fault) is missing, not clamped to 0. */
+export function deriveFlow(readings: readonly SlotReading[], slotMs: number, options: FlowOptions = {}): Derived {
+  const deadband = options.deadband ?? 0;
+  if (!Number.isFinite(deadband) || deadband < 0) throw argumentError('deadband', 'expected a finite number ≥ 0');
+  const d = deriveMeasurement(readings, slotMs, options.toleranceMs);
+  const settled = !('missing' in d) && d.value < 0 && d.value >= -deadband ? { value: 0, ts: d.ts } : d;
+  return inRange(settled, 'flow', 'l/s', options.max);
 }
 
 /** Water level, m below the surface (already sensor depth − water column, clamped at 0 by the caller). */
@@ -142,6 +155,8 @@ export interface SlotOptions {
   readonly totalizer?: Omit<TotalizerOptions, 'toleranceMs'>;
   readonly maxCaudal?: number;
   readonly maxNivel?: number;
+  /** See FlowOptions.deadband, l/s. */
+  readonly flowDeadband?: number;
 }
 
 /**
@@ -156,7 +171,7 @@ export function deriveSlotMeasurement(
 ): { readonly measurement: Measurement } | { readonly missing: Readonly<Record<string, string>> } {
   const tol = options.toleranceMs;
   const derived: Record<string, Derived> = {};
-  if (channels.caudal) derived['caudal'] = deriveFlow(channels.caudal, slotMs, { toleranceMs: tol, max: options.maxCaudal });
+  if (channels.caudal) derived['caudal'] = deriveFlow(channels.caudal, slotMs, { toleranceMs: tol, max: options.maxCaudal, deadband: options.flowDeadband });
   if (channels.totalizador) derived['totalizador'] = deriveTotalizer(channels.totalizador, slotMs, { ...options.totalizer, toleranceMs: tol });
   if (channels.nivelFreatico) derived['nivelFreatico'] = deriveLevel(channels.nivelFreatico, slotMs, { toleranceMs: tol, max: options.maxNivel });
   if (channels.alturaLimnimetrica) {
@@ -168,6 +183,9 @@ export function deriveSlotMeasurement(
     if ('missing' in d) missing[name] = d.missing;
     else values[name] = d.value;
   }
+  // Each field is derived on its own (a bad flow says nothing about the totalizer) and the reason
+  // names only the fields that failed; still the slot cannot be sent without them, since every
+  // payload requires caudal and totalizador (measurement.ts PRESENCE).
   if (Object.keys(missing).length > 0) return { missing };
   return { measurement: { at: slotMs, ...values } };
 }

@@ -9,7 +9,7 @@ import { argumentError, unsupported, valueError } from './errors.ts';
 import { assertObra } from './obra.ts';
 import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
 import type { Measurement, WorkKind } from './measurement.ts';
-import { classifyMessage, isReceipt } from './outcome.ts';
+import { classifyMessage, isReceipt, successOutcome } from './outcome.ts';
 import type { DgaOutcome, DgaQueryOutcome } from './outcome.ts';
 import type { DgaCredentials } from './rest.ts';
 import { normalizeRut } from './rut.ts';
@@ -87,7 +87,8 @@ export function buildSoapArgs(input: SoapRequestInput): SoapArgs {
   if (typeof input.credentials.password !== 'string' || input.credentials.password === '') throw argumentError('credentials.password', 'empty');
   const rut = normalizeRut(input.credentials.rutUsuario, 'credentials.rutUsuario');
   checkSendTime(input.measurement.at, input.sentAt);
-  const f = formatMeasurement(kind, input.measurement);
+  // The legacy schema has no empty value at all: `required` below refuses one with the element's name.
+  const f = formatMeasurement(kind, input.measurement, 'muy-pequenos');
   const fechaMedicion = toDgaDateTime(input.measurement.at).dateDMY;
   const header = { authSendDataExtraccionTraza: { codigoDeLaObra: obra, timeStampOrigen: soapTimeStamp(input.sentAt) } };
   const authDataUsuario = { idUsuario: { rut }, password: input.credentials.password };
@@ -163,8 +164,10 @@ function unwrap(result: unknown, element: string): unknown {
 
 /**
  * The parsed `authSendDataExtraccionResponse` (what the `soap` client resolves with) as an outcome:
- * `status/Code` "0" with a receipt is success; duplicate and not-informant are read from
- * `status/Description`; any other code is a rejection. `httpStatus` is reported in rejections when known.
+ * `status/Code` "0" with a receipt is success, and without a well-formed one still success, flagged
+ * (accepted-irregular); duplicate and not-informant are read from `status/Description`, and another
+ * code with a well-formed receipt is a duplicate; any other code is a rejection. `httpStatus` is
+ * reported in rejections when known.
  */
 export function parseSoapAnswer(result: unknown, httpStatus: number | null = null): DgaOutcome {
   const answer = unwrap(result, 'authSendDataExtraccionResponse');
@@ -173,13 +176,13 @@ export function parseSoapAnswer(result: unknown, httpStatus: number | null = nul
   if (code === null) return { kind: 'invalid', reason: 'no authSendDataExtraccionResponse/status/Code' };
   const description = text(child(status, 'Description')) ?? '';
   const receipt = text(child(answer, 'numeroComprobante'));
-  if (code.trim() === '0') {
-    if (!isReceipt(receipt)) return { kind: 'invalid', reason: 'status Code "0" without a valid numeroComprobante' };
-    return { kind: 'accepted', receipt };
-  }
+  // Code 0 is DGA saying it stored the measurement, whatever the receipt looks like.
+  if (code.trim() === '0') return successOutcome(receipt, httpStatus);
   const known = classifyMessage(description);
   if (known?.kind === 'duplicate' && known.receipt === null && isReceipt(receipt)) return { kind: 'duplicate', receipt };
   if (known !== null) return known;
+  // No documented duplicate code: a receipt in the answer's own field means DGA holds the measurement.
+  if (isReceipt(receipt)) return { kind: 'duplicate', receipt };
   return { kind: 'rejected', status: httpStatus, code, message: description };
 }
 

@@ -13,6 +13,8 @@ import type { Random } from './store.ts';
  * | `slowMs`            | every answer waits this long first                                              |
  * | `blockBursts`       | an obra's POST within `windowMs` of its previous ones → HTML "blocked" page     |
  * | `down`              | listeners closed: connections refused                                           |
+ * | `oddReceipt`        | a new measurement IS stored and answered as success ("00" / Code 0), but with an |
+ * |                     | odd receipt: `dashed` (A1B2-C3D4-E5F6), `no-data` (REST: no `data`), `empty`     |
  */
 export interface DgaFaults {
   /** `probability` 0..1 (default 1); `answerAfterMs` 0..3600000 (default: never answer). */
@@ -29,7 +31,15 @@ export interface DgaFaults {
    */
   readonly blockBursts?: { readonly windowMs?: number; readonly maxPerWindow?: number; readonly status?: 403 | 429 };
   readonly down?: boolean;
+  /**
+   * Success answers a client must still take as accepted (issue 14): `form` dashed (default),
+   * no-data (REST without `data`; SOAP: an empty receipt) or empty; `probability` 0..1 (default 1).
+   */
+  readonly oddReceipt?: { readonly probability?: number; readonly form?: OddReceiptForm };
 }
+
+export const ODD_RECEIPT_FORMS = ['dashed', 'no-data', 'empty'] as const;
+export type OddReceiptForm = (typeof ODD_RECEIPT_FORMS)[number];
 
 export interface FaultDecision {
   /** HTTP status of a "blocked" page, when blocked. */
@@ -39,6 +49,8 @@ export interface FaultDecision {
   readonly delayMs: number;
   /** When a stored measurement goes unanswered: ms before a late answer, or Infinity for never. */
   readonly holdAfterStoreMs: number | undefined;
+  /** When a stored measurement is answered as success with an odd receipt. */
+  readonly oddReceipt: OddReceiptForm | undefined;
 }
 
 /**
@@ -73,11 +85,13 @@ export class FaultGate {
     const proxy = f.html5xx !== undefined && hit(f.html5xx.probability);
     const hold = isPost && f.timeoutAfterStore !== undefined && hit(f.timeoutAfterStore.probability);
     const blocked = isPost && obra !== undefined ? this.countBurst(obra) : undefined;
+    const odd = isPost && f.oddReceipt !== undefined && hit(f.oddReceipt.probability);
     return {
       blocked,
       proxyError: proxy ? (f.html5xx?.status ?? 502) : undefined,
       delayMs: f.slowMs ?? 0,
       holdAfterStoreMs: hold ? (f.timeoutAfterStore?.answerAfterMs ?? Infinity) : undefined,
+      oddReceipt: odd ? (f.oddReceipt?.form ?? 'dashed') : undefined,
     };
   }
 
@@ -105,7 +119,7 @@ export function checkFaults(faults: DgaFaults, path: string): DgaSimConfigProble
   const oneOf = (v: unknown, p: string, allowed: readonly number[]): void => {
     if (v !== undefined && !allowed.includes(v as number)) at(p, `expected one of ${allowed.join(', ')}`);
   };
-  const known = new Set(['timeoutAfterStore', 'html5xx', 'slowMs', 'blockBursts', 'down']);
+  const known = new Set(['timeoutAfterStore', 'html5xx', 'slowMs', 'blockBursts', 'down', 'oddReceipt']);
   for (const key of Object.keys(faults)) if (!known.has(key)) at(key, `unknown fault; expected one of ${[...known].join(', ')}`);
   if (faults.timeoutAfterStore !== undefined) {
     range(faults.timeoutAfterStore.probability, 'timeoutAfterStore.probability', 0, 1);
@@ -123,5 +137,15 @@ export function checkFaults(faults: DgaFaults, path: string): DgaSimConfigProble
     oneOf(faults.blockBursts.status, 'blockBursts.status', [403, 429]);
   }
   if (faults.down !== undefined && typeof faults.down !== 'boolean') at('down', 'expected a boolean');
+  if (faults.oddReceipt !== undefined) {
+    range(faults.oddReceipt.probability, 'oddReceipt.probability', 0, 1);
+    const form = faults.oddReceipt.form;
+    if (form !== undefined && !(ODD_RECEIPT_FORMS as readonly string[]).includes(form)) at('oddReceipt.form', `expected one of ${ODD_RECEIPT_FORMS.join(', ')}`);
+  }
   return problems;
+}
+
+/** The receipt an odd success answer carries: the real one cut and dashed, or none. */
+export function oddReceiptText(receipt: string, form: OddReceiptForm): string {
+  return form === 'dashed' ? (receipt.slice(0, 12).match(/.{1,4}/g) ?? []).join('-') : '';
 }

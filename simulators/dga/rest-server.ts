@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Timers } from '../modbus/timers.ts';
+import { oddReceiptText } from './faults.ts';
 import type { FaultDecision, FaultGate } from './faults.ts';
 import { isoToDmy, stripNumber } from './fields.ts';
 import { blockedPage, proxyErrorPage } from './html.ts';
@@ -74,7 +75,9 @@ async function post(deps: RestDeps, kind: ObraKind, path: string, request: Fasti
     }
     return reply;
   }
-  deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus: 200, status: '00', receipt: result.measurement.receipt });
+  deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus: 200, status: '00', receipt: result.measurement.receipt, ...(d.oddReceipt === undefined ? {} : { message: `odd receipt answer (${d.oddReceipt})` }) });
+  if (d.oddReceipt === 'no-data') return reply.code(200).send({ status: body.status, message: body.message });
+  if (d.oddReceipt !== undefined) return reply.code(200).send({ ...body, data: { numeroComprobante: oddReceiptText(result.measurement.receipt, d.oddReceipt) } });
   return reply.code(200).send(body);
 }
 

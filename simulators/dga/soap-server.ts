@@ -7,7 +7,8 @@ import soap from 'soap';
 import type { Server as SoapServer } from 'soap';
 import type { Timers } from '../modbus/timers.ts';
 import { dgaSimWsdlFailed } from './errors.ts';
-import type { FaultDecision, FaultGate } from './faults.ts';
+import { oddReceiptText } from './faults.ts';
+import type { FaultDecision, FaultGate, OddReceiptForm } from './faults.ts';
 import { blockedPage, proxyErrorPage } from './html.ts';
 import type { RequestLog, RequestLogInput } from './request-log.ts';
 import type { DgaService, SubmitResult } from './service.ts';
@@ -38,6 +39,8 @@ interface Call {
   readonly parsed: SoapParse;
   result?: SubmitResult;
   found?: boolean;
+  /** Answer a stored measurement with this odd receipt (fault oddReceipt). */
+  readonly oddReceipt: OddReceiptForm | undefined;
 }
 
 function valueFailure(f: 'structure' | 'field' | 'header'): Failure {
@@ -114,7 +117,7 @@ export class SoapEndpoint {
     // Refusals of values (bad date, obra code) run through the operation too, so the soap
     // package writes every status answer from the WSDL.
     const id = randomUUID();
-    const call: Call = { op, parsed };
+    const call: Call = { op, parsed, oddReceipt: d.oddReceipt };
     this.calls.set(id, call);
     try {
       const answer = await this.server!.processRequest(xml!, {
@@ -138,7 +141,9 @@ export class SoapEndpoint {
     const p = call.parsed;
     const r: SubmitResult = p.ok ? (p.op === 'send' ? this.deps.service.submit(p.submission) : unreachable()) : { ok: false, failure: valueFailure(p.failure), message: p.message };
     call.result = r;
-    return r.ok ? sendOk(r.measurement.receipt) : sendRefused(this.deps.statuses[r.failure].soapCode, r.message);
+    if (!r.ok) return sendRefused(this.deps.statuses[r.failure].soapCode, r.message);
+    // Success, stored, but a receipt a client cannot read as one (issue 14): Code 0 still means accepted.
+    return sendOk(call.oddReceipt === undefined ? r.measurement.receipt : oddReceiptText(r.measurement.receipt, call.oddReceipt));
   }
 
   private get(req: IncomingMessage): GetAnswer {
@@ -168,7 +173,7 @@ export class SoapEndpoint {
     const r = call.result;
     const at = p.ok && p.op === 'send' ? { kind: p.submission.kind, fechaMedicion: p.submission.fechaMedicion, horaMedicion: p.submission.horaMedicion } : {};
     if (r === undefined) this.deps.log.add({ ...base, ...at, httpStatus, message: 'the operation did not run' });
-    else if (r.ok) this.deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus, status: '0', receipt: r.measurement.receipt });
+    else if (r.ok) this.deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus, status: '0', receipt: r.measurement.receipt, ...(call.oddReceipt === undefined ? {} : { message: `odd receipt answer (${call.oddReceipt})` }) });
     else this.deps.log.add({ ...base, ...at, outcome: r.failure === 'duplicate' ? 'duplicate' : 'refused', failure: r.failure, httpStatus, status: this.deps.statuses[r.failure].soapCode, message: r.message, receipt: r.original?.receipt });
   }
 

@@ -130,6 +130,22 @@ describe('DGA simulator faults', () => {
     expect(sim.measurements('OB-0602-7')).toHaveLength(2);
   });
 
+  it('oddReceipt: stores the measurement and answers success with a dashed receipt, no data or an empty one', async () => {
+    const sim = await startSim({ oddReceipt: {} });
+    const dashed = await json(await send(sim, 9));
+    const [stored] = sim.measurements('OB-0602-7');
+    expect(dashed).toMatchObject({ status: '00', data: { numeroComprobante: stored!.receipt.slice(0, 12).match(/.{4}/g)!.join('-') } });
+    await sim.setFaults({ oddReceipt: { form: 'no-data' } });
+    const noData = await json(await send(sim, 10));
+    expect(noData['status']).toBe('00');
+    expect(noData).not.toHaveProperty('data');
+    await sim.setFaults({ oddReceipt: { form: 'empty' } });
+    expect(await json(await send(sim, 8))).toMatchObject({ status: '00', data: { numeroComprobante: '' } });
+    expect(sim.measurements('OB-0602-7').map((m) => m.horaMedicion).sort()).toEqual(['08:00:00', '09:00:00', '10:00:00']);
+    expect(sim.requests().map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+    await expect(sim.setFaults({ oddReceipt: { form: 'dotted' as 'dashed' } })).rejects.toMatchObject({ code: ATALAYA_DGA_SIM_CONFIG });
+  });
+
   it('refuses bad options and faults with every problem named', async () => {
     const sim = new DgaSimulator({
       rest: { host: '127.0.0.1', port: 70000 }, clock, logger: testLogger(),

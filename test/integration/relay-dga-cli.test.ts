@@ -17,6 +17,8 @@ const bin = path.resolve('bin/atalaya.mjs');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-dga-cli-'));
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATALAYA_'))), ATALAYA_RELAY_KEY: newRelayKey() };
 const OBRA = 'OB-0602-7';
+/** A second obra on the same well, for the answer with an odd receipt. */
+const OBRA_ODD = 'OB-0602-8';
 const HOUR = 3_600_000;
 const first = slotStart(Date.now() - 3 * HOUR, 'mayor');
 const iso = (slot: number): string => `${new Date(slot - 4 * HOUR).toISOString().slice(0, 19)}-04:00`;
@@ -40,12 +42,12 @@ function run(args: string[], input = ''): Promise<{ status: number | null; stdou
 beforeAll(async () => {
   sim = new DgaSimulator({
     rest: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 3,
-    registry: [{ obra: OBRA, kind: 'subterranea', informantRut: '20999888-2', rutEmpresa: '77555666-8', password: 'secreto' }],
+    registry: [OBRA, OBRA_ODD].map((obra) => ({ obra, kind: 'subterranea' as const, informantRut: '20999888-2', rutEmpresa: '77555666-8', password: 'secreto' })),
   });
   await sim.start();
   config = path.join(dir, 'relay.yaml');
-  const obra = `{code: ${OBRA}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, startAt: '${iso(first)}'}`;
-  fs.writeFileSync(config, `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra}\n`);
+  const obra = (code: string): string => `{code: ${code}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, startAt: '${iso(first)}'}`;
+  fs.writeFileSync(config, `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra(OBRA)}\n    - ${obra(OBRA_ODD)}\n`);
   // The gateway's readings, every 10 minutes for the last 3 hours and more.
   const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());
   fs.mkdirSync(path.join(dir, 'data'));
@@ -112,5 +114,19 @@ describe('atalaya relay dga', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('ATALAYA_RELAY_DGA_ALREADY_ACCEPTED');
     expect((await run(['retry', OBRA, 'yesterday'])).stderr).toContain('ATALAYA_RELAY_DGA_INVALID_SLOT');
+  });
+
+  it('shows a slot DGA accepted with an odd receipt as accepted, to be checked by a person (issue 14)', async () => {
+    expect((await run(['credentials', OBRA_ODD, '--rut-usuario', '20999888-2', '--rut-empresa', '77555666-8'], 'secreto\n')).status).toBe(0);
+    await sim.setFaults({ oddReceipt: { form: 'dashed' } });
+    try {
+      expect((await run(['send-pending'])).stdout).toContain(`${OBRA_ODD}: derived`);
+    } finally {
+      await sim.setFaults({});
+    }
+    const [held] = sim.measurements(OBRA_ODD);
+    const receipt = held!.receipt.slice(0, 12).match(/.{4}/g)!.join('-');
+    const status = await run(['status', '--obra', OBRA_ODD]);
+    expect(status.stdout).toMatch(new RegExp(`${iso(first)}  ACCEPTED, CHECK RECEIPT 1 attempt\\(s\\)  .*a person should check the receipt \\(receipt as given: ${receipt}\\)`));
   });
 });

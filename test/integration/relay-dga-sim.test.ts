@@ -111,6 +111,28 @@ describe('relay → DGA simulator', () => {
     expect(b.sim.requests().filter((r) => r.method === 'POST' && r.obra === WELL.code).map((r) => r.outcome)).toEqual(['stored-unanswered', 'stored-unanswered', 'duplicate', 'duplicate']);
   });
 
+  it.each(['dashed', 'no-data', 'empty'] as const)('takes a success answer with an odd receipt (%s) as accepted, flags it, and never sends it again (issue 14)', async (form) => {
+    const soapWell = { ...WELL, code: 'OB-0602-8', interface: 'soap' };
+    const b = await bench({ start: at(0, 10), obras: [WELL, soapWell], faults: { oddReceipt: { form } }, dga: { spacingMs: 0 } });
+    await b.ingest(readingsEvery10Min(at(0), at(0, 10), () => ({ flow: 3, totalizer: 20, column: 40 })));
+    await b.dga.tick();
+    await b.sim.setFaults({});
+    b.clock.t = at(0, 10) + 3 * 24 * HOUR;
+    await b.run(3);
+    for (const obra of [WELL.code, soapWell.code]) {
+      expect(b.sim.measurements(obra)).toHaveLength(1);
+      expect(b.sim.requests().filter((r) => r.obra === obra && r.method !== 'GET').map((r) => r.outcome)).toEqual(['accepted']);
+      // REST carries the odd receipt as given; SOAP's schema leaves no-data as an empty receipt.
+      const expected = form === 'dashed' ? b.sim.measurements(obra)[0]!.receipt.slice(0, 12).match(/.{4}/g)!.join('-') : null;
+      const status = (await b.dga.status(obra))[0];
+      expect(status?.problems.filter((p) => p.state !== 'missing')).toEqual([
+        expect.objectContaining({ state: 'accepted', receiptIrregular: true, receipt: expected, lastOutcome: 'accepted-irregular', slot: '2025-06-16T00:00:00-04:00' }),
+      ]);
+    }
+    const overHttp = await get(b.url, `/v1/dga/${WELL.code}`, b.token);
+    expect((overHttp.body['problems'] as Array<Record<string, unknown>>)[0]).toMatchObject({ state: 'accepted', receiptIrregular: true });
+  });
+
   it('retries a proxy\'s HTML page the next day, and stops an obra DGA says has another informant', async () => {
     const soapWell = { ...WELL, code: 'OB-0602-8', interface: 'soap' };
     const b = await bench({ start: at(0, 10), obras: [WELL, soapWell], faults: { html5xx: { status: 502 } } });

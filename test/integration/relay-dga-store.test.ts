@@ -124,6 +124,19 @@ describe.each([
     expect(await s.previousTotal(OBRA, slot(2))).toBe(1500);
   });
 
+  it('takes no total left for a person as the baseline, and lists accepted slots flagged for a person (issue 14)', async () => {
+    const s = await started(await fresh());
+    await s.putSlot({ obra: OBRA, slot: slot(1), kind: 'subterranea', measurement: measurement(1, 1500) }, slot(2));
+    await s.putSlot({ obra: OBRA, slot: slot(2), kind: 'subterranea', measurement: measurement(2, 1e15) }, slot(3));
+    expect(await s.previousTotal(OBRA, slot(3))).toBe(1e15);
+    expect(await s.claimNext(OBRA, slot(3), 0, 'relay-a')).toMatchObject({ kind: 'claimed', submission: { slot: slot(1) } });
+    await s.finish(finishing(1, { state: 'accepted', outcome: 'accepted-irregular', receipt: 'A1B2-C3D4-E5F6' }), audit());
+    expect(await s.claimNext(OBRA, slot(3), 0, 'relay-a')).toMatchObject({ kind: 'claimed', submission: { slot: slot(2) } });
+    await s.finish(finishing(2, { state: 'needs-attention', outcome: 'unsendable', receipt: null, httpStatus: null }), audit({ slot: slot(2) }));
+    expect(await s.previousTotal(OBRA, slot(3))).toBe(1500);
+    expect((await s.flaggedAccepted(OBRA, 10)).map((x) => [x.slot, x.receipt])).toEqual([[slot(1), 'A1B2-C3D4-E5F6']]);
+  });
+
   it('claims the oldest due slot, one at a time per obra, spacingMs apart, and not a stopped obra', async () => {
     const s = await started(await fresh());
     await queue(s, [3, 1, 2]);

@@ -24,8 +24,9 @@ describe('relay config: dga', () => {
     const { dga } = parseRelayConfig({ dga: { enabled: true, obras: [WELL] } });
     expect(dga).toMatchObject({
       enabled: true, interface: 'rest', restBaseUrl: 'https://apimee.mop.gob.cl/api/v1', spacingMs: 300_000, retryAfterMs: 86_400_000,
-      toleranceMs: 300_000, schedule: '* * * * *', verifyReceipts: false,
+      toleranceMs: 300_000, schedule: '* * * * *', verifyReceipts: false, unknownOutcomeDelayMs: 86_400_000, maxAttemptsPerSlot: 3,
     });
+    expect(dga.obras[0]).toMatchObject({ flowDeadbandLps: 0.01 });
     expect(dga.obras[0]).toMatchObject({ standard: 'mayor', code: 'OB-0602-7' });
     expect(dga.obras[0]?.interface).toBeUndefined();
     expect(parseRelayConfig({}).dga).toMatchObject({ enabled: false, obras: [] });
@@ -36,7 +37,7 @@ describe('relay config: dga', () => {
       schedule: 'every minute',
       obras: [
         { ...WELL, sensorDepthM: undefined },
-        { ...WELL, kind: 'superficial', channels: { flow: 'f', totalizer: 't' } },
+        { ...WELL, kind: 'superficial', channels: { flow: 'f', totalizer: 't', staffGauge: 's' } },
         { ...WELL, code: 'OB-0602-8', kind: 'superficial-flujometro', interface: 'soap', channels: { flow: 'f', totalizer: 't' } },
         { ...WELL, code: 'OB-0602-9', channels: { flow: 'f', totalizer: 't', level: 'l', waterColumn: 'w' } },
         { ...WELL, code: 'XB-0602-7' },
@@ -63,5 +64,36 @@ describe('relay config: dga', () => {
     const flujometro = { ...WELL, kind: 'superficial-flujometro', channels: { flow: 'f', totalizer: 't' } };
     expect(problems({ interface: 'soap', obras: [flujometro] })).toEqual([expect.stringMatching(/^dga\.obras\[0\]\.interface: dga\.interface is soap/)]);
     expect(parseRelayConfig({ dga: { interface: 'soap', obras: [{ ...flujometro, interface: 'rest' }] } }).dga.obras).toHaveLength(1);
+  });
+
+  it('refuses an empty level or staff gauge except on the grounds the manual names (muy-pequenos, mining water, automated gates)', () => {
+    const { sensorDepthM: _depth, ...bare } = WELL;
+    const noLevel = { ...bare, channels: { flow: 'f', totalizer: 't' } };
+    const gate = { ...bare, code: 'OB-0602-8', kind: 'superficial', channels: { flow: 'f' } };
+    expect(problems({ obras: [noLevel, gate, { ...noLevel, code: 'OB-0602-9', standard: 'medio' }] })).toEqual([
+      expect.stringMatching(/^dga\.obras\[0\]\.channels\.level: required for a mayor well/),
+      expect.stringMatching(/^dga\.obras\[1\]\.channels\.staffGauge: required for a mayor superficial obra/),
+      expect.stringMatching(/^dga\.obras\[2\]\.channels\.level: required for a medio well/),
+    ]);
+    const ok = parseRelayConfig({
+      dga: {
+        obras: [
+          { ...noLevel, standard: 'muy-pequenos' },
+          { ...noLevel, code: 'OB-0602-9', emptyAllowedAs: 'aguas-del-minero' },
+          { ...gate, emptyAllowedAs: 'compuerta-automatizada' },
+          { ...gate, code: 'OB-0602-10', standard: 'muy-pequenos' },
+        ],
+      },
+    });
+    expect(ok.dga.obras).toHaveLength(4);
+    // SOAP has no empty value at all: one problem per obra, whichever rule refuses it.
+    expect(problems({ interface: 'soap', obras: [noLevel, { ...noLevel, code: 'OB-0602-9', standard: 'muy-pequenos' }] })).toEqual([
+      expect.stringMatching(/^dga\.obras\[0\]\.channels\.level: required for a mayor well/),
+      'dga.obras[1].channels.level: SOAP requires a level (xsd:decimal cannot be empty)',
+    ]);
+    expect(problems({ obras: [{ ...noLevel, emptyAllowedAs: 'compuerta-automatizada' }] })).toEqual([
+      expect.stringMatching(/^dga\.obras\[0\]\.channels\.level: required/),
+      'dga.obras[0].emptyAllowedAs: compuerta-automatizada applies to superficial obras only',
+    ]);
   });
 });

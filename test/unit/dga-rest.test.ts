@@ -67,11 +67,24 @@ describe('REST POST bodies, byte for byte against the manual (Res. 2.170/2025 §
     expect(req.body.medicionSubterranea).toMatchObject({ fechaMedicion: '2025-09-07', horaMedicion: '10:00:00' });
   });
 
-  it('sends the optional fields DGA allows empty as ""', () => {
-    const well = buildRestRequest(input('subterranea', { at: utc(2025, 1, 1, 4), caudal: 0.2, totalizador: 7 }));
-    expect(well.body.medicionSubterranea?.nivelFreaticoDelPozo).toBe('');
-    const gate = buildRestRequest(input('superficial', { at: utc(2025, 1, 1, 4), caudal: 120, alturaLimnimetrica: null }));
-    expect(gate.body.medicionSuperficial?.alturaLimnimetrica).toBe('');
+  it('sends the level or staff gauge empty ("") only on the grounds the manual names', () => {
+    const at = utc(2025, 1, 1, 4);
+    for (const emptyGround of ['muy-pequenos', 'aguas-del-minero'] as const) {
+      const well = buildRestRequest({ ...input('subterranea', { at, caudal: 0.2, totalizador: 7 }), emptyGround });
+      expect(well.body.medicionSubterranea?.nivelFreaticoDelPozo).toBe('');
+    }
+    for (const emptyGround of ['muy-pequenos', 'compuerta-automatizada'] as const) {
+      const gate = buildRestRequest({ ...input('superficial', { at, caudal: 120, alturaLimnimetrica: null }), emptyGround });
+      expect(gate.body.medicionSuperficial?.alturaLimnimetrica).toBe('');
+    }
+  });
+
+  it('refuses to build an empty level or staff gauge without one of those grounds (issue 14: a mayor well sent "")', () => {
+    const at = utc(2025, 1, 1, 4);
+    expect(refusal(() => buildRestRequest(input('subterranea', { at, caudal: 0.2, totalizador: 7 })))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
+    expect(refusal(() => buildRestRequest({ ...input('subterranea', { at, caudal: 0.2, totalizador: 7 }), emptyGround: 'compuerta-automatizada' }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
+    expect(refusal(() => buildRestRequest(input('superficial', { at, caudal: 120, alturaLimnimetrica: null })))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'alturaLimnimetrica' });
+    expect(refusal(() => buildRestRequest({ ...input('superficial', { at, caudal: 120 }), emptyGround: 'aguas-del-minero' }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'alturaLimnimetrica' });
   });
 
   it('normalizes RUTs and makes every leaf a string', () => {
@@ -85,9 +98,9 @@ describe('REST POST bodies, byte for byte against the manual (Res. 2.170/2025 §
     const at = utc(2025, 1, 1, 4);
     const ok = input('subterranea', { at, caudal: 1, totalizador: 2, nivelFreatico: 3 });
     expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, totalizador: 2 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'caudal' });
-    expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: 1 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
+    expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: 1, nivelFreatico: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
     expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: -1, totalizador: 2 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'caudal' });
-    expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial', measurement: { at, caudal: 1, totalizador: 2 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
+    expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial', measurement: { at, caudal: 1, totalizador: 2, alturaLimnimetrica: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
     expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial-flujometro', measurement: { at, caudal: 1, totalizador: 2, nivelFreatico: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
     expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutUsuario: '20999888-7' } }))).toEqual({ code: ATALAYA_DGA_RUT, field: 'credentials.rutUsuario' });
     expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutEmpresa: '' } }))).toEqual({ code: ATALAYA_DGA_RUT, field: 'credentials.rutEmpresa' });
@@ -157,6 +170,23 @@ describe('REST POST answers', () => {
     expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '01', message, data: null }))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
   });
 
+  it.each([
+    [200, '{"status":"00","message":"ok","data":{"numeroComprobante":"A1B2-C3D4-E5F6"}}', 'A1B2-C3D4-E5F6'],
+    [200, `{"status":"00","data":{"numeroComprobante":"${RECEIPT.slice(1)}"}}`, RECEIPT.slice(1)],
+    [200, '{"status":"00","message":"ok","data":{}}', null],
+    [200, '{"status":"00","message":"Medición subterránea ingresada correctamente"}', null],
+    [200, '{"status":"00","data":{"numeroComprobante":""}}', null],
+    [200, '{"status":"00","data":{"numeroComprobante":12345}}', null],
+    [500, `{"status":"00","data":{"numeroComprobante":"${RECEIPT}"}}`, RECEIPT],
+  ])('takes status "00" as accepted even when odd (HTTP %s %s), receipt kept as given and flagged', (status, text, receipt) => {
+    expect(parseRestAnswer(status, 'application/json', text)).toEqual({ kind: 'accepted-irregular', receipt, reason: expect.stringContaining('a person should check') });
+  });
+
+  it('takes a refusal carrying a receipt in data.numeroComprobante as a duplicate, whatever its wording', () => {
+    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: RECEIPT } }))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
+    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: 'A1B2' } }))).toMatchObject({ kind: 'rejected', code: '10' });
+  });
+
   it('keeps a duplicate a duplicate when its receipt is missing or malformed', () => {
     const text = JSON.stringify({ status: '01', message: 'Ya existe un registro en esa fecha, hora para la obra. Comprobante: abc' });
     expect(parseRestAnswer(400, 'application/json', text)).toEqual({ kind: 'duplicate', receipt: null });
@@ -181,9 +211,6 @@ describe('REST POST answers', () => {
     [200, 'text/plain', 'OK'],
     [200, 'application/json', ''],
     [200, 'application/json', '[1,2]'],
-    [200, 'application/json', '{"status":"00","message":"ok","data":{}}'],
-    [200, 'application/json', `{"status":"00","data":{"numeroComprobante":"${RECEIPT.slice(1)}"}}`],
-    [500, 'application/json', `{"status":"00","data":{"numeroComprobante":"${RECEIPT}"}}`],
     [500, 'application/json', '{"timestamp":"2025-09-07T14:00:00Z","status":500,"error":"Internal Server Error","path":"/api/v1/mediciones/subterraneas"}'],
   ])('HTTP %s %s %j is no valid DGA answer', (status, type, text) => {
     expect(parseRestAnswer(status, type, text).kind).toBe('invalid');

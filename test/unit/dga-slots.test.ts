@@ -66,6 +66,20 @@ describe('flow and level: never clamped, never invented', () => {
     expect(deriveLevel([good(0, -2)], SLOT)).toHaveProperty('missing');
     expect(deriveLevel([good(0, 0)], SLOT)).toEqual({ value: 0, ts: SLOT });
   });
+
+  it('takes a negative flow within the zero-drift deadband as 0, and only that (issue 14)', () => {
+    expect(deriveFlow([good(0, -0.004)], SLOT, { deadband: 0.01 })).toEqual({ value: 0, ts: SLOT });
+    expect(deriveFlow([good(0, -0.01)], SLOT, { deadband: 0.01 })).toEqual({ value: 0, ts: SLOT });
+    expect(deriveFlow([good(0, -0.011)], SLOT, { deadband: 0.01 })).toEqual({ missing: 'negative flow (-0.011 l/s)' });
+    expect(deriveFlow([good(0, 0.004)], SLOT, { deadband: 0.01 })).toEqual({ value: 0.004, ts: SLOT });
+    expect(() => deriveFlow([good(0, 1)], SLOT, { deadband: -1 })).toThrow(expect.objectContaining({ code: ATALAYA_DGA_ARGUMENT }));
+  });
+
+  it('names only the field that failed: a bad flow leaves the totalizer out of the reason', () => {
+    const result = deriveSlotMeasurement({ caudal: [good(0, -0.5)], totalizador: [good(0, 1000)] }, SLOT, { flowDeadband: 0.01 });
+    expect(result).toEqual({ missing: { caudal: 'negative flow (-0.5 l/s)' } });
+    expect(deriveSlotMeasurement({ caudal: [good(0, -0.004)], totalizador: [good(0, 1000)] }, SLOT, { flowDeadband: 0.01 })).toEqual({ measurement: { at: SLOT, caudal: 0, totalizador: 1000 } });
+  });
 });
 
 describe('totalizer rollover', () => {

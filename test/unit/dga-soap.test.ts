@@ -158,11 +158,18 @@ describe('SOAP answers', () => {
     expect(parseSoapAnswer(answer('', '5', `Ya existe un registro en esa fecha, hora para la obra. Comprobante: ${RECEIPT}`))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer(RECEIPT, '5', 'Ya existe un registro en esa fecha, hora para la obra'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '7', 'Usuario no es el informante registrado en la Obra'))).toEqual({ kind: 'not-informant' });
+    expect(parseSoapAnswer(answer(RECEIPT, '10', 'Registro duplicado'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '9', 'Error de formato'), 200)).toEqual({ kind: 'rejected', status: 200, code: '9', message: 'Error de formato' });
     expect(parseSoapAnswer({ numeroComprobante: '', status: { Code: { $value: '3', attributes: {} } } })).toEqual({ kind: 'rejected', status: null, code: '3', message: '' });
   });
 
-  it.each([null, 'text', {}, { status: {} }, answer('short', '0', 'OK'), answer('', '0', 'OK')])('%j is no valid answer', (result) => {
+  it('takes Code 0 as accepted even with an empty or odd receipt, kept as given and flagged', () => {
+    expect(parseSoapAnswer(answer('', '0', 'OK'))).toEqual({ kind: 'accepted-irregular', receipt: null, reason: expect.stringContaining('no receipt') });
+    expect(parseSoapAnswer(answer('A1B2-C3D4-E5F6', '0', 'OK'))).toEqual({ kind: 'accepted-irregular', receipt: 'A1B2-C3D4-E5F6', reason: expect.any(String) });
+    expect(parseSoapAnswer({ status: { Code: '0', Description: 'OK' } }).kind).toBe('accepted-irregular');
+  });
+
+  it.each([null, 'text', {}, { status: {} }])('%j is no valid answer', (result) => {
     expect(parseSoapAnswer(result).kind).toBe('invalid');
   });
 

@@ -22,6 +22,7 @@ const GROUPS = [
     ['buffer-oldest', 'Oldest unsent'],
     ['buffer-bytes', 'On disk'],
     ['buffer-evicted', 'Evicted'],
+    ['buffer-health', 'Writes'],
   ]],
   ['MQTT broker', [
     ['mqtt-clients', 'Clients'],
@@ -130,4 +131,27 @@ function paintBuffer(buffer) {
   const total = Object.values(evicted).reduce((a, b) => a + b, 0);
   const detail = Object.entries(evicted).map(([cls, n]) => `${cls} ${n}`).join(' · ');
   put('buffer-evicted', fmtCount(total), detail, (evicted.alarm ?? 0) > 0 ? 'bad' : total > 0 ? 'warn' : 'ok');
+  paintBufferHealth(buffer.health);
+}
+
+const BUFFER_PROBLEM = {
+  disk_full: 'Buffer cannot write: disk full — readings are being lost',
+  io_error: 'Buffer cannot write: storage error — readings are being lost',
+};
+
+/** The buffer's write state (issue 19): a banner while commits fail, a tile with the counts. */
+function paintBufferHealth(health) {
+  const banner = document.getElementById('buffer-warning');
+  if (!health) {
+    banner.hidden = true;
+    put('buffer-health', '—');
+    return;
+  }
+  const failing = health.state !== 'writable';
+  const counts = `${fmtCount(health.failedCommits)} failed commits · ${fmtCount(health.lostRecords)} records lost`;
+  if (failing) setText(banner, `${BUFFER_PROBLEM[health.state] ?? BUFFER_PROBLEM.io_error} (${health.lastErrorCode ?? 'unknown error'} for ${fmtDuration(ageOf(health.since) ?? 0)}; ${counts}).`);
+  banner.hidden = !failing;
+  const reserve = health.reserveActive ? `disk nearly full (${fmtBytes(health.freeBytes ?? 0)} free): buffer stopped growing` : '';
+  if (failing) put('buffer-health', health.state === 'disk_full' ? 'disk full' : 'failing', counts, 'bad');
+  else put('buffer-health', 'ok', health.failedCommits > 0 ? counts : reserve, health.reserveActive || health.failedCommits > 0 ? 'warn' : 'ok');
 }

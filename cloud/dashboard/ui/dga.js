@@ -25,7 +25,8 @@ function problemsCell(o) {
 function slotTable(slots, testid) {
   return table([
     { label: 'Slot (UTC−4)', cell: (s) => el('span', { title: s.slot }, fmtSlot(s.slot)) },
-    { label: 'State', cell: (s) => el('span', { class: s.state === 'accepted' ? 'badge ok' : s.state === 'pending' || s.state === 'sending' ? 'badge' : 'badge warn' }, s.state) },
+    // An irregular receipt: accepted (never resent) but for a person to check.
+    { label: 'State', cell: (s) => el('span', { class: s.state === 'accepted' && !s.receiptIrregular ? 'badge ok' : s.state === 'pending' || s.state === 'sending' ? 'badge' : 'badge warn' }, s.receiptIrregular ? 'accepted, irregular receipt' : s.state) },
     { label: 'Late', cell: (s) => (s.late ? el('span', { class: 'warn-text' }, 'late') : '') },
     { label: 'Attempts', class: 'num', cell: (s) => String(s.attempts) },
     { label: 'Reason / DGA message', class: 'wrap', cell: (s) => s.reason ?? s.lastOutcome ?? '' },
