@@ -10,8 +10,8 @@ import { EvidenceBuilder } from '../cloud/dga/evidence.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { slotDir } from '../protocols/dga/index.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import { instant } from './relay-export.ts';
 import { withRelayDatabase } from './relay-database.ts';
+import { instant } from './relay-export.ts';
 
 export async function evidenceCommand(input: { obra: string; from: string; to: string; out: string | undefined }, config: RelayConfig): Promise<number> {
   const fail = (message: string, code = 2): number => {
@@ -28,14 +28,24 @@ export async function evidenceCommand(input: { obra: string; from: string; to: s
   const out = input.out ?? `${input.obra}-evidence-${slotDir(from)}-${slotDir(to)}.zip`;
   try {
     const pack = await withRelayDatabase(config.storage, ({ records, dga, anchor }) => {
-      const proofs = anchoring === null ? undefined : new ProofService({ store: anchor, chainId: anchoring.chainId, contract: anchoring.contract, confirmations });
-      const builder = new EvidenceBuilder({ config: config.dga, records, queue: dga, anchoring, clock: systemClock, ...(proofs === undefined ? {} : { proof: (g: string, s: number) => proofs.proof(g, s) }) });
+      const proofs =
+        anchoring === null ? undefined : new ProofService({ store: anchor, chainId: anchoring.chainId, contract: anchoring.contract, confirmations });
+      const builder = new EvidenceBuilder({
+        config: config.dga,
+        records,
+        queue: dga,
+        anchoring,
+        clock: systemClock,
+        ...(proofs === undefined ? {} : { proof: (g: string, s: number) => proofs.proof(g, s) }),
+      });
       return builder.build(input.obra, from, to);
     });
     writeFileSync(out, pack.zip, { flag: 'wx' });
     const m = pack.manifest;
     const pending = m.readings.filter((r) => r.status === 'not_anchored').length;
-    process.stderr.write(`${out}: ${m.slots.length} slot(s), ${m.readings.length} reading(s) (${pending} not anchored yet), ${pack.zip.length} bytes\nmanifest.json sha256 ${pack.manifestSha256}\n`);
+    process.stderr.write(
+      `${out}: ${m.slots.length} slot(s), ${m.readings.length} reading(s) (${pending} not anchored yet), ${pack.zip.length} bytes\nmanifest.json sha256 ${pack.manifestSha256}\n`,
+    );
     if (anchoring === null) process.stderr.write('warning: anchor.chainId and anchor.contract are not set in the config: the pack has no anchoring proofs\n');
     return 0;
   } catch (err) {

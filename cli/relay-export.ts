@@ -71,7 +71,9 @@ export async function exportCommand(input: ExportInput, config: RelayConfig): Pr
             let cursor: string | undefined;
             do {
               const page = await records.queryRecords({
-                from, to, limit: PAGE,
+                from,
+                to,
+                limit: PAGE,
                 ...(input.gateway === undefined ? {} : { gateway: input.gateway }),
                 ...(input.device === undefined ? {} : { device: input.device }),
                 ...(input.channel === undefined ? {} : { channel: input.channel }),
@@ -93,7 +95,9 @@ export async function exportCommand(input: ExportInput, config: RelayConfig): Pr
         if (obra === undefined || extra.length > 0) return fail('expected volumes <obra>');
         const granularity = (input.granularity ?? 'day') as VolumeGranularity;
         if (!VOLUME_GRANULARITIES.includes(granularity)) return fail(`--granularity: expected day, month or year, got '${input.granularity}'`);
-        const result = await withRelayDatabase(config.storage, ({ records }) => new VolumeService({ config: config.dga, records }).volumes(obra, { from, to, granularity }));
+        const result = await withRelayDatabase(config.storage, ({ records }) =>
+          new VolumeService({ config: config.dga, records }).volumes(obra, { from, to, granularity }),
+        );
         await write(input.out, (w) => w(volumesCsv(result)));
         return 0;
       }

@@ -8,14 +8,25 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { unzipSync } from 'fflate';
-import { checkProofOffline, documentRecord, parseProofDocumentText, type ProofDocument } from '../../protocols/anchor/document.ts';
+import { checkProofOffline, documentRecord, type ProofDocument, parseProofDocumentText } from '../../protocols/anchor/document.ts';
 import { isAnchorError } from '../../protocols/anchor/errors.ts';
-import { MANIFEST_FILE, evidenceManifestSchema, sha256Hex, type EvidenceManifest } from '../../protocols/dga/evidence-manifest.ts';
-import { checkOnChain, type ChainCheckOptions } from './chain.ts';
+import { type EvidenceManifest, evidenceManifestSchema, MANIFEST_FILE, sha256Hex } from '../../protocols/dga/evidence-manifest.ts';
+import { type ChainCheckOptions, checkOnChain } from './chain.ts';
 
 export const PACK_FAILURES = [
-  'malformed_pack', 'file_altered', 'file_missing', 'file_unlisted', 'malformed_proof', 'record_altered', 'proof_invalid', 'reading_mismatch',
-  'root_not_on_chain', 'wrong_contract', 'wrong_chain', 'not_final', 'rpc_unreachable',
+  'malformed_pack',
+  'file_altered',
+  'file_missing',
+  'file_unlisted',
+  'malformed_proof',
+  'record_altered',
+  'proof_invalid',
+  'reading_mismatch',
+  'root_not_on_chain',
+  'wrong_contract',
+  'wrong_chain',
+  'not_final',
+  'rpc_unreachable',
 ] as const;
 export type PackFailureReason = (typeof PACK_FAILURES)[number];
 
@@ -59,15 +70,36 @@ export async function verifyPack(data: Uint8Array, options: ChainCheckOptions): 
   try {
     entries = unzipSync(data);
   } catch (err) {
-    return { ok: false, counts: empty, notAnchored: [], failures: [{ reason: 'malformed_pack', detail: `not a readable zip: ${(err as Error).message}` }], warnings: [] };
+    return {
+      ok: false,
+      counts: empty,
+      notAnchored: [],
+      failures: [{ reason: 'malformed_pack', detail: `not a readable zip: ${(err as Error).message}` }],
+      warnings: [],
+    };
   }
   const manifestBytes = entries[MANIFEST_FILE];
-  if (manifestBytes === undefined) return { ok: false, counts: empty, notAnchored: [], failures: [{ reason: 'malformed_pack', file: MANIFEST_FILE, detail: 'the pack has no manifest.json' }], warnings: [] };
+  if (manifestBytes === undefined)
+    return {
+      ok: false,
+      counts: empty,
+      notAnchored: [],
+      failures: [{ reason: 'malformed_pack', file: MANIFEST_FILE, detail: 'the pack has no manifest.json' }],
+      warnings: [],
+    };
   let manifest: EvidenceManifest;
   try {
     manifest = evidenceManifestSchema.parse(JSON.parse(Buffer.from(manifestBytes).toString('utf8')));
   } catch (err) {
-    return { ok: false, counts: empty, notAnchored: [], failures: [{ reason: 'malformed_pack', file: MANIFEST_FILE, detail: `manifest.json is not a valid manifest (altered?): ${(err as Error).message.split('\n')[0]}` }], warnings: [] };
+    return {
+      ok: false,
+      counts: empty,
+      notAnchored: [],
+      failures: [
+        { reason: 'malformed_pack', file: MANIFEST_FILE, detail: `manifest.json is not a valid manifest (altered?): ${(err as Error).message.split('\n')[0]}` },
+      ],
+      warnings: [],
+    };
   }
   const failures: PackFailure[] = [];
   const warnings: string[] = [];
@@ -80,11 +112,17 @@ export async function verifyPack(data: Uint8Array, options: ChainCheckOptions): 
     if (bytes === undefined) failures.push({ reason: 'file_missing', file: f.path, detail: 'listed in manifest.json, absent from the pack' });
     else {
       const got = sha256Hex(bytes);
-      if (got !== f.sha256) failures.push({ reason: 'file_altered', file: f.path, detail: `sha256 ${got}, manifest.json says ${f.sha256} (the file or manifest.json was altered)` });
+      if (got !== f.sha256)
+        failures.push({
+          reason: 'file_altered',
+          file: f.path,
+          detail: `sha256 ${got}, manifest.json says ${f.sha256} (the file or manifest.json was altered)`,
+        });
     }
   }
   for (const path of Object.keys(entries)) {
-    if (path !== MANIFEST_FILE && !path.endsWith('/') && !listed.has(path)) failures.push({ reason: 'file_unlisted', file: path, detail: 'in the pack but not in manifest.json' });
+    if (path !== MANIFEST_FILE && !path.endsWith('/') && !listed.has(path))
+      failures.push({ reason: 'file_unlisted', file: path, detail: 'in the pack but not in manifest.json' });
   }
 
   // 2. Each proof offline, and each reading equal to what its proof states.
@@ -134,7 +172,12 @@ export async function verifyPack(data: Uint8Array, options: ChainCheckOptions): 
     }
     const inReadings = stated(r.slot).find((x) => (x as { gateway?: unknown; seq?: unknown }).gateway === r.gateway && (x as { seq?: unknown }).seq === r.seq);
     if (inReadings === undefined || !isDeepStrictEqual(inReadings, doc.record)) {
-      failures.push({ reason: 'reading_mismatch', file: `${r.slot}/readings.json`, reading: name, detail: inReadings === undefined ? 'absent from readings.json' : 'readings.json states other values than the anchored record' });
+      failures.push({
+        reason: 'reading_mismatch',
+        file: `${r.slot}/readings.json`,
+        reading: name,
+        detail: inReadings === undefined ? 'absent from readings.json' : 'readings.json states other values than the anchored record',
+      });
       continue;
     }
     anchored++;
@@ -153,7 +196,8 @@ export async function verifyPack(data: Uint8Array, options: ChainCheckOptions): 
       failures.push({ reason: chain.reason as PackFailureReason, reading: readings[0]!, detail: `batch ${doc.batch.id} (readings ${shown}): ${chain.detail}` });
     }
   }
-  if (options.contract === undefined && batches.size > 0) warnings.push('the contract was not pinned: pass the address the operator published with --contract.');
+  if (options.contract === undefined && batches.size > 0)
+    warnings.push('the contract was not pinned: pass the address the operator published with --contract.');
 
   return {
     ok: failures.length === 0,
@@ -176,14 +220,20 @@ export function packReport(r: PackResult): string {
     const c = r.counts;
     lines.push('', `  files        ${c.files} checked against manifest.json (sha256 ${r.manifestSha256})`);
     lines.push(`  slots        ${c.slots}`);
-    lines.push(`  readings     ${c.readings}: ${c.anchored} with a valid proof, in ${c.batches} batch(es) checked on chain; ${r.notAnchored.length} not_anchored`);
+    lines.push(
+      `  readings     ${c.readings}: ${c.anchored} with a valid proof, in ${c.batches} batch(es) checked on chain; ${r.notAnchored.length} not_anchored`,
+    );
   }
   if (r.failures.length > 0) {
     lines.push('');
-    for (const f of r.failures) lines.push(`  ${f.reason}${f.file === undefined ? '' : ` ${f.file}`}${f.reading === undefined ? '' : ` [reading ${f.reading}]`}: ${f.detail}`);
+    for (const f of r.failures)
+      lines.push(`  ${f.reason}${f.file === undefined ? '' : ` ${f.file}`}${f.reading === undefined ? '' : ` [reading ${f.reading}]`}: ${f.detail}`);
   }
   if (r.notAnchored.length > 0) {
-    const shown = r.notAnchored.length > 20 ? `${r.notAnchored.slice(0, 20).join(', ')} and ${r.notAnchored.length - 20} more (--json lists them all)` : r.notAnchored.join(', ');
+    const shown =
+      r.notAnchored.length > 20
+        ? `${r.notAnchored.slice(0, 20).join(', ')} and ${r.notAnchored.length - 20} more (--json lists them all)`
+        : r.notAnchored.join(', ');
     lines.push('', `not_anchored (not yet anchored by the relay; not a failure): ${shown}`);
   }
   if (r.warnings.length > 0) lines.push('', ...[...new Set(r.warnings)].map((w) => `warning: ${w}`));

@@ -10,8 +10,27 @@ import type { RelayRecord } from '../store/types.ts';
 import type { ObraVolumes } from './volumes.ts';
 
 export const READINGS_CSV_COLUMNS = [
-  'gateway', 'seq', 'kind', 'device', 'channel', 'ts', 'ts_corrected', 'value', 'unit', 'quality', 'exception', 'flags',
-  'priority', 'mono', 'boot_id', 'alarm_rule', 'alarm_level', 'alarm_state', 'alarm_threshold', 'received_at', 'hash',
+  'gateway',
+  'seq',
+  'kind',
+  'device',
+  'channel',
+  'ts',
+  'ts_corrected',
+  'value',
+  'unit',
+  'quality',
+  'exception',
+  'flags',
+  'priority',
+  'mono',
+  'boot_id',
+  'alarm_rule',
+  'alarm_level',
+  'alarm_state',
+  'alarm_threshold',
+  'received_at',
+  'hash',
 ] as const;
 
 export const VOLUMES_CSV_COLUMNS = ['obra', 'period', 'start', 'end', 'volume_m3', 'share_of_annual_pct', 'readings', 'flags'] as const;
@@ -25,8 +44,27 @@ export function readingsCsvHeader(): string {
 export function readingCsvLine(r: RelayRecord): string {
   const a = r.alarm;
   return csvLine([
-    r.gateway, r.seq, r.kind, r.device, r.channel, iso(r.ts), iso(r.tsCorrected), r.value, r.unit, r.quality, r.exception, r.flags,
-    r.priority, r.mono, r.bootId, a?.rule ?? null, a?.level ?? null, a?.state ?? null, a?.threshold ?? null, iso(r.receivedAt), r.hash,
+    r.gateway,
+    r.seq,
+    r.kind,
+    r.device,
+    r.channel,
+    iso(r.ts),
+    iso(r.tsCorrected),
+    r.value,
+    r.unit,
+    r.quality,
+    r.exception,
+    r.flags,
+    r.priority,
+    r.mono,
+    r.bootId,
+    a?.rule ?? null,
+    a?.level ?? null,
+    a?.state ?? null,
+    a?.threshold ?? null,
+    iso(r.receivedAt),
+    r.hash,
   ]);
 }
 
@@ -37,12 +75,52 @@ export function parseReadingsCsv(text: string): RelayRecord[] {
   const num = (s: string): number | null => (s === '' ? null : Number(s));
   const time = (s: string): number | null => (s === '' ? null : Date.parse(s));
   return rows.map((c) => {
-    const [gateway, seq, kind, device, channel, ts, tsCorrected, value, unit, quality, exception, flags, priority, mono, bootId, rule, level, state, threshold, receivedAt, hash] = c as string[] & { length: 21 };
-    const alarm: AlarmDetail | undefined = rule === '' || rule === undefined ? undefined : { rule, level: level as AlarmDetail['level'], state: state as AlarmDetail['state'], threshold: num(threshold ?? '') };
+    const [
+      gateway,
+      seq,
+      kind,
+      device,
+      channel,
+      ts,
+      tsCorrected,
+      value,
+      unit,
+      quality,
+      exception,
+      flags,
+      priority,
+      mono,
+      bootId,
+      rule,
+      level,
+      state,
+      threshold,
+      receivedAt,
+      hash,
+    ] = c as string[] & { length: 21 };
+    const alarm: AlarmDetail | undefined =
+      rule === '' || rule === undefined
+        ? undefined
+        : { rule, level: level as AlarmDetail['level'], state: state as AlarmDetail['state'], threshold: num(threshold ?? '') };
     return {
-      gateway: gateway!, seq: Number(seq), kind: kind as RecordKind, device: device!, channel: channel!, ts: time(ts!)!, tsCorrected: time(tsCorrected!),
-      value: num(value!), unit: unit!, quality: quality as Quality, exception: num(exception!), flags: Number(flags), priority: Number(priority) as Priority,
-      mono: Number(mono), bootId: bootId!, ...(alarm === undefined ? {} : { alarm }), receivedAt: time(receivedAt!)!, hash: hash!,
+      gateway: gateway!,
+      seq: Number(seq),
+      kind: kind as RecordKind,
+      device: device!,
+      channel: channel!,
+      ts: time(ts!)!,
+      tsCorrected: time(tsCorrected!),
+      value: num(value!),
+      unit: unit!,
+      quality: quality as Quality,
+      exception: num(exception!),
+      flags: Number(flags),
+      priority: Number(priority) as Priority,
+      mono: Number(mono),
+      bootId: bootId!,
+      ...(alarm === undefined ? {} : { alarm }),
+      receivedAt: time(receivedAt!)!,
+      hash: hash!,
     };
   });
 }

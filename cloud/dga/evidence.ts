@@ -9,13 +9,11 @@
  * the same database, period and clock give the same bytes. Read-only: it writes nothing anywhere.
  */
 import { readFileSync } from 'node:fs';
-import { zipSync, type Zippable } from 'fflate';
-import type { Clock } from '../../protocols/clock.ts';
-import type { ProofDocument } from '../../protocols/anchor/index.ts';
+import { type Zippable, zipSync } from 'fflate';
 import { serializeProofDocument } from '../../protocols/anchor/document.ts';
-import {
-  EVIDENCE_FORMAT, EVIDENCE_VERSION, MANIFEST_FILE, README_FILE, sha256Hex, slotDir, type EvidenceManifest,
-} from '../../protocols/dga/index.ts';
+import type { ProofDocument } from '../../protocols/anchor/index.ts';
+import type { Clock } from '../../protocols/clock.ts';
+import { EVIDENCE_FORMAT, EVIDENCE_VERSION, type EvidenceManifest, MANIFEST_FILE, README_FILE, sha256Hex, slotDir } from '../../protocols/dga/index.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/errors.ts';
@@ -59,8 +57,20 @@ const json = (value: unknown): Uint8Array => Buffer.from(`${JSON.stringify(value
 /** The record fields a proof document states (protocols/anchor/document.ts), so readings.json compares with the proofs. */
 function provedFields(r: RelayRecord): { gateway: string } & StoredRecord {
   const base = {
-    gateway: r.gateway, seq: r.seq, kind: r.kind, device: r.device, channel: r.channel, value: r.value === 0 ? 0 : r.value, unit: r.unit, quality: r.quality,
-    exception: r.exception ?? null, ts: r.ts, mono: r.mono, bootId: r.bootId, priority: r.priority, flags: r.flags,
+    gateway: r.gateway,
+    seq: r.seq,
+    kind: r.kind,
+    device: r.device,
+    channel: r.channel,
+    value: r.value === 0 ? 0 : r.value,
+    unit: r.unit,
+    quality: r.quality,
+    exception: r.exception ?? null,
+    ts: r.ts,
+    mono: r.mono,
+    bootId: r.bootId,
+    priority: r.priority,
+    flags: r.flags,
   };
   const a = r.alarm;
   return a === undefined || a === null ? base : { ...base, alarm: { rule: a.rule, level: a.level, state: a.state, threshold: a.threshold } };
@@ -68,16 +78,34 @@ function provedFields(r: RelayRecord): { gateway: string } & StoredRecord {
 
 function auditLine(e: DgaAuditEntry): Record<string, unknown> {
   return {
-    id: e.id, attempt: e.attempt, phase: e.phase, at: new Date(e.at).toISOString(), instance: e.instance, interface: e.iface,
-    request: e.request ?? null, outcome: e.outcome, httpStatus: e.httpStatus, message: e.message, receipt: e.receipt,
+    id: e.id,
+    attempt: e.attempt,
+    phase: e.phase,
+    at: new Date(e.at).toISOString(),
+    instance: e.instance,
+    interface: e.iface,
+    request: e.request ?? null,
+    outcome: e.outcome,
+    httpStatus: e.httpStatus,
+    message: e.message,
+    receipt: e.receipt,
   };
 }
 
 function answer(s: DgaSubmission, audit: readonly DgaAuditEntry[]): Record<string, unknown> {
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return {
-    obra: s.obra, slot: new Date(s.slot).toISOString(), state: s.state, receipt: s.receipt, lastOutcome: s.lastOutcome, lastMessage: s.lastMessage,
-    lastHttpStatus: s.lastHttpStatus, attempts: s.attempts, acceptedAt: iso(s.acceptedAt), verification: s.verification, missingReason: s.missingReason,
+    obra: s.obra,
+    slot: new Date(s.slot).toISOString(),
+    state: s.state,
+    receipt: s.receipt,
+    lastOutcome: s.lastOutcome,
+    lastMessage: s.lastMessage,
+    lastHttpStatus: s.lastHttpStatus,
+    attempts: s.attempts,
+    acceptedAt: iso(s.acceptedAt),
+    verification: s.verification,
+    missingReason: s.missingReason,
     measurement: s.measurement,
     answers: audit.filter((e) => e.phase !== 'request').map(auditLine),
   };
@@ -110,7 +138,13 @@ export class EvidenceBuilder {
         const doc = await this.proof(r);
         const path = `${dir}/proofs/${r.gateway}-${r.seq}.json`;
         if (doc !== undefined) files.push([path, Buffer.from(serializeProofDocument(doc))]);
-        readings.push({ gateway: r.gateway, seq: r.seq, slot: dir, status: doc === undefined ? 'not_anchored' : 'anchored', proof: doc === undefined ? null : path });
+        readings.push({
+          gateway: r.gateway,
+          seq: r.seq,
+          slot: dir,
+          status: doc === undefined ? 'not_anchored' : 'anchored',
+          proof: doc === undefined ? null : path,
+        });
       }
       slots.push({ slot: new Date(s.slot).toISOString(), dir, state: s.state, receipt: s.receipt, readings: near.length });
     }
@@ -118,7 +152,14 @@ export class EvidenceBuilder {
     const described: EvidenceManifest = {
       format: EVIDENCE_FORMAT,
       version: EVIDENCE_VERSION,
-      obra: { code, kind: obra.kind, standard: obra.standard, gateway: obra.gateway, device: obra.device, channels: { ...obra.channels } as Record<string, string> },
+      obra: {
+        code,
+        kind: obra.kind,
+        standard: obra.standard,
+        gateway: obra.gateway,
+        device: obra.device,
+        channels: { ...obra.channels } as Record<string, string>,
+      },
       period: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
       generatedAt: new Date(generatedAt).toISOString(),
       relayVersion: this.deps.relayVersion ?? packageVersion(),
@@ -159,7 +200,14 @@ export class EvidenceBuilder {
       let cursor: string | undefined;
       do {
         const page = await this.deps.records.queryRecords({
-          gateway: obra.gateway, device: obra.device, channel, kind: 'reading', from, to: to + 1, limit: PAGE, ...(cursor === undefined ? {} : { cursor }),
+          gateway: obra.gateway,
+          device: obra.device,
+          channel,
+          kind: 'reading',
+          from,
+          to: to + 1,
+          limit: PAGE,
+          ...(cursor === undefined ? {} : { cursor }),
         });
         out.push(...page.items);
         cursor = page.next ?? undefined;

@@ -10,12 +10,20 @@
  * open), the worst value and the limit. Polling it is idempotent; the alert engine keys events by
  * (obra, kind, from).
  */
-import { computeVolumes, nextPeriod, periodStart, totalizerStep, type TotalizerSample, type VolumeGranularity, type VolumePeriod } from '../../protocols/dga/index.ts';
+import {
+  computeVolumes,
+  nextPeriod,
+  periodStart,
+  type TotalizerSample,
+  totalizerStep,
+  type VolumeGranularity,
+  type VolumePeriod,
+} from '../../protocols/dga/index.ts';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
 import type { RelayRecord, RelayStore } from '../store/types.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
 import { unknownObra } from './errors.ts';
-import { toDgaUnit, type DgaQuantity } from './units.ts';
+import { type DgaQuantity, toDgaUnit } from './units.ts';
 
 const PAGE = 10_000;
 /** How far outside the asked range readings are looked for, so its first and last periods are whole, ms. */
@@ -62,7 +70,8 @@ export class VolumeService {
 
   async volumes(code: string, range: { readonly from: number; readonly to: number; readonly granularity: VolumeGranularity }): Promise<ObraVolumes> {
     const obra = this.obra(code);
-    const samples = obra.channels.totalizer === undefined ? [] : await this.samples(obra, obra.channels.totalizer, 'volume', range.from - MARGIN_MS, range.to + MARGIN_MS);
+    const samples =
+      obra.channels.totalizer === undefined ? [] : await this.samples(obra, obra.channels.totalizer, 'volume', range.from - MARGIN_MS, range.to + MARGIN_MS);
     const periods = computeVolumes(samples, { ...range, ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }) });
     const annual = obra.waterRight?.annualM3;
     return {
@@ -74,7 +83,9 @@ export class VolumeService {
       unit: 'm3',
       waterRight: obra.waterRight ?? null,
       periods: periods.map((p) => ({
-        ...p, startIso: new Date(p.start).toISOString(), endIso: new Date(p.end).toISOString(),
+        ...p,
+        startIso: new Date(p.start).toISOString(),
+        endIso: new Date(p.end).toISOString(),
         shareOfAnnualPct: annual === undefined || p.volumeM3 === null ? null : pct(p.volumeM3, annual),
       })),
       totalM3: Math.round(periods.reduce((sum, p) => sum + (p.volumeM3 ?? 0), 0) * 1000) / 1000,
@@ -108,9 +119,21 @@ export class VolumeService {
       for (let year = periodStart(from, 'year'); year < to; year = nextPeriod(year, 'year')) {
         const end = nextPeriod(year, 'year');
         const samples = await this.samples(obra, obra.channels.totalizer, 'volume', year - MARGIN_MS, end + MARGIN_MS);
-        const [whole] = computeVolumes(samples, { granularity: 'year', from: year, to: end, ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }) });
+        const [whole] = computeVolumes(samples, {
+          granularity: 'year',
+          from: year,
+          to: end,
+          ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }),
+        });
         if (whole?.volumeM3 == null || whole.volumeM3 <= limit) continue;
-        out.push({ obra: code, kind: 'annual-volume', from: crossing(samples, year, limit, obra.totalizerWrapAt), to: end <= to ? end : null, value: whole.volumeM3, limit });
+        out.push({
+          obra: code,
+          kind: 'annual-volume',
+          from: crossing(samples, year, limit, obra.totalizerWrapAt),
+          to: end <= to ? end : null,
+          value: whole.volumeM3,
+          limit,
+        });
       }
     }
     return out;
@@ -122,7 +145,14 @@ export class VolumeService {
     let cursor: string | undefined;
     do {
       const page = await this.deps.records.queryRecords({
-        gateway: obra.gateway, device: obra.device, channel, kind: 'reading', from, to, limit: PAGE, ...(cursor === undefined ? {} : { cursor }),
+        gateway: obra.gateway,
+        device: obra.device,
+        channel,
+        kind: 'reading',
+        from,
+        to,
+        limit: PAGE,
+        ...(cursor === undefined ? {} : { cursor }),
       });
       for (const r of page.items) {
         const sample = toSample(r, quantity);

@@ -31,7 +31,11 @@ export const evidenceManifestSchema = z.strictObject({
   format: z.literal(EVIDENCE_FORMAT),
   version: z.literal(EVIDENCE_VERSION),
   obra: z.strictObject({
-    code: z.string(), kind: z.string(), standard: z.string(), gateway: z.string(), device: z.string(),
+    code: z.string(),
+    kind: z.string(),
+    standard: z.string(),
+    gateway: z.string(),
+    device: z.string(),
     channels: z.record(z.string(), z.string()),
   }),
   /** ISO 8601 UTC; slots in [from, to). */
@@ -40,15 +44,25 @@ export const evidenceManifestSchema = z.strictObject({
   relayVersion: z.string(),
   /** Where the records' roots are anchored; null when anchoring is off at the relay. */
   anchoring: z.strictObject({ chainId: z.number().int(), contract: z.string() }).nullable(),
-  slots: z.array(z.strictObject({
-    slot: z.string(), dir: z.string(), state: z.string(), receipt: z.string().nullable(), readings: z.number().int(),
-  })),
-  readings: z.array(z.strictObject({
-    gateway: z.string(), seq: z.number().int(), slot: z.string(),
-    /** `anchored`: its proof is in the pack; `not_anchored`: the relay has not anchored it yet. */
-    status: z.enum(['anchored', 'not_anchored']),
-    proof: z.string().nullable(),
-  })),
+  slots: z.array(
+    z.strictObject({
+      slot: z.string(),
+      dir: z.string(),
+      state: z.string(),
+      receipt: z.string().nullable(),
+      readings: z.number().int(),
+    }),
+  ),
+  readings: z.array(
+    z.strictObject({
+      gateway: z.string(),
+      seq: z.number().int(),
+      slot: z.string(),
+      /** `anchored`: its proof is in the pack; `not_anchored`: the relay has not anchored it yet. */
+      status: z.enum(['anchored', 'not_anchored']),
+      proof: z.string().nullable(),
+    }),
+  ),
   /** Every file but manifest.json, README.txt first, in the zip's order. */
   files: z.array(z.strictObject({ path: z.string(), sha256: hex64, bytes: z.number().int().nonnegative() })),
 });

@@ -13,8 +13,9 @@
  * boundary, linear otherwise). Volumes are rounded to 0.001 m³ (1 L), below any meter's resolution,
  * so float noise from summing many steps never shows.
  */
-import { DGA_UTC_OFFSET_MS } from './time.ts';
+
 import { argumentError } from './errors.ts';
+import { DGA_UTC_OFFSET_MS } from './time.ts';
 
 export const VOLUME_GRANULARITIES = ['day', 'month', 'year'] as const;
 export type VolumeGranularity = (typeof VOLUME_GRANULARITIES)[number];
@@ -58,7 +59,8 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 export function periodStart(ms: number, granularity: VolumeGranularity): number {
   const d = new Date(ms + DGA_UTC_OFFSET_MS);
   const y = d.getUTCFullYear();
-  const local = granularity === 'year' ? Date.UTC(y, 0, 1) : granularity === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, d.getUTCMonth(), d.getUTCDate());
+  const local =
+    granularity === 'year' ? Date.UTC(y, 0, 1) : granularity === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, d.getUTCMonth(), d.getUTCDate());
   return local - DGA_UTC_OFFSET_MS;
 }
 
@@ -80,7 +82,11 @@ export function periodLabel(start: number, granularity: VolumeGranularity): stri
 }
 
 /** One step between consecutive readings: the volume it adds (≥ 0) and what it was. */
-export function totalizerStep(previous: number, next: number, wrapAt: number | undefined): { readonly m3: number; readonly kind: 'normal' | 'rollover' | 'reset' } {
+export function totalizerStep(
+  previous: number,
+  next: number,
+  wrapAt: number | undefined,
+): { readonly m3: number; readonly kind: 'normal' | 'rollover' | 'reset' } {
   if (next >= previous) return { m3: next - previous, kind: 'normal' };
   if (wrapAt !== undefined && previous < wrapAt && next >= 0) {
     const step = wrapAt - previous + next;

@@ -6,13 +6,18 @@ import fs from 'node:fs';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { HOUR, MINUTE, readingsEvery10Min, startBench, type Bench } from '../integration/relay-dga-setup.ts';
+import { type Bench, HOUR, MINUTE, readingsEvery10Min, startBench } from '../integration/relay-dga-setup.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
 const DAY0 = Date.parse('2026-01-30T00:00:00-04:00');
 const OBRA = {
-  code: 'OB-0602-7', kind: 'superficial-flujometro', gateway: 'gw-1', device: 'pozo-1', startAt: '2026-01-30T00:00:00-04:00',
-  channels: { flow: 'flow', totalizer: 'totalizer' }, waterRight: { flowLps: 20, annualM3: 108_000 },
+  code: 'OB-0602-7',
+  kind: 'superficial-flujometro',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  startAt: '2026-01-30T00:00:00-04:00',
+  channels: { flow: 'flow', totalizer: 'totalizer' },
+  waterRight: { flowLps: 20, annualM3: 108_000 },
 };
 
 let bench: Bench | undefined;
@@ -42,7 +47,10 @@ describe('DGA volumes in the dashboard', () => {
     await page.locator(testId('token-input')).fill(bench!.token);
     await page.locator(testId('login-submit')).click();
     await page.locator(testId('tab-dga')).click();
-    await page.locator(`${testId(`dga-row-${OBRA.code}`)} button`).first().click();
+    await page
+      .locator(`${testId(`dga-row-${OBRA.code}`)} button`)
+      .first()
+      .click();
     await page.locator(testId('dga-volumes')).waitFor({ state: 'visible', timeout: WAIT_MS });
     await page.locator(testId('volumes-from')).fill('2026-01-30');
     await page.locator(testId('volumes-to')).fill('2026-02-01');

@@ -8,17 +8,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, unzipSync, type Zippable, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
 import { cleanEnv, runAtalaya, writeRelayConfig } from '../helpers/relay-process.ts';
 import { anchorSection, mine, startChain, type TestChain } from './anchor-setup.ts';
-import { HOUR, MINUTE, readingsEvery10Min, startBench, type Bench } from './relay-dga-setup.ts';
+import { type Bench, HOUR, MINUTE, readingsEvery10Min, startBench } from './relay-dga-setup.ts';
 
 const DAY0 = Date.parse('2026-01-30T00:00:00-04:00');
 const OBRA = {
-  code: 'OB-0602-7', kind: 'superficial-flujometro', gateway: 'gw-1', device: 'pozo-1', startAt: '2026-01-30T00:00:00-04:00',
-  channels: { flow: 'flow', totalizer: 'totalizer' }, waterRight: { flowLps: 20, annualM3: 100_000 },
+  code: 'OB-0602-7',
+  kind: 'superficial-flujometro',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  startAt: '2026-01-30T00:00:00-04:00',
+  channels: { flow: 'flow', totalizer: 'totalizer' },
+  waterRight: { flowLps: 20, annualM3: 100_000 },
 };
 
 let chain: TestChain;
@@ -34,8 +39,12 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-evidence-'));
   chain = await startChain();
   bench = await startBench({
-    start: DAY0, obras: [OBRA], dga: { spacingMs: 0 }, storage: { kind: 'sqlite', path: path.join(dir, 'relay.db') },
-    anchor: anchorSection(chain), env: { ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] },
+    start: DAY0,
+    obras: [OBRA],
+    dga: { spacingMs: 0 },
+    storage: { kind: 'sqlite', path: path.join(dir, 'relay.db') },
+    anchor: anchorSection(chain),
+    env: { ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] },
   });
   // The day's readings up to 22:10 arrive and are anchored; the last ones arrive after the cut.
   await bench.ingest(readingsEvery10Min(DAY0 - 10 * MINUTE, DAY0 + 22 * HOUR + 20 * MINUTE, values));
@@ -71,7 +80,19 @@ afterAll(async () => {
   if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function verify(bytes: Uint8Array, name: string): Promise<{ status: number | null; result: { ok: boolean; failures: Array<{ reason: string; file?: string; reading?: string }>; notAnchored: string[]; counts: Record<string, number>; manifestSha256: string } }> {
+async function verify(
+  bytes: Uint8Array,
+  name: string,
+): Promise<{
+  status: number | null;
+  result: {
+    ok: boolean;
+    failures: Array<{ reason: string; file?: string; reading?: string }>;
+    notAnchored: string[];
+    counts: Record<string, number>;
+    manifestSha256: string;
+  };
+}> {
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   const r = await runAtalaya(['verify', file, '--rpc', chain.anvil.url, '--contract', chain.contract, '--json'], cleanEnv());
@@ -95,9 +116,13 @@ function flipByte(data: Uint8Array, at: number): Uint8Array {
 }
 
 describe('DGA inspection evidence pack', () => {
-  it('holds each slot\'s request, answer, audit, readings and proofs, and verifies against the node', async () => {
+  it("holds each slot's request, answer, audit, readings and proofs, and verifies against the node", async () => {
     const files = unzipSync(pack);
-    const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as { slots: Array<{ dir: string; state: string; receipt: string }>; readings: Array<{ status: string }>; anchoring: { contract: string } };
+    const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as {
+      slots: Array<{ dir: string; state: string; receipt: string }>;
+      readings: Array<{ status: string }>;
+      anchoring: { contract: string };
+    };
     expect(manifest.slots).toHaveLength(24);
     expect(manifest.slots[10]!.dir).toBe('slots/2026-01-30T1000');
     expect(manifest.slots.every((s) => s.state === 'accepted' && /^[A-Za-z0-9]{32}$/.test(s.receipt))).toBe(true);
@@ -122,51 +147,71 @@ describe('DGA inspection evidence pack', () => {
 
   it('names an altered reading, an altered receipt and an altered manifest', async () => {
     const slot = 'slots/2026-01-30T1000';
-    const reading = await verify(altered((f) => {
-      const text = strFromU8(f[`${slot}/readings.json`]!);
-      f[`${slot}/readings.json`] = strToU8(text.replace('"value": 12.5', '"value": 12.6'));
-    }), 'reading.zip');
+    const reading = await verify(
+      altered((f) => {
+        const text = strFromU8(f[`${slot}/readings.json`]!);
+        f[`${slot}/readings.json`] = strToU8(text.replace('"value": 12.5', '"value": 12.6'));
+      }),
+      'reading.zip',
+    );
     expect(reading.status).toBe(1);
     expect(reading.result.failures).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'file_altered', file: `${slot}/readings.json` })]));
     expect(reading.result.failures).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'reading_mismatch', file: `${slot}/readings.json` })]));
 
     const proofFile = (f: Record<string, Uint8Array>): string => Object.keys(f).find((p) => p.startsWith(`${slot}/proofs/`))!;
-    const proofRecord = await verify(altered((f) => {
-      const p = proofFile(f);
-      f[p] = strToU8(strFromU8(f[p]!).replace(/"value": [0-9.]+/, '"value": 1'));
-    }), 'proof.zip');
+    const proofRecord = await verify(
+      altered((f) => {
+        const p = proofFile(f);
+        f[p] = strToU8(strFromU8(f[p]!).replace(/"value": [0-9.]+/, '"value": 1'));
+      }),
+      'proof.zip',
+    );
     expect(proofRecord.status).toBe(1);
-    expect(proofRecord.result.failures).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'record_altered', reading: expect.stringMatching(/^gw-1\/\d+$/) })]));
+    expect(proofRecord.result.failures).toEqual(
+      expect.arrayContaining([expect.objectContaining({ reason: 'record_altered', reading: expect.stringMatching(/^gw-1\/\d+$/) })]),
+    );
 
-    const receipt = await verify(altered((f) => {
-      const bytes = f[`${slot}/answer.json`]!;
-      const at = strFromU8(bytes).indexOf('"receipt": "') + 12;
-      f[`${slot}/answer.json`] = flipByte(bytes, at);
-    }), 'receipt.zip');
+    const receipt = await verify(
+      altered((f) => {
+        const bytes = f[`${slot}/answer.json`]!;
+        const at = strFromU8(bytes).indexOf('"receipt": "') + 12;
+        f[`${slot}/answer.json`] = flipByte(bytes, at);
+      }),
+      'receipt.zip',
+    );
     expect(receipt.status).toBe(1);
     expect(receipt.result.failures).toEqual([expect.objectContaining({ reason: 'file_altered', file: `${slot}/answer.json` })]);
 
-    const manifest = await verify(altered((f) => {
-      const bytes = f['manifest.json']!;
-      const at = strFromU8(bytes).indexOf('"sha256": "') + 11;
-      f['manifest.json'] = flipByte(bytes, at);
-    }), 'manifest.zip');
+    const manifest = await verify(
+      altered((f) => {
+        const bytes = f['manifest.json']!;
+        const at = strFromU8(bytes).indexOf('"sha256": "') + 11;
+        f['manifest.json'] = flipByte(bytes, at);
+      }),
+      'manifest.zip',
+    );
     expect(manifest.status).toBe(1);
     expect(manifest.result.failures).toEqual([expect.objectContaining({ reason: 'file_altered', file: 'README.txt' })]);
     expect(manifest.result.manifestSha256).not.toBe(manifestSha);
 
-    const broken = await verify(altered((f) => {
-      f['manifest.json'] = strToU8(strFromU8(f['manifest.json']!).replace('"format"', '"formaat"'));
-    }), 'broken.zip');
+    const broken = await verify(
+      altered((f) => {
+        f['manifest.json'] = strToU8(strFromU8(f['manifest.json']!).replace('"format"', '"formaat"'));
+      }),
+      'broken.zip',
+    );
     expect(broken.status).toBe(2);
     expect(broken.result.failures).toEqual([expect.objectContaining({ reason: 'malformed_pack', file: 'manifest.json' })]);
   });
 
-  it('atalaya relay dga evidence writes the pack from the relay\'s database, and it verifies', async () => {
+  it("atalaya relay dga evidence writes the pack from the relay's database, and it verifies", async () => {
     const dga = `dga:\n  obras:\n    - ${JSON.stringify(OBRA)}\nanchor: ${JSON.stringify({ chainId: chain.anvil.chainId, contract: chain.contract, confirmations: 2 })}\n`;
     const { configFile } = writeRelayConfig(dir, { kind: 'sqlite', path: 'relay.db' }, dga);
     const out = path.join(dir, 'cli-pack.zip');
-    const r = await runAtalaya(['relay', 'dga', 'evidence', OBRA.code, '2026-01-30T00:00:00-04:00', '2026-01-30T12:00:00-04:00', '-c', configFile, '--out', out], cleanEnv());
+    const r = await runAtalaya(
+      ['relay', 'dga', 'evidence', OBRA.code, '2026-01-30T00:00:00-04:00', '2026-01-30T12:00:00-04:00', '-c', configFile, '--out', out],
+      cleanEnv(),
+    );
     expect(r.stderr).toContain('12 slot(s), 24 reading(s) (0 not anchored yet)');
     expect(r.status).toBe(0);
     const { status, result } = await verify(fs.readFileSync(out), 'cli-pack-copy.zip');

@@ -12,7 +12,7 @@ import type { RelayRecord } from '../../cloud/store/types.ts';
 import { parseCsv } from '../../protocols/csv.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { cleanEnv, runAtalaya, writeRelayConfig } from '../helpers/relay-process.ts';
-import { DAY, MINUTE, WRAP, flowmeterRecords } from './volumes-setup.ts';
+import { DAY, flowmeterRecords, MINUTE, WRAP } from './volumes-setup.ts';
 
 const JAN30 = Date.parse('2026-01-30T00:00:00-04:00');
 let dir: string;
@@ -38,7 +38,13 @@ beforeAll(async () => {
     stored = [];
     let cursor: string | undefined;
     do {
-      const page = await database.records.queryRecords({ gateway: 'gw-1', from: JAN30, to: JAN30 + DAY, limit: 10_000, ...(cursor === undefined ? {} : { cursor }) });
+      const page = await database.records.queryRecords({
+        gateway: 'gw-1',
+        from: JAN30,
+        to: JAN30 + DAY,
+        limit: 10_000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
       stored.push(...page.items);
       cursor = page.next ?? undefined;
     } while (cursor !== undefined);
@@ -49,9 +55,23 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('atalaya relay export', () => {
-  it('readings: the CSV reads back to the store\'s rows, and an existing file is never overwritten', async () => {
+  it("readings: the CSV reads back to the store's rows, and an existing file is never overwritten", async () => {
     const out = path.join(dir, 'readings.csv');
-    const args = ['relay', 'export', 'readings', '-c', configFile, '--gateway', 'gw-1', '--from', '2026-01-30T00:00:00-04:00', '--to', String(JAN30 + DAY), '--out', out];
+    const args = [
+      'relay',
+      'export',
+      'readings',
+      '-c',
+      configFile,
+      '--gateway',
+      'gw-1',
+      '--from',
+      '2026-01-30T00:00:00-04:00',
+      '--to',
+      String(JAN30 + DAY),
+      '--out',
+      out,
+    ];
     const r = await runAtalaya(args, cleanEnv());
     expect(r.stderr).toContain(`${stored.length} reading(s)`);
     expect(r.status).toBe(0);
@@ -62,7 +82,10 @@ describe('atalaya relay export', () => {
   });
 
   it('volumes: exact daily volumes with the share of the annual right; bad arguments exit 2', async () => {
-    const r = await runAtalaya(['relay', 'export', 'volumes', 'OB-0602-7', '-c', configFile, '--from', String(JAN30), '--to', String(JAN30 + 2 * DAY)], cleanEnv());
+    const r = await runAtalaya(
+      ['relay', 'export', 'volumes', 'OB-0602-7', '-c', configFile, '--from', String(JAN30), '--to', String(JAN30 + 2 * DAY)],
+      cleanEnv(),
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(parseCsv(r.stdout)).toEqual([

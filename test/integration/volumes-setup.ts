@@ -14,15 +14,38 @@ type Records = IngestInput['records'];
  * One reading of flow (L/s) and totalizer (m³, whole counts of 0.1 modulo 2^32, as the register
  * gives it) every `stepMin` minutes over [from, from + minutes], the totalizer integrating `flowLps`.
  */
-export function flowmeterRecords(gateway: string, device: string, from: number, minutes: number, startM3: number, flowLps: (t: number) => number, stepMin = 1, firstSeq = 1): Records {
+export function flowmeterRecords(
+  gateway: string,
+  device: string,
+  from: number,
+  minutes: number,
+  startM3: number,
+  flowLps: (t: number) => number,
+  stepMin = 1,
+  firstSeq = 1,
+): Records {
   const out: Array<Records[number]> = [];
   let total = startM3;
   let seq = firstSeq;
   const push = (channel: string, value: number, unit: string, ts: number): void => {
     const n = seq++;
     out.push({
-      gateway, seq: n, kind: 'reading', device, channel, value, unit, quality: 'good', exception: null, ts, tsCorrected: null, mono: n, bootId: BOOT,
-      priority: 1, flags: 0, hash: createHash('sha256').update(`${gateway}/${n}`).digest('hex'),
+      gateway,
+      seq: n,
+      kind: 'reading',
+      device,
+      channel,
+      value,
+      unit,
+      quality: 'good',
+      exception: null,
+      ts,
+      tsCorrected: null,
+      mono: n,
+      bootId: BOOT,
+      priority: 1,
+      flags: 0,
+      hash: createHash('sha256').update(`${gateway}/${n}`).digest('hex'),
     });
   };
   for (let i = 0; i <= minutes; i += stepMin) {

@@ -11,13 +11,18 @@ import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/index.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { startBench, type Bench } from './relay-dga-setup.ts';
-import { DAY, MINUTE, WRAP, flowmeterRecords } from './volumes-setup.ts';
+import { type Bench, startBench } from './relay-dga-setup.ts';
+import { DAY, flowmeterRecords, MINUTE, WRAP } from './volumes-setup.ts';
 
 const JAN30 = Date.parse('2026-01-30T00:00:00-04:00');
 const OBRA = {
-  code: 'OB-0602-7', kind: 'superficial-flujometro', gateway: 'gw-1', device: 'canal', startAt: '2026-01-30T00:00:00-04:00',
-  channels: { flow: 'flow', totalizer: 'totalizer' }, totalizerWrapAt: WRAP,
+  code: 'OB-0602-7',
+  kind: 'superficial-flujometro',
+  gateway: 'gw-1',
+  device: 'canal',
+  startAt: '2026-01-30T00:00:00-04:00',
+  channels: { flow: 'flow', totalizer: 'totalizer' },
+  totalizerWrapAt: WRAP,
   waterRight: { flowLps: 25, annualM3: 3000, tolerancePct: 10 },
 };
 /** 12.5 L/s, then 30 L/s (over 25 + 10 %) on the second day, then 5 L/s; the register wraps on day one. */
@@ -71,7 +76,10 @@ describe.each(backends)('volumes from the %s store', (_name, storage) => {
     const months = await service.volumes(OBRA.code, { from: JAN30, to: JAN30 + 3 * DAY, granularity: 'month' });
     // Months are returned whole: the readings 5 minutes either side of the range count too
     // (3.75 m³ read as 3.8 in 0.1 m³ counts before, 1.5 m³ after).
-    expect(months.periods.map((p) => [p.label, p.volumeM3, p.flags])).toEqual([['2026-01', 3675.8, ['rollover', 'incomplete']], ['2026-02', 433.5, ['incomplete']]]);
+    expect(months.periods.map((p) => [p.label, p.volumeM3, p.flags])).toEqual([
+      ['2026-01', 3675.8, ['rollover', 'incomplete']],
+      ['2026-02', 433.5, ['incomplete']],
+    ]);
 
     const exceedances = await service.exceedances(OBRA.code, JAN30, JAN30 + 3 * DAY);
     // Flow: every reading of day two (30 > 27.5 L/s); the year (its readings so far: 4104 m³ and
@@ -106,8 +114,8 @@ describe('GET /v1/dga/<obra>/volumes', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await csv.text()).toBe(
-      'obra,period,start,end,volume_m3,share_of_annual_pct,readings,flags\r\n'
-      + 'OB-0602-7,2026-01,2026-01-01T04:00:00.000Z,2026-02-01T04:00:00.000Z,1143,38.1,145,incomplete\r\n',
+      'obra,period,start,end,volume_m3,share_of_annual_pct,readings,flags\r\n' +
+        'OB-0602-7,2026-01,2026-01-01T04:00:00.000Z,2026-02-01T04:00:00.000Z,1143,38.1,145,incomplete\r\n',
     );
 
     // The hour at 30 L/s is an exceedance of the granted flow, as the alerting polls it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeVolumes, nextPeriod, periodLabel, periodStart, totalizerStep, type TotalizerSample } from '../../protocols/dga/volumes.ts';
+import { computeVolumes, nextPeriod, periodLabel, periodStart, type TotalizerSample, totalizerStep } from '../../protocols/dga/volumes.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
 
 const MINUTE = 60_000;
@@ -38,7 +38,11 @@ describe('extracted volumes from the totalizer (issue 14 §3)', () => {
     const samples = flowmeter(JAN30 - 5 * MINUTE, 3 * 1440 + 10, WRAP - 729.6, () => 12.5);
     expect(samples.some((s, i) => i > 0 && s.value < samples[i - 1]!.value)).toBe(true);
     const days = computeVolumes(samples, { granularity: 'day', from: JAN30, to: JAN30 + 3 * DAY, wrapAt: WRAP });
-    expect(days.map((d) => [d.label, d.volumeM3])).toEqual([['2026-01-30', 1080], ['2026-01-31', 1080], ['2026-02-01', 1080]]);
+    expect(days.map((d) => [d.label, d.volumeM3])).toEqual([
+      ['2026-01-30', 1080],
+      ['2026-01-31', 1080],
+      ['2026-02-01', 1080],
+    ]);
     expect(days[0]!.flags).toEqual(['rollover']);
     expect(days[1]!.flags).toEqual([]);
     expect(days.reduce((sum, d) => sum + d.volumeM3!, 0)).toBe(3240);
@@ -73,9 +77,16 @@ describe('extracted volumes from the totalizer (issue 14 §3)', () => {
   });
 
   it('a boundary between readings is interpolated; a period without readings has no volume', () => {
-    const samples = [{ ts: JAN30 - 30 * MINUTE, value: 100 }, { ts: JAN30 + 30 * MINUTE, value: 160 }];
+    const samples = [
+      { ts: JAN30 - 30 * MINUTE, value: 100 },
+      { ts: JAN30 + 30 * MINUTE, value: 160 },
+    ];
     const days = computeVolumes(samples, { granularity: 'day', from: JAN30 - DAY, to: JAN30 + 2 * DAY });
-    expect(days.map((d) => [d.volumeM3, d.flags])).toEqual([[30, ['incomplete']], [30, ['incomplete']], [null, ['no-readings']]]);
+    expect(days.map((d) => [d.volumeM3, d.flags])).toEqual([
+      [30, ['incomplete']],
+      [30, ['incomplete']],
+      [null, ['no-readings']],
+    ]);
   });
 
   it('refuses an empty range with a coded error', () => {

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
-import { ConfigError } from '../../protocols/config-errors.ts';
+import type { ConfigError } from '../../protocols/config-errors.ts';
 
 /** dga.obras[].waterRight (issue 14 §3): defaults and path-level problems. */
 const WELL = {
-  code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-09-01T00:00:00-04:00',
+  code: 'OB-0602-7',
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-09-01T00:00:00-04:00',
 };
 
 describe('relay config: dga.obras[].waterRight', () => {
@@ -22,8 +27,13 @@ describe('relay config: dga.obras[].waterRight', () => {
     } catch (err) {
       problems = (err as ConfigError).problems.map((p) => p.path);
     }
-    expect(problems).toEqual(expect.arrayContaining([
-      'dga.obras[0].waterRight.flowLps', 'dga.obras[0].waterRight.annualM3', 'dga.obras[0].waterRight.tolerancePct', 'dga.obras[0].waterRight.extra',
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'dga.obras[0].waterRight.flowLps',
+        'dga.obras[0].waterRight.annualM3',
+        'dga.obras[0].waterRight.tolerancePct',
+        'dga.obras[0].waterRight.extra',
+      ]),
+    );
   });
 });

@@ -29,20 +29,38 @@ function drawBars(container, periods, annualM3) {
   const area = el('div');
   setChildren(container, area);
   const bars = uPlot.paths?.bars?.({ size: [0.8, 64] });
-  plot = new uPlot({
-    width: Math.max(280, container.clientWidth - 8),
-    height: HEIGHT,
-    scales: { x: { time: true } },
-    series: [{}, { label: `m³${annualM3 === null ? '' : ` (annual right ${annualM3} m³)`}`, stroke: '#1f77b4', fill: 'rgba(31,119,180,0.35)', width: 1, ...(bars === undefined ? {} : { paths: bars, points: { show: false } }) }],
-    axes: [{}, { label: 'm³', size: 64 }],
-  }, [xs, ys], area);
+  plot = new uPlot(
+    {
+      width: Math.max(280, container.clientWidth - 8),
+      height: HEIGHT,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        {
+          label: `m³${annualM3 === null ? '' : ` (annual right ${annualM3} m³)`}`,
+          stroke: '#1f77b4',
+          fill: 'rgba(31,119,180,0.35)',
+          width: 1,
+          ...(bars === undefined ? {} : { paths: bars, points: { show: false } }),
+        },
+      ],
+      axes: [{}, { label: 'm³', size: 64 }],
+    },
+    [xs, ys],
+    area,
+  );
 }
 
 export function volumesView(obra) {
   const from = el('input', { type: 'date', testid: 'volumes-from', value: dgaToday(-30), 'aria-label': 'From (UTC−4)' });
   const to = el('input', { type: 'date', testid: 'volumes-to', value: dgaToday(1), 'aria-label': 'To (UTC−4), exclusive' });
-  const granularity = el('select', { testid: 'volumes-granularity', 'aria-label': 'Period' },
-    el('option', { value: 'day' }, 'per day'), el('option', { value: 'month' }, 'per month'), el('option', { value: 'year' }, 'per year'));
+  const granularity = el(
+    'select',
+    { testid: 'volumes-granularity', 'aria-label': 'Period' },
+    el('option', { value: 'day' }, 'per day'),
+    el('option', { value: 'month' }, 'per month'),
+    el('option', { value: 'year' }, 'per year'),
+  );
   const status = el('p', { class: 'status', role: 'status' });
   const chart = el('div', { class: 'chart', testid: 'volumes-chart' });
   const rows = el('div');
@@ -55,7 +73,11 @@ export function volumesView(obra) {
       const res = await request(path(file), file === 'evidence.zip' ? { from: params().from, to: params().to } : params());
       save(new Blob([await res.arrayBuffer()], { type }), name);
       const sha = res.headers.get('x-manifest-sha256');
-      setStatus(status, sha === null ? `${name} downloaded.` : `${name} downloaded; manifest sha256 ${sha}. Check it with atalaya verify ${name} --rpc … --contract ….`, 'ok');
+      setStatus(
+        status,
+        sha === null ? `${name} downloaded.` : `${name} downloaded; manifest sha256 ${sha}. Check it with atalaya verify ${name} --rpc … --contract ….`,
+        'ok',
+      );
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     } finally {
@@ -69,14 +91,25 @@ export function volumesView(obra) {
       const v = await (await request(path('volumes'), params())).json();
       const annual = v.waterRight === null ? null : v.waterRight.annualM3;
       drawBars(chart, v.periods, annual);
-      setChildren(rows, table([
-        { label: 'Period (UTC−4)', cell: (p) => p.label },
-        { label: 'Volume m³', class: 'num', cell: (p) => (p.volumeM3 === null ? '—' : String(p.volumeM3)) },
-        { label: '% of annual right', class: 'num', cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${p.shareOfAnnualPct} %`) },
-        { label: 'Readings', class: 'num', cell: (p) => String(p.readings) },
-        { label: 'Flags', cell: (p) => (p.flags.length === 0 ? '' : el('span', { class: 'warn-text' }, p.flags.join(', '))) },
-      ], v.periods, (p) => ({ testid: `volumes-row-${p.label}` }), { testid: 'volumes-table', class: 'cards' }));
-      setStatus(status, `${v.totalM3} m³ in the range${annual === null ? '' : ` (${Math.round((v.totalM3 / annual) * 10_000) / 100} % of the annual right of ${annual} m³)`}.`);
+      setChildren(
+        rows,
+        table(
+          [
+            { label: 'Period (UTC−4)', cell: (p) => p.label },
+            { label: 'Volume m³', class: 'num', cell: (p) => (p.volumeM3 === null ? '—' : String(p.volumeM3)) },
+            { label: '% of annual right', class: 'num', cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${p.shareOfAnnualPct} %`) },
+            { label: 'Readings', class: 'num', cell: (p) => String(p.readings) },
+            { label: 'Flags', cell: (p) => (p.flags.length === 0 ? '' : el('span', { class: 'warn-text' }, p.flags.join(', '))) },
+          ],
+          v.periods,
+          (p) => ({ testid: `volumes-row-${p.label}` }),
+          { testid: 'volumes-table', class: 'cards' },
+        ),
+      );
+      setStatus(
+        status,
+        `${v.totalM3} m³ in the range${annual === null ? '' : ` (${Math.round((v.totalM3 / annual) * 10_000) / 100} % of the annual right of ${annual} m³)`}.`,
+      );
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }
@@ -85,12 +118,26 @@ export function volumesView(obra) {
   const query = el('button', { type: 'button', testid: 'volumes-query', onclick: () => void load() }, 'Show');
   const csv = el('button', { type: 'button', class: 'secondary', testid: 'volumes-csv' }, 'CSV');
   csv.addEventListener('click', () => void download('volumes.csv', 'text/csv', `${obra}-volumes-${granularity.value}.csv`, csv));
-  const pack = el('button', { type: 'button', class: 'secondary', testid: 'evidence-download', title: 'Every slot of the period with what was sent, DGA\'s answer, the audit trail, the readings and their anchoring proofs' }, 'Evidence pack (zip)');
+  const pack = el(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      testid: 'evidence-download',
+      title: "Every slot of the period with what was sent, DGA's answer, the audit trail, the readings and their anchoring proofs",
+    },
+    'Evidence pack (zip)',
+  );
   pack.addEventListener('click', () => void download('evidence.zip', 'application/zip', `${obra}-evidence-${from.value}-${to.value}.zip`, pack));
-  const section = el('section', { testid: 'dga-volumes' },
+  const section = el(
+    'section',
+    { testid: 'dga-volumes' },
     el('h4', {}, 'Extracted volumes'),
     el('div', { class: 'toolbar' }, from, to, granularity, query, csv, pack),
-    status, chart, rows);
+    status,
+    chart,
+    rows,
+  );
   void load();
   return section;
 }
