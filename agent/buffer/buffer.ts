@@ -228,6 +228,15 @@ export class RecordBuffer {
     return this.running('quarantined').quarantine.count();
   }
 
+  /**
+   * Whether record `seq` was committed and is still held: the sync releases a record only once the
+   * relay acknowledged it, so false means acknowledged (or evicted from a full buffer). Local
+   * paging (agent/paging) asks this before it pages.
+   */
+  holds(seq: number): boolean {
+    return this.running('holds').statements.holds.get(seq, seq, seq) === 1;
+  }
+
   /** Records handed to the sync: kept from eviction until released (eviction.ts, issue 19 item 7). */
   protect(records: readonly StoredRecord[]): void {
     this.running('protect').evictor.protect(records);

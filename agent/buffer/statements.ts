@@ -93,6 +93,8 @@ export interface Statements extends NameStatements {
   readonly minSeq: PerPriority<Statement<[]>>;
   readonly oldestTs: Statement<[]>;
   readonly maxSeq: Statement<[]>;
+  /** 1 when a committed record with this seq is still held (not released or evicted), else 0. */
+  readonly holds: Statement<[number, number, number]>;
   /** Only at start() (and after a failed eviction): a full pass, after which the count is kept in memory. */
   readonly count: Statement<[]>;
   readonly getNextSeq: Statement<[]>;
@@ -135,6 +137,9 @@ export function prepareStatements(db: Database): Statements {
     minSeq: [pluck(RECORD_SQL.minSeq[0]), pluck(RECORD_SQL.minSeq[1]), pluck(RECORD_SQL.minSeq[2])],
     oldestTs: pluck(RECORD_SQL.oldestTs),
     maxSeq: pluck(overAll('max(seq)', 'max')),
+    // Alarms first: the pager asks about alarm records. Three primary-key lookups at most.
+    holds: pluck(`SELECT EXISTS (SELECT 1 FROM ${RECORD_TABLES[2]} WHERE seq = ?) OR EXISTS (SELECT 1 FROM ${RECORD_TABLES[1]} WHERE seq = ?)
+                   OR EXISTS (SELECT 1 FROM ${RECORD_TABLES[0]} WHERE seq = ?)`),
     count: pluck(overAll('count(*)', 'sum')),
     getNextSeq: pluck("SELECT value FROM meta WHERE key = 'next_seq'"),
     setNextSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),

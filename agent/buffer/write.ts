@@ -36,7 +36,8 @@ export function writeRecords(statements: Statements, names: NameTable, records: 
       seq, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
       r.exception, r.ts, r.mono, names.id(r.bootId), r.flags, alarm === undefined ? null : encodeAlarm(alarm),
     );
-    if (alarm !== undefined) {
+    // A `paged` record notes local paging (agent/paging), not a transition: the rule's state stays.
+    if (alarm !== undefined && alarm.state !== 'paged') {
       // Alarm transitions are rare: one upsert each, in seq order, the last one wins.
       upsertAlarmState.run(device, channel, names.id(alarm.rule), LEVEL_CODE[alarm.level], STATE_CODE[alarm.state], alarm.threshold, r.value, r.ts, seq);
     }

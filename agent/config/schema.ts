@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/schema.ts';
 import { brokerConfigSchema } from '../broker/schema.ts';
+import { pagingConfigSchema } from '../paging/schema.ts';
 import { statusConfigSchema } from '../status/schema.ts';
 import { syncConfigSchema } from '../sync/schema.ts';
 import { profileSchema } from './schema-profile.ts';
@@ -72,6 +73,7 @@ export const configSchema = z.strictObject({
   mqtt: brokerConfigSchema.prefault({}).describe('Embedded MQTT broker: device ingest, live republish of every reading and alarm (agent/broker/README.md)'),
   sync: syncConfigSchema.prefault({}).describe('Store-and-forward sync to the cloud relay (agent/sync/README.md)'),
   alarms: alarmsConfigSchema.prefault({}).describe('Threshold alarms per channel: built-in defaults for gas detectors, overridable per profile and device'),
+  paging: pagingConfigSchema.prefault({}).describe('The gateway pages people itself (SMS through a cellular modem) when the relay has not acknowledged an alarm in time (agent/paging/README.md)'),
   status: statusConfigSchema.prefault({}).describe('Status page and JSON APIs for the technician on site (agent/status/README.md)'),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -36,6 +36,14 @@ const channelsSchema = z
   })
   .describe('Channel names of the obra\'s device on its gateway, as the agent records them');
 
+const waterRightSchema = z
+  .strictObject({
+    flowLps: z.number().positive().max(1_000_000).describe('Granted flow (caudal otorgado), L/s: a flow reading above it (plus tolerancePct) is an exceedance'),
+    annualM3: z.number().positive().max(1e12).describe('Granted annual volume, m3 per calendar year on DGA\'s UTC-4 clock: extraction above it (plus tolerancePct) is an exceedance'),
+    tolerancePct: z.number().min(0).max(100).default(0).describe('Margin over both limits before an exceedance is raised, % (0–100, default 0)'),
+  })
+  .describe('The obra\'s water right (derecho de aprovechamiento): volumes are shown as a share of annualM3, and exceedances are raised as events (docs/dga.md#water-rights-and-volumes)');
+
 const obraSchema = z
   .strictObject({
     code: z.string().regex(OBRA_PATTERN, 'an obra code O[BR]-RRPP-N, e.g. OB-0602-7').describe('DGA obra code (Manual Técnico N°1/2025 §5.2)'),
@@ -46,7 +54,8 @@ const obraSchema = z
     device: z.string().min(1).max(128).describe('Device name on that gateway'),
     channels: channelsSchema,
     sensorDepthM: z.number().positive().max(10_000).optional().describe('Depth of the pressure sensor below the surface, m (with channels.waterColumn)'),
-    totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3)'),
+    totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3); also unwraps the extracted volumes'),
+    waterRight: waterRightSchema.optional(),
     startAt: z.iso.datetime({ offset: true }).describe('First slot to report, ISO 8601 with offset, e.g. 2025-09-01T00:00:00-04:00'),
     emptyAllowedAs: z
       .enum(EMPTY_GROUNDS_BY_CONFIG)

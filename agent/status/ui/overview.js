@@ -28,6 +28,11 @@ const GROUPS = [
     ['mqtt-clients', 'Clients'],
     ['mqtt-stored', 'Stored'],
   ]],
+  ['Local paging', [
+    ['paging-state', 'State'],
+    ['paging-last', 'Last page'],
+    ['paging-error', 'Last error'],
+  ]],
 ];
 
 const tiles = new Map();
@@ -68,7 +73,7 @@ export function renderOverview(overview) {
 /** Repaints from the last answer (called every second for ages). */
 export function paintOverview() {
   if (!last) return;
-  const { gateway, system, buffer, sync, mqtt } = last;
+  const { gateway, system, buffer, sync, mqtt, paging } = last;
   setText(document.getElementById('gateway-id'), gateway.id);
   setText(document.getElementById('gateway-version'), `v${gateway.version}`);
   document.getElementById('clock-warning').hidden = gateway.clockSynced !== false;
@@ -86,6 +91,19 @@ export function paintOverview() {
     put('mqtt-clients', fmtCount(mqtt.clients), `${mqtt.published} published`);
     put('mqtt-stored', fmtCount(mqtt.stored), `${mqtt.duplicates} duplicates · ${refused} refused`, refused > 0 ? 'warn' : 'ok');
   }
+  groupEls[4].hidden = !paging;
+  if (paging) paintPaging(paging);
+}
+
+/** Local paging (agent/paging): pending pages, the last one sent, failures. */
+function paintPaging(paging) {
+  const sent = Object.values(paging.sent ?? {}).reduce((a, b) => a + b, 0);
+  const failed = Object.values(paging.failed ?? {}).reduce((a, b) => a + b, 0);
+  put('paging-state', paging.pending > 0 ? `${paging.pending} pending` : 'idle', `${paging.channels.join(', ')} · ${sent} sent · ${failed} failed`, paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok');
+  const lp = paging.lastPage;
+  put('paging-last', lp ? fmtAge(lp.at) : 'never', lp ? `${lp.device} ${lp.channel} ${lp.rule} ${lp.state}` : '');
+  const err = paging.lastError;
+  put('paging-error', err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : 'none', err ? `${paging.consecutiveFailures} failures in a row · ${err.detail}` : '', paging.consecutiveFailures > 0 ? 'bad' : 'ok');
 }
 
 function paintSystem(system) {
