@@ -33,6 +33,7 @@ import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
+import { pagedLocally } from './store/paged-locally.ts';
 import type { RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
@@ -51,7 +52,7 @@ export interface RelayDeps {
   readonly notifyChannels?: ReadonlyMap<ChannelKind, Channel>;
   /** false: alert passes run only when called (tests); default: every alerts.tickMs. */
   readonly alertsSchedule?: boolean;
-  /** Hook for the agent's local paging (issue 13 §7): a transition the gateway paged itself is not sent again. */
+  /** Whether a gateway paged a transition itself (issue 13 §7); default: its `paged` record (cloud/store/paged-locally.ts). */
   readonly pagedLocally?: PagedLocally;
   /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
@@ -184,7 +185,7 @@ export class Relay {
           clock: this.clock,
           logger,
           schedule: this.deps.alertsSchedule,
-          pagedLocally: this.deps.pagedLocally,
+          pagedLocally: this.deps.pagedLocally ?? (async (q) => (await pagedLocally(store, q)) !== undefined),
           status: {
             dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
             anchor: config.anchor.enabled ? database.anchor : undefined,

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { Alert, AlertsStore, NewAlert, NewMessage, Route } from '../store/alerts-types.ts';
+import type { PagedLocallyQuery } from '../store/paged-locally.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
@@ -16,9 +17,16 @@ import { anchorConditions, dgaConditions, STATUS_KINDS, type StatusSources } fro
 
 /**
  * Asks whether the gateway already paged this alarm transition itself while its uplink was down
- * (agent/paging, issue 13 §7); such a transition is stored as an alert but not sent again.
+ * (agent/paging, issue 13 §7; cloud/store/paged-locally.ts); such a raise is stored as an alert
+ * but its opening messages are not sent.
  */
-export type PagedLocally = (gateway: string, seq: number) => Promise<boolean>;
+export type PagedLocally = (q: PagedLocallyQuery) => Promise<boolean>;
+
+/**
+ * A record that reached the relay sooner than this after it was taken cannot have been paged by
+ * its gateway (agent paging.afterMs is at least 1 s), so the paged-locally lookup is skipped.
+ */
+const PAGED_POSSIBLE_AFTER_MS = 1000;
 
 /** Alert openings committed together during a pass (one transaction each). */
 const OPEN_BATCH = 250;
@@ -164,9 +172,17 @@ export class AlertEngine {
 
   private async planRaise(t: Transition & { type: 'alarm' }): Promise<{ alert: NewAlert; routes: Route[]; messages: NewMessage[] }> {
     const alert = alarmAlert(t, this.deps.clock.now());
-    const paged = (await this.deps.pagedLocally?.(t.record.gateway, t.record.seq)) ?? false;
+    const paged = await this.wasPaged(t);
     const stored = paged ? { ...alert, facts: { ...alert.facts, pagedLocally: true } } : alert;
     return { alert: stored, ...(await planOpen(this.ctx, stored, stored.openedAt, !paged)) };
+  }
+
+  /** Whether the gateway paged this transition itself (only alarm level, only a record that came late). */
+  private async wasPaged(t: Transition & { type: 'alarm' }): Promise<boolean> {
+    const r = t.record;
+    const lookup = this.deps.pagedLocally;
+    if (t.detail.level !== 'alarm' || lookup === undefined || r.receivedAt - r.ts < PAGED_POSSIBLE_AFTER_MS) return false;
+    return lookup({ gateway: r.gateway, device: r.device, channel: r.channel, rule: t.detail.rule, seq: r.seq, since: r.ts });
   }
 
   private async apply(t: Transition): Promise<'opened' | 'closed' | 'none'> {
@@ -174,34 +190,23 @@ export class AlertEngine {
     switch (t.type) {
       case 'alarm': {
         const { record: r, detail: d } = t;
-        const family = `alarm:${r.gateway}:${r.device}:${r.channel}:${d.rule}`;
+        const family = familyOf(t);
         if (d.state === 'raised') {
-          const alert: NewAlert = {
-            id: `${family}:${r.seq}`,
-            family,
-            kind: 'alarm',
-            severity: d.level,
-            gateway: r.gateway,
-            device: r.device,
-            channel: r.channel,
-            obra: null,
-            title: `${d.level === 'alarm' ? 'ALARM' : 'Warning'} ${r.device}/${r.channel} ${d.rule} on ${r.gateway}: ${r.value ?? '?'} ${r.unit}`,
-            facts: {
-              gateway: r.gateway,
-              device: r.device,
-              channel: r.channel,
-              rule: d.rule,
-              level: d.level,
-              value: r.value,
-              unit: r.unit,
-              threshold: d.threshold,
-              seq: r.seq,
-              ts: r.ts,
-            },
-            openedAt: now,
-          };
-          const paged = (await this.deps.pagedLocally?.(r.gateway, r.seq)) ?? false;
-          return (await this.open(paged ? { ...alert, facts: { ...alert.facts, pagedLocally: true } } : alert, !paged)) ? 'opened' : 'none';
+          const planned = await this.planRaise(t);
+          return (await this.deps.store.openAlert(planned.alert, planned.routes, planned.messages, this.deps.instance)) ? 'opened' : 'none';
+        }
+        if (d.state === 'paged') {
+          // The gateway's note that it paged transition `value` itself: what the relay has not sent
+          // about that raise yet is not sent (docs/formats.md#paged-alarm-records).
+          if (r.value === null) return 'none';
+          const raised = await this.deps.store.alert(`${family}:${r.value}`);
+          if (raised !== undefined) await this.deps.store.cancelQueued(raised.id, 'opened', now, this.deps.instance);
+          else {
+            // A paged clear: the alert it closed is the family's latest.
+            const latest = await this.deps.store.latestOfFamily(family);
+            if (latest !== undefined && latest.state === 'closed') await this.deps.store.cancelQueued(latest.id, 'closed', now, this.deps.instance);
+          }
+          return 'none';
         }
         const open = await this.deps.store.openOfFamily(family);
         if (open === undefined || Number(open.facts['seq'] ?? 0) > r.seq) return 'none';
@@ -209,7 +214,7 @@ export class AlertEngine {
           await this.deps.store.ack(open.id, `gateway:${r.gateway}`, now, false, this.deps.instance);
           return 'none';
         }
-        return (await this.close(open, now)) ? 'closed' : 'none';
+        return (await this.close(open, now, await this.wasPaged(t))) ? 'closed' : 'none';
       }
       case 'integrity':
         return (await this.open(
@@ -306,8 +311,8 @@ export class AlertEngine {
     return opened;
   }
 
-  private async close(alert: Alert, now: number): Promise<boolean> {
-    const messages = await planClose(this.ctx, alert, await this.deps.store.routes(alert.id), now);
+  private async close(alert: Alert, now: number, pagedLocally = false): Promise<boolean> {
+    const messages = pagedLocally ? [] : await planClose(this.ctx, alert, await this.deps.store.routes(alert.id), now);
     const closed = await this.deps.store.closeAlert(alert.id, now, messages, this.deps.instance);
     if (closed) this.logger.info({ alert: alert.id, messages: messages.length }, 'alert closed');
     return closed;

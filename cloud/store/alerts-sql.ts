@@ -17,7 +17,7 @@ export const OUTBOX_COLUMNS = `id, key, alert_id AS "alertId", rule, message_kin
 const DELIVERY_COLUMNS = `id, outbox_id AS "outboxId", alert_id AS "alertId", at, outcome, attempt, code, detail, instance`;
 
 export const ALERTS_SQL = {
-  alarmRecordsSince: `SELECT gateway, seq, device, channel, value, unit, ts, received_at AS "receivedAt", alarm FROM records
+  alarmRecordsSince: `SELECT gateway, seq, device, channel, value, unit, coalesce(ts_corrected, ts) AS ts, received_at AS "receivedAt", alarm FROM records
     WHERE kind = 'alarm' AND (received_at, gateway, seq) > ($1, $2, $3) ORDER BY received_at, gateway, seq LIMIT $4`,
   integrityAfter: 'SELECT id, gateway, seq, at FROM integrity_alarms WHERE id > $1 ORDER BY id LIMIT $2',
 
@@ -28,6 +28,7 @@ export const ALERTS_SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $11) ON CONFLICT (id) DO NOTHING`,
   alert: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`,
   openOfFamily: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE family = $1 AND state = 'open' ORDER BY opened_at DESC LIMIT 1`,
+  latestOfFamily: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE family = $1 ORDER BY opened_at DESC LIMIT 1`,
   lastRouted: `SELECT max(r.created_at) AS "at" FROM alert_routes r JOIN alerts a ON a.id = r.alert_id WHERE a.family = $1 AND r.rule = $2`,
   closeAlert: `UPDATE alerts SET state = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'open'`,
   stopRoutes: 'UPDATE alert_routes SET escalate_at = NULL, remind_at = NULL WHERE alert_id = $1',
@@ -35,6 +36,8 @@ export const ALERTS_SQL = {
   ackClose: `UPDATE alerts SET state = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'open'`,
   /** Reminders and escalations not yet sent stop with the ack; opened and closed messages go. */
   cancelPending: `UPDATE alert_outbox SET state = 'cancelled', updated_at = $2 WHERE alert_id = $1 AND message_kind IN ('reminder', 'escalation')
+    AND state IN ('queued', 'held') RETURNING id, attempts`,
+  cancelKind: `UPDATE alert_outbox SET state = 'cancelled', updated_at = $2 WHERE alert_id = $1 AND message_kind = $3
     AND state IN ('queued', 'held') RETURNING id, attempts`,
   alertsAll: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE opened_at < $1 ORDER BY opened_at DESC, id DESC LIMIT $2`,
   alertsByState: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state = $3 AND opened_at < $1 ORDER BY opened_at DESC, id DESC LIMIT $2`,

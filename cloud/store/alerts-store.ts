@@ -14,6 +14,7 @@ import type {
   DeliveryCount,
   DeliveryOutcomeKind,
   FinishInput,
+  MessageKind,
   NewAlert,
   NewMessage,
   OutboxMessage,
@@ -116,6 +117,11 @@ export class SqlAlertsStore implements AlertsStore {
     return row === undefined ? undefined : decodeAlert(row);
   }
 
+  async latestOfFamily(family: string): Promise<Alert | undefined> {
+    const row = (await this.db.query<AlertRow>(S.latestOfFamily, [family])).rows[0];
+    return row === undefined ? undefined : decodeAlert(row);
+  }
+
   async lastRouted(family: string, rule: string): Promise<number | undefined> {
     const at = (await this.db.query<{ at: number | null }>(S.lastRouted, [family, rule])).rows[0]?.at;
     return at === null || at === undefined ? undefined : n(at);
@@ -139,6 +145,14 @@ export class SqlAlertsStore implements AlertsStore {
       await this.cancelPending(q, id, now, instance);
       if (close) await q(S.ackClose, [id, now]);
       return 'acked';
+    });
+  }
+
+  cancelQueued(alertId: string, kind: MessageKind, now: number, instance: string): Promise<number> {
+    return this.db.transaction('cancelQueued', async (q) => {
+      const rows = (await q<{ id: number; attempts: number }>(S.cancelKind, [alertId, now, kind])).rows;
+      for (const r of rows) await log(q, n(r.id), alertId, now, 'cancelled', n(r.attempts), instance);
+      return rows.length;
     });
   }
 

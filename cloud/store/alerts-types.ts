@@ -150,7 +150,7 @@ export interface AlarmRecordRow {
 }
 
 export interface AlertsStore {
-  /** Alarm records after the key (receivedAt, gateway, seq), in that order. */
+  /** Alarm records after the key (ts: the record time, tsCorrected when set) (receivedAt, gateway, seq), in that order. */
   alarmRecordsAfter(after: { receivedAt: number; gateway: string; seq: number }, limit: number): Promise<AlarmRecordRow[]>;
   /** Integrity alarms with an id above `afterId`, oldest first. */
   integrityAlarmsAfter(afterId: number, limit: number): Promise<Array<{ id: number; gateway: string; seq: number; at: number }>>;
@@ -169,12 +169,16 @@ export interface AlertsStore {
   ): Promise<boolean[]>;
   /** The open alert of a family, if any. */
   openOfFamily(family: string): Promise<Alert | undefined>;
+  /** The most recently opened alert of a family, open or closed. */
+  latestOfFamily(family: string): Promise<Alert | undefined>;
   /** When the latest alert of a rule's family was notified by that rule (cooldown), ms. */
   lastRouted(family: string, rule: string): Promise<number | undefined>;
   /** Closes an open alert, drops its routes' pending reminders and escalations, queues `messages`; false when it was not open. */
   closeAlert(id: string, now: number, messages: readonly NewMessage[], instance: string): Promise<boolean>;
   /** Records who acknowledged (first one wins), stops escalation and reminders; closes the alert when `close`. */
   ack(id: string, by: string, now: number, close: boolean, instance: string): Promise<'acked' | 'already' | 'unknown'>;
+  /** Cancels the alert's messages of one kind not sent yet (queued or held); how many. */
+  cancelQueued(alertId: string, kind: MessageKind, now: number, instance: string): Promise<number>;
   alert(id: string): Promise<Alert | undefined>;
   alerts(options: { readonly state?: AlertState; readonly limit: number; readonly before?: number }): Promise<Alert[]>;
   routes(alertId: string): Promise<Route[]>;

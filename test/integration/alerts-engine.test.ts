@@ -9,6 +9,7 @@ import { AlertEngine } from '../../cloud/alerts/engine.ts';
 import type { AnchorBatch } from '../../cloud/store/anchor-types.ts';
 import type { DgaSubmission, DgaSummary } from '../../cloud/store/dga-types.ts';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/index.ts';
+import { pagedLocally } from '../../cloud/store/paged-locally.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { alarmRecord, cleared, FakeClock, Receiver, raised, T0, TestWebhookChannel } from './alerts-setup.ts';
@@ -103,6 +104,7 @@ async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | {
     logger: testLogger(),
     instance: 'relay-a',
     status: { dga: { store: dga, obras: ['OB-0602-7'] }, anchor },
+    pagedLocally: async (q) => (await pagedLocally(db.records, q)) !== undefined,
   });
   const dispatcher = new Dispatcher({
     config: cfg,
@@ -238,5 +240,29 @@ describe.each(backends)('alerts engine on %s', (_name, storage) => {
       dgaState.stopped = null;
       anchorState.reorgs = 0;
     }
+  });
+
+  it('a transition the gateway paged itself is stored but not sent again; a paged note that comes later cancels what is still queued', async () => {
+    const { db, engine, drain, ingest } = await setup(storage, { silentAfterMinutes: 0 });
+    const paged = (seq: number, of: number, ts: number) =>
+      ['gw-1', seq, { rule: 'high2', level: 'alarm', state: 'paged', threshold: null }, { value: of, unit: 'modem', ts }] as Parameters<typeof alarmRecord>;
+    // The uplink was down: the raise, its page, the clear and its page arrive together, late.
+    await ingest([
+      ['gw-1', 1, raised(), { ts: T0 - 600_000 }],
+      paged(2, 1, T0 - 480_000),
+      ['gw-1', 3, cleared(), { ts: T0 - 300_000 }],
+      paged(4, 3, T0 - 290_000),
+    ]);
+    expect(await engine.pass()).toMatchObject({ opened: 1, closed: 1 });
+    expect(await drain()).toBe(0);
+    expect((await db.alerts.alert('alarm:gw-1:det-1:ch4:high2:1'))?.facts).toMatchObject({ pagedLocally: true });
+    // The page's note comes in a later batch than the raise: the message not yet sent is cancelled.
+    await ingest([['gw-1', 5, raised(), { ts: T0 - 200_000 }]]);
+    await engine.pass();
+    await ingest([paged(6, 5, T0 - 100_000)]);
+    await engine.pass();
+    expect(await drain()).toBe(0);
+    expect((await db.alerts.outbox('alarm:gw-1:det-1:ch4:high2:5')).map((m) => m.state)).toEqual(['cancelled']);
+    expect(receiver.received).toHaveLength(0);
   });
 });
