@@ -29,9 +29,19 @@ export class AlarmRecordCursor {
 
   constructor(private readonly store: AlertsStore) {}
 
+  private lastRead: { from: number; to: number } | undefined;
+
+  /** Moves the stored cursor past what the last read() yielded: call once all of it is committed. */
+  async commit(): Promise<void> {
+    const r = this.lastRead;
+    this.lastRead = undefined;
+    if (r !== undefined && r.to > r.from) await this.store.setCursor('alarm-records', r.to);
+  }
+
   /** After a failed pass: records handled but perhaps not committed are read again. */
   forget(): void {
     this.seen.clear();
+    this.lastRead = undefined;
   }
 
   async *read(): AsyncGenerator<Transition & { type: 'alarm' }> {
@@ -58,7 +68,7 @@ export class AlarmRecordCursor {
       if (rows.length < PAGE || last === undefined) break;
       after = { receivedAt: Number(last.receivedAt), gateway: last.gateway, seq: Number(last.seq) };
     }
-    if (highest > cursor) await this.store.setCursor('alarm-records', highest);
+    this.lastRead = { from: cursor, to: highest };
     for (const [id, at] of this.seen) if (at < highest - 2 * ALARM_LOOKBACK_MS) this.seen.delete(id);
   }
 }

@@ -134,6 +134,8 @@ export class AlertEngine {
       await apply(t);
     }
     counts.opened += await this.flush();
+    // Only now, with every alert of what was read committed, may the cursor move past it.
+    await this.alarms.commit();
     for (const t of await readIntegrity(this.deps.store)) await apply(t);
     const silentAfterMs = this.deps.config.silentAfterMinutes * 60_000;
     if (silentAfterMs > 0) {

@@ -122,7 +122,8 @@ async function setup(storage: () => Promise<{ kind: 'sqlite'; path: string } | {
   };
   const ingest = (records: Parameters<typeof alarmRecord>[]) =>
     db.records.ingest({ gateway: 'gw-1', records: records.map((r) => alarmRecord(...r)), now: clock.now(), clockOffsetMs: 0 });
-  return { db, clock, engine, dispatcher, drain, ingest };
+  const another = () => new AlertEngine({ config: cfg, store: db.alerts, records: db.records, ackKey: KEY, clock, logger: testLogger(), instance: 'relay-b' });
+  return { db, clock, engine, dispatcher, drain, ingest, another };
 }
 
 describe.each(backends)('alerts engine on %s', (_name, storage) => {
@@ -264,5 +265,19 @@ describe.each(backends)('alerts engine on %s', (_name, storage) => {
     expect(await drain()).toBe(0);
     expect((await db.alerts.outbox('alarm:gw-1:det-1:ch4:high2:5')).map((m) => m.state)).toEqual(['cancelled']);
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('a restarted relay carries on from the stored cursor: nothing opened or queued twice, a late commit inside the lookback still seen', async () => {
+    const { db, clock, engine, drain, ingest, another } = await setup(storage, { silentAfterMinutes: 0 });
+    await ingest([['gw-1', 1, raised()]]);
+    await engine.pass();
+    expect(await db.alerts.cursor('alarm-records')).toBe(T0);
+    const restarted = another();
+    expect((await restarted.pass()).opened).toBe(0);
+    // A batch stamped a moment before the cursor (a slower transaction) commits after the pass.
+    clock.advance(5000);
+    await db.records.ingest({ gateway: 'gw-1', records: [alarmRecord('gw-1', 2, raised('alarm', 'other'))], now: T0 - 3000, clockOffsetMs: 0 });
+    expect((await restarted.pass()).opened).toBe(1);
+    expect(await drain()).toBe(2);
   });
 });
