@@ -73,13 +73,20 @@ export class AlarmRecordCursor {
   }
 }
 
-/** Integrity alarms (same key, other content) after the cursor. */
-export async function readIntegrity(store: AlertsStore): Promise<Array<Transition & { type: 'integrity' }>> {
+/**
+ * Integrity alarms (same key, other content) after the cursor; `commit` moves the cursor past them
+ * once their alerts are committed (opening is idempotent, so a crash before it only re-reads).
+ */
+export async function readIntegrity(store: AlertsStore): Promise<{ transitions: Array<Transition & { type: 'integrity' }>; commit: () => Promise<void> }> {
   const after = await store.cursor('integrity-alarms');
   const rows = await store.integrityAlarmsAfter(after, PAGE);
   const last = rows.at(-1);
-  if (last !== undefined) await store.setCursor('integrity-alarms', Number(last.id));
-  return rows.map((r) => ({ type: 'integrity', id: Number(r.id), gateway: r.gateway, seq: Number(r.seq), at: Number(r.at) }));
+  return {
+    transitions: rows.map((r) => ({ type: 'integrity', id: Number(r.id), gateway: r.gateway, seq: Number(r.seq), at: Number(r.at) })),
+    commit: async () => {
+      if (last !== undefined) await store.setCursor('integrity-alarms', Number(last.id));
+    },
+  };
 }
 
 /** Gateways silent for more than `silentAfterMs`, and those that spoke since. */

@@ -136,7 +136,9 @@ export class AlertEngine {
     counts.opened += await this.flush();
     // Only now, with every alert of what was read committed, may the cursor move past it.
     await this.alarms.commit();
-    for (const t of await readIntegrity(this.deps.store)) await apply(t);
+    const integrity = await readIntegrity(this.deps.store);
+    for (const t of integrity.transitions) await apply(t);
+    await integrity.commit();
     const silentAfterMs = this.deps.config.silentAfterMinutes * 60_000;
     if (silentAfterMs > 0) {
       const gateways = await this.deps.records.listGateways();

@@ -55,7 +55,7 @@ function config(url: string, over: Record<string, unknown> = {}): AlertsConfig {
     rules: [
       { name: 'gas', kinds: ['alarm'], subjects: ['gw-1/*'], groups: ['guardia'], escalation: ['jefes'], escalateAfterMinutes: 10 },
       { name: 'other-site', kinds: ['alarm'], subjects: ['gw-9/*'], groups: ['otros'] },
-      { name: 'silence', kinds: ['gateway_silent'], groups: ['guardia'] },
+      { name: 'silence', kinds: ['gateway_silent', 'integrity'], groups: ['guardia'] },
       { name: 'ops', kinds: ['dga_failed', 'dga_stopped', 'anchor_reorg'], groups: ['otros'] },
     ],
     silentAfterMinutes: 5,
@@ -279,5 +279,25 @@ describe.each(backends)('alerts engine on %s', (_name, storage) => {
     await db.records.ingest({ gateway: 'gw-1', records: [alarmRecord('gw-1', 2, raised('alarm', 'other'))], now: T0 - 3000, clockOffsetMs: 0 });
     expect((await restarted.pass()).opened).toBe(1);
     expect(await drain()).toBe(2);
+  });
+
+  it('an integrity alarm (same key, other content) opens an alert once; acknowledging it closes it', async () => {
+    const { db, engine, drain, ingest } = await setup(storage, { silentAfterMinutes: 0 });
+    await ingest([['gw-1', 1, raised('warning', 'low1')]]);
+    const conflict = await db.records.ingest({
+      gateway: 'gw-1',
+      records: [alarmRecord('gw-1', 1, raised('warning', 'low1'), { hash: 'f'.repeat(64) })],
+      now: T0,
+      clockOffsetMs: 0,
+    });
+    expect(conflict.ok).toBe(false);
+    await engine.pass();
+    expect((await engine.pass()).opened).toBe(0);
+    const [alert] = (await db.alerts.alerts({ state: 'open', limit: 10 })).filter((a) => a.kind === 'integrity');
+    expect(alert).toMatchObject({ severity: 'alarm', gateway: 'gw-1', facts: { seq: 1 } });
+    expect(await engine.ack(alert!.id, 'operator')).toBe('acked');
+    expect((await db.alerts.alert(alert!.id))?.state).toBe('closed');
+    await drain();
+    expect(receiver.to('/guardia').map((r) => r.body.facts['kind'])).toEqual(['alarm', 'integrity']);
   });
 });
