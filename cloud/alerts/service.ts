@@ -128,7 +128,7 @@ export class AlertService {
     return r.ran;
   }
 
-  async list(state: AlertState | undefined, limit: number, before?: number): Promise<AlertView[]> {
+  async list(state: AlertState | undefined, limit: number, before?: { readonly openedAt: number; readonly id: string }): Promise<AlertView[]> {
     const alerts = await this.deps.store.alerts({ ...(state === undefined ? {} : { state }), limit, ...(before === undefined ? {} : { before }) });
     const summaries = await this.deps.store.deliverySummaries(alerts.map((a) => a.id));
     return alerts.map((a) => ({ ...a, deliveries: summaries.get(a.id) ?? {} }));

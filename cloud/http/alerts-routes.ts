@@ -21,8 +21,8 @@ const listQuery = z.strictObject({
     .default(100),
   before: z
     .string()
-    .regex(/^\d{1,15}$/, 'openedAt of the last alert of the previous page, epoch ms')
-    .transform(Number)
+    .regex(/^\d{1,15}:.{1,512}$/s, '`next` of the previous page (<openedAt>:<id>)')
+    .transform((s) => ({ openedAt: Number(s.slice(0, s.indexOf(':'))), id: s.slice(s.indexOf(':') + 1) }))
     .optional(),
 });
 const idParams = z.strictObject({ id: z.string().min(1).max(512) });
@@ -45,7 +45,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
 
 /**
  * Alerts (cloud/alerts/README.md):
- * - behind the operator tokens: `GET /v1/alerts?state=open|closed|all&limit&before` (with a
+ * - behind the operator tokens: `GET /v1/alerts?state=open|closed|all&limit&before=<next>` (with a
  *   deliveries summary per alert), `GET /v1/alerts/<id>` (its messages and delivery log),
  *   `POST /v1/alerts/<id>/ack` `{ by? }`;
  * - the ack link, without a token (the signed link is the credential): `GET /v1/alerts/ack?t=`
@@ -112,7 +112,9 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
 
     scope.get('/v1/alerts', async (request) => {
       const { state, limit, before } = parseQuery(listQuery, request.query);
-      return { alerts: await alerts.list(state === 'all' ? undefined : state, limit, before) };
+      const page = await alerts.list(state === 'all' ? undefined : state, limit, before);
+      const last = page.at(-1);
+      return { alerts: page, next: page.length === limit && last !== undefined ? `${last.openedAt}:${last.id}` : null };
     });
 
     scope.get('/v1/alerts/:id', async (request, reply) => {

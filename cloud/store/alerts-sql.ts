@@ -39,8 +39,9 @@ export const ALERTS_SQL = {
     AND state IN ('queued', 'held') RETURNING id, attempts`,
   cancelKind: `UPDATE alert_outbox SET state = 'cancelled', updated_at = $2 WHERE alert_id = $1 AND message_kind = $3
     AND state IN ('queued', 'held') RETURNING id, attempts`,
-  alertsAll: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE opened_at < $1 ORDER BY opened_at DESC, id DESC LIMIT $2`,
-  alertsByState: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state = $3 AND opened_at < $1 ORDER BY opened_at DESC, id DESC LIMIT $2`,
+  /** Newest first, keyset by (opened_at, id): a storm opens thousands in the same millisecond. */
+  alertsAll: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE (opened_at, id) < ($1, $2) ORDER BY opened_at DESC, id DESC LIMIT $3`,
+  alertsByState: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state = $4 AND (opened_at, id) < ($1, $2) ORDER BY opened_at DESC, id DESC LIMIT $3`,
 
   insertRoute: `INSERT INTO alert_routes (alert_id, rule, level, escalate_at, remind_at, reminders, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (alert_id, rule) DO NOTHING`,

@@ -166,12 +166,17 @@ export class SqlAlertsStore implements AlertsStore {
     return row === undefined ? undefined : decodeAlert(row);
   }
 
-  async alerts(o: { readonly state?: AlertState; readonly limit: number; readonly before?: number }): Promise<Alert[]> {
-    const before = o.before ?? Number.MAX_SAFE_INTEGER;
+  async alerts(o: {
+    readonly state?: AlertState;
+    readonly limit: number;
+    readonly before?: { readonly openedAt: number; readonly id: string };
+  }): Promise<Alert[]> {
+    const b = o.before ?? { openedAt: Number.MAX_SAFE_INTEGER, id: '' };
+    const before = [b.openedAt, b.id];
     const rows =
       o.state === undefined
-        ? await this.db.query<AlertRow>(S.alertsAll, [before, o.limit])
-        : await this.db.query<AlertRow>(S.alertsByState, [before, o.limit, o.state]);
+        ? await this.db.query<AlertRow>(S.alertsAll, [...before, o.limit])
+        : await this.db.query<AlertRow>(S.alertsByState, [...before, o.limit, o.state]);
     return rows.rows.map(decodeAlert);
   }
 

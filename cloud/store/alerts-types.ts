@@ -180,7 +180,12 @@ export interface AlertsStore {
   /** Cancels the alert's messages of one kind not sent yet (queued or held); how many. */
   cancelQueued(alertId: string, kind: MessageKind, now: number, instance: string): Promise<number>;
   alert(id: string): Promise<Alert | undefined>;
-  alerts(options: { readonly state?: AlertState; readonly limit: number; readonly before?: number }): Promise<Alert[]>;
+  /** Newest first; `before`: the (openedAt, id) of the last alert of the previous page. */
+  alerts(options: {
+    readonly state?: AlertState;
+    readonly limit: number;
+    readonly before?: { readonly openedAt: number; readonly id: string };
+  }): Promise<Alert[]>;
   routes(alertId: string): Promise<Route[]>;
   /** Routes of open, unacknowledged alerts whose escalation or reminder is due. */
   dueRoutes(now: number, limit: number): Promise<Route[]>;

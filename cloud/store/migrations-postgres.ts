@@ -239,8 +239,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         acked_by   text,
         updated_at bigint NOT NULL
       );
-      CREATE INDEX alerts_state_opened ON alerts (state, opened_at);
-      CREATE INDEX alerts_opened ON alerts (opened_at);
+      CREATE INDEX alerts_state_opened ON alerts (state, opened_at, id);
+      CREATE INDEX alerts_opened ON alerts (opened_at, id);
       CREATE INDEX alerts_family ON alerts (family, opened_at);
 
       CREATE TABLE alert_routes (

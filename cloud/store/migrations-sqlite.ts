@@ -272,8 +272,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         acked_by   TEXT,
         updated_at INTEGER NOT NULL
       ) WITHOUT ROWID;
-      CREATE INDEX alerts_state_opened ON alerts (state, opened_at);
-      CREATE INDEX alerts_opened ON alerts (opened_at);
+      CREATE INDEX alerts_state_opened ON alerts (state, opened_at, id);
+      CREATE INDEX alerts_opened ON alerts (opened_at, id);
       CREATE INDEX alerts_family ON alerts (family, opened_at);
 
       -- One row per (alert, rule) that notified: the escalation level reached and when the next

@@ -171,6 +171,22 @@ describe('alerts over HTTP', () => {
     expect(text).toMatch(/^atalaya_relay_alerts_open\{kind="alarm",severity="alarm"\} 1$/m);
   });
 
+  it('pages the list by (openedAt, id): alerts opened in the same millisecond are each listed once', async () => {
+    const records = [1, 2, 3, 4, 5].map((seq) => alarmRecord('gw-1', seq, raised('alarm', `r${seq}`)));
+    await relay.store.ingest({ gateway: 'gw-1', records, now: clock.now(), clockOffsetMs: 0 });
+    await relay.alerts!.pass();
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      const q: string = next === null ? '' : `&before=${encodeURIComponent(next)}`;
+      const page = (await (await api(`/v1/alerts?state=all&limit=2${q}`)).json()) as { alerts: Array<{ id: string }>; next: string | null };
+      seen.push(...page.alerts.map((a) => a.id));
+      next = page.next;
+    } while (next !== null);
+    expect(seen.sort()).toEqual([1, 2, 3, 4, 5].map((seq) => `alarm:gw-1:det-1:ch4:r${seq}:${seq}`).sort());
+    expect((await api('/v1/alerts?before=nope')).status).toBe(400);
+  });
+
   it('acknowledges with an operator token', async () => {
     await openAlarm();
     const id = encodeURIComponent('alarm:gw-1:det-1:ch4:high2:1');
