@@ -11,6 +11,7 @@ import type { PagedLocallyQuery } from '../store/paged-locally.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
+import { alarmAlert, familyOf, integrityAlert, silentAlert } from './events.ts';
 import { digestMessage } from './messages.ts';
 import { type PlanContext, planAdvance, planClose, planOpen } from './plan.ts';
 import { anchorConditions, dgaConditions, STATUS_KINDS, type StatusSources } from './status.ts';
@@ -30,39 +31,6 @@ const PAGED_POSSIBLE_AFTER_MS = 1000;
 
 /** Alert openings committed together during a pass (one transaction each). */
 const OPEN_BATCH = 250;
-
-function familyOf(t: Transition & { type: 'alarm' }): string {
-  return `alarm:${t.record.gateway}:${t.record.device}:${t.record.channel}:${t.detail.rule}`;
-}
-
-function alarmAlert(t: Transition & { type: 'alarm' }, now: number): NewAlert {
-  const { record: r, detail: d } = t;
-  const family = familyOf(t);
-  return {
-    id: `${family}:${r.seq}`,
-    family,
-    kind: 'alarm',
-    severity: d.level,
-    gateway: r.gateway,
-    device: r.device,
-    channel: r.channel,
-    obra: null,
-    title: `${d.level === 'alarm' ? 'ALARM' : 'Warning'} ${r.device}/${r.channel} ${d.rule} on ${r.gateway}: ${r.value ?? '?'} ${r.unit}`,
-    facts: {
-      gateway: r.gateway,
-      device: r.device,
-      channel: r.channel,
-      rule: d.rule,
-      level: d.level,
-      value: r.value,
-      unit: r.unit,
-      threshold: d.threshold,
-      seq: r.seq,
-      ts: r.ts,
-    },
-    openedAt: now,
-  };
-}
 
 export interface AlertEngineDeps {
   readonly config: AlertsConfig;
@@ -221,43 +189,9 @@ export class AlertEngine {
         return (await this.close(open, now, await this.wasPaged(t))) ? 'closed' : 'none';
       }
       case 'integrity':
-        return (await this.open(
-          {
-            id: `integrity:${t.gateway}:${t.seq}:${t.id}`,
-            family: `integrity:${t.gateway}:${t.seq}`,
-            kind: 'integrity',
-            severity: 'alarm',
-            gateway: t.gateway,
-            device: null,
-            channel: null,
-            obra: null,
-            title: `Integrity: ${t.gateway} sent seq ${t.seq} again with other content`,
-            facts: { gateway: t.gateway, seq: t.seq, integrityAlarm: t.id },
-            openedAt: now,
-          },
-          true,
-        ))
-          ? 'opened'
-          : 'none';
+        return (await this.open(integrityAlert(t, now), true)) ? 'opened' : 'none';
       case 'silent':
-        return (await this.open(
-          {
-            id: `silent:${t.gateway.id}:${t.silentSince}`,
-            family: `silent:${t.gateway.id}`,
-            kind: 'gateway_silent',
-            severity: this.deps.config.silentSeverity,
-            gateway: t.gateway.id,
-            device: null,
-            channel: null,
-            obra: null,
-            title: `Gateway ${t.gateway.id} silent since ${new Date(t.silentSince).toISOString()}`,
-            facts: { gateway: t.gateway.id, lastSeenAt: t.silentSince },
-            openedAt: now,
-          },
-          true,
-        ))
-          ? 'opened'
-          : 'none';
+        return (await this.open(silentAlert(t, this.deps.config.silentSeverity, now), true)) ? 'opened' : 'none';
       case 'back': {
         const open = await this.deps.store.openOfFamily(`silent:${t.gateway.id}`);
         return open !== undefined && (await this.close(open, now)) ? 'closed' : 'none';
