@@ -22,6 +22,8 @@ atalaya relay keygen [--out FILE]                new relay key (encrypts gateway
 atalaya relay dga <status|send-pending|retry|credentials> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
 atalaya relay export <readings|volumes> …             CSV of readings or an obra's volumes (see 'atalaya relay export --help')
+atalaya relay alerts [list|ack <id>] …          alerts and their deliveries (see 'atalaya relay alerts --help')
+atalaya relay notify test <channel|group>        queue a test message
 atalaya relay verify-db [--json]                 recompute every anchored batch root and check it on chain
 atalaya relay backup <file>                      copy the SQLite database to <file>, safe while the relay runs
 atalaya relay restore <file> [--force]           replace the SQLite database with a backup (relay stopped)
@@ -45,6 +47,8 @@ const OPTIONS = {
   force: { type: 'boolean' },
   obra: { type: 'string' },
   json: { type: 'boolean' },
+  state: { type: 'string' },
+  by: { type: 'string' },
   'rut-usuario': { type: 'string' },
   'rut-empresa': { type: 'string' },
   gateway: { type: 'string' },
@@ -122,10 +126,10 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub, id] = positionals;
   if (values.help === true) {
-    process.stdout.write(command === 'export' ? (await import('./relay-export.ts')).EXPORT_HELP : command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
+    process.stdout.write(command === 'export' ? (await import('./relay-export.ts')).EXPORT_HELP : command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : command === 'alerts' || command === 'notify' ? (await import('./relay-alerts.ts')).ALERTS_HELP : HELP);
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 5 : command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 5 : command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'alerts' || command === 'notify' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -175,6 +179,12 @@ export async function relayCommand(argv: string[]): Promise<number> {
       const m = await import('./relay-anchor.ts');
       if (command === 'verify-db') return m.verifyDbCommand(config, values.json === true);
       return m.anchorCommand({ sub, args: positionals.slice(2), json: values.json === true }, config);
+    }
+    case 'alerts':
+    case 'notify': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      return (await import('./relay-alerts.ts')).alertsCommand({ command, sub, args: positionals.slice(2), state: values.state, by: values.by, json: values.json === true }, config);
     }
     case 'backup':
     case 'restore': {

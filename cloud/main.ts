@@ -3,11 +3,16 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { buildChannels, closeChannels } from '../platform/notify/channels.ts';
+import type { Channel, ChannelKind } from '../platform/notify/types.ts';
 import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
+import type { PagedLocally } from './alerts/engine.ts';
+import { kickOnAlarms } from './alerts/kick.ts';
+import { AlertService } from './alerts/service.ts';
 import { AnchorService } from './anchor/service.ts';
 import { registerDashboard } from './dashboard/routes.ts';
 import { listenFailed, notRunning } from './errors.ts';
@@ -15,6 +20,7 @@ import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { VolumeService } from './dga/volumes.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
+import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
@@ -27,6 +33,7 @@ import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
+import { pagedLocally } from './store/paged-locally.ts';
 import type { RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
@@ -38,6 +45,15 @@ export interface RelayDeps {
   readonly dgaSchedule?: boolean;
   /** false: anchoring cuts and ticks only when called (tests); default: on anchor.schedule / pollMs. */
   readonly anchorSchedule?: boolean;
+  /**
+   * The notification channels alerts send through, by kind, instead of those alerts.channels
+   * configures (platform/notify's buildChannels): for tests. The relay does not close them.
+   */
+  readonly notifyChannels?: ReadonlyMap<ChannelKind, Channel>;
+  /** false: alert passes run only when called (tests); default: every alerts.tickMs. */
+  readonly alertsSchedule?: boolean;
+  /** Whether a gateway paged a transition itself (issue 13 §7); default: its `paged` record (cloud/store/paged-locally.ts). */
+  readonly pagedLocally?: PagedLocally;
   /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
 }
@@ -47,6 +63,7 @@ interface Running {
   readonly app: FastifyInstance;
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
+  readonly alerts: AlertService | undefined;
   readonly lifecycle: Lifecycle;
 }
 
@@ -108,14 +125,18 @@ export class Relay {
     let listening = false;
     let dga: DgaReporting | undefined;
     let anchor: AnchorService | undefined;
+    let alerts: AlertService | undefined;
     try {
       await lifecycle.start(namedPart('database', database));
       const secrets = new GatewaySecrets({ store, key: key.key, logger });
       const gateways = await secrets.verifyAll();
-      const ingestor = new Ingestor({ store, secrets, clock: this.clock, limits: config.ingest, logger });
+      // Alerts start later; a batch with alarm records asks them for a pass at once (cloud/alerts/kick.ts).
+      let kickAlerts: (() => void) | undefined;
+      const ingestStore = config.alerts.enabled ? kickOnAlarms(store, () => kickAlerts?.()) : store;
+      const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       // DGA and anchoring start below; the metrics read them when scraped.
-      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, clock: this.clock, logger });
+      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, alerts: () => (alerts === undefined ? undefined : database.alerts), clock: this.clock, logger });
       await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
@@ -146,6 +167,36 @@ export class Relay {
         await lifecycle.start(namedPart('anchor', anchor));
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
+      if (config.alerts.enabled) {
+        // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
+        const env = this.deps.env ?? process.env;
+        const onSecret = (channel: ChannelKind, source: string, loose: boolean): void => {
+          if (loose) this.logger.warn({ channel, source }, 'notification secret file is readable by group or others: chmod 600 it');
+        };
+        const channels = this.deps.notifyChannels ?? buildChannels(config.alerts.channels, { clock: this.clock, env, onSecret });
+        if (this.deps.notifyChannels === undefined) await lifecycle.start({ name: 'notify channels', start: async () => undefined, stop: () => closeChannels(channels) });
+        alerts = new AlertService({
+          config: config.alerts,
+          store: database.alerts,
+          records: store,
+          executor: database.executor,
+          channels,
+          relayKey: key.key,
+          clock: this.clock,
+          logger,
+          schedule: this.deps.alertsSchedule,
+          pagedLocally: this.deps.pagedLocally ?? (async (q) => (await pagedLocally(store, q)) !== undefined),
+          status: {
+            dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
+            anchor: config.anchor.enabled ? database.anchor : undefined,
+          },
+          onOutcome: metrics.observeAlertDelivery,
+        });
+        await lifecycle.start(namedPart('alerts', alerts));
+        const started = alerts;
+        kickAlerts = () => started.kick();
+        await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
+      }
       const server = app;
       await lifecycle.start({
         name: 'http listener',
@@ -157,7 +208,7 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, lifecycle };
+      this.running = { store, app, dga, anchor, alerts, lifecycle };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
@@ -199,6 +250,12 @@ export class Relay {
   get anchor(): AnchorService | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.anchor;
+  }
+
+  /** The alerts when alerts.enabled, for tests (drive pass() with their own clock). */
+  get alerts(): AlertService | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.alerts;
   }
 
   /** The running store, for the CLI and tests. */

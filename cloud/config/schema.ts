@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsConfigSchema } from '../alerts/config.ts';
 import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
 
@@ -111,6 +112,7 @@ export const relayConfigSchema = z.strictObject({
   ingest: ingestSchema.prefault({}),
   dga: dgaConfigSchema.prefault({}).describe('Reports of flow, totalizer and level to Chile\'s DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file'),
   anchor: anchorConfigSchema.prefault({}).describe('Ethereum anchoring of every record received, one transaction per period (docs/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),
+  alerts: alertsConfigSchema.prefault({}).describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Clock } from '../../protocols/clock.ts';
 import type { DgaEngine } from '../dga/engine.ts';
+import type { AlertsStore } from '../store/alerts-types.ts';
 import type { AnchorStore } from '../store/anchor-types.ts';
+import { registerAlertMetrics, type AlertDeliveryObserver } from './alerts.ts';
 import type { RelayStore } from '../store/types.ts';
 import { Cached } from './cache.ts';
 import { registerGatewayMetrics } from './gateways.ts';
@@ -25,6 +27,8 @@ export interface RelayMetricsSources {
   readonly dga?: () => Pick<DgaEngine, 'status'> | undefined;
   /** Read at scrape time: anchoring while it runs, else undefined. */
   readonly anchor?: () => { readonly store: Pick<AnchorStore, 'stats'> } | undefined;
+  /** Read at scrape time: the alerts store while alerts run, else undefined. */
+  readonly alerts?: () => Pick<AlertsStore, 'openCounts'> | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** How long a database answer is reused, ms; at least MIN_CACHE_MS (default 10 000). */
@@ -34,6 +38,7 @@ export interface RelayMetricsSources {
 export interface RelayMetrics {
   readonly registry: Registry;
   readonly observeIngest: IngestObserver;
+  readonly observeAlertDelivery: AlertDeliveryObserver;
 }
 
 export type { IngestObserver } from './ingest.ts';
@@ -51,14 +56,15 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
   const gateways = new Cached(() => sources.store.listGateways(), ttl, sources.clock, failed('gateways'));
   const dga = new Cached(async () => (await sources.dga?.()?.status()) ?? null, ttl, sources.clock, failed('dga'));
   const anchor = new Cached(async () => (await sources.anchor?.()?.store.stats()) ?? null, ttl, sources.clock, failed('anchor'));
+  const alerts = new Cached(async () => (await sources.alerts?.()?.openCounts()) ?? null, ttl, sources.clock, failed('alerts'));
   const failures = new Counter({
     name: 'atalaya_relay_metrics_source_errors_total',
-    help: 'Scrape-time reads that failed, by source (gateways, dga, anchor); their metrics are absent meanwhile',
+    help: 'Scrape-time reads that failed, by source (gateways, dga, anchor, alerts); their metrics are absent meanwhile',
     labelNames: ['source'] as const,
     registers: [registry],
     // Refresh the sources first, so a failure shows up in the very scrape that met it.
     async collect() {
-      await Promise.all([gateways.get(), dga.get(), anchor.get()]);
+      await Promise.all([gateways.get(), dga.get(), anchor.get(), alerts.get()]);
     },
   });
   const observeIngest = registerIngestMetrics(registry);
@@ -67,5 +73,6 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
     dga: async () => (await dga.get()) ?? undefined,
     anchor: async () => (await anchor.get()) ?? undefined,
   });
-  return { registry, observeIngest };
+  const observeAlertDelivery = registerAlertMetrics(registry, async () => (await alerts.get()) ?? undefined);
+  return { registry, observeIngest, observeAlertDelivery };
 }

@@ -5,6 +5,8 @@
  * starts and stops it. See README.md for how a feature adds its store.
  */
 import type { Logger } from 'pino';
+import { SqlAlertsStore } from './alerts-store.ts';
+import type { AlertsStore } from './alerts-types.ts';
 import { SqlAnchorStore } from './anchor-store.ts';
 import type { AnchorStore } from './anchor-types.ts';
 import { SqlDgaStore } from './dga-store.ts';
@@ -34,6 +36,8 @@ export interface RelayDatabase {
   readonly records: RelayStore;
   readonly dga: DgaStore;
   readonly anchor: AnchorStore;
+  /** Alerts, their routes, the outbox and the delivery log (cloud/alerts). */
+  readonly alerts: AlertsStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -66,6 +70,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     records,
     dga: new SqlDgaStore(executor),
     anchor: new SqlAnchorStore(executor, records),
+    alerts: new SqlAlertsStore(executor),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };

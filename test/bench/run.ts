@@ -24,6 +24,7 @@ for (const [title, file] of [
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
   ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
+  ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }

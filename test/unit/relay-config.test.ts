@@ -36,6 +36,7 @@ describe('relay config', () => {
       },
       dga: expect.objectContaining({ enabled: false, interface: 'rest', spacingMs: 300_000, retryAfterMs: 86_400_000, obras: [] }),
       anchor: expect.objectContaining({ enabled: false, schedule: '59 23 * * *', timezone: 'America/Santiago', confirmations: 12, feeBumpPercent: 15 }),
+      alerts: expect.objectContaining({ enabled: false, groups: {}, rules: [], channels: {}, silentAfterMinutes: 15, digest: { windowMinutes: 5, maxPerWindow: 5 } }),
       log: { level: 'info' },
     });
   });
@@ -114,7 +115,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
