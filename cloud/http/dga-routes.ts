@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { DgaEngine } from '../dga/engine.ts';
 import { isRelayDgaError, DGA_UNKNOWN_OBRA } from '../dga/errors.ts';
-import { bearerAuth } from './auth.ts';
+import { registerReviewRoutes } from './dga-review-routes.ts';
+import { bearerAuth, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 
 export interface DgaRoutesOptions {
   readonly engine: DgaEngine;
   /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 /**
@@ -21,6 +22,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     scope.addHook('preHandler', bearerAuth(options.apiTokens));
 
     scope.get('/v1/dga', async () => ({ obras: await engine.status() }));
+    registerReviewRoutes(scope, engine, options.apiTokens);
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', async (request, reply) => {
       try {

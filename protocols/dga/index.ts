@@ -9,3 +9,4 @@ export * from './outcome.ts';
 export * from './rest.ts';
 export * from './soap.ts';
 export * from './slots.ts';
+export * from './plausibility.ts';

@@ -327,10 +327,12 @@ async function sends(dir: string): Promise<void> {
 out('DGA reporting bench');
 out(machineLine());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-bench-dga-'));
+// `--only stored` (or pure, sends) runs one part: the before/after figure of the stored derivation alone.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 try {
-  pureDerivation();
-  await storedDerivation(dir);
-  await sends(dir);
+  if (only === undefined || only === 'pure') pureDerivation();
+  if (only === undefined || only === 'stored') await storedDerivation(dir);
+  if (only === undefined || only === 'sends') await sends(dir);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
