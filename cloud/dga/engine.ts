@@ -12,7 +12,7 @@ import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
 import { KEY_MISMATCH } from '../ingest/errors.ts';
 import { SECRET_UNDECRYPTABLE } from '../errors.ts';
-import type { DgaStore, SubmissionState } from '../store/dga-types.ts';
+import type { DgaAuditEntry, DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaClients } from './clients.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
@@ -129,6 +129,14 @@ export class DgaEngine {
 
   detail(obra: string, recent = 48): Promise<DgaObraDetail> {
     return obraDetail(this.options.config, this.obra(obra), this.options.queue, this.options.clock.now(), recent);
+  }
+
+  /** One slot's row (derived values, correction, review) and its audit trail, oldest line first. */
+  async slot(obra: string, slot: number): Promise<{ submission: DgaSubmission; audit: DgaAuditEntry[] }> {
+    const o = this.obra(obra);
+    const submission = await this.options.queue.submission(o.code, slot);
+    if (submission === undefined) throw unknownSlot(o.code, slotIso(slot));
+    return { submission, audit: await this.options.queue.audit(o.code, slot) };
   }
 
   /**

@@ -58,6 +58,8 @@ export interface BenchOptions {
   readonly key?: string;
   /** Run ticks on dga.schedule (node-cron) rather than only when the test calls them. */
   readonly schedule?: boolean;
+  /** Lists the bench's operator token with this name (apiTokens: [{ name, sha256 }]). */
+  readonly tokenName?: string;
 }
 
 let seq = 0;
@@ -76,7 +78,7 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
   const config = parseRelayConfig({
     listen: { host: '127.0.0.1', port: 0 },
     storage: options.storage ?? { kind: 'sqlite', path: path.join(dir, 'relay.db') },
-    apiTokens: [hashApiToken(token)],
+    apiTokens: [options.tokenName === undefined ? hashApiToken(token) : { name: options.tokenName, sha256: hashApiToken(token) }],
     dga: { enabled: true, restBaseUrl: sim.restUrl, soapEndpoint: sim.soapUrl, timeoutMs: 2000, obras: options.obras, ...options.dga },
   });
   const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: key }, clock, dgaSchedule: options.schedule === true });
