@@ -8,6 +8,7 @@ import { loadRelayKey } from '../cloud/secrets.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
 import { withRelayDatabase } from './relay-database.ts';
 
 export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
@@ -15,7 +16,7 @@ atalaya relay dga send-pending                     one pass now: derive due slot
 atalaya relay dga retry <obra> <slot>              a failed/rejected slot back to the queue (never an accepted one)
 atalaya relay dga credentials <obra> --rut-usuario RUT --rut-empresa RUT
                                                    store the obra's DGA credentials encrypted; password on stdin
-`;
+${REVIEW_HELP}`;
 
 export interface DgaCommandInput {
   readonly sub: string | undefined;
@@ -24,6 +25,10 @@ export interface DgaCommandInput {
   readonly json: boolean;
   readonly rutUsuario: string | undefined;
   readonly rutEmpresa: string | undefined;
+  /** review: who acts (default cli:<user>), why, and corrected values (field=value). */
+  readonly by?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly set?: readonly string[];
 }
 
 /** Runs `fn` on an engine over the relay's database (not started: no tick, no recovery, unless the command asks). */
@@ -83,8 +88,10 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         process.stderr.write(`credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`);
         return 0;
       }
+      case 'review':
+        return await reviewCommand(input, (fn) => withEngine(config, fn), fail);
       default:
-        return fail(`expected status, send-pending, retry or credentials\n\n${DGA_HELP}`);
+        return fail(`expected status, send-pending, retry, credentials or review\n\n${DGA_HELP}`);
     }
   } catch (err) {
     // Coded: unknown obra or slot, accepted slot, bad RUT, wrong key, store down. Said plainly, no stack.
@@ -105,7 +112,7 @@ function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): str
     if (s.stopped !== null) lines.push(`  STOPPED since ${s.stopped.at}: ${s.stopped.reason} (set its credentials again once fixed)`);
     lines.push(`  last accepted: ${s.lastAccepted === null ? '-' : `${s.lastAccepted.slot} (receipt ${s.lastAccepted.receipt ?? '-'}, at ${s.lastAccepted.acceptedAt})`}`);
     lines.push(`  derived through: ${s.derivedThrough ?? '-'}; queued: ${c.pending} pending, ${c.sending} sending; next due: ${s.nextDueAt ?? '-'}`);
-    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, missing ${c.missing}`);
+    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, review ${c.review}, missing ${c.missing}`);
     lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
     for (const p of s.problems) {
       const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
