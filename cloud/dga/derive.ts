@@ -18,7 +18,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import { deriveSlotMeasurement, integrateFlow, reviewSlot, slotsBetween } from '../../protocols/dga/index.ts';
 import type { Finding, HistoryPoint, ReadingMarks, ReviewRules, SlotChannels, SlotReading } from '../../protocols/dga/index.ts';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
-import type { DgaStore, SlotInput } from '../store/dga-types.ts';
+import type { DerivedBatch, DgaStore, SlotInput } from '../store/dga-types.ts';
 import type { RelayRecord, RelayStore } from '../store/types.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
 import { DGA_UNITS, toDgaUnit } from './units.ts';
@@ -95,6 +95,15 @@ export function reviewRules(obra: DgaObraConfig): ReviewRules {
   };
 }
 
+export interface ObraDerivation {
+  readonly derived: number;
+  readonly missing: number;
+  readonly recovered: number;
+  readonly review: number;
+  /** What the tick writes for the obra; null when nothing came due. */
+  readonly batch: DerivedBatch | null;
+}
+
 export class SlotDeriver {
   private readonly log: Logger;
 
@@ -102,8 +111,11 @@ export class SlotDeriver {
     this.log = options.logger.child({ component: 'dga-derive' });
   }
 
-  /** Derives the obra's slots that came due since the last call, and missing ones again after a sync. */
-  async deriveObra(obra: DgaObraConfig): Promise<{ derived: number; missing: number; recovered: number; review: number }> {
+  /**
+   * Derives the obra's slots that came due since the last call (returned as a batch for the
+   * tick's one write, DgaStore.putSlots), and missing ones again after a sync (written at once).
+   */
+  async deriveObra(obra: DgaObraConfig): Promise<ObraDerivation> {
     const { queue, records, config, clock } = this.options;
     const now = clock.now();
     await queue.ensureObra(obra.code, now);
@@ -125,10 +137,10 @@ export class SlotDeriver {
     const inputs = await this.deriveSlots(obra, slots);
     const missing = inputs.filter((i) => 'missing' in i).length;
     const review = inputs.filter((i) => 'findings' in i && i.findings !== undefined && i.findings.length > 0).length;
-    if (slots.length > 0) await queue.putSlots(obra.code, inputs, slots[slots.length - 1]!, now, this.options.instance);
     if (review > 0) this.log.warn({ obra: obra.code, review }, 'DGA slots held for review: not sent until a person acts (atalaya relay dga review list)');
     if (slots.length > 0 || recovered > 0) this.log.debug({ obra: obra.code, derived: slots.length, missing, review, recovered }, 'DGA slots derived');
-    return { derived: slots.length, missing, recovered, review };
+    const last = slots[slots.length - 1];
+    return { derived: slots.length, missing, recovered, review, batch: last === undefined ? null : { obra: obra.code, inputs, derivedThrough: last } };
   }
 
   /** One slot's measurement (with its findings), or why there is none. */

@@ -12,7 +12,7 @@ import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
 import { KEY_MISMATCH } from '../ingest/errors.ts';
 import { SECRET_UNDECRYPTABLE } from '../errors.ts';
-import type { DgaAuditEntry, DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
+import type { DerivedBatch, DgaAuditEntry, DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaClients } from './clients.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
@@ -210,12 +210,23 @@ export class DgaEngine {
     const locked = await this.options.queue.withSchedulerLock(async () => {
       const interrupted = await this.sender.recoverStale();
       const derived = new Map<string, { derived: number; missing: number; recovered: number; review: number }>();
+      const batches: DerivedBatch[] = [];
       for (const obra of this.options.config.obras) {
         try {
-          derived.set(obra.code, await this.deriver.deriveObra(obra));
+          const { batch, ...counts } = await this.deriver.deriveObra(obra);
+          derived.set(obra.code, counts);
+          if (batch !== null) batches.push(batch);
         } catch (err) {
           this.log.error({ obra: obra.code, err }, 'DGA slot derivation failed');
         }
+      }
+      // The whole tick's derivation in one transaction (one commit, not one per obra or slot).
+      try {
+        await this.options.queue.putSlots(batches, this.options.clock.now(), this.instance);
+      } catch (err) {
+        // Nothing of it is stored (derivedThrough did not move): the next tick derives it again.
+        this.log.error({ err, obras: batches.length }, 'DGA derived slots could not be stored');
+        for (const b of batches) derived.delete(b.obra);
       }
       const obras: ObraTick[] = [];
       for (const obra of this.options.config.obras) {

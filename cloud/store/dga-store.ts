@@ -9,7 +9,7 @@ import type { AuditRow, SubmissionRow } from './dga-sql.ts';
 import { DGA_SCHEDULER_LOCK_KEY, DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
 import { SUBMISSION_STATES } from './dga-types.ts';
 import type {
-  ClaimResult, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, ReviewAction, SlotInput, SubmissionState,
+  ClaimResult, DerivedBatch, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, ReviewAction, SlotInput, SubmissionState,
 } from './dga-types.ts';
 import type { Measurement } from '../../protocols/dga/index.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
@@ -66,16 +66,19 @@ export class SqlDgaStore implements DgaStore {
     return (await this.db.query(DGA_SQL.putSlot, putSlotParams(input, now))).count === 1;
   }
 
-  putSlots(obra: string, inputs: readonly SlotInput[], derivedThrough: number | null, now: number, instance: string): Promise<number> {
+  putSlots(batches: readonly DerivedBatch[], now: number, instance: string): Promise<number> {
+    if (batches.length === 0) return Promise.resolve(0);
     return this.db.transaction('putSlots', async (q, many) => {
       let changed = 0;
-      for (const r of await many(DGA_SQL.putSlot, inputs.map((i) => putSlotParams(i, now)))) changed += r.count;
-      for (const i of inputs) {
-        if (!('measurement' in i) || i.findings === undefined || i.findings.length === 0) continue;
-        const message = i.findings.map((f) => f.message).join('; ');
-        await q(DGA_SQL.appendAudit, auditParams({ obra, slot: i.slot, attempt: 0, phase: 'held', at: now, instance, iface: null, request: { findings: i.findings }, outcome: 'review', httpStatus: null, message, receipt: null }));
+      for (const { obra, inputs, derivedThrough } of batches) {
+        for (const r of await many(DGA_SQL.putSlot, inputs.map((i) => putSlotParams(i, now)))) changed += r.count;
+        for (const i of inputs) {
+          if (!('measurement' in i) || i.findings === undefined || i.findings.length === 0) continue;
+          const message = i.findings.map((f) => f.message).join('; ');
+          await q(DGA_SQL.appendAudit, auditParams({ obra, slot: i.slot, attempt: 0, phase: 'held', at: now, instance, iface: null, request: { findings: i.findings }, outcome: 'review', httpStatus: null, message, receipt: null }));
+        }
+        await q(DGA_SQL.setDerivedThrough, [obra, derivedThrough]);
       }
-      if (derivedThrough !== null) await q(DGA_SQL.setDerivedThrough, [obra, derivedThrough]);
       return changed;
     });
   }

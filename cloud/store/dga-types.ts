@@ -104,6 +104,13 @@ export type SlotInput =
   | { readonly obra: string; readonly slot: number; readonly kind: WorkKind; readonly measurement: Measurement; readonly findings?: readonly Finding[] }
   | { readonly obra: string; readonly slot: number; readonly kind: WorkKind; readonly missing: string };
 
+/** One obra's slots derived in a tick, and the last slot they reach. */
+export interface DerivedBatch {
+  readonly obra: string;
+  readonly inputs: readonly SlotInput[];
+  readonly derivedThrough: number;
+}
+
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly submission: DgaSubmission }
   /** Nothing is due before `until` (spacing), or another send of the obra is in flight. */
@@ -191,11 +198,11 @@ export interface DgaStore {
    */
   putSlot(input: SlotInput, now: number): Promise<boolean>;
   /**
-   * putSlot for each of one obra's derived slots, the obra's derivedThrough, and a `held` audit
-   * line per slot put in review, in one transaction (a tick's derivation). Returns how many rows
-   * were inserted or changed.
+   * A tick's derivation in one transaction: for each obra, putSlot for each derived slot, its
+   * derivedThrough, and a `held` audit line per slot put in review. Returns how many rows were
+   * inserted or changed.
    */
-  putSlots(obra: string, inputs: readonly SlotInput[], derivedThrough: number | null, now: number, instance: string): Promise<number>;
+  putSlots(batches: readonly DerivedBatch[], now: number, instance: string): Promise<number>;
   /**
    * Values of the obra's slots in [from, before), oldest first, as they are or will be sent
    * (corrected over derived); missing slots left out. The plausibility checks' history.

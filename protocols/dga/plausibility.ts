@@ -117,20 +117,20 @@ function recent(e: SlotEvidence, rules: ReviewRules): HistoryPoint[] {
 const MIN_MEDIAN_POINTS = 3;
 
 /** Flow above jumpFactor × the median flow of the window (a median of 0 is a stopped pump, not a baseline). */
-export function flowJump(e: SlotEvidence, rules: ReviewRules): Finding | undefined {
+export function flowJump(e: SlotEvidence, rules: ReviewRules, window: readonly HistoryPoint[] = recent(e, rules)): Finding | undefined {
   const q = e.measurement.caudal;
   if (!num(q)) return undefined;
-  const flows = recent(e, rules).map((h) => h.caudal).filter(num);
+  const flows = window.map((h) => h.caudal).filter(num);
   const m = flows.length >= MIN_MEDIAN_POINTS ? median(flows) : undefined;
   if (m === undefined || m <= 0 || q <= rules.jumpFactor * m) return undefined;
   return { code: 'flow_jump', message: `flow ${q} l/s is ${round(q / m, 1)}× the median ${round(m)} l/s of the last ${rules.medianWindowHours} h`, values: { flowLps: q, medianLps: round(m, 6), factor: round(q / m, 3) } };
 }
 
 /** Volume per hour since the previous slot above jumpFactor × the median hourly volume of the window. */
-export function volumeJump(e: SlotEvidence, rules: ReviewRules): Finding | undefined {
+export function volumeJump(e: SlotEvidence, rules: ReviewRules, window: readonly HistoryPoint[] = recent(e, rules)): Finding | undefined {
   const total = e.measurement.totalizador;
   if (!num(total)) return undefined;
-  const points = [...recent(e, rules).filter((h) => num(h.totalizador)), { slot: e.measurement.at, totalizador: total }];
+  const points = [...window.filter((h) => num(h.totalizador)), { slot: e.measurement.at, totalizador: total }];
   const rates: number[] = [];
   for (let i = 1; i < points.length; i++) {
     const a = points[i - 1]!;
@@ -190,11 +190,12 @@ export function volumeFlowMismatch(e: SlotEvidence, rules: ReviewRules): Finding
 
 /** Every finding of one slot; empty when it may be sent. */
 export function reviewSlot(e: SlotEvidence, rules: ReviewRules): Finding[] {
+  const window = recent(e, rules);
   const found = [
     frozenTotalizer(e, rules),
     totalizerBackwards(e),
-    flowJump(e, rules),
-    volumeJump(e, rules),
+    flowJump(e, rules, window),
+    volumeJump(e, rules, window),
     overWaterRight(e, rules),
     levelOutOfRange(e, rules),
     ...readingMarks(e),

@@ -273,7 +273,7 @@ describe.each([
     const finding = { code: 'flow_jump' as const, message: 'flow 60 l/s is 6× the median', values: { flowLps: 60 } };
     await queue(s, [0]);
     const held = { obra: OBRA, slot: slot(1), kind: 'subterranea' as const, measurement: measurement(1, 2000), findings: [finding] };
-    expect(await s.putSlots(OBRA, [held, { obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'caudal: no reading' }], slot(2), slot(3), 'test')).toBe(2);
+    expect(await s.putSlots([{ obra: OBRA, inputs: [held, { obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'caudal: no reading' }], derivedThrough: slot(2) }], slot(3), 'test')).toBe(2);
     expect((await s.obraState(OBRA))?.derivedThrough).toBe(slot(2));
     expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'review', findings: [finding], nextAttemptAt: null, corrected: null, reviewAction: null });
     expect(await s.previousTotal(OBRA, slot(5))).toBe(1000);
@@ -298,7 +298,7 @@ describe.each([
     expect(next.kind === 'claimed' && next.submission.corrected).toEqual(corrected);
 
     // mark-missing: missing for good, never derived again.
-    await s.putSlots(OBRA, [{ ...held, slot: slot(3) }], slot(3), slot(4), 'test');
+    await s.putSlots([{ obra: OBRA, inputs: [{ ...held, slot: slot(3) }], derivedThrough: slot(3) }], slot(4), 'test');
     expect(await s.review({ ...review, slot: slot(3), action: 'mark-missing', reason: 'meter removed', corrected: null })).toEqual({ from: 'review', changed: true });
     expect(await s.submission(OBRA, slot(3))).toMatchObject({ state: 'missing', missingReason: 'marked missing in review by alice: meter removed', reviewAction: 'mark-missing' });
     expect(await s.missingSlots(OBRA, slot(0), 10)).toEqual([slot(2)]);
