@@ -127,7 +127,8 @@ export class SlotDeriver {
       // Scattered old slots, one at a time: each against its own history and baseline.
       for (const slot of await queue.missingSlots(obra.code, now - config.recheckMissingMs, config.maxSlotsPerTick)) {
         const input = await this.deriveSlot(obra, slot);
-        if ('measurement' in input && (await queue.putSlot(input, now))) recovered++;
+        // putSlots for its `held` audit line; derivedThrough only ever moves forward.
+        if ('measurement' in input && (await queue.putSlots([{ obra: obra.code, inputs: [input], derivedThrough: slot }], now, this.options.instance)) > 0) recovered++;
       }
       await queue.setRecheckedAt(obra.code, now);
     }

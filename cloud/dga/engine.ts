@@ -160,7 +160,7 @@ export class DgaEngine {
     const now = clock.now();
     if (current.state === 'missing') {
       const input = await this.deriver.deriveSlot(o, slotMs);
-      await queue.putSlot(input, now);
+      await queue.putSlots([{ obra: o.code, inputs: [input], derivedThrough: slotMs }], now, this.instance);
       const held = 'findings' in input && input.findings !== undefined && input.findings.length > 0;
       return { obra: o.code, slot: label, from: 'missing', to: 'measurement' in input ? (held ? 'review' : 'pending') : 'missing', obraStopped: stopped };
     }

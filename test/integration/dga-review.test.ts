@@ -89,6 +89,22 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
     expect(sent(b)).toEqual(['00:00:00', '02:00:00']);
   });
 
+  it('a missing slot whose late readings are doubtful goes to review, not to the queue', async () => {
+    const b = await bench({ start: at(5, 5), dga: { spacingMs: 0 } });
+    const all = well(at(0), at(5, 10), (t) => (t === at(4) ? 80 : 10));
+    const late = (r: Reading): boolean => Math.abs(r.ts - at(4)) <= 5 * MINUTE;
+    await b.ingest(all.filter((r) => !late(r)));
+    await b.run(5);
+    expect((await b.dga.slot(WELL.code, at(4))).submission.state).toBe('missing');
+    // The gateway syncs the hour late: the spike is held like any derived slot.
+    await b.ingest(all.filter(late));
+    await b.run(5);
+    const { submission, audit } = await b.dga.slot(WELL.code, at(4));
+    expect(submission).toMatchObject({ state: 'review', findings: expect.arrayContaining([expect.objectContaining({ code: 'flow_jump' })]) });
+    expect(audit.map((a) => a.phase)).toEqual(['held']);
+    expect(sent(b)).not.toContain('04:00:00');
+  });
+
   it('readings near the slot taken on an unsynchronized clock', async () => {
     const b = await bench({ start: at(2, 5), dga: { spacingMs: 0 } });
     const readings = well(at(0), at(2, 10), () => 10).map((r) => (Math.abs(r.ts - at(1)) <= 5 * MINUTE ? { ...r, flags: RECORD_FLAGS.clockUnsynced, tsCorrected: r.ts } : r));
