@@ -222,7 +222,7 @@ async function storedDerivation(dir: string): Promise<void> {
       ticks++;
       const n = report.obras.reduce((s, o) => s + o.derived, 0);
       missing += report.obras.reduce((s, o) => s + o.missing, 0);
-      review += report.obras.reduce((s, o) => s + ('review' in o ? Number(o.review) : 0), 0);
+      review += report.obras.reduce((s, o) => s + o.review, 0);
       derived += n;
       if (n === 0) break;
     }
