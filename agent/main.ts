@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
+import { buildChannels } from '../platform/notify/channels.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
@@ -7,10 +8,14 @@ import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { droppingInvalid } from './buffer/checked-sink.ts';
+import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
+import { registerPagingMetrics } from './paging/metrics.ts';
+import { ModemChannel } from './paging/modem.ts';
+import { Pager } from './paging/pager.ts';
 import { statusTokenHashes } from './status/auth.ts';
 import { modbusDevices } from './status/devices.ts';
 import { StatusServer } from './status/server.ts';
@@ -48,6 +53,8 @@ export class Agent {
   readonly clockWatch: ClockWatch;
   /** One Prometheus registry for this agent, served at the status server's /metrics. */
   readonly metrics: AgentMetrics;
+  /** Local paging when the uplink is down; undefined when paging.enabled is false. */
+  readonly pager: Pager | undefined;
   /** Made at start() (it needs the gateway secret); undefined when sync is off. */
   sync: SyncClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
@@ -87,13 +94,14 @@ export class Agent {
       maxBatch: 5000,
       maxBytes: config.buffer.maxBytes,
       maxAgeMs: config.buffer.maxAgeDays * 86_400_000,
+      minFreeBytes: config.buffer.minFreeBytes,
       clock,
       logger,
     });
     this.poller = new Poller({
       config,
       profiles,
-      sink: droppingInvalid((records) => this.buffer.append(records), logger),
+      sink: droppingInvalid((records) => this.buffer.append(records).catch(reportedByBuffer), logger),
       clock,
       bootId,
       flags,
@@ -113,7 +121,8 @@ export class Agent {
       ? new MqttBroker({
           config: config.mqtt,
           gatewayId: config.gateway.id,
-          sink: (records) => this.buffer.append(records),
+          sink: (records, mark) => this.buffer.append(records, mark),
+          storedSeq: (stream) => this.buffer.deviceSeq(stream),
           onCommitted: (listener) => {
             this.buffer.on('committed', listener);
             return () => this.buffer.off('committed', listener);
@@ -124,6 +133,8 @@ export class Agent {
           logger,
         })
       : undefined;
+    this.pager = config.paging.enabled ? this.makePager(flags) : undefined;
+    registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }
@@ -141,7 +152,7 @@ export class Agent {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
       this.sync = this.makeSync();
       this.status = this.makeStatus();
-      const { buffer, broker, sync, status } = this;
+      const { buffer, broker, sync, status, pager } = this;
       await lifecycle.start(
         {
           name: 'buffer',
@@ -159,6 +170,7 @@ export class Agent {
         ...(broker === undefined ? [] : [namedPart('broker', broker)]),
         namedPart('poller', this.poller),
         ...(sync === undefined ? [] : [namedPart('sync', sync)]),
+        ...(pager === undefined ? [] : [namedPart('paging', pager)]),
         ...(status === undefined ? [] : [namedPart('status', status)]),
         ...(this.deps.parts ?? []),
       );
@@ -210,10 +222,34 @@ export class Agent {
         alarms,
         sync: () => this.sync?.status() ?? null,
         broker: () => this.broker?.stats() ?? null,
+        paging: () => this.pager?.status() ?? null,
         clockSynced: () => this.clockWatch.synced(),
         metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
       },
       clock: this.clock,
+      logger: this.logger,
+    });
+  }
+
+  private makePager(flags: () => number): Pager {
+    const { paging, gateway, buffer } = this.config;
+    const now = (): number => this.clock.now();
+    const { modem, email, webhook } = paging.channels;
+    const env = this.deps.env ?? process.env;
+    return new Pager({
+      config: paging,
+      gatewayId: gateway.id,
+      bufferPath: buffer.path,
+      buffer: this.buffer,
+      // At the pager's start: a LAN channel whose secret is missing stops the agent's start.
+      channels: () => [
+        ...(modem === undefined ? [] : [new ModemChannel({ config: modem, now, logger: this.logger })]),
+        ...buildChannels({ email, webhook }, { clock: this.clock, env }).values(),
+      ],
+      channelKinds: [...(modem === undefined ? [] : ['modem' as const]), ...(email === undefined ? [] : ['email' as const]), ...(webhook === undefined ? [] : ['webhook' as const])],
+      clock: this.clock,
+      bootId: this.bootId,
+      flags,
       logger: this.logger,
     });
   }
@@ -232,4 +268,10 @@ export class Agent {
       logger: this.logger,
     });
   }
+}
+
+/** Swallows only the failures the buffer itself reports (failed commits); anything else still rejects. */
+function reportedByBuffer(err: unknown): number[] {
+  if (isBufferError(err, BUFFER_WRITE_FAILED)) return [];
+  throw err;
 }

@@ -16,6 +16,9 @@ atalaya relay dga send-pending                     one pass now: derive due slot
 atalaya relay dga retry <obra> <slot>              a failed/rejected slot back to the queue (never an accepted one)
 atalaya relay dga credentials <obra> --rut-usuario RUT --rut-empresa RUT
                                                    store the obra's DGA credentials encrypted; password on stdin
+atalaya relay dga evidence <obra> <from> <to> [--out FILE]
+                                                   inspection evidence pack (zip) of the slots in [from, to);
+                                                   check it with 'atalaya verify FILE --rpc URL --contract ADDRESS'
 ${REVIEW_HELP}`;
 
 export interface DgaCommandInput {
@@ -25,6 +28,7 @@ export interface DgaCommandInput {
   readonly json: boolean;
   readonly rutUsuario: string | undefined;
   readonly rutEmpresa: string | undefined;
+  readonly out?: string | undefined;
   /** review: who acts (default cli:<user>), why, and corrected values (field=value). */
   readonly by?: string | undefined;
   readonly reason?: string | undefined;
@@ -88,10 +92,15 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         process.stderr.write(`credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`);
         return 0;
       }
+      case 'evidence': {
+        const [obra, from, to, ...extra] = input.args;
+        if (obra === undefined || from === undefined || to === undefined || extra.length > 0) return fail('expected evidence <obra> <from> <to> (epoch ms or ISO 8601 with an offset)');
+        return (await import('./relay-evidence.ts')).evidenceCommand({ obra, from, to, out: input.out }, config);
+      }
       case 'review':
         return await reviewCommand(input, (fn) => withEngine(config, fn), fail);
       default:
-        return fail(`expected status, send-pending, retry, credentials or review\n\n${DGA_HELP}`);
+        return fail(`expected status, send-pending, retry, credentials, evidence or review\n\n${DGA_HELP}`);
     }
   } catch (err) {
     // Coded: unknown obra or slot, accepted slot, bad RUT, wrong key, store down. Said plainly, no stack.

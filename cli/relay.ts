@@ -21,6 +21,7 @@ atalaya relay token add [--name NAME]            new operator token for the read
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
+atalaya relay export <readings|volumes> …             CSV of readings or an obra's volumes (see 'atalaya relay export --help')
 atalaya relay verify-db [--json]                 recompute every anchored batch root and check it on chain
 atalaya relay backup <file>                      copy the SQLite database to <file>, safe while the relay runs
 atalaya relay restore <file> [--force]           replace the SQLite database with a backup (relay stopped)
@@ -50,6 +51,12 @@ const OPTIONS = {
   by: { type: 'string' },
   reason: { type: 'string' },
   set: { type: 'string', multiple: true },
+  gateway: { type: 'string' },
+  device: { type: 'string' },
+  channel: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  granularity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -119,10 +126,10 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub, id] = positionals;
   if (values.help === true) {
-    process.stdout.write(command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
+    process.stdout.write(command === 'export' ? (await import('./relay-export.ts')).EXPORT_HELP : command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : HELP);
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? (sub === 'review' ? 5 : 4) : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
+  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 5 : command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -162,10 +169,16 @@ export async function relayCommand(argv: string[]): Promise<number> {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
       const input = {
-        sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'],
+        sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'], out: values.out,
         by: values.by, reason: values.reason, set: values.set ?? [],
       };
       return (await import('./relay-dga.ts')).dgaCommand(input, config);
+    }
+    case 'export': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      const input = { what: sub, args: positionals.slice(2), gateway: values.gateway, device: values.device, channel: values.channel, from: values.from, to: values.to, granularity: values.granularity, out: values.out };
+      return (await import('./relay-export.ts')).exportCommand(input, config);
     }
     case 'anchor':
     case 'verify-db': {

@@ -3,15 +3,22 @@ import { parseArgs } from 'node:util';
 import { checkProofOffline, documentRecord, parseProofDocumentText, type ProofDocument } from '../protocols/anchor/document.ts';
 import { isAnchorError } from '../protocols/anchor/errors.ts';
 import { checkOnChain } from './verify/chain.ts';
+import { isZip, packExitCode, packReport, verifyPack } from './verify/pack.ts';
 import { humanReport } from './verify/report.ts';
 import { exitCodeOf, type VerifyResult } from './verify/result.ts';
 
 const HELP = `atalaya verify <proof.json> --rpc URL [--contract ADDRESS] [--confirmations N] [--json]
+atalaya verify <pack.zip> --rpc URL [--contract ADDRESS] [--confirmations N] [--json]
 
 Checks a record's anchor proof (from the relay) without trusting the relay: the record hashes
 to the proof's leaf, the inclusion path leads from it to the batch root, and an Ethereum node of
 your choice shows that root published by the contract's Anchored event with the same tree size,
 under enough blocks.
+
+Given a DGA evidence pack (a zip from 'atalaya relay dga evidence', recognised by its content), it
+checks every file against the pack's manifest.json, every reading's proof as above (one chain
+check per batch), and that each slot's readings.json states the anchored records; it names every
+file or reading that fails. Readings the relay had not anchored yet are listed as not_anchored.
 
 Options:
       --rpc URL            JSON-RPC endpoint (http or https) of a node on the proof's chain
@@ -24,8 +31,9 @@ Options:
   -h, --help               this help
 
 Exit codes: 0 verified; 1 not verified (reason record_altered, proof_invalid, root_not_on_chain,
-wrong_contract, wrong_chain or not_final); 2 usage error, unreadable file, malformed_proof or
-rpc_unreachable.
+wrong_contract, wrong_chain or not_final; for a pack also file_altered, file_missing,
+file_unlisted, reading_mismatch); 2 usage error, unreadable file, malformed_proof or
+rpc_unreachable (a pack: malformed_pack, or nothing but rpc_unreachable).
 `;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -93,16 +101,28 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   if (confirmations instanceof Error) return usage(confirmations.message);
   if (timeoutMs instanceof Error) return usage(timeoutMs.message);
 
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     process.stderr.write(`atalaya verify: cannot read ${file}: ${(err as Error).message}\n`);
     return 2;
   }
+  const chainOptions = { rpcUrl: values.rpc, contract: values.contract, confirmations, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  if (isZip(bytes)) {
+    try {
+      const pack = await verifyPack(bytes, chainOptions);
+      process.stdout.write(values.json === true ? `${JSON.stringify(pack, null, 2)}\n` : packReport(pack));
+      return packExitCode(pack);
+    } catch (err) {
+      process.stderr.write(`atalaya verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      return 2;
+    }
+  }
+  const text = bytes.toString('utf8');
   let result: VerifyResult;
   try {
-    result = await verify(text, { rpcUrl: values.rpc, contract: values.contract, confirmations, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    result = await verify(text, chainOptions);
   } catch (err) {
     // A crash must not read as exit 1 (verified and found wrong): nothing was concluded.
     process.stderr.write(`atalaya verify: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

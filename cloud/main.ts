@@ -13,6 +13,8 @@ import { registerDashboard } from './dashboard/routes.ts';
 import { listenFailed, notRunning } from './errors.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { VolumeService } from './dga/volumes.ts';
+import { EvidenceBuilder } from './dga/evidence.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
@@ -128,7 +130,16 @@ export class Relay {
           },
           stop: () => reporting.stop(),
         });
-        if (engine !== undefined) await registerDgaRoutes(app, { engine, apiTokens: config.apiTokens });
+        if (engine !== undefined) {
+          // Anchoring starts after DGA: the pack asks it for proofs at request time.
+          const { chainId, contract } = config.anchor;
+          const evidence = new EvidenceBuilder({
+            config: config.dga, records: store, queue: database.dga, clock: this.clock,
+            anchoring: config.anchor.enabled && chainId !== undefined && contract !== undefined ? { chainId, contract } : null,
+            ...(config.anchor.enabled ? { proof: (gateway: string, seq: number) => anchor!.proof(gateway, seq) } : {}),
+          });
+          await registerDgaRoutes(app, { engine, volumes: new VolumeService({ config: config.dga, records: store }), evidence, apiTokens: config.apiTokens });
+        }
       }
       if (config.anchor.enabled) {
         anchor = new AnchorService({ config: config.anchor, store: database.anchor, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });

@@ -25,7 +25,16 @@ export const RECORD_FLAGS = {
 
 export const ALARM_LEVELS = ['warning', 'alarm'] as const;
 export type AlarmLevel = (typeof ALARM_LEVELS)[number];
-export const ALARM_STATES = ['raised', 'cleared', 'acknowledged'] as const;
+/**
+ * `paged` is not a transition of the alarm: it is the gateway's note that it paged people itself
+ * (agent/paging) because the relay had not acknowledged a transition in time. Its record carries
+ * the same device, channel, rule and level as the transition, `value` = the paged transition's
+ * seq, `unit` = the channel kinds it went out on, comma-separated (`modem`), `quality` = 'good', `threshold` = null, and `ts` = when the last message went
+ * out. The alarm state kept per rule (buffer alarm_state, the alarm engine) ignores it; the relay
+ * stores it like any record and does not page that transition again (docs/formats.md#paged-alarm-records).
+ * Added after the three others, so every earlier record encodes as before.
+ */
+export const ALARM_STATES = ['raised', 'cleared', 'acknowledged', 'paged'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
 /**

@@ -57,6 +57,11 @@ export class Authenticator {
     this.anonymousRules = { publish: [], subscribe: [treeFilter] };
   }
 
+  /** What counts and back-off are kept under for a user name: itself when configured, else one shared key. */
+  keyOf(username: string): string {
+    return this.users.has(username) ? username : UNKNOWN_USER;
+  }
+
   async check(username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
     if (username === undefined || username === '') {
       return this.allowAnonymous && password === undefined

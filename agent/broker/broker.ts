@@ -4,25 +4,33 @@ import type { Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { USERNAME_PATTERN } from './acl.ts';
+import { Admission, preAuthCloses } from './admission.ts';
+import type { PreAuthClose } from './admission.ts';
 import { Authenticator, loadUsers } from './auth.ts';
 import type { ReadFile } from './auth.ts';
+import { ConnectGate, noAuthStats } from './connect.ts';
+import type { AuthStats } from './connect.ts';
 import { RefusalCounters } from './counters.ts';
 import type { RefusalReason } from './counters.ts';
-import { fileFailed, invalidOptions, stoppedError } from './errors.ts';
+import { invalidOptions, stoppedError } from './errors.ts';
+import { packetLimits } from './frames.ts';
 import { Gate } from './gate.ts';
 import { Ingest } from './ingest.ts';
-import type { RecordSink } from './ingest.ts';
-import { Listener } from './listeners.ts';
+import type { RecordSink, StoredSeq } from './ingest.ts';
+import { Listener, readTlsFiles } from './listeners.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Republisher } from './republisher.ts';
 import type { OnCommitted } from './republisher.ts';
-import type { BrokerConfig, ListenerConfig } from './schema.ts';
+import type { BrokerConfig } from './schema.ts';
+import { AuthThrottle, Semaphore } from './throttle.ts';
 
 export interface MqttBrokerOptions {
   readonly config: BrokerConfig;
   readonly gatewayId: string;
-  /** Where ingest records go (RecordBuffer.append); resolves once they are committed. */
+  /** Where ingest records go (RecordBuffer.append, with the device seq mark); resolves once they are committed. */
   readonly sink: RecordSink;
+  /** The committed device seq of an ingest stream (RecordBuffer.deviceSeq); without it, seqs are kept in memory only. */
+  readonly storedSeq?: StoredSeq;
   /** Committed records of the buffer, for the republished tree. */
   readonly onCommitted: OnCommitted;
   readonly bootId: string;
@@ -45,11 +53,16 @@ export interface BrokerStats {
   /** Records published on the gateway's tree. */
   readonly republished: number;
   readonly refused: Record<RefusalReason, number>;
+  /** Connections accepted and not yet authenticated. */
+  readonly pending: number;
+  /** Connections closed before authenticating, by why. */
+  readonly closedBeforeAuth: Record<PreAuthClose, number>;
+  readonly auth: AuthStats;
 }
 
 /** MQTT 3.1 limited client ids to 23 bytes; 3.1.1 lets a server accept longer ones [MQTT-3.1.3-5]. */
 const MAX_CLIENT_ID_LENGTH = 128;
-/** Sockets per listener beyond maxClients: room for clients that are connecting or being refused. */
+/** Sockets per listener beyond maxClients + maxPending: room for clients being refused or closing. */
 const CONNECTING_SLACK = 32;
 
 /**
@@ -63,6 +76,8 @@ export class MqttBroker {
   private aedes: Aedes | undefined;
   private listeners: Listener[] = [];
   private gate: Gate | undefined;
+  private connectGate: ConnectGate | undefined;
+  private admission: Admission | undefined;
   private republisher: Republisher | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   private readonly counters = new RefusalCounters();
@@ -102,6 +117,9 @@ export class MqttBroker {
       duplicates: this.gate?.duplicates ?? 0,
       republished: this.republisher?.published ?? 0,
       refused: this.counters.totals(),
+      pending: this.admission?.pendingCount() ?? 0,
+      closedBeforeAuth: this.admission?.totals() ?? preAuthCloses(),
+      auth: this.connectGate?.stats() ?? noAuthStats(),
     };
   }
 
@@ -115,18 +133,38 @@ export class MqttBroker {
       const readFile = this.options.readFile ?? fsReadFile;
       const users = await loadUsers(config, readFile);
       const secure = await readTlsFiles(config.listeners, readFile);
-      const ingest = new Ingest({ ...config, sink: this.options.sink, clock, bootId: this.options.bootId, flags: this.options.flags });
+      const ingest = new Ingest({ ...config, sink: this.options.sink, storedSeq: this.options.storedSeq, clock, bootId: this.options.bootId, flags: this.options.flags });
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
-      const gate = new Gate({ ...config, gatewayId, auth, ingest, counters: this.counters, clock, connectedClients: () => this.aedes?.connectedClients ?? 0, logger: this.log });
+      const admission = new Admission({ ...config, limits: packetLimits(config.maxPayloadBytes) });
+      this.admission = admission;
+      const gate = new Gate({ ...config, gatewayId, ingest, counters: this.counters, clock, logger: this.log });
       this.gate = gate;
+      const connectGate = new ConnectGate({
+        maxClients: config.maxClients,
+        connectedClients: () => this.aedes?.connectedClients ?? 0,
+        auth,
+        throttle: new AuthThrottle({ initialMs: config.authBackoffInitialMs, maxMs: config.authBackoffMaxMs, clock }),
+        checks: new Semaphore(config.maxConcurrentPasswordChecks, config.maxPending),
+        // Half the CONNECT deadline: a CONNECT still has time for its check after its back-off wait.
+        holdMs: Math.floor(config.connectTimeoutMs / 2),
+        peer: (client) => admission.addressOf(client.conn),
+        accept: gate.accept,
+        onAuthenticated: (client) => admission.authenticated(client.conn),
+        counters: this.counters,
+        logger: this.log,
+      });
+      this.connectGate = connectGate;
       const aedes = await Aedes.createBroker({
+        // The admission closes a connection still unauthenticated at this deadline; aedes' own
+        // timer (until CONNECT arrives) gets the same value.
+        connectTimeout: config.connectTimeoutMs,
         queueLimit: config.queueLimit,
         drainTimeout: config.drainTimeoutMs,
         concurrency: config.concurrency,
         maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
         // aedes refuses deeper topics before our hooks see them; the hooks count the shallower excess.
         maxTopicLevels: 100,
-        authenticate: gate.authenticate,
+        authenticate: connectGate.authenticate,
         authorizePublish: gate.authorizePublish,
         authorizeSubscribe: gate.authorizeSubscribe,
         authorizeForward: gate.authorizeForward,
@@ -139,12 +177,13 @@ export class MqttBroker {
       for (const listener of config.listeners) {
         const options: ListenerOptions = {
           secure: secure.get(listener),
-          maxConnections: config.maxClients + CONNECTING_SLACK,
+          maxConnections: config.maxClients + config.maxPending + CONNECTING_SLACK,
+          onSocket: admission.accept,
           // Payload plus the largest topic and header: a WebSocket message carries one MQTT packet.
           maxWsPayload: config.maxPayloadBytes + 65_536 + 16,
           logger: this.log,
         };
-        this.listeners.push(await Listener.open(listener, (stream, req) => aedes.handle(stream, req), options));
+        this.listeners.push(await Listener.open(listener, (stream, socket, req) => aedes.handle(admission.wrap(stream, socket), req), options));
       }
       this.republisher = new Republisher({
         topicPrefix: config.topicPrefix,
@@ -171,6 +210,8 @@ export class MqttBroker {
     if (this.reportTimer !== undefined) clearInterval(this.reportTimer);
     this.reportTimer = undefined;
     this.republisher?.stop();
+    this.connectGate?.stop();
+    this.admission?.stop();
     const closing = this.listeners.map((l) => l.close());
     const aedes = this.aedes;
     if (aedes !== undefined) await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -195,24 +236,12 @@ export class MqttBroker {
     if (interval !== undefined) {
       this.log.warn({ intervalMs: config.reportIntervalMs, refused: interval.byReason, clients: interval.byClient }, 'MQTT messages refused');
     }
+    const closed = this.admission?.takeInterval();
+    if (closed !== undefined) {
+      this.log.warn({ intervalMs: config.reportIntervalMs, closed, pending: this.admission?.pendingCount() }, 'MQTT connections closed before authenticating');
+    }
     const stats = this.stats();
     const status = { ts: clock.now(), since: this.startedAt, ...stats, byClient: this.counters.byClient() };
     this.publishInternal(`${config.topicPrefix}/${gatewayId}/status/ingest`, JSON.stringify(status), 0, true);
   }
-}
-
-async function readTlsFiles(listeners: readonly ListenerConfig[], readFile: ReadFile): Promise<Map<ListenerConfig, { cert: Buffer; key: Buffer }>> {
-  const out = new Map<ListenerConfig, { cert: Buffer; key: Buffer }>();
-  for (const listener of listeners) {
-    if (listener.cert === undefined || listener.key === undefined) continue;
-    const read = async (what: string, file: string): Promise<Buffer> => {
-      try {
-        return await readFile(file);
-      } catch (err) {
-        throw fileFailed(what, file, err);
-      }
-    };
-    out.set(listener, { cert: await read('certificate', listener.cert), key: await read('private key', listener.key) });
-  }
-  return out;
 }

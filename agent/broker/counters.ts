@@ -15,6 +15,7 @@ export const REFUSAL_REASONS = [
   'store_failed',
   'subscribe_denied',
   'auth_failed',
+  'auth_throttled',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

@@ -8,6 +8,8 @@ export const BROKER_FILE = 'ATALAYA_BROKER_FILE';
 export const BROKER_INVALID_OPTIONS = 'ATALAYA_BROKER_INVALID_OPTIONS';
 /** Handed to aedes to close a client's connection: a publish was refused (ACL, flood) or could not be stored. */
 export const BROKER_REFUSED = 'ATALAYA_BROKER_REFUSED';
+/** A connection closed before it authenticated; details.reason: oversized_packet, malformed_length (issue 19). */
+export const BROKER_PACKET_REFUSED = 'ATALAYA_BROKER_PACKET_REFUSED';
 /** start() on a broker that was stopped. */
 export const BROKER_STOPPED = 'ATALAYA_BROKER_STOPPED';
 
@@ -16,6 +18,7 @@ export type BrokerErrorCode =
   | typeof BROKER_FILE
   | typeof BROKER_INVALID_OPTIONS
   | typeof BROKER_REFUSED
+  | typeof BROKER_PACKET_REFUSED
   | typeof BROKER_STOPPED;
 
 export class BrokerError extends AtalayaError<BrokerErrorCode> {
@@ -47,6 +50,10 @@ export function invalidOptions(problems: readonly string[]): BrokerError {
 
 export function refused(reason: string, cause?: unknown): BrokerError {
   return new BrokerError(BROKER_REFUSED, `publish refused: ${reason}`, { cause, details: { reason } });
+}
+
+export function packetRefused(reason: string, details: Record<string, unknown> = {}): BrokerError {
+  return new BrokerError(BROKER_PACKET_REFUSED, `MQTT packet refused before parsing: ${reason}`, { details: { reason, ...details } });
 }
 
 export function stoppedError(): BrokerError {

@@ -1,10 +1,9 @@
-import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
 import type { AclRules } from './acl.ts';
-import { CONNACK } from './auth.ts';
-import type { Authenticator } from './auth.ts';
+import type { AuthResult } from './auth.ts';
 import { UNKNOWN_USER } from './counters.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { refused } from './errors.ts';
@@ -15,13 +14,10 @@ export interface GateOptions {
   readonly gatewayId: string;
   readonly maxPayloadBytes: number;
   readonly maxTopicLevels: number;
-  readonly maxClients: number;
   readonly maxPublishesPerSecond: number;
-  readonly auth: Authenticator;
   readonly ingest: Ingest;
   readonly counters: RefusalCounters;
   readonly clock: Clock;
-  readonly connectedClients: () => number;
   readonly logger: Logger;
 }
 
@@ -35,16 +31,9 @@ interface Session {
   flooded: boolean;
 }
 
-/** MQTT 3.1.1 §3.2.2.3: CONNACK 2, identifier rejected. */
-const IDENTIFIER_REJECTED = 2;
-
-function connectRefusal(returnCode: number): AuthenticateError {
-  return Object.assign(new Error(`connection refused (CONNACK ${returnCode})`), { returnCode }) as unknown as AuthenticateError;
-}
-
 /**
- * The aedes hooks: who may connect, publish and subscribe, and ingest of device messages. One
- * Session per authenticated client, kept in a WeakMap so nothing is attached to aedes' objects.
+ * The aedes hooks after CONNECT (connect.ts): who may publish and subscribe, and ingest of device
+ * messages. One Session per authenticated client, kept in a WeakMap so nothing is attached to aedes' objects.
  */
 export class Gate {
   private readonly sessions = new WeakMap<Client, Session>();
@@ -59,34 +48,16 @@ export class Gate {
     this.treePrefix = `${options.topicPrefix}/${options.gatewayId}/`;
   }
 
-  readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (error: AuthenticateError | null, success: boolean | null) => void): void => {
-    const { auth, counters, maxClients, connectedClients } = this.options;
-    if (connectedClients() >= maxClients) {
-      done(connectRefusal(CONNACK.serverUnavailable), false);
-      return;
-    }
-    auth.check(username, password).then(
-      (result) => {
-        if (!result.ok) {
-          counters.add(result.key, 'auth_failed');
-          done(connectRefusal(result.returnCode), false);
-          return;
-        }
-        // [MQTT-3.1.4-2] lets a new connection take over a client id; only the same user may.
-        const holder = this.byClientId.get(client.id);
-        if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) {
-          counters.add(result.key, 'auth_failed');
-          done(connectRefusal(IDENTIFIER_REJECTED), false);
-          return;
-        }
-        this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
-        done(null, true);
-      },
-      (err: unknown) => {
-        this.options.logger.error({ err }, 'password check failed');
-        done(connectRefusal(CONNACK.serverUnavailable), false);
-      },
-    );
+  /**
+   * Called once a CONNECT's credentials were accepted: false when its client id is held by another
+   * user's connection ([MQTT-3.1.4-2] lets a new connection take over a client id; only the same
+   * user may), else its session starts.
+   */
+  readonly accept = (client: Client, result: Extract<AuthResult, { ok: true }>): boolean => {
+    const holder = this.byClientId.get(client.id);
+    if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) return false;
+    this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
+    return true;
   };
 
   readonly onClientReady = (client: Client): void => {

@@ -4,7 +4,17 @@ import { USERNAME_PATTERN } from './acl.ts';
 import { INGEST_KINDS, parsePayload } from './ingest-payload.ts';
 import type { IngestKind } from './ingest-payload.ts';
 
-export type RecordSink = (records: readonly NewRecord[]) => Promise<number[]>;
+/** The device seq of an ingest message, for the sink to commit with its records. */
+export interface SeqMark {
+  /** `<device>/<telemetry|alarm>`. */
+  readonly stream: string;
+  readonly seq: number;
+}
+
+/** Stores records (and `mark` with them, in the same transaction); resolves once committed. */
+export type RecordSink = (records: readonly NewRecord[], mark?: SeqMark) => Promise<number[]>;
+/** The last committed seq of a stream (what the sink stored with `mark`), or undefined. */
+export type StoredSeq = (stream: string) => number | undefined;
 
 /** Why an ingest message was not stored; the keys of the refused counts. */
 export type PayloadReason = 'bad_json' | 'schema' | 'invalid_record' | 'oversized' | 'unknown_topic';
@@ -19,6 +29,8 @@ export interface IngestOptions {
   /** Bytes, see BrokerConfig.maxPayloadBytes. */
   readonly maxPayloadBytes: number;
   readonly sink: RecordSink;
+  /** Consulted when a stream's seq is not in memory (first message after a restart); default none. */
+  readonly storedSeq?: StoredSeq;
   readonly clock: Clock;
   readonly bootId: string;
   readonly flags: () => number;
@@ -40,8 +52,9 @@ interface LastSeq {
  *
  * Redelivery: a QoS 1 message whose PUBACK was lost is sent again (MQTT 3.1.1 §4.3.2, §4.4).
  * A message whose device `seq` equals the last one stored for that device and topic
- * is acknowledged without storing it twice. The last seq lives in memory only, so after an agent
- * restart one redelivered message can be stored a second time.
+ * is acknowledged without storing it twice. The seq is committed with the records (the sink's
+ * `mark`), and a stream not in memory is looked up in the store, so a message resent after a crash
+ * between commit and PUBACK is recognised too (issue 19).
  */
 export class Ingest {
   private readonly inPrefix: string;
@@ -82,7 +95,11 @@ export class Ingest {
       await last.stored;
       return { status: 'duplicate' };
     }
-    const entry: LastSeq = { seq: parsed.seq, stored: this.options.sink(parsed.records) };
+    if (last === undefined && this.options.storedSeq?.(key) === parsed.seq) {
+      this.remember(key, { seq: parsed.seq, stored: Promise.resolve() });
+      return { status: 'duplicate' };
+    }
+    const entry: LastSeq = { seq: parsed.seq, stored: this.options.sink(parsed.records, { stream: key, seq: parsed.seq }) };
     this.remember(key, entry);
     try {
       await entry.stored;

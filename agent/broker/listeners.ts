@@ -7,15 +7,19 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { fileFailed, listenFailed } from './errors.ts';
+import type { ReadFile } from './auth.ts';
 import type { ListenerConfig, ListenerType } from './schema.ts';
 
-export type ConnectionHandler = (stream: Duplex, req?: http.IncomingMessage) => void;
+/** A connection ready for MQTT: its stream, the raw TCP socket under it, and the upgrade request for WebSocket. */
+export type ConnectionHandler = (stream: Duplex, socket: net.Socket, req?: http.IncomingMessage) => void;
 
 export interface ListenerOptions {
   /** PEM cert chain and key, for tls and wss. */
   readonly secure?: { readonly cert: Buffer; readonly key: Buffer };
   /** Sockets a listener holds at once, connected or not (net.Server.maxConnections). */
   readonly maxConnections: number;
+  /** Every raw TCP socket as it is accepted, before TLS or WebSocket (admission control). */
+  readonly onSocket: (socket: net.Socket) => void;
   /** Largest WebSocket message, bytes: an MQTT packet travels in one binary message in practice. */
   readonly maxWsPayload: number;
   readonly logger: Logger;
@@ -39,7 +43,7 @@ export class Listener {
 
   private constructor(
     private readonly server: Server,
-    private readonly sockets: Set<net.Socket>,
+    private readonly sockets: Map<string, net.Socket>,
     private readonly wss: WebSocketServer | undefined,
     readonly address: BoundAddress,
   ) {}
@@ -47,17 +51,28 @@ export class Listener {
   /** Binds; rejects with BROKER_LISTEN (address in use, no permission, …) having opened nothing. */
   static async open(config: ListenerConfig, handle: ConnectionHandler, options: ListenerOptions): Promise<Listener> {
     let server: Server;
+    // By peer address and port: how a TLS or WebSocket stream finds the raw socket under it.
+    const sockets = new Map<string, net.Socket>();
+    const withSocket = (stream: Duplex, peer: net.Socket, req?: http.IncomingMessage): void => {
+      const socket = sockets.get(peerKey(peer));
+      if (socket === undefined) stream.destroy();
+      else handle(stream, socket, req);
+    };
     try {
-      server = createServer(config, handle, options);
+      server = createServer(config, withSocket, options);
     } catch (err) {
       // tls.createServer throws on a cert or key that is not PEM, or a key that does not match.
       throw fileFailed('TLS certificate or key', `${config.cert ?? ''} ${config.key ?? ''}`.trim(), err);
     }
     server.maxConnections = options.maxConnections;
-    const sockets = new Set<net.Socket>();
     server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      const key = peerKey(socket);
+      sockets.set(key, socket);
+      socket.once('close', () => {
+        if (sockets.get(key) === socket) sockets.delete(key);
+      });
+      options.onSocket(socket);
+      if (config.type === 'tcp') handle(socket, socket);
     });
     const port = await new Promise<number>((resolve, reject) => {
       const onError = (err: Error): void => reject(listenFailed(config.type, config.host, config.port, err));
@@ -77,20 +92,27 @@ export class Listener {
     this.closed ??= new Promise<void>((resolve) => {
       this.wss?.close();
       this.server.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
+      for (const socket of this.sockets.values()) socket.destroy();
       this.sockets.clear();
     });
     return this.closed;
   }
 }
 
-function createServer(config: ListenerConfig, handle: ConnectionHandler, options: ListenerOptions): Server {
+function peerKey(socket: net.Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+}
+
+type PeerHandler = (stream: Duplex, peer: net.Socket, req?: http.IncomingMessage) => void;
+
+function createServer(config: ListenerConfig, handle: PeerHandler, options: ListenerOptions): Server {
   const log = options.logger;
   switch (config.type) {
     case 'tcp':
-      return net.createServer((socket) => handle(socket));
+      // Handed over in open()'s 'connection' listener, once the socket is tracked.
+      return net.createServer();
     case 'tls': {
-      const server = tls.createServer({ ...requireSecure(options) }, (socket) => handle(socket));
+      const server = tls.createServer({ ...requireSecure(options) }, (socket) => handle(socket, socket));
       server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
       return server;
     }
@@ -114,7 +136,7 @@ function notWebSocket(_req: http.IncomingMessage, res: http.ServerResponse): voi
   res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' }).end();
 }
 
-function attachWebSocket(server: http.Server, handle: ConnectionHandler, options: ListenerOptions): WebSocketServer {
+function attachWebSocket(server: http.Server, handle: PeerHandler, options: ListenerOptions): WebSocketServer {
   // MQTT over WebSocket (MQTT 3.1.1 §6): binary messages, subprotocol "mqtt". ws picks the first
   // subprotocol the client offers, which is "mqtt" for every MQTT client seen in practice.
   const wss = new WebSocketServer({ server, maxPayload: options.maxWsPayload });
@@ -122,8 +144,25 @@ function attachWebSocket(server: http.Server, handle: ConnectionHandler, options
     const stream = createWebSocketStream(ws);
     // aedes attaches its own error handler in handle(); until then an error must not crash.
     stream.on('error', (err) => options.logger.debug({ err }, 'WebSocket stream error'));
-    handle(stream, req);
+    handle(stream, req.socket, req);
   });
   wss.on('error', (err) => options.logger.error({ err }, 'WebSocket server error'));
   return wss;
+}
+
+/** Cert and key of every tls and wss listener, read at start (BROKER_FILE when one cannot be read). */
+export async function readTlsFiles(listeners: readonly ListenerConfig[], readFile: ReadFile): Promise<Map<ListenerConfig, { cert: Buffer; key: Buffer }>> {
+  const out = new Map<ListenerConfig, { cert: Buffer; key: Buffer }>();
+  for (const listener of listeners) {
+    if (listener.cert === undefined || listener.key === undefined) continue;
+    const read = async (what: string, file: string): Promise<Buffer> => {
+      try {
+        return await readFile(file);
+      } catch (err) {
+        throw fileFailed(what, file, err);
+      }
+    };
+    out.set(listener, { cert: await read('certificate', listener.cert), key: await read('private key', listener.key) });
+  }
+  return out;
 }

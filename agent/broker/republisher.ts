@@ -70,7 +70,8 @@ export class Republisher {
         this.options.publish(topic, JSON.stringify({ value, unit, quality, ts, seq }), 0, true);
       } else {
         const { level, state, threshold } = record.alarm;
-        this.options.publish(topic, JSON.stringify({ level, state, threshold, value, unit, ts, seq }), 1, true);
+        // A `paged` note (local paging) is not a transition: retained, it would replace the rule's state.
+        this.options.publish(topic, JSON.stringify({ level, state, threshold, value, unit, ts, seq }), 1, state !== 'paged');
       }
       this.count++;
     }

@@ -84,12 +84,19 @@ export const brokerConfigSchema = z
     drainTimeoutMs: z.number().int().min(100).max(600_000).default(5000).describe('A client whose socket does not drain in this time is disconnected (aedes drainTimeout), ms, 100..600000'),
     concurrency: z.number().int().min(1).max(10_000).default(100).describe('Messages delivered at once to subscribers (aedes concurrency), 1..10000'),
     maxClients: z.number().int().min(1).max(10_000).default(200).describe('Connected clients; more get CONNACK 3 (server unavailable), 1..10000'),
+    connectTimeoutMs: z.number().int().min(500).max(120_000).default(5000).describe('A connection that has not authenticated (TLS, WebSocket upgrade, CONNECT, password check) this long after it was accepted is closed, ms, 500..120000'),
+    maxPendingPerAddress: z.number().int().min(1).max(10_000).default(16).describe('Unauthenticated connections from one remote address; a new one closes the oldest of them, 1..10000'),
+    maxPending: z.number().int().min(1).max(10_000).default(128).describe('Unauthenticated connections in all, apart from maxClients; a new one closes the oldest of the address holding most, 1..10000'),
+    maxConcurrentPasswordChecks: z.number().int().min(1).max(64).default(2).describe('Password checks (scrypt, ~16 MiB and one core each) running at once, plus one for a CONNECT with no failure on record; the others queue, 1..64'),
+    authBackoffInitialMs: z.number().int().min(10).max(60_000).default(100).describe('After a wrong password, the next check for the same remote address or user name waits this long, doubling per further failure, ms, 10..60000'),
+    authBackoffMaxMs: z.number().int().min(100).max(3_600_000).default(30_000).describe('Longest back-off after wrong passwords, ms, 100..3600000; waits longer than half connectTimeoutMs are refused (CONNACK 3) without a check'),
     maxPublishesPerSecond: z.number().int().min(1).max(100_000).default(500).describe('PUBLISH packets per client per second; over it the client is disconnected and counted (flood), 1..100000'),
     reportIntervalMs: z.number().int().min(100).max(86_400_000).default(60_000).describe('How often refused-message counts are logged (when any) and published on <topicPrefix>/<gateway id>/status/ingest, ms'),
   })
   .superRefine((c, ctx) => {
     // The deepest topic the gateway publishes: <prefix>/<gateway>/<device>/<channel>/alarm/<rule>.
     const needed = topicLevels(c.topicPrefix) + 5;
+    if (c.authBackoffMaxMs < c.authBackoffInitialMs) ctx.addIssue({ code: 'custom', path: ['authBackoffMaxMs'], message: `must be at least authBackoffInitialMs (${c.authBackoffInitialMs})` });
     if (c.maxTopicLevels < needed) ctx.addIssue({ code: 'custom', path: ['maxTopicLevels'], message: `must be at least ${needed} for topicPrefix ${c.topicPrefix} (alarm topics have ${needed} levels)` });
   });
 

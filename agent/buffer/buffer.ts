@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { closedError, openFailed, writeFailed } from './errors.ts';
+import { closedError, queueFull, writeFailed } from './errors.ts';
 import type { BufferError } from './errors.ts';
 import { Evictor } from './eviction.ts';
 import type { EvictionCounts } from './eviction.ts';
@@ -19,16 +18,23 @@ import { Quarantine } from './quarantine.ts';
 import type { Refused } from './quarantine.ts';
 import { prepareStatements } from './statements.ts';
 import type { Statements } from './statements.ts';
-import { writeRecords } from './write.ts';
+import { writeDeviceSeqs, writeRecords } from './write.ts';
+import type { DeviceSeqMark } from './write.ts';
+import { openDatabase } from './open.ts';
+import { WriteHealth, stateOf } from './health.ts';
+import type { BufferHealth } from './health.ts';
+import { SpaceWatch } from './space.ts';
 
 export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
 export type { Refused } from './quarantine.ts';
+export type { BufferHealth, BufferWriteState } from './health.ts';
+export type { DeviceSeqMark } from './write.ts';
 
 export interface BufferStats {
   /** Records stored (committed, not yet released or evicted). */
   count: number;
-  /** Database pages in use × page size; the WAL comes on top (see JOURNAL_SIZE_LIMIT). */
+  /** Database pages in use × page size; the WAL comes on top (see open.ts JOURNAL_SIZE_LIMIT). */
   bytes: number;
   oldestTs: number | null;
   /** Highest seq ever committed, 0 before the first; survives release and eviction of that row. */
@@ -37,12 +43,15 @@ export interface BufferStats {
   evicted: EvictionCounts;
   /** Records queued for the next group commit. */
   pending: number;
+  /** Whether commits succeed (disk full, I/O error), and the free-space reserve. */
+  health: BufferHealth;
 }
 
 export type CommittedListener = (records: readonly StoredRecord[]) => void;
 
 interface PendingAppend {
   readonly records: readonly NewRecord[];
+  readonly mark: DeviceSeqMark | undefined;
   readonly resolve: (seqs: number[]) => void;
   readonly reject: (err: BufferError) => void;
 }
@@ -53,11 +62,9 @@ interface OpenFile {
   readonly names: NameTable;
   readonly evictor: Evictor;
   readonly quarantine: Quarantine;
-  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number) => void>;
+  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => void>;
 }
 
-/** The WAL is truncated back to this after a checkpoint, bytes (docs/storage.md#wal-and-synchronous). */
-const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
@@ -79,16 +86,20 @@ export class RecordBuffer {
   private immediate: NodeJS.Immediate | undefined;
   private nextSeq = 1;
   private count = 0;
+  private readonly health: WriteHealth;
+  private readonly space: SpaceWatch;
 
   constructor(options: BufferOptions) {
     this.options = resolveBufferOptions(options);
     this.log = this.options.logger.child({ component: 'buffer' });
+    this.health = new WriteHealth(this.log, this.options.clock);
+    this.space = new SpaceWatch({ dir: path.dirname(path.resolve(this.options.path)), minFreeBytes: this.options.minFreeBytes, clock: this.options.clock });
   }
 
   start(): void {
     if (this.state === 'running') return;
     if (this.state === 'stopped') throw closedError('start (create a new RecordBuffer)');
-    const db = this.open();
+    const db = openDatabase(this.options);
     try {
       backupBeforeUpgrade(db, this.options.path, MIGRATIONS.length, this.options.clock.now(), this.log);
       migrate(db, this.log);
@@ -96,7 +107,10 @@ export class RecordBuffer {
       const names = new NameTable(statements);
       names.load();
       const evictor = new Evictor(db, statements, { ...this.options, logger: this.log });
-      const write = db.transaction((records: readonly NewRecord[], firstSeq: number) => writeRecords(statements, names, records, firstSeq));
+      const write = db.transaction((records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => {
+        writeRecords(statements, names, records, firstSeq);
+        writeDeviceSeqs(statements, marks);
+      });
       this.file = { db, statements, names, evictor, quarantine: new Quarantine(db, statements), write };
       const maxSeq = (statements.maxSeq.get() as number | null) ?? 0;
       this.nextSeq = Math.max(statements.getNextSeq.get() as number, maxSeq + 1);
@@ -120,6 +134,7 @@ export class RecordBuffer {
     this.clearTimers();
     if (this.file !== undefined) {
       while (this.queue.length > 0) this.commitNext();
+      this.file.evictor.report(true);
       try {
         this.file.db.close();
       } catch (err) {
@@ -132,15 +147,25 @@ export class RecordBuffer {
     return Promise.resolve();
   }
 
-  append(records: readonly NewRecord[]): Promise<number[]> {
+  /**
+   * Resolves with the records' seqs once committed. `mark`, the device seq of the MQTT message the
+   * records came from, is committed in the same transaction (deviceSeq()).
+   */
+  append(records: readonly NewRecord[], mark?: DeviceSeqMark): Promise<number[]> {
     if (this.state !== 'running') return Promise.reject(closedError('append'));
     const invalid = checkRecords(records);
     if (invalid !== undefined) return Promise.reject(invalid);
     if (records.length === 0) return Promise.resolve([]);
+    if (this.health.failing && this.queuedRows + records.length > this.options.maxBatch && !records.some((r) => r.priority === PRIORITY.alarm)) {
+      // While commits fail, the queue holds at most one commit's worth: readings beyond it are lost
+      // at once (counted) instead of piling up in memory; alarms are always queued (issue 19 item 9).
+      this.health.dropped(records.length);
+      return Promise.reject(queueFull(records.length, this.queuedRows));
+    }
     // A copy: the caller may reuse its array before the window closes.
     const copy = records.slice();
     return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ records: copy, resolve, reject });
+      this.queue.push({ records: copy, mark, resolve, reject });
       this.queuedRows += copy.length;
       this.schedule();
     });
@@ -169,6 +194,7 @@ export class RecordBuffer {
     const { db, statements } = this.running('releaseUpTo');
     const removed = db.transaction(() => statements.releaseUpTo.reduce((n, statement) => n + statement.run(uptoSeq).changes, 0))();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
   }
 
@@ -182,6 +208,7 @@ export class RecordBuffer {
       return n;
     })();
     this.count -= removed;
+    this.file?.evictor.released();
     return removed;
   }
 
@@ -201,6 +228,20 @@ export class RecordBuffer {
     return this.running('quarantined').quarantine.count();
   }
 
+  /**
+   * Whether record `seq` was committed and is still held: the sync releases a record only once the
+   * relay acknowledged it, so false means acknowledged (or evicted from a full buffer). Local
+   * paging (agent/paging) asks this before it pages.
+   */
+  holds(seq: number): boolean {
+    return this.running('holds').statements.holds.get(seq, seq, seq) === 1;
+  }
+
+  /** Records handed to the sync: kept from eviction until released (eviction.ts, issue 19 item 7). */
+  protect(records: readonly StoredRecord[]): void {
+    this.running('protect').evictor.protect(records);
+  }
+
   stats(): BufferStats {
     const { statements, evictor } = this.running('stats');
     return {
@@ -210,6 +251,7 @@ export class RecordBuffer {
       lastSeq: this.nextSeq - 1,
       evicted: evictor.totals(),
       pending: this.queuedRows,
+      health: this.health.snapshot(this.space),
     };
   }
 
@@ -232,6 +274,11 @@ export class RecordBuffer {
     return (statements.alarmStates.all() as AlarmStateRow[]).map((row) => decodeAlarmState(row, names));
   }
 
+  /** The last committed device seq of an MQTT ingest stream (append's `mark`), or undefined. */
+  deviceSeq(stream: string): number | undefined {
+    return (this.running('deviceSeq').statements.deviceSeq.get(stream) as number | undefined) ?? undefined;
+  }
+
   on(event: 'committed', listener: CommittedListener): this {
     if (event === 'committed') this.listeners.add(listener);
     return this;
@@ -240,25 +287,6 @@ export class RecordBuffer {
   off(event: 'committed', listener: CommittedListener): this {
     if (event === 'committed') this.listeners.delete(listener);
     return this;
-  }
-
-  private open(): Database {
-    const { path: file, durability } = this.options;
-    let db: Database | undefined;
-    try {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = new Sqlite(file, { timeout: this.options.busyTimeoutMs });
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL unavailable`);
-      // docs/storage.md#wal-and-synchronous: in WAL mode NORMAL is crash-safe for the
-      // process, FULL also syncs the WAL on every commit.
-      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      return db;
-    } catch (err) {
-      db?.close();
-      throw openFailed(file, err);
-    }
   }
 
   private running(operation: string): OpenFile {
@@ -313,16 +341,13 @@ export class RecordBuffer {
     this.queuedRows -= rows;
     const records = batch.length === 1 ? (batch[0]?.records ?? []) : batch.flatMap((entry) => entry.records);
     const firstSeq = this.nextSeq;
-    try {
-      file.write.immediate(records, firstSeq);
-    } catch (err) {
-      file.names.rollback();
-      const failure = writeFailed(err, rows);
-      this.log.error({ err, rows }, 'group commit failed');
+    const marks = batch.flatMap((entry) => (entry.mark === undefined ? [] : [entry.mark]));
+    const failure = this.write(file, records, firstSeq, marks);
+    if (failure !== undefined) {
       for (const entry of batch) entry.reject(failure);
       return failure;
     }
-    file.names.commit();
+    this.health.succeeded();
     this.nextSeq = firstSeq + rows;
     this.count += rows;
     let seq = firstSeq;
@@ -334,6 +359,28 @@ export class RecordBuffer {
     this.emitCommitted(records, firstSeq);
     this.evict();
     return undefined;
+  }
+
+  /**
+   * One transaction; on SQLITE_FULL the reserve bound is lowered at once, records are evicted by
+   * priority to make room in the file, and the commit is tried once more (so an alarm still lands
+   * on a full card). A failure is counted and reported by WriteHealth, never logged per commit.
+   */
+  private write(file: OpenFile, records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]): BufferError | undefined {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        file.write.immediate(records, firstSeq, marks);
+        file.names.commit();
+        return undefined;
+      } catch (err) {
+        file.names.rollback();
+        const failure = writeFailed(err, records.length);
+        const code = failure.details?.['sqliteCode'] as string | undefined;
+        if (attempt === 0 && stateOf(code) === 'disk_full' && this.evict(true) > 0) continue;
+        this.health.failed(code, records.length, err instanceof Error ? err.message : String(err));
+        return failure;
+      }
+    }
   }
 
   private emitCommitted(records: readonly NewRecord[], firstSeq: number): void {
@@ -348,15 +395,27 @@ export class RecordBuffer {
     }
   }
 
-  /** Never fails a commit: an eviction error is logged and the count re-read. */
-  private evict(): void {
+  /**
+   * Never fails a commit: an eviction error is logged and the count re-read. `spaceShort`: a commit
+   * just failed with SQLITE_FULL, so the free-space reserve is looked at now. Returns rows removed.
+   */
+  private evict(spaceShort = false): number {
     const file = this.file;
-    if (file === undefined) return;
+    if (file === undefined) return 0;
     try {
-      this.count -= file.evictor.run(this.count);
+      const wasShort = this.space.active;
+      const limit = this.space.limit(file.evictor.usedBytes(), spaceShort);
+      const removed = file.evictor.run(this.count, limit);
+      this.count -= removed;
+      // Pages still only in the WAL need room in the database file at the next checkpoint: take it
+      // now, while the reserve is still free, so later checkpoints only rewrite pages in place.
+      if (!wasShort && this.space.active) file.db.pragma('wal_checkpoint(PASSIVE)');
+      return removed;
     } catch (err) {
-      this.log.error({ err }, 'eviction failed');
+      // A full disk fails deletes too (they go through the WAL): reported with the commits, not per commit.
+      this.health.evictionFailed(err);
       this.count = file.statements.count.get() as number;
+      return 0;
     }
   }
 }

@@ -11,7 +11,7 @@ import type { NameTable } from './names.ts';
 export const KIND_CODE: Readonly<Record<RecordKind, number>> = { reading: 0, alarm: 1 };
 export const QUALITY_CODE: Readonly<Record<Quality, number>> = { good: 0, comm_error: 1, exception: 2, out_of_range: 3, sensor_fault: 4 };
 export const LEVEL_CODE: Readonly<Record<AlarmLevel, number>> = { warning: 0, alarm: 1 };
-export const STATE_CODE: Readonly<Record<AlarmState, number>> = { raised: 0, cleared: 1, acknowledged: 2 };
+export const STATE_CODE: Readonly<Record<AlarmState, number>> = { raised: 0, cleared: 1, acknowledged: 2, paged: 3 };
 const KIND_BY_CODE = invert(KIND_CODE);
 const QUALITY_BY_CODE = invert(QUALITY_CODE);
 const LEVEL_BY_CODE = invert(LEVEL_CODE);

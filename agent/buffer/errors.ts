@@ -50,6 +50,11 @@ export function writeFailed(cause: unknown, rows: number): BufferError {
   return new BufferError(BUFFER_WRITE_FAILED, `group commit of ${rows} records failed`, { cause, details: { rows, sqliteCode: sqliteCode(cause) } });
 }
 
+/** Same code as a failed commit (callers treat both alike): rejected at append while commits fail and a commit's worth is already queued. */
+export function queueFull(rows: number, queued: number): BufferError {
+  return new BufferError(BUFFER_WRITE_FAILED, `buffer cannot write and ${queued} records are already queued: ${rows} records dropped`, { details: { rows, queued, reason: 'queue_full' } });
+}
+
 export function openFailed(path: string, cause: unknown): BufferError {
   return new BufferError(BUFFER_OPEN_FAILED, `cannot open buffer ${path}`, { cause, details: { path, sqliteCode: sqliteCode(cause) } });
 }

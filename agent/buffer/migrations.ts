@@ -163,6 +163,50 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'device_seq: last MQTT device seq per ingest stream (issue 19)',
+    sql: `
+      -- Last seq a device sent on an ingest stream ("<device>/<telemetry|alarm>"), written in the
+      -- transaction that commits the message's records, so that a QoS 1 message resent after a crash
+      -- (committed, PUBACK lost with the process) is recognised and not stored twice. One row per
+      -- stream, a few per MQTT device; kept when records are released or evicted.
+      CREATE TABLE device_seq (
+        stream TEXT PRIMARY KEY,
+        seq    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    name: 'paging: alarm transitions the gateway pages itself when the relay is unreachable (issue 13 §7)',
+    sql: `
+      -- One row per alarm-level transition (raised, or cleared after a paged raise) the pager of
+      -- agent/paging watches, by the transition record's seq: kept after the record itself is
+      -- released, so a restart neither pages a transition twice nor forgets one that is due.
+      -- Names are text: a few rows a day. status: waiting (for the relay's acknowledgement until
+      -- due), paging, paged, failed (every delivery gave up), acknowledged (the relay had it in
+      -- time), skipped (an all-clear for a raise that was not paged). deliveries: JSON by
+      -- "<recipient>/<channel kind>" of {ok, attempts, nextAt, code}; noted: the 'paged' record
+      -- (protocols/records.ts) was appended. Times: gateway wall clock, ms.
+      CREATE TABLE paging (
+        seq        INTEGER PRIMARY KEY,
+        device     TEXT NOT NULL,
+        channel    TEXT NOT NULL,
+        rule       TEXT NOT NULL,
+        level      TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        value      REAL,
+        unit       TEXT NOT NULL,
+        threshold  REAL,
+        ts         INTEGER NOT NULL,
+        due        INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        deliveries TEXT NOT NULL DEFAULT '{}',
+        paged_at   INTEGER,
+        noted      INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX paging_open ON paging (due) WHERE status IN ('waiting', 'paging') OR (status = 'paged' AND noted = 0);
+    `,
+  },
 ];
 
 /** Brings the buffer file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -26,6 +26,12 @@ export interface BufferOptions {
   /** Records whose `ts` is older than now − maxAgeMs are evicted, ms, ≥ 1, default 30 days. */
   readonly maxAgeMs?: number;
   /**
+   * Free space kept on the buffer's filesystem, bytes, 0..2^40, default 64 MiB, 0 = off: below it the
+   * buffer stops growing and evicts by priority within its file (space.ts), so SQLite does not hit
+   * a full disk and new alarms are still stored.
+   */
+  readonly minFreeBytes?: number;
+  /**
    * How long a commit waits for another connection's write lock (e.g. an operator's sqlite3 shell)
    * before it fails with BUFFER_WRITE_FAILED, ms, 0..60000, default 5000.
    */
@@ -41,6 +47,7 @@ export interface ResolvedBufferOptions {
   readonly maxBatch: number;
   readonly maxBytes: number;
   readonly maxAgeMs: number;
+  readonly minFreeBytes: number;
   readonly busyTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -52,6 +59,7 @@ export const BUFFER_DEFAULTS = {
   maxBatch: 5000,
   maxBytes: 256 * 1024 * 1024,
   maxAgeMs: 30 * 24 * 3600 * 1000,
+  minFreeBytes: 64 * 1024 * 1024,
   busyTimeoutMs: 5000,
 } as const satisfies Partial<ResolvedBufferOptions>;
 
@@ -67,6 +75,7 @@ export function resolveBufferOptions(options: BufferOptions): ResolvedBufferOpti
     maxBatch: options.maxBatch ?? BUFFER_DEFAULTS.maxBatch,
     maxBytes: options.maxBytes ?? BUFFER_DEFAULTS.maxBytes,
     maxAgeMs: options.maxAgeMs ?? BUFFER_DEFAULTS.maxAgeMs,
+    minFreeBytes: options.minFreeBytes ?? BUFFER_DEFAULTS.minFreeBytes,
     busyTimeoutMs: options.busyTimeoutMs ?? BUFFER_DEFAULTS.busyTimeoutMs,
     clock: options.clock,
     logger: options.logger,
@@ -78,10 +87,11 @@ export function resolveBufferOptions(options: BufferOptions): ResolvedBufferOpti
   checkInt(problems, 'maxBatch', resolved.maxBatch, 1, 100_000);
   checkInt(problems, 'maxBytes', resolved.maxBytes, MIN_MAX_BYTES, Number.MAX_SAFE_INTEGER);
   checkInt(problems, 'maxAgeMs', resolved.maxAgeMs, 1, Number.MAX_SAFE_INTEGER);
+  checkInt(problems, 'minFreeBytes', resolved.minFreeBytes, 0, 2 ** 40);
   checkInt(problems, 'busyTimeoutMs', resolved.busyTimeoutMs, 0, 60_000);
   if (typeof resolved.clock?.now !== 'function' || typeof resolved.clock.monotonic !== 'function') problems.push('clock: expected a Clock');
   if (typeof resolved.logger?.child !== 'function') problems.push('logger: expected a pino Logger');
-  const known = new Set(['path', 'durability', 'commitIntervalMs', 'maxBatch', 'maxBytes', 'maxAgeMs', 'busyTimeoutMs', 'clock', 'logger']);
+  const known = new Set(['path', 'durability', 'commitIntervalMs', 'maxBatch', 'maxBytes', 'maxAgeMs', 'minFreeBytes', 'busyTimeoutMs', 'clock', 'logger']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) problems.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
   }

@@ -40,13 +40,16 @@ export const RECORD_SQL = {
   readAlarmsAfter: mergedAfter(' AND kind = 1'),
   releaseUpTo: perTable((t) => `DELETE FROM ${t} WHERE seq <= ?`),
   releaseOne: perTable((t) => `DELETE FROM ${t} WHERE seq = ?`),
-  // `seq > ?` (bound to 0) makes the walk from the oldest row a rowid range search that stops at LIMIT.
+  // `seq > ?` (bound to the protected floor, eviction.ts) makes the walk from the oldest row a rowid range search that stops at LIMIT.
   evictOldest: perTable((t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?)`),
   // Records stamped clockUnsynced keep their ts but are not aged out by it: their ts may be 1970 on
   // a Pi without an RTC, and evicting them at once would lose exactly what mono/bootId can repair.
+  // Binds: the protected floor (seqs at or below it may be at the relay, eviction.ts), the cutoff, the limit.
   evictAged: perTable(
-    (t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE ts < ? AND (flags & ${RECORD_FLAGS.clockUnsynced}) = 0 LIMIT ?)`,
+    (t) => `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE seq > ? AND ts < ? AND (flags & ${RECORD_FLAGS.clockUnsynced}) = 0 LIMIT ?)`,
   ),
+  // The lowest seq held of each priority: a rowid range search that stops at the first row.
+  minSeq: perTable((t) => `SELECT seq FROM ${t} WHERE seq > 0 ORDER BY seq LIMIT 1`),
   oldestTs: `SELECT min(m) FROM (${perTable((t) => `SELECT min(ts) AS m FROM ${t}`).join(' UNION ALL ')})`,
 } as const;
 
@@ -71,6 +74,8 @@ export const STATE_SQL = {
          level = excluded.level, state = excluded.state, threshold = excluded.threshold,
          value = excluded.value, ts = excluded.ts, seq = excluded.seq
        WHERE excluded.seq > alarm_state.seq`,
+  // Per MQTT ingest message that carries a device seq, in the transaction of its records.
+  upsertDeviceSeq: 'INSERT INTO device_seq (stream, seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq',
 } as const;
 
 type InsertRow = [...RecordColumns, flags: number, alarm: string | null];
@@ -84,19 +89,28 @@ export interface Statements extends NameStatements {
   readonly releaseUpTo: PerPriority<Statement<[number]>>;
   readonly releaseOne: PerPriority<Statement<[number]>>;
   readonly evictOldest: PerPriority<Statement<[number, number]>>;
-  readonly evictAged: PerPriority<Statement<[number, number]>>;
+  readonly evictAged: PerPriority<Statement<[number, number, number]>>;
+  readonly minSeq: PerPriority<Statement<[]>>;
   readonly oldestTs: Statement<[]>;
   readonly maxSeq: Statement<[]>;
+  /** 1 when a committed record with this seq is still held (not released or evicted), else 0. */
+  readonly holds: Statement<[number, number, number]>;
   /** Only at start() (and after a failed eviction): a full pass, after which the count is kept in memory. */
   readonly count: Statement<[]>;
   readonly getNextSeq: Statement<[]>;
   readonly setNextSeq: Statement<[number]>;
+  /** Other meta values (the eviction floors of eviction.ts); key is the primary key. */
+  readonly getMeta: Statement<[string]>;
+  readonly setMeta: Statement<[string, number]>;
   readonly upsertLatest: Statement<LatestRow>;
   /** Rows shaped as codec.ts RecordRow (alarm always NULL). */
   readonly latest: Statement<[]>;
   readonly upsertAlarmState: Statement<AlarmStateRow>;
   /** Rows shaped as codec.ts AlarmStateRow; a few per alarm rule, so the sort is cheap. */
   readonly alarmStates: Statement<[]>;
+  readonly upsertDeviceSeq: Statement<[string, number]>;
+  /** The stored device seq of one ingest stream, or undefined. */
+  readonly deviceSeq: Statement<[string]>;
   readonly addEvicted: Statement<[number, number]>;
   readonly evicted: Statement<[]>;
   /** Used pages × page size, read from the database header: O(1), cheap enough for every commit. */
@@ -120,15 +134,23 @@ export function prepareStatements(db: Database): Statements {
     releaseOne: each(RECORD_SQL.releaseOne),
     evictOldest: each(RECORD_SQL.evictOldest),
     evictAged: each(RECORD_SQL.evictAged),
+    minSeq: [pluck(RECORD_SQL.minSeq[0]), pluck(RECORD_SQL.minSeq[1]), pluck(RECORD_SQL.minSeq[2])],
     oldestTs: pluck(RECORD_SQL.oldestTs),
     maxSeq: pluck(overAll('max(seq)', 'max')),
+    // Alarms first: the pager asks about alarm records. Three primary-key lookups at most.
+    holds: pluck(`SELECT EXISTS (SELECT 1 FROM ${RECORD_TABLES[2]} WHERE seq = ?) OR EXISTS (SELECT 1 FROM ${RECORD_TABLES[1]} WHERE seq = ?)
+                   OR EXISTS (SELECT 1 FROM ${RECORD_TABLES[0]} WHERE seq = ?)`),
     count: pluck(overAll('count(*)', 'sum')),
     getNextSeq: pluck("SELECT value FROM meta WHERE key = 'next_seq'"),
     setNextSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
+    getMeta: pluck('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     upsertLatest: db.prepare<LatestRow>(STATE_SQL.upsertLatest),
     latest: raw(`SELECT ${LATEST_COLUMNS}, NULL AS alarm FROM latest ORDER BY seq`),
     upsertAlarmState: db.prepare<AlarmStateRow>(STATE_SQL.upsertAlarmState),
     alarmStates: raw(`SELECT ${ALARM_STATE_COLUMNS} FROM alarm_state ORDER BY seq`),
+    upsertDeviceSeq: db.prepare<[string, number]>(STATE_SQL.upsertDeviceSeq),
+    deviceSeq: pluck<[string]>('SELECT seq FROM device_seq WHERE stream = ?'),
     addEvicted: db.prepare('UPDATE evictions SET count = count + ? WHERE priority = ?'),
     evicted: raw('SELECT priority, count FROM evictions'),
     insertName: db.prepare('INSERT INTO names (name) VALUES (?)'),

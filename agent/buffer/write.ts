@@ -6,6 +6,18 @@ import type { Statements } from './statements.ts';
 /** (device id, channel id) → one number, for the per-commit "latest" map; ids stay far below 2^21. */
 const CHANNEL_ID_SPAN = 0x200000;
 
+/** The device seq an MQTT ingest message carried, stored with its records (see migrations.ts device_seq). */
+export interface DeviceSeqMark {
+  /** `<device>/<telemetry|alarm>`. */
+  readonly stream: string;
+  readonly seq: number;
+}
+
+/** Device seqs of one group commit, in append order: for a stream the last one wins. */
+export function writeDeviceSeqs(statements: Statements, marks: readonly DeviceSeqMark[]): void {
+  for (const mark of marks) statements.upsertDeviceSeq.run(mark.stream, mark.seq);
+}
+
 /**
  * What one group commit writes; runs inside its IMMEDIATE transaction, so the rows, the seq counter,
  * `latest` and `alarm_state` are committed together or not at all. Records were checked at append()
@@ -24,7 +36,8 @@ export function writeRecords(statements: Statements, names: NameTable, records: 
       seq, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
       r.exception, r.ts, r.mono, names.id(r.bootId), r.flags, alarm === undefined ? null : encodeAlarm(alarm),
     );
-    if (alarm !== undefined) {
+    // A `paged` record notes local paging (agent/paging), not a transition: the rule's state stays.
+    if (alarm !== undefined && alarm.state !== 'paged') {
       // Alarm transitions are rare: one upsert each, in seq order, the last one wins.
       upsertAlarmState.run(device, channel, names.id(alarm.rule), LEVEL_CODE[alarm.level], STATE_CODE[alarm.state], alarm.threshold, r.value, r.ts, seq);
     }

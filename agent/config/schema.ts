@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/schema.ts';
 import { brokerConfigSchema } from '../broker/schema.ts';
+import { pagingConfigSchema } from '../paging/schema.ts';
 import { statusConfigSchema } from '../status/schema.ts';
 import { syncConfigSchema } from '../sync/schema.ts';
 import { profileSchema } from './schema-profile.ts';
@@ -45,6 +46,13 @@ const bufferSchema = z.strictObject({
   commitIntervalMs: z.number().int().min(0).max(10_000).default(50).describe('Group-commit window, ms'),
   maxBytes: z.number().int().min(1_048_576).default(268_435_456).describe('Bound on stored data, bytes (≥ 1 MiB); oldest ordinary readings are evicted first'),
   maxAgeDays: z.number().min(0.01).max(3650).default(30).describe('Records older than this are evicted, days'),
+  minFreeBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .default(67_108_864)
+    .describe('Free space kept on the buffer\'s filesystem, bytes (0..1 TiB, default 64 MiB, 0 = off): below it the buffer stops growing and evicts by priority, so new alarms are still stored on a full card'),
 });
 
 const backoffSchema = z.strictObject({
@@ -65,6 +73,7 @@ export const configSchema = z.strictObject({
   mqtt: brokerConfigSchema.prefault({}).describe('Embedded MQTT broker: device ingest, live republish of every reading and alarm (agent/broker/README.md)'),
   sync: syncConfigSchema.prefault({}).describe('Store-and-forward sync to the cloud relay (agent/sync/README.md)'),
   alarms: alarmsConfigSchema.prefault({}).describe('Threshold alarms per channel: built-in defaults for gas detectors, overridable per profile and device'),
+  paging: pagingConfigSchema.prefault({}).describe('The gateway pages people itself (SMS through a cellular modem) when the relay has not acknowledged an alarm in time (agent/paging/README.md)'),
   status: statusConfigSchema.prefault({}).describe('Status page and JSON APIs for the technician on site (agent/status/README.md)'),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

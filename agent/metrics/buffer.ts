@@ -35,6 +35,26 @@ export function registerBufferMetrics(registry: Registry, sources: BufferSources
     labelNames: ['class'],
     read: () => Object.entries(stats().evicted).map(([cls, n]) => [{ class: cls }, n] as const),
   });
+  scrapedGauge(registry, {
+    name: 'atalaya_buffer_writable',
+    help: '1 while the last group commit succeeded, 0 while commits fail (disk full, I/O error): readings are being lost',
+    read: () => (stats().health.state === 'writable' ? 1 : 0),
+  });
+  scrapedCounter(registry, {
+    name: 'atalaya_buffer_write_failures_total',
+    help: 'Group commits that failed since the agent started (disk full, I/O error)',
+    read: () => stats().health.failedCommits,
+  });
+  scrapedCounter(registry, {
+    name: 'atalaya_buffer_lost_records_total',
+    help: 'Records never stored since the agent started: in failed group commits, or refused while commits failed',
+    read: () => stats().health.lostRecords,
+  });
+  scrapedGauge(registry, {
+    name: 'atalaya_buffer_reserve_active',
+    help: '1 while the filesystem has less than buffer.minFreeBytes free and the buffer is held below maxBytes',
+    read: () => (stats().health.reserveActive ? 1 : 0),
+  });
   const byLevel = (keep: (a: ActiveAlarm) => boolean) => () => {
     const active = sources.alarms();
     return ALARM_LEVELS.map((level) => [{ level }, active.filter((a) => a.level === level && keep(a)).length] as const);

@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { registerBrokerGuardMetrics } from './broker.ts';
 import { registerBufferMetrics, type BufferSources } from './buffer.ts';
 import { registerModbusMetrics, type ModbusSources, type PollObserver } from './modbus.ts';
 import { registerUplinkMetrics, type UplinkSources } from './uplinks.ts';
@@ -31,6 +32,7 @@ export function createAgentMetrics(sources: AgentMetricsSources): AgentMetrics {
   const observePoll = registerModbusMetrics(registry, sources);
   registerBufferMetrics(registry, sources, clock);
   registerUplinkMetrics(registry, sources, clock);
+  registerBrokerGuardMetrics(registry, sources.broker);
   return { registry, observePoll };
 }
 

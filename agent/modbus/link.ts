@@ -1,8 +1,11 @@
 import { createModbusClient, type ModbusClient } from './client.ts';
 import type { Logger } from 'pino';
+import { createDirectSerialBinding, type SerialBinding, type SerialHooks } from '../../platform/serial-binding.ts';
 import type { Clock } from '../../protocols/clock.ts';
+import { bitsPerChar, t35Ms } from '../../protocols/modbus/timing.ts';
 import type { RegisterTable } from '../../protocols/modbus/types.ts';
 import { fromClientError, MODBUS_DISCONNECTED, MODBUS_STOPPED, ModbusError } from './errors.ts';
+import { LineSilence } from './line-silence.ts';
 
 export type LinkTarget =
   | { kind: 'serial'; path: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 }
@@ -13,7 +16,10 @@ export interface LinkOptions {
   readonly target: LinkTarget;
   /** Answer timeout per transaction, ms. */
   readonly timeoutMs: number;
-  /** Silence kept after each transaction before the next, ms. */
+  /**
+   * Extra silence kept between the end of one transaction and the next request, ms, on top of the
+   * t3.5 a serial line always keeps (line-silence.ts).
+   */
   readonly interFrameDelayMs: number;
   /** Reconnect back-off after a failed open: first delay and cap, ms. */
   readonly reconnectMinMs: number;
@@ -22,6 +28,11 @@ export interface LinkOptions {
   readonly logger: Logger;
   /** Builds the modbus-serial client; injected so tests can substitute the transport. */
   readonly createClient?: () => ModbusClient;
+  /**
+   * Builds the serialport binding of a serial target from the link's hooks (the line's silence is
+   * timed from its reads); default: reads and writes on the event loop (platform/serial-binding.ts).
+   */
+  readonly serialBinding?: (hooks: SerialHooks) => SerialBinding;
 }
 
 export interface LinkStats {
@@ -48,9 +59,17 @@ export class ModbusLink {
   private nextOpenAt = 0;
   private openDelay: number;
   private stopped = false;
+  private readonly silence: LineSilence;
+  private readonly binding: SerialBinding;
 
   constructor(private readonly options: LinkOptions) {
     this.id = options.id;
+    const t = options.target;
+    // §2.5.1.1: a master must not start a frame before t3.5 of silence. Behind a TCP gateway the
+    // serial timing is the gateway's; only the configured extra delay applies there.
+    const t35 = t.kind === 'serial' ? t35Ms(t.baudRate, bitsPerChar(t.dataBits, t.parity, t.stopBits)) : 0;
+    this.silence = new LineSilence(t35 + options.interFrameDelayMs);
+    this.binding = (options.serialBinding ?? createDirectSerialBinding)({ onRead: () => this.silence.heard() });
     this.openDelay = options.reconnectMinMs;
     this.log = options.logger.child({ component: 'modbus-link', link: options.id });
   }
@@ -78,6 +97,8 @@ export class ModbusLink {
     const client = await this.ensureOpen();
     this.stats.transactions++;
     client.setID(unit);
+    if (this.silence.silenceMs > 0) await this.silence.wait();
+    const startedAt = this.silence.mark();
     try {
       const data = await call(client, table, address, count);
       return data;
@@ -88,7 +109,7 @@ export class ModbusLink {
       if (e.code === MODBUS_DISCONNECTED) await this.closeClient();
       throw e;
     } finally {
-      if (this.options.interFrameDelayMs > 0) await delay(this.options.interFrameDelayMs);
+      this.silence.ended(startedAt);
     }
   }
 
@@ -100,7 +121,7 @@ export class ModbusLink {
     const client = (this.options.createClient ?? createModbusClient)();
     client.setTimeout(this.options.timeoutMs);
     try {
-      await withTimeout(open(client, this.options.target), Math.max(this.options.timeoutMs, 2000));
+      await withTimeout(open(client, this.options.target, this.binding), Math.max(this.options.timeoutMs, 2000));
     } catch (err) {
       this.nextOpenAt = now + this.openDelay;
       this.log.warn({ err: summary(err), retryInMs: this.openDelay }, 'cannot open link');
@@ -141,10 +162,13 @@ export class ModbusLink {
   }
 }
 
-function open(client: ModbusClient, target: LinkTarget): Promise<void> {
+function open(client: ModbusClient, target: LinkTarget, binding: SerialBinding): Promise<void> {
   switch (target.kind) {
-    case 'serial':
-      return client.connectRTUBuffered(target.path, { baudRate: target.baudRate, parity: target.parity, dataBits: target.dataBits, stopBits: target.stopBits });
+    case 'serial': {
+      // `binding` is passed through to serialport's constructor; modbus-serial's typings omit it.
+      const options = { baudRate: target.baudRate, parity: target.parity, dataBits: target.dataBits, stopBits: target.stopBits, binding };
+      return client.connectRTUBuffered(target.path, options as Parameters<ModbusClient['connectRTUBuffered']>[1]);
+    }
     case 'tcp':
       return target.rtuOverTcp
         ? client.connectTcpRTUBuffered(target.host, { port: target.port })
@@ -185,10 +209,6 @@ function destroy(client: ModbusClient): void {
 function summary(err: unknown): { code?: unknown; message?: unknown } {
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown };
   return { code: e.code ?? e.errno, message: e.message };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

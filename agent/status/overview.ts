@@ -1,6 +1,7 @@
 import type { Clock } from '../../protocols/clock.ts';
 import type { BrokerStats } from '../broker/broker.ts';
 import type { BufferStats } from '../buffer/buffer.ts';
+import type { PagerStatus } from '../paging/pager.ts';
 import type { SyncStatus } from '../sync/types.ts';
 import type { StatusSources } from './sources.ts';
 import type { SystemHealth, SystemProbe } from './system.ts';
@@ -20,6 +21,8 @@ export interface Overview {
   readonly buffer: BufferStats;
   readonly sync: SyncStatus | null;
   readonly mqtt: BrokerStats | null;
+  /** Local paging (agent/paging); null when paging.enabled is false. */
+  readonly paging: PagerStatus | null;
 }
 
 export interface OverviewContext {
@@ -49,5 +52,6 @@ export async function buildOverview(c: OverviewContext): Promise<Overview> {
     buffer: sources.buffer.stats(),
     sync: sources.sync(),
     mqtt: sources.broker(),
+    paging: sources.paging?.() ?? null,
   };
 }

@@ -5,6 +5,7 @@ import type { BrokerStats } from '../broker/broker.ts';
 import type { BufferStats, CommittedListener } from '../buffer/buffer.ts';
 import type { DeviceHealth } from '../modbus/health.ts';
 import type { SyncStatus } from '../sync/types.ts';
+import type { PagerStatus } from '../paging/pager.ts';
 
 /** What the status server reads of the buffer (RecordBuffer). */
 export interface StatusBuffer {
@@ -53,6 +54,8 @@ export interface StatusSources {
   };
   readonly sync: () => SyncStatus | null;
   readonly broker: () => BrokerStats | null;
+  /** Local paging's state; absent or null when paging is off. */
+  readonly paging?: () => PagerStatus | null;
   readonly clockSynced: () => boolean;
   /** Prometheus exposition of the agent's registry (prom-client Registry.metrics()). */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>;

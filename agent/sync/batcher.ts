@@ -16,6 +16,11 @@ export interface SyncBuffer {
   quarantine(refused: readonly Refused[]): number;
   /** Records in quarantine since the buffer file was created. */
   quarantined(): number;
+  /**
+   * The records are about to be sent: the relay may store them even if its answer is lost, so the
+   * buffer must not evict them until they are released (eviction counts records that never arrived).
+   */
+  protect(records: readonly StoredRecord[]): void;
   stats(): { readonly count: number };
   on(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;
   off(event: 'committed', listener: (records: readonly StoredRecord[]) => void): unknown;

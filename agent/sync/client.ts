@@ -53,6 +53,8 @@ export class SyncClient {
   private nextAttemptAt: number | null = null;
   private lagRecords = 0;
   private lastQuarantined = 0;
+  /** Seqs the relay acknowledged that the buffer could not release yet (disk full, I/O error): retried before anything is sent. */
+  private unreleased: readonly number[] | undefined;
 
   constructor(options: SyncClientOptions) {
     this.o = options;
@@ -128,6 +130,15 @@ export class SyncClient {
 
   private async run(): Promise<void> {
     while (this.phase === 'running') {
+      if (this.unreleased !== undefined) {
+        // Issue 19 item 5: resending before the release is recorded would send the same batch in a
+        // hot loop. The rows stay until the buffer can delete them; nothing else is sent meanwhile.
+        const failure = this.retryRelease(this.unreleased);
+        if (failure !== undefined) {
+          await this.failed(failure, [], 0);
+          continue;
+        }
+      }
       let selection: Selection;
       let quarantined = 0;
       try {
@@ -152,6 +163,14 @@ export class SyncClient {
       } catch (err) {
         // Not a record's fault: the batch fields or signing inputs (gateway id, boot id, clock) are wrong.
         await this.failed({ ok: false, failure: 'malformed', error: attemptFailed('malformed', null, err) }, records, estimated);
+        continue;
+      }
+      // From here the relay may store these rows even if no answer comes back: the buffer must not
+      // evict them (and count them as lost) until they are released (issue 19 item 7).
+      try {
+        this.o.buffer.protect(records);
+      } catch (err) {
+        await this.failed({ ok: false, failure: 'buffer', error: attemptFailed('buffer', null, err) }, records, estimated);
         continue;
       }
       const attempt = await this.post(request);
@@ -200,12 +219,7 @@ export class SyncClient {
     const seqs = acknowledgedSeqs(batch, ack.acknowledged);
     // Retrying at once would loop on the same records.
     if (seqs.length === 0) return { ok: false, failure: 'unacknowledged', error: attemptFailed('unacknowledged', 200) };
-    try {
-      this.o.buffer.release(seqs);
-    } catch (err) {
-      // The buffer closed under us (stop order): the rows stay and are resent; the relay dedups.
-      this.log.error({ err, records: seqs.length }, 'releasing acknowledged records failed');
-    }
+    const releaseFailure = this.release(seqs);
     if (seqs.length < batch.length) this.log.warn({ sent: batch.length, acknowledged: seqs.length }, 'relay acknowledged part of the batch; the rest is resent');
     if (this.consecutiveFailures > 0) this.log.info({ failures: this.consecutiveFailures, lastError: this.lastError }, 'relay reachable again');
     this.lastAckAt = this.o.clock.now();
@@ -216,7 +230,33 @@ export class SyncClient {
     this.sentRecords += seqs.length;
     this.sentBytes += bytes;
     this.log.debug({ records: seqs.length, stored: ack.stored, duplicates: ack.duplicates, highestSeq: ack.highestSeq }, 'batch acknowledged');
-    return undefined;
+    return releaseFailure;
+  }
+
+  /**
+   * Deletes acknowledged rows. When the buffer cannot (disk full, I/O error, closed), that is a
+   * failure: the seqs are kept and released before anything is sent again, with backoff.
+   */
+  private release(seqs: readonly number[]): Failed | undefined {
+    try {
+      this.o.buffer.release(seqs);
+      this.unreleased = undefined;
+      return undefined;
+    } catch (err) {
+      this.unreleased = seqs;
+      return { ok: false, failure: 'buffer', error: attemptFailed('buffer', null, err) };
+    }
+  }
+
+  private retryRelease(seqs: readonly number[]): Failed | undefined {
+    const failure = this.release(seqs);
+    if (failure === undefined) {
+      this.log.info({ records: seqs.length, failures: this.consecutiveFailures }, 'acknowledged records released after a buffer failure');
+      this.lastError = null;
+      this.loggedFailure = null;
+      this.consecutiveFailures = 0;
+    }
+    return failure;
   }
 
   /** Records the failure, then waits: the exponential backoff, or maxMs for a refusal retrying cannot fix. */

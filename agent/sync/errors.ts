@@ -27,7 +27,7 @@ export const SYNC_FAILURES = [
   'invalid_answer', // not JSON, or not an IngestAck / IngestError
   'unexpected_status', // a status the ingest contract does not use (404: wrong url, 3xx, …)
   'unacknowledged', // a 200 whose ack covers none of the batch
-  'buffer', // reading the buffer failed
+  'buffer', // reading the buffer, or releasing acknowledged records, failed
   'aborted', // stop() during the request
 ] as const;
 export type SyncFailure = (typeof SYNC_FAILURES)[number];

@@ -69,7 +69,7 @@ const obraSchema = z
     device: z.string().min(1).max(128).describe('Device name on that gateway'),
     channels: channelsSchema,
     sensorDepthM: z.number().positive().max(10_000).optional().describe('Depth of the pressure sensor below the surface, m (with channels.waterColumn)'),
-    totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3)'),
+    totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3); also unwraps the extracted volumes'),
     waterRight: waterRightSchema.optional(),
     review: reviewSchema,
     startAt: z.iso.datetime({ offset: true }).describe('First slot to report, ISO 8601 with offset, e.g. 2025-09-01T00:00:00-04:00'),

@@ -5,7 +5,7 @@ import type { ReadingsQuery } from '../store/types.ts';
 import { invalidQuery } from './errors.ts';
 
 /** Epoch ms (digits) or an ISO 8601 date-time with an offset (`2025-03-01T12:00:00Z`). */
-const instant = z.union([
+export const instant = z.union([
   z
     .string()
     .regex(/^\d{1,15}$/)

@@ -9,4 +9,6 @@ export * from './outcome.ts';
 export * from './rest.ts';
 export * from './soap.ts';
 export * from './slots.ts';
+export * from './volumes.ts';
+export * from './evidence-manifest.ts';
 export * from './plausibility.ts';

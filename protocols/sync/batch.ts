@@ -47,7 +47,7 @@ const GZIP_LEVEL = 9;
 const KIND_CODES = ['reading', 'alarm'] as const satisfies readonly (typeof RECORD_KINDS)[number][];
 const QUALITY_CODES = ['good', 'comm_error', 'exception', 'out_of_range', 'sensor_fault'] as const satisfies readonly (typeof QUALITIES)[number][];
 const LEVEL_CODES = ['warning', 'alarm'] as const satisfies readonly (typeof ALARM_LEVELS)[number][];
-const STATE_CODES = ['raised', 'cleared', 'acknowledged'] as const satisfies readonly (typeof ALARM_STATES)[number][];
+const STATE_CODES = ['raised', 'cleared', 'acknowledged', 'paged'] as const satisfies readonly (typeof ALARM_STATES)[number][];
 
 const TABLES = ['device', 'channel', 'unit', 'bootId', 'rule'] as const;
 type TableName = (typeof TABLES)[number];

@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
+import { directSerialBinding } from '../../platform/serial-binding.ts';
 import { ATALAYA_MODBUS_CRC } from '../../protocols/modbus/errors.ts';
 import { RtuRequestSplitter, encodeRtu } from '../../protocols/modbus/frame.ts';
 import type { FrameErrorEntry, UnitPdu } from '../../protocols/modbus/frame.ts';
 import { serialOpenFailed } from './errors.ts';
 import type { UnitRouter } from './pdu-handler.ts';
 import { Timers } from './timers.ts';
-import { wireTimeMs } from './wire-time.ts';
+import { answerEndMs } from './wire-time.ts';
 
 export interface SerialSettings {
   /** Serial device, e.g. /dev/ttyUSB0, or one end of a socat pseudo-terminal pair. */
@@ -24,10 +25,16 @@ export interface SerialSettings {
 export type SerialPortLike = Pick<SerialPort, 'isOpen' | 'open' | 'close' | 'write' | 'on' | 'off'>;
 export type SerialPortFactory = (options: SerialSettings & { readonly autoOpen: false }) => SerialPortLike;
 
-export const defaultSerialPortFactory: SerialPortFactory = (options) => new SerialPort({ ...options });
+/** Reads and writes on the event loop rather than the thread pool: fewer wake-ups per frame (platform/serial-binding.ts). */
+export const defaultSerialPortFactory: SerialPortFactory = (options) => new SerialPort({ ...options, binding: directSerialBinding } as ConstructorParameters<typeof SerialPort>[0]);
 
 export interface RtuServerOptions extends SerialSettings {
-  /** Delay every answer by the wire time of request + response at `baudRate` plus 2·t3.5 (see wire-time.ts). */
+  /**
+   * Deliver every answer when it would have finished crossing a real line at `baudRate`: request,
+   * t3.5, answer (answerEndMs in wire-time.ts). The t3.5 the master must keep before its next
+   * request is not added here: a master that skips it gains that time, as it would on a real
+   * line, where it would also break the slaves' framing.
+   */
   readonly wireTime: boolean;
   /**
    * Silence, ms, after which held bytes that do not form a frame are discarded and counted
@@ -155,7 +162,7 @@ export class ModbusRtuServer {
       adu[adu.length - 1]! ^= 0xff;
       adu[adu.length - 2]! ^= 0xff;
     }
-    const wire = this.options.wireTime ? wireTimeMs(frame.pdu.length + 3, adu.length, this.options.baudRate) : 0;
+    const wire = this.options.wireTime ? answerEndMs(frame.pdu.length + 3, adu.length, this.options.baudRate) : 0;
     // The answer leaves when the request and answer would have crossed the wire, counted from the
     // request's arrival, so time spent here is not added on top.
     if (!(await (wire > 0 ? this.timers.waitUntil(arrived + answer.delayMs + wire) : this.timers.wait(answer.delayMs)))) return;

@@ -23,6 +23,7 @@ for (const [title, file] of [
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
+  ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }

@@ -55,7 +55,7 @@ describe('agent metrics over a real Modbus link', () => {
     });
     poller = p;
     metrics = createAgentMetrics({
-      buffer: { stats: () => ({ count: 0, bytes: 0, oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0 }) },
+      buffer: { stats: () => ({ count: 0, bytes: 0, oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false } }) },
       sync: () => null,
       broker: () => null,
       alarms: () => [],

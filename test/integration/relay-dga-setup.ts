@@ -58,6 +58,9 @@ export interface BenchOptions {
   readonly key?: string;
   /** Run ticks on dga.schedule (node-cron) rather than only when the test calls them. */
   readonly schedule?: boolean;
+  /** The anchor: section (anchoring ticks only when the test calls them) and env such as ATALAYA_ANCHOR_KEY. */
+  readonly anchor?: Record<string, unknown>;
+  readonly env?: Record<string, string>;
   /** Lists the bench's operator token with this name (apiTokens: [{ name, sha256 }]). */
   readonly tokenName?: string;
 }
@@ -80,8 +83,9 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
     storage: options.storage ?? { kind: 'sqlite', path: path.join(dir, 'relay.db') },
     apiTokens: [options.tokenName === undefined ? hashApiToken(token) : { name: options.tokenName, sha256: hashApiToken(token) }],
     dga: { enabled: true, restBaseUrl: sim.restUrl, soapEndpoint: sim.soapUrl, timeoutMs: 2000, obras: options.obras, ...options.dga },
+    ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
   });
-  const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: key }, clock, dgaSchedule: options.schedule === true });
+  const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: key, ...options.env }, clock, dgaSchedule: options.schedule === true, anchorSchedule: false });
   try {
     await relay.start();
   } catch (err) {

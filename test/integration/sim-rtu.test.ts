@@ -11,7 +11,7 @@ import { decodeRtu, encodeReadRegistersResponse, encodeRequest, encodeRtu } from
 import { ATALAYA_SIM_SERIAL } from '../../simulators/modbus/errors.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import type { ModbusSimulatorOptions } from '../../simulators/modbus/simulator.ts';
-import { wireTimeMs } from '../../simulators/modbus/wire-time.ts';
+import { answerEndMs } from '../../simulators/modbus/wire-time.ts';
 import { openPtyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
 
@@ -174,8 +174,9 @@ describe('RTU simulator with wire time', () => {
     await master.write(read5(1));
     await master.take(15);
     const elapsed = performance.now() - started;
-    // 23 characters of 11 bits at 4800 baud + 2·t3.5 ≈ 68.7 ms; only a loose lower bound is asserted.
-    expect(elapsed).toBeGreaterThanOrEqual(0.8 * wireTimeMs(8, 15, baudRate));
+    // 23 characters of 11 bits at 4800 baud + the t3.5 before the answer ≈ 60.7 ms: the answer is
+    // written when it would have finished crossing the line, never earlier.
+    expect(elapsed).toBeGreaterThanOrEqual(answerEndMs(8, 15, baudRate));
   });
 
   it('fails start() with ATALAYA_SIM_SERIAL when the device is missing, releasing the TCP port', async () => {

@@ -105,4 +105,19 @@ describe('ingest redelivery', () => {
     expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
     expect(appends).toBe(4);
   });
+
+  it('commits the seq with the records and checks a stream not in memory against the stored seq (issue 19)', async () => {
+    const marks: unknown[] = [];
+    const i = new Ingest({
+      topicPrefix: 'site/atalaya', maxPayloadBytes: 64 * 1024, clock, bootId: 'b', flags: () => 0,
+      sink: async (r, mark) => (marks.push(mark), r.map((_, k) => k)),
+      storedSeq: (stream) => (stream === 'd/telemetry' ? 41 : undefined),
+    });
+    const t = 'site/atalaya/in/d/telemetry';
+    expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x', seq: 41 }))).toEqual({ status: 'duplicate' });
+    expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x', seq: 42 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 41 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x' }))).toEqual({ status: 'stored', records: 1 });
+    expect(marks).toEqual([{ stream: 'd/telemetry', seq: 42 }, { stream: 'd/alarm', seq: 41 }, undefined]);
+  });
 });

@@ -23,9 +23,19 @@ describe('broker config schema', () => {
       drainTimeoutMs: 5000,
       concurrency: 100,
       maxClients: 200,
+      connectTimeoutMs: 5000,
+      maxPendingPerAddress: 16,
+      maxPending: 128,
+      maxConcurrentPasswordChecks: 2,
+      authBackoffInitialMs: 100,
+      authBackoffMaxMs: 30_000,
       maxPublishesPerSecond: 500,
       reportIntervalMs: 60_000,
     });
+  });
+
+  it('wants authBackoffMaxMs at least authBackoffInitialMs', () => {
+    expect(problems({ authBackoffInitialMs: 5000, authBackoffMaxMs: 1000 }).map((p) => p.path)).toEqual(['authBackoffMaxMs']);
   });
 
   it('refuses a plaintext password without repeating it', () => {

@@ -14,7 +14,8 @@ const T0 = 1_750_000_000_000;
 const MAX_BYTES = 192 * 1024;
 
 let now = T0;
-const clock = { now: () => now, monotonic: () => 1000 };
+let mono = 1000;
+const clock = { now: () => now, monotonic: () => mono };
 
 function rec(i: number, priority: Priority, more: Partial<NewRecord> = {}): NewRecord {
   return {
@@ -53,6 +54,7 @@ function seqsBy(buffer: RecordBuffer): [number[], number[], number[]] {
 
 beforeEach(() => {
   now = T0;
+  mono = 1000;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
 });
 
@@ -109,6 +111,61 @@ describe('eviction by size', () => {
     });
     await buffer.stop();
     expect(started({ maxBytes: MAX_BYTES }).stats().evicted).toEqual(evicted);
+  });
+});
+
+describe('eviction and the sync', () => {
+  it('logs evictions once per interval with the counts since the last line (issue 19 item 8)', async () => {
+    const lines: Array<{ msg: string; bySize?: { ordinary: number } }> = [];
+    const capture = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const buffer = started({ maxBytes: MAX_BYTES, logger: capture });
+    const evictionLines = () => lines.filter((l) => l.msg === 'buffer evicted records unsent');
+    let i = 0;
+    for (let n = 0; n < 60; n++) await buffer.append(Array.from({ length: 100 }, () => rec(i++, PRIORITY.ordinary)));
+    const first = buffer.stats().evicted.ordinary;
+    expect(first).toBeGreaterThan(1000);
+    expect(evictionLines()).toHaveLength(1);
+    mono += 60_000;
+    for (let n = 0; n < 5; n++) await buffer.append(Array.from({ length: 100 }, () => rec(i++, PRIORITY.ordinary)));
+    expect(evictionLines()).toHaveLength(2);
+    // What is left is logged at stop: the lines add up to every eviction.
+    const total = buffer.stats().evicted.ordinary;
+    await buffer.stop();
+    expect(evictionLines().reduce((sum, l) => sum + (l.bySize?.ordinary ?? 0), 0)).toBe(total);
+  });
+
+  it('does not evict records handed to the sync until they are released, so the counts add up (issue 19 item 7)', async () => {
+    let buffer = started({ maxBytes: MAX_BYTES });
+    let i = 0;
+    await buffer.append(Array.from({ length: 100 }, () => rec(i++, PRIORITY.ordinary)));
+    const inFlight = buffer.readAfter(0, 50);
+    buffer.protect(inFlight);
+    // The protection outlives a restart: the agent may be killed with the batch in flight.
+    await buffer.stop();
+    buffer = started({ maxBytes: MAX_BYTES });
+    while (buffer.stats().evicted.ordinary < 500) await buffer.append(Array.from({ length: 100 }, () => rec(i++, PRIORITY.ordinary)));
+    // The relay stored the batch while the buffer was full: every row of it is still there to release.
+    expect(buffer.release(inFlight.map((r) => r.seq))).toBe(50);
+    let stats = buffer.stats();
+    expect(stats.count + stats.evicted.ordinary + inFlight.length).toBe(stats.lastSeq);
+    // Released: eviction takes the oldest rows again.
+    await buffer.append(Array.from({ length: 100 }, () => rec(i++, PRIORITY.ordinary)));
+    stats = buffer.stats();
+    expect(seqsBy(buffer)[0][0]).toBeGreaterThan(100);
+    expect(stats.count + stats.evicted.ordinary + inFlight.length).toBe(stats.lastSeq);
+  });
+});
+
+describe('eviction and protected rows', () => {
+  it('does not evict a higher priority while the only ordinary rows left are in flight', async () => {
+    const buffer = started({ maxBytes: MAX_BYTES });
+    let i = 0;
+    await buffer.append(Array.from({ length: 500 }, () => rec(i++, PRIORITY.ordinary)));
+    buffer.protect(buffer.readAfter(0, 1000));
+    for (let n = 0; n < 40; n++) await buffer.append(Array.from({ length: 50 }, () => rec(i++, PRIORITY.alarm)));
+    const stats = buffer.stats();
+    expect(stats.bytes).toBeGreaterThan(MAX_BYTES);
+    expect(stats.evicted).toEqual({ ordinary: 0, dga: 0, alarm: 0 });
   });
 });
 

@@ -239,7 +239,7 @@ describe('RecordBuffer lifecycle', () => {
 describe('RecordBuffer stats and latest', () => {
   it('stats() reports count, bytes, oldest ts, last seq, pending and evictions', async () => {
     const buffer = started();
-    expect(buffer.stats()).toEqual({ count: 0, bytes: expect.any(Number), oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0 });
+    expect(buffer.stats()).toEqual({ count: 0, bytes: expect.any(Number), oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: expect.objectContaining({ state: 'writable', failedCommits: 0, lostRecords: 0 }) });
     await buffer.append([rec(5, { ts: T0 - 10 }), rec(6, { ts: T0 - 50 }), rec(7, { ts: T0 - 20 })]);
     const stats = buffer.stats();
     expect(stats).toMatchObject({ count: 3, oldestTs: T0 - 50, lastSeq: 3, pending: 0 });

@@ -13,7 +13,7 @@ const NOW = 1_750_000_000_000;
 const clock = { now: () => NOW, monotonic: () => 1 };
 
 function buffer(over: Partial<BufferStats> = {}): BufferStats {
-  return { count: 120, bytes: 65_536, oldestTs: NOW - 90_000, lastSeq: 4000, evicted: { ordinary: 7, dga: 1, alarm: 0 }, pending: 3, ...over };
+  return { count: 120, bytes: 65_536, oldestTs: NOW - 90_000, lastSeq: 4000, evicted: { ordinary: 7, dga: 1, alarm: 0 }, pending: 3, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false }, ...over };
 }
 
 const SYNC: SyncStatus = {
@@ -35,6 +35,9 @@ const BROKER: BrokerStats = {
   duplicates: 5,
   republished: 400,
   refused: { ...(Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as BrokerStats['refused']), bad_json: 4 },
+  pending: 3,
+  closedBeforeAuth: { connect_timeout: 7, pending_limit: 2, oversized_packet: 1, malformed_length: 0 },
+  auth: { passwordChecks: 12, failures: { bad_credentials: 9, not_authorized: 0, identifier_rejected: 0, throttled: 40, busy: 0, server_full: 0 } },
 };
 
 const alarm = (level: ActiveAlarm['level'], state: ActiveAlarm['state']): ActiveAlarm =>
@@ -58,6 +61,19 @@ function sources(over: Partial<AgentMetricsSources> = {}): AgentMetricsSources {
 const scrape = async (m: ReturnType<typeof createAgentMetrics>) => parseExposition(await m.registry.metrics());
 
 describe('agent metrics', () => {
+  it('shows a buffer that cannot write as one gauge and counts its failed commits and lost records', async () => {
+    const health = { state: 'disk_full', failedCommits: 12, lostRecords: 600, lastErrorCode: 'SQLITE_FULL', since: NOW - 5000, freeBytes: 0, reserveActive: true } as const;
+    const f = await scrape(createAgentMetrics(sources({ buffer: { stats: () => buffer({ health }) } })));
+    expect(value(f, 'atalaya_buffer_writable')).toBe(0);
+    expect(f.get('atalaya_buffer_write_failures_total')?.type).toBe('counter');
+    expect(value(f, 'atalaya_buffer_write_failures_total')).toBe(12);
+    expect(value(f, 'atalaya_buffer_lost_records_total')).toBe(600);
+    expect(value(f, 'atalaya_buffer_reserve_active')).toBe(1);
+    const ok = await scrape(createAgentMetrics(sources()));
+    expect(value(ok, 'atalaya_buffer_writable')).toBe(1);
+    expect(value(ok, 'atalaya_buffer_write_failures_total')).toBe(0);
+  });
+
   it('reads every part when scraped, with counter types for the cumulative counts', async () => {
     const f = await scrape(createAgentMetrics(sources()));
     expect(value(f, 'atalaya_buffer_records')).toBe(120);
@@ -78,6 +94,10 @@ describe('agent metrics', () => {
     expect(value(f, 'atalaya_mqtt_messages_total', { direction: 'in' })).toBe(50);
     expect(value(f, 'atalaya_mqtt_messages_total', { direction: 'out' })).toBe(400);
     expect(value(f, 'atalaya_mqtt_refused_total', { reason: 'bad_json' })).toBe(4);
+    expect(value(f, 'atalaya_mqtt_pending_connections')).toBe(3);
+    expect(value(f, 'atalaya_mqtt_connections_closed_total', { reason: 'connect_timeout' })).toBe(7);
+    expect(value(f, 'atalaya_mqtt_auth_failures_total', { reason: 'throttled' })).toBe(40);
+    expect(value(f, 'atalaya_mqtt_password_checks_total')).toBe(12);
     expect(value(f, 'atalaya_alarms_active', { level: 'alarm' })).toBe(2);
     expect(value(f, 'atalaya_alarms_active', { level: 'warning' })).toBe(1);
     expect(value(f, 'atalaya_alarms_unacknowledged', { level: 'alarm' })).toBe(1);

@@ -28,7 +28,7 @@ describe('status JSON APIs over fake sources', () => {
     expect(o.system.disk).toMatchObject({ path: f.dir });
     expect(o.system.disk.totalBytes).toBeGreaterThanOrEqual(o.system.disk.freeBytes);
     expect(o.buffer).toMatchObject({ count: 1, lastSeq: 1, evicted: { ordinary: 0, dga: 0, alarm: 0 } });
-    expect(o).toMatchObject({ sync: null, mqtt: null });
+    expect(o).toMatchObject({ sync: null, mqtt: null, paging: null });
   });
 
   it('devices: configured Modbus devices with health first, MQTT-only devices after, latest value per channel', async () => {

@@ -21,7 +21,7 @@ export class FakeBuffer implements StatusBuffer {
   private seq = 0;
 
   stats() {
-    return { count: this.stored.length, bytes: 4096, oldestTs: this.stored[0]?.ts ?? null, lastSeq: this.seq, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0 };
+    return { count: this.stored.length, bytes: 4096, oldestTs: this.stored[0]?.ts ?? null, lastSeq: this.seq, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: { state: 'writable' as const, failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false } };
   }
 
   latest(): StoredRecord[] {

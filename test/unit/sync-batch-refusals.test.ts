@@ -102,7 +102,7 @@ describe('decodeBatch refuses', () => {
     expectMalformed(tampered((w) => (w.cols.quality![2] = 5)), 'records[2].quality');
     expectMalformed(tampered((w) => (w.alarms[0]![1] = 1)), 'records[0].alarm.rule');
     expectMalformed(tampered((w) => (w.alarms[0]![2] = 2)), 'records[0].alarm.level');
-    expectMalformed(tampered((w) => (w.alarms[0]![3] = 3)), 'records[0].alarm.state');
+    expectMalformed(tampered((w) => (w.alarms[0]![3] = 4)), 'records[0].alarm.state'); // 3 is 'paged'
     expectMalformed(tampered((w) => (w.alarms[0]![0] = 3)), 'alarms[0][0]');
     expectMalformed(tampered((w) => w.alarms.push([0, 0, 0, 0, 1])), 'alarms[1][0]');
   });

@@ -64,6 +64,7 @@ class FakeBuffer implements SyncBuffer {
   quarantined(): number {
     return this.quarantinedRows.size;
   }
+  protect(): void {}
   stats(): { count: number } {
     return { count: this.rows.size };
   }

@@ -22,10 +22,16 @@ const GROUPS = [
     ['buffer-oldest', 'Oldest unsent'],
     ['buffer-bytes', 'On disk'],
     ['buffer-evicted', 'Evicted'],
+    ['buffer-health', 'Writes'],
   ]],
   ['MQTT broker', [
     ['mqtt-clients', 'Clients'],
     ['mqtt-stored', 'Stored'],
+  ]],
+  ['Local paging', [
+    ['paging-state', 'State'],
+    ['paging-last', 'Last page'],
+    ['paging-error', 'Last error'],
   ]],
 ];
 
@@ -67,7 +73,7 @@ export function renderOverview(overview) {
 /** Repaints from the last answer (called every second for ages). */
 export function paintOverview() {
   if (!last) return;
-  const { gateway, system, buffer, sync, mqtt } = last;
+  const { gateway, system, buffer, sync, mqtt, paging } = last;
   setText(document.getElementById('gateway-id'), gateway.id);
   setText(document.getElementById('gateway-version'), `v${gateway.version}`);
   document.getElementById('clock-warning').hidden = gateway.clockSynced !== false;
@@ -85,6 +91,19 @@ export function paintOverview() {
     put('mqtt-clients', fmtCount(mqtt.clients), `${mqtt.published} published`);
     put('mqtt-stored', fmtCount(mqtt.stored), `${mqtt.duplicates} duplicates · ${refused} refused`, refused > 0 ? 'warn' : 'ok');
   }
+  groupEls[4].hidden = !paging;
+  if (paging) paintPaging(paging);
+}
+
+/** Local paging (agent/paging): pending pages, the last one sent, failures. */
+function paintPaging(paging) {
+  const sent = Object.values(paging.sent ?? {}).reduce((a, b) => a + b, 0);
+  const failed = Object.values(paging.failed ?? {}).reduce((a, b) => a + b, 0);
+  put('paging-state', paging.pending > 0 ? `${paging.pending} pending` : 'idle', `${paging.channels.join(', ')} · ${sent} sent · ${failed} failed`, paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok');
+  const lp = paging.lastPage;
+  put('paging-last', lp ? fmtAge(lp.at) : 'never', lp ? `${lp.device} ${lp.channel} ${lp.rule} ${lp.state}` : '');
+  const err = paging.lastError;
+  put('paging-error', err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : 'none', err ? `${paging.consecutiveFailures} failures in a row · ${err.detail}` : '', paging.consecutiveFailures > 0 ? 'bad' : 'ok');
 }
 
 function paintSystem(system) {
@@ -130,4 +149,27 @@ function paintBuffer(buffer) {
   const total = Object.values(evicted).reduce((a, b) => a + b, 0);
   const detail = Object.entries(evicted).map(([cls, n]) => `${cls} ${n}`).join(' · ');
   put('buffer-evicted', fmtCount(total), detail, (evicted.alarm ?? 0) > 0 ? 'bad' : total > 0 ? 'warn' : 'ok');
+  paintBufferHealth(buffer.health);
+}
+
+const BUFFER_PROBLEM = {
+  disk_full: 'Buffer cannot write: disk full — readings are being lost',
+  io_error: 'Buffer cannot write: storage error — readings are being lost',
+};
+
+/** The buffer's write state (issue 19): a banner while commits fail, a tile with the counts. */
+function paintBufferHealth(health) {
+  const banner = document.getElementById('buffer-warning');
+  if (!health) {
+    banner.hidden = true;
+    put('buffer-health', '—');
+    return;
+  }
+  const failing = health.state !== 'writable';
+  const counts = `${fmtCount(health.failedCommits)} failed commits · ${fmtCount(health.lostRecords)} records lost`;
+  if (failing) setText(banner, `${BUFFER_PROBLEM[health.state] ?? BUFFER_PROBLEM.io_error} (${health.lastErrorCode ?? 'unknown error'} for ${fmtDuration(ageOf(health.since) ?? 0)}; ${counts}).`);
+  banner.hidden = !failing;
+  const reserve = health.reserveActive ? `disk nearly full (${fmtBytes(health.freeBytes ?? 0)} free): buffer stopped growing` : '';
+  if (failing) put('buffer-health', health.state === 'disk_full' ? 'disk full' : 'failing', counts, 'bad');
+  else put('buffer-health', 'ok', health.failedCommits > 0 ? counts : reserve, health.reserveActive || health.failedCommits > 0 ? 'warn' : 'ok');
 }

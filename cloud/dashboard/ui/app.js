@@ -14,6 +14,8 @@
  *   readings-prev, readings-next, readings-chart             paging; the uPlot chart (a channel is set)
  *   proof-<gateway>-<seq>                                    proof download of one record (anchoring on)
  *   dga-row-<obra>, dga-problems-<obra>, dga-detail, dga-recent
+ *   dga-volumes, volumes-from, volumes-to, volumes-granularity, volumes-query, volumes-chart,
+ *   volumes-table, volumes-row-<period>, volumes-csv, evidence-download
  *   anchor-row-<id>, anchor-detail, anchor-tx-<id>, anchor-errors, anchor-error-<id>,
  *   anchors-older, anchors-newest
  */

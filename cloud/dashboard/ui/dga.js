@@ -5,6 +5,7 @@ import { api, describeError } from './api.js';
 import { el, facts, linkButton, setChildren, setStatus, table } from './dom.js';
 import { reviewSection } from './dga-review.js';
 import { fmtInt, fmtIso, fmtSlot } from './format.js';
+import { volumesView } from './volumes.js';
 
 const PROBLEMS = [['review', 'in review'], ['rejected', 'rejected'], ['failed', 'failed'], ['needs-attention', 'needs attention'], ['missing', 'missing']];
 
@@ -68,7 +69,8 @@ export function dgaTab(root) {
           ['Next due', fmtIso(d.nextDueAt)],
         ]),
         el('h4', {}, 'Latest slots'),
-        d.recent.length === 0 ? el('p', { class: 'hint' }, 'No slot derived yet.') : slotTable(d.recent, 'dga-recent'));
+        d.recent.length === 0 ? el('p', { class: 'hint' }, 'No slot derived yet.') : slotTable(d.recent, 'dga-recent'),
+        volumesView(d.obra));
     } catch (err) {
       setChildren(detail, el('p', { class: 'status error' }, describeError(err)));
     }

@@ -4,7 +4,7 @@
 import { HttpError, describeError, request } from './api.js';
 import { el, setStatus } from './dom.js';
 
-function save(blob, name) {
+export function save(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = el('a', { href: url, download: name, hidden: true });
   document.body.append(a);
