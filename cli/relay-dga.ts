@@ -146,7 +146,7 @@ function formatTick(report: TickReport): string {
       : s.result === 'stopped' ? `STOPPED: ${s.reason}`
       : s.result === 'no-credentials' ? 'no credentials: nothing sent'
       : `error ${s.code}`;
-    lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.recovered} recovered); ${sent}`);
+    lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.review} held for review, ${o.recovered} recovered); ${sent}`);
   }
   return `${lines.join('\n')}\n`;
 }
