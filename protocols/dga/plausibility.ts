@@ -78,7 +78,7 @@ const round = (x: number, digits = 3): number => +x.toFixed(digits);
 
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
+  const s = Float64Array.from(values).sort();
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
@@ -108,9 +108,14 @@ export function totalizerBackwards(e: SlotEvidence): Finding | undefined {
   return { code: 'totalizer_backwards', message: `totalizer went backwards (${e.previousTotal} → ${total} m³)`, values: { previousM3: e.previousTotal, m3: total } };
 }
 
+/** The history within medianWindowHours before the slot (history is oldest first: walk back from its end). */
 function recent(e: SlotEvidence, rules: ReviewRules): HistoryPoint[] {
   const from = e.measurement.at - rules.medianWindowHours * HOUR_MS;
-  return e.history.filter((h) => h.slot >= from && h.slot < e.measurement.at);
+  let i = e.history.length;
+  while (i > 0 && e.history[i - 1]!.slot >= e.measurement.at) i--;
+  let j = i;
+  while (j > 0 && e.history[j - 1]!.slot >= from) j--;
+  return e.history.slice(j, i);
 }
 
 /** Least earlier values before a median is trusted. */
@@ -120,7 +125,8 @@ const MIN_MEDIAN_POINTS = 3;
 export function flowJump(e: SlotEvidence, rules: ReviewRules, window: readonly HistoryPoint[] = recent(e, rules)): Finding | undefined {
   const q = e.measurement.caudal;
   if (!num(q)) return undefined;
-  const flows = window.map((h) => h.caudal).filter(num);
+  const flows: number[] = [];
+  for (const h of window) if (num(h.caudal)) flows.push(h.caudal);
   const m = flows.length >= MIN_MEDIAN_POINTS ? median(flows) : undefined;
   if (m === undefined || m <= 0 || q <= rules.jumpFactor * m) return undefined;
   return { code: 'flow_jump', message: `flow ${q} l/s is ${round(q / m, 1)}× the median ${round(m)} l/s of the last ${rules.medianWindowHours} h`, values: { flowLps: q, medianLps: round(m, 6), factor: round(q / m, 3) } };
@@ -130,14 +136,14 @@ export function flowJump(e: SlotEvidence, rules: ReviewRules, window: readonly H
 export function volumeJump(e: SlotEvidence, rules: ReviewRules, window: readonly HistoryPoint[] = recent(e, rules)): Finding | undefined {
   const total = e.measurement.totalizador;
   if (!num(total)) return undefined;
-  const points = [...window.filter((h) => num(h.totalizador)), { slot: e.measurement.at, totalizador: total }];
   const rates: number[] = [];
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1]!;
-    const b = points[i]!;
-    rates.push(((b.totalizador as number) - (a.totalizador as number)) / ((b.slot - a.slot) / HOUR_MS));
+  let prev: HistoryPoint | undefined;
+  for (const h of window) {
+    if (!num(h.totalizador)) continue;
+    if (prev !== undefined) rates.push((h.totalizador - (prev.totalizador as number)) / ((h.slot - prev.slot) / HOUR_MS));
+    prev = h;
   }
-  const current = rates.pop();
+  const current = prev === undefined ? undefined : (total - (prev.totalizador as number)) / ((e.measurement.at - prev.slot) / HOUR_MS);
   const m = rates.length >= MIN_MEDIAN_POINTS ? median(rates) : undefined;
   if (current === undefined || m === undefined || m <= 0 || current <= rules.jumpFactor * m) return undefined;
   return { code: 'volume_jump', message: `${round(current)} m³/h since the previous slot is ${round(current / m, 1)}× the median ${round(m)} m³/h`, values: { m3PerHour: round(current, 6), medianM3PerHour: round(m, 6), factor: round(current / m, 3) } };
