@@ -8,6 +8,7 @@ import { loadRelayKey } from '../cloud/secrets.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
 import { withRelayDatabase } from './relay-database.ts';
 
 export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
@@ -18,7 +19,7 @@ atalaya relay dga credentials <obra> --rut-usuario RUT --rut-empresa RUT
 atalaya relay dga evidence <obra> <from> <to> [--out FILE]
                                                    inspection evidence pack (zip) of the slots in [from, to);
                                                    check it with 'atalaya verify FILE --rpc URL --contract ADDRESS'
-`;
+${REVIEW_HELP}`;
 
 export interface DgaCommandInput {
   readonly sub: string | undefined;
@@ -28,6 +29,10 @@ export interface DgaCommandInput {
   readonly rutUsuario: string | undefined;
   readonly rutEmpresa: string | undefined;
   readonly out?: string | undefined;
+  /** review: who acts (default cli:<user>), why, and corrected values (field=value). */
+  readonly by?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly set?: readonly string[];
 }
 
 /** Runs `fn` on an engine over the relay's database (not started: no tick, no recovery, unless the command asks). */
@@ -92,8 +97,10 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         if (obra === undefined || from === undefined || to === undefined || extra.length > 0) return fail('expected evidence <obra> <from> <to> (epoch ms or ISO 8601 with an offset)');
         return (await import('./relay-evidence.ts')).evidenceCommand({ obra, from, to, out: input.out }, config);
       }
+      case 'review':
+        return await reviewCommand(input, (fn) => withEngine(config, fn), fail);
       default:
-        return fail(`expected status, send-pending, retry, credentials or evidence\n\n${DGA_HELP}`);
+        return fail(`expected status, send-pending, retry, credentials, evidence or review\n\n${DGA_HELP}`);
     }
   } catch (err) {
     // Coded: unknown obra or slot, accepted slot, bad RUT, wrong key, store down. Said plainly, no stack.
@@ -114,7 +121,7 @@ function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): str
     if (s.stopped !== null) lines.push(`  STOPPED since ${s.stopped.at}: ${s.stopped.reason} (set its credentials again once fixed)`);
     lines.push(`  last accepted: ${s.lastAccepted === null ? '-' : `${s.lastAccepted.slot} (receipt ${s.lastAccepted.receipt ?? '-'}, at ${s.lastAccepted.acceptedAt})`}`);
     lines.push(`  derived through: ${s.derivedThrough ?? '-'}; queued: ${c.pending} pending, ${c.sending} sending; next due: ${s.nextDueAt ?? '-'}`);
-    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, missing ${c.missing}`);
+    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, review ${c.review}, missing ${c.missing}`);
     lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
     for (const p of s.problems) {
       const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
@@ -139,7 +146,7 @@ function formatTick(report: TickReport): string {
       : s.result === 'stopped' ? `STOPPED: ${s.reason}`
       : s.result === 'no-credentials' ? 'no credentials: nothing sent'
       : `error ${s.code}`;
-    lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.recovered} recovered); ${sent}`);
+    lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.review} held for review, ${o.recovered} recovered); ${sent}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -17,9 +17,9 @@ import { untilSignal } from './signals.ts';
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
 atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
 atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
-atalaya relay token add                          new operator token for the read APIs
+atalaya relay token add [--name NAME]            new operator token for the read APIs (NAME: who acts, in the DGA review audit)
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
-atalaya relay dga <status|send-pending|retry|credentials> …   DGA reports (see 'atalaya relay dga --help')
+atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
 atalaya relay export <readings|volumes> …             CSV of readings or an obra's volumes (see 'atalaya relay export --help')
 atalaya relay alerts [list|ack <id>] …          alerts and their deliveries (see 'atalaya relay alerts --help')
@@ -51,6 +51,9 @@ const OPTIONS = {
   by: { type: 'string' },
   'rut-usuario': { type: 'string' },
   'rut-empresa': { type: 'string' },
+  name: { type: 'string' },
+  reason: { type: 'string' },
+  set: { type: 'string', multiple: true },
   gateway: { type: 'string' },
   device: { type: 'string' },
   channel: { type: 'string' },
@@ -155,15 +158,23 @@ export async function relayCommand(argv: string[]): Promise<number> {
         process.stderr.write(`atalaya relay token: expected 'add'\n`);
         return 2;
       }
+      if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(values.name)) {
+        process.stderr.write('atalaya relay token add: --name: 1..64 letters, digits, . _ @ -, e.g. alice\n');
+        return 2;
+      }
       const token = newApiToken();
       process.stdout.write(`${token}\n`);
-      process.stderr.write(`operator token above, shown once. Add its sha256 to the relay config:\napiTokens:\n  - ${hashApiToken(token)}\n`);
+      const entry = values.name === undefined ? hashApiToken(token) : `{ name: ${values.name}, sha256: ${hashApiToken(token)} }`;
+      process.stderr.write(`operator token above, shown once. Add its sha256 to the relay config:\napiTokens:\n  - ${entry}\n`);
       return 0;
     }
     case 'dga': {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
-      const input = { sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'], out: values.out };
+      const input = {
+        sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'], out: values.out,
+        by: values.by, reason: values.reason, set: values.set ?? [],
+      };
       return (await import('./relay-dga.ts')).dgaCommand(input, config);
     }
     case 'export': {

@@ -97,6 +97,13 @@ const ingestSchema = z
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of a token, 64 lowercase hex digits (atalaya relay token add)');
 
+const namedTokenSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, '1..64 letters, digits, . _ @ -, e.g. alice').describe('Who holds the token: named in the DGA review audit'),
+    sha256: sha256Hex,
+  })
+  .describe('A named operator token (atalaya relay token add --name alice)');
+
 export const relayConfigSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   storage: z
@@ -108,7 +115,10 @@ export const relayConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('File holding the relay key (32 random bytes, base64; atalaya relay keygen) that encrypts gateway secrets at rest; ATALAYA_RELAY_KEY overrides it'),
-  apiTokens: z.array(sha256Hex).default([]).describe('sha256 (hex) of each operator token accepted by the read APIs as Authorization: Bearer; ATALAYA_RELAY_API_TOKENS adds more (comma-separated)'),
+  apiTokens: z
+    .array(z.union([sha256Hex, namedTokenSchema]))
+    .default([])
+    .describe('Each operator token accepted by the read APIs as Authorization: Bearer: its sha256 (hex), or { name, sha256 } so the DGA review audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)'),
   ingest: ingestSchema.prefault({}),
   dga: dgaConfigSchema.prefault({}).describe('Reports of flow, totalizer and level to Chile\'s DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file'),
   anchor: anchorConfigSchema.prefault({}).describe('Ethereum anchoring of every record received, one transaction per period (docs/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),

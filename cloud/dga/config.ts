@@ -44,6 +44,21 @@ const waterRightSchema = z
   })
   .describe('The obra\'s water right (derecho de aprovechamiento): volumes are shown as a share of annualM3, and exceedances are raised as events (docs/dga.md#water-rights-and-volumes)');
 
+/** Plausibility checks before a slot is queued (protocols/dga plausibility.ts, docs/dga.md#review-before-sending). */
+const reviewSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Hold a slot that fails a check for a person (review) instead of queuing it'),
+    frozenTotalizerHours: z.number().min(0.5).max(24 * 31).default(3).describe('Totalizer unchanged while the flow stays > 0 for this long, h (0.5..744), is a finding'),
+    jumpFactor: z.number().min(1.5).max(1000).default(5).describe('A flow or hourly volume above this × the recent median is a jump (1.5..1000)'),
+    medianWindowHours: z.number().min(1).max(24 * 31).default(24).describe('How far back the median of flow and hourly volume looks, h (1..744)'),
+    volumeFlowTolerancePct: z.number().min(1).max(1000).default(20).describe('Largest difference between the totalizer\'s volume and the integrated flow since the previous slot, % of the larger (1..1000)'),
+    volumeFlowMinM3: z.number().min(0).max(1e6).default(1).describe('Differences below this, m3, are never a mismatch (meter resolution; 0..1e6)'),
+    volumeFlowMaxGapMin: z.number().min(1).max(24 * 60).default(15).describe('The flow is integrated only when its readings are at most this far apart, min (1..1440)'),
+    wellDepthM: z.number().positive().max(10_000).optional().describe('Depth of the well, m: a level below the surface deeper than this is a finding'),
+  })
+  .default({ enabled: true, frozenTotalizerHours: 3, jumpFactor: 5, medianWindowHours: 24, volumeFlowTolerancePct: 20, volumeFlowMinM3: 1, volumeFlowMaxGapMin: 15 })
+  .describe('Plausibility checks on each slot before it is queued; a slot that fails one waits in review for a person (atalaya relay dga review)');
+
 const obraSchema = z
   .strictObject({
     code: z.string().regex(OBRA_PATTERN, 'an obra code O[BR]-RRPP-N, e.g. OB-0602-7').describe('DGA obra code (Manual Técnico N°1/2025 §5.2)'),
@@ -56,6 +71,7 @@ const obraSchema = z
     sensorDepthM: z.number().positive().max(10_000).optional().describe('Depth of the pressure sensor below the surface, m (with channels.waterColumn)'),
     totalizerWrapAt: z.number().positive().optional().describe('Value at which the totalizer register wraps to 0, m3 (e.g. 429496729.6 for a 32-bit count of 0.1 m3); also unwraps the extracted volumes'),
     waterRight: waterRightSchema.optional(),
+    review: reviewSchema,
     startAt: z.iso.datetime({ offset: true }).describe('First slot to report, ISO 8601 with offset, e.g. 2025-09-01T00:00:00-04:00'),
     emptyAllowedAs: z
       .enum(EMPTY_GROUNDS_BY_CONFIG)

@@ -12,13 +12,14 @@ import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
 import { KEY_MISMATCH } from '../ingest/errors.ts';
 import { SECRET_UNDECRYPTABLE } from '../errors.ts';
-import type { DgaStore, SubmissionState } from '../store/dga-types.ts';
+import type { DerivedBatch, DgaAuditEntry, DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaClients } from './clients.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
 import { DgaCredentialStore } from './credentials.ts';
 import { SlotDeriver } from './derive.ts';
 import { alreadyAccepted, invalidSlot, notRetryable, unknownObra, unknownSlot } from './errors.ts';
+import { DgaReview } from './review.ts';
 import { DgaSender } from './sender.ts';
 import type { SendReport } from './sender.ts';
 import { obraDetail, obraStatus, slotIso } from './status.ts';
@@ -44,6 +45,8 @@ export interface ObraTick {
   readonly missing: number;
   /** Missing slots that late readings turned into measurements. */
   readonly recovered: number;
+  /** Slots a plausibility check held for review (not sent until a person acts). */
+  readonly review: number;
   readonly send: SendReport | { readonly obra: string; readonly result: 'error'; readonly code: string };
 }
 
@@ -65,6 +68,8 @@ export class DgaEngine {
   private readonly log: Logger;
   private readonly deriver: SlotDeriver;
   private readonly sender: DgaSender;
+  /** Slots held for a person: list, approve, correct, mark missing (review.ts). */
+  readonly review: DgaReview;
   private readonly credentials: DgaCredentialStore;
   private readonly instance: string;
   private ticking: Promise<TickReport> | undefined;
@@ -75,7 +80,8 @@ export class DgaEngine {
     this.log = logger.child({ component: 'dga' });
     this.instance = options.instance ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
     this.credentials = new DgaCredentialStore(queue, options.key);
-    this.deriver = new SlotDeriver({ config, records, queue, clock, logger });
+    this.deriver = new SlotDeriver({ config, records, queue, clock, logger, instance: this.instance });
+    this.review = new DgaReview({ config, records, queue, clock, logger, instance: this.instance });
     this.sender = new DgaSender({ config, queue, credentials: this.credentials, clients, clock, logger, instance: this.instance });
   }
 
@@ -125,6 +131,14 @@ export class DgaEngine {
     return obraDetail(this.options.config, this.obra(obra), this.options.queue, this.options.clock.now(), recent);
   }
 
+  /** One slot's row (derived values, correction, review) and its audit trail, oldest line first. */
+  async slot(obra: string, slot: number): Promise<{ submission: DgaSubmission; audit: DgaAuditEntry[] }> {
+    const o = this.obra(obra);
+    const submission = await this.options.queue.submission(o.code, slot);
+    if (submission === undefined) throw unknownSlot(o.code, slotIso(slot));
+    return { submission, audit: await this.options.queue.audit(o.code, slot) };
+  }
+
   /**
    * A failed, rejected or needs-attention slot back to pending, due now (the spacing still
    * applies); a missing slot derived again. Refuses an accepted slot: it is never sent again.
@@ -138,12 +152,17 @@ export class DgaEngine {
     if (current === undefined) throw unknownSlot(o.code, label);
     const stopped = (await queue.obraState(o.code))?.stoppedAt != null;
     if (current.state === 'accepted') throw alreadyAccepted(o.code, label);
-    if (current.state === 'pending' || current.state === 'sending') throw notRetryable(o.code, label, current.state);
+    // review: a person's approve, correct or mark-missing (review.ts), not a retry; a slot a person
+    // marked missing stays missing.
+    if (current.state === 'pending' || current.state === 'sending' || current.state === 'review' || current.reviewAction === 'mark-missing') {
+      throw notRetryable(o.code, label, current.state);
+    }
     const now = clock.now();
     if (current.state === 'missing') {
       const input = await this.deriver.deriveSlot(o, slotMs);
-      await queue.putSlot(input, now);
-      return { obra: o.code, slot: label, from: 'missing', to: 'measurement' in input ? 'pending' : 'missing', obraStopped: stopped };
+      await queue.putSlots([{ obra: o.code, inputs: [input], derivedThrough: slotMs }], now, this.instance);
+      const held = 'findings' in input && input.findings !== undefined && input.findings.length > 0;
+      return { obra: o.code, slot: label, from: 'missing', to: 'measurement' in input ? (held ? 'review' : 'pending') : 'missing', obraStopped: stopped };
     }
     const r = await queue.retry(o.code, slotMs, now);
     if (r === undefined) throw unknownSlot(o.code, label);
@@ -190,18 +209,29 @@ export class DgaEngine {
   private async runTick(): Promise<TickReport> {
     const locked = await this.options.queue.withSchedulerLock(async () => {
       const interrupted = await this.sender.recoverStale();
-      const derived = new Map<string, { derived: number; missing: number; recovered: number }>();
+      const derived = new Map<string, { derived: number; missing: number; recovered: number; review: number }>();
+      const batches: DerivedBatch[] = [];
       for (const obra of this.options.config.obras) {
         try {
-          derived.set(obra.code, await this.deriver.deriveObra(obra));
+          const { batch, ...counts } = await this.deriver.deriveObra(obra);
+          derived.set(obra.code, counts);
+          if (batch !== null) batches.push(batch);
         } catch (err) {
           this.log.error({ obra: obra.code, err }, 'DGA slot derivation failed');
         }
       }
+      // The whole tick's derivation in one transaction (one commit, not one per obra or slot).
+      try {
+        await this.options.queue.putSlots(batches, this.options.clock.now(), this.instance);
+      } catch (err) {
+        // Nothing of it is stored (derivedThrough did not move): the next tick derives it again.
+        this.log.error({ err, obras: batches.length }, 'DGA derived slots could not be stored');
+        for (const b of batches) derived.delete(b.obra);
+      }
       const obras: ObraTick[] = [];
       for (const obra of this.options.config.obras) {
         if (this.stopped) break;
-        const d = derived.get(obra.code) ?? { derived: 0, missing: 0, recovered: 0 };
+        const d = derived.get(obra.code) ?? { derived: 0, missing: 0, recovered: 0, review: 0 };
         let send: ObraTick['send'];
         try {
           send = await this.sender.sendNext(obra);

@@ -18,6 +18,10 @@ export const DGA_NOT_RETRYABLE = 'ATALAYA_RELAY_DGA_NOT_RETRYABLE';
 export const DGA_CREDENTIALS_INVALID = 'ATALAYA_RELAY_DGA_CREDENTIALS_INVALID';
 /** A slot argument that is neither an ISO 8601 instant with an offset nor epoch ms. */
 export const DGA_INVALID_SLOT = 'ATALAYA_RELAY_DGA_INVALID_SLOT';
+/** approve, correct or mark-missing of a slot that is not in review (HTTP 409). */
+export const DGA_NOT_IN_REVIEW = 'ATALAYA_RELAY_DGA_NOT_IN_REVIEW';
+/** A review action without its reason, or corrected values that are not numbers DGA can take; `details.field`. */
+export const DGA_REVIEW_INVALID = 'ATALAYA_RELAY_DGA_REVIEW_INVALID';
 
 export type RelayDgaErrorCode =
   | typeof DGA_UNKNOWN_OBRA
@@ -25,7 +29,9 @@ export type RelayDgaErrorCode =
   | typeof DGA_ALREADY_ACCEPTED
   | typeof DGA_NOT_RETRYABLE
   | typeof DGA_CREDENTIALS_INVALID
-  | typeof DGA_INVALID_SLOT;
+  | typeof DGA_INVALID_SLOT
+  | typeof DGA_NOT_IN_REVIEW
+  | typeof DGA_REVIEW_INVALID;
 
 export class RelayDgaError extends AtalayaError<RelayDgaErrorCode> {
   constructor(code: RelayDgaErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -61,4 +67,12 @@ export function credentialsInvalid(field: string, reason: string, cause?: unknow
 
 export function invalidSlot(text: string): RelayDgaError {
   return new RelayDgaError(DGA_INVALID_SLOT, `slot '${text}': expected an ISO 8601 instant with an offset (2025-06-16T10:00:00-04:00) or epoch ms`, { details: { slot: text } });
+}
+
+export function notInReview(obra: string, slot: string, state: string): RelayDgaError {
+  return new RelayDgaError(DGA_NOT_IN_REVIEW, `obra ${obra} slot ${slot} is ${state}, not in review`, { details: { obra, slot, state } });
+}
+
+export function reviewInvalid(field: string, reason: string, cause?: unknown): RelayDgaError {
+  return new RelayDgaError(DGA_REVIEW_INVALID, `${field}: ${reason}`, { cause, details: { field } });
 }

@@ -89,6 +89,8 @@ function auditLine(e: DgaAuditEntry): Record<string, unknown> {
     httpStatus: e.httpStatus,
     message: e.message,
     receipt: e.receipt,
+    // Who acted, for a person's review (docs/dga.md#review-before-sending); null for the relay's lines.
+    actor: e.actor ?? null,
   };
 }
 
@@ -107,6 +109,9 @@ function answer(s: DgaSubmission, audit: readonly DgaAuditEntry[]): Record<strin
     verification: s.verification,
     missingReason: s.missingReason,
     measurement: s.measurement,
+    // A correction made in review is what was sent; `measurement` stays as derived from the readings.
+    corrected: s.corrected,
+    review: s.reviewAction === null ? null : { action: s.reviewAction, by: s.reviewedBy, at: iso(s.reviewedAt), reason: s.reviewReason, findings: s.findings },
     answers: audit.filter((e) => e.phase !== 'request').map(auditLine),
   };
 }

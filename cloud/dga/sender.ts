@@ -148,10 +148,12 @@ export class DgaSender {
       );
       return { obra: s.obra, result: 'sent', slot: s.slot, state: settled.state, outcome: settled.outcome };
     };
+    // A person's correction in review is what is sent; the derived values stay on the row as they were.
+    const values = s.corrected ?? s.measurement;
     let request: RedactedRequest;
     try {
-      if (s.measurement === null) throw new Error('a claimed submission without a measurement');
-      request = client.describe(s.obra, s.kind, credentials, s.measurement, sentAt, ground);
+      if (values === null) throw new Error('a claimed submission without a measurement');
+      request = client.describe(s.obra, s.kind, credentials, values, sentAt, ground);
     } catch (err) {
       // Nothing left the relay: the values cannot be sent as DGA requires. A person decides.
       const message = isDgaError(err) ? err.message : 'the measurement cannot be encoded';
@@ -173,7 +175,7 @@ export class DgaSender {
     await queue.appendAudit({ ...audit, phase: 'request', at: sentAt, request, outcome: null, httpStatus: null, message: null, receipt: null });
     let outcome: DgaSendOutcome;
     try {
-      outcome = await client.send(s.obra, s.kind, credentials, s.measurement, sentAt, ground);
+      outcome = await client.send(s.obra, s.kind, credentials, values, sentAt, ground);
     } catch (err) {
       outcome = { kind: 'invalid', reason: `client failure (${(err as { code?: unknown }).code ?? (err as Error).name}): outcome unknown`, httpStatus: null };
     }
@@ -217,7 +219,7 @@ export class DgaSender {
     try {
       const answer = await client.query(s.obra, s.kind, receipt);
       if (answer.kind === 'found') {
-        const diff = measurementDifferences(formatMeasurement(s.kind, s.measurement!, ground), answer.measurement);
+        const diff = measurementDifferences(formatMeasurement(s.kind, (s.corrected ?? s.measurement)!, ground), answer.measurement);
         verification = diff.length === 0 ? 'match' : `differs: ${diff.join(', ')}`;
       } else verification = `unchecked: ${answer.kind === 'rejected' ? `status ${answer.code}: ${answer.message}` : answer.reason}`;
     } catch (err) {

@@ -13,7 +13,7 @@ import { IRREGULAR_OUTCOME } from './sender.ts';
 /** Res. 2.170 §3.1: each measurement is transmitted within one hour of its time. */
 export const SEND_WINDOW_MS = 3_600_000;
 /** States shown as problems, newest first (needs-attention and irregular receipts before the rest). */
-export const PROBLEM_STATES: readonly SubmissionState[] = ['needs-attention', 'rejected', 'failed', 'missing'];
+export const PROBLEM_STATES: readonly SubmissionState[] = ['needs-attention', 'review', 'rejected', 'failed', 'missing'];
 
 /** `2025-06-16 10:00:00` on DGA's UTC-4 clock: how a slot is named to a person. */
 export function dgaSlotLabel(slot: number): string {

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ALERTS_ACK_TOKEN_EXPIRED, isAlertsError } from '../alerts/errors.ts';
 import type { AlertService } from '../alerts/service.ts';
-import { bearerAuth } from './auth.ts';
+import { bearerAuth, operatorOf, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { parseQuery } from './query.ts';
 
 export interface AlertsRoutesOptions {
   readonly alerts: AlertService;
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 const listQuery = z.strictObject({
@@ -124,10 +124,13 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       return found;
     });
 
+    const operator = operatorOf(options.apiTokens);
     scope.post('/v1/alerts/:id/ack', async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const { by } = parseQuery(ackBody, request.body ?? {});
-      const result = await alerts.ack(id, by === undefined ? 'operator' : `operator:${by}`);
+      // Who acts is the operator token's name (audited); `by` only says on whose behalf.
+      const name = operator(request);
+      const result = await alerts.ack(id, by === undefined ? name : `${name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
       return { result, alert: (await alerts.get(id))?.alert };
     });

@@ -4,14 +4,14 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/errors.ts';
 import type { AnchorService } from '../anchor/service.ts';
 import type { AnchorTx } from '../store/anchor-types.ts';
-import { bearerAuth } from './auth.ts';
+import { bearerAuth, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { limitQuerySchema, parseQuery } from './query.ts';
 
 export interface AnchorRoutesOptions {
   readonly anchor: AnchorService;
   /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 const seqParams = z.strictObject({ gateway: z.string().min(1).max(64), seq: z.string().regex(/^\d{1,15}$/, 'a record sequence number').transform(Number) });

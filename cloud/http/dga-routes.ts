@@ -7,7 +7,8 @@ import { isRelayDgaError, DGA_UNKNOWN_OBRA } from '../dga/errors.ts';
 import type { EvidenceBuilder } from '../dga/evidence.ts';
 import type { VolumeService } from '../dga/volumes.ts';
 import { slotDir } from '../../protocols/dga/index.ts';
-import { bearerAuth } from './auth.ts';
+import { registerReviewRoutes } from './dga-review-routes.ts';
+import { bearerAuth, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { instant, parseQuery } from './query.ts';
 
@@ -18,7 +19,7 @@ export interface DgaRoutesOptions {
   /** Inspection evidence packs; the evidence route answers 404 without it. */
   readonly evidence?: EvidenceBuilder;
   /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 /** Longest range of one volumes request: 20 years of days. */
@@ -58,6 +59,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     scope.addHook('preHandler', bearerAuth(options.apiTokens));
 
     scope.get('/v1/dga', async () => ({ obras: await engine.status() }));
+    registerReviewRoutes(scope, engine, options.apiTokens);
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', async (request, reply) => {
       try {

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
-import { bearerAuth } from './auth.ts';
+import { bearerAuth, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
 export interface ReadRoutesOptions {
   readonly store: RelayStore;
   /** sha256 (hex) of the accepted operator tokens; none: every read API answers 401. */
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 /**

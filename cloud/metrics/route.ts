@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { bearerAuth } from '../http/auth.ts';
+import { bearerAuth, type ApiTokenEntry } from '../http/auth.ts';
 import type { RelayMetrics } from './index.ts';
 
 export interface MetricsRouteOptions {
   readonly metrics: RelayMetrics;
   /** sha256 (hex) of the accepted operator tokens: the metrics name gateways and obras. */
-  readonly apiTokens: readonly string[];
+  readonly apiTokens: readonly ApiTokenEntry[];
 }
 
 /**

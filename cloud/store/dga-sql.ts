@@ -4,8 +4,8 @@
  * is forUpdate. Statements that run per tick are checked with EXPLAIN QUERY PLAN in the DGA
  * store tests.
  */
-import type { Measurement, WorkKind } from '../../protocols/dga/index.ts';
-import type { DgaAuditEntry, DgaSubmission, SubmissionState } from './dga-types.ts';
+import type { Finding, Measurement, WorkKind } from '../../protocols/dga/index.ts';
+import type { DgaAuditEntry, DgaSubmission, ReviewActionKind, SubmissionState } from './dga-types.ts';
 
 /**
  * Key of the session-level advisory lock a relay holds while it runs a DGA tick
@@ -21,9 +21,10 @@ export const DUE_STATES = "('pending', 'failed', 'rejected')";
 
 const SUBMISSION_COLUMNS = `obra, slot, kind, state, measurement, missing_reason AS "missingReason", attempts, next_attempt_at AS "nextAttemptAt",
   claimed_at AS "claimedAt", claimed_by AS "claimedBy", receipt, last_outcome AS "lastOutcome", last_message AS "lastMessage",
-  last_http_status AS "lastHttpStatus", created_at AS "createdAt", updated_at AS "updatedAt", accepted_at AS "acceptedAt", verification`;
+  last_http_status AS "lastHttpStatus", created_at AS "createdAt", updated_at AS "updatedAt", accepted_at AS "acceptedAt", verification,
+  findings, corrected, review_action AS "reviewAction", reviewed_by AS "reviewedBy", reviewed_at AS "reviewedAt", review_reason AS "reviewReason"`;
 
-const AUDIT_COLUMNS = `id, obra, slot, attempt, phase, at, instance, interface AS "iface", request, outcome, http_status AS "httpStatus", message, receipt`;
+const AUDIT_COLUMNS = `id, obra, slot, attempt, phase, at, instance, interface AS "iface", request, outcome, http_status AS "httpStatus", message, receipt, actor`;
 
 export const DGA_SQL = {
   setCredentials: `INSERT INTO dga_credentials (obra, ciphertext, updated_at) VALUES ($1, $2, $3)
@@ -41,18 +42,28 @@ export const DGA_SQL = {
   resumeSubmissions: `UPDATE dga_submissions SET state = 'pending', next_attempt_at = $2, updated_at = $2
     WHERE obra = $1 AND state = 'needs-attention' AND last_outcome = 'not-informant'`,
 
-  // A slot's values are fixed once derived; only a missing slot may be derived again.
-  putSlot: `INSERT INTO dga_submissions (obra, slot, kind, state, measurement, totalizer, missing_reason, next_attempt_at, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+  // A slot's values are fixed once derived; only a missing slot may be derived again, and not one
+  // a person marked missing in review.
+  putSlot: `INSERT INTO dga_submissions (obra, slot, kind, state, measurement, totalizer, missing_reason, next_attempt_at, created_at, updated_at, findings)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
     ON CONFLICT (obra, slot) DO UPDATE SET kind = excluded.kind, state = excluded.state, measurement = excluded.measurement,
-      totalizer = excluded.totalizer, missing_reason = excluded.missing_reason, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
-    WHERE dga_submissions.state = 'missing'`,
+      totalizer = excluded.totalizer, missing_reason = excluded.missing_reason, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at,
+      findings = excluded.findings
+    WHERE dga_submissions.state = 'missing' AND dga_submissions.review_action IS NULL`,
+  history: `SELECT slot, measurement, corrected FROM dga_submissions WHERE obra = $1 AND slot >= $2 AND slot < $3 AND measurement IS NOT NULL
+    AND state <> 'missing' ORDER BY slot`,
+  reviewRow: 'SELECT state, attempts FROM dga_submissions WHERE obra = $1 AND slot = $2',
+  // One statement for the three actions: approve and correct queue the slot (due now, the spacing
+  // still applies at the claim); mark-missing leaves it missing for good.
+  review: `UPDATE dga_submissions SET state = $6, next_attempt_at = $7, corrected = COALESCE($8, corrected), totalizer = COALESCE($9, totalizer),
+      missing_reason = COALESCE($10, missing_reason), review_action = $4, reviewed_by = $5, reviewed_at = $3, review_reason = $11, updated_at = $3
+    WHERE obra = $1 AND slot = $2 AND state = 'review'`,
   // Only a total DGA accepted or that is queued to be sent (after a person's retry, say) is a
   // baseline: one left for a person (needs-attention, e.g. unsendable) must not make every later
   // slot "went backwards" (issue 14).
   previousTotal: `SELECT totalizer FROM dga_submissions WHERE obra = $1 AND slot < $2 AND totalizer IS NOT NULL
     AND state IN ('accepted', 'pending', 'sending', 'failed', 'rejected') ORDER BY slot DESC LIMIT 1`,
-  missingSlots: "SELECT slot FROM dga_submissions WHERE obra = $1 AND state = 'missing' AND slot >= $2 ORDER BY slot LIMIT $3",
+  missingSlots: "SELECT slot FROM dga_submissions WHERE obra = $1 AND state = 'missing' AND review_action IS NULL AND slot >= $2 ORDER BY slot LIMIT $3",
 
   claimObra: 'SELECT last_send_at AS "lastSendAt", stopped_reason AS "stoppedReason", stopped_at AS "stoppedAt" FROM dga_obras WHERE obra = $1',
   inFlight: "SELECT claimed_at AS \"claimedAt\" FROM dga_submissions WHERE obra = $1 AND state = 'sending' LIMIT 1",
@@ -76,8 +87,8 @@ export const DGA_SQL = {
     WHERE obra = $1 AND slot = $2 AND state IN ('failed', 'rejected', 'needs-attention')`,
   setVerification: 'UPDATE dga_submissions SET verification = $3, updated_at = $4 WHERE obra = $1 AND slot = $2',
 
-  appendAudit: `INSERT INTO dga_audit (obra, slot, attempt, phase, at, instance, interface, request, outcome, http_status, message, receipt)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+  appendAudit: `INSERT INTO dga_audit (obra, slot, attempt, phase, at, instance, interface, request, outcome, http_status, message, receipt, actor)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
   audit: `SELECT ${AUDIT_COLUMNS} FROM dga_audit WHERE obra = $1 AND slot = $2 ORDER BY id`,
 
   submission: `SELECT ${SUBMISSION_COLUMNS} FROM dga_submissions WHERE obra = $1 AND slot = $2`,
@@ -99,14 +110,28 @@ export function submissionsSql(states: readonly SubmissionState[] | undefined, b
   return `SELECT ${SUBMISSION_COLUMNS} FROM dga_submissions WHERE ${where.join(' AND ')} ORDER BY slot DESC LIMIT $${n}`;
 }
 
-export interface SubmissionRow extends Omit<DgaSubmission, 'measurement' | 'kind' | 'state'> {
+export interface SubmissionRow extends Omit<DgaSubmission, 'measurement' | 'kind' | 'state' | 'findings' | 'corrected' | 'reviewAction'> {
   readonly kind: string;
   readonly state: string;
   readonly measurement: string | null;
+  readonly findings: string | null;
+  readonly corrected: string | null;
+  readonly reviewAction: string | null;
 }
 
+const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
 export function decodeSubmission(row: SubmissionRow): DgaSubmission {
-  return { ...row, kind: row.kind as WorkKind, state: row.state as SubmissionState, measurement: row.measurement === null ? null : (JSON.parse(row.measurement) as Measurement) };
+  return {
+    ...row,
+    kind: row.kind as WorkKind,
+    state: row.state as SubmissionState,
+    measurement: json<Measurement>(row.measurement),
+    findings: json<Finding[]>(row.findings),
+    corrected: json<Measurement>(row.corrected),
+    reviewAction: row.reviewAction as ReviewActionKind | null,
+    reviewedAt: row.reviewedAt === null ? null : Number(row.reviewedAt),
+  };
 }
 
 export interface AuditRow extends Omit<DgaAuditEntry, 'request'> {

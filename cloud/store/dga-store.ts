@@ -9,8 +9,9 @@ import type { AuditRow, SubmissionRow } from './dga-sql.ts';
 import { DGA_SCHEDULER_LOCK_KEY, DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
 import { SUBMISSION_STATES } from './dga-types.ts';
 import type {
-  ClaimResult, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, SlotInput, SubmissionState,
+  ClaimResult, DerivedBatch, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, ReviewAction, SlotInput, SubmissionState,
 } from './dga-types.ts';
+import type { Measurement } from '../../protocols/dga/index.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 
 export class SqlDgaStore implements DgaStore {
@@ -62,11 +63,51 @@ export class SqlDgaStore implements DgaStore {
   }
 
   async putSlot(input: SlotInput, now: number): Promise<boolean> {
-    const derived = 'measurement' in input;
-    const measurement = derived ? JSON.stringify(input.measurement) : null;
-    const totalizer = derived ? (input.measurement.totalizador ?? null) : null;
-    const params = [input.obra, input.slot, input.kind, derived ? 'pending' : 'missing', measurement, totalizer, derived ? null : input.missing, derived ? now : null, now];
-    return (await this.db.query(DGA_SQL.putSlot, params)).count === 1;
+    return (await this.db.query(DGA_SQL.putSlot, putSlotParams(input, now))).count === 1;
+  }
+
+  putSlots(batches: readonly DerivedBatch[], now: number, instance: string): Promise<number> {
+    if (batches.length === 0) return Promise.resolve(0);
+    return this.db.transaction('putSlots', async (q, many) => {
+      let changed = 0;
+      for (const { obra, inputs, derivedThrough } of batches) {
+        for (const r of await many(DGA_SQL.putSlot, inputs.map((i) => putSlotParams(i, now)))) changed += r.count;
+        for (const i of inputs) {
+          if (!('measurement' in i) || i.findings === undefined || i.findings.length === 0) continue;
+          const message = i.findings.map((f) => f.message).join('; ');
+          await q(DGA_SQL.appendAudit, auditParams({ obra, slot: i.slot, attempt: 0, phase: 'held', at: now, instance, iface: null, request: { findings: i.findings }, outcome: 'review', httpStatus: null, message, receipt: null }));
+        }
+        await q(DGA_SQL.setDerivedThrough, [obra, derivedThrough]);
+      }
+      return changed;
+    });
+  }
+
+  async history(obra: string, from: number, before: number): Promise<Array<{ slot: number; measurement: Measurement }>> {
+    const rows = (await this.db.query<{ slot: number; measurement: string; corrected: string | null }>(DGA_SQL.history, [obra, from, before])).rows;
+    return rows.map((r) => ({ slot: r.slot, measurement: JSON.parse(r.corrected ?? r.measurement) as Measurement }));
+  }
+
+  review(a: ReviewAction): Promise<{ from: SubmissionState; changed: boolean } | undefined> {
+    return this.db.transaction('review', async (q) => {
+      const row = (await q<{ state: SubmissionState; attempts: number }>(forUpdate(DGA_SQL.reviewRow, this.db.dialect), [a.obra, a.slot])).rows[0];
+      if (row === undefined) return undefined;
+      const missing = a.action === 'mark-missing';
+      const corrected = a.action === 'correct' && a.corrected !== null ? a.corrected : null;
+      const params = [
+        a.obra, a.slot, a.now, a.action, a.actor, missing ? 'missing' : 'pending', missing ? null : a.now,
+        corrected === null ? null : JSON.stringify(corrected), corrected?.totalizador ?? null,
+        missing ? `marked missing in review by ${a.actor}: ${a.reason ?? ''}` : null, a.reason,
+      ];
+      const changed = (await q(DGA_SQL.review, params)).count === 1;
+      if (changed) {
+        await q(DGA_SQL.appendAudit, auditParams({
+          obra: a.obra, slot: a.slot, attempt: row.attempts, phase: a.action, at: a.now, instance: a.instance, iface: null,
+          request: corrected === null ? null : { corrected }, outcome: missing ? 'missing' : 'pending', httpStatus: null, message: a.reason, receipt: null, actor: a.actor,
+        }));
+      }
+      return { from: row.state, changed };
+    });
   }
 
   async previousTotal(obra: string, slot: number): Promise<number | undefined> {
@@ -172,5 +213,15 @@ export class SqlDgaStore implements DgaStore {
 
 function auditParams(e: DgaAuditInput): unknown[] {
   const request = e.request === null || e.request === undefined ? null : JSON.stringify(e.request);
-  return [e.obra, e.slot, e.attempt, e.phase, e.at, e.instance, e.iface, request, e.outcome, e.httpStatus, e.message, e.receipt];
+  return [e.obra, e.slot, e.attempt, e.phase, e.at, e.instance, e.iface, request, e.outcome, e.httpStatus, e.message, e.receipt, e.actor ?? null];
+}
+
+/** pending (due now), review (held, not due) or missing. */
+function putSlotParams(input: SlotInput, now: number): unknown[] {
+  if (!('measurement' in input)) return [input.obra, input.slot, input.kind, 'missing', null, null, input.missing, null, now, null];
+  const held = input.findings !== undefined && input.findings.length > 0;
+  return [
+    input.obra, input.slot, input.kind, held ? 'review' : 'pending', JSON.stringify(input.measurement), input.measurement.totalizador ?? null, null,
+    held ? null : now, now, held ? JSON.stringify(input.findings) : null,
+  ];
 }

@@ -10,15 +10,20 @@
  *                                        │                       └──▶ needs-attention            │
  *                                        └────────────── due again: claimed like pending ◀───────┘
  *
+ *   review ──approve / correct──▶ pending        review ──mark-missing──▶ missing (never derived again)
+ *
  * `rejected`: DGA answered with a status other than success. `failed`: no valid answer (timeout,
  * connection refused, an HTML page), or the relay stopped while `sending`. `needs-attention`: a
  * person must act (the informant is not registered for the obra; a measurement that cannot be
  * encoded; dga.maxAttemptsPerSlot sends without a settling answer). `accepted` with lastOutcome
  * `accepted-irregular`: DGA said success with an odd receipt, flagged for a person, never resent. `missing`: no trustworthy reading for the slot, never an invented value.
+ * `review`: derived, but a plausibility check found it doubtful (protocols/dga plausibility.ts):
+ * never claimed; a person approves it, corrects it (the corrected values are what is sent) or
+ * marks it missing, each action audited with who did it and why.
  */
-import type { Measurement, WorkKind } from '../../protocols/dga/index.ts';
+import type { Finding, Measurement, WorkKind } from '../../protocols/dga/index.ts';
 
-export const SUBMISSION_STATES = ['pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing'] as const;
+export const SUBMISSION_STATES = ['pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing', 'review'] as const;
 export type SubmissionState = (typeof SUBMISSION_STATES)[number];
 
 export interface DgaSubmission {
@@ -51,6 +56,33 @@ export interface DgaSubmission {
   readonly acceptedAt: number | null;
   /** Receipt check (verifyReceipts): `match`, `differs: caudal, …`, or `unchecked: <why>`; null when not checked. */
   readonly verification: string | null;
+  /** Why the slot was held for review; null when it passed the checks. */
+  readonly findings: readonly Finding[] | null;
+  /** Values a person set in review: sent instead of `measurement` (which stays as derived). */
+  readonly corrected: Measurement | null;
+  /** The review's outcome (approve, correct, mark-missing), who, when, why; null until reviewed. */
+  readonly reviewAction: ReviewActionKind | null;
+  readonly reviewedBy: string | null;
+  readonly reviewedAt: number | null;
+  readonly reviewReason: string | null;
+}
+
+export const REVIEW_ACTIONS = ['approve', 'correct', 'mark-missing'] as const;
+export type ReviewActionKind = (typeof REVIEW_ACTIONS)[number];
+
+/** A person's decision on a slot in review. */
+export interface ReviewAction {
+  readonly obra: string;
+  readonly slot: number;
+  readonly action: ReviewActionKind;
+  /** The operator token's name (HTTP) or the CLI's --by. */
+  readonly actor: string;
+  /** Required for correct and mark-missing. */
+  readonly reason: string | null;
+  /** correct: the full measurement to send. */
+  readonly corrected: Measurement | null;
+  readonly now: number;
+  readonly instance: string;
 }
 
 export interface DgaObraState {
@@ -68,8 +100,16 @@ export interface DgaObraState {
 
 /** What a slot's derivation found: values, or why there are none. */
 export type SlotInput =
-  | { readonly obra: string; readonly slot: number; readonly kind: WorkKind; readonly measurement: Measurement }
+  /** With findings: held for review instead of queued. */
+  | { readonly obra: string; readonly slot: number; readonly kind: WorkKind; readonly measurement: Measurement; readonly findings?: readonly Finding[] }
   | { readonly obra: string; readonly slot: number; readonly kind: WorkKind; readonly missing: string };
+
+/** One obra's slots derived in a tick, and the last slot they reach. */
+export interface DerivedBatch {
+  readonly obra: string;
+  readonly inputs: readonly SlotInput[];
+  readonly derivedThrough: number;
+}
 
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly submission: DgaSubmission }
@@ -93,7 +133,8 @@ export interface FinishInput {
   readonly now: number;
 }
 
-export const AUDIT_PHASES = ['request', 'outcome', 'verify', 'recovered', 'retry'] as const;
+/** `held`: a check put the slot in review; approve, correct, mark-missing: a person's review. */
+export const AUDIT_PHASES = ['request', 'outcome', 'verify', 'recovered', 'retry', 'held', 'approve', 'correct', 'mark-missing'] as const;
 export type AuditPhase = (typeof AUDIT_PHASES)[number];
 
 /** One line of the append-only audit. `request` is written before a send, `outcome` after it. */
@@ -112,6 +153,8 @@ export interface DgaAuditInput {
   readonly httpStatus: number | null;
   readonly message: string | null;
   readonly receipt: string | null;
+  /** Who acted, for a person's action (review, retry); null for the relay's own lines. */
+  readonly actor?: string | null;
 }
 
 export interface DgaAuditEntry extends DgaAuditInput {
@@ -154,6 +197,22 @@ export interface DgaStore {
    * values never change once derived. Returns true when the row was inserted or changed.
    */
   putSlot(input: SlotInput, now: number): Promise<boolean>;
+  /**
+   * A tick's derivation in one transaction: for each obra, putSlot for each derived slot, its
+   * derivedThrough, and a `held` audit line per slot put in review. Returns how many rows were
+   * inserted or changed.
+   */
+  putSlots(batches: readonly DerivedBatch[], now: number, instance: string): Promise<number>;
+  /**
+   * Values of the obra's slots in [from, before), oldest first, as they are or will be sent
+   * (corrected over derived); missing slots left out. The plausibility checks' history.
+   */
+  history(obra: string, from: number, before: number): Promise<Array<{ slot: number; measurement: Measurement }>>;
+  /**
+   * A person's review of a slot, with its audit line, in one transaction: applied only while the
+   * slot is in review. Returns the state it was in (undefined: no such slot) and whether it applied.
+   */
+  review(action: ReviewAction): Promise<{ readonly from: SubmissionState; readonly changed: boolean } | undefined>;
   /**
    * Totalizer of the latest slot before `slot` that has one and was accepted or is queued to be sent
    * (for unwrapping a rolled-over register and refusing one that went backwards); a slot left for a

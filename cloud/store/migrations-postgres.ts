@@ -309,6 +309,18 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    name: 'DGA review: state review, findings, corrected values, audit actor',
+    sql: `
+      -- migrations-sqlite.ts says what the columns hold (issue 14 §2).
+      ALTER TABLE dga_submissions DROP CONSTRAINT dga_submissions_state_check;
+      ALTER TABLE dga_submissions ADD CONSTRAINT dga_submissions_state_check
+        CHECK (state IN ('pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing', 'review'));
+      ALTER TABLE dga_submissions ADD COLUMN findings text, ADD COLUMN corrected text, ADD COLUMN review_action text,
+        ADD COLUMN reviewed_by text, ADD COLUMN reviewed_at bigint, ADD COLUMN review_reason text;
+      ALTER TABLE dga_audit ADD COLUMN actor text;
+    `,
+  },
 ];
 
 /**

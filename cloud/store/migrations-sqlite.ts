@@ -346,6 +346,52 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    name: 'DGA review: state review, findings, corrected values, audit actor',
+    sql: `
+      -- SQLite cannot change a CHECK: the queue is rebuilt with the state 'review' (issue 14 §2).
+      -- findings: JSON array of protocols/dga plausibility findings; corrected: JSON Measurement a
+      -- person approved in place of the derived one (what is sent; the readings stay untouched).
+      CREATE TABLE dga_submissions_v4 (
+        obra             TEXT NOT NULL,
+        slot             INTEGER NOT NULL,
+        kind             TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'accepted', 'rejected', 'failed', 'needs-attention', 'missing', 'review')),
+        measurement      TEXT,
+        totalizer        REAL,
+        missing_reason   TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER,
+        claimed_at       INTEGER,
+        claimed_by       TEXT,
+        receipt          TEXT,
+        last_outcome     TEXT,
+        last_message     TEXT,
+        last_http_status INTEGER,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        accepted_at      INTEGER,
+        verification     TEXT,
+        findings         TEXT,
+        corrected        TEXT,
+        review_action    TEXT,
+        reviewed_by      TEXT,
+        reviewed_at      INTEGER,
+        review_reason    TEXT,
+        PRIMARY KEY (obra, slot)
+      ) WITHOUT ROWID;
+      INSERT INTO dga_submissions_v4 (obra, slot, kind, state, measurement, totalizer, missing_reason, attempts, next_attempt_at, claimed_at, claimed_by,
+          receipt, last_outcome, last_message, last_http_status, created_at, updated_at, accepted_at, verification)
+        SELECT obra, slot, kind, state, measurement, totalizer, missing_reason, attempts, next_attempt_at, claimed_at, claimed_by,
+          receipt, last_outcome, last_message, last_http_status, created_at, updated_at, accepted_at, verification FROM dga_submissions;
+      DROP TABLE dga_submissions;
+      ALTER TABLE dga_submissions_v4 RENAME TO dga_submissions;
+      CREATE INDEX dga_submissions_state ON dga_submissions (obra, state, slot);
+      CREATE INDEX dga_submissions_sending ON dga_submissions (claimed_at) WHERE state = 'sending';
+      -- Who acted (a review, a retry): the operator token's name, or the CLI's user.
+      ALTER TABLE dga_audit ADD COLUMN actor TEXT;
+    `,
+  },
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -11,3 +11,4 @@ export * from './soap.ts';
 export * from './slots.ts';
 export * from './volumes.ts';
 export * from './evidence-manifest.ts';
+export * from './plausibility.ts';

@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   await sim.start();
   config = path.join(dir, 'relay.yaml');
-  const obra = (code: string): string => `{code: ${code}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, startAt: '${iso(first)}'}`;
+  const obra = (code: string): string => `{code: ${code}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, review: {enabled: false}, startAt: '${iso(first)}'}`;
   fs.writeFileSync(config, `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra(OBRA)}\n    - ${obra(OBRA_ODD)}\n`);
   // The gateway's readings, every 10 minutes for the last 3 hours and more.
   const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());

@@ -61,6 +61,8 @@ export interface BenchOptions {
   /** The anchor: section (anchoring ticks only when the test calls them) and env such as ATALAYA_ANCHOR_KEY. */
   readonly anchor?: Record<string, unknown>;
   readonly env?: Record<string, string>;
+  /** Lists the bench's operator token with this name (apiTokens: [{ name, sha256 }]). */
+  readonly tokenName?: string;
 }
 
 let seq = 0;
@@ -79,7 +81,7 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
   const config = parseRelayConfig({
     listen: { host: '127.0.0.1', port: 0 },
     storage: options.storage ?? { kind: 'sqlite', path: path.join(dir, 'relay.db') },
-    apiTokens: [hashApiToken(token)],
+    apiTokens: [options.tokenName === undefined ? hashApiToken(token) : { name: options.tokenName, sha256: hashApiToken(token) }],
     dga: { enabled: true, restBaseUrl: sim.restUrl, soapEndpoint: sim.soapUrl, timeoutMs: 2000, obras: options.obras, ...options.dga },
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
   });

@@ -15,6 +15,8 @@ const at = (hour: number, minute = 0, day0 = DAY0): number => day0 + hour * HOUR
 const WELL = {
   code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
   channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+  // Sending rules on made-up readings (a constant totalizer under flow): the checks are dga-review-*'s.
+  review: { enabled: false },
 };
 
 let benches: Bench[] = [];

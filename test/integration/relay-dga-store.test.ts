@@ -268,6 +268,43 @@ describe.each([
     expect(await b.withSchedulerLock(async () => 'b')).toEqual({ ran: true, value: 'b' });
   });
 
+  it('holds a slot with findings in review (never claimed, no baseline), and applies a review once with its audit line', async () => {
+    const s = await started(await fresh());
+    const finding = { code: 'flow_jump' as const, message: 'flow 60 l/s is 6× the median', values: { flowLps: 60 } };
+    await queue(s, [0]);
+    const held = { obra: OBRA, slot: slot(1), kind: 'subterranea' as const, measurement: measurement(1, 2000), findings: [finding] };
+    expect(await s.putSlots([{ obra: OBRA, inputs: [held, { obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'caudal: no reading' }], derivedThrough: slot(2) }], slot(3), 'test')).toBe(2);
+    expect((await s.obraState(OBRA))?.derivedThrough).toBe(slot(2));
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'review', findings: [finding], nextAttemptAt: null, corrected: null, reviewAction: null });
+    expect(await s.previousTotal(OBRA, slot(5))).toBe(1000);
+    expect((await s.audit(OBRA, slot(1))).map((a) => [a.phase, a.outcome, a.message])).toEqual([['held', 'review', 'flow 60 l/s is 6× the median']]);
+    const claimed = await s.claimNext(OBRA, slot(24), 0, 'relay-a');
+    expect(claimed.kind === 'claimed' && claimed.submission.slot).toBe(slot(0));
+    await s.finish(finishing(0, {}), audit({ slot: slot(0) }));
+    expect((await s.claimNext(OBRA, slot(24), 0, 'relay-a')).kind).toBe('idle');
+    expect(await s.history(OBRA, slot(0), slot(5))).toEqual([{ slot: slot(0), measurement: measurement(0) }, { slot: slot(1), measurement: measurement(1, 2000) }]);
+
+    const corrected = { ...measurement(1, 1001), caudal: 1.2 };
+    const review = { obra: OBRA, slot: slot(1), action: 'correct' as const, actor: 'alice', reason: 'spike from a loose cable', corrected, now: slot(25), instance: 'test' };
+    expect(await s.review(review)).toEqual({ from: 'review', changed: true });
+    expect(await s.review({ ...review, action: 'approve' })).toEqual({ from: 'pending', changed: false });
+    expect(await s.review({ ...review, slot: slot(9) })).toBeUndefined();
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'pending', measurement: measurement(1, 2000), corrected, reviewAction: 'correct', reviewedBy: 'alice', reviewedAt: slot(25), reviewReason: 'spike from a loose cable' });
+    // The corrected total is the baseline now, and the corrected values are the history.
+    expect(await s.previousTotal(OBRA, slot(5))).toBe(1001);
+    expect((await s.history(OBRA, slot(1), slot(2)))[0]?.measurement).toEqual(corrected);
+    expect((await s.audit(OBRA, slot(1))).at(-1)).toMatchObject({ phase: 'correct', actor: 'alice', message: 'spike from a loose cable', request: { corrected } });
+    const next = await s.claimNext(OBRA, slot(25), 0, 'relay-a');
+    expect(next.kind === 'claimed' && next.submission.corrected).toEqual(corrected);
+
+    // mark-missing: missing for good, never derived again.
+    await s.putSlots([{ obra: OBRA, inputs: [{ ...held, slot: slot(3) }], derivedThrough: slot(3) }], slot(4), 'test');
+    expect(await s.review({ ...review, slot: slot(3), action: 'mark-missing', reason: 'meter removed', corrected: null })).toEqual({ from: 'review', changed: true });
+    expect(await s.submission(OBRA, slot(3))).toMatchObject({ state: 'missing', missingReason: 'marked missing in review by alice: meter removed', reviewAction: 'mark-missing' });
+    expect(await s.missingSlots(OBRA, slot(0), 10)).toEqual([slot(2)]);
+    expect(await s.putSlot({ obra: OBRA, slot: slot(3), kind: 'subterranea', measurement: measurement(3) }, slot(26))).toBe(false);
+  });
+
   it('refuses calls once stopped', async () => {
     const s = await started(await fresh());
     await s.stop();
@@ -281,7 +318,7 @@ describe('DGA store (SQLite) query plans', () => {
     const file = path.join(dir, `dga-${files}.db`);
     const raw = new Sqlite(file, { readonly: true });
     try {
-      const perTick = ['previousTotal', 'missingSlots', 'inFlight', 'oldestDue', 'nextDue', 'claim', 'finish', 'finishAccepted', 'recoverStale', 'submission'] as const;
+      const perTick = ['previousTotal', 'missingSlots', 'inFlight', 'oldestDue', 'nextDue', 'claim', 'finish', 'finishAccepted', 'recoverStale', 'submission', 'history', 'putSlot', 'review'] as const;
       for (const name of perTick) {
         const sql = DGA_SQL[name].replace(/\$(\d+)/g, '@p$1');
         const params = Object.fromEntries((sql.match(/@p\d+/g) ?? []).map((p) => [p.slice(1), 1]));

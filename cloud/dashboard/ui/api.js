@@ -40,7 +40,7 @@ export function apiUrl(path, params = {}) {
 }
 
 /** The Response of a successful GET; throws HttpError otherwise (a 401 also signs out). */
-export async function request(path, params) {
+export async function request(path, params, init = {}) {
   const token = getToken();
   if (token === null) {
     const err = new HttpError(401, { error: 'unauthenticated', message: 'not signed in' });
@@ -48,7 +48,8 @@ export async function request(path, params) {
     throw err;
   }
   const res = await fetch(apiUrl(path, params), {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    ...init,
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...init.headers },
     cache: 'no-store',
     credentials: 'omit',
   });
@@ -68,6 +69,11 @@ export async function request(path, params) {
 
 export async function api(path, params) {
   return (await request(path, params)).json();
+}
+
+/** POST `body` as JSON (the DGA review actions); the answer's JSON, or HttpError as for GET. */
+export async function post(path, body) {
+  return (await request(path, undefined, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).json();
 }
 
 /** true when the route exists (DGA and anchoring answer 404 when the relay has them disabled). */

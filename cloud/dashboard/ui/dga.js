@@ -3,10 +3,11 @@
 // refusals with DGA's message, missing slots with their reason, an obra stopped for a person.
 import { api, describeError } from './api.js';
 import { el, facts, linkButton, setChildren, setStatus, table } from './dom.js';
+import { reviewSection } from './dga-review.js';
 import { fmtInt, fmtIso, fmtSlot } from './format.js';
 import { volumesView } from './volumes.js';
 
-const PROBLEMS = [['rejected', 'rejected'], ['failed', 'failed'], ['needs-attention', 'needs attention'], ['missing', 'missing']];
+const PROBLEMS = [['review', 'in review'], ['rejected', 'rejected'], ['failed', 'failed'], ['needs-attention', 'needs attention'], ['missing', 'missing']];
 
 const queued = (o) => (o.counts.pending ?? 0) + (o.counts.sending ?? 0);
 const troubled = (o) => o.stopped !== null || !o.credentials || o.lateUnsent > 0 || o.problems.length > 0;
@@ -41,11 +42,13 @@ export function dgaTab(root) {
   const status = el('p', { class: 'status', role: 'status' });
   const body = el('div');
   const detail = el('div', { class: 'detail', testid: 'dga-detail', hidden: true });
+  const review = reviewSection(() => void refresh());
   root.append(
     el('div', { class: 'toolbar' }, el('h2', {}, 'DGA reporting'), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
     el('p', { class: 'hint' }, 'Slots are named on DGA\'s fixed UTC−4 clock; other times are local.'),
     status,
     body,
+    review.section,
     detail,
   );
 
@@ -101,6 +104,7 @@ export function dgaTab(root) {
       const { obras } = await api('v1/dga');
       render(obras);
       setStatus(status, '');
+      await review.refresh();
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }
