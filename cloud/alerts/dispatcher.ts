@@ -10,6 +10,7 @@ import type { Channel, ChannelKind, DeliveryOutcome, Notification } from '../../
 import type { Clock } from '../../protocols/clock.ts';
 import type { AlertsStore, OutboxMessage } from '../store/alerts-types.ts';
 import type { AlertsConfig } from './config.ts';
+import { ALERTS_CHANNEL_THREW } from './errors.ts';
 
 export interface DispatcherDeps {
   readonly config: AlertsConfig;
@@ -22,9 +23,6 @@ export interface DispatcherDeps {
   readonly pollMs: number;
   readonly onOutcome?: (channel: string, outcome: 'sent' | 'failed' | 'given_up') => void;
 }
-
-/** Coded outcome when a channel breaks its contract and throws. */
-export const CHANNEL_THREW = 'ATALAYA_ALERTS_CHANNEL_THREW';
 
 export class Dispatcher {
   private running = false;
@@ -126,7 +124,7 @@ export class Dispatcher {
     try {
       return await channel.send(m.address, JSON.parse(m.payload) as Notification);
     } catch (err) {
-      return { ok: false, retryable: true, code: CHANNEL_THREW, detail: (err as { code?: string }).code ?? 'channel threw' };
+      return { ok: false, retryable: true, code: ALERTS_CHANNEL_THREW, detail: (err as { code?: string }).code ?? 'channel threw' };
     }
   }
 }

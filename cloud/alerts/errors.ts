@@ -8,6 +8,8 @@ export const ALERTS_ACK_TOKEN_EXPIRED = 'ATALAYA_ALERTS_ACK_TOKEN_EXPIRED';
 export const ALERTS_NOT_FOUND = 'ATALAYA_ALERTS_NOT_FOUND';
 /** A message for a channel kind this relay has not configured: it waits, queued, for a relay that has. */
 export const ALERTS_NO_CHANNEL = 'ATALAYA_ALERTS_NO_CHANNEL';
+/** Coded delivery outcome when a channel breaks its contract and throws instead of answering. */
+export const ALERTS_CHANNEL_THREW = 'ATALAYA_ALERTS_CHANNEL_THREW';
 /** `notify test` named neither a configured channel kind nor a group. */
 export const ALERTS_UNKNOWN_TARGET = 'ATALAYA_ALERTS_UNKNOWN_TARGET';
 
