@@ -108,7 +108,10 @@ async function startMosquitto(dir: string): Promise<Broker> {
   const { child, exited } = launch(MOSQUITTO, ['-c', file], ['ignore', 'ignore', 'inherit']);
   let open = false;
   await until('mosquitto', () => {
-    const probe = net.connect(port, '127.0.0.1', () => ((open = true), probe.destroy()));
+    const probe = net.connect(port, '127.0.0.1', () => {
+      open = true;
+      probe.destroy();
+    });
     probe.on('error', () => probe.destroy());
     return open;
   }, child, 10_000);
@@ -132,7 +135,10 @@ async function publisherMain(): Promise<void> {
       devices = msg.devices;
       const auth = msg.username === undefined ? {} : { username: msg.username, password: msg.password };
       void Promise.all(devices.map((d) => mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth })))
-        .then((c) => ((clients = c), process.send!({ type: 'ready' })));
+        .then((c) => {
+          clients = c;
+          process.send!({ type: 'ready' });
+        });
       return;
     }
     void publishAll(clients, devices, msg.t0, msg.durationMs).then(async (result) => {

@@ -195,7 +195,10 @@ describe('checkProofOffline', () => {
     const alarm = doc(Object.keys(SHAPES).indexOf('alarm'));
     expect(checkProofOffline(parseProofDocument(edited(alarm, (o) => (o['record']['alarm']['state'] = 'cleared'))))).toMatchObject({ reason: 'record_altered' });
     // Altered together with the root it claims: still the record that is wrong.
-    expect(checkProofOffline(parseProofDocument(edited(d, (o) => ((o['record']['value'] = 1), (o['batch']['root'] = 'ee'.repeat(32))))))).toMatchObject({ reason: 'record_altered' });
+    expect(checkProofOffline(parseProofDocument(edited(d, (o) => {
+          o['record']['value'] = 1;
+          o['batch']['root'] = 'ee'.repeat(32);
+        }),))).toMatchObject({ reason: 'record_altered' });
     // A leaf hash that is not the record's.
     expect(checkProofOffline(parseProofDocument(edited(d, (o) => (o['leaf']['hash'] = 'ee'.repeat(32)))))).toMatchObject({ reason: 'record_altered' });
   });
