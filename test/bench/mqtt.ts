@@ -221,7 +221,8 @@ class Publishers {
     await sleep(durationMs);
     const [cpu, publisherCpu] = [(cpuOf([broker.pid]) - broker0) / (durationMs / 1000), (cpuOf(pids) - pub0) / (durationMs / 1000)];
     const results = await Promise.all(done);
-    return results.reduce((a, r) => ({ ...a, window: a.window + r.window, acked: a.acked + r.acked, failed: a.failed + r.failed }), { window: 0, acked: 0, failed: 0, cpu, publisherCpu });
+    const sum = (key: 'window' | 'acked' | 'failed'): number => results.reduce((n, r) => n + r[key], 0);
+    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu };
   }
 
   async stop(): Promise<void> {
