@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Agent } from '../agent/main.ts';
 import { profileTable } from '../agent/config/profiles.ts';
 import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
+import type { AgentConfig } from '../agent/config/schema.ts';
 import { ConfigError } from '../agent/config/errors.ts';
 import { Poller } from '../agent/modbus/poller.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
@@ -55,7 +56,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const file = values.config ?? process.env['ATALAYA_CONFIG'] ?? '/etc/atalaya/agent.yaml';
-  let config;
+  let config: AgentConfig;
   try {
     config = loadConfigFile(file);
   } catch (err) {

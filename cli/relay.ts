@@ -100,7 +100,7 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
     const table = [['ID', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
     for (const g of rows) table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
     const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-    process.stdout.write(table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n');
+    process.stdout.write(`${table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n')}\n`);
     return 0;
   }
   process.stderr.write(`atalaya relay gateway: expected 'add <id>' or 'list'\n\n${HELP}`);

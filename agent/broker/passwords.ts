@@ -83,11 +83,13 @@ Options:
   -h, --help            this help
 `;
 
+const parsePasswdArgs = (args: string[]) => parseArgs({ args, options: { prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+
 /** `atalaya agent passwd <user>`: exit code 0, or 2 on a usage error. The password is never echoed back. */
 export async function passwdCommand(argv: string[], io: CommandIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parsePasswdArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parsePasswdArgs(argv);
   } catch (err) {
     io.stderr.write(`${(err as Error).message}\n${PASSWD_HELP}`);
     return 2;

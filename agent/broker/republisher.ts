@@ -16,6 +16,7 @@ export interface RepublisherOptions {
 
 /** A name usable as one topic level: no separator, no wildcard (MQTT 3.1.1 §4.7.1), no $ start (§4.7.2). */
 function isTopicLevel(name: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is refused on purpose, topic names must not contain it (MQTT 3.1.1 §1.5.3)
   return name.length > 0 && !/[/+#\u0000]/.test(name) && !name.startsWith('$');
 }
 

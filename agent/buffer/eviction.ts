@@ -76,7 +76,9 @@ export class Evictor {
       return removed;
     });
     this.saveFloors = db.transaction((floors: readonly number[]) => {
-      floors.forEach((floor, priority) => statements.setMeta.run(floorKey(priority), floor));
+      floors.forEach((floor, priority) => {
+        statements.setMeta.run(floorKey(priority), floor);
+      });
     });
     for (const priority of EVICTION_ORDER) this.floor[priority] = (statements.getMeta.get(floorKey(priority)) as number | undefined) ?? 0;
     this.deleteAged = db.transaction((priority: Priority, cutoff: number, limit: number) => {

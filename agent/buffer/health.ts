@@ -25,7 +25,7 @@ export interface BufferHealth {
 
 /** SQLITE_FULL and its extended codes: the disk (or a quota) has no room. */
 export function stateOf(sqliteCode: string | undefined): Exclude<BufferWriteState, 'writable'> {
-  return sqliteCode !== undefined && sqliteCode.startsWith('SQLITE_FULL') ? 'disk_full' : 'io_error';
+  return sqliteCode?.startsWith('SQLITE_FULL') ? 'disk_full' : 'io_error';
 }
 
 /**

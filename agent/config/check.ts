@@ -24,7 +24,7 @@ export function checkConfig(config: AgentConfig): ConfigProblem[] {
   duplicates(config.serial.map((s) => s.path), (i, v) => add(`serial[${i}].path`, `'${v}' is already used by another line`));
   duplicates(config.devices.map((d) => d.id), (i, v) => add(`devices[${i}].id`, `duplicate device id '${v}'`));
 
-  const addresses = config.devices.map((d) => (d.serial !== undefined ? `serial ${d.serial}` : d.tcp !== undefined ? `tcp ${d.tcp.host}:${d.tcp.port}` : '') + ` unit ${d.unitId}`);
+  const addresses = config.devices.map((d) => `${d.serial !== undefined ? `serial ${d.serial}` : d.tcp !== undefined ? `tcp ${d.tcp.host}:${d.tcp.port}` : ''} unit ${d.unitId}`);
   duplicates(addresses, (i, v) => add(`devices[${i}].unitId`, `another device already answers at ${v}`));
 
   config.devices.forEach((d, i) => {

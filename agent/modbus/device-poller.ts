@@ -80,7 +80,7 @@ export class DevicePoller {
 
   /** One poll of every planned request; records for every channel, whatever the outcome. */
   async pollOnce(): Promise<NewRecord[]> {
-    const { device, plan, reader, clock } = this.o;
+    const { device, plan, clock } = this.o;
     const outcomes = new Map<string, FieldOutcome>();
     const started = clock.monotonic();
     let answered = false;
@@ -90,7 +90,9 @@ export class DevicePoller {
       if (Array.isArray(result)) {
         answered = true;
         const values = extractFields(req, result);
-        req.fields.forEach((f, i) => outcomes.set(f.key, { ok: true, value: values[i]! }));
+        req.fields.forEach((f, i) => {
+          outcomes.set(f.key, { ok: true, value: values[i]! });
+        });
       } else {
         if (deviceAnswered(result)) answered = true;
         lastError = result;

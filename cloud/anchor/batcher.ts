@@ -21,7 +21,9 @@ export async function treeOfBatch(store: AnchorStore, batchId: number): Promise<
   const parts: Buffer[] = [];
   for await (const chunk of store.batchRecords(batchId)) {
     const hashes = Buffer.allocUnsafe(chunk.length * HASH_BYTES);
-    chunk.forEach((r, i) => recordLeafHash(r.gateway, r).copy(hashes, i * HASH_BYTES));
+    chunk.forEach((r, i) => {
+      recordLeafHash(r.gateway, r).copy(hashes, i * HASH_BYTES);
+    });
     parts.push(hashes);
   }
   return buildTreeFromLeafHashes(Buffer.concat(parts));

@@ -10,8 +10,6 @@ function offsetAt(ms: number, zone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * The first instant of `y-m-d` in `zone`: local midnight, or where a DST gap skipping midnight
  * ends (Chile moves its clocks at 24:00, so its spring-forward day starts at 01:00).

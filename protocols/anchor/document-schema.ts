@@ -106,4 +106,5 @@ export function parseProofDocumentText(text: string): ProofDocument {
 
 // The schema's output stays assignable to the declared type.
 type Assignable<T, _U extends T> = true;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, never referenced: tsc fails here if the two drift apart
 type SchemaCheck = Assignable<ProofDocument, z.output<typeof documentSchema>>;

@@ -16,8 +16,8 @@ import type { DataType, WordOrder } from './types.ts';
 const scratch = new DataView(new ArrayBuffer(8));
 
 const TWO_32 = 4294967296;
-const TWO_63 = 9223372036854775808;
-const TWO_64 = 18446744073709551616;
+const TWO_63 = 2 ** 63;
+const TWO_64 = 2 ** 64;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 type ValueType = Exclude<DataType, 'bit'>;

@@ -1,5 +1,5 @@
 import { ATALAYA_MODBUS_FRAME } from './errors.ts';
-import { concat, frameError, MAX_PDU, MBAP_HEADER, type MbapErrorEntry, type MbapFrame } from './frame-common.ts';
+import { concat, MAX_PDU, MBAP_HEADER, type MbapErrorEntry, type MbapFrame } from './frame-common.ts';
 
 /** MBAP framing, Modbus Messaging on TCP/IP Implementation Guide v1.0b §3.1.3. */
 

@@ -132,7 +132,7 @@ export function packBits(bits: ArrayLike<boolean>): Uint8Array {
 
 export function unpackBits(bytes: Uint8Array, count: number): boolean[] {
   const out: boolean[] = [];
-  for (let i = 0; i < count; i++) out.push(((bytes[i >> 3] ?? 0) >> (i & 7)) & 1 ? true : false);
+  for (let i = 0; i < count; i++) out.push(!!(((bytes[i >> 3] ?? 0) >> (i & 7)) & 1));
   return out;
 }
 

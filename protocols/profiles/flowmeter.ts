@@ -12,7 +12,7 @@ import type { ChannelSpec, Profile, StatusBitSpec } from './types.ts';
  */
 const flow: ChannelSpec = { key: 'flow', table: 'holding', address: 0, type: 'float32', order: 'CDAB', scale: 1, offset: 0, unit: 'L/s', min: -1000, max: 1000, resolution: 0.001, description: 'Instantaneous flow' };
 const total32: ChannelSpec = { key: 'totalizer', table: 'holding', address: 2, type: 'uint32', order: 'ABCD', scale: 0.1, offset: 0, unit: 'm3', min: 0, max: 429_496_729.5, resolution: 0.1, description: 'Totalized volume (32-bit register pair)' };
-const total64: ChannelSpec = { key: 'totalizer', table: 'holding', address: 4, type: 'uint64', order: 'ABCD', scale: 0.001, offset: 0, unit: 'm3', min: 0, max: 9_007_199_254_740.991, resolution: 0.001, description: 'Totalized volume (64-bit, four registers)' };
+const total64: ChannelSpec = { key: 'totalizer', table: 'holding', address: 4, type: 'uint64', order: 'ABCD', scale: 0.001, offset: 0, unit: 'm3', min: 0, max: Number.MAX_SAFE_INTEGER / 1000, resolution: 0.001, description: 'Totalized volume (64-bit, four registers)' };
 const column: ChannelSpec = { key: 'water_column', table: 'holding', address: 8, type: 'float32', order: 'CDAB', scale: 1, offset: 0, unit: 'm', min: 0, max: 300, resolution: 0.001, description: 'Water column above the pressure sensor' };
 
 const status: StatusBitSpec[] = [

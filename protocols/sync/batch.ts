@@ -28,7 +28,7 @@
  */
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
+import type { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
 import type { AlarmDetail, StoredRecord } from '../records.ts';
 import { SeqOrder, checkRecord } from './batch-checks.ts';
 import { malformed, tooLarge } from './errors.ts';

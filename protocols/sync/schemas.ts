@@ -99,6 +99,7 @@ export function firstIssue(error: z.ZodError): string {
 
 // The schemas' outputs stay assignable to the contract in types.ts and records.ts.
 type Assignable<T, _U extends T> = true;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, never referenced: tsc fails here if the two drift apart
 type SchemaChecks = [
   Assignable<StoredRecord, z.output<typeof storedRecordSchema>>,
   Assignable<SyncBatch, z.output<typeof syncBatchSchema>>,

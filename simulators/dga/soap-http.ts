@@ -23,7 +23,7 @@ export async function serveWsdl(url: URL, host: string | undefined, wsdlXml: str
   }
   const dir = path.dirname(wsdlPath);
   const name = url.pathname.slice(path.posix.dirname(SOAP_PATH).length + 1);
-  if (url.pathname.startsWith(path.posix.dirname(SOAP_PATH) + '/') && /^[\w.-]+\.xsd$/.test(name) && (await readdir(dir)).includes(name)) {
+  if (url.pathname.startsWith(`${path.posix.dirname(SOAP_PATH)}/`) && /^[\w.-]+\.xsd$/.test(name) && (await readdir(dir)).includes(name)) {
     return void res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(await readFile(path.join(dir, name)));
   }
   res.writeHead(404).end();

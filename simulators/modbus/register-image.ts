@@ -89,7 +89,9 @@ export class RegisterImage {
   /** FC05/FC15; false (nothing written) if any coil lies outside the map. */
   writeCoils(address: number, values: readonly boolean[]): boolean {
     if (address + values.length > this.coils.length) return false;
-    values.forEach((on, i) => (this.coils[address + i] = on ? 1 : 0));
+    values.forEach((on, i) => {
+      this.coils[address + i] = on ? 1 : 0;
+    });
     return true;
   }
 

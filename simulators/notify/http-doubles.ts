@@ -11,7 +11,7 @@ import type http from 'node:http';
 import { verifyWebhook, WEBHOOK_HEADERS } from '../../protocols/notify/webhook-signature.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { FaultGate, NotifyFaults } from './faults.ts';
-import { type Arrival, Inbox, type Message, type SimChannel } from './inbox.ts';
+import type { Arrival, Inbox, Message, SimChannel } from './inbox.ts';
 import { listingPage } from './page.ts';
 
 export interface HttpDoubleOptions {

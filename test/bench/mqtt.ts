@@ -108,7 +108,10 @@ async function startMosquitto(dir: string): Promise<Broker> {
   const { child, exited } = launch(MOSQUITTO, ['-c', file], ['ignore', 'ignore', 'inherit']);
   let open = false;
   await until('mosquitto', () => {
-    const probe = net.connect(port, '127.0.0.1', () => ((open = true), probe.destroy()));
+    const probe = net.connect(port, '127.0.0.1', () => {
+      open = true;
+      probe.destroy();
+    });
     probe.on('error', () => probe.destroy());
     return open;
   }, child, 10_000);
@@ -132,7 +135,10 @@ async function publisherMain(): Promise<void> {
       devices = msg.devices;
       const auth = msg.username === undefined ? {} : { username: msg.username, password: msg.password };
       void Promise.all(devices.map((d) => mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth })))
-        .then((c) => ((clients = c), process.send!({ type: 'ready' })));
+        .then((c) => {
+          clients = c;
+          process.send!({ type: 'ready' });
+        });
       return;
     }
     void publishAll(clients, devices, msg.t0, msg.durationMs).then(async (result) => {
@@ -215,7 +221,8 @@ class Publishers {
     await sleep(durationMs);
     const [cpu, publisherCpu] = [(cpuOf([broker.pid]) - broker0) / (durationMs / 1000), (cpuOf(pids) - pub0) / (durationMs / 1000)];
     const results = await Promise.all(done);
-    return results.reduce((a, r) => ({ ...a, window: a.window + r.window, acked: a.acked + r.acked, failed: a.failed + r.failed }), { window: 0, acked: 0, failed: 0, cpu, publisherCpu });
+    const sum = (key: 'window' | 'acked' | 'failed'): number => results.reduce((n, r) => n + r[key], 0);
+    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu };
   }
 
   async stop(): Promise<void> {

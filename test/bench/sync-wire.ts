@@ -55,9 +55,17 @@ function devices(random: () => number): { name: string; offsetMs: number; channe
       name: `gas-0${d + 1}`,
       offsetMs: d * 37,
       channels: [
-        { key: 'ch4', unit: '%LEL', dga: false, next: () => ((ch4 = Math.max(0, ch4 + noise(0.05) + (0.5 - ch4) * 0.01)), round(ch4 + noise(0.1), 0.1)) },
+        { key: 'ch4', unit: '%LEL', dga: false, next: () => {
+            ch4 = Math.max(0, ch4 + noise(0.05) + (0.5 - ch4) * 0.01);
+            return round(ch4 + noise(0.1), 0.1);
+          },
+        },
         { key: 'h2s', unit: 'ppm', dga: false, next: () => round(Math.max(0, 0.2 + noise(0.1)), 0.1) },
-        { key: 'co', unit: 'ppm', dga: false, next: () => ((co = Math.max(0, co + noise(0.2))), round(co, 1)) },
+        { key: 'co', unit: 'ppm', dga: false, next: () => {
+            co = Math.max(0, co + noise(0.2));
+            return round(co, 1);
+          },
+        },
         { key: 'o2', unit: '%vol', dga: false, next: () => round(20.9 + noise(0.02), 0.01) },
         ...bits(['fault_ch4', 'fault_h2s', 'fault_co', 'fault_o2', 'alarm_1', 'alarm_2']),
       ],
@@ -71,9 +79,21 @@ function devices(random: () => number): { name: string; offsetMs: number; channe
       name: `well-0${d + 1}`,
       offsetMs: 200 + d * 41,
       channels: [
-        { key: 'flow', unit: 'L/s', dga: true, next: () => ((q += noise(0.01) + (12.5 + d * 7 - q) * 0.01), round(q + noise(0.05), 0.001)) },
-        { key: 'totalizer', unit: 'm3', dga: true, next: () => ((total += q / 1000), round(total, 0.1)) },
-        { key: 'water_column', unit: 'm', dga: false, next: () => ((column += noise(0.001)), round(column + noise(0.003), 0.001)) },
+        { key: 'flow', unit: 'L/s', dga: true, next: () => {
+            q += noise(0.01) + (12.5 + d * 7 - q) * 0.01;
+            return round(q + noise(0.05), 0.001);
+          },
+        },
+        { key: 'totalizer', unit: 'm3', dga: true, next: () => {
+            total += q / 1000;
+            return round(total, 0.1);
+          },
+        },
+        { key: 'water_column', unit: 'm', dga: false, next: () => {
+            column += noise(0.001);
+            return round(column + noise(0.003), 0.001);
+          },
+        },
         { key: 'level', unit: 'm', dga: true, next: () => round(60 - column, 0.001) },
         ...bits(['empty_pipe', 'fault_coil', 'fault_level', 'reverse_flow']),
       ],

@@ -22,7 +22,11 @@ export class BufferSyncProcess {
   private done = false;
 
   private constructor(private readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => ((this.done = true), resolve({ code, signal }))));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+        this.done = true;
+        resolve({ code, signal });
+      }),
+    );
   }
 
   /** Spawns the child and resolves once it logged "child ready". */

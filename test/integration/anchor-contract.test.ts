@@ -25,7 +25,9 @@ async function nonceOf(address: string): Promise<number> {
 function codeWithOwner(ownerAddress: string, secondSlot = ownerAddress): string {
   const code = Buffer.from(ANCHOR_ARTIFACT.deployedBytecode.slice(2), 'hex');
   const refs = Object.values(ANCHOR_ARTIFACT.immutableReferences).flat();
-  refs.forEach((ref, i) => Buffer.from((i === 0 ? ownerAddress : secondSlot).slice(2).padStart(64, '0'), 'hex').copy(code, ref.start));
+  refs.forEach((ref, i) => {
+    Buffer.from((i === 0 ? ownerAddress : secondSlot).slice(2).padStart(64, '0'), 'hex').copy(code, ref.start);
+  });
   return `0x${code.toString('hex')}`;
 }
 

@@ -107,7 +107,7 @@ describe('atalaya relay dga', () => {
     expect(status.status).toBe(0);
     const [obra] = (JSON.parse(status.stdout) as { obras: Array<Record<string, unknown>> }).obras;
     expect(obra).toMatchObject({ obra: OBRA, credentials: true, lastAccepted: { slot: iso(first), receipt: sim.measurements(OBRA)[0]?.receipt }, counts: { accepted: 1 } });
-    expect((obra?.['counts'] as Record<string, number>)['pending']).toBeGreaterThanOrEqual(2);
+    expect((obra!['counts'] as Record<string, number>)['pending']).toBeGreaterThanOrEqual(2);
     expect((await run(['status'])).stdout).toContain(`last accepted: ${iso(first)}`);
 
     const refused = await run(['retry', OBRA, iso(first)]);

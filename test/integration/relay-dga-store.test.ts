@@ -76,7 +76,10 @@ async function postgresDatabase(): Promise<Database> {
   };
 }
 
-const track = (s: DgaStore): DgaStore => (opened.push(s), s);
+const track = (s: DgaStore): DgaStore => {
+  opened.push(s);
+  return s;
+};
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 5, 16, 4, 0, 0); // 00:00 UTC-4
 const OBRA = 'OB-0602-7';

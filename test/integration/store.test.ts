@@ -56,7 +56,10 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const track = (store: RelayStore): RelayStore => (opened.push(store), store);
+const track = (store: RelayStore): RelayStore => {
+  opened.push(store);
+  return store;
+};
 
 let files = 0;
 async function sqliteDatabase(): Promise<Database> {

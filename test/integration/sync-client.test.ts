@@ -67,6 +67,7 @@ class TestRelay {
       req.once('data', () => req.socket.destroy());
       return;
     }
+    const reply: Exclude<Step, 'reset'> = step;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -82,7 +83,7 @@ class TestRelay {
       for (const r of records) {
         if (this.buffer.readAfter(r.seq - 1, 1)[0]?.seq !== r.seq) this.violations.push(`seq ${r.seq} sent but no longer in the buffer`);
       }
-      switch (step) {
+      switch (reply) {
         case 'unavailable':
           return answer(res, 503, { error: 'unavailable', message: 'database down' });
         case 'conflict':

@@ -70,9 +70,11 @@ function input(index: number, record: StoredRecord = RECORDS[index] as StoredRec
 const doc = (index = 0): ProofDocument => buildProofDocument(input(index));
 /** Through JSON text, as an auditor receives it. */
 const roundTrip = (d: ProofDocument): ProofDocument => parseProofDocumentText(serializeProofDocument(d));
+/** A proof document's sections as plain JSON, which the tests overwrite with values of any type on purpose. */
+type Sections = Record<'record' | 'leaf' | 'inclusion' | 'batch' | 'anchor', Record<string, unknown>>;
 /** A copy with `change` applied to a plain JSON clone (what someone editing the file could do). */
-function edited(d: ProofDocument, change: (o: Record<string, any>) => void): Record<string, any> {
-  const o = JSON.parse(JSON.stringify(d)) as Record<string, any>;
+function edited(d: ProofDocument, change: (o: Sections) => void): Sections {
+  const o = JSON.parse(JSON.stringify(d)) as Sections;
   change(o);
   return o;
 }
@@ -143,16 +145,16 @@ describe('parseProofDocument', () => {
   const d = doc(1);
 
   it('refuses unknown keys, naming where', () => {
-    expect(malformedReason(edited(d, (o) => (o['signature'] = 'x')))).toMatch(/^signature: unknown key/);
+    expect(malformedReason(edited(d, (o) => ((o as Record<string, unknown>)['signature'] = 'x')))).toMatch(/^signature: unknown key/);
     expect(malformedReason(edited(d, (o) => (o['record']['receivedAt'] = 1)))).toMatch(/^record\.receivedAt: unknown key/);
     expect(malformedReason(edited(d, (o) => (o['anchor']['gasUsed'] = 1)))).toMatch(/^anchor\.gasUsed: unknown key/);
     expect(malformedReason(edited(d, (o) => (o['inclusion']['root'] = ROOT)))).toMatch(/^inclusion\.root: unknown key/);
   });
 
   it('refuses wrong types and shapes, naming where', () => {
-    const cases: [(o: Record<string, any>) => void, RegExp][] = [
-      [(o) => (o['format'] = 'other'), /^format:/],
-      [(o) => (o['version'] = 2), /^version:/],
+    const cases: [(o: Sections) => void, RegExp][] = [
+      [(o) => ((o as Record<string, unknown>)['format'] = 'other'), /^format:/],
+      [(o) => ((o as Record<string, unknown>)['version'] = 2), /^version:/],
       [(o) => delete o['record']['mono'], /^record\.mono:/],
       [(o) => (o['record']['value'] = '12.5'), /^record\.value:/],
       [(o) => (o['record']['exception'] = undefined), /^record\.exception:/],
@@ -161,7 +163,7 @@ describe('parseProofDocument', () => {
       [(o) => (o['leaf']['encoding'] = 'canonical-v2'), /^leaf\.encoding:/],
       [(o) => (o['leaf']['hash'] = (o['leaf']['hash'] as string).toUpperCase()), /^leaf\.hash:/],
       [(o) => (o['inclusion']['path'] = (o['inclusion']['path'] as string[]).slice(1)), /^inclusion\.path:/],
-      [(o) => (o['inclusion']['path'][0] = 'zz'), /^inclusion\.path\[0\]:/],
+      [(o) => ((o['inclusion']['path'] as string[])[0] = 'zz'), /^inclusion\.path\[0\]:/],
       [(o) => (o['inclusion']['index'] = RECORDS.length), /^inclusion\.index:/],
       [(o) => (o['batch']['root'] = `0x${ROOT}`), /^batch\.root:/],
       [(o) => (o['batch']['periodEnd'] = 1_750_000_600_000), /^batch\.periodEnd:/],
@@ -184,18 +186,21 @@ describe('checkProofOffline', () => {
   const d = doc(2);
 
   it('says record_altered when any field of the record changed', () => {
-    const changes: ((o: Record<string, any>) => void)[] = [
+    const changes: ((o: Sections) => void)[] = [
       (o) => (o['record']['value'] = 12.6),
       (o) => (o['record']['gateway'] = 'gw-02'),
       (o) => (o['record']['exception'] = 3),
       (o) => (o['record']['flags'] = RECORD_FLAGS.clockUnsynced),
-      (o) => (o['record']['ts'] += 1),
+      (o) => (o['record']['ts'] = (o['record']['ts'] as number) + 1),
     ];
     for (const change of changes) expect(checkProofOffline(parseProofDocument(edited(d, change)))).toMatchObject({ ok: false, reason: 'record_altered' });
     const alarm = doc(Object.keys(SHAPES).indexOf('alarm'));
-    expect(checkProofOffline(parseProofDocument(edited(alarm, (o) => (o['record']['alarm']['state'] = 'cleared'))))).toMatchObject({ reason: 'record_altered' });
+    expect(checkProofOffline(parseProofDocument(edited(alarm, (o) => ((o['record']['alarm'] as Record<string, unknown>)['state'] = 'cleared'))))).toMatchObject({ reason: 'record_altered' });
     // Altered together with the root it claims: still the record that is wrong.
-    expect(checkProofOffline(parseProofDocument(edited(d, (o) => ((o['record']['value'] = 1), (o['batch']['root'] = 'ee'.repeat(32))))))).toMatchObject({ reason: 'record_altered' });
+    expect(checkProofOffline(parseProofDocument(edited(d, (o) => {
+          o['record']['value'] = 1;
+          o['batch']['root'] = 'ee'.repeat(32);
+        }),))).toMatchObject({ reason: 'record_altered' });
     // A leaf hash that is not the record's.
     expect(checkProofOffline(parseProofDocument(edited(d, (o) => (o['leaf']['hash'] = 'ee'.repeat(32)))))).toMatchObject({ reason: 'record_altered' });
   });
@@ -204,8 +209,11 @@ describe('checkProofOffline', () => {
     const sibling = (h: string): string => (h[0] === '0' ? '1' : '0') + h.slice(1);
     // Leaf 2 and leaf 3 of 11 both have 4-hash paths: only the position changes.
     expect(auditPathLength(3, RECORDS.length)).toBe(auditPathLength(2, RECORDS.length));
-    const changes: ((o: Record<string, any>) => void)[] = [
-      (o) => (o['inclusion']['path'][1] = sibling(o['inclusion']['path'][1] as string)),
+    const changes: ((o: Sections) => void)[] = [
+      (o) => {
+        const path = o['inclusion']['path'] as string[];
+        path[1] = sibling(path[1]!);
+      },
       (o) => (o['inclusion']['index'] = 3),
       (o) => (o['batch']['root'] = sibling(o['batch']['root'] as string)),
       (o) => (o['batch']['treeSize'] = RECORDS.length + 1),

@@ -16,7 +16,7 @@ function split(n: number): number {
 function naiveSides(m: number, n: number): string {
   if (n <= 1) return '';
   const k = split(n);
-  return m < k ? naiveSides(m, k) + 'R' : naiveSides(m - k, n - k) + 'L';
+  return m < k ? `${naiveSides(m, k)}R` : `${naiveSides(m - k, n - k)}L`;
 }
 
 const LEAVES = Array.from({ length: 70 }, (_, i) => Buffer.from(`leaf-${i}`));

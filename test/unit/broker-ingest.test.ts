@@ -28,7 +28,10 @@ describe('ingest topics', () => {
 describe('ingest payloads', () => {
   it('turns telemetry into good readings with gateway time, mono, bootId, flags and DGA priority', async () => {
     const stored: NewRecord[][] = [];
-    const i = ingest(async (r) => (stored.push([...r]), r.map((_, k) => k + 1)));
+    const i = ingest(async (r) => {
+      stored.push([...r]);
+      return r.map((_, k) => k + 1);
+    });
     const outcome = await i.handle('site/atalaya/in/pozo-3/telemetry', json([
       { channel: 'level', value: 41.5, unit: 'm' },
       { channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00-03:00' },
@@ -42,7 +45,10 @@ describe('ingest payloads', () => {
 
   it('turns an alarm into an alarm record raised by the device itself', async () => {
     const stored: NewRecord[] = [];
-    const i = ingest(async (r) => (stored.push(...r), [1]));
+    const i = ingest(async (r) => {
+      stored.push(...r);
+      return [1];
+    });
     await i.handle('site/atalaya/in/det-1/alarm', json({ channel: 'ch4', level: 'warning', state: 'cleared', ts: 1_700_000_000_000 }));
     expect(stored).toEqual([
       { kind: 'alarm', device: 'det-1', channel: 'ch4', value: null, unit: '', quality: 'good', exception: null, ts: 1_700_000_000_000, mono: 4242, bootId: 'boot-x', priority: PRIORITY.alarm, flags: 1, alarm: { rule: 'device', level: 'warning', state: 'cleared', threshold: null } },
@@ -70,7 +76,10 @@ describe('ingest payloads', () => {
 describe('ingest and the record check', () => {
   it('refuses, as invalid_record and without calling the sink, a payload the schema takes but whose records the buffer and the wire refuse', async () => {
     const stored: NewRecord[][] = [];
-    const i = ingest(async (r) => (stored.push([...r]), r.map((_, k) => k + 1)));
+    const i = ingest(async (r) => {
+      stored.push([...r]);
+      return r.map((_, k) => k + 1);
+    });
     // An RFC 3339 date before 1970 is a negative ts: no record may carry it (protocols/records-check.ts).
     const early = '1969-12-31T23:59:59Z';
     expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: early }))).toEqual({ status: 'invalid', reason: 'invalid_record' });
@@ -110,7 +119,10 @@ describe('ingest redelivery', () => {
     const marks: unknown[] = [];
     const i = new Ingest({
       topicPrefix: 'site/atalaya', maxPayloadBytes: 64 * 1024, clock, bootId: 'b', flags: () => 0,
-      sink: async (r, mark) => (marks.push(mark), r.map((_, k) => k)),
+      sink: async (r, mark) => {
+        marks.push(mark);
+        return r.map((_, k) => k);
+      },
       storedSeq: (stream) => (stream === 'd/telemetry' ? 41 : undefined),
     });
     const t = 'site/atalaya/in/d/telemetry';

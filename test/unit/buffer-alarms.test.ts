@@ -217,7 +217,9 @@ describe('migration 2 (alarm detail, alarm_state)', () => {
     try {
       migrate(db, logger, MIGRATIONS.slice(0, 1));
       db.transaction(() => {
-        v1Records.forEach((r, i) => insertV1(db, i + 1, r));
+        v1Records.forEach((r, i) => {
+          insertV1(db, i + 1, r);
+        });
         // Seqs 5..7 were committed and released: the counter, not max(seq), says what comes next.
         db.prepare("UPDATE meta SET value = 8 WHERE key = 'next_seq'").run();
       })();

@@ -73,7 +73,9 @@ describe('eviction by size', () => {
       const before = buffer.stats().evicted;
       const records = Array.from({ length: 100 }, (_, k) => rec(i++, pattern[k % pattern.length] ?? PRIORITY.ordinary));
       const seqs = await buffer.append(records);
-      records.forEach((r, k) => appended[r.priority].push(seqs[k] ?? 0));
+      records.forEach((r, k) => {
+        appended[r.priority].push(seqs[k] ?? 0);
+      });
       const stats = buffer.stats();
       expect(stats.bytes).toBeLessThanOrEqual(MAX_BYTES);
       const [ordinary, dga] = seqsBy(buffer);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
-import { ConfigError } from '../../protocols/config-errors.ts';
+import type { ConfigError } from '../../protocols/config-errors.ts';
 import { CONFIG_INVALID, isAtalayaError } from '../../protocols/errors.ts';
 
 /** The `dga:` section of relay.yaml: defaults, and every problem at once with its path. */

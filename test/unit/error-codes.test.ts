@@ -24,7 +24,7 @@ const isEnvName = (name: string): boolean => name === 'ENV' || name.endsWith('_E
 const lineOf = (src: string, index: number): number => src.slice(0, index).split('\n').length;
 const isTest = (rel: string): boolean => rel.startsWith('test/') || /\.test\.ts$/.test(rel);
 
-export function definitionsIn(file: string, src: string): Definition[] {
+function definitionsIn(file: string, src: string): Definition[] {
   const out: Definition[] = [];
   for (const m of src.matchAll(CONSTANT)) {
     const name = m[1] as string;

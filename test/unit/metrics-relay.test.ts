@@ -49,8 +49,17 @@ function setup(over: Partial<RelayMetricsSources> = {}) {
         return rows;
       },
     },
-    dga: () => ({ status: async () => (calls.dga++, [obra('OB-0101-1'), obra('OB-0101-2', { stopped: { at: 'x', reason: 'y' } })]) }),
-    anchor: () => ({ store: { stats: async () => (calls.anchor++, ANCHOR) } }),
+    dga: () => ({ status: async () => {
+        calls.dga++;
+        return [obra('OB-0101-1'), obra('OB-0101-2', { stopped: { at: 'x', reason: 'y' } })];
+      },
+    }),
+    anchor: () => ({ store: { stats: async () => {
+          calls.anchor++;
+          return ANCHOR;
+        },
+      },
+    }),
     clock,
     logger: testLogger(),
     ...over,

@@ -84,7 +84,7 @@ describe('encode → decode round trips', () => {
     uint32: [0, 1, 65535, 65536, 4294967295, 0xdeadbeef],
     int64: [0, 1, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -(2 ** 63), 2 ** 63 - 1024],
     uint64: [0, 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, 2 ** 64 - 2048],
-    float32: [0, -0, 1.5, -1.5, Math.fround(3.14159), Math.fround(1e-40), 3.4028234663852886e38, Infinity, -Infinity],
+    float32: [0, -0, 1.5, -1.5, Math.fround(Math.PI), Math.fround(1e-40), 3.4028234663852886e38, Infinity, -Infinity],
     float64: [0, -0, Math.PI, -1e300, 5e-324, Number.MAX_VALUE, Infinity],
   };
   for (const [type, values] of Object.entries(samples) as Array<[ValueType, number[]]>) {

@@ -22,7 +22,7 @@ describe('SMS text in GSM-7 (3GPP TS 23.038 §6.2.1)', () => {
   });
 
   it('leaves a message of 160 septets whole', () => {
-    const s = 'a'.repeat(158) + '€';
+    const s = `${'a'.repeat(158)}€`;
     expect(septetCount(s)).toBe(160);
     expect(fitSms(s)).toBe(s);
   });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRelayConfigFile, parseRelayConfig, relayConfigJsonSchema } from '../../cloud/config/load.ts';
-import { ConfigError } from '../../protocols/config-errors.ts';
+import type { ConfigError } from '../../protocols/config-errors.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE, isAtalayaError } from '../../protocols/errors.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));

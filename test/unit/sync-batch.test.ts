@@ -79,7 +79,9 @@ describe('encodeBatch / decodeBatch round trip', () => {
     const values = randomDoubles(500, 7);
     const batch = batchOf(values.map((value, i) => reading(i + 1, { value })));
     const back = decodeBatch(encodeBatch(batch));
-    back.records.forEach((r, i) => expect(Object.is(r.value, values[i])).toBe(true));
+    back.records.forEach((r, i) => {
+      expect(Object.is(r.value, values[i])).toBe(true);
+    });
   });
 
   it('round-trips an empty batch and realistic agent data', () => {

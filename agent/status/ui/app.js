@@ -173,7 +173,7 @@ function connectEvents() {
   });
   es.addEventListener('overview', (event) => {
     const data = parse(event);
-    if (data && data.gateway) renderOverview(data);
+    if (data?.gateway) renderOverview(data);
   });
 }
 
