@@ -33,11 +33,23 @@ function well(from: number, to: number, flow: (t: number) => number, options: { 
   return out;
 }
 
-async function api(b: Bench, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
+interface Finding {
+  readonly code: string;
+  readonly values: Record<string, unknown>;
+}
+interface ReviewSlot {
+  readonly slot: string;
+  readonly findings: Finding[];
+  readonly readings: Array<{ readonly field: string } & Record<string, unknown>>;
+}
+/** What the review API answers: `slots` for the list, other fields for actions and errors. */
+type ApiBody = { readonly slots: ReviewSlot[] } & Record<string, unknown>;
+
+async function api(b: Bench, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: ApiBody }> {
   const res = await fetch(`${b.url}${path}`, {
     method, headers: { authorization: `Bearer ${b.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as ApiBody };
 }
 
 const sent = (b: Bench): string[] => b.sim.measurements(WELL.code).map((m) => m.horaMedicion);
@@ -58,13 +70,13 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
     await b.ingest(well(at(0), at(6, 10), () => 10, { frozenFrom: at(2) }));
     await b.run(10);
     const { json } = await api(b, 'GET', '/v1/dga/review');
-    const held = new Map<string, string[]>(json.slots.map((s: any) => [s.slot.slice(11, 19), s.findings.map((f: any) => f.code)]));
+    const held = new Map<string, string[]>(json.slots.map((s) => [s.slot.slice(11, 19), s.findings.map((f) => f.code)]));
     expect(sent(b)).toEqual(['00:00:00', '01:00:00', '02:00:00']);
     expect(held.get('05:00:00')).toContain('frozen_totalizer');
     expect([...held.keys()]).toEqual(['03:00:00', '04:00:00', '05:00:00', '06:00:00']);
-    const five = json.slots.find((s: any) => s.slot.startsWith('2025-06-16T05'));
-    expect(five.findings.find((f: any) => f.code === 'frozen_totalizer').values).toMatchObject({ hours: 3, flowLps: 10 });
-    expect(five.readings.find((r: any) => r.field === 'caudal')).toMatchObject({ channel: 'flow', good: 1, min: 10, max: 10 });
+    const five = json.slots.find((s) => s.slot.startsWith('2025-06-16T05'));
+    expect(five?.findings.find((f) => f.code === 'frozen_totalizer')?.values).toMatchObject({ hours: 3, flowLps: 10 });
+    expect(five?.readings.find((r) => r.field === 'caudal')).toMatchObject({ channel: 'flow', good: 1, min: 10, max: 10 });
   });
 
   it('a flow spike', async () => {
@@ -73,9 +85,9 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
     await b.run(10);
     const { json } = await api(b, 'GET', '/v1/dga/review');
     // The spike's reading also skews the flow integrated over the hour after it.
-    expect(json.slots.map((s: any) => s.slot)).toEqual(['2025-06-16T05:00:00-04:00', '2025-06-16T06:00:00-04:00']);
-    expect(json.slots[0].findings.find((f: any) => f.code === 'flow_jump').values).toEqual({ flowLps: 80, medianLps: 10, factor: 8 });
-    expect(json.slots[1].findings.map((f: any) => f.code)).toEqual(['volume_flow_mismatch']);
+    expect(json.slots.map((s) => s.slot)).toEqual(['2025-06-16T05:00:00-04:00', '2025-06-16T06:00:00-04:00']);
+    expect(json.slots[0]?.findings.find((f) => f.code === 'flow_jump')?.values).toEqual({ flowLps: 80, medianLps: 10, factor: 8 });
+    expect(json.slots[1]?.findings.map((f) => f.code)).toEqual(['volume_flow_mismatch']);
     expect(sent(b)).toEqual(['00:00:00', '01:00:00', '02:00:00', '03:00:00', '04:00:00']);
   });
 
@@ -84,8 +96,8 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
     await b.ingest(well(at(0), at(2, 10), (t) => (t >= at(1) - 10 * MINUTE && t <= at(1) + 10 * MINUTE ? 13 : 12)));
     await b.run(5);
     const { json } = await api(b, 'GET', '/v1/dga/review');
-    expect(json.slots.map((s: any) => [s.slot, s.findings.map((f: any) => f.code)])).toEqual([['2025-06-16T01:00:00-04:00', ['over_water_right']]]);
-    expect(json.slots[0].findings[0].values).toEqual({ flowLps: 13, rightLps: 12, limitLps: 12.6 });
+    expect(json.slots.map((s) => [s.slot, s.findings.map((f) => f.code)])).toEqual([['2025-06-16T01:00:00-04:00', ['over_water_right']]]);
+    expect(json.slots[0]?.findings[0]?.values).toEqual({ flowLps: 13, rightLps: 12, limitLps: 12.6 });
     expect(sent(b)).toEqual(['00:00:00', '02:00:00']);
   });
 
@@ -111,7 +123,7 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
     await b.ingest(readings);
     await b.run(5);
     const { json } = await api(b, 'GET', '/v1/dga/review');
-    expect(json.slots.map((s: any) => [s.slot, s.findings.map((f: any) => f.code)])).toEqual([['2025-06-16T01:00:00-04:00', ['clock_unsynced']]]);
+    expect(json.slots.map((s) => [s.slot, s.findings.map((f) => f.code)])).toEqual([['2025-06-16T01:00:00-04:00', ['clock_unsynced']]]);
     expect(sent(b)).toEqual(['00:00:00', '02:00:00']);
   });
 });
@@ -136,8 +148,7 @@ describe.each(['sqlite', 'postgres'] as const)('a person decides (%s)', (kind) =
 
     // Held past the send window: reported late, not skipped.
     const status = (await api(b, 'GET', `/v1/dga/${WELL.code}`)).json;
-    expect(status.counts.review).toBe(4);
-    expect(status.lateUnsent).toBe(3);
+    expect(status).toMatchObject({ counts: { review: 4 }, lateUnsent: 3 });
 
     const approved = await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(0)}/approve`, {});
     expect(approved).toMatchObject({ status: 200, json: { action: 'approve', from: 'review', to: 'pending' } });
