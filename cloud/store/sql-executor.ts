@@ -32,6 +32,14 @@ export interface SqlExecutor {
    */
   transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T>;
   /**
+   * `transaction`, except that on SQLite `fn` may share one BEGIN … COMMIT (one WAL sync) with the
+   * grouped transactions that queued while the previous transaction ran (group commit,
+   * sql-sqlite-group.ts): `fn` is still all or nothing (its own savepoint) and the promise settles
+   * only after the shared COMMIT. For short, independent writes many requests make at once
+   * (ingest). PostgreSQL: exactly `transaction` (each has its own connection).
+   */
+  groupedTransaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T>;
+  /**
    * Runs `fn` while this process holds the session-level lock `key` (PostgreSQL:
    * pg_try_advisory_lock on a connection kept for the duration), `ran: false` when another session
    * holds it. SQLite has one relay per file: `fn` always runs.

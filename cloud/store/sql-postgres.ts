@@ -77,6 +77,11 @@ export class PostgresExecutor implements SqlExecutor {
     });
   }
 
+  /** Each transaction has its own connection: nothing to group (sql-executor.ts). */
+  groupedTransaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
+    return this.transaction(operation, fn);
+  }
+
   /**
    * The lock is the session's: taken and released on one connection of the pool, kept out of the
    * pool for the duration (docs/storage.md#postgresql-advisory-locks).

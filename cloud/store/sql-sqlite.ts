@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { openRelaySqlite } from './migrations-sqlite.ts';
+import { MAX_GROUP, runGroup, type GroupEntry } from './sql-sqlite-group.ts';
 import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
 
 export interface SqliteExecutorOptions {
@@ -64,6 +65,8 @@ export class SqliteExecutor implements SqlExecutor {
   private state: 'idle' | 'running' | 'stopped' = 'idle';
   private readonly statements = new Map<string, Prepared>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The group the next grouped transaction joins (sql-sqlite-group.ts); undefined once it started. */
+  private openGroup: GroupEntry[] | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: SqliteExecutorOptions) {
@@ -112,6 +115,29 @@ export class SqliteExecutor implements SqlExecutor {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw err;
       }
+    });
+  }
+
+  /** Shares a commit with the grouped transactions that queue while another runs (sql-sqlite-group.ts). */
+  groupedTransaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: GroupEntry = { operation, fn, resolve: resolve as (value: unknown) => void, reject };
+      if (this.openGroup !== undefined && this.openGroup.length < MAX_GROUP) {
+        this.openGroup.push(entry);
+        return;
+      }
+      const group = [entry];
+      this.openGroup = group;
+      this.exclusive(operation, async (db) => {
+        // Closed when it starts: later arrivals form the next group while this one commits.
+        if (this.openGroup === group) this.openGroup = undefined;
+        const query: Query = async (sql, params) => this.run(db, sql, params);
+        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
+        await runGroup(db, group, query, many);
+      }).catch((err: unknown) => {
+        if (this.openGroup === group) this.openGroup = undefined;
+        for (const member of group) member.reject(err);
+      });
     });
   }
 

@@ -4,7 +4,7 @@
  * posting signed batches at once. Targets: ≥ 100,000 readings/s into the relay, ≤ 16 bytes per
  * reading on the wire (the predecessor aimed at 100,000 readings per hour). Prints, asserts nothing.
  * The relay runs as its own process (`atalaya relay`), so its CPU and RSS are its own.
- * Run: node bin/run-ts.mjs test/bench/relay.ts [--cpu-prof DIR]   (DIR: a .cpuprofile per relay)
+ * Run: node bin/run-ts.mjs test/bench/relay.ts [--cpu-prof DIR] [--only concurrent]   (DIR: a .cpuprofile per relay)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -272,21 +272,11 @@ async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<st
   out(`    CPU: relay ${fmt(relayCpu, 1)} s (${fmt((relayCpu / seconds) * 100)} % of a core), clients ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of a core`);
 }
 
-async function main(profileDir: string | undefined): Promise<void> {
+async function main(profileDir: string | undefined, only: string | undefined): Promise<void> {
   out(machineLine());
   // The figures share two cores with whatever else runs: a busy machine shows here.
   out(`load average at start: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')} (1, 5, 15 min)`);
   const key = newRelayKey();
-  const work = tempDir('atalaya-bench-relay-');
-
-  // One generation, two buffer files: the first 500,000 records, and all 1,000,000.
-  const fleet = fleetRecords(BACKLOG_RECORDS);
-  const half = path.join(work, 'buffer-500k.db');
-  const full = path.join(work, 'buffer-1m.db');
-  await fillBuffer(half, fleet.slice(0, E2E_RECORDS));
-  fs.copyFileSync(half, full);
-  await fillBuffer(full, fleet.slice(E2E_RECORDS));
-  fleet.length = 0;
 
   const pg: TestPostgres = await startPostgres();
   cleanups.push(() => pg.stop());
@@ -303,6 +293,30 @@ async function main(profileDir: string | undefined): Promise<void> {
       await relay.stop();
     }
   };
+  if (only !== 'concurrent') await drains(withRelay, sqlite, postgres);
+
+  const ids = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i).padStart(3, '0')}`);
+  const bodies = encodeBodies(ids);
+  out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
+  await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
+  await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
+  if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
+}
+
+type WithRelay = <T>(storage: StoreConfig, ids: readonly string[], run: (relay: RelayProcess, keys: Map<string, Buffer>) => Promise<T>) => Promise<T>;
+
+/** The end-to-end drain and the backlog drains. */
+async function drains(withRelay: WithRelay, sqlite: (name: string) => StoreConfig, postgres: () => Promise<StoreConfig>): Promise<void> {
+  const work = tempDir('atalaya-bench-relay-');
+  // One generation, two buffer files: the first 500,000 records, and all 1,000,000.
+  const fleet = fleetRecords(BACKLOG_RECORDS);
+  const half = path.join(work, 'buffer-500k.db');
+  const full = path.join(work, 'buffer-1m.db');
+  await fillBuffer(half, fleet.slice(0, E2E_RECORDS));
+  fs.copyFileSync(half, full);
+  await fillBuffer(full, fleet.slice(E2E_RECORDS));
+  fleet.length = 0;
+
   const drainInto = (storage: StoreConfig, template: string, batch: { records: number; bytes: number }): Promise<Drain> =>
     withRelay(storage, ['bench-gw'], (relay, keys) => drain(template, relay, 'bench-gw', keys.get('bench-gw')!, batch));
   const defaults = { records: 5000, bytes: 1_048_576 };
@@ -317,12 +331,6 @@ async function main(profileDir: string | undefined): Promise<void> {
   printDrain('default batch', await drainInto(sqlite('backlog'), full, defaults), defaults.records);
   printDrain('largest batch', await drainInto(sqlite('backlog-max'), full, max), max.records);
 
-  const ids = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i).padStart(3, '0')}`);
-  const bodies = encodeBodies(ids);
-  out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
-  await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
-  await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
-  if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
 }
 
 async function cleanup(): Promise<void> {
@@ -330,12 +338,12 @@ async function cleanup(): Promise<void> {
   for (const step of cleanups.splice(0).reverse()) await (async () => step())().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
 }
 
-const { values } = parseArgs({ options: { 'cpu-prof': { type: 'string' } } });
+const { values } = parseArgs({ options: { 'cpu-prof': { type: 'string' }, only: { type: 'string' } } });
 const profileDir = values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']);
 if (profileDir !== undefined) fs.mkdirSync(profileDir, { recursive: true });
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 try {
-  await main(profileDir);
+  await main(profileDir, values.only);
 } catch (err) {
   process.stderr.write(`${String(err instanceof Error ? err.stack : err)}\n`);
   process.exitCode = 1;
