@@ -29,6 +29,7 @@ import { INGEST_PATH } from '../../protocols/sync/types.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
 import { fmt, machineLine, out, procUsage } from './common.ts';
+import { ceilingRows, postgresCeiling, sqliteCeiling } from './relay-ceiling.ts';
 import { realisticRecords } from './sync-wire.ts';
 
 const E2E_RECORDS = 500_000;
@@ -203,10 +204,14 @@ function printDrain(label: string, d: Drain, batchRecords: number): void {
   );
 }
 
-/** `POSTS_PER_GATEWAY` gzip bodies per gateway, 1000 fleet readings each, seqs ascending across them. */
-function encodeBodies(ids: readonly string[]): Map<string, Buffer[]> {
+/** `POSTS_PER_GATEWAY` batches of 1000 fleet readings, seqs ascending across them. */
+function postSlices(): StoredRecord[][] {
   const readings = fleetRecords(Math.ceil(POSTS_PER_GATEWAY * RECORDS_PER_POST * 1.01)).filter((r) => r.kind === 'reading');
-  const slices = Array.from({ length: POSTS_PER_GATEWAY }, (_, k) => readings.slice(k * RECORDS_PER_POST, (k + 1) * RECORDS_PER_POST));
+  return Array.from({ length: POSTS_PER_GATEWAY }, (_, k) => readings.slice(k * RECORDS_PER_POST, (k + 1) * RECORDS_PER_POST));
+}
+
+/** One gzip body per slice per gateway. */
+function encodeBodies(ids: readonly string[], slices: readonly StoredRecord[][]): Map<string, Buffer[]> {
   return new Map(
     ids.map((gateway) => [
       gateway,
@@ -244,7 +249,7 @@ async function postAll(url: string, gateway: string, secret: Buffer, bodies: rea
 }
 
 /** Every gateway at once, for up to CONCURRENT_SECONDS: stored readings/s, requests/s, the relay's peak RSS. */
-async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<string, Buffer>, bodies: Map<string, Buffer[]>): Promise<void> {
+async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<string, Buffer>, bodies: Map<string, Buffer[]>): Promise<number> {
   const statuses = new Map<number, number>();
   const relay0 = procUsage(relay.pid);
   let peak = relay0.rssBytes;
@@ -269,8 +274,15 @@ async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<st
     `  ${label}: ${fmt(stored / seconds)} readings/s stored, ${fmt(posts / seconds, 1)} requests/s (${fmt(stored)} readings in ${fmt(seconds, 2)} s; answers ${answers}); ` +
       `relay peak RSS ${fmt(Math.max(peak, relay1.rssBytes) / 2 ** 20, 1)} MiB (${fmt(relay0.rssBytes / 2 ** 20, 1)} MiB before)`,
   );
-  out(`    CPU: relay ${fmt(relayCpu, 1)} s (${fmt((relayCpu / seconds) * 100)} % of a core), clients ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of a core`);
+  // Per CPU-second of the relay process: the figure that holds when other load takes the cores.
+  out(
+    `    CPU: relay ${fmt(relayCpu, 1)} s (${fmt((relayCpu / seconds) * 100)} % of a core; ${fmt(stored / relayCpu)} readings per relay CPU-second), ` +
+      `clients ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of a core`,
+  );
+  return stored / seconds;
 }
+
+const ratio = (relay: number, ceiling: number): string => `relay ÷ ceiling ${fmt(relay / ceiling, 2)}`;
 
 async function main(profileDir: string | undefined, only: string | undefined): Promise<void> {
   out(machineLine());
@@ -296,10 +308,17 @@ async function main(profileDir: string | undefined, only: string | undefined): P
   if (only !== 'concurrent') await drains(withRelay, sqlite, postgres);
 
   const ids = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i).padStart(3, '0')}`);
-  const bodies = encodeBodies(ids);
+  const slices = postSlices();
+  const bodies = encodeBodies(ids, slices);
+  const received = Date.now();
+  const rows = ids.flatMap((id) => slices.map((records) => ceilingRows(id, records, received)));
   out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
-  await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
-  await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
+  const liteRelay = await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
+  const liteCeiling = await sqliteCeiling(path.join(tempDir('atalaya-bench-ceiling-'), 'relay.db'), rows);
+  out(`  SQLite ceiling, bare batched INSERT of the same ${fmt(rows.length * RECORDS_PER_POST)} rows into the same table (1,000 per transaction, synchronous=full): ${fmt(liteCeiling)} rows/s; ${ratio(liteRelay, liteCeiling)}`);
+  const pgRelay = await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
+  const pgCeiling = await postgresCeiling(await pg.newDatabase(), rows, 10);
+  out(`  PostgreSQL ceiling, bare COPY of the same rows into the same table on the same cluster (1,000 per COPY, 10 connections): ${fmt(pgCeiling)} rows/s; ${ratio(pgRelay, pgCeiling)}`);
   if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
 }
 
