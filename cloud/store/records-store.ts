@@ -74,7 +74,7 @@ export class SqlRecordsStore implements RelayStore {
     const batch = sortedBatch(input);
     // Gateways are never deleted, so the check may precede the transaction.
     if ((await this.db.query(this.sql.hasGateway, [input.gateway])).rows.length === 0) throw unknownGateway(input.gateway);
-    const { outcome, conflicts } = await this.db.groupedTransaction('ingest', (q, many) => this.ingestBody(q, many, input, batch));
+    const { outcome, conflicts } = await this.db.groupedTransaction('ingest', (q, many, copy) => this.ingestBody(q, many, copy, input, batch));
     if (!outcome.ok) this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
     return outcome;
   }

@@ -8,14 +8,14 @@
  */
 import type { Database } from 'better-sqlite3';
 import { unavailable } from './errors.ts';
-import type { Query, QueryMany } from './sql-executor.ts';
+import type { CopyFrom, Query, QueryMany, TransactionBody } from './sql-executor.ts';
 
 /** Most transactions in one group: bounds how long one commit holds the event loop. Count, 1–1000. */
 export const MAX_GROUP = 64;
 
 export interface GroupEntry {
   readonly operation: string;
-  readonly fn: (query: Query, many: QueryMany) => Promise<unknown>;
+  readonly fn: TransactionBody<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -27,14 +27,14 @@ type Settled = { readonly ok: true; readonly value: unknown } | { readonly ok: f
  * chain) retries it whole when BEGIN met another connection's lock, so it must not settle anything
  * before the COMMIT.
  */
-export async function runGroup(db: Database, entries: readonly GroupEntry[], query: Query, many: QueryMany): Promise<void> {
+export async function runGroup(db: Database, entries: readonly GroupEntry[], query: Query, many: QueryMany, copy: CopyFrom): Promise<void> {
   const settled: Settled[] = [];
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const entry of entries) {
       db.exec('SAVEPOINT grouped');
       try {
-        const value = await entry.fn(query, many);
+        const value = await entry.fn(query, many, copy);
         db.exec('RELEASE grouped');
         settled.push({ ok: true, value });
       } catch (err) {
