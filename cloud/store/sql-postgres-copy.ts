@@ -4,7 +4,7 @@
  * test/bench/relay.ts). pg-copy-streams is no dependency of ours; this is the whole of what the
  * relay needs of it: one COPY of one in-memory text, answered with the rows copied.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 
 /** What pg's connection offers a submittable during COPY FROM STDIN. */
 interface CopyConnection {
@@ -18,7 +18,7 @@ interface CopyConnection {
  * CommandComplete. A server error (a unique violation, say) rejects with pg's DatabaseError, its
  * SQLSTATE in `code`; pg then forgets the query, so the rejection happens in handleError.
  */
-export function copyFrom(client: PoolClient, sql: string, text: string): Promise<number> {
+export function copyFrom(client: ClientBase, sql: string, text: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let count = 0;
     const submittable = {
@@ -39,7 +39,7 @@ export function copyFrom(client: PoolClient, sql: string, text: string): Promise
         resolve(count);
       },
     };
-    client.query(submittable as unknown as Parameters<PoolClient['query']>[0]);
+    client.query(submittable as unknown as Parameters<ClientBase['query']>[0]);
   });
 }
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { openRelaySqlite } from '../../cloud/store/migrations-sqlite.ts';
 import { RECORD_COLUMNS } from '../../cloud/store/rows.ts';
+import { copyField, copyFrom } from '../../cloud/store/sql-postgres-copy.ts';
 import { createStore } from '../../cloud/store/index.ts';
 import type { StoreConfig } from '../../cloud/store/index.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
@@ -54,38 +55,9 @@ export async function sqliteCeiling(file: string, batches: ReadonlyArray<readonl
   }
 }
 
-/** COPY text format: tab-separated, \N for NULL, backslash, tab and newline escaped. */
+/** COPY text format, one line per row (sql-postgres-copy.ts escapes each field). */
 function copyText(rows: readonly unknown[][]): string {
-  const field = (v: unknown): string => (v === null || v === undefined ? '\\N' : String(v).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')));
-  return rows.map((row) => row.map(field).join('\t')).join('\n') + '\n';
-}
-
-/**
- * `COPY … FROM STDIN` on a pg client without pg-copy-streams (no dependency of ours): a
- * submittable that answers the server's CopyInResponse with the data, then CopyDone.
- */
-function copyIn(client: pg.Client, sql: string, data: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failed: unknown;
-    const submittable = {
-      submit(connection: { query(text: string): void }) {
-        connection.query(sql);
-      },
-      handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }) {
-        connection.sendCopyFromChunk(Buffer.from(data, 'utf8'));
-        connection.endCopyFrom();
-      },
-      handleCommandComplete() {},
-      handleError(err: unknown) {
-        failed = err;
-      },
-      handleReadyForQuery() {
-        if (failed === undefined) resolve();
-        else reject(failed);
-      },
-    };
-    void client.query(submittable as unknown as pg.QueryConfig).catch?.(reject);
-  });
+  return rows.map((row) => row.map((v) => copyField(v as string | number | null)).join('\t')).join('\n') + '\n';
 }
 
 /** Rows per second of bare COPYs into a fresh relay database on PostgreSQL, `connections` at once. */
@@ -101,7 +73,7 @@ export async function postgresCeiling(url: string, batches: ReadonlyArray<readon
     await Promise.all(
       clients.map(async (client) => {
         for (let i = next++; i < texts.length; i = next++) {
-          await copyIn(client, `COPY records (${RECORD_COLUMNS}) FROM STDIN`, texts[i] as string);
+          await copyFrom(client, `COPY records (${RECORD_COLUMNS}) FROM STDIN`, texts[i] as string);
           rows += (batches[i] as unknown[][]).length;
         }
       }),
