@@ -7,18 +7,19 @@
 import type { IngestInput, IngestOutcome } from './types.ts';
 import { POSTGRES_RECORDS_SQL as PG, SQLITE_RECORDS_SQL as LITE } from './records-sql.ts';
 import { encodeAlarm, offsetMs, type Conflict, type IngestRecord } from './rows.ts';
-import type { Dialect, Query, QueryMany } from './sql-executor.ts';
+import type { CopyFrom, Dialect, Query, QueryMany } from './sql-executor.ts';
+import { copyField } from './sql-postgres-copy.ts';
 
 export type IngestResult = { readonly outcome: IngestOutcome; readonly conflicts: readonly Conflict[] };
 
-export type IngestBody = (q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]) => Promise<IngestResult>;
+export type IngestBody = (q: Query, many: QueryMany, copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]) => Promise<IngestResult>;
 
 export function ingestBody(dialect: Dialect): IngestBody {
   return dialect === 'postgres' ? ingestPostgres : ingestSqlite;
 }
 
 /** One INSERT per record (prepared once); the keys ON CONFLICT skipped are compared with their stored hashes. */
-async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+async function ingestSqlite(q: Query, many: QueryMany, _copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
   const rows = batch.map((r) => [
     input.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected,
@@ -45,8 +46,17 @@ async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch
   return { outcome: { ok: true, stored, duplicates: batch.length - stored, highestSeq: updated.rows[0]?.highest_seq ?? 0 }, conflicts };
 }
 
+/** SQLSTATE unique_violation: a COPY met a (gateway, seq) already stored. */
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * One multi-row INSERT … ON CONFLICT DO NOTHING for the whole batch and, when it skipped keys,
+ * First a bare COPY of the whole batch into `records` (about twice as fast as the INSERT below,
+ * issue 18): it succeeds only when every key is new, which is what a gateway sends but for
+ * resends. When a key is held (committed, or by another relay's transaction, which the COPY waits
+ * for), the COPY fails with a unique violation, is rolled back to the savepoint, and the batch
+ * takes the INSERT … ON CONFLICT path below, which tells duplicates from conflicts.
+ *
+ * That path is one multi-row INSERT … ON CONFLICT DO NOTHING for the whole batch and, when it skipped keys,
  * one comparison of the offered hashes with the stored ones. Under READ COMMITTED this is
  * race-free across relays: an insert that meets a key another transaction has inserted but not
  * committed waits for that transaction (docs/storage.md#upserts-and-conflicts);
@@ -57,9 +67,9 @@ async function ingestSqlite(q: Query, many: QueryMany, input: IngestInput, batch
  * never deadlock. The isolation level is explicit (sql-postgres.ts): under REPEATABLE READ the
  * SELECT could not see the other relay's row.
  */
-async function ingestPostgres(q: Query, _many: QueryMany, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
+async function ingestPostgres(q: Query, _many: QueryMany, copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
-  const stored = (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
+  const stored = await copyAllNew(q, copy, input, batch) ?? (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
   // Rows this transaction inserted carry the offered hash, so comparing every offered hash with
   // the stored one finds exactly the keys held with other content.
   const conflicts =
@@ -72,6 +82,30 @@ async function ingestPostgres(q: Query, _many: QueryMany, input: IngestInput, ba
   const maxSeq = batch[batch.length - 1]?.seq ?? null;
   const updated = await q<{ highest_seq: number | null }>(PG.updateGateway, [input.gateway, input.now, maxSeq, offsetMs(input), stored]);
   return { outcome: { ok: true, stored, duplicates: batch.length - stored, highestSeq: updated.rows[0]?.highest_seq ?? 0 }, conflicts };
+}
+
+/** The batch's row count when COPY stored every record, undefined (rolled back to the savepoint) when a key was held. */
+async function copyAllNew(q: Query, copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<number | undefined> {
+  try {
+    return await copy(PG.copyRecords, copyText(input, batch));
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== UNIQUE_VIOLATION) throw err;
+    await q('ROLLBACK TO SAVEPOINT batch', []);
+    return undefined;
+  }
+}
+
+/** The batch as COPY text, one line per record in RECORD_COLUMNS order. */
+function copyText(input: IngestInput, batch: readonly IngestRecord[]): string {
+  const gateway = copyField(input.gateway);
+  const now = String(input.now);
+  let text = '';
+  for (const r of batch) {
+    text += `${gateway}\t${r.seq}\t${copyField(r.kind)}\t${copyField(r.device)}\t${copyField(r.channel)}\t${copyField(r.value)}\t${copyField(r.unit)}\t` +
+      `${copyField(r.quality)}\t${copyField(r.exception)}\t${r.ts}\t${copyField(r.tsCorrected)}\t${r.mono}\t${copyField(r.bootId)}\t${r.priority}\t` +
+      `${r.flags}\t${copyField(encodeAlarm(r.alarm))}\t${now}\t${copyField(r.hash)}\n`;
+  }
+  return text;
 }
 
 /** Parameters of insertRecords: the gateway, the receive time, then one array per column. */

@@ -53,6 +53,8 @@ export const POSTGRES_RECORDS_SQL = {
                 $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::smallint[], $16::integer[], $17::text[], $18::text[])
       AS r(seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, hash)
     ON CONFLICT (gateway, seq) DO NOTHING`,
+  // The fast path of a batch whose keys are all new (records-ingest.ts): COPY text, RECORD_COLUMNS order.
+  copyRecords: `COPY records (${RECORD_COLUMNS}) FROM STDIN`,
   // LIMIT 1 keeps the lateral subquery from being pulled up into a join, so each offered key is one
   // primary-key probe; as a plain join the planner hashes the gateway's whole history for big batches.
   conflicts: `SELECT o.seq, r.hash AS "existingHash", o.hash AS "offeredHash"

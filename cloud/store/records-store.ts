@@ -56,15 +56,25 @@ export class SqlRecordsStore implements RelayStore {
       await this.db.query(this.sql.pruneNonces, [now]);
       this.lastPrune = now;
     }
-    return (await this.db.query(this.sql.claimNonce, [gateway, nonce, expiresAt, now])).count === 1;
+    const params = [gateway, nonce, expiresAt, now];
+    // On SQLite a claim outside a transaction would be a commit (a WAL sync) of its own per
+    // request: grouped, the claims of concurrent requests share one (sql-sqlite-group.ts).
+    const claimed = this.db.dialect === 'sqlite'
+      ? await this.db.groupedTransaction('claim nonce', (q) => q(this.sql.claimNonce, params))
+      : await this.db.query(this.sql.claimNonce, params);
+    return claimed.count === 1;
   }
 
-  /** All or nothing, in one transaction (records-ingest.ts). */
+  /**
+   * All or nothing, in one transaction (records-ingest.ts); on SQLite the transactions of
+   * concurrent requests share a commit (group commit, sql-sqlite-group.ts), each batch still in its
+   * own savepoint with its own conflict check and answered only after the commit.
+   */
   async ingest(input: IngestInput): Promise<IngestOutcome> {
     const batch = sortedBatch(input);
     // Gateways are never deleted, so the check may precede the transaction.
     if ((await this.db.query(this.sql.hasGateway, [input.gateway])).rows.length === 0) throw unknownGateway(input.gateway);
-    const { outcome, conflicts } = await this.db.transaction('ingest', (q, many) => this.ingestBody(q, many, input, batch));
+    const { outcome, conflicts } = await this.db.groupedTransaction('ingest', (q, many, copy) => this.ingestBody(q, many, copy, input, batch));
     if (!outcome.ok) this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
     return outcome;
   }

@@ -16,6 +16,16 @@ export type Query = <R>(sql: string, params: readonly unknown[]) => Promise<{ ro
  */
 export type QueryMany = <R>(sql: string, rows: ReadonlyArray<readonly unknown[]>) => Promise<Array<{ rows: R[]; count: number }>>;
 
+/**
+ * `COPY table (columns) FROM STDIN` with `text` (COPY's text format) as its data, in the caller's
+ * transaction; resolves with the rows copied. PostgreSQL only (sql-postgres-copy.ts): SQLite
+ * rejects it with STORE_UNAVAILABLE.
+ */
+export type CopyFrom = (sql: string, text: string) => Promise<number>;
+
+/** What a transaction's body is given: its query, executemany and (PostgreSQL) COPY. */
+export type TransactionBody<T> = (query: Query, many: QueryMany, copy: CopyFrom) => Promise<T>;
+
 export interface SqlExecutor {
   readonly dialect: Dialect;
   /** Opens the connection (SQLite) or the pool (PostgreSQL) and applies pending migrations. Idempotent. */
@@ -30,7 +40,15 @@ export interface SqlExecutor {
    * deadlocks). SQLite: BEGIN IMMEDIATE (writers serialized up front); PostgreSQL: READ COMMITTED.
    * A failure is thrown as STORE_UNAVAILABLE with the original as cause (coded store errors as they are).
    */
-  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T>;
+  transaction<T>(operation: string, fn: TransactionBody<T>): Promise<T>;
+  /**
+   * `transaction`, except that on SQLite `fn` may share one BEGIN … COMMIT (one WAL sync) with the
+   * grouped transactions that queued while the previous transaction ran (group commit,
+   * sql-sqlite-group.ts): `fn` is still all or nothing (its own savepoint) and the promise settles
+   * only after the shared COMMIT. For short, independent writes many requests make at once
+   * (ingest). PostgreSQL: exactly `transaction` (each has its own connection).
+   */
+  groupedTransaction<T>(operation: string, fn: TransactionBody<T>): Promise<T>;
   /**
    * Runs `fn` while this process holds the session-level lock `key` (PostgreSQL:
    * pg_try_advisory_lock on a connection kept for the duration), `ran: false` when another session

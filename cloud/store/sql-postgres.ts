@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { inTransaction, openMigratedPool, type MigratedPool } from './pg-pool.ts';
-import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
+import { copyFrom } from './sql-postgres-copy.ts';
+import type { CopyFrom, Query, QueryMany, SqlExecutor, TransactionBody } from './sql-executor.ts';
 
 export interface PostgresExecutorOptions {
   /** postgres://user:password@host:port/database (libpq URL; sslmode etc. as query parameters). */
@@ -61,7 +62,7 @@ export class PostgresExecutor implements SqlExecutor {
     }
   };
 
-  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
+  transaction<T>(operation: string, fn: TransactionBody<T>): Promise<T> {
     return inTransaction(this.running(operation), operation, (client) => {
       const query: Query = async (sql, params) => {
         const r = await client.query(this.statement(sql, params));
@@ -73,8 +74,14 @@ export class PostgresExecutor implements SqlExecutor {
         for (const params of rows) results.push(await query<R>(sql, params));
         return results;
       };
-      return fn(query, many);
+      const copy: CopyFrom = (sql, text) => copyFrom(client, sql, text);
+      return fn(query, many, copy);
     });
+  }
+
+  /** Each transaction has its own connection: nothing to group (sql-executor.ts). */
+  groupedTransaction<T>(operation: string, fn: TransactionBody<T>): Promise<T> {
+    return this.transaction(operation, fn);
   }
 
   /**

@@ -2,7 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { openRelaySqlite } from './migrations-sqlite.ts';
-import type { Query, QueryMany, SqlExecutor } from './sql-executor.ts';
+import { MAX_GROUP, runGroup, type GroupEntry } from './sql-sqlite-group.ts';
+import type { CopyFrom, Query, QueryMany, SqlExecutor, TransactionBody } from './sql-executor.ts';
 
 export interface SqliteExecutorOptions {
   /** The relay's SQLite file: records, gateways and every feature's tables. */
@@ -46,6 +47,9 @@ function prepare(db: Database, sql: string): Prepared {
   return { statement: db.prepare(positional ? sql.replace(/\$\d+/g, '?') : toNamed(sql)), positional };
 }
 
+/** COPY is PostgreSQL's (sql-executor.ts CopyFrom). */
+const noCopy: CopyFrom = () => Promise.reject(unavailable('copy', new Error('COPY is PostgreSQL only')));
+
 const orNull = (v: unknown): unknown => (v === undefined ? null : v);
 
 /**
@@ -64,6 +68,8 @@ export class SqliteExecutor implements SqlExecutor {
   private state: 'idle' | 'running' | 'stopped' = 'idle';
   private readonly statements = new Map<string, Prepared>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The group the next grouped transaction joins (sql-sqlite-group.ts); undefined once it started. */
+  private openGroup: GroupEntry[] | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: SqliteExecutorOptions) {
@@ -99,19 +105,42 @@ export class SqliteExecutor implements SqlExecutor {
 
   readonly query: Query = (sql, params) => this.exclusive('query', async (db) => this.run(db, sql, params));
 
-  transaction<T>(operation: string, fn: (query: Query, many: QueryMany) => Promise<T>): Promise<T> {
+  transaction<T>(operation: string, fn: TransactionBody<T>): Promise<T> {
     return this.exclusive(operation, async (db) => {
       db.exec('BEGIN IMMEDIATE');
       try {
         const query: Query = async (sql, params) => this.run(db, sql, params);
         const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
-        const result = await fn(query, many);
+        const result = await fn(query, many, noCopy);
         db.exec('COMMIT');
         return result;
       } catch (err) {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw err;
       }
+    });
+  }
+
+  /** Shares a commit with the grouped transactions that queue while another runs (sql-sqlite-group.ts). */
+  groupedTransaction<T>(operation: string, fn: TransactionBody<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: GroupEntry = { operation, fn, resolve: resolve as (value: unknown) => void, reject };
+      if (this.openGroup !== undefined && this.openGroup.length < MAX_GROUP) {
+        this.openGroup.push(entry);
+        return;
+      }
+      const group = [entry];
+      this.openGroup = group;
+      this.exclusive(operation, async (db) => {
+        // Closed when it starts: later arrivals form the next group while this one commits.
+        if (this.openGroup === group) this.openGroup = undefined;
+        const query: Query = async (sql, params) => this.run(db, sql, params);
+        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
+        await runGroup(db, group, query, many, noCopy);
+      }).catch((err: unknown) => {
+        if (this.openGroup === group) this.openGroup = undefined;
+        for (const member of group) member.reject(err);
+      });
     });
   }
 

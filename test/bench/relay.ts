@@ -4,7 +4,7 @@
  * posting signed batches at once. Targets: ≥ 100,000 readings/s into the relay, ≤ 16 bytes per
  * reading on the wire (the predecessor aimed at 100,000 readings per hour). Prints, asserts nothing.
  * The relay runs as its own process (`atalaya relay`), so its CPU and RSS are its own.
- * Run: node bin/run-ts.mjs test/bench/relay.ts [--cpu-prof DIR]   (DIR: a .cpuprofile per relay)
+ * Run: node bin/run-ts.mjs test/bench/relay.ts [--cpu-prof DIR] [--only concurrent]   (DIR: a .cpuprofile per relay)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +29,7 @@ import { INGEST_PATH } from '../../protocols/sync/types.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
 import { fmt, machineLine, out, procUsage } from './common.ts';
+import { ceilingRows, postgresCeiling, sqliteCeiling } from './relay-ceiling.ts';
 import { realisticRecords } from './sync-wire.ts';
 
 const E2E_RECORDS = 500_000;
@@ -203,10 +204,14 @@ function printDrain(label: string, d: Drain, batchRecords: number): void {
   );
 }
 
-/** `POSTS_PER_GATEWAY` gzip bodies per gateway, 1000 fleet readings each, seqs ascending across them. */
-function encodeBodies(ids: readonly string[]): Map<string, Buffer[]> {
+/** `POSTS_PER_GATEWAY` batches of 1000 fleet readings, seqs ascending across them. */
+function postSlices(): StoredRecord[][] {
   const readings = fleetRecords(Math.ceil(POSTS_PER_GATEWAY * RECORDS_PER_POST * 1.01)).filter((r) => r.kind === 'reading');
-  const slices = Array.from({ length: POSTS_PER_GATEWAY }, (_, k) => readings.slice(k * RECORDS_PER_POST, (k + 1) * RECORDS_PER_POST));
+  return Array.from({ length: POSTS_PER_GATEWAY }, (_, k) => readings.slice(k * RECORDS_PER_POST, (k + 1) * RECORDS_PER_POST));
+}
+
+/** One gzip body per slice per gateway. */
+function encodeBodies(ids: readonly string[], slices: readonly StoredRecord[][]): Map<string, Buffer[]> {
   return new Map(
     ids.map((gateway) => [
       gateway,
@@ -244,7 +249,7 @@ async function postAll(url: string, gateway: string, secret: Buffer, bodies: rea
 }
 
 /** Every gateway at once, for up to CONCURRENT_SECONDS: stored readings/s, requests/s, the relay's peak RSS. */
-async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<string, Buffer>, bodies: Map<string, Buffer[]>): Promise<void> {
+async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<string, Buffer>, bodies: Map<string, Buffer[]>): Promise<number> {
   const statuses = new Map<number, number>();
   const relay0 = procUsage(relay.pid);
   let peak = relay0.rssBytes;
@@ -269,24 +274,21 @@ async function concurrentIngest(label: string, relay: RelayProcess, keys: Map<st
     `  ${label}: ${fmt(stored / seconds)} readings/s stored, ${fmt(posts / seconds, 1)} requests/s (${fmt(stored)} readings in ${fmt(seconds, 2)} s; answers ${answers}); ` +
       `relay peak RSS ${fmt(Math.max(peak, relay1.rssBytes) / 2 ** 20, 1)} MiB (${fmt(relay0.rssBytes / 2 ** 20, 1)} MiB before)`,
   );
-  out(`    CPU: relay ${fmt(relayCpu, 1)} s (${fmt((relayCpu / seconds) * 100)} % of a core), clients ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of a core`);
+  // Per CPU-second of the relay process: the figure that holds when other load takes the cores.
+  out(
+    `    CPU: relay ${fmt(relayCpu, 1)} s (${fmt((relayCpu / seconds) * 100)} % of a core; ${fmt(stored / relayCpu)} readings per relay CPU-second), ` +
+      `clients ${fmt(((cpu.user + cpu.system) / 1e6 / seconds) * 100)} % of a core`,
+  );
+  return stored / seconds;
 }
 
-async function main(profileDir: string | undefined): Promise<void> {
+const ratio = (relay: number, ceiling: number): string => `relay ÷ ceiling ${fmt(relay / ceiling, 2)}`;
+
+async function main(profileDir: string | undefined, only: string | undefined): Promise<void> {
   out(machineLine());
   // The figures share two cores with whatever else runs: a busy machine shows here.
   out(`load average at start: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')} (1, 5, 15 min)`);
   const key = newRelayKey();
-  const work = tempDir('atalaya-bench-relay-');
-
-  // One generation, two buffer files: the first 500,000 records, and all 1,000,000.
-  const fleet = fleetRecords(BACKLOG_RECORDS);
-  const half = path.join(work, 'buffer-500k.db');
-  const full = path.join(work, 'buffer-1m.db');
-  await fillBuffer(half, fleet.slice(0, E2E_RECORDS));
-  fs.copyFileSync(half, full);
-  await fillBuffer(full, fleet.slice(E2E_RECORDS));
-  fleet.length = 0;
 
   const pg: TestPostgres = await startPostgres();
   cleanups.push(() => pg.stop());
@@ -303,6 +305,37 @@ async function main(profileDir: string | undefined): Promise<void> {
       await relay.stop();
     }
   };
+  if (only !== 'concurrent') await drains(withRelay, sqlite, postgres);
+
+  const ids = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i).padStart(3, '0')}`);
+  const slices = postSlices();
+  const bodies = encodeBodies(ids, slices);
+  const received = Date.now();
+  const rows = ids.flatMap((id) => slices.map((records) => ceilingRows(id, records, received)));
+  out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
+  const liteRelay = await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
+  const liteCeiling = await sqliteCeiling(path.join(tempDir('atalaya-bench-ceiling-'), 'relay.db'), rows);
+  out(`  SQLite ceiling, bare batched INSERT of the same ${fmt(rows.length * RECORDS_PER_POST)} rows into the same table (1,000 per transaction, synchronous=full): ${fmt(liteCeiling)} rows/s; ${ratio(liteRelay, liteCeiling)}`);
+  const pgRelay = await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
+  const pgCeiling = await postgresCeiling(await pg.newDatabase(), rows, 10);
+  out(`  PostgreSQL ceiling, bare COPY of the same rows into the same table on the same cluster (1,000 per COPY, 10 connections): ${fmt(pgCeiling)} rows/s; ${ratio(pgRelay, pgCeiling)}`);
+  if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
+}
+
+type WithRelay = <T>(storage: StoreConfig, ids: readonly string[], run: (relay: RelayProcess, keys: Map<string, Buffer>) => Promise<T>) => Promise<T>;
+
+/** The end-to-end drain and the backlog drains. */
+async function drains(withRelay: WithRelay, sqlite: (name: string) => StoreConfig, postgres: () => Promise<StoreConfig>): Promise<void> {
+  const work = tempDir('atalaya-bench-relay-');
+  // One generation, two buffer files: the first 500,000 records, and all 1,000,000.
+  const fleet = fleetRecords(BACKLOG_RECORDS);
+  const half = path.join(work, 'buffer-500k.db');
+  const full = path.join(work, 'buffer-1m.db');
+  await fillBuffer(half, fleet.slice(0, E2E_RECORDS));
+  fs.copyFileSync(half, full);
+  await fillBuffer(full, fleet.slice(E2E_RECORDS));
+  fleet.length = 0;
+
   const drainInto = (storage: StoreConfig, template: string, batch: { records: number; bytes: number }): Promise<Drain> =>
     withRelay(storage, ['bench-gw'], (relay, keys) => drain(template, relay, 'bench-gw', keys.get('bench-gw')!, batch));
   const defaults = { records: 5000, bytes: 1_048_576 };
@@ -317,12 +350,6 @@ async function main(profileDir: string | undefined): Promise<void> {
   printDrain('default batch', await drainInto(sqlite('backlog'), full, defaults), defaults.records);
   printDrain('largest batch', await drainInto(sqlite('backlog-max'), full, max), max.records);
 
-  const ids = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i).padStart(3, '0')}`);
-  const bodies = encodeBodies(ids);
-  out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
-  await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
-  await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
-  if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
 }
 
 async function cleanup(): Promise<void> {
@@ -330,12 +357,12 @@ async function cleanup(): Promise<void> {
   for (const step of cleanups.splice(0).reverse()) await (async () => step())().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
 }
 
-const { values } = parseArgs({ options: { 'cpu-prof': { type: 'string' } } });
+const { values } = parseArgs({ options: { 'cpu-prof': { type: 'string' }, only: { type: 'string' } } });
 const profileDir = values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']);
 if (profileDir !== undefined) fs.mkdirSync(profileDir, { recursive: true });
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 try {
-  await main(profileDir);
+  await main(profileDir, values.only);
 } catch (err) {
   process.stderr.write(`${String(err instanceof Error ? err.stack : err)}\n`);
   process.exitCode = 1;

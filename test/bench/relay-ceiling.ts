@@ -1,0 +1,85 @@
+/**
+ * The ceilings the relay's concurrent ingest is read against (issue 18): the same rows written
+ * into the same `records` table (the relay's schema, every index) with nothing of the relay
+ * around them. SQLite: one prepared INSERT per row, one transaction per 1,000-row batch,
+ * synchronous=full as the relay runs. PostgreSQL: one bare `COPY records FROM STDIN` per
+ * 1,000-row batch on the relay's pool size of connections, on the same cluster. The relay's
+ * figure ÷ the ceiling is the share of the database's own speed the relay reaches.
+ */
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { pino } from 'pino';
+import { openRelaySqlite } from '../../cloud/store/migrations-sqlite.ts';
+import { RECORD_COLUMNS } from '../../cloud/store/rows.ts';
+import { copyField, copyFrom } from '../../cloud/store/sql-postgres-copy.ts';
+import { createStore } from '../../cloud/store/index.ts';
+import type { StoreConfig } from '../../cloud/store/index.ts';
+import type { StoredRecord } from '../../protocols/records.ts';
+import { recordHash } from '../../protocols/sync/canonical.ts';
+
+const silent = pino({ level: 'silent' });
+
+/** One row per record in RECORD_COLUMNS order, as the relay stores a synced reading (no corrected time, no alarm). */
+export function ceilingRows(gateway: string, records: readonly StoredRecord[], receivedAt: number): unknown[][] {
+  return records.map((r) => [
+    gateway, r.seq, r.kind, r.device, r.channel, r.value ?? null, r.unit, r.quality, r.exception ?? null, r.ts, null,
+    r.mono, r.bootId, r.priority, r.flags, null, receivedAt, recordHash(gateway, r),
+  ]);
+}
+
+/** A migrated, empty relay database at `storage`. */
+async function migrated(storage: StoreConfig): Promise<void> {
+  const store = createStore(storage, silent);
+  await store.start();
+  await store.stop();
+}
+
+/** Rows per second of bare batched INSERTs into a fresh relay SQLite file. */
+export async function sqliteCeiling(file: string, batches: ReadonlyArray<readonly unknown[][]>): Promise<number> {
+  await migrated({ kind: 'sqlite', path: file, synchronous: 'full' });
+  const { db } = openRelaySqlite(file, { synchronous: 'full', busyTimeoutMs: 0, logger: silent });
+  try {
+    const insert = db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    const write = db.transaction((rows: readonly unknown[][]) => {
+      for (const row of rows) insert.run(...row);
+    });
+    let rows = 0;
+    const started = performance.now();
+    for (const batch of batches) {
+      write(batch);
+      rows += batch.length;
+    }
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    db.close();
+  }
+}
+
+/** COPY text format, one line per row (sql-postgres-copy.ts escapes each field). */
+function copyText(rows: readonly unknown[][]): string {
+  return rows.map((row) => row.map((v) => copyField(v as string | number | null)).join('\t')).join('\n') + '\n';
+}
+
+/** Rows per second of bare COPYs into a fresh relay database on PostgreSQL, `connections` at once. */
+export async function postgresCeiling(url: string, batches: ReadonlyArray<readonly unknown[][]>, connections: number): Promise<number> {
+  await migrated({ kind: 'postgres', url, maxConnections: connections });
+  const texts = batches.map(copyText);
+  const clients = Array.from({ length: connections }, () => new pg.Client({ connectionString: url }));
+  await Promise.all(clients.map((c) => c.connect()));
+  try {
+    let next = 0;
+    let rows = 0;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let i = next++; i < texts.length; i = next++) {
+          await copyFrom(client, `COPY records (${RECORD_COLUMNS}) FROM STDIN`, texts[i] as string);
+          rows += (batches[i] as unknown[][]).length;
+        }
+      }),
+    );
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
