@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,7 +64,9 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
 }
 
 function recordCount(dir: string): number {
-  const db = new Database(path.join(dir, 'buffer.db'), { readonly: true });
+  const file = path.join(dir, 'buffer.db');
+  if (!existsSync(file)) return 0; // a slow start-up: nothing stored yet
+  const db = new Database(file, { readonly: true });
   try {
     return (db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n;
   } finally {
