@@ -14,8 +14,8 @@ import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
 import { statusTokenHashes } from './status/auth.ts';
 import { modbusDevices } from './status/devices.ts';
-import { StatusServer } from './status/server.ts';
-import { SyncClient } from './sync/client.ts';
+import type { StatusServer } from './status/server.ts';
+import type { SyncClient } from './sync/client.ts';
 import { ClockWatch } from './sync/clock.ts';
 import { loadGatewaySecret } from './sync/secret.ts';
 import { readBootId } from './system/boot-id.ts';
@@ -142,8 +142,8 @@ export class Agent {
     this.lifecycle = lifecycle;
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
-      this.sync = this.makeSync();
-      this.status = this.makeStatus();
+      this.sync = await this.makeSync();
+      this.status = await this.makeStatus();
       const { buffer, broker, sync, status } = this;
       await lifecycle.start(
         {
@@ -191,14 +191,18 @@ export class Agent {
     return this.status?.address();
   }
 
-  private makeStatus(): StatusServer | undefined {
+  // The status page (Fastify) and sync (undici) are imported only when configured: a gateway that
+  // runs without them does not keep their modules in memory (issue 18).
+  private async makeStatus(): Promise<StatusServer | undefined> {
     const { status, gateway } = this.config;
     if (!status.enabled) return undefined;
+    const tokens = statusTokenHashes(status.tokens, this.deps.env ?? process.env);
+    const { StatusServer } = await import('./status/server.ts');
     const { buffer, poller, alarms } = this;
     const health = new Map(poller.devices.map((d) => [d.id, d.health]));
     return new StatusServer({
       listen: { host: status.host, port: status.port },
-      tokens: statusTokenHashes(status.tokens, this.deps.env ?? process.env),
+      tokens,
       sources: {
         gatewayId: gateway.id,
         bootId: this.bootId,
@@ -221,13 +225,15 @@ export class Agent {
     });
   }
 
-  private makeSync(): SyncClient | undefined {
+  private async makeSync(): Promise<SyncClient | undefined> {
     const { sync, gateway } = this.config;
     if (!sync.enabled || sync.url === undefined) return undefined;
+    const secret = loadGatewaySecret(sync, this.deps.env, this.logger);
+    const { SyncClient } = await import('./sync/client.ts');
     return new SyncClient({
       config: { ...sync, url: sync.url },
       gatewayId: gateway.id,
-      secret: loadGatewaySecret(sync, this.deps.env, this.logger),
+      secret,
       buffer: this.buffer,
       clock: this.clock,
       bootId: this.bootId,
