@@ -8,7 +8,8 @@
  * Publishers are mqtt.js clients in PUBLISHER_PROCESSES child processes of this same script, so
  * neither the agent nor mosquitto shares an event loop with them. Prints, asserts nothing.
  * Run: node bin/run-ts.mjs test/bench/mqtt.ts [seconds per point]; ATALAYA_BENCH_PROF=<dir> makes
- * every agent write a V8 CPU profile (--cpu-prof) there when it stops.
+ * every agent write a V8 CPU profile (--cpu-prof) there when it stops; ATALAYA_BENCH_NODE_OPTIONS
+ * passes V8 flags to the agents (e.g. the unit file's --max-semi-space-size).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,7 +78,8 @@ async function startAgent(dir: string, name: string, config: Record<string, unkn
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
   const prof = process.env['ATALAYA_BENCH_PROF'];
-  const nodeArgs = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`];
+  const flags = (process.env['ATALAYA_BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
+  const nodeArgs = [...flags, ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`])];
   const { child, exited } = launch(process.execPath, [...nodeArgs, path.resolve('bin/atalaya.mjs'), 'agent', '-c', file], ['ignore', 'pipe', 'inherit']);
   let port: number | undefined;
   let rest = '';
