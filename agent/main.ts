@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
-import { buildChannels } from '../platform/notify/channels.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
@@ -14,12 +13,11 @@ import type { AgentConfig } from './config/schema.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
 import { registerPagingMetrics } from './paging/metrics.ts';
-import { ModemChannel } from './paging/modem.ts';
-import { Pager } from './paging/pager.ts';
+import type { Pager } from './paging/pager.ts';
 import { statusTokenHashes } from './status/auth.ts';
 import { modbusDevices } from './status/devices.ts';
-import { StatusServer } from './status/server.ts';
-import { SyncClient } from './sync/client.ts';
+import type { StatusServer } from './status/server.ts';
+import type { SyncClient } from './sync/client.ts';
 import { ClockWatch } from './sync/clock.ts';
 import { loadGatewaySecret } from './sync/secret.ts';
 import { readBootId } from './system/boot-id.ts';
@@ -54,13 +52,15 @@ export class Agent {
   /** One Prometheus registry for this agent, served at the status server's /metrics. */
   readonly metrics: AgentMetrics;
   /** Local paging when the uplink is down; undefined when paging.enabled is false. */
-  readonly pager: Pager | undefined;
+  /** Made at start() (its modules load only when paging is enabled); undefined when paging is off. */
+  pager: Pager | undefined;
   /** Made at start() (it needs the gateway secret); undefined when sync is off. */
   sync: SyncClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
   status: StatusServer | undefined;
   private readonly deps: AgentDeps;
   private readonly clock: Clock;
+  private readonly flags: () => number;
   private readonly bootId: string;
   private readonly logger: Logger;
   /** Set while started: what start() started, for stop(). */
@@ -133,7 +133,7 @@ export class Agent {
           logger,
         })
       : undefined;
-    this.pager = config.paging.enabled ? this.makePager(flags) : undefined;
+    this.flags = flags;
     registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => this.alarms.onRecords(records);
@@ -150,8 +150,9 @@ export class Agent {
     this.lifecycle = lifecycle;
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
-      this.sync = this.makeSync();
-      this.status = this.makeStatus();
+      this.sync = await this.makeSync();
+      this.status = await this.makeStatus();
+      this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
       const { buffer, broker, sync, status, pager } = this;
       await lifecycle.start(
         {
@@ -200,14 +201,18 @@ export class Agent {
     return this.status?.address();
   }
 
-  private makeStatus(): StatusServer | undefined {
+  // The status page (Fastify) and sync (undici) are imported only when configured: a gateway that
+  // runs without them does not keep their modules in memory (issue 18).
+  private async makeStatus(): Promise<StatusServer | undefined> {
     const { status, gateway } = this.config;
     if (!status.enabled) return undefined;
+    const tokens = statusTokenHashes(status.tokens, this.deps.env ?? process.env);
+    const { StatusServer } = await import('./status/server.ts');
     const { buffer, poller, alarms } = this;
     const health = new Map(poller.devices.map((d) => [d.id, d.health]));
     return new StatusServer({
       listen: { host: status.host, port: status.port },
-      tokens: statusTokenHashes(status.tokens, this.deps.env ?? process.env),
+      tokens,
       sources: {
         gatewayId: gateway.id,
         bootId: this.bootId,
@@ -231,7 +236,13 @@ export class Agent {
     });
   }
 
-  private makePager(flags: () => number): Pager {
+  // Paging (serial port, SMTP, HTTP channels) is imported only when enabled, like status and sync.
+  private async makePager(flags: () => number): Promise<Pager> {
+    const [{ Pager }, { ModemChannel }, { buildChannels }] = await Promise.all([
+      import('./paging/pager.ts'),
+      import('./paging/modem.ts'),
+      import('../platform/notify/channels.ts'),
+    ]);
     const { paging, gateway, buffer } = this.config;
     const now = (): number => this.clock.now();
     const { modem, email, webhook } = paging.channels;
@@ -254,13 +265,15 @@ export class Agent {
     });
   }
 
-  private makeSync(): SyncClient | undefined {
+  private async makeSync(): Promise<SyncClient | undefined> {
     const { sync, gateway } = this.config;
     if (!sync.enabled || sync.url === undefined) return undefined;
+    const secret = loadGatewaySecret(sync, this.deps.env, this.logger);
+    const { SyncClient } = await import('./sync/client.ts');
     return new SyncClient({
       config: { ...sync, url: sync.url },
       gatewayId: gateway.id,
-      secret: loadGatewaySecret(sync, this.deps.env, this.logger),
+      secret,
       buffer: this.buffer,
       clock: this.clock,
       bootId: this.bootId,

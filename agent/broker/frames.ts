@@ -69,6 +69,20 @@ export class FrameGuard extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.forward(chunk, callback);
+  }
+
+  /**
+   * What aedes wrote while the stream was corked (mqtt-packet corks for each packet, and every
+   * PUBACK of one group commit is written in the same tick) goes out in one write: with Nagle off
+   * (listeners.ts) each write is a syscall and a TCP segment (issue 18).
+   */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const data = chunks.length === 1 ? (chunks[0] as { chunk: Buffer }).chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.forward(data, callback);
+  }
+
+  private forward(chunk: Buffer, callback: (error?: Error | null) => void): void {
     if (this.inner.write(chunk)) callback();
     else this.inner.once('drain', () => callback());
   }

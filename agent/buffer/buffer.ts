@@ -68,7 +68,8 @@ interface OpenFile {
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
- * Appends are group-committed (one transaction per commitIntervalMs window or maxBatch rows); an
+ * Appends are group-committed (one transaction per event-loop turn, at most one per commitIntervalMs
+ * when that is set, and at most maxBatch rows); an
  * append resolves only once its rows are committed. One RecordBuffer owns a file: a second writer
  * on the same file fails its commits on the seq primary key instead of corrupting anything.
  */
@@ -300,10 +301,10 @@ export class RecordBuffer {
       this.timer = undefined;
       this.immediate ??= setImmediate(this.onWindowEnd);
     } else if (this.timer === undefined && this.immediate === undefined) {
-      // The window runs from the previous commit, not from this append: after a quiet spell an
+      // The spacing runs from the previous commit, not from this append: after a quiet spell an
       // append commits on the next turn of the event loop (no added latency for a lone poll or
       // a QoS 1 publish waiting for its PUBACK), while under load commits stay at most one per
-      // commitIntervalMs, which is what bounds SD-card writes.
+      // commitIntervalMs (0 by default: batches form while the previous commit blocks the loop).
       const wait = this.lastCommitAt + this.options.commitIntervalMs - this.options.clock.monotonic();
       if (wait <= 0) this.immediate = setImmediate(this.onWindowEnd);
       else this.timer = setTimeout(this.onWindowEnd, wait);

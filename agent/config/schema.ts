@@ -43,7 +43,7 @@ const deviceSchema = z.strictObject({
 const bufferSchema = z.strictObject({
   path: z.string().min(1).default('./data/buffer.db').describe('SQLite file of the store-and-forward buffer'),
   durability: z.enum(['normal', 'full']).default('normal').describe('normal: survives a crash of the agent, a power cut may lose the last commit window; full: every commit fsynced (more SD-card wear)'),
-  commitIntervalMs: z.number().int().min(0).max(10_000).default(50).describe('Group-commit window, ms'),
+  commitIntervalMs: z.number().int().min(0).max(10_000).default(0).describe('Least spacing between group commits, ms, 0..10000; 0: commit on the next event-loop turn (appends arriving meanwhile share it). Raise it only to bound commits (fsyncs with durability full) per second on an SD card'),
   maxBytes: z.number().int().min(1_048_576).default(268_435_456).describe('Bound on stored data, bytes (≥ 1 MiB); oldest ordinary readings are evicted first'),
   maxAgeDays: z.number().min(0.01).max(3650).default(30).describe('Records older than this are evicted, days'),
   minFreeBytes: z

@@ -1,10 +1,15 @@
 /**
  * Footprint of a real agent process polling 200 channels at 1 Hz (20 simulated gas detectors of
- * 10 points each over Modbus TCP): peak RSS and CPU. Prints, asserts nothing.
- * Run: node bin/run-ts.mjs test/bench/agent-rss.ts [seconds]
+ * 10 points each over Modbus TCP): peak RSS, then V8 heap and external memory (the agent's own
+ * /metrics), CPU, and bytes written to storage per record (/proc/<pid>/io write_bytes: the
+ * SD-card wear of polling). Prints, asserts nothing.
+ * Run: node bin/run-ts.mjs test/bench/agent-rss.ts [seconds]; ATALAYA_BENCH_NODE_OPTIONS='--max-semi-space-size=1'
+ * passes V8 flags to the agent (to compare the unit file's).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,38 +21,81 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-rss-'));
   const units = Array.from({ length: devices }, (_, i) => i + 1);
   const sim = await startSim(['--tcp', '0', ...units.flatMap((u) => ['--device', `${u}=gas-detector:gas-leak`])]);
+  const statusPort = await freePort();
+  const token = randomBytes(16).toString('hex');
   const config = path.join(dir, 'agent.yaml');
   writeFileSync(config, [
     'gateway: {id: bench}',
     'buffer: {path: buffer.db}',
     'log: {level: warn}',
     'mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}',
-    'status: {host: 127.0.0.1, port: 0}',
+    `status: {host: 127.0.0.1, port: ${statusPort}}`,
     'devices:',
     ...units.map((u) => `  - {id: gas-${u}, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}}, unitId: ${u}, intervalMs: 1000}`),
   ].join('\n'));
-  const agent = spawn(process.execPath, [path.resolve('dist/cli/main.js'), 'agent', '-c', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeOptions = (process.env['ATALAYA_BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
+  const env = { ...process.env, ATALAYA_STATUS_TOKENS: createHash('sha256').update(token).digest('hex') };
+  const agent = spawn(process.execPath, [...nodeOptions, path.resolve('dist/cli/main.js'), 'agent', '-c', config], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const exited = new Promise((r) => agent.once('exit', r));
   try {
     await new Promise((r) => setTimeout(r, 3000)); // start-up and first polls, not measured
     const start = procUsage(agent.pid!);
+    const written0 = writeBytesOf(agent.pid!);
+    const db0 = recordCount(dir);
     let peak = start.rssBytes;
     for (let s = 0; s < seconds; s++) {
       await new Promise((r) => setTimeout(r, 1000));
       peak = Math.max(peak, procUsage(agent.pid!).rssBytes);
     }
     const end = procUsage(agent.pid!);
-    const db = new Database(path.join(dir, 'buffer.db'), { readonly: true });
-    const count = (db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n;
-    db.close();
-    out(`agent footprint: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured`);
-    out(`  peak RSS ${fmt(peak / 2 ** 20, 1)} MiB, CPU ${fmt(((end.cpuSeconds - start.cpuSeconds) / seconds) * 100, 1)} % of one core, ${fmt(count)} records stored`);
+    const written = writeBytesOf(agent.pid!) - written0;
+    const memory = await scrapeMemory(statusPort, token);
+    const count = recordCount(dir);
+    const mib = (n: number | undefined): string => (n === undefined ? '?' : fmt(n / 2 ** 20, 1));
+    out(`agent footprint: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`);
+    out(`  peak RSS ${fmt(peak / 2 ** 20, 1)} MiB; at the end: V8 heap used ${mib(memory['nodejs_heap_size_used_bytes'])} of ${mib(memory['nodejs_heap_size_total_bytes'])} MiB, external ${mib(memory['nodejs_external_memory_bytes'])} MiB`);
+    out(`  CPU ${fmt(((end.cpuSeconds - start.cpuSeconds) / seconds) * 100, 1)} % of one core, ${fmt(count)} records stored, written ${fmt(written / Math.max(1, count - db0))} B/record`);
   } finally {
     agent.kill('SIGTERM');
     await exited;
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function recordCount(dir: string): number {
+  const file = path.join(dir, 'buffer.db');
+  if (!existsSync(file)) return 0; // a slow start-up: nothing stored yet
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Bytes the process caused to be written to storage (/proc/<pid>/io write_bytes). */
+function writeBytesOf(pid: number): number {
+  return Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+}
+
+/** The process_* and nodejs_* gauges of the agent's /metrics (prom-client default metrics). */
+async function scrapeMemory(port: number, token: string): Promise<Record<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const figures: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(nodejs_heap_size_\w+|nodejs_external_memory_bytes) ([\d.e+]+)$/.exec(line);
+    if (m !== null) figures[m[1]!] = Number(m[2]);
+  }
+  return figures;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

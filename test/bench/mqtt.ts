@@ -8,10 +8,11 @@
  * Publishers are mqtt.js clients in PUBLISHER_PROCESSES child processes of this same script, so
  * neither the agent nor mosquitto shares an event loop with them. Prints, asserts nothing.
  * Run: node bin/run-ts.mjs test/bench/mqtt.ts [seconds per point]; ATALAYA_BENCH_PROF=<dir> makes
- * every agent write a V8 CPU profile (--cpu-prof) there when it stops.
+ * every agent write a V8 CPU profile (--cpu-prof) there when it stops; ATALAYA_BENCH_NODE_OPTIONS
+ * passes V8 flags to the agents (e.g. the unit file's --max-semi-space-size).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { hashPassword } from '../../agent/broker/passwords.ts';
+import { BUFFER_DEFAULTS } from '../../agent/buffer/options.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
@@ -76,7 +78,8 @@ async function startAgent(dir: string, name: string, config: Record<string, unkn
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
   const prof = process.env['ATALAYA_BENCH_PROF'];
-  const nodeArgs = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`];
+  const flags = (process.env['ATALAYA_BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
+  const nodeArgs = [...flags, ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`])];
   const { child, exited } = launch(process.execPath, [...nodeArgs, path.resolve('bin/atalaya.mjs'), 'agent', '-c', file], ['ignore', 'pipe', 'inherit']);
   let port: number | undefined;
   let rest = '';
@@ -122,7 +125,12 @@ async function startMosquitto(dir: string): Promise<Broker> {
 
 interface RunCommand { type: 'run'; port: number; username?: string; password?: string; devices: string[] }
 interface RunResult { type: 'done'; window: number; acked: number; failed: number }
-interface RunFigures { window: number; acked: number; failed: number; cpu: number; publisherCpu: number }
+interface RunFigures { window: number; acked: number; failed: number; cpu: number; publisherCpu: number; writeBytes: number }
+
+/** Bytes the process caused to be written to storage (/proc/<pid>/io write_bytes: what reaches the card). */
+function writeBytesOf(pid: number): number {
+  return Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+}
 
 async function publisherMain(): Promise<void> {
   let clients: MqttClient[] = [];
@@ -134,7 +142,10 @@ async function publisherMain(): Promise<void> {
     if (msg.type === 'run') {
       devices = msg.devices;
       const auth = msg.username === undefined ? {} : { username: msg.username, password: msg.password };
-      void Promise.all(devices.map((d) => mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth })))
+      const connect = (d: string): Promise<MqttClient> => mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth });
+      // One at a time: the agent runs few password checks at once and refuses (CONNACK 3) a CONNECT
+      // beyond its queue, as it should for 50 devices connecting in the same millisecond.
+      void devices.reduce<Promise<MqttClient[]>>((all, d) => all.then(async (c) => [...c, await connect(d)]), Promise.resolve([]))
         .then((c) => {
           clients = c;
           process.send!({ type: 'ready' });
@@ -217,12 +228,13 @@ class Publishers {
     await sleep(t0 + WARMUP_MS - Date.now());
     const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + procUsage(pid).cpuSeconds, 0);
     const pids = this.procs.map((p) => p.child.pid!);
-    const [broker0, pub0] = [cpuOf([broker.pid]), cpuOf(pids)];
+    const [broker0, pub0, written0] = [cpuOf([broker.pid]), cpuOf(pids), writeBytesOf(broker.pid)];
     await sleep(durationMs);
     const [cpu, publisherCpu] = [(cpuOf([broker.pid]) - broker0) / (durationMs / 1000), (cpuOf(pids) - pub0) / (durationMs / 1000)];
+    const writeBytes = writeBytesOf(broker.pid) - written0;
     const results = await Promise.all(done);
     const sum = (key: 'window' | 'acked' | 'failed'): number => results.reduce((n, r) => n + r[key], 0);
-    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu };
+    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu, writeBytes };
   }
 
   async stop(): Promise<void> {
@@ -233,10 +245,10 @@ class Publishers {
 
 // ---- the bench ----
 
-function agentConfig(hash: string, simPort: number, commitIntervalMs: number, devices: { id: string; unitId: number; intervalMs: number }[]): Record<string, unknown> {
+function agentConfig(hash: string, simPort: number, commitIntervalMs: number | undefined, devices: { id: string; unitId: number; intervalMs: number }[]): Record<string, unknown> {
   return {
     gateway: { id: 'bench' },
-    buffer: { path: 'buffer.db', commitIntervalMs },
+    buffer: { path: 'buffer.db', ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
     log: { level: 'info' },
     status: { host: '127.0.0.1', port: 0 },
     mqtt: {
@@ -281,6 +293,16 @@ async function fanOutLatency(broker: Broker): Promise<number[]> {
   }
 }
 
+/**
+ * The agent's commit spacings measured per point: the default, and 50 ms (a card-wear setting);
+ * ATALAYA_BENCH_COMMIT_MS=0,5,50 measures others ('default' for the configured default).
+ */
+function commitIntervals(): (number | undefined)[] {
+  const list = process.env['ATALAYA_BENCH_COMMIT_MS'];
+  if (list === undefined) return [undefined, 50];
+  return list.split(',').map((v) => (v.trim() === 'default' ? undefined : Number(v)));
+}
+
 const pct = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 export async function main(seconds = 10): Promise<void> {
@@ -313,31 +335,37 @@ export async function main(seconds = 10): Promise<void> {
     publishers = new Publishers();
     const durationMs = seconds * 1000;
     /** One agent per point, so each buffer count belongs to that point alone. */
-    const ingestPoint = async (n: number, commitIntervalMs: number): Promise<RunFigures & { stored: number }> => {
-      const agentDir = mkdtempSync(path.join(dir, `agent-${n}-${commitIntervalMs}-`));
+    const ingestPoint = async (n: number, commitIntervalMs: number | undefined): Promise<RunFigures & { stored: number }> => {
+      const agentDir = mkdtempSync(path.join(dir, `agent-${n}-${commitIntervalMs ?? 'default'}-`));
       const agent = await started(startAgent(agentDir, 'agent', agentConfig(hash, simPort, commitIntervalMs, [{ id: 'gas-1', unitId: 1, intervalMs: 1000 }])));
       const figures = await publishers!.run(agent, n, durationMs, true);
       await agent.stop();
       return { ...figures, stored: countIngested(path.join(agentDir, 'buffer.db')) };
     };
+    const intervals = commitIntervals();
     out(`mqtt QoS 1 ingest: N mqtt.js publishers spread over ${PUBLISHER_PROCESSES} child processes, ${IN_FLIGHT} messages in flight per client, one telemetry reading per message,`);
-    out(`  ${fmt(WARMUP_MS / 1000, 1)} s warm-up then ${seconds} s counted per point; agent: its own process, buffer.commitIntervalMs 50 (default), durability normal;`);
-    out('  mosquitto 2 (Debian): persistence false, no subscribers. CPU: % of one core used in the counted window by the broker process / by all publishers');
+    out(`  ${fmt(WARMUP_MS / 1000, 1)} s warm-up then ${seconds} s counted per point; agent: its own process, durability normal, buffer.commitIntervalMs ${intervals.map((i) => i ?? `${BUFFER_DEFAULTS.commitIntervalMs} (default)`).join(', ')};`);
+    out('  mosquitto 2 (Debian): persistence false, no subscribers. CPU: % of one core used in the counted window by the broker process / by all publishers;');
+    out('  written: bytes the agent caused to be written to storage (/proc/<pid>/io write_bytes: WAL, checkpoints, logs) per acknowledged message, the SD-card wear');
     for (const n of PUBLISHERS) {
-      const a = await ingestPoint(n, 50);
       const mosquitto = await started(startMosquitto(dir));
       const m = await publishers.run(mosquitto, n, durationMs, false);
       await mosquitto.stop();
-      const a5 = await ingestPoint(n, 5);
-      const [rateA, rateM, rateA5] = [a.window / seconds, m.window / seconds, a5.window / seconds];
+      const rateM = m.window / seconds;
       const cpu = (f: RunFigures): string => `CPU ${fmt(f.cpu * 100)} % = ${fmt((f.cpu * seconds * 1e6) / f.window)} µs/msg, publishers ${fmt(f.publisherCpu * 100)} %`;
       const check = (f: RunFigures & { stored: number }): string => `buffer ${fmt(f.stored)} records ${f.stored >= f.acked ? '≥' : '< (LOST)'} ${fmt(f.acked)} acked`;
-      out(`  N=${String(n).padStart(2)}: agent ${fmt(rateA).padStart(6)} msg/s durable (${cpu(a)}; ${check(a)})`);
       // mosquitto and the publishers filling every core: mosquitto could do more than measured.
       const saturated = m.cpu + m.publisherCpu > 0.85 * cpus().length ? ', machine saturated: a floor for mosquitto' : '';
-      out(`        mosquitto ${fmt(rateM).padStart(6)} msg/s (${cpu(m)}${saturated}); ratio agent/mosquitto ${fmt(rateA / rateM, 2)}`);
-      out(`        agent, commitIntervalMs 5: ${fmt(rateA5).padStart(6)} msg/s (${cpu(a5)}; ${check(a5)})`);
-      const failed = a.failed + m.failed + a5.failed;
+      out(`  N=${String(n).padStart(2)}: mosquitto ${fmt(rateM).padStart(6)} msg/s (${cpu(m)}${saturated})`);
+      let failed = m.failed;
+      for (const interval of intervals) {
+        const a = await ingestPoint(n, interval);
+        const rateA = a.window / seconds;
+        const label = interval === undefined ? `default ${BUFFER_DEFAULTS.commitIntervalMs}` : String(interval);
+        out(`        agent, commitIntervalMs ${label}: ${fmt(rateA).padStart(6)} msg/s durable, ratio agent/mosquitto ${fmt(rateA / rateM, 2)}`);
+        out(`          (${cpu(a)}; written ${fmt(a.writeBytes / Math.max(1, a.window))} B/msg; ${check(a)})`);
+        failed += a.failed;
+      }
       if (failed > 0) out(`        ${failed} publishes failed`);
     }
     await publishers.stop();
@@ -346,13 +374,13 @@ export async function main(seconds = 10): Promise<void> {
     out(`fan-out latency: ${FANOUT_DEVICES} gas detectors polled every ${FANOUT_INTERVAL_MS} ms over Modbus TCP, subscriber (mqtt.js, QoS 0) on atalaya/bench/+/ch4,`);
     out(`  latency = receive time − record ts (taken after the Modbus answer), ${FANOUT_MESSAGES} live messages; readings are republished only once committed,`);
     out('  so this includes the buffer\'s group-commit window (buffer.commitIntervalMs)');
-    for (const commitIntervalMs of [50, 5]) {
-      const agentDir = mkdtempSync(path.join(dir, `fanout-${commitIntervalMs}-`));
+    for (const commitIntervalMs of commitIntervals()) {
+      const agentDir = mkdtempSync(path.join(dir, `fanout-${commitIntervalMs ?? 'default'}-`));
       const devices = Array.from({ length: FANOUT_DEVICES }, (_, i) => ({ id: `fan-${i + 1}`, unitId: i + 1, intervalMs: FANOUT_INTERVAL_MS }));
       const agent = await started(startAgent(agentDir, 'agent', agentConfig(hash, simPort, commitIntervalMs, devices)));
       const l = await fanOutLatency(agent);
       await agent.stop();
-      out(`  commitIntervalMs ${String(commitIntervalMs).padStart(2)}: p50 ${fmt(pct(l, 0.5))} ms, p99 ${fmt(pct(l, 0.99))} ms, max ${fmt(l.at(-1) ?? NaN)} ms (${l.length} messages)`);
+      out(`  commitIntervalMs ${commitIntervalMs === undefined ? `default ${BUFFER_DEFAULTS.commitIntervalMs}` : String(commitIntervalMs)}: p50 ${fmt(pct(l, 0.5))} ms, p99 ${fmt(pct(l, 0.99))} ms, max ${fmt(l.at(-1) ?? NaN)} ms (${l.length} messages)`);
     }
   } finally {
     await publishers?.stop().catch(() => undefined);

@@ -57,7 +57,7 @@ export async function sqliteCeiling(file: string, batches: ReadonlyArray<readonl
 
 /** COPY text format, one line per row (sql-postgres-copy.ts escapes each field). */
 function copyText(rows: readonly unknown[][]): string {
-  return rows.map((row) => row.map((v) => copyField(v as string | number | null)).join('\t')).join('\n') + '\n';
+  return `${rows.map((row) => row.map((v) => copyField(v as string | number | null)).join('\t')).join('\n')}\n`;
 }
 
 /** Rows per second of bare COPYs into a fresh relay database on PostgreSQL, `connections` at once. */

@@ -32,6 +32,22 @@ function packet(length: number): Buffer {
 }
 
 describe('MQTT frame guard', () => {
+  it('writes what was written while corked to the connection in one write (issue 18: a syscall per chunk)', async () => {
+    const { inner } = peer();
+    const writes: Buffer[] = [];
+    const write = inner.write.bind(inner);
+    inner.write = ((chunk: Buffer) => {
+      writes.push(Buffer.from(chunk));
+      return write(chunk);
+    }) as typeof inner.write;
+    const guard = new FrameGuard(inner, LIMITS, () => undefined);
+    guard.cork();
+    for (const b of [[0x40], [0x02], [0x00, 0x01], [0x40, 0x02, 0x00, 0x02]]) guard.write(Buffer.from(b));
+    process.nextTick(() => guard.uncork());
+    await tick();
+    expect(writes).toEqual([Buffer.from([0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0x00, 0x02])]);
+  });
+
   it('passes packets up to the limit through unchanged, whatever the chunking', async () => {
     const g = guarded(LIMITS);
     const bytes = Buffer.concat([packet(100), packet(0), packet(5)]);

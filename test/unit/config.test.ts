@@ -28,7 +28,7 @@ describe('agent config', () => {
   it('fills defaults with their documented values', () => {
     const c = parseConfig(minimal);
     expect(c.buffer.durability).toBe('normal');
-    expect(c.buffer.commitIntervalMs).toBe(50);
+    expect(c.buffer.commitIntervalMs).toBe(0);
     expect(c.devices[0]!.tcp!.port).toBe(502);
     expect(c.devices[0]!.intervalMs).toBe(1000);
     expect(c.devices[0]!.unitId).toBe(1);
