@@ -39,19 +39,20 @@ export function apiUrl(path, params = {}) {
   return url;
 }
 
-/** The Response of a successful GET; throws HttpError otherwise (a 401 also signs out). */
-export async function request(path, params) {
+/**
+ * The Response of a successful GET (or of a POST with `body` as JSON); throws HttpError otherwise
+ * (a 401 also signs out).
+ */
+export async function request(path, params, body) {
   const token = getToken();
   if (token === null) {
     const err = new HttpError(401, { error: 'unauthenticated', message: 'not signed in' });
     unauthorized(err);
     throw err;
   }
-  const res = await fetch(apiUrl(path, params), {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    cache: 'no-store',
-    credentials: 'omit',
-  });
+  const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  const write = body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { ...headers, 'content-type': 'application/json' } };
+  const res = await fetch(apiUrl(path, params), { headers, cache: 'no-store', credentials: 'omit', ...write });
   const date = Date.parse(res.headers.get('date') ?? '');
   if (!Number.isNaN(date)) skewMs = date - Date.now();
   if (!res.ok) {
@@ -68,6 +69,11 @@ export async function request(path, params) {
 
 export async function api(path, params) {
   return (await request(path, params)).json();
+}
+
+/** POSTs `body` as JSON with the token; the answer's JSON. */
+export async function post(path, body) {
+  return (await request(path, {}, body)).json();
 }
 
 /** true when the route exists (DGA and anchoring answer 404 when the relay has them disabled). */
