@@ -70,9 +70,16 @@ export class DeviceFaultTracker {
     return next;
   }
 
+  /** Whether a channel whose cursor name starts with `prefix` is bad (a handful of entries). */
+  private hasBad(prefix: string): boolean {
+    for (const name of this.bad.keys()) if (name.startsWith(prefix)) return true;
+    return false;
+  }
+
   private async apply(gateway: string, records: IngestInput['records']): Promise<void> {
-    // Fast path: no channel bad anywhere and none in this batch.
-    if (this.bad.size === 0 && !records.some((r) => r.kind === 'reading' && BAD.has(r.quality))) return;
+    // Fast path: no channel of this gateway bad and none in this batch.
+    const prefix = faultCursor({ gateway, device: '', channel: '' }).slice(0, -6);
+    if (!this.hasBad(prefix) && !records.some((r) => r.kind === 'reading' && BAD.has(r.quality))) return;
     /** cursor → since (ms) when the batch leaves it bad, 0 when good; only channels that matter. */
     const last = new Map<string, number>();
     for (const r of records) {
