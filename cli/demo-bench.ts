@@ -12,6 +12,7 @@ import { openPtyPair } from '../simulators/pty.ts';
 import { startDemoAgent, type DemoAgent } from './demo-agent.ts';
 import { startDemoChain, type DemoChain } from './demo-chain.ts';
 import { DEMO_OBRA, startDemoDga, type DemoDga } from './demo-dga.ts';
+import { startDemoNotify, type DemoNotify } from './demo-notify.ts';
 import { demoRelayExists, resetDemoRelay, startDemoRelay, type DemoRelay } from './demo-relay.ts';
 
 export interface Stop {
@@ -44,6 +45,8 @@ export interface Bench extends DemoAgent {
   /** The local chain, or why it is not there (anvil not installed: anchoring is off). */
   readonly chain: DemoChain | string;
   readonly dga: DemoDga;
+  /** The SMTP catcher and webhook receiver the relay's alerts reach. */
+  readonly notify: DemoNotify;
   readonly pty: { readonly a: string; readonly b: string } | undefined;
 }
 
@@ -97,7 +100,7 @@ async function startChain(dir: string, relayExisted: boolean): Promise<DemoChain
 }
 
 /**
- * Starts the bench, upstream first: simulators, DGA double, chain, relay, the cuttable link, the
+ * Starts the bench, upstream first: simulators, DGA double, notify double, chain, relay, the cuttable link, the
  * agent, the MQTT detector.
  */
 export async function startBench(o: BenchOptions): Promise<Bench> {
@@ -106,6 +109,9 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
 
   const dga = await startDemoDga(logger.child({ demo: 'dga' }));
   stops.push({ what: 'dga simulator', stop: () => dga.sim.stop() });
+
+  const notify = await startDemoNotify(o.out);
+  stops.push({ what: 'notify simulator', stop: () => notify.sim.stop() });
 
   const relayExisted = demoRelayExists(dataDir);
   const chain = await startChain(dataDir, relayExisted);
@@ -127,6 +133,7 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
           schedule: o.anchorSchedule, confirmations: 2, pollMs: 2000,
         },
     ...(typeof chain === 'string' ? {} : { anchorKey: chain.key }),
+    alerts: { section: (url) => notify.section(url, o.speed), env: notify.env },
   });
   stops.push({ what: 'relay', stop: () => relay.relay.stop() });
 
@@ -138,5 +145,5 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
     dataDir, tcpPort: tcpSim.tcpPort!, pty, relayUrl: `http://127.0.0.1:${link.port}`, secretFile: relay.secretFile,
     ports: o.ports, logger, stops,
   });
-  return { ...edge, tcpSim, gasUnit: 1, flowUnit: 2, link, relay, chain, dga, pty };
+  return { ...edge, tcpSim, gasUnit: 1, flowUnit: 2, link, relay, chain, dga, notify, pty };
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseRelayConfig } from '../cloud/config/load.ts';
@@ -22,6 +23,11 @@ export interface DemoRelayOptions {
   readonly anchor: Record<string, unknown>;
   /** The anchoring key, handed over in the relay's environment only; none when anchoring is off. */
   readonly anchorKey?: string;
+  /**
+   * The relay's `alerts:` section, given the relay's own URL (for the ack links), and the
+   * environment its channels need (the webhook secret).
+   */
+  readonly alerts?: { readonly section: (url: string) => Record<string, unknown>; readonly env: Readonly<Record<string, string>> };
 }
 
 export interface DemoRelay {
@@ -51,6 +57,22 @@ export function resetDemoRelay(dir: string): void {
 }
 
 /**
+ * A port free now, for a relay asked to take any: its URL goes into its own config (the ack
+ * links) before it listens. Another process could take it in between; the demo then says the
+ * port is in use.
+ */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
  * The demo's relay: SQLite in the demo data dir, a relay key and the gateway's secret kept beside
  * it (mode 0600) so a second run continues where the first stopped. A gateway whose secret file is
  * gone is provisioned again on a fresh database: a secret is only ever shown once.
@@ -58,7 +80,11 @@ export function resetDemoRelay(dir: string): void {
 export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
   const { keyFile, secretFile, dbFile } = files(o.dir);
   if (!existsSync(keyFile)) writeFileSync(keyFile, `${newRelayKey()}\n`, { mode: 0o600 });
-  const env = { ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim(), ...(o.anchorKey === undefined ? {} : { ATALAYA_ANCHOR_KEY: o.anchorKey }) };
+  const env = {
+    ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim(),
+    ...(o.anchorKey === undefined ? {} : { ATALAYA_ANCHOR_KEY: o.anchorKey }),
+    ...o.alerts?.env,
+  };
   if (!existsSync(secretFile)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
     const database = createRelayDatabase({ kind: 'sqlite', path: dbFile }, o.logger);
@@ -71,12 +97,14 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
     }
   }
   const token = newApiToken();
+  const port = o.port === 0 && o.alerts !== undefined ? await freePort() : o.port;
   const config = parseRelayConfig({
-    listen: { host: '127.0.0.1', port: o.port },
+    listen: { host: '127.0.0.1', port },
     storage: { kind: 'sqlite', path: dbFile },
     apiTokens: [hashApiToken(token)],
     dga: o.dga.section,
     anchor: o.anchor,
+    ...(o.alerts === undefined ? {} : { alerts: o.alerts.section(`http://127.0.0.1:${port}`) }),
   }, 'demo relay', env);
   const relay = new Relay(config, { logger: o.logger, env });
   await relay.start();

@@ -29,7 +29,22 @@ export async function relaySummary(relay: Relay): Promise<string> {
   const [obra] = (await relay.dga?.status(DEMO_OBRA)) ?? [];
   const last = obra?.lastAccepted == null ? '' : `, last ${obra.lastAccepted.slot} receipt ${obra.lastAccepted.receipt ?? '-'}`;
   const dga = obra === undefined ? 'off' : `${obra.obra} ${obra.counts.accepted} accepted, ${obra.counts.pending} queued${last}`;
-  return `  relay: anchor batches ${anchors || 'none yet'}; dga ${dga}\n`;
+  return `  relay: anchor batches ${anchors || 'none yet'}; dga ${dga}; alerts ${await alertsSummary(relay)}\n`;
+}
+
+/** Open and closed alerts (by kind) and their messages per outbox state, over the latest 1000. */
+async function alertsSummary(relay: Relay): Promise<string> {
+  if (relay.alerts === undefined) return 'off';
+  const all = await relay.alerts.list(undefined, 1000);
+  const count = (rows: readonly { kind: string }[]): string => {
+    const by = new Map<string, number>();
+    for (const r of rows) by.set(r.kind, (by.get(r.kind) ?? 0) + 1);
+    return [...by].map(([k, n]) => `${n} ${k}`).join(', ') || '0';
+  };
+  const deliveries = new Map<string, number>();
+  for (const a of all) for (const [state, n] of Object.entries(a.deliveries)) deliveries.set(state, (deliveries.get(state) ?? 0) + n);
+  const sent = [...deliveries].map(([state, n]) => `${n} ${state}`).join(', ') || 'none';
+  return `${count(all.filter((a) => a.state === 'open'))} open, ${count(all.filter((a) => a.state === 'closed'))} closed; messages ${sent}`;
 }
 
 /** What runs where, with the demo's tokens: printed once the bench is up. */
@@ -49,6 +64,9 @@ export function banner(b: Bench, anchorSchedule: string): string {
   agent buffer          ${b.agent.config.buffer.path}
   relay                 ${relay.url}  (SQLite beside the buffer; the agent reaches it through the link 127.0.0.1:${b.link.port})
                         curl -H 'Authorization: Bearer ${relay.token}' '${relay.url}/v1/readings?limit=5'
+  notify simulator      ${b.notify.url}/  (messages caught: GET ${b.notify.url}/messages)
+                        smtp catcher ${b.notify.smtp}, webhook receiver ${b.notify.webhook} (signature checked)
+                        the relay's alerts: gas alarms of demo-gw and its silence → group guardia (email + webhook); ack links in the messages
   dga simulator         ${dga.url}  obra ${DEMO_OBRA}, a well fed by flow-tcp: hourly; the first report, for ${hour} (UTC-4), leaves a minute after it
   anvil                 ${typeof chain === 'string' ? `not started, no anchoring: ${chain}` : `${chain.anvil.url}  chain ${chain.anvil.chainId}, AtalayaAnchor ${chain.contract}${chain.fresh ? ' (deployed now)' : ''}; a batch anchored on '${anchorSchedule}'`}
   Ctrl-C to stop.

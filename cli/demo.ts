@@ -20,7 +20,8 @@ The whole bench on one machine: simulated gas detectors and flowmeters on Modbus
 socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer; a
 GASLYT-style detector publishing to the agent's MQTT broker; the agent's status page. The agent
 syncs through a link that can be cut to a relay (SQLite, dashboard) that reports the well's flow
-to a DGA simulator and anchors what it receives on a local Ethereum node (anvil). A scenario plays
+to a DGA simulator, sends its alerts to a local SMTP catcher and webhook receiver (printed as they
+arrive), and anchors what it receives on a local Ethereum node (anvil). A scenario plays
 a gas leak, flow steps and a network outage; live values are printed every few seconds. Ctrl-C
 stops everything cleanly.
 

@@ -34,7 +34,7 @@ import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
 import { pagedLocally } from './store/paged-locally.ts';
-import type { RelayStore } from './store/types.ts';
+import type { IngestInput, RelayStore } from './store/types.ts';
 
 export interface RelayDeps {
   readonly logger: Logger;
@@ -132,7 +132,8 @@ export class Relay {
       const gateways = await secrets.verifyAll();
       // Alerts start later; a batch with alarm records asks them for a pass at once (cloud/alerts/kick.ts).
       let kickAlerts: (() => void) | undefined;
-      const ingestStore = config.alerts.enabled ? kickOnAlarms(store, () => kickAlerts?.()) : store;
+      let observeIngest: ((input: IngestInput) => Promise<void>) | undefined;
+      const ingestStore = config.alerts.enabled ? kickOnAlarms(store, () => kickAlerts?.(), (input) => observeIngest?.(input) ?? Promise.resolve()) : store;
       const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       // DGA and anchoring start below; the metrics read them when scraped.
@@ -195,6 +196,7 @@ export class Relay {
         await lifecycle.start(namedPart('alerts', alerts));
         const started = alerts;
         kickAlerts = () => started.kick();
+        observeIngest = (input) => started.observeIngest(input);
         await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
       }
       const server = app;

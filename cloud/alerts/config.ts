@@ -8,6 +8,7 @@ import { emailAddress as email, notifyChannelsSchema, e164Phone as phone, telegr
 export const ALERT_KINDS = [
   'alarm',
   'gateway_silent',
+  'device_fault',
   'integrity',
   'dga_failed',
   'dga_stopped',
@@ -73,6 +74,10 @@ export const alertsConfigSchema = z
     tickMs: z.int().min(100).max(600_000).default(2000).describe('how often the detectors and escalations run, ms (100..600000)'),
     silentAfterMinutes: minutes(10_080).default(15).describe('a gateway without ingest for longer is silent, minutes; 0: never'),
     silentSeverity: z.enum(SEVERITIES).default('warning'),
+    deviceFaultAfterMinutes: minutes(10_080)
+      .default(10)
+      .describe('a device channel whose readings stay comm_error/sensor_fault longer opens a device_fault alert, minutes (0..10080); 0: never'),
+    deviceFaultSeverity: z.enum(SEVERITIES).default('warning'),
     dgaLateAfterHours: z.number().min(1).max(8760).default(26).describe('an obra whose last accepted DGA report is older is late, hours (1..8760)'),
     anchorUnconfirmedAfterMinutes: z.number().min(1).max(100_000).default(180).describe('an anchor batch not confirmed this long after it was cut, minutes'),
     anchorErrorsRepeat: z.int().min(1).max(100_000).default(5).describe('the same anchoring error this many times within an hour opens an alert'),

@@ -11,7 +11,8 @@ import type { PagedLocallyQuery } from '../store/paged-locally.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
-import { alarmAlert, familyOf, integrityAlert, silentAlert } from './events.ts';
+import { type DeviceFaultTracker, FAULT_CURSOR_PREFIX, faultTransitions } from './device-faults.ts';
+import { alarmAlert, deviceFaultAlert, familyOf, integrityAlert, silentAlert } from './events.ts';
 import { digestMessage } from './messages.ts';
 import { type PlanContext, planAdvance, planClose, planOpen } from './plan.ts';
 import { anchorConditions, dgaConditions, STATUS_KINDS, type StatusSources } from './status.ts';
@@ -46,6 +47,8 @@ export interface AlertEngineDeps {
   readonly status?: StatusSources;
   /** Told when messages were queued, so the dispatcher sends without waiting for its poll. */
   readonly onQueued?: () => void;
+  /** Ingest's device-fault states (device-faults.ts), refreshed from the database each pass. */
+  readonly faults?: DeviceFaultTracker;
 }
 
 export interface PassResult {
@@ -61,6 +64,8 @@ export class AlertEngine {
   private pending: Array<{ alert: NewAlert; routes: Route[]; messages: NewMessage[] }> = [];
   private readonly pendingFamilies = new Set<string>();
   private readonly logger: Logger;
+  /** Open device-fault alerts after the last pass; none and no bad channel: nothing to read. */
+  private openFaults = -1;
 
   constructor(private readonly deps: AlertEngineDeps) {
     this.alarms = new AlarmRecordCursor(deps.store);
@@ -117,6 +122,9 @@ export class AlertEngine {
       }
       for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentAfterMs)) await apply(t);
     }
+    const faults = await this.reconcileFaults();
+    counts.opened += faults.opened;
+    counts.closed += faults.closed;
     const status = await this.reconcileStatus();
     counts.opened += status.opened;
     counts.closed += status.closed;
@@ -201,6 +209,26 @@ export class AlertEngine {
         throw new Error(`unknown transition ${(never as { type: string }).type}`);
       }
     }
+  }
+
+  /** Device channels bad for longer than deviceFaultAfterMinutes open an alert; good again, it closes. */
+  private async reconcileFaults(): Promise<{ opened: number; closed: number }> {
+    const afterMs = this.deps.config.deviceFaultAfterMinutes * 60_000;
+    if (afterMs <= 0) return { opened: 0, closed: 0 };
+    await this.deps.faults?.refresh();
+    const bad = await this.deps.store.cursorsWithPrefix(FAULT_CURSOR_PREFIX);
+    if (bad.length === 0 && this.openFaults === 0) return { opened: 0, closed: 0 };
+    const open = (await this.deps.store.alerts({ state: 'open', limit: 10_000 })).filter((a) => a.kind === 'device_fault');
+    const now = this.deps.clock.now();
+    let opened = 0;
+    let closed = 0;
+    for (const t of faultTransitions(bad, open, now, afterMs)) {
+      if (t.type === 'fault') {
+        if (await this.open(deviceFaultAlert(t, this.deps.config.deviceFaultSeverity, now), true)) opened += 1;
+      } else if (await this.close(t.alert, now)) closed += 1;
+    }
+    this.openFaults = open.length + opened - closed;
+    return { opened, closed };
   }
 
   /** Opens an alert per new status condition, closes those whose condition is gone. */

@@ -5,6 +5,7 @@
  */
 import type { NewAlert } from '../store/alerts-types.ts';
 import type { Transition } from './detect.ts';
+import { type FaultTransition, faultFamily } from './device-faults.ts';
 
 export function familyOf(t: Transition & { type: 'alarm' }): string {
   return `alarm:${t.record.gateway}:${t.record.device}:${t.record.channel}:${t.detail.rule}`;
@@ -67,6 +68,24 @@ export function silentAlert(t: Transition & { type: 'silent' }, severity: NewAle
     obra: null,
     title: `Gateway ${t.gateway.id} silent since ${new Date(t.silentSince).toISOString()}`,
     facts: { gateway: t.gateway.id, lastSeenAt: t.silentSince },
+    openedAt: now,
+  };
+}
+
+export function deviceFaultAlert(t: FaultTransition & { type: 'fault' }, severity: NewAlert['severity'], now: number): NewAlert {
+  const { gateway, device, channel } = t.key;
+  const family = faultFamily(t.key);
+  return {
+    id: `${family}:${t.since}`,
+    family,
+    kind: 'device_fault',
+    severity,
+    gateway,
+    device,
+    channel,
+    obra: null,
+    title: `Device ${device}/${channel} on ${gateway} failing (comm_error/sensor_fault) since ${new Date(t.since).toISOString()}`,
+    facts: { gateway, device, channel, since: t.since },
     openedAt: now,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * The records store as ingest sees it, telling the alerts when a batch with alarm records has
  * committed, so the engine's next pass runs at once instead of at its next tick: the latency from
- * an alarm record to its message is then the sync's, not the tick's.
+ * an alarm record to its message is then the sync's, not the tick's. `observe` gets every
+ * committed batch (the device-fault tracker: device-faults.ts), before the answer to the gateway.
  */
-import type { RelayStore } from '../store/types.ts';
+import type { IngestInput, RelayStore } from '../store/types.ts';
 
-export function kickOnAlarms(store: RelayStore, kick: () => void): RelayStore {
+export function kickOnAlarms(store: RelayStore, kick: () => void, observe?: (input: IngestInput) => Promise<void>): RelayStore {
   return {
     start: () => store.start(),
     stop: () => store.stop(),
@@ -15,6 +16,7 @@ export function kickOnAlarms(store: RelayStore, kick: () => void): RelayStore {
     claimNonce: (gateway, nonce, expiresAt, now) => store.claimNonce(gateway, nonce, expiresAt, now),
     ingest: async (input) => {
       const outcome = await store.ingest(input);
+      if (outcome.ok && outcome.stored > 0 && observe !== undefined) await observe(input);
       if ((outcome.ok && outcome.stored > 0 && input.records.some((r) => r.kind === 'alarm')) || !outcome.ok) kick();
       return outcome;
     },

@@ -9,9 +9,10 @@ import type { Channel, ChannelKind } from '../../platform/notify/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { Alert, AlertState, AlertsStore, Delivery, OutboxMessage } from '../store/alerts-types.ts';
 import type { SqlExecutor } from '../store/sql-executor.ts';
-import type { RelayStore } from '../store/types.ts';
+import type { IngestInput, RelayStore } from '../store/types.ts';
 import { type AckClaim, ackKey, verifyAck } from './ack-token.ts';
 import type { AlertsConfig } from './config.ts';
+import { DeviceFaultTracker } from './device-faults.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { AlertEngine, type PagedLocally } from './engine.ts';
 import { ALERTS_UNKNOWN_TARGET, AlertsError } from './errors.ts';
@@ -47,6 +48,8 @@ export interface AlertView extends Alert {
 export class AlertService {
   readonly engine: AlertEngine;
   readonly dispatcher: Dispatcher;
+  /** Ingest hands it each committed batch (observeIngest): device-fault states. */
+  readonly faults: DeviceFaultTracker;
   private readonly key: Buffer;
   private timer: NodeJS.Timeout | undefined;
   private passing: Promise<void> | undefined;
@@ -68,6 +71,7 @@ export class AlertService {
       pollMs: Math.max(50, Math.min(deps.config.tickMs, 1000)),
       onOutcome: deps.onOutcome,
     });
+    this.faults = new DeviceFaultTracker(deps.store, this.logger);
     this.engine = new AlertEngine({
       config: deps.config,
       store: deps.store,
@@ -79,12 +83,14 @@ export class AlertService {
       pagedLocally: deps.pagedLocally,
       status: deps.status,
       onQueued: () => this.dispatcher.wake(),
+      faults: this.faults,
     });
   }
 
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    if (this.deps.config.deviceFaultAfterMinutes > 0) await this.faults.refresh();
     await this.dispatcher.start();
     if (this.deps.schedule !== false) this.arm(0);
   }
@@ -96,6 +102,15 @@ export class AlertService {
     this.timer = undefined;
     await this.passing?.catch(() => undefined);
     await this.dispatcher.stop();
+  }
+
+  /**
+   * A batch ingest has committed: its device-fault state changes are written (device-faults.ts).
+   * Cheap: one comparison per reading while no channel is bad. Never throws.
+   */
+  observeIngest(input: Pick<IngestInput, 'gateway' | 'records'>): Promise<void> {
+    if (this.deps.config.deviceFaultAfterMinutes <= 0) return Promise.resolve();
+    return this.faults.observe(input.gateway, input.records);
   }
 
   /** Runs a pass as soon as possible (new alarm records committed); coalesced with one under way. */

@@ -22,6 +22,7 @@ export const ALERTS_SQL = {
   integrityAfter: 'SELECT id, gateway, seq, at FROM integrity_alarms WHERE id > $1 ORDER BY id LIMIT $2',
 
   cursor: 'SELECT value FROM alert_cursors WHERE name = $1',
+  cursorsWithPrefix: 'SELECT name, value FROM alert_cursors WHERE substr(name, 1, length($1)) = $1 AND value > 0 ORDER BY name',
   setCursor: 'INSERT INTO alert_cursors (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
 
   insertAlert: `INSERT INTO alerts (id, family, kind, severity, gateway, device, channel, obra, title, facts, state, opened_at, updated_at)

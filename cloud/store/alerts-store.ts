@@ -88,6 +88,12 @@ export class SqlAlertsStore implements AlertsStore {
     await this.db.query(S.setCursor, [name, value]);
   }
 
+  async cursorsWithPrefix(prefix: string): Promise<Array<{ name: string; value: number }>> {
+    // substr, not a range or LIKE: the same on both backends whatever PostgreSQL's collation (a few rows).
+    const rows = (await this.db.query<{ name: string; value: number }>(S.cursorsWithPrefix, [prefix])).rows;
+    return rows.map((r) => ({ name: r.name, value: n(r.value) }));
+  }
+
   async openAlert(a: NewAlert, routes: readonly Route[], messages: readonly NewMessage[], instance: string): Promise<boolean> {
     return (await this.openAlerts([{ alert: a, routes, messages }], instance))[0] ?? false;
   }

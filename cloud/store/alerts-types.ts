@@ -157,6 +157,8 @@ export interface AlertsStore {
   /** A detector's cursor, 0 when never set. */
   cursor(name: string): Promise<number>;
   setCursor(name: string, value: number): Promise<void>;
+  /** Cursors whose name starts with `prefix` and whose value is above 0 (device-fault states). */
+  cursorsWithPrefix(prefix: string): Promise<Array<{ name: string; value: number }>>;
   /**
    * Inserts the alert with its routes and messages in one transaction; false (nothing written)
    * when the id exists already (another relay, or a rescan, got there first).

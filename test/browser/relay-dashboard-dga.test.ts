@@ -48,7 +48,7 @@ describe('relay dashboard: DGA tab', () => {
     expect(await page.locator(`${problems} td[data-label="State"]`).first().innerText()).toBe('accepted, irregular receipt');
     expect(await page.locator(`${problems} td[data-label="Receipt"]`).first().innerText()).toBe(receipt);
     expect(await page.locator(`${problems} td[data-label="Reason / DGA message"]`).first().innerText()).toContain('a person should check');
-    // Anchoring is off on this relay: its route answers 404 and its tab stays hidden.
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }])).toEqual([]);
+    // Anchoring and alerts are off on this relay: their routes answer 404 and their tabs stay hidden.
+    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
   });
 });

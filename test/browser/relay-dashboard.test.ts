@@ -103,9 +103,9 @@ describe('relay dashboard', () => {
     expect(await cell(w, anchorRow, 'Block')).toBe(String(batch.blockNumber));
     await tb!.screenshot(page, 'relay-anchors');
 
-    // DGA is not enabled on this relay: its route answers 404 and the tab stays hidden.
+    // DGA and alerts are not enabled on this relay: their routes answer 404 and their tabs stay hidden.
     expect(await page.locator(testId('tab-dga')).isHidden()).toBe(true);
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }])).toEqual([]);
+    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
   });
 
   it('a wrong token brings the sign-in form back with a message', async () => {

@@ -88,6 +88,7 @@ interface Printed {
   readonly anvil: string;
   readonly contract: string;
   readonly dga: string;
+  readonly notify: string;
 }
 
 async function printed(demo: Demo): Promise<Printed> {
@@ -103,7 +104,8 @@ async function printed(demo: Demo): Promise<Printed> {
   const [dga = ''] = m(/dga simulator +(http:\/\/127\.0\.0\.1:\d+\/api\/v1) /);
   m(/metrics +http:\/\/127\.0\.0\.1:\d+\/metrics .*http:\/\/127\.0\.0\.1:\d+\/metrics/);
   m(/mqtt broker +mqtt:\/\/127\.0\.0\.1:\d+/);
-  return { status, statusToken, dashboard, relay: dashboard.replace(/\/dashboard\/$/, ''), operatorToken, anvil, contract, dga };
+  const [notify = ''] = m(/notify simulator +(http:\/\/127\.0\.0\.1:\d+)\/ /);
+  return { status, statusToken, dashboard, relay: dashboard.replace(/\/dashboard\/$/, ''), operatorToken, anvil, contract, dga, notify };
 }
 
 async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -111,6 +113,33 @@ async function getJson(url: string, token?: string): Promise<{ status: number; b
   const text = await res.text();
   return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } };
 }
+
+interface Caught {
+  readonly channel: string;
+  readonly to: string;
+  readonly subject?: string;
+  readonly text: string;
+  readonly raw: string;
+  readonly signature?: string;
+  readonly duplicate: boolean;
+}
+const caught = async (p: Printed): Promise<Caught[]> => (await getJson(`${p.notify}/messages`)).body['messages'] as Caught[];
+
+/** The ack link in a caught email, its body quoted-printable or base64 as the mailer chose. */
+function ackLink(raw: string): string | undefined {
+  const re = /http:\/\/127\.0\.0\.1:\d+\/v1\/alerts\/ack\?t=[A-Za-z0-9_.-]+/;
+  const qp = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const found = re.exec(qp);
+  if (found !== null) return found[0];
+  for (const block of raw.match(/(?:^[A-Za-z0-9+/=]{20,}\r?\n)+/gm) ?? []) {
+    const hit = re.exec(Buffer.from(block.replace(/\s/g, ''), 'base64').toString('utf8'));
+    if (hit !== null) return hit[0];
+  }
+  return undefined;
+}
+
+type AlertRow = { id: string; kind: string; state: string; ackedAt: number | null; ackedBy: string | null };
+const alertsOf = async (p: Printed): Promise<AlertRow[]> => (await getJson(`${p.relay}/v1/alerts?state=all`, p.operatorToken)).body['alerts'] as AlertRow[];
 
 type Batch = { id: number; status: string; size: number };
 const batches = async (p: Printed): Promise<Batch[]> => (await getJson(`${p.relay}/v1/anchors`, p.operatorToken)).body['batches'] as Batch[];
@@ -160,6 +189,36 @@ describe('atalaya demo (npm start)', () => {
     await waitFor(() => demo.out().includes('] network outage'), 'the outage step', 30_000, 100);
     await waitFor(() => demo.out().includes('] backlog delivered'), 'the backlog delivered after the outage', 30_000, 100);
 
+    // Alerts (issue 13 §8): the leak's alarm reaches the group by email and by signed webhook, once each.
+    const leak = (m: Caught): boolean => (m.subject ?? m.text).includes('ALARM gas-tcp/ch4 high2 on demo-gw');
+    const leakMessages = await waitFor(async () => {
+      const found = (await caught(p)).filter(leak);
+      return found.some((m) => m.channel === 'email') && found.some((m) => m.channel === 'webhook') ? found : undefined;
+    }, 'the gas alarm by email and webhook', 30_000, 250);
+    expect(leakMessages.filter((m) => !(m.subject ?? m.text).includes('[resolved]')).map((m) => m.channel).sort()).toEqual(['email', 'webhook']);
+    expect(leakMessages.find((m) => m.channel === 'webhook')?.signature).toBe('ok');
+    expect(leakMessages.every((m) => !m.duplicate)).toBe(true);
+    // The outage: a "gateway silent" alert opened, and closed when the gateway came back, both told.
+    const silent = await waitFor(async () => (await alertsOf(p)).find((a) => a.kind === 'gateway_silent' && a.state === 'closed'), 'a silent alert opened and closed', 30_000, 250);
+    expect(silent.id).toMatch(/^silent:demo-gw:\d+$/);
+    await waitFor(async () => ((await caught(p)).filter((m) => m.channel === 'webhook' && m.text.includes('Gateway demo-gw silent')).length >= 2 ? true : undefined),
+      'the silence and its recovery at the webhook', 30_000, 250);
+    // The ack link of the leak's email: GET shows the alert and changes nothing, POST acknowledges.
+    const email = leakMessages.find((m) => m.channel === 'email')!;
+    const link = ackLink(email.raw);
+    expect(link, email.raw.slice(0, 3000)).toBeDefined();
+    expect(new URL(link!).origin).toBe(p.relay);
+    const shown = await fetch(link!);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toContain('high2');
+    const alarmId = (await alertsOf(p)).find((a) => a.kind === 'alarm' && a.id.includes(':gas-tcp:ch4:high2:'))!.id;
+    expect((await alertsOf(p)).find((a) => a.id === alarmId)?.ackedAt).toBeNull();
+    const posted = await fetch(`${p.relay}/v1/alerts/ack`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ t: new URL(link!).searchParams.get('t')! }).toString() });
+    expect(posted.status).toBe(200);
+    const acked = (await alertsOf(p)).find((a) => a.id === alarmId)!;
+    expect(acked.ackedAt).not.toBeNull();
+    expect(acked.ackedBy).toMatch(/^link:guardia\/turno$/);
+
     // An anchor batch confirmed on anvil.
     const confirmed = await waitFor(async () => (await batches(p)).find((b) => b.status === 'confirmed'), 'a confirmed anchor batch', 30_000, 500);
     expect(confirmed.size).toBeGreaterThan(0);
@@ -169,6 +228,8 @@ describe('atalaya demo (npm start)', () => {
     expect(demo.out()).toMatch(/sync: \w+, [1-9]\d* sent/);
     expect(demo.out()).toMatch(/gaslyt-01 +ch4=/);
     expect(demo.out()).toMatch(/relay: anchor batches #\d+ /);
+    expect(demo.out()).toMatch(/alerts .*closed; messages \d+ sent/);
+    expect(demo.out()).toMatch(/notify: email +#\d+ to guardia@example\.cl: \[ALARM\]/);
 
     await expectCleanStop(demo, children);
   }, 150_000);

@@ -35,6 +35,8 @@ export interface TestRelayOptions {
   readonly clock?: Clock;
   /** The anchor: section; anchoring then runs only when the test calls cut()/tick(). */
   readonly anchor?: Record<string, unknown>;
+  /** The alerts: section (issue 13). */
+  readonly alerts?: Record<string, unknown>;
   /** Environment besides ATALAYA_RELAY_KEY (e.g. ATALAYA_ANCHOR_KEY). */
   readonly env?: Record<string, string>;
 }
@@ -49,6 +51,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     apiTokens: [hashApiToken(token)],
     ingest: options.ingest ?? {},
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
+    ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
   });
   const logger = testLogger();
   const relay = new Relay(config, { logger, env: { ...options.env, ATALAYA_RELAY_KEY: key }, anchorSchedule: false, ...(options.clock === undefined ? {} : { clock: options.clock }) });

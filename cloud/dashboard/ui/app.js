@@ -6,7 +6,8 @@
  * data-testid attributes (browser tests rely on them; keep them stable):
  *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
  *   logout                                                   sign-out button
- *   tab-gateways, tab-readings, tab-dga, tab-anchors         tabs (dga/anchors hidden when the API answers 404)
+ *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors
+ *                                                            tabs (alerts/dga/anchors hidden when the API answers 404)
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
  *   filter-from, filter-to, filter-limit, readings-query     the readings query form
@@ -18,15 +19,19 @@
  *   volumes-table, volumes-row-<period>, volumes-csv, evidence-download
  *   anchor-row-<id>, anchor-detail, anchor-tx-<id>, anchor-errors, anchor-error-<id>,
  *   anchors-older, anchors-newest
+ *   alerts-filter, alerts-table, alerts-empty, alerts-older,
+ *   alert-row-<id> (data-state open|closed, data-acked), alert-detail, alert-state, alert-ack,
+ *   alert-ack-status, alert-messages, alert-message-<outbox id> (data-state), alert-deliveries
  */
 import { HttpError, available, clearToken, describeError, getToken, onUnauthorized, request, setToken, validToken } from './api.js';
+import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
 import { dgaTab } from './dga.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { readingsTab } from './readings.js';
 
-/** The gateways and DGA views refresh on their own this often while shown, ms. */
+/** The gateways, alerts and DGA views refresh on their own this often while shown, ms. */
 const REFRESH_MS = 30_000;
 
 const $ = (id) => document.getElementById(id);
@@ -37,7 +42,7 @@ const loginMessage = $('login-message');
 const appSection = $('app');
 const logout = $('logout');
 
-const features = { dga: false, anchors: false };
+const features = { dga: false, anchors: false, alerts: false };
 let tabs = null;
 let active = null;
 let timer = null;
@@ -74,6 +79,7 @@ function buildTabs() {
   tabs = {
     gateways: gatewaysTab($('panel-gateways'), ctx),
     readings: readingsTab($('panel-readings'), ctx),
+    alerts: alertsTab($('panel-alerts'), ctx),
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
   };
@@ -84,10 +90,12 @@ function buildTabs() {
 }
 
 async function enterApp() {
-  // DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
-  const [dga, anchors] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 })]);
+  // Alerts, DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
+  const [dga, anchors, alerts] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 }), available('v1/alerts', { limit: 1 })]);
   features.dga = dga;
   features.anchors = anchors;
+  features.alerts = alerts;
+  $('tab-alerts').hidden = !alerts;
   $('tab-dga').hidden = !dga;
   $('tab-anchors').hidden = !anchors;
   if (tabs === null) buildTabs();
