@@ -66,6 +66,6 @@ describe('relay dashboard: DGA review', () => {
     expect(bench!.sim.measurements(OBRA).map((m) => [m.horaMedicion, m.caudal])).toEqual([['00:00:00', '3.00'], ['01:00:00', '2.00']]);
     const { audit } = await bench!.dga.slot(OBRA, DAY0 + HOUR);
     expect(audit.find((a) => a.phase === 'correct')).toMatchObject({ actor: 'carla', message: 'meter over-reads by 1 l/s (calibration 2025-06-10)' });
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }])).toEqual([]);
+    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
   });
 });
