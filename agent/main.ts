@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
+import { type Clock, systemClock } from '../protocols/clock.ts';
 import type { StoredRecord } from '../protocols/records.ts';
-import { systemClock, type Clock } from '../protocols/clock.ts';
 import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
@@ -10,7 +10,7 @@ import { droppingInvalid } from './buffer/checked-sink.ts';
 import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
-import { createAgentMetrics, type AgentMetrics } from './metrics/index.ts';
+import { type AgentMetrics, createAgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
 import { registerPagingMetrics } from './paging/metrics.ts';
 import type { Pager } from './paging/pager.ts';
@@ -67,7 +67,10 @@ export class Agent {
   private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
 
-  constructor(readonly config: AgentConfig, deps: AgentDeps) {
+  constructor(
+    readonly config: AgentConfig,
+    deps: AgentDeps,
+  ) {
     const clock = deps.clock ?? systemClock;
     const logger = deps.logger.child({ gateway: config.gateway.id });
     const bootId = deps.bootId ?? readBootId();
@@ -257,7 +260,11 @@ export class Agent {
         ...(modem === undefined ? [] : [new ModemChannel({ config: modem, now, logger: this.logger })]),
         ...buildChannels({ email, webhook }, { clock: this.clock, env }).values(),
       ],
-      channelKinds: [...(modem === undefined ? [] : ['modem' as const]), ...(email === undefined ? [] : ['email' as const]), ...(webhook === undefined ? [] : ['webhook' as const])],
+      channelKinds: [
+        ...(modem === undefined ? [] : ['modem' as const]),
+        ...(email === undefined ? [] : ['email' as const]),
+        ...(webhook === undefined ? [] : ['webhook' as const]),
+      ],
       clock: this.clock,
       bootId: this.bootId,
       flags,

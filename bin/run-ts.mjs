@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 // Runs one TypeScript script (benchmarks, fixtures) through tsx: `node bin/run-ts.mjs file.ts args…`.
 import { register } from 'tsx/esm/api';
-import { pathToFileURL } from 'node:url';
-import path from 'node:path';
 
 const [file, ...rest] = process.argv.slice(2);
 if (file === undefined) {

@@ -13,7 +13,7 @@
 // fetched from the npm registry by deploy/release/qemu-setup.sh (no root needed).
 // Exit codes: 0 all present (or installed), 1 something missing, 2 bad usage.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,9 @@ function initdbFound() {
 
 function userExists(name) {
   try {
-    return readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => line.startsWith(`${name}:`));
+    return readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -59,7 +61,9 @@ function userExists(name) {
  */
 function missingPythonModules(modules) {
   if (!executable(DEBIAN_PYTHON)) return modules;
-  const r = spawnSync(DEBIAN_PYTHON, ['-c', 'import importlib.util, sys\nfor m in sys.argv[1:]:\n    importlib.util.find_spec(m) or print(m)', ...modules], { encoding: 'utf8' });
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', 'import importlib.util, sys\nfor m in sys.argv[1:]:\n    importlib.util.find_spec(m) or print(m)', ...modules], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) return modules;
   return r.stdout.split('\n').filter((m) => m !== '');
 }
@@ -95,7 +99,12 @@ function requirements() {
     { what: 'initdb', pkg: 'postgresql', why: 'throwaway PostgreSQL clusters', present: initdbFound },
     { what: 'user postgres', pkg: 'postgresql', why: 'PostgreSQL refuses to run as root', present: () => userExists('postgres') },
     cmd('qemu-aarch64', 'qemu-user', 'runs the linux-arm64 release'),
-    { what: 'aarch64-linux-gnu-g++ and /usr/aarch64-linux-gnu', pkg: 'g++-aarch64-linux-gnu', why: 'cross-compiles SQLite for the release', present: () => onPath('aarch64-linux-gnu-g++') && existsSync('/usr/aarch64-linux-gnu/lib') },
+    {
+      what: 'aarch64-linux-gnu-g++ and /usr/aarch64-linux-gnu',
+      pkg: 'g++-aarch64-linux-gnu',
+      why: 'cross-compiles SQLite for the release',
+      present: () => onPath('aarch64-linux-gnu-g++') && existsSync('/usr/aarch64-linux-gnu/lib'),
+    },
     cmd('make', 'make', 'node-gyp (the release build)'),
   ];
 }
@@ -180,7 +189,10 @@ function main() {
     process.stderr.write(`${ME}: installing ${state.pkgs.join(' ')}\n`);
     // Another apt run (unattended-upgrades) may hold the lock: wait for it rather than fail.
     const apt = [...how.prefix, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=300'];
-    if (!run([...apt, 'update', '-qq'], 'apt-get update') || !run([...apt, 'install', '-y', '-qq', '--no-install-recommends', ...state.pkgs], 'apt-get install')) {
+    if (
+      !run([...apt, 'update', '-qq'], 'apt-get update') ||
+      !run([...apt, 'install', '-y', '-qq', '--no-install-recommends', ...state.pkgs], 'apt-get install')
+    ) {
       report(check(), 'apt-get failed');
       return 1;
     }

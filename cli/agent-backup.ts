@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../agent/config/errors.ts';
-import { loadConfigFile } from '../agent/config/load.ts';
 import { MIGRATIONS } from '../agent/buffer/migrations.ts';
 import { RECORD_TABLES } from '../agent/buffer/statements.ts';
+import { ConfigError } from '../agent/config/errors.ts';
+import { loadConfigFile } from '../agent/config/load.ts';
 import { runBackupCommand } from './backup-command.ts';
 import type { SqliteFileKind } from './sqlite-backup.ts';
 

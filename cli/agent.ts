@@ -1,16 +1,16 @@
 import { parseArgs } from 'node:util';
-import { Agent } from '../agent/main.ts';
-import { profileTable } from '../agent/config/profiles.ts';
-import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
-import type { AgentConfig } from '../agent/config/schema.ts';
+import { passwdCommand } from '../agent/broker/passwords.ts';
 import { ConfigError } from '../agent/config/errors.ts';
+import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
+import { profileTable } from '../agent/config/profiles.ts';
+import type { AgentConfig } from '../agent/config/schema.ts';
+import { Agent } from '../agent/main.ts';
 import { Poller } from '../agent/modbus/poller.ts';
+import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
 import { notifySettings, ServiceNotifier } from '../agent/system/notify.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import { passwdCommand } from '../agent/broker/passwords.ts';
-import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 import { recordTable } from './table.ts';
@@ -79,7 +79,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   const logger = rootLogger(config.log.level);
   // systemd Type=notify + WatchdogSec (deploy/pi): a no-op when not started by systemd.
-  const notifier = new ServiceNotifier({ settings: notifySettings(process.env, process.pid), pid: process.pid, logger: logger.child({ component: 'systemd' }) });
+  const notifier = new ServiceNotifier({
+    settings: notifySettings(process.env, process.pid),
+    pid: process.pid,
+    logger: logger.child({ component: 'systemd' }),
+  });
   notifier.start();
   const agent = new Agent(config, { logger });
   try {
@@ -111,6 +115,8 @@ function tokenCommand(args: string[]): number {
   }
   const token = newStatusToken();
   process.stdout.write(`${token}\n`);
-  process.stderr.write(`status token above, shown once. Add its sha256 to the agent config (or to ATALAYA_STATUS_TOKENS):\nstatus:\n  tokens:\n    - ${hashStatusToken(token)}\n`);
+  process.stderr.write(
+    `status token above, shown once. Add its sha256 to the agent config (or to ATALAYA_STATUS_TOKENS):\nstatus:\n  tokens:\n    - ${hashStatusToken(token)}\n`,
+  );
   return 0;
 }

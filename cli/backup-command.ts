@@ -1,7 +1,7 @@
 /** What `atalaya agent backup|restore` and `atalaya relay backup|restore` print and exit with. */
 import { isBackupError } from './backup-errors.ts';
-import { backupSqlite, describeSummary } from './sqlite-backup.ts';
 import type { SqliteFileKind } from './sqlite-backup.ts';
+import { backupSqlite, describeSummary } from './sqlite-backup.ts';
 import { restoreSqlite } from './sqlite-restore.ts';
 
 export interface BackupCommandInput {
@@ -34,7 +34,9 @@ export async function runBackupCommand(input: BackupCommandInput): Promise<numbe
       const summary = restoreSqlite(file, database, kind, { force: input.force });
       process.stdout.write(`${describeSummary(file, summary)}; restored to ${database}\n`);
       if (summary.version < kind.knownVersion) {
-        process.stdout.write(`schema version ${summary.version} is older than this build's ${kind.knownVersion}: it is upgraded on the next start, after a copy beside it\n`);
+        process.stdout.write(
+          `schema version ${summary.version} is older than this build's ${kind.knownVersion}: it is upgraded on the next start, after a copy beside it\n`,
+        );
       }
     }
     return 0;

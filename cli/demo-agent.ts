@@ -38,38 +38,48 @@ export async function startDemoAgent(o: DemoAgentOptions): Promise<DemoAgent> {
   const devicePassword = randomBytes(12).toString('base64url');
   const viewerPassword = randomBytes(9).toString('base64url');
   const statusToken = newStatusToken();
-  const config = parseConfig({
-    gateway: { id: 'demo-gw' },
-    buffer: { path: path.join(o.dataDir, 'buffer.db') },
-    serial: o.pty ? [{ id: 'rs485-demo', path: o.pty.a, baudRate: 19200, timeoutMs: 300 }] : [],
-    devices: [
-      { id: 'gas-tcp', profile: 'gas-detector', tcp, unitId: 1, intervalMs: 1000 },
-      { id: 'flow-tcp', profile: 'flowmeter', tcp, unitId: 2, intervalMs: 1000, params: { sensorDepthM: 60 } },
-      ...(o.pty
-        ? [
-            { id: 'gas-rtu', profile: 'gas-detector', serial: 'rs485-demo', unitId: 1, intervalMs: 1000 },
-            { id: 'flow-rtu', profile: 'flowmeter-t64', serial: 'rs485-demo', unitId: 2, intervalMs: 2000, params: { sensorDepthM: 85 } },
-          ]
-        : []),
-    ],
-    // Through the cuttable link; a short back-off so the backlog drains soon after an outage.
-    sync: { url: o.relayUrl, secretFile: o.secretFile, idleMs: 1000, backoff: { initialMs: 500, maxMs: 5000 } },
-    mqtt: {
-      listeners: [{ type: 'tcp', host: '127.0.0.1', port: o.ports.mqtt }],
-      users: [
-        { username: 'gaslyt-01', password: await hashPassword(devicePassword), publish: ['atalaya/in/%u/#'], subscribe: [] },
-        { username: 'viewer', password: await hashPassword(viewerPassword), publish: [], subscribe: ['atalaya/demo-gw/#'] },
+  const config = parseConfig(
+    {
+      gateway: { id: 'demo-gw' },
+      buffer: { path: path.join(o.dataDir, 'buffer.db') },
+      serial: o.pty ? [{ id: 'rs485-demo', path: o.pty.a, baudRate: 19200, timeoutMs: 300 }] : [],
+      devices: [
+        { id: 'gas-tcp', profile: 'gas-detector', tcp, unitId: 1, intervalMs: 1000 },
+        { id: 'flow-tcp', profile: 'flowmeter', tcp, unitId: 2, intervalMs: 1000, params: { sensorDepthM: 60 } },
+        ...(o.pty
+          ? [
+              { id: 'gas-rtu', profile: 'gas-detector', serial: 'rs485-demo', unitId: 1, intervalMs: 1000 },
+              { id: 'flow-rtu', profile: 'flowmeter-t64', serial: 'rs485-demo', unitId: 2, intervalMs: 2000, params: { sensorDepthM: 85 } },
+            ]
+          : []),
       ],
+      // Through the cuttable link; a short back-off so the backlog drains soon after an outage.
+      sync: { url: o.relayUrl, secretFile: o.secretFile, idleMs: 1000, backoff: { initialMs: 500, maxMs: 5000 } },
+      mqtt: {
+        listeners: [{ type: 'tcp', host: '127.0.0.1', port: o.ports.mqtt }],
+        users: [
+          { username: 'gaslyt-01', password: await hashPassword(devicePassword), publish: ['atalaya/in/%u/#'], subscribe: [] },
+          { username: 'viewer', password: await hashPassword(viewerPassword), publish: [], subscribe: ['atalaya/demo-gw/#'] },
+        ],
+      },
+      status: { enabled: true, host: '127.0.0.1', port: o.ports.status, tokens: [hashStatusToken(statusToken)] },
     },
-    status: { enabled: true, host: '127.0.0.1', port: o.ports.status, tokens: [hashStatusToken(statusToken)] },
-  }, 'demo');
+    'demo',
+  );
   const agent = new Agent(config, { logger: o.logger });
   o.stops.push({ what: 'agent', stop: () => agent.stop() });
   await agent.start();
   const mqttPort = agent.broker!.addresses()[0]!.port;
   const gaslyt = new GaslytDevice({
-    url: `mqtt://127.0.0.1:${mqttPort}`, deviceId: 'gaslyt-01', username: 'gaslyt-01', password: devicePassword,
-    scenario: 'steady', intervalMs: 1000, topicPrefix: 'atalaya', clock: systemClock, logger: o.logger,
+    url: `mqtt://127.0.0.1:${mqttPort}`,
+    deviceId: 'gaslyt-01',
+    username: 'gaslyt-01',
+    password: devicePassword,
+    scenario: 'steady',
+    intervalMs: 1000,
+    topicPrefix: 'atalaya',
+    clock: systemClock,
+    logger: o.logger,
   });
   o.stops.push({ what: 'gaslyt', stop: () => gaslyt.stop() });
   await gaslyt.start();

@@ -3,17 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../protocols/clock.ts';
+import { type Clock, systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { ANVIL_START_FAILED } from '../simulators/chain/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { FaultProxy } from '../simulators/net/fault-proxy.ts';
 import { openPtyPair } from '../simulators/pty.ts';
-import { startDemoAgent, type DemoAgent } from './demo-agent.ts';
-import { startDemoChain, type DemoChain } from './demo-chain.ts';
-import { DEMO_OBRA, startDemoDga, type DemoDga } from './demo-dga.ts';
-import { startDemoNotify, type DemoNotify } from './demo-notify.ts';
-import { demoRelayExists, resetDemoRelay, startDemoRelay, type DemoRelay } from './demo-relay.ts';
+import { type DemoAgent, startDemoAgent } from './demo-agent.ts';
+import { type DemoChain, startDemoChain } from './demo-chain.ts';
+import { DEMO_OBRA, type DemoDga, startDemoDga } from './demo-dga.ts';
+import { type DemoNotify, startDemoNotify } from './demo-notify.ts';
+import { type DemoRelay, demoRelayExists, resetDemoRelay, startDemoRelay } from './demo-relay.ts';
 
 export interface Stop {
   readonly what: string;
@@ -124,14 +124,23 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
     }
   }
   const relay = await startDemoRelay({
-    dir: dataDir, gateway: 'demo-gw', port: o.ports.relay, logger: logger.child({ demo: 'relay' }),
+    dir: dataDir,
+    gateway: 'demo-gw',
+    port: o.ports.relay,
+    logger: logger.child({ demo: 'relay' }),
     dga: { section: dga.section('demo-gw', 'flow-tcp'), credentials: { [DEMO_OBRA]: dga.credentials } },
-    anchor: typeof chain === 'string'
-      ? { enabled: false }
-      : {
-          enabled: true, rpcUrl: chain.anvil.url, chainId: chain.anvil.chainId, contract: chain.contract,
-          schedule: o.anchorSchedule, confirmations: 2, pollMs: 2000,
-        },
+    anchor:
+      typeof chain === 'string'
+        ? { enabled: false }
+        : {
+            enabled: true,
+            rpcUrl: chain.anvil.url,
+            chainId: chain.anvil.chainId,
+            contract: chain.contract,
+            schedule: o.anchorSchedule,
+            confirmations: 2,
+            pollMs: 2000,
+          },
     ...(typeof chain === 'string' ? {} : { anchorKey: chain.key }),
     alerts: { section: (url) => notify.section(url, o.speed), env: notify.env },
   });
@@ -142,8 +151,14 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
   await link.start();
 
   const edge = await startDemoAgent({
-    dataDir, tcpPort: tcpSim.tcpPort!, pty, relayUrl: `http://127.0.0.1:${link.port}`, secretFile: relay.secretFile,
-    ports: o.ports, logger, stops,
+    dataDir,
+    tcpPort: tcpSim.tcpPort!,
+    pty,
+    relayUrl: `http://127.0.0.1:${link.port}`,
+    secretFile: relay.secretFile,
+    ports: o.ports,
+    logger,
+    stops,
   });
   return { ...edge, tcpSim, gasUnit: 1, flowUnit: 2, link, relay, chain, dga, notify, pty };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
 import { deployAnchorContract, verifyDeployedCode } from '../cloud/anchor/contract/deploy.ts';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from '../simulators/chain/anvil.ts';
+import { ANVIL_DEV_KEYS, type AnvilNode, startAnvil } from '../simulators/chain/anvil.ts';
 
 export interface DemoChain {
   readonly anvil: AnvilNode;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DgaCredentials } from '../protocols/dga/index.ts';
 import { systemClock } from '../protocols/clock.ts';
+import type { DgaCredentials } from '../protocols/dga/index.ts';
 import { DgaSimulator } from '../simulators/dga/simulator.ts';
 
 const HOUR_MS = 3_600_000;
@@ -51,11 +51,16 @@ export async function startDemoDga(logger: Logger): Promise<DemoDga> {
       // A slot takes the reading closest to the full hour within ±1 min, and goes out at the next minute.
       toleranceMs: 60_000,
       schedule: '* * * * *',
-      obras: [{
-        code: DEMO_OBRA, kind: 'subterranea', gateway, device,
-        channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' },
-        startAt: new Date(firstSlot).toISOString(),
-      }],
+      obras: [
+        {
+          code: DEMO_OBRA,
+          kind: 'subterranea',
+          gateway,
+          device,
+          channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' },
+          startAt: new Date(firstSlot).toISOString(),
+        },
+      ],
     }),
   };
 }

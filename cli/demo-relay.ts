@@ -98,14 +98,18 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
   }
   const token = newApiToken();
   const port = o.port === 0 && o.alerts !== undefined ? await freePort() : o.port;
-  const config = parseRelayConfig({
-    listen: { host: '127.0.0.1', port },
-    storage: { kind: 'sqlite', path: dbFile },
-    apiTokens: [hashApiToken(token)],
-    dga: o.dga.section,
-    anchor: o.anchor,
-    ...(o.alerts === undefined ? {} : { alerts: o.alerts.section(`http://127.0.0.1:${port}`) }),
-  }, 'demo relay', env);
+  const config = parseRelayConfig(
+    {
+      listen: { host: '127.0.0.1', port },
+      storage: { kind: 'sqlite', path: dbFile },
+      apiTokens: [hashApiToken(token)],
+      dga: o.dga.section,
+      anchor: o.anchor,
+      ...(o.alerts === undefined ? {} : { alerts: o.alerts.section(`http://127.0.0.1:${port}`) }),
+    },
+    'demo relay',
+    env,
+  );
   const relay = new Relay(config, { logger: o.logger, env });
   await relay.start();
   try {

@@ -107,7 +107,9 @@ export class DemoScenario {
       if (now.sentRecords - at.sentRecords < backlog) return;
       clearInterval(this.watch);
       this.watch = undefined;
-      this.say(`backlog delivered: the relay acknowledged the ${backlog} waiting records (and what came since) in ${((performance.now() - since) / 1000).toFixed(1)} s`);
+      this.say(
+        `backlog delivered: the relay acknowledged the ${backlog} waiting records (and what came since) in ${((performance.now() - since) / 1000).toFixed(1)} s`,
+      );
     }, 250);
   }
 

@@ -15,8 +15,12 @@ export function summary(agent: Agent): string {
   }
   const s = agent.buffer.stats();
   const sync = agent.sync?.status();
-  const lines = [...byDevice].sort(([a], [b]) => a.localeCompare(b)).map(([device, rs]) =>
-    `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`);
+  const lines = [...byDevice]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([device, rs]) =>
+        `  ${device.padEnd(9)} ${rs.map((r) => `${r.channel}=${r.value ?? '-'}${r.unit}${r.quality === 'good' ? '' : `(${r.quality})`}`).join('  ')}`,
+    );
   const alarms = agent.alarms.active().map((a) => `${a.device}/${a.channel} ${a.rule} ${a.level}${a.latched ? ' (latched)' : ''}`);
   const synced = sync === undefined ? 'off' : `${sync.state}, ${sync.sentRecords} sent${sync.lastError !== null ? `, last error ${sync.lastError}` : ''}`;
   return `[${new Date().toISOString()}] buffer: ${s.count} unsent records, last seq ${s.lastSeq}; sync: ${synced}; alarms: ${alarms.join(', ') || 'none'}\n${lines.join('\n')}\n`;

@@ -8,7 +8,7 @@ import { STATUS_LISTEN } from '../agent/status/errors.ts';
 import { LISTEN_FAILED } from '../cloud/errors.ts';
 import { Lifecycle } from '../platform/lifecycle.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import { startBench, type Stop } from './demo-bench.ts';
+import { type Stop, startBench } from './demo-bench.ts';
 import { DemoScenario } from './demo-scenario.ts';
 import { banner, relaySummary, summary } from './demo-summary.ts';
 import { rootLogger } from './logger.ts';
@@ -123,7 +123,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     const bench = await startBench({ dataDir: args.dataDir, ports: args.ports, speed: args.speed, anchorSchedule: args.anchorSchedule, logger, stops, out });
     out.write(banner(bench, args.anchorSchedule));
-    const scenario = new DemoScenario({ sim: bench.tcpSim, gasUnit: bench.gasUnit, flowUnit: bench.flowUnit, link: bench.link, agent: bench.agent, out }, args.speed);
+    const scenario = new DemoScenario(
+      { sim: bench.tcpSim, gasUnit: bench.gasUnit, flowUnit: bench.flowUnit, link: bench.link, agent: bench.agent, out },
+      args.speed,
+    );
     stops.push({ what: 'scenario', stop: () => scenario.stop() });
     scenario.start();
     const relay = bench.relay.relay;
@@ -151,7 +154,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await stopAll(stops, logger);
     // Coded: a port in use, a chain that would not start. Said plainly, no stack.
     if (!isAtalayaError(err)) throw err;
-    process.stderr.write(`atalaya demo: ${err.message} (${err.code})${LISTEN_CODES.has(err.code) ? '; choose another port (--relay-port, --status-port, --mqtt-port; 0 = any free port)' : ''}\n`);
+    process.stderr.write(
+      `atalaya demo: ${err.message} (${err.code})${LISTEN_CODES.has(err.code) ? '; choose another port (--relay-port, --status-port, --mqtt-port; 0 = any free port)' : ''}\n`,
+    );
     return 1;
   }
   await stopAll(stops, logger);

@@ -47,7 +47,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`atalaya: ${(err as Error).message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`atalaya: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`atalaya: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

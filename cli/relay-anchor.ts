@@ -4,7 +4,7 @@ import { Chain } from '../cloud/anchor/chain.ts';
 import { deployAnchorContract } from '../cloud/anchor/contract/deploy.ts';
 import { loadAnchorKey } from '../cloud/anchor/key.ts';
 import { dayRange } from '../cloud/anchor/period.ts';
-import { verifyDb, type BatchVerification } from '../cloud/anchor/verify-db.ts';
+import { type BatchVerification, verifyDb } from '../cloud/anchor/verify-db.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
 import type { AnchorBatch, AnchorStore } from '../cloud/store/anchor-types.ts';
 import { systemClock } from '../protocols/clock.ts';
@@ -33,10 +33,27 @@ const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toI
 function formatBatches(batches: readonly AnchorBatch[]): string {
   const rows = [['BATCH', 'STATUS', 'RECORDS', 'PERIOD END', 'ROOT', 'TX', 'BLOCK', 'GAS', 'COST WEI']];
   for (const b of batches) {
-    rows.push([String(b.id), b.status, String(b.size), iso(b.periodEnd), b.root?.slice(0, 16) ?? '-', b.txHash?.slice(0, 18) ?? '-', String(b.blockNumber ?? '-'), String(b.gasUsed ?? '-'), b.costWei ?? '-']);
+    rows.push([
+      String(b.id),
+      b.status,
+      String(b.size),
+      iso(b.periodEnd),
+      b.root?.slice(0, 16) ?? '-',
+      b.txHash?.slice(0, 18) ?? '-',
+      String(b.blockNumber ?? '-'),
+      String(b.gasUsed ?? '-'),
+      b.costWei ?? '-',
+    ]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return `${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 function formatCheck(v: BatchVerification): string {
@@ -65,7 +82,9 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
         try {
           const d = await deployAnchorContract(key.wallet.connect(provider));
           process.stdout.write(`${d.address}\n`);
-          process.stderr.write(`AtalayaAnchor deployed by ${d.owner} in ${d.txHash} (block ${d.blockNumber}, ${d.gasUsed} gas).\nSet in relay.yaml:\nanchor:\n  enabled: true\n  contract: "${d.address}"\nand publish the address: verifiers pass it as --contract.\n`);
+          process.stderr.write(
+            `AtalayaAnchor deployed by ${d.owner} in ${d.txHash} (block ${d.blockNumber}, ${d.gasUsed} gas).\nSet in relay.yaml:\nanchor:\n  enabled: true\n  contract: "${d.address}"\nand publish the address: verifiers pass it as --contract.\n`,
+          );
         } finally {
           provider.destroy();
         }
@@ -100,7 +119,11 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
         } else {
           const errors = await withStore(config, (store) => store.errors(100));
           if (input.json) process.stdout.write(`${JSON.stringify({ errors }, null, 2)}\n`);
-          else for (const e of errors) process.stdout.write(`${iso(e.at)}  ${e.code}${e.count > 1 ? ` ×${e.count} (last ${iso(e.lastAt)})` : ''}  batch ${e.batchId ?? '-'}: ${e.message}\n`);
+          else
+            for (const e of errors)
+              process.stdout.write(
+                `${iso(e.at)}  ${e.code}${e.count > 1 ? ` ×${e.count} (last ${iso(e.lastAt)})` : ''}  batch ${e.batchId ?? '-'}: ${e.message}\n`,
+              );
         }
         return 0;
       }

@@ -10,7 +10,11 @@ import { rootLogger } from './logger.ts';
  * PostgreSQL pool, as the relay itself: cloud/store/database.ts) and closed after it, whatever
  * happens. Logs only warnings, to stderr, unless given a logger.
  */
-export async function withRelayDatabase<T>(storage: StoreConfig, fn: (database: RelayDatabase) => Promise<T>, logger: Logger = rootLogger('warn', 2)): Promise<T> {
+export async function withRelayDatabase<T>(
+  storage: StoreConfig,
+  fn: (database: RelayDatabase) => Promise<T>,
+  logger: Logger = rootLogger('warn', 2),
+): Promise<T> {
   if (storage.kind === 'sqlite') mkdirSync(path.dirname(path.resolve(storage.path)), { recursive: true });
   const database = createRelayDatabase(storage, logger);
   await database.start();

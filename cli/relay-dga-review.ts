@@ -33,8 +33,10 @@ export async function reviewCommand(input: ReviewCommandInput, withEngine: WithE
     process.stdout.write(input.json ? `${JSON.stringify({ slots: items }, null, 2)}\n` : formatList(items));
     return 0;
   }
-  if (action === undefined || !(REVIEW_ACTIONS as readonly string[]).includes(action)) return fail(`expected review list, ${REVIEW_ACTIONS.join(', ')}\n\n${REVIEW_HELP}`);
-  if (obra === undefined || slot === undefined || extra.length > 0) return fail(`expected review ${action} <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)`);
+  if (action === undefined || !(REVIEW_ACTIONS as readonly string[]).includes(action))
+    return fail(`expected review list, ${REVIEW_ACTIONS.join(', ')}\n\n${REVIEW_HELP}`);
+  if (obra === undefined || slot === undefined || extra.length > 0)
+    return fail(`expected review ${action} <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)`);
   const values: Record<string, number> = {};
   for (const pair of input.set ?? []) {
     const m = /^([A-Za-z]+)=(.+)$/.exec(pair);
@@ -44,9 +46,19 @@ export async function reviewCommand(input: ReviewCommandInput, withEngine: WithE
   }
   if (action !== 'correct' && Object.keys(values).length > 0) return fail('--set is for correct only');
   const by = input.by ?? `cli:${userInfo().username}`;
-  const r = await withEngine((e) => e.review.act(obra, parseSlot(slot), action as ReviewActionKind, { actor: by, reason: input.reason, ...(action === 'correct' ? { values } : {}) }));
-  const what = r.measurement === null ? '' : ` (${Object.entries(r.measurement).filter(([k]) => k !== 'at').map(([k, v]) => `${k} ${v}`).join(', ')})`;
-  process.stdout.write(`${r.obra} ${r.slot}: ${r.action} by ${by}: ${r.from} → ${r.to}${r.to === 'pending' ? ` (sent at the next tick, spacing permitting)${what}` : ''}\n`);
+  const r = await withEngine((e) =>
+    e.review.act(obra, parseSlot(slot), action as ReviewActionKind, { actor: by, reason: input.reason, ...(action === 'correct' ? { values } : {}) }),
+  );
+  const what =
+    r.measurement === null
+      ? ''
+      : ` (${Object.entries(r.measurement)
+          .filter(([k]) => k !== 'at')
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`;
+  process.stdout.write(
+    `${r.obra} ${r.slot}: ${r.action} by ${by}: ${r.from} → ${r.to}${r.to === 'pending' ? ` (sent at the next tick, spacing permitting)${what}` : ''}\n`,
+  );
   return 0;
 }
 
@@ -54,7 +66,13 @@ function formatList(items: readonly DgaReviewItem[]): string {
   if (items.length === 0) return 'no slots in review\n';
   const lines: string[] = [];
   for (const s of items) {
-    const values = s.measurement === null ? '' : Object.entries(s.measurement).filter(([k]) => k !== 'at').map(([k, v]) => `${k} ${v}`).join(', ');
+    const values =
+      s.measurement === null
+        ? ''
+        : Object.entries(s.measurement)
+            .filter(([k]) => k !== 'at')
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
     lines.push(`${s.obra}  ${s.slot}${s.late ? '  LATE' : ''}  ${values}`);
     for (const f of s.findings) lines.push(`    ${f.code}: ${f.message}`);
   }

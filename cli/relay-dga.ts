@@ -1,15 +1,15 @@
-import { readLine } from '../protocols/read-line.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
 import { createDgaClients } from '../cloud/dga/clients.ts';
-import { DgaEngine } from '../cloud/dga/engine.ts';
 import type { TickReport } from '../cloud/dga/engine.ts';
+import { DgaEngine } from '../cloud/dga/engine.ts';
 import type { DgaObraStatus } from '../cloud/dga/status.ts';
 import { loadRelayKey } from '../cloud/secrets.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
+import { readLine } from '../protocols/read-line.ts';
 import { rootLogger } from './logger.ts';
-import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
 import { withRelayDatabase } from './relay-database.ts';
+import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
 
 export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
 atalaya relay dga send-pending                     one pass now: derive due slots, send what the rules allow
@@ -39,14 +39,18 @@ export interface DgaCommandInput {
 async function withEngine<T>(config: RelayConfig, fn: (engine: DgaEngine) => Promise<T>): Promise<T> {
   const logger = rootLogger('warn', 2);
   const key = loadRelayKey(config.keyFile, process.env).key;
-  return withRelayDatabase(config.storage, async ({ records, dga: queue }) => {
-    const engine = new DgaEngine({ config: config.dga, records, queue, key, clients: createDgaClients(config.dga, logger), clock: systemClock, logger });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }, logger);
+  return withRelayDatabase(
+    config.storage,
+    async ({ records, dga: queue }) => {
+      const engine = new DgaEngine({ config: config.dga, records, queue, key, clients: createDgaClients(config.dga, logger), clock: systemClock, logger });
+      try {
+        return await fn(engine);
+      } finally {
+        await engine.stop();
+      }
+    },
+    logger,
+  );
 }
 
 export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): Promise<number> {
@@ -75,10 +79,12 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
       }
       case 'retry': {
         const [obra, slot, ...extra] = input.args;
-        if (obra === undefined || slot === undefined || extra.length > 0) return fail('expected retry <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)');
+        if (obra === undefined || slot === undefined || extra.length > 0)
+          return fail('expected retry <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)');
         const r = await withEngine(config, (e) => e.retry(obra, slot));
         process.stdout.write(`${r.obra} ${r.slot}: ${r.from} → ${r.to}${r.to === 'pending' ? ' (sent at the next tick, spacing permitting)' : ''}\n`);
-        if (r.obraStopped) process.stderr.write(`warning: ${r.obra} is stopped (not the registered informant); nothing is sent until its credentials are set again\n`);
+        if (r.obraStopped)
+          process.stderr.write(`warning: ${r.obra} is stopped (not the registered informant); nothing is sent until its credentials are set again\n`);
         return 0;
       }
       case 'credentials': {
@@ -89,12 +95,15 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         const password = await readLine(process.stdin);
         if (password === '') return fail('empty password refused');
         const resumed = await withEngine(config, (e) => e.setCredentials(obra, { rutUsuario: input.rutUsuario!, rutEmpresa: input.rutEmpresa!, password }));
-        process.stderr.write(`credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`);
+        process.stderr.write(
+          `credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`,
+        );
         return 0;
       }
       case 'evidence': {
         const [obra, from, to, ...extra] = input.args;
-        if (obra === undefined || from === undefined || to === undefined || extra.length > 0) return fail('expected evidence <obra> <from> <to> (epoch ms or ISO 8601 with an offset)');
+        if (obra === undefined || from === undefined || to === undefined || extra.length > 0)
+          return fail('expected evidence <obra> <from> <to> (epoch ms or ISO 8601 with an offset)');
         return (await import('./relay-evidence.ts')).evidenceCommand({ obra, from, to, out: input.out }, config);
       }
       case 'review':
@@ -119,9 +128,13 @@ function formatStatus(statuses: readonly DgaObraStatus[], enabled: boolean): str
     lines.push(`${s.obra}  ${s.kind}  ${s.standard}  ${s.interface}  ${s.gateway}/${s.device}`);
     if (!s.credentials) lines.push(`  credentials: NOT SET, nothing is sent (atalaya relay dga credentials ${s.obra} --rut-usuario … --rut-empresa …)`);
     if (s.stopped !== null) lines.push(`  STOPPED since ${s.stopped.at}: ${s.stopped.reason} (set its credentials again once fixed)`);
-    lines.push(`  last accepted: ${s.lastAccepted === null ? '-' : `${s.lastAccepted.slot} (receipt ${s.lastAccepted.receipt ?? '-'}, at ${s.lastAccepted.acceptedAt})`}`);
+    lines.push(
+      `  last accepted: ${s.lastAccepted === null ? '-' : `${s.lastAccepted.slot} (receipt ${s.lastAccepted.receipt ?? '-'}, at ${s.lastAccepted.acceptedAt})`}`,
+    );
     lines.push(`  derived through: ${s.derivedThrough ?? '-'}; queued: ${c.pending} pending, ${c.sending} sending; next due: ${s.nextDueAt ?? '-'}`);
-    lines.push(`  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, review ${c.review}, missing ${c.missing}`);
+    lines.push(
+      `  accepted ${c.accepted} (${s.acceptedLate} late), rejected ${c.rejected}, failed ${c.failed}, needs-attention ${c['needs-attention']}, review ${c.review}, missing ${c.missing}`,
+    );
     lines.push(`  transmission failures (not accepted within 1 h of the slot): ${s.lateUnsent}`);
     for (const p of s.problems) {
       const retry = p.nextAttemptAt === null ? '' : `, next ${p.nextAttemptAt}`;
@@ -140,12 +153,17 @@ function formatTick(report: TickReport): string {
   for (const o of report.obras) {
     const s = o.send;
     const sent =
-      s.result === 'sent' ? `sent ${new Date(s.slot).toISOString()} → ${s.state} (${s.outcome})`
-      : s.result === 'wait' ? `waiting (${s.reason})${s.until === null ? '' : ` until ${new Date(s.until).toISOString()}`}`
-      : s.result === 'idle' ? `nothing due${s.nextDueAt === null ? '' : ` before ${new Date(s.nextDueAt).toISOString()}`}`
-      : s.result === 'stopped' ? `STOPPED: ${s.reason}`
-      : s.result === 'no-credentials' ? 'no credentials: nothing sent'
-      : `error ${s.code}`;
+      s.result === 'sent'
+        ? `sent ${new Date(s.slot).toISOString()} → ${s.state} (${s.outcome})`
+        : s.result === 'wait'
+          ? `waiting (${s.reason})${s.until === null ? '' : ` until ${new Date(s.until).toISOString()}`}`
+          : s.result === 'idle'
+            ? `nothing due${s.nextDueAt === null ? '' : ` before ${new Date(s.nextDueAt).toISOString()}`}`
+            : s.result === 'stopped'
+              ? `STOPPED: ${s.reason}`
+              : s.result === 'no-credentials'
+                ? 'no credentials: nothing sent'
+                : `error ${s.code}`;
     lines.push(`${o.obra}: derived ${o.derived} slot(s) (${o.missing} missing, ${o.review} held for review, ${o.recovered} recovered); ${sent}`);
   }
   return `${lines.join('\n')}\n`;

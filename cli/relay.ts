@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { relayConfigJsonSchema, loadRelayConfigFile } from '../cloud/config/load.ts';
+import { loadRelayConfigFile, relayConfigJsonSchema } from '../cloud/config/load.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
 import { hashApiToken, newApiToken } from '../cloud/http/auth.ts';
 import { GatewaySecrets } from '../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../cloud/main.ts';
 import { loadRelayKey, newRelayKey } from '../cloud/secrets.ts';
 import type { RelayStore } from '../cloud/store/types.ts';
-import { ConfigError } from '../protocols/config-errors.ts';
 import { systemClock } from '../protocols/clock.ts';
+import { ConfigError } from '../protocols/config-errors.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
 import { withRelayDatabase } from './relay-database.ts';
@@ -98,9 +98,19 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
   if (sub === 'list') {
     const rows = await withStore(config, (store) => store.listGateways());
     const table = [['ID', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
-    for (const g of rows) table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
+    for (const g of rows)
+      table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
     const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-    process.stdout.write(`${table.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n')}\n`);
+    process.stdout.write(
+      `${table
+        .map((r) =>
+          r
+            .map((cell, c) => cell.padEnd(widths[c]!))
+            .join('  ')
+            .trimEnd(),
+        )
+        .join('\n')}\n`,
+    );
     return 0;
   }
   process.stderr.write(`atalaya relay gateway: expected 'add <id>' or 'list'\n\n${HELP}`);
@@ -129,10 +139,37 @@ export async function relayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub, id] = positionals;
   if (values.help === true) {
-    process.stdout.write(command === 'export' ? (await import('./relay-export.ts')).EXPORT_HELP : command === 'dga' ? (await import('./relay-dga.ts')).DGA_HELP : command === 'anchor' || command === 'verify-db' ? (await import('./relay-anchor.ts')).ANCHOR_HELP : command === 'alerts' || command === 'notify' ? (await import('./relay-alerts.ts')).ALERTS_HELP : HELP);
+    process.stdout.write(
+      command === 'export'
+        ? (await import('./relay-export.ts')).EXPORT_HELP
+        : command === 'dga'
+          ? (await import('./relay-dga.ts')).DGA_HELP
+          : command === 'anchor' || command === 'verify-db'
+            ? (await import('./relay-anchor.ts')).ANCHOR_HELP
+            : command === 'alerts' || command === 'notify'
+              ? (await import('./relay-alerts.ts')).ALERTS_HELP
+              : HELP,
+    );
     return 0;
   }
-  const allowed = command === 'gateway' ? 3 : command === 'token' ? 2 : command === 'dga' ? 5 : command === 'export' ? 4 : command === 'anchor' ? 3 : command === 'alerts' || command === 'notify' ? 3 : command === 'backup' || command === 'restore' ? 2 : command === undefined ? 0 : 1;
+  const allowed =
+    command === 'gateway'
+      ? 3
+      : command === 'token'
+        ? 2
+        : command === 'dga'
+          ? 5
+          : command === 'export'
+            ? 4
+            : command === 'anchor'
+              ? 3
+              : command === 'alerts' || command === 'notify'
+                ? 3
+                : command === 'backup' || command === 'restore'
+                  ? 2
+                  : command === undefined
+                    ? 0
+                    : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -146,11 +183,15 @@ export async function relayCommand(argv: string[]): Promise<number> {
           // 'wx': never overwrite a key that may already encrypt gateway secrets.
           writeFileSync(values.out, `${key}\n`, { mode: 0o600, flag: 'wx' });
         } catch (err) {
-          process.stderr.write(`atalaya relay keygen: cannot create ${values.out} (${(err as NodeJS.ErrnoException).code ?? 'error'}); an existing key is never overwritten\n`);
+          process.stderr.write(
+            `atalaya relay keygen: cannot create ${values.out} (${(err as NodeJS.ErrnoException).code ?? 'error'}); an existing key is never overwritten\n`,
+          );
           return 1;
         }
       }
-      process.stderr.write(`relay key ${values.out === undefined ? 'above' : `written to ${values.out}`}: point keyFile at a file holding it (chmod 600) or set ATALAYA_RELAY_KEY.\nKeep a copy: without it no gateway secret can be decrypted.\n`);
+      process.stderr.write(
+        `relay key ${values.out === undefined ? 'above' : `written to ${values.out}`}: point keyFile at a file holding it (chmod 600) or set ATALAYA_RELAY_KEY.\nKeep a copy: without it no gateway secret can be decrypted.\n`,
+      );
       return 0;
     }
     case 'token': {
@@ -172,15 +213,33 @@ export async function relayCommand(argv: string[]): Promise<number> {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
       const input = {
-        sub, args: positionals.slice(2), obra: values.obra, json: values.json === true, rutUsuario: values['rut-usuario'], rutEmpresa: values['rut-empresa'], out: values.out,
-        by: values.by, reason: values.reason, set: values.set ?? [],
+        sub,
+        args: positionals.slice(2),
+        obra: values.obra,
+        json: values.json === true,
+        rutUsuario: values['rut-usuario'],
+        rutEmpresa: values['rut-empresa'],
+        out: values.out,
+        by: values.by,
+        reason: values.reason,
+        set: values.set ?? [],
       };
       return (await import('./relay-dga.ts')).dgaCommand(input, config);
     }
     case 'export': {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
-      const input = { what: sub, args: positionals.slice(2), gateway: values.gateway, device: values.device, channel: values.channel, from: values.from, to: values.to, granularity: values.granularity, out: values.out };
+      const input = {
+        what: sub,
+        args: positionals.slice(2),
+        gateway: values.gateway,
+        device: values.device,
+        channel: values.channel,
+        from: values.from,
+        to: values.to,
+        granularity: values.granularity,
+        out: values.out,
+      };
       return (await import('./relay-export.ts')).exportCommand(input, config);
     }
     case 'anchor':
@@ -195,7 +254,10 @@ export async function relayCommand(argv: string[]): Promise<number> {
     case 'notify': {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
-      return (await import('./relay-alerts.ts')).alertsCommand({ command, sub, args: positionals.slice(2), state: values.state, by: values.by, json: values.json === true }, config);
+      return (await import('./relay-alerts.ts')).alertsCommand(
+        { command, sub, args: positionals.slice(2), state: values.state, by: values.by, json: values.json === true },
+        config,
+      );
     }
     case 'backup':
     case 'restore': {
@@ -224,7 +286,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
       if (values.check === true) {
         try {
           const key = loadRelayKey(config.keyFile, process.env);
-          process.stdout.write(`config OK (storage ${config.storage.kind}, listen ${config.listen.host}:${config.listen.port}, relay key from ${key.source})\n`);
+          process.stdout.write(
+            `config OK (storage ${config.storage.kind}, listen ${config.listen.host}:${config.listen.port}, relay key from ${key.source})\n`,
+          );
           return 0;
         } catch (err) {
           if (!isAtalayaError(err)) throw err;

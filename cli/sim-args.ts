@@ -1,7 +1,7 @@
 import { AtalayaError } from '../protocols/errors.ts';
-import { CLI_USAGE } from './errors.ts';
 import type { FaultOptions } from '../simulators/modbus/faults.ts';
 import type { SimDeviceConfig } from '../simulators/modbus/simulator.ts';
+import { CLI_USAGE } from './errors.ts';
 
 /** `2=flowmeter:flow-steps` → a simulated device (scenario defaults by kind). */
 export function parseDeviceArg(arg: string): SimDeviceConfig {

@@ -3,8 +3,8 @@ import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import type { DgaFaults, OddReceiptForm } from '../simulators/dga/faults.ts';
 import { DgaSimulator } from '../simulators/dga/simulator.ts';
-import { KIND_REST, OBRA_KINDS } from '../simulators/dga/types.ts';
 import type { ObraKind, RegistryEntry } from '../simulators/dga/types.ts';
+import { KIND_REST, OBRA_KINDS } from '../simulators/dga/types.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
 import { usage } from './sim-args.ts';
@@ -89,9 +89,13 @@ export async function simDgaCommand(argv: string[], io: SimDgaIo = {}): Promise<
       ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
     });
     await sim.start();
-    if (sim.restUrl !== undefined) out.write(`dga rest  ${sim.restUrl}  (POST, GET ?codigoObra=&numeroComprobante= on ${OBRA_KINDS.map((k) => KIND_REST[k].path).join(', ')})\n`);
+    if (sim.restUrl !== undefined)
+      out.write(`dga rest  ${sim.restUrl}  (POST, GET ?codigoObra=&numeroComprobante= on ${OBRA_KINDS.map((k) => KIND_REST[k].path).join(', ')})\n`);
     if (sim.soapUrl !== undefined) out.write(`dga soap  ${sim.soapUrl}  (WSDL ${sim.soapUrl}?wsdl)\n`);
-    for (const e of registry) out.write(`obra      ${e.obra}  ${e.kind}  informant ${e.informantRut}  empresa ${e.rutEmpresa}${e.allowEmptyLevel === true ? '  empty level allowed' : ''}\n`);
+    for (const e of registry)
+      out.write(
+        `obra      ${e.obra}  ${e.kind}  informant ${e.informantRut}  empresa ${e.rutEmpresa}${e.allowEmptyLevel === true ? '  empty level allowed' : ''}\n`,
+      );
     await (io.until ?? untilSignal());
     await sim.stop();
     return 0;
@@ -106,7 +110,14 @@ export async function simDgaCommand(argv: string[], io: SimDgaIo = {}): Promise<
 function parseObraArg(arg: string, password: string): RegistryEntry {
   const [obra, kind, informantRut, rutEmpresa, flag, ...rest] = arg.split(':');
   const okFlag = flag === undefined || flag === 'empty-level';
-  if (obra === undefined || informantRut === undefined || rutEmpresa === undefined || !okFlag || rest.length > 0 || !(OBRA_KINDS as readonly (string | undefined)[]).includes(kind)) {
+  if (
+    obra === undefined ||
+    informantRut === undefined ||
+    rutEmpresa === undefined ||
+    !okFlag ||
+    rest.length > 0 ||
+    !(OBRA_KINDS as readonly (string | undefined)[]).includes(kind)
+  ) {
     throw usage(`--obra '${arg}': expected CODE:KIND:INFORMANT_RUT:EMPRESA_RUT[:empty-level], KIND one of ${OBRA_KINDS.join(', ')}`);
   }
   return { obra, kind: kind as ObraKind, informantRut, rutEmpresa, password, ...(flag === 'empty-level' ? { allowEmptyLevel: true } : {}) };

@@ -95,7 +95,9 @@ export async function simNotifyCommand(argv: string[], io: SimNotifyIo = {}): Pr
     out.write(`webhook       POST ${base}/webhook  (signature ${webhookSecret !== undefined ? 'checked' : 'not checked'})\n`);
     if (sim.smtpPort !== undefined) {
       const auth = values['smtp-user'] !== undefined ? `AUTH as ${values['smtp-user']}` : 'no AUTH';
-      out.write(`smtp          ${values.host}:${sim.smtpPort}  (${auth}; ${sim.certFile !== undefined ? `STARTTLS, certificate ${sim.certFile}` : 'no TLS'})\n`);
+      out.write(
+        `smtp          ${values.host}:${sim.smtpPort}  (${auth}; ${sim.certFile !== undefined ? `STARTTLS, certificate ${sim.certFile}` : 'no TLS'})\n`,
+      );
     }
     if (values.fail !== undefined) out.write(`faults        ${values.fail} at rate ${values['fail-rate'] ?? '1'}\n`);
     await (io.until ?? untilSignal());

@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
-import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { isScenarioName, SCENARIO_NAMES, type ScenarioName } from '../simulators/modbus/scenarios.ts';
+import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
 import { rootLogger } from './logger.ts';
-import { parseDeviceArg, parseFaultArgs, parseHostPort, usage } from './sim-args.ts';
 import { untilSignal } from './signals.ts';
+import { parseDeviceArg, parseFaultArgs, parseHostPort, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim [options]
 atalaya sim dga [options]     the DGA service double (REST and SOAP): see 'atalaya sim dga --help'
@@ -91,33 +91,55 @@ export async function simCommand(argv: string[]): Promise<number> {
     }
     const parity = values.parity as 'none' | 'even' | 'odd';
     const logger = rootLogger(values['log-level'] ?? 'info', 2);
-    if (tcp === undefined && serialPath === undefined && (values.gaslyt ?? []).length === 0) throw usage('nothing to simulate: give --tcp, --serial, --pty or --gaslyt');
-    const sim = tcp === undefined && serialPath === undefined ? undefined : new ModbusSimulator({
-      devices,
-      ...(tcp !== undefined ? { tcp } : {}),
-      ...(serialPath !== undefined
-        ? { serial: { path: serialPath, baudRate: Number(values.baud), parity, dataBits: 8, stopBits: Number(values['stop-bits']) as 1 | 2, wireTime: values['wire-time'] === true } }
-        : {}),
-      clock: systemClock,
-      logger,
-      ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
-    });
+    if (tcp === undefined && serialPath === undefined && (values.gaslyt ?? []).length === 0)
+      throw usage('nothing to simulate: give --tcp, --serial, --pty or --gaslyt');
+    const sim =
+      tcp === undefined && serialPath === undefined
+        ? undefined
+        : new ModbusSimulator({
+            devices,
+            ...(tcp !== undefined ? { tcp } : {}),
+            ...(serialPath !== undefined
+              ? {
+                  serial: {
+                    path: serialPath,
+                    baudRate: Number(values.baud),
+                    parity,
+                    dataBits: 8,
+                    stopBits: Number(values['stop-bits']) as 1 | 2,
+                    wireTime: values['wire-time'] === true,
+                  },
+                }
+              : {}),
+            clock: systemClock,
+            logger,
+            ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
+          });
     await sim?.start();
     const gaslyts = (values.gaslyt ?? []).map((arg) => {
       const [id, scenario] = arg.split(':');
       const password = values['mqtt-password'] ?? process.env['ATALAYA_SIM_MQTT_PASSWORD'];
-      if (values.mqtt === undefined || password === undefined || id === undefined || id === '') throw usage('--gaslyt needs --mqtt URL and a password (--mqtt-password or ATALAYA_SIM_MQTT_PASSWORD)');
+      if (values.mqtt === undefined || password === undefined || id === undefined || id === '')
+        throw usage('--gaslyt needs --mqtt URL and a password (--mqtt-password or ATALAYA_SIM_MQTT_PASSWORD)');
       if (scenario !== undefined && !isScenarioName(scenario)) throw usage(`--gaslyt ${arg}: unknown scenario; one of ${SCENARIO_NAMES.join(', ')}`);
       return new GaslytDevice({
-        url: values.mqtt, deviceId: id, username: id, password, scenario: (scenario ?? 'gas-leak') as ScenarioName,
-        intervalMs: Number(values['mqtt-interval']), topicPrefix: values['mqtt-prefix'] ?? 'atalaya', clock: systemClock, logger,
+        url: values.mqtt,
+        deviceId: id,
+        username: id,
+        password,
+        scenario: (scenario ?? 'gas-leak') as ScenarioName,
+        intervalMs: Number(values['mqtt-interval']),
+        topicPrefix: values['mqtt-prefix'] ?? 'atalaya',
+        clock: systemClock,
+        logger,
       });
     });
     for (const g of gaslyts) await g.start();
     if (gaslyts.length > 0) process.stdout.write(`mqtt        ${values.mqtt}  devices ${(values.gaslyt ?? []).join(' ')}\n`);
     const units = devices.map((d) => `${d.unitId}=${d.kind}:${d.scenario}`).join(' ');
     if (tcp !== undefined) process.stdout.write(`modbus tcp  ${tcp.host}:${sim?.tcpPort}  units ${units}\n`);
-    if (serialPath !== undefined) process.stdout.write(`modbus rtu  ${serialPath} ${values.baud} baud${pty ? `  (agent side: ${pty.a})` : ''}  units ${units}\n`);
+    if (serialPath !== undefined)
+      process.stdout.write(`modbus rtu  ${serialPath} ${values.baud} baud${pty ? `  (agent side: ${pty.a})` : ''}  units ${units}\n`);
     await untilSignal();
     for (const g of gaslyts) await g.stop();
     await sim?.stop();

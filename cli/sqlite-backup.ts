@@ -4,18 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
 import { fsyncPath } from '../platform/fsync.ts';
 import { backupError, isBackupError } from './backup-errors.ts';
-import {
-  BACKUP_DEST_EXISTS,
-  BACKUP_INTEGRITY_FAILED,
-  BACKUP_IO_FAILED,
-  BACKUP_SCHEMA_TOO_NEW,
-  BACKUP_SOURCE_MISSING,
-  BACKUP_WRONG_KIND,
-} from './errors.ts';
+import { BACKUP_DEST_EXISTS, BACKUP_INTEGRITY_FAILED, BACKUP_IO_FAILED, BACKUP_SCHEMA_TOO_NEW, BACKUP_SOURCE_MISSING, BACKUP_WRONG_KIND } from './errors.ts';
 
 /** What tells one kind of file from another, and what this build can open. */
 export interface SqliteFileKind {
@@ -114,11 +107,19 @@ export function summarize(db: Database, file: string, kind: SqliteFileKind): Sql
   const present = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]);
   const missing = kind.tables.filter((t) => !present.has(t));
   if (version < 1 || missing.length > 0) {
-    throw backupError(BACKUP_WRONG_KIND, `${file} is no ${kind.label} (schema version ${version}; tables missing: ${missing.join(', ') || 'none'})`, { file, version, missing });
+    throw backupError(BACKUP_WRONG_KIND, `${file} is no ${kind.label} (schema version ${version}; tables missing: ${missing.join(', ') || 'none'})`, {
+      file,
+      version,
+      missing,
+    });
   }
   // What a newer schema holds, and how to count it, is for a newer atalaya to say.
   if (version > kind.knownVersion) {
-    throw backupError(BACKUP_SCHEMA_TOO_NEW, `${file} is at schema version ${version}; this atalaya knows up to ${kind.knownVersion}`, { file, found: version, known: kind.knownVersion });
+    throw backupError(BACKUP_SCHEMA_TOO_NEW, `${file} is at schema version ${version}; this atalaya knows up to ${kind.knownVersion}`, {
+      file,
+      found: version,
+      known: kind.knownVersion,
+    });
   }
   const records = db.prepare(kind.countSql).pluck().get() as number;
   const bytes = fs.statSync(db.name).size;

@@ -1,14 +1,14 @@
 /** Restores a backup taken by sqlite-backup.ts over the agent buffer or the relay database. */
 import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import { backupError, isBackupError } from './backup-errors.ts';
-import type { BackupError } from './backup-errors.ts';
+import Sqlite from 'better-sqlite3';
 import { fsyncPath } from '../platform/fsync.ts';
+import type { BackupError } from './backup-errors.ts';
+import { backupError, isBackupError } from './backup-errors.ts';
 import { BACKUP_IO_FAILED, BACKUP_SOURCE_MISSING, BACKUP_TARGET_EXISTS, BACKUP_TARGET_IN_USE, BACKUP_WRONG_KIND } from './errors.ts';
-import { errorCode, summarize, withFile } from './sqlite-backup.ts';
 import type { SqliteFileKind, SqliteFileSummary } from './sqlite-backup.ts';
+import { errorCode, summarize, withFile } from './sqlite-backup.ts';
 
 /**
  * Takes the lock that tells whether another process has `file` open, or throws

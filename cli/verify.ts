@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkProofOffline, documentRecord, parseProofDocumentText, type ProofDocument } from '../protocols/anchor/document.ts';
+import { checkProofOffline, documentRecord, type ProofDocument, parseProofDocumentText } from '../protocols/anchor/document.ts';
 import { isAnchorError } from '../protocols/anchor/errors.ts';
 import { checkOnChain } from './verify/chain.ts';
 import { isZip, packExitCode, packReport, verifyPack } from './verify/pack.ts';
@@ -146,9 +146,7 @@ async function verify(text: string, options: Parameters<typeof checkOnChain>[1])
   const chain = await checkOnChain(doc, options);
   const warnings = [...chain.warnings];
   if (options.contract === undefined && chain.anchor !== undefined) {
-    warnings.push(
-      'the contract was not pinned: anyone can deploy a contract that emits Anchored. Pass the address the operator published with --contract.',
-    );
+    warnings.push('the contract was not pinned: anyone can deploy a contract that emits Anchored. Pass the address the operator published with --contract.');
   }
   if (chain.ok) return { ok: true, ...shown, anchor: chain.anchor, warnings };
   return { ok: false, reason: chain.reason, detail: chain.detail, ...shown, ...(chain.anchor === undefined ? {} : { anchor: chain.anchor }), warnings };

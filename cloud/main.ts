@@ -1,25 +1,25 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { buildChannels, closeChannels } from '../platform/notify/channels.ts';
 import type { Channel, ChannelKind } from '../platform/notify/types.ts';
-import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
-import { systemClock, type Clock } from '../protocols/clock.ts';
+import { type Clock, systemClock } from '../protocols/clock.ts';
 import { AtalayaError } from '../protocols/errors.ts';
-import type { Env } from './config/load.ts';
-import type { RelayConfig } from './config/schema.ts';
 import type { PagedLocally } from './alerts/engine.ts';
 import { kickOnAlarms } from './alerts/kick.ts';
 import { AlertService } from './alerts/service.ts';
 import { AnchorService } from './anchor/service.ts';
+import type { Env } from './config/load.ts';
+import type { RelayConfig } from './config/schema.ts';
 import { registerDashboard } from './dashboard/routes.ts';
-import { listenFailed, notRunning } from './errors.ts';
 import type { DgaEngine } from './dga/engine.ts';
+import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { VolumeService } from './dga/volumes.ts';
-import { EvidenceBuilder } from './dga/evidence.ts';
+import { listenFailed, notRunning } from './errors.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
@@ -73,7 +73,10 @@ function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new AtalayaError(TLS_UNREADABLE, `TLS file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, details: { file } });
+      throw new AtalayaError(TLS_UNREADABLE, `TLS file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+        cause: err,
+        details: { file },
+      });
     }
   };
   return { cert: read(tls.cert), key: read(tls.key) };
@@ -133,17 +136,38 @@ export class Relay {
       // Alerts start later; a batch with alarm records asks them for a pass at once (cloud/alerts/kick.ts).
       let kickAlerts: (() => void) | undefined;
       let observeIngest: ((input: IngestInput) => Promise<void>) | undefined;
-      const ingestStore = config.alerts.enabled ? kickOnAlarms(store, () => kickAlerts?.(), (input) => observeIngest?.(input) ?? Promise.resolve()) : store;
+      const ingestStore = config.alerts.enabled
+        ? kickOnAlarms(
+            store,
+            () => kickAlerts?.(),
+            (input) => observeIngest?.(input) ?? Promise.resolve(),
+          )
+        : store;
       const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
       // DGA and anchoring start below; the metrics read them when scraped.
-      const metrics = createRelayMetrics({ store, dga: () => dga?.engine, anchor: () => anchor, alerts: () => (alerts === undefined ? undefined : database.alerts), clock: this.clock, logger });
+      const metrics = createRelayMetrics({
+        store,
+        dga: () => dga?.engine,
+        anchor: () => anchor,
+        alerts: () => (alerts === undefined ? undefined : database.alerts),
+        clock: this.clock,
+        logger,
+      });
       await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
       if (config.dga.enabled) {
-        const reporting = (dga = new DgaReporting({ config: config.dga, queue: database.dga, records: store, key: key.key, clock: this.clock, logger, schedule: this.deps.dgaSchedule }));
+        const reporting = (dga = new DgaReporting({
+          config: config.dga,
+          queue: database.dga,
+          records: store,
+          key: key.key,
+          clock: this.clock,
+          logger,
+          schedule: this.deps.dgaSchedule,
+        }));
         let engine: DgaEngine | undefined;
         await lifecycle.start({
           name: 'dga',
@@ -156,7 +180,10 @@ export class Relay {
           // Anchoring starts after DGA: the pack asks it for proofs at request time.
           const { chainId, contract } = config.anchor;
           const evidence = new EvidenceBuilder({
-            config: config.dga, records: store, queue: database.dga, clock: this.clock,
+            config: config.dga,
+            records: store,
+            queue: database.dga,
+            clock: this.clock,
             anchoring: config.anchor.enabled && chainId !== undefined && contract !== undefined ? { chainId, contract } : null,
             ...(config.anchor.enabled ? { proof: (gateway: string, seq: number) => anchor!.proof(gateway, seq) } : {}),
           });
@@ -164,7 +191,14 @@ export class Relay {
         }
       }
       if (config.anchor.enabled) {
-        anchor = new AnchorService({ config: config.anchor, store: database.anchor, env: this.deps.env ?? process.env, clock: this.clock, logger, schedule: this.deps.anchorSchedule });
+        anchor = new AnchorService({
+          config: config.anchor,
+          store: database.anchor,
+          env: this.deps.env ?? process.env,
+          clock: this.clock,
+          logger,
+          schedule: this.deps.anchorSchedule,
+        });
         await lifecycle.start(namedPart('anchor', anchor));
         await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
       }
@@ -175,7 +209,8 @@ export class Relay {
           if (loose) this.logger.warn({ channel, source }, 'notification secret file is readable by group or others: chmod 600 it');
         };
         const channels = this.deps.notifyChannels ?? buildChannels(config.alerts.channels, { clock: this.clock, env, onSecret });
-        if (this.deps.notifyChannels === undefined) await lifecycle.start({ name: 'notify channels', start: async () => undefined, stop: () => closeChannels(channels) });
+        if (this.deps.notifyChannels === undefined)
+          await lifecycle.start({ name: 'notify channels', start: async () => undefined, stop: () => closeChannels(channels) });
         alerts = new AlertService({
           config: config.alerts,
           store: database.alerts,

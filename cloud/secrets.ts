@@ -13,7 +13,6 @@ import { readSecret, type Secret } from '../platform/secrets.ts';
 import { AtalayaError } from '../protocols/errors.ts';
 import { KEY_INVALID, KEY_MISSING, KEY_UNREADABLE, SECRET_UNDECRYPTABLE, type SecretErrorCode } from './errors.ts';
 
-
 /** The relay key comes from this variable when set (base64), else from the config's keyFile (platform/secrets.ts). */
 export const RELAY_KEY_ENV = 'ATALAYA_RELAY_KEY';
 export const KEY_BYTES = 32;
@@ -34,7 +33,8 @@ export function newRelayKey(): string {
 export function parseRelayKey(text: string, source: string): Buffer {
   const trimmed = text.trim();
   const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : Buffer.alloc(0);
-  if (key.length !== KEY_BYTES) throw secretError(KEY_INVALID, `${source}: the relay key must be ${KEY_BYTES} bytes, base64 (make one with 'atalaya relay keygen')`, { source });
+  if (key.length !== KEY_BYTES)
+    throw secretError(KEY_INVALID, `${source}: the relay key must be ${KEY_BYTES} bytes, base64 (make one with 'atalaya relay keygen')`, { source });
   return key;
 }
 

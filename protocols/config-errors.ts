@@ -126,7 +126,12 @@ export function problemsFromZod(schema: z.ZodType, issues: readonly z.core.$ZodI
     } else if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
       // A discriminated choice (storage.kind): report the alternative that got furthest.
       const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
-      out.push(...problemsFromZod(schema, best.map((i) => ({ ...i, path: [...issue.path, ...i.path] }))));
+      out.push(
+        ...problemsFromZod(
+          schema,
+          best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
+        ),
+      );
     } else {
       out.push({ path: formatPath(issue.path), message: issue.message });
     }
@@ -176,7 +181,11 @@ export function withoutIssues(schema: z.ZodType, raw: unknown, issues: readonly 
 export function parseYamlConfig(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(CONFIG_INVALID, source, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })));
+    throw new ConfigError(
+      CONFIG_INVALID,
+      source,
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] ?? e.code })),
+    );
   }
   return doc.toJS() as unknown;
 }

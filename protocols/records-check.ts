@@ -11,8 +11,9 @@
  * (records.ts) are looked at: any other property is ignored, as neither the buffer nor the wire
  * encoder ever copies it.
  */
-import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from './records.ts';
+
 import type { NewRecord, StoredRecord } from './records.ts';
+import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from './records.ts';
 import type { RecordProblem } from './records-errors.ts';
 
 /** Longest device, channel and alarm rule name, in code points (config ids are at most 64). */

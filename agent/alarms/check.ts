@@ -1,5 +1,5 @@
 import type { Profile } from '../../protocols/profiles/index.ts';
-import { rangedChannels, resolveRule, type ChannelRange } from './resolve.ts';
+import { type ChannelRange, rangedChannels, resolveRule } from './resolve.ts';
 import type { AlarmRuleConfig, AlarmsConfig } from './schema.ts';
 import type { AlarmRule } from './types.ts';
 
@@ -52,7 +52,12 @@ function checkChannels(channels: Readonly<Record<string, readonly AlarmRuleConfi
       add(`${at}.${key}`, `profile '${profile.id}' has no channel '${key}' with values; channels: ${[...ranged.keys()].join(', ')}`);
       continue;
     }
-    checkRules(list.map((r) => resolveRule(r, channel)), channel, `${at}.${key}`, add);
+    checkRules(
+      list.map((r) => resolveRule(r, channel)),
+      channel,
+      `${at}.${key}`,
+      add,
+    );
   }
 }
 
@@ -66,19 +71,31 @@ export function checkRules(rules: readonly AlarmRule[], channel: ChannelRange, a
     // A reading outside the range is out_of_range and never clears an alarm (engine.ts).
     if (r.kind === 'high') {
       if (r.threshold > channel.max) add(`${at}[${i}].threshold`, `${r.threshold} is above the channel's range ${range}`);
-      else if (r.threshold - r.hysteresis <= channel.min) add(`${at}[${i}].hysteresis`, `the alarm could never clear: threshold − hysteresis = ${num(r.threshold - r.hysteresis)} is not above the range minimum ${channel.min}`);
+      else if (r.threshold - r.hysteresis <= channel.min)
+        add(
+          `${at}[${i}].hysteresis`,
+          `the alarm could never clear: threshold − hysteresis = ${num(r.threshold - r.hysteresis)} is not above the range minimum ${channel.min}`,
+        );
     } else {
       if (r.threshold < channel.min) add(`${at}[${i}].threshold`, `${r.threshold} is below the channel's range ${range}`);
-      else if (r.threshold + r.hysteresis >= channel.max) add(`${at}[${i}].hysteresis`, `the alarm could never clear: threshold + hysteresis = ${num(r.threshold + r.hysteresis)} is not below the range maximum ${channel.max}`);
+      else if (r.threshold + r.hysteresis >= channel.max)
+        add(
+          `${at}[${i}].hysteresis`,
+          `the alarm could never clear: threshold + hysteresis = ${num(r.threshold + r.hysteresis)} is not below the range maximum ${channel.max}`,
+        );
     }
   });
   rules.forEach((r, i) => {
     // The warning stage comes first: below the alarm for high rules, above it for low rules.
-    const stage = r.level === 'warning'
-      ? rules.find((a) => a.level === 'alarm' && a.kind === r.kind && (r.kind === 'high' ? r.threshold >= a.threshold : r.threshold <= a.threshold))
-      : undefined;
+    const stage =
+      r.level === 'warning'
+        ? rules.find((a) => a.level === 'alarm' && a.kind === r.kind && (r.kind === 'high' ? r.threshold >= a.threshold : r.threshold <= a.threshold))
+        : undefined;
     if (stage !== undefined) {
-      add(`${at}[${i}].threshold`, `${r.kind} warning at ${r.threshold} is not ${r.kind === 'high' ? 'below' : 'above'} the ${r.kind} alarm '${stage.rule}' at ${stage.threshold}`);
+      add(
+        `${at}[${i}].threshold`,
+        `${r.kind} warning at ${r.threshold} is not ${r.kind === 'high' ? 'below' : 'above'} the ${r.kind} alarm '${stage.rule}' at ${stage.threshold}`,
+      );
     }
     // A value between a high threshold and a higher low threshold would raise both.
     const low = r.kind === 'high' ? rules.find((l) => l.kind === 'low' && r.threshold <= l.threshold) : undefined;

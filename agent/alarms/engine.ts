@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { AlarmLevel, AlarmState, NewRecord, StoredRecord } from '../../protocols/records.ts';
 import { alarmRecord } from './record.ts';
-import { recordedState, step, type Phase } from './transition.ts';
-import { DEVICE_RULE, type AlarmRule, type AlarmStateSnapshot } from './types.ts';
+import { type Phase, recordedState, step } from './transition.ts';
+import { type AlarmRule, type AlarmStateSnapshot, DEVICE_RULE } from './types.ts';
 
 export interface AlarmEngineOptions {
   /** Rules of a channel; asked once per (device, channel) and cached. */
@@ -77,10 +77,14 @@ export class AlarmEngine {
     this.states.clear();
     this.restore(this.o.initial());
     if (this.orphans.length === 0) return;
-    const out = this.orphans.splice(0).map((s) => alarmRecord(
-      { ...this.now(), device: s.device, channel: s.channel, value: s.value, unit: this.o.unitOf?.(s.device, s.channel) ?? '' },
-      { rule: s.rule, level: s.level, state: 'cleared', threshold: s.threshold },
-    ));
+    const out = this.orphans
+      .splice(0)
+      .map((s) =>
+        alarmRecord(
+          { ...this.now(), device: s.device, channel: s.channel, value: s.value, unit: this.o.unitOf?.(s.device, s.channel) ?? '' },
+          { rule: s.rule, level: s.level, state: 'cleared', threshold: s.threshold },
+        ),
+      );
     this.log.info({ alarms: out.length }, 'clearing alarms of rules no longer configured');
     this.emit(out);
   }

@@ -1,4 +1,4 @@
-import { PRIORITY, type AlarmDetail, type AlarmLevel, type AlarmState, type NewRecord } from '../../protocols/records.ts';
+import { type AlarmDetail, type AlarmLevel, type AlarmState, type NewRecord, PRIORITY } from '../../protocols/records.ts';
 import { DEVICE_RULE } from './types.ts';
 
 /** Where and when an alarm record happens: a reading's fields (a NewRecord fits). */

@@ -52,7 +52,7 @@ export function resolveAlarmRules(
     const perChannel = new Map<string, { unit: string; rules: readonly AlarmRule[] }>();
     for (const channel of rangedChannels(profile).values()) {
       const configured = alarms.devices[d.id]?.[channel.key] ?? alarms.profiles[d.profile]?.[channel.key];
-      const rules = configured !== undefined ? configured.map((r) => resolveRule(r, channel)) : builtin?.[channel.key] ?? NO_RULES;
+      const rules = configured !== undefined ? configured.map((r) => resolveRule(r, channel)) : (builtin?.[channel.key] ?? NO_RULES);
       perChannel.set(channel.key, { unit: channel.unit, rules });
     }
     table.set(d.id, perChannel);

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FrameGuard } from './frames.ts';
 import type { FrameViolation, PacketLimits } from './frames.ts';
+import { FrameGuard } from './frames.ts';
 
 export interface AdmissionOptions {
   /** A connection not authenticated this long after it was accepted is closed, ms. */

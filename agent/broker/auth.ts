@@ -3,8 +3,8 @@ import type { AclRules } from './acl.ts';
 import { ANONYMOUS, UNKNOWN_USER } from './counters.ts';
 import { fileFailed, invalidOptions } from './errors.ts';
 import { verifyPassword } from './passwords.ts';
-import { credentialsFileSchema } from './schema.ts';
 import type { BrokerConfig, BrokerUser } from './schema.ts';
+import { credentialsFileSchema } from './schema.ts';
 
 /** MQTT 3.1.1 §3.2.2.3, Table 3.1: CONNACK return codes the broker sends when refusing. */
 export const CONNACK = { serverUnavailable: 3, badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -51,7 +51,11 @@ export class Authenticator {
   private readonly users: ReadonlyMap<string, BrokerUser>;
   private readonly anonymousRules: AclRules;
 
-  constructor(users: readonly BrokerUser[], private readonly allowAnonymous: boolean, treeFilter: string) {
+  constructor(
+    users: readonly BrokerUser[],
+    private readonly allowAnonymous: boolean,
+    treeFilter: string,
+  ) {
     this.users = new Map(users.map((u) => [u.username, u]));
     // Anonymous clients (dashboards on the LAN) may only read what the gateway republishes.
     this.anonymousRules = { publish: [], subscribe: [treeFilter] };

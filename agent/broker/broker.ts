@@ -1,26 +1,26 @@
 import { readFile as fsReadFile } from 'node:fs/promises';
-import { Aedes } from 'aedes';
 import type { Client } from 'aedes';
+import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { USERNAME_PATTERN } from './acl.ts';
-import { Admission, preAuthCloses } from './admission.ts';
 import type { PreAuthClose } from './admission.ts';
-import { Authenticator, loadUsers } from './auth.ts';
+import { Admission, preAuthCloses } from './admission.ts';
 import type { ReadFile } from './auth.ts';
-import { ConnectGate, noAuthStats } from './connect.ts';
+import { Authenticator, loadUsers } from './auth.ts';
 import type { AuthStats } from './connect.ts';
-import { RefusalCounters } from './counters.ts';
+import { ConnectGate, noAuthStats } from './connect.ts';
 import type { RefusalReason } from './counters.ts';
+import { RefusalCounters } from './counters.ts';
 import { invalidOptions, stoppedError } from './errors.ts';
 import { packetLimits } from './frames.ts';
 import { Gate } from './gate.ts';
-import { Ingest } from './ingest.ts';
 import type { RecordSink, StoredSeq } from './ingest.ts';
-import { Listener, readTlsFiles } from './listeners.ts';
+import { Ingest } from './ingest.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
-import { Republisher } from './republisher.ts';
+import { Listener, readTlsFiles } from './listeners.ts';
 import type { OnCommitted } from './republisher.ts';
+import { Republisher } from './republisher.ts';
 import type { BrokerConfig } from './schema.ts';
 import { AuthThrottle, Semaphore } from './throttle.ts';
 
@@ -133,7 +133,14 @@ export class MqttBroker {
       const readFile = this.options.readFile ?? fsReadFile;
       const users = await loadUsers(config, readFile);
       const secure = await readTlsFiles(config.listeners, readFile);
-      const ingest = new Ingest({ ...config, sink: this.options.sink, storedSeq: this.options.storedSeq, clock, bootId: this.options.bootId, flags: this.options.flags });
+      const ingest = new Ingest({
+        ...config,
+        sink: this.options.sink,
+        storedSeq: this.options.storedSeq,
+        clock,
+        bootId: this.options.bootId,
+        flags: this.options.flags,
+      });
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
       const admission = new Admission({ ...config, limits: packetLimits(config.maxPayloadBytes) });
       this.admission = admission;

@@ -1,7 +1,7 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { Authenticator, AuthResult } from './auth.ts';
 import { CONNACK } from './auth.ts';
-import type { AuthResult, Authenticator } from './auth.ts';
 import type { RefusalCounters } from './counters.ts';
 import type { AuthThrottle, Semaphore } from './throttle.ts';
 

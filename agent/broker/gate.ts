@@ -1,11 +1,11 @@
 import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
 import type { AclRules } from './acl.ts';
+import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
 import type { AuthResult } from './auth.ts';
-import { UNKNOWN_USER } from './counters.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
+import { UNKNOWN_USER } from './counters.ts';
 import { refused } from './errors.ts';
 import type { Ingest } from './ingest.ts';
 
@@ -56,7 +56,14 @@ export class Gate {
   readonly accept = (client: Client, result: Extract<AuthResult, { ok: true }>): boolean => {
     const holder = this.byClientId.get(client.id);
     if (holder !== undefined && holder !== client && this.sessions.get(holder)?.key !== result.key) return false;
-    this.sessions.set(client, { key: result.key, username: result.username ?? '', rules: result.rules, windowStart: this.options.clock.monotonic(), windowCount: 0, flooded: false });
+    this.sessions.set(client, {
+      key: result.key,
+      username: result.username ?? '',
+      rules: result.rules,
+      windowStart: this.options.clock.monotonic(),
+      windowCount: 0,
+      flooded: false,
+    });
     return true;
   };
 

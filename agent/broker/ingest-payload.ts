@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { newRecordProblem } from '../../protocols/records-check.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, Priority } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
+import { newRecordProblem } from '../../protocols/records-check.ts';
 import { USERNAME_PATTERN } from './acl.ts';
 
 /** Most objects in one telemetry array; larger batches are split by the device. */

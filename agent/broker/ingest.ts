@@ -1,8 +1,8 @@
 import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import { USERNAME_PATTERN } from './acl.ts';
-import { INGEST_KINDS, parsePayload } from './ingest-payload.ts';
 import type { IngestKind } from './ingest-payload.ts';
+import { INGEST_KINDS, parsePayload } from './ingest-payload.ts';
 
 /** The device seq of an ingest message, for the sink to commit with its records. */
 export interface SeqMark {

@@ -1,13 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { WebSocketServer, createWebSocketStream } from 'ws';
-import { fileFailed, listenFailed } from './errors.ts';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { ReadFile } from './auth.ts';
+import { fileFailed, listenFailed } from './errors.ts';
 import type { ListenerConfig, ListenerType } from './schema.ts';
 
 /** A connection ready for MQTT: its stream, the raw TCP socket under it, and the upgrade request for WebSocket. */

@@ -1,8 +1,8 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { readLine } from '../../protocols/read-line.ts';
 import type { ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { readLine } from '../../protocols/read-line.ts';
 import { USERNAME_PATTERN } from './acl.ts';
 
 /**
@@ -83,7 +83,8 @@ Options:
   -h, --help            this help
 `;
 
-const parsePasswdArgs = (args: string[]) => parseArgs({ args, options: { prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+const parsePasswdArgs = (args: string[]) =>
+  parseArgs({ args, options: { prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
 
 /** `atalaya agent passwd <user>`: exit code 0, or 2 on a usage error. The password is never echoed back. */
 export async function passwdCommand(argv: string[], io: CommandIo): Promise<number> {

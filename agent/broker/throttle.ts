@@ -77,7 +77,10 @@ export class AuthThrottle {
 
   failed(source: string, user: string): void {
     const now = this.options.clock.monotonic();
-    for (const [table, key] of [[this.sources, source], [this.users, user]] as const) {
+    for (const [table, key] of [
+      [this.sources, source],
+      [this.users, user],
+    ] as const) {
       let b = table.get(key);
       // A key quiet for twice the longest wait starts over.
       if (b === undefined || now - b.lastFailureAt > 2 * this.options.maxMs) b = { failures: 0, nextAt: now, lastFailureAt: now };

@@ -1,34 +1,34 @@
 import path from 'node:path';
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
-import { closedError, queueFull, writeFailed } from './errors.ts';
-import type { BufferError } from './errors.ts';
-import { Evictor } from './eviction.ts';
-import type { EvictionCounts } from './eviction.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { backupBeforeUpgrade } from './backup.ts';
-import { MIGRATIONS, migrate } from './migrations.ts';
-import { resolveBufferOptions } from './options.ts';
-import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
-import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
 import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
-import { NameTable } from './names.ts';
-import { Quarantine } from './quarantine.ts';
-import type { Refused } from './quarantine.ts';
-import { prepareStatements } from './statements.ts';
-import type { Statements } from './statements.ts';
-import { writeDeviceSeqs, writeRecords } from './write.ts';
-import type { DeviceSeqMark } from './write.ts';
-import { openDatabase } from './open.ts';
-import { WriteHealth, stateOf } from './health.ts';
+import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
+import type { BufferError } from './errors.ts';
+import { closedError, queueFull, writeFailed } from './errors.ts';
+import type { EvictionCounts } from './eviction.ts';
+import { Evictor } from './eviction.ts';
 import type { BufferHealth } from './health.ts';
+import { stateOf, WriteHealth } from './health.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
+import { NameTable } from './names.ts';
+import { openDatabase } from './open.ts';
+import type { BufferOptions, ResolvedBufferOptions } from './options.ts';
+import { resolveBufferOptions } from './options.ts';
+import type { Refused } from './quarantine.ts';
+import { Quarantine } from './quarantine.ts';
 import { SpaceWatch } from './space.ts';
+import type { Statements } from './statements.ts';
+import { prepareStatements } from './statements.ts';
+import type { DeviceSeqMark } from './write.ts';
+import { writeDeviceSeqs, writeRecords } from './write.ts';
 
-export type { BufferOptions } from './options.ts';
 export type { AlarmStateEntry } from './codec.ts';
-export type { Refused } from './quarantine.ts';
 export type { BufferHealth, BufferWriteState } from './health.ts';
+export type { BufferOptions } from './options.ts';
+export type { Refused } from './quarantine.ts';
 export type { DeviceSeqMark } from './write.ts';
 
 export interface BufferStats {
@@ -64,7 +64,6 @@ interface OpenFile {
   readonly quarantine: Quarantine;
   readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => void>;
 }
-
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
@@ -118,7 +117,10 @@ export class RecordBuffer {
       this.count = statements.count.get() as number;
       this.state = 'running';
       this.evict();
-      this.log.info({ path: this.options.path, durability: this.options.durability, count: this.count, nextSeq: this.nextSeq, bytes: evictor.usedBytes() }, 'buffer started');
+      this.log.info(
+        { path: this.options.path, durability: this.options.durability, count: this.count, nextSeq: this.nextSeq, bytes: evictor.usedBytes() },
+        'buffer started',
+      );
     } catch (err) {
       this.state = 'idle';
       this.file = undefined;
@@ -185,8 +187,7 @@ export class RecordBuffer {
 
   readAfter(afterSeq: number, limit: number, kind?: RecordKind): StoredRecord[] {
     const { statements, names } = this.running('readAfter');
-    const statement =
-      kind === undefined ? statements.readAfter : kind === 'alarm' ? statements.readAlarmsAfter : statements.readReadingsAfter;
+    const statement = kind === undefined ? statements.readAfter : kind === 'alarm' ? statements.readAlarmsAfter : statements.readReadingsAfter;
     const rows = statement.all(afterSeq, afterSeq, afterSeq, limit) as RecordRow[];
     return rows.map((row) => decodeRow(row, names));
   }

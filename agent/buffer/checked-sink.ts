@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import type { NewRecord } from '../../protocols/records.ts';
 import { newRecordProblem } from '../../protocols/records-check.ts';
 import { ATALAYA_RECORD_INVALID } from '../../protocols/records-errors.ts';
-import type { NewRecord } from '../../protocols/records.ts';
 
 /** Distinct (device, channel, field) problems logged; past it, further ones are dropped silently. */
 const MAX_LOGGED = 1000;
@@ -13,7 +13,10 @@ const MAX_LOGGED = 1000;
  * dropped and the rest of the poll stored, and each (device, channel, field) is logged once with
  * ATALAYA_RECORD_INVALID instead of once per poll. Resolves with the seqs of the stored records.
  */
-export function droppingInvalid(append: (records: readonly NewRecord[]) => Promise<number[]>, logger: Logger): (records: readonly NewRecord[]) => Promise<number[]> {
+export function droppingInvalid(
+  append: (records: readonly NewRecord[]) => Promise<number[]>,
+  logger: Logger,
+): (records: readonly NewRecord[]) => Promise<number[]> {
   const log = logger.child({ component: 'buffer' });
   const logged = new Set<string>();
   return (records) => {
@@ -29,7 +32,10 @@ export function droppingInvalid(append: (records: readonly NewRecord[]) => Promi
       const key = `${String(r?.device)}\u0000${String(r?.channel)}\u0000${problem.path}`;
       if (!logged.has(key) && logged.size < MAX_LOGGED) {
         logged.add(key);
-        log.error({ code: ATALAYA_RECORD_INVALID, device: r?.device, channel: r?.channel, kind: r?.kind, path: problem.path, expected: problem.expected }, 'record refused by the record check: dropped (logged once per device, channel and field)');
+        log.error(
+          { code: ATALAYA_RECORD_INVALID, device: r?.device, channel: r?.channel, kind: r?.kind, path: problem.path, expected: problem.expected },
+          'record refused by the record check: dropped (logged once per device, channel and field)',
+        );
       }
     }
     return append(kept ?? records);

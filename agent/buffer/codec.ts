@@ -1,7 +1,7 @@
 import type { AlarmDetail, AlarmLevel, AlarmState, AlarmStateEntry, NewRecord, Quality, RecordKind, StoredRecord } from '../../protocols/records.ts';
 import { newRecordProblem } from '../../protocols/records-check.ts';
-import { invalidRecord } from './errors.ts';
 import type { BufferError } from './errors.ts';
+import { invalidRecord } from './errors.ts';
 import type { NameTable } from './names.ts';
 
 /**
@@ -66,9 +66,7 @@ function decodeAlarm(text: string): AlarmDetail {
   } catch {
     return DAMAGED_ALARM;
   }
-  return checkAlarm(parsed) === undefined
-    ? { rule: parsed.rule, level: parsed.level, state: parsed.state, threshold: parsed.threshold }
-    : DAMAGED_ALARM;
+  return checkAlarm(parsed) === undefined ? { rule: parsed.rule, level: parsed.level, state: parsed.state, threshold: parsed.threshold } : DAMAGED_ALARM;
 }
 
 /** The columns every record row starts with, in table order. */

@@ -1,6 +1,6 @@
 import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
-import { recordInvalid } from '../../protocols/records-errors.ts';
 import type { RecordProblem } from '../../protocols/records-errors.ts';
+import { recordInvalid } from '../../protocols/records-errors.ts';
 
 /** append/read/release on a buffer that is not started, is stopping or is stopped. */
 export const BUFFER_CLOSED = 'ATALAYA_BUFFER_CLOSED';
@@ -52,7 +52,9 @@ export function writeFailed(cause: unknown, rows: number): BufferError {
 
 /** Same code as a failed commit (callers treat both alike): rejected at append while commits fail and a commit's worth is already queued. */
 export function queueFull(rows: number, queued: number): BufferError {
-  return new BufferError(BUFFER_WRITE_FAILED, `buffer cannot write and ${queued} records are already queued: ${rows} records dropped`, { details: { rows, queued, reason: 'queue_full' } });
+  return new BufferError(BUFFER_WRITE_FAILED, `buffer cannot write and ${queued} records are already queued: ${rows} records dropped`, {
+    details: { rows, queued, reason: 'queue_full' },
+  });
 }
 
 export function openFailed(path: string, cause: unknown): BufferError {
@@ -68,7 +70,10 @@ export function migrationFailed(version: number, cause: unknown): BufferError {
 }
 
 export function upgradeBackupFailed(backup: string, cause: unknown): BufferError {
-  return new BufferError(BUFFER_UPGRADE_BACKUP_FAILED, `cannot copy the buffer to ${backup} before upgrading its schema`, { cause, details: { backup, sqliteCode: sqliteCode(cause) } });
+  return new BufferError(BUFFER_UPGRADE_BACKUP_FAILED, `cannot copy the buffer to ${backup} before upgrading its schema`, {
+    cause,
+    details: { backup, sqliteCode: sqliteCode(cause) },
+  });
 }
 
 export function invalidOptions(problems: readonly string[]): BufferError {

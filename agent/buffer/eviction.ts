@@ -1,8 +1,8 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { Priority } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import type { Statements } from './statements.ts';
 
 export interface EvictionCounts {
@@ -151,7 +151,10 @@ export class Evictor {
     this.lastLogAt = now;
     this.unlogged = { age: [0, 0, 0], size: [0, 0, 0] };
     const by = (n: number[]) => ({ ordinary: n[0], dga: n[1], alarm: n[2] });
-    this.log.warn({ sinceMs: since, bySize: by(size), byAge: by(age), usedBytes: this.usedBytes(), maxBytes: this.options.maxBytes }, 'buffer evicted records unsent');
+    this.log.warn(
+      { sinceMs: since, bySize: by(size), byAge: by(age), usedBytes: this.usedBytes(), maxBytes: this.options.maxBytes },
+      'buffer evicted records unsent',
+    );
   }
 
   totals(): EvictionCounts {

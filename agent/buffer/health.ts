@@ -90,7 +90,13 @@ export class WriteHealth {
     }
     if (this.recoveredAt === null || !this.due()) return;
     this.log.warn(
-      { sinceMs: this.since === null ? null : this.recoveredAt - this.since, failedCommits: this.failedCommits, lostRecords: this.lostRecords, unloggedCommits: this.unlogged.commits, unloggedRecords: this.unlogged.records },
+      {
+        sinceMs: this.since === null ? null : this.recoveredAt - this.since,
+        failedCommits: this.failedCommits,
+        lostRecords: this.lostRecords,
+        unloggedCommits: this.unlogged.commits,
+        unloggedRecords: this.unlogged.records,
+      },
       'buffer writable again',
     );
     this.since = null;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
 import { openFailed } from './errors.ts';
 import type { ResolvedBufferOptions } from './options.ts';
 

@@ -12,14 +12,16 @@ const STORED = 'seq, kind, device, channel, value, unit, quality, exception, ts,
 /** What reads return (codec.ts RecordRow): the stored columns with the priority (implied by the table) before flags. */
 const selectFrom = (priority: number): string =>
   `SELECT seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, ${priority} AS priority, flags, alarm FROM ${RECORD_TABLES[priority]}`;
-const perTable = (make: (table: string, priority: number) => string): PerPriority<string> =>
-  [make(RECORD_TABLES[0], 0), make(RECORD_TABLES[1], 1), make(RECORD_TABLES[2], 2)];
+const perTable = (make: (table: string, priority: number) => string): PerPriority<string> => [
+  make(RECORD_TABLES[0], 0),
+  make(RECORD_TABLES[1], 1),
+  make(RECORD_TABLES[2], 2),
+];
 /**
  * The three tables merged by seq: SQLite runs an ORDER BY over a UNION ALL of rowid-ordered arms as
  * a merge (no temporary sort), and stops at LIMIT. Binds: afterSeq three times, then the limit.
  */
-const mergedAfter = (where: string): string =>
-  `${[0, 1, 2].map((p) => `${selectFrom(p)} WHERE seq > ?${where}`).join(' UNION ALL ')} ORDER BY seq LIMIT ?`;
+const mergedAfter = (where: string): string => `${[0, 1, 2].map((p) => `${selectFrom(p)} WHERE seq > ?${where}`).join(' UNION ALL ')} ORDER BY seq LIMIT ?`;
 
 /**
  * Every statement that runs per record or per commit, or on the sync's hot path. None may SCAN a
@@ -121,8 +123,11 @@ export interface Statements extends NameStatements {
 export function prepareStatements(db: Database): Statements {
   const raw = <P extends unknown[]>(sql: string): Statement<P> => db.prepare<P>(sql).raw(true);
   const pluck = <P extends unknown[]>(sql: string): Statement<P> => db.prepare<P>(sql).pluck(true);
-  const each = <P extends unknown[]>(sqls: PerPriority<string>): PerPriority<Statement<P>> =>
-    [db.prepare<P>(sqls[0]), db.prepare<P>(sqls[1]), db.prepare<P>(sqls[2])];
+  const each = <P extends unknown[]>(sqls: PerPriority<string>): PerPriority<Statement<P>> => [
+    db.prepare<P>(sqls[0]),
+    db.prepare<P>(sqls[1]),
+    db.prepare<P>(sqls[2]),
+  ];
   const overAll = (expr: string, combine: string): string =>
     `SELECT ${combine}(v) FROM (${perTable((t) => `SELECT ${expr} AS v FROM ${t}`).join(' UNION ALL ')})`;
   return {

@@ -1,5 +1,5 @@
 import type { NewRecord } from '../../protocols/records.ts';
-import { KIND_CODE, LEVEL_CODE, QUALITY_CODE, STATE_CODE, encodeAlarm } from './codec.ts';
+import { encodeAlarm, KIND_CODE, LEVEL_CODE, QUALITY_CODE, STATE_CODE } from './codec.ts';
 import type { NameTable } from './names.ts';
 import type { Statements } from './statements.ts';
 
@@ -42,8 +42,19 @@ export function writeRecords(statements: Statements, names: NameTable, records: 
     const channel = names.id(r.channel);
     const { alarm } = r;
     insert[r.priority].run(
-      seq, KIND_CODE[r.kind], device, channel, r.value, names.id(r.unit), QUALITY_CODE[r.quality],
-      r.exception, r.ts, r.mono, names.id(r.bootId), r.flags, alarm === undefined ? null : encodeAlarm(alarm),
+      seq,
+      KIND_CODE[r.kind],
+      device,
+      channel,
+      r.value,
+      names.id(r.unit),
+      QUALITY_CODE[r.quality],
+      r.exception,
+      r.ts,
+      r.mono,
+      names.id(r.bootId),
+      r.flags,
+      alarm === undefined ? null : encodeAlarm(alarm),
     );
     // A `paged` record notes local paging (agent/paging), not a transition: the rule's state stays.
     if (alarm !== undefined && alarm.state !== 'paged') {
@@ -56,8 +67,19 @@ export function writeRecords(statements: Statements, names: NameTable, records: 
   for (const i of latest.values()) {
     const r = records[i] as NewRecord;
     upsertLatest.run(
-      firstSeq + i, KIND_CODE[r.kind], names.id(r.device), names.id(r.channel), r.value, names.id(r.unit),
-      QUALITY_CODE[r.quality], r.exception, r.ts, r.mono, names.id(r.bootId), r.priority, r.flags,
+      firstSeq + i,
+      KIND_CODE[r.kind],
+      names.id(r.device),
+      names.id(r.channel),
+      r.value,
+      names.id(r.unit),
+      QUALITY_CODE[r.quality],
+      r.exception,
+      r.ts,
+      r.mono,
+      names.id(r.bootId),
+      r.priority,
+      r.flags,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { checkAlarmsConfig } from '../alarms/check.ts';
 import { planReads } from '../../protocols/modbus/planner.ts';
 import { BUILTIN_PROFILES, type Profile } from '../../protocols/profiles/index.ts';
+import { checkAlarmsConfig } from '../alarms/check.ts';
 import type { ConfigProblem } from './errors.ts';
 import { profileTable } from './profiles.ts';
 import type { AgentConfig } from './schema.ts';
@@ -20,11 +20,22 @@ export function checkConfig(config: AgentConfig): ConfigProblem[] {
   }
 
   const lines = new Map(config.serial.map((s, i) => [s.id, i]));
-  duplicates(config.serial.map((s) => s.id), (i, v) => add(`serial[${i}].id`, `duplicate line id '${v}'`));
-  duplicates(config.serial.map((s) => s.path), (i, v) => add(`serial[${i}].path`, `'${v}' is already used by another line`));
-  duplicates(config.devices.map((d) => d.id), (i, v) => add(`devices[${i}].id`, `duplicate device id '${v}'`));
+  duplicates(
+    config.serial.map((s) => s.id),
+    (i, v) => add(`serial[${i}].id`, `duplicate line id '${v}'`),
+  );
+  duplicates(
+    config.serial.map((s) => s.path),
+    (i, v) => add(`serial[${i}].path`, `'${v}' is already used by another line`),
+  );
+  duplicates(
+    config.devices.map((d) => d.id),
+    (i, v) => add(`devices[${i}].id`, `duplicate device id '${v}'`),
+  );
 
-  const addresses = config.devices.map((d) => `${d.serial !== undefined ? `serial ${d.serial}` : d.tcp !== undefined ? `tcp ${d.tcp.host}:${d.tcp.port}` : ''} unit ${d.unitId}`);
+  const addresses = config.devices.map(
+    (d) => `${d.serial !== undefined ? `serial ${d.serial}` : d.tcp !== undefined ? `tcp ${d.tcp.host}:${d.tcp.port}` : ''} unit ${d.unitId}`,
+  );
   duplicates(addresses, (i, v) => add(`devices[${i}].unitId`, `another device already answers at ${v}`));
 
   config.devices.forEach((d, i) => {
@@ -40,7 +51,8 @@ export function checkConfig(config: AgentConfig): ConfigProblem[] {
       return;
     }
     for (const derived of profile.derived) {
-      if (d.params[derived.param] === undefined) add(`${at}.params.${derived.param}`, `required by profile '${profile.id}' to compute ${derived.key} (${derived.description})`);
+      if (d.params[derived.param] === undefined)
+        add(`${at}.params.${derived.param}`, `required by profile '${profile.id}' to compute ${derived.key} (${derived.description})`);
     }
     if (!BUILTIN_PROFILES.has(d.profile)) return;
     try {

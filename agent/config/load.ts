@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseYamlConfig, problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
 import { checkConfig } from './check.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
-import { parseYamlConfig, problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
-import { configSchema, type AgentConfig } from './schema.ts';
+import { type AgentConfig, configSchema } from './schema.ts';
 
 /** Validate an already-parsed config object; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {

@@ -3,11 +3,17 @@ import { DATA_TYPES, REGISTER_TABLES, WORD_ORDERS } from '../../protocols/modbus
 
 /** A register field as written in a config file; defaults make the common case short. */
 const field = {
-  key: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/).describe('Channel name, unique in the profile: lower case, digits, _'),
+  key: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/)
+    .describe('Channel name, unique in the profile: lower case, digits, _'),
   table: z.enum(REGISTER_TABLES).default('holding').describe('Modbus table: coil (FC01), discrete (FC02), holding (FC03), input (FC04)'),
   address: z.number().int().min(0).max(65535).describe('Zero-based protocol address (register or bit), 0..65535'),
   type: z.enum(DATA_TYPES).default('uint16').describe('Value type; 32/64-bit types span 2/4 registers'),
-  order: z.enum(WORD_ORDERS).default('ABCD').describe('Byte/word order of multi-register values: ABCD big-endian, CDAB word-swapped, BADC byte-swapped, DCBA little-endian'),
+  order: z
+    .enum(WORD_ORDERS)
+    .default('ABCD')
+    .describe('Byte/word order of multi-register values: ABCD big-endian, CDAB word-swapped, BADC byte-swapped, DCBA little-endian'),
   scale: z.number().finite().default(1).describe('Engineering value = raw × scale + offset'),
   offset: z.number().finite().default(0).describe('Engineering value = raw × scale + offset'),
 };

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { BrokerStats } from '../broker/broker.ts';
 import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
+import type { BrokerStats } from '../broker/broker.ts';
 
 /**
  * The broker's defences against unauthenticated peers (issue 19): connections closed before they
@@ -8,11 +8,17 @@ import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
  * broker is disabled.
  */
 export function registerBrokerGuardMetrics(registry: Registry, broker: () => BrokerStats | null): void {
-  const read = <T>(pick: (b: BrokerStats) => T): (() => T | null) => () => {
-    const b = broker();
-    return b === null ? null : pick(b);
-  };
-  scrapedGauge(registry, { name: 'atalaya_mqtt_pending_connections', help: 'MQTT connections accepted and not yet authenticated', read: read((b) => b.pending) });
+  const read =
+    <T>(pick: (b: BrokerStats) => T): (() => T | null) =>
+    () => {
+      const b = broker();
+      return b === null ? null : pick(b);
+    };
+  scrapedGauge(registry, {
+    name: 'atalaya_mqtt_pending_connections',
+    help: 'MQTT connections accepted and not yet authenticated',
+    read: read((b) => b.pending),
+  });
   scrapedCounter(registry, {
     name: 'atalaya_mqtt_connections_closed_total',
     help: 'MQTT connections closed before authenticating: connect_timeout, pending_limit (room for a newer one), oversized_packet, malformed_length',
@@ -25,5 +31,9 @@ export function registerBrokerGuardMetrics(registry: Registry, broker: () => Bro
     labelNames: ['reason'],
     read: read((b) => Object.entries(b.auth.failures).map(([reason, n]) => [{ reason }, n] as const)),
   });
-  scrapedCounter(registry, { name: 'atalaya_mqtt_password_checks_total', help: 'Password checks (scrypt) run for MQTT CONNECTs, right or wrong', read: read((b) => b.auth.passwordChecks) });
+  scrapedCounter(registry, {
+    name: 'atalaya_mqtt_password_checks_total',
+    help: 'Password checks (scrypt) run for MQTT CONNECTs, right or wrong',
+    read: read((b) => b.auth.passwordChecks),
+  });
 }

@@ -1,9 +1,9 @@
 import type { Registry } from 'prom-client';
+import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { ALARM_LEVELS } from '../../protocols/records.ts';
 import type { ActiveAlarm } from '../alarms/engine.ts';
 import type { BufferStats } from '../buffer/buffer.ts';
-import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 
 export interface BufferSources {
   readonly buffer: { stats(): BufferStats };
@@ -13,8 +13,16 @@ export interface BufferSources {
 /** The store-and-forward buffer and the alarms held by the engine, read when scraped. */
 export function registerBufferMetrics(registry: Registry, sources: BufferSources, clock: Clock): void {
   const stats = (): BufferStats => sources.buffer.stats();
-  scrapedGauge(registry, { name: 'atalaya_buffer_records', help: 'Records held in the buffer (committed, not yet released or evicted)', read: () => stats().count });
-  scrapedGauge(registry, { name: 'atalaya_buffer_bytes', help: 'Size of the buffer database, bytes (pages in use; the WAL comes on top)', read: () => stats().bytes });
+  scrapedGauge(registry, {
+    name: 'atalaya_buffer_records',
+    help: 'Records held in the buffer (committed, not yet released or evicted)',
+    read: () => stats().count,
+  });
+  scrapedGauge(registry, {
+    name: 'atalaya_buffer_bytes',
+    help: 'Size of the buffer database, bytes (pages in use; the WAL comes on top)',
+    read: () => stats().bytes,
+  });
   scrapedGauge(registry, { name: 'atalaya_buffer_pending_records', help: 'Records queued for the next group commit', read: () => stats().pending });
   scrapedGauge(registry, {
     name: 'atalaya_buffer_oldest_age_seconds',
@@ -59,7 +67,12 @@ export function registerBufferMetrics(registry: Registry, sources: BufferSources
     const active = sources.alarms();
     return ALARM_LEVELS.map((level) => [{ level }, active.filter((a) => a.level === level && keep(a)).length] as const);
   };
-  scrapedGauge(registry, { name: 'atalaya_alarms_active', help: 'Alarms raised or waiting for an acknowledgement, by level', labelNames: ['level'], read: byLevel(() => true) });
+  scrapedGauge(registry, {
+    name: 'atalaya_alarms_active',
+    help: 'Alarms raised or waiting for an acknowledgement, by level',
+    labelNames: ['level'],
+    read: byLevel(() => true),
+  });
   scrapedGauge(registry, {
     name: 'atalaya_alarms_unacknowledged',
     help: 'Active alarms nobody has acknowledged yet, by level',

@@ -5,10 +5,10 @@
  * is read from its part when scraped, so a metric can never drift from what the part reports.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { registerBrokerGuardMetrics } from './broker.ts';
-import { registerBufferMetrics, type BufferSources } from './buffer.ts';
-import { registerModbusMetrics, type ModbusSources, type PollObserver } from './modbus.ts';
+import { type BufferSources, registerBufferMetrics } from './buffer.ts';
+import { type ModbusSources, type PollObserver, registerModbusMetrics } from './modbus.ts';
 import { registerUplinkMetrics, type UplinkSources } from './uplinks.ts';
 
 export interface AgentMetricsSources extends BufferSources, UplinkSources, ModbusSources {
@@ -35,4 +35,3 @@ export function createAgentMetrics(sources: AgentMetricsSources): AgentMetrics {
   registerBrokerGuardMetrics(registry, sources.broker);
   return { registry, observePoll };
 }
-

@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 import type { DeviceHealth } from '../modbus/health.ts';
 import type { LinkStats } from '../modbus/link.ts';
-import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
 
 export interface ModbusSources {
   readonly devices: () => ReadonlyArray<{ readonly id: string; readonly health: Pick<DeviceHealth, 'state' | 'consecutiveFailures'> }>;

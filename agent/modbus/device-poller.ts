@@ -5,8 +5,8 @@ import type { RegisterTable } from '../../protocols/modbus/types.ts';
 import type { Profile } from '../../protocols/profiles/index.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import { deviceAnswered, fromClientError, isRetryable, type ModbusError } from './errors.ts';
-import { DeviceHealth, type BackoffPolicy } from './health.ts';
-import { toRecords, type FieldOutcome } from './readings.ts';
+import { type BackoffPolicy, DeviceHealth } from './health.ts';
+import { type FieldOutcome, toRecords } from './readings.ts';
 
 export interface RegisterReader {
   read(unit: number, table: RegisterTable, address: number, count: number): Promise<number[]>;
@@ -141,10 +141,13 @@ export class DevicePoller {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.tick();
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.running = this.tick();
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private async tick(): Promise<void> {

@@ -8,12 +8,7 @@ export const MODBUS_BAD_FRAME = 'ATALAYA_MODBUS_BAD_FRAME';
 export const MODBUS_DISCONNECTED = 'ATALAYA_MODBUS_DISCONNECTED';
 export const MODBUS_STOPPED = 'ATALAYA_MODBUS_STOPPED';
 
-export type ModbusErrorCode =
-  | typeof MODBUS_TIMEOUT
-  | typeof MODBUS_EXCEPTION
-  | typeof MODBUS_BAD_FRAME
-  | typeof MODBUS_DISCONNECTED
-  | typeof MODBUS_STOPPED;
+export type ModbusErrorCode = typeof MODBUS_TIMEOUT | typeof MODBUS_EXCEPTION | typeof MODBUS_BAD_FRAME | typeof MODBUS_DISCONNECTED | typeof MODBUS_STOPPED;
 
 export class ModbusError extends AtalayaError<ModbusErrorCode> {
   /** Modbus exception code (Application Protocol §7) for MODBUS_EXCEPTION, else null. */

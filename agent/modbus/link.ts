@@ -1,9 +1,9 @@
-import { createModbusClient, type ModbusClient } from './client.ts';
 import type { Logger } from 'pino';
 import { createDirectSerialBinding, type SerialBinding, type SerialHooks } from '../../platform/serial-binding.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { bitsPerChar, t35Ms } from '../../protocols/modbus/timing.ts';
 import type { RegisterTable } from '../../protocols/modbus/types.ts';
+import { createModbusClient, type ModbusClient } from './client.ts';
 import { fromClientError, MODBUS_DISCONNECTED, MODBUS_STOPPED, ModbusError } from './errors.ts';
 import { LineSilence } from './line-silence.ts';
 
@@ -170,9 +170,7 @@ function open(client: ModbusClient, target: LinkTarget, binding: SerialBinding):
       return client.connectRTUBuffered(target.path, options as Parameters<ModbusClient['connectRTUBuffered']>[1]);
     }
     case 'tcp':
-      return target.rtuOverTcp
-        ? client.connectTcpRTUBuffered(target.host, { port: target.port })
-        : client.connectTCP(target.host, { port: target.port });
+      return target.rtuOverTcp ? client.connectTcpRTUBuffered(target.host, { port: target.port }) : client.connectTCP(target.host, { port: target.port });
   }
 }
 

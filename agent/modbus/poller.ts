@@ -1,12 +1,12 @@
-import type { ModbusClient } from './client.ts';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { planReads } from '../../protocols/modbus/planner.ts';
 import type { Profile } from '../../protocols/profiles/index.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import type { AgentConfig, DeviceConfig } from '../config/schema.ts';
+import type { ModbusClient } from './client.ts';
 import { DevicePoller, type DevicePollerOptions } from './device-poller.ts';
-import { ModbusLink, type LinkTarget } from './link.ts';
+import { type LinkTarget, ModbusLink } from './link.ts';
 
 export interface PollerOptions {
   readonly config: AgentConfig;
@@ -39,9 +39,10 @@ export class Poller {
       let link = this.links.get(key);
       if (link === undefined) {
         const bus = d.serial !== undefined ? serial.get(d.serial) : undefined;
-        const target: LinkTarget = bus !== undefined
-          ? { kind: 'serial', path: bus.path, baudRate: bus.baudRate, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits }
-          : { kind: 'tcp', host: d.tcp!.host, port: d.tcp!.port, rtuOverTcp: d.tcp!.rtuOverTcp };
+        const target: LinkTarget =
+          bus !== undefined
+            ? { kind: 'serial', path: bus.path, baudRate: bus.baudRate, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits }
+            : { kind: 'tcp', host: d.tcp!.host, port: d.tcp!.port, rtuOverTcp: d.tcp!.rtuOverTcp };
         link = new ModbusLink({
           id: key,
           target,
@@ -57,19 +58,21 @@ export class Poller {
       }
       this.linkByDevice.set(d.id, link);
       const profile = o.profiles.get(d.profile)!;
-      this.devices.push(new DevicePoller({
-        device: d,
-        profile,
-        plan: planReads([...profile.channels, ...profile.status], { maxGap: d.maxGap, perField: d.perFieldRequests }),
-        reader: link,
-        sink: o.sink,
-        backoff: config.backoff,
-        clock: o.clock,
-        bootId: o.bootId,
-        flags: o.flags ?? (() => 0),
-        logger: o.logger,
-        onPoll: o.onPoll,
-      }));
+      this.devices.push(
+        new DevicePoller({
+          device: d,
+          profile,
+          plan: planReads([...profile.channels, ...profile.status], { maxGap: d.maxGap, perField: d.perFieldRequests }),
+          reader: link,
+          sink: o.sink,
+          backoff: config.backoff,
+          clock: o.clock,
+          bootId: o.bootId,
+          flags: o.flags ?? (() => 0),
+          logger: o.logger,
+          onPoll: o.onPoll,
+        }),
+      );
     }
   }
 

@@ -1,5 +1,5 @@
-import { PRIORITY, type NewRecord, type Quality } from '../../protocols/records.ts';
 import type { Profile } from '../../protocols/profiles/index.ts';
+import { type NewRecord, PRIORITY, type Quality } from '../../protocols/records.ts';
 import type { ModbusError } from './errors.ts';
 import { MODBUS_EXCEPTION } from './errors.ts';
 
@@ -95,4 +95,3 @@ export function round(value: number, resolution: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
 }
-

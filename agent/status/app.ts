@@ -1,7 +1,7 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { SECURITY_HEADERS, type StatusContext } from './context.ts';
-import { badRequest, StatusHttpError, unsupportedMediaType, type StatusErrorBody } from './errors.ts';
+import { badRequest, type StatusErrorBody, StatusHttpError, unsupportedMediaType } from './errors.ts';
 import { registerActionRoutes } from './routes-actions.ts';
 import { registerEventRoutes } from './routes-events.ts';
 import { registerReadRoutes } from './routes-read.ts';

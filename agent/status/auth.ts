@@ -31,10 +31,15 @@ export function cookieSafe(token: string): boolean {
 
 /** The configured hashes plus those in ATALAYA_STATUS_TOKENS; throws STATUS_TOKENS_INVALID on a malformed entry. */
 export function statusTokenHashes(configured: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
-  const fromEnv = (env[STATUS_TOKENS_ENV] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const fromEnv = (env[STATUS_TOKENS_ENV] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const bad = fromEnv.findIndex((t) => !/^[0-9a-f]{64}$/.test(t));
   if (bad >= 0) {
-    throw new AtalayaError(STATUS_TOKENS_INVALID, `${STATUS_TOKENS_ENV}[${bad}]: the sha256 of a token, 64 lowercase hex digits (atalaya agent token add)`, { details: { index: bad } });
+    throw new AtalayaError(STATUS_TOKENS_INVALID, `${STATUS_TOKENS_ENV}[${bad}]: the sha256 of a token, 64 lowercase hex digits (atalaya agent token add)`, {
+      details: { index: bad },
+    });
   }
   return [...new Set([...configured, ...fromEnv])];
 }
@@ -76,7 +81,8 @@ export class TokenSet {
   check(request: FastifyRequest): void {
     const token = presentedToken(request);
     if (token === undefined) throw unauthenticated('a status token is required: log in, or send Authorization: Bearer <token>');
-    if (!this.accepts(token)) throw unauthenticated(this.hashes.size === 0 ? 'no status token is configured on this gateway (status.tokens)' : 'unknown status token');
+    if (!this.accepts(token))
+      throw unauthenticated(this.hashes.size === 0 ? 'no status token is configured on this gateway (status.tokens)' : 'unknown status token');
   }
 }
 

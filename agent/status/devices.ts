@@ -48,7 +48,16 @@ export function modbusDevices(config: Pick<AgentConfig, 'devices' | 'serial'>): 
 export function deviceViews(sources: StatusSources, live: LiveView, clock: Clock): DeviceView[] {
   const now = clock.now();
   const channels = (id: string): DeviceView['channels'] =>
-    live.latest(id).map((r) => ({ channel: r.channel, value: r.value, unit: r.unit, quality: r.quality, exception: r.exception, ts: r.ts, ageMs: Math.max(0, now - r.ts), seq: r.seq }));
+    live.latest(id).map((r) => ({
+      channel: r.channel,
+      value: r.value,
+      unit: r.unit,
+      quality: r.quality,
+      exception: r.exception,
+      ts: r.ts,
+      ageMs: Math.max(0, now - r.ts),
+      seq: r.seq,
+    }));
   const configured = new Set(sources.devices.map((d) => d.id));
   const out: DeviceView[] = sources.devices.map((d) => {
     const h = sources.health(d.id);
@@ -59,19 +68,25 @@ export function deviceViews(sources: StatusSources, live: LiveView, clock: Clock
       address: d.address,
       unitId: d.unitId,
       intervalMs: d.intervalMs,
-      health: h === undefined ? null : {
-        state: h.state,
-        polls: h.polls,
-        goodPolls: h.goodPolls,
-        successRate: h.polls === 0 ? null : h.goodPolls / h.polls,
-        lastLatencyMs: h.lastLatencyMs,
-        lastErrorCode: h.lastErrorCode,
-        lastOkAt: h.lastOkAt,
-      },
+      health:
+        h === undefined
+          ? null
+          : {
+              state: h.state,
+              polls: h.polls,
+              goodPolls: h.goodPolls,
+              successRate: h.polls === 0 ? null : h.goodPolls / h.polls,
+              lastLatencyMs: h.lastLatencyMs,
+              lastErrorCode: h.lastErrorCode,
+              lastOkAt: h.lastOkAt,
+            },
       channels: channels(d.id),
     };
   });
-  for (const id of live.deviceIds().filter((x) => !configured.has(x)).sort()) {
+  for (const id of live
+    .deviceIds()
+    .filter((x) => !configured.has(x))
+    .sort()) {
     out.push({ id, profile: null, transport: 'mqtt', address: null, unitId: null, intervalMs: null, health: null, channels: channels(id) });
   }
   return out;

@@ -43,12 +43,14 @@ export class StatusHttpError extends AtalayaError<StatusHttpCode> {
   }
 }
 
-export const unauthenticated = (message: string): StatusHttpError =>
-  new StatusHttpError(STATUS_UNAUTHENTICATED, 401, { error: 'unauthenticated', message });
+export const unauthenticated = (message: string): StatusHttpError => new StatusHttpError(STATUS_UNAUTHENTICATED, 401, { error: 'unauthenticated', message });
 
 export const badRequest = (message: string): StatusHttpError => new StatusHttpError(STATUS_BAD_REQUEST, 400, { error: 'bad_request', message });
 
 export const notFound = (message: string): StatusHttpError => new StatusHttpError(STATUS_NOT_FOUND, 404, { error: 'not_found', message });
 
 export const unsupportedMediaType = (): StatusHttpError =>
-  new StatusHttpError(STATUS_UNSUPPORTED_MEDIA_TYPE, 415, { error: 'unsupported_media_type', message: 'POST bodies must be sent as content-type: application/json' });
+  new StatusHttpError(STATUS_UNSUPPORTED_MEDIA_TYPE, 415, {
+    error: 'unsupported_media_type',
+    message: 'POST bodies must be sent as content-type: application/json',
+  });

@@ -1,17 +1,19 @@
 import { z } from 'zod';
+import { isAtalayaError } from '../../protocols/errors.ts';
 import { decodeAllOrders, type PerOrder } from '../../protocols/modbus/decode.ts';
 import { MAX_READ_REGISTERS } from '../../protocols/modbus/types.ts';
-import { isAtalayaError } from '../../protocols/errors.ts';
 import { ModbusError } from '../modbus/errors.ts';
 import { badRequest, notFound, STATUS_MODBUS_ERROR, StatusHttpError } from './errors.ts';
 import type { StatusSources } from './sources.ts';
 
-export const inspectBody = z.strictObject({
-  device: z.string().min(1).max(64),
-  table: z.enum(['holding', 'input']),
-  address: z.number().int().min(0).max(65535),
-  count: z.number().int().min(1).max(MAX_READ_REGISTERS),
-}).refine((b) => b.address + b.count <= 65536, { path: ['count'], message: 'address + count must not pass register 65535' });
+export const inspectBody = z
+  .strictObject({
+    device: z.string().min(1).max(64),
+    table: z.enum(['holding', 'input']),
+    address: z.number().int().min(0).max(65535),
+    count: z.number().int().min(1).max(MAX_READ_REGISTERS),
+  })
+  .refine((b) => b.address + b.count <= 65536, { path: ['count'], message: 'address + count must not pass register 65535' });
 
 export type InspectRequest = z.output<typeof inspectBody>;
 
@@ -65,4 +67,3 @@ export async function inspectRegisters(sources: StatusSources, req: InspectReque
   });
   return { ...req, registers, rows };
 }
-

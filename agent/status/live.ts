@@ -34,7 +34,7 @@ export class LiveView {
     this.devices.clear();
     for (const r of buffer.latest()) this.channel(r).latest = r;
     const kept: StoredRecord[] = [];
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const page = buffer.readAfter(after, ALARM_PAGE, 'alarm');
       kept.push(...page);
       if (kept.length > this.o.recentAlarms) kept.splice(0, kept.length - this.o.recentAlarms);

@@ -33,7 +33,10 @@ export function registerStaticRoutes(app: FastifyInstance, ctx: StatusContext): 
       }
       cache.set(file, body);
     }
-    return reply.type(TYPES[path.extname(file)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body);
+    return reply
+      .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
+      .header('cache-control', 'no-cache')
+      .send(body);
   };
 
   app.get('/', { config: { public: true } }, async (_request, reply) => send(reply, path.join(ctx.uiDir, 'index.html')));

@@ -12,7 +12,7 @@ export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of a tok
  */
 export const statusConfigSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Serve the status page and its APIs'),
-  host: z.string().min(1).default('0.0.0.0').describe('Address to listen on: 0.0.0.0 for the LAN (a technician\'s phone), 127.0.0.1 for this machine only'),
+  host: z.string().min(1).default('0.0.0.0').describe("Address to listen on: 0.0.0.0 for the LAN (a technician's phone), 127.0.0.1 for this machine only"),
   port: z.number().int().min(0).max(65535).default(8080).describe('TCP port, 0..65535; 0 = any free port'),
   tokens: z
     .array(sha256Hex)

@@ -62,10 +62,19 @@ export class StatusServer {
     if (this.app !== undefined) return;
     const { sources, clock } = this.o;
     const live = new LiveView({ seriesLength: SERIES_LENGTH, recentAlarms: RECENT_ALARMS });
-    const system = new SystemProbe({ diskPath: path.dirname(path.resolve(sources.bufferPath)), ...(this.o.systemRoot !== undefined ? { root: this.o.systemRoot } : {}) });
+    const system = new SystemProbe({
+      diskPath: path.dirname(path.resolve(sources.bufferPath)),
+      ...(this.o.systemRoot !== undefined ? { root: this.o.systemRoot } : {}),
+    });
     const overviewContext = { sources, system, clock, version: readAgentVersion(), startedAt: clock.now(), startedMono: clock.monotonic() };
     const overview = () => buildOverview(overviewContext);
-    const hub = new EventHub({ overview, overviewMs: this.o.overviewMs ?? 2000, pingMs: this.o.pingMs ?? 15_000, maxBufferedBytes: MAX_SSE_BUFFERED, logger: this.log });
+    const hub = new EventHub({
+      overview,
+      overviewMs: this.o.overviewMs ?? 2000,
+      pingMs: this.o.pingMs ?? 15_000,
+      maxBufferedBytes: MAX_SSE_BUFFERED,
+      logger: this.log,
+    });
     const ctx: StatusContext = {
       sources,
       live,
@@ -88,7 +97,11 @@ export class StatusServer {
       await this.app.listen({ host: this.o.listen.host, port: this.o.listen.port });
     } catch (err) {
       await this.stop();
-      throw new AtalayaError(STATUS_LISTEN, `status page cannot listen on ${this.o.listen.host}:${this.o.listen.port}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err, details: { ...this.o.listen } });
+      throw new AtalayaError(
+        STATUS_LISTEN,
+        `status page cannot listen on ${this.o.listen.host}:${this.o.listen.port}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        { cause: err, details: { ...this.o.listen } },
+      );
     }
     const address = this.app.server.address();
     this.bound = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : { ...this.o.listen };

@@ -1,11 +1,11 @@
-import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
 import type { RegisterTable } from '../../protocols/modbus/types.ts';
+import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
 import type { ActiveAlarm } from '../alarms/engine.ts';
 import type { BrokerStats } from '../broker/broker.ts';
 import type { BufferStats, CommittedListener } from '../buffer/buffer.ts';
 import type { DeviceHealth } from '../modbus/health.ts';
-import type { SyncStatus } from '../sync/types.ts';
 import type { PagerStatus } from '../paging/pager.ts';
+import type { SyncStatus } from '../sync/types.ts';
 
 /** What the status server reads of the buffer (RecordBuffer). */
 export interface StatusBuffer {

@@ -1,6 +1,6 @@
+import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
 import { storedRecordProblem } from '../../protocols/records-check.ts';
 import type { RecordProblem } from '../../protocols/records-errors.ts';
-import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
 
 /** A buffered record the record check refuses, and why (see quarantine in SyncBuffer). */
 export interface Refused {

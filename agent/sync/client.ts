@@ -3,19 +3,19 @@ import type { Dispatcher } from 'undici';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { ATALAYA_RECORD_INVALID } from '../../protocols/records-errors.ts';
 import { estimateRecordBytes } from '../../protocols/sync/batch.ts';
-import { INGEST_PATH } from '../../protocols/sync/types.ts';
 import type { IngestAck } from '../../protocols/sync/types.ts';
+import { INGEST_PATH } from '../../protocols/sync/types.ts';
 import { backoffDelay, refusedDelay } from './backoff.ts';
-import { acknowledgedSeqs, selectBatch } from './batcher.ts';
 import type { BatchLimits, Refused, Selection } from './batcher.ts';
+import { acknowledgedSeqs, selectBatch } from './batcher.ts';
 import { createDispatcher } from './dispatcher.ts';
-import { attemptFailed, isPermanent, stoppedError } from './errors.ts';
 import type { SyncFailure } from './errors.ts';
+import { attemptFailed, isPermanent, stoppedError } from './errors.ts';
+import type { PreparedRequest } from './request.ts';
 import { prepareRequest } from './request.ts';
 import { SkewTracker } from './skew.ts';
-import type { PreparedRequest } from './request.ts';
-import { postIngest } from './transport.ts';
 import type { Attempt } from './transport.ts';
+import { postIngest } from './transport.ts';
 import type { SyncClientOptions, SyncState, SyncStatus } from './types.ts';
 
 export type { SyncBuffer } from './batcher.ts';
@@ -188,7 +188,15 @@ export class SyncClient {
     const moved = this.o.buffer.quarantine(refused);
     for (const { record, problem } of refused) {
       this.log.error(
-        { code: ATALAYA_RECORD_INVALID, seq: record.seq, kind: record.kind, device: record.device, channel: record.channel, path: problem.path, expected: problem.expected },
+        {
+          code: ATALAYA_RECORD_INVALID,
+          seq: record.seq,
+          kind: record.kind,
+          device: record.device,
+          channel: record.channel,
+          path: problem.path,
+          expected: problem.expected,
+        },
         'buffered record refused by the record check: moved to quarantine, not sent',
       );
     }
@@ -211,7 +219,16 @@ export class SyncClient {
     const dispatcher = this.dispatcher;
     if (dispatcher === undefined) return { ok: false, failure: 'aborted', error: attemptFailed('aborted', null) };
     this.log.debug({ bytes: request.body.length }, 'sending batch');
-    return postIngest({ dispatcher, url: this.endpoint.href, body: request.body, headers: request.headers, timeoutMs: this.o.config.timeoutMs, signal: this.abort.signal, gatewayId: this.o.gatewayId, onServerDate: (ms) => this.skew.observe(ms, this.o.clock.now()) });
+    return postIngest({
+      dispatcher,
+      url: this.endpoint.href,
+      body: request.body,
+      headers: request.headers,
+      timeoutMs: this.o.config.timeoutMs,
+      signal: this.abort.signal,
+      gatewayId: this.o.gatewayId,
+      onServerDate: (ms) => this.skew.observe(ms, this.o.clock.now()),
+    });
   }
 
   /** Releases exactly the acknowledged seqs of the batch; an ack covering none of them is a failure. */
@@ -220,7 +237,8 @@ export class SyncClient {
     // Retrying at once would loop on the same records.
     if (seqs.length === 0) return { ok: false, failure: 'unacknowledged', error: attemptFailed('unacknowledged', 200) };
     const releaseFailure = this.release(seqs);
-    if (seqs.length < batch.length) this.log.warn({ sent: batch.length, acknowledged: seqs.length }, 'relay acknowledged part of the batch; the rest is resent');
+    if (seqs.length < batch.length)
+      this.log.warn({ sent: batch.length, acknowledged: seqs.length }, 'relay acknowledged part of the batch; the rest is resent');
     if (this.consecutiveFailures > 0) this.log.info({ failures: this.consecutiveFailures, lastError: this.lastError }, 'relay reachable again');
     this.lastAckAt = this.o.clock.now();
     this.lastError = null;

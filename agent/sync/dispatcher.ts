@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { caFileError } from './errors.ts';
 import type { SyncConfig } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
-import { INGEST_REFUSALS } from '../../protocols/sync/types.ts';
 import type { IngestRefusal } from '../../protocols/sync/types.ts';
+import { INGEST_REFUSALS } from '../../protocols/sync/types.ts';
 
 /** The gateway secret is missing, unreadable or not in the form the relay printed. details.source names where it was looked for. */
 export const SYNC_SECRET = 'ATALAYA_SYNC_SECRET';

@@ -1,7 +1,7 @@
 import type { Clock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { encodeBatch } from '../../protocols/sync/batch.ts';
-import { SIGNATURE_HEADERS, newNonce, signRequest } from '../../protocols/sync/signature.ts';
+import { newNonce, SIGNATURE_HEADERS, signRequest } from '../../protocols/sync/signature.ts';
 
 export interface RequestContext {
   readonly gatewayId: string;

@@ -3,8 +3,8 @@ import { isPlatformError, PLATFORM_SECRET_FILE_UNREADABLE } from '../../platform
 import { readSecret, type Secret } from '../../platform/secrets.ts';
 import { secretBytes } from '../../protocols/sync/signature.ts';
 import { secretError } from './errors.ts';
-import { GATEWAY_SECRET_ENV } from './schema.ts';
 import type { SyncConfig } from './schema.ts';
+import { GATEWAY_SECRET_ENV } from './schema.ts';
 
 /**
  * The gateway secret as bytes: from ATALAYA_GATEWAY_SECRET when set and not blank, else from
@@ -19,7 +19,8 @@ export function loadGatewaySecret(config: Pick<SyncConfig, 'secretFile'>, env: N
     if (!isPlatformError(err, PLATFORM_SECRET_FILE_UNREADABLE)) throw err;
     throw secretError(String(err.details?.['file']), 'cannot read the file', err);
   }
-  if (secret === undefined) throw secretError('sync.secretFile', `not set, nor ${GATEWAY_SECRET_ENV}: put the secret printed by \`atalaya relay gateway add\` in a file`);
+  if (secret === undefined)
+    throw secretError('sync.secretFile', `not set, nor ${GATEWAY_SECRET_ENV}: put the secret printed by \`atalaya relay gateway add\` in a file`);
   if (secret.looselyPermitted) logger?.warn({ secretFile: secret.source }, 'gateway secret file is readable by group or others: chmod 600 it');
   const text = secret.text.trim();
   if (text === '') throw secretError(secret.source, 'empty');

@@ -1,9 +1,9 @@
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { request } from 'undici';
 import { ingestAckSchema, ingestErrorSchema } from '../../protocols/sync/schemas.ts';
 import type { IngestAck } from '../../protocols/sync/types.ts';
-import { attemptFailed, isIngestRefusal } from './errors.ts';
 import type { SyncClientError, SyncFailure } from './errors.ts';
+import { attemptFailed, isIngestRefusal } from './errors.ts';
 
 export interface IngestRequest {
   readonly dispatcher: Dispatcher;

@@ -34,7 +34,8 @@ export function systemdNotifySender(socket: string, command = 'systemd-notify', 
       child.once('error', (err) => reject(new SystemError(SYSTEM_NOTIFY_FAILED, `could not run ${command}`, { cause: err })));
       child.once('close', (exitCode, signal) => {
         if (exitCode === 0) resolve();
-        else reject(new SystemError(SYSTEM_NOTIFY_FAILED, `${command} failed`, { details: { exitCode, signal, stderr: stderr.slice(0, STDERR_LIMIT).trim() } }));
+        else
+          reject(new SystemError(SYSTEM_NOTIFY_FAILED, `${command} failed`, { details: { exitCode, signal, stderr: stderr.slice(0, STDERR_LIMIT).trim() } }));
       });
     });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { systemdNotifySender, type NotifySender } from './notify-send.ts';
+import { type NotifySender, systemdNotifySender } from './notify-send.ts';
 
 /** What systemd asked of this process through its environment. */
 export interface NotifySettings {

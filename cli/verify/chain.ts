@@ -10,7 +10,7 @@ import { ANCHORED_TOPIC } from '../../cloud/anchor/contract/abi.ts';
 import type { ProofDocument } from '../../protocols/anchor/document.ts';
 import { anchoredLogs, pickEvent, sameHex as same } from './events.ts';
 import type { AnchorFacts, VerifyReason } from './result.ts';
-import { describeRpcError, ownerOf, rpc, RpcFailure } from './rpc.ts';
+import { describeRpcError, ownerOf, RpcFailure, rpc } from './rpc.ts';
 
 export interface ChainCheckOptions {
   /** http(s) JSON-RPC endpoint. */
@@ -61,17 +61,29 @@ async function check(provider: JsonRpcProvider, doc: ProofDocument, options: Cha
   let foundBy: AnchorFacts['foundBy'] = 'receipt';
   if (ours.length === 0) {
     // The batch may have been anchored again in another transaction after a reorg dropped this one.
-    const logs = await rpc('eth_getLogs', () => provider.getLogs({ address: anchor.contract, topics: [ANCHORED_TOPIC, `0x${batch.root}`], fromBlock: 0, toBlock: 'latest' }));
+    const logs = await rpc('eth_getLogs', () =>
+      provider.getLogs({ address: anchor.contract, topics: [ANCHORED_TOPIC, `0x${batch.root}`], fromBlock: 0, toBlock: 'latest' }),
+    );
     events = anchoredLogs(logs, batch.root).filter((e) => same(e.log.address, anchor.contract));
     foundBy = 'logs';
   }
   if (events.length === 0) {
     const other = inReceipt[0];
     if (other !== undefined) {
-      return { ok: false, reason: 'wrong_contract', detail: `transaction ${anchor.txHash} anchored root ${batch.root} from contract ${other.log.address}, not from the proof's ${anchor.contract}`, warnings };
+      return {
+        ok: false,
+        reason: 'wrong_contract',
+        detail: `transaction ${anchor.txHash} anchored root ${batch.root} from contract ${other.log.address}, not from the proof's ${anchor.contract}`,
+        warnings,
+      };
     }
     const tx = receipt === null ? `transaction ${anchor.txHash} is not on this chain` : `transaction ${anchor.txHash} does not carry it`;
-    return { ok: false, reason: 'root_not_on_chain', detail: `contract ${anchor.contract} on chain ${chainId} never anchored root ${batch.root} (${tx})`, warnings };
+    return {
+      ok: false,
+      reason: 'root_not_on_chain',
+      detail: `contract ${anchor.contract} on chain ${chainId} never anchored root ${batch.root} (${tx})`,
+      warnings,
+    };
   }
   const event = pickEvent(events, batch);
   if (event === undefined) {
@@ -81,9 +93,13 @@ async function check(provider: JsonRpcProvider, doc: ProofDocument, options: Cha
   const { log } = event;
   if (foundBy === 'logs') {
     const why = receipt === null ? 'is not on this chain' : 'does not carry this root';
-    warnings.push(`the proof's transaction ${anchor.txHash} ${why}; the same contract anchored the root in transaction ${log.transactionHash} (anchored again after a reorg?)`);
+    warnings.push(
+      `the proof's transaction ${anchor.txHash} ${why}; the same contract anchored the root in transaction ${log.transactionHash} (anchored again after a reorg?)`,
+    );
   } else if (!same(log.blockHash, anchor.blockHash)) {
-    warnings.push(`the transaction is in block ${log.blockNumber} ${log.blockHash}, not in block ${anchor.blockNumber} ${anchor.blockHash} named by the proof (a reorg moved it)`);
+    warnings.push(
+      `the transaction is in block ${log.blockNumber} ${log.blockHash}, not in block ${anchor.blockNumber} ${anchor.blockHash} named by the proof (a reorg moved it)`,
+    );
   }
   if (event.batchId !== batch.id) warnings.push(`the event says batch ${event.batchId}, the proof says batch ${batch.id}`);
 
@@ -107,7 +123,13 @@ async function check(provider: JsonRpcProvider, doc: ProofDocument, options: Cha
     foundBy,
   };
   if (facts.confirmations < required) {
-    return { ok: false, reason: 'not_final', detail: `${facts.confirmations} confirmation${facts.confirmations === 1 ? '' : 's'}, ${required} required`, anchor: facts, warnings };
+    return {
+      ok: false,
+      reason: 'not_final',
+      detail: `${facts.confirmations} confirmation${facts.confirmations === 1 ? '' : 's'}, ${required} required`,
+      anchor: facts,
+      warnings,
+    };
   }
   return { ok: true, anchor: facts, warnings };
 }

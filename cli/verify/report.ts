@@ -4,7 +4,10 @@ import { exitCodeOf, type VerifyResult } from './result.ts';
 function recordLine(r: NonNullable<VerifyResult['record']>): string {
   const quality = r.quality === 'exception' && r.exception !== null ? `exception ${r.exception}` : r.quality;
   const value = r.value === null ? `no value (${quality})` : `${r.value}${r.unit === '' ? '' : ` ${r.unit}`} (${quality})`;
-  const alarm = r.alarm === undefined ? '' : `, alarm ${r.alarm.rule} ${r.alarm.level} ${r.alarm.state}${r.alarm.threshold === null ? '' : ` at threshold ${r.alarm.threshold}`}`;
+  const alarm =
+    r.alarm === undefined
+      ? ''
+      : `, alarm ${r.alarm.rule} ${r.alarm.level} ${r.alarm.state}${r.alarm.threshold === null ? '' : ` at threshold ${r.alarm.threshold}`}`;
   return `${r.gateway} seq ${r.seq}: ${r.kind} ${r.device}/${r.channel} = ${value}${alarm}, at ${r.ts}`;
 }
 

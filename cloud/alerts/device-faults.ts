@@ -63,9 +63,11 @@ export class DeviceFaultTracker {
    * time. Never throws (ingest has committed; a failure is logged, the next change rewrites).
    */
   observe(gateway: string, records: IngestInput['records']): Promise<void> {
-    const next = this.chain.then(() => this.apply(gateway, records)).catch((err: unknown) => {
-      this.logger.error({ err, gateway }, 'device fault state not written');
-    });
+    const next = this.chain
+      .then(() => this.apply(gateway, records))
+      .catch((err: unknown) => {
+        this.logger.error({ err, gateway }, 'device fault state not written');
+      });
     this.chain = next;
     return next;
   }

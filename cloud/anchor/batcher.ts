@@ -6,7 +6,7 @@
  * `building`, which resume() finishes from the claimed records.
  */
 import type { Logger } from 'pino';
-import { buildTreeFromLeafHashes, HASH_BYTES, recordLeafHash, root, type MerkleTree } from '../../protocols/anchor/index.ts';
+import { buildTreeFromLeafHashes, HASH_BYTES, type MerkleTree, recordLeafHash, root } from '../../protocols/anchor/index.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { AnchorBatch, AnchorStore } from '../store/anchor-types.ts';
 

@@ -5,7 +5,7 @@
  * blocks is what the relay keeps as evidence. Every failure is ATALAYA_ANCHOR_RPC_FAILED with the
  * ethers code (if any) in details.rpcCode; branch on that, never on the node's message text.
  */
-import { FetchRequest, JsonRpcProvider, Network, isError } from 'ethers';
+import { FetchRequest, isError, JsonRpcProvider, Network } from 'ethers';
 import { ATALAYA_ANCHOR_RPC_FAILED, anchorError } from './errors.ts';
 
 export interface RpcReceipt {
@@ -67,7 +67,10 @@ export class Chain {
       return (await this.provider.send(method, params)) as T;
     } catch (err) {
       const rpcCode = isError(err, 'UNKNOWN_ERROR') || typeof (err as { code?: unknown }).code !== 'string' ? undefined : (err as { code: string }).code;
-      throw anchorError(ATALAYA_ANCHOR_RPC_FAILED, `${method} failed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`, { cause: err, details: { method, rpcCode } });
+      throw anchorError(ATALAYA_ANCHOR_RPC_FAILED, `${method} failed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`, {
+        cause: err,
+        details: { method, rpcCode },
+      });
     }
   }
 
@@ -92,7 +95,13 @@ export class Chain {
     const method = typeof tag === 'string' && tag.length === 66 ? 'eth_getBlockByHash' : 'eth_getBlockByNumber';
     const raw = await this.send<RawBlock | null>(method, [param, false]);
     if (raw === null) return null;
-    return { number: num(raw.number), hash: raw.hash, timestamp: num(raw.timestamp) * 1000, baseFeePerGas: BigInt(raw.baseFeePerGas ?? '0x0'), json: JSON.stringify(raw) };
+    return {
+      number: num(raw.number),
+      hash: raw.hash,
+      timestamp: num(raw.timestamp) * 1000,
+      baseFeePerGas: BigInt(raw.baseFeePerGas ?? '0x0'),
+      json: JSON.stringify(raw),
+    };
   }
 
   async receipt(hash: string): Promise<RpcReceipt | null> {

@@ -13,19 +13,27 @@
  * The node being down never throws out of a tick: each failure is logged to anchor_errors and the
  * next tick carries on from what the database says. Nothing is kept in memory between ticks.
  */
-import type { Logger } from 'pino';
+
 import type { Wallet } from 'ethers';
-import { isAtalayaError } from '../../protocols/errors.ts';
+import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
+import { isAtalayaError } from '../../protocols/errors.ts';
 import type { AnchorBatch, AnchorStore, AnchorTx } from '../store/anchor-types.ts';
-import type { AnchorConfig } from './config.ts';
 import type { Chain, RpcReceipt } from './chain.ts';
+import type { AnchorConfig } from './config.ts';
 import { anchorCallData } from './contract/abi.ts';
 import {
-  ATALAYA_ANCHOR_FEE_TOO_HIGH, ATALAYA_ANCHOR_NONCE_TAKEN, ATALAYA_ANCHOR_REORG, ATALAYA_ANCHOR_RPC_FAILED, ATALAYA_ANCHOR_TX_REVERTED,
-  ATALAYA_ANCHOR_INTERNAL, ATALAYA_ANCHOR_TX_STUCK, ATALAYA_ANCHOR_WRONG_CHAIN, anchorError,
+  ATALAYA_ANCHOR_FEE_TOO_HIGH,
+  ATALAYA_ANCHOR_INTERNAL,
+  ATALAYA_ANCHOR_NONCE_TAKEN,
+  ATALAYA_ANCHOR_REORG,
+  ATALAYA_ANCHOR_RPC_FAILED,
+  ATALAYA_ANCHOR_TX_REVERTED,
+  ATALAYA_ANCHOR_TX_STUCK,
+  ATALAYA_ANCHOR_WRONG_CHAIN,
+  anchorError,
 } from './errors.ts';
-import { feePolicy, initialFees, replacementFees, signAnchor, type FeePolicy } from './signer.ts';
+import { type FeePolicy, feePolicy, initialFees, replacementFees, signAnchor } from './signer.ts';
 
 export interface EngineDeps {
   readonly config: AnchorConfig & { readonly chainId: number; readonly contract: string };
@@ -105,7 +113,11 @@ export class AnchorEngine {
     if (this.chainChecked) return;
     const id = await this.deps.chain.nodeChainId();
     if (id !== this.deps.config.chainId) {
-      throw anchorError(ATALAYA_ANCHOR_WRONG_CHAIN, `the node at anchor.rpcUrl is on chain ${id}, not anchor.chainId ${this.deps.config.chainId}: nothing is signed`, { details: { chainId: id } });
+      throw anchorError(
+        ATALAYA_ANCHOR_WRONG_CHAIN,
+        `the node at anchor.rpcUrl is on chain ${id}, not anchor.chainId ${this.deps.config.chainId}: nothing is signed`,
+        { details: { chainId: id } },
+      );
     }
     this.chainChecked = true;
   }
@@ -116,7 +128,10 @@ export class AnchorEngine {
     for (const tx of await this.deps.store.liveTxs()) byBatch.set(tx.batchId, [tx, ...(byBatch.get(tx.batchId) ?? [])]);
     for (const [batchId, txs] of byBatch) {
       try {
-        await this.advanceBatch(batchId, txs.sort((a, b) => b.id - a.id));
+        await this.advanceBatch(
+          batchId,
+          txs.sort((a, b) => b.id - a.id),
+        );
       } catch (err) {
         await this.logError(err, batchId, txs[0]?.id ?? null);
       }
@@ -138,7 +153,12 @@ export class AnchorEngine {
       // Never sent, or dropped by the node. Its nonce may meanwhile belong to someone else.
       if ((await chain.nonce(current.sender, 'latest')) > current.nonce) {
         await store.abandonTxs(batchId, clock.now());
-        await this.logCode(ATALAYA_ANCHOR_NONCE_TAKEN, `nonce ${current.nonce} was used by another transaction: batch ${batchId} is signed again`, batchId, current.id);
+        await this.logCode(
+          ATALAYA_ANCHOR_NONCE_TAKEN,
+          `nonce ${current.nonce} was used by another transaction: batch ${batchId} is signed again`,
+          batchId,
+          current.id,
+        );
         return;
       }
       await this.broadcast(current);
@@ -155,8 +175,13 @@ export class AnchorEngine {
     await this.deps.store.markMined(
       tx.id,
       {
-        blockNumber: receipt.blockNumber, blockHash: receipt.blockHash, blockTime: block.timestamp, gasUsed: receipt.gasUsed,
-        effectiveGasPrice: receipt.effectiveGasPrice.toString(), receipt: receipt.json, block: block.json,
+        blockNumber: receipt.blockNumber,
+        blockHash: receipt.blockHash,
+        blockTime: block.timestamp,
+        gasUsed: receipt.gasUsed,
+        effectiveGasPrice: receipt.effectiveGasPrice.toString(),
+        receipt: receipt.json,
+        block: block.json,
       },
       this.deps.clock.now(),
     );
@@ -191,7 +216,9 @@ export class AnchorEngine {
     if (head === null) return;
     const fees = replacementFees(
       { maxFeePerGas: BigInt(old.maxFeePerGas), maxPriorityFeePerGas: BigInt(old.maxPriorityFeePerGas) },
-      head.baseFeePerGas, await chain.priorityFee(), this.fees,
+      head.baseFeePerGas,
+      await chain.priorityFee(),
+      this.fees,
     );
     if (fees === undefined) {
       await this.logCode(ATALAYA_ANCHOR_FEE_TOO_HIGH, `replacing ${old.hash} needs more than anchor.maxFeeGwei: waiting`, old.batchId, old.id);
@@ -233,7 +260,11 @@ export class AnchorEngine {
     }
     const chainNonce = await chain.nonce(wallet.address, 'pending');
     const tx = await store.recordSigned({
-      batchId: batch.id, chainId: config.chainId, sender: wallet.address, chainNonce, now: clock.now(),
+      batchId: batch.id,
+      chainId: config.chainId,
+      sender: wallet.address,
+      chainNonce,
+      now: clock.now(),
       sign: (nonce) => signAnchor(wallet, fields, nonce, fees),
     });
     if (tx === undefined) return true;
@@ -256,7 +287,12 @@ export class AnchorEngine {
         if (tx === undefined) continue;
         await store.markReorged(batch.id, tx.id, clock.now());
         this.counts.reorged++;
-        await this.logCode(ATALAYA_ANCHOR_REORG, `block ${batch.blockNumber} (${batch.blockHash}) is no longer canonical: batch ${batch.id} is anchored again`, batch.id, tx.id);
+        await this.logCode(
+          ATALAYA_ANCHOR_REORG,
+          `block ${batch.blockNumber} (${batch.blockHash}) is no longer canonical: batch ${batch.id} is anchored again`,
+          batch.id,
+          tx.id,
+        );
         continue;
       }
       if (batch.status === 'mined' && head - batch.blockNumber + 1 >= config.confirmations) {
@@ -274,7 +310,9 @@ export class AnchorEngine {
 
   private async logCode(code: string, message: string, batchId: number | null, txId: number | null): Promise<void> {
     this.log.warn({ code, batch: batchId, tx: txId }, message);
-    await this.deps.store.logError({ at: this.deps.clock.now(), batchId, txId, code, message }).catch((err: unknown) => this.log.error({ err }, 'cannot record an anchoring error'));
+    await this.deps.store
+      .logError({ at: this.deps.clock.now(), batchId, txId, code, message })
+      .catch((err: unknown) => this.log.error({ err }, 'cannot record an anchoring error'));
   }
 
   private async logError(err: unknown, batchId: number | null, txId: number | null): Promise<void> {

@@ -24,7 +24,8 @@ const HEX_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
 
 function parse(text: string, source: string, looselyPermitted: boolean): AnchorKey {
   const trimmed = text.trim();
-  if (!HEX_KEY.test(trimmed)) throw anchorError(ATALAYA_ANCHOR_KEY_INVALID, `${source}: expected a private key of 64 hex digits (0x optional)`, { details: { source } });
+  if (!HEX_KEY.test(trimmed))
+    throw anchorError(ATALAYA_ANCHOR_KEY_INVALID, `${source}: expected a private key of 64 hex digits (0x optional)`, { details: { source } });
   let wallet: Wallet;
   try {
     wallet = new Wallet(trimmed.startsWith('0x') ? trimmed : `0x${trimmed}`);

@@ -4,11 +4,11 @@
  * from the stored records (and its root checked against the stored one); the last few trees are
  * kept, since proofs tend to be asked for many records of one batch.
  */
-import { buildProofDocument, inclusionProof, root, type MerkleTree, type ProofDocument } from '../../protocols/anchor/index.ts';
+import { buildProofDocument, inclusionProof, type MerkleTree, type ProofDocument, root } from '../../protocols/anchor/index.ts';
 import { AtalayaError } from '../../protocols/errors.ts';
 import type { AnchorStore } from '../store/anchor-types.ts';
 import { treeOfBatch } from './batcher.ts';
-import { ATALAYA_ANCHOR_ROOT_MISMATCH, PROOF_NOT_ANCHORED, PROOF_NOT_FOUND, anchorError } from './errors.ts';
+import { ATALAYA_ANCHOR_ROOT_MISMATCH, anchorError, PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from './errors.ts';
 
 export interface ProofServiceOptions {
   readonly store: AnchorStore;
@@ -30,7 +30,9 @@ export class ProofService {
     const batch = info.batchId === null ? undefined : await this.o.store.getBatch(info.batchId);
     if (batch === undefined || info.index === null || (batch.status !== 'mined' && batch.status !== 'confirmed')) {
       const status = batch?.status ?? 'unbatched';
-      throw new AtalayaError(PROOF_NOT_ANCHORED, `record ${gateway}/${seq} is not anchored yet (${status})`, { details: { gateway, seq, status, batch: batch?.id ?? null } });
+      throw new AtalayaError(PROOF_NOT_ANCHORED, `record ${gateway}/${seq} is not anchored yet (${status})`, {
+        details: { gateway, seq, status, batch: batch?.id ?? null },
+      });
     }
     if (batch.root === null || batch.txHash === null || batch.blockNumber === null || batch.blockHash === null || batch.blockTime === null) {
       throw new AtalayaError(PROOF_NOT_ANCHORED, `batch ${batch.id} has no anchor`, { details: { gateway, seq, status: batch.status, batch: batch.id } });
@@ -42,8 +44,14 @@ export class ProofService {
       proof: inclusionProof(tree, info.index),
       batch: { id: batch.id, root: batch.root, treeSize: batch.size, periodStart: batch.periodStart, periodEnd: batch.periodEnd },
       anchor: {
-        chainId: this.o.chainId, contract: this.o.contract, txHash: batch.txHash, blockNumber: batch.blockNumber, blockHash: batch.blockHash,
-        blockTime: batch.blockTime, requiredConfirmations: this.o.confirmations, status: batch.status,
+        chainId: this.o.chainId,
+        contract: this.o.contract,
+        txHash: batch.txHash,
+        blockNumber: batch.blockNumber,
+        blockHash: batch.blockHash,
+        blockTime: batch.blockTime,
+        requiredConfirmations: this.o.confirmations,
+        status: batch.status,
       },
     });
   }
@@ -54,7 +62,9 @@ export class ProofService {
     const tree = await treeOfBatch(this.o.store, batchId);
     const got = root(tree).toString('hex');
     if (got !== expectedRoot) {
-      throw anchorError(ATALAYA_ANCHOR_ROOT_MISMATCH, `batch ${batchId}: stored records give root ${got}, the batch says ${expectedRoot}`, { details: { batch: batchId } });
+      throw anchorError(ATALAYA_ANCHOR_ROOT_MISMATCH, `batch ${batchId}: stored records give root ${got}, the batch says ${expectedRoot}`, {
+        details: { batch: batchId },
+      });
     }
     this.trees.set(batchId, tree);
     while (this.trees.size > (this.o.cachedTrees ?? 2)) this.trees.delete(this.trees.keys().next().value as number);

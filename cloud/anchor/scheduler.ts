@@ -2,8 +2,9 @@
  * When anchoring runs: the period cut on anchor.schedule (node-cron in anchor.timezone; default
  * 23:59 America/Santiago) and the engine's tick every anchor.pollMs. Neither overlaps itself.
  */
-import cron from 'node-cron';
+
 import type { ScheduledTask } from 'node-cron';
+import cron from 'node-cron';
 import type { Logger } from 'pino';
 
 export interface AnchorSchedulerOptions {
@@ -41,7 +42,10 @@ export class AnchorScheduler {
       }, this.o.pollMs);
     };
     loop();
-    this.log.info({ schedule: this.o.schedule, timezone: this.o.timezone, next: this.task.getNextRun()?.toISOString(), pollMs: this.o.pollMs }, 'anchoring scheduled');
+    this.log.info(
+      { schedule: this.o.schedule, timezone: this.o.timezone, next: this.task.getNextRun()?.toISOString(), pollMs: this.o.pollMs },
+      'anchoring scheduled',
+    );
   }
 
   async stop(): Promise<void> {

@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { Clock } from '../../protocols/clock.ts';
 import type { ProofDocument } from '../../protocols/anchor/index.ts';
+import type { Clock } from '../../protocols/clock.ts';
 import type { AnchorBatch, AnchorErrorRow, AnchorStore, AnchorTx } from '../store/anchor-types.ts';
 import { Batcher } from './batcher.ts';
 import { Chain } from './chain.ts';
@@ -70,7 +70,14 @@ export class AnchorService {
     const scheduler =
       this.deps.schedule === false
         ? undefined
-        : new AnchorScheduler({ schedule: config.schedule, timezone: config.timezone, pollMs: config.pollMs, cut: async () => ((await engine.leads()) ? this.cut() : undefined), tick: () => engine.tick(), logger });
+        : new AnchorScheduler({
+            schedule: config.schedule,
+            timezone: config.timezone,
+            pollMs: config.pollMs,
+            cut: async () => ((await engine.leads()) ? this.cut() : undefined),
+            tick: () => engine.tick(),
+            logger,
+          });
     this.running = { store, chain, engine, batcher, proofs, scheduler };
     scheduler?.start();
     this.log.info({ sender: key.address, keySource: key.source, chainId: config.chainId, contract: config.contract }, 'anchoring started');

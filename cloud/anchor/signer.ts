@@ -2,7 +2,7 @@
  * Signing anchor transactions (EIP-1559, type 2) and choosing their fees. Nothing here talks to
  * the database; the engine persists what is signed before it is broadcast.
  */
-import { Transaction, parseUnits, type Wallet } from 'ethers';
+import { parseUnits, Transaction, type Wallet } from 'ethers';
 import type { SignedTx } from '../store/anchor-types.ts';
 import { anchorCallData } from './contract/abi.ts';
 

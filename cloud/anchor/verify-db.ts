@@ -31,7 +31,12 @@ export interface BatchVerification {
   readonly detail?: string;
 }
 
-export async function verifyDb(store: AnchorStore, chain: Chain | undefined, contract: string | undefined, onBatch?: (v: BatchVerification) => void): Promise<BatchVerification[]> {
+export async function verifyDb(
+  store: AnchorStore,
+  chain: Chain | undefined,
+  contract: string | undefined,
+  onBatch?: (v: BatchVerification) => void,
+): Promise<BatchVerification[]> {
   const out: BatchVerification[] = [];
   let before: number | undefined;
   for (;;) {
@@ -60,7 +65,11 @@ async function verifyBatch(store: AnchorStore, chain: Chain | undefined, contrac
     const receipt = await chain.receipt(batch.txHash);
     if (receipt === null) return { ...base, check: 'receipt_missing', detail: batch.txHash };
     const found = anchoredEvents(receipt.logs).some(
-      (e) => e.root === batch.root && e.batchId === batch.id && e.treeSize === batch.size && (contract === undefined || e.contract.toLowerCase() === contract.toLowerCase()),
+      (e) =>
+        e.root === batch.root &&
+        e.batchId === batch.id &&
+        e.treeSize === batch.size &&
+        (contract === undefined || e.contract.toLowerCase() === contract.toLowerCase()),
     );
     return found ? { ...base, check: 'ok', detail: `block ${receipt.blockNumber}` } : { ...base, check: 'not_on_chain', detail: batch.txHash };
   } catch (err) {

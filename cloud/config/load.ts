@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseYamlConfig, problemsFromZod, type ConfigProblem } from '../../protocols/config-errors.ts';
+import { ConfigError, type ConfigProblem, parseYamlConfig, problemsFromZod } from '../../protocols/config-errors.ts';
 import { CONFIG_INVALID, CONFIG_UNREADABLE } from '../../protocols/errors.ts';
-import { relayConfigSchema, type RelayConfig } from './schema.ts';
+import { type RelayConfig, relayConfigSchema } from './schema.ts';
 
 /** Comma-separated sha256 (hex) of operator tokens, added to `apiTokens`: keeps them out of the file. */
 export const API_TOKENS_ENV = 'ATALAYA_RELAY_API_TOKENS';
@@ -20,7 +20,8 @@ export function parseRelayConfig(raw: unknown, source = 'config', env: Env = {})
     .map((t) => t.trim())
     .filter((t) => t !== '');
   fromEnv.forEach((t, i) => {
-    if (!/^[0-9a-f]{64}$/.test(t)) problems.push({ path: `${API_TOKENS_ENV}[${i}]`, message: 'the sha256 of a token, 64 lowercase hex digits (atalaya relay token add)' });
+    if (!/^[0-9a-f]{64}$/.test(t))
+      problems.push({ path: `${API_TOKENS_ENV}[${i}]`, message: 'the sha256 of a token, 64 lowercase hex digits (atalaya relay token add)' });
   });
   if (!result.success || problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
   const config = result.data;

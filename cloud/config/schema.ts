@@ -17,28 +17,36 @@ const listenSchema = z.strictObject({
   trustProxy: z
     .union([z.boolean(), z.number().int().min(1).max(10), z.array(z.string().min(1)).min(1)])
     .default(false)
-    .describe('Trust X-Forwarded-For/-Proto from: false (nobody), true (anyone: only when unreachable but through the proxy), a hop count, or proxy addresses/CIDRs'),
+    .describe(
+      'Trust X-Forwarded-For/-Proto from: false (nobody), true (anyone: only when unreachable but through the proxy), a hop count, or proxy addresses/CIDRs',
+    ),
   requestTimeoutMs: z
     .number()
     .int()
     .min(1000)
     .max(3_600_000)
     .default(120_000)
-    .describe('Longest the headers, and then the body, of a request may take to arrive, ms; a slower request (a trickled body) is answered 408 and its connection closed, a silent connection closed. 120 s lets 8 MiB through at ~600 kbit/s'),
+    .describe(
+      'Longest the headers, and then the body, of a request may take to arrive, ms; a slower request (a trickled body) is answered 408 and its connection closed, a silent connection closed. 120 s lets 8 MiB through at ~600 kbit/s',
+    ),
   maxConnections: z
     .number()
     .int()
     .min(1)
     .max(1_000_000)
     .default(1024)
-    .describe('Open connections at once, all clients together; more are closed as they arrive. Bounds the memory of bodies in flight: maxConnections × ingest.maxBodyBytes'),
+    .describe(
+      'Open connections at once, all clients together; more are closed as they arrive. Bounds the memory of bodies in flight: maxConnections × ingest.maxBodyBytes',
+    ),
   maxConnectionsPerAddress: z
     .number()
     .int()
     .min(1)
     .max(1_000_000)
     .default(64)
-    .describe('Open connections from one client address; more are closed as they arrive. Not applied to a trusted proxy (trustProxy): behind a proxy every connection comes from it. Gateways behind one carrier NAT share an address: one connection each'),
+    .describe(
+      'Open connections from one client address; more are closed as they arrive. Not applied to a trusted proxy (trustProxy): behind a proxy every connection comes from it. Gateways behind one carrier NAT share an address: one connection each',
+    ),
 });
 
 const sqliteSchema = z.strictObject({
@@ -52,27 +60,40 @@ const sqliteSchema = z.strictObject({
 
 const postgresSchema = z.strictObject({
   kind: z.literal('postgres'),
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').describe('Connection URL, e.g. postgres://relay@db.internal/atalaya (password from PGPASSWORD or ~/.pgpass keeps it out of this file)'),
+  url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .describe('Connection URL, e.g. postgres://relay@db.internal/atalaya (password from PGPASSWORD or ~/.pgpass keeps it out of this file)'),
   maxConnections: z.number().int().min(1).max(1000).default(10).describe('Connection pool size of this relay'),
 });
 
 const ingestSchema = z
   .strictObject({
-    maxBodyBytes: z.number().int().min(1024).max(256 * MIB).default(8 * MIB).describe('Largest request body (gzip batch), bytes; larger → 413 too_large'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * MIB)
+      .default(8 * MIB)
+      .describe('Largest request body (gzip batch), bytes; larger → 413 too_large'),
     maxInflatedBytes: z
       .number()
       .int()
       .min(1024)
       .max(1024 * MIB)
       .default(16 * MIB)
-      .describe('Largest batch once decompressed, bytes (gzip-bomb guard, checked while inflating); larger → 413 too_large. A batch of 10,000 records is 0.7–3 MiB'),
+      .describe(
+        'Largest batch once decompressed, bytes (gzip-bomb guard, checked while inflating); larger → 413 too_large. A batch of 10,000 records is 0.7–3 MiB',
+      ),
     maxDecodeBytesInFlight: z
       .number()
       .int()
       .min(1024)
       .max(8192 * MIB)
       .default(64 * MIB)
-      .describe('Decompressed bytes all requests together may hold while being decoded, bytes; each decode reserves maxInflatedBytes; beyond → 503, retry later. At least maxInflatedBytes'),
+      .describe(
+        'Decompressed bytes all requests together may hold while being decoded, bytes; each decode reserves maxInflatedBytes; beyond → 503, retry later. At least maxInflatedBytes',
+      ),
     maxRecords: z.number().int().min(1).max(1_000_000).default(10_000).describe('Most records in one batch; more → 413 too_large'),
     maxSeqJump: z
       .number()
@@ -80,15 +101,25 @@ const ingestSchema = z
       .min(1)
       .max(Number.MAX_SAFE_INTEGER)
       .default(1_000_000_000)
-      .describe("Largest seq accepted above the gateway's highest stored seq (0 for a gateway with none); more → 400 malformed. Keeps a gateway from spending its seq space (up to 2^53 − 1) in one batch"),
-    skewMs: z.number().int().min(1000).max(3_600_000).default(300_000).describe('Largest accepted |relay clock − request timestamp|, ms; also how long a nonce is remembered'),
+      .describe(
+        "Largest seq accepted above the gateway's highest stored seq (0 for a gateway with none); more → 400 malformed. Keeps a gateway from spending its seq space (up to 2^53 − 1) in one batch",
+      ),
+    skewMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(3_600_000)
+      .default(300_000)
+      .describe('Largest accepted |relay clock − request timestamp|, ms; also how long a nonce is remembered'),
     refusalLogIntervalMs: z
       .number()
       .int()
       .min(100)
       .max(3_600_000)
       .default(10_000)
-      .describe('Refused ingest requests are logged as one summary line per interval, ms (counts by refusal and addresses), never one line per request; conflicts and forbidden writes are logged each'),
+      .describe(
+        'Refused ingest requests are logged as one summary line per interval, ms (counts by refusal and addresses), never one line per request; conflicts and forbidden writes are logged each',
+      ),
   })
   .refine((ingest) => ingest.maxDecodeBytesInFlight >= ingest.maxInflatedBytes, {
     path: ['maxDecodeBytesInFlight'],
@@ -99,7 +130,10 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of a token, 64 
 
 const namedTokenSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, '1..64 letters, digits, . _ @ -, e.g. alice').describe('Who holds the token: named in the DGA review audit'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, '1..64 letters, digits, . _ @ -, e.g. alice')
+      .describe('Who holds the token: named in the DGA review audit'),
     sha256: sha256Hex,
   })
   .describe('A named operator token (atalaya relay token add --name alice)');
@@ -114,15 +148,27 @@ export const relayConfigSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('File holding the relay key (32 random bytes, base64; atalaya relay keygen) that encrypts gateway secrets at rest; ATALAYA_RELAY_KEY overrides it'),
+    .describe(
+      'File holding the relay key (32 random bytes, base64; atalaya relay keygen) that encrypts gateway secrets at rest; ATALAYA_RELAY_KEY overrides it',
+    ),
   apiTokens: z
     .array(z.union([sha256Hex, namedTokenSchema]))
     .default([])
-    .describe('Each operator token accepted by the read APIs as Authorization: Bearer: its sha256 (hex), or { name, sha256 } so the DGA review audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)'),
+    .describe(
+      'Each operator token accepted by the read APIs as Authorization: Bearer: its sha256 (hex), or { name, sha256 } so the DGA review audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)',
+    ),
   ingest: ingestSchema.prefault({}),
-  dga: dgaConfigSchema.prefault({}).describe('Reports of flow, totalizer and level to Chile\'s DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file'),
-  anchor: anchorConfigSchema.prefault({}).describe('Ethereum anchoring of every record received, one transaction per period (docs/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),
-  alerts: alertsConfigSchema.prefault({}).describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
+  dga: dgaConfigSchema
+    .prefault({})
+    .describe(
+      "Reports of flow, totalizer and level to Chile's DGA (Res. Ex. DGA 2.170/2025); credentials via `atalaya relay dga credentials`, not in this file",
+    ),
+  anchor: anchorConfigSchema
+    .prefault({})
+    .describe('Ethereum anchoring of every record received, one transaction per period (docs/anchoring.md); key via ATALAYA_ANCHOR_KEY or anchor.keyFile'),
+  alerts: alertsConfigSchema
+    .prefault({})
+    .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -35,7 +35,10 @@ interface Asset {
 }
 
 function unreadable(what: string, err: unknown): AtalayaError {
-  return new AtalayaError(DASHBOARD_UNREADABLE, `dashboard: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, details: { what } });
+  return new AtalayaError(DASHBOARD_UNREADABLE, `dashboard: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+    cause: err,
+    details: { what },
+  });
 }
 
 function asset(file: string): Asset {
@@ -70,12 +73,14 @@ function loadAssets(): Map<string, Asset> {
 }
 
 function secure(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', DASHBOARD_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    // Revalidate each load: an upgraded relay must not run yesterday's script against today's APIs.
-    .header('cache-control', 'no-cache');
+  return (
+    reply
+      .header('content-security-policy', DASHBOARD_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      // Revalidate each load: an upgraded relay must not run yesterday's script against today's APIs.
+      .header('cache-control', 'no-cache')
+  );
 }
 
 /** GET /dashboard/ and /dashboard/assets/<name>; GET / and /dashboard redirect to /dashboard/. */
@@ -89,7 +94,10 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
   app.get(DASHBOARD_PATH, async (_request, reply) => secure(reply).type(index.type).send(index.body));
   app.get<{ Params: { name: string } }>(`${DASHBOARD_PATH}assets/:name`, async (request, reply) => {
     const found = assets.get(request.params.name);
-    if (found === undefined) return secure(reply).code(404).send({ error: 'not_found', message: 'no such dashboard asset' } satisfies ApiErrorBody);
+    if (found === undefined)
+      return secure(reply)
+        .code(404)
+        .send({ error: 'not_found', message: 'no such dashboard asset' } satisfies ApiErrorBody);
     return secure(reply).type(found.type).send(found.body);
   });
 }

@@ -22,8 +22,22 @@ export interface DgaClient {
    * The request `send` would make, password redacted. Throws ATALAYA_DGA_* when it cannot be built.
    * `emptyGround`: the manual's ground for an empty level or staff gauge (config.ts emptyValueGround).
    */
-  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): RedactedRequest;
-  send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): Promise<DgaSendOutcome>;
+  describe(
+    obra: string,
+    kind: WorkKind,
+    credentials: DgaCredentials,
+    measurement: Measurement,
+    sentAt: number,
+    emptyGround?: EmptyValueGround,
+  ): RedactedRequest;
+  send(
+    obra: string,
+    kind: WorkKind,
+    credentials: DgaCredentials,
+    measurement: Measurement,
+    sentAt: number,
+    emptyGround?: EmptyValueGround,
+  ): Promise<DgaSendOutcome>;
   /** Reads back what DGA stored under a receipt (no credentials). */
   query(obra: string, kind: WorkKind, receipt: string): Promise<DgaQueryOutcome>;
   /** Closes its connections; idempotent. */

@@ -31,4 +31,3 @@ export function createDgaClients(config: DgaConfig, logger: Logger): DgaClients 
     },
   };
 }
-

@@ -15,14 +15,14 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { deriveSlotMeasurement, integrateFlow, reviewSlot, slotsBetween } from '../../protocols/dga/index.ts';
 import type { Finding, HistoryPoint, ReadingMarks, ReviewRules, SlotChannels, SlotReading } from '../../protocols/dga/index.ts';
+import { deriveSlotMeasurement, integrateFlow, reviewSlot, slotsBetween } from '../../protocols/dga/index.ts';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
 import type { DerivedBatch, DgaStore, SlotInput } from '../store/dga-types.ts';
 import type { RelayRecord, RelayStore } from '../store/types.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
-import { DGA_UNITS, toDgaUnit } from './units.ts';
 import type { DgaQuantity } from './units.ts';
+import { DGA_UNITS, toDgaUnit } from './units.ts';
 
 const PAGE = 10_000;
 
@@ -89,9 +89,14 @@ function lowerBound(items: ReadonlyArray<{ readonly ts: number }> | readonly num
 export function reviewRules(obra: DgaObraConfig): ReviewRules {
   const r = obra.review;
   return {
-    frozenTotalizerHours: r.frozenTotalizerHours, jumpFactor: r.jumpFactor, medianWindowHours: r.medianWindowHours,
-    volumeFlowTolerancePct: r.volumeFlowTolerancePct, volumeFlowMinM3: r.volumeFlowMinM3, wellDepthM: r.wellDepthM,
-    waterRightLps: obra.waterRight?.flowLps, waterRightTolerancePct: obra.waterRight?.tolerancePct,
+    frozenTotalizerHours: r.frozenTotalizerHours,
+    jumpFactor: r.jumpFactor,
+    medianWindowHours: r.medianWindowHours,
+    volumeFlowTolerancePct: r.volumeFlowTolerancePct,
+    volumeFlowMinM3: r.volumeFlowMinM3,
+    wellDepthM: r.wellDepthM,
+    waterRightLps: obra.waterRight?.flowLps,
+    waterRightTolerancePct: obra.waterRight?.tolerancePct,
   };
 }
 
@@ -128,7 +133,8 @@ export class SlotDeriver {
       for (const slot of await queue.missingSlots(obra.code, now - config.recheckMissingMs, config.maxSlotsPerTick)) {
         const input = await this.deriveSlot(obra, slot);
         // putSlots for its `held` audit line; derivedThrough only ever moves forward.
-        if ('measurement' in input && (await queue.putSlots([{ obra: obra.code, inputs: [input], derivedThrough: slot }], now, this.options.instance)) > 0) recovered++;
+        if ('measurement' in input && (await queue.putSlots([{ obra: obra.code, inputs: [input], derivedThrough: slot }], now, this.options.instance)) > 0)
+          recovered++;
       }
       await queue.setRecheckedAt(obra.code, now);
     }
@@ -158,7 +164,13 @@ export class SlotDeriver {
     const checks = obra.review.enabled;
     const rules = reviewRules(obra);
     const windowMs = Math.max(rules.medianWindowHours, rules.frozenTotalizerHours) * HOUR_MS;
-    const history: HistoryPoint[] = checks ? (await queue.history(obra.code, first - windowMs, first)).map((h) => ({ slot: h.slot, caudal: h.measurement.caudal, totalizador: h.measurement.totalizador })) : [];
+    const history: HistoryPoint[] = checks
+      ? (await queue.history(obra.code, first - windowMs, first)).map((h) => ({
+          slot: h.slot,
+          caudal: h.measurement.caudal,
+          totalizador: h.measurement.totalizador,
+        }))
+      : [];
     const lastTotalSlot = [...history].reverse().find((h) => typeof h.totalizador === 'number')?.slot;
     const integrateFrom = checks && lastTotalSlot !== undefined ? Math.max(lastTotalSlot, first - MAX_INTEGRATION_MS) : first;
     const tol = config.toleranceMs;
@@ -178,7 +190,9 @@ export class SlotDeriver {
       for (const c of series) {
         const near = c.readings.slice(lowerBound(c.readings, slot - tol), lowerBound(c.readings, slot + tol + 1));
         channels[c.plan.slotKey] = near;
-        if (c.badUnits.size > 0) unitProblems[c.plan.slotKey] = `unit ${[...c.badUnits].map((u) => `'${u}'`).join(', ')} of channel ${c.plan.channel} is not convertible to ${DGA_UNITS[c.plan.quantity]}`;
+        if (c.badUnits.size > 0)
+          unitProblems[c.plan.slotKey] =
+            `unit ${[...c.badUnits].map((u) => `'${u}'`).join(', ')} of channel ${c.plan.channel} is not convertible to ${DGA_UNITS[c.plan.quantity]}`;
         for (const r of near) {
           if (r.quality === 'sensor_fault') marks.sensorFault++;
           else if (r.quality === 'out_of_range') marks.outOfRange++;
@@ -191,10 +205,15 @@ export class SlotDeriver {
       const result = deriveSlotMeasurement(channels as SlotChannels, slot, {
         toleranceMs: tol,
         flowDeadband: obra.flowDeadbandLps,
-        totalizer: { ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }), ...(baseline === undefined ? {} : { previousTotal: baseline }) },
+        totalizer: {
+          ...(obra.totalizerWrapAt === undefined ? {} : { wrapAt: obra.totalizerWrapAt }),
+          ...(baseline === undefined ? {} : { previousTotal: baseline }),
+        },
       });
       if ('missing' in result) {
-        const reasons = Object.entries(result.missing).map(([field, why]) => `${field}: ${why}${unitProblems[field] === undefined ? '' : ` (${unitProblems[field]})`}`);
+        const reasons = Object.entries(result.missing).map(
+          ([field, why]) => `${field}: ${why}${unitProblems[field] === undefined ? '' : ` (${unitProblems[field]})`}`,
+        );
         out.push({ obra: obra.code, slot, kind: obra.kind, missing: reasons.join('; ') });
         continue;
       }
@@ -203,12 +222,25 @@ export class SlotDeriver {
       if (checks) {
         const prev = lastWithTotal(history);
         const integrated = prev === undefined || flow === undefined ? undefined : integrateSlice(goodFlow, prev.slot, slot, tol, maxGapMs);
-        findings = reviewSlot({ measurement: m, history, marks: marks satisfies ReadingMarks, previousTotal: obra.totalizerWrapAt === undefined ? previousTotal : undefined, integratedFlowM3: integrated }, rules);
+        findings = reviewSlot(
+          {
+            measurement: m,
+            history,
+            marks: marks satisfies ReadingMarks,
+            previousTotal: obra.totalizerWrapAt === undefined ? previousTotal : undefined,
+            integratedFlowM3: integrated,
+          },
+          rules,
+        );
         history.push({ slot, caudal: m.caudal, totalizador: m.totalizador });
         while (history.length > 0 && history[0]!.slot < slot - windowMs) history.shift();
       }
       if (findings.length === 0 && typeof m.totalizador === 'number') previousTotal = m.totalizador;
-      out.push(findings.length === 0 ? { obra: obra.code, slot, kind: obra.kind, measurement: m } : { obra: obra.code, slot, kind: obra.kind, measurement: m, findings });
+      out.push(
+        findings.length === 0
+          ? { obra: obra.code, slot, kind: obra.kind, measurement: m }
+          : { obra: obra.code, slot, kind: obra.kind, measurement: m, findings },
+      );
     }
     return out;
   }
@@ -221,7 +253,13 @@ export class SlotDeriver {
     let cursor: string | undefined;
     do {
       const page = await this.options.records.queryRecords({
-        gateway: obra.gateway, device: obra.device, channel: plan.channel, kind: 'reading', from, to, limit: PAGE,
+        gateway: obra.gateway,
+        device: obra.device,
+        channel: plan.channel,
+        kind: 'reading',
+        from,
+        to,
+        limit: PAGE,
         ...(cursor === undefined ? {} : { cursor }),
       });
       for (const r of page.items) {

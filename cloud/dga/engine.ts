@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import type { DgaCredentials } from '../../protocols/dga/index.ts';
-import { KEY_MISMATCH } from '../ingest/errors.ts';
+import { AtalayaError, isAtalayaError } from '../../protocols/errors.ts';
 import { SECRET_UNDECRYPTABLE } from '../errors.ts';
+import { KEY_MISMATCH } from '../ingest/errors.ts';
 import type { DerivedBatch, DgaAuditEntry, DgaStore, DgaSubmission, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaClients } from './clients.ts';
@@ -20,10 +20,10 @@ import { DgaCredentialStore } from './credentials.ts';
 import { SlotDeriver } from './derive.ts';
 import { alreadyAccepted, invalidSlot, notRetryable, unknownObra, unknownSlot } from './errors.ts';
 import { DgaReview } from './review.ts';
-import { DgaSender } from './sender.ts';
 import type { SendReport } from './sender.ts';
-import { obraDetail, obraStatus, slotIso } from './status.ts';
+import { DgaSender } from './sender.ts';
 import type { DgaObraDetail, DgaObraStatus } from './status.ts';
+import { obraDetail, obraStatus, slotIso } from './status.ts';
 
 export interface DgaEngineOptions {
   readonly config: DgaConfig;
@@ -167,7 +167,20 @@ export class DgaEngine {
     const r = await queue.retry(o.code, slotMs, now);
     if (r === undefined) throw unknownSlot(o.code, label);
     if (!r.changed) throw notRetryable(o.code, label, r.from);
-    await queue.appendAudit({ obra: o.code, slot: slotMs, attempt: r.attempts, phase: 'retry', at: now, instance: this.instance, iface: null, request: null, outcome: null, httpStatus: null, message: `operator retry from ${r.from}`, receipt: null });
+    await queue.appendAudit({
+      obra: o.code,
+      slot: slotMs,
+      attempt: r.attempts,
+      phase: 'retry',
+      at: now,
+      instance: this.instance,
+      iface: null,
+      request: null,
+      outcome: null,
+      httpStatus: null,
+      message: `operator retry from ${r.from}`,
+      receipt: null,
+    });
     this.log.info({ obra: o.code, slot: label, from: r.from }, 'DGA slot queued again by an operator');
     return { obra: o.code, slot: label, from: r.from, to: 'pending', obraStopped: stopped };
   }
@@ -194,9 +207,13 @@ export class DgaEngine {
       }
     }
     if (failed.length > 0) {
-      throw new AtalayaError(KEY_MISMATCH, `the relay key does not decrypt the DGA credentials of ${failed.length} obras (first: ${failed[0]}); is it the key they were set with?`, {
-        details: { obras: failed.slice(0, 20) },
-      });
+      throw new AtalayaError(
+        KEY_MISMATCH,
+        `the relay key does not decrypt the DGA credentials of ${failed.length} obras (first: ${failed[0]}); is it the key they were set with?`,
+        {
+          details: { obras: failed.slice(0, 20) },
+        },
+      );
     }
   }
 

@@ -66,7 +66,9 @@ export function credentialsInvalid(field: string, reason: string, cause?: unknow
 }
 
 export function invalidSlot(text: string): RelayDgaError {
-  return new RelayDgaError(DGA_INVALID_SLOT, `slot '${text}': expected an ISO 8601 instant with an offset (2025-06-16T10:00:00-04:00) or epoch ms`, { details: { slot: text } });
+  return new RelayDgaError(DGA_INVALID_SLOT, `slot '${text}': expected an ISO 8601 instant with an offset (2025-06-16T10:00:00-04:00) or epoch ms`, {
+    details: { slot: text },
+  });
 }
 
 export function notInReview(obra: string, slot: string, state: string): RelayDgaError {

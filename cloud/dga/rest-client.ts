@@ -3,12 +3,13 @@
  * answers are protocols/dga/rest.ts; here is only the HTTP: one POST per measurement, GET for a
  * receipt, everything bounded by timeoutMs.
  */
-import { Agent, request } from 'undici';
+
 import type { Logger } from 'pino';
-import { buildRestQuery, buildRestRequest, parseRestAnswer, parseRestQueryAnswer } from '../../protocols/dga/index.ts';
+import { Agent, request } from 'undici';
 import type { DgaCredentials, DgaQueryOutcome, EmptyValueGround, Measurement, WorkKind } from '../../protocols/dga/index.ts';
-import { REDACTED, transportReason } from './client.ts';
+import { buildRestQuery, buildRestRequest, parseRestAnswer, parseRestQueryAnswer } from '../../protocols/dga/index.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
+import { REDACTED, transportReason } from './client.ts';
 
 export interface RestDgaClientOptions {
   /** DGA's REST base URL (docs/dga.md#endpoints), no trailing slash needed. */
@@ -31,12 +32,32 @@ export class RestDgaClient implements DgaClient {
     this.log = options.logger.child({ component: 'dga-rest' });
   }
 
-  describe(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): RedactedRequest {
+  describe(
+    obra: string,
+    kind: WorkKind,
+    credentials: DgaCredentials,
+    measurement: Measurement,
+    sentAt: number,
+    emptyGround?: EmptyValueGround,
+  ): RedactedRequest {
     const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt, ...(emptyGround === undefined ? {} : { emptyGround }) });
-    return { interface: 'rest', method: 'POST', url: this.base + r.path, headers: r.headers, body: { ...r.body, autenticacion: { ...r.body.autenticacion, password: REDACTED } } };
+    return {
+      interface: 'rest',
+      method: 'POST',
+      url: this.base + r.path,
+      headers: r.headers,
+      body: { ...r.body, autenticacion: { ...r.body.autenticacion, password: REDACTED } },
+    };
   }
 
-  async send(obra: string, kind: WorkKind, credentials: DgaCredentials, measurement: Measurement, sentAt: number, emptyGround?: EmptyValueGround): Promise<DgaSendOutcome> {
+  async send(
+    obra: string,
+    kind: WorkKind,
+    credentials: DgaCredentials,
+    measurement: Measurement,
+    sentAt: number,
+    emptyGround?: EmptyValueGround,
+  ): Promise<DgaSendOutcome> {
     const r = buildRestRequest({ kind, obra, credentials, measurement, sentAt, ...(emptyGround === undefined ? {} : { emptyGround }) });
     try {
       const res = await request(this.base + r.path, {

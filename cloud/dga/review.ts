@@ -8,8 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { formatMeasurement, isDgaError } from '../../protocols/dga/index.ts';
 import type { Finding, Measurement } from '../../protocols/dga/index.ts';
+import { formatMeasurement, isDgaError } from '../../protocols/dga/index.ts';
 import type { DgaStore, DgaSubmission, ReviewActionKind, SubmissionState } from '../store/dga-types.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { DgaConfig, DgaObraConfig } from './config.ts';
@@ -91,8 +91,14 @@ export class DgaReview {
       const rows = await this.options.queue.submissions(o.code, { states: ['review'], limit });
       for (const s of rows.reverse()) {
         out.push({
-          obra: s.obra, slot: slotIso(s.slot), slotMs: s.slot, kind: s.kind, measurement: s.measurement, findings: s.findings ?? [],
-          late: now > s.slot + SEND_WINDOW_MS, readings: await this.summary(o, s.slot),
+          obra: s.obra,
+          slot: slotIso(s.slot),
+          slotMs: s.slot,
+          kind: s.kind,
+          measurement: s.measurement,
+          findings: s.findings ?? [],
+          late: now > s.slot + SEND_WINDOW_MS,
+          readings: await this.summary(o, s.slot),
         });
       }
     }
@@ -106,13 +112,23 @@ export class DgaReview {
     if (actor === '' || actor.length > MAX_ACTOR) throw reviewInvalid('actor', `who acts is required (1..${MAX_ACTOR} characters)`);
     const reason = input.reason?.trim() ?? '';
     if (reason.length > MAX_REASON) throw reviewInvalid('reason', `at most ${MAX_REASON} characters`);
-    if (action !== 'approve' && reason === '') throw reviewInvalid('reason', `a written reason is required to ${action === 'correct' ? 'correct' : 'mark missing'}`);
+    if (action !== 'approve' && reason === '')
+      throw reviewInvalid('reason', `a written reason is required to ${action === 'correct' ? 'correct' : 'mark missing'}`);
     const current = await this.options.queue.submission(o.code, slot);
     if (current === undefined) throw unknownSlot(o.code, label);
     if (current.state !== 'review') throw notInReview(o.code, label, current.state);
     const corrected = action === 'correct' ? this.corrected(o, current, input.values) : null;
     const now = this.options.clock.now();
-    const r = await this.options.queue.review({ obra: o.code, slot, action, actor, reason: reason === '' ? null : reason, corrected, now, instance: this.options.instance });
+    const r = await this.options.queue.review({
+      obra: o.code,
+      slot,
+      action,
+      actor,
+      reason: reason === '' ? null : reason,
+      corrected,
+      now,
+      instance: this.options.instance,
+    });
     if (r === undefined) throw unknownSlot(o.code, label);
     if (!r.changed) throw notInReview(o.code, label, r.from);
     const to: SubmissionState = action === 'mark-missing' ? 'missing' : 'pending';
@@ -122,7 +138,8 @@ export class DgaReview {
 
   /** The derived measurement with the person's values over it, refused unless DGA can take it. */
   private corrected(o: DgaObraConfig, s: DgaSubmission, values: ReviewInput['values']): Measurement {
-    if (values === undefined || values === null || typeof values !== 'object') throw reviewInvalid('values', `expected an object with one or more of ${CORRECTABLE.join(', ')}`);
+    if (values === undefined || values === null || typeof values !== 'object')
+      throw reviewInvalid('values', `expected an object with one or more of ${CORRECTABLE.join(', ')}`);
     const entries = Object.entries(values);
     if (entries.length === 0) throw reviewInvalid('values', `expected one or more of ${CORRECTABLE.join(', ')}`);
     const fields: Record<string, number> = {};
@@ -146,11 +163,24 @@ export class DgaReview {
     const tol = this.options.config.toleranceMs;
     const out: ChannelSummary[] = [];
     for (const plan of channelPlans(o)) {
-      const page = await this.options.records.queryRecords({ gateway: o.gateway, device: o.device, channel: plan.channel, kind: 'reading', from: slot - tol, to: slot + tol + 1, limit: 1000 });
+      const page = await this.options.records.queryRecords({
+        gateway: o.gateway,
+        device: o.device,
+        channel: plan.channel,
+        kind: 'reading',
+        from: slot - tol,
+        to: slot + tol + 1,
+        limit: 1000,
+      });
       const values = page.items.filter((r) => r.quality === 'good' && r.value !== null).map((r) => r.value as number);
       out.push({
-        field: plan.slotKey, channel: plan.channel, readings: page.items.length, good: values.length,
-        min: values.length === 0 ? null : Math.min(...values), max: values.length === 0 ? null : Math.max(...values), unit: page.items[0]?.unit ?? null,
+        field: plan.slotKey,
+        channel: plan.channel,
+        readings: page.items.length,
+        good: values.length,
+        min: values.length === 0 ? null : Math.min(...values),
+        max: values.length === 0 ? null : Math.max(...values),
+        unit: page.items[0]?.unit ?? null,
       });
     }
     return out;

@@ -2,8 +2,9 @@
  * Runs DgaEngine.tick on a node-cron schedule (dga.schedule, default every minute). A tick that
  * outlasts the interval is not overlapped (noOverlap, and the engine refuses a second tick).
  */
-import cron from 'node-cron';
+
 import type { ScheduledTask } from 'node-cron';
+import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { DgaEngine } from './engine.ts';
 

@@ -25,8 +25,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { formatMeasurement, isDgaError, measurementDifferences } from '../../protocols/dga/index.ts';
 import type { DgaCredentials, EmptyValueGround } from '../../protocols/dga/index.ts';
+import { formatMeasurement, isDgaError, measurementDifferences } from '../../protocols/dga/index.ts';
 import type { DgaStore, DgaSubmission, FinishInput, SubmissionState } from '../store/dga-types.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
 import type { DgaClients } from './clients.ts';
@@ -127,9 +127,25 @@ export class DgaSender {
     const now = clock.now();
     const rows = await queue.recoverStale(now - config.timeoutMs - STALE_GRACE_MS, now + config.unknownOutcomeDelayMs, now);
     for (const r of rows) {
-      this.log.warn({ obra: r.obra, slot: new Date(r.slot).toISOString(), claimedBy: r.claimedBy }, 'DGA send interrupted (relay stopped while sending): outcome unknown, retried once later');
+      this.log.warn(
+        { obra: r.obra, slot: new Date(r.slot).toISOString(), claimedBy: r.claimedBy },
+        'DGA send interrupted (relay stopped while sending): outcome unknown, retried once later',
+      );
       const message = `claimed by ${r.claimedBy ?? '?'}, never finished; next attempt resolves it (duplicate answer if DGA stored it)`;
-      await queue.appendAudit({ obra: r.obra, slot: r.slot, attempt: r.attempts, phase: 'recovered', at: now, instance, iface: null, request: null, outcome: 'interrupted', httpStatus: null, message, receipt: null });
+      await queue.appendAudit({
+        obra: r.obra,
+        slot: r.slot,
+        attempt: r.attempts,
+        phase: 'recovered',
+        at: now,
+        instance,
+        iface: null,
+        request: null,
+        outcome: 'interrupted',
+        httpStatus: null,
+        message,
+        receipt: null,
+      });
     }
     return rows.length;
   }
@@ -144,7 +160,16 @@ export class DgaSender {
     const finish = async (settled: Settled, at: number): Promise<SendReport> => {
       await queue.finish(
         { obra: s.obra, slot: s.slot, claimedBy: instance, now: at, ...settled },
-        { ...audit, phase: 'outcome', at, request: null, outcome: settled.outcome, httpStatus: settled.httpStatus, message: settled.message, receipt: settled.receipt },
+        {
+          ...audit,
+          phase: 'outcome',
+          at,
+          request: null,
+          outcome: settled.outcome,
+          httpStatus: settled.httpStatus,
+          message: settled.message,
+          receipt: settled.receipt,
+        },
       );
       return { obra: s.obra, result: 'sent', slot: s.slot, state: settled.state, outcome: settled.outcome };
     };
@@ -157,8 +182,14 @@ export class DgaSender {
     } catch (err) {
       // Nothing left the relay: the values cannot be sent as DGA requires. A person decides.
       const message = isDgaError(err) ? err.message : 'the measurement cannot be encoded';
-      this.log.error({ obra: s.obra, slot: new Date(s.slot).toISOString(), code: (err as { code?: unknown }).code, needsAttention: true }, `DGA measurement cannot be sent: ${message}`);
-      const report = await finish({ state: 'needs-attention', outcome: 'unsendable', message, receipt: null, nextAttemptAt: null, httpStatus: null }, clock.now());
+      this.log.error(
+        { obra: s.obra, slot: new Date(s.slot).toISOString(), code: (err as { code?: unknown }).code, needsAttention: true },
+        `DGA measurement cannot be sent: ${message}`,
+      );
+      const report = await finish(
+        { state: 'needs-attention', outcome: 'unsendable', message, receipt: null, nextAttemptAt: null, httpStatus: null },
+        clock.now(),
+      );
       // Its total is no baseline any more (dga-store previousTotal): slots derived against it are
       // derived again on the next tick rather than staying "went backwards" (issue 14).
       await queue.setRecheckedAt(s.obra, 0);
@@ -169,7 +200,10 @@ export class DgaSender {
     const previous = await this.automaticAttempts(s);
     if (previous >= config.maxAttemptsPerSlot) {
       const message = `${previous} automatic sends without an answer that settles it (dga.maxAttemptsPerSlot ${config.maxAttemptsPerSlot}): a person decides (atalaya relay dga retry)`;
-      this.log.error({ obra: s.obra, slot: new Date(s.slot).toISOString(), attempts: previous, needsAttention: true }, 'DGA slot not sent again: attempt cap reached');
+      this.log.error(
+        { obra: s.obra, slot: new Date(s.slot).toISOString(), attempts: previous, needsAttention: true },
+        'DGA slot not sent again: attempt cap reached',
+      );
       return finish({ state: 'needs-attention', outcome: EXHAUSTED_OUTCOME, message, receipt: null, nextAttemptAt: null, httpStatus: null }, clock.now());
     }
     await queue.appendAudit({ ...audit, phase: 'request', at: sentAt, request, outcome: null, httpStatus: null, message: null, receipt: null });
@@ -189,7 +223,8 @@ export class DgaSender {
     this.logOutcome(s, settled);
     if (settled.outcome === 'not-informant') await queue.stopObra(s.obra, settled.message ?? 'needs attention', done);
     // An irregular receipt cannot be looked up (the GET needs a well-formed one): a person checks it.
-    if (settled.state === 'accepted' && settled.outcome !== IRREGULAR_OUTCOME && settled.receipt !== null && config.verifyReceipts) await this.verify(client, s, settled.receipt, ground);
+    if (settled.state === 'accepted' && settled.outcome !== IRREGULAR_OUTCOME && settled.receipt !== null && config.verifyReceipts)
+      await this.verify(client, s, settled.receipt, ground);
     return report;
   }
 
@@ -205,11 +240,24 @@ export class DgaSender {
 
   private logOutcome(s: DgaSubmission, r: Settled): void {
     const ctx = { obra: s.obra, slot: new Date(s.slot).toISOString(), attempt: s.attempts, outcome: r.outcome, httpStatus: r.httpStatus, receipt: r.receipt };
-    if (r.outcome === IRREGULAR_OUTCOME) this.log.error({ ...ctx, reason: r.message, needsAttention: true }, 'DGA accepted the measurement with an irregular receipt: never resent; a person should check it');
+    if (r.outcome === IRREGULAR_OUTCOME)
+      this.log.error(
+        { ...ctx, reason: r.message, needsAttention: true },
+        'DGA accepted the measurement with an irregular receipt: never resent; a person should check it',
+      );
     else if (r.state === 'accepted') this.log.info(ctx, r.outcome === 'duplicate' ? 'DGA already held the measurement' : 'DGA accepted the measurement');
-    else if (r.outcome === 'not-informant') this.log.error({ ...ctx, needsAttention: true }, 'DGA: not the registered informant; sends of this obra stopped until its credentials are set again');
-    else if (r.state === 'needs-attention') this.log.error({ ...ctx, reason: r.message, needsAttention: true }, 'DGA send not accepted and the attempt cap is reached: not sent again until a person retries it');
-    else this.log.warn({ ...ctx, reason: r.message, nextAttemptAt: r.nextAttemptAt === null ? null : new Date(r.nextAttemptAt).toISOString() }, 'DGA send not accepted; retried later');
+    else if (r.outcome === 'not-informant')
+      this.log.error({ ...ctx, needsAttention: true }, 'DGA: not the registered informant; sends of this obra stopped until its credentials are set again');
+    else if (r.state === 'needs-attention')
+      this.log.error(
+        { ...ctx, reason: r.message, needsAttention: true },
+        'DGA send not accepted and the attempt cap is reached: not sent again until a person retries it',
+      );
+    else
+      this.log.warn(
+        { ...ctx, reason: r.message, nextAttemptAt: r.nextAttemptAt === null ? null : new Date(r.nextAttemptAt).toISOString() },
+        'DGA send not accepted; retried later',
+      );
   }
 
   /** Reads the measurement back by receipt and compares (numbers numerically, dates in either form). */
@@ -226,8 +274,22 @@ export class DgaSender {
       verification = `unchecked: ${(err as { code?: unknown }).code ?? 'error'}`;
     }
     const now = clock.now();
-    if (verification.startsWith('differs')) this.log.warn({ obra: s.obra, slot: new Date(s.slot).toISOString(), receipt, verification }, 'DGA holds other values than sent under this receipt');
+    if (verification.startsWith('differs'))
+      this.log.warn({ obra: s.obra, slot: new Date(s.slot).toISOString(), receipt, verification }, 'DGA holds other values than sent under this receipt');
     await queue.setVerification(s.obra, s.slot, verification, now);
-    await queue.appendAudit({ obra: s.obra, slot: s.slot, attempt: s.attempts, phase: 'verify', at: now, instance, iface: client.iface, request: null, outcome: verification, httpStatus: null, message: null, receipt });
+    await queue.appendAudit({
+      obra: s.obra,
+      slot: s.slot,
+      attempt: s.attempts,
+      phase: 'verify',
+      at: now,
+      instance,
+      iface: client.iface,
+      request: null,
+      outcome: verification,
+      httpStatus: null,
+      message: null,
+      receipt,
+    });
   }
 }

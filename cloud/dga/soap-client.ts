@@ -3,13 +3,23 @@
  * arguments and reads the answers) on the `soap` package with the project's WSDL. The package's
  * client keeps SOAP headers between calls, so calls go one at a time.
  */
-import soap from 'soap';
-import type { Client } from 'soap';
+
 import type { Logger } from 'pino';
-import { buildSoapArgs, buildSoapQueryArgs, classifyMessage, DGA_SOAP_NS, DGA_WSDL_PATH, excerpt, parseSoapAnswer, parseSoapQueryAnswer } from '../../protocols/dga/index.ts';
+import type { Client } from 'soap';
+import soap from 'soap';
 import type { DgaCredentials, DgaOutcome, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
-import { REDACTED, transportReason } from './client.ts';
+import {
+  buildSoapArgs,
+  buildSoapQueryArgs,
+  classifyMessage,
+  DGA_SOAP_NS,
+  DGA_WSDL_PATH,
+  excerpt,
+  parseSoapAnswer,
+  parseSoapQueryAnswer,
+} from '../../protocols/dga/index.ts';
 import type { DgaClient, DgaSendOutcome, RedactedRequest } from './client.ts';
+import { REDACTED, transportReason } from './client.ts';
 
 export interface SoapDgaClientOptions {
   /** The legacy SOAP service's URL (docs/dga.md#endpoints). */
@@ -105,9 +115,17 @@ function failure(err: unknown, timeoutMs: number): DgaOutcome {
   const fault = e.root?.Envelope?.Body?.Fault;
   if (fault !== undefined) {
     const message = typeof fault.faultstring === 'string' ? fault.faultstring : '';
-    return classifyMessage(message) ?? { kind: 'rejected', status: e.response?.status ?? null, code: typeof fault.faultcode === 'string' ? fault.faultcode : 'Fault', message };
+    return (
+      classifyMessage(message) ?? {
+        kind: 'rejected',
+        status: e.response?.status ?? null,
+        code: typeof fault.faultcode === 'string' ? fault.faultcode : 'Fault',
+        message,
+      }
+    );
   }
   const status = e.response?.status;
-  if (status !== undefined) return { kind: 'invalid', reason: `HTTP ${status}: not a SOAP answer (${excerpt(String((err as { body?: unknown }).body ?? ''), 80)})` };
+  if (status !== undefined)
+    return { kind: 'invalid', reason: `HTTP ${status}: not a SOAP answer (${excerpt(String((err as { body?: unknown }).body ?? ''), 80)})` };
   return { kind: 'invalid', reason: transportReason(err, timeoutMs) };
 }

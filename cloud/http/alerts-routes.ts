@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ALERTS_ACK_TOKEN_EXPIRED, isAlertsError } from '../alerts/errors.ts';
 import type { AlertService } from '../alerts/service.ts';
-import { bearerAuth, operatorOf, type ApiTokenEntry } from './auth.ts';
+import { type ApiTokenEntry, bearerAuth, operatorOf } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { parseQuery } from './query.ts';
 

@@ -4,7 +4,7 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/errors.ts';
 import type { AnchorService } from '../anchor/service.ts';
 import type { AnchorTx } from '../store/anchor-types.ts';
-import { bearerAuth, type ApiTokenEntry } from './auth.ts';
+import { type ApiTokenEntry, bearerAuth } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { limitQuerySchema, parseQuery } from './query.ts';
 
@@ -14,9 +14,26 @@ export interface AnchorRoutesOptions {
   readonly apiTokens: readonly ApiTokenEntry[];
 }
 
-const seqParams = z.strictObject({ gateway: z.string().min(1).max(64), seq: z.string().regex(/^\d{1,15}$/, 'a record sequence number').transform(Number) });
-const idParams = z.strictObject({ id: z.string().regex(/^\d{1,15}$/, 'a batch id').transform(Number) });
-const listQuery = limitQuerySchema.extend({ before: z.string().regex(/^\d{1,15}$/, 'a batch id').transform(Number).optional() });
+const seqParams = z.strictObject({
+  gateway: z.string().min(1).max(64),
+  seq: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a record sequence number')
+    .transform(Number),
+});
+const idParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a batch id')
+    .transform(Number),
+});
+const listQuery = limitQuerySchema.extend({
+  before: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a batch id')
+    .transform(Number)
+    .optional(),
+});
 
 /** A transaction as the API shows it: the signed bytes are left out (they are on chain once sent). */
 const publicTx = ({ raw: _raw, ...tx }: AnchorTx): Omit<AnchorTx, 'raw'> => tx;
@@ -41,7 +58,8 @@ export async function registerAnchorRoutes(app: FastifyInstance, options: Anchor
         return await anchor.proof(gateway, seq);
       } catch (err) {
         if (isAtalayaError(err, PROOF_NOT_FOUND)) return reply.code(404).send({ error: 'not_found', message: err.message } satisfies ApiErrorBody);
-        if (isAtalayaError(err, PROOF_NOT_ANCHORED)) return reply.code(409).send({ error: 'not_anchored', message: err.message, status: err.details?.['status'], batch: err.details?.['batch'] });
+        if (isAtalayaError(err, PROOF_NOT_ANCHORED))
+          return reply.code(409).send({ error: 'not_anchored', message: err.message, status: err.details?.['status'], batch: err.details?.['batch'] });
         throw err;
       }
     });

@@ -8,8 +8,9 @@
  * apply to an address the relay trusts as a proxy (listen.trustProxy): `true` or a hop count means
  * "the peer is always the proxy"; an address/CIDR list exempts just those peers.
  */
-import net from 'node:net';
+
 import type { Server } from 'node:http';
+import net from 'node:net';
 import type { RelayConfig } from '../config/schema.ts';
 
 /** proxy-addr's names for address ranges, accepted in trustProxy lists by Fastify. */

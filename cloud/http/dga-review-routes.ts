@@ -7,11 +7,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DgaEngine } from '../dga/engine.ts';
 import { parseSlot } from '../dga/engine.ts';
-import {
-  DGA_INVALID_SLOT, DGA_NOT_IN_REVIEW, DGA_REVIEW_INVALID, DGA_UNKNOWN_OBRA, DGA_UNKNOWN_SLOT, isRelayDgaError,
-} from '../dga/errors.ts';
+import { DGA_INVALID_SLOT, DGA_NOT_IN_REVIEW, DGA_REVIEW_INVALID, DGA_UNKNOWN_OBRA, DGA_UNKNOWN_SLOT, isRelayDgaError } from '../dga/errors.ts';
 import { REVIEW_ACTIONS, type ReviewActionKind } from '../store/dga-types.ts';
-import { operatorOf, type ApiTokenEntry } from './auth.ts';
+import { type ApiTokenEntry, operatorOf } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 
 interface ActionBody {
@@ -29,7 +27,8 @@ const actionBodySchema = {
 } as const;
 
 function refuse(reply: FastifyReply, err: unknown): FastifyReply {
-  if (isRelayDgaError(err, DGA_UNKNOWN_OBRA) || isRelayDgaError(err, DGA_UNKNOWN_SLOT)) return reply.code(404).send({ error: 'not_found', message: err.message } satisfies ApiErrorBody);
+  if (isRelayDgaError(err, DGA_UNKNOWN_OBRA) || isRelayDgaError(err, DGA_UNKNOWN_SLOT))
+    return reply.code(404).send({ error: 'not_found', message: err.message } satisfies ApiErrorBody);
   if (isRelayDgaError(err, DGA_NOT_IN_REVIEW)) return reply.code(409).send({ error: 'conflict', message: err.message } satisfies ApiErrorBody);
   if (isRelayDgaError(err, DGA_REVIEW_INVALID) || isRelayDgaError(err, DGA_INVALID_SLOT)) {
     const field = typeof err.details?.['field'] === 'string' ? err.details['field'] : 'slot';
@@ -54,10 +53,15 @@ export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, 
     { schema: { body: actionBodySchema } },
     async (request, reply) => {
       const { obra, slot, action } = request.params;
-      if (!(REVIEW_ACTIONS as readonly string[]).includes(action)) return reply.code(404).send({ error: 'not_found', message: `no action '${action}' (${REVIEW_ACTIONS.join(', ')})` } satisfies ApiErrorBody);
+      if (!(REVIEW_ACTIONS as readonly string[]).includes(action))
+        return reply.code(404).send({ error: 'not_found', message: `no action '${action}' (${REVIEW_ACTIONS.join(', ')})` } satisfies ApiErrorBody);
       try {
         const body = request.body ?? {};
-        return await engine.review.act(obra, parseSlot(slot), action as ReviewActionKind, { actor: operator(request), reason: body.reason, values: body.values });
+        return await engine.review.act(obra, parseSlot(slot), action as ReviewActionKind, {
+          actor: operator(request),
+          reason: body.reason,
+          values: body.values,
+        });
       } catch (err) {
         return refuse(reply, err);
       }

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { VOLUME_GRANULARITIES } from '../../protocols/dga/index.ts';
+import { slotDir, VOLUME_GRANULARITIES } from '../../protocols/dga/index.ts';
 import { volumesCsv } from '../dga/csv.ts';
 import type { DgaEngine } from '../dga/engine.ts';
-import { isRelayDgaError, DGA_UNKNOWN_OBRA } from '../dga/errors.ts';
+import { DGA_UNKNOWN_OBRA, isRelayDgaError } from '../dga/errors.ts';
 import type { EvidenceBuilder } from '../dga/evidence.ts';
 import type { VolumeService } from '../dga/volumes.ts';
-import { slotDir } from '../../protocols/dga/index.ts';
+import { type ApiTokenEntry, bearerAuth } from './auth.ts';
 import { registerReviewRoutes } from './dga-review-routes.ts';
-import { bearerAuth, type ApiTokenEntry } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { instant, parseQuery } from './query.ts';
 
@@ -73,7 +72,8 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     for (const format of ['json', 'csv'] as const) {
       scope.get<{ Params: { obra: string } }>(`/v1/dga/:obra/volumes${format === 'csv' ? '.csv' : ''}`, async (request, reply) => {
         const query = parseQuery(volumesQuerySchema, request.query);
-        if (volumes === undefined) return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
+        if (volumes === undefined)
+          return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
         try {
           const result = await volumes.volumes(request.params.obra, query);
           if (format === 'json') return result;
@@ -103,7 +103,8 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
-      if (evidence === undefined) return reply.code(404).send({ error: 'not_found', message: 'evidence packs are not available on this relay' } satisfies ApiErrorBody);
+      if (evidence === undefined)
+        return reply.code(404).send({ error: 'not_found', message: 'evidence packs are not available on this relay' } satisfies ApiErrorBody);
       try {
         const pack = await evidence.build(request.params.obra, query.from, query.to);
         return reply

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { INGEST_PATH, type IngestAck } from '../../protocols/sync/types.ts';
 import { IngestRefused } from '../ingest/errors.ts';
 import type { Ingestor } from '../ingest/ingest.ts';
-import { INGEST_ACCEPTED, ingestOutcome, type IngestObserver } from '../metrics/ingest.ts';
+import { INGEST_ACCEPTED, type IngestObserver, ingestOutcome } from '../metrics/ingest.ts';
 import { RefusalLog } from './refusal-log.ts';
 
 /** Refusals of an authenticated gateway that are rare and need a person: logged each, at warn. */

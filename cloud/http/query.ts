@@ -5,13 +5,16 @@ import type { ReadingsQuery } from '../store/types.ts';
 import { invalidQuery } from './errors.ts';
 
 /** Epoch ms (digits) or an ISO 8601 date-time with an offset (`2025-03-01T12:00:00Z`). */
-export const instant = z.union([
-  z
-    .string()
-    .regex(/^\d{1,15}$/)
-    .transform(Number),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-], { error: 'epoch ms or an ISO 8601 date-time with an offset, e.g. 2025-03-01T12:00:00Z' });
+export const instant = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .transform(Number),
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  ],
+  { error: 'epoch ms or an ISO 8601 date-time with an offset, e.g. 2025-03-01T12:00:00Z' },
+);
 
 const name = z.string().min(1).max(128);
 

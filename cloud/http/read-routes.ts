@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
-import { bearerAuth, type ApiTokenEntry } from './auth.ts';
+import { type ApiTokenEntry, bearerAuth } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
@@ -36,7 +36,14 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
       const rows = await store.listGateways();
       // Listed field by field: the secret's ciphertext never leaves the relay.
       return {
-        gateways: rows.map((g) => ({ id: g.id, createdAt: g.createdAt, lastSeenAt: g.lastSeenAt, highestSeq: g.highestSeq, clockOffsetMs: g.clockOffsetMs, records: g.records })),
+        gateways: rows.map((g) => ({
+          id: g.id,
+          createdAt: g.createdAt,
+          lastSeenAt: g.lastSeenAt,
+          highestSeq: g.highestSeq,
+          clockOffsetMs: g.clockOffsetMs,
+          records: g.records,
+        })),
       };
     });
 

@@ -34,7 +34,8 @@ export class RefusalLog {
     this.counts.set(refusal, (this.counts.get(refusal) ?? 0) + 1);
     if (this.addresses.size < MAX_ADDRESSES) this.addresses.add(address);
     else if (!this.addresses.has(address)) this.moreAddresses = true;
-    if (gateway !== undefined && (this.gateways.has(gateway) || this.gateways.size < MAX_GATEWAYS)) this.gateways.set(gateway, (this.gateways.get(gateway) ?? 0) + 1);
+    if (gateway !== undefined && (this.gateways.has(gateway) || this.gateways.size < MAX_GATEWAYS))
+      this.gateways.set(gateway, (this.gateways.get(gateway) ?? 0) + 1);
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.intervalMs);
       this.timer.unref();

@@ -1,13 +1,13 @@
-import type { Clock } from '../../protocols/clock.ts';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { INGEST_PATH, type IngestError } from '../../protocols/sync/types.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { BUSY_RETRY_AFTER_S, IngestRefused, isIngestBusy } from '../ingest/errors.ts';
-import { STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE, STORE_CLOSED } from '../store/errors.ts';
+import { STORE_CLOSED, STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE } from '../store/errors.ts';
 import { limitConnections } from './connection-limits.ts';
-import { ApiError, invalidQuery, type ApiErrorBody } from './errors.ts';
+import { ApiError, type ApiErrorBody, invalidQuery } from './errors.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { enforceRequestDeadline } from './request-deadline.ts';
 
@@ -33,7 +33,10 @@ const isIngest = (request: FastifyRequest): boolean => request.routeOptions.url 
  */
 function errorReply(err: FastifyError | Error, request: FastifyRequest): { status: number; body: IngestError | ApiErrorBody } {
   if (err instanceof IngestRefused) {
-    return { status: err.status, body: err.seqs === undefined ? { error: err.refusal, message: err.message } : { error: err.refusal, message: err.message, seqs: err.seqs } };
+    return {
+      status: err.status,
+      body: err.seqs === undefined ? { error: err.refusal, message: err.message } : { error: err.refusal, message: err.message, seqs: err.seqs },
+    };
   }
   if (err instanceof ApiError) return { status: err.status, body: err.body };
   if (isAtalayaError(err, STORE_INVALID_CURSOR) || isAtalayaError(err, STORE_INVALID_QUERY)) {

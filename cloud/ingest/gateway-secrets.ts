@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { newGatewaySecret, secretBytes } from '../../protocols/sync/signature.ts';
 import { AtalayaError } from '../../protocols/errors.ts';
+import { newGatewaySecret, secretBytes } from '../../protocols/sync/signature.ts';
 import { decryptSecret, encryptSecret } from '../secrets.ts';
 import type { RelayStore } from '../store/types.ts';
 import { GATEWAY_ID_INVALID, KEY_MISMATCH } from './errors.ts';
@@ -57,9 +57,13 @@ export class GatewaySecrets {
       }
     }
     if (failed.length > 0) {
-      throw new AtalayaError(KEY_MISMATCH, `the relay key does not decrypt the secrets of ${failed.length} of ${rows.length} gateways (first: ${failed[0]}); is it the key they were added with?`, {
-        details: { gateways: failed.slice(0, 20), total: rows.length },
-      });
+      throw new AtalayaError(
+        KEY_MISMATCH,
+        `the relay key does not decrypt the secrets of ${failed.length} of ${rows.length} gateways (first: ${failed[0]}); is it the key they were added with?`,
+        {
+          details: { gateways: failed.slice(0, 20), total: rows.length },
+        },
+      );
     }
     this.logger.debug({ gateways: rows.length }, 'gateway secrets verified');
     return rows.length;
@@ -68,7 +72,9 @@ export class GatewaySecrets {
   /** Registers a gateway with a fresh secret (stored encrypted) and returns the secret: shown once. */
   async provision(gateway: string, now: number): Promise<string> {
     if (!GATEWAY_ID_PATTERN.test(gateway)) {
-      throw new AtalayaError(GATEWAY_ID_INVALID, `gateway id '${gateway}': letters, digits, _ . - (1–64, starting with a letter or digit)`, { details: { gateway } });
+      throw new AtalayaError(GATEWAY_ID_INVALID, `gateway id '${gateway}': letters, digits, _ . - (1–64, starting with a letter or digit)`, {
+        details: { gateway },
+      });
     }
     const secret = newGatewaySecret();
     await this.options.store.addGateway(gateway, encryptSecret(secret, this.options.key, context(gateway)), now);

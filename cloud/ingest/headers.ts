@@ -38,4 +38,3 @@ export function claimedIdentity(headers: RequestHeaders): Claimed {
   }
   return { gateway, timestamp: Number(timestamp), nonce, signature };
 }
-

@@ -90,10 +90,12 @@ export function checkInflated(body: Buffer, limits: InflateCheckLimits, gateway:
     };
     gunzip.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limits.maxInflatedBytes) return stop(refuse('too_large', `sync batch too large: more than ${limits.maxInflatedBytes} inflated bytes`, { gateway }));
+      if (size > limits.maxInflatedBytes)
+        return stop(refuse('too_large', `sync batch too large: more than ${limits.maxInflatedBytes} inflated bytes`, { gateway }));
       const problem = scan.feed(chunk);
       if (problem === 'depth') stop(refuse('malformed', `malformed sync batch: JSON nested deeper than ${MAX_DEPTH}`, { gateway }));
-      else if (problem === 'values') stop(refuse('too_large', `sync batch too large: more than ${maxValues} JSON values for at most ${limits.maxRecords} records`, { gateway }));
+      else if (problem === 'values')
+        stop(refuse('too_large', `sync batch too large: more than ${maxValues} JSON values for at most ${limits.maxRecords} records`, { gateway }));
     });
     gunzip.once('end', () => stop(undefined));
     // Not gzip, truncated: decodeBatch gives the reason.

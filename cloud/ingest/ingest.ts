@@ -11,16 +11,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { decodeBatch } from '../../protocols/sync/batch.ts';
-import { ATALAYA_SYNC_MALFORMED, ATALAYA_SYNC_TOO_LARGE, isSyncError } from '../../protocols/sync/errors.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
+import { ATALAYA_SYNC_MALFORMED, ATALAYA_SYNC_TOO_LARGE, isSyncError } from '../../protocols/sync/errors.ts';
 import { verifyRequest } from '../../protocols/sync/signature.ts';
 import { INGEST_PATH, type IngestAck, type SyncBatch } from '../../protocols/sync/types.ts';
 import { isStoreError, STORE_INVALID_BATCH, STORE_UNKNOWN_GATEWAY } from '../store/errors.ts';
 import type { IngestInput, RelayStore } from '../store/types.ts';
+import { DecodeBudget } from './decode-budget.ts';
 import { refuse } from './errors.ts';
 import type { GatewaySecrets } from './gateway-secrets.ts';
-import { DecodeBudget } from './decode-budget.ts';
-import { claimedIdentity, type Claimed, type RequestHeaders } from './headers.ts';
+import { type Claimed, claimedIdentity, type RequestHeaders } from './headers.ts';
 import { checkInflated } from './inflate-check.ts';
 import { SeqWindow } from './seq-window.ts';
 import { clockOffset, correctedTime, seqRanges } from './time.ts';
@@ -113,7 +113,10 @@ export class Ingestor {
       throw refuse('conflict', `${outcome.conflicts.length} record(s) already stored with other content; nothing stored`, { gateway, seqs: outcome.conflicts });
     }
     this.seqWindow.stored(gateway, outcome.highestSeq);
-    this.logger.info({ gateway, stored: outcome.stored, duplicates: outcome.duplicates, highestSeq: outcome.highestSeq, clockOffsetMs: input.clockOffsetMs }, 'batch stored');
+    this.logger.info(
+      { gateway, stored: outcome.stored, duplicates: outcome.duplicates, highestSeq: outcome.highestSeq, clockOffsetMs: input.clockOffsetMs },
+      'batch stored',
+    );
     return {
       gateway,
       stored: outcome.stored,

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
+import { scrapedGauge } from '../../platform/metrics.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { GatewayRow } from '../store/types.ts';
-import { scrapedGauge } from '../../platform/metrics.ts';
 
 /** Gateways as the store knows them; `rows` answers from the cache (undefined: store failed). */
 export function registerGatewayMetrics(registry: Registry, rows: () => Promise<readonly GatewayRow[] | undefined>, clock: Clock): void {
@@ -40,7 +40,7 @@ export function registerGatewayMetrics(registry: Registry, rows: () => Promise<r
   });
   scrapedGauge(registry, {
     name: 'atalaya_relay_gateway_highest_seq',
-    help: 'Highest record seq stored for the gateway; compare with the gateway\'s atalaya_buffer_committed_records_total',
+    help: "Highest record seq stored for the gateway; compare with the gateway's atalaya_buffer_committed_records_total",
     labelNames: ['gateway'],
     read: each((g) => g.highestSeq),
   });

@@ -5,16 +5,16 @@
  * database when scraped, through a cache, so scrapes cost the database one query set per period.
  */
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { Clock } from '../../protocols/clock.ts';
 import type { DgaEngine } from '../dga/engine.ts';
 import type { AlertsStore } from '../store/alerts-types.ts';
 import type { AnchorStore } from '../store/anchor-types.ts';
-import { registerAlertMetrics, type AlertDeliveryObserver } from './alerts.ts';
 import type { RelayStore } from '../store/types.ts';
+import { type AlertDeliveryObserver, registerAlertMetrics } from './alerts.ts';
 import { Cached } from './cache.ts';
 import { registerGatewayMetrics } from './gateways.ts';
-import { registerIngestMetrics, type IngestObserver } from './ingest.ts';
+import { type IngestObserver, registerIngestMetrics } from './ingest.ts';
 import { registerReportingMetrics } from './reporting.ts';
 
 /** Shortest reuse of a database answer, ms: Prometheus' usual scrape interval is 15 s. */
@@ -49,10 +49,12 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
   const log = sources.logger.child({ component: 'metrics' });
   const ttl = Math.max(MIN_CACHE_MS, sources.cacheMs ?? DEFAULT_CACHE_MS);
   collectDefaultMetrics({ register: registry });
-  const failed = (source: string) => (err: unknown): void => {
-    failures.inc({ source });
-    log.warn({ err, source }, 'metrics source failed');
-  };
+  const failed =
+    (source: string) =>
+    (err: unknown): void => {
+      failures.inc({ source });
+      log.warn({ err, source }, 'metrics source failed');
+    };
   const gateways = new Cached(() => sources.store.listGateways(), ttl, sources.clock, failed('gateways'));
   const dga = new Cached(async () => (await sources.dga?.()?.status()) ?? null, ttl, sources.clock, failed('dga'));
   const anchor = new Cached(async () => (await sources.anchor?.()?.store.stats()) ?? null, ttl, sources.clock, failed('anchor'));

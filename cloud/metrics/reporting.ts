@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
-import type { DgaObraStatus } from '../dga/status.ts';
-import { BATCH_STATUSES, type AnchorStats } from '../store/anchor-types.ts';
-import { SUBMISSION_STATES } from '../store/dga-types.ts';
 import { scrapedCounter, scrapedGauge } from '../../platform/metrics.ts';
+import type { DgaObraStatus } from '../dga/status.ts';
+import { type AnchorStats, BATCH_STATUSES } from '../store/anchor-types.ts';
+import { SUBMISSION_STATES } from '../store/dga-types.ts';
 
 /** Answers from the caches; undefined when the feature is disabled or its store failed. */
 export interface ReportingReads {
@@ -57,6 +57,14 @@ export function registerReportingMetrics(registry: Registry, reads: ReportingRea
     read: anchor((s) => BATCH_STATUSES.filter((st) => st !== 'confirmed').reduce((n, st) => n + s.batches[st], 0)),
   });
   scrapedGauge(registry, { name: 'atalaya_anchor_last_gas_used', help: 'Gas used by the newest batch in a block', read: anchor((s) => s.lastGasUsed) });
-  scrapedCounter(registry, { name: 'atalaya_anchor_gas_used_total', help: 'Gas used by every batch in a block (a reorg takes its batch out until re-anchored)', read: anchor((s) => s.gasUsed) });
-  scrapedCounter(registry, { name: 'atalaya_anchor_errors_total', help: 'Errors logged talking to the chain (GET /v1/anchors/errors), repeats included', read: anchor((s) => s.errors) });
+  scrapedCounter(registry, {
+    name: 'atalaya_anchor_gas_used_total',
+    help: 'Gas used by every batch in a block (a reorg takes its batch out until re-anchored)',
+    read: anchor((s) => s.gasUsed),
+  });
+  scrapedCounter(registry, {
+    name: 'atalaya_anchor_errors_total',
+    help: 'Errors logged talking to the chain (GET /v1/anchors/errors), repeats included',
+    read: anchor((s) => s.errors),
+  });
 }

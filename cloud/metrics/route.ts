@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { bearerAuth, type ApiTokenEntry } from '../http/auth.ts';
+import { type ApiTokenEntry, bearerAuth } from '../http/auth.ts';
 import type { RelayMetrics } from './index.ts';
 
 export interface MetricsRouteOptions {

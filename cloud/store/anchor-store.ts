@@ -6,17 +6,27 @@
  * rows. Records are only read here: the claim marks them through the records store, the one
  * writer of `records` (records-store.ts).
  */
+
+import { ANCHOR_CLAIM_LOCK_KEY, listBatchesSql, ANCHOR_SQL as SQL } from './anchor-sql.ts';
+import { type RecordSignedInput, recordReplacement, recordSigned } from './anchor-txs.ts';
 import type {
-  AnchorBatch, AnchorErrorInput, AnchorErrorRow, AnchorStats, AnchorStore, AnchorTx, BatchStatus, MinedInput, RecordAnchorInfo, SignedTx,
+  AnchorBatch,
+  AnchorErrorInput,
+  AnchorErrorRow,
+  AnchorStats,
+  AnchorStore,
+  AnchorTx,
+  BatchStatus,
+  MinedInput,
+  RecordAnchorInfo,
+  SignedTx,
 } from './anchor-types.ts';
 import { BATCH_STATUSES } from './anchor-types.ts';
-import { ANCHOR_CLAIM_LOCK_KEY, ANCHOR_SQL as SQL, listBatchesSql } from './anchor-sql.ts';
-import { recordReplacement, recordSigned, type RecordSignedInput } from './anchor-txs.ts';
 import { anchorRefused, invalidQuery } from './errors.ts';
-import { decodeRecord, type RecordRow } from './rows.ts';
 import type { SqlRecordsStore } from './records-store.ts';
-import type { RelayRecord } from './types.ts';
+import { decodeRecord, type RecordRow } from './rows.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
+import type { RelayRecord } from './types.ts';
 
 /** Leaves per batchRecords chunk unless asked otherwise; at most MAX_CHUNK. */
 const DEFAULT_CHUNK = 10_000;
@@ -41,7 +51,11 @@ export class SqlAnchorStore implements AnchorStore {
     return this.db.stop();
   }
 
-  claimBatch(input: { readonly periodStart: number | null; readonly periodEnd: number; readonly now: number }): Promise<{ id: number; size: number } | undefined> {
+  claimBatch(input: {
+    readonly periodStart: number | null;
+    readonly periodEnd: number;
+    readonly now: number;
+  }): Promise<{ id: number; size: number } | undefined> {
     return this.db.transaction('claimBatch', async (q) => {
       if (this.db.dialect === 'postgres') await q(SQL.claimLock, [ANCHOR_CLAIM_LOCK_KEY.toString()]);
       const { id } = (await q<{ id: number }>(SQL.insertBatch, [input.periodStart, input.periodEnd, input.now])).rows[0] as { id: number };
@@ -59,9 +73,10 @@ export class SqlAnchorStore implements AnchorStore {
     if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK) throw invalidQuery(`chunk must be an integer in 1..${MAX_CHUNK}`);
     let last: RecordRow | undefined;
     for (;;) {
-      const { rows } = last === undefined
-        ? await this.db.query<RecordRow>(SQL.leavesFirst, [batchId, chunk])
-        : await this.db.query<RecordRow>(SQL.leavesAfter, [batchId, last.gateway, last.seq, chunk]);
+      const { rows } =
+        last === undefined
+          ? await this.db.query<RecordRow>(SQL.leavesFirst, [batchId, chunk])
+          : await this.db.query<RecordRow>(SQL.leavesAfter, [batchId, last.gateway, last.seq, chunk]);
       if (rows.length > 0) yield rows.map(decodeRecord);
       if (rows.length < chunk) return;
       last = rows[rows.length - 1];

@@ -33,7 +33,8 @@ export async function recordSigned(db: SqlExecutor, input: RecordSignedInput): P
         signFailure = { err };
         throw err;
       }
-      if (signed.nonce !== nonce) throw anchorRefused('recordSigned', 'signed with another nonce than the one allocated', { allocated: nonce, signed: signed.nonce });
+      if (signed.nonce !== nonce)
+        throw anchorRefused('recordSigned', 'signed with another nonce than the one allocated', { allocated: nonce, signed: signed.nonce });
       const tx = await insertTx(q, input, signed, null, input.now);
       await q(SQL.setNextNonce, [input.chainId, input.sender, nonce + 1]);
       await q(SQL.batchSent, [input.batchId, signed.hash, input.now]);
@@ -49,8 +50,10 @@ export function recordReplacement(db: SqlExecutor, oldTxId: number, signed: Sign
   return db.transaction('recordReplacement', async (q) => {
     const old = (await q<AnchorTx>(forUpdate(SQL.tx, db.dialect), [oldTxId])).rows[0];
     if (old === undefined) throw anchorRefused('recordReplacement', 'unknown transaction', { txId: oldTxId });
-    if (old.status !== 'signed' && old.status !== 'broadcast') throw anchorRefused('recordReplacement', `transaction is ${old.status}`, { txId: oldTxId, status: old.status });
-    if (signed.nonce !== old.nonce) throw anchorRefused('recordReplacement', 'a replacement must keep the nonce', { txId: oldTxId, nonce: old.nonce, signed: signed.nonce });
+    if (old.status !== 'signed' && old.status !== 'broadcast')
+      throw anchorRefused('recordReplacement', `transaction is ${old.status}`, { txId: oldTxId, status: old.status });
+    if (signed.nonce !== old.nonce)
+      throw anchorRefused('recordReplacement', 'a replacement must keep the nonce', { txId: oldTxId, nonce: old.nonce, signed: signed.nonce });
     await q(SQL.txReplaced, [old.id]);
     const tx = await insertTx(q, old, signed, old.id, now);
     await q(SQL.followTxHash, [old.batchId, signed.hash, now]);
@@ -58,7 +61,24 @@ export function recordReplacement(db: SqlExecutor, oldTxId: number, signed: Sign
   });
 }
 
-async function insertTx(q: Query, owner: { readonly batchId: number; readonly chainId: number; readonly sender: string }, signed: SignedTx, replaces: number | null, now: number): Promise<AnchorTx> {
-  const params = [owner.batchId, owner.chainId, owner.sender, signed.nonce, signed.hash, signed.raw, signed.maxFeePerGas, signed.maxPriorityFeePerGas, replaces, now];
+async function insertTx(
+  q: Query,
+  owner: { readonly batchId: number; readonly chainId: number; readonly sender: string },
+  signed: SignedTx,
+  replaces: number | null,
+  now: number,
+): Promise<AnchorTx> {
+  const params = [
+    owner.batchId,
+    owner.chainId,
+    owner.sender,
+    signed.nonce,
+    signed.hash,
+    signed.raw,
+    signed.maxFeePerGas,
+    signed.maxPriorityFeePerGas,
+    replaces,
+    now,
+  ];
   return (await q<AnchorTx>(SQL.insertTx, params)).rows[0] as AnchorTx;
 }

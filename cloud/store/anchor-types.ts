@@ -148,7 +148,11 @@ export interface AnchorStore {
    * anchor_batch NULL and periodStart ≤ received_at < periodEnd (periodStart null: no lower
    * bound). Returns undefined, creating nothing, when there is no such record.
    */
-  claimBatch(input: { readonly periodStart: number | null; readonly periodEnd: number; readonly now: number }): Promise<{ readonly id: number; readonly size: number } | undefined>;
+  claimBatch(input: {
+    readonly periodStart: number | null;
+    readonly periodEnd: number;
+    readonly now: number;
+  }): Promise<{ readonly id: number; readonly size: number } | undefined>;
   /** The batch's records in leaf order, `chunk` at a time (keyset pagination, never OFFSET). */
   batchRecords(batchId: number, chunk?: number): AsyncIterable<RelayRecord[]>;
   /** building → pending with the root; a batch not in building is left alone (returns false). */

@@ -12,6 +12,6 @@ export function createAnchorStore(config: StoreConfig, logger: Logger): AnchorSt
   return createRelayDatabase(config, logger).anchor;
 }
 
+export { ANCHOR_CLAIM_LOCK_KEY } from './anchor-sql.ts';
 export type * from './anchor-types.ts';
 export { BATCH_STATUSES, TX_STATUSES } from './anchor-types.ts';
-export { ANCHOR_CLAIM_LOCK_KEY } from './anchor-sql.ts';

@@ -5,9 +5,10 @@
  * page costs the same however deep it is, and rows committed meanwhile neither repeat nor shift
  * the pages (docs/storage.md#keyset-pagination).
  */
-import type { ReadingsQuery, RelayRecord } from './types.ts';
+
 import { invalidCursor, invalidQuery } from './errors.ts';
 import { RECORD_COLUMNS } from './rows.ts';
+import type { ReadingsQuery, RelayRecord } from './types.ts';
 
 /** Most records one page may return. */
 export const MAX_PAGE = 10_000;
@@ -115,7 +116,10 @@ export function toPage(rows: RelayRecord[], limit: number): { items: RelayRecord
 function checkQuery(query: ReadingsQuery): void {
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_PAGE) throw invalidQuery(`limit must be an integer in 1..${MAX_PAGE}`);
   if (query.kind !== undefined && query.kind !== 'reading' && query.kind !== 'alarm') throw invalidQuery('kind must be reading or alarm');
-  for (const [name, bound] of [['from', query.from], ['to', query.to]] as const) {
+  for (const [name, bound] of [
+    ['from', query.from],
+    ['to', query.to],
+  ] as const) {
     if (bound !== undefined && !Number.isSafeInteger(bound)) throw invalidQuery(`${name} must be an integer number of ms`);
   }
 }

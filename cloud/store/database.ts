@@ -51,7 +51,8 @@ export function createExecutor(config: StoreConfig, logger: Logger): SqlExecutor
       return new SqliteExecutor({ path: config.path, logger, synchronous: config.synchronous });
     case 'postgres': {
       const configured = config.maxConnections ?? DEFAULT_POOL;
-      if (configured < MIN_POOL) logger.warn({ component: 'store', maxConnections: configured, used: MIN_POOL }, 'storage.maxConnections raised to the smallest pool the relay runs on');
+      if (configured < MIN_POOL)
+        logger.warn({ component: 'store', maxConnections: configured, used: MIN_POOL }, 'storage.maxConnections raised to the smallest pool the relay runs on');
       return new PostgresExecutor({ url: config.url, logger, maxConnections: Math.max(configured, MIN_POOL) });
     }
     default: {

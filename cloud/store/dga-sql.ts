@@ -34,7 +34,8 @@ export const DGA_SQL = {
   ensureObra: 'INSERT INTO dga_obras (obra, created_at) VALUES ($1, $2) ON CONFLICT (obra) DO NOTHING',
   obraState: `SELECT obra, derived_through AS "derivedThrough", last_send_at AS "lastSendAt", rechecked_at AS "recheckedAt",
     stopped_at AS "stoppedAt", stopped_reason AS "stoppedReason" FROM dga_obras WHERE obra = $1`,
-  setDerivedThrough: 'UPDATE dga_obras SET derived_through = CASE WHEN derived_through IS NULL OR derived_through < $2 THEN $2 ELSE derived_through END WHERE obra = $1',
+  setDerivedThrough:
+    'UPDATE dga_obras SET derived_through = CASE WHEN derived_through IS NULL OR derived_through < $2 THEN $2 ELSE derived_through END WHERE obra = $1',
   setRecheckedAt: 'UPDATE dga_obras SET rechecked_at = $2 WHERE obra = $1',
   stopObra: 'UPDATE dga_obras SET stopped_at = $2, stopped_reason = $3 WHERE obra = $1',
   resumeObra: 'UPDATE dga_obras SET stopped_at = NULL, stopped_reason = NULL WHERE obra = $1',
@@ -66,7 +67,7 @@ export const DGA_SQL = {
   missingSlots: "SELECT slot FROM dga_submissions WHERE obra = $1 AND state = 'missing' AND review_action IS NULL AND slot >= $2 ORDER BY slot LIMIT $3",
 
   claimObra: 'SELECT last_send_at AS "lastSendAt", stopped_reason AS "stoppedReason", stopped_at AS "stoppedAt" FROM dga_obras WHERE obra = $1',
-  inFlight: "SELECT claimed_at AS \"claimedAt\" FROM dga_submissions WHERE obra = $1 AND state = 'sending' LIMIT 1",
+  inFlight: 'SELECT claimed_at AS "claimedAt" FROM dga_submissions WHERE obra = $1 AND state = \'sending\' LIMIT 1',
   oldestDue: `SELECT slot FROM dga_submissions WHERE obra = $1 AND state IN ${DUE_STATES} AND next_attempt_at <= $2 ORDER BY slot LIMIT 1`,
   nextDue: `SELECT min(next_attempt_at) AS "nextDueAt" FROM dga_submissions WHERE obra = $1 AND state IN ${DUE_STATES}`,
   claim: `UPDATE dga_submissions SET state = 'sending', attempts = attempts + 1, claimed_at = $3, claimed_by = $4, updated_at = $3

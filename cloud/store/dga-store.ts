@@ -5,13 +5,25 @@
  * BEGIN IMMEDIATE on SQLite), so "one send at a time, spacingMs apart" holds whichever relay
  * claims, and the conditional UPDATE … RETURNING takes a row only from a due state.
  */
+
+import type { Measurement } from '../../protocols/dga/index.ts';
 import type { AuditRow, SubmissionRow } from './dga-sql.ts';
 import { DGA_SCHEDULER_LOCK_KEY, DGA_SQL, decodeAudit, decodeSubmission, submissionsSql } from './dga-sql.ts';
-import { SUBMISSION_STATES } from './dga-types.ts';
 import type {
-  ClaimResult, DerivedBatch, DgaAuditEntry, DgaAuditInput, DgaObraState, DgaStore, DgaSubmission, DgaSummary, FinishInput, ReviewAction, SlotInput, SubmissionState,
+  ClaimResult,
+  DerivedBatch,
+  DgaAuditEntry,
+  DgaAuditInput,
+  DgaObraState,
+  DgaStore,
+  DgaSubmission,
+  DgaSummary,
+  FinishInput,
+  ReviewAction,
+  SlotInput,
+  SubmissionState,
 } from './dga-types.ts';
-import type { Measurement } from '../../protocols/dga/index.ts';
+import { SUBMISSION_STATES } from './dga-types.ts';
 import { forUpdate, type SqlExecutor } from './sql-executor.ts';
 
 export class SqlDgaStore implements DgaStore {
@@ -71,11 +83,31 @@ export class SqlDgaStore implements DgaStore {
     return this.db.transaction('putSlots', async (q, many) => {
       let changed = 0;
       for (const { obra, inputs, derivedThrough } of batches) {
-        for (const r of await many(DGA_SQL.putSlot, inputs.map((i) => putSlotParams(i, now)))) changed += r.count;
+        for (const r of await many(
+          DGA_SQL.putSlot,
+          inputs.map((i) => putSlotParams(i, now)),
+        ))
+          changed += r.count;
         for (const i of inputs) {
           if (!('measurement' in i) || i.findings === undefined || i.findings.length === 0) continue;
           const message = i.findings.map((f) => f.message).join('; ');
-          await q(DGA_SQL.appendAudit, auditParams({ obra, slot: i.slot, attempt: 0, phase: 'held', at: now, instance, iface: null, request: { findings: i.findings }, outcome: 'review', httpStatus: null, message, receipt: null }));
+          await q(
+            DGA_SQL.appendAudit,
+            auditParams({
+              obra,
+              slot: i.slot,
+              attempt: 0,
+              phase: 'held',
+              at: now,
+              instance,
+              iface: null,
+              request: { findings: i.findings },
+              outcome: 'review',
+              httpStatus: null,
+              message,
+              receipt: null,
+            }),
+          );
         }
         await q(DGA_SQL.setDerivedThrough, [obra, derivedThrough]);
       }
@@ -95,16 +127,38 @@ export class SqlDgaStore implements DgaStore {
       const missing = a.action === 'mark-missing';
       const corrected = a.action === 'correct' && a.corrected !== null ? a.corrected : null;
       const params = [
-        a.obra, a.slot, a.now, a.action, a.actor, missing ? 'missing' : 'pending', missing ? null : a.now,
-        corrected === null ? null : JSON.stringify(corrected), corrected?.totalizador ?? null,
-        missing ? `marked missing in review by ${a.actor}: ${a.reason ?? ''}` : null, a.reason,
+        a.obra,
+        a.slot,
+        a.now,
+        a.action,
+        a.actor,
+        missing ? 'missing' : 'pending',
+        missing ? null : a.now,
+        corrected === null ? null : JSON.stringify(corrected),
+        corrected?.totalizador ?? null,
+        missing ? `marked missing in review by ${a.actor}: ${a.reason ?? ''}` : null,
+        a.reason,
       ];
       const changed = (await q(DGA_SQL.review, params)).count === 1;
       if (changed) {
-        await q(DGA_SQL.appendAudit, auditParams({
-          obra: a.obra, slot: a.slot, attempt: row.attempts, phase: a.action, at: a.now, instance: a.instance, iface: null,
-          request: corrected === null ? null : { corrected }, outcome: missing ? 'missing' : 'pending', httpStatus: null, message: a.reason, receipt: null, actor: a.actor,
-        }));
+        await q(
+          DGA_SQL.appendAudit,
+          auditParams({
+            obra: a.obra,
+            slot: a.slot,
+            attempt: row.attempts,
+            phase: a.action,
+            at: a.now,
+            instance: a.instance,
+            iface: null,
+            request: corrected === null ? null : { corrected },
+            outcome: missing ? 'missing' : 'pending',
+            httpStatus: null,
+            message: a.reason,
+            receipt: null,
+            actor: a.actor,
+          }),
+        );
       }
       return { from: row.state, changed };
     });
@@ -120,7 +174,9 @@ export class SqlDgaStore implements DgaStore {
 
   claimNext(obra: string, now: number, spacingMs: number, instance: string): Promise<ClaimResult> {
     return this.db.transaction('claimNext', async (q): Promise<ClaimResult> => {
-      const row = (await q<{ lastSendAt: number | null; stoppedAt: number | null; stoppedReason: string | null }>(forUpdate(DGA_SQL.claimObra, this.db.dialect), [obra])).rows[0];
+      const row = (
+        await q<{ lastSendAt: number | null; stoppedAt: number | null; stoppedReason: string | null }>(forUpdate(DGA_SQL.claimObra, this.db.dialect), [obra])
+      ).rows[0];
       if (row === undefined) return { kind: 'idle', nextDueAt: null };
       if (row.stoppedAt !== null) return { kind: 'stopped', reason: row.stoppedReason ?? 'stopped' };
       if ((await q(DGA_SQL.inFlight, [obra])).rows.length > 0) return { kind: 'wait', reason: 'in-flight', until: null };
@@ -143,7 +199,10 @@ export class SqlDgaStore implements DgaStore {
     const accepted = input.state === 'accepted';
     const [sql, params] = accepted
       ? [DGA_SQL.finishAccepted, [input.obra, input.slot, input.outcome, input.message, input.httpStatus, input.receipt, input.now]]
-      : [DGA_SQL.finish, [input.obra, input.slot, input.claimedBy, input.state, input.outcome, input.message, input.httpStatus, input.nextAttemptAt, input.now]];
+      : [
+          DGA_SQL.finish,
+          [input.obra, input.slot, input.claimedBy, input.state, input.outcome, input.message, input.httpStatus, input.nextAttemptAt, input.now],
+        ];
     return this.db.transaction('finish', async (q) => {
       const applied = (await q(sql, params)).count === 1;
       await q(DGA_SQL.appendAudit, auditParams(audit));
@@ -151,8 +210,14 @@ export class SqlDgaStore implements DgaStore {
     });
   }
 
-  async recoverStale(claimedBefore: number, nextAttemptAt: number, now: number): Promise<Array<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>> {
-    return (await this.db.query<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>(DGA_SQL.recoverStale, [claimedBefore, nextAttemptAt, now])).rows;
+  async recoverStale(
+    claimedBefore: number,
+    nextAttemptAt: number,
+    now: number,
+  ): Promise<Array<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>> {
+    return (
+      await this.db.query<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>(DGA_SQL.recoverStale, [claimedBefore, nextAttemptAt, now])
+    ).rows;
   }
 
   retry(obra: string, slot: number, now: number): Promise<{ from: SubmissionState; changed: boolean; attempts: number } | undefined> {
@@ -195,7 +260,9 @@ export class SqlDgaStore implements DgaStore {
     const counts = Object.fromEntries(SUBMISSION_STATES.map((s) => [s, 0])) as Record<SubmissionState, number>;
     let lateUnsent = 0;
     let acceptedLate = 0;
-    const rows = (await this.db.query<{ state: SubmissionState; n: number; lateUnsent: number | null; acceptedLate: number | null }>(DGA_SQL.counts, [obra, now, windowMs])).rows;
+    const rows = (
+      await this.db.query<{ state: SubmissionState; n: number; lateUnsent: number | null; acceptedLate: number | null }>(DGA_SQL.counts, [obra, now, windowMs])
+    ).rows;
     for (const r of rows) {
       counts[r.state] = Number(r.n);
       lateUnsent += Number(r.lateUnsent ?? 0);
@@ -221,7 +288,15 @@ function putSlotParams(input: SlotInput, now: number): unknown[] {
   if (!('measurement' in input)) return [input.obra, input.slot, input.kind, 'missing', null, null, input.missing, null, now, null];
   const held = input.findings !== undefined && input.findings.length > 0;
   return [
-    input.obra, input.slot, input.kind, held ? 'review' : 'pending', JSON.stringify(input.measurement), input.measurement.totalizador ?? null, null,
-    held ? null : now, now, held ? JSON.stringify(input.findings) : null,
+    input.obra,
+    input.slot,
+    input.kind,
+    held ? 'review' : 'pending',
+    JSON.stringify(input.measurement),
+    input.measurement.totalizador ?? null,
+    null,
+    held ? null : now,
+    now,
+    held ? JSON.stringify(input.findings) : null,
   ];
 }

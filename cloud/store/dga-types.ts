@@ -239,7 +239,11 @@ export interface DgaStore {
    * Rows left `sending` since before `claimedBefore` (a relay that stopped mid-send) become
    * `failed`, due at `nextAttemptAt`; returns them.
    */
-  recoverStale(claimedBefore: number, nextAttemptAt: number, now: number): Promise<Array<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>>;
+  recoverStale(
+    claimedBefore: number,
+    nextAttemptAt: number,
+    now: number,
+  ): Promise<Array<{ obra: string; slot: number; attempts: number; claimedBy: string | null }>>;
   /** failed / rejected / needs-attention → pending, due now. Returns the state it was in, or undefined for no such slot. */
   retry(obra: string, slot: number, now: number): Promise<{ readonly from: SubmissionState; readonly changed: boolean; readonly attempts: number } | undefined>;
   setVerification(obra: string, slot: number, verification: string, now: number): Promise<void>;
@@ -251,7 +255,10 @@ export interface DgaStore {
   /** Accepted with an irregular receipt (lastOutcome accepted-irregular), for a person; newest first. */
   flaggedAccepted(obra: string, limit: number): Promise<DgaSubmission[]>;
   /** Newest first; `states` filters. */
-  submissions(obra: string, options: { readonly states?: readonly SubmissionState[]; readonly limit: number; readonly before?: number }): Promise<DgaSubmission[]>;
+  submissions(
+    obra: string,
+    options: { readonly states?: readonly SubmissionState[]; readonly limit: number; readonly before?: number },
+  ): Promise<DgaSubmission[]>;
   summary(obra: string, now: number, windowMs: number): Promise<DgaSummary>;
 
   /**

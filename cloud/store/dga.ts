@@ -11,7 +11,7 @@ export function createDgaStore(config: StoreConfig, logger: Logger): DgaStore {
   return createRelayDatabase(config, logger).dga;
 }
 
+export { DGA_SCHEDULER_LOCK_KEY } from './dga-sql.ts';
+export { SqlDgaStore } from './dga-store.ts';
 export type * from './dga-types.ts';
 export { SUBMISSION_STATES } from './dga-types.ts';
-export { SqlDgaStore } from './dga-store.ts';
-export { DGA_SCHEDULER_LOCK_KEY } from './dga-sql.ts';

@@ -82,11 +82,17 @@ export function schemaTooNew(found: number, known: number): StoreError {
 }
 
 export function migrationFailed(version: number, cause: unknown): StoreError {
-  return new StoreError(STORE_MIGRATION_FAILED, `relay store migration to version ${version} failed`, { cause, details: { version, backendCode: backendCode(cause) } });
+  return new StoreError(STORE_MIGRATION_FAILED, `relay store migration to version ${version} failed`, {
+    cause,
+    details: { version, backendCode: backendCode(cause) },
+  });
 }
 
 export function upgradeBackupFailed(backup: string, cause: unknown): StoreError {
-  return new StoreError(STORE_UPGRADE_BACKUP_FAILED, `cannot copy the relay database to ${backup} before upgrading its schema`, { cause, details: { backup, backendCode: backendCode(cause) } });
+  return new StoreError(STORE_UPGRADE_BACKUP_FAILED, `cannot copy the relay database to ${backup} before upgrading its schema`, {
+    cause,
+    details: { backup, backendCode: backendCode(cause) },
+  });
 }
 
 export function anchorRefused(operation: string, problem: string, details: Record<string, unknown> = {}): StoreError {

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { STORE_SCHEMA_TOO_NEW, isStoreError, migrationFailed, schemaTooNew } from './errors.ts';
+import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -335,7 +335,11 @@ export const MIGRATION_LOCK_KEY = 0x61_74_61_6c_61_79_61n;
  * version, apply the next step and record it, commit. A relay that finds the database newer than
  * it knows refuses to start rather than guess at the schema.
  */
-export async function migratePostgres(pool: Pool, logger: Logger, migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): Promise<{ from: number; to: number }> {
+export async function migratePostgres(
+  pool: Pool,
+  logger: Logger,
+  migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS,
+): Promise<{ from: number; to: number }> {
   const client = await pool.connect();
   let failure: unknown;
   try {

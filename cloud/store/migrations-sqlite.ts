@@ -1,5 +1,5 @@
-import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { unavailable } from './errors.ts';
 import { migratePostgres } from './migrations-postgres.ts';

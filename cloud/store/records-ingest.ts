@@ -4,11 +4,12 @@
  * duplicates, and when a key is held with another hash roll the batch back to a savepoint and
  * record one integrity alarm per conflicting seq in the same transaction.
  */
-import type { IngestInput, IngestOutcome } from './types.ts';
-import { POSTGRES_RECORDS_SQL as PG, SQLITE_RECORDS_SQL as LITE } from './records-sql.ts';
-import { encodeAlarm, offsetMs, type Conflict, type IngestRecord } from './rows.ts';
+
+import { SQLITE_RECORDS_SQL as LITE, POSTGRES_RECORDS_SQL as PG } from './records-sql.ts';
+import { type Conflict, encodeAlarm, type IngestRecord, offsetMs } from './rows.ts';
 import type { CopyFrom, Dialect, Query, QueryMany } from './sql-executor.ts';
 import { copyField } from './sql-postgres-copy.ts';
+import type { IngestInput, IngestOutcome } from './types.ts';
 
 export type IngestResult = { readonly outcome: IngestOutcome; readonly conflicts: readonly Conflict[] };
 
@@ -22,13 +23,32 @@ export function ingestBody(dialect: Dialect): IngestBody {
 async function ingestSqlite(q: Query, many: QueryMany, _copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
   const rows = batch.map((r) => [
-    input.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected,
-    r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), input.now, r.hash,
+    input.gateway,
+    r.seq,
+    r.kind,
+    r.device,
+    r.channel,
+    r.value,
+    r.unit,
+    r.quality,
+    r.exception,
+    r.ts,
+    r.tsCorrected,
+    r.mono,
+    r.bootId,
+    r.priority,
+    r.flags,
+    encodeAlarm(r.alarm),
+    input.now,
+    r.hash,
   ]);
   const inserted = await many(LITE.insertRecord, rows);
   const skipped = batch.filter((_, i) => inserted[i]?.count !== 1);
   const stored = batch.length - skipped.length;
-  const storedHashes = await many<{ hash: string }>(LITE.recordHash, skipped.map((r) => [input.gateway, r.seq]));
+  const storedHashes = await many<{ hash: string }>(
+    LITE.recordHash,
+    skipped.map((r) => [input.gateway, r.seq]),
+  );
   const conflicts: Conflict[] = [];
   skipped.forEach((r, i) => {
     const existingHash = storedHashes[i]?.rows[0]?.hash as string;
@@ -37,7 +57,10 @@ async function ingestSqlite(q: Query, many: QueryMany, _copy: CopyFrom, input: I
   if (conflicts.length > 0) {
     await q('ROLLBACK TO SAVEPOINT batch', []);
     await q('RELEASE SAVEPOINT batch', []);
-    await many(LITE.insertIntegrityAlarm, conflicts.map((c) => [input.gateway, c.seq, c.existingHash, c.offeredHash, input.now]));
+    await many(
+      LITE.insertIntegrityAlarm,
+      conflicts.map((c) => [input.gateway, c.seq, c.existingHash, c.offeredHash, input.now]),
+    );
     return { outcome: { ok: false, conflicts: conflicts.map((c) => c.seq) }, conflicts };
   }
   await q('RELEASE SAVEPOINT batch', []);
@@ -69,14 +92,19 @@ const UNIQUE_VIOLATION = '23505';
  */
 async function ingestPostgres(q: Query, _many: QueryMany, copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
-  const stored = await copyAllNew(q, copy, input, batch) ?? (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
+  const stored = (await copyAllNew(q, copy, input, batch)) ?? (await q(PG.insertRecords, insertRecordsParams(input, batch))).count;
   // Rows this transaction inserted carry the offered hash, so comparing every offered hash with
   // the stored one finds exactly the keys held with other content.
-  const conflicts =
-    stored === batch.length ? [] : (await q<Conflict>(PG.conflicts, [input.gateway, batch.map((r) => r.seq), batch.map((r) => r.hash)])).rows;
+  const conflicts = stored === batch.length ? [] : (await q<Conflict>(PG.conflicts, [input.gateway, batch.map((r) => r.seq), batch.map((r) => r.hash)])).rows;
   if (conflicts.length > 0) {
     await q('ROLLBACK TO SAVEPOINT batch', []);
-    await q(PG.insertIntegrityAlarms, [input.gateway, conflicts.map((c) => c.seq), conflicts.map((c) => c.existingHash), conflicts.map((c) => c.offeredHash), input.now]);
+    await q(PG.insertIntegrityAlarms, [
+      input.gateway,
+      conflicts.map((c) => c.seq),
+      conflicts.map((c) => c.existingHash),
+      conflicts.map((c) => c.offeredHash),
+      input.now,
+    ]);
     return { outcome: { ok: false, conflicts: conflicts.map((c) => c.seq) }, conflicts };
   }
   const maxSeq = batch[batch.length - 1]?.seq ?? null;
@@ -101,7 +129,8 @@ function copyText(input: IngestInput, batch: readonly IngestRecord[]): string {
   const now = String(input.now);
   let text = '';
   for (const r of batch) {
-    text += `${gateway}\t${r.seq}\t${copyField(r.kind)}\t${copyField(r.device)}\t${copyField(r.channel)}\t${copyField(r.value)}\t${copyField(r.unit)}\t` +
+    text +=
+      `${gateway}\t${r.seq}\t${copyField(r.kind)}\t${copyField(r.device)}\t${copyField(r.channel)}\t${copyField(r.value)}\t${copyField(r.unit)}\t` +
       `${copyField(r.quality)}\t${copyField(r.exception)}\t${r.ts}\t${copyField(r.tsCorrected)}\t${r.mono}\t${copyField(r.bootId)}\t${r.priority}\t` +
       `${r.flags}\t${copyField(encodeAlarm(r.alarm))}\t${now}\t${copyField(r.hash)}\n`;
   }
@@ -114,7 +143,24 @@ function insertRecordsParams(input: IngestInput, batch: readonly IngestRecord[])
   const columns = Array.from({ length: 16 }, () => new Array<unknown>(n));
   for (let i = 0; i < n; i++) {
     const r = batch[i] as IngestRecord;
-    const values = [r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected, r.mono, r.bootId, r.priority, r.flags, encodeAlarm(r.alarm), r.hash];
+    const values = [
+      r.seq,
+      r.kind,
+      r.device,
+      r.channel,
+      r.value,
+      r.unit,
+      r.quality,
+      r.exception,
+      r.ts,
+      r.tsCorrected,
+      r.mono,
+      r.bootId,
+      r.priority,
+      r.flags,
+      encodeAlarm(r.alarm),
+      r.hash,
+    ];
     for (let c = 0; c < 16; c++) (columns[c] as unknown[])[i] = values[c];
   }
   return [input.gateway, input.now, ...columns];

@@ -28,7 +28,9 @@ const COMMON = {
 /** SQLite: one prepared INSERT per record (a statement costs microseconds in process). */
 export const SQLITE_RECORDS_SQL = {
   ...COMMON,
-  insertRecord: `INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`,
+  insertRecord: `INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',')
+    .map((_, i) => `$${i + 1}`)
+    .join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`,
   recordHash: 'SELECT hash FROM records WHERE gateway = $1 AND seq = $2',
   // Multi-argument max() is NULL when an argument is: the coalesce keeps whichever side is known.
   updateGateway: `UPDATE gateways SET

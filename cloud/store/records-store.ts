@@ -5,14 +5,14 @@
  * test/unit/records-writer.test.ts holds every other module to that.
  */
 import type { Logger } from 'pino';
-import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, unknownGateway } from './errors.ts';
 import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
-import { NONCE_PRUNE_INTERVAL_MS, decodeGateway, decodeIntegrityAlarm, decodeRecord, sortedBatch } from './rows.ts';
 import type { GatewayDbRow, IntegrityAlarmRow, RecordRow } from './rows.ts';
+import { decodeGateway, decodeIntegrityAlarm, decodeRecord, NONCE_PRUNE_INTERVAL_MS, sortedBatch } from './rows.ts';
 import type { Query, SqlExecutor } from './sql-executor.ts';
+import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 
 const placeholder = (n: number): string => `$${n}`;
 
@@ -22,7 +22,10 @@ export class SqlRecordsStore implements RelayStore {
   private readonly ingestBody: ReturnType<typeof ingestBody>;
   private lastPrune = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly db: SqlExecutor, logger: Logger) {
+  constructor(
+    private readonly db: SqlExecutor,
+    logger: Logger,
+  ) {
     this.log = logger.child({ component: 'store', backend: db.dialect });
     this.sql = db.dialect === 'postgres' ? POSTGRES_RECORDS_SQL : SQLITE_RECORDS_SQL;
     this.ingestBody = ingestBody(db.dialect);
@@ -59,9 +62,10 @@ export class SqlRecordsStore implements RelayStore {
     const params = [gateway, nonce, expiresAt, now];
     // On SQLite a claim outside a transaction would be a commit (a WAL sync) of its own per
     // request: grouped, the claims of concurrent requests share one (sql-sqlite-group.ts).
-    const claimed = this.db.dialect === 'sqlite'
-      ? await this.db.groupedTransaction('claim nonce', (q) => q(this.sql.claimNonce, params))
-      : await this.db.query(this.sql.claimNonce, params);
+    const claimed =
+      this.db.dialect === 'sqlite'
+        ? await this.db.groupedTransaction('claim nonce', (q) => q(this.sql.claimNonce, params))
+        : await this.db.query(this.sql.claimNonce, params);
     return claimed.count === 1;
   }
 
@@ -75,7 +79,8 @@ export class SqlRecordsStore implements RelayStore {
     // Gateways are never deleted, so the check may precede the transaction.
     if ((await this.db.query(this.sql.hasGateway, [input.gateway])).rows.length === 0) throw unknownGateway(input.gateway);
     const { outcome, conflicts } = await this.db.groupedTransaction('ingest', (q, many, copy) => this.ingestBody(q, many, copy, input, batch));
-    if (!outcome.ok) this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
+    if (!outcome.ok)
+      this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
     return outcome;
   }
 
@@ -95,9 +100,8 @@ export class SqlRecordsStore implements RelayStore {
    * bound) becomes a leaf of `batchId`. Returns how many.
    */
   async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
-    const claimed = periodStart === null
-      ? await q(this.sql.claimBefore, [batchId, periodEnd])
-      : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
+    const claimed =
+      periodStart === null ? await q(this.sql.claimBefore, [batchId, periodEnd]) : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
     return claimed.count;
   }
 }

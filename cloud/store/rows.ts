@@ -4,8 +4,8 @@
  * numbers (postgres.ts parses int8 to number).
  */
 import type { AlarmDetail, Priority, Quality, RecordKind } from '../../protocols/records.ts';
-import type { GatewayRow, IngestInput, IntegrityAlarm, RelayRecord } from './types.ts';
 import { invalidBatch } from './errors.ts';
+import type { GatewayRow, IngestInput, IntegrityAlarm, RelayRecord } from './types.ts';
 
 /** Stored columns in the order inserts bind them and selects return them. */
 export const RECORD_COLUMNS =

@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
-import { inTransaction, openMigratedPool, type MigratedPool } from './pg-pool.ts';
-import { copyFrom } from './sql-postgres-copy.ts';
+import { inTransaction, type MigratedPool, openMigratedPool } from './pg-pool.ts';
 import type { CopyFrom, Query, QueryMany, SqlExecutor, TransactionBody } from './sql-executor.ts';
+import { copyFrom } from './sql-postgres-copy.ts';
 
 export interface PostgresExecutorOptions {
   /** postgres://user:password@host:port/database (libpq URL; sslmode etc. as query parameters). */

@@ -2,8 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { storeClosed, unavailable } from './errors.ts';
 import { openRelaySqlite } from './migrations-sqlite.ts';
-import { MAX_GROUP, runGroup, type GroupEntry } from './sql-sqlite-group.ts';
 import type { CopyFrom, Query, QueryMany, SqlExecutor, TransactionBody } from './sql-executor.ts';
+import { type GroupEntry, MAX_GROUP, runGroup } from './sql-sqlite-group.ts';
 
 export interface SqliteExecutorOptions {
   /** The relay's SQLite file: records, gateways and every feature's tables. */

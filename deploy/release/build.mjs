@@ -10,7 +10,7 @@
 // See deploy/release/README.md.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,13 +61,19 @@ try {
 function build(app) {
   const { abi, major } = nodeAbi(nodedir);
   if (values.nodedir === undefined && major !== NODE_MAJOR) {
-    throw new Error(`this is Node ${major}; a release targets Node ${NODE_MAJOR}: run it with Node ${NODE_MAJOR}, or pass --nodedir DIR (DIR/include/node) for another Node`);
+    throw new Error(
+      `this is Node ${major}; a release targets Node ${NODE_MAJOR}: run it with Node ${NODE_MAJOR}, or pass --nodedir DIR (DIR/include/node) for another Node`,
+    );
   }
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(app, { recursive: true });
   log(`compiling TypeScript into ${path.relative(ROOT, app)}/dist`);
   // Straight into the stage: a stale file in the checkout's dist/ never ends up in a release.
-  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist'), '--sourceMap', 'false'], ROOT);
+  run(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist'), '--sourceMap', 'false'],
+    ROOT,
+  );
   run(process.execPath, [path.join(ROOT, 'bin', 'copy-assets.mjs'), path.join(app, 'dist')], ROOT);
 
   mkdirSync(path.join(app, 'bin'));
@@ -78,12 +84,30 @@ function build(app) {
   // sync, so `npm ci` in a release reinstalls exactly these versions.
   const { scripts: _scripts, devDependencies: _dev, ...shipped } = pkg;
   writeFileSync(path.join(app, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
-  writeFileSync(path.join(app, 'package-lock.json'), `${JSON.stringify(productionLock(JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'))), null, 2)}\n`);
+  writeFileSync(
+    path.join(app, 'package-lock.json'),
+    `${JSON.stringify(productionLock(JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'))), null, 2)}\n`,
+  );
 
   log(`installing production dependencies for ${TARGET.os}-${TARGET.cpu} (${TARGET.libc})`);
   // --ignore-scripts: no install script may run for the wrong architecture (better-sqlite3 would
   // build for this machine, esbuild would check its x64 binary).
-  run('npm', ['ci', '--omit=dev', '--ignore-scripts', `--os=${TARGET.os}`, `--cpu=${TARGET.cpu}`, `--libc=${TARGET.libc}`, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'], app);
+  run(
+    'npm',
+    [
+      'ci',
+      '--omit=dev',
+      '--ignore-scripts',
+      `--os=${TARGET.os}`,
+      `--cpu=${TARGET.cpu}`,
+      `--libc=${TARGET.libc}`,
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=warn',
+    ],
+    app,
+  );
 
   const modules = path.join(app, 'node_modules');
   const addon = crossCompileBetterSqlite3({ pkgDir: path.join(modules, 'better-sqlite3'), nodedir, cacheDir, log });
@@ -102,7 +126,11 @@ function build(app) {
   rmSync(path.join(outDir, tarball), { force: true });
   log(`packing ${path.relative(ROOT, path.join(outDir, tarball))}`);
   // Modes normalised: whatever the checkout's umask was, readable by all and writable by the owner only.
-  run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mode=u+rwX,go+rX,go-w', '-czf', path.join(outDir, tarball), '-C', stage, 'atalaya'], ROOT);
+  run(
+    'tar',
+    ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mode=u+rwX,go+rX,go-w', '-czf', path.join(outDir, tarball), '-C', stage, 'atalaya'],
+    ROOT,
+  );
   writeSums(outDir);
   process.stdout.write(`${path.join(outDir, tarball)}\n`);
 }
@@ -126,6 +154,11 @@ function writeSums(dir) {
   const lines = readdirSync(dir)
     .filter((f) => f.endsWith('.tar.gz'))
     .sort()
-    .map((f) => `${createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex')}  ${f}\n`);
+    .map(
+      (f) =>
+        `${createHash('sha256')
+          .update(readFileSync(path.join(dir, f)))
+          .digest('hex')}  ${f}\n`,
+    );
   writeFileSync(path.join(dir, 'SHA256SUMS'), lines.join(''));
 }

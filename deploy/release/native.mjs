@@ -4,7 +4,7 @@
 // aarch64-linux-gnu toolchain and the headers of the Node the release targets.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** ELF e_machine of arm64 (ELF for the Arm 64-bit Architecture, §5.1: EM_AARCH64 = 183). */
@@ -94,7 +94,12 @@ export function crossCompileBetterSqlite3({ pkgDir, nodedir, cacheDir, log }) {
     };
     try {
       // SQLite's compiler warnings are not ours to fix: the output is shown only when the build fails.
-      execFileSync(process.execPath, [nodeGyp(), 'rebuild', '--release', '--arch=arm64', `--nodedir=${nodedir}`], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+      execFileSync(process.execPath, [nodeGyp(), 'rebuild', '--release', '--arch=arm64', `--nodedir=${nodedir}`], {
+        cwd: work,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 64 * 1024 * 1024,
+      });
     } catch (err) {
       process.stderr.write(`${String(err.stdout ?? '')}${String(err.stderr ?? '')}`.slice(-20_000));
       throw new Error(`node-gyp rebuild (better-sqlite3 ${version}, linux-arm64) failed`, { cause: err });

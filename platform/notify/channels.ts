@@ -38,7 +38,10 @@ export function buildChannels(config: NotifyChannelsConfig, deps: ChannelDeps): 
   const out = new Map<ChannelKind, Channel>();
   if (config.email !== undefined) {
     const e = config.email;
-    out.set('email', new EmailChannel({ config: e, password: e.user !== undefined ? secret('email', e.passwordEnv, e.passwordFile, true) : undefined, ca: readCa(e.caFile) }));
+    out.set(
+      'email',
+      new EmailChannel({ config: e, password: e.user !== undefined ? secret('email', e.passwordEnv, e.passwordFile, true) : undefined, ca: readCa(e.caFile) }),
+    );
   }
   if (config.webhook !== undefined) {
     const w = config.webhook;

@@ -13,7 +13,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { emailContent } from '../../protocols/notify/render.ts';
 import { WEBHOOK_HEADERS } from '../../protocols/notify/webhook-signature.ts';
 import { NOTIFY_BAD_ADDRESS, NOTIFY_CLOSED, NOTIFY_SMTP_AUTH, NOTIFY_SMTP_DEFERRED, NOTIFY_SMTP_REJECTED, NOTIFY_SMTP_UNREACHABLE } from './errors.ts';
-import { emailAddress, type EmailChannelConfig } from './schema.ts';
+import { type EmailChannelConfig, emailAddress } from './schema.ts';
 import type { Channel, DeliveryOutcome, Notification } from './types.ts';
 
 export interface EmailChannelOptions {
@@ -75,7 +75,10 @@ export class EmailChannel implements Channel {
     let timer: NodeJS.Timeout | undefined;
     // Belt and braces: nodemailer's own timeouts cover each step; this bounds the whole exchange.
     const deadline = new Promise<DeliveryOutcome>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, retryable: true, code: NOTIFY_SMTP_UNREACHABLE, detail: `${c.host}:${c.port}: no answer within ${c.timeoutMs * 2} ms` }), c.timeoutMs * 2);
+      timer = setTimeout(
+        () => resolve({ ok: false, retryable: true, code: NOTIFY_SMTP_UNREACHABLE, detail: `${c.host}:${c.port}: no answer within ${c.timeoutMs * 2} ms` }),
+        c.timeoutMs * 2,
+      );
     });
     const sent = this.transport
       .sendMail({

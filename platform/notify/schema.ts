@@ -7,7 +7,9 @@
 import { z } from 'zod';
 
 /** A mailbox `local@domain` (no display name, no spaces; the domain has a dot or is `localhost`). */
-export const emailAddress = z.string().regex(/^[^\s@<>(),;:"]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$|^[^\s@<>(),;:"]+@localhost$/, 'expected an email address like ops@example.cl');
+export const emailAddress = z
+  .string()
+  .regex(/^[^\s@<>(),;:"]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$|^[^\s@<>(),;:"]+@localhost$/, 'expected an email address like ops@example.cl');
 /** E.164: `+`, a country code, at most 15 digits in all (ITU-T E.164 §6), e.g. `+56912345678`. */
 export const e164Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number like +56912345678');
 export const httpUrl = z.string().refine((s) => isHttpUrl(s), 'expected an http:// or https:// URL');
@@ -30,7 +32,10 @@ const filePath = z.string().min(1);
 export const emailChannelSchema = z.strictObject({
   host: z.string().min(1).describe('SMTP server'),
   port: z.int().min(1).max(65535).default(587),
-  security: z.enum(['starttls', 'tls', 'none']).default('starttls').describe('starttls: plain connect then STARTTLS, required (port 587); tls: TLS from the first byte (port 465); none: no TLS (a local relay only)'),
+  security: z
+    .enum(['starttls', 'tls', 'none'])
+    .default('starttls')
+    .describe('starttls: plain connect then STARTTLS, required (port 587); tls: TLS from the first byte (port 465); none: no TLS (a local relay only)'),
   user: z.string().min(1).optional().describe('AUTH user; without it no AUTH'),
   passwordEnv: envName.default('ATALAYA_SMTP_PASSWORD'),
   passwordFile: filePath.optional(),
@@ -63,12 +68,19 @@ export function unknownPlaceholders(template: string): string[] {
 
 const template = z.string().superRefine((s, ctx) => {
   const bad = unknownPlaceholders(s);
-  if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${bad.map((b) => `'${b}'`).join(', ')}; expected ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+  if (bad.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown placeholder ${bad.map((b) => `'${b}'`).join(', ')}; expected ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+    });
 });
 
 export const smsTemplateSchema = z.strictObject({
   method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
-  url: template.refine((s) => isHttpUrl(fillTemplate(s, { to: '+10000000000', from: 'x', text: 'x', token: 'x' }, encodeURIComponent)), 'expected an http:// or https:// URL once filled'),
+  url: template.refine(
+    (s) => isHttpUrl(fillTemplate(s, { to: '+10000000000', from: 'x', text: 'x', token: 'x' }, encodeURIComponent)),
+    'expected an http:// or https:// URL once filled',
+  ),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), template).default({}),
   encoding: z.enum(['form', 'json']).default('form').describe('how body is sent: application/x-www-form-urlencoded or JSON'),
   body: z.record(z.string().min(1), template).default({ to: '{{to}}', text: '{{text}}' }).describe('field → template; fields are flat'),

@@ -46,7 +46,11 @@ export class SmsHttpChannel implements Channel {
     if (this.closed) return { ok: false, retryable: true, code: NOTIFY_CLOSED, detail: 'sms channel closed' };
     if (!E164.test(address)) return { ok: false, retryable: false, code: NOTIFY_BAD_ADDRESS, detail: 'not an E.164 phone number' };
     const req = this.request(address, this.text(message));
-    const answer = await attempt({ ...req, timeoutMs: this.opts.config.timeoutMs, ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}) });
+    const answer = await attempt({
+      ...req,
+      timeoutMs: this.opts.config.timeoutMs,
+      ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}),
+    });
     if (!isAnswer(answer)) return answer;
     const json = parseJson(answer.text) as Record<string, unknown> | undefined;
     if (answer.status >= 200 && answer.status < 300) {
@@ -55,7 +59,12 @@ export class SmsHttpChannel implements Channel {
     }
     // Twilio's error body names its own code (21211: invalid To): worth showing to operators.
     const providerCode = json?.['code'];
-    return failure(answer, req.url, this.opts.clock.now(), typeof providerCode === 'number' || typeof providerCode === 'string' ? `(provider code ${providerCode})` : undefined);
+    return failure(
+      answer,
+      req.url,
+      this.opts.clock.now(),
+      typeof providerCode === 'number' || typeof providerCode === 'string' ? `(provider code ${providerCode})` : undefined,
+    );
   }
 
   private request(to: string, text: string): Request {
@@ -65,7 +74,10 @@ export class SmsHttpChannel implements Channel {
       const form = new URLSearchParams({ To: to, From: c.from, Body: text });
       const auth = Buffer.from(`${c.accountSid}:${this.opts.token}`, 'utf8').toString('base64');
       return {
-        method: 'POST', url: `${base}/2010-04-01/Accounts/${c.accountSid}/Messages.json`, idField: 'sid', body: form.toString(),
+        method: 'POST',
+        url: `${base}/2010-04-01/Accounts/${c.accountSid}/Messages.json`,
+        idField: 'sid',
+        body: form.toString(),
         headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'atalaya-notify' },
       };
     }

@@ -35,7 +35,14 @@ export class TelegramChannel implements Channel {
     const { config } = this.opts;
     const url = `${config.apiBase.replace(/\/+$/, '')}/bot${this.opts.token}/sendMessage`;
     const body = JSON.stringify({ chat_id: address, text: plainMessage(message).slice(0, MAX_TEXT), disable_web_page_preview: true });
-    const answer = await attempt({ method: 'POST', url, headers: { 'content-type': 'application/json', 'user-agent': 'atalaya-notify' }, body, timeoutMs: config.timeoutMs, ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}) });
+    const answer = await attempt({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', 'user-agent': 'atalaya-notify' },
+      body,
+      timeoutMs: config.timeoutMs,
+      ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}),
+    });
     if (!isAnswer(answer)) return answer;
     const json = parseJson(answer.text) as { result?: { message_id?: unknown }; parameters?: { retry_after?: unknown } } | undefined;
     if (answer.status >= 200 && answer.status < 300) {

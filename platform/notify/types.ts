@@ -12,7 +12,7 @@ export type { Notification, Severity } from '../../protocols/notify/notification
 
 /** What a channel says about one attempt. */
 export type DeliveryOutcome =
-  | { readonly ok: true; /** The provider's id of the message (SMTP queue id, SMS sid, modem message reference). */ readonly providerId?: string }
+  | { readonly ok: true /** The provider's id of the message (SMTP queue id, SMS sid, modem message reference). */; readonly providerId?: string }
   | {
       readonly ok: false;
       /** false: resending the same message cannot succeed (bad address, refused credentials, 4xx other than 408/429). */

@@ -40,7 +40,14 @@ export class WebhookChannel implements Channel {
       'user-agent': 'atalaya-notify',
       ...webhookHeaders({ key: message.key, eventId: message.eventId, timestamp: Math.floor(now), body, secret: signed }),
     };
-    const answer = await attempt({ method: 'POST', url: address, headers, body, timeoutMs: config.timeoutMs, ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}) });
+    const answer = await attempt({
+      method: 'POST',
+      url: address,
+      headers,
+      body,
+      timeoutMs: config.timeoutMs,
+      ...(this.opts.dispatcher !== undefined ? { dispatcher: this.opts.dispatcher } : {}),
+    });
     if (!isAnswer(answer)) return answer;
     if (answer.status >= 200 && answer.status < 300) return { ok: true };
     return failure(answer, address, this.opts.clock.now());

@@ -7,7 +7,7 @@ import { problemsFromZod } from '../config-errors.ts';
 import type { StoredRecord } from '../records.ts';
 import { MAX_GATEWAY_LENGTH, storedRecordSchema } from '../sync/schemas.ts';
 import { malformedProof } from './errors.ts';
-import { PROOF_VERSION, type InclusionProofJson } from './proof.ts';
+import { type InclusionProofJson, PROOF_VERSION } from './proof.ts';
 import { auditPathLength } from './tree.ts';
 
 export const PROOF_DOCUMENT_FORMAT = 'atalaya-anchor-proof';
@@ -50,14 +50,12 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const positive = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const isoTime = z.iso.datetime({ offset: true });
 
-const inclusionSchema = z
-  .strictObject({ version: z.literal(PROOF_VERSION), index: count, treeSize: positive, path: z.array(hash) })
-  .superRefine((p, ctx) => {
-    if (p.index >= p.treeSize) ctx.addIssue({ code: 'custom', path: ['index'], message: 'expected an integer in 0..treeSize-1' });
-    else if (p.path.length !== auditPathLength(p.index, p.treeSize)) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: `expected ${auditPathLength(p.index, p.treeSize)} hashes for this index and treeSize` });
-    }
-  });
+const inclusionSchema = z.strictObject({ version: z.literal(PROOF_VERSION), index: count, treeSize: positive, path: z.array(hash) }).superRefine((p, ctx) => {
+  if (p.index >= p.treeSize) ctx.addIssue({ code: 'custom', path: ['index'], message: 'expected an integer in 0..treeSize-1' });
+  else if (p.path.length !== auditPathLength(p.index, p.treeSize)) {
+    ctx.addIssue({ code: 'custom', path: ['path'], message: `expected ${auditPathLength(p.index, p.treeSize)} hashes for this index and treeSize` });
+  }
+});
 
 export const documentSchema = z.strictObject({
   format: z.literal(PROOF_DOCUMENT_FORMAT),

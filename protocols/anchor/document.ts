@@ -20,8 +20,8 @@
  * values (contract, txHash, blockHash) keep their 0x. Parsing is strict: unknown keys refused.
  */
 import type { StoredRecord } from '../records.ts';
-import { LEAF_ENCODING, PROOF_DOCUMENT_FORMAT, PROOF_DOCUMENT_VERSION, documentSchema, firstProblem, type ProofDocument } from './document-schema.ts';
-import { ATALAYA_ANCHOR_INVALID_ARGUMENT, AnchorError, invalidArgument } from './errors.ts';
+import { documentSchema, firstProblem, LEAF_ENCODING, PROOF_DOCUMENT_FORMAT, PROOF_DOCUMENT_VERSION, type ProofDocument } from './document-schema.ts';
+import { AnchorError, ATALAYA_ANCHOR_INVALID_ARGUMENT, invalidArgument } from './errors.ts';
 import { recordLeafHash } from './leaf.ts';
 import { type InclusionProof, proofToJson, verifyInclusion } from './proof.ts';
 
@@ -135,4 +135,3 @@ export function checkProofOffline(doc: ProofDocument): OfflineCheck {
   }
   return { ok: true, leafHash: leafHex };
 }
-

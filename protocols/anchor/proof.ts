@@ -9,8 +9,9 @@
  * RFC 6962 §2.1.1 from the leaf's sibling upward. Parsing is strict: no other keys, exact types,
  * index < treeSize, and exactly as many path hashes as that index in that size needs.
  */
-import { HASH_BYTES, nodeHash } from './hash.ts';
+
 import { malformedProof } from './errors.ts';
+import { HASH_BYTES, nodeHash } from './hash.ts';
 import { auditPathLength } from './tree.ts';
 
 export const PROOF_VERSION = 1;
@@ -37,13 +38,7 @@ export interface InclusionProofJson {
  * The root does not commit to the size (leaf 0 of 3 also verifies as leaf 0 of 4 with the same
  * path), so treeSize must come from the anchor, published next to the root, not from the proof.
  */
-export function verifyInclusion(
-  leafHash: Uint8Array,
-  index: number,
-  treeSize: number,
-  path: readonly Uint8Array[],
-  root: Uint8Array,
-): boolean {
+export function verifyInclusion(leafHash: Uint8Array, index: number, treeSize: number, path: readonly Uint8Array[], root: Uint8Array): boolean {
   if (!isHash(leafHash) || !isHash(root) || !Array.isArray(path)) return false;
   // Step 1: leaf_index < tree_size.
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
@@ -93,7 +88,8 @@ export function proofFromJson(value: unknown): InclusionProof {
   if (o['version'] !== PROOF_VERSION) throw malformedProof(`version: expected ${PROOF_VERSION}`);
   const { index, treeSize, path } = o;
   if (typeof treeSize !== 'number' || !Number.isSafeInteger(treeSize) || treeSize < 1) throw malformedProof('treeSize: expected a positive safe integer');
-  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= treeSize) throw malformedProof('index: expected an integer in 0..treeSize-1');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= treeSize)
+    throw malformedProof('index: expected an integer in 0..treeSize-1');
   if (!Array.isArray(path)) throw malformedProof('path: expected an array');
   const expected = auditPathLength(index, treeSize);
   if (path.length !== expected) throw malformedProof(`path: expected ${expected} hashes for this index and treeSize`);

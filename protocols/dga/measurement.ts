@@ -87,7 +87,8 @@ function field(kind: WorkKind, m: Measurement, name: NumericInput, format: (v: n
   if (!given) {
     if (presence === 'required') throw valueError(name, `required for a ${kind} measurement`);
     if (name === 'nivelFreatico' || name === 'alturaLimnimetrica') {
-      if (!mayBeEmpty(name, ground)) throw valueError(name, `may be empty only for the ${EMPTY_ALLOWED[name]?.join(' or ')} grounds of the manual (got ${ground ?? 'none'})`);
+      if (!mayBeEmpty(name, ground))
+        throw valueError(name, `may be empty only for the ${EMPTY_ALLOWED[name]?.join(' or ')} grounds of the manual (got ${ground ?? 'none'})`);
     }
     return '';
   }

@@ -31,7 +31,11 @@ export function successOutcome(receipt: unknown, httpStatus: number | null): Ext
   if (!httpOk) problems.push(`HTTP ${httpStatus}`);
   if (kept === null) problems.push('no receipt');
   else if (!isReceipt(receipt)) problems.push('a receipt that is not 32 letters and digits');
-  return { kind: 'accepted-irregular', receipt: kept, reason: `success answer with ${problems.join(' and ')}: DGA holds the measurement; a person should check the receipt` };
+  return {
+    kind: 'accepted-irregular',
+    receipt: kept,
+    reason: `success answer with ${problems.join(' and ')}: DGA holds the measurement; a person should check the receipt`,
+  };
 }
 
 export type DgaOutcome =

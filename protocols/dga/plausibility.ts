@@ -46,7 +46,13 @@ export interface ReviewRules {
   readonly waterRightTolerancePct?: number | undefined;
 }
 
-export const DEFAULT_REVIEW_RULES: ReviewRules = { frozenTotalizerHours: 3, jumpFactor: 5, medianWindowHours: 24, volumeFlowTolerancePct: 20, volumeFlowMinM3: 1 };
+export const DEFAULT_REVIEW_RULES: ReviewRules = {
+  frozenTotalizerHours: 3,
+  jumpFactor: 5,
+  medianWindowHours: 24,
+  volumeFlowTolerancePct: 20,
+  volumeFlowMinM3: 1,
+};
 
 /** An earlier slot of the obra (the values it was or will be sent with). */
 export interface HistoryPoint {
@@ -98,14 +104,22 @@ export function frozenTotalizer(e: SlotEvidence, rules: ReviewRules): Finding | 
   }
   const hours = (e.measurement.at - since) / HOUR_MS;
   if (hours < rules.frozenTotalizerHours) return undefined;
-  return { code: 'frozen_totalizer', message: `totalizer stuck at ${total} m³ for ${round(hours, 1)} h while the flow is ${caudal} l/s`, values: { m3: total, hours: round(hours, 2), flowLps: caudal } };
+  return {
+    code: 'frozen_totalizer',
+    message: `totalizer stuck at ${total} m³ for ${round(hours, 1)} h while the flow is ${caudal} l/s`,
+    values: { m3: total, hours: round(hours, 2), flowLps: caudal },
+  };
 }
 
 /** A meter that does not wrap reads less than the last total sent (a reset or replacement, or a fault). */
 export function totalizerBackwards(e: SlotEvidence): Finding | undefined {
   const total = e.measurement.totalizador;
   if (!num(total) || e.previousTotal === undefined || total >= e.previousTotal) return undefined;
-  return { code: 'totalizer_backwards', message: `totalizer went backwards (${e.previousTotal} → ${total} m³)`, values: { previousM3: e.previousTotal, m3: total } };
+  return {
+    code: 'totalizer_backwards',
+    message: `totalizer went backwards (${e.previousTotal} → ${total} m³)`,
+    values: { previousM3: e.previousTotal, m3: total },
+  };
 }
 
 /** The history within medianWindowHours before the slot (history is oldest first: walk back from its end). */
@@ -129,7 +143,11 @@ export function flowJump(e: SlotEvidence, rules: ReviewRules, window: readonly H
   for (const h of window) if (num(h.caudal)) flows.push(h.caudal);
   const m = flows.length >= MIN_MEDIAN_POINTS ? median(flows) : undefined;
   if (m === undefined || m <= 0 || q <= rules.jumpFactor * m) return undefined;
-  return { code: 'flow_jump', message: `flow ${q} l/s is ${round(q / m, 1)}× the median ${round(m)} l/s of the last ${rules.medianWindowHours} h`, values: { flowLps: q, medianLps: round(m, 6), factor: round(q / m, 3) } };
+  return {
+    code: 'flow_jump',
+    message: `flow ${q} l/s is ${round(q / m, 1)}× the median ${round(m)} l/s of the last ${rules.medianWindowHours} h`,
+    values: { flowLps: q, medianLps: round(m, 6), factor: round(q / m, 3) },
+  };
 }
 
 /** Volume per hour since the previous slot above jumpFactor × the median hourly volume of the window. */
@@ -146,7 +164,11 @@ export function volumeJump(e: SlotEvidence, rules: ReviewRules, window: readonly
   const current = prev === undefined ? undefined : (total - (prev.totalizador as number)) / ((e.measurement.at - prev.slot) / HOUR_MS);
   const m = rates.length >= MIN_MEDIAN_POINTS ? median(rates) : undefined;
   if (current === undefined || m === undefined || m <= 0 || current <= rules.jumpFactor * m) return undefined;
-  return { code: 'volume_jump', message: `${round(current)} m³/h since the previous slot is ${round(current / m, 1)}× the median ${round(m)} m³/h`, values: { m3PerHour: round(current, 6), medianM3PerHour: round(m, 6), factor: round(current / m, 3) } };
+  return {
+    code: 'volume_jump',
+    message: `${round(current)} m³/h since the previous slot is ${round(current / m, 1)}× the median ${round(m)} m³/h`,
+    values: { m3PerHour: round(current, 6), medianM3PerHour: round(m, 6), factor: round(current / m, 3) },
+  };
 }
 
 /** Flow above the obra's water right plus its tolerance. */
@@ -155,14 +177,22 @@ export function overWaterRight(e: SlotEvidence, rules: ReviewRules): Finding | u
   if (!num(q) || rules.waterRightLps === undefined) return undefined;
   const limit = rules.waterRightLps * (1 + (rules.waterRightTolerancePct ?? 0) / 100);
   if (q <= limit) return undefined;
-  return { code: 'over_water_right', message: `flow ${q} l/s above the water right ${rules.waterRightLps} l/s (+${rules.waterRightTolerancePct ?? 0} %)`, values: { flowLps: q, rightLps: rules.waterRightLps, limitLps: round(limit, 6) } };
+  return {
+    code: 'over_water_right',
+    message: `flow ${q} l/s above the water right ${rules.waterRightLps} l/s (+${rules.waterRightTolerancePct ?? 0} %)`,
+    values: { flowLps: q, rightLps: rules.waterRightLps, limitLps: round(limit, 6) },
+  };
 }
 
 /** A level below the surface deeper than the well itself. */
 export function levelOutOfRange(e: SlotEvidence, rules: ReviewRules): Finding | undefined {
   const level = e.measurement.nivelFreatico;
   if (!num(level) || rules.wellDepthM === undefined || level <= rules.wellDepthM) return undefined;
-  return { code: 'level_out_of_range', message: `level ${level} m below the surface, deeper than the well (${rules.wellDepthM} m)`, values: { levelM: level, wellDepthM: rules.wellDepthM } };
+  return {
+    code: 'level_out_of_range',
+    message: `level ${level} m below the surface, deeper than the well (${rules.wellDepthM} m)`,
+    values: { levelM: level, wellDepthM: rules.wellDepthM },
+  };
 }
 
 /** Readings near the slot taken on an unsynchronized clock, or marked sensor_fault or out_of_range. */
@@ -170,9 +200,16 @@ export function readingMarks(e: SlotEvidence): Finding[] {
   const m = e.marks;
   if (m === undefined) return [];
   const out: Finding[] = [];
-  if (m.clockUnsynced > 0) out.push({ code: 'clock_unsynced', message: `${m.clockUnsynced} reading(s) near the slot taken with the gateway clock not synchronized`, values: { readings: m.clockUnsynced } });
-  if (m.sensorFault > 0) out.push({ code: 'sensor_fault', message: `${m.sensorFault} reading(s) near the slot marked sensor_fault`, values: { readings: m.sensorFault } });
-  if (m.outOfRange > 0) out.push({ code: 'out_of_range', message: `${m.outOfRange} reading(s) near the slot marked out_of_range`, values: { readings: m.outOfRange } });
+  if (m.clockUnsynced > 0)
+    out.push({
+      code: 'clock_unsynced',
+      message: `${m.clockUnsynced} reading(s) near the slot taken with the gateway clock not synchronized`,
+      values: { readings: m.clockUnsynced },
+    });
+  if (m.sensorFault > 0)
+    out.push({ code: 'sensor_fault', message: `${m.sensorFault} reading(s) near the slot marked sensor_fault`, values: { readings: m.sensorFault } });
+  if (m.outOfRange > 0)
+    out.push({ code: 'out_of_range', message: `${m.outOfRange} reading(s) near the slot marked out_of_range`, values: { readings: m.outOfRange } });
   return out;
 }
 
@@ -215,7 +252,13 @@ export function reviewSlot(e: SlotEvidence, rules: ReviewRules): Finding[] {
  * readings do not cover the interval (none within `edgeMs` of either end, or a gap above `maxGapMs`).
  * `readings` sorted by time, good values only.
  */
-export function integrateFlow(readings: ReadonlyArray<{ readonly ts: number; readonly value: number }>, from: number, to: number, edgeMs: number, maxGapMs: number): number | undefined {
+export function integrateFlow(
+  readings: ReadonlyArray<{ readonly ts: number; readonly value: number }>,
+  from: number,
+  to: number,
+  edgeMs: number,
+  maxGapMs: number,
+): number | undefined {
   const inside = readings.filter((r) => r.ts >= from - edgeMs && r.ts <= to + edgeMs);
   if (inside.length < 2) return undefined;
   if (inside[0]!.ts > from + edgeMs || inside[inside.length - 1]!.ts < to - edgeMs) return undefined;

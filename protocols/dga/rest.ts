@@ -3,11 +3,11 @@
  * DGA accepts after 2025-07-31. Pure: builds requests and reads answers; the HTTP client lives in cloud/.
  */
 import { argumentError } from './errors.ts';
-import { assertObra } from './obra.ts';
-import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
 import type { EmptyValueGround, Measurement, MeasurementFields, WorkKind } from './measurement.ts';
-import { classifyMessage, excerpt, isReceipt, successOutcome } from './outcome.ts';
+import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
+import { assertObra } from './obra.ts';
 import type { DgaOutcome, DgaQueryOutcome } from './outcome.ts';
+import { classifyMessage, excerpt, isReceipt, successOutcome } from './outcome.ts';
 import { normalizeRut } from './rut.ts';
 import { timeStampOrigen } from './time.ts';
 

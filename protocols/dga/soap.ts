@@ -6,11 +6,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { argumentError, unsupported, valueError } from './errors.ts';
-import { assertObra } from './obra.ts';
-import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
 import type { Measurement, WorkKind } from './measurement.ts';
-import { classifyMessage, isReceipt, successOutcome } from './outcome.ts';
+import { assertWorkKind, checkSendTime, formatMeasurement, readStoredMeasurement } from './measurement.ts';
+import { assertObra } from './obra.ts';
 import type { DgaOutcome, DgaQueryOutcome } from './outcome.ts';
+import { classifyMessage, isReceipt, successOutcome } from './outcome.ts';
 import type { DgaCredentials } from './rest.ts';
 import { normalizeRut } from './rut.ts';
 import { soapTimeStamp, toDgaDateTime } from './time.ts';

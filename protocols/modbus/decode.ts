@@ -1,6 +1,6 @@
 import { decodeInvalid, shortData, valueOutOfRange } from './errors.ts';
-import { WORD_ORDERS } from './types.ts';
 import type { DataType, WordOrder } from './types.ts';
+import { WORD_ORDERS } from './types.ts';
 
 /**
  * Register ⇄ value codec. Registers are 16-bit big-endian words (Modbus Application Protocol

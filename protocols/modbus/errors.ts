@@ -44,19 +44,13 @@ export function shortData(needed: number, got: number, what: string): AtalayaErr
   });
 }
 
-export function valueOutOfRange(
-  value: number,
-  type: string,
-): AtalayaError<typeof ATALAYA_MODBUS_VALUE_OUT_OF_RANGE> {
+export function valueOutOfRange(value: number, type: string): AtalayaError<typeof ATALAYA_MODBUS_VALUE_OUT_OF_RANGE> {
   return new AtalayaError(ATALAYA_MODBUS_VALUE_OUT_OF_RANGE, `${value} does not fit a ${type}`, {
     details: { value, type },
   });
 }
 
-export function decodeInvalid(
-  message: string,
-  details: Record<string, unknown>,
-): AtalayaError<typeof ATALAYA_MODBUS_DECODE_INVALID> {
+export function decodeInvalid(message: string, details: Record<string, unknown>): AtalayaError<typeof ATALAYA_MODBUS_DECODE_INVALID> {
   return new AtalayaError(ATALAYA_MODBUS_DECODE_INVALID, message, { details });
 }
 

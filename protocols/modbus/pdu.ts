@@ -11,9 +11,7 @@ export type ModbusRequest =
   | { readonly fc: 15; readonly address: number; readonly values: readonly boolean[] }
   | { readonly fc: 16; readonly address: number; readonly values: readonly number[] };
 
-export type ParsedRequest =
-  | { readonly ok: true; readonly request: ModbusRequest }
-  | { readonly ok: false; readonly fc: number; readonly exception: number };
+export type ParsedRequest = { readonly ok: true; readonly request: ModbusRequest } | { readonly ok: false; readonly fc: number; readonly exception: number };
 
 /** §6.11, §6.12: write-multiple quantity limits (the request must fit a 253-byte PDU). */
 export const MAX_WRITE_BITS = 0x7b0;
@@ -40,7 +38,10 @@ export function parseRequest(pdu: Uint8Array): ParsedRequest {
   const fc = pdu[0] ?? 0;
   const fail = (exception: number): ParsedRequest => ({ ok: false, fc, exception });
   switch (fc) {
-    case 1: case 2: case 3: case 4: {
+    case 1:
+    case 2:
+    case 3:
+    case 4: {
       if (pdu.length !== 5) return fail(EXCEPTION.illegalDataValue);
       const quantity = u16(pdu, 3);
       const max = fc <= 2 ? MAX_READ_BITS : MAX_READ_REGISTERS;
@@ -56,7 +57,8 @@ export function parseRequest(pdu: Uint8Array): ParsedRequest {
     case 6:
       if (pdu.length !== 5) return fail(EXCEPTION.illegalDataValue);
       return { ok: true, request: { fc, address: u16(pdu, 1), value: u16(pdu, 3) } };
-    case 15: case 16: {
+    case 15:
+    case 16: {
       if (pdu.length < 6) return fail(EXCEPTION.illegalDataValue);
       const quantity = u16(pdu, 3);
       const byteCount = pdu[5]!;
@@ -79,7 +81,10 @@ export function parseRequest(pdu: Uint8Array): ParsedRequest {
 /** The request PDU a client sends (the inverse of parseRequest). */
 export function encodeRequest(request: ModbusRequest): Uint8Array {
   switch (request.fc) {
-    case 1: case 2: case 3: case 4:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
       return bytesOf(request.fc, [request.address, request.quantity]);
     case 5:
       return bytesOf(5, [request.address, request.value ? 0xff00 : 0]);

@@ -1,16 +1,8 @@
 import { decodeBit, decodeRaw, toEngineering } from './decode.ts';
-import { decodeInvalid, planInvalid, shortData } from './errors.ts';
 import type { PlanProblem } from './errors.ts';
-import {
-  DATA_TYPES,
-  MAX_READ_BITS,
-  MAX_READ_REGISTERS,
-  REGISTER_TABLES,
-  WORD_ORDERS,
-  isBitTable,
-  registerWidth,
-} from './types.ts';
+import { decodeInvalid, planInvalid, shortData } from './errors.ts';
 import type { FieldSpec, RegisterTable } from './types.ts';
+import { DATA_TYPES, isBitTable, MAX_READ_BITS, MAX_READ_REGISTERS, REGISTER_TABLES, registerWidth, WORD_ORDERS } from './types.ts';
 
 /**
  * Turns a device's field list into as few read requests as the protocol and the device allow:
@@ -56,7 +48,8 @@ function isIntIn(v: unknown, min: number, max: number): v is number {
 
 function resolveOptions(options: Partial<PlanOptions>, problems: PlanProblem[]): PlanOptions {
   for (const key of Object.keys(options)) {
-    if (!(key in DEFAULT_PLAN_OPTIONS)) problems.push({ path: `options.${key}`, problem: `unknown option (known: ${Object.keys(DEFAULT_PLAN_OPTIONS).join(', ')})` });
+    if (!(key in DEFAULT_PLAN_OPTIONS))
+      problems.push({ path: `options.${key}`, problem: `unknown option (known: ${Object.keys(DEFAULT_PLAN_OPTIONS).join(', ')})` });
   }
   // An explicit undefined (an unset config key) means the default.
   const o: PlanOptions = {
@@ -153,9 +146,7 @@ export function planReads(fields: readonly FieldSpec[], options: Partial<PlanOpt
     for (const p of placed) {
       const joins =
         cur !== undefined &&
-        (opts.perField
-          ? p.start === cur.address && p.end === cur.end
-          : p.start - cur.end <= opts.maxGap && Math.max(cur.end, p.end) - cur.address <= limit);
+        (opts.perField ? p.start === cur.address && p.end === cur.end : p.start - cur.end <= opts.maxGap && Math.max(cur.end, p.end) - cur.address <= limit);
       if (joins && cur !== undefined) {
         cur.end = Math.max(cur.end, p.end);
         cur.fields.push(p.field);

@@ -1,6 +1,6 @@
 import { crc16Modbus, crc16Update, hasValidCrc } from './crc.ts';
 import { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME } from './errors.ts';
-import { concat, frameError, MAX_RTU_ADU, type FrameErrorCode, type FrameErrorEntry, type UnitPdu } from './frame-common.ts';
+import { concat, type FrameErrorCode, type FrameErrorEntry, frameError, MAX_RTU_ADU, type UnitPdu } from './frame-common.ts';
 
 /** RTU framing, Modbus over Serial Line v1.02 §2.5.1. */
 
@@ -129,9 +129,15 @@ export class RtuRequestSplitter {
 /** Total RTU length of the request at buf[pos]: undefined = unknown function, null = need more bytes. */
 function requestLength(buf: Uint8Array, pos: number): number | undefined | null {
   switch (buf[pos + 1]) {
-    case 1: case 2: case 3: case 4: case 5: case 6:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
       return 8;
-    case 15: case 16:
+    case 15:
+    case 16:
       return buf.length - pos < 7 ? null : 9 + buf[pos + 6]!;
     default:
       return undefined;

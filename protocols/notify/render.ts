@@ -23,15 +23,27 @@ export function isoTime(at: number): string {
 
 /** `key: value` lines of the facts, keys sorted (stable output whatever the insertion order). */
 export function factLines(n: Notification): string[] {
-  return Object.keys(n.facts).sort().map((k) => `${k}: ${String(n.facts[k])}`);
+  return Object.keys(n.facts)
+    .sort()
+    .map((k) => `${k}: ${String(n.facts[k])}`);
 }
 
 /** The body of a generic webhook: the Notification itself, keys in a fixed order. */
 export function genericBody(n: Notification): Record<string, unknown> {
   return {
-    key: n.key, eventId: n.eventId, severity: n.severity, title: n.title, text: n.text, at: n.at, time: isoTime(n.at),
+    key: n.key,
+    eventId: n.eventId,
+    severity: n.severity,
+    title: n.title,
+    text: n.text,
+    at: n.at,
+    time: isoTime(n.at),
     ...(n.ackUrl !== undefined ? { ackUrl: n.ackUrl } : {}),
-    facts: Object.fromEntries(Object.keys(n.facts).sort().map((k) => [k, n.facts[k]])),
+    facts: Object.fromEntries(
+      Object.keys(n.facts)
+        .sort()
+        .map((k) => [k, n.facts[k]]),
+    ),
   };
 }
 
@@ -46,13 +58,21 @@ export function slackBody(n: Notification): Record<string, unknown> {
   const facts = factLines(n);
   if (facts.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackEscape(facts.join('\n')).slice(0, 3000) } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(`${isoTime(n.at)} · ${n.eventId}`) }] });
-  if (n.ackUrl !== undefined) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: ACK_LABEL }, url: n.ackUrl, style: 'primary' }] });
+  if (n.ackUrl !== undefined)
+    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: ACK_LABEL }, url: n.ackUrl, style: 'primary' }] });
   return { text: slackEscape(`${SEVERITY_LABEL[n.severity]}: ${n.title}`), blocks };
 }
 
 export function teamsBody(n: Notification): Record<string, unknown> {
   const body: unknown[] = [
-    { type: 'TextBlock', size: 'Large', weight: 'Bolder', wrap: true, color: n.severity === 'alarm' ? 'Attention' : n.severity === 'warning' ? 'Warning' : 'Default', text: `${SEVERITY_LABEL[n.severity]}: ${n.title}` },
+    {
+      type: 'TextBlock',
+      size: 'Large',
+      weight: 'Bolder',
+      wrap: true,
+      color: n.severity === 'alarm' ? 'Attention' : n.severity === 'warning' ? 'Warning' : 'Default',
+      text: `${SEVERITY_LABEL[n.severity]}: ${n.title}`,
+    },
     { type: 'TextBlock', wrap: true, text: n.text },
   ];
   const keys = Object.keys(n.facts).sort();
@@ -69,7 +89,12 @@ export function googleChatBody(n: Notification): Record<string, unknown> {
   if (n.ackUrl !== undefined) widgets.push({ buttonList: { buttons: [{ text: ACK_LABEL, onClick: { openLink: { url: n.ackUrl } } }] } });
   return {
     text: `${SEVERITY_LABEL[n.severity]}: ${n.title}`,
-    cardsV2: [{ cardId: 'atalaya', card: { header: { title: htmlEscape(n.title), subtitle: `${SEVERITY_LABEL[n.severity]} · ${isoTime(n.at)}` }, sections: [{ widgets }] } }],
+    cardsV2: [
+      {
+        cardId: 'atalaya',
+        card: { header: { title: htmlEscape(n.title), subtitle: `${SEVERITY_LABEL[n.severity]} · ${isoTime(n.at)}` }, sections: [{ widgets }] },
+      },
+    ],
   };
 }
 
@@ -97,9 +122,13 @@ export interface EmailContent {
 export function emailContent(n: Notification): EmailContent {
   const subject = `[${SEVERITY_LABEL[n.severity]}] ${n.title}`.replace(/[\r\n]+/g, ' ');
   const facts = Object.keys(n.facts).sort();
-  const rows = facts.map((k) => `<tr><th align="left" style="padding:2px 12px 2px 0">${htmlEscape(k)}</th><td>${htmlEscape(String(n.facts[k]))}</td></tr>`).join('');
-  const button = n.ackUrl === undefined ? ''
-    : `<p><a href="${htmlEscape(n.ackUrl)}" style="display:inline-block;padding:10px 18px;background:#1f6f3f;color:#ffffff;text-decoration:none;border-radius:4px">${ACK_LABEL}</a></p>`;
+  const rows = facts
+    .map((k) => `<tr><th align="left" style="padding:2px 12px 2px 0">${htmlEscape(k)}</th><td>${htmlEscape(String(n.facts[k]))}</td></tr>`)
+    .join('');
+  const button =
+    n.ackUrl === undefined
+      ? ''
+      : `<p><a href="${htmlEscape(n.ackUrl)}" style="display:inline-block;padding:10px 18px;background:#1f6f3f;color:#ffffff;text-decoration:none;border-radius:4px">${ACK_LABEL}</a></p>`;
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
     `<h2 style="color:${SEVERITY_COLOR[n.severity]}">${htmlEscape(`${SEVERITY_LABEL[n.severity]}: ${n.title}`)}</h2>`,
@@ -109,7 +138,13 @@ export function emailContent(n: Notification): EmailContent {
     `<p style="color:#777;font-size:small">${htmlEscape(`${isoTime(n.at)} · ${n.eventId}`)}</p>`,
     '</body></html>',
   ].join('');
-  const text = [n.text, ...(facts.length > 0 ? ['', ...factLines(n)] : []), ...(n.ackUrl !== undefined ? ['', `${ACK_LABEL}: ${n.ackUrl}`] : []), '', `${isoTime(n.at)} · ${n.eventId}`].join('\n');
+  const text = [
+    n.text,
+    ...(facts.length > 0 ? ['', ...factLines(n)] : []),
+    ...(n.ackUrl !== undefined ? ['', `${ACK_LABEL}: ${n.ackUrl}`] : []),
+    '',
+    `${isoTime(n.at)} · ${n.eventId}`,
+  ].join('\n');
   return { subject, text, html };
 }
 
@@ -117,9 +152,13 @@ export type WebhookPreset = 'generic' | 'slack' | 'teams' | 'googlechat';
 
 export function webhookBody(preset: WebhookPreset, n: Notification): Record<string, unknown> {
   switch (preset) {
-    case 'generic': return genericBody(n);
-    case 'slack': return slackBody(n);
-    case 'teams': return teamsBody(n);
-    case 'googlechat': return googleChatBody(n);
+    case 'generic':
+      return genericBody(n);
+    case 'slack':
+      return slackBody(n);
+    case 'teams':
+      return teamsBody(n);
+    case 'googlechat':
+      return googleChatBody(n);
   }
 }

@@ -12,21 +12,70 @@ export const SMS_SEPTETS = 160;
 const ELLIPSIS = '...';
 
 /** 3GPP TS 23.038 §6.2.1, the basic character set (LF and CR included; ESC 0x1B left out: it is not text). */
-const BASIC = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-);
+const BASIC = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
 /** §6.2.1.1, the extension table (form feed left out: it is turned into a space). */
 const EXTENSION = new Set('€[]{}^~\\|');
 
 /** Close GSM-7 forms of common characters outside the alphabet. */
 const TRANSLITERATION: Readonly<Record<string, string>> = {
-  á: 'a', í: 'i', ó: 'o', ú: 'u', Á: 'A', Í: 'I', Ó: 'O', Ú: 'U',
-  À: 'A', È: 'E', Ì: 'I', Ò: 'O', Ù: 'U', â: 'a', ê: 'e', î: 'i', ô: 'o', û: 'u', ã: 'a', õ: 'o',
-  ë: 'e', ï: 'i', ç: 'c', Ã: 'A', Õ: 'O', Â: 'A', Ê: 'E', Î: 'I', Ô: 'O', Û: 'U', Ë: 'E', Ï: 'I',
-  º: 'o', ª: 'a', '°': 'o', '·': '.', '\t': ' ', '\f': ' ', '\u00a0': ' ',
-  '\u2013': '-', '\u2014': '-', '\u2212': '-', '\u2018': "'", '\u2019': "'", '\u201a': "'",
-  '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u00ab': '"', '\u00bb': '"', '\u2026': '...', '\u2022': '-',
-  '\u00b2': '2', '\u00b3': '3', '\u00b5': 'u', '\u00d7': 'x', '\u00f7': '/', '`': "'",
+  á: 'a',
+  í: 'i',
+  ó: 'o',
+  ú: 'u',
+  Á: 'A',
+  Í: 'I',
+  Ó: 'O',
+  Ú: 'U',
+  À: 'A',
+  È: 'E',
+  Ì: 'I',
+  Ò: 'O',
+  Ù: 'U',
+  â: 'a',
+  ê: 'e',
+  î: 'i',
+  ô: 'o',
+  û: 'u',
+  ã: 'a',
+  õ: 'o',
+  ë: 'e',
+  ï: 'i',
+  ç: 'c',
+  Ã: 'A',
+  Õ: 'O',
+  Â: 'A',
+  Ê: 'E',
+  Î: 'I',
+  Ô: 'O',
+  Û: 'U',
+  Ë: 'E',
+  Ï: 'I',
+  º: 'o',
+  ª: 'a',
+  '°': 'o',
+  '·': '.',
+  '\t': ' ',
+  '\f': ' ',
+  '\u00a0': ' ',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2212': '-',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201a': "'",
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u201e': '"',
+  '\u00ab': '"',
+  '\u00bb': '"',
+  '\u2026': '...',
+  '\u2022': '-',
+  '\u00b2': '2',
+  '\u00b3': '3',
+  '\u00b5': 'u',
+  '\u00d7': 'x',
+  '\u00f7': '/',
+  '`': "'",
 };
 
 /** Septets a GSM-7 character costs: 1, 2 (extension table) or undefined (outside the alphabet). */
@@ -72,7 +121,10 @@ export function septetCount(text: string): number {
  * and ended with `...`, the whole within `maxSeptets`.
  */
 export function fitSms(text: string, maxSeptets: number = SMS_SEPTETS): string {
-  const gsm = toGsm7(text).replace(/ {2,}/g, ' ').replace(/ *\n[ \n]*/g, '\n').trim();
+  const gsm = toGsm7(text)
+    .replace(/ {2,}/g, ' ')
+    .replace(/ *\n[ \n]*/g, '\n')
+    .trim();
   if (septetCount(gsm) <= maxSeptets) return gsm;
   const budget = maxSeptets - ELLIPSIS.length;
   let out = '';

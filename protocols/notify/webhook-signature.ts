@@ -25,7 +25,8 @@ export const DEFAULT_TOLERANCE_MS = 300_000;
 const HEX = /^[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{1,16}$/;
 
-const bytes = (body: string | Uint8Array): Buffer => (typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+const bytes = (body: string | Uint8Array): Buffer =>
+  typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 
 /** `${timestamp}.` followed by the body's bytes. */
 export function signingBytes(timestamp: number, body: string | Uint8Array): Buffer {
@@ -40,7 +41,13 @@ export function signWebhook(secret: string, timestamp: number, body: string | Ui
 }
 
 /** The headers of one webhook request: the idempotency key always, timestamp and signature when a secret is given. */
-export function webhookHeaders(p: { readonly key: string; readonly eventId: string; readonly timestamp: number; readonly body: string | Uint8Array; readonly secret?: string | undefined }): Record<string, string> {
+export function webhookHeaders(p: {
+  readonly key: string;
+  readonly eventId: string;
+  readonly timestamp: number;
+  readonly body: string | Uint8Array;
+  readonly secret?: string | undefined;
+}): Record<string, string> {
   const headers: Record<string, string> = { [WEBHOOK_HEADERS.idempotencyKey]: p.key, [WEBHOOK_HEADERS.event]: p.eventId };
   if (p.secret !== undefined) {
     headers[WEBHOOK_HEADERS.timestamp] = String(p.timestamp);
@@ -49,7 +56,9 @@ export function webhookHeaders(p: { readonly key: string; readonly eventId: stri
   return headers;
 }
 
-export type WebhookVerdict = { readonly ok: true; readonly timestamp: number } | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+export type WebhookVerdict =
+  | { readonly ok: true; readonly timestamp: number }
+  | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
 export interface WebhookCheck {
   readonly secret: string;
@@ -70,7 +79,11 @@ export function verifyWebhook(c: WebhookCheck): WebhookVerdict {
   if (c.timestamp === undefined || c.signature === undefined) return { ok: false, reason: 'missing' };
   if (typeof c.secret !== 'string' || c.secret.length === 0 || !TIMESTAMP.test(c.timestamp)) return { ok: false, reason: 'malformed' };
   const timestamp = Number(c.timestamp);
-  const offered = c.signature.split(',').map((s) => s.trim()).filter((s) => s.startsWith(`${SIGNATURE_VERSION}=`)).map((s) => s.slice(SIGNATURE_VERSION.length + 1));
+  const offered = c.signature
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith(`${SIGNATURE_VERSION}=`))
+    .map((s) => s.slice(SIGNATURE_VERSION.length + 1));
   if (offered.length === 0 || offered.some((s) => !HEX.test(s))) return { ok: false, reason: 'malformed' };
   if (Math.abs(c.now - timestamp) > (c.toleranceMs ?? DEFAULT_TOLERANCE_MS)) return { ok: false, reason: 'stale' };
   const expected = Buffer.from(signWebhook(c.secret, timestamp, c.body).slice(SIGNATURE_VERSION.length + 1), 'hex');

@@ -3,11 +3,12 @@
  * sends what the relay refuses: each record passes protocols/records-check.ts, and seq ascends
  * within each kind and is unique across kinds (types.ts SyncBatch).
  */
+
+import type { StoredRecord } from '../records.ts';
 import { storedRecordProblem } from '../records-check.ts';
 import { recordInvalid } from '../records-errors.ts';
-import type { StoredRecord } from '../records.ts';
-import { malformed } from './errors.ts';
 import type { SyncError } from './errors.ts';
+import { malformed } from './errors.ts';
 
 /** ATALAYA_SYNC_MALFORMED for record `i`, `reason` `records[i].<field>: …`; `cause` is the ATALAYA_RECORD_INVALID error. */
 export function checkRecord(r: StoredRecord, i: number): void {

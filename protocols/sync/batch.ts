@@ -28,9 +28,8 @@
  */
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import type { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
-import type { AlarmDetail, StoredRecord } from '../records.ts';
-import { SeqOrder, checkRecord } from './batch-checks.ts';
+import type { ALARM_LEVELS, ALARM_STATES, AlarmDetail, QUALITIES, RECORD_KINDS, StoredRecord } from '../records.ts';
+import { checkRecord, SeqOrder } from './batch-checks.ts';
 import { malformed, tooLarge } from './errors.ts';
 import { firstIssue, syncBatchSchema } from './schemas.ts';
 import type { SyncBatch } from './types.ts';
@@ -60,7 +59,21 @@ const INDEX: Check = [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'exp
 const DOUBLE: Check = [(v) => (typeof v === 'number' ? Number.isFinite(v) : v === null || v === '-0'), 'expected a finite number, null or "-0"'];
 const EXCEPTION: Check = [(v) => v === null || Number.isSafeInteger(v), 'expected an integer or null'];
 /** What each column holds, checked in this order (the layout's) by checkColumns in plain loops. */
-const COLUMNS = { seq: INTEGER, ts: INTEGER, mono: INTEGER, kind: INDEX, device: INDEX, channel: INDEX, unit: INDEX, bootId: INDEX, value: DOUBLE, quality: INDEX, exception: EXCEPTION, priority: INTEGER, flags: INTEGER };
+const COLUMNS = {
+  seq: INTEGER,
+  ts: INTEGER,
+  mono: INTEGER,
+  kind: INDEX,
+  device: INDEX,
+  channel: INDEX,
+  unit: INDEX,
+  bootId: INDEX,
+  value: DOUBLE,
+  quality: INDEX,
+  exception: EXCEPTION,
+  priority: INTEGER,
+  flags: INTEGER,
+};
 type ColumnName = keyof typeof COLUMNS;
 type WireCols = Record<Exclude<ColumnName, 'value' | 'exception'>, number[]> & { value: WireDouble[]; exception: Array<number | null> };
 
@@ -68,7 +81,13 @@ const index = z.number().int().min(0);
 const wireDouble = z.union([z.number(), z.null(), z.literal('-0')], { error: DOUBLE[1] });
 const column = z.custom<unknown[]>((v) => Array.isArray(v), { error: 'expected an array' });
 const batchFields = syncBatchSchema.shape;
-const batchFieldsSchema = z.strictObject({ gateway: batchFields.gateway, sentAt: batchFields.sentAt, mono: batchFields.mono, bootId: batchFields.bootId, clockSynced: batchFields.clockSynced });
+const batchFieldsSchema = z.strictObject({
+  gateway: batchFields.gateway,
+  sentAt: batchFields.sentAt,
+  mono: batchFields.mono,
+  bootId: batchFields.bootId,
+  clockSynced: batchFields.clockSynced,
+});
 const wireSchema = z.strictObject({
   v: z.literal(WIRE_VERSION),
   gateway: batchFields.gateway,
@@ -77,7 +96,13 @@ const wireSchema = z.strictObject({
   bootId: batchFields.bootId,
   clockSynced: batchFields.clockSynced,
   n: index,
-  tables: z.strictObject({ device: z.array(z.string()), channel: z.array(z.string()), unit: z.array(z.string()), bootId: z.array(z.string()), rule: z.array(z.string()) }),
+  tables: z.strictObject({
+    device: z.array(z.string()),
+    channel: z.array(z.string()),
+    unit: z.array(z.string()),
+    bootId: z.array(z.string()),
+    rule: z.array(z.string()),
+  }),
   cols: z.strictObject(Object.fromEntries(Object.keys(COLUMNS).map((name) => [name, column])) as Record<ColumnName, typeof column>),
   alarms: z.array(z.tuple([index, index, index, index, wireDouble])),
 });
@@ -109,7 +134,21 @@ export function encodeBatch(batch: SyncBatch): Buffer {
     return i;
   };
   const n = records.length;
-  const cols: Wire['cols'] = { seq: [], ts: [], mono: [], kind: [], device: [], channel: [], unit: [], bootId: [], value: [], quality: [], exception: [], priority: [], flags: [] };
+  const cols: Wire['cols'] = {
+    seq: [],
+    ts: [],
+    mono: [],
+    kind: [],
+    device: [],
+    channel: [],
+    unit: [],
+    bootId: [],
+    value: [],
+    quality: [],
+    exception: [],
+    priority: [],
+    flags: [],
+  };
   const alarms: Wire['alarms'] = [];
   let seq = 0;
   let ts = 0;
@@ -141,7 +180,13 @@ export function encodeBatch(batch: SyncBatch): Buffer {
     bootId: batch.bootId,
     clockSynced: batch.clockSynced,
     n,
-    tables: { device: [...tables.get('device')!.keys()], channel: [...tables.get('channel')!.keys()], unit: [...tables.get('unit')!.keys()], bootId: [...tables.get('bootId')!.keys()], rule: [...tables.get('rule')!.keys()] },
+    tables: {
+      device: [...tables.get('device')!.keys()],
+      channel: [...tables.get('channel')!.keys()],
+      unit: [...tables.get('unit')!.keys()],
+      bootId: [...tables.get('bootId')!.keys()],
+      rule: [...tables.get('rule')!.keys()],
+    },
     cols,
     alarms,
   };
@@ -217,7 +262,13 @@ function openTable(wire: Wire, name: TableName): Table {
  */
 function rebuild(wire: Wire): SyncBatch {
   const { n, cols } = wire;
-  const tables = { device: openTable(wire, 'device'), channel: openTable(wire, 'channel'), unit: openTable(wire, 'unit'), bootId: openTable(wire, 'bootId'), rule: openTable(wire, 'rule') };
+  const tables = {
+    device: openTable(wire, 'device'),
+    channel: openTable(wire, 'channel'),
+    unit: openTable(wire, 'unit'),
+    bootId: openTable(wire, 'bootId'),
+    rule: openTable(wire, 'rule'),
+  };
   const details = alarmDetails(wire, tables.rule);
   const records: StoredRecord[] = [];
   const order = new SeqOrder();

@@ -97,7 +97,8 @@ function check(gateway: string, r: StoredRecord): void {
   if (r.value != null && !Number.isFinite(r.value)) throw malformed('value: expected a finite number or null');
   const a = r.alarm;
   if (a === undefined || a === null) return;
-  if (typeof a.rule !== 'string' || typeof a.level !== 'string' || typeof a.state !== 'string') throw malformed('alarm: expected rule, level and state strings');
+  if (typeof a.rule !== 'string' || typeof a.level !== 'string' || typeof a.state !== 'string')
+    throw malformed('alarm: expected rule, level and state strings');
   if (a.threshold != null && !Number.isFinite(a.threshold)) throw malformed('alarm.threshold: expected a finite number or null');
 }
 

@@ -6,11 +6,11 @@
  * test/unit/records-check.test.ts holds the two to the same verdicts.
  */
 import { z } from 'zod';
-import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
 import type { StoredRecord } from '../records.ts';
-import { INGEST_REFUSALS } from './types.ts';
-import type { IngestAck, IngestError, SyncBatch } from './types.ts';
+import { ALARM_LEVELS, ALARM_STATES, QUALITIES, RECORD_KINDS } from '../records.ts';
 import { MAX_BOOT_ID_LENGTH, MAX_EXCEPTION_CODE, MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from '../records-check.ts';
+import type { IngestAck, IngestError, SyncBatch } from './types.ts';
+import { INGEST_REFUSALS } from './types.ts';
 
 export { MAX_BOOT_ID_LENGTH, MAX_EXCEPTION_CODE, MAX_NAME_LENGTH, MAX_UNIT_LENGTH };
 export const MAX_GATEWAY_LENGTH = 128;

@@ -9,7 +9,7 @@
  * "Listening on" line. Its dev accounts are funded and their keys are public (the mnemonic
  * "test test … junk"), so they are for local chains only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AtalayaError } from '../../protocols/errors.ts';
@@ -81,12 +81,17 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
     async rpc<T>(method: string, params: readonly unknown[] = []): Promise<T> {
       let body: { result?: T; error?: { code: number; message: string } };
       try {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+        });
         body = (await res.json()) as typeof body;
       } catch (err) {
         throw new AtalayaError(ANVIL_RPC_FAILED, `${method}: anvil unreachable`, { cause: err, details: { method } });
       }
-      if (body.error !== undefined) throw new AtalayaError(ANVIL_RPC_FAILED, `${method}: ${body.error.message}`, { details: { method, rpcCode: body.error.code } });
+      if (body.error !== undefined)
+        throw new AtalayaError(ANVIL_RPC_FAILED, `${method}: ${body.error.message}`, { details: { method, rpcCode: body.error.code } });
       return body.result as T;
     },
     stop() {

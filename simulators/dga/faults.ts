@@ -140,7 +140,8 @@ export function checkFaults(faults: DgaFaults, path: string): DgaSimConfigProble
   if (faults.oddReceipt !== undefined) {
     range(faults.oddReceipt.probability, 'oddReceipt.probability', 0, 1);
     const form = faults.oddReceipt.form;
-    if (form !== undefined && !(ODD_RECEIPT_FORMS as readonly string[]).includes(form)) at('oddReceipt.form', `expected one of ${ODD_RECEIPT_FORMS.join(', ')}`);
+    if (form !== undefined && !(ODD_RECEIPT_FORMS as readonly string[]).includes(form))
+      at('oddReceipt.form', `expected one of ${ODD_RECEIPT_FORMS.join(', ')}`);
   }
   return problems;
 }

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { DgaSimConfigProblem } from './errors.ts';
-import { checkFaults } from './faults.ts';
 import type { DgaFaults } from './faults.ts';
+import { checkFaults } from './faults.ts';
 import { checkObra, checkRut } from './fields.ts';
 import type { Random } from './store.ts';
-import { DEFAULT_FAILURE_STATUS, FAILURES, OBRA_KINDS } from './types.ts';
 import type { Failure, FailureStatus, RegistryEntry } from './types.ts';
+import { DEFAULT_FAILURE_STATUS, FAILURES, OBRA_KINDS } from './types.ts';
 
 /** The project's WSDL (protocols/dga/soap), the one the client uses. */
 export const PROJECT_WSDL = fileURLToPath(new URL('../../protocols/dga/soap/dga.wsdl', import.meta.url));
@@ -77,8 +77,10 @@ export function checkOptions(o: DgaSimulatorOptions): DgaSimConfigProblem[] {
       continue;
     }
     if (s.http !== undefined && !(Number.isInteger(s.http) && s.http >= 400 && s.http <= 599)) at(`statuses.${f}.http`, 'expected an HTTP status 400..599');
-    if (s.status !== undefined && (typeof s.status !== 'string' || s.status === '' || s.status === '00')) at(`statuses.${f}.status`, 'expected a non-empty string other than "00"');
-    if (s.soapCode !== undefined && (typeof s.soapCode !== 'string' || s.soapCode === '' || s.soapCode === '0')) at(`statuses.${f}.soapCode`, 'expected a non-empty string other than "0"');
+    if (s.status !== undefined && (typeof s.status !== 'string' || s.status === '' || s.status === '00'))
+      at(`statuses.${f}.status`, 'expected a non-empty string other than "00"');
+    if (s.soapCode !== undefined && (typeof s.soapCode !== 'string' || s.soapCode === '' || s.soapCode === '0'))
+      at(`statuses.${f}.soapCode`, 'expected a non-empty string other than "0"');
   }
   if (o.seed !== undefined && !Number.isInteger(o.seed)) at('seed', 'expected an integer');
   return problems;

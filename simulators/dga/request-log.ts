@@ -53,8 +53,18 @@ export class RequestLog {
 
   add(e: RequestLogInput): RequestLogEntry {
     const entry: RequestLogEntry = {
-      seq: ++this.seq, at: this.clock.now(), obra: undefined, kind: undefined, failure: undefined, httpStatus: undefined,
-      status: undefined, message: undefined, receipt: undefined, fechaMedicion: undefined, horaMedicion: undefined, ...e,
+      seq: ++this.seq,
+      at: this.clock.now(),
+      obra: undefined,
+      kind: undefined,
+      failure: undefined,
+      httpStatus: undefined,
+      status: undefined,
+      message: undefined,
+      receipt: undefined,
+      fechaMedicion: undefined,
+      horaMedicion: undefined,
+      ...e,
     };
     this.entries.push(entry);
     if (this.entries.length > this.max) this.entries.shift();

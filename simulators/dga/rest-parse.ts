@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { checkFechaIso, checkObra, parseTimeStampOrigen } from './fields.ts';
 import type { Submission } from './service.ts';
-import { KIND_REST } from './types.ts';
 import type { ObraKind } from './types.ts';
+import { KIND_REST } from './types.ts';
 
 export type RestParse =
   | { readonly ok: true; readonly submission: Submission }
@@ -54,9 +54,15 @@ export function parseRestPost(kind: ObraKind, headers: IncomingHttpHeaders, rawB
   return {
     ok: true,
     submission: {
-      transport: 'rest', obra, kind,
-      rutUsuario: auth['rutUsuario']!, password: auth['password']!, rutEmpresa: auth['rutEmpresa']!,
-      fechaMedicion: fecha, horaMedicion: m['horaMedicion']!, caudal: m['caudal']!,
+      transport: 'rest',
+      obra,
+      kind,
+      rutUsuario: auth['rutUsuario']!,
+      password: auth['password']!,
+      rutEmpresa: auth['rutEmpresa']!,
+      fechaMedicion: fecha,
+      horaMedicion: m['horaMedicion']!,
+      caudal: m['caudal']!,
       ...(m['totalizador'] !== undefined ? { totalizador: m['totalizador'] } : {}),
       ...(m['nivelFreaticoDelPozo'] !== undefined ? { nivelFreaticoDelPozo: m['nivelFreaticoDelPozo'] } : {}),
       ...(m['alturaLimnimetrica'] !== undefined ? { alturaLimnimetrica: m['alturaLimnimetrica'] } : {}),

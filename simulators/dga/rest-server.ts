@@ -1,15 +1,15 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Timers } from '../modbus/timers.ts';
-import { oddReceiptText } from './faults.ts';
 import type { FaultDecision, FaultGate } from './faults.ts';
+import { oddReceiptText } from './faults.ts';
 import { isoToDmy, stripNumber } from './fields.ts';
 import { blockedPage, proxyErrorPage } from './html.ts';
 import type { RequestLog, RequestLogInput } from './request-log.ts';
 import { headerObra, parseRestPost } from './rest-parse.ts';
 import type { DgaService } from './service.ts';
-import { KIND_REST, OBRA_KINDS, REST_BASE_PATH } from './types.ts';
 import type { Failure, FailureStatus, ObraKind, StoredMeasurement } from './types.ts';
+import { KIND_REST, OBRA_KINDS, REST_BASE_PATH } from './types.ts';
 
 export interface RestDeps {
   readonly service: DgaService;
@@ -40,7 +40,17 @@ export function buildRestApp(deps: RestDeps): FastifyInstance {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const http = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const status = http === 500 ? '99' : deps.statuses.body.status;
-    deps.log.add({ transport: 'rest', method: request.method, path: request.url.split('?')[0] ?? '', obra: headerObra(request.headers), outcome: 'refused', failure: 'body', httpStatus: http, status, message: err.message });
+    deps.log.add({
+      transport: 'rest',
+      method: request.method,
+      path: request.url.split('?')[0] ?? '',
+      obra: headerObra(request.headers),
+      outcome: 'refused',
+      failure: 'body',
+      httpStatus: http,
+      status,
+      message: err.message,
+    });
     if (http === 500) request.log.error({ err }, 'request failed');
     void reply.code(http).send({ status, message: err.message });
   });
@@ -63,7 +73,15 @@ async function post(deps: RestDeps, kind: ObraKind, path: string, request: Fasti
   const s = parsed.submission;
   const at = { fechaMedicion: s.fechaMedicion, horaMedicion: s.horaMedicion };
   const result = deps.service.submit(s);
-  if (!result.ok) return refuse(deps, { ...base, ...at, receipt: result.original?.receipt }, result.failure, result.message, reply, result.failure === 'duplicate' ? 'duplicate' : 'refused');
+  if (!result.ok)
+    return refuse(
+      deps,
+      { ...base, ...at, receipt: result.original?.receipt },
+      result.failure,
+      result.message,
+      reply,
+      result.failure === 'duplicate' ? 'duplicate' : 'refused',
+    );
   const body = { status: '00', message: KIND_REST[kind].okMessage, data: { numeroComprobante: result.measurement.receipt } };
   if (d.holdAfterStoreMs !== undefined) {
     deps.log.add({ ...base, ...at, outcome: 'stored-unanswered', receipt: result.measurement.receipt });
@@ -75,9 +93,18 @@ async function post(deps: RestDeps, kind: ObraKind, path: string, request: Fasti
     }
     return reply;
   }
-  deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus: 200, status: '00', receipt: result.measurement.receipt, ...(d.oddReceipt === undefined ? {} : { message: `odd receipt answer (${d.oddReceipt})` }) });
+  deps.log.add({
+    ...base,
+    ...at,
+    outcome: 'accepted',
+    httpStatus: 200,
+    status: '00',
+    receipt: result.measurement.receipt,
+    ...(d.oddReceipt === undefined ? {} : { message: `odd receipt answer (${d.oddReceipt})` }),
+  });
   if (d.oddReceipt === 'no-data') return reply.code(200).send({ status: body.status, message: body.message });
-  if (d.oddReceipt !== undefined) return reply.code(200).send({ ...body, data: { numeroComprobante: oddReceiptText(result.measurement.receipt, d.oddReceipt) } });
+  if (d.oddReceipt !== undefined)
+    return reply.code(200).send({ ...body, data: { numeroComprobante: oddReceiptText(result.measurement.receipt, d.oddReceipt) } });
   return reply.code(200).send(body);
 }
 
@@ -105,7 +132,13 @@ export function receiptData(m: StoredMeasurement): Record<string, string> {
   const n = (v: string | undefined): string => stripNumber(v ?? '');
   switch (m.kind) {
     case 'subterranea':
-      return { fechaMedicion: fecha, horaMedicion: m.horaMedicion, caudal: n(m.caudal), totalizador: n(m.totalizador), nivelFreaticoDelPozo: n(m.nivelFreaticoDelPozo) };
+      return {
+        fechaMedicion: fecha,
+        horaMedicion: m.horaMedicion,
+        caudal: n(m.caudal),
+        totalizador: n(m.totalizador),
+        nivelFreaticoDelPozo: n(m.nivelFreaticoDelPozo),
+      };
     case 'superficial-flujometro':
       return { caudal: n(m.caudal), fechaMedicion: fecha, horaMedicion: m.horaMedicion, totalizador: n(m.totalizador) };
     case 'superficial':
@@ -113,7 +146,14 @@ export function receiptData(m: StoredMeasurement): Record<string, string> {
   }
 }
 
-function refuse(deps: RestDeps, base: RequestLogInput, failure: Failure, message: string, reply: FastifyReply, outcome: RequestLogInput['outcome'] = 'refused'): FastifyReply {
+function refuse(
+  deps: RestDeps,
+  base: RequestLogInput,
+  failure: Failure,
+  message: string,
+  reply: FastifyReply,
+  outcome: RequestLogInput['outcome'] = 'refused',
+): FastifyReply {
   const s = deps.statuses[failure];
   deps.log.add({ ...base, outcome, failure, httpStatus: s.http, status: s.status, message });
   return reply.code(s.http).send({ status: s.status, message });

@@ -1,8 +1,8 @@
 import type { Clock } from '../../protocols/clock.ts';
 import { checkAltura, checkCaudal, checkHora, checkNivel, checkRut, checkTotalizador, measurementInstant } from './fields.ts';
 import type { MeasurementStore } from './store.ts';
-import { duplicateMessage, INFORMANT_MESSAGE } from './types.ts';
 import type { Failure, ObraKind, RegistryEntry, StoredMeasurement, Transport } from './types.ts';
+import { duplicateMessage, INFORMANT_MESSAGE } from './types.ts';
 
 /** A measurement send, already taken apart by its transport (REST JSON or SOAP XML). */
 export interface Submission {
@@ -71,11 +71,17 @@ export class DgaService {
     const original = this.store.find(s.obra, s.fechaMedicion, s.horaMedicion);
     if (original !== undefined) return { ok: false, failure: 'duplicate', message: duplicateMessage(original.receipt), original };
     const measurement = this.store.add({
-      obra: s.obra, kind: s.kind, fechaMedicion: s.fechaMedicion, horaMedicion: s.horaMedicion, caudal: s.caudal,
+      obra: s.obra,
+      kind: s.kind,
+      fechaMedicion: s.fechaMedicion,
+      horaMedicion: s.horaMedicion,
+      caudal: s.caudal,
       ...(s.totalizador !== undefined ? { totalizador: s.totalizador } : {}),
       ...(s.nivelFreaticoDelPozo !== undefined ? { nivelFreaticoDelPozo: s.nivelFreaticoDelPozo } : {}),
       ...(s.alturaLimnimetrica !== undefined ? { alturaLimnimetrica: s.alturaLimnimetrica } : {}),
-      measuredAt, receivedAt: this.clock.now(), transport: s.transport,
+      measuredAt,
+      receivedAt: this.clock.now(),
+      transport: s.transport,
     });
     return { ok: true, measurement };
   }

@@ -4,19 +4,19 @@ import type { Logger } from 'pino';
 import { seededRandom } from '../modbus/faults.ts';
 import { Timers } from '../modbus/timers.ts';
 import { dgaSimConfigInvalid, dgaSimListenFailed } from './errors.ts';
-import { checkFaults, FaultGate } from './faults.ts';
 import type { DgaFaults } from './faults.ts';
-import { checkOptions, PROJECT_WSDL, resolveStatuses } from './options.ts';
+import { checkFaults, FaultGate } from './faults.ts';
 import type { DgaSimulatorOptions, ListenOptions } from './options.ts';
-import { RequestLog } from './request-log.ts';
+import { checkOptions, PROJECT_WSDL, resolveStatuses } from './options.ts';
 import type { RequestLogEntry } from './request-log.ts';
+import { RequestLog } from './request-log.ts';
 import { buildRestApp } from './rest-server.ts';
 import { DgaService } from './service.ts';
 import { SoapEndpoint } from './soap-server.ts';
-import { MeasurementStore } from './store.ts';
 import type { Random } from './store.ts';
-import { REST_BASE_PATH, SOAP_PATH } from './types.ts';
+import { MeasurementStore } from './store.ts';
 import type { StoredMeasurement } from './types.ts';
+import { REST_BASE_PATH, SOAP_PATH } from './types.ts';
 
 /**
  * A stand-in for DGA's MEE service (REST and legacy SOAP) that a client can be pointed at: it
@@ -48,7 +48,10 @@ export class DgaSimulator {
     this.gate = new FaultGate(options.faults ?? {}, this.random, options.clock);
     this.requestLog = new RequestLog(options.clock, (e) => {
       const { seq, transport, method, path, obra, outcome, failure, httpStatus, status, receipt, fechaMedicion, horaMedicion, message } = e;
-      this.log.info({ seq, transport, method, path, obra, outcome, failure, httpStatus, status, receipt, fechaMedicion, horaMedicion, reason: message }, 'DGA request');
+      this.log.info(
+        { seq, transport, method, path, obra, outcome, failure, httpStatus, status, receipt, fechaMedicion, horaMedicion, reason: message },
+        'DGA request',
+      );
     });
   }
 
@@ -129,10 +132,21 @@ export class DgaSimulator {
     return this.requestLog.list();
   }
 
-  private deps(component: string): { service: DgaService; faults: FaultGate; log: RequestLog; statuses: ReturnType<typeof resolveStatuses>; timers: Timers; logger: Logger } {
+  private deps(component: string): {
+    service: DgaService;
+    faults: FaultGate;
+    log: RequestLog;
+    statuses: ReturnType<typeof resolveStatuses>;
+    timers: Timers;
+    logger: Logger;
+  } {
     return {
-      service: this.service, faults: this.gate, log: this.requestLog, statuses: resolveStatuses(this.options.statuses),
-      timers: this.timers, logger: this.options.logger.child({ component }),
+      service: this.service,
+      faults: this.gate,
+      log: this.requestLog,
+      statuses: resolveStatuses(this.options.statuses),
+      timers: this.timers,
+      logger: this.options.logger.child({ component }),
     };
   }
 

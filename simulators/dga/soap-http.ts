@@ -1,10 +1,10 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { IServices } from 'soap';
 import { SOAP_PATH } from './types.ts';
-import { parseXml } from './xml.ts';
 import type { XmlElement } from './xml.ts';
+import { parseXml } from './xml.ts';
 
 /** HTTP plumbing of the SOAP endpoint: the request body, the WSDL and its XSDs, the services tree. */
 

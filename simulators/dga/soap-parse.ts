@@ -1,7 +1,7 @@
 import { checkObra, checkXsdDateTime, dmyToIso } from './fields.ts';
 import type { Submission } from './service.ts';
-import { parseXml, XmlError } from './xml.ts';
 import type { XmlElement } from './xml.ts';
+import { parseXml, XmlError } from './xml.ts';
 
 /** SOAP 1.1 envelope namespace (SOAP 1.1 §4). */
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -19,7 +19,10 @@ export type SoapParse =
   | { readonly ok: false; readonly failure: 'structure' | 'field' | 'header'; readonly message: string; readonly obra?: string; readonly op?: 'send' | 'get' };
 
 class Refusal extends Error {
-  constructor(readonly failure: 'structure' | 'field' | 'header', message: string) {
+  constructor(
+    readonly failure: 'structure' | 'field' | 'header',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +67,8 @@ export function parseSoapRequest(xml: string, soapAction: string | undefined): S
     if (badStamp !== undefined) throw new Refusal('structure', badStamp);
     return { ok: true, op, obra, submission: sendSubmission(request, obra) };
   } catch (err) {
-    if (err instanceof Refusal) return { ok: false, failure: err.failure, message: err.message, ...(obra !== undefined ? { obra } : {}), ...(op !== undefined ? { op } : {}) };
+    if (err instanceof Refusal)
+      return { ok: false, failure: err.failure, message: err.message, ...(obra !== undefined ? { obra } : {}), ...(op !== undefined ? { op } : {}) };
     if (err instanceof XmlError) return { ok: false, failure: 'structure', message: `XML mal formado: ${err.message}` };
     throw err;
   }
@@ -79,14 +83,31 @@ function sendSubmission(request: XmlElement, obra: string): Submission {
   const [rut] = sequence(idUsuario, AUTH_REQ_NS, ['rut']).map(leaf);
   const auth = { transport: 'soap' as const, obra, rutUsuario: rut!, password: leaf(password) };
   if (data.ns === AUTH_REQ_NS && data.local === 'authDataExtraccionSubterranea') {
-    const [fecha, hora, totalizador, caudal, nivel] = sequence(data, AUTH_REQ_NS, ['fechaMedicion', 'horaMedicion', 'totalizador', 'caudal', 'nivelFreaticoDelPozo']).map(leaf);
-    return { ...auth, kind: 'subterranea', fechaMedicion: isoDate(fecha!), horaMedicion: hora!, totalizador: totalizador!, caudal: caudal!, nivelFreaticoDelPozo: nivel! };
+    const [fecha, hora, totalizador, caudal, nivel] = sequence(data, AUTH_REQ_NS, [
+      'fechaMedicion',
+      'horaMedicion',
+      'totalizador',
+      'caudal',
+      'nivelFreaticoDelPozo',
+    ]).map(leaf);
+    return {
+      ...auth,
+      kind: 'subterranea',
+      fechaMedicion: isoDate(fecha!),
+      horaMedicion: hora!,
+      totalizador: totalizador!,
+      caudal: caudal!,
+      nivelFreaticoDelPozo: nivel!,
+    };
   }
   if (data.ns === AUTH_REQ_NS && data.local === 'authDataExtraccionSuperficial') {
     const [fecha, hora, caudal, altura] = sequence(data, AUTH_REQ_NS, ['fechaMedicion', 'horaMedicion', 'caudal', 'alturaLimnimetrica']).map(leaf);
     return { ...auth, kind: 'superficial', fechaMedicion: isoDate(fecha!), horaMedicion: hora!, caudal: caudal!, alturaLimnimetrica: altura! };
   }
-  throw new Refusal('structure', `authSendDataExtraccionRequest child 2 must be authDataExtraccionSubterranea or authDataExtraccionSuperficial in ${AUTH_REQ_NS}, found ${describe(data)}`);
+  throw new Refusal(
+    'structure',
+    `authSendDataExtraccionRequest child 2 must be authDataExtraccionSubterranea or authDataExtraccionSuperficial in ${AUTH_REQ_NS}, found ${describe(data)}`,
+  );
 }
 
 /** The legacy XSD documents fechaMedicion as dd-mm-yyyy (REST uses YYYY-MM-DD). */
@@ -102,10 +123,14 @@ function sequence(parent: XmlElement, ns: string, names: readonly string[]): Xml
     const child = parent.children[i];
     if (child === undefined) throw new Refusal('structure', `${parent.local}: missing ${name} (expected ${names.join(', ')} in this order)`);
     if (child.ns !== ns || child.local !== name) {
-      throw new Refusal('structure', `${parent.local}: child ${i + 1} must be ${name} in ${ns}, found ${describe(child)} (expected ${names.join(', ')} in this order)`);
+      throw new Refusal(
+        'structure',
+        `${parent.local}: child ${i + 1} must be ${name} in ${ns}, found ${describe(child)} (expected ${names.join(', ')} in this order)`,
+      );
     }
   });
-  if (parent.children.length > names.length) throw new Refusal('structure', `${parent.local}: unexpected ${describe(parent.children[names.length]!)} after ${names.at(-1)}`);
+  if (parent.children.length > names.length)
+    throw new Refusal('structure', `${parent.local}: unexpected ${describe(parent.children[names.length]!)} after ${names.at(-1)}`);
   if (parent.text.trim() !== '') throw new Refusal('structure', `${parent.local}: unexpected text between elements`);
   return parent.children.slice(0, names.length);
 }

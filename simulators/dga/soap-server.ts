@@ -3,22 +3,22 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import soap from 'soap';
 import type { Server as SoapServer } from 'soap';
+import soap from 'soap';
 import type { Timers } from '../modbus/timers.ts';
 import { dgaSimWsdlFailed } from './errors.ts';
-import { oddReceiptText } from './faults.ts';
 import type { FaultDecision, FaultGate, OddReceiptForm } from './faults.ts';
+import { oddReceiptText } from './faults.ts';
 import { blockedPage, proxyErrorPage } from './html.ts';
 import type { RequestLog, RequestLogInput } from './request-log.ts';
 import type { DgaService, SubmitResult } from './service.ts';
-import { clientFault, getFound, getRefused, sendOk, sendRefused } from './soap-answers.ts';
 import type { GetAnswer, SendAnswer } from './soap-answers.ts';
+import { clientFault, getFound, getRefused, sendOk, sendRefused } from './soap-answers.ts';
 import { readBody, serveWsdl, serviceTree } from './soap-http.ts';
-import { parseSoapRequest } from './soap-parse.ts';
 import type { SoapParse } from './soap-parse.ts';
-import { SOAP_PATH } from './types.ts';
+import { parseSoapRequest } from './soap-parse.ts';
 import type { Failure, FailureStatus } from './types.ts';
+import { SOAP_PATH } from './types.ts';
 
 export interface SoapDeps {
   readonly service: DgaService;
@@ -77,7 +77,13 @@ export class SoapEndpoint {
         getDataExtraccionOp: (_args: unknown, _cb: unknown, _headers: unknown, req: IncomingMessage) => this.get(req),
       });
       this.server = await new Promise<SoapServer>((resolve, reject) => {
-        const s = soap.listen(null, { path: SOAP_PATH, services, xml: this.wsdlXml, uri: path.resolve(wsdlPath), callback: (err: unknown) => (err ? reject(err) : resolve(s)) });
+        const s = soap.listen(null, {
+          path: SOAP_PATH,
+          services,
+          xml: this.wsdlXml,
+          uri: path.resolve(wsdlPath),
+          callback: (err: unknown) => (err ? reject(err) : resolve(s)),
+        });
       });
     } catch (err) {
       throw dgaSimWsdlFailed(wsdlPath, err);
@@ -102,12 +108,20 @@ export class SoapEndpoint {
     // SOAP 1.1 HTTP binding (§6.1.1): the request is text/xml.
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const parsed: SoapParse =
-      xml === undefined ? { ok: false, failure: 'structure', message: 'body too large' }
-      : mediaType !== 'text/xml' ? { ok: false, failure: 'structure', message: `Content-Type must be text/xml, got '${mediaType}'` }
-      : parseSoapRequest(xml, soapAction);
+      xml === undefined
+        ? { ok: false, failure: 'structure', message: 'body too large' }
+        : mediaType !== 'text/xml'
+          ? { ok: false, failure: 'structure', message: `Content-Type must be text/xml, got '${mediaType}'` }
+          : parseSoapRequest(xml, soapAction);
     const op = parsed.op ?? 'send';
     const d = this.deps.faults.decide(parsed.obra, op === 'send');
-    const base: RequestLogInput = { transport: 'soap', method: op === 'send' ? 'authSendDataExtraccionOp' : 'getDataExtraccionOp', path: SOAP_PATH, obra: parsed.obra, outcome: 'refused' };
+    const base: RequestLogInput = {
+      transport: 'soap',
+      method: op === 'send' ? 'authSendDataExtraccionOp' : 'getDataExtraccionOp',
+      path: SOAP_PATH,
+      obra: parsed.obra,
+      outcome: 'refused',
+    };
     if (!(await this.deps.timers.wait(d.delayMs))) return void res.destroy();
     if (d.blocked !== undefined || d.proxyError !== undefined) return this.faultPage(d, base, res);
     if (!parsed.ok && parsed.failure === 'structure') {
@@ -121,11 +135,20 @@ export class SoapEndpoint {
     this.calls.set(id, call);
     try {
       const answer = await this.server!.processRequest(xml!, {
-        url: SOAP_PATH, method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: soapAction ?? '', [CALL_HEADER]: id },
+        url: SOAP_PATH,
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: soapAction ?? '', [CALL_HEADER]: id },
       });
       const stored = call.result?.ok === true ? call.result.measurement : undefined;
       if (stored !== undefined && d.holdAfterStoreMs !== undefined) {
-        this.deps.log.add({ ...base, kind: stored.kind, outcome: 'stored-unanswered', receipt: stored.receipt, fechaMedicion: stored.fechaMedicion, horaMedicion: stored.horaMedicion });
+        this.deps.log.add({
+          ...base,
+          kind: stored.kind,
+          outcome: 'stored-unanswered',
+          receipt: stored.receipt,
+          fechaMedicion: stored.fechaMedicion,
+          horaMedicion: stored.horaMedicion,
+        });
         if (!(await this.deps.timers.wait(Math.min(d.holdAfterStoreMs, NEVER_MS)))) return void res.destroy();
       } else {
         this.logCall(base, call, answer.statusCode);
@@ -139,7 +162,11 @@ export class SoapEndpoint {
   private send(req: IncomingMessage): SendAnswer {
     const call = this.call(req, 'send');
     const p = call.parsed;
-    const r: SubmitResult = p.ok ? (p.op === 'send' ? this.deps.service.submit(p.submission) : unreachable()) : { ok: false, failure: valueFailure(p.failure), message: p.message };
+    const r: SubmitResult = p.ok
+      ? p.op === 'send'
+        ? this.deps.service.submit(p.submission)
+        : unreachable()
+      : { ok: false, failure: valueFailure(p.failure), message: p.message };
     call.result = r;
     if (!r.ok) return sendRefused(this.deps.statuses[r.failure].soapCode, r.message);
     // Success, stored, but a receipt a client cannot read as one (issue 14): Code 0 still means accepted.
@@ -152,7 +179,9 @@ export class SoapEndpoint {
     if (!p.ok || p.op !== 'get') return getRefused(this.deps.statuses.query.soapCode, p.ok ? 'getDataExtraccionRequest esperado' : p.message);
     const m = this.deps.service.lookup(p.obra, p.receipt);
     call.found = m !== undefined;
-    return m !== undefined ? getFound(m) : getRefused(this.deps.statuses.notFound.soapCode, `No existe medición con comprobante ${p.receipt} para la obra ${p.obra}`);
+    return m !== undefined
+      ? getFound(m)
+      : getRefused(this.deps.statuses.notFound.soapCode, `No existe medición con comprobante ${p.receipt} para la obra ${p.obra}`);
   }
 
   /** The checked request behind a soap package call, matched by our private header. */
@@ -167,14 +196,40 @@ export class SoapEndpoint {
     if (call.op === 'get') {
       const receipt = p.ok && p.op === 'get' ? p.receipt : undefined;
       const s = this.deps.statuses.notFound;
-      this.deps.log.add({ ...base, receipt, outcome: call.found === true ? 'found' : 'not-found', httpStatus, status: call.found === true ? '0' : s.soapCode, ...(call.found === true ? {} : { failure: 'notFound' as const }) });
+      this.deps.log.add({
+        ...base,
+        receipt,
+        outcome: call.found === true ? 'found' : 'not-found',
+        httpStatus,
+        status: call.found === true ? '0' : s.soapCode,
+        ...(call.found === true ? {} : { failure: 'notFound' as const }),
+      });
       return;
     }
     const r = call.result;
     const at = p.ok && p.op === 'send' ? { kind: p.submission.kind, fechaMedicion: p.submission.fechaMedicion, horaMedicion: p.submission.horaMedicion } : {};
     if (r === undefined) this.deps.log.add({ ...base, ...at, httpStatus, message: 'the operation did not run' });
-    else if (r.ok) this.deps.log.add({ ...base, ...at, outcome: 'accepted', httpStatus, status: '0', receipt: r.measurement.receipt, ...(call.oddReceipt === undefined ? {} : { message: `odd receipt answer (${call.oddReceipt})` }) });
-    else this.deps.log.add({ ...base, ...at, outcome: r.failure === 'duplicate' ? 'duplicate' : 'refused', failure: r.failure, httpStatus, status: this.deps.statuses[r.failure].soapCode, message: r.message, receipt: r.original?.receipt });
+    else if (r.ok)
+      this.deps.log.add({
+        ...base,
+        ...at,
+        outcome: 'accepted',
+        httpStatus,
+        status: '0',
+        receipt: r.measurement.receipt,
+        ...(call.oddReceipt === undefined ? {} : { message: `odd receipt answer (${call.oddReceipt})` }),
+      });
+    else
+      this.deps.log.add({
+        ...base,
+        ...at,
+        outcome: r.failure === 'duplicate' ? 'duplicate' : 'refused',
+        failure: r.failure,
+        httpStatus,
+        status: this.deps.statuses[r.failure].soapCode,
+        message: r.message,
+        receipt: r.original?.receipt,
+      });
   }
 
   private faultPage(d: FaultDecision, base: RequestLogInput, res: ServerResponse): void {

@@ -8,7 +8,9 @@
 export const OBRA_KINDS = ['subterranea', 'superficial-flujometro', 'superficial'] as const;
 export type ObraKind = (typeof OBRA_KINDS)[number];
 
-export const KIND_REST: Readonly<Record<ObraKind, { readonly path: string; readonly key: string; readonly fields: readonly string[]; readonly okMessage: string }>> = {
+export const KIND_REST: Readonly<
+  Record<ObraKind, { readonly path: string; readonly key: string; readonly fields: readonly string[]; readonly okMessage: string }>
+> = {
   subterranea: {
     path: '/mediciones/subterraneas',
     key: 'medicionSubterranea',
@@ -80,7 +82,18 @@ export type Transport = 'rest' | 'soap';
  * configurable through `statuses`.
  */
 export const FAILURES = [
-  'header', 'query', 'body', 'field', 'future', 'obraUnknown', 'kind', 'informant', 'password', 'empresa', 'duplicate', 'notFound',
+  'header',
+  'query',
+  'body',
+  'field',
+  'future',
+  'obraUnknown',
+  'kind',
+  'informant',
+  'password',
+  'empresa',
+  'duplicate',
+  'notFound',
 ] as const;
 export type Failure = (typeof FAILURES)[number];
 

@@ -1,10 +1,10 @@
 import { flowmeter, flowmeter64 } from '../../protocols/profiles/flowmeter.ts';
 import type { ChannelSpec } from '../../protocols/profiles/index.ts';
-import { ModelTime, resolveParams } from './device.ts';
 import type { DeviceParams, SimDevice } from './device.ts';
+import { ModelTime, resolveParams } from './device.ts';
 import { RegisterImage } from './register-image.ts';
-import { buildScenario, channelValue, cycleTime, faultBitSet, integrate } from './scenarios.ts';
 import type { ScenarioName, ScenarioPlan } from './scenarios.ts';
+import { buildScenario, channelValue, cycleTime, faultBitSet, integrate } from './scenarios.ts';
 
 /**
  * Parameters (device config `params`): `flow` baseline (L/s, default 12.5), `waterColumnM`
@@ -21,10 +21,7 @@ export const FLOWMETER_PARAMS: DeviceParams = { flow: 12.5, waterColumnM: 35, to
  */
 export const FLOWMETER_LAYOUT = { holding: 16, input: 16, coils: 8, discrete: 16 } as const;
 const STATUS_REGISTER = 10;
-const FIELDS: readonly ChannelSpec[] = [
-  ...flowmeter.channels,
-  ...flowmeter64.channels.filter((c) => !flowmeter.channels.some((d) => d.address === c.address)),
-];
+const FIELDS: readonly ChannelSpec[] = [...flowmeter.channels, ...flowmeter64.channels.filter((c) => !flowmeter.channels.some((d) => d.address === c.address))];
 
 export interface FlowmeterOptions {
   readonly unitId: number;

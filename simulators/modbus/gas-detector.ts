@@ -1,9 +1,9 @@
 import { gasDetector } from '../../protocols/profiles/gas-detector.ts';
-import { ModelTime, resolveParams } from './device.ts';
 import type { DeviceParams, SimDevice } from './device.ts';
+import { ModelTime, resolveParams } from './device.ts';
 import { RegisterImage } from './register-image.ts';
-import { buildScenario, channelValue, cycleTime, faultBitSet } from './scenarios.ts';
 import type { ScenarioName, ScenarioPlan } from './scenarios.ts';
+import { buildScenario, channelValue, cycleTime, faultBitSet } from './scenarios.ts';
 
 /**
  * Parameters (device config `params`): baselines `ch4` (%LEL, default 0), `h2s` (ppm, 0), `co`

@@ -43,9 +43,7 @@ export function handlePdu(image: RegisterImage, pdu: Uint8Array): Uint8Array {
 }
 
 /** What a server should send for one request. */
-export type Answer =
-  | { readonly kind: 'reply'; readonly pdu: Uint8Array; readonly delayMs: number; readonly corruptCrc: boolean }
-  | { readonly kind: 'silent' };
+export type Answer = { readonly kind: 'reply'; readonly pdu: Uint8Array; readonly delayMs: number; readonly corruptCrc: boolean } | { readonly kind: 'silent' };
 
 /** Transport-independent view of the simulated devices, used by the TCP and RTU servers. */
 export interface UnitRouter {

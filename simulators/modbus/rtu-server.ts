@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { directSerialBinding } from '../../platform/serial-binding.ts';
 import { ATALAYA_MODBUS_CRC } from '../../protocols/modbus/errors.ts';
-import { RtuRequestSplitter, encodeRtu } from '../../protocols/modbus/frame.ts';
 import type { FrameErrorEntry, UnitPdu } from '../../protocols/modbus/frame.ts';
+import { encodeRtu, RtuRequestSplitter } from '../../protocols/modbus/frame.ts';
 import { serialOpenFailed } from './errors.ts';
 import type { UnitRouter } from './pdu-handler.ts';
 import { Timers } from './timers.ts';
@@ -26,7 +26,8 @@ export type SerialPortLike = Pick<SerialPort, 'isOpen' | 'open' | 'close' | 'wri
 export type SerialPortFactory = (options: SerialSettings & { readonly autoOpen: false }) => SerialPortLike;
 
 /** Reads and writes on the event loop rather than the thread pool: fewer wake-ups per frame (platform/serial-binding.ts). */
-export const defaultSerialPortFactory: SerialPortFactory = (options) => new SerialPort({ ...options, binding: directSerialBinding } as ConstructorParameters<typeof SerialPort>[0]);
+export const defaultSerialPortFactory: SerialPortFactory = (options) =>
+  new SerialPort({ ...options, binding: directSerialBinding } as ConstructorParameters<typeof SerialPort>[0]);
 
 export interface RtuServerOptions extends SerialSettings {
   /**

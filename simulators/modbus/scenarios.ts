@@ -56,7 +56,18 @@ const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDef>> = {
     cycleS: 180,
     build: (_k, b) => {
       const b0 = base(b, 'ch4');
-      return { tracks: { ch4: linear([[0, b0], [10, b0], [70, 30], [90, 30], [150, b0]]) }, faults: [] };
+      return {
+        tracks: {
+          ch4: linear([
+            [0, b0],
+            [10, b0],
+            [70, 30],
+            [90, 30],
+            [150, b0],
+          ]),
+        },
+        faults: [],
+      };
     },
   },
   'sensor-fault': {
@@ -76,7 +87,18 @@ const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDef>> = {
   'flow-steps': {
     kinds: ['flowmeter'],
     cycleS: 120,
-    build: () => ({ tracks: { flow: step([[0, 0], [10, 12.5], [40, 30], [70, 5], [100, 0]]) }, faults: [] }),
+    build: () => ({
+      tracks: {
+        flow: step([
+          [0, 0],
+          [10, 12.5],
+          [40, 30],
+          [70, 5],
+          [100, 0],
+        ]),
+      },
+      faults: [],
+    }),
   },
   'level-changes': {
     kinds: ['flowmeter'],
@@ -84,8 +106,28 @@ const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDef>> = {
     build: (_k, b) => {
       const c = base(b, 'water_column');
       // Drawdown is fast at first and levels off (Theis-like), recovery mirrors it.
-      const column = linear([[0, c], [10, c], [20, c - 4], [40, c - 7], [70, c - 8], [130, c - 8], [140, c - 4], [170, c - 1], [250, c]]);
-      return { tracks: { flow: step([[0, 0], [10, 20], [130, 0]]), water_column: column }, faults: [] };
+      const column = linear([
+        [0, c],
+        [10, c],
+        [20, c - 4],
+        [40, c - 7],
+        [70, c - 8],
+        [130, c - 8],
+        [140, c - 4],
+        [170, c - 1],
+        [250, c],
+      ]);
+      return {
+        tracks: {
+          flow: step([
+            [0, 0],
+            [10, 20],
+            [130, 0],
+          ]),
+          water_column: column,
+        },
+        faults: [],
+      };
     },
   },
 };

@@ -1,22 +1,22 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import { parseRequest } from '../../protocols/modbus/frame.ts';
-import { DEVICE_KINDS } from './device.ts';
 import type { DeviceKind, DeviceParams, SimDevice } from './device.ts';
-import { simConfigInvalid } from './errors.ts';
+import { DEVICE_KINDS } from './device.ts';
 import type { SimConfigProblem } from './errors.ts';
-import { checkFaults, FaultInjector, seededRandom } from './faults.ts';
+import { simConfigInvalid } from './errors.ts';
 import type { FaultOptions, Random } from './faults.ts';
+import { checkFaults, FaultInjector, seededRandom } from './faults.ts';
 import { FLOWMETER_PARAMS, FlowmeterModel } from './flowmeter.ts';
 import { GAS_DETECTOR_PARAMS, GasDetectorModel } from './gas-detector.ts';
-import { answerRequest, handlePdu } from './pdu-handler.ts';
 import type { Answer, UnitRouter } from './pdu-handler.ts';
-import { ModbusRtuServer } from './rtu-server.ts';
+import { answerRequest, handlePdu } from './pdu-handler.ts';
 import type { RtuServerStats, SerialPortFactory, SerialSettings } from './rtu-server.ts';
-import { isScenarioName, SCENARIO_NAMES, scenarioKinds } from './scenarios.ts';
+import { ModbusRtuServer } from './rtu-server.ts';
 import type { ScenarioName } from './scenarios.ts';
-import { ModbusTcpServer } from './tcp-server.ts';
+import { isScenarioName, SCENARIO_NAMES, scenarioKinds } from './scenarios.ts';
 import type { TcpServerStats } from './tcp-server.ts';
+import { ModbusTcpServer } from './tcp-server.ts';
 
 export interface SimDeviceConfig {
   /** 1..247 on a serial line (Serial Line v1.02 §2.2), 0..255 on TCP; unique per simulator. */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { EXCEPTION, MbapSplitter, encodeException, encodeMbap } from '../../protocols/modbus/frame.ts';
 import type { MbapFrame } from '../../protocols/modbus/frame.ts';
+import { EXCEPTION, encodeException, encodeMbap, MbapSplitter } from '../../protocols/modbus/frame.ts';
 import { listenFailed } from './errors.ts';
 import type { Answer, UnitRouter } from './pdu-handler.ts';
 import { Timers } from './timers.ts';
@@ -90,9 +90,7 @@ export class ModbusTcpServer {
           if (!entry.recoverable) socket.destroy();
           continue;
         }
-        queue = queue
-          .then(() => this.serve(socket, entry))
-          .catch((err: unknown) => this.log.error({ err }, 'cannot answer request'));
+        queue = queue.then(() => this.serve(socket, entry)).catch((err: unknown) => this.log.error({ err }, 'cannot answer request'));
       }
     });
     socket.on('error', (err) => this.log.debug({ err }, 'connection error'));

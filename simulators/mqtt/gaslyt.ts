@@ -93,7 +93,15 @@ export class GaslytDevice {
       const now = v[r.bit] ?? 0;
       if (now === this.relays[r.bit]) continue;
       this.relays[r.bit] = now;
-      this.send(`${base}/alarm`, { channel: 'ch4', level: r.level, state: now === 1 ? 'raised' : 'cleared', value: v['ch4'] ?? 0, unit: '%LEL', ts, seq: ++this.seq });
+      this.send(`${base}/alarm`, {
+        channel: 'ch4',
+        level: r.level,
+        state: now === 1 ? 'raised' : 'cleared',
+        value: v['ch4'] ?? 0,
+        unit: '%LEL',
+        ts,
+        seq: ++this.seq,
+      });
     }
   }
 

@@ -8,8 +8,8 @@
  * Faults (faults.ts) apply to every POST.
  */
 import type http from 'node:http';
-import { verifyWebhook, WEBHOOK_HEADERS } from '../../protocols/notify/webhook-signature.ts';
 import type { Clock } from '../../protocols/clock.ts';
+import { verifyWebhook, WEBHOOK_HEADERS } from '../../protocols/notify/webhook-signature.ts';
 import type { FaultGate, NotifyFaults } from './faults.ts';
 import type { Arrival, Inbox, Message, SimChannel } from './inbox.ts';
 import { listingPage } from './page.ts';
@@ -56,15 +56,27 @@ export function httpDoubles(o: HttpDoubleOptions, inbox: Inbox, gate: FaultGate,
       if (size > MAX_BODY) return send(413, { error: 'too large' });
       const twilio = TWILIO.exec(url.pathname);
       const telegram = TELEGRAM.exec(url.pathname);
-      const route = twilio ? 'twilio' : telegram ? 'telegram' : url.pathname === '/sms' ? 'sms' : url.pathname === '/webhook' || url.pathname.startsWith('/webhook/') ? 'webhook' : undefined;
+      const route = twilio
+        ? 'twilio'
+        : telegram
+          ? 'telegram'
+          : url.pathname === '/sms'
+            ? 'sms'
+            : url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')
+              ? 'webhook'
+              : undefined;
       if (route === undefined) return send(404, { error: 'not found' });
       const fault = gate.draw();
       if (fault !== undefined) return answerFault(route, fault, send);
       switch (route) {
-        case 'twilio': return twilioSms(o, twilio![1]!, req, body, inbox, send);
-        case 'sms': return genericSms(o, req, body, inbox, send);
-        case 'telegram': return telegramSend(o, telegram![1]!, body, inbox, clock, send);
-        case 'webhook': return webhook(o, req, body, inbox, clock, send);
+        case 'twilio':
+          return twilioSms(o, twilio![1]!, req, body, inbox, send);
+        case 'sms':
+          return genericSms(o, req, body, inbox, send);
+        case 'telegram':
+          return telegramSend(o, telegram![1]!, body, inbox, clock, send);
+        case 'webhook':
+          return webhook(o, req, body, inbox, clock, send);
       }
     });
   };
@@ -76,7 +88,8 @@ function answerFault(route: 'twilio' | 'sms' | 'telegram' | 'webhook', f: Notify
   const after = String(f.retryAfterS ?? 2);
   if (route === 'telegram') {
     if (f.kind === 'auth') return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
-    if (f.kind === '429') return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${after}`, parameters: { retry_after: Number(after) } });
+    if (f.kind === '429')
+      return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${after}`, parameters: { retry_after: Number(after) } });
     return send(502, { ok: false, error_code: 502, description: 'Bad Gateway' });
   }
   if (f.kind === 'auth') return send(401, { code: 20003, message: 'Authenticate', status: 401 });
@@ -107,7 +120,12 @@ function fields(req: http.IncomingMessage, body: Buffer): Record<string, string>
 
 function twilioSms(o: HttpDoubleOptions, sid: string, req: http.IncomingMessage, body: Buffer, inbox: Inbox, send: Send): void {
   const auth = basicAuth(req);
-  if (auth === undefined || auth[0] !== sid || (o.smsAccountSid !== undefined && sid !== o.smsAccountSid) || (o.smsToken !== undefined && auth[1] !== o.smsToken)) {
+  if (
+    auth === undefined ||
+    auth[0] !== sid ||
+    (o.smsAccountSid !== undefined && sid !== o.smsAccountSid) ||
+    (o.smsToken !== undefined && auth[1] !== o.smsToken)
+  ) {
     return send(401, { code: 20003, message: 'Authenticate', status: 401 });
   }
   const f = fields(req, body);
@@ -150,7 +168,13 @@ function webhook(o: HttpDoubleOptions, req: http.IncomingMessage, body: Buffer, 
   };
   let signature: string | undefined;
   if (o.webhookSecret !== undefined) {
-    const v = verifyWebhook({ secret: o.webhookSecret, body, timestamp: header(WEBHOOK_HEADERS.timestamp), signature: header(WEBHOOK_HEADERS.signature), now: clock.now() });
+    const v = verifyWebhook({
+      secret: o.webhookSecret,
+      body,
+      timestamp: header(WEBHOOK_HEADERS.timestamp),
+      signature: header(WEBHOOK_HEADERS.signature),
+      now: clock.now(),
+    });
     signature = v.ok ? 'ok' : v.reason;
   }
   let json: Record<string, unknown> = {};
@@ -162,7 +186,15 @@ function webhook(o: HttpDoubleOptions, req: http.IncomingMessage, body: Buffer, 
   const shape = 'cardsV2' in json ? 'googlechat' : 'blocks' in json ? 'slack' : json['type'] === 'message' ? 'teams' : 'generic';
   const text = typeof json['title'] === 'string' ? json['title'] : typeof json['text'] === 'string' ? json['text'] : '';
   const key = header(WEBHOOK_HEADERS.idempotencyKey);
-  const m = inbox.add({ ...arrival('webhook', new URL(req.url ?? '/', 'http://sim').pathname, undefined, text, body), shape, ...(key !== undefined ? { key } : {}), ...(signature !== undefined ? { signature } : {}) }, (seq) => `hook-${seq}`);
+  const m = inbox.add(
+    {
+      ...arrival('webhook', new URL(req.url ?? '/', 'http://sim').pathname, undefined, text, body),
+      shape,
+      ...(key !== undefined ? { key } : {}),
+      ...(signature !== undefined ? { signature } : {}),
+    },
+    (seq) => `hook-${seq}`,
+  );
   if (signature !== undefined && signature !== 'ok') return send(401, { error: `signature ${signature}`, seq: m.seq });
   send(200, { ok: true, seq: m.seq, duplicate: m.duplicate });
 }

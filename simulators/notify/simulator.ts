@@ -73,7 +73,10 @@ export class NotifySimulator {
       this.httpBound = await listen(server, this.o.httpPort ?? 0, this.host, 'http');
       if (this.o.noSmtp !== true) {
         if (this.o.starttls === true) this.cert = await selfSigned();
-        const smtp = smtpCatcher({ ...(this.o.smtpAuth !== undefined ? { auth: this.o.smtpAuth } : {}), ...(this.cert !== undefined ? { tls: this.cert } : {}) }, this.inbox);
+        const smtp = smtpCatcher(
+          { ...(this.o.smtpAuth !== undefined ? { auth: this.o.smtpAuth } : {}), ...(this.cert !== undefined ? { tls: this.cert } : {}) },
+          this.inbox,
+        );
         this.smtpServer = smtp;
         this.smtpBound = await listen(smtp.server, this.o.smtpPort ?? 0, this.host, 'smtp');
       }
@@ -98,7 +101,17 @@ export class NotifySimulator {
   }
 }
 
-function listen(server: { listen(port: number, host: string): unknown; once(e: string, f: (x?: unknown) => void): unknown; off(e: string, f: (x?: unknown) => void): unknown; address(): AddressInfo | string | null }, port: number, host: string, what: string): Promise<number> {
+function listen(
+  server: {
+    listen(port: number, host: string): unknown;
+    once(e: string, f: (x?: unknown) => void): unknown;
+    off(e: string, f: (x?: unknown) => void): unknown;
+    address(): AddressInfo | string | null;
+  },
+  port: number,
+  host: string,
+  what: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: unknown): void => reject(notifySimListenFailed(`${what} ${host}:${port}`, err));
     server.once('error', onError);

@@ -47,10 +47,18 @@ export function smtpCatcher(o: SmtpCatcherOptions, inbox: Inbox): SMTPServer {
         const from = session.envelope.mailFrom === false ? undefined : session.envelope.mailFrom.address;
         let id = '';
         for (const rcpt of session.envelope.rcptTo) {
-          const m = inbox.add({
-            channel: 'email', to: rcpt.address, text: bodyPreview(raw), raw,
-            ...(from !== undefined ? { from } : {}), ...(subject !== undefined ? { subject: decodeWords(subject) } : {}), ...(messageId !== undefined ? { key: messageId } : {}),
-          }, (seq) => `SIM${seq}`);
+          const m = inbox.add(
+            {
+              channel: 'email',
+              to: rcpt.address,
+              text: bodyPreview(raw),
+              raw,
+              ...(from !== undefined ? { from } : {}),
+              ...(subject !== undefined ? { subject: decodeWords(subject) } : {}),
+              ...(messageId !== undefined ? { key: messageId } : {}),
+            },
+            (seq) => `SIM${seq}`,
+          );
           id = m.id;
         }
         cb(null, `Ok: queued as ${id}`);
@@ -72,9 +80,13 @@ export function headerOf(raw: string, name: string): string | undefined {
 /** RFC 2047 encoded words (`=?UTF-8?B?…?=`, `=?UTF-8?Q?…?=`) of a header, decoded. */
 export function decodeWords(s: string): string {
   return s.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=(\s+(?==\?))?/g, (_, charset: string, enc: string, text: string) => {
-    const bytes = enc.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64')
-      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    const bytes =
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64')
+        : Buffer.from(
+            text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          );
     return new TextDecoder(charset.toLowerCase() === 'utf-8' ? 'utf-8' : 'latin1').decode(bytes);
   });
 }

@@ -24,18 +24,24 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
   const statusPort = await freePort();
   const token = randomBytes(16).toString('hex');
   const config = path.join(dir, 'agent.yaml');
-  writeFileSync(config, [
-    'gateway: {id: bench}',
-    'buffer: {path: buffer.db}',
-    'log: {level: warn}',
-    'mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}',
-    `status: {host: 127.0.0.1, port: ${statusPort}}`,
-    'devices:',
-    ...units.map((u) => `  - {id: gas-${u}, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}}, unitId: ${u}, intervalMs: 1000}`),
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'gateway: {id: bench}',
+      'buffer: {path: buffer.db}',
+      'log: {level: warn}',
+      'mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}',
+      `status: {host: 127.0.0.1, port: ${statusPort}}`,
+      'devices:',
+      ...units.map((u) => `  - {id: gas-${u}, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}}, unitId: ${u}, intervalMs: 1000}`),
+    ].join('\n'),
+  );
   const nodeOptions = (process.env['ATALAYA_BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
   const env = { ...process.env, ATALAYA_STATUS_TOKENS: createHash('sha256').update(token).digest('hex') };
-  const agent = spawn(process.execPath, [...nodeOptions, path.resolve('dist/cli/main.js'), 'agent', '-c', config], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const agent = spawn(process.execPath, [...nodeOptions, path.resolve('dist/cli/main.js'), 'agent', '-c', config], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
   const exited = new Promise((r) => agent.once('exit', r));
   try {
     await new Promise((r) => setTimeout(r, 3000)); // start-up and first polls, not measured
@@ -52,9 +58,15 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
     const memory = await scrapeMemory(statusPort, token);
     const count = recordCount(dir);
     const mib = (n: number | undefined): string => (n === undefined ? '?' : fmt(n / 2 ** 20, 1));
-    out(`agent footprint: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`);
-    out(`  peak RSS ${fmt(peak / 2 ** 20, 1)} MiB; at the end: V8 heap used ${mib(memory['nodejs_heap_size_used_bytes'])} of ${mib(memory['nodejs_heap_size_total_bytes'])} MiB, external ${mib(memory['nodejs_external_memory_bytes'])} MiB`);
-    out(`  CPU ${fmt(((end.cpuSeconds - start.cpuSeconds) / seconds) * 100, 1)} % of one core, ${fmt(count)} records stored, written ${fmt(written / Math.max(1, count - db0))} B/record`);
+    out(
+      `agent footprint: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`,
+    );
+    out(
+      `  peak RSS ${fmt(peak / 2 ** 20, 1)} MiB; at the end: V8 heap used ${mib(memory['nodejs_heap_size_used_bytes'])} of ${mib(memory['nodejs_heap_size_total_bytes'])} MiB, external ${mib(memory['nodejs_external_memory_bytes'])} MiB`,
+    );
+    out(
+      `  CPU ${fmt(((end.cpuSeconds - start.cpuSeconds) / seconds) * 100, 1)} % of one core, ${fmt(count)} records stored, written ${fmt(written / Math.max(1, count - db0))} B/record`,
+    );
   } finally {
     agent.kill('SIGTERM');
     await exited;

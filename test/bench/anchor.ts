@@ -21,7 +21,7 @@ import { deployAnchorContract, waitForReceipt } from '../../cloud/anchor/contrac
 import { HASH_BYTES } from '../../protocols/anchor/hash.ts';
 import { recordLeafHash } from '../../protocols/anchor/leaf.ts';
 import { serializeInclusionProof, verifyInclusion } from '../../protocols/anchor/proof.ts';
-import { auditPathLength, buildTreeFromLeafHashes, inclusionProof, leafHashAt, root, type MerkleTree } from '../../protocols/anchor/tree.ts';
+import { auditPathLength, buildTreeFromLeafHashes, inclusionProof, leafHashAt, type MerkleTree, root } from '../../protocols/anchor/tree.ts';
 import { ANVIL_DEV_KEYS, anvilBinary, startAnvil } from '../../simulators/chain/anvil.ts';
 import { fmt, machineLine, out } from './common.ts';
 import { realisticRecords } from './sync-wire.ts';
@@ -66,7 +66,11 @@ async function gas(): Promise<void> {
     for (let i = 0; i < ANCHORS; i++) {
       const batchId = numbers[i % numbers.length]!;
       const treeSize = numbers[(i * 3 + 1) % numbers.length]!;
-      const tx = await signer.sendTransaction({ to: deployed.address, data: anchorCallData(randomBytes(32).toString('hex'), batchId, treeSize), nonce: nonce++ });
+      const tx = await signer.sendTransaction({
+        to: deployed.address,
+        data: anchorCallData(randomBytes(32).toString('hex'), batchId, treeSize),
+        nonce: nonce++,
+      });
       const receipt = await waitForReceipt(provider, tx.hash, 30_000, 10);
       if (receipt.status !== 1 || receipt.logs.length !== 1) throw new Error(`anchor ${i} failed`);
       samples.push({ batchId, treeSize, gasUsed: receipt.gasUsed });
@@ -75,9 +79,13 @@ async function gas(): Promise<void> {
     const min = samples.reduce((a, b) => (b.gasUsed < a.gasUsed ? b : a));
     const max = samples.reduce((a, b) => (b.gasUsed > a.gasUsed ? b : a));
     const med = median(gasUsed);
-    out(`gasUsed per anchor: min ${fmt(Number(min.gasUsed))} (batchId ${fmt(min.batchId)}, treeSize ${fmt(min.treeSize)}), median ${fmt(Number(med))}, max ${fmt(Number(max.gasUsed))} (batchId ${fmt(max.batchId)}, treeSize ${fmt(max.treeSize)})`);
+    out(
+      `gasUsed per anchor: min ${fmt(Number(min.gasUsed))} (batchId ${fmt(min.batchId)}, treeSize ${fmt(min.treeSize)}), median ${fmt(Number(med))}, max ${fmt(Number(max.gasUsed))} (batchId ${fmt(max.batchId)}, treeSize ${fmt(max.treeSize)})`,
+    );
     const verdict = max.gasUsed <= BigInt(AIM_GAS) ? 'met' : 'NOT met';
-    out(`aim ≤ ${fmt(AIM_GAS)} gas: ${verdict}; worst case ${fmt((100 * (AIM_GAS - Number(max.gasUsed))) / AIM_GAS, 1)} % below, median ${fmt((100 * (AIM_GAS - Number(med))) / AIM_GAS, 1)} % below (a storage write instead of a log: ~44,000)`);
+    out(
+      `aim ≤ ${fmt(AIM_GAS)} gas: ${verdict}; worst case ${fmt((100 * (AIM_GAS - Number(max.gasUsed))) / AIM_GAS, 1)} % below, median ${fmt((100 * (AIM_GAS - Number(med))) / AIM_GAS, 1)} % below (a storage write instead of a log: ~44,000)`,
+    );
     for (const gwei of [1, 10, 50]) {
       const eth = (Number(med) * gwei) / 1e9;
       out(`  at ${gwei} gwei: ${eth.toFixed(6)} ETH per anchor, ${(eth * 24 * 365).toFixed(3)} ETH a year anchoring hourly`);
@@ -109,7 +117,9 @@ function proofSizes(tree: MerkleTree): void {
     const index = worstIndex(size);
     const proof = inclusionProof(t, index);
     const json = Buffer.byteLength(serializeInclusionProof(proof));
-    out(`${fmt(size)} records: index ${fmt(index)}, ${proof.path.length} path hashes = ${fmt(proof.path.length * HASH_BYTES)} bytes binary (+ 16 for index and treeSize), JSON ${fmt(json)} bytes`);
+    out(
+      `${fmt(size)} records: index ${fmt(index)}, ${proof.path.length} path hashes = ${fmt(proof.path.length * HASH_BYTES)} bytes binary (+ 16 for index and treeSize), JSON ${fmt(json)} bytes`,
+    );
   }
 }
 
@@ -144,7 +154,9 @@ async function bigTree(): Promise<MerkleTree> {
   const tree = buildTreeFromLeafHashes(leaves);
   const buildMs = performance.now() - b0;
   sample();
-  out(`tree build over the leaf hashes (input copied): ${fmt(buildMs / 1000, 2)} s, ${tree.levels.length} levels, ${fmt(tree.levels.reduce((s, l) => s + l.length, 0) / MiB, 1)} MiB of hashes; root ${root(tree).toString('hex')}`);
+  out(
+    `tree build over the leaf hashes (input copied): ${fmt(buildMs / 1000, 2)} s, ${tree.levels.length} levels, ${fmt(tree.levels.reduce((s, l) => s + l.length, 0) / MiB, 1)} MiB of hashes; root ${root(tree).toString('hex')}`,
+  );
   memoryLine('after build');
 
   const p0 = performance.now();
@@ -154,7 +166,9 @@ async function bigTree(): Promise<MerkleTree> {
     if ((i & 0xffff) === 0) sample();
   }
   const proofMs = performance.now() - p0;
-  out(`all ${fmt(tree.size)} inclusion proofs: ${fmt(proofMs / 1000, 2)} s → ${fmt(tree.size / (proofMs / 1000))} proofs/s, mean path ${fmt(pathHashes / tree.size, 2)} hashes`);
+  out(
+    `all ${fmt(tree.size)} inclusion proofs: ${fmt(proofMs / 1000, 2)} s → ${fmt(tree.size / (proofMs / 1000))} proofs/s, mean path ${fmt(pathHashes / tree.size, 2)} hashes`,
+  );
 
   const top = root(tree);
   const v0 = performance.now();
@@ -178,4 +192,6 @@ const tree = await bigTree();
 proofSizes(tree);
 sample();
 const maxRss = process.resourceUsage().maxRSS * 1024;
-out(`\npeak memory: rss ${fmt(peak.rss / MiB)} MiB (sampled), maxRSS ${fmt(maxRss / MiB)} MiB (getrusage), heapUsed ${fmt(peak.heapUsed / MiB)} MiB, external ${fmt(peak.external / MiB)} MiB (sampled)`);
+out(
+  `\npeak memory: rss ${fmt(peak.rss / MiB)} MiB (sampled), maxRSS ${fmt(maxRss / MiB)} MiB (getrusage), heapUsed ${fmt(peak.heapUsed / MiB)} MiB, external ${fmt(peak.external / MiB)} MiB (sampled)`,
+);

@@ -11,8 +11,8 @@ import { pino } from 'pino';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { Durability } from '../../agent/buffer/options.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 const PRODUCERS = 50;
 const RECORDS_PER_APPEND = 100;
@@ -59,7 +59,9 @@ export async function ingest(durability: Durability, total: number): Promise<Ing
     buffer.start();
     const rounds = Math.ceil(total / (PRODUCERS * RECORDS_PER_APPEND));
     // Built up front so the figure is the buffer's, not the generator's.
-    const work = Array.from({ length: PRODUCERS }, (_, p) => Array.from({ length: rounds }, (_, r) => makeAppend(p, r, '5f1c3b1e-0d6e-4a43-9f0e-1d2c3b4a5e6f')));
+    const work = Array.from({ length: PRODUCERS }, (_, p) =>
+      Array.from({ length: rounds }, (_, r) => makeAppend(p, r, '5f1c3b1e-0d6e-4a43-9f0e-1d2c3b4a5e6f')),
+    );
     const started = performance.now();
     await Promise.all(
       work.map(async (appends) => {
@@ -93,7 +95,9 @@ export async function ingest(durability: Durability, total: number): Promise<Ing
 export async function main(total = 500_000): Promise<IngestResult[]> {
   const cpus = os.cpus();
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  out(`machine: ${cpus[0]?.model ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, ${os.platform()} ${os.release()}`);
+  out(
+    `machine: ${cpus[0]?.model ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
   out(`buffer ingest: ${total} records, ${PRODUCERS} producers appending ${RECORDS_PER_APPEND} records each, default group commit (50 ms / 5000 rows)`);
   const results: IngestResult[] = [];
   for (const durability of ['normal', 'full'] as const) {

@@ -23,8 +23,8 @@ import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { createRelayDatabase } from '../../cloud/store/index.ts';
 import type { RelayRecord, RelayStore } from '../../cloud/store/types.ts';
-import { DEFAULT_TOLERANCE_MS, deriveSlotMeasurement, slotsBetween } from '../../protocols/dga/index.ts';
 import type { SlotReading } from '../../protocols/dga/index.ts';
+import { DEFAULT_TOLERANCE_MS, deriveSlotMeasurement, slotsBetween } from '../../protocols/dga/index.ts';
 import type { Quality } from '../../protocols/records.ts';
 import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import type { RegistryEntry } from '../../simulators/dga/types.ts';
@@ -150,20 +150,43 @@ function pureDerivation(): void {
   }
   const totalMs = performance.now() - t0;
   out(`readings built: ${fmt(readings)} in ${fmt(buildMs / 1000, 1)} s (streamed: one obra's year in memory at a time)`);
-  out(`slots derived: ${fmt(slots)} (${fmt(missing)} missing, ${fmt((100 * missing) / slots, 2)} %) in ${fmt(deriveMs / 1000, 1)} s → ${fmt(slots / (deriveMs / 1000))} slots/s (derivation only)`);
+  out(
+    `slots derived: ${fmt(slots)} (${fmt(missing)} missing, ${fmt((100 * missing) / slots, 2)} %) in ${fmt(deriveMs / 1000, 1)} s → ${fmt(slots / (deriveMs / 1000))} slots/s (derivation only)`,
+  );
   out(`total incl. building the data: ${fmt(totalMs / 1000, 1)} s → ${fmt(slots / (totalMs / 1000))} slots/s`);
-  out(`memory: rss ${fmt(base.rss / MiB)} → peak ${fmt(peakRss / MiB)} MiB, heapUsed ${fmt(base.heapUsed / MiB)} → peak ${fmt(peakHeap / MiB)} MiB (sampled after each obra)`);
+  out(
+    `memory: rss ${fmt(base.rss / MiB)} → peak ${fmt(peakRss / MiB)} MiB, heapUsed ${fmt(base.heapUsed / MiB)} → peak ${fmt(peakHeap / MiB)} MiB (sampled after each obra)`,
+  );
 }
 
 let recordSeq = 0;
 /** Readings stored as the ingest does, as if the gateway synced them `now`. */
-async function ingest(records: RelayStore, gateway: string, readings: ReadonlyArray<{ channel: string; unit: string; r: SlotReading }>, now: number): Promise<void> {
+async function ingest(
+  records: RelayStore,
+  gateway: string,
+  readings: ReadonlyArray<{ channel: string; unit: string; r: SlotReading }>,
+  now: number,
+): Promise<void> {
   for (let i = 0; i < readings.length; i += 5000) {
     const batch = readings.slice(i, i + 5000).map(({ channel, unit, r }): Omit<RelayRecord, 'receivedAt'> => {
       const n = ++recordSeq;
       return {
-        gateway, seq: n, kind: 'reading', device: 'pozo-1', channel, value: r.value, unit, quality: r.quality, exception: null, ts: r.ts, tsCorrected: null,
-        mono: n, bootId: BOOT, priority: 1, flags: 0, hash: createHash('sha256').update(`${gateway}/${n}`).digest('hex'),
+        gateway,
+        seq: n,
+        kind: 'reading',
+        device: 'pozo-1',
+        channel,
+        value: r.value,
+        unit,
+        quality: r.quality,
+        exception: null,
+        ts: r.ts,
+        tsCorrected: null,
+        mono: n,
+        bootId: BOOT,
+        priority: 1,
+        flags: 0,
+        hash: createHash('sha256').update(`${gateway}/${n}`).digest('hex'),
       };
     });
     const outcome = await records.ingest({ gateway, records: batch, now, clockOffsetMs: 0 });
@@ -173,8 +196,13 @@ async function ingest(records: RelayStore, gateway: string, readings: ReadonlyAr
 
 function obraConfig(i: number, startAt: number): Record<string, unknown> {
   return {
-    code: `OB-0602-${i + 1}`, kind: 'subterranea', gateway: `gw-${i + 1}`, device: 'pozo-1',
-    channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' }, totalizerWrapAt: WRAP_AT, startAt: new Date(startAt).toISOString(),
+    code: `OB-0602-${i + 1}`,
+    kind: 'subterranea',
+    gateway: `gw-${i + 1}`,
+    device: 'pozo-1',
+    channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' },
+    totalizerWrapAt: WRAP_AT,
+    startAt: new Date(startAt).toISOString(),
     // Checks on; the flow is read hourly here, so the volume/flow check integrates across 1-hour gaps.
     review: { volumeFlowMaxGapMin: 70, wellDepthM: 200 },
   };
@@ -197,7 +225,16 @@ async function storedDerivation(dir: string): Promise<void> {
   await start();
   const config = dgaConfigSchema.parse({ enabled: true, obras: Array.from({ length: STORED_OBRAS }, (_, i) => obraConfig(i, YEAR0)) });
   // No credentials: every tick derives, and its send step stops at "no credentials".
-  const engine = new DgaEngine({ config, records, queue, key: parseRelayKey(newRelayKey(), 'bench'), clients: createDgaClients(config, silent), clock, logger: silent, instance: 'bench' });
+  const engine = new DgaEngine({
+    config,
+    records,
+    queue,
+    key: parseRelayKey(newRelayKey(), 'bench'),
+    clients: createDgaClients(config, silent),
+    clock,
+    logger: silent,
+    instance: 'bench',
+  });
   try {
     let stored = 0;
     const i0 = performance.now();
@@ -229,9 +266,15 @@ async function storedDerivation(dir: string): Promise<void> {
     const ms = performance.now() - t0;
     const rate = derived / (ms / 1000);
     const full = PURE_OBRAS * YEAR_HOURS;
-    out(`derived ${fmt(derived)} slots (${fmt(missing)} missing, ${fmt(review)} held for review) in ${ticks} ticks (maxSlotsPerTick ${config.maxSlotsPerTick}), ${fmt(ms / 1000, 1)} s → ${fmt(rate)} slots/s, plausibility checks on`);
-    out(`  per obra per tick: one range query per channel for all its due slots, the checks' history and baseline once, every row in one transaction (SQLite, synchronous=FULL)`);
-    out(`extrapolated: ${fmt(PURE_OBRAS)} obras × 1 year = ${fmt(full)} slots ≈ ${fmt(full / rate / 60, 1)} min; steady state ${fmt(PURE_OBRAS)} new slots/h ≈ ${fmt((PURE_OBRAS / rate) * 1000)} ms per hour`);
+    out(
+      `derived ${fmt(derived)} slots (${fmt(missing)} missing, ${fmt(review)} held for review) in ${ticks} ticks (maxSlotsPerTick ${config.maxSlotsPerTick}), ${fmt(ms / 1000, 1)} s → ${fmt(rate)} slots/s, plausibility checks on`,
+    );
+    out(
+      `  per obra per tick: one range query per channel for all its due slots, the checks' history and baseline once, every row in one transaction (SQLite, synchronous=FULL)`,
+    );
+    out(
+      `extrapolated: ${fmt(PURE_OBRAS)} obras × 1 year = ${fmt(full)} slots ≈ ${fmt(full / rate / 60, 1)} min; steady state ${fmt(PURE_OBRAS)} new slots/h ≈ ${fmt((PURE_OBRAS / rate) * 1000)} ms per hour`,
+    );
     out(`database: ${fmt(fs.statSync(file).size / MiB, 1)} MiB (+ WAL), rss ${fmt(process.memoryUsage().rss / MiB)} MiB`);
   } finally {
     await engine.stop();
@@ -241,20 +284,44 @@ async function storedDerivation(dir: string): Promise<void> {
 }
 
 async function sends(dir: string): Promise<void> {
-  out(`\n-- 2. sends to the DGA double (REST, loopback): ${fmt(SEND_OBRAS)} obras × ${BACKLOG} queued hourly slots, spacing ${SPACING_MS / MINUTE} min, blockBursts on`);
+  out(
+    `\n-- 2. sends to the DGA double (REST, loopback): ${fmt(SEND_OBRAS)} obras × ${BACKLOG} queued hourly slots, spacing ${SPACING_MS / MINUTE} min, blockBursts on`,
+  );
   const file = path.join(dir, 'send.db');
   const firstSlot = YEAR0;
   const clock = new FakeClock(firstSlot + (BACKLOG - 1) * HOUR + 10 * MINUTE);
   const obras = Array.from({ length: SEND_OBRAS }, (_, i) => obraConfig(i, firstSlot));
-  const registry: RegistryEntry[] = obras.map((o) => ({ obra: String(o['code']), kind: 'subterranea', informantRut: CREDENTIALS.rutUsuario, rutEmpresa: CREDENTIALS.rutEmpresa, password: CREDENTIALS.password }));
-  const sim = new DgaSimulator({ rest: { host: '127.0.0.1', port: 0 }, clock, logger: silent, registry, seed: 7, faults: { blockBursts: { windowMs: SPACING_MS, maxPerWindow: 1 } } });
+  const registry: RegistryEntry[] = obras.map((o) => ({
+    obra: String(o['code']),
+    kind: 'subterranea',
+    informantRut: CREDENTIALS.rutUsuario,
+    rutEmpresa: CREDENTIALS.rutEmpresa,
+    password: CREDENTIALS.password,
+  }));
+  const sim = new DgaSimulator({
+    rest: { host: '127.0.0.1', port: 0 },
+    clock,
+    logger: silent,
+    registry,
+    seed: 7,
+    faults: { blockBursts: { windowMs: SPACING_MS, maxPerWindow: 1 } },
+  });
   await sim.start();
   const { records, dga: queue, start } = createRelayDatabase({ kind: 'sqlite', path: file, synchronous: 'full' }, silent);
   let engine: DgaEngine | undefined;
   try {
     await start();
     const config = dgaConfigSchema.parse({ enabled: true, restBaseUrl: sim.restUrl, timeoutMs: 10_000, spacingMs: SPACING_MS, obras });
-    engine = new DgaEngine({ config, records, queue, key: parseRelayKey(newRelayKey(), 'bench'), clients: createDgaClients(config, silent), clock, logger: silent, instance: 'bench' });
+    engine = new DgaEngine({
+      config,
+      records,
+      queue,
+      key: parseRelayKey(newRelayKey(), 'bench'),
+      clients: createDgaClients(config, silent),
+      clock,
+      logger: silent,
+      instance: 'bench',
+    });
     for (let o = 0; o < SEND_OBRAS; o++) {
       const rows: Array<{ channel: string; unit: string; r: SlotReading }> = [];
       for (let h = 0; h < BACKLOG; h++) {
@@ -293,7 +360,9 @@ async function sends(dir: string): Promise<void> {
       }
       if (n > 0) tickMs.push(ms);
       sent += n;
-      out(`  tick ${t + 1} at +${(t * SPACING_MS) / MINUTE} min (clock): ${fmt(n)} sends in ${fmt(ms / 1000, 2)} s${n > 0 ? ` → ${fmt(n / (ms / 1000))} sends/s` : ''}`);
+      out(
+        `  tick ${t + 1} at +${(t * SPACING_MS) / MINUTE} min (clock): ${fmt(n)} sends in ${fmt(ms / 1000, 2)} s${n > 0 ? ` → ${fmt(n / (ms / 1000))} sends/s` : ''}`,
+      );
       // An extra tick at the same clock instant must send nothing: the spacing holds.
       if (t === 0) {
         const again = await engine.tick();
@@ -317,13 +386,19 @@ async function sends(dir: string): Promise<void> {
       for (let i = 1; i < m.length; i++) minGapMs = Math.min(minGapMs, m[i]!.receivedAt - m[i - 1]!.receivedAt);
     }
     out(`engine outcomes: ${[...outcomes].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
-    out(`double: ${fmt(posts.length)} requests (${[...byOutcome].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}); holds ${fmt(held)} measurements, obras not holding exactly their ${BACKLOG} distinct slots: ${wrongCount}; least gap between one obra's sends ${fmt(minGapMs / MINUTE, 1)} min (clock)`);
+    out(
+      `double: ${fmt(posts.length)} requests (${[...byOutcome].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}); holds ${fmt(held)} measurements, obras not holding exactly their ${BACKLOG} distinct slots: ${wrongCount}; least gap between one obra's sends ${fmt(minGapMs / MINUTE, 1)} min (clock)`,
+    );
     out(`real-time rate: ${fmt(sent)} sends in ${fmt(sendMs / 1000, 1)} s of ticks → ${fmt(rate, 1)} sends/s = ${fmt(rate * 3600)} sends/h of wall time`);
     const worst = Math.max(...tickMs) / 1000;
     const ruleCap = SEND_OBRAS * (HOUR / SPACING_MS);
     const tickCap = Math.min(60, 3600 / worst);
-    out(`a tick sending to all ${fmt(SEND_OBRAS)} obras takes ≤ ${fmt(worst, 1)} s (schedule: every 60 s) → up to ${fmt(tickCap, 1)} ticks/h × ${fmt(SEND_OBRAS)} obras; spacing caps each obra at ${HOUR / SPACING_MS}/h`);
-    out(`implied capacity: ${fmt(Math.min(ruleCap, rate * 3600))} sends/h for ${fmt(SEND_OBRAS)} obras (rule cap ${fmt(ruleCap)}/h, wall-time cap ${fmt(rate * 3600)}/h) vs ${fmt(SEND_OBRAS)}/h needed by the hourly standard → ${fmt(Math.min(ruleCap, rate * 3600) / SEND_OBRAS, 1)}× headroom`);
+    out(
+      `a tick sending to all ${fmt(SEND_OBRAS)} obras takes ≤ ${fmt(worst, 1)} s (schedule: every 60 s) → up to ${fmt(tickCap, 1)} ticks/h × ${fmt(SEND_OBRAS)} obras; spacing caps each obra at ${HOUR / SPACING_MS}/h`,
+    );
+    out(
+      `implied capacity: ${fmt(Math.min(ruleCap, rate * 3600))} sends/h for ${fmt(SEND_OBRAS)} obras (rule cap ${fmt(ruleCap)}/h, wall-time cap ${fmt(rate * 3600)}/h) vs ${fmt(SEND_OBRAS)}/h needed by the hourly standard → ${fmt(Math.min(ruleCap, rate * 3600) / SEND_OBRAS, 1)}× headroom`,
+    );
   } finally {
     await engine?.stop();
     await queue.stop();

@@ -31,7 +31,9 @@ export async function main(steps = 300, seed = 20_261_207): Promise<boolean> {
   const sum = r.atRelay + r.evicted + r.buffered;
   out(`fault loop: ${steps} steps, seed ${seed}, ${fmt(seconds, 0)} s`);
   out(`  faults: ${r.childKills} agent-side SIGKILLs, ${r.relayKills} relay SIGKILLs, link modes ${JSON.stringify(r.modes)}, proxy ${JSON.stringify(r.proxy)}`);
-  out(`  accounting: relay ${fmt(r.atRelay)} + evicted ${fmt(r.evicted)} + buffered ${fmt(r.buffered)} = ${fmt(sum)}, last seq ${fmt(r.lastSeq)}: ${sum === r.lastSeq ? 'exact' : `OFF BY ${sum - r.lastSeq}`}`);
+  out(
+    `  accounting: relay ${fmt(r.atRelay)} + evicted ${fmt(r.evicted)} + buffered ${fmt(r.buffered)} = ${fmt(sum)}, last seq ${fmt(r.lastSeq)}: ${sum === r.lastSeq ? 'exact' : `OFF BY ${sum - r.lastSeq}`}`,
+  );
   out(`  drain after the loop: ${fmt(r.drainMs / 1000, 1)} s`);
   if (rss.length > 0) out(`  agent-side RSS at the steps: min ${fmt(Math.min(...rss) / 2 ** 20, 1)} MiB, max ${fmt(Math.max(...rss) / 2 ** 20, 1)} MiB`);
   return sum === r.lastSeq;

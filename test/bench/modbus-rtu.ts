@@ -49,19 +49,26 @@ async function atBaud(baud: number, seconds: number): Promise<Run> {
   const sim = await startSim(['--no-tcp', '--pty', dir, '--baud', String(baud), '--parity', 'even', '--wire-time', '--device', '1=flowmeter:steady']);
   const marks: Marks = { written: 0, firstRead: 0, lastRead: 0, reads: 0 };
   const link = new ModbusLink({
-    id: 'bench', target: { kind: 'serial', path: path.join(dir, 'a'), baudRate: baud, parity: 'even', dataBits: 8, stopBits: 1 },
-    timeoutMs: 1000, interFrameDelayMs: 0, reconnectMinMs: 100, reconnectMaxMs: 1000, clock: systemClock, logger: testLogger(),
-    serialBinding: (hooks) => createDirectSerialBinding({
-      onRead() {
-        hooks.onRead?.();
-        marks.lastRead = performance.now();
-        if (marks.reads++ === 0) marks.firstRead = marks.lastRead;
-      },
-      onWrite() {
-        hooks.onWrite?.();
-        marks.written = performance.now();
-      },
-    }),
+    id: 'bench',
+    target: { kind: 'serial', path: path.join(dir, 'a'), baudRate: baud, parity: 'even', dataBits: 8, stopBits: 1 },
+    timeoutMs: 1000,
+    interFrameDelayMs: 0,
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000,
+    clock: systemClock,
+    logger: testLogger(),
+    serialBinding: (hooks) =>
+      createDirectSerialBinding({
+        onRead() {
+          hooks.onRead?.();
+          marks.lastRead = performance.now();
+          if (marks.reads++ === 0) marks.firstRead = marks.lastRead;
+        },
+        onWrite() {
+          hooks.onWrite?.();
+          marks.written = performance.now();
+        },
+      }),
   });
   const run: Run = { ratio: 0, pollsPerSecond: 0, silence: [], line: [], rest: [], decode: [] };
   try {
@@ -92,27 +99,37 @@ async function atBaud(baud: number, seconds: number): Promise<Run> {
 
 export async function main(seconds = 5, repeats = 3): Promise<void> {
   out(machineLine());
-  out(`raw pty round trip (8 bytes to an echo process and back, socat pair, event-loop binding), back to back: ${ms(spread(await ptyRoundTrips('direct', 1000)))}`);
+  out(
+    `raw pty round trip (8 bytes to an echo process and back, socat pair, event-loop binding), back to back: ${ms(spread(await ptyRoundTrips('direct', 1000)))}`,
+  );
   // Between polls every process sleeps through the wire time, so this is the floor under a poll.
   const rtt = spread(await ptyRoundTrips('direct', 200, 12));
   out(`raw pty round trip after 12 ms idle (every process asleep first, as between polls): ${ms(rtt)}`);
-  out(`modbus rtu: one FC03 read of one float32 (N=${N}) in a loop over a socat pty, simulator delaying answers by the wire time, ${seconds} s × ${repeats} per baud rate`);
+  out(
+    `modbus rtu: one FC03 read of one float32 (N=${N}) in a loop over a socat pty, simulator delaying answers by the wire time, ${seconds} s × ${repeats} per baud rate`,
+  );
   for (const baud of [9600, 19200]) {
     const wire = wireTimeMs(8, 5 + 2 * N, baud);
     const runs: Run[] = [];
     for (let i = 0; i < repeats; i++) runs.push(await atBaud(baud, seconds));
     const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
     const median = runs.find((r) => r.ratio === ratios[Math.floor(ratios.length / 2)])!;
-    out(`  ${String(baud).padStart(5)} baud: ${fmt(median.pollsPerSecond, 1)} polls/s, ceiling ${fmt(1000 / wire, 1)} polls/s (${wire.toFixed(3)} ms a poll), ratio median ${median.ratio.toFixed(3)} (runs ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+    out(
+      `  ${String(baud).padStart(5)} baud: ${fmt(median.pollsPerSecond, 1)} polls/s, ceiling ${fmt(1000 / wire, 1)} polls/s (${wire.toFixed(3)} ms a poll), ratio median ${median.ratio.toFixed(3)} (runs ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
+    );
     const t35 = t35Ms(baud);
     const answer = answerEndMs(8, 5 + 2 * N, baud);
     const silence = spread(median.silence);
     const line = spread(median.line);
     out(`         one poll taken apart (median run; the ceiling's poll is the answer's ${answer.toFixed(3)} ms + the master's t3.5 ${t35.toFixed(3)} ms):`);
     out(`           agent, last answer byte read → next request written: ${ms(silence)}, beyond t3.5: ${(silence.median - t35).toFixed(3)} ms`);
-    out(`           line, request written → first answer byte read:     ${ms(line)}, beyond the answer's wire time: ${(line.median - answer).toFixed(3)} ms (of which the idle pty round trip ${rtt.median.toFixed(3)} ms; the rest is the simulator's timer and wake-ups)`);
+    out(
+      `           line, request written → first answer byte read:     ${ms(line)}, beyond the answer's wire time: ${(line.median - answer).toFixed(3)} ms (of which the idle pty round trip ${rtt.median.toFixed(3)} ms; the rest is the simulator's timer and wake-ups)`,
+    );
     const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-    out(`           mean poll ${(1000 / median.pollsPerSecond).toFixed(3)} ms against ${wire.toFixed(3)} ms: the agent's silence beyond t3.5 ${(mean(median.silence) - t35).toFixed(3)} ms, the line beyond the answer ${(mean(median.line) - answer).toFixed(3)} ms (means: the tails set polls/s)`);
+    out(
+      `           mean poll ${(1000 / median.pollsPerSecond).toFixed(3)} ms against ${wire.toFixed(3)} ms: the agent's silence beyond t3.5 ${(mean(median.silence) - t35).toFixed(3)} ms, the line beyond the answer ${(mean(median.line) - answer).toFixed(3)} ms (means: the tails set polls/s)`,
+    );
     out(`           first → last answer byte read:                      ${ms(spread(median.rest))}`);
     out(`           agent, last byte read → read() resolved (within t3.5): ${ms(spread(median.decode))}`);
   }

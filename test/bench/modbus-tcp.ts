@@ -4,8 +4,8 @@
  * Run: node bin/run-ts.mjs test/bench/modbus-tcp.ts [seconds]
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../../agent/config/load.ts';
 import { profileTable } from '../../agent/config/profiles.ts';
 import { Poller } from '../../agent/modbus/poller.ts';
@@ -30,7 +30,14 @@ export async function main(seconds = 10, connections = 8): Promise<void> {
       profiles: { wide: wideProfile },
       devices: units.map((u) => ({ id: `d${u}`, profile: 'wide', tcp: { host: '127.0.0.1', port: sim.tcpPort }, unitId: u })),
     });
-    const poller = new Poller({ config, profiles: profileTable(config), sink: async () => undefined, clock: systemClock, bootId: 'bench', logger: testLogger() });
+    const poller = new Poller({
+      config,
+      profiles: profileTable(config),
+      sink: async () => undefined,
+      clock: systemClock,
+      bootId: 'bench',
+      logger: testLogger(),
+    });
     // Warm-up: connections open, JIT settles.
     await poller.pollOnce();
     let transactions = 0;
@@ -39,21 +46,25 @@ export async function main(seconds = 10, connections = 8): Promise<void> {
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     let peakRss = 0;
-    await Promise.all(poller.devices.map(async (d) => {
-      while (performance.now() < end) {
-        const records = await d.pollOnce();
-        transactions++;
-        points += records.length;
-        if ((transactions & 1023) === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
-      }
-    }));
+    await Promise.all(
+      poller.devices.map(async (d) => {
+        while (performance.now() < end) {
+          const records = await d.pollOnce();
+          transactions++;
+          points += records.length;
+          if ((transactions & 1023) === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        }
+      }),
+    );
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     await poller.stop();
     out(`modbus tcp: ${connections} devices on ${connections} connections, 16 registers (32 points) per transaction, ${seconds} s`);
     out(`  ${fmt(transactions / elapsed)} transactions/s, ${fmt(points / elapsed)} points/s decoded into records`);
-    out(`  agent CPU ${fmt(((cpu.user + cpu.system) / 1e6 / elapsed) * 100)} % of one core, peak RSS of the polling process ${fmt(peakRss / 2 ** 20, 1)} MiB (simulator in its own process)`);
+    out(
+      `  agent CPU ${fmt(((cpu.user + cpu.system) / 1e6 / elapsed) * 100)} % of one core, peak RSS of the polling process ${fmt(peakRss / 2 ** 20, 1)} MiB (simulator in its own process)`,
+    );
   } finally {
     await sim.stop();
   }

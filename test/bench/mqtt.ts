@@ -11,7 +11,7 @@
  * every agent write a V8 CPU profile (--cpu-prof) there when it stops; ATALAYA_BENCH_NODE_OPTIONS
  * passes V8 flags to the agents (e.g. the unit file's --max-semi-space-size).
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -110,22 +110,45 @@ async function startMosquitto(dir: string): Promise<Broker> {
   writeFileSync(file, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ''].join('\n'));
   const { child, exited } = launch(MOSQUITTO, ['-c', file], ['ignore', 'ignore', 'inherit']);
   let open = false;
-  await until('mosquitto', () => {
-    const probe = net.connect(port, '127.0.0.1', () => {
-      open = true;
-      probe.destroy();
-    });
-    probe.on('error', () => probe.destroy());
-    return open;
-  }, child, 10_000);
+  await until(
+    'mosquitto',
+    () => {
+      const probe = net.connect(port, '127.0.0.1', () => {
+        open = true;
+        probe.destroy();
+      });
+      probe.on('error', () => probe.destroy());
+      return open;
+    },
+    child,
+    10_000,
+  );
   return { port, pid: child.pid!, stop: () => terminate(child, exited) };
 }
 
 // ---- publisher processes (this script with --publisher), driven over IPC ----
 
-interface RunCommand { type: 'run'; port: number; username?: string; password?: string; devices: string[] }
-interface RunResult { type: 'done'; window: number; acked: number; failed: number }
-interface RunFigures { window: number; acked: number; failed: number; cpu: number; publisherCpu: number; writeBytes: number }
+interface RunCommand {
+  type: 'run';
+  port: number;
+  username?: string;
+  password?: string;
+  devices: string[];
+}
+interface RunResult {
+  type: 'done';
+  window: number;
+  acked: number;
+  failed: number;
+}
+interface RunFigures {
+  window: number;
+  acked: number;
+  failed: number;
+  cpu: number;
+  publisherCpu: number;
+  writeBytes: number;
+}
 
 /** Bytes the process caused to be written to storage (/proc/<pid>/io write_bytes: what reaches the card). */
 function writeBytesOf(pid: number): number {
@@ -142,10 +165,12 @@ async function publisherMain(): Promise<void> {
     if (msg.type === 'run') {
       devices = msg.devices;
       const auth = msg.username === undefined ? {} : { username: msg.username, password: msg.password };
-      const connect = (d: string): Promise<MqttClient> => mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth });
+      const connect = (d: string): Promise<MqttClient> =>
+        mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth });
       // One at a time: the agent runs few password checks at once and refuses (CONNACK 3) a CONNECT
       // beyond its queue, as it should for 50 devices connecting in the same millisecond.
-      void devices.reduce<Promise<MqttClient[]>>((all, d) => all.then(async (c) => [...c, await connect(d)]), Promise.resolve([]))
+      void devices
+        .reduce<Promise<MqttClient[]>>((all, d) => all.then(async (c) => [...c, await connect(d)]), Promise.resolve([]))
         .then((c) => {
           clients = c;
           process.send!({ type: 'ready' });
@@ -199,7 +224,8 @@ function publishAll(clients: MqttClient[], devices: string[], t0: number, durati
 
 class Publishers {
   private readonly procs = Array.from({ length: PUBLISHER_PROCESSES }, () =>
-    launch(process.execPath, [path.resolve('bin/run-ts.mjs'), path.resolve('test/bench/mqtt.ts'), '--publisher'], ['ignore', 'inherit', 'inherit', 'ipc']));
+    launch(process.execPath, [path.resolve('bin/run-ts.mjs'), path.resolve('test/bench/mqtt.ts'), '--publisher'], ['ignore', 'inherit', 'inherit', 'ipc']),
+  );
 
   /**
    * N clients spread over the processes, connected, then publishing for warm-up plus durationMs.
@@ -207,7 +233,10 @@ class Publishers {
    */
   async run(broker: Broker, n: number, durationMs: number, auth: boolean): Promise<RunFigures> {
     const devices = Array.from({ length: n }, (_, i) => `pub-${i + 1}`);
-    const shares = this.procs.map((_, p) => devices.filter((_, i) => i % this.procs.length === p)).map((d, p) => ({ d, p })).filter((s) => s.d.length > 0);
+    const shares = this.procs
+      .map((_, p) => devices.filter((_, i) => i % this.procs.length === p))
+      .map((d, p) => ({ d, p }))
+      .filter((s) => s.d.length > 0);
     const reply = (p: number, type: string): Promise<RunResult> =>
       new Promise((resolve, reject) => {
         const { child } = this.procs[p]!;
@@ -220,7 +249,8 @@ class Publishers {
         child.on('message', onMessage).once('exit', onExit);
       });
     const ready = shares.map((s) => reply(s.p, 'ready'));
-    for (const s of shares) this.procs[s.p]!.child.send({ type: 'run', port: broker.port, devices: s.d, ...(auth ? { username: USER, password: PASSWORD } : {}) });
+    for (const s of shares)
+      this.procs[s.p]!.child.send({ type: 'run', port: broker.port, devices: s.d, ...(auth ? { username: USER, password: PASSWORD } : {}) });
     await Promise.all(ready);
     const done = shares.map((s) => reply(s.p, 'done'));
     const t0 = Date.now() + 100;
@@ -245,7 +275,12 @@ class Publishers {
 
 // ---- the bench ----
 
-function agentConfig(hash: string, simPort: number, commitIntervalMs: number | undefined, devices: { id: string; unitId: number; intervalMs: number }[]): Record<string, unknown> {
+function agentConfig(
+  hash: string,
+  simPort: number,
+  commitIntervalMs: number | undefined,
+  devices: { id: string; unitId: number; intervalMs: number }[],
+): Record<string, unknown> {
   return {
     gateway: { id: 'bench' },
     buffer: { path: 'buffer.db', ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
@@ -343,17 +378,25 @@ export async function main(seconds = 10): Promise<void> {
       return { ...figures, stored: countIngested(path.join(agentDir, 'buffer.db')) };
     };
     const intervals = commitIntervals();
-    out(`mqtt QoS 1 ingest: N mqtt.js publishers spread over ${PUBLISHER_PROCESSES} child processes, ${IN_FLIGHT} messages in flight per client, one telemetry reading per message,`);
-    out(`  ${fmt(WARMUP_MS / 1000, 1)} s warm-up then ${seconds} s counted per point; agent: its own process, durability normal, buffer.commitIntervalMs ${intervals.map((i) => i ?? `${BUFFER_DEFAULTS.commitIntervalMs} (default)`).join(', ')};`);
+    out(
+      `mqtt QoS 1 ingest: N mqtt.js publishers spread over ${PUBLISHER_PROCESSES} child processes, ${IN_FLIGHT} messages in flight per client, one telemetry reading per message,`,
+    );
+    out(
+      `  ${fmt(WARMUP_MS / 1000, 1)} s warm-up then ${seconds} s counted per point; agent: its own process, durability normal, buffer.commitIntervalMs ${intervals.map((i) => i ?? `${BUFFER_DEFAULTS.commitIntervalMs} (default)`).join(', ')};`,
+    );
     out('  mosquitto 2 (Debian): persistence false, no subscribers. CPU: % of one core used in the counted window by the broker process / by all publishers;');
-    out('  written: bytes the agent caused to be written to storage (/proc/<pid>/io write_bytes: WAL, checkpoints, logs) per acknowledged message, the SD-card wear');
+    out(
+      '  written: bytes the agent caused to be written to storage (/proc/<pid>/io write_bytes: WAL, checkpoints, logs) per acknowledged message, the SD-card wear',
+    );
     for (const n of PUBLISHERS) {
       const mosquitto = await started(startMosquitto(dir));
       const m = await publishers.run(mosquitto, n, durationMs, false);
       await mosquitto.stop();
       const rateM = m.window / seconds;
-      const cpu = (f: RunFigures): string => `CPU ${fmt(f.cpu * 100)} % = ${fmt((f.cpu * seconds * 1e6) / f.window)} µs/msg, publishers ${fmt(f.publisherCpu * 100)} %`;
-      const check = (f: RunFigures & { stored: number }): string => `buffer ${fmt(f.stored)} records ${f.stored >= f.acked ? '≥' : '< (LOST)'} ${fmt(f.acked)} acked`;
+      const cpu = (f: RunFigures): string =>
+        `CPU ${fmt(f.cpu * 100)} % = ${fmt((f.cpu * seconds * 1e6) / f.window)} µs/msg, publishers ${fmt(f.publisherCpu * 100)} %`;
+      const check = (f: RunFigures & { stored: number }): string =>
+        `buffer ${fmt(f.stored)} records ${f.stored >= f.acked ? '≥' : '< (LOST)'} ${fmt(f.acked)} acked`;
       // mosquitto and the publishers filling every core: mosquitto could do more than measured.
       const saturated = m.cpu + m.publisherCpu > 0.85 * cpus().length ? ', machine saturated: a floor for mosquitto' : '';
       out(`  N=${String(n).padStart(2)}: mosquitto ${fmt(rateM).padStart(6)} msg/s (${cpu(m)}${saturated})`);
@@ -371,16 +414,22 @@ export async function main(seconds = 10): Promise<void> {
     await publishers.stop();
     publishers = undefined;
 
-    out(`fan-out latency: ${FANOUT_DEVICES} gas detectors polled every ${FANOUT_INTERVAL_MS} ms over Modbus TCP, subscriber (mqtt.js, QoS 0) on atalaya/bench/+/ch4,`);
-    out(`  latency = receive time − record ts (taken after the Modbus answer), ${FANOUT_MESSAGES} live messages; readings are republished only once committed,`);
-    out('  so this includes the buffer\'s group-commit window (buffer.commitIntervalMs)');
+    out(
+      `fan-out latency: ${FANOUT_DEVICES} gas detectors polled every ${FANOUT_INTERVAL_MS} ms over Modbus TCP, subscriber (mqtt.js, QoS 0) on atalaya/bench/+/ch4,`,
+    );
+    out(
+      `  latency = receive time − record ts (taken after the Modbus answer), ${FANOUT_MESSAGES} live messages; readings are republished only once committed,`,
+    );
+    out("  so this includes the buffer's group-commit window (buffer.commitIntervalMs)");
     for (const commitIntervalMs of commitIntervals()) {
       const agentDir = mkdtempSync(path.join(dir, `fanout-${commitIntervalMs ?? 'default'}-`));
       const devices = Array.from({ length: FANOUT_DEVICES }, (_, i) => ({ id: `fan-${i + 1}`, unitId: i + 1, intervalMs: FANOUT_INTERVAL_MS }));
       const agent = await started(startAgent(agentDir, 'agent', agentConfig(hash, simPort, commitIntervalMs, devices)));
       const l = await fanOutLatency(agent);
       await agent.stop();
-      out(`  commitIntervalMs ${commitIntervalMs === undefined ? `default ${BUFFER_DEFAULTS.commitIntervalMs}` : String(commitIntervalMs)}: p50 ${fmt(pct(l, 0.5))} ms, p99 ${fmt(pct(l, 0.99))} ms, max ${fmt(l.at(-1) ?? NaN)} ms (${l.length} messages)`);
+      out(
+        `  commitIntervalMs ${commitIntervalMs === undefined ? `default ${BUFFER_DEFAULTS.commitIntervalMs}` : String(commitIntervalMs)}: p50 ${fmt(pct(l, 0.5))} ms, p99 ${fmt(pct(l, 0.99))} ms, max ${fmt(l.at(-1) ?? NaN)} ms (${l.length} messages)`,
+      );
     }
   } finally {
     await publishers?.stop().catch(() => undefined);

@@ -38,7 +38,9 @@ export const ms = (s: Spread): string => `median ${s.median.toFixed(3)} ms (p10 
 export async function ptyRoundTrips(binding: Binding, count: number, idleMs = 0): Promise<number[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-pty-rtt-'));
   const pty = await openPtyPair(dir);
-  const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/bench/pty-echo-responder.ts', pty.b, binding], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/bench/pty-echo-responder.ts', pty.b, binding], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let port: SerialPort | undefined;
   try {
@@ -78,7 +80,9 @@ export async function ptyRoundTrips(binding: Binding, count: number, idleMs = 0)
 }
 
 export async function main(count = 2000): Promise<void> {
-  out(`pty round trip: 8 bytes through a socat pty pair to an echo process and back, ${count} times back to back, then ${Math.ceil(count / 10)} times after 12 ms idle`);
+  out(
+    `pty round trip: 8 bytes through a socat pty pair to an echo process and back, ${count} times back to back, then ${Math.ceil(count / 10)} times after 12 ms idle`,
+  );
   for (const binding of ['stock', 'direct'] as const) {
     out(`  ${binding.padEnd(6)} serialport binding at both ends, back to back: ${ms(spread(await ptyRoundTrips(binding, count)))}`);
     out(`  ${binding.padEnd(6)} serialport binding at both ends, after idle:   ${ms(spread(await ptyRoundTrips(binding, Math.ceil(count / 10), 12)))}`);

@@ -9,11 +9,11 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { pino } from 'pino';
+import type { StoreConfig } from '../../cloud/store/index.ts';
+import { createStore } from '../../cloud/store/index.ts';
 import { openRelaySqlite } from '../../cloud/store/migrations-sqlite.ts';
 import { RECORD_COLUMNS } from '../../cloud/store/rows.ts';
 import { copyField, copyFrom } from '../../cloud/store/sql-postgres-copy.ts';
-import { createStore } from '../../cloud/store/index.ts';
-import type { StoreConfig } from '../../cloud/store/index.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
 
@@ -22,8 +22,24 @@ const silent = pino({ level: 'silent' });
 /** One row per record in RECORD_COLUMNS order, as the relay stores a synced reading (no corrected time, no alarm). */
 export function ceilingRows(gateway: string, records: readonly StoredRecord[], receivedAt: number): unknown[][] {
   return records.map((r) => [
-    gateway, r.seq, r.kind, r.device, r.channel, r.value ?? null, r.unit, r.quality, r.exception ?? null, r.ts, null,
-    r.mono, r.bootId, r.priority, r.flags, null, receivedAt, recordHash(gateway, r),
+    gateway,
+    r.seq,
+    r.kind,
+    r.device,
+    r.channel,
+    r.value ?? null,
+    r.unit,
+    r.quality,
+    r.exception ?? null,
+    r.ts,
+    null,
+    r.mono,
+    r.bootId,
+    r.priority,
+    r.flags,
+    null,
+    receivedAt,
+    recordHash(gateway, r),
   ]);
 }
 
@@ -39,7 +55,11 @@ export async function sqliteCeiling(file: string, batches: ReadonlyArray<readonl
   await migrated({ kind: 'sqlite', path: file, synchronous: 'full' });
   const { db } = openRelaySqlite(file, { synchronous: 'full', busyTimeoutMs: 0, logger: silent });
   try {
-    const insert = db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    const insert = db.prepare(
+      `INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})`,
+    );
     const write = db.transaction((rows: readonly unknown[][]) => {
       for (const row of rows) insert.run(...row);
     });

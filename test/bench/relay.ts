@@ -13,21 +13,21 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { Agent, request } from 'undici';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { SyncClient } from '../../agent/sync/client.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { createStore } from '../../cloud/store/index.ts';
 import type { StoreConfig } from '../../cloud/store/index.ts';
+import { createStore } from '../../cloud/store/index.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
 import { encodeBatch } from '../../protocols/sync/batch.ts';
-import { newNonce, secretBytes, signRequest, SIGNATURE_HEADERS } from '../../protocols/sync/signature.ts';
+import { newNonce, SIGNATURE_HEADERS, secretBytes, signRequest } from '../../protocols/sync/signature.ts';
 import { INGEST_PATH } from '../../protocols/sync/types.ts';
-import { startPostgres } from '../helpers/postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
+import { startPostgres } from '../helpers/postgres.ts';
 import { fmt, machineLine, out, procUsage } from './common.ts';
 import { ceilingRows, postgresCeiling, sqliteCeiling } from './relay-ceiling.ts';
 import { realisticRecords } from './sync-wire.ts';
@@ -95,7 +95,10 @@ async function startRelay(dir: string, storage: StoreConfig, key: string, profil
   cleanups.push(stop);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const line = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"relay listening"'));
+    const line = fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"msg":"relay listening"'));
     if (line !== undefined) {
       const { port } = JSON.parse(line) as { port: number };
       return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
@@ -151,7 +154,14 @@ async function drain(template: string, relay: RelayProcess, gateway: string, sec
     return dispatch(opts, handler);
   });
   const client = new SyncClient({
-    config: { url: relay.url, batchRecords: batch.records, batchBytes: batch.bytes, timeoutMs: 60_000, idleMs: 1000, backoff: { initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.2 } },
+    config: {
+      url: relay.url,
+      batchRecords: batch.records,
+      batchBytes: batch.bytes,
+      timeoutMs: 60_000,
+      idleMs: 1000,
+      backoff: { initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.2 },
+    },
     gatewayId: gateway,
     secret,
     buffer,
@@ -169,7 +179,8 @@ async function drain(template: string, relay: RelayProcess, gateway: string, sec
     const started = performance.now();
     client.start();
     for (let polls = 0; buffer.stats().count > 0; polls++) {
-      if (performance.now() - started > DRAIN_DEADLINE_MS) throw new Error(`drain not finished after ${DRAIN_DEADLINE_MS / 1000} s: ${JSON.stringify(client.status())}`);
+      if (performance.now() - started > DRAIN_DEADLINE_MS)
+        throw new Error(`drain not finished after ${DRAIN_DEADLINE_MS / 1000} s: ${JSON.stringify(client.status())}`);
       const error = client.status().lastError;
       if (error !== null) errors.add(error);
       if (polls % 10 === 0) peak = Math.max(peak, procUsage(relay.pid).rssBytes);
@@ -180,7 +191,12 @@ async function drain(template: string, relay: RelayProcess, gateway: string, sec
     const relay1 = procUsage(relay.pid);
     const { sentBytes } = client.status();
     return {
-      records, seconds, requests, bodyBytes, sentBytes, errors,
+      records,
+      seconds,
+      requests,
+      bodyBytes,
+      sentBytes,
+      errors,
       agentCpu: (cpu.user + cpu.system) / 1e6,
       relayCpu: relay1.cpuSeconds - relay0.cpuSeconds,
       relayPeakRss: Math.max(peak, relay1.rssBytes),
@@ -224,7 +240,14 @@ function encodeBodies(ids: readonly string[], slices: readonly StoredRecord[][])
 }
 
 /** One simulated gateway: its bodies one after another on its own connection, each signed anew (fresh timestamp and nonce), until `deadline`. */
-async function postAll(url: string, gateway: string, secret: Buffer, bodies: readonly Buffer[], deadline: number, answered: (status: number) => void): Promise<void> {
+async function postAll(
+  url: string,
+  gateway: string,
+  secret: Buffer,
+  bodies: readonly Buffer[],
+  deadline: number,
+  answered: (status: number) => void,
+): Promise<void> {
   const dispatcher = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
   try {
     for (const body of bodies) {
@@ -287,7 +310,12 @@ const ratio = (relay: number, ceiling: number): string => `relay ÷ ceiling ${fm
 async function main(profileDir: string | undefined, only: string | undefined): Promise<void> {
   out(machineLine());
   // The figures share two cores with whatever else runs: a busy machine shows here.
-  out(`load average at start: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')} (1, 5, 15 min)`);
+  out(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(', ')} (1, 5, 15 min)`,
+  );
   const key = newRelayKey();
 
   const pg: TestPostgres = await startPostgres();
@@ -296,7 +324,11 @@ async function main(profileDir: string | undefined, only: string | undefined): P
   const postgres = async (): Promise<StoreConfig> => ({ kind: 'postgres', url: await pg.newDatabase(), maxConnections: 10 });
 
   /** A fresh relay on `storage` with the gateways registered; stopped afterwards. */
-  const withRelay = async <T>(storage: StoreConfig, ids: readonly string[], run: (relay: RelayProcess, keys: Map<string, Buffer>) => Promise<T>): Promise<T> => {
+  const withRelay = async <T>(
+    storage: StoreConfig,
+    ids: readonly string[],
+    run: (relay: RelayProcess, keys: Map<string, Buffer>) => Promise<T>,
+  ): Promise<T> => {
     const keys = await provision(storage, key, ids);
     const relay = await startRelay(tempDir('atalaya-bench-relayproc-'), storage, key, profileDir);
     try {
@@ -312,13 +344,21 @@ async function main(profileDir: string | undefined, only: string | undefined): P
   const bodies = encodeBodies(ids, slices);
   const received = Date.now();
   const rows = ids.flatMap((id) => slices.map((records) => ceilingRows(id, records, received)));
-  out(`${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`);
+  out(
+    `${GATEWAYS} concurrent gateways, one connection each, posting signed pre-encoded ${fmt(RECORDS_PER_POST)}-reading batches back to back (≤ ${POSTS_PER_GATEWAY} each, ≤ ${CONCURRENT_SECONDS} s)`,
+  );
   const liteRelay = await withRelay(sqlite('concurrent'), ids, (relay, keys) => concurrentIngest('SQLite relay (synchronous=full)', relay, keys, bodies));
   const liteCeiling = await sqliteCeiling(path.join(tempDir('atalaya-bench-ceiling-'), 'relay.db'), rows);
-  out(`  SQLite ceiling, bare batched INSERT of the same ${fmt(rows.length * RECORDS_PER_POST)} rows into the same table (1,000 per transaction, synchronous=full): ${fmt(liteCeiling)} rows/s; ${ratio(liteRelay, liteCeiling)}`);
-  const pgRelay = await withRelay(await postgres(), ids, (relay, keys) => concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies));
+  out(
+    `  SQLite ceiling, bare batched INSERT of the same ${fmt(rows.length * RECORDS_PER_POST)} rows into the same table (1,000 per transaction, synchronous=full): ${fmt(liteCeiling)} rows/s; ${ratio(liteRelay, liteCeiling)}`,
+  );
+  const pgRelay = await withRelay(await postgres(), ids, (relay, keys) =>
+    concurrentIngest('PostgreSQL relay (fsync=off, 10 connections)', relay, keys, bodies),
+  );
   const pgCeiling = await postgresCeiling(await pg.newDatabase(), rows, 10);
-  out(`  PostgreSQL ceiling, bare COPY of the same rows into the same table on the same cluster (1,000 per COPY, 10 connections): ${fmt(pgCeiling)} rows/s; ${ratio(pgRelay, pgCeiling)}`);
+  out(
+    `  PostgreSQL ceiling, bare COPY of the same rows into the same table on the same cluster (1,000 per COPY, 10 connections): ${fmt(pgCeiling)} rows/s; ${ratio(pgRelay, pgCeiling)}`,
+  );
   if (profileDir !== undefined) out(`relay CPU profiles (one per relay process and thread, in run order): ${profileDir}`);
 }
 
@@ -342,14 +382,15 @@ async function drains(withRelay: WithRelay, sqlite: (name: string) => StoreConfi
   // 10,000 records estimate at ~1.4 MB (estimateRecordBytes ≈ 138): batchBytes raised so batchRecords is the limit.
   const max = { records: 10_000, bytes: 4 * 1_048_576 };
 
-  out(`end to end: RecordBuffer pre-filled with ${fmt(E2E_RECORDS)} readings (6 devices, 56 channels at 1 Hz), in-process SyncClient → relay process over loopback; start → buffer empty`);
+  out(
+    `end to end: RecordBuffer pre-filled with ${fmt(E2E_RECORDS)} readings (6 devices, 56 channels at 1 Hz), in-process SyncClient → relay process over loopback; start → buffer empty`,
+  );
   printDrain('SQLite relay (synchronous=full)', await drainInto(sqlite('e2e'), half, defaults), defaults.records);
   printDrain('PostgreSQL relay (throwaway cluster, fsync=off)', await drainInto(await postgres(), half, defaults), defaults.records);
 
   out(`backlog after an outage: ${fmt(BACKLOG_RECORDS)} readings buffered, SQLite relay (synchronous=full); time to drain`);
   printDrain('default batch', await drainInto(sqlite('backlog'), full, defaults), defaults.records);
   printDrain('largest batch', await drainInto(sqlite('backlog-max'), full, max), max.records);
-
 }
 
 async function cleanup(): Promise<void> {

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
-import { newRecordProblem, storedRecordProblem } from '../../protocols/records-check.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { Quality, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
+import { newRecordProblem, storedRecordProblem } from '../../protocols/records-check.ts';
 import { decodeBatch, encodeBatch, estimateRecordBytes } from '../../protocols/sync/batch.ts';
 import { storedRecordSchema } from '../../protocols/sync/schemas.ts';
 import type { SyncBatch } from '../../protocols/sync/types.ts';
@@ -55,13 +55,21 @@ function devices(random: () => number): { name: string; offsetMs: number; channe
       name: `gas-0${d + 1}`,
       offsetMs: d * 37,
       channels: [
-        { key: 'ch4', unit: '%LEL', dga: false, next: () => {
+        {
+          key: 'ch4',
+          unit: '%LEL',
+          dga: false,
+          next: () => {
             ch4 = Math.max(0, ch4 + noise(0.05) + (0.5 - ch4) * 0.01);
             return round(ch4 + noise(0.1), 0.1);
           },
         },
         { key: 'h2s', unit: 'ppm', dga: false, next: () => round(Math.max(0, 0.2 + noise(0.1)), 0.1) },
-        { key: 'co', unit: 'ppm', dga: false, next: () => {
+        {
+          key: 'co',
+          unit: 'ppm',
+          dga: false,
+          next: () => {
             co = Math.max(0, co + noise(0.2));
             return round(co, 1);
           },
@@ -79,17 +87,29 @@ function devices(random: () => number): { name: string; offsetMs: number; channe
       name: `well-0${d + 1}`,
       offsetMs: 200 + d * 41,
       channels: [
-        { key: 'flow', unit: 'L/s', dga: true, next: () => {
+        {
+          key: 'flow',
+          unit: 'L/s',
+          dga: true,
+          next: () => {
             q += noise(0.01) + (12.5 + d * 7 - q) * 0.01;
             return round(q + noise(0.05), 0.001);
           },
         },
-        { key: 'totalizer', unit: 'm3', dga: true, next: () => {
+        {
+          key: 'totalizer',
+          unit: 'm3',
+          dga: true,
+          next: () => {
             total += q / 1000;
             return round(total, 0.1);
           },
         },
-        { key: 'water_column', unit: 'm', dga: false, next: () => {
+        {
+          key: 'water_column',
+          unit: 'm',
+          dga: false,
+          next: () => {
             column += noise(0.001);
             return round(column + noise(0.003), 0.001);
           },
@@ -116,7 +136,19 @@ export function realisticRecords(total: number, seed = 1): StoredRecord[] {
       for (const c of device.channels) {
         const value = c.next();
         const quality: Quality = failed ? 'comm_error' : 'good';
-        const base = { kind: 'reading', device: device.name, channel: c.key, value: failed ? null : value, unit: c.unit, quality, exception: null, ts, mono: ts - T0 + MONO0, bootId: BOOT_ID, flags: 0 } as const;
+        const base = {
+          kind: 'reading',
+          device: device.name,
+          channel: c.key,
+          value: failed ? null : value,
+          unit: c.unit,
+          quality,
+          exception: null,
+          ts,
+          mono: ts - T0 + MONO0,
+          bootId: BOOT_ID,
+          flags: 0,
+        } as const;
         readings.push({ ...base, seq: seq++, priority: c.dga ? PRIORITY.dga : PRIORITY.ordinary });
         if (!failed && c.key === 'ch4' && random() < 0.004) {
           const state = random() < 0.5 ? 'raised' : 'cleared';
@@ -185,7 +217,9 @@ function reportCheck(records: readonly StoredRecord[]): void {
   const zod = us(() => {
     for (const r of records) if (!storedRecordSchema.safeParse(r).success) refused++;
   });
-  out(`  record check over ${fmt(records.length)} records: storedRecordProblem ${fmt(stored, 3)} µs/record, newRecordProblem ${fmt(fresh, 3)} µs/record; zod storedRecordSchema ${fmt(zod, 3)} µs/record (refused: ${refused})`);
+  out(
+    `  record check over ${fmt(records.length)} records: storedRecordProblem ${fmt(stored, 3)} µs/record, newRecordProblem ${fmt(fresh, 3)} µs/record; zod storedRecordSchema ${fmt(zod, 3)} µs/record (refused: ${refused})`,
+  );
 }
 
 export function main(): void {

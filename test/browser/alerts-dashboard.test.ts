@@ -34,8 +34,16 @@ beforeAll(async () => {
   });
   const secret = await relay.addGateway(GATEWAY);
   const [base] = readings(1);
-  const alarm = { ...base!, kind: 'alarm' as const, device: 'det-1', channel: 'ch4', value: 25, unit: '%LEL', priority: 2 as const,
-    alarm: { rule: 'high2', level: 'alarm' as const, state: 'raised' as const, threshold: 20 } };
+  const alarm = {
+    ...base!,
+    kind: 'alarm' as const,
+    device: 'det-1',
+    channel: 'ch4',
+    value: 25,
+    unit: '%LEL',
+    priority: 2 as const,
+    alarm: { rule: 'high2', level: 'alarm' as const, state: 'raised' as const, threshold: 20 },
+  };
   expect((await send(relay.url, secret, batchOf(GATEWAY, [alarm]))).status).toBe(200);
   // The alert's webhook is delivered before the browser looks: the detail then shows it sent.
   const end = Date.now() + WAIT_MS;
@@ -100,14 +108,22 @@ describe('relay dashboard: Alerts tab', () => {
 
     await page.locator(testId('alerts-filter')).selectOption('closed');
     await page.locator(testId('alerts-empty')).waitFor({ timeout: WAIT_MS });
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }, { status: 404, path: '/v1/anchors' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/dga' },
+        { status: 404, path: '/v1/anchors' },
+      ]),
+    ).toEqual([]);
   });
 
   it('fits a phone without sideways scrolling', async () => {
     const w = await openPage(tb!, { phone: true });
     await signIn(w);
     await w.page.locator(testId(`alert-row-${ALERT_ID}`)).click({ timeout: WAIT_MS });
-    await w.page.locator(`${testId('alert-messages')} tbody tr`).first().waitFor({ timeout: WAIT_MS });
+    await w.page
+      .locator(`${testId('alert-messages')} tbody tr`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
     const { scrollWidth, innerWidth } = await layoutWidth(w.page);
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     await tb!.screenshot(w.page, 'relay-alerts-phone');

@@ -5,15 +5,20 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { readingsEvery10Min, startBench, type Bench } from '../integration/relay-dga-setup.ts';
+import { type Bench, readingsEvery10Min, startBench } from '../integration/relay-dga-setup.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
 const HOUR = 3_600_000;
 const DAY0 = Date.UTC(2025, 5, 16, 4, 0, 0); // 2025-06-16 00:00 UTC-4
 const OBRA = 'OB-0602-7';
 const WELL = {
-  code: OBRA, kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+  code: OBRA,
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-06-16T00:00:00-04:00',
   waterRight: { flowLps: 2, annualM3: 50_000 },
 };
 
@@ -50,7 +55,9 @@ describe('relay dashboard: DGA review', () => {
     const first = testId(`review-${OBRA}-${DAY0}`);
     const second = testId(`review-${OBRA}-${DAY0 + HOUR}`);
     await page.locator(first).waitFor({ timeout: WAIT_MS });
-    expect(await page.locator(`${first} li[data-code]`).allInnerTexts()).toEqual([expect.stringContaining('over_water_right: flow 3 l/s above the water right 2 l/s')]);
+    expect(await page.locator(`${first} li[data-code]`).allInnerTexts()).toEqual([
+      expect.stringContaining('over_water_right: flow 3 l/s above the water right 2 l/s'),
+    ]);
 
     await page.locator(`${first} ${testId('review-approve')}`).click();
     await page.locator(first).waitFor({ state: 'detached', timeout: WAIT_MS });
@@ -63,9 +70,17 @@ describe('relay dashboard: DGA review', () => {
     await page.locator(`${second} ${testId('review-correct-submit')}`).click();
     await page.locator(testId('dga-review-empty')).waitFor({ timeout: WAIT_MS });
     await bench!.dga.tick();
-    expect(bench!.sim.measurements(OBRA).map((m) => [m.horaMedicion, m.caudal])).toEqual([['00:00:00', '3.00'], ['01:00:00', '2.00']]);
+    expect(bench!.sim.measurements(OBRA).map((m) => [m.horaMedicion, m.caudal])).toEqual([
+      ['00:00:00', '3.00'],
+      ['01:00:00', '2.00'],
+    ]);
     const { audit } = await bench!.dga.slot(OBRA, DAY0 + HOUR);
     expect(audit.find((a) => a.phase === 'correct')).toMatchObject({ actor: 'carla', message: 'meter over-reads by 1 l/s (calibration 2025-06-10)' });
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 });

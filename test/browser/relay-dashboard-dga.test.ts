@@ -4,14 +4,19 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { readingsEvery10Min, startBench, type Bench } from '../integration/relay-dga-setup.ts';
+import { type Bench, readingsEvery10Min, startBench } from '../integration/relay-dga-setup.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
 const DAY0 = Date.UTC(2025, 5, 16, 4, 0, 0); // 2025-06-16 00:00 UTC-4
 const OBRA = 'OB-0602-7';
 const WELL = {
-  code: OBRA, kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+  code: OBRA,
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-06-16T00:00:00-04:00',
 };
 
 let bench: Bench | undefined;
@@ -49,6 +54,11 @@ describe('relay dashboard: DGA tab', () => {
     expect(await page.locator(`${problems} td[data-label="Receipt"]`).first().innerText()).toBe(receipt);
     expect(await page.locator(`${problems} td[data-label="Reason / DGA message"]`).first().innerText()).toContain('a person should check');
     // Anchoring and alerts are off on this relay: their routes answer 404 and their tabs stay hidden.
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 });

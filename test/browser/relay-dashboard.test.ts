@@ -10,7 +10,7 @@ import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { anchorSection, mine, startChain, type TestChain } from '../integration/anchor-setup.ts';
 import { batchOf, readings, send, startTestRelay, type TestRelay } from '../integration/relay-setup.ts';
-import { layoutWidth, openPage, testId, unexpectedProblems, waitForTextChange, WAIT_MS, type WatchedPage } from './setup.ts';
+import { layoutWidth, openPage, testId, unexpectedProblems, WAIT_MS, type WatchedPage, waitForTextChange } from './setup.ts';
 
 const GATEWAY = 'gw-browser';
 
@@ -62,7 +62,10 @@ async function signIn(w: WatchedPage, token: string): Promise<void> {
 }
 
 const cell = (w: WatchedPage, row: string, label: string): Promise<string> =>
-  w.page.locator(`${testId(row)} td[data-label="${label}"]`).innerText({ timeout: WAIT_MS }).then((t) => t.trim());
+  w.page
+    .locator(`${testId(row)} td[data-label="${label}"]`)
+    .innerText({ timeout: WAIT_MS })
+    .then((t) => t.trim());
 
 describe('relay dashboard', () => {
   it('an operator sees the gateway, filters its readings and finds the batch confirmed with its gas', async () => {
@@ -84,8 +87,9 @@ describe('relay dashboard', () => {
     await page.locator(testId('filter-channel')).fill('flow');
     await page.locator(testId('readings-query')).click();
     await page.locator(testId(`reading-row-${GATEWAY}-1`)).waitFor({ timeout: WAIT_MS });
-    const seqs = await page.locator(`[data-testid^="reading-row-${GATEWAY}-"]`).evaluateAll((rows) =>
-      rows.map((r) => Number((r as unknown as { dataset: Record<string, string> }).dataset['testid']!.split('-').pop())));
+    const seqs = await page
+      .locator(`[data-testid^="reading-row-${GATEWAY}-"]`)
+      .evaluateAll((rows) => rows.map((r) => Number((r as unknown as { dataset: Record<string, string> }).dataset['testid']!.split('-').pop())));
     expect(seqs).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
     expect(await cell(w, `reading-row-${GATEWAY}-3`, 'Device')).toBe('caudal-1');
     expect(await cell(w, `reading-row-${GATEWAY}-3`, 'Channel')).toBe('flow');
@@ -105,7 +109,12 @@ describe('relay dashboard', () => {
 
     // DGA and alerts are not enabled on this relay: their routes answer 404 and their tabs stay hidden.
     expect(await page.locator(testId('tab-dga')).isHidden()).toBe(true);
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/dga' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 
   it('a wrong token brings the sign-in form back with a message', async () => {

@@ -94,11 +94,9 @@ export async function waitForTextChange(page: Page, id: string, from: string): P
 
 /** Waits until attribute `data-<key>` of the element is `want`. */
 export async function waitForData(page: Page, id: string, key: string, want: string): Promise<void> {
-  await page.waitForFunction(
-    ([sel, k, v]) => (globalThis as unknown as Dom).document.querySelector(sel)?.dataset[k] === v,
-    [testId(id), key, want] as const,
-    { timeout: WAIT_MS },
-  );
+  await page.waitForFunction(([sel, k, v]) => (globalThis as unknown as Dom).document.querySelector(sel)?.dataset[k] === v, [testId(id), key, want] as const, {
+    timeout: WAIT_MS,
+  });
 }
 
 /** The main layout's width against the viewport's: no horizontal scrolling when scrollWidth ≤ innerWidth. */

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent/main.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { startAgent, startBench, type Bench } from '../integration/agent-setup.ts';
+import { type Bench, startAgent, startBench } from '../integration/agent-setup.ts';
 import { api, STATUS_TOKEN, statusSection, statusUrl } from '../integration/status-setup.ts';
-import { openPage, testId, textOf, unexpectedProblems, waitForData, waitForText, WAIT_MS } from './setup.ts';
+import { openPage, testId, textOf, unexpectedProblems, WAIT_MS, waitForData, waitForText } from './setup.ts';
 
 let bench: Bench | undefined;
 let agent: Agent | undefined;

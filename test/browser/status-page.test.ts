@@ -7,10 +7,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent/main.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { startAgent, startBench, type Bench } from '../integration/agent-setup.ts';
+import { type Bench, startAgent, startBench } from '../integration/agent-setup.ts';
 import { skewedClock } from '../integration/anchor-setup.ts';
 import { api, STATUS_TOKEN, statusSection, statusUrl } from '../integration/status-setup.ts';
-import { layoutWidth, openPage, testId, textOf, unexpectedProblems, waitForData, waitForText, waitForTextChange, WAIT_MS, type WatchedPage } from './setup.ts';
+import { layoutWidth, openPage, testId, textOf, unexpectedProblems, WAIT_MS, type WatchedPage, waitForData, waitForText, waitForTextChange } from './setup.ts';
 
 const GAS_UNIT = 1;
 const FLOW_UNIT = 2;
@@ -25,14 +25,23 @@ let tb: TestBrowser | undefined;
 let base = '';
 
 beforeAll(async () => {
-  bench = await startBench('tcp', [
-    { unitId: GAS_UNIT, kind: 'gas-detector', scenario: 'steady' },
-    { unitId: FLOW_UNIT, kind: 'flowmeter', scenario: 'steady', params: FLOW },
-  ], 19200, simClock);
-  agent = await startAgent(bench, [
-    { id: 'gas', profile: 'gas-detector', intervalMs: 1000, ...bench.at(GAS_UNIT) },
-    { id: 'flow', profile: 'flowmeter', intervalMs: 1000, params: { sensorDepthM: FLOW.sensorDepthM }, ...bench.at(FLOW_UNIT) },
-  ], { status: statusSection });
+  bench = await startBench(
+    'tcp',
+    [
+      { unitId: GAS_UNIT, kind: 'gas-detector', scenario: 'steady' },
+      { unitId: FLOW_UNIT, kind: 'flowmeter', scenario: 'steady', params: FLOW },
+    ],
+    19200,
+    simClock,
+  );
+  agent = await startAgent(
+    bench,
+    [
+      { id: 'gas', profile: 'gas-detector', intervalMs: 1000, ...bench.at(GAS_UNIT) },
+      { id: 'flow', profile: 'flowmeter', intervalMs: 1000, params: { sensorDepthM: FLOW.sensorDepthM }, ...bench.at(FLOW_UNIT) },
+    ],
+    { status: statusSection },
+  );
   base = statusUrl(agent);
   tb = await launchBrowser();
 });

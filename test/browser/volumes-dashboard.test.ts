@@ -68,6 +68,11 @@ describe('DGA volumes in the dashboard', () => {
     const [zip] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.locator(testId('evidence-download')).click()]);
     const files = unzipSync(fs.readFileSync((await zip.path())!));
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'manifest.json', 'slots/2026-01-30T0000/answer.json']));
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 });

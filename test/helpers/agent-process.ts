@@ -42,7 +42,7 @@ export function readBuffer(file: string): BufferState | undefined {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-    const seqs = (db.prepare('SELECT seq FROM records ORDER BY seq').pluck().all() as number[]);
+    const seqs = db.prepare('SELECT seq FROM records ORDER BY seq').pluck().all() as number[];
     const nextSeq = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number;
     return { count: seqs.length, seqs, nextSeq };
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const ARTIFACTS = path.resolve('test-artifacts');
 
@@ -49,7 +49,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
     external,
     pageErrors,
     async newPage(options = {}) {
-      const context = await browser.newContext(options.phone === true ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 900 } });
+      const context = await browser.newContext(
+        options.phone === true
+          ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+          : { viewport: { width: 1280, height: 900 } },
+      );
       contexts.push(context);
       await context.route('**/*', async (route) => {
         const url = route.request().url();

@@ -14,8 +14,8 @@ import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { SyncClient } from '../../agent/sync/client.ts';
 import { loadGatewaySecret } from '../../agent/sync/secret.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 interface ChildConfig {
   readonly bufferPath: string;
@@ -31,7 +31,14 @@ const logger = pino({ level: 'info' });
 const bootId = crypto.randomUUID();
 const buffer = new RecordBuffer({ path: config.bufferPath, maxBytes: config.maxBytes, minFreeBytes: 0, commitIntervalMs: 20, clock: systemClock, logger });
 const sync = new SyncClient({
-  config: { url: config.url, batchRecords: 500, batchBytes: 1_048_576, timeoutMs: 1000, idleMs: 100, backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 } },
+  config: {
+    url: config.url,
+    batchRecords: 500,
+    batchBytes: 1_048_576,
+    timeoutMs: 1000,
+    idleMs: 100,
+    backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 },
+  },
   gatewayId: config.gatewayId,
   secret: loadGatewaySecret({}),
   buffer,
@@ -46,8 +53,18 @@ function produce(): void {
   const records: NewRecord[] = [];
   for (let i = 0; i < config.rowsPerTick; i++, n++) {
     records.push({
-      kind: 'reading', device: `dev-${n % 4}`, channel: 'gas', value: n % 1000, unit: '%LEL', quality: 'good', exception: null,
-      ts: systemClock.now(), mono: systemClock.monotonic(), bootId, priority: PRIORITY.ordinary, flags: 0,
+      kind: 'reading',
+      device: `dev-${n % 4}`,
+      channel: 'gas',
+      value: n % 1000,
+      unit: '%LEL',
+      quality: 'good',
+      exception: null,
+      ts: systemClock.now(),
+      mono: systemClock.monotonic(),
+      bootId,
+      priority: PRIORITY.ordinary,
+      flags: 0,
     });
   }
   // A rejected append (buffer stopping) is reported by the buffer.

@@ -1,5 +1,5 @@
 /** test/helpers/buffer-sync-child.ts as a child process, and the accounting read from its buffer file. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,7 +22,8 @@ export class BufferSyncProcess {
   private done = false;
 
   private constructor(private readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
         this.done = true;
         resolve({ code, signal });
       }),

@@ -99,7 +99,11 @@ export function placedFiles(stage: Stage): Placed[] {
     const dest = path.posix.resolve(workdir, copy.dest);
     for (const source of copy.sources) {
       // `COPY a/ b/` and `COPY a b` alike put a's contents at b (one source: no basename appended).
-      out.push({ path: copy.sources.length === 1 || !copy.dest.endsWith('/') ? dest : path.posix.join(dest, path.posix.basename(source)), from: copy.from, source: source.replace(/\/$/, '') });
+      out.push({
+        path: copy.sources.length === 1 || !copy.dest.endsWith('/') ? dest : path.posix.join(dest, path.posix.basename(source)),
+        from: copy.from,
+        source: source.replace(/\/$/, ''),
+      });
     }
   }
   return out;

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../../simulators/modbus/faults.ts';
-import { BufferSyncProcess, readAccounting, type Accounting, type BufferSyncConfig } from './buffer-sync-process.ts';
+import { type Accounting, type BufferSyncConfig, BufferSyncProcess, readAccounting } from './buffer-sync-process.ts';
 import { FaultProxy, type ProxyMode, type ProxyStats } from './proxy.ts';
-import { addGateway, cleanEnv, getJson, startRelayProcess, writeRelayConfig, type RelayProcess } from './relay-process.ts';
+import { addGateway, cleanEnv, getJson, type RelayProcess, startRelayProcess, writeRelayConfig } from './relay-process.ts';
 import { waitFor } from './wait.ts';
 
 const GATEWAY = 'gw-accounting';

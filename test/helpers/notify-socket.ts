@@ -2,7 +2,7 @@
  * A stand-in for systemd's notify socket: an AF_UNIX datagram socket (which Node cannot open)
  * bound by a small python3 process that prints every datagram it reads as a JSON line.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { waitFor } from './wait.ts';
 
 const RECEIVER = `

@@ -12,7 +12,12 @@ const run = promisify(execFile);
 const BIN = ((): string => {
   if (process.env['PG_BIN'] !== undefined) return process.env['PG_BIN'];
   if (fs.existsSync('/usr/local/bin/initdb')) return '/usr/local/bin';
-  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = fs.existsSync('/usr/lib/postgresql')
+    ? fs
+        .readdirSync('/usr/lib/postgresql')
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   return versions.length > 0 ? `/usr/lib/postgresql/${versions[0]}/bin` : '/usr/local/bin';
 })();
 const SUPERUSER = 'postgres';

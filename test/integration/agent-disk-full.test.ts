@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
-import { startBench, type Bench } from './agent-setup.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { type Bench, startBench } from './agent-setup.ts';
 
 /**
  * Issue 19 item 6 at the agent level: four devices polled every 100 ms into a buffer on a full
@@ -26,7 +26,10 @@ describe('agent on a full disk', () => {
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (the suite does, here and in CI)');
-    bench = await startBench('tcp', Array.from({ length: DEVICES }, (_, i) => ({ unitId: i + 1, kind: 'gas-detector' as const, scenario: 'steady' as const })));
+    bench = await startBench(
+      'tcp',
+      Array.from({ length: DEVICES }, (_, i) => ({ unitId: i + 1, kind: 'gas-detector' as const, scenario: 'steady' as const })),
+    );
     card = path.join(bench.dir, 'card');
     fs.mkdirSync(card);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', card]);
@@ -68,9 +71,18 @@ describe('agent on a full disk', () => {
     const during = lines.slice(from);
     const summary = JSON.stringify({ health, lines: during.map((l) => l.msg) });
     expect(health.failedCommits, summary).toBeGreaterThan(20);
-    expect(during.filter((l) => l.msg === 'records not stored'), summary).toEqual([]);
-    expect(during.filter((l) => l.level >= 50), summary).toHaveLength(1);
-    expect(during.some((l) => l.stack !== undefined || JSON.stringify(l).includes('"stack"')), summary).toBe(false);
+    expect(
+      during.filter((l) => l.msg === 'records not stored'),
+      summary,
+    ).toEqual([]);
+    expect(
+      during.filter((l) => l.level >= 50),
+      summary,
+    ).toHaveLength(1);
+    expect(
+      during.some((l) => l.stack !== undefined || JSON.stringify(l).includes('"stack"')),
+      summary,
+    ).toBe(false);
     fs.rmSync(filler);
   });
 });

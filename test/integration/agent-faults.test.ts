@@ -1,13 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MODBUS_BAD_FRAME } from '../../agent/modbus/errors.ts';
 import type { Agent } from '../../agent/main.ts';
+import { MODBUS_BAD_FRAME } from '../../agent/modbus/errors.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { openPtyPair } from '../../simulators/pty.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startAgent, startBench, type Bench } from './agent-setup.ts';
+import { type Bench, startAgent, startBench } from './agent-setup.ts';
 
 const GAS = { ch4: 4.2, h2s: 1.5, co: 12, o2: 20.8 };
 const FLOW = { flow: 12.5, waterColumnM: 35.25, totalizerM3: 1000, sensorDepthM: 60 };
@@ -34,10 +34,14 @@ describe('agent under faults', () => {
       { unitId: 2, kind: 'flowmeter', scenario: 'steady', params: FLOW, faults: { drop: { probability: 1 } } },
     ]);
     const b = bench;
-    agent = await startAgent(b, [
-      { id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) },
-      { id: 'flow', profile: 'flowmeter', intervalMs: 50, params: { sensorDepthM: 60 }, ...b.at(2) },
-    ], { backoff });
+    agent = await startAgent(
+      b,
+      [
+        { id: 'gas', profile: 'gas-detector', intervalMs: 50, ...b.at(1) },
+        { id: 'flow', profile: 'flowmeter', intervalMs: 50, params: { sensorDepthM: 60 }, ...b.at(2) },
+      ],
+      { backoff },
+    );
     const a = agent;
     const gas = a.poller.devices.find((d) => d.id === 'gas')!;
     const flow = a.poller.devices.find((d) => d.id === 'flow')!;
@@ -67,7 +71,12 @@ describe('agent under faults', () => {
     const port = b.sim.tcpPort!;
     await b.sim.stop();
     await waitFor(() => latestOf(a, 'gas', 'ch4')?.quality === 'comm_error', 'comm_error while the device is gone');
-    const again = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ...GAS, ch4: 7.7 } }], tcp: { host: '127.0.0.1', port }, clock: systemClock, logger: testLogger() });
+    const again = new ModbusSimulator({
+      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ...GAS, ch4: 7.7 } }],
+      tcp: { host: '127.0.0.1', port },
+      clock: systemClock,
+      logger: testLogger(),
+    });
     extra.push(again);
     await again.start();
     await waitFor(() => latestOf(a, 'gas', 'ch4')?.value === 7.7, 'readings from the returned device', 20_000);
@@ -88,7 +97,12 @@ describe('agent under faults', () => {
     mkdirSync(b.dir, { recursive: true });
     const pty = await openPtyPair(b.dir);
     extra.push(pty, { close: async () => rmSync(b.dir, { recursive: true, force: true }) });
-    const sim = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ...GAS, ch4: 9.9 } }], serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1 }, clock: systemClock, logger: testLogger() });
+    const sim = new ModbusSimulator({
+      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: { ...GAS, ch4: 9.9 } }],
+      serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1 },
+      clock: systemClock,
+      logger: testLogger(),
+    });
     extra.unshift(sim);
     await sim.start();
     await waitFor(() => latestOf(a, 'gas', 'ch4')?.value === 9.9, 'readings after re-plugging', 20_000);
@@ -97,11 +111,11 @@ describe('agent under faults', () => {
   });
 
   it('counts corrupted answers on the line and keeps the good ones', async () => {
-    bench = await startBench('rtu', [
-      { unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS, faults: { badCrc: { probability: 0.3 } } },
-    ]);
+    bench = await startBench('rtu', [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS, faults: { badCrc: { probability: 0.3 } } }]);
     const b = bench;
-    agent = await startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, retries: 0, ...b.at(1) }], { backoff: { failuresBeforeBackoff: 100, initialMs: 500, maxMs: 1000 } });
+    agent = await startAgent(b, [{ id: 'gas', profile: 'gas-detector', intervalMs: 50, retries: 0, ...b.at(1) }], {
+      backoff: { failuresBeforeBackoff: 100, initialMs: 500, maxMs: 1000 },
+    });
     const a = agent;
     const link = [...a.poller.links.values()][0]!;
     await waitFor(() => (link.stats.errors[MODBUS_BAD_FRAME] ?? 0) >= 3 && link.stats.transactions >= 20, 'several corrupted answers');

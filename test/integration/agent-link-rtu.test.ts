@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModbusLink, type LinkTarget } from '../../agent/modbus/link.ts';
+import { type LinkTarget, ModbusLink } from '../../agent/modbus/link.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { decodeRtu, encodeReadRegistersResponse, encodeRtu } from '../../protocols/modbus/frame.ts';
 import { bitsPerChar, t35Ms } from '../../protocols/modbus/timing.ts';
@@ -31,7 +31,13 @@ class BareSlave {
         this.held = this.held.subarray(8);
         this.requestsAt.push(performance.now());
         const quantity = (frame.pdu[3]! << 8) | frame.pdu[4]!;
-        const answer = encodeRtu(frame.unit, encodeReadRegistersResponse(3, Array.from({ length: quantity }, (_, i) => i)));
+        const answer = encodeRtu(
+          frame.unit,
+          encodeReadRegistersResponse(
+            3,
+            Array.from({ length: quantity }, (_, i) => i),
+          ),
+        );
         port.write(Buffer.from(answer));
         this.answersAt.push(performance.now());
       }
@@ -55,7 +61,10 @@ describe('agent serial link timing', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setUp(target: Omit<Extract<LinkTarget, { kind: 'serial' }>, 'path' | 'kind'>, interFrameDelayMs = 0): Promise<{ link: ModbusLink; slave: BareSlave }> {
+  async function setUp(
+    target: Omit<Extract<LinkTarget, { kind: 'serial' }>, 'path' | 'kind'>,
+    interFrameDelayMs = 0,
+  ): Promise<{ link: ModbusLink; slave: BareSlave }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-link-'));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     const pty = await openPtyPair(dir);
@@ -63,8 +72,14 @@ describe('agent serial link timing', () => {
     const slave = await BareSlave.open(pty.b);
     cleanups.push(() => slave.close());
     const link = new ModbusLink({
-      id: 'rs485-test', target: { kind: 'serial', path: pty.a, ...target }, timeoutMs: 2000, interFrameDelayMs,
-      reconnectMinMs: 100, reconnectMaxMs: 1000, clock: systemClock, logger: testLogger(),
+      id: 'rs485-test',
+      target: { kind: 'serial', path: pty.a, ...target },
+      timeoutMs: 2000,
+      interFrameDelayMs,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 1000,
+      clock: systemClock,
+      logger: testLogger(),
     });
     link.start();
     cleanups.push(() => link.stop());
@@ -75,12 +90,16 @@ describe('agent serial link timing', () => {
   it('keeps t3.5 of silence between an answer and the next request queued behind it', async () => {
     const { link, slave } = await setUp({ baudRate: 1200, parity: 'even', dataBits: 8, stopBits: 1 });
     const reads = [0, 1, 2].map(() => link.read(1, 'holding', 0, 2));
-    expect(await Promise.all(reads)).toEqual([[0, 1], [0, 1], [0, 1]]);
+    expect(await Promise.all(reads)).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
     const t35 = t35Ms(1200, bitsPerChar(8, 'even', 1));
     for (let i = 1; i < 3; i++) expect(slave.requestsAt[i]! - slave.answersAt[i - 1]!).toBeGreaterThanOrEqual(t35);
   });
 
-  it('counts t3.5 from the line\'s real character length, and adds interFrameDelayMs', async () => {
+  it("counts t3.5 from the line's real character length, and adds interFrameDelayMs", async () => {
     const { link, slave } = await setUp({ baudRate: 1200, parity: 'none', dataBits: 8, stopBits: 1 }, 20);
     await Promise.all([link.read(1, 'holding', 0, 1), link.read(1, 'holding', 0, 1)]);
     // 8N1: 10-bit characters, t3.5 = 29.17 ms, + 20 ms configured.

@@ -3,7 +3,7 @@ import type { Agent } from '../../agent/main.ts';
 import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startAgent, startBench, type Bench, type Transport } from './agent-setup.ts';
+import { type Bench, startAgent, startBench, type Transport } from './agent-setup.ts';
 
 const GAS = { ch4: 4.2, h2s: 1.5, co: 12, o2: 20.8 };
 const FLOW = { flow: 12.5, waterColumnM: 35.25, totalizerM3: 1000, sensorDepthM: 60 };

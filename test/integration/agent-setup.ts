@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator, type SimDeviceConfig } from '../../simulators/modbus/simulator.ts';
 import { openPtyPair, type PtyPair } from '../../simulators/pty.ts';
 import { testLogger } from '../helpers/logger.ts';

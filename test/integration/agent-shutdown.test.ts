@@ -5,9 +5,9 @@ import Sqlite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
-import { PLATFORM_PART_STOP_FAILED, PLATFORM_PART_STOP_TIMEOUT, PLATFORM_STOP_FAILED, isPlatformError } from '../../platform/errors.ts';
+import { isPlatformError, PLATFORM_PART_STOP_FAILED, PLATFORM_PART_STOP_TIMEOUT, PLATFORM_STOP_FAILED } from '../../platform/errors.ts';
 import type { Part } from '../../platform/lifecycle.ts';
-import { PRIORITY, type NewRecord } from '../../protocols/records.ts';
+import { type NewRecord, PRIORITY } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 // Issue 12 §4: a part whose stop() throws or hangs must not keep the buffer from committing the
@@ -45,7 +45,12 @@ describe('agent shutdown', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'atalaya-shutdown-'));
     const file = path.join(dir, 'buffer.db');
     // The longest group-commit window: only buffer.stop() commits what is queued in it.
-    const config = parseConfig({ gateway: { id: 'gw-stop' }, buffer: { path: file, commitIntervalMs: 10_000 }, mqtt: { enabled: false }, status: { enabled: false } });
+    const config = parseConfig({
+      gateway: { id: 'gw-stop' },
+      buffer: { path: file, commitIntervalMs: 10_000 },
+      mqtt: { enabled: false },
+      status: { enabled: false },
+    });
     const pending: Promise<number[]>[] = [];
     let a: Agent;
     // Stopped first: hands its last readings to the buffer (as the broker does with a QoS 1

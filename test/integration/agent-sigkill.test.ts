@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,7 +49,9 @@ describe('agent killed with SIGKILL while polling, again and again', () => {
   it('keeps every committed reading and never reuses or rewinds a sequence number', async () => {
     const tcp = `{host: 127.0.0.1, port: ${sim.tcpPort}}`;
     const configFile = path.join(dir, 'agent.yaml');
-    writeFileSync(configFile, `gateway: {id: gw-kill}
+    writeFileSync(
+      configFile,
+      `gateway: {id: gw-kill}
 buffer: {path: buffer.db, commitIntervalMs: 20}
 log: {level: warn}
 mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}
@@ -57,21 +59,26 @@ status: {host: 127.0.0.1, port: 0}
 devices:
   - {id: gas, profile: gas-detector, tcp: ${tcp}, unitId: 1, intervalMs: 50}
   - {id: flow, profile: flowmeter, tcp: ${tcp}, unitId: 2, intervalMs: 50, params: {sensorDepthM: 60}}
-`);
+`,
+    );
     const db = path.join(dir, 'buffer.db');
     let before: Row[] = [];
     for (let run = 0; run < 5; run++) {
       child = spawn(process.execPath, [path.resolve('bin/atalaya.mjs'), 'agent', '-c', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
       const exited = new Promise((r) => child!.once('exit', r));
       // Let it commit a few hundred more readings, then kill it at whatever point it has reached.
-      const seen = await waitFor(() => {
-        try {
-          const rows = snapshot(db);
-          return rows.length >= before.length + 100 + run * 37 && rows;
-        } catch {
-          return false; // file not created yet
-        }
-      }, `run ${run} committing`, 30_000);
+      const seen = await waitFor(
+        () => {
+          try {
+            const rows = snapshot(db);
+            return rows.length >= before.length + 100 + run * 37 && rows;
+          } catch {
+            return false; // file not created yet
+          }
+        },
+        `run ${run} committing`,
+        30_000,
+      );
       child.kill('SIGKILL');
       await exited;
 

@@ -92,10 +92,15 @@ describe('alerts: a killed gateway', () => {
 
     await agent.kill('SIGKILL');
     const killedAt = Date.now();
-    const [opened] = await waitFor(async () => {
-      const open = (await silentAlerts()).filter((a) => a.state === 'open');
-      return open.length > 0 ? open : undefined;
-    }, 'the silent alert', 30_000, 100);
+    const [opened] = await waitFor(
+      async () => {
+        const open = (await silentAlerts()).filter((a) => a.state === 'open');
+        return open.length > 0 ? open : undefined;
+      },
+      'the silent alert',
+      30_000,
+      100,
+    );
     // Its id names the last ingest (a request in flight at the kill may still have landed).
     const seen = (await lastSeenAt()) ?? Number.NaN;
     expect(opened!.id).toBe(`silent:${GATEWAY}:${seen}`);
@@ -108,7 +113,12 @@ describe('alerts: a killed gateway', () => {
     expect(hooks()[0]!.body.eventId).toBe(opened!.id);
 
     agent = await startAgentProcess(configFile);
-    const closed = await waitFor(async () => (await silentAlerts()).find((a) => a.id === opened!.id && a.state === 'closed'), 'the silent alert closed', 30_000, 100);
+    const closed = await waitFor(
+      async () => (await silentAlerts()).find((a) => a.id === opened!.id && a.state === 'closed'),
+      'the silent alert closed',
+      30_000,
+      100,
+    );
     expect(closed.closedAt).toBeGreaterThan(opened!.openedAt);
     await waitFor(() => (hooks().length >= 2 ? true : undefined), 'the recovery webhook', 30_000, 50);
     const [first, second] = hooks();

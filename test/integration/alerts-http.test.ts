@@ -191,7 +191,10 @@ describe('alerts over HTTP', () => {
     await openAlarm();
     const id = encodeURIComponent('alarm:gw-1:det-1:ch4:high2:1');
     const res = await api(`/v1/alerts/${id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'marta' }) });
-    expect((await res.json()) as { result: string; alert: { ackedBy: string } }).toMatchObject({ result: 'acked', alert: { ackedBy: expect.stringMatching(/^token-[0-9a-f]{8} for marta$/) } });
+    expect((await res.json()) as { result: string; alert: { ackedBy: string } }).toMatchObject({
+      result: 'acked',
+      alert: { ackedBy: expect.stringMatching(/^token-[0-9a-f]{8} for marta$/) },
+    });
     expect((await api(`/v1/alerts/${encodeURIComponent('nope')}/ack`, { method: 'POST' })).status).toBe(404);
   });
 });

@@ -142,7 +142,9 @@ describe('atalaya relay anchor date|now|status', () => {
     ];
     for (const [iso, firstSeq, n] of arrivals) {
       clock.set(Date.parse(iso));
-      const sent = await send(relay.url, secret, batchOf('gw-day', readings(n, { firstSeq, now: clock.now() }), { sentAt: clock.now() }), { timestamp: clock.now() });
+      const sent = await send(relay.url, secret, batchOf('gw-day', readings(n, { firstSeq, now: clock.now() }), { sentAt: clock.now() }), {
+        timestamp: clock.now(),
+      });
       expect(sent.status, JSON.stringify(sent.body)).toBe(200);
     }
     tempDir();
@@ -153,7 +155,12 @@ describe('atalaya relay anchor date|now|status', () => {
     const date = await anchorCli(configFile, ['date', '2026-11-20', '--json']);
     expect(date.status, date.stderr).toBe(0);
     const dayBatch = JSON.parse(date.stdout) as AnchorBatch;
-    expect(dayBatch).toMatchObject({ status: 'pending', size: 7, periodStart: Date.parse('2026-11-20T00:00:00-03:00'), periodEnd: Date.parse('2026-11-21T00:00:00-03:00') });
+    expect(dayBatch).toMatchObject({
+      status: 'pending',
+      size: 7,
+      periodStart: Date.parse('2026-11-20T00:00:00-03:00'),
+      periodEnd: Date.parse('2026-11-21T00:00:00-03:00'),
+    });
     expect(dayBatch.root).toMatch(/^[0-9a-f]{64}$/);
 
     const now = await anchorCli(configFile, ['now', '--json']);
@@ -219,7 +226,11 @@ describe('atalaya relay verify-db', () => {
     for (const b of batches) await tickUntilConfirmed(a, b.id);
     tempDir();
     const dbFile = path.join(relay.dir, 'relay.db');
-    const configFile = configIn('cli', { kind: 'sqlite', path: dbFile }, { enabled: false, rpcUrl: chain.anvil.url, chainId: chain.anvil.chainId, contract: chain.contract });
+    const configFile = configIn(
+      'cli',
+      { kind: 'sqlite', path: dbFile },
+      { enabled: false, rpcUrl: chain.anvil.url, chainId: chain.anvil.chainId, contract: chain.contract },
+    );
     const verify = () => runAtalaya(['relay', 'verify-db', '-c', configFile, '--json'], cleanEnv());
 
     const ok = await verify();
@@ -254,7 +265,11 @@ describe('atalaya relay anchor: usage errors and an empty database', () => {
   it('refuses an impossible date and an unknown subcommand with exit 2; status on a fresh database prints just the header', async () => {
     tempDir();
     const configFile = configIn('fresh', { kind: 'sqlite', path: 'relay.db' }, { enabled: false });
-    const [badDate, bogus, status] = await Promise.all([anchorCli(configFile, ['date', '2026-02-30']), anchorCli(configFile, ['bogus']), anchorCli(configFile, ['status'])]);
+    const [badDate, bogus, status] = await Promise.all([
+      anchorCli(configFile, ['date', '2026-02-30']),
+      anchorCli(configFile, ['bogus']),
+      anchorCli(configFile, ['status']),
+    ]);
     expect(badDate.status, badDate.stderr).toBe(2);
     expect(badDate.stdout).toBe('');
     expect(bogus.status, bogus.stderr).toBe(2);

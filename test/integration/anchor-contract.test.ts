@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { JsonRpcProvider, Network, Wallet, getAddress, getCreateAddress, hexlify, isError } from 'ethers';
+import { getAddress, getCreateAddress, hexlify, isError, JsonRpcProvider, Network, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anchorCallData, anchorInterface, anchoredEvents } from '../../cloud/anchor/contract/abi.ts';
+import { anchorCallData, anchoredEvents, anchorInterface } from '../../cloud/anchor/contract/abi.ts';
 import { deployAnchorContract, verifyDeployedCode, waitForReceipt } from '../../cloud/anchor/contract/deploy.ts';
 import { ATALAYA_ANCHOR_DEPLOY_FAILED } from '../../cloud/anchor/errors.ts';
 import { ANCHOR_ARTIFACT } from '../../protocols/anchor/contract/artifact.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from '../../simulators/chain/anvil.ts';
+import { ANVIL_DEV_KEYS, type AnvilNode, startAnvil } from '../../simulators/chain/anvil.ts';
 
 /** The AtalayaAnchor contract on a real anvil node: deployment, anchor(), the owner check, the gas aim. */
 

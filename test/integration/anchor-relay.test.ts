@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATALAYA_ANCHOR_REORG, ATALAYA_ANCHOR_RPC_FAILED, ATALAYA_ANCHOR_TX_REVERTED, ATALAYA_ANCHOR_WRONG_CHAIN } from '../../cloud/anchor/errors.ts';
 import type { AnchorService } from '../../cloud/anchor/service.ts';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
-import { runAtalaya, cleanEnv } from '../helpers/relay-process.ts';
-import { startRpcProxy, type RpcProxy } from '../helpers/rpc-proxy.ts';
+import { cleanEnv, runAtalaya } from '../helpers/relay-process.ts';
+import { type RpcProxy, startRpcProxy } from '../helpers/rpc-proxy.ts';
 import { anchorSection, anchorsOf, mine, setAutomine, skewedClock, startChain, type TestChain } from './anchor-setup.ts';
 import { batchOf, get, readings, send, startTestRelay, type TestRelay } from './relay-setup.ts';
 
@@ -38,7 +38,11 @@ const anchorOf = (t: TestRelay): AnchorService => {
   return a;
 };
 
-async function relayWithRecords(gateway: string, n: number, options: { rpcUrl?: string; key?: string; anchor?: Record<string, unknown>; clock?: ReturnType<typeof skewedClock> } = {}): Promise<TestRelay> {
+async function relayWithRecords(
+  gateway: string,
+  n: number,
+  options: { rpcUrl?: string; key?: string; anchor?: Record<string, unknown>; clock?: ReturnType<typeof skewedClock> } = {},
+): Promise<TestRelay> {
   await chain.deploy();
   relay = await startTestRelay({
     anchor: anchorSection(chain, options.rpcUrl, options.anchor),
@@ -52,7 +56,13 @@ async function relayWithRecords(gateway: string, n: number, options: { rpcUrl?: 
 }
 
 /** Ticks until the batch reaches `status` (each tick is one pass over the chain). */
-async function tickUntil(a: AnchorService, batchId: number, status: string, beforeTick: () => Promise<unknown> = async () => undefined, max = 20): Promise<void> {
+async function tickUntil(
+  a: AnchorService,
+  batchId: number,
+  status: string,
+  beforeTick: () => Promise<unknown> = async () => undefined,
+  max = 20,
+): Promise<void> {
   for (let i = 0; i < max; i++) {
     if ((await a.batch(batchId))?.batch.status === status) return;
     await beforeTick();
@@ -241,7 +251,11 @@ describe('relay anchoring on a real node', () => {
     const { newRelayKey } = await import('../../cloud/secrets.ts');
     const dir = fs.mkdtempSync(path.join(process.env['TMPDIR'] ?? '/tmp', 'atalaya-anchor-log-'));
     const logger = pino({ level: 'trace' }, { write: (l: string) => void lines.push(l) });
-    const config = parseRelayConfig({ listen: { host: '127.0.0.1', port: 0 }, storage: { kind: 'sqlite', path: path.join(dir, 'r.db') }, anchor: anchorSection(chain, 'http://127.0.0.1:1') });
+    const config = parseRelayConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      storage: { kind: 'sqlite', path: path.join(dir, 'r.db') },
+      anchor: anchorSection(chain, 'http://127.0.0.1:1'),
+    });
     const r = new Relay(config, { logger, env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[2] }, anchorSchedule: false });
     await r.start();
     await r.anchor!.tick();

@@ -1,8 +1,8 @@
 /** Shared by the anchoring tests: a real anvil node, the deployed contract, a relay anchoring on it. */
-import { ContractFactory, JsonRpcProvider, Network, Wallet, toBeHex, zeroPadValue } from 'ethers';
+import { ContractFactory, JsonRpcProvider, Network, toBeHex, Wallet, zeroPadValue } from 'ethers';
 import { ANCHORED_TOPIC, anchoredEvents } from '../../cloud/anchor/contract/abi.ts';
 import { ANCHOR_ARTIFACT } from '../../protocols/anchor/contract/artifact.ts';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from '../../simulators/chain/anvil.ts';
+import { ANVIL_DEV_KEYS, type AnvilNode, startAnvil } from '../../simulators/chain/anvil.ts';
 
 export interface TestChain {
   readonly anvil: AnvilNode;
@@ -74,5 +74,3 @@ export function skewedClock(): { now(): number; monotonic(): number; advance(ms:
     },
   };
 }
-
-

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
-import { addGateway, cleanEnv, getJson, runAtalaya, startRelayProcess, writeRelayConfig, type RelayProcess } from '../helpers/relay-process.ts';
-import { startRpcProxy, type RpcProxy } from '../helpers/rpc-proxy.ts';
+import { addGateway, cleanEnv, getJson, type RelayProcess, runAtalaya, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
+import { type RpcProxy, startRpcProxy } from '../helpers/rpc-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { anchorsOf, startChain, type TestChain } from './anchor-setup.ts';
 import { batchOf, readings, send } from './relay-setup.ts';
@@ -80,7 +80,11 @@ async function cutAndKillAt(configFile: string, method: string, beforeKill: (id:
 async function restartAndConfirm(s: { configFile: string; token: string }, id: number): Promise<void> {
   relay = await startRelayProcess(s.configFile, env());
   const url = relay.url;
-  await waitFor(async () => (await getJson<{ batch: BatchJson }>(url, `/v1/anchors/${id}`, s.token)).batch.status === 'confirmed', `batch ${id} confirmed`, 30_000);
+  await waitFor(
+    async () => (await getJson<{ batch: BatchJson }>(url, `/v1/anchors/${id}`, s.token)).batch.status === 'confirmed',
+    `batch ${id} confirmed`,
+    30_000,
+  );
 }
 
 describe('anchoring survives SIGKILL', () => {

@@ -104,8 +104,22 @@ export function anchorDatabases(): Record<Backend, () => Promise<AnchorDb>> {
 
 function batch(gateway: string, seqs: readonly number[], now: number): IngestInput {
   const records = seqs.map((seq): IngestInput['records'][number] => ({
-    gateway, seq, kind: 'reading', device: 'gas-1', channel: 'ch4', value: seq / 4, unit: '%LEL', quality: 'good', exception: null,
-    ts: T0 + seq * 1000, tsCorrected: null, mono: 5_000 + seq * 1000, bootId: BOOT, priority: 0, flags: 0, hash: `${gateway}:${seq}`.padEnd(64, '0'),
+    gateway,
+    seq,
+    kind: 'reading',
+    device: 'gas-1',
+    channel: 'ch4',
+    value: seq / 4,
+    unit: '%LEL',
+    quality: 'good',
+    exception: null,
+    ts: T0 + seq * 1000,
+    tsCorrected: null,
+    mono: 5_000 + seq * 1000,
+    bootId: BOOT,
+    priority: 0,
+    flags: 0,
+    hash: `${gateway}:${seq}`.padEnd(64, '0'),
   }));
   return { gateway, records, now, clockOffsetMs: null };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnchorStore, MinedInput } from '../../cloud/store/anchor-types.ts';
 import { STORE_ANCHOR_REFUSED } from '../../cloud/store/errors.ts';
-import { T0, anchorDatabases, signedTx, signer, started, type AnchorDb } from './anchor-store-setup.ts';
+import { type AnchorDb, anchorDatabases, signedTx, signer, started, T0 } from './anchor-store-setup.ts';
 
 /** The anchoring store's transactions and nonces: one suite on SQLite and PostgreSQL. */
 const databases = anchorDatabases();
@@ -22,8 +22,14 @@ async function pendingBatch(db: AnchorDb, store: AnchorStore): Promise<number> {
 }
 
 const mined = (over: Partial<MinedInput> = {}): MinedInput => ({
-  blockNumber: 1234, blockHash: `0x${'b'.repeat(64)}`, blockTime: NOW + 12_000, gasUsed: 24_000, effectiveGasPrice: '1000000000000000',
-  receipt: '{"status":"0x1"}', block: '{"number":"0x4d2"}', ...over,
+  blockNumber: 1234,
+  blockHash: `0x${'b'.repeat(64)}`,
+  blockTime: NOW + 12_000,
+  gasUsed: 24_000,
+  effectiveGasPrice: '1000000000000000',
+  receipt: '{"status":"0x1"}',
+  block: '{"number":"0x4d2"}',
+  ...over,
 });
 
 async function nextNonce(db: AnchorDb, sender = SENDER): Promise<number | undefined> {
@@ -42,9 +48,23 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     const tx = await store.recordSigned({ batchId: b1, chainId: CHAIN, sender: SENDER, chainNonce: 5, sign: s.sign, now: NOW + 1 });
     const expected = signedTx(5);
     expect(tx).toEqual({
-      id: expect.any(Number), batchId: b1, chainId: CHAIN, sender: SENDER, nonce: 5, hash: expected.hash, raw: expected.raw, maxFeePerGas: expected.maxFeePerGas,
-      maxPriorityFeePerGas: expected.maxPriorityFeePerGas, status: 'signed', replaces: null, createdAt: NOW + 1, broadcastAt: null, blockNumber: null,
-      blockHash: null, gasUsed: null, effectiveGasPrice: null,
+      id: expect.any(Number),
+      batchId: b1,
+      chainId: CHAIN,
+      sender: SENDER,
+      nonce: 5,
+      hash: expected.hash,
+      raw: expected.raw,
+      maxFeePerGas: expected.maxFeePerGas,
+      maxPriorityFeePerGas: expected.maxPriorityFeePerGas,
+      status: 'signed',
+      replaces: null,
+      createdAt: NOW + 1,
+      broadcastAt: null,
+      blockNumber: null,
+      blockHash: null,
+      gasUsed: null,
+      effectiveGasPrice: null,
     });
     expect(s.calls).toEqual([5]);
     expect(await store.getBatch(b1)).toMatchObject({ status: 'sent', txHash: expected.hash, updatedAt: NOW + 1 });
@@ -60,14 +80,27 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     expect((await store.recordSigned({ batchId: b4, chainId: CHAIN, sender: OTHER, chainNonce: 0, sign, now: NOW }))?.nonce).toBe(0);
     expect((await store.recordSigned({ batchId: b5, chainId: 11_155_111, sender: SENDER, chainNonce: 3, sign, now: NOW }))?.nonce).toBe(3);
     expect(await nextNonce(db)).toBe(11);
-    expect((await store.liveTxs()).map((t) => [t.sender === SENDER ? 'S' : 'O', t.nonce])).toEqual([['O', 0], ['S', 3], ['S', 5], ['S', 6], ['S', 10]]);
+    expect((await store.liveTxs()).map((t) => [t.sender === SENDER ? 'S' : 'O', t.nonce])).toEqual([
+      ['O', 0],
+      ['S', 3],
+      ['S', 5],
+      ['S', 6],
+      ['S', 10],
+    ]);
   });
 
   it('signs only a pending batch, and a failed sign leaves no trace: no transaction, batch pending, nonce not advanced', async () => {
     const db = await fresh();
     const store = await started(db);
     const s = signer();
-    const request = (batchId: number, sign = s.sign, sender = SENDER): Parameters<AnchorStore['recordSigned']>[0] => ({ batchId, chainId: CHAIN, sender, chainNonce: 0, sign, now: NOW });
+    const request = (batchId: number, sign = s.sign, sender = SENDER): Parameters<AnchorStore['recordSigned']>[0] => ({
+      batchId,
+      chainId: CHAIN,
+      sender,
+      chainNonce: 0,
+      sign,
+      now: NOW,
+    });
 
     await db.ingest('gw-a', [1000], T0);
     const building = await store.claimBatch({ periodStart: null, periodEnd: T0 + 1, now: NOW });
@@ -102,13 +135,29 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
 
     const bumped = signedTx(7, '34500000000', '1150000000');
     const t2 = await store.recordReplacement(t1.id, bumped, NOW + 3);
-    expect(t2).toMatchObject({ batchId: b, nonce: 7, hash: bumped.hash, raw: bumped.raw, maxFeePerGas: '34500000000', status: 'signed', replaces: t1.id, createdAt: NOW + 3 });
-    expect((await store.txsOfBatch(b)).map((t) => [t.id, t.status])).toEqual([[t1.id, 'replaced'], [t2.id, 'signed']]);
+    expect(t2).toMatchObject({
+      batchId: b,
+      nonce: 7,
+      hash: bumped.hash,
+      raw: bumped.raw,
+      maxFeePerGas: '34500000000',
+      status: 'signed',
+      replaces: t1.id,
+      createdAt: NOW + 3,
+    });
+    expect((await store.txsOfBatch(b)).map((t) => [t.id, t.status])).toEqual([
+      [t1.id, 'replaced'],
+      [t2.id, 'signed'],
+    ]);
     expect(await store.liveTxs()).toEqual([t2]);
     expect(await store.getBatch(b)).toMatchObject({ status: 'sent', txHash: bumped.hash });
     expect(await nextNonce(db)).toBe(8);
 
-    for (const [id, signed] of [[t1.id, signedTx(7, '40000000000')], [t2.id, signedTx(8, '40000000000')], [t2.id + 100, signedTx(7, '40000000000')]] as const) {
+    for (const [id, signed] of [
+      [t1.id, signedTx(7, '40000000000')],
+      [t2.id, signedTx(8, '40000000000')],
+      [t2.id + 100, signedTx(7, '40000000000')],
+    ] as const) {
       await expect(store.recordReplacement(id, signed, NOW + 4)).rejects.toMatchObject({ code: STORE_ANCHOR_REFUSED });
     }
     expect(await store.txsOfBatch(b)).toHaveLength(2);
@@ -128,10 +177,22 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     // The first one was mined after all (the replacement came too late).
     await store.markMined(t1.id, mined(), NOW + 20_000);
     expect((await store.txsOfBatch(b)).map((t) => t.status)).toEqual(['mined', 'replaced']);
-    expect((await store.txsOfBatch(b))[0]).toMatchObject({ blockNumber: 1234, blockHash: `0x${'b'.repeat(64)}`, gasUsed: 24_000, effectiveGasPrice: '1000000000000000' });
+    expect((await store.txsOfBatch(b))[0]).toMatchObject({
+      blockNumber: 1234,
+      blockHash: `0x${'b'.repeat(64)}`,
+      gasUsed: 24_000,
+      effectiveGasPrice: '1000000000000000',
+    });
     expect(await store.getBatch(b)).toMatchObject({
-      status: 'mined', txHash: t1.hash, blockNumber: 1234, blockHash: `0x${'b'.repeat(64)}`, blockTime: NOW + 12_000, gasUsed: 24_000,
-      costWei: '24000000000000000000', confirmedAt: null, updatedAt: NOW + 20_000,
+      status: 'mined',
+      txHash: t1.hash,
+      blockNumber: 1234,
+      blockHash: `0x${'b'.repeat(64)}`,
+      blockTime: NOW + 12_000,
+      gasUsed: 24_000,
+      costWei: '24000000000000000000',
+      confirmedAt: null,
+      updatedAt: NOW + 20_000,
     });
     expect(await store.txEvidence(t1.id)).toEqual({ receipt: '{"status":"0x1"}', block: '{"number":"0x4d2"}' });
     expect(await store.txEvidence(t2.id)).toBeUndefined();
@@ -157,7 +218,16 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     await store.markReorged(b, tx.id, NOW + 3);
     await store.markReorged(b, tx.id, NOW + 4);
     expect(await store.getBatch(b)).toMatchObject({
-      status: 'sent', txHash: tx.hash, blockNumber: null, blockHash: null, blockTime: null, gasUsed: null, costWei: null, confirmedAt: null, reorgs: 1, updatedAt: NOW + 3,
+      status: 'sent',
+      txHash: tx.hash,
+      blockNumber: null,
+      blockHash: null,
+      blockTime: null,
+      gasUsed: null,
+      costWei: null,
+      confirmedAt: null,
+      reorgs: 1,
+      updatedAt: NOW + 3,
     });
     expect(await store.liveTxs()).toEqual([{ ...tx, status: 'broadcast', broadcastAt: NOW }]);
     expect(await store.txEvidence(tx.id)).toBeUndefined();
@@ -168,7 +238,7 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     expect(await store.getBatch(b)).toMatchObject({ status: 'sent', reorgs: 2 });
   });
 
-  it('abandoning a batch\'s live transactions returns it to pending, to be signed on a new nonce', async () => {
+  it("abandoning a batch's live transactions returns it to pending, to be signed on a new nonce", async () => {
     const db = await fresh();
     const store = await started(db);
     const b = await pendingBatch(db, store);
@@ -191,7 +261,9 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store transactions on %s'
     const batches: number[] = [];
     for (let i = 0; i < 6; i++) batches.push(await pendingBatch(db, a));
     const sign = signer().sign;
-    const attempts = batches.flatMap((batchId) => [a, b].map((store) => store.recordSigned({ batchId, chainId: CHAIN, sender: SENDER, chainNonce: 0, sign, now: NOW })));
+    const attempts = batches.flatMap((batchId) =>
+      [a, b].map((store) => store.recordSigned({ batchId, chainId: CHAIN, sender: SENDER, chainNonce: 0, sign, now: NOW })),
+    );
     const txs = (await Promise.all(attempts)).filter((t) => t !== undefined);
     expect(txs.map((t) => t.batchId).sort((x, y) => x - y)).toEqual(batches);
     expect(txs.map((t) => t.nonce).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnchorStore } from '../../cloud/store/anchor-types.ts';
 import { STORE_INVALID_QUERY } from '../../cloud/store/errors.ts';
 import type { RelayRecord } from '../../cloud/store/types.ts';
-import { T0, anchorDatabases, chunks, started, type AnchorDb } from './anchor-store-setup.ts';
+import { type AnchorDb, anchorDatabases, chunks, started, T0 } from './anchor-store-setup.ts';
 
 /** The anchoring store's batches, leaves, errors and lease: one suite on SQLite and PostgreSQL. */
 const databases = anchorDatabases();
@@ -16,7 +16,9 @@ async function leaves(store: AnchorStore, batchId: number, chunk?: number): Prom
 
 /** Which batch each record is in, looked up behind the interface. */
 async function membership(db: AnchorDb): Promise<Array<{ anchor_batch: number | null; n: number }>> {
-  const rows = await db.rows<{ anchor_batch: number | string | null; n: number | string }>('SELECT anchor_batch, count(*) AS n FROM records GROUP BY anchor_batch ORDER BY anchor_batch');
+  const rows = await db.rows<{ anchor_batch: number | string | null; n: number | string }>(
+    'SELECT anchor_batch, count(*) AS n FROM records GROUP BY anchor_batch ORDER BY anchor_batch',
+  );
   return rows.map((r) => ({ anchor_batch: r.anchor_batch === null ? null : Number(r.anchor_batch), n: Number(r.n) }));
 }
 
@@ -40,8 +42,22 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     expect(first).toEqual({ id: expect.any(Number), size: 8 });
     if (first === undefined) return;
     expect(await store.getBatch(first.id)).toEqual({
-      id: first.id, periodStart: null, periodEnd: T0 + 300, status: 'building', size: 8, root: null, createdAt: NOW, updatedAt: NOW,
-      txHash: null, blockNumber: null, blockHash: null, blockTime: null, gasUsed: null, costWei: null, confirmedAt: null, reorgs: 0,
+      id: first.id,
+      periodStart: null,
+      periodEnd: T0 + 300,
+      status: 'building',
+      size: 8,
+      root: null,
+      createdAt: NOW,
+      updatedAt: NOW,
+      txHash: null,
+      blockNumber: null,
+      blockHash: null,
+      blockTime: null,
+      gasUsed: null,
+      costWei: null,
+      confirmedAt: null,
+      reorgs: 0,
     });
     expect(await store.unclaimedCount(T0 + 1000)).toBe(2);
     expect(await store.claimBatch({ periodStart: null, periodEnd: T0 + 300, now: NOW + 1 })).toBeUndefined();
@@ -65,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     ]);
   });
 
-  it('yields a batch\'s leaves in (gateway, seq) order a chunk at a time, and a leaf\'s index is its position', async () => {
+  it("yields a batch's leaves in (gateway, seq) order a chunk at a time, and a leaf's index is its position", async () => {
     const db = await fresh();
     const store = await started(db);
     await db.ingest('gw-b', [4, 3, 2, 1], T0 + 1);
@@ -154,14 +170,28 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     };
     for (let round = 0; round < 4; round++) {
       const at = T0 + round * 1000;
-      await db.ingest('gw-a', Array.from({ length: 200 }, (_, i) => round * 200 + i), at);
+      await db.ingest(
+        'gw-a',
+        Array.from({ length: 200 }, (_, i) => round * 200 + i),
+        at,
+      );
       await Promise.all([
         claim(a, at + 500),
         claim(b, at + 500),
         // In a turn of its own, as a request is: on SQLite the relay store's synchronous ingest
         // would otherwise block the thread in its busy handler while a claim's transaction
         // waits for its next microtask on the same thread.
-        new Promise<void>((resolve, reject) => setImmediate(() => db.ingest('gw-b', Array.from({ length: 50 }, (_, i) => round * 50 + i), at + 1).then(resolve, reject))),
+        new Promise<void>((resolve, reject) =>
+          setImmediate(() =>
+            db
+              .ingest(
+                'gw-b',
+                Array.from({ length: 50 }, (_, i) => round * 50 + i),
+                at + 1,
+              )
+              .then(resolve, reject),
+          ),
+        ),
         claim(b, at + 500),
         claim(a, at + 500),
       ]);
@@ -173,7 +203,9 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     expect(new Set(claimed.map((c) => c.id)).size).toBe(claimed.length);
     const members = await membership(db);
     expect(members.find((m) => m.anchor_batch === null)).toBeUndefined();
-    expect(members.map((m) => ({ id: m.anchor_batch, size: m.n })).sort((x, y) => (x.id ?? 0) - (y.id ?? 0))).toEqual(claimed.slice().sort((x, y) => x.id - y.id));
+    expect(members.map((m) => ({ id: m.anchor_batch, size: m.n })).sort((x, y) => (x.id ?? 0) - (y.id ?? 0))).toEqual(
+      claimed.slice().sort((x, y) => x.id - y.id),
+    );
     for (const c of claimed) expect((await a.getBatch(c.id))?.size).toBe(c.size);
   });
 

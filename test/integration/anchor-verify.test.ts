@@ -8,15 +8,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ContractFactory, JsonRpcProvider, Wallet, type Contract, type TransactionReceipt } from 'ethers';
+import { type Contract, ContractFactory, JsonRpcProvider, type TransactionReceipt, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorCallData } from '../../cloud/anchor/contract/abi.ts';
-import { buildProofDocument, serializeProofDocument, type ProofDocument } from '../../protocols/anchor/document.ts';
 import { ANCHOR_ARTIFACT } from '../../protocols/anchor/contract/artifact.ts';
+import { buildProofDocument, type ProofDocument, serializeProofDocument } from '../../protocols/anchor/document.ts';
 import { leafBytes } from '../../protocols/anchor/leaf.ts';
-import { buildTree, inclusionProof, root, type MerkleTree } from '../../protocols/anchor/tree.ts';
+import { buildTree, inclusionProof, type MerkleTree, root } from '../../protocols/anchor/tree.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from '../../simulators/chain/anvil.ts';
+import { ANVIL_DEV_KEYS, type AnvilNode, startAnvil } from '../../simulators/chain/anvil.ts';
 
 const bin = path.resolve('bin/atalaya.mjs');
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATALAYA_')));
@@ -31,7 +31,16 @@ interface Batch {
 
 function batchOf(id: number, size: number): Batch {
   const records = Array.from({ length: size }, (_, i): StoredRecord => {
-    const base = { seq: id * 1000 + i, kind: 'reading' as const, device: 'gas-01', channel: 'ch4', value: 10 + i / 4, unit: '%LEL', quality: 'good' as const, exception: null };
+    const base = {
+      seq: id * 1000 + i,
+      kind: 'reading' as const,
+      device: 'gas-01',
+      channel: 'ch4',
+      value: 10 + i / 4,
+      unit: '%LEL',
+      quality: 'good' as const,
+      exception: null,
+    };
     const rest = { ts: 1_750_000_000_000 + i * 1000, mono: 1000 + i, bootId: 'b0', priority: 0 as const, flags: 0 };
     if (i % 7 === 3) return { ...base, ...rest, kind: 'alarm', priority: 2, alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 11 } };
     if (i % 5 === 4) return { ...base, ...rest, value: null, quality: 'exception', exception: 2 };
@@ -162,7 +171,17 @@ describe('atalaya verify', () => {
       record: { gateway: GATEWAY, seq: 7017, device: 'gas-01', channel: 'ch4', kind: 'alarm' },
       leaf: { index: 17, treeSize: 50 },
       batch: { id: 7, root: batch.root, treeSize: 50 },
-      anchor: { chainId: node.chainId, owner: wallet.address, pinned: true, txHash: anchored.hash, blockNumber: anchored.blockNumber, blockHash: anchored.blockHash, foundBy: 'receipt', batchId: 7, treeSize: 50 },
+      anchor: {
+        chainId: node.chainId,
+        owner: wallet.address,
+        pinned: true,
+        txHash: anchored.hash,
+        blockNumber: anchored.blockNumber,
+        blockHash: anchored.blockHash,
+        foundBy: 'receipt',
+        batchId: 7,
+        treeSize: 50,
+      },
       warnings: [],
     });
     expect(unpinned.status).toBe(0);
@@ -184,7 +203,10 @@ describe('atalaya verify', () => {
   it('refuses a contract other than the published one, and a proof whose contract did not anchor the root: wrong_contract', async () => {
     const doc = await docFor(batch, 5, anchored);
     // Pinned to the second contract; then a proof that names the second contract, whose transaction's event came from the first.
-    const [pinned, claimed] = await Promise.all([verify(doc, '--contract', otherContract), verify(edited(doc, (o) => (o['anchor']['contract'] = otherContract)))]);
+    const [pinned, claimed] = await Promise.all([
+      verify(doc, '--contract', otherContract),
+      verify(edited(doc, (o) => (o['anchor']['contract'] = otherContract))),
+    ]);
     expect(pinned.status).toBe(1);
     expect(pinned.json).toMatchObject({ ok: false, reason: 'wrong_contract' });
     expect(claimed.status).toBe(1);

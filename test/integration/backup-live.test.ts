@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { runAtalaya } from '../helpers/relay-process.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { runAtalaya } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { BufferWriter, inspect, upgradeBackups, writeAgentYaml } from './backup-setup.ts';
-import { WRITER_MAX_AGE_MS, makeRecord } from './fixtures/buffer-writer.ts';
+import { makeRecord, WRITER_MAX_AGE_MS } from './fixtures/buffer-writer.ts';
 
 let dir: string;
 let writer: BufferWriter | undefined;

@@ -4,10 +4,9 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
-import { systemClock } from '../../protocols/clock.ts';
 import { AGENT_BUFFER_KIND } from '../../cli/agent-backup.ts';
-import { isBackupError } from '../../cli/backup-errors.ts';
 import type { BackupErrorCode } from '../../cli/backup-errors.ts';
+import { isBackupError } from '../../cli/backup-errors.ts';
 import {
   BACKUP_DEST_EXISTS,
   BACKUP_INTEGRITY_FAILED,
@@ -21,9 +20,10 @@ import { RELAY_DB_KIND } from '../../cli/relay-backup.ts';
 import { backupSqlite } from '../../cli/sqlite-backup.ts';
 import { restoreSqlite } from '../../cli/sqlite-restore.ts';
 import { createStore } from '../../cloud/store/index.ts';
+import { systemClock } from '../../protocols/clock.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { inspect } from './backup-setup.ts';
-import { WRITER_MAX_AGE_MS, makeRecord } from './fixtures/buffer-writer.ts';
+import { makeRecord, WRITER_MAX_AGE_MS } from './fixtures/buffer-writer.ts';
 
 let dir: string;
 const open: RecordBuffer[] = [];
@@ -70,7 +70,11 @@ describe('backupSqlite', () => {
     const live = buffer(path.join(dir, 'live.db'));
     await live.append(Array.from({ length: 300 }, (_, i) => makeRecord(1, i)));
     const copy = path.join(dir, 'copy.db');
-    expect(await backupSqlite(path.join(dir, 'live.db'), copy, AGENT_BUFFER_KIND)).toMatchObject({ records: 300, lastSeq: 300, version: AGENT_BUFFER_KIND.knownVersion });
+    expect(await backupSqlite(path.join(dir, 'live.db'), copy, AGENT_BUFFER_KIND)).toMatchObject({
+      records: 300,
+      lastSeq: 300,
+      version: AGENT_BUFFER_KIND.knownVersion,
+    });
     // Rollback-journal mode: the copy needs no -wal beside it, wherever it is moved.
     expect(fs.readFileSync(copy).subarray(18, 20)).toEqual(Buffer.from([1, 1]));
     expect(fs.readdirSync(dir).sort()).toEqual(['copy.db', 'live.db', 'live.db-shm', 'live.db-wal']);

@@ -1,6 +1,7 @@
 /** Shared by the backup and upgrade tests: a buffer writer child process and agent configs. */
-import { spawn } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -3,16 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { MqttBroker } from '../../agent/broker/broker.ts';
 import { hashPassword } from '../../agent/broker/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 const run = promisify(execFile);
@@ -35,7 +35,11 @@ function connect(username: string, password = `pw-${username}`): Promise<MqttCli
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
-  const device = async (username: string): Promise<Record<string, unknown>> => ({ username, password: await hashPassword(`pw-${username}`), publish: ['atalaya/in/%u/#'] });
+  const device = async (username: string): Promise<Record<string, unknown>> => ({
+    username,
+    password: await hashPassword(`pw-${username}`),
+    publish: ['atalaya/in/%u/#'],
+  });
   const users = [
     ...(await Promise.all(['dev1', 'dev2', 'noisy', 'flood', 'odd'].map(device))),
     { username: 'viewer', password: await hashPassword('pw-viewer'), subscribe: ['atalaya/gw1/#'] },
@@ -78,13 +82,26 @@ const records = (device: string): StoredRecord[] => buffer.readAfter(0, 10_000).
 describe('MQTT ingest', () => {
   it('acknowledges a QoS 1 publish only once its records are committed', async () => {
     const client = await connect('dev1');
-    await client.publishAsync('atalaya/in/dev1/telemetry', JSON.stringify({ channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00Z' }), { qos: 1 });
+    await client.publishAsync('atalaya/in/dev1/telemetry', JSON.stringify({ channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00Z' }), {
+      qos: 1,
+    });
     // No waiting: the PUBACK implies the commit.
     expect(records('dev1')).toMatchObject([
-      { kind: 'reading', channel: 'ch4', value: 12.3, unit: '%LEL', quality: 'good', ts: Date.parse('2026-11-23T12:00:00Z'), bootId: 'boot-1', priority: PRIORITY.ordinary },
+      {
+        kind: 'reading',
+        channel: 'ch4',
+        value: 12.3,
+        unit: '%LEL',
+        quality: 'good',
+        ts: Date.parse('2026-11-23T12:00:00Z'),
+        bootId: 'boot-1',
+        priority: PRIORITY.ordinary,
+      },
     ]);
     await client.publishAsync('atalaya/in/dev1/telemetry', JSON.stringify([{ channel: 'flow', value: 3, unit: 'L/s', seq: 7 }]), { qos: 1 });
-    await client.publishAsync('atalaya/in/dev1/alarm', JSON.stringify({ channel: 'ch4', level: 'alarm', state: 'raised', value: 40, unit: '%LEL' }), { qos: 1 });
+    await client.publishAsync('atalaya/in/dev1/alarm', JSON.stringify({ channel: 'ch4', level: 'alarm', state: 'raised', value: 40, unit: '%LEL' }), {
+      qos: 1,
+    });
     expect(records('dev1').slice(1)).toMatchObject([
       { kind: 'reading', channel: 'flow', priority: PRIORITY.dga },
       { kind: 'alarm', channel: 'ch4', value: 40, priority: PRIORITY.alarm, alarm: { rule: 'device', level: 'alarm', state: 'raised', threshold: null } },
@@ -97,14 +114,19 @@ describe('MQTT ingest', () => {
     await client.publishAsync('atalaya/in/dev1/telemetry', payload, { qos: 1 });
     await client.publishAsync('atalaya/in/dev1/telemetry', payload, { qos: 1, dup: true });
     await client.publishAsync('atalaya/in/dev1/telemetry', JSON.stringify({ channel: 'dup', value: 2, unit: 'm', seq: 42 }), { qos: 1 });
-    expect(records('dev1').filter((r) => r.channel === 'dup').map((r) => r.value)).toEqual([1, 2]);
+    expect(
+      records('dev1')
+        .filter((r) => r.channel === 'dup')
+        .map((r) => r.value),
+    ).toEqual([1, 2]);
     expect(broker.stats().duplicates).toBe(1);
   });
 
   it('drops and counts malformed, invalid and oversized payloads while other devices keep publishing', async () => {
     const noisy = await connect('noisy');
     const dev2 = await connect('dev2');
-    const good = (i: number): Promise<unknown> => dev2.publishAsync('atalaya/in/dev2/telemetry', JSON.stringify({ channel: 'ch4', value: i, unit: '%LEL' }), { qos: 1 });
+    const good = (i: number): Promise<unknown> =>
+      dev2.publishAsync('atalaya/in/dev2/telemetry', JSON.stringify({ channel: 'ch4', value: i, unit: '%LEL' }), { qos: 1 });
     await Promise.all([
       noisy.publishAsync('atalaya/in/noisy/telemetry', '{"channel": "ch4", "value": ', { qos: 1 }),
       good(1),
@@ -137,7 +159,14 @@ describe('MQTT ingest', () => {
     const early = '1969-12-31T23:59:59Z';
     // Each QoS 1 publish gets its PUBACK (publishAsync resolves) as the invalid path always did.
     await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'ch4', value: 1, unit: '%LEL', ts: early }), { qos: 1 });
-    await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify([{ channel: 'ok', value: 1, unit: 'm' }, { channel: 'ch4', value: 2, unit: 'm', ts: early, seq: 3 }]), { qos: 1 });
+    await odd.publishAsync(
+      'atalaya/in/odd/telemetry',
+      JSON.stringify([
+        { channel: 'ok', value: 1, unit: 'm' },
+        { channel: 'ch4', value: 2, unit: 'm', ts: early, seq: 3 },
+      ]),
+      { qos: 1 },
+    );
     await odd.publishAsync('atalaya/in/odd/alarm', JSON.stringify({ channel: 'ch4', level: 'alarm', state: 'raised', ts: early }), { qos: 1 });
     // Over-long channel, over-long unit, a value JSON.parse makes Infinity: refused by the payload schema before any record exists.
     await odd.publishAsync('atalaya/in/odd/telemetry', JSON.stringify({ channel: 'c'.repeat(200), value: 1, unit: 'm' }), { qos: 1 });
@@ -178,9 +207,33 @@ describe('MQTT ingest', () => {
 describe('MQTT republish', () => {
   it('publishes committed readings and alarms retained on the tree for a late mosquitto_sub', async () => {
     await buffer.append([
-      { kind: 'reading', device: 'pozo-3', channel: 'level', value: 41.5, unit: 'm', quality: 'good', exception: null, ts: 1_763_900_000_000, mono: 1, bootId: 'b', priority: PRIORITY.dga, flags: 0 },
       {
-        kind: 'alarm', device: 'pozo-3', channel: 'level', value: 41.5, unit: 'm', quality: 'good', exception: null, ts: 1_763_900_000_000, mono: 1, bootId: 'b', priority: PRIORITY.alarm, flags: 0,
+        kind: 'reading',
+        device: 'pozo-3',
+        channel: 'level',
+        value: 41.5,
+        unit: 'm',
+        quality: 'good',
+        exception: null,
+        ts: 1_763_900_000_000,
+        mono: 1,
+        bootId: 'b',
+        priority: PRIORITY.dga,
+        flags: 0,
+      },
+      {
+        kind: 'alarm',
+        device: 'pozo-3',
+        channel: 'level',
+        value: 41.5,
+        unit: 'm',
+        quality: 'good',
+        exception: null,
+        ts: 1_763_900_000_000,
+        mono: 1,
+        bootId: 'b',
+        priority: PRIORITY.alarm,
+        flags: 0,
         alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 40 },
       },
     ]);

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import mqtt from 'mqtt';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { hashPassword } from '../../agent/broker/passwords.ts';
 import { startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import type { AtalayaProcess } from '../helpers/relay-process.ts';
-import { makeTestPki } from '../helpers/tls.ts';
 import type { TestPki } from '../helpers/tls.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /**

@@ -33,7 +33,9 @@ afterAll(async () => {
 function storedCounts(file: string): Map<number, number> {
   const db = new Database(file, { readonly: true });
   try {
-    const rows = db.prepare("SELECT r.value AS value FROM records r JOIN names n ON n.id = r.channel WHERE n.name = 'seqprobe'").all() as Array<{ value: number }>;
+    const rows = db.prepare("SELECT r.value AS value FROM records r JOIN names n ON n.id = r.channel WHERE n.name = 'seqprobe'").all() as Array<{
+      value: number;
+    }>;
     const out = new Map<number, number>();
     for (const r of rows) out.set(r.value, (out.get(r.value) ?? 0) + 1);
     return out;
@@ -43,7 +45,13 @@ function storedCounts(file: string): Map<number, number> {
 }
 
 async function publishOnce(port: number, seq: number): Promise<void> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'det-1', username: 'det-1', password: PASSWORD, reconnectPeriod: 0, connectTimeout: 10_000 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: 'det-1',
+    username: 'det-1',
+    password: PASSWORD,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  });
   try {
     await client.publishAsync('atalaya/in/det-1/telemetry', JSON.stringify({ channel: 'seqprobe', value: seq, unit: 'n', seq }), { qos: 1 });
   } finally {
@@ -79,6 +87,9 @@ describe('MQTT device seq across agent SIGKILLs', () => {
 
     const counts = storedCounts(bufferFile);
     expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: CYCLES }, (_, i) => i + 1));
-    expect([...counts.values()].every((n) => n === 1), JSON.stringify([...counts])).toBe(true);
+    expect(
+      [...counts.values()].every((n) => n === 1),
+      JSON.stringify([...counts]),
+    ).toBe(true);
   });
 });

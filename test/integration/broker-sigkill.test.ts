@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,13 +20,17 @@ async function startAgent(config: string): Promise<{ child: ChildProcess; port: 
   const exited = new Promise((r) => child.once('exit', r));
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  const port = await waitFor(() => {
-    for (const line of log.split('\n')) {
-      if (!line.includes('MQTT broker started')) continue;
-      return (JSON.parse(line) as { listeners: Array<{ port: number }> }).listeners[0]!.port;
-    }
-    return undefined;
-  }, 'agent broker listening', 30_000);
+  const port = await waitFor(
+    () => {
+      for (const line of log.split('\n')) {
+        if (!line.includes('MQTT broker started')) continue;
+        return (JSON.parse(line) as { listeners: Array<{ port: number }> }).listeners[0]!.port;
+      }
+      return undefined;
+    },
+    'agent broker listening',
+    30_000,
+  );
   return { child, port, exited };
 }
 
@@ -34,7 +38,11 @@ async function startAgent(config: string): Promise<{ child: ChildProcess; port: 
 function stored(db: string): Map<string, Set<number>> {
   const conn = new Database(db, { readonly: true });
   try {
-    const rows = conn.prepare("SELECT n.name AS device, r.value AS value FROM records r JOIN names n ON n.id = r.device WHERE r.channel = (SELECT id FROM names WHERE name = 'seqprobe')").all() as Array<{ device: string; value: number }>;
+    const rows = conn
+      .prepare(
+        "SELECT n.name AS device, r.value AS value FROM records r JOIN names n ON n.id = r.device WHERE r.channel = (SELECT id FROM names WHERE name = 'seqprobe')",
+      )
+      .all() as Array<{ device: string; value: number }>;
     const out = new Map<string, Set<number>>();
     for (const r of rows) out.set(r.device, (out.get(r.device) ?? new Set()).add(r.value));
     return out;
@@ -50,7 +58,12 @@ describe('agent SIGKILLed while MQTT devices publish QoS 1 in a loop', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'atalaya-mqtt-kill-'));
-    sim = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady' }], tcp: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger() });
+    sim = new ModbusSimulator({
+      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady' }],
+      tcp: { host: '127.0.0.1', port: 0 },
+      clock: systemClock,
+      logger: testLogger(),
+    });
     await sim.start();
   });
 
@@ -66,7 +79,9 @@ describe('agent SIGKILLed while MQTT devices publish QoS 1 in a loop', () => {
   it('has every PUBACKed message in the buffer after each restart', async () => {
     const hash = await hashPassword(PASSWORD);
     const config = path.join(dir, 'agent.yaml');
-    writeFileSync(config, `gateway: {id: gw-mqtt-kill}
+    writeFileSync(
+      config,
+      `gateway: {id: gw-mqtt-kill}
 buffer: {path: buffer.db, commitIntervalMs: 20}
 log: {level: info}
 status: {host: 127.0.0.1, port: 0}
@@ -77,7 +92,8 @@ mqtt:
 ${DEVICES.map((d) => `    - {username: ${d}, password: '${hash}', publish: ['atalaya/in/%u/#'], subscribe: []}`).join('\n')}
 devices:
   - {id: gas, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}}, intervalMs: 200}
-`);
+`,
+    );
     const acked = new Map<string, Set<number>>(DEVICES.map((d) => [d, new Set<number>()]));
     const next = new Map<string, number>(DEVICES.map((d) => [d, 1]));
     for (let run = 0; run < 3; run++) {

@@ -4,20 +4,19 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { MqttBroker } from '../../agent/broker/broker.ts';
 import { BROKER_LISTEN, BROKER_STOPPED, isBrokerError } from '../../agent/broker/errors.ts';
 import { hashPassword } from '../../agent/broker/passwords.ts';
+import type { BrokerConfigInput, ListenerType } from '../../agent/broker/schema.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
-import type { BrokerConfigInput } from '../../agent/broker/schema.ts';
-import type { ListenerType } from '../../agent/broker/schema.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { makeTestPki } from '../helpers/tls.ts';
 import type { TestPki } from '../helpers/tls.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 
 const run = promisify(execFile);
 const logger = testLogger();
@@ -97,9 +96,39 @@ const stored = (device: string, channel: string): number => buffer.readAfter(0, 
 
 describe('MQTT broker transports', () => {
   it('takes a mosquitto_pub QoS 1 publish over TCP and a mosquitto_sub subscriber gets it republished', async () => {
-    const sub = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port('tcp')), '-u', 'viewer', '-P', 'secret-v', '-t', 'atalaya/gw1/dev1/tcp1', '-C', '1', '-W', '10']);
+    const sub = run('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port('tcp')),
+      '-u',
+      'viewer',
+      '-P',
+      'secret-v',
+      '-t',
+      'atalaya/gw1/dev1/tcp1',
+      '-C',
+      '1',
+      '-W',
+      '10',
+    ]);
     // Whether it subscribes before or after the publish, the reading reaches it (retained).
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port('tcp')), '-u', 'dev1', '-P', 'secret-1', '-q', '1', '-t', 'atalaya/in/dev1/telemetry', '-m', telemetry('tcp1', 7.5)]);
+    await run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port('tcp')),
+      '-u',
+      'dev1',
+      '-P',
+      'secret-1',
+      '-q',
+      '1',
+      '-t',
+      'atalaya/in/dev1/telemetry',
+      '-m',
+      telemetry('tcp1', 7.5),
+    ]);
     expect(stored('dev1', 'tcp1')).toBe(1);
     const { stdout } = await sub;
     expect(JSON.parse(stdout)).toMatchObject({ value: 7.5, unit: '%LEL', quality: 'good' });
@@ -149,7 +178,10 @@ describe('MQTT broker authentication and ACL', () => {
   it('answers a subscription outside the ACL with SUBACK 0x80', async () => {
     const client = await connect(url(), { username: 'viewer', password: 'secret-v' });
     // mqtt.js rejects when any return code is 0x80, with the SUBACK attached.
-    const err = await client.subscribeAsync(['atalaya/in/#', 'atalaya/gw1/+/ch4']).then(() => undefined, (e: unknown) => e);
+    const err = await client.subscribeAsync(['atalaya/in/#', 'atalaya/gw1/+/ch4']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ packet: { cmd: 'suback', granted: [128, 0] } });
     expect(client.connected).toBe(true);
   });
@@ -169,7 +201,15 @@ describe('MQTT broker lifecycle', () => {
       await small.stop();
       await closed;
       await small.stop();
-      expect(isBrokerError(await small.start().then(() => undefined, (e: unknown) => e), BROKER_STOPPED)).toBe(true);
+      expect(
+        isBrokerError(
+          await small.start().then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+          BROKER_STOPPED,
+        ),
+      ).toBe(true);
     } finally {
       await small.stop();
     }
@@ -183,9 +223,20 @@ describe('MQTT broker lifecycle', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const freePort = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const other = newBroker({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: freePort }, { type: 'ws', host: '127.0.0.1', port: takenPort }] }, buffer);
+    const other = newBroker(
+      {
+        listeners: [
+          { type: 'tcp', host: '127.0.0.1', port: freePort },
+          { type: 'ws', host: '127.0.0.1', port: takenPort },
+        ],
+      },
+      buffer,
+    );
     try {
-      const err = await other.start().then(() => undefined, (e: unknown) => e);
+      const err = await other.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isBrokerError(err, BROKER_LISTEN)).toBe(true);
       expect(isBrokerError(err) && err.details).toMatchObject({ type: 'ws', host: '127.0.0.1', port: takenPort, errno: 'EADDRINUSE' });
       const again = net.createServer();

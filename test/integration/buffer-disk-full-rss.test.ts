@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferSyncProcess } from '../helpers/buffer-sync-process.ts';
-import { addGateway, cleanEnv, startRelayProcess, writeRelayConfig, type RelayProcess } from '../helpers/relay-process.ts';
+import { addGateway, cleanEnv, type RelayProcess, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
 
 /**
  * Issue 19 items 5, 6 and 9 together, in a real process on a real full filesystem (a tmpfs; the
@@ -73,7 +73,10 @@ describe('agent side on a full disk, then recovered', () => {
     // ~400 failed commits in FULL_MS: the buffer logs the state once (and once per minute after),
     // the sync once per change of failure; no line per commit or per request.
     expect(duringFull, figures).toBeLessThanOrEqual(6);
-    expect(lines.filter((l) => l.msg === 'buffer cannot write: disk full, readings are being lost'), figures).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.msg === 'buffer cannot write: disk full, readings are being lost'),
+      figures,
+    ).toHaveLength(1);
     expect(after, figures).toBeLessThanOrEqual(baseline * 1.5);
   }, 90_000);
 });

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { BufferOptions } from '../../agent/buffer/buffer.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { BUFFER_WRITE_FAILED, type BufferError } from '../../agent/buffer/errors.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, Priority } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 /**
  * Issue 19 item 6, on a real full filesystem: a tmpfs of a few MiB (mounting needs root, which the
@@ -138,8 +138,16 @@ describe('buffer on a full filesystem', () => {
     await expect(buffer.append(batch(1, 10))).rejects.toMatchObject({ code: BUFFER_WRITE_FAILED });
     expect(buffer.stats().health.state).toBe('disk_full');
     // A flood while the disk is full: not awaited, as a busy broker would append.
-    const settled = Array.from({ length: 50 }, (_, i) => buffer.append(batch(100 + i * 500, 500)).then(() => 'stored', (err: BufferError) => err.details?.['reason'] ?? err.code));
-    const alarm = buffer.append([rec(900_000, PRIORITY.alarm)]).then(() => 'stored', () => 'failed');
+    const settled = Array.from({ length: 50 }, (_, i) =>
+      buffer.append(batch(100 + i * 500, 500)).then(
+        () => 'stored',
+        (err: BufferError) => err.details?.['reason'] ?? err.code,
+      ),
+    );
+    const alarm = buffer.append([rec(900_000, PRIORITY.alarm)]).then(
+      () => 'stored',
+      () => 'failed',
+    );
     expect(buffer.stats().pending).toBeLessThanOrEqual(1000 + 1);
     const outcomes = await Promise.all(settled);
     expect(outcomes.filter((o) => o === 'queue_full').length).toBeGreaterThanOrEqual(48);

@@ -1,17 +1,17 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { AlarmStateEntry } from '../../agent/buffer/buffer.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { BUFFER_WRITE_FAILED } from '../../agent/buffer/errors.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
-import { WRITER_MAX_AGE_MS, makeRecord } from './fixtures/buffer-writer.ts';
+import { makeRecord, WRITER_MAX_AGE_MS } from './fixtures/buffer-writer.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WRITER = path.join(ROOT, 'test/integration/fixtures/buffer-writer.ts');
@@ -53,7 +53,10 @@ function startWriter(run: number, extra: string[] = [], fileSizeLimitBlocks?: nu
   const child =
     fileSizeLimitBlocks === undefined
       ? spawn(process.execPath, nodeArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('sh', ['-c', `ulimit -f ${fileSizeLimitBlocks} && exec "$0" "$@"`, process.execPath, ...nodeArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn('sh', ['-c', `ulimit -f ${fileSizeLimitBlocks} && exec "$0" "$@"`, process.execPath, ...nodeArgs], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   children.push(child);
   const writer: Writer = {
     child,
@@ -139,7 +142,17 @@ function checkStore(reported: readonly Reported[]): StoredRecord[] {
   for (const r of stored) {
     if (r.alarm === undefined) continue;
     const { rule, level, state, threshold } = r.alarm;
-    lastAlarms.set(`${r.device}/${r.channel}/${rule}`, { device: r.device, channel: r.channel, rule, level, state, threshold, value: r.value, ts: r.ts, seq: r.seq });
+    lastAlarms.set(`${r.device}/${r.channel}/${rule}`, {
+      device: r.device,
+      channel: r.channel,
+      rule,
+      level,
+      state,
+      threshold,
+      value: r.value,
+      ts: r.ts,
+      seq: r.seq,
+    });
   }
   expect(lastAlarms.size).toBeGreaterThan(0);
   expect(alarmStates).toEqual([...lastAlarms.values()].sort((a, b) => a.seq - b.seq));

@@ -39,23 +39,33 @@ describe('atalaya CLI', () => {
   });
 
   it('sim serves TCP and a pty line, and agent --once reads both as a table', async () => {
-    const sim = spawn(process.execPath, [bin, 'sim', '--tcp', '0', '--pty', path.join(dir, 'pty'), '--baud', '19200', '--device', '1=gas-detector:steady', '--device', '2=flowmeter:steady'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sim = spawn(
+      process.execPath,
+      [bin, 'sim', '--tcp', '0', '--pty', path.join(dir, 'pty'), '--baud', '19200', '--device', '1=gas-detector:steady', '--device', '2=flowmeter:steady'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     sim.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     try {
       const port = await waitFor(() => /modbus tcp +127\.0\.0\.1:(\d+)/.exec(out)?.[1], 'sim tcp port');
       const line = await waitFor(() => /agent side: (\S+)\)/.exec(out)?.[1], 'sim pty path');
       const file = path.join(dir, 'once.yaml');
-      writeFileSync(file, `gateway: {id: gw}
+      writeFileSync(
+        file,
+        `gateway: {id: gw}
 serial: [{id: l1, path: ${line}, baudRate: 19200}]
 devices:
   - {id: gas-tcp, profile: gas-detector, tcp: {host: 127.0.0.1, port: ${port}}, unitId: 1}
   - {id: flow-rtu, profile: flowmeter, serial: l1, unitId: 2, params: {sensorDepthM: 60}}
-`);
+`,
+      );
       const r = run(['agent', '--once', '-c', file]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s+/));
+      const rows = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/));
       expect(rows[0]).toEqual(['DEVICE', 'CHANNEL', 'VALUE', 'UNIT', 'QUALITY']);
       expect(rows).toContainEqual(['gas-tcp', 'o2', '20.9', '%vol', 'good']);
       expect(rows).toContainEqual(['flow-rtu', 'flow', '12.5', 'L/s', 'good']);
@@ -83,15 +93,18 @@ describe('atalaya sim --gaslyt', () => {
     const { parseConfig } = await import('../../agent/config/load.ts');
     const { hashPassword } = await import('../../agent/broker/passwords.ts');
     const { testLogger } = await import('../helpers/logger.ts');
-    const agent = new Agent(parseConfig({
-      gateway: { id: 'gw' },
-      buffer: { path: path.join(dir, 'gaslyt.db'), commitIntervalMs: 20 },
-      status: { host: '127.0.0.1', port: 0 },
-      mqtt: {
-        listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
-        users: [{ username: 'det-9', password: await hashPassword('pw-9'), publish: ['atalaya/in/%u/#'], subscribe: [] }],
-      },
-    }), { logger: testLogger() });
+    const agent = new Agent(
+      parseConfig({
+        gateway: { id: 'gw' },
+        buffer: { path: path.join(dir, 'gaslyt.db'), commitIntervalMs: 20 },
+        status: { host: '127.0.0.1', port: 0 },
+        mqtt: {
+          listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
+          users: [{ username: 'det-9', password: await hashPassword('pw-9'), publish: ['atalaya/in/%u/#'], subscribe: [] }],
+        },
+      }),
+      { logger: testLogger() },
+    );
     await agent.start();
     const port = agent.broker!.addresses()[0]!.port;
     const sim = spawn(process.execPath, [bin, 'sim', '--no-tcp', '--mqtt', `mqtt://127.0.0.1:${port}`, '--gaslyt', 'det-9:steady', '--mqtt-interval', '200'], {

@@ -35,7 +35,10 @@ describe('deploy/cloud relays', () => {
 
   beforeAll(async () => {
     pg = await startPostgres();
-    const raw = parse(readFileSync(path.join(ROOT, 'deploy/cloud/relay.yaml'), 'utf8')) as { listen: Record<string, unknown>; storage: Record<string, unknown> };
+    const raw = parse(readFileSync(path.join(ROOT, 'deploy/cloud/relay.yaml'), 'utf8')) as {
+      listen: Record<string, unknown>;
+      storage: Record<string, unknown>;
+    };
     // What differs from the containers: a free loopback port, and the test cluster's URL.
     raw.listen = { ...raw.listen, host: '127.0.0.1', port: 0 };
     raw.storage = { ...raw.storage, url: pg.url };
@@ -53,7 +56,10 @@ describe('deploy/cloud relays', () => {
   });
 
   it('both serve the same database: a batch sent to one is read from the other', async () => {
-    const secret = await new GatewaySecrets({ store: relays[0]!.store, key: parseRelayKey(key, 'test'), logger: testLogger() }).provision('gw-compose', Date.now());
+    const secret = await new GatewaySecrets({ store: relays[0]!.store, key: parseRelayKey(key, 'test'), logger: testLogger() }).provision(
+      'gw-compose',
+      Date.now(),
+    );
     const sent = await send(urls[0]!, secret, batchOf('gw-compose', readings(10)));
     expect(sent.status).toBe(200);
     expect(await allRelayRecords(urls[1]!, token, 'gateway=gw-compose')).toHaveLength(10);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
-import { startBench, type Bench } from './relay-dga-setup.ts';
+import { type Bench, startBench } from './relay-dga-setup.ts';
 import { batchOf, get, readings, send, startTestRelay, type TestRelay } from './relay-setup.ts';
 
 /**
@@ -9,8 +9,13 @@ import { batchOf, get, readings, send, startTestRelay, type TestRelay } from './
  * each answer has the fields the page reads.
  */
 const WELL = {
-  code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+  code: 'OB-0602-7',
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-06-16T00:00:00-04:00',
 };
 /** Anchoring on, without a chain: nothing here signs or sends (ticks run only when a test calls them). */
 const ANCHOR = { enabled: true, rpcUrl: 'http://127.0.0.1:1', chainId: 31337, contract: `0x${'11'.repeat(20)}` };
@@ -52,8 +57,19 @@ describe('APIs the dashboard calls', () => {
     const page = await expectGuarded(t.url, `/v1/readings?gateway=gw-1&channel=flow&kind=reading&from=0&to=${Date.now() + 1000}&limit=1`, t.token);
     expect(page['next']).toEqual(expect.any(String));
     expect((page['items'] as Array<Record<string, unknown>>)[0]).toMatchObject({
-      gateway: 'gw-1', seq: 1, channel: 'flow', kind: 'reading', value: expect.any(Number), unit: 'L/s', quality: 'good', exception: null,
-      ts: expect.any(Number), tsCorrected: null, flags: 0, receivedAt: expect.any(Number), device: 'caudal-1',
+      gateway: 'gw-1',
+      seq: 1,
+      channel: 'flow',
+      kind: 'reading',
+      value: expect.any(Number),
+      unit: 'L/s',
+      quality: 'good',
+      exception: null,
+      ts: expect.any(Number),
+      tsCorrected: null,
+      flags: 0,
+      receivedAt: expect.any(Number),
+      device: 'caudal-1',
     });
     const rest = await get(t.url, `/v1/readings?gateway=gw-1&channel=flow&limit=100&cursor=${encodeURIComponent(page['next'] as string)}`, t.token);
     expect((rest.body['items'] as Array<{ seq: number }>).map((r) => r.seq)).toEqual([3]);
@@ -77,7 +93,17 @@ describe('APIs the dashboard calls', () => {
 
     const { batches } = (await expectGuarded(t.url, '/v1/anchors?limit=50', t.token)) as { batches: Array<Record<string, unknown>> };
     expect(batches).toHaveLength(1);
-    expect(batches[0]).toMatchObject({ id: batch!.id, status: 'pending', size: 3, root: expect.stringMatching(/^[0-9a-f]{64}$/), txHash: null, blockNumber: null, gasUsed: null, costWei: null, reorgs: 0 });
+    expect(batches[0]).toMatchObject({
+      id: batch!.id,
+      status: 'pending',
+      size: 3,
+      root: expect.stringMatching(/^[0-9a-f]{64}$/),
+      txHash: null,
+      blockNumber: null,
+      gasUsed: null,
+      costWei: null,
+      reorgs: 0,
+    });
     expect(batches[0]).toHaveProperty('periodEnd');
     expect(await expectGuarded(t.url, `/v1/anchors/${batch!.id}`, t.token)).toMatchObject({ batch: { id: batch!.id }, txs: [] });
     expect(await expectGuarded(t.url, '/v1/anchors/errors?limit=50', t.token)).toEqual({ errors: [] });
@@ -94,9 +120,16 @@ describe('APIs the dashboard calls', () => {
     const { obras } = (await expectGuarded(b.url, '/v1/dga', b.token)) as { obras: Array<Record<string, unknown>> };
     expect(obras).toHaveLength(1);
     expect(obras[0]).toMatchObject({
-      obra: WELL.code, gateway: 'gw-1', device: 'pozo-1', credentials: true, stopped: null, lastAccepted: null,
+      obra: WELL.code,
+      gateway: 'gw-1',
+      device: 'pozo-1',
+      credentials: true,
+      stopped: null,
+      lastAccepted: null,
       counts: expect.objectContaining({ pending: expect.any(Number), sending: expect.any(Number), missing: expect.any(Number), rejected: expect.any(Number) }),
-      lateUnsent: expect.any(Number), acceptedLate: expect.any(Number), problems: expect.any(Array),
+      lateUnsent: expect.any(Number),
+      acceptedLate: expect.any(Number),
+      problems: expect.any(Array),
     });
     expect(obras[0]).toHaveProperty('nextDueAt');
     const detail = await expectGuarded(b.url, `/v1/dga/${WELL.code}`, b.token);

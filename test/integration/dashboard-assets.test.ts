@@ -79,17 +79,28 @@ describe('relay dashboard', () => {
   it('serves every script, module and stylesheet the page loads, with its content type and the CSP', async () => {
     const loaded = await crawl();
     const paths = [...loaded.keys()];
-    expect(paths).toEqual(expect.arrayContaining([
-      '/dashboard/assets/app.js', '/dashboard/assets/app.css', '/dashboard/assets/uplot.iife.min.js', '/dashboard/assets/uplot.min.css',
-      '/dashboard/assets/api.js', '/dashboard/assets/readings.js', '/dashboard/assets/chart.js', '/dashboard/assets/anchors.js',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/dashboard/assets/app.js',
+        '/dashboard/assets/app.css',
+        '/dashboard/assets/uplot.iife.min.js',
+        '/dashboard/assets/uplot.min.css',
+        '/dashboard/assets/api.js',
+        '/dashboard/assets/readings.js',
+        '/dashboard/assets/chart.js',
+        '/dashboard/assets/anchors.js',
+      ]),
+    );
     for (const [url, res] of loaded) {
       expect(res.status, url).toBe(200);
       expect(res.headers['content-type'], url).toBe(url.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8');
       expectSecured(res);
     }
     // Every UI script is reachable from the page: none is served but never loaded, none loaded but missing.
-    const scripts = fs.readdirSync(UI_DIR).filter((f) => f.endsWith('.js')).map((f) => `/dashboard/assets/${f}`);
+    const scripts = fs
+      .readdirSync(UI_DIR)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `/dashboard/assets/${f}`);
     expect(paths.filter((p) => p.endsWith('.js') && !p.includes('uplot')).sort()).toEqual(scripts.sort());
   });
 
@@ -115,7 +126,9 @@ describe('relay dashboard', () => {
     }
     expect(index).not.toMatch(/\son[a-z]+=|javascript:/i);
     for (const file of fs.readdirSync(UI_DIR).filter((f) => f.endsWith('.js'))) {
-      expect(fs.readFileSync(path.join(UI_DIR, file), 'utf8'), file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+      expect(fs.readFileSync(path.join(UI_DIR, file), 'utf8'), file).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/,
+      );
     }
   });
 
@@ -126,7 +139,14 @@ describe('relay dashboard', () => {
   });
 
   it('answers 404 for anything not in its asset list, and never reads a path from the URL', async () => {
-    for (const p of ['/dashboard/assets/nope.js', '/dashboard/assets/routes.ts', '/dashboard/assets/..%2Froutes.ts', '/dashboard/assets/%2e%2e%2f%2e%2e%2fmain.ts', '/dashboard/assets/index.html', '/dashboard/assets/']) {
+    for (const p of [
+      '/dashboard/assets/nope.js',
+      '/dashboard/assets/routes.ts',
+      '/dashboard/assets/..%2Froutes.ts',
+      '/dashboard/assets/%2e%2e%2f%2e%2e%2fmain.ts',
+      '/dashboard/assets/index.html',
+      '/dashboard/assets/',
+    ]) {
       const res = await fetchPath(p);
       expect(res.status, p).toBe(404);
       expect(res.text, p).not.toContain('registerDashboard');

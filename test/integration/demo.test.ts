@@ -4,7 +4,7 @@
  * through what it prints and the URLs it prints; then that it stops cleanly (exit 0, no anvil or
  * socat left), and that a second run on the same data dir continues on the same chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,9 +37,29 @@ afterEach(async () => {
 });
 
 function startDemo(args: string[]): Demo {
-  const child = spawn(process.execPath, [bin, 'demo', '--relay-port', '0', '--status-port', '0', '--mqtt-port', '0', '--data', data, '--scenario-speed', '4', '--anchor-schedule', '*/5 * * * * *', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'demo',
+      '--relay-port',
+      '0',
+      '--status-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data',
+      data,
+      '--scenario-speed',
+      '4',
+      '--anchor-schedule',
+      '*/5 * * * * *',
+      ...args,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -92,7 +112,12 @@ interface Printed {
 }
 
 async function printed(demo: Demo): Promise<Printed> {
-  const text = await waitFor(() => (/Ctrl-C to stop/.test(demo.out()) ? demo.out() : undefined), `the demo's banner (stderr: ${demo.err().slice(-2000)})`, 90_000, 100);
+  const text = await waitFor(
+    () => (/Ctrl-C to stop/.test(demo.out()) ? demo.out() : undefined),
+    `the demo's banner (stderr: ${demo.err().slice(-2000)})`,
+    90_000,
+    100,
+  );
   const m = (re: RegExp): string[] => {
     const found = re.exec(text);
     if (found === null) throw new Error(`not printed: ${re}\n${text}`);
@@ -172,37 +197,66 @@ describe('atalaya demo (npm start)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect((await fetch(`${p.relay}/metrics`, { headers: { authorization: `Bearer ${p.operatorToken}` } })).status).toBe(200);
-    const gateway = await waitFor(async () => {
-      const g = ((await getJson(`${p.relay}/v1/gateways`, p.operatorToken)).body['gateways'] as Array<{ id: string; records: number }>)[0];
-      return g !== undefined && g.records > 0 ? g : undefined;
-    }, 'records at the relay', 20_000, 250);
+    const gateway = await waitFor(
+      async () => {
+        const g = ((await getJson(`${p.relay}/v1/gateways`, p.operatorToken)).body['gateways'] as Array<{ id: string; records: number }>)[0];
+        return g !== undefined && g.records > 0 ? g : undefined;
+      },
+      'records at the relay',
+      20_000,
+      250,
+    );
     expect(gateway.id).toBe('demo-gw');
     // The DGA double serves its API (GET without a receipt is refused, but answered).
     expect((await fetch(`${p.dga}/mediciones/subterraneas`)).status).toBeLessThan(500);
 
     // The scenario: the leak raises the gas detector's alarm, the outage's backlog reaches the relay.
     await waitFor(() => demo.out().includes('] gas leak at gas-tcp'), 'the gas leak step', 20_000, 100);
-    await waitFor(async () => {
-      const active = (await getJson(`${p.status}/api/alarms`, p.statusToken)).body['active'] as Array<{ device: string; channel: string }>;
-      return active.some((a) => a.device === 'gas-tcp' && a.channel === 'ch4');
-    }, 'the gas-tcp ch4 alarm on the status page', 30_000, 250);
+    await waitFor(
+      async () => {
+        const active = (await getJson(`${p.status}/api/alarms`, p.statusToken)).body['active'] as Array<{ device: string; channel: string }>;
+        return active.some((a) => a.device === 'gas-tcp' && a.channel === 'ch4');
+      },
+      'the gas-tcp ch4 alarm on the status page',
+      30_000,
+      250,
+    );
     await waitFor(() => demo.out().includes('] network outage'), 'the outage step', 30_000, 100);
     await waitFor(() => demo.out().includes('] backlog delivered'), 'the backlog delivered after the outage', 30_000, 100);
 
     // Alerts (issue 13 §8): the leak's alarm reaches the group by email and by signed webhook, once each.
     const leak = (m: Caught): boolean => (m.subject ?? m.text).includes('ALARM gas-tcp/ch4 high2 on demo-gw');
-    const leakMessages = await waitFor(async () => {
-      const found = (await caught(p)).filter(leak);
-      return found.some((m) => m.channel === 'email') && found.some((m) => m.channel === 'webhook') ? found : undefined;
-    }, 'the gas alarm by email and webhook', 30_000, 250);
-    expect(leakMessages.filter((m) => !(m.subject ?? m.text).includes('[resolved]')).map((m) => m.channel).sort()).toEqual(['email', 'webhook']);
+    const leakMessages = await waitFor(
+      async () => {
+        const found = (await caught(p)).filter(leak);
+        return found.some((m) => m.channel === 'email') && found.some((m) => m.channel === 'webhook') ? found : undefined;
+      },
+      'the gas alarm by email and webhook',
+      30_000,
+      250,
+    );
+    expect(
+      leakMessages
+        .filter((m) => !(m.subject ?? m.text).includes('[resolved]'))
+        .map((m) => m.channel)
+        .sort(),
+    ).toEqual(['email', 'webhook']);
     expect(leakMessages.find((m) => m.channel === 'webhook')?.signature).toBe('ok');
     expect(leakMessages.every((m) => !m.duplicate)).toBe(true);
     // The outage: a "gateway silent" alert opened, and closed when the gateway came back, both told.
-    const silent = await waitFor(async () => (await alertsOf(p)).find((a) => a.kind === 'gateway_silent' && a.state === 'closed'), 'a silent alert opened and closed', 30_000, 250);
+    const silent = await waitFor(
+      async () => (await alertsOf(p)).find((a) => a.kind === 'gateway_silent' && a.state === 'closed'),
+      'a silent alert opened and closed',
+      30_000,
+      250,
+    );
     expect(silent.id).toMatch(/^silent:demo-gw:\d+$/);
-    await waitFor(async () => ((await caught(p)).filter((m) => m.channel === 'webhook' && m.text.includes('Gateway demo-gw silent')).length >= 2 ? true : undefined),
-      'the silence and its recovery at the webhook', 30_000, 250);
+    await waitFor(
+      async () => ((await caught(p)).filter((m) => m.channel === 'webhook' && m.text.includes('Gateway demo-gw silent')).length >= 2 ? true : undefined),
+      'the silence and its recovery at the webhook',
+      30_000,
+      250,
+    );
     // The ack link of the leak's email: GET shows the alert and changes nothing, POST acknowledges.
     const email = leakMessages.find((m) => m.channel === 'email')!;
     const link = ackLink(email.raw);
@@ -213,7 +267,11 @@ describe('atalaya demo (npm start)', () => {
     expect(await shown.text()).toContain('high2');
     const alarmId = (await alertsOf(p)).find((a) => a.kind === 'alarm' && a.id.includes(':gas-tcp:ch4:high2:'))!.id;
     expect((await alertsOf(p)).find((a) => a.id === alarmId)?.ackedAt).toBeNull();
-    const posted = await fetch(`${p.relay}/v1/alerts/ack`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ t: new URL(link!).searchParams.get('t')! }).toString() });
+    const posted = await fetch(`${p.relay}/v1/alerts/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ t: new URL(link!).searchParams.get('t')! }).toString(),
+    });
     expect(posted.status).toBe(200);
     const acked = (await alertsOf(p)).find((a) => a.id === alarmId)!;
     expect(acked.ackedAt).not.toBeNull();

@@ -38,14 +38,20 @@ function run(args: string[], input = ''): Promise<{ status: number | null; stdou
 
 beforeAll(async () => {
   sim = new DgaSimulator({
-    rest: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 5,
+    rest: { host: '127.0.0.1', port: 0 },
+    clock: systemClock,
+    logger: testLogger(),
+    seed: 5,
     registry: [{ obra: OBRA, kind: 'subterranea', informantRut: '20999888-2', rutEmpresa: '77555666-8', password: 'secreto' }],
   });
   await sim.start();
   config = path.join(dir, 'relay.yaml');
   // A right of 5 l/s under a steady 7.25 l/s: every hour is held for review.
   const obra = `{code: ${OBRA}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, waterRight: {flowLps: 5, annualM3: 100000}, startAt: '${iso(first)}'}`;
-  fs.writeFileSync(config, `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  spacingMs: 0\n  obras:\n    - ${obra}\n`);
+  fs.writeFileSync(
+    config,
+    `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  spacingMs: 0\n  obras:\n    - ${obra}\n`,
+  );
   fs.mkdirSync(path.join(dir, 'data'));
   const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());
   await store.start();
@@ -54,9 +60,30 @@ beforeAll(async () => {
   let seq = 0;
   let total = 5000;
   for (let t = first - 10 * 60_000; t < Date.now(); t += 10 * 60_000) {
-    for (const [channel, value, unit] of [['flow', 7.25, 'L/s'], ['totalizer', +total.toFixed(2), 'm3'], ['level', 12.5, 'm']] as const) {
+    for (const [channel, value, unit] of [
+      ['flow', 7.25, 'L/s'],
+      ['totalizer', +total.toFixed(2), 'm3'],
+      ['level', 12.5, 'm'],
+    ] as const) {
       seq++;
-      records.push({ gateway: 'gw-1', seq, kind: 'reading' as const, device: 'pozo-1', channel, value, unit, quality: 'good' as const, exception: null, ts: t, tsCorrected: null, mono: seq, bootId: 'b', priority: 1 as const, flags: 0, hash: createHash('sha256').update(String(seq)).digest('hex') });
+      records.push({
+        gateway: 'gw-1',
+        seq,
+        kind: 'reading' as const,
+        device: 'pozo-1',
+        channel,
+        value,
+        unit,
+        quality: 'good' as const,
+        exception: null,
+        ts: t,
+        tsCorrected: null,
+        mono: seq,
+        bootId: 'b',
+        priority: 1 as const,
+        flags: 0,
+        hash: createHash('sha256').update(String(seq)).digest('hex'),
+      });
     }
     total += 7.25 * 0.6;
   }

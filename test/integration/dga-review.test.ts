@@ -8,14 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRecord } from '../../cloud/store/types.ts';
 import { RECORD_FLAGS } from '../../protocols/records.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { HOUR, MINUTE, startBench, type Bench, type BenchOptions } from './relay-dga-setup.ts';
+import { type Bench, type BenchOptions, HOUR, MINUTE, startBench } from './relay-dga-setup.ts';
 
 const DAY0 = Date.UTC(2025, 5, 16, 4, 0, 0); // 2025-06-16 00:00 UTC-4
 const at = (hour: number, minute = 0): number => DAY0 + hour * HOUR + minute * MINUTE;
 const slot = (hour: number): string => encodeURIComponent(`2025-06-16T${String(hour).padStart(2, '0')}:00:00-04:00`);
 const WELL = {
-  code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+  code: 'OB-0602-7',
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-06-16T00:00:00-04:00',
 };
 type Reading = Pick<RelayRecord, 'channel' | 'value' | 'ts'> & Partial<RelayRecord>;
 
@@ -27,7 +32,11 @@ function well(from: number, to: number, flow: (t: number) => number, options: { 
   const out: Reading[] = [];
   let total = options.total0 ?? 1000;
   for (let t = from; t < to; t += 10 * MINUTE) {
-    out.push({ channel: 'flow', value: flow(t), ts: t }, { channel: 'totalizer', value: +total.toFixed(3), ts: t }, { channel: 'water_column', value: 40, ts: t });
+    out.push(
+      { channel: 'flow', value: flow(t), ts: t },
+      { channel: 'totalizer', value: +total.toFixed(3), ts: t },
+      { channel: 'water_column', value: 40, ts: t },
+    );
     if (options.frozenFrom === undefined || t + 10 * MINUTE < options.frozenFrom) total += (flow(t) * 600) / 1000;
   }
   return out;
@@ -47,7 +56,9 @@ type ApiBody = { readonly slots: ReviewSlot[] } & Record<string, unknown>;
 
 async function api(b: Bench, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: ApiBody }> {
   const res = await fetch(`${b.url}${path}`, {
-    method, headers: { authorization: `Bearer ${b.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    method,
+    headers: { authorization: `Bearer ${b.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, json: (await res.json()) as ApiBody };
 }
@@ -119,7 +130,9 @@ describe('each check holds its slot for review; nothing is sent for it', () => {
 
   it('readings near the slot taken on an unsynchronized clock', async () => {
     const b = await bench({ start: at(2, 5), dga: { spacingMs: 0 } });
-    const readings = well(at(0), at(2, 10), () => 10).map((r) => (Math.abs(r.ts - at(1)) <= 5 * MINUTE ? { ...r, flags: RECORD_FLAGS.clockUnsynced, tsCorrected: r.ts } : r));
+    const readings = well(at(0), at(2, 10), () => 10).map((r) =>
+      Math.abs(r.ts - at(1)) <= 5 * MINUTE ? { ...r, flags: RECORD_FLAGS.clockUnsynced, tsCorrected: r.ts } : r,
+    );
     await b.ingest(readings);
     await b.run(5);
     const { json } = await api(b, 'GET', '/v1/dga/review');
@@ -140,7 +153,11 @@ describe.each(['sqlite', 'postgres'] as const)('a person decides (%s)', (kind) =
   it('approve sends the derived values once; correct sends the correction; mark-missing sends nothing; each audited with who and why', async () => {
     const storage = kind === 'postgres' ? { kind: 'postgres', url: await postgres!.newDatabase() } : undefined;
     // A right of 5 l/s: every hour of this 10 l/s well is held.
-    const b = await bench({ start: at(3, 5), obras: [{ ...WELL, waterRight: { flowLps: 5, annualM3: 100_000, tolerancePct: 0 } }], ...(storage === undefined ? {} : { storage }) });
+    const b = await bench({
+      start: at(3, 5),
+      obras: [{ ...WELL, waterRight: { flowLps: 5, annualM3: 100_000, tolerancePct: 0 } }],
+      ...(storage === undefined ? {} : { storage }),
+    });
     await b.ingest(well(at(0), at(3, 10), () => 10));
     await b.run(3);
     expect(sent(b)).toEqual([]);
@@ -152,17 +169,26 @@ describe.each(['sqlite', 'postgres'] as const)('a person decides (%s)', (kind) =
 
     const approved = await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(0)}/approve`, {});
     expect(approved).toMatchObject({ status: 200, json: { action: 'approve', from: 'review', to: 'pending' } });
-    const corrected = await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(1)}/correct`, { reason: 'pump throttled to 4.8 l/s per field report 17', values: { caudal: 4.8 } });
+    const corrected = await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(1)}/correct`, {
+      reason: 'pump throttled to 4.8 l/s per field report 17',
+      values: { caudal: 4.8 },
+    });
     expect(corrected).toMatchObject({ status: 200, json: { to: 'pending', measurement: { caudal: 4.8 } } });
     expect((await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(2)}/mark-missing`, { reason: 'meter under maintenance' })).status).toBe(200);
     // Not in review any more, or never: 409; a correction without its reason: 400.
     expect((await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(0)}/approve`, {})).status).toBe(409);
-    expect((await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(3)}/correct`, { values: { caudal: 1 } })).json).toMatchObject({ error: 'bad_request', problems: [{ path: 'reason' }] });
+    expect((await api(b, 'POST', `/v1/dga/${WELL.code}/${slot(3)}/correct`, { values: { caudal: 1 } })).json).toMatchObject({
+      error: 'bad_request',
+      problems: [{ path: 'reason' }],
+    });
 
     // One send at a time, spacingMs (5 min) apart, the approval does not skip it.
     await b.run(12);
     const held = b.sim.measurements(WELL.code);
-    expect(held.map((m) => [m.horaMedicion, m.caudal])).toEqual([['00:00:00', '10.00'], ['01:00:00', '4.80']]);
+    expect(held.map((m) => [m.horaMedicion, m.caudal])).toEqual([
+      ['00:00:00', '10.00'],
+      ['01:00:00', '4.80'],
+    ]);
     expect(held[1]!.receivedAt - held[0]!.receivedAt).toBeGreaterThanOrEqual(5 * MINUTE);
     await b.run(20);
     expect(sent(b)).toEqual(['00:00:00', '01:00:00']);
@@ -173,7 +199,11 @@ describe.each(['sqlite', 'postgres'] as const)('a person decides (%s)', (kind) =
     expect(audit.map((a) => a.phase)).toEqual(['held', 'correct', 'request', 'outcome']);
     // The derived values stay on the row beside the correction.
     expect(row).toMatchObject({ state: 'accepted', measurement: { caudal: 10 }, corrected: { caudal: 4.8 }, reviewAction: 'correct', reviewedBy: 'alice' });
-    expect((await b.dga.slot(WELL.code, at(2))).submission).toMatchObject({ state: 'missing', reviewAction: 'mark-missing', reviewReason: 'meter under maintenance' });
+    expect((await b.dga.slot(WELL.code, at(2))).submission).toMatchObject({
+      state: 'missing',
+      reviewAction: 'mark-missing',
+      reviewReason: 'meter under maintenance',
+    });
     expect((await b.dga.slot(WELL.code, at(0))).audit.find((a) => a.phase === 'approve')).toMatchObject({ actor: 'alice' });
     const after = (await api(b, 'GET', `/v1/dga/${WELL.code}`)).json;
     expect(after.acceptedLate).toBe(2);

@@ -30,7 +30,13 @@ describe('atalaya sim dga', () => {
         headers: { 'content-type': 'application/json', codigoObra: 'OB-0602-7', timeStampOrigen: '2025-01-01T00:00:00-0000' },
         body: JSON.stringify({
           autenticacion: { password: 'clave', rutEmpresa: '77555666-8', rutUsuario: '20999888-2' },
-          medicionSubterranea: { caudal: '1.00', fechaMedicion: at.toISOString().slice(0, 10), horaMedicion: `${at.toISOString().slice(11, 13)}:00:00`, nivelFreaticoDelPozo: '3.00', totalizador: '7' },
+          medicionSubterranea: {
+            caudal: '1.00',
+            fechaMedicion: at.toISOString().slice(0, 10),
+            horaMedicion: `${at.toISOString().slice(11, 13)}:00:00`,
+            nivelFreaticoDelPozo: '3.00',
+            totalizador: '7',
+          },
         }),
       });
       expect(((await r.body.json()) as { status: string }).status).toBe('00');
@@ -46,7 +52,19 @@ describe('atalaya sim dga', () => {
     let stop!: () => void;
     const until = new Promise<void>((resolve) => (stop = resolve));
     const done = simDgaCommand(
-      ['--no-soap', '--rest-port', '0', '--obra', 'OB-0602-7:subterranea:20999888-2:77555666-8', '--password-env', ENV, '--log-level', 'silent', '--odd-receipt', 'no-data'],
+      [
+        '--no-soap',
+        '--rest-port',
+        '0',
+        '--obra',
+        'OB-0602-7:subterranea:20999888-2:77555666-8',
+        '--password-env',
+        ENV,
+        '--log-level',
+        'silent',
+        '--odd-receipt',
+        'no-data',
+      ],
       { stdout: { write: (s: string) => (out += s) }, until },
     );
     try {
@@ -57,7 +75,13 @@ describe('atalaya sim dga', () => {
         headers: { 'content-type': 'application/json', codigoObra: 'OB-0602-7', timeStampOrigen: '2025-01-01T00:00:00-0000' },
         body: JSON.stringify({
           autenticacion: { password: 'clave', rutEmpresa: '77555666-8', rutUsuario: '20999888-2' },
-          medicionSubterranea: { caudal: '1.00', fechaMedicion: at.toISOString().slice(0, 10), horaMedicion: `${at.toISOString().slice(11, 13)}:00:00`, nivelFreaticoDelPozo: '3.00', totalizador: '7' },
+          medicionSubterranea: {
+            caudal: '1.00',
+            fechaMedicion: at.toISOString().slice(0, 10),
+            horaMedicion: `${at.toISOString().slice(11, 13)}:00:00`,
+            nivelFreaticoDelPozo: '3.00',
+            totalizador: '7',
+          },
         }),
       });
       const body = (await r.body.json()) as Record<string, unknown>;

@@ -14,7 +14,15 @@ const REGISTRY: RegistryEntry[] = [
   { obra: 'OB-0602-7', kind: 'subterranea', informantRut: INFORMANT, rutEmpresa: EMPRESA, password: 'secreto' },
   { obra: 'OB-0602-8', kind: 'subterranea', informantRut: INFORMANT, rutEmpresa: EMPRESA, password: 'secreto' },
 ];
-const clock = { t: 0, now(): number { return this.t; }, monotonic(): number { return this.t; } };
+const clock = {
+  t: 0,
+  now(): number {
+    return this.t;
+  },
+  monotonic(): number {
+    return this.t;
+  },
+};
 const sims: DgaSimulator[] = [];
 
 afterEach(async () => {
@@ -33,10 +41,18 @@ async function startSim(faults: DgaFaults = {}, seed = 3): Promise<DgaSimulator>
 function send(sim: DgaSimulator, hour: number, obra = 'OB-0602-7', opts: { headersTimeout?: number } = {}): ReturnType<typeof request> {
   const body = {
     autenticacion: { password: 'secreto', rutEmpresa: EMPRESA, rutUsuario: INFORMANT },
-    medicionSubterranea: { caudal: '1.50', fechaMedicion: '2025-06-16', horaMedicion: `${String(hour).padStart(2, '0')}:00:00`, nivelFreaticoDelPozo: '9.80', totalizador: '1010' },
+    medicionSubterranea: {
+      caudal: '1.50',
+      fechaMedicion: '2025-06-16',
+      horaMedicion: `${String(hour).padStart(2, '0')}:00:00`,
+      nivelFreaticoDelPozo: '9.80',
+      totalizador: '1010',
+    },
   };
   return request(`${sim.restUrl}/mediciones/subterraneas`, {
-    method: 'POST', body: JSON.stringify(body), headersTimeout: opts.headersTimeout ?? 10_000,
+    method: 'POST',
+    body: JSON.stringify(body),
+    headersTimeout: opts.headersTimeout ?? 10_000,
     headers: { 'content-type': 'application/json', codigoObra: obra, timeStampOrigen: '2025-06-16T10:00:00-0000' },
   });
 }
@@ -141,20 +157,27 @@ describe('DGA simulator faults', () => {
     expect(noData).not.toHaveProperty('data');
     await sim.setFaults({ oddReceipt: { form: 'empty' } });
     expect(await json(await send(sim, 8))).toMatchObject({ status: '00', data: { numeroComprobante: '' } });
-    expect(sim.measurements('OB-0602-7').map((m) => m.horaMedicion).sort()).toEqual(['08:00:00', '09:00:00', '10:00:00']);
+    expect(
+      sim
+        .measurements('OB-0602-7')
+        .map((m) => m.horaMedicion)
+        .sort(),
+    ).toEqual(['08:00:00', '09:00:00', '10:00:00']);
     expect(sim.requests().map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
     await expect(sim.setFaults({ oddReceipt: { form: 'dotted' as 'dashed' } })).rejects.toMatchObject({ code: ATALAYA_DGA_SIM_CONFIG });
   });
 
   it('refuses bad options and faults with every problem named', async () => {
     const sim = new DgaSimulator({
-      rest: { host: '127.0.0.1', port: 70000 }, clock, logger: testLogger(),
+      rest: { host: '127.0.0.1', port: 70000 },
+      clock,
+      logger: testLogger(),
       registry: [{ obra: 'OB-62-7', kind: 'subterranea', informantRut: '20999888-7', rutEmpresa: EMPRESA, password: '' }],
       faults: { html5xx: { status: 500 as 502 } },
     });
     const err: unknown = await sim.start().catch((e: unknown) => e);
     expect(isAtalayaError(err, ATALAYA_DGA_SIM_CONFIG)).toBe(true);
-    const paths = ((err as { details: { problems: { path: string }[] } }).details.problems).map((p) => p.path);
+    const paths = (err as { details: { problems: { path: string }[] } }).details.problems.map((p) => p.path);
     expect(paths).toEqual(['rest.port', 'registry[0].obra', 'registry[0].informantRut', 'registry[0].password', 'faults.html5xx.status']);
     const ok = await startSim();
     await expect(ok.setFaults({ slowMs: -1 })).rejects.toMatchObject({ code: ATALAYA_DGA_SIM_CONFIG });

@@ -1,9 +1,9 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import type { DgaSimulatorOptions } from '../../simulators/dga/options.ts';
-import { INFORMANT_MESSAGE } from '../../simulators/dga/types.ts';
+import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import type { RegistryEntry } from '../../simulators/dga/types.ts';
+import { INFORMANT_MESSAGE } from '../../simulators/dga/types.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 // Valid mod-11 RUTs (the manual's example 20999888-7 / 77555666-7 fail the check digit).
@@ -18,7 +18,15 @@ const REGISTRY: RegistryEntry[] = [
 ];
 
 /** 2025-06-16 14:00 UTC = 10:00 in UTC-4 (winter: America/Santiago is UTC-4 too). */
-const clock = { t: Date.UTC(2025, 5, 16, 14, 0, 0), now(): number { return this.t; }, monotonic(): number { return this.t; } };
+const clock = {
+  t: Date.UTC(2025, 5, 16, 14, 0, 0),
+  now(): number {
+    return this.t;
+  },
+  monotonic(): number {
+    return this.t;
+  },
+};
 let sim: DgaSimulator | undefined;
 
 afterEach(async () => {
@@ -35,8 +43,19 @@ async function startSim(extra: Partial<DgaSimulatorOptions> = {}): Promise<DgaSi
 
 type Json = Record<string, unknown>;
 const auth = (over: Json = {}): Json => ({ password: 'secreto', rutEmpresa: EMPRESA, rutUsuario: INFORMANT, ...over });
-const pozo = (over: Json = {}): Json => ({ caudal: '15.30', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00', nivelFreaticoDelPozo: '9.80', totalizador: '1010', ...over });
-const headers = (obra = 'OB-0602-7'): Record<string, string> => ({ 'content-type': 'application/json', codigoObra: obra, timeStampOrigen: '2025-06-16T10:00:05-0000' });
+const pozo = (over: Json = {}): Json => ({
+  caudal: '15.30',
+  fechaMedicion: '2025-06-16',
+  horaMedicion: '09:00:00',
+  nivelFreaticoDelPozo: '9.80',
+  totalizador: '1010',
+  ...over,
+});
+const headers = (obra = 'OB-0602-7'): Record<string, string> => ({
+  'content-type': 'application/json',
+  codigoObra: obra,
+  timeStampOrigen: '2025-06-16T10:00:05-0000',
+});
 
 async function post(path: string, body: unknown, h: Record<string, string> = headers()): Promise<{ status: number; json: Json }> {
   const r = await request(`${sim!.restUrl}${path}`, { method: 'POST', headers: h, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -55,8 +74,16 @@ describe('DGA simulator, REST: accepted measurements', () => {
     await startSim();
     const answers = [
       await postPozo(),
-      await post('/mediciones/superficiales/flujometro', { autenticacion: auth(), medicionSuperficialFlujometro: { caudal: '15.31', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00', totalizador: '50' } }, headers('OB-0101-108')),
-      await post('/mediciones/superficiales', { autenticacion: auth(), medicionSuperficial: { alturaLimnimetrica: '5', caudal: '16.54', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00' } }, headers('OB-0101-103')),
+      await post(
+        '/mediciones/superficiales/flujometro',
+        { autenticacion: auth(), medicionSuperficialFlujometro: { caudal: '15.31', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00', totalizador: '50' } },
+        headers('OB-0101-108'),
+      ),
+      await post(
+        '/mediciones/superficiales',
+        { autenticacion: auth(), medicionSuperficial: { alturaLimnimetrica: '5', caudal: '16.54', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00' } },
+        headers('OB-0101-103'),
+      ),
     ];
     expect(answers.map((a) => [a.status, a.json['status'], a.json['message']])).toEqual([
       [200, '00', 'Medición subterránea ingresada correctamente'],
@@ -90,11 +117,24 @@ describe('DGA simulator, REST: accepted measurements', () => {
     const back = await get('/mediciones/subterraneas', `codigoObra=OB-0602-7&numeroComprobante=${receipt}`);
     expect(back).toEqual({
       status: 200,
-      json: { status: '00', message: '', data: { fechaMedicion: '16-06-2025', horaMedicion: '09:00:00', caudal: '1', totalizador: '1010', nivelFreaticoDelPozo: '9.5' } },
+      json: {
+        status: '00',
+        message: '',
+        data: { fechaMedicion: '16-06-2025', horaMedicion: '09:00:00', caudal: '1', totalizador: '1010', nivelFreaticoDelPozo: '9.5' },
+      },
     });
-    const flujo = await post('/mediciones/superficiales/flujometro', { autenticacion: auth(), medicionSuperficialFlujometro: { caudal: '15.30', fechaMedicion: '2025-06-16', horaMedicion: '08:00:00', totalizador: '500' } }, headers('OB-0101-108'));
+    const flujo = await post(
+      '/mediciones/superficiales/flujometro',
+      { autenticacion: auth(), medicionSuperficialFlujometro: { caudal: '15.30', fechaMedicion: '2025-06-16', horaMedicion: '08:00:00', totalizador: '500' } },
+      headers('OB-0101-108'),
+    );
     const r2 = (flujo.json['data'] as Json)['numeroComprobante'] as string;
-    expect((await get('/mediciones/superficiales/flujometro', `codigoObra=OB-0101-108&numeroComprobante=${r2}`)).json['data']).toEqual({ caudal: '15.3', fechaMedicion: '16-06-2025', horaMedicion: '08:00:00', totalizador: '500' });
+    expect((await get('/mediciones/superficiales/flujometro', `codigoObra=OB-0101-108&numeroComprobante=${r2}`)).json['data']).toEqual({
+      caudal: '15.3',
+      fechaMedicion: '16-06-2025',
+      horaMedicion: '08:00:00',
+      totalizador: '500',
+    });
     // Another obra's receipt, another kind's path, a missing parameter.
     expect((await get('/mediciones/subterraneas', `codigoObra=OB-0401-9&numeroComprobante=${receipt}`)).json['status']).toBe('11');
     expect((await get('/mediciones/superficiales/flujometro', `codigoObra=OB-0602-7&numeroComprobante=${receipt}`)).status).toBe(404);
@@ -110,7 +150,9 @@ describe('DGA simulator, REST: accepted measurements', () => {
     }
     const empty = await postPozo({ nivelFreaticoDelPozo: '', horaMedicion: '07:00:00' }, {}, headers('OB-0401-9'));
     expect(empty.json['status']).toBe('00');
-    expect((await get('/mediciones/subterraneas', `codigoObra=OB-0401-9&numeroComprobante=${(empty.json['data'] as Json)['numeroComprobante']}`)).json['data']).toMatchObject({ nivelFreaticoDelPozo: '' });
+    expect(
+      (await get('/mediciones/subterraneas', `codigoObra=OB-0401-9&numeroComprobante=${(empty.json['data'] as Json)['numeroComprobante']}`)).json['data'],
+    ).toMatchObject({ nivelFreaticoDelPozo: '' });
   });
 });
 
@@ -118,15 +160,31 @@ describe('DGA simulator, REST: refusals', () => {
   type Case = [name: string, send: () => Promise<{ status: number; json: Json }>, http: number, status: string, mentions: string];
   const cases: Case[] = [
     ['wrong content type', () => postPozo({}, {}, { ...headers(), 'content-type': 'text/plain' }), 400, '01', 'Content-Type'],
-    ['no codigoObra header', () => postPozo({}, {}, { 'content-type': 'application/json', timeStampOrigen: '2025-06-16T10:00:05-0000' }), 400, '01', 'codigoObra'],
+    [
+      'no codigoObra header',
+      () => postPozo({}, {}, { 'content-type': 'application/json', timeStampOrigen: '2025-06-16T10:00:05-0000' }),
+      400,
+      '01',
+      'codigoObra',
+    ],
     ['malformed codigoObra', () => postPozo({}, {}, headers('OB-602-7')), 400, '01', 'codigoObra'],
     ['no timeStampOrigen', () => postPozo({}, {}, { 'content-type': 'application/json', codigoObra: 'OB-0602-7' }), 400, '01', 'timeStampOrigen'],
     ['unparseable timeStampOrigen', () => postPozo({}, {}, { ...headers(), timeStampOrigen: '16/06/2025 10:00' }), 400, '01', 'timeStampOrigen'],
     ['body not JSON', () => post('/mediciones/subterraneas', '{"autenticacion":'), 400, '02', 'JSON'],
     ['unknown top-level key', () => post('/mediciones/subterraneas', { autenticacion: auth(), medicionSubterranea: pozo(), extra: '1' }), 400, '02', 'extra'],
-    ['another kind\'s key', () => post('/mediciones/subterraneas', { autenticacion: auth(), medicionSuperficial: pozo() }), 400, '02', 'medicionSuperficial'],
+    ["another kind's key", () => post('/mediciones/subterraneas', { autenticacion: auth(), medicionSuperficial: pozo() }), 400, '02', 'medicionSuperficial'],
     ['unknown authentication key', () => postPozo({}, { usuario: 'x' }), 400, '02', 'autenticacion.usuario'],
-    ['missing measurement key', () => post('/mediciones/subterraneas', { autenticacion: auth(), medicionSubterranea: { caudal: '1.00', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00', totalizador: '1' } }), 400, '02', 'nivelFreaticoDelPozo'],
+    [
+      'missing measurement key',
+      () =>
+        post('/mediciones/subterraneas', {
+          autenticacion: auth(),
+          medicionSubterranea: { caudal: '1.00', fechaMedicion: '2025-06-16', horaMedicion: '09:00:00', totalizador: '1' },
+        }),
+      400,
+      '02',
+      'nivelFreaticoDelPozo',
+    ],
     ['number instead of string', () => postPozo({ caudal: 15.3 }), 400, '02', 'caudal'],
     ['caudal with one decimal', () => postPozo({ caudal: '15.3' }), 400, '03', 'caudal'],
     ['caudal with a comma', () => postPozo({ caudal: '15,30' }), 400, '03', 'caudal'],

@@ -15,7 +15,7 @@ import type { DgaEngine } from '../../cloud/dga/engine.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../../cloud/main.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import type { RegistryEntry } from '../../simulators/dga/types.ts';
 import type { DeviceParams } from '../../simulators/modbus/device.ts';
@@ -140,7 +140,13 @@ export async function startChain(options: ChainOptions): Promise<Chain> {
   const stops: Array<() => Promise<unknown> | unknown> = [() => fs.rmSync(dir, { recursive: true, force: true })];
   const stopAll = (): Promise<void> => cleanup([...stops].reverse());
   try {
-    const registry: RegistryEntry[] = obras.map((o) => ({ obra: o.code, kind: o.kind, informantRut: CREDENTIALS.rutUsuario, rutEmpresa: CREDENTIALS.rutEmpresa, password: CREDENTIALS.password }));
+    const registry: RegistryEntry[] = obras.map((o) => ({
+      obra: o.code,
+      kind: o.kind,
+      informantRut: CREDENTIALS.rutUsuario,
+      rutEmpresa: CREDENTIALS.rutEmpresa,
+      password: CREDENTIALS.password,
+    }));
     const dgaSim = new DgaSimulator({ rest: { host: '127.0.0.1', port: 0 }, soap: { host: '127.0.0.1', port: 0 }, clock, logger, registry, seed: 7 });
     stops.push(() => dgaSim.stop());
     await dgaSim.start();
@@ -153,9 +159,17 @@ export async function startChain(options: ChainOptions): Promise<Chain> {
         // 1 h of scaled time is 6 real seconds at ×600: a request delayed by a busy machine is not refused as stale.
         ingest: { skewMs: 3_600_000 },
         dga: {
-          enabled: true, restBaseUrl: dgaSim.restUrl, soapEndpoint: dgaSim.soapUrl, timeoutMs: 5000, toleranceMs: TOLERANCE_MS,
+          enabled: true,
+          restBaseUrl: dgaSim.restUrl,
+          soapEndpoint: dgaSim.soapUrl,
+          timeoutMs: 5000,
+          toleranceMs: TOLERANCE_MS,
           obras: obras.map((o) => ({
-            code: o.code, kind: o.kind, gateway: GATEWAY, device: o.device, startAt: options.startAt,
+            code: o.code,
+            kind: o.kind,
+            gateway: GATEWAY,
+            device: o.device,
+            startAt: options.startAt,
             ...(o.kind === 'subterranea'
               ? { channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: o.sensorDepthM }
               : { channels: { flow: 'flow', totalizer: 'totalizer' } }),
@@ -191,10 +205,17 @@ export async function startChain(options: ChainOptions): Promise<Chain> {
       mqtt: { enabled: false },
       status: { host: '127.0.0.1', port: 0 },
       devices: obras.map((o) => ({
-        id: o.device, profile: 'flowmeter', tcp, unitId: o.unitId, intervalMs: 100, params: { sensorDepthM: o.sensorDepthM },
+        id: o.device,
+        profile: 'flowmeter',
+        tcp,
+        unitId: o.unitId,
+        intervalMs: 100,
+        params: { sensorDepthM: o.sensorDepthM },
       })),
       sync: {
-        url: proxy.url, idleMs: 100, backoff: { initialMs: 100, maxMs: 1000 },
+        url: proxy.url,
+        idleMs: 100,
+        backoff: { initialMs: 100, maxMs: 1000 },
         // No timesyncd directory: the clock is trusted by year and the absence of jumps (agent/sync/clock.ts).
         // Wall time runs ×600 against the agent's real monotonic time (see below): 600 s of
         // apparent jump per real second between two looks, far below this bound.

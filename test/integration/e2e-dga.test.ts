@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayRecord } from '../../cloud/store/types.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { GATEWAY, HOUR, MINUTE, ScaledClock, startChain, TOLERANCE_MS } from './e2e-dga-setup.ts';
 import type { Chain, ChainObra } from './e2e-dga-setup.ts';
+import { GATEWAY, HOUR, MINUTE, ScaledClock, startChain, TOLERANCE_MS } from './e2e-dga-setup.ts';
 
 /**
  * The issue's end to end: flowmeter simulator → agent → relay → DGA simulator, for a well and a
@@ -14,11 +14,19 @@ const FACTOR = 600;
 const SLOTS = 3;
 
 const WELL: ChainObra = {
-  code: 'OB-0602-7', kind: 'subterranea', device: 'pozo', unitId: 1, sensorDepthM: 72.5,
+  code: 'OB-0602-7',
+  kind: 'subterranea',
+  device: 'pozo',
+  unitId: 1,
+  sensorDepthM: 72.5,
   params: { flow: 14.637, waterColumnM: 41.234, totalizerM3: 1500.3, sensorDepthM: 72.5 },
 };
 const SURFACE: ChainObra = {
-  code: 'OB-0602-9', kind: 'superficial-flujometro', device: 'canal', unitId: 2, sensorDepthM: 60,
+  code: 'OB-0602-9',
+  kind: 'superficial-flujometro',
+  device: 'canal',
+  unitId: 2,
+  sensorDepthM: 60,
   params: { flow: 8.123, totalizerM3: 98765.4 },
 };
 /** What DGA must hold besides the totalizer: caudal 2 decimals; level = 72.5 − 41.234 m, 2 decimals; wells only. */
@@ -40,7 +48,7 @@ afterEach(async () => {
 });
 
 describe('flowmeter simulators → agent → relay → DGA simulator', () => {
-  it('DGA holds one measurement per obra per hour with the simulators\' values in DGA formats, each receipt at the relay, none sent twice', async () => {
+  it("DGA holds one measurement per obra per hour with the simulators' values in DGA formats, each receipt at the relay, none sent twice", async () => {
     // A past hour boundary: the DGA double refuses measurements in its future, and the clock stays in the past.
     const first = Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR;
     const clock = new ScaledClock(first - 3 * MINUTE, FACTOR);
@@ -49,7 +57,13 @@ describe('flowmeter simulators → agent → relay → DGA simulator', () => {
       (await c.relay.store.queryRecords({ gateway: GATEWAY, device, channel, kind: 'reading', from, to, limit: 10_000 })).items;
 
     // Time runs once readings of both devices flow through to the relay.
-    await waitFor(async () => (await records(WELL.device, 'flow', 0, Number.MAX_SAFE_INTEGER)).length > 0 && (await records(SURFACE.device, 'flow', 0, Number.MAX_SAFE_INTEGER)).length > 0, 'first readings of both flowmeters at the relay', 20_000);
+    await waitFor(
+      async () =>
+        (await records(WELL.device, 'flow', 0, Number.MAX_SAFE_INTEGER)).length > 0 &&
+        (await records(SURFACE.device, 'flow', 0, Number.MAX_SAFE_INTEGER)).length > 0,
+      'first readings of both flowmeters at the relay',
+      20_000,
+    );
     clock.run();
 
     // dga.schedule is cron on real time, so the test ticks (every 50 real ms = 30 scaled s) until
@@ -66,7 +80,8 @@ describe('flowmeter simulators → agent → relay → DGA simulator', () => {
     for (;;) {
       await c.dga.tick();
       if (await done()) break;
-      if (Date.now() > deadline) throw new Error(`timed out: DGA holds ${[WELL, SURFACE].map((o) => c.dgaSim.measurements(o.code).length).join(' and ')} measurements`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out: DGA holds ${[WELL, SURFACE].map((o) => c.dgaSim.measurements(o.code).length).join(' and ')} measurements`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
@@ -85,16 +100,25 @@ describe('flowmeter simulators → agent → relay → DGA simulator', () => {
         // Integer m³, the floor of a reading the agent took within the tolerance of the slot…
         expect(m.totalizador).toMatch(/^\d+$/);
         const near = await records(o.device, 'totalizer', m.measuredAt - TOLERANCE_MS, m.measuredAt + TOLERANCE_MS + 1);
-        expect(near.map((r) => String(Math.floor(r.value!))), `${o.code} ${m.horaMedicion}`).toContain(m.totalizador);
+        expect(
+          near.map((r) => String(Math.floor(r.value!))),
+          `${o.code} ${m.horaMedicion}`,
+        ).toContain(m.totalizador);
         // …and the simulator's start value plus its flow integrated to the slot, within that tolerance
         // and 2 scaled minutes (0.2 real s) between the simulator's answer and the agent's timestamp.
         const expected = o.params['totalizerM3']! + (flow * (m.measuredAt - clock.t0 - origin)) / 1e6; // L/s × ms → m³
-        expect(Math.abs(Number(m.totalizador) - expected), `${o.code} ${m.horaMedicion}: ${m.totalizador} vs ${expected}`).toBeLessThanOrEqual((flow * (TOLERANCE_MS + 2 * MINUTE)) / 1e6 + 1);
+        expect(Math.abs(Number(m.totalizador) - expected), `${o.code} ${m.horaMedicion}: ${m.totalizador} vs ${expected}`).toBeLessThanOrEqual(
+          (flow * (TOLERANCE_MS + 2 * MINUTE)) / 1e6 + 1,
+        );
       }
 
       // The relay holds each receipt; nothing missing, refused or waiting.
       const [status] = await c.dga.status(o.code);
-      expect(status).toMatchObject({ counts: { accepted: held.length, pending: 0, sending: 0, missing: 0, failed: 0, rejected: 0, 'needs-attention': 0 }, lateUnsent: 0, problems: [] });
+      expect(status).toMatchObject({
+        counts: { accepted: held.length, pending: 0, sending: 0, missing: 0, failed: 0, rejected: 0, 'needs-attention': 0 },
+        lateUnsent: 0,
+        problems: [],
+      });
       const accepted = (await c.dga.detail(o.code)).recent.filter((r) => r.state === 'accepted').reverse();
       expect(accepted.map((r) => [r.slotMs, r.receipt])).toEqual(held.map((m) => [m.measuredAt, m.receipt]));
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { flowmeter } from '../../protocols/profiles/flowmeter.ts';
 import { gasDetector } from '../../protocols/profiles/gas-detector.ts';
 import type { Profile } from '../../protocols/profiles/index.ts';
@@ -13,11 +13,22 @@ import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { readBuffer, startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { addGateway, allRelayRecords, getJson, startRelayProcess, writeRelayConfig, type RelayProcess } from '../helpers/relay-process.ts';
 import type { AtalayaProcess } from '../helpers/relay-process.ts';
+import { addGateway, allRelayRecords, getJson, type RelayProcess, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-type Item = Record<string, unknown> & { seq: number; kind: string; device: string; channel: string; value: number | null; unit: string; quality: string; ts: number; tsCorrected: number | null; flags: number };
+type Item = Record<string, unknown> & {
+  seq: number;
+  kind: string;
+  device: string;
+  channel: string;
+  value: number | null;
+  unit: string;
+  quality: string;
+  ts: number;
+  tsCorrected: number | null;
+  flags: number;
+};
 type Gateway = { id: string; lastSeenAt: number | null; highestSeq: number | null; clockOffsetMs: number | null; records: number };
 
 const GATEWAY = 'gw-e2e';
@@ -116,19 +127,28 @@ describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('simulators → 
 
     const specs = { gas: channelSpecs(gasDetector), flow: channelSpecs(flowmeter) };
     const units = { gas: 1, flow: 2 } as const;
-    const items = await waitFor(async () => {
-      const all = (await allRelayRecords(r.url, token, `gateway=${GATEWAY}`)) as Item[];
-      const raised = new Set(all.filter((i) => i.kind === 'alarm').map((i) => (i['alarm'] as { rule: string }).rule));
-      const perChannel = (device: 'gas' | 'flow'): boolean => [...specs[device].keys()].every((c) => all.filter((i) => i.device === device && i.channel === c).length >= 3);
-      return raised.has('high1') && raised.has('high2') && perChannel('gas') && perChannel('flow') && all;
-    }, 'readings of every channel and both CH4 alarms at the relay', 45_000, 250);
+    const items = await waitFor(
+      async () => {
+        const all = (await allRelayRecords(r.url, token, `gateway=${GATEWAY}`)) as Item[];
+        const raised = new Set(all.filter((i) => i.kind === 'alarm').map((i) => (i['alarm'] as { rule: string }).rule));
+        const perChannel = (device: 'gas' | 'flow'): boolean =>
+          [...specs[device].keys()].every((c) => all.filter((i) => i.device === device && i.channel === c).length >= 3);
+        return raised.has('high1') && raised.has('high2') && perChannel('gas') && perChannel('flow') && all;
+      },
+      'readings of every channel and both CH4 alarms at the relay',
+      45_000,
+      250,
+    );
 
     for (const device of ['gas', 'flow'] as const) {
       const truth = sim!.device(units[device])!.values();
       const readings = items.filter((i) => i.kind === 'reading' && i.device === device).sort((a, b) => a.seq - b.seq);
       for (const [channel, spec] of specs[device]) {
         const series = readings.filter((i) => i.channel === channel);
-        expect(series.every((i) => i.quality === 'good' && i.flags === 0 && i.tsCorrected === null), `${device}/${channel} good, clock trusted`).toBe(true);
+        expect(
+          series.every((i) => i.quality === 'good' && i.flags === 0 && i.tsCorrected === null),
+          `${device}/${channel} good, clock trusted`,
+        ).toBe(true);
         if (spec.unit !== undefined) expect(new Set(series.map((i) => i.unit)), `${device}/${channel} unit`).toEqual(new Set([spec.unit]));
         const tolerance = spec.resolution + 1e-9;
         if (channel === 'totalizer') {
@@ -138,13 +158,18 @@ describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('simulators → 
           expect(values.at(-1)!).toBeLessThanOrEqual(truth['totalizer']! + tolerance);
           continue;
         }
-        for (const i of series) expect(Math.abs(i.value! - truth[channel]!), `${device}/${channel} = ${i.value}, simulator ${truth[channel]}`).toBeLessThanOrEqual(tolerance);
+        for (const i of series)
+          expect(Math.abs(i.value! - truth[channel]!), `${device}/${channel} = ${i.value}, simulator ${truth[channel]}`).toBeLessThanOrEqual(tolerance);
       }
     }
     expect(sim!.device(1)!.values()['ch4']).toBe(25);
 
     const alarms = items.filter((i) => i.kind === 'alarm');
-    expect(alarms.map((a) => ({ device: a.device, channel: a.channel, alarm: a['alarm'] })).sort((a, b) => String((a.alarm as { rule: string }).rule).localeCompare((b.alarm as { rule: string }).rule))).toEqual([
+    expect(
+      alarms
+        .map((a) => ({ device: a.device, channel: a.channel, alarm: a['alarm'] }))
+        .sort((a, b) => String((a.alarm as { rule: string }).rule).localeCompare((b.alarm as { rule: string }).rule)),
+    ).toEqual([
       { device: 'gas', channel: 'ch4', alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 10 } },
       { device: 'gas', channel: 'ch4', alarm: { rule: 'high2', level: 'alarm', state: 'raised', threshold: 20 } },
     ]);
@@ -189,10 +214,15 @@ describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('simulators → 
     skewed = new Agent(config, { logger: testLogger(), clock, env: { ATALAYA_GATEWAY_SECRET: secrets[SKEWED]! } });
     await skewed.start();
 
-    const items = await waitFor(async () => {
-      const all = (await allRelayRecords(r.url, token, `gateway=${SKEWED}`)) as Item[];
-      return all.length >= 20 && all;
-    }, 'records of the skewed gateway at the relay', 30_000, 250);
+    const items = await waitFor(
+      async () => {
+        const all = (await allRelayRecords(r.url, token, `gateway=${SKEWED}`)) as Item[];
+        return all.length >= 20 && all;
+      },
+      'records of the skewed gateway at the relay',
+      30_000,
+      250,
+    );
     const now = Date.now();
     for (const i of items) {
       // The gateway's own timestamps stay as it took them; the relay corrected them from (bootId, mono).

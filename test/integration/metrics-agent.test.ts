@@ -10,9 +10,9 @@ import { Poller } from '../../agent/modbus/poller.ts';
 import { hashStatusToken, newStatusToken } from '../../agent/status/auth.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { parseExposition, sum, value, type PromFamily } from '../helpers/prom.ts';
+import { type PromFamily, parseExposition, sum, value } from '../helpers/prom.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startAgent, startBench, type Bench } from './agent-setup.ts';
+import { type Bench, startAgent, startBench } from './agent-setup.ts';
 
 /** Poll metrics moved by real polls of the Modbus simulator over TCP. */
 const GAS = { ch4: 4.2, h2s: 1.5, co: 12, o2: 20.8 };
@@ -55,7 +55,17 @@ describe('agent metrics over a real Modbus link', () => {
     });
     poller = p;
     metrics = createAgentMetrics({
-      buffer: { stats: () => ({ count: 0, bytes: 0, oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false } }) },
+      buffer: {
+        stats: () => ({
+          count: 0,
+          bytes: 0,
+          oldestTs: null,
+          lastSeq: 0,
+          evicted: { ordinary: 0, dga: 0, alarm: 0 },
+          pending: 0,
+          health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false },
+        }),
+      },
       sync: () => null,
       broker: () => null,
       alarms: () => [],

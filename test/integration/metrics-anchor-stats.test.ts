@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnchorStore, MinedInput } from '../../cloud/store/anchor-types.ts';
-import { T0, anchorDatabases, signer, started, type AnchorDb } from './anchor-store-setup.ts';
+import { type AnchorDb, anchorDatabases, signer, started, T0 } from './anchor-store-setup.ts';
 
 /** AnchorStore.stats(), the aggregates behind the relay's atalaya_anchor_* metrics, on both databases. */
 const databases = anchorDatabases();
@@ -9,8 +9,13 @@ const CHAIN = 31_337;
 const SENDER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
 const mined = (gasUsed: number, blockNumber: number): MinedInput => ({
-  blockNumber, blockHash: `0x${blockNumber.toString(16).padStart(64, 'b')}`, blockTime: NOW + 12_000, gasUsed, effectiveGasPrice: '1000000000',
-  receipt: '{"status":"0x1"}', block: '{}',
+  blockNumber,
+  blockHash: `0x${blockNumber.toString(16).padStart(64, 'b')}`,
+  blockTime: NOW + 12_000,
+  gasUsed,
+  effectiveGasPrice: '1000000000',
+  receipt: '{"status":"0x1"}',
+  block: '{}',
 });
 
 let seq = 0;

@@ -2,9 +2,9 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AnchorService } from '../../cloud/anchor/service.ts';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
-import { parseExposition, value, type PromFamily } from '../helpers/prom.ts';
+import { type PromFamily, parseExposition, value } from '../helpers/prom.ts';
 import { anchorSection, mine, startChain, type TestChain } from './anchor-setup.ts';
-import { HOUR, MINUTE, startBench, type Bench } from './relay-dga-setup.ts';
+import { type Bench, HOUR, MINUTE, startBench } from './relay-dga-setup.ts';
 import { batchOf, readings, send, startTestRelay, type TestRelay } from './relay-setup.ts';
 
 /** The DGA and anchoring metrics of a real relay, read from its database when scraped. */
@@ -25,8 +25,13 @@ describe('DGA metrics', () => {
   it('show the submissions of each obra by state and the late ones', async () => {
     const day0 = Date.UTC(2025, 5, 16, 4, 0, 0);
     const well = {
-      code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-      channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-06-16T00:00:00-04:00',
+      code: 'OB-0602-7',
+      kind: 'subterranea',
+      gateway: 'gw-1',
+      device: 'pozo-1',
+      channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+      sensorDepthM: 60,
+      startAt: '2025-06-16T00:00:00-04:00',
     };
     bench = await startBench({ start: day0 + 6 * HOUR + 5 * MINUTE, obras: [well] });
     // No gateway reported for six hours: every slot so far is missing, six of them past their window.

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INGEST_PATH } from '../../protocols/sync/types.ts';
-import { parseExposition, value, type PromFamily } from '../helpers/prom.ts';
+import { type PromFamily, parseExposition, value } from '../helpers/prom.ts';
 import { batchOf, postRaw, readings, send, signedHeaders, startTestRelay, type TestRelay } from './relay-setup.ts';
 
 /** GET /metrics on a real relay: operator token required, text format, counters moved by real ingest. */

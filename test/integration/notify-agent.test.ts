@@ -54,7 +54,12 @@ describe('agent under systemd Type=notify with a watchdog (a notify socket of ou
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'atalaya-notify-'));
-    sim = new ModbusSimulator({ devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady' }], tcp: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger() });
+    sim = new ModbusSimulator({
+      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady' }],
+      tcp: { host: '127.0.0.1', port: 0 },
+      clock: systemClock,
+      logger: testLogger(),
+    });
     await sim.start();
     socket = await NotifySocket.open(path.join(dir, 'notify.sock'));
   });

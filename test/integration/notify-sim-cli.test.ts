@@ -15,8 +15,13 @@ import { waitFor } from '../helpers/wait.ts';
 
 const SID = `AC${'0f'.repeat(16)}`;
 const n: Notification = {
-  key: 'alert-1:ops', eventId: 'alarm:gw-1:det-1:ch4:high2:raised:1', severity: 'alarm',
-  title: 'Alarma CH4 alta en pozo Nº 3', text: 'CH4 25,3 %LEL', at: Date.UTC(2026, 11, 7, 12), facts: {},
+  key: 'alert-1:ops',
+  eventId: 'alarm:gw-1:det-1:ch4:high2:raised:1',
+  severity: 'alarm',
+  title: 'Alarma CH4 alta en pozo Nº 3',
+  text: 'CH4 25,3 %LEL',
+  at: Date.UTC(2026, 11, 7, 12),
+  facts: {},
 };
 
 let child: ChildProcess | undefined;
@@ -36,12 +41,24 @@ describe('atalaya sim notify (child process)', () => {
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    const smtp = await waitFor(() => /smtp +127\.0\.0\.1:(\d+) +\(AUTH as atalaya; STARTTLS, certificate (\S+)\)/.exec(out) ?? (child!.exitCode !== null ? new Error(err) : undefined), 'smtp line', 30_000);
+    const smtp = await waitFor(
+      () => /smtp +127\.0\.0\.1:(\d+) +\(AUTH as atalaya; STARTTLS, certificate (\S+)\)/.exec(out) ?? (child!.exitCode !== null ? new Error(err) : undefined),
+      'smtp line',
+      30_000,
+    );
     if (smtp instanceof Error) throw smtp;
     const base = /notify http +(\S+)/.exec(out)![1]!;
     const channels = buildChannels(
       notifyChannelsSchema.parse({
-        email: { host: 'localhost', port: Number(smtp[1]), security: 'starttls', user: 'atalaya', caFile: smtp[2], from: 'atalaya@example.cl', timeoutMs: 5000 },
+        email: {
+          host: 'localhost',
+          port: Number(smtp[1]),
+          security: 'starttls',
+          user: 'atalaya',
+          caFile: smtp[2],
+          from: 'atalaya@example.cl',
+          timeoutMs: 5000,
+        },
         sms: { preset: 'twilio', accountSid: SID, from: '+56900000000', baseUrl: base, timeoutMs: 5000 },
       }),
       { clock: systemClock, env: { ATALAYA_SMTP_PASSWORD: 'pw', ATALAYA_SMS_TOKEN: 'tok' } },

@@ -33,14 +33,39 @@ afterEach(async () => {
 });
 
 async function setup(faults?: NotifyFaults): Promise<{ sms: Channel; template: Channel; telegram: Channel; webhook: Channel; base: string }> {
-  sim = new NotifySimulator({ noSmtp: true, smsAccountSid: SID, smsToken: 'tok', telegramToken: '123:abc', webhookSecret: 'whs', clock: systemClock, seed: 1, ...(faults !== undefined ? { faults } : {}) });
+  sim = new NotifySimulator({
+    noSmtp: true,
+    smsAccountSid: SID,
+    smsToken: 'tok',
+    telegramToken: '123:abc',
+    webhookSecret: 'whs',
+    clock: systemClock,
+    seed: 1,
+    ...(faults !== undefined ? { faults } : {}),
+  });
   await sim.start();
   const base = sim.httpUrl!;
   const env = { ATALAYA_SMS_TOKEN: 'tok', ATALAYA_TELEGRAM_TOKEN: '123:abc', ATALAYA_WEBHOOK_SECRET: 'whs', TEMPLATE_TOKEN: 'tok' };
   const config = (sms: unknown) => notifyChannelsSchema.parse({ sms, telegram: { apiBase: base, timeoutMs: 2000 }, webhook: { timeoutMs: 2000 } });
-  const twilio = buildChannels(config({ preset: 'twilio', accountSid: SID, from: '+56900000000', baseUrl: base, timeoutMs: 2000 }), { clock: systemClock, env });
+  const twilio = buildChannels(config({ preset: 'twilio', accountSid: SID, from: '+56900000000', baseUrl: base, timeoutMs: 2000 }), {
+    clock: systemClock,
+    env,
+  });
   const tmpl = buildChannels(
-    notifyChannelsSchema.parse({ sms: { preset: 'template', tokenEnv: 'TEMPLATE_TOKEN', from: 'ATALAYA', timeoutMs: 2000, template: { url: `${base}/sms`, encoding: 'json', headers: { Authorization: 'Bearer {{token}}' }, body: { to: '{{to}}', text: '{{text}}', from: '{{from}}' } } } }),
+    notifyChannelsSchema.parse({
+      sms: {
+        preset: 'template',
+        tokenEnv: 'TEMPLATE_TOKEN',
+        from: 'ATALAYA',
+        timeoutMs: 2000,
+        template: {
+          url: `${base}/sms`,
+          encoding: 'json',
+          headers: { Authorization: 'Bearer {{token}}' },
+          body: { to: '{{to}}', text: '{{text}}', from: '{{from}}' },
+        },
+      },
+    }),
     { clock: systemClock, env },
   );
   channels.push(twilio, tmpl);
@@ -67,7 +92,10 @@ describe('SMS provider channel through the double', () => {
 
   it('reports a refused token as not retryable, an unknown number as a bad address', async () => {
     const { sms, base } = await setup();
-    const wrong = buildChannels(notifyChannelsSchema.parse({ sms: { preset: 'twilio', accountSid: SID, from: '+56900000000', baseUrl: base } }), { clock: systemClock, env: { ATALAYA_SMS_TOKEN: 'nope' } });
+    const wrong = buildChannels(notifyChannelsSchema.parse({ sms: { preset: 'twilio', accountSid: SID, from: '+56900000000', baseUrl: base } }), {
+      clock: systemClock,
+      env: { ATALAYA_SMS_TOKEN: 'nope' },
+    });
     expect(await wrong.get('sms')!.send('+56912345678', n)).toMatchObject({ ok: false, retryable: false, code: NOTIFY_HTTP_AUTH });
     await closeChannels(wrong);
     expect(await sms.send('56912345678', n)).toMatchObject({ ok: false, retryable: false, code: NOTIFY_BAD_ADDRESS });
@@ -118,13 +146,19 @@ describe('Telegram channel and webhook receiver through the double', () => {
   });
 
   it('refuses to build an SMS channel without its token, naming where it looked', () => {
-    expect(() => buildChannels(notifyChannelsSchema.parse({ sms: { preset: 'twilio', accountSid: SID, from: '+56900000000' } }), { clock: systemClock, env: {} }))
-      .toThrow(expect.objectContaining({ code: NOTIFY_SECRET_MISSING }));
+    expect(() =>
+      buildChannels(notifyChannelsSchema.parse({ sms: { preset: 'twilio', accountSid: SID, from: '+56900000000' } }), { clock: systemClock, env: {} }),
+    ).toThrow(expect.objectContaining({ code: NOTIFY_SECRET_MISSING }));
   });
 
   it('rejects a bad request as not retryable', async () => {
     const { base } = await setup();
-    const bad = buildChannels(notifyChannelsSchema.parse({ sms: { preset: 'template', template: { url: `${base}/sms`, headers: { Authorization: 'Bearer {{token}}' }, body: { to: '{{to}}' } } } }), { clock: systemClock, env: { ATALAYA_SMS_TOKEN: 'tok' } });
+    const bad = buildChannels(
+      notifyChannelsSchema.parse({
+        sms: { preset: 'template', template: { url: `${base}/sms`, headers: { Authorization: 'Bearer {{token}}' }, body: { to: '{{to}}' } } },
+      }),
+      { clock: systemClock, env: { ATALAYA_SMS_TOKEN: 'tok' } },
+    );
     expect(await bad.get('sms')!.send('+56912345678', n)).toMatchObject({ ok: false, retryable: false, code: NOTIFY_HTTP_REJECTED });
     await closeChannels(bad);
   });

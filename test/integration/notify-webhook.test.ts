@@ -55,7 +55,13 @@ const channel = (raw: Record<string, unknown> = {}, secret: string | null = SECR
   new WebhookChannel({ config: webhookChannelSchema.parse({ timeoutMs: 1000, ...raw }), secret: secret ?? undefined, clock: systemClock });
 
 const verify = (r: Received, body: Buffer = r.body) =>
-  verifyWebhook({ secret: SECRET, body, timestamp: r.headers['x-atalaya-timestamp'] as string | undefined, signature: r.headers['x-atalaya-signature'] as string | undefined, now: Date.now() });
+  verifyWebhook({
+    secret: SECRET,
+    body,
+    timestamp: r.headers['x-atalaya-timestamp'] as string | undefined,
+    signature: r.headers['x-atalaya-signature'] as string | undefined,
+    now: Date.now(),
+  });
 
 describe('webhook channel', () => {
   it('posts the notification signed; the receiver verifies it and would refuse a tampered body', async () => {
@@ -80,7 +86,11 @@ describe('webhook channel', () => {
   it('posts each preset body, unsigned, with the idempotency key', async () => {
     const { url, got } = await receiver((_, res) => res.writeHead(200).end('ok'));
     for (const preset of ['slack', 'teams', 'googlechat'] as const) expect(await channel({ preset }).send(url, n)).toEqual({ ok: true });
-    expect(got.map((r) => Object.keys(JSON.parse(r.body.toString()) as object).sort())).toEqual([['blocks', 'text'], ['attachments', 'type'], ['cardsV2', 'text']]);
+    expect(got.map((r) => Object.keys(JSON.parse(r.body.toString()) as object).sort())).toEqual([
+      ['blocks', 'text'],
+      ['attachments', 'type'],
+      ['cardsV2', 'text'],
+    ]);
     expect(got.every((r) => r.headers['idempotency-key'] === n.key && r.headers['x-atalaya-signature'] === undefined)).toBe(true);
   });
 

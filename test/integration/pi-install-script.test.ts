@@ -83,5 +83,4 @@ describe('deploy/pi/install.sh into a throwaway root (ATALAYA_ROOT)', () => {
     expect(run(INSTALL, root, [path.join(dir, 'missing.tar.gz')]).status).toBe(1);
     expect(run(INSTALL, root, []).status).toBe(2);
   });
-
 });

@@ -14,7 +14,10 @@ describe('deploy/pi/atalaya.sysusers', () => {
   });
 
   it('creates a system user atalaya with no login, member of dialout, and changes nothing the second time', () => {
-    expect(spawnSync('sh', ['-c', 'command -v systemd-sysusers']).status, 'systemd-sysusers not found: install the Debian package systemd (bin/system-deps.mjs, run by npm test, does)').toBe(0);
+    expect(
+      spawnSync('sh', ['-c', 'command -v systemd-sysusers']).status,
+      'systemd-sysusers not found: install the Debian package systemd (bin/system-deps.mjs, run by npm test, does)',
+    ).toBe(0);
     fs.mkdirSync(path.join(root, 'etc'));
     fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
     fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\ndialout:x:20:\n');
@@ -25,7 +28,10 @@ describe('deploy/pi/atalaya.sysusers', () => {
     sysusers();
     const passwd = fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8');
     const group = fs.readFileSync(path.join(root, 'etc/group'), 'utf8');
-    const user = passwd.split('\n').find((l) => l.startsWith('atalaya:'))!.split(':');
+    const user = passwd
+      .split('\n')
+      .find((l) => l.startsWith('atalaya:'))!
+      .split(':');
     expect(Number(user[2])).toBeLessThan(1000);
     expect(user[5]).toBe('/var/lib/atalaya');
     expect(user[6]).toBe('/usr/sbin/nologin');

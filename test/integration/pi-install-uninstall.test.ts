@@ -28,7 +28,13 @@ describe('deploy/pi/uninstall.sh in a throwaway root (ATALAYA_ROOT)', () => {
 
     ok(UNINSTALL, root, []);
     ok(UNINSTALL, root, []);
-    const gone = ['opt/atalaya', 'usr/local/bin/atalaya', 'usr/lib/systemd/system/atalaya-agent.service', 'usr/lib/udev/rules.d/99-atalaya-rs485.rules', 'usr/lib/sysusers.d/atalaya.conf'];
+    const gone = [
+      'opt/atalaya',
+      'usr/local/bin/atalaya',
+      'usr/lib/systemd/system/atalaya-agent.service',
+      'usr/lib/udev/rules.d/99-atalaya-rs485.rules',
+      'usr/lib/sysusers.d/atalaya.conf',
+    ];
     for (const p of gone) expect(fs.existsSync(path.join(root, p)), p).toBe(false);
     expect(fs.readFileSync(path.join(root, 'etc/atalaya/agent.yaml'), 'utf8')).toBe(config);
     expect(fs.readFileSync(path.join(root, 'var/lib/atalaya/buffer.db'), 'utf8')).toBe('readings');
@@ -39,7 +45,8 @@ describe('deploy/pi/uninstall.sh in a throwaway root (ATALAYA_ROOT)', () => {
     expect(fs.readFileSync(path.join(root, 'etc/atalaya/agent.yaml'), 'utf8')).toBe(config);
 
     ok(UNINSTALL, root, ['--purge']);
-    for (const p of [...gone, 'etc/atalaya', 'var/lib/atalaya', 'etc/systemd/system/atalaya-agent.service.d']) expect(fs.existsSync(path.join(root, p)), p).toBe(false);
+    for (const p of [...gone, 'etc/atalaya', 'var/lib/atalaya', 'etc/systemd/system/atalaya-agent.service.d'])
+      expect(fs.existsSync(path.join(root, p)), p).toBe(false);
     expect(run(UNINSTALL, root, ['--keep']).status).toBe(2);
   });
 

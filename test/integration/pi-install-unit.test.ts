@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { fakeRelease, INSTALL, ok } from './pi-install-setup.ts';
 
 const UNIT = 'deploy/pi/atalaya-agent.service';
@@ -78,12 +78,18 @@ describe('deploy/pi/atalaya-agent.service', () => {
     expect(d.get('StartLimitIntervalSec')).toEqual(['0']);
     expect(d.get('User')).toEqual(['atalaya']);
     expect(d.get('SupplementaryGroups')).toEqual(['dialout']);
-    for (const [k, v] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['PrivateTmp', 'yes'], ['ProtectHome', 'yes']])
+    for (const [k, v] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['PrivateTmp', 'yes'],
+      ['ProtectHome', 'yes'],
+    ])
       expect(d.get(k!), k).toEqual([v]);
     expect(d.get('ReadWritePaths')).toEqual(['/var/lib/atalaya']);
     expect(d.get('StateDirectory')).toEqual(['atalaya']);
     // These would crash Node (W^X) or close the serial ports (see the unit's comments).
-    for (const k of ['MemoryDenyWriteExecute', 'PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'ProtectClock', 'PrivateUsers', 'ProcSubset']) expect(d.has(k), k).toBe(false);
+    for (const k of ['MemoryDenyWriteExecute', 'PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'ProtectClock', 'PrivateUsers', 'ProcSubset'])
+      expect(d.has(k), k).toBe(false);
   });
 
   it('lets the agent write where the example config puts the buffer, and reads the config install.sh writes', () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,9 @@ describe('agent reads a python3-pymodbus RTU slave', () => {
     regs.splice(2, 2, ...encodeRaw(fromEngineering(123456.7, 0.1, 0), 'uint32', 'ABCD'));
     regs.splice(8, 2, ...encodeRaw(41.5, 'float32', 'CDAB'));
     regs[10] = 0b1000; // reverse flow
-    slave = spawn('/usr/bin/python3', [path.resolve('test/integration/fixtures/pymodbus-slave.py'), pty.b, '7', regs.join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    slave = spawn('/usr/bin/python3', [path.resolve('test/integration/fixtures/pymodbus-slave.py'), pty.b, '7', regs.join(',')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     slave.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -59,11 +61,15 @@ describe('agent reads a python3-pymodbus RTU slave', () => {
     const poller = new Poller({ config, profiles: profileTable(config), sink: async () => undefined, clock: systemClock, bootId: 'b', logger: testLogger() });
     try {
       // The python server may still be opening its end: poll until the first full answer.
-      const records = await waitFor(async () => {
-        if (slave.exitCode !== null) throw new Error(`pymodbus slave exited (${slave.exitCode})`);
-        const r = (await poller.pollOnce()).get('meter')!;
-        return r.every((x) => x.quality === 'good') && r;
-      }, 'a good poll', 20_000);
+      const records = await waitFor(
+        async () => {
+          if (slave.exitCode !== null) throw new Error(`pymodbus slave exited (${slave.exitCode})`);
+          const r = (await poller.pollOnce()).get('meter')!;
+          return r.every((x) => x.quality === 'good') && r;
+        },
+        'a good poll',
+        20_000,
+      );
       const by = new Map(records.map((r: NewRecord) => [r.channel, r.value]));
       expect(by.get('flow')).toBe(23.75);
       expect(by.get('totalizer')).toBe(123456.7);

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.ts';
-import { startHardenedRelay, type HardenedRelay } from './relay-hardening-setup.ts';
+import { type HardenedRelay, startHardenedRelay } from './relay-hardening-setup.ts';
 
 let r: HardenedRelay | undefined;
 const sockets: net.Socket[] = [];

@@ -6,8 +6,8 @@
  */
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HardenedRelay, memoryOf, startHardenedRelay } from './relay-hardening-setup.ts';
 import { batchOf, readings, send } from './relay-setup.ts';
-import { memoryOf, startHardenedRelay, type HardenedRelay } from './relay-hardening-setup.ts';
 
 const MIB = 1_048_576;
 let r: HardenedRelay;
@@ -54,7 +54,8 @@ describe('decoding signed bodies within bounds', () => {
     let running = true;
     let seq = 1;
     // Warm-up (first requests compile the relay's code paths): not measured.
-    for (; seq < 50; seq += 5) expect((await send(r.relay.url, r.secrets.get('gw-good')!, batchOf('gw-good', readings(5, { firstSeq: seq })))).status).toBe(200);
+    for (; seq < 50; seq += 5)
+      expect((await send(r.relay.url, r.secrets.get('gw-good')!, batchOf('gw-good', readings(5, { firstSeq: seq })))).status).toBe(200);
     const good = (async () => {
       while (running) {
         const t0 = performance.now();
@@ -74,7 +75,9 @@ describe('decoding signed bodies within bounds', () => {
       await good;
     }
     const p99 = percentile(latencies, 99);
-    console.log(`nested bodies ×20: other gateway ${latencies.length} requests, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
+    console.log(
+      `nested bodies ×20: other gateway ${latencies.length} requests, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+    );
     expect(p99).toBeLessThan(300);
   });
 });

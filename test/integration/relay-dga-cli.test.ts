@@ -41,13 +41,26 @@ function run(args: string[], input = ''): Promise<{ status: number | null; stdou
 
 beforeAll(async () => {
   sim = new DgaSimulator({
-    rest: { host: '127.0.0.1', port: 0 }, clock: systemClock, logger: testLogger(), seed: 3,
-    registry: [OBRA, OBRA_ODD].map((obra) => ({ obra, kind: 'subterranea' as const, informantRut: '20999888-2', rutEmpresa: '77555666-8', password: 'secreto' })),
+    rest: { host: '127.0.0.1', port: 0 },
+    clock: systemClock,
+    logger: testLogger(),
+    seed: 3,
+    registry: [OBRA, OBRA_ODD].map((obra) => ({
+      obra,
+      kind: 'subterranea' as const,
+      informantRut: '20999888-2',
+      rutEmpresa: '77555666-8',
+      password: 'secreto',
+    })),
   });
   await sim.start();
   config = path.join(dir, 'relay.yaml');
-  const obra = (code: string): string => `{code: ${code}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, review: {enabled: false}, startAt: '${iso(first)}'}`;
-  fs.writeFileSync(config, `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra(OBRA)}\n    - ${obra(OBRA_ODD)}\n`);
+  const obra = (code: string): string =>
+    `{code: ${code}, kind: subterranea, gateway: gw-1, device: pozo-1, channels: {flow: flow, totalizer: totalizer, level: level}, review: {enabled: false}, startAt: '${iso(first)}'}`;
+  fs.writeFileSync(
+    config,
+    `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra(OBRA)}\n    - ${obra(OBRA_ODD)}\n`,
+  );
   // The gateway's readings, every 10 minutes for the last 3 hours and more.
   const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());
   fs.mkdirSync(path.join(dir, 'data'));
@@ -56,9 +69,30 @@ beforeAll(async () => {
   const records = [];
   let seq = 0;
   for (let t = first - 10 * 60_000; t < Date.now(); t += 10 * 60_000) {
-    for (const [channel, value, unit] of [['flow', 7.25, 'L/s'], ['totalizer', 5000, 'm3'], ['level', 12.5, 'm']] as const) {
+    for (const [channel, value, unit] of [
+      ['flow', 7.25, 'L/s'],
+      ['totalizer', 5000, 'm3'],
+      ['level', 12.5, 'm'],
+    ] as const) {
       seq++;
-      records.push({ gateway: 'gw-1', seq, kind: 'reading' as const, device: 'pozo-1', channel, value, unit, quality: 'good' as const, exception: null, ts: t, tsCorrected: null, mono: seq, bootId: 'b', priority: 1 as const, flags: 0, hash: createHash('sha256').update(String(seq)).digest('hex') });
+      records.push({
+        gateway: 'gw-1',
+        seq,
+        kind: 'reading' as const,
+        device: 'pozo-1',
+        channel,
+        value,
+        unit,
+        quality: 'good' as const,
+        exception: null,
+        ts: t,
+        tsCorrected: null,
+        mono: seq,
+        bootId: 'b',
+        priority: 1 as const,
+        flags: 0,
+        hash: createHash('sha256').update(String(seq)).digest('hex'),
+      });
     }
   }
   await store.ingest({ gateway: 'gw-1', records, now: Date.now(), clockOffsetMs: 0 });
@@ -99,14 +133,21 @@ describe('atalaya relay dga', () => {
     const sent = await run(['send-pending']);
     expect(sent.status).toBe(0);
     expect(sent.stdout).toContain(`${OBRA}: derived`);
-    expect(sim.measurements(OBRA).map((m) => [m.horaMedicion, m.caudal, m.totalizador, m.nivelFreaticoDelPozo])).toEqual([[iso(first).slice(11, 19), '7.25', '5000', '12.50']]);
+    expect(sim.measurements(OBRA).map((m) => [m.horaMedicion, m.caudal, m.totalizador, m.nivelFreaticoDelPozo])).toEqual([
+      [iso(first).slice(11, 19), '7.25', '5000', '12.50'],
+    ]);
     expect((await run(['send-pending'])).stdout).toContain('waiting (spacing)');
     expect(sim.measurements(OBRA)).toHaveLength(1);
 
     const status = await run(['status', '--json', '--obra', OBRA]);
     expect(status.status).toBe(0);
     const [obra] = (JSON.parse(status.stdout) as { obras: Array<Record<string, unknown>> }).obras;
-    expect(obra).toMatchObject({ obra: OBRA, credentials: true, lastAccepted: { slot: iso(first), receipt: sim.measurements(OBRA)[0]?.receipt }, counts: { accepted: 1 } });
+    expect(obra).toMatchObject({
+      obra: OBRA,
+      credentials: true,
+      lastAccepted: { slot: iso(first), receipt: sim.measurements(OBRA)[0]?.receipt },
+      counts: { accepted: 1 },
+    });
     expect((obra!['counts'] as Record<string, number>)['pending']).toBeGreaterThanOrEqual(2);
     expect((await run(['status'])).stdout).toContain(`last accepted: ${iso(first)}`);
 
@@ -127,6 +168,8 @@ describe('atalaya relay dga', () => {
     const [held] = sim.measurements(OBRA_ODD);
     const receipt = held!.receipt.slice(0, 12).match(/.{4}/g)!.join('-');
     const status = await run(['status', '--obra', OBRA_ODD]);
-    expect(status.stdout).toMatch(new RegExp(`${iso(first)}  ACCEPTED, CHECK RECEIPT 1 attempt\\(s\\)  .*a person should check the receipt \\(receipt as given: ${receipt}\\)`));
+    expect(status.stdout).toMatch(
+      new RegExp(`${iso(first)}  ACCEPTED, CHECK RECEIPT 1 attempt\\(s\\)  .*a person should check the receipt \\(receipt as given: ${receipt}\\)`),
+    );
   });
 });

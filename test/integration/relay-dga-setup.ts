@@ -71,10 +71,24 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-dga-'));
   const clock = options.clock ?? new FakeClock(options.start);
   const registry: RegistryEntry[] = options.obras.map((o) => ({
-    obra: String(o['code']), kind: o['kind'] as RegistryEntry['kind'], informantRut: CREDENTIALS.rutUsuario, rutEmpresa: CREDENTIALS.rutEmpresa, password: CREDENTIALS.password,
+    obra: String(o['code']),
+    kind: o['kind'] as RegistryEntry['kind'],
+    informantRut: CREDENTIALS.rutUsuario,
+    rutEmpresa: CREDENTIALS.rutEmpresa,
+    password: CREDENTIALS.password,
   }));
   const ownSim = options.sim === undefined;
-  const sim = options.sim ?? new DgaSimulator({ rest: { host: '127.0.0.1', port: 0 }, soap: { host: '127.0.0.1', port: 0 }, clock, logger: testLogger(), registry, seed: 11, faults: options.faults ?? {} });
+  const sim =
+    options.sim ??
+    new DgaSimulator({
+      rest: { host: '127.0.0.1', port: 0 },
+      soap: { host: '127.0.0.1', port: 0 },
+      clock,
+      logger: testLogger(),
+      registry,
+      seed: 11,
+      faults: options.faults ?? {},
+    });
   if (ownSim) await sim.start();
   const token = newApiToken();
   const key = options.key ?? newRelayKey();
@@ -85,7 +99,13 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
     dga: { enabled: true, restBaseUrl: sim.restUrl, soapEndpoint: sim.soapUrl, timeoutMs: 2000, obras: options.obras, ...options.dga },
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
   });
-  const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: key, ...options.env }, clock, dgaSchedule: options.schedule === true, anchorSchedule: false });
+  const relay = new Relay(config, {
+    logger: testLogger(),
+    env: { ATALAYA_RELAY_KEY: key, ...options.env },
+    clock,
+    dgaSchedule: options.schedule === true,
+    anchorSchedule: false,
+  });
   try {
     await relay.start();
   } catch (err) {
@@ -97,15 +117,33 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
   for (const o of options.obras) await dga.setCredentials(String(o['code']), CREDENTIALS);
   const gateways = new Set<string>();
   return {
-    relay, sim, clock, dga, token, key, url: `http://127.0.0.1:${relay.address.port}`,
+    relay,
+    sim,
+    clock,
+    dga,
+    token,
+    key,
+    url: `http://127.0.0.1:${relay.address.port}`,
     async ingest(readings, gateway = 'gw-1') {
       if (!gateways.has(gateway) && (await relay.store.getGateway(gateway)) === undefined) await relay.store.addGateway(gateway, 'sealed', clock.now());
       gateways.add(gateway);
       const records = readings.map((r) => {
         const n = ++seq;
         return {
-          gateway, seq: n, kind: 'reading' as const, device: 'pozo-1', unit: r.channel === 'flow' ? 'L/s' : r.channel === 'totalizer' ? 'm3' : 'm', quality: 'good' as const,
-          exception: null, tsCorrected: null, mono: n, bootId: BOOT, priority: 1 as const, flags: 0, hash: createHash('sha256').update(`${n}`).digest('hex'), ...r,
+          gateway,
+          seq: n,
+          kind: 'reading' as const,
+          device: 'pozo-1',
+          unit: r.channel === 'flow' ? 'L/s' : r.channel === 'totalizer' ? 'm3' : 'm',
+          quality: 'good' as const,
+          exception: null,
+          tsCorrected: null,
+          mono: n,
+          bootId: BOOT,
+          priority: 1 as const,
+          flags: 0,
+          hash: createHash('sha256').update(`${n}`).digest('hex'),
+          ...r,
         };
       });
       const outcome = await relay.store.ingest({ gateway, records, now: clock.now(), clockOffsetMs: 0 });
@@ -126,7 +164,11 @@ export async function startBench(options: BenchOptions): Promise<Bench> {
 }
 
 /** Readings every 10 minutes in [from, to): flow, totalizer, water column from `values(t)`. */
-export function readingsEvery10Min(from: number, to: number, values: (t: number) => { flow: number; totalizer: number; column?: number; level?: number }): Array<Pick<RelayRecord, 'channel' | 'value' | 'ts'>> {
+export function readingsEvery10Min(
+  from: number,
+  to: number,
+  values: (t: number) => { flow: number; totalizer: number; column?: number; level?: number },
+): Array<Pick<RelayRecord, 'channel' | 'value' | 'ts'>> {
   const out: Array<Pick<RelayRecord, 'channel' | 'value' | 'ts'>> = [];
   for (let t = from; t < to; t += 10 * MINUTE) {
     const v = values(t);

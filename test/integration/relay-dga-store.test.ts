@@ -84,7 +84,12 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 5, 16, 4, 0, 0); // 00:00 UTC-4
 const OBRA = 'OB-0602-7';
 const slot = (h: number): number => T0 + h * HOUR;
-const measurement = (h: number, totalizador = 1000 + h): { at: number; caudal: number; totalizador: number; nivelFreatico: number } => ({ at: slot(h), caudal: 1.5, totalizador, nivelFreatico: 9.8 });
+const measurement = (h: number, totalizador = 1000 + h): { at: number; caudal: number; totalizador: number; nivelFreatico: number } => ({
+  at: slot(h),
+  caudal: 1.5,
+  totalizador,
+  nivelFreatico: 9.8,
+});
 
 async function started(db: Database): Promise<DgaStore> {
   const s = db.open();
@@ -98,11 +103,33 @@ async function queue(s: DgaStore, hours: number[], now = slot(24)): Promise<void
 }
 
 const audit = (over: Partial<DgaAuditInput> = {}): DgaAuditInput => ({
-  obra: OBRA, slot: slot(1), attempt: 1, phase: 'outcome', at: slot(24), instance: 'test', iface: 'rest', request: null, outcome: 'accepted', httpStatus: 200, message: null, receipt: null, ...over,
+  obra: OBRA,
+  slot: slot(1),
+  attempt: 1,
+  phase: 'outcome',
+  at: slot(24),
+  instance: 'test',
+  iface: 'rest',
+  request: null,
+  outcome: 'accepted',
+  httpStatus: 200,
+  message: null,
+  receipt: null,
+  ...over,
 });
 
 const finishing = (h: number, over: Partial<FinishInput>): FinishInput => ({
-  obra: OBRA, slot: slot(h), claimedBy: 'relay-a', state: 'accepted', outcome: 'accepted', message: null, httpStatus: 200, receipt: 'R'.repeat(32), nextAttemptAt: null, now: slot(24), ...over,
+  obra: OBRA,
+  slot: slot(h),
+  claimedBy: 'relay-a',
+  state: 'accepted',
+  outcome: 'accepted',
+  message: null,
+  httpStatus: 200,
+  receipt: 'R'.repeat(32),
+  nextAttemptAt: null,
+  now: slot(24),
+  ...over,
 });
 
 describe.each([
@@ -113,13 +140,23 @@ describe.each([
     const s = await started(await fresh());
     expect(await s.putSlot({ obra: OBRA, slot: slot(1), kind: 'subterranea', missing: 'caudal: no reading within ±5 min' }, slot(2))).toBe(true);
     expect(await s.putSlot({ obra: OBRA, slot: slot(2), kind: 'subterranea', measurement: measurement(2, 2000) }, slot(3))).toBe(true);
-    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'missing', measurement: null, missingReason: 'caudal: no reading within ±5 min', nextAttemptAt: null });
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({
+      state: 'missing',
+      measurement: null,
+      missingReason: 'caudal: no reading within ±5 min',
+      nextAttemptAt: null,
+    });
     expect(await s.missingSlots(OBRA, slot(0), 10)).toEqual([slot(1)]);
     expect(await s.previousTotal(OBRA, slot(3))).toBe(2000);
     expect(await s.previousTotal(OBRA, slot(2))).toBeUndefined();
 
     expect(await s.putSlot({ obra: OBRA, slot: slot(1), kind: 'subterranea', measurement: measurement(1, 1500) }, slot(5))).toBe(true);
-    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'pending', measurement: measurement(1, 1500), missingReason: null, nextAttemptAt: slot(5) });
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({
+      state: 'pending',
+      measurement: measurement(1, 1500),
+      missingReason: null,
+      nextAttemptAt: slot(5),
+    });
     // Derived once, never changed: neither new values nor a later "missing" overwrite it.
     expect(await s.putSlot({ obra: OBRA, slot: slot(2), kind: 'subterranea', measurement: measurement(2, 9999) }, slot(6))).toBe(false);
     expect(await s.putSlot({ obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'gone' }, slot(6))).toBe(false);
@@ -179,7 +216,12 @@ describe.each([
     expect(await s.recoverStale(slot(24) + 1, slot(25), slot(24) + 100_000)).toEqual([{ obra: OBRA, slot: slot(1), attempts: 1, claimedBy: 'relay-a' }]);
     expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'failed', lastOutcome: 'interrupted', nextAttemptAt: slot(25) });
     expect(await s.finish(finishing(1, { now: slot(24) + 200_000 }), audit({ receipt: 'R'.repeat(32) }))).toBe(true);
-    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'accepted', receipt: 'R'.repeat(32), acceptedAt: slot(24) + 200_000, nextAttemptAt: null });
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({
+      state: 'accepted',
+      receipt: 'R'.repeat(32),
+      acceptedAt: slot(24) + 200_000,
+      nextAttemptAt: null,
+    });
     // Never twice: an accepted row is not claimable, not finishable again, not recoverable.
     expect(await s.finish(finishing(1, { receipt: 'S'.repeat(32) }), audit())).toBe(false);
     expect((await s.submission(OBRA, slot(1)))?.receipt).toBe('R'.repeat(32));
@@ -212,7 +254,9 @@ describe.each([
     const db = await fresh();
     const s = await started(db);
     await s.appendAudit(audit({ phase: 'request', request: { body: { autenticacion: { password: '[redacted]' } } }, outcome: null }));
-    expect(await s.audit(OBRA, slot(1))).toMatchObject([{ id: expect.any(Number), phase: 'request', request: { body: { autenticacion: { password: '[redacted]' } } }, instance: 'test', iface: 'rest' }]);
+    expect(await s.audit(OBRA, slot(1))).toMatchObject([
+      { id: expect.any(Number), phase: 'request', request: { body: { autenticacion: { password: '[redacted]' } } }, instance: 'test', iface: 'rest' },
+    ]);
     await expect(db.exec("UPDATE dga_audit SET outcome = 'accepted'")).rejects.toThrow(/append-only/);
     await expect(db.exec('DELETE FROM dga_audit')).rejects.toThrow(/append-only/);
     expect(await s.audit(OBRA, slot(1))).toHaveLength(1);
@@ -276,7 +320,13 @@ describe.each([
     const finding = { code: 'flow_jump' as const, message: 'flow 60 l/s is 6× the median', values: { flowLps: 60 } };
     await queue(s, [0]);
     const held = { obra: OBRA, slot: slot(1), kind: 'subterranea' as const, measurement: measurement(1, 2000), findings: [finding] };
-    expect(await s.putSlots([{ obra: OBRA, inputs: [held, { obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'caudal: no reading' }], derivedThrough: slot(2) }], slot(3), 'test')).toBe(2);
+    expect(
+      await s.putSlots(
+        [{ obra: OBRA, inputs: [held, { obra: OBRA, slot: slot(2), kind: 'subterranea', missing: 'caudal: no reading' }], derivedThrough: slot(2) }],
+        slot(3),
+        'test',
+      ),
+    ).toBe(2);
     expect((await s.obraState(OBRA))?.derivedThrough).toBe(slot(2));
     expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'review', findings: [finding], nextAttemptAt: null, corrected: null, reviewAction: null });
     expect(await s.previousTotal(OBRA, slot(5))).toBe(1000);
@@ -285,25 +335,57 @@ describe.each([
     expect(claimed.kind === 'claimed' && claimed.submission.slot).toBe(slot(0));
     await s.finish(finishing(0, {}), audit({ slot: slot(0) }));
     expect((await s.claimNext(OBRA, slot(24), 0, 'relay-a')).kind).toBe('idle');
-    expect(await s.history(OBRA, slot(0), slot(5))).toEqual([{ slot: slot(0), measurement: measurement(0) }, { slot: slot(1), measurement: measurement(1, 2000) }]);
+    expect(await s.history(OBRA, slot(0), slot(5))).toEqual([
+      { slot: slot(0), measurement: measurement(0) },
+      { slot: slot(1), measurement: measurement(1, 2000) },
+    ]);
 
     const corrected = { ...measurement(1, 1001), caudal: 1.2 };
-    const review = { obra: OBRA, slot: slot(1), action: 'correct' as const, actor: 'alice', reason: 'spike from a loose cable', corrected, now: slot(25), instance: 'test' };
+    const review = {
+      obra: OBRA,
+      slot: slot(1),
+      action: 'correct' as const,
+      actor: 'alice',
+      reason: 'spike from a loose cable',
+      corrected,
+      now: slot(25),
+      instance: 'test',
+    };
     expect(await s.review(review)).toEqual({ from: 'review', changed: true });
     expect(await s.review({ ...review, action: 'approve' })).toEqual({ from: 'pending', changed: false });
     expect(await s.review({ ...review, slot: slot(9) })).toBeUndefined();
-    expect(await s.submission(OBRA, slot(1))).toMatchObject({ state: 'pending', measurement: measurement(1, 2000), corrected, reviewAction: 'correct', reviewedBy: 'alice', reviewedAt: slot(25), reviewReason: 'spike from a loose cable' });
+    expect(await s.submission(OBRA, slot(1))).toMatchObject({
+      state: 'pending',
+      measurement: measurement(1, 2000),
+      corrected,
+      reviewAction: 'correct',
+      reviewedBy: 'alice',
+      reviewedAt: slot(25),
+      reviewReason: 'spike from a loose cable',
+    });
     // The corrected total is the baseline now, and the corrected values are the history.
     expect(await s.previousTotal(OBRA, slot(5))).toBe(1001);
     expect((await s.history(OBRA, slot(1), slot(2)))[0]?.measurement).toEqual(corrected);
-    expect((await s.audit(OBRA, slot(1))).at(-1)).toMatchObject({ phase: 'correct', actor: 'alice', message: 'spike from a loose cable', request: { corrected } });
+    expect((await s.audit(OBRA, slot(1))).at(-1)).toMatchObject({
+      phase: 'correct',
+      actor: 'alice',
+      message: 'spike from a loose cable',
+      request: { corrected },
+    });
     const next = await s.claimNext(OBRA, slot(25), 0, 'relay-a');
     expect(next.kind === 'claimed' && next.submission.corrected).toEqual(corrected);
 
     // mark-missing: missing for good, never derived again.
     await s.putSlots([{ obra: OBRA, inputs: [{ ...held, slot: slot(3) }], derivedThrough: slot(3) }], slot(4), 'test');
-    expect(await s.review({ ...review, slot: slot(3), action: 'mark-missing', reason: 'meter removed', corrected: null })).toEqual({ from: 'review', changed: true });
-    expect(await s.submission(OBRA, slot(3))).toMatchObject({ state: 'missing', missingReason: 'marked missing in review by alice: meter removed', reviewAction: 'mark-missing' });
+    expect(await s.review({ ...review, slot: slot(3), action: 'mark-missing', reason: 'meter removed', corrected: null })).toEqual({
+      from: 'review',
+      changed: true,
+    });
+    expect(await s.submission(OBRA, slot(3))).toMatchObject({
+      state: 'missing',
+      missingReason: 'marked missing in review by alice: meter removed',
+      reviewAction: 'mark-missing',
+    });
     expect(await s.missingSlots(OBRA, slot(0), 10)).toEqual([slot(2)]);
     expect(await s.putSlot({ obra: OBRA, slot: slot(3), kind: 'subterranea', measurement: measurement(3) }, slot(26))).toBe(false);
   });
@@ -321,12 +403,29 @@ describe('DGA store (SQLite) query plans', () => {
     const file = path.join(dir, `dga-${files}.db`);
     const raw = new Sqlite(file, { readonly: true });
     try {
-      const perTick = ['previousTotal', 'missingSlots', 'inFlight', 'oldestDue', 'nextDue', 'claim', 'finish', 'finishAccepted', 'recoverStale', 'submission', 'history', 'putSlot', 'review'] as const;
+      const perTick = [
+        'previousTotal',
+        'missingSlots',
+        'inFlight',
+        'oldestDue',
+        'nextDue',
+        'claim',
+        'finish',
+        'finishAccepted',
+        'recoverStale',
+        'submission',
+        'history',
+        'putSlot',
+        'review',
+      ] as const;
       for (const name of perTick) {
         const sql = DGA_SQL[name].replace(/\$(\d+)/g, '@p$1');
         const params = Object.fromEntries((sql.match(/@p\d+/g) ?? []).map((p) => [p.slice(1), 1]));
         const details = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
-        expect(details.filter((d) => /^SCAN dga_submissions/.test(d)), `${name}: ${details.join(' | ')}`).toEqual([]);
+        expect(
+          details.filter((d) => /^SCAN dga_submissions/.test(d)),
+          `${name}: ${details.join(' | ')}`,
+        ).toEqual([]);
       }
     } finally {
       raw.close();

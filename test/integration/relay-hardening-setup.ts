@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addGateway, startRelayProcess, writeRelayConfig, type RelayProcess } from '../helpers/relay-process.ts';
+import { addGateway, type RelayProcess, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
 
 export interface HardenedRelay {
   readonly relay: RelayProcess;
@@ -21,7 +21,10 @@ export async function startHardenedRelay(extra: string, gateways: readonly strin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-hard-'));
   try {
     const { configFile, token } = writeRelayConfig(dir, { kind: 'sqlite', path: 'relay.db' }, extra);
-    fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace('listen: {host: 127.0.0.1, port: 0}', `listen: {host: 127.0.0.1, port: 0${listen}}`));
+    fs.writeFileSync(
+      configFile,
+      fs.readFileSync(configFile, 'utf8').replace('listen: {host: 127.0.0.1, port: 0}', `listen: {host: 127.0.0.1, port: 0${listen}}`),
+    );
     const secrets = new Map<string, string>();
     for (const id of gateways) secrets.set(id, await addGateway(configFile, id));
     const relay = await startRelayProcess(configFile);

@@ -30,7 +30,16 @@ describe('POST /v1/ingest', () => {
     const res = await send(t.url, secret, batchOf('gw-1', records));
     expect(res.status).toBe(200);
     const ack = ingestAckSchema.parse(res.body);
-    expect(ack).toMatchObject({ gateway: 'gw-1', stored: 6, duplicates: 0, acknowledged: [[1, 4], [10, 11]], highestSeq: 11 });
+    expect(ack).toMatchObject({
+      gateway: 'gw-1',
+      stored: 6,
+      duplicates: 0,
+      acknowledged: [
+        [1, 4],
+        [10, 11],
+      ],
+      highestSeq: 11,
+    });
     const stored = await allRecords(t, 'gateway=gw-1');
     expect(stored.map((r) => r['seq']).sort((a, b) => Number(a) - Number(b))).toEqual([1, 2, 3, 4, 10, 11]);
     expect(stored.find((r) => r['seq'] === 2)).toMatchObject({ device: 'caudal-1', channel: 'level', value: 13.5, unit: 'm', tsCorrected: null });

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
+import { KEY_INVALID, KEY_MISSING, LISTEN_FAILED, RELAY_NOT_RUNNING } from '../../cloud/errors.ts';
 import { TLS_UNREADABLE } from '../../cloud/http/errors.ts';
 import { GATEWAY_ID_INVALID, KEY_MISMATCH } from '../../cloud/ingest/errors.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
-import { LISTEN_FAILED, RELAY_NOT_RUNNING } from '../../cloud/errors.ts';
 import { Relay } from '../../cloud/main.ts';
-import { KEY_INVALID, KEY_MISSING } from '../../cloud/errors.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { makeTestPki } from '../helpers/tls.ts';
@@ -24,7 +23,10 @@ afterEach(async () => {
 function setup(extra: Record<string, unknown> = {}): { dir: string; config: ReturnType<typeof parseRelayConfig> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
   dirs.push(dir);
-  return { dir, config: parseRelayConfig({ listen: { host: '127.0.0.1', port: 0 }, storage: { kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, ...extra }) };
+  return {
+    dir,
+    config: parseRelayConfig({ listen: { host: '127.0.0.1', port: 0 }, storage: { kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, ...extra }),
+  };
 }
 
 function relay(config: ReturnType<typeof parseRelayConfig>, env: Record<string, string>): Relay {

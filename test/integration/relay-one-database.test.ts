@@ -43,14 +43,33 @@ async function startRelay(storage: Record<string, unknown>): Promise<Relay> {
     dga: { enabled: true, restBaseUrl: `${UNREACHABLE}/`, soapEndpoint: `${UNREACHABLE}/soap`, obras: [] },
     anchor: { enabled: true, rpcUrl: UNREACHABLE, chainId: 31337, contract: `0x${'12'.repeat(20)}`, rpcTimeoutMs: 500 },
   });
-  const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] }, dgaSchedule: false, anchorSchedule: false });
+  const relay = new Relay(config, {
+    logger: testLogger(),
+    env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] },
+    dgaSchedule: false,
+    anchorSchedule: false,
+  });
   await relay.start();
   relays.push(relay);
   // Every feature's store once: records (ingest), DGA (a tick, under its scheduler lock), anchoring (a cut).
   await relay.store.addGateway('gw-1', 'sealed', Date.now());
   const record = {
-    gateway: 'gw-1', seq: 1, kind: 'reading' as const, device: 'd', channel: 'c', value: 1, unit: 'm', quality: 'good' as const, exception: null,
-    ts: Date.now(), tsCorrected: null, mono: 1, bootId: BOOT, priority: 0 as const, flags: 0, hash: 'a'.repeat(64),
+    gateway: 'gw-1',
+    seq: 1,
+    kind: 'reading' as const,
+    device: 'd',
+    channel: 'c',
+    value: 1,
+    unit: 'm',
+    quality: 'good' as const,
+    exception: null,
+    ts: Date.now(),
+    tsCorrected: null,
+    mono: 1,
+    bootId: BOOT,
+    priority: 0 as const,
+    flags: 0,
+    hash: 'a'.repeat(64),
   };
   expect(await relay.store.ingest({ gateway: 'gw-1', records: [record], now: Date.now() - 1000, clockOffsetMs: 0 })).toMatchObject({ ok: true, stored: 1 });
   await relay.dga?.tick();

@@ -23,7 +23,10 @@ describe('relay on PostgreSQL', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ stored: 20, duplicates: 0, acknowledged: [[1, 20]], highestSeq: 20 });
     expect((await send(t.url, secret, batch)).body).toMatchObject({ stored: 0, duplicates: 20 });
-    const replay = await send(t.url, secret, batch, { nonce: first.raw.headers[SIGNATURE_HEADERS.nonce], timestamp: Number(first.raw.headers[SIGNATURE_HEADERS.timestamp]) });
+    const replay = await send(t.url, secret, batch, {
+      nonce: first.raw.headers[SIGNATURE_HEADERS.nonce],
+      timestamp: Number(first.raw.headers[SIGNATURE_HEADERS.timestamp]),
+    });
     expect(replay.status).toBe(401);
     expect(replay.body['error']).toBe('replayed');
     expect(await allRecords(t, 'gateway=gw-pg')).toHaveLength(20);

@@ -9,7 +9,12 @@ beforeAll(async () => {
   t = await startTestRelay();
   const secret = await t.addGateway('gw-1');
   // 30 readings of caudal-1 (seqs 1..30) and one alarm of gas-1 (seq 31), ts one second apart from NOW − 1 h.
-  const alarm = { ...readings(1, { firstSeq: 31, now: NOW, device: 'gas-1' })[0]!, kind: 'alarm' as const, priority: 2 as const, alarm: { rule: 'high1', level: 'alarm' as const, state: 'raised' as const, threshold: 10 } };
+  const alarm = {
+    ...readings(1, { firstSeq: 31, now: NOW, device: 'gas-1' })[0]!,
+    kind: 'alarm' as const,
+    priority: 2 as const,
+    alarm: { rule: 'high1', level: 'alarm' as const, state: 'raised' as const, threshold: 10 },
+  };
   const res = await send(t.url, secret, batchOf('gw-1', [...readings(30, { firstSeq: 1, now: NOW }), alarm]));
   expect(res.status).toBe(200);
 });

@@ -6,8 +6,8 @@
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.ts';
+import { type HardenedRelay, pool, startHardenedRelay } from './relay-hardening-setup.ts';
 import { batchOf, readings, send } from './relay-setup.ts';
-import { pool, startHardenedRelay, type HardenedRelay } from './relay-hardening-setup.ts';
 
 let r: HardenedRelay;
 // Within listen.maxConnectionsPerAddress (64): the flood is refused requests, not connections.
@@ -29,18 +29,27 @@ describe('refused ingest requests in the log', () => {
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       // Half send no signature at all, half a well-formed signature from a gateway that does not exist.
       if (i % 2 === 1) {
-        Object.assign(headers, { 'x-atalaya-gateway': 'nobody', 'x-atalaya-timestamp': String(Date.now()), 'x-atalaya-nonce': `nonce-${i}-abcdefghijklmnop`, 'x-atalaya-signature': 'AAAA' });
+        Object.assign(headers, {
+          'x-atalaya-gateway': 'nobody',
+          'x-atalaya-timestamp': String(Date.now()),
+          'x-atalaya-nonce': `nonce-${i}-abcdefghijklmnop`,
+          'x-atalaya-signature': 'AAAA',
+        });
       }
       const res = await request(`${r.relay.url}/v1/ingest`, { method: 'POST', headers, body: Buffer.from('x'), dispatcher });
       expect(res.statusCode).toBe(401);
       await res.body.dump();
     });
-    const summary = await waitFor(() => {
-      const lines = r.lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
-      const summaries = lines.filter((l) => l['msg'] === 'ingest refusals');
-      const total = summaries.reduce((s, l) => s + Number((l['refused'] as Record<string, number>)['unauthenticated'] ?? 0), 0);
-      return total === n ? { lines, summaries } : undefined;
-    }, 'summaries accounting for every refusal', 5000);
+    const summary = await waitFor(
+      () => {
+        const lines = r.lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const summaries = lines.filter((l) => l['msg'] === 'ingest refusals');
+        const total = summaries.reduce((s, l) => s + Number((l['refused'] as Record<string, number>)['unauthenticated'] ?? 0), 0);
+        return total === n ? { lines, summaries } : undefined;
+      },
+      'summaries accounting for every refusal',
+      5000,
+    );
     console.log(`${n} refused requests: ${summary.lines.length} log line(s), ${summary.summaries.length} of them summaries`);
     expect(summary.lines.length).toBeLessThanOrEqual(10);
     expect(summary.summaries.every((l) => l['level'] === 40)).toBe(true);

@@ -5,14 +5,13 @@
  */
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INGEST_SEQ_OUT_OF_WINDOW, isIngestRefused } from '../../cloud/ingest/errors.ts';
+import { parseRelayConfig } from '../../cloud/config/load.ts';
+import { INGEST_BUSY, INGEST_SEQ_OUT_OF_WINDOW, isIngestBusy, isIngestRefused } from '../../cloud/ingest/errors.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
 import { Ingestor } from '../../cloud/ingest/ingest.ts';
-import { parseRelayConfig } from '../../cloud/config/load.ts';
 import { parseRelayKey } from '../../cloud/secrets.ts';
-import { encodeBatch } from '../../protocols/sync/batch.ts';
 import type { RelayStore } from '../../cloud/store/types.ts';
-import { INGEST_BUSY, isIngestBusy } from '../../cloud/ingest/errors.ts';
+import { encodeBatch } from '../../protocols/sync/batch.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { batchOf, get, readings, send, signedHeaders, startTestRelay, type TestRelay } from './relay-setup.ts';
 
@@ -37,7 +36,13 @@ async function highestSeq(id: string): Promise<unknown> {
 function ingestor(maxSeqJump: number, ingest: Record<string, number> = {}, store: RelayStore = t.relay.store): Ingestor {
   const logger = testLogger();
   const limits = { ...parseRelayConfig({ ingest }).ingest, maxSeqJump };
-  return new Ingestor({ store, secrets: new GatewaySecrets({ store: t.relay.store, key: parseRelayKey(t.key, 'test'), logger }), clock: { now: () => Date.now(), monotonic: () => performance.now() }, limits, logger });
+  return new Ingestor({
+    store,
+    secrets: new GatewaySecrets({ store: t.relay.store, key: parseRelayKey(t.key, 'test'), logger }),
+    clock: { now: () => Date.now(), monotonic: () => performance.now() },
+    limits,
+    logger,
+  });
 }
 
 async function handle(ing: Ingestor, gateway: string, secret: string, firstSeq: number, n = 1): Promise<unknown> {

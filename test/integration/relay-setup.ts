@@ -11,7 +11,7 @@ import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { encodeBatch } from '../../protocols/sync/batch.ts';
-import { newNonce, secretBytes, signRequest, SIGNATURE_HEADERS } from '../../protocols/sync/signature.ts';
+import { newNonce, SIGNATURE_HEADERS, secretBytes, signRequest } from '../../protocols/sync/signature.ts';
 import { INGEST_PATH, type SyncBatch } from '../../protocols/sync/types.ts';
 import { testLogger } from '../helpers/logger.ts';
 
@@ -54,7 +54,12 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
   });
   const logger = testLogger();
-  const relay = new Relay(config, { logger, env: { ...options.env, ATALAYA_RELAY_KEY: key }, anchorSchedule: false, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const relay = new Relay(config, {
+    logger,
+    env: { ...options.env, ATALAYA_RELAY_KEY: key },
+    anchorSchedule: false,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   try {
     await relay.start();
   } catch (err) {
@@ -77,7 +82,10 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
 }
 
 /** `n` readings of one device, seqs from `firstSeq`, one per second from an hour before `now`. */
-export function readings(n: number, options: { firstSeq?: number; now?: number; flags?: number; bootId?: string; value?: number; device?: string } = {}): StoredRecord[] {
+export function readings(
+  n: number,
+  options: { firstSeq?: number; now?: number; flags?: number; bootId?: string; value?: number; device?: string } = {},
+): StoredRecord[] {
   const { firstSeq = 1, now = Date.now(), flags = 0, bootId = BOOT, value = 12.5, device = 'caudal-1' } = options;
   return Array.from({ length: n }, (_, i) => ({
     seq: firstSeq + i,
@@ -97,7 +105,15 @@ export function readings(n: number, options: { firstSeq?: number; now?: number; 
 }
 
 export function batchOf(gateway: string, records: readonly StoredRecord[], overrides: Partial<SyncBatch> = {}): SyncBatch {
-  return { gateway, sentAt: Date.now(), mono: Math.max(1_000_000, ...records.map((r) => r.mono)) + 500, bootId: BOOT, clockSynced: true, records, ...overrides };
+  return {
+    gateway,
+    sentAt: Date.now(),
+    mono: Math.max(1_000_000, ...records.map((r) => r.mono)) + 500,
+    bootId: BOOT,
+    clockSynced: true,
+    records,
+    ...overrides,
+  };
 }
 
 export interface SendOptions {
@@ -145,7 +161,11 @@ export async function send(url: string, secret: string, payload: SyncBatch | Buf
 }
 
 /** GET a read API with the operator token (or `token: null` for none). */
-export async function get(url: string, pathAndQuery: string, token: string | null): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
+export async function get(
+  url: string,
+  pathAndQuery: string,
+  token: string | null,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
   const res = await request(`${url}${pathAndQuery}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
 }

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,7 +19,7 @@ import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { openPtyPair, type PtyPair } from '../../simulators/pty.ts';
 import { execForm, instructions, origin, parseDockerfile, placedFiles } from '../helpers/dockerfile.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { Arm64Process, arm64Runtime, ensureRelease, isArm64Elf, releaseDir, type Arm64Runtime } from '../helpers/release.ts';
+import { Arm64Process, type Arm64Runtime, arm64Runtime, ensureRelease, isArm64Elf, releaseDir } from '../helpers/release.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** Building includes cross-compiling SQLite the first time on a machine (then cached). */
@@ -40,7 +40,9 @@ function goodReadings(file: string): Map<string, number> {
   if (!existsSync(file)) return out;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT n.name AS device, count(*) AS good FROM records r JOIN names n ON n.id = r.device WHERE r.quality = ? GROUP BY n.name').all(QUALITY_CODE.good) as Array<{ device: string; good: number }>;
+    const rows = db
+      .prepare('SELECT n.name AS device, count(*) AS good FROM records r JOIN names n ON n.id = r.device WHERE r.quality = ? GROUP BY n.name')
+      .all(QUALITY_CODE.good) as Array<{ device: string; good: number }>;
     for (const { device, good } of rows) out.set(device, good);
   } catch (err) {
     if ((err as { code?: string }).code !== 'SQLITE_ERROR') throw err; // tables not created yet
@@ -73,7 +75,12 @@ describe('linux-arm64 release', () => {
     const digest = createHash('sha256').update(readFileSync(tarball)).digest('hex');
     expect(sums.split('\n')).toContain(`${digest}  ${path.basename(tarball)}`);
 
-    expect(JSON.parse(readFileSync(path.join(app, 'RELEASE.json'), 'utf8'))).toMatchObject({ os: 'linux', cpu: 'arm64', libc: 'glibc', node: { major: 20, abi: 115 } });
+    expect(JSON.parse(readFileSync(path.join(app, 'RELEASE.json'), 'utf8'))).toMatchObject({
+      os: 'linux',
+      cpu: 'arm64',
+      libc: 'glibc',
+      node: { major: 20, abi: 115 },
+    });
     // The launcher runs dist/ because no TypeScript sources are shipped.
     expect(existsSync(path.join(app, 'bin', 'atalaya.mjs'))).toBe(true);
     expect(existsSync(path.join(app, 'dist', 'cli', 'main.js'))).toBe(true);
@@ -84,7 +91,12 @@ describe('linux-arm64 release', () => {
     for (const dev of ['typescript', 'vitest', 'solc']) expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
 
     const addons = files(path.join(app, 'node_modules')).filter((f) => f.endsWith('.node'));
-    expect(addons.map((f) => path.relative(app, f))).toEqual(expect.arrayContaining(['node_modules/better-sqlite3/build/Release/better_sqlite3.node', expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/prebuilds\/linux-arm64\/.*glibc\.node$/)]));
+    expect(addons.map((f) => path.relative(app, f))).toEqual(
+      expect.arrayContaining([
+        'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+        expect.stringMatching(/^node_modules\/@serialport\/bindings-cpp\/prebuilds\/linux-arm64\/.*glibc\.node$/),
+      ]),
+    );
     expect(addons.filter((f) => !isArm64Elf(f)).map((f) => path.relative(app, f))).toEqual([]);
     // No C sources or build tree: nothing on the gateway compiles.
     for (const gone of ['src', 'deps', 'binding.gyp']) expect(existsSync(path.join(app, 'node_modules', 'better-sqlite3', gone)), gone).toBe(false);
@@ -127,24 +139,26 @@ describe('linux-arm64 release', () => {
       await pty?.close();
     });
 
-    it('polls Modbus TCP and RTU into its SQLite buffer and stops cleanly on SIGTERM', async () => {
-      const work = mkdtempSync(path.join(dir!, 'gw-'));
-      pty = await openPtyPair(work);
-      sim = new ModbusSimulator({
-        devices: [
-          { unitId: 1, kind: 'gas-detector', scenario: 'steady' },
-          { unitId: 2, kind: 'flowmeter', scenario: 'steady' },
-        ],
-        tcp: { host: '127.0.0.1', port: 0 },
-        serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1 },
-        clock: systemClock,
-        logger: testLogger(),
-      });
-      await sim.start();
-      const config = path.join(work, 'agent.yaml');
-      writeFileSync(
-        config,
-        `gateway: {id: gw-arm64}
+    it(
+      'polls Modbus TCP and RTU into its SQLite buffer and stops cleanly on SIGTERM',
+      async () => {
+        const work = mkdtempSync(path.join(dir!, 'gw-'));
+        pty = await openPtyPair(work);
+        sim = new ModbusSimulator({
+          devices: [
+            { unitId: 1, kind: 'gas-detector', scenario: 'steady' },
+            { unitId: 2, kind: 'flowmeter', scenario: 'steady' },
+          ],
+          tcp: { host: '127.0.0.1', port: 0 },
+          serial: { path: pty.b, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1 },
+          clock: systemClock,
+          logger: testLogger(),
+        });
+        await sim.start();
+        const config = path.join(work, 'agent.yaml');
+        writeFileSync(
+          config,
+          `gateway: {id: gw-arm64}
 buffer: {path: buffer.db, commitIntervalMs: 50}
 log: {level: info}
 mqtt: {listeners: [{type: tcp, host: 127.0.0.1, port: 0}]}
@@ -155,32 +169,45 @@ devices:
   - {id: gas-rtu, profile: gas-detector, serial: rs485, unitId: 1, intervalMs: 250}
   - {id: flow-tcp, profile: flowmeter, tcp: {host: 127.0.0.1, port: ${sim.tcpPort}, timeoutMs: 1000}, unitId: 2, intervalMs: 250, params: {sensorDepthM: 60}}
 `,
-      );
+        );
 
-      agent = new Arm64Process(runtime, [path.join(app, 'bin', 'atalaya.mjs'), 'agent', '-c', config], work);
-      const failed = (what: string) => (err: unknown): never => {
-        throw new Error(`${what}: ${(err as Error).message}\nagent output:\n${agent!.tail()}`);
-      };
-      await waitFor(() => agent!.logged('agent started') ?? (!agent!.running && 'exited'), 'agent started', EMULATED_MS, 200).catch(failed('start'));
-      expect(agent.running, agent.tail()).toBe(true);
-      // The status page: its files (dist/agent/status/ui) and uPlot (node_modules) found in the release.
-      const { port } = agent.logged('status page listening') as { port: number };
-      for (const [url, type] of [['/', 'text/html'], ['/assets/app.js', 'text/javascript'], ['/assets/uplot.iife.min.js', 'text/javascript']] as const) {
-        const res = await request(`http://127.0.0.1:${port}${url}`);
-        await res.body.text();
-        expect(res.statusCode, url).toBe(200);
-        expect(res.headers['content-type'], url).toContain(type);
-      }
-      const buffer = path.join(work, 'buffer.db');
-      const good = await waitFor(() => {
-        const counts = goodReadings(buffer);
-        return (counts.get('gas-rtu') ?? 0) >= 3 && (counts.get('flow-tcp') ?? 0) >= 3 && counts;
-      }, 'good readings from both devices in the buffer', EMULATED_MS / 2, 200).catch(failed('readings'));
-      expect([...good.keys()].sort()).toEqual(['flow-tcp', 'gas-rtu']);
+        agent = new Arm64Process(runtime, [path.join(app, 'bin', 'atalaya.mjs'), 'agent', '-c', config], work);
+        const failed =
+          (what: string) =>
+          (err: unknown): never => {
+            throw new Error(`${what}: ${(err as Error).message}\nagent output:\n${agent!.tail()}`);
+          };
+        await waitFor(() => agent!.logged('agent started') ?? (!agent!.running && 'exited'), 'agent started', EMULATED_MS, 200).catch(failed('start'));
+        expect(agent.running, agent.tail()).toBe(true);
+        // The status page: its files (dist/agent/status/ui) and uPlot (node_modules) found in the release.
+        const { port } = agent.logged('status page listening') as { port: number };
+        for (const [url, type] of [
+          ['/', 'text/html'],
+          ['/assets/app.js', 'text/javascript'],
+          ['/assets/uplot.iife.min.js', 'text/javascript'],
+        ] as const) {
+          const res = await request(`http://127.0.0.1:${port}${url}`);
+          await res.body.text();
+          expect(res.statusCode, url).toBe(200);
+          expect(res.headers['content-type'], url).toContain(type);
+        }
+        const buffer = path.join(work, 'buffer.db');
+        const good = await waitFor(
+          () => {
+            const counts = goodReadings(buffer);
+            return (counts.get('gas-rtu') ?? 0) >= 3 && (counts.get('flow-tcp') ?? 0) >= 3 && counts;
+          },
+          'good readings from both devices in the buffer',
+          EMULATED_MS / 2,
+          200,
+        ).catch(failed('readings'));
+        expect([...good.keys()].sort()).toEqual(['flow-tcp', 'gas-rtu']);
 
-      const exit = await agent.stop(EMULATED_MS / 3);
-      expect(exit, agent.tail()).toEqual({ code: 0, signal: null });
-      expect(agent.logged('buffer stopped'), agent.tail()).toBeDefined();
-    }, EMULATED_MS * 2);
+        const exit = await agent.stop(EMULATED_MS / 3);
+        expect(exit, agent.tail()).toEqual({ code: 0, signal: null });
+        expect(agent.logged('buffer stopped'), agent.tail()).toBeDefined();
+      },
+      EMULATED_MS * 2,
+    );
   });
 });

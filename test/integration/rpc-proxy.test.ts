@@ -1,7 +1,7 @@
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ANVIL_DEV_KEYS, startAnvil, type AnvilNode } from '../../simulators/chain/anvil.ts';
-import { startRpcProxy, type RpcProxy } from '../helpers/rpc-proxy.ts';
+import { ANVIL_DEV_KEYS, type AnvilNode, startAnvil } from '../../simulators/chain/anvil.ts';
+import { type RpcProxy, startRpcProxy } from '../helpers/rpc-proxy.ts';
 
 /** The fault proxy of test/helpers/rpc-proxy.ts in front of a real anvil node. */
 
@@ -21,7 +21,12 @@ async function post(body: unknown): Promise<{ status: number; json: unknown }> {
   return { status: res.status, json: res.status === 200 ? JSON.parse(text) : text };
 }
 
-const call = (method: string, params: unknown[] = []): { jsonrpc: string; id: number; method: string; params: unknown[] } => ({ jsonrpc: '2.0', id: ++id, method, params });
+const call = (method: string, params: unknown[] = []): { jsonrpc: string; id: number; method: string; params: unknown[] } => ({
+  jsonrpc: '2.0',
+  id: ++id,
+  method,
+  params,
+});
 /** The node's own block number, not through the proxy. */
 const blockNumber = async (): Promise<number> => Number(await node.rpc<string>('eth_blockNumber'));
 

@@ -39,11 +39,13 @@ describe('direct serial binding', () => {
     for (let i = 0; i < sent.length; i++) sent[i] = (i * 31) & 0xff;
     const chunks: Buffer[] = [];
     let got = 0;
-    const all = new Promise<void>((resolve) => b.on('data', (c: Buffer) => {
-      chunks.push(c);
-      got += c.length;
-      if (got >= sent.length) resolve();
-    }));
+    const all = new Promise<void>((resolve) =>
+      b.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (got >= sent.length) resolve();
+      }),
+    );
     await new Promise<void>((resolve, reject) => a.write(sent, (err) => (err ? reject(err) : resolve())));
     await all;
     expect(Buffer.concat(chunks).equals(sent)).toBe(true);

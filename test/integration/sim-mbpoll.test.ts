@@ -6,11 +6,11 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../protocols/clock.ts';
-import { MbapSplitter, encodeMbap, encodeRequest } from '../../protocols/modbus/frame.ts';
 import type { MbapFrame } from '../../protocols/modbus/frame.ts';
+import { encodeMbap, encodeRequest, MbapSplitter } from '../../protocols/modbus/frame.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
-import { openPtyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
+import { openPtyPair } from '../helpers/pty.ts';
 
 /**
  * Interop with a Modbus master not written here: Debian's mbpoll (libmodbus) reads the simulator
@@ -132,7 +132,11 @@ describe('mbpoll reads the simulator', () => {
     const results = await Promise.all([1, 2, 3].map((c) => exchange([ask(4, c * 10 + 1), ask(1, c * 10 + 2), ask(9, c * 10 + 3)])));
     results.forEach((frames, i) => {
       const c = i + 1;
-      expect(frames.map((f) => [f.transactionId, f.unit, f.pdu[0]])).toEqual([[c * 10 + 1, 4, 3], [c * 10 + 2, 1, 3], [c * 10 + 3, 9, 0x83]]);
+      expect(frames.map((f) => [f.transactionId, f.unit, f.pdu[0]])).toEqual([
+        [c * 10 + 1, 4, 3],
+        [c * 10 + 2, 1, 3],
+        [c * 10 + 3, 9, 0x83],
+      ]);
     });
   });
 });

@@ -9,14 +9,20 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { ATALAYA_MODBUS_CRC } from '../../protocols/modbus/errors.ts';
 import { decodeRtu, encodeReadRegistersResponse, encodeRequest, encodeRtu } from '../../protocols/modbus/frame.ts';
 import { ATALAYA_SIM_SERIAL } from '../../simulators/modbus/errors.ts';
-import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import type { ModbusSimulatorOptions } from '../../simulators/modbus/simulator.ts';
+import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { answerEndMs } from '../../simulators/modbus/wire-time.ts';
-import { openPtyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
+import { openPtyPair } from '../helpers/pty.ts';
 
 const frozen: Clock = { now: () => Date.now(), monotonic: () => 1_000 };
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 const read5 = (unit: number): Uint8Array => encodeRtu(unit, encodeRequest({ fc: 3, address: 0, quantity: 5 }));
 
 /** A raw serial master on the other end of the pty: writes bytes, waits for a number of bytes back. */

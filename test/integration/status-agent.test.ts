@@ -3,15 +3,27 @@ import type { Agent } from '../../agent/main.ts';
 import { MODBUS_EXCEPTION } from '../../agent/modbus/errors.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startAgent, startBench, type Bench } from './agent-setup.ts';
+import { type Bench, startAgent, startBench } from './agent-setup.ts';
 import { jumpClock } from './status-clock.ts';
-import { api, openEvents, STATUS_TOKEN, statusSection, statusUrl, type SseStream } from './status-setup.ts';
+import { api, openEvents, type SseStream, STATUS_TOKEN, statusSection, statusUrl } from './status-setup.ts';
 
 const GAS = { ch4: 4.2, h2s: 1.5, co: 12, o2: 20.8 };
 const FLOW = { flow: 12.5, waterColumnM: 35.25, totalizerM3: 1000, sensorDepthM: 60 };
 
-interface Channel { channel: string; value: number | null; quality: string; unit: string; ageMs: number }
-interface Device { id: string; transport: string; address: string; health: { state: string; successRate: number | null } | null; channels: Channel[] }
+interface Channel {
+  channel: string;
+  value: number | null;
+  quality: string;
+  unit: string;
+  ageMs: number;
+}
+interface Device {
+  id: string;
+  transport: string;
+  address: string;
+  health: { state: string; successRate: number | null } | null;
+  channels: Channel[];
+}
 
 describe('status server on a running agent (Modbus TCP simulator)', () => {
   let bench: Bench | undefined;
@@ -30,17 +42,26 @@ describe('status server on a running agent (Modbus TCP simulator)', () => {
     return agent;
   }
 
-  it('lists devices with values near the simulator\'s, and the inspector decodes its float in the right word order', async () => {
+  it("lists devices with values near the simulator's, and the inspector decodes its float in the right word order", async () => {
     const a = await start(
-      [{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS }, { unitId: 2, kind: 'flowmeter', scenario: 'steady', params: FLOW }],
-      (b) => [{ id: 'gas', profile: 'gas-detector', intervalMs: 100, ...b.at(1) }, { id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(2) }],
+      [
+        { unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS },
+        { unitId: 2, kind: 'flowmeter', scenario: 'steady', params: FLOW },
+      ],
+      (b) => [
+        { id: 'gas', profile: 'gas-detector', intervalMs: 100, ...b.at(1) },
+        { id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(2) },
+      ],
     );
     const devices = await waitFor(async () => {
       const r = await api<{ devices: Device[] }>(a, '/api/devices');
       const good = (d: Device | undefined, ch: string) => d?.channels.find((c) => c.channel === ch)?.quality === 'good';
       return good(r.body.devices[0], 'ch4') && good(r.body.devices[1], 'flow') && r.body.devices;
     }, 'good readings on /api/devices');
-    expect(devices.map((d) => [d.id, d.transport, d.address])).toEqual([['gas', 'tcp', `127.0.0.1:${bench!.sim.tcpPort}`], ['flow', 'tcp', `127.0.0.1:${bench!.sim.tcpPort}`]]);
+    expect(devices.map((d) => [d.id, d.transport, d.address])).toEqual([
+      ['gas', 'tcp', `127.0.0.1:${bench!.sim.tcpPort}`],
+      ['flow', 'tcp', `127.0.0.1:${bench!.sim.tcpPort}`],
+    ]);
     const value = (d: Device, ch: string) => d.channels.find((c) => c.channel === ch)!;
     expect(value(devices[0]!, 'ch4').value).toBeCloseTo(4.2, 1);
     expect(value(devices[0]!, 'o2')).toMatchObject({ unit: '%vol' });
@@ -50,7 +71,12 @@ describe('status server on a running agent (Modbus TCP simulator)', () => {
     expect(devices[1]!.health).toMatchObject({ state: 'ok', successRate: 1 });
 
     // Flowmeter: flow float32 CDAB at holding 0-1, water column at 8-9 (protocols/profiles/flowmeter.ts).
-    const r = await api<{ registers: number[]; rows: Array<{ address: number; float32: Record<string, number> | null }> }>(a, '/api/inspect', { device: 'flow', table: 'holding', address: 0, count: 11 });
+    const r = await api<{ registers: number[]; rows: Array<{ address: number; float32: Record<string, number> | null }> }>(a, '/api/inspect', {
+      device: 'flow',
+      table: 'holding',
+      address: 0,
+      count: 11,
+    });
     expect(r.status).toBe(200);
     expect(r.body.registers).toHaveLength(11);
     expect(r.body.rows[0]!.float32!['CDAB']).toBeCloseTo(12.5, 5);
@@ -73,14 +99,26 @@ describe('status server on a running agent (Modbus TCP simulator)', () => {
   });
 
   it('streams committed records over SSE to a logged-in page and ends the stream when the agent stops', async () => {
-    const a = await start([{ unitId: 1, kind: 'flowmeter', scenario: 'steady', params: FLOW }], (b) => [{ id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(1) }]);
-    const login = await fetch(`${statusUrl(a)}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: STATUS_TOKEN }) });
+    const a = await start([{ unitId: 1, kind: 'flowmeter', scenario: 'steady', params: FLOW }], (b) => [
+      { id: 'flow', profile: 'flowmeter', intervalMs: 100, params: { sensorDepthM: 60 }, ...b.at(1) },
+    ]);
+    const login = await fetch(`${statusUrl(a)}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: STATUS_TOKEN }),
+    });
     expect(login.status).toBe(204);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const s = (stream = await openEvents(a, { cookie }));
     expect(s.status).toBe(200);
     expect(s.contentType).toContain('text/event-stream');
-    const records = await waitFor(() => s.events.find((e) => e.event === 'records' && (e.data as StoredRecord[]).some((r) => r.device === 'flow' && r.channel === 'flow' && r.quality === 'good')), 'a records event with a flow reading');
+    const records = await waitFor(
+      () =>
+        s.events.find(
+          (e) => e.event === 'records' && (e.data as StoredRecord[]).some((r) => r.device === 'flow' && r.channel === 'flow' && r.quality === 'good'),
+        ),
+      'a records event with a flow reading',
+    );
     const flow = (records.data as StoredRecord[]).find((r) => r.channel === 'flow')!;
     expect(flow.value).toBeCloseTo(12.5, 3);
     expect(flow.seq).toBeGreaterThan(0);
@@ -105,23 +143,34 @@ describe('status server on a running agent (Modbus TCP simulator)', () => {
     const s = (stream = await openEvents(a, { authorization: `Bearer ${STATUS_TOKEN}` }));
     type Active = { device: string; channel: string; rule: string; state: string };
     clock.jumpTo(75); // CH4 at its 30 %LEL plateau: high1 (warning) and high2 (alarm) raised
-    await waitFor(async () => (await api<{ active: Active[] }>(a, '/api/alarms')).body.active.some((x) => x.rule === 'high1' && x.state === 'raised'), 'high1 raised');
+    await waitFor(
+      async () => (await api<{ active: Active[] }>(a, '/api/alarms')).body.active.some((x) => x.rule === 'high1' && x.state === 'raised'),
+      'high1 raised',
+    );
 
     const ack = await api(a, '/api/alarms/ack', { device: 'gas', channel: 'ch4', rule: 'high1' });
     expect(ack).toEqual({ status: 200, body: { acknowledged: true } });
     const alarms = await api<{ active: Active[]; recent: StoredRecord[] }>(a, '/api/alarms');
     expect(alarms.body.active.find((x) => x.rule === 'high1')).toMatchObject({ device: 'gas', channel: 'ch4', state: 'acknowledged' });
     expect(alarms.body.active.find((x) => x.rule === 'high2')).toMatchObject({ state: 'raised' });
-    await waitFor(() => s.events.some((e) => e.event === 'alarms' && (e.data as { active: Active[] }).active.some((x) => x.rule === 'high1' && x.state === 'acknowledged')), 'alarms event with high1 acknowledged');
-    await waitFor(async () => (await api<{ recent: StoredRecord[] }>(a, '/api/alarms')).body.recent[0]?.alarm?.state === 'acknowledged', 'acknowledgement record among the recent alarms');
+    await waitFor(
+      () => s.events.some((e) => e.event === 'alarms' && (e.data as { active: Active[] }).active.some((x) => x.rule === 'high1' && x.state === 'acknowledged')),
+      'alarms event with high1 acknowledged',
+    );
+    await waitFor(
+      async () => (await api<{ recent: StoredRecord[] }>(a, '/api/alarms')).body.recent[0]?.alarm?.state === 'acknowledged',
+      'acknowledgement record among the recent alarms',
+    );
 
     const again = await api(a, '/api/alarms/ack', { device: 'gas', channel: 'ch4', rule: 'high1' });
     expect(again.status).toBe(404);
     expect(again.body).toMatchObject({ error: 'not_found' });
   });
 
-  it('answers 502 with the Modbus exception code when the device refuses the inspector\'s read', async () => {
-    const a = await start([{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS, faults: { exception: { code: 2 } } }], (b) => [{ id: 'gas', profile: 'gas-detector', intervalMs: 200, ...b.at(1) }]);
+  it("answers 502 with the Modbus exception code when the device refuses the inspector's read", async () => {
+    const a = await start([{ unitId: 1, kind: 'gas-detector', scenario: 'steady', params: GAS, faults: { exception: { code: 2 } } }], (b) => [
+      { id: 'gas', profile: 'gas-detector', intervalMs: 200, ...b.at(1) },
+    ]);
     const r = await api(a, '/api/inspect', { device: 'gas', table: 'input', address: 0, count: 4 });
     expect(r.status).toBe(502);
     expect(r.body).toMatchObject({ error: 'modbus_error', code: MODBUS_EXCEPTION, exception: 2 });

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../protocols/clock.ts';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 
 /** A clock whose monotonic time the test moves forward, to play a 3-minute scenario in a second. */
 export function jumpClock(): Clock & { jumpTo(seconds: number): void } {

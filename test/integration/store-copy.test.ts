@@ -38,9 +38,23 @@ async function openStore(): Promise<RelayStore> {
 
 function record(seq: number, over: Partial<Offered> = {}): Offered {
   return {
-    gateway: 'gw\\tab', seq, kind: 'reading', device: 'gas-1', channel: 'ch4', value: seq / 4, unit: '%LEL', quality: 'good',
-    exception: null, ts: T0 + seq * 1000, tsCorrected: null, mono: 5_000 + seq * 1000, bootId: 'b0', priority: 0, flags: 0,
-    hash: `h${seq}`.padEnd(64, '0'), ...over,
+    gateway: 'gw\\tab',
+    seq,
+    kind: 'reading',
+    device: 'gas-1',
+    channel: 'ch4',
+    value: seq / 4,
+    unit: '%LEL',
+    quality: 'good',
+    exception: null,
+    ts: T0 + seq * 1000,
+    tsCorrected: null,
+    mono: 5_000 + seq * 1000,
+    bootId: 'b0',
+    priority: 0,
+    flags: 0,
+    hash: `h${seq}`.padEnd(64, '0'),
+    ...over,
   };
 }
 

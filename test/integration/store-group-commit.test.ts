@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STORE_INVALID_BATCH, STORE_UNAVAILABLE } from '../../cloud/store/errors.ts';
-import { invalidBatch } from '../../cloud/store/errors.ts';
+import { invalidBatch, STORE_INVALID_BATCH, STORE_UNAVAILABLE } from '../../cloud/store/errors.ts';
 import { SqliteExecutor } from '../../cloud/store/sql-sqlite.ts';
 import { testLogger } from '../helpers/logger.ts';
 
@@ -28,8 +27,7 @@ afterEach(async () => {
 });
 
 const insertNonce = 'INSERT INTO nonces (gateway, nonce, expires_at) VALUES ($1, $2, $3)';
-const nonces = async (): Promise<string[]> =>
-  (await executor.query<{ nonce: string }>('SELECT nonce FROM nonces ORDER BY nonce', [])).rows.map((r) => r.nonce);
+const nonces = async (): Promise<string[]> => (await executor.query<{ nonce: string }>('SELECT nonce FROM nonces ORDER BY nonce', [])).rows.map((r) => r.nonce);
 /** WAL frames so far: a 32-byte header, then a 24-byte header and one page per frame. */
 const walFrames = (): number => {
   const size = fs.statSync(path.join(dir, 'relay.db-wal')).size;

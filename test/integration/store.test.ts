@@ -4,8 +4,6 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AlarmDetail, Quality } from '../../protocols/records.ts';
-import { RECORD_FLAGS } from '../../protocols/records.ts';
 import {
   STORE_CLOSED,
   STORE_GATEWAY_EXISTS,
@@ -17,6 +15,8 @@ import {
 } from '../../cloud/store/errors.ts';
 import { createStore } from '../../cloud/store/index.ts';
 import type { IngestInput, ReadingsQuery, RelayRecord, RelayStore } from '../../cloud/store/types.ts';
+import type { AlarmDetail, Quality } from '../../protocols/records.ts';
+import { RECORD_FLAGS } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -123,8 +123,7 @@ function record(seq: number, over: Partial<Offered> = {}): Offered {
   };
 }
 
-const range = (from: number, to: number, over: Partial<Offered> = {}): Offered[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => record(from + i, over));
+const range = (from: number, to: number, over: Partial<Offered> = {}): Offered[] => Array.from({ length: to - from + 1 }, (_, i) => record(from + i, over));
 
 const batch = (records: Offered[], now = T0 + 10_000_000, gateway = 'gw-a'): IngestInput => ({ gateway, records, now, clockOffsetMs: 250 });
 
@@ -177,9 +176,20 @@ describe.each([
     await store.addGateway('gw-b', 'sealed-b', T0 + 1);
     await store.addGateway('gw-a', 'sealed-a', T0);
     await expect(store.addGateway('gw-a', 'other', T0 + 2)).rejects.toMatchObject({ code: STORE_GATEWAY_EXISTS });
-    expect(await store.getGateway('gw-a')).toEqual({ id: 'gw-a', secretCiphertext: 'sealed-a', createdAt: T0, lastSeenAt: null, highestSeq: null, clockOffsetMs: null, records: 0 });
+    expect(await store.getGateway('gw-a')).toEqual({
+      id: 'gw-a',
+      secretCiphertext: 'sealed-a',
+      createdAt: T0,
+      lastSeenAt: null,
+      highestSeq: null,
+      clockOffsetMs: null,
+      records: 0,
+    });
     expect(await store.getGateway('gw-zz')).toBeUndefined();
-    expect((await store.listGateways()).map((g) => [g.id, g.secretCiphertext])).toEqual([['gw-a', 'sealed-a'], ['gw-b', 'sealed-b']]);
+    expect((await store.listGateways()).map((g) => [g.id, g.secretCiphertext])).toEqual([
+      ['gw-a', 'sealed-a'],
+      ['gw-b', 'sealed-b'],
+    ]);
   });
 
   it('claims a nonce once per gateway, and prunes expired nonces', async () => {
@@ -201,7 +211,12 @@ describe.each([
     expect(await store.ingest(batch(range(1, 50), T0 + 5000))).toEqual({ ok: true, stored: 50, duplicates: 0, highestSeq: 50 });
     expect(await store.ingest(batch(range(1, 50), T0 + 6000))).toEqual({ ok: true, stored: 0, duplicates: 50, highestSeq: 50 });
     // Overlapping: 41..50 held already, 51..60 new, given out of order.
-    expect(await store.ingest({ ...batch(range(41, 60).reverse(), T0 + 7000), clockOffsetMs: -40 })).toEqual({ ok: true, stored: 10, duplicates: 10, highestSeq: 60 });
+    expect(await store.ingest({ ...batch(range(41, 60).reverse(), T0 + 7000), clockOffsetMs: -40 })).toEqual({
+      ok: true,
+      stored: 10,
+      duplicates: 10,
+      highestSeq: 60,
+    });
     expect(seqs(await all(store, { gateway: 'gw-a' }))).toEqual(range(1, 60).map((r) => r.seq));
     expect(await store.getGateway('gw-a')).toMatchObject({ lastSeenAt: T0 + 7000, highestSeq: 60, clockOffsetMs: -40, records: 60 });
 
@@ -260,7 +275,9 @@ describe.each([
     // Two gateways reading at the same instants, so time ties are broken by gateway then seq.
     const devices = ['gas-1', 'gas-2'];
     const of = (gateway: string): Offered[] =>
-      Array.from({ length: 40 }, (_, i) => record(i + 1, { gateway, device: devices[i % 2] as string, channel: i % 4 < 2 ? 'ch4' : 'h2s', ts: T0 + Math.floor(i / 2) * 1000 }));
+      Array.from({ length: 40 }, (_, i) =>
+        record(i + 1, { gateway, device: devices[i % 2] as string, channel: i % 4 < 2 ? 'ch4' : 'h2s', ts: T0 + Math.floor(i / 2) * 1000 }),
+      );
     const a = of('gw-a');
     const b = of('gw-b');
     // A corrected record sorts by its corrected time: seq 40 of gw-b moves to the front.
@@ -284,7 +301,10 @@ describe.each([
       [{ gateway: 'gw-a', device: 'gas-2', channel: 'h2s' }, (r) => r.gateway === 'gw-a' && r.device === 'gas-2' && r.channel === 'h2s'],
       [{ device: 'gas-1' }, (r) => r.device === 'gas-1'],
       [{ kind: 'alarm' }, (r) => r.kind === 'alarm'],
-      [{ gateway: 'gw-a', kind: 'reading', from: T0 + 3000, to: T0 + 9000 }, (r) => r.gateway === 'gw-a' && r.kind === 'reading' && time(r) >= T0 + 3000 && time(r) < T0 + 9000],
+      [
+        { gateway: 'gw-a', kind: 'reading', from: T0 + 3000, to: T0 + 9000 },
+        (r) => r.gateway === 'gw-a' && r.kind === 'reading' && time(r) >= T0 + 3000 && time(r) < T0 + 9000,
+      ],
       [{ from: T0 + 5000 }, (r) => time(r) >= T0 + 5000],
       [{ to: T0 + 2000 }, (r) => time(r) < T0 + 2000],
     ];
@@ -311,7 +331,9 @@ describe.each([
     const store = await started(await fresh());
     for (const limit of [0, 10_001, 1.5]) await expect(store.queryRecords({ limit })).rejects.toMatchObject({ code: STORE_INVALID_QUERY });
     await expect(store.queryRecords({ limit: 5, cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: STORE_INVALID_CURSOR });
-    await expect(store.queryRecords({ limit: 5, cursor: Buffer.from('[1,"gw",null]').toString('base64url') })).rejects.toMatchObject({ code: STORE_INVALID_CURSOR });
+    await expect(store.queryRecords({ limit: 5, cursor: Buffer.from('[1,"gw",null]').toString('base64url') })).rejects.toMatchObject({
+      code: STORE_INVALID_CURSOR,
+    });
     await store.stop();
     await store.stop();
     await expect(store.listGateways()).rejects.toMatchObject({ code: STORE_CLOSED });

@@ -7,11 +7,11 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
-import { SyncClient } from '../../agent/sync/client.ts';
 import type { SyncClientConfig } from '../../agent/sync/client.ts';
+import { SyncClient } from '../../agent/sync/client.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { decodeBatch } from '../../protocols/sync/batch.ts';
 import { SIGNATURE_HEADERS, verifyRequest } from '../../protocols/sync/signature.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -73,7 +73,14 @@ class TestRelay {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const h = (name: string): string => String(req.headers[name] ?? '');
-      const signed = { method: req.method ?? '', path: req.url ?? '', timestamp: Number(h(SIGNATURE_HEADERS.timestamp)), nonce: h(SIGNATURE_HEADERS.nonce), body, secret: SECRET };
+      const signed = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        timestamp: Number(h(SIGNATURE_HEADERS.timestamp)),
+        nonce: h(SIGNATURE_HEADERS.nonce),
+        body,
+        secret: SECRET,
+      };
       if (!verifyRequest({ ...signed, signature: h(SIGNATURE_HEADERS.signature) })) {
         this.violations.push('bad signature');
         return answer(res, 401, { error: 'unauthenticated', message: 'bad signature' });
@@ -98,7 +105,14 @@ class TestRelay {
             else this.violations.push(`seq ${r.seq} resent with other content`);
           }
           const seqs = records.map((r) => r.seq);
-          const ack = { gateway: GATEWAY, stored: records.length - duplicates, duplicates, acknowledged: seqs.map((s) => [s, s]), highestSeq: Math.max(...this.stored.keys()), relayTime: Date.now() };
+          const ack = {
+            gateway: GATEWAY,
+            stored: records.length - duplicates,
+            duplicates,
+            acknowledged: seqs.map((s) => [s, s]),
+            highestSeq: Math.max(...this.stored.keys()),
+            relayTime: Date.now(),
+          };
           // 'late': committed, but the answer comes after the agent gave up (a lost ack).
           if (step === 'late') setTimeout(() => answer(res, 200, ack), this.lateMs);
           else answer(res, 200, ack);
@@ -153,7 +167,15 @@ const failures = (): string[] => logLines.flatMap((l) => (l.failure === undefine
 
 function startSync(port: number, config: Partial<SyncClientConfig> = {}): SyncClient {
   sync = new SyncClient({
-    config: { url: `http://127.0.0.1:${port}`, batchRecords: 40, batchBytes: 1_048_576, timeoutMs: 5000, idleMs: 50, backoff: { initialMs: 20, maxMs: 200, factor: 2, jitter: 0.2 }, ...config },
+    config: {
+      url: `http://127.0.0.1:${port}`,
+      batchRecords: 40,
+      batchBytes: 1_048_576,
+      timeoutMs: 5000,
+      idleMs: 50,
+      backoff: { initialMs: 20, maxMs: 200, factor: 2, jitter: 0.2 },
+      ...config,
+    },
     gatewayId: GATEWAY,
     secret: SECRET,
     buffer,
@@ -258,11 +280,7 @@ describe('SyncClient against a relay that fails', () => {
     startSync(await relay.listen());
     await drained();
     expect(alarms).toHaveLength(4);
-    expect(relay.batches.slice(0, 3)).toEqual([
-      [...alarms, ...readings.slice(0, 36)],
-      readings.slice(36, 76),
-      readings.slice(76),
-    ]);
+    expect(relay.batches.slice(0, 3)).toEqual([[...alarms, ...readings.slice(0, 36)], readings.slice(36, 76), readings.slice(76)]);
     const more = await buffer.append([reading(107), reading(108)]);
     await drained();
     expect(relay.violations).toEqual([]);

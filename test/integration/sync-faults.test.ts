@@ -9,7 +9,16 @@ import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { readBuffer, startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { FaultProxy, type ProxyMode } from '../helpers/proxy.ts';
-import { addGateway, allRelayRecords, cleanEnv, getJson, startRelayProcess, writeRelayConfig, type AtalayaProcess, type RelayProcess } from '../helpers/relay-process.ts';
+import {
+  type AtalayaProcess,
+  addGateway,
+  allRelayRecords,
+  cleanEnv,
+  getJson,
+  type RelayProcess,
+  startRelayProcess,
+  writeRelayConfig,
+} from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const GATEWAY = 'gw-faults';
@@ -39,7 +48,15 @@ describe('sync under faults: agent and relay SIGKILLed, the link stalled and cut
   let relayConfig: string;
   let token: string;
   let secret: string;
-  const tally: Tally = { agentKills: 0, relayKills: 0, relayDowns: 0, relayStopsForced: 0, modeSwitches: { pass: 0, stall: 0, drop: 0 }, stored: 0, duplicates: 0 };
+  const tally: Tally = {
+    agentKills: 0,
+    relayKills: 0,
+    relayDowns: 0,
+    relayStopsForced: 0,
+    modeSwitches: { pass: 0, stall: 0, drop: 0 },
+    stored: 0,
+    duplicates: 0,
+  };
 
   /** Starts the relay on a new port and points the proxy at it; counts what it stores. */
   async function startRelay(): Promise<void> {
@@ -77,7 +94,13 @@ describe('sync under faults: agent and relay SIGKILLed, the link stalled and cut
 
   afterAll(async () => {
     let first: unknown;
-    for (const step of [() => agent?.kill(), () => relay?.process.kill(), () => proxy?.stop(), () => sim?.stop(), () => fs.rmSync(dir, { recursive: true, force: true })]) {
+    for (const step of [
+      () => agent?.kill(),
+      () => relay?.process.kill(),
+      () => proxy?.stop(),
+      () => sim?.stop(),
+      () => fs.rmSync(dir, { recursive: true, force: true }),
+    ]) {
       try {
         await step();
       } catch (err) {
@@ -165,12 +188,18 @@ describe('sync under faults: agent and relay SIGKILLed, the link stalled and cut
     const { alarms } = await getJson<{ alarms: unknown[] }>(relay!.url, '/v1/integrity-alarms', token);
     expect(alarms, summary).toEqual([]);
     const { gateways } = await getJson<{ gateways: Array<{ id: string; highestSeq: number; records: number }> }>(relay!.url, '/v1/gateways', token);
-    expect(gateways.find((g) => g.id === GATEWAY), summary).toMatchObject({ highestSeq: n, records: n });
+    expect(
+      gateways.find((g) => g.id === GATEWAY),
+      summary,
+    ).toMatchObject({ highestSeq: n, records: n });
 
     // Every kind of fault happened (the schedule is fixed by SEED).
     expect(tally.agentKills, summary).toBeGreaterThan(1);
     expect(tally.relayKills, summary).toBeGreaterThan(0);
     expect(tally.relayDowns, summary).toBeGreaterThan(0);
-    expect(Object.values(tally.modeSwitches).every((c) => c > 0), summary).toBe(true);
+    expect(
+      Object.values(tally.modeSwitches).every((c) => c > 0),
+      summary,
+    ).toBe(true);
   }, 240_000);
 });

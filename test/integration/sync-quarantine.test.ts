@@ -15,9 +15,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { SyncClient } from '../../agent/sync/client.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { ATALAYA_RECORD_INVALID } from '../../protocols/records-errors.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
+import { ATALAYA_RECORD_INVALID } from '../../protocols/records-errors.ts';
 import { decodeBatch } from '../../protocols/sync/batch.ts';
 import { isSyncError } from '../../protocols/sync/errors.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -49,7 +49,14 @@ class Relay {
           return;
         }
         this.seqs.push(...seqs);
-        const ack = { gateway: GATEWAY, stored: seqs.length, duplicates: 0, acknowledged: seqs.map((s) => [s, s]), highestSeq: Math.max(0, ...this.seqs), relayTime: Date.now() };
+        const ack = {
+          gateway: GATEWAY,
+          stored: seqs.length,
+          duplicates: 0,
+          acknowledged: seqs.map((s) => [s, s]),
+          highestSeq: Math.max(0, ...this.seqs),
+          relayTime: Date.now(),
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ack));
       });
     });
@@ -71,7 +78,20 @@ class Relay {
 }
 
 function reading(i: number): NewRecord {
-  return { kind: 'reading', device: 'gas-1', channel: 'ch4', value: i, unit: '%LEL', quality: 'good', exception: null, ts: NOW + i * 1000, mono: 60_000 + i * 1000, bootId: BOOT, priority: PRIORITY.ordinary, flags: 0 };
+  return {
+    kind: 'reading',
+    device: 'gas-1',
+    channel: 'ch4',
+    value: i,
+    unit: '%LEL',
+    quality: 'good',
+    exception: null,
+    ts: NOW + i * 1000,
+    mono: 60_000 + i * 1000,
+    bootId: BOOT,
+    priority: PRIORITY.ordinary,
+    flags: 0,
+  };
 }
 
 let dir: string;
@@ -96,7 +116,14 @@ function open(): { buffer: RecordBuffer; sync: SyncClient } {
   buffer = new RecordBuffer({ path: file, commitIntervalMs: 0, clock: systemClock, logger });
   buffer.start();
   sync = new SyncClient({
-    config: { url: `http://127.0.0.1:${port}`, batchRecords: 50, batchBytes: 1_048_576, timeoutMs: 5000, idleMs: 50, backoff: { initialMs: 20, maxMs: 200, factor: 2, jitter: 0.2 } },
+    config: {
+      url: `http://127.0.0.1:${port}`,
+      batchRecords: 50,
+      batchBytes: 1_048_576,
+      timeoutMs: 5000,
+      idleMs: 50,
+      backoff: { initialMs: 20, maxMs: 200, factor: 2, jitter: 0.2 },
+    },
     gatewayId: GATEWAY,
     secret: SECRET,
     buffer,
@@ -160,13 +187,19 @@ describe('rows of an older buffer file that the wire refuses', () => {
     expect(relay.refused).toBe(0);
     expect(first.buffer.quarantined()).toBe(2);
     expect(first.sync.status()).toMatchObject({ quarantinedRecords: 2, lagRecords: 0, lastError: null });
-    expect(quarantineLines().map((l) => [l['seq'], l['path']])).toEqual([[2, 'unit'], [4, 'mono']]);
+    expect(quarantineLines().map((l) => [l['seq'], l['path']])).toEqual([
+      [2, 'unit'],
+      [4, 'mono'],
+    ]);
     await close();
 
     // After a restart: still counted, not logged again, not sent; new records flow.
     const db = new Sqlite(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT seq, path FROM quarantine ORDER BY seq').raw().all()).toEqual([[2, 'unit'], [4, 'mono']]);
+      expect(db.prepare('SELECT seq, path FROM quarantine ORDER BY seq').raw().all()).toEqual([
+        [2, 'unit'],
+        [4, 'mono'],
+      ]);
     } finally {
       db.close();
     }

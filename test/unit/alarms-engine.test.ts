@@ -6,20 +6,31 @@ import { alarmsConfigSchema } from '../../agent/alarms/schema.ts';
 import type { AlarmStateSnapshot } from '../../agent/alarms/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
-import { PRIORITY, type NewRecord, type Quality, type StoredRecord } from '../../protocols/records.ts';
+import { type NewRecord, PRIORITY, type Quality, type StoredRecord } from '../../protocols/records.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 const UNITS: Record<string, string> = { ch4: '%LEL', h2s: 'ppm', co: 'ppm', o2: '%vol', flow: 'L/s' };
 
 /** Built-in gas-detector defaults on gas-1, a flowmeter (no rules) on flow-1; a fake sink and clock. */
 function setup(initial: AlarmStateSnapshot[] = [], sink?: (records: NewRecord[]) => Promise<unknown>) {
-  const table = resolveAlarmRules(alarmsConfigSchema.parse({}), [{ id: 'gas-1', profile: 'gas-detector' }, { id: 'flow-1', profile: 'flowmeter' }], BUILTIN_PROFILES);
+  const table = resolveAlarmRules(
+    alarmsConfigSchema.parse({}),
+    [
+      { id: 'gas-1', profile: 'gas-detector' },
+      { id: 'flow-1', profile: 'flowmeter' },
+    ],
+    BUILTIN_PROFILES,
+  );
   const clock = { wall: 1_700_000_000_000, mono: 50_000 };
   const fakeClock: Clock = { now: () => clock.wall, monotonic: () => clock.mono };
   const batches: NewRecord[][] = [];
   const engine = new AlarmEngine({
     ...table,
-    sink: sink ?? (async (records) => { batches.push(records); }),
+    sink:
+      sink ??
+      (async (records) => {
+        batches.push(records);
+      }),
     initial: () => initial,
     clock: fakeClock,
     bootId: 'boot-now',
@@ -31,8 +42,19 @@ function setup(initial: AlarmStateSnapshot[] = [], sink?: (records: NewRecord[])
     clock.wall += 1000;
     clock.mono += 1000;
     return {
-      kind: 'reading', device, channel, value, unit: UNITS[channel] ?? '', quality, exception: null,
-      ts: clock.wall, mono: clock.mono, bootId: 'boot-r', priority: PRIORITY.ordinary, flags: 1, seq: ++seq,
+      kind: 'reading',
+      device,
+      channel,
+      value,
+      unit: UNITS[channel] ?? '',
+      quality,
+      exception: null,
+      ts: clock.wall,
+      mono: clock.mono,
+      bootId: 'boot-r',
+      priority: PRIORITY.ordinary,
+      flags: 1,
+      seq: ++seq,
     };
   };
   /** Feeds each value as its own committed batch; returns the alarm records produced, flattened. */
@@ -46,7 +68,16 @@ function setup(initial: AlarmStateSnapshot[] = [], sink?: (records: NewRecord[])
 }
 
 const snapshot = (rule: string, state: AlarmStateSnapshot['state'], extra: Partial<AlarmStateSnapshot> = {}): AlarmStateSnapshot => ({
-  device: 'gas-1', channel: 'ch4', rule, level: rule === 'high2' ? 'alarm' : 'warning', state, threshold: rule === 'high2' ? 20 : 10, value: 25, ts: 1_600_000_000_000, seq: 7, ...extra,
+  device: 'gas-1',
+  channel: 'ch4',
+  rule,
+  level: rule === 'high2' ? 'alarm' : 'warning',
+  state,
+  threshold: rule === 'high2' ? 20 : 10,
+  value: 25,
+  ts: 1_600_000_000_000,
+  seq: 7,
+  ...extra,
 });
 
 describe('alarm engine: thresholds', () => {
@@ -61,11 +92,23 @@ describe('alarm engine: thresholds', () => {
     const { engine, reading, batches } = setup();
     const r = reading('ch4', 12.5);
     engine.onRecords([r]);
-    expect(batches[0]).toEqual([{
-      kind: 'alarm', device: 'gas-1', channel: 'ch4', value: 12.5, unit: '%LEL', quality: 'good', exception: null,
-      ts: r.ts, mono: r.mono, bootId: 'boot-r', priority: PRIORITY.alarm, flags: 1,
-      alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 10 },
-    }]);
+    expect(batches[0]).toEqual([
+      {
+        kind: 'alarm',
+        device: 'gas-1',
+        channel: 'ch4',
+        value: 12.5,
+        unit: '%LEL',
+        quality: 'good',
+        exception: null,
+        ts: r.ts,
+        mono: r.mono,
+        bootId: 'boot-r',
+        priority: PRIORITY.alarm,
+        flags: 1,
+        alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 10 },
+      },
+    ]);
   });
 
   it('escalates from warning to alarm, one sink call per committed batch', () => {
@@ -119,8 +162,18 @@ describe('alarm engine: latching and acknowledgement', () => {
     expect(engine.active()).toMatchObject([{ rule: 'high2', state: 'raised', latched: true }]);
     const ack = engine.acknowledge('gas-1', 'ch4', 'high2');
     expect(ack).toEqual({
-      kind: 'alarm', device: 'gas-1', channel: 'ch4', value: 5, unit: '%LEL', quality: 'good', exception: null,
-      ts: clock.wall, mono: clock.mono, bootId: 'boot-now', priority: PRIORITY.alarm, flags: 0,
+      kind: 'alarm',
+      device: 'gas-1',
+      channel: 'ch4',
+      value: 5,
+      unit: '%LEL',
+      quality: 'good',
+      exception: null,
+      ts: clock.wall,
+      mono: clock.mono,
+      bootId: 'boot-now',
+      priority: PRIORITY.alarm,
+      flags: 0,
       alarm: { rule: 'high2', level: 'alarm', state: 'cleared', threshold: 20 },
     });
     expect(engine.active()).toEqual([]);
@@ -134,7 +187,10 @@ describe('alarm engine: latching and acknowledgement', () => {
     expect(engine.acknowledge('gas-1', 'ch4', 'high2')?.alarm?.state).toBe('acknowledged');
     expect(batches.at(-1)?.map((r) => r.alarm?.state)).toEqual(['acknowledged']);
     expect(engine.acknowledge('gas-1', 'ch4', 'high2')).toBeUndefined();
-    expect(engine.active()).toMatchObject([{ rule: 'high1', state: 'raised' }, { rule: 'high2', state: 'acknowledged', latched: false }]);
+    expect(engine.active()).toMatchObject([
+      { rule: 'high1', state: 'raised' },
+      { rule: 'high2', state: 'acknowledged', latched: false },
+    ]);
     expect(transitions(feed('ch4', 19, 17.9))).toEqual(['high2:cleared@17.9']);
   });
 
@@ -192,7 +248,13 @@ describe('alarm engine: restart', () => {
 describe('alarm engine: lifecycle', () => {
   it('logs a failed sink instead of throwing, and stop() waits for it', async () => {
     let reject: (err: Error) => void = () => undefined;
-    const { engine, reading } = setup([], () => new Promise((_resolve, rej) => { reject = rej; }));
+    const { engine, reading } = setup(
+      [],
+      () =>
+        new Promise((_resolve, rej) => {
+          reject = rej;
+        }),
+    );
     engine.onRecords([reading('ch4', 25)]);
     const stopped = engine.stop();
     reject(new Error('disk full'));
@@ -213,7 +275,11 @@ describe('device-reported alarms', () => {
   it('builds an alarm record with rule device and no threshold', () => {
     const at = { device: 'gas-5', channel: 'h2s', value: 12, unit: 'ppm', ts: 1, mono: 2, bootId: 'b', flags: 0 };
     expect(deviceAlarmRecord(at, 'alarm', 'raised')).toMatchObject({
-      kind: 'alarm', priority: PRIORITY.alarm, quality: 'good', value: 12, alarm: { rule: 'device', level: 'alarm', state: 'raised', threshold: null },
+      kind: 'alarm',
+      priority: PRIORITY.alarm,
+      quality: 'good',
+      value: 12,
+      alarm: { rule: 'device', level: 'alarm', state: 'raised', threshold: null },
     });
   });
 });

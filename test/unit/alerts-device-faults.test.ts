@@ -27,10 +27,26 @@ function fakeStore() {
   };
 }
 
-const rec = (seq: number, quality: Rec['quality'], channel = 'flow', kind: Rec['kind'] = 'reading'): Rec => ({
-  gateway: 'gw-1', seq, kind, device: 'caudal-1', channel, value: quality === 'good' ? 1 : null, unit: 'L/s', quality, exception: null,
-  ts: 1000 * seq, tsCorrected: null, mono: seq, bootId: 'b', priority: 0, flags: 0, alarm: null, hash: String(seq),
-} as unknown as Rec);
+const rec = (seq: number, quality: Rec['quality'], channel = 'flow', kind: Rec['kind'] = 'reading'): Rec =>
+  ({
+    gateway: 'gw-1',
+    seq,
+    kind,
+    device: 'caudal-1',
+    channel,
+    value: quality === 'good' ? 1 : null,
+    unit: 'L/s',
+    quality,
+    exception: null,
+    ts: 1000 * seq,
+    tsCorrected: null,
+    mono: seq,
+    bootId: 'b',
+    priority: 0,
+    flags: 0,
+    alarm: null,
+    hash: String(seq),
+  }) as unknown as Rec;
 
 const key = { gateway: 'gw-1', device: 'caudal-1', channel: 'flow' };
 
@@ -46,7 +62,10 @@ describe('device-fault tracker', () => {
     await t.observe('gw-1', [rec(8, 'comm_error'), rec(9, 'comm_error'), rec(10, 'good', 'level')]);
     expect(store.writes).toHaveLength(1);
     await t.observe('gw-1', [rec(11, 'comm_error'), rec(12, 'good'), rec(13, 'good')]);
-    expect(store.writes).toEqual([[faultCursor(key), 5000], [faultCursor(key), 0]]);
+    expect(store.writes).toEqual([
+      [faultCursor(key), 5000],
+      [faultCursor(key), 0],
+    ]);
     // Bad then good within one batch: nothing was ever bad for a pass to see.
     await t.observe('gw-1', [rec(14, 'comm_error', 'level'), rec(15, 'good', 'level')]);
     expect(store.writes).toHaveLength(2);
@@ -68,7 +87,8 @@ describe('device-fault tracker', () => {
 });
 
 describe('faultTransitions', () => {
-  const open = (since: number): Alert => ({ id: `device:gw-1:caudal-1:flow:${since}`, family: 'device:gw-1:caudal-1:flow', kind: 'device_fault', facts: { since } } as unknown as Alert);
+  const open = (since: number): Alert =>
+    ({ id: `device:gw-1:caudal-1:flow:${since}`, family: 'device:gw-1:caudal-1:flow', kind: 'device_fault', facts: { since } }) as unknown as Alert;
   const bad = [{ name: faultCursor(key), value: 5000 }];
 
   it('opens only past the period, once', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT_FILE, SOURCE_FILE, compileAnchorContract, renderArtifact, type CompiledAnchor } from '../../cloud/anchor/contract/compile.ts';
+import { ARTIFACT_FILE, type CompiledAnchor, compileAnchorContract, renderArtifact, SOURCE_FILE } from '../../cloud/anchor/contract/compile.ts';
 import { ANCHOR_ARTIFACT } from '../../protocols/anchor/contract/artifact.ts';
 
 /**

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   buildProofDocument,
   checkProofOffline,
+  type ProofDocument,
+  type ProofDocumentInput,
   parseProofDocument,
   parseProofDocumentText,
   serializeProofDocument,
-  type ProofDocument,
-  type ProofDocumentInput,
 } from '../../protocols/anchor/document.ts';
 import { ATALAYA_ANCHOR_INVALID_ARGUMENT, ATALAYA_ANCHOR_MALFORMED_PROOF } from '../../protocols/anchor/errors.ts';
 import { leafBytes, recordLeafHash } from '../../protocols/anchor/leaf.ts';
@@ -40,7 +40,14 @@ const SHAPES: Record<string, Omit<StoredRecord, 'seq'>> = {
   unsynced: { ...reading, value: 0.1 + 0.2, flags: RECORD_FLAGS.clockUnsynced },
   unicode: { ...reading, device: 'pozo "ñandú" \\ 1', channel: 'ch\u0001\t\u2028', unit: 'm³/h', value: 3.25 },
   alarm: { ...reading, kind: 'alarm', priority: 2, value: 27.5, alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 20 } },
-  deviceAlarm: { ...reading, kind: 'alarm', priority: 2, value: null, quality: 'sensor_fault', alarm: { rule: 'device', level: 'alarm', state: 'acknowledged', threshold: null } },
+  deviceAlarm: {
+    ...reading,
+    kind: 'alarm',
+    priority: 2,
+    value: null,
+    quality: 'sensor_fault',
+    alarm: { rule: 'device', level: 'alarm', state: 'acknowledged', threshold: null },
+  },
   legacyAlarm: { ...reading, kind: 'alarm', priority: 2 },
 };
 const RECORDS: StoredRecord[] = Object.values(SHAPES).map((r, i) => ({ ...r, seq: 100 + i }));
@@ -195,12 +202,20 @@ describe('checkProofOffline', () => {
     ];
     for (const change of changes) expect(checkProofOffline(parseProofDocument(edited(d, change)))).toMatchObject({ ok: false, reason: 'record_altered' });
     const alarm = doc(Object.keys(SHAPES).indexOf('alarm'));
-    expect(checkProofOffline(parseProofDocument(edited(alarm, (o) => ((o['record']['alarm'] as Record<string, unknown>)['state'] = 'cleared'))))).toMatchObject({ reason: 'record_altered' });
+    expect(checkProofOffline(parseProofDocument(edited(alarm, (o) => ((o['record']['alarm'] as Record<string, unknown>)['state'] = 'cleared'))))).toMatchObject(
+      { reason: 'record_altered' },
+    );
     // Altered together with the root it claims: still the record that is wrong.
-    expect(checkProofOffline(parseProofDocument(edited(d, (o) => {
-          o['record']['value'] = 1;
-          o['batch']['root'] = 'ee'.repeat(32);
-        }),))).toMatchObject({ reason: 'record_altered' });
+    expect(
+      checkProofOffline(
+        parseProofDocument(
+          edited(d, (o) => {
+            o['record']['value'] = 1;
+            o['batch']['root'] = 'ee'.repeat(32);
+          }),
+        ),
+      ),
+    ).toMatchObject({ reason: 'record_altered' });
     // A leaf hash that is not the record's.
     expect(checkProofOffline(parseProofDocument(edited(d, (o) => (o['leaf']['hash'] = 'ee'.repeat(32)))))).toMatchObject({ reason: 'record_altered' });
   });

@@ -35,7 +35,10 @@ describe('record leaves', () => {
 
   it('hash as SHA-256(0x00 ‖ canonical bytes), not as the stored recordHash', () => {
     const bytes = canonicalRecord('gw-01', reading);
-    const expected = createHash('sha256').update(Buffer.from([0])).update(bytes).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(bytes)
+      .digest();
     expect(recordLeafHash('gw-01', reading)).toEqual(expected);
     expect(recordLeafHash('gw-01', reading).toString('hex')).not.toBe(recordHash('gw-01', reading));
     expect(recordLeafHash('gw-02', reading)).not.toEqual(expected);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ATALAYA_ANCHOR_MALFORMED_PROOF } from '../../protocols/anchor/errors.ts';
 import { leafHash, nodeHash } from '../../protocols/anchor/hash.ts';
-import { parseInclusionProof, proofFromJson, proofToJson, serializeInclusionProof, verifyInclusion } from '../../protocols/anchor/proof.ts';
 import type { InclusionProof } from '../../protocols/anchor/proof.ts';
+import { parseInclusionProof, proofFromJson, proofToJson, serializeInclusionProof, verifyInclusion } from '../../protocols/anchor/proof.ts';
 import { auditPathLength, buildTree, inclusionProof, root } from '../../protocols/anchor/tree.ts';
 
 /** Largest power of two strictly smaller than n (n > 1), RFC 6962 §2.1. */
@@ -51,7 +51,16 @@ describe('verifyInclusion (RFC 9162 §2.1.3.2)', () => {
       check(verifyInclusion(leaf, index, n, path, flip(rootHash, 31)), `${at} root`);
       for (let j = 0; j <= n; j++) if (j !== index) check(verifyInclusion(leaf, j, n, path, rootHash), `${at} index ${j}`);
       for (let k = 0; k < path.length; k++) {
-        check(verifyInclusion(leaf, index, n, path.map((p, i) => (i === k ? flip(p, 17) : p)), rootHash), `${at} path[${k}]`);
+        check(
+          verifyInclusion(
+            leaf,
+            index,
+            n,
+            path.map((p, i) => (i === k ? flip(p, 17) : p)),
+            rootHash,
+          ),
+          `${at} path[${k}]`,
+        );
       }
       check(verifyInclusion(leaf, index, n, [...path, rootHash], rootHash), `${at} longer path`);
       if (path.length > 0) check(verifyInclusion(leaf, index, n, path.slice(1), rootHash), `${at} shorter path`);

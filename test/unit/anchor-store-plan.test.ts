@@ -62,7 +62,7 @@ describe('anchor store (SQLite) query plans', () => {
     expect(details[0]).toMatch(expected);
   });
 
-  it('the engine\'s per-tick reads of transactions and batches use their indexes', () => {
+  it("the engine's per-tick reads of transactions and batches use their indexes", () => {
     expect(plan(ANCHOR_SQL.liveTxs)).toEqual(['SCAN anchor_txs USING INDEX anchor_txs_live']);
     expect(plan(ANCHOR_SQL.txsOfBatch)).toEqual(['SEARCH anchor_txs USING INDEX anchor_txs_batch (batch_id=?)']);
     expect(plan(ANCHOR_SQL.lastPeriodEnd)).toEqual(['SEARCH anchor_batches USING COVERING INDEX anchor_batches_period_end']);

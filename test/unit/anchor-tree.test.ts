@@ -52,9 +52,7 @@ function naivePath(m: number, leaves: readonly Uint8Array[]): Buffer[] {
   const n = leaves.length;
   if (n <= 1) return [];
   const k = split(n);
-  return m < k
-    ? [...naivePath(m, leaves.slice(0, k)), naiveRoot(leaves.slice(k))]
-    : [...naivePath(m - k, leaves.slice(k)), naiveRoot(leaves.slice(0, k))];
+  return m < k ? [...naivePath(m, leaves.slice(0, k)), naiveRoot(leaves.slice(k))] : [...naivePath(m - k, leaves.slice(k)), naiveRoot(leaves.slice(0, k))];
 }
 
 function makeLeaves(n: number): Buffer[] {

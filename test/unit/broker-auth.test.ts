@@ -19,11 +19,18 @@ describe('broker users', () => {
 
   it('adds the users of the credentials file to those of the config', async () => {
     const users = await loadUsers(config, files({ '/etc/users.yaml': `users:\n  - username: b\n    password: ${HASH}\n    publish: [x/%u]\n` }));
-    expect(users.map((u) => [u.username, u.publish])).toEqual([['a', []], ['b', ['x/%u']]]);
+    expect(users.map((u) => [u.username, u.publish])).toEqual([
+      ['a', []],
+      ['b', ['x/%u']],
+    ]);
   });
 
   it('rejects a missing file, a user in both places, bad entries and bad YAML without quoting the file', async () => {
-    const err = (read: ReturnType<typeof files>): Promise<unknown> => loadUsers(config, read).then(() => undefined, (e: unknown) => e);
+    const err = (read: ReturnType<typeof files>): Promise<unknown> =>
+      loadUsers(config, read).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isBrokerError(await err(files({})), BROKER_FILE)).toBe(true);
     expect(isBrokerError(await err(files({ '/etc/users.yaml': `users:\n  - { username: a, password: ${HASH} }\n` })), BROKER_INVALID_OPTIONS)).toBe(true);
     const plain = await err(files({ '/etc/users.yaml': 'users:\n  - { username: c, password: hunter2 }\n' }));

@@ -1,9 +1,9 @@
 import { Duplex, PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BROKER_PACKET_REFUSED, isBrokerError } from '../../agent/broker/errors.ts';
 import type { BrokerError } from '../../agent/broker/errors.ts';
-import { FrameGuard, packetLimits } from '../../agent/broker/frames.ts';
+import { BROKER_PACKET_REFUSED, isBrokerError } from '../../agent/broker/errors.ts';
 import type { FrameViolation, PacketLimits } from '../../agent/broker/frames.ts';
+import { FrameGuard, packetLimits } from '../../agent/broker/frames.ts';
 import { connectPacket, remainingLength } from '../helpers/mqtt-connect.ts';
 
 /** A duplex whose readable side the test writes into (the peer's bytes) and whose writes it collects. */
@@ -13,7 +13,13 @@ function peer(): { inner: Duplex; send: (b: Buffer) => void; end: () => void } {
   return { inner, send: (b) => incoming.write(b), end: () => incoming.end() };
 }
 
-function guarded(limits: PacketLimits): { guard: FrameGuard; send: (b: Buffer) => void; violations: FrameViolation[]; errors: unknown[]; received: () => Buffer } {
+function guarded(limits: PacketLimits): {
+  guard: FrameGuard;
+  send: (b: Buffer) => void;
+  violations: FrameViolation[];
+  errors: unknown[];
+  received: () => Buffer;
+} {
   const { inner, send } = peer();
   const violations: FrameViolation[] = [];
   const errors: unknown[] = [];
@@ -106,7 +112,10 @@ describe('MQTT frame guard', () => {
   it('lets a real CONNECT with a Will of maxPayloadBytes through before authentication', async () => {
     const limits = packetLimits(16_384);
     const connect = connectPacket({
-      clientId: 'c'.repeat(128), username: 'u'.repeat(64), password: Buffer.alloc(1024), keepalive: 60,
+      clientId: 'c'.repeat(128),
+      username: 'u'.repeat(64),
+      password: Buffer.alloc(1024),
+      keepalive: 60,
       will: { topic: 't/'.repeat(500), payload: Buffer.alloc(16_384), qos: 1 },
     });
     const g = guarded(limits);

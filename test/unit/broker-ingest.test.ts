@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Ingest } from '../../agent/broker/ingest.ts';
 import type { IngestOptions } from '../../agent/broker/ingest.ts';
+import { Ingest } from '../../agent/broker/ingest.ts';
 import { MAX_BATCH } from '../../agent/broker/ingest-payload.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord } from '../../protocols/records.ts';
@@ -19,7 +19,13 @@ describe('ingest topics', () => {
     const i = ingest();
     expect(i.parseTopic('site/atalaya/in/dev-1/telemetry')).toEqual({ device: 'dev-1', kind: 'telemetry' });
     expect(i.parseTopic('site/atalaya/in/dev-1/alarm')).toEqual({ device: 'dev-1', kind: 'alarm' });
-    for (const topic of ['site/atalaya/in/dev-1', 'site/atalaya/in/dev-1/telemetry/x', 'site/atalaya/in//telemetry', 'site/atalaya/in/dev-1/status', 'atalaya/in/dev-1/telemetry']) {
+    for (const topic of [
+      'site/atalaya/in/dev-1',
+      'site/atalaya/in/dev-1/telemetry/x',
+      'site/atalaya/in//telemetry',
+      'site/atalaya/in/dev-1/status',
+      'atalaya/in/dev-1/telemetry',
+    ]) {
       expect(i.parseTopic(topic), topic).toBeUndefined();
     }
   });
@@ -32,14 +38,43 @@ describe('ingest payloads', () => {
       stored.push([...r]);
       return r.map((_, k) => k + 1);
     });
-    const outcome = await i.handle('site/atalaya/in/pozo-3/telemetry', json([
-      { channel: 'level', value: 41.5, unit: 'm' },
-      { channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00-03:00' },
-    ]));
+    const outcome = await i.handle(
+      'site/atalaya/in/pozo-3/telemetry',
+      json([
+        { channel: 'level', value: 41.5, unit: 'm' },
+        { channel: 'ch4', value: 12.3, unit: '%LEL', ts: '2026-11-23T12:00:00-03:00' },
+      ]),
+    );
     expect(outcome).toEqual({ status: 'stored', records: 2 });
     expect(stored[0]).toEqual([
-      { kind: 'reading', device: 'pozo-3', channel: 'level', value: 41.5, unit: 'm', quality: 'good', exception: null, ts: 1_763_900_000_000, mono: 4242, bootId: 'boot-x', priority: PRIORITY.dga, flags: 1 },
-      { kind: 'reading', device: 'pozo-3', channel: 'ch4', value: 12.3, unit: '%LEL', quality: 'good', exception: null, ts: Date.parse('2026-11-23T15:00:00Z'), mono: 4242, bootId: 'boot-x', priority: PRIORITY.ordinary, flags: 1 },
+      {
+        kind: 'reading',
+        device: 'pozo-3',
+        channel: 'level',
+        value: 41.5,
+        unit: 'm',
+        quality: 'good',
+        exception: null,
+        ts: 1_763_900_000_000,
+        mono: 4242,
+        bootId: 'boot-x',
+        priority: PRIORITY.dga,
+        flags: 1,
+      },
+      {
+        kind: 'reading',
+        device: 'pozo-3',
+        channel: 'ch4',
+        value: 12.3,
+        unit: '%LEL',
+        quality: 'good',
+        exception: null,
+        ts: Date.parse('2026-11-23T15:00:00Z'),
+        mono: 4242,
+        bootId: 'boot-x',
+        priority: PRIORITY.ordinary,
+        flags: 1,
+      },
     ]);
   });
 
@@ -51,7 +86,21 @@ describe('ingest payloads', () => {
     });
     await i.handle('site/atalaya/in/det-1/alarm', json({ channel: 'ch4', level: 'warning', state: 'cleared', ts: 1_700_000_000_000 }));
     expect(stored).toEqual([
-      { kind: 'alarm', device: 'det-1', channel: 'ch4', value: null, unit: '', quality: 'good', exception: null, ts: 1_700_000_000_000, mono: 4242, bootId: 'boot-x', priority: PRIORITY.alarm, flags: 1, alarm: { rule: 'device', level: 'warning', state: 'cleared', threshold: null } },
+      {
+        kind: 'alarm',
+        device: 'det-1',
+        channel: 'ch4',
+        value: null,
+        unit: '',
+        quality: 'good',
+        exception: null,
+        ts: 1_700_000_000_000,
+        mono: 4242,
+        bootId: 'boot-x',
+        priority: PRIORITY.alarm,
+        flags: 1,
+        alarm: { rule: 'device', level: 'warning', state: 'cleared', threshold: null },
+      },
     ]);
   });
 
@@ -82,14 +131,26 @@ describe('ingest and the record check', () => {
     });
     // An RFC 3339 date before 1970 is a negative ts: no record may carry it (protocols/records-check.ts).
     const early = '1969-12-31T23:59:59Z';
-    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: early }))).toEqual({ status: 'invalid', reason: 'invalid_record' });
+    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: early }))).toEqual({
+      status: 'invalid',
+      reason: 'invalid_record',
+    });
     // One bad object refuses its whole message: the device's seq names the message, stored whole or not at all.
-    const batch = [{ channel: 'ch4', value: 1, unit: 'x' }, { channel: 'co', value: 2, unit: 'ppm', ts: '0001-01-01T00:00:00Z', seq: 9 }];
+    const batch = [
+      { channel: 'ch4', value: 1, unit: 'x' },
+      { channel: 'co', value: 2, unit: 'ppm', ts: '0001-01-01T00:00:00Z', seq: 9 },
+    ];
     expect(await i.handle('site/atalaya/in/d/telemetry', json(batch))).toEqual({ status: 'invalid', reason: 'invalid_record' });
-    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'ch4', level: 'alarm', state: 'raised', ts: early }))).toEqual({ status: 'invalid', reason: 'invalid_record' });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'ch4', level: 'alarm', state: 'raised', ts: early }))).toEqual({
+      status: 'invalid',
+      reason: 'invalid_record',
+    });
     expect(stored).toEqual([]);
     // The same payloads at the epoch are stored.
-    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: '1970-01-01T00:00:00Z' }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle('site/atalaya/in/d/telemetry', json({ channel: 'ch4', value: 1, unit: 'x', ts: '1970-01-01T00:00:00Z' }))).toEqual({
+      status: 'stored',
+      records: 1,
+    });
   });
 });
 
@@ -109,7 +170,10 @@ describe('ingest redelivery', () => {
     fail = false;
     expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
     expect(await i.handle(t, msg)).toEqual({ status: 'duplicate' });
-    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 9 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 9 }))).toEqual({
+      status: 'stored',
+      records: 1,
+    });
     expect(await i.handle(t, json({ channel: 'c', value: 2, unit: 'x', seq: 10 }))).toEqual({ status: 'stored', records: 1 });
     expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
     expect(appends).toBe(4);
@@ -118,7 +182,11 @@ describe('ingest redelivery', () => {
   it('commits the seq with the records and checks a stream not in memory against the stored seq (issue 19)', async () => {
     const marks: unknown[] = [];
     const i = new Ingest({
-      topicPrefix: 'site/atalaya', maxPayloadBytes: 64 * 1024, clock, bootId: 'b', flags: () => 0,
+      topicPrefix: 'site/atalaya',
+      maxPayloadBytes: 64 * 1024,
+      clock,
+      bootId: 'b',
+      flags: () => 0,
       sink: async (r, mark) => {
         marks.push(mark);
         return r.map((_, k) => k);
@@ -128,7 +196,10 @@ describe('ingest redelivery', () => {
     const t = 'site/atalaya/in/d/telemetry';
     expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x', seq: 41 }))).toEqual({ status: 'duplicate' });
     expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x', seq: 42 }))).toEqual({ status: 'stored', records: 1 });
-    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 41 }))).toEqual({ status: 'stored', records: 1 });
+    expect(await i.handle('site/atalaya/in/d/alarm', json({ channel: 'c', level: 'alarm', state: 'raised', seq: 41 }))).toEqual({
+      status: 'stored',
+      records: 1,
+    });
     expect(await i.handle(t, json({ channel: 'c', value: 1, unit: 'x' }))).toEqual({ status: 'stored', records: 1 });
     expect(marks).toEqual([{ stream: 'd/telemetry', seq: 42 }, { stream: 'd/alarm', seq: 41 }, undefined]);
   });

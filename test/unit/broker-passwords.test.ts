@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { hashPassword, passwdCommand, verifyPassword } from '../../agent/broker/passwords.ts';
 import { brokerConfigSchema, userSchema } from '../../agent/broker/schema.ts';
 

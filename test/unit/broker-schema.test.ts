@@ -48,7 +48,10 @@ describe('broker config schema', () => {
 
   it('reports every problem with its path: tls without cert/key, bad patterns, duplicate users, unknown keys', () => {
     const found = problems({
-      listeners: [{ type: 'tls', port: 8883 }, { type: 'tcp', port: 1883, cert: 'x.pem' }],
+      listeners: [
+        { type: 'tls', port: 8883 },
+        { type: 'tcp', port: 1883, cert: 'x.pem' },
+      ],
       users: [
         { username: 'dev1', password: HASH, publish: ['atalaya/#/x'] },
         { username: 'dev1', password: HASH },
@@ -56,7 +59,9 @@ describe('broker config schema', () => {
       ],
       colour: 'blue',
     }).map((p) => p.path);
-    expect(found).toEqual(expect.arrayContaining(['listeners.0.cert', 'listeners.0.key', 'listeners.1.cert', 'users.0.publish.0', 'users.1.username', 'users.2.username', '']));
+    expect(found).toEqual(
+      expect.arrayContaining(['listeners.0.cert', 'listeners.0.key', 'listeners.1.cert', 'users.0.publish.0', 'users.1.username', 'users.2.username', '']),
+    );
   });
 
   it('needs maxTopicLevels deep enough for the alarm topics under the prefix', () => {

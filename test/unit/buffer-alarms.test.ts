@@ -4,13 +4,13 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { AlarmStateEntry, BufferOptions } from '../../agent/buffer/buffer.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { BUFFER_INVALID_RECORD, BUFFER_WRITE_FAILED } from '../../agent/buffer/errors.ts';
 import { MIGRATIONS, migrate, userVersion } from '../../agent/buffer/migrations.ts';
 import { RECORD_TABLES } from '../../agent/buffer/statements.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { AlarmDetail, NewRecord, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 const logger = pino({ level: 'silent' });
 const DAY = 24 * 3600 * 1000;
@@ -198,7 +198,9 @@ describe('migration 2 (alarm detail, alarm_state)', () => {
     };
     const kind = r.kind === 'alarm' ? 1 : 0;
     const row = [seq, kind, id(r.device), id(r.channel), r.value, id(r.unit), 0, r.exception, r.ts, r.mono, id(r.bootId), r.flags];
-    db.prepare(`INSERT INTO ${RECORD_TABLES[r.priority]} (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (${row.map(() => '?').join(', ')})`).run(...row);
+    db.prepare(
+      `INSERT INTO ${RECORD_TABLES[r.priority]} (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (${row.map(() => '?').join(', ')})`,
+    ).run(...row);
     db.prepare(
       `INSERT OR REPLACE INTO latest (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, priority, flags)
        VALUES (${[...row.slice(0, 11), r.priority, r.flags].map(() => '?').join(', ')})`,
@@ -234,7 +236,10 @@ describe('migration 2 (alarm detail, alarm_state)', () => {
     expect(stored.some((r) => 'alarm' in r)).toBe(false);
     expect(buffer.stats()).toMatchObject({ count: 4, lastSeq: 7 });
     // The alarm that had taken ch4's place in latest gives it back to the reading; 'status' had none.
-    expect(buffer.latest().map((r) => [r.seq, r.channel])).toEqual([[1, 'ch4'], [2, 'flow']]);
+    expect(buffer.latest().map((r) => [r.seq, r.channel])).toEqual([
+      [1, 'ch4'],
+      [2, 'flow'],
+    ]);
     expect(buffer.alarmStates()).toEqual([]);
 
     const raised = alarm(8, { rule: 'high2' });

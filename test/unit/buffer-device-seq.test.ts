@@ -6,15 +6,25 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 /** Issue 19 item 4: an MQTT device's last seq is committed with the records it came with. */
 const logger = pino({ level: 'silent' });
 const clock: Clock = { now: () => 1_750_000_000_000, monotonic: () => 1000 };
 const reading = (value: number): NewRecord => ({
-  kind: 'reading', device: 'det-1', channel: 'ch4', value, unit: '%LEL', quality: 'good', exception: null,
-  ts: 1_750_000_000_000, mono: 1, bootId: 'boot', priority: PRIORITY.ordinary, flags: 0,
+  kind: 'reading',
+  device: 'det-1',
+  channel: 'ch4',
+  value,
+  unit: '%LEL',
+  quality: 'good',
+  exception: null,
+  ts: 1_750_000_000_000,
+  mono: 1,
+  bootId: 'boot',
+  priority: PRIORITY.ordinary,
+  flags: 0,
 });
 
 let dir: string;
@@ -58,7 +68,11 @@ describe('buffer device seq', () => {
     try {
       // A second writer took the next seq: the commit fails on the primary key and rolls back whole.
       const other = new Sqlite(file);
-      other.prepare('INSERT INTO records_ordinary (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (1, 0, 1, 1, 0, 1, 0, NULL, 0, 0, 1, 0)').run();
+      other
+        .prepare(
+          'INSERT INTO records_ordinary (seq, kind, device, channel, value, unit, quality, exception, ts, mono, boot, flags) VALUES (1, 0, 1, 1, 0, 1, 0, NULL, 0, 0, 1, 0)',
+        )
+        .run();
       other.close();
       await expect(buffer.append([reading(1)], { stream: 'det-1/telemetry', seq: 9 })).rejects.toMatchObject({ code: 'ATALAYA_BUFFER_WRITE_FAILED' });
       expect(buffer.deviceSeq('det-1/telemetry')).toBeUndefined();

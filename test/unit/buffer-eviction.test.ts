@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { BufferOptions } from '../../agent/buffer/buffer.ts';
-import { PRIORITY, RECORD_FLAGS } from '../../protocols/records.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { NewRecord, Priority, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY, RECORD_FLAGS } from '../../protocols/records.ts';
 
 const logger = pino({ level: 'silent' });
 const DAY = 24 * 3600 * 1000;

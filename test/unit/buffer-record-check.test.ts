@@ -13,8 +13,8 @@ import { droppingInvalid } from '../../agent/buffer/checked-sink.ts';
 import { BUFFER_INVALID_RECORD, isBufferError } from '../../agent/buffer/errors.ts';
 import { selectBatch } from '../../agent/sync/batcher.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { ATALAYA_RECORD_INVALID, isRecordError } from '../../protocols/records-errors.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
+import { ATALAYA_RECORD_INVALID, isRecordError } from '../../protocols/records-errors.ts';
 import { estimateRecordBytes } from '../../protocols/sync/batch.ts';
 import { INVALID, VALID } from './record-table.ts';
 

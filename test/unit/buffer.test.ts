@@ -4,8 +4,8 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import type { BufferOptions } from '../../agent/buffer/buffer.ts';
+import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import {
   BUFFER_CLOSED,
   BUFFER_INVALID_OPTIONS,
@@ -16,8 +16,8 @@ import {
 } from '../../agent/buffer/errors.ts';
 import { MIGRATIONS, migrate, userVersion } from '../../agent/buffer/migrations.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = 1_750_000_000_000;
@@ -112,7 +112,10 @@ describe('RecordBuffer append and read', () => {
     const appends = [0, 1, 2].map((k) => buffer.append([0, 1, 2, 3].map((i) => rec(k * 4 + i))));
     expect(buffer.stats().pending).toBe(12);
     await Promise.all(appends);
-    expect(commits).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12]]);
+    expect(commits).toEqual([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [9, 10, 11, 12],
+    ]);
     expect(buffer.stats().pending).toBe(0);
   });
 
@@ -239,7 +242,15 @@ describe('RecordBuffer lifecycle', () => {
 describe('RecordBuffer stats and latest', () => {
   it('stats() reports count, bytes, oldest ts, last seq, pending and evictions', async () => {
     const buffer = started();
-    expect(buffer.stats()).toEqual({ count: 0, bytes: expect.any(Number), oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: expect.objectContaining({ state: 'writable', failedCommits: 0, lostRecords: 0 }) });
+    expect(buffer.stats()).toEqual({
+      count: 0,
+      bytes: expect.any(Number),
+      oldestTs: null,
+      lastSeq: 0,
+      evicted: { ordinary: 0, dga: 0, alarm: 0 },
+      pending: 0,
+      health: expect.objectContaining({ state: 'writable', failedCommits: 0, lostRecords: 0 }),
+    });
     await buffer.append([rec(5, { ts: T0 - 10 }), rec(6, { ts: T0 - 50 }), rec(7, { ts: T0 - 20 })]);
     const stats = buffer.stats();
     expect(stats).toMatchObject({ count: 3, oldestTs: T0 - 50, lastSeq: 3, pending: 0 });

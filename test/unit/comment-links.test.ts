@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, cComments, commentSyntax, commentsOf, hashComments, readSource, sourceFiles } from '../helpers/source-tree.ts';
+import { cComments, commentSyntax, commentsOf, hashComments, REPO_ROOT, readSource, sourceFiles } from '../helpers/source-tree.ts';
 
 /** A web address, or a path into the shared folder beside the repository (shared, then a slash). */
 const OUTSIDE = /https?:\/\/|(?<![\w-])(?:\.\.\/)*shared\//i;
@@ -53,7 +53,7 @@ describe('comments', () => {
       "const a = 'https://in.a/string'; // https://in.a/line-comment",
       'const b = `x ${`https://nested.template/${1 / 2}`} https://template.text`;',
       'const r = /https?:\\/\\/[a-z]+/; const q = n! / 2; /* shared/reference/x.md */',
-      "const s = \"it's // not a comment\";",
+      'const s = "it\'s // not a comment";',
     ].join('\n');
     expect(cComments(src).map((c) => [c.line, c.text.trim()])).toEqual([
       [1, 'https://in.a/line-comment'],

@@ -68,15 +68,17 @@ describe('agent config', () => {
       ],
     });
     const paths = found.map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      'devices[0].serial',
-      'devices[1].unitId',
-      'devices[1].params.sensorDepthM',
-      'devices[2].id',
-      'devices[2].profile',
-      'devices[3]',
-      'devices[4].unitId',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'devices[0].serial',
+        'devices[1].unitId',
+        'devices[1].params.sensorDepthM',
+        'devices[2].id',
+        'devices[2].profile',
+        'devices[3]',
+        'devices[4].unitId',
+      ]),
+    );
   });
 
   it('validates profiles defined in the config', () => {
@@ -101,11 +103,9 @@ describe('agent config', () => {
         'gas-detector': { channels: [{ key: 'x', address: 0, unit: 'm', min: 0, max: 1 }] },
       },
     });
-    expect(refs.map((p) => p.path)).toEqual(expect.arrayContaining([
-      'profiles.my-meter.channels[0]',
-      'profiles.my-meter.status[0].channels[0]',
-      'profiles.gas-detector',
-    ]));
+    expect(refs.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['profiles.my-meter.channels[0]', 'profiles.my-meter.status[0].channels[0]', 'profiles.gas-detector']),
+    );
 
     const ok = parseConfig({
       gateway: { id: 'gw-1' },

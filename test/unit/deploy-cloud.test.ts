@@ -3,7 +3,7 @@
  * files and the Dockerfile read as the tools would, and checked against what the relay and the
  * repository really are (the relay's config schema, tsconfig.build.json, deploy/grafana).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -81,10 +81,13 @@ describe('compose.yaml', () => {
     // The relay key must come from ATALAYA_RELAY_KEY: no key file, no token hashes in the file.
     expect(relayConfig.keyFile).toBeUndefined();
     expect(relayConfig.apiTokens).toEqual([]);
-    for (const line of read('.env.example').split('\n').filter((l) => /^[A-Z_]+=/.test(l) && /PASSWORD|KEY|TOKEN/.test(l))) expect(line, line).toMatch(/=$/);
+    for (const line of read('.env.example')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l) && /PASSWORD|KEY|TOKEN/.test(l)))
+      expect(line, line).toMatch(/=$/);
   });
 
-  it('gives every long-running service a health check; the relays use the image\'s own', () => {
+  it("gives every long-running service a health check; the relays use the image's own", () => {
     for (const [name, service] of Object.entries(services)) {
       if (name === 'grafana-dashboards') continue; // a one-shot job
       expect(service.healthcheck?.test, name).toBeDefined();
@@ -109,16 +112,25 @@ describe('compose.yaml', () => {
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'));
     expect(caddyfile).toContain('tls internal');
-    const upstreams = caddyfile.filter((l) => l.startsWith('reverse_proxy ')).flatMap((l) => l.replace(/\s*\{$/, '').split(/\s+/).slice(1));
+    const upstreams = caddyfile
+      .filter((l) => l.startsWith('reverse_proxy '))
+      .flatMap((l) =>
+        l
+          .replace(/\s*\{$/, '')
+          .split(/\s+/)
+          .slice(1),
+      );
     expect(upstreams.sort()).toEqual(relayNames.map((name) => `${name}:${relayConfig.listen.port}`));
     expect(caddyfile).toContain('health_uri /healthz');
   });
 
-  it('adds Prometheus and Grafana, with deploy/grafana\'s dashboards, only under the monitoring profile', () => {
+  it("adds Prometheus and Grafana, with deploy/grafana's dashboards, only under the monitoring profile", () => {
     for (const name of ['prometheus', 'grafana', 'grafana-dashboards']) expect(services[name]!.profiles, name).toEqual(['monitoring']);
     for (const name of ['postgres', 'proxy', ...relayNames]) expect(services[name]!.profiles, name).toBeUndefined();
 
-    const prometheus = parse(read('prometheus.yml')) as { scrape_configs: Array<{ authorization: { credentials_file: string }; static_configs: Array<{ targets: string[] }> }> };
+    const prometheus = parse(read('prometheus.yml')) as {
+      scrape_configs: Array<{ authorization: { credentials_file: string }; static_configs: Array<{ targets: string[] }> }>;
+    };
     const job = prometheus.scrape_configs[0]!;
     expect(job.static_configs.flatMap((s) => s.targets).sort()).toEqual(relayNames.map((name) => `${name}:${relayConfig.listen.port}`));
     expect(job.authorization.credentials_file).toBe(`/run/secrets/${services['prometheus']!.secrets![0]}`);
@@ -154,17 +166,26 @@ describe('Dockerfile', () => {
     expect(instructions(runtime, 'HEALTHCHECK')).toHaveLength(1);
     expect(execForm(instructions(runtime, 'ENTRYPOINT')[0]!.args)).toEqual(['node', '/opt/atalaya/bin/atalaya.mjs']);
     // No compiler, no npm install in the image that runs.
-    expect(instructions(runtime, 'RUN').map((r) => r.args).join('\n')).not.toMatch(/npm|g\+\+|apt-get/);
+    expect(
+      instructions(runtime, 'RUN')
+        .map((r) => r.args)
+        .join('\n'),
+    ).not.toMatch(/npm|g\+\+|apt-get/);
   });
 
-  it('compiles every directory tsconfig.build.json includes, and ships only the build\'s output', () => {
+  it("compiles every directory tsconfig.build.json includes, and ships only the build's output", () => {
     const { include } = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     const copied = instructions(stage('build'), 'COPY').flatMap((c) => parseCopy(c.args).sources.map((s) => s.replace(/\/$/, '')));
     expect(copied).toEqual(expect.arrayContaining([...include, 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin']));
     for (const source of copied) expect(existsSync(path.join(ROOT, source)), source).toBe(true);
 
     const shipped = instructions(runtime, 'COPY').map((c) => parseCopy(c.args));
-    expect(shipped.filter((c) => c.from === 'build').flatMap((c) => c.sources).sort()).toEqual(['/src/bin/atalaya.mjs', '/src/dist/', '/src/node_modules/', '/src/package.json']);
+    expect(
+      shipped
+        .filter((c) => c.from === 'build')
+        .flatMap((c) => c.sources)
+        .sort(),
+    ).toEqual(['/src/bin/atalaya.mjs', '/src/dist/', '/src/node_modules/', '/src/package.json']);
     for (const c of shipped.filter((c) => c.from === undefined)) for (const s of c.sources) expect(existsSync(path.join(ROOT, s)), s).toBe(true);
   });
 });

@@ -5,8 +5,13 @@ import { CONFIG_INVALID, isAtalayaError } from '../../protocols/errors.ts';
 
 /** The `dga:` section of relay.yaml: defaults, and every problem at once with its path. */
 const WELL = {
-  code: 'OB-0602-7', kind: 'subterranea', gateway: 'gw-1', device: 'pozo-1',
-  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' }, sensorDepthM: 60, startAt: '2025-09-01T00:00:00-04:00',
+  code: 'OB-0602-7',
+  kind: 'subterranea',
+  gateway: 'gw-1',
+  device: 'pozo-1',
+  channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'water_column' },
+  sensorDepthM: 60,
+  startAt: '2025-09-01T00:00:00-04:00',
 };
 
 function problems(dga: unknown): string[] {
@@ -23,8 +28,16 @@ describe('relay config: dga', () => {
   it('is off by default, with the Res. 2.170 rules as defaults (REST, 5-minute spacing, next-day retry)', () => {
     const { dga } = parseRelayConfig({ dga: { enabled: true, obras: [WELL] } });
     expect(dga).toMatchObject({
-      enabled: true, interface: 'rest', restBaseUrl: 'https://apimee.mop.gob.cl/api/v1', spacingMs: 300_000, retryAfterMs: 86_400_000,
-      toleranceMs: 300_000, schedule: '* * * * *', verifyReceipts: false, unknownOutcomeDelayMs: 86_400_000, maxAttemptsPerSlot: 3,
+      enabled: true,
+      interface: 'rest',
+      restBaseUrl: 'https://apimee.mop.gob.cl/api/v1',
+      spacingMs: 300_000,
+      retryAfterMs: 86_400_000,
+      toleranceMs: 300_000,
+      schedule: '* * * * *',
+      verifyReceipts: false,
+      unknownOutcomeDelayMs: 86_400_000,
+      maxAttemptsPerSlot: 3,
     });
     expect(dga.obras[0]).toMatchObject({ flowDeadbandLps: 0.01 });
     expect(dga.obras[0]).toMatchObject({ standard: 'mayor', code: 'OB-0602-7' });

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DgaSendOutcome } from '../../cloud/dga/client.ts';
 import { RestDgaClient } from '../../cloud/dga/rest-client.ts';
-import { parseRestAnswer } from '../../protocols/dga/index.ts';
 import type { DgaCredentials, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
+import { parseRestAnswer } from '../../protocols/dga/index.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { at, clientsOf, CREDENTIALS, DAY0, HOUR, MINUTE, setup, WELL, wellReadings } from './dga-engine-setup.ts';
 import type { Setup } from './dga-engine-setup.ts';
+import { at, CREDENTIALS, clientsOf, DAY0, HOUR, MINUTE, setup, WELL, wellReadings } from './dga-engine-setup.ts';
 
 /**
  * Issue 14 §1: answers and states that must never lead to a retransmission of a measurement DGA
@@ -39,7 +39,10 @@ class ScriptedDga extends RestDgaClient {
 }
 
 /** A REST answer as the client reads it off the wire. */
-const rest = (status: number, body: unknown) => (): DgaSendOutcome => ({ ...parseRestAnswer(status, 'application/json', JSON.stringify(body)), httpStatus: status });
+const rest = (status: number, body: unknown) => (): DgaSendOutcome => ({
+  ...parseRestAnswer(status, 'application/json', JSON.stringify(body)),
+  httpStatus: status,
+});
 
 let s: Setup | undefined;
 afterEach(async () => {
@@ -79,17 +82,25 @@ describe('DGA: a success answer is never resent, whatever its receipt looks like
     // Three days of ticks, hourly: far past retryAfterMs.
     await run(s, 72, HOUR);
     expect(hoursSent(dga)).toEqual([0]);
-    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'accepted', receipt, lastOutcome: 'accepted-irregular', lastMessage: expect.stringContaining('a person should check'), nextAttemptAt: null });
+    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({
+      state: 'accepted',
+      receipt,
+      lastOutcome: 'accepted-irregular',
+      lastMessage: expect.stringContaining('a person should check'),
+      nextAttemptAt: null,
+    });
     expect(await s.queue.audit(WELL.code, at(0))).toMatchObject([{ phase: 'request' }, { phase: 'outcome', outcome: 'accepted-irregular', receipt }]);
     const [status] = await s.engine.status();
     expect(status?.counts.accepted).toBe(1);
-    expect(status?.problems.filter((p) => p.state !== 'missing')).toMatchObject([{ state: 'accepted', receiptIrregular: true, receipt, slot: '2025-06-16T00:00:00-04:00' }]);
+    expect(status?.problems.filter((p) => p.state !== 'missing')).toMatchObject([
+      { state: 'accepted', receiptIrregular: true, receipt, slot: '2025-06-16T00:00:00-04:00' },
+    ]);
     await expect(s.engine.retry(WELL.code, at(0))).rejects.toMatchObject({ code: 'ATALAYA_RELAY_DGA_ALREADY_ACCEPTED' });
   });
 });
 
 describe('DGA: receipt checks (verifyReceipts)', () => {
-  it('checks a duplicate\'s receipt like an accepted one, and leaves an irregular receipt to a person', async () => {
+  it("checks a duplicate's receipt like an accepted one, and leaves an irregular receipt to a person", async () => {
     const { s, dga } = await start({ verifyReceipts: true, spacingMs: 0 });
     const receipt = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6';
     dga.answers.push(() => ({ kind: 'duplicate', receipt, httpStatus: 400 }), rest(200, { status: '00', data: { numeroComprobante: 'A1B2-C3D4-E5F6' } }));
@@ -136,7 +147,13 @@ describe('DGA: resends of one slot are capped', () => {
     await s.engine.tick();
     await run(s, 24 * 5, HOUR);
     expect(hoursSent(dga)).toEqual([0, 0, 0]);
-    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'needs-attention', attempts: 3, lastOutcome: 'invalid', nextAttemptAt: null, lastMessage: expect.stringContaining('maxAttemptsPerSlot 3') });
+    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({
+      state: 'needs-attention',
+      attempts: 3,
+      lastOutcome: 'invalid',
+      nextAttemptAt: null,
+      lastMessage: expect.stringContaining('maxAttemptsPerSlot 3'),
+    });
     expect((await s.queue.obraState(WELL.code))?.stoppedAt).toBeNull();
     expect((await s.engine.status())[0]?.problems.filter((p) => p.state !== 'missing')).toMatchObject([{ state: 'needs-attention', attempts: 3 }]);
     expect(await s.engine.retry(WELL.code, at(0))).toMatchObject({ from: 'needs-attention', to: 'pending' });
@@ -170,7 +187,10 @@ describe('DGA: derivation', () => {
     s.clock.t = at(2, 10);
     await run(s, 5);
     expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'needs-attention', lastOutcome: 'unsendable' });
-    expect(dga.sent.map((x) => [(x.slot - DAY0) / HOUR, x.measurement.totalizador])).toEqual([[1, 500], [2, 510]]);
+    expect(dga.sent.map((x) => [(x.slot - DAY0) / HOUR, x.measurement.totalizador])).toEqual([
+      [1, 500],
+      [2, 510],
+    ]);
   });
 
   it('sends a negative flow within the zero drift as 0, and names only the flow when a larger one is missing', async () => {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DgaClient } from '../../cloud/dga/client.ts';
 import type { DgaClients } from '../../cloud/dga/clients.ts';
-import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import type { DgaConfig } from '../../cloud/dga/config.ts';
+import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { DgaStore } from '../../cloud/store/dga-types.ts';
@@ -81,7 +81,12 @@ export async function setup(clients: DgaClients, dga: Record<string, unknown> = 
   const gateways = new Set<string>();
   const build = (c: DgaClients, instance: string): DgaEngine => new DgaEngine({ config, records, queue, key, clients: c, clock, logger, instance });
   const s: Setup = {
-    dir, clock, records, queue, config, key,
+    dir,
+    clock,
+    records,
+    queue,
+    config,
+    key,
     engine: build(clients, 'relay-1'),
     restart: (c, instance = 'relay-2') => build(c, instance),
     async ingest(readings, gateway = 'gw-1') {
@@ -92,8 +97,20 @@ export async function setup(clients: DgaClients, dga: Record<string, unknown> = 
       const batch = readings.map((r) => {
         const n = ++seq;
         return {
-          gateway, seq: n, kind: 'reading' as const, device: 'pozo-1', unit: unitOf(r.channel), quality: 'good' as Quality, exception: null, tsCorrected: null,
-          mono: n, bootId: BOOT, priority: 1 as const, flags: 0, hash: createHash('sha256').update(`${n}`).digest('hex'), ...r,
+          gateway,
+          seq: n,
+          kind: 'reading' as const,
+          device: 'pozo-1',
+          unit: unitOf(r.channel),
+          quality: 'good' as Quality,
+          exception: null,
+          tsCorrected: null,
+          mono: n,
+          bootId: BOOT,
+          priority: 1 as const,
+          flags: 0,
+          hash: createHash('sha256').update(`${n}`).digest('hex'),
+          ...r,
         };
       });
       const outcome = await records.ingest({ gateway, records: batch, now: clock.now(), clockOffsetMs: 0 });

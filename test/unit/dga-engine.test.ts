@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DgaSendOutcome } from '../../cloud/dga/client.ts';
-import { DGA_ALREADY_ACCEPTED, DGA_NOT_RETRYABLE, DGA_UNKNOWN_OBRA, DGA_UNKNOWN_SLOT } from '../../cloud/dga/errors.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
+import { DGA_ALREADY_ACCEPTED, DGA_NOT_RETRYABLE, DGA_UNKNOWN_OBRA, DGA_UNKNOWN_SLOT } from '../../cloud/dga/errors.ts';
 import { RestDgaClient } from '../../cloud/dga/rest-client.ts';
 import { KEY_MISMATCH } from '../../cloud/ingest/errors.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { DgaCredentials, DgaQueryOutcome, Measurement, WorkKind } from '../../protocols/dga/index.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { at, clientsOf, CREDENTIALS, DAY0, HOUR, MINUTE, setup, WELL, wellReadings } from './dga-engine-setup.ts';
 import type { Setup } from './dga-engine-setup.ts';
+import { at, CREDENTIALS, clientsOf, DAY0, HOUR, MINUTE, setup, WELL, wellReadings } from './dga-engine-setup.ts';
 
 /** The queue rules of Res. Ex. DGA 2.170/2025 §3 with a fake clock and a fake DGA. */
 interface Sent {
@@ -113,18 +113,30 @@ describe('DGA engine: slots', () => {
     await s.engine.tick();
     await s.engine.tick();
     expect(slotsSent(dga)).toEqual([0]);
-    expect(await s.queue.submission(WELL.code, at(1))).toMatchObject({ state: 'missing', measurement: null, missingReason: 'caudal: no good reading within ±5 min (comm_error ×1)' });
+    expect(await s.queue.submission(WELL.code, at(1))).toMatchObject({
+      state: 'missing',
+      measurement: null,
+      missingReason: 'caudal: no good reading within ±5 min (comm_error ×1)',
+    });
     expect(await s.queue.submission(WELL.code, at(2))).toMatchObject({ state: 'missing', missingReason: expect.stringContaining('no reading within ±5 min') });
     // The column is above the sensor depth: the level clamps at 0 rather than going negative.
     await s.ingest(wellReadings(at(2) + MINUTE, 3, 1200, 75));
     await s.engine.tick();
     expect(dga.sent.at(-1)?.measurement).toEqual({ at: at(2), caudal: 3, totalizador: 1200, nivelFreatico: 0 });
-    expect((await s.engine.status())[0]).toMatchObject({ counts: { missing: 1, accepted: 2 }, problems: [{ state: 'missing', slot: '2025-06-16T01:00:00-04:00' }] });
+    expect((await s.engine.status())[0]).toMatchObject({
+      counts: { missing: 1, accepted: 2 },
+      problems: [{ state: 'missing', slot: '2025-06-16T01:00:00-04:00' }],
+    });
   });
 
   it('unwraps a totalizer that rolled over, and refuses one that went backwards', async () => {
     const { s, dga } = await start({ spacingMs: 0, obras: [{ ...WELL, totalizerWrapAt: 10_000 }] });
-    await s.ingest([...wellReadings(at(0), 1, 9_990, 50), ...wellReadings(at(1), 1, 15, 50), ...wellReadings(at(2), 1, 30, 50), ...wellReadings(at(3), 1, 8_000, 50)]);
+    await s.ingest([
+      ...wellReadings(at(0), 1, 9_990, 50),
+      ...wellReadings(at(1), 1, 15, 50),
+      ...wellReadings(at(2), 1, 30, 50),
+      ...wellReadings(at(3), 1, 8_000, 50),
+    ]);
     s.clock.t = at(4);
     for (let i = 0; i < 4; i++) await s.engine.tick();
     expect(dga.sent.map((x) => x.measurement.totalizador)).toEqual([9_990, 10_015, 10_030]);
@@ -136,7 +148,11 @@ describe('DGA engine: slots', () => {
     await hourlyReadings(s, 0, 50);
     s.clock.t = at(48, 10);
     await run(s, 3);
-    expect(dga.sent.map((x) => [(x.slot - DAY0) / HOUR, x.measurement.totalizador])).toEqual([[0, 1000], [24, 1240], [48, 1480]]);
+    expect(dga.sent.map((x) => [(x.slot - DAY0) / HOUR, x.measurement.totalizador])).toEqual([
+      [0, 1000],
+      [24, 1240],
+      [48, 1480],
+    ]);
   });
 
   it('ignores readings whose time the relay could not place (unsynchronized clock, no correction)', async () => {
@@ -172,9 +188,13 @@ describe('DGA engine: sending rules', () => {
     const lines = await s.queue.audit(WELL.code, at(0));
     expect(lines.map((l) => l.phase)).toEqual(['request', 'outcome']);
     expect(lines[0]?.request).toMatchObject({
-      interface: 'rest', url: 'http://dga.invalid/api/v1/mediciones/subterraneas',
+      interface: 'rest',
+      url: 'http://dga.invalid/api/v1/mediciones/subterraneas',
       headers: { codigoObra: WELL.code, timeStampOrigen: '2025-06-16T00:10:00-0000' },
-      body: { autenticacion: { password: '[redacted]', rutUsuario: CREDENTIALS.rutUsuario }, medicionSubterranea: { caudal: '10.00', fechaMedicion: '2025-06-16', horaMedicion: '00:00:00', nivelFreaticoDelPozo: '10.00', totalizador: '1000' } },
+      body: {
+        autenticacion: { password: '[redacted]', rutUsuario: CREDENTIALS.rutUsuario },
+        medicionSubterranea: { caudal: '10.00', fechaMedicion: '2025-06-16', horaMedicion: '00:00:00', nivelFreaticoDelPozo: '10.00', totalizador: '1000' },
+      },
     });
     expect(lines[1]).toMatchObject({ outcome: 'accepted', httpStatus: 200, receipt: dga.sent.length === 1 ? expect.stringMatching(/^R0+1$/) : null });
     expect(JSON.stringify(lines)).not.toContain(CREDENTIALS.password);
@@ -190,7 +210,12 @@ describe('DGA engine: sending rules', () => {
     s.clock.t = at(1, 5);
     await run(s, 10);
     expect(slotsSent(dga)).toEqual([0, 1]);
-    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'rejected', lastMessage: 'status 03: caudal con formato inválido', lastHttpStatus: 400, nextAttemptAt: at(1, 6) + 24 * HOUR });
+    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({
+      state: 'rejected',
+      lastMessage: 'status 03: caudal con formato inválido',
+      lastHttpStatus: 400,
+      nextAttemptAt: at(1, 6) + 24 * HOUR,
+    });
     expect(await s.queue.submission(WELL.code, at(1))).toMatchObject({ state: 'failed', lastMessage: 'HTTP 502: an HTML page', lastHttpStatus: 502 });
     s.clock.t = at(1, 6) + 24 * HOUR - 2 * MINUTE;
     await run(s, 1);
@@ -201,7 +226,11 @@ describe('DGA engine: sending rules', () => {
     await run(s, 120);
     expect(slotsSent(dga)).toEqual([0, 1, 0, 1]);
     await expect(s.engine.retry(WELL.code, at(0))).rejects.toMatchObject({ code: DGA_ALREADY_ACCEPTED });
-    expect((await s.engine.status())[0]).toMatchObject({ counts: { accepted: 2, rejected: 0, failed: 0 }, acceptedLate: 2, lastAccepted: { slot: '2025-06-16T01:00:00-04:00' } });
+    expect((await s.engine.status())[0]).toMatchObject({
+      counts: { accepted: 2, rejected: 0, failed: 0 },
+      acceptedLate: 2,
+      lastAccepted: { slot: '2025-06-16T01:00:00-04:00' },
+    });
   });
 
   it('takes a duplicate answer as accepted, with the receipt named in the message', async () => {
@@ -219,14 +248,19 @@ describe('DGA engine: sending rules', () => {
     const other = { ...WELL, code: 'OB-0602-8', device: 'pozo-1' };
     const { s, dga } = await start({ spacingMs: 0, obras: [WELL, other] });
     await s.engine.setCredentials(other.code, CREDENTIALS);
-    dga.answers.push((x) => (x.obra === WELL.code ? { kind: 'not-informant', httpStatus: 400 } : { kind: 'accepted', receipt: dga.receipt(), httpStatus: 200 }));
+    dga.answers.push((x) =>
+      x.obra === WELL.code ? { kind: 'not-informant', httpStatus: 400 } : { kind: 'accepted', receipt: dga.receipt(), httpStatus: 200 },
+    );
     await hourlyReadings(s, 0, 3);
     s.clock.t = at(2, 10);
     await run(s, 10);
     expect(dga.sent.filter((x) => x.obra === WELL.code).map((x) => x.slot)).toEqual([at(0)]);
     expect(dga.sent.filter((x) => x.obra === other.code)).toHaveLength(3);
     const [status] = await s.engine.status(WELL.code);
-    expect(status).toMatchObject({ stopped: { reason: 'DGA: the user is not the informant registered for the obra' }, counts: { 'needs-attention': 1, pending: 2 } });
+    expect(status).toMatchObject({
+      stopped: { reason: 'DGA: the user is not the informant registered for the obra' },
+      counts: { 'needs-attention': 1, pending: 2 },
+    });
     expect(status?.problems[0]).toMatchObject({ state: 'needs-attention', lastOutcome: 'not-informant' });
     expect(await s.engine.setCredentials(WELL.code, CREDENTIALS)).toBe(1);
     await run(s, 3);
@@ -240,7 +274,11 @@ describe('DGA engine: sending rules', () => {
     s.clock.t = at(2, 10);
     await run(s, 5);
     expect(dga.sent).toEqual([]);
-    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({ state: 'needs-attention', lastOutcome: 'unsendable', lastMessage: expect.stringContaining('totalizador') });
+    expect(await s.queue.submission(WELL.code, at(0))).toMatchObject({
+      state: 'needs-attention',
+      lastOutcome: 'unsendable',
+      lastMessage: expect.stringContaining('totalizador'),
+    });
     expect((await s.queue.obraState(WELL.code))?.stoppedAt).toBeNull();
     expect(await s.queue.audit(WELL.code, at(0))).toMatchObject([{ phase: 'outcome', outcome: 'unsendable' }]);
   });
@@ -302,7 +340,15 @@ describe('DGA engine: unknown outcomes', () => {
 describe('DGA engine: start', () => {
   it('refuses to start with a relay key that does not decrypt the stored credentials', async () => {
     const { s, dga } = await start();
-    const stranger = new DgaEngine({ config: s.config, records: s.records, queue: s.queue, key: parseRelayKey(newRelayKey(), 'test'), clients: clientsOf(dga), clock: s.clock, logger: testLogger() });
+    const stranger = new DgaEngine({
+      config: s.config,
+      records: s.records,
+      queue: s.queue,
+      key: parseRelayKey(newRelayKey(), 'test'),
+      clients: clientsOf(dga),
+      clock: s.clock,
+      logger: testLogger(),
+    });
     await expect(stranger.start()).rejects.toMatchObject({ code: KEY_MISMATCH });
   });
 });
@@ -314,7 +360,13 @@ describe('DGA engine: operator commands', () => {
     await hourlyReadings(s, 0, 1);
     s.clock.t = at(0, 10);
     await s.engine.tick();
-    expect(await s.engine.retry(WELL.code, '2025-06-16T00:00:00-04:00')).toEqual({ obra: WELL.code, slot: '2025-06-16T00:00:00-04:00', from: 'failed', to: 'pending', obraStopped: false });
+    expect(await s.engine.retry(WELL.code, '2025-06-16T00:00:00-04:00')).toEqual({
+      obra: WELL.code,
+      slot: '2025-06-16T00:00:00-04:00',
+      from: 'failed',
+      to: 'pending',
+      obraStopped: false,
+    });
     await expect(s.engine.retry(WELL.code, at(0))).rejects.toMatchObject({ code: DGA_NOT_RETRYABLE });
     await s.engine.tick();
     expect(dga.sent).toHaveLength(1);

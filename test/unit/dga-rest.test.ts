@@ -1,4 +1,5 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Measurement, RestRequestInput } from '../../protocols/dga/index.ts';
 import {
   ATALAYA_DGA_ARGUMENT,
   ATALAYA_DGA_OBRA,
@@ -13,7 +14,6 @@ import {
   parseRestQueryAnswer,
   sameMeasurement,
 } from '../../protocols/dga/index.ts';
-import type { Measurement, RestRequestInput } from '../../protocols/dga/index.ts';
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s);
 const RECEIPT = 'zk7DOAl3uIlGTjvwNtwBF0sBLAR16cI5';
@@ -81,14 +81,29 @@ describe('REST POST bodies, byte for byte against the manual (Res. 2.170/2025 §
 
   it('refuses to build an empty level or staff gauge without one of those grounds (issue 14: a mayor well sent "")', () => {
     const at = utc(2025, 1, 1, 4);
-    expect(refusal(() => buildRestRequest(input('subterranea', { at, caudal: 0.2, totalizador: 7 })))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
-    expect(refusal(() => buildRestRequest({ ...input('subterranea', { at, caudal: 0.2, totalizador: 7 }), emptyGround: 'compuerta-automatizada' }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
-    expect(refusal(() => buildRestRequest(input('superficial', { at, caudal: 120, alturaLimnimetrica: null })))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'alturaLimnimetrica' });
-    expect(refusal(() => buildRestRequest({ ...input('superficial', { at, caudal: 120 }), emptyGround: 'aguas-del-minero' }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'alturaLimnimetrica' });
+    expect(refusal(() => buildRestRequest(input('subterranea', { at, caudal: 0.2, totalizador: 7 })))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'nivelFreatico',
+    });
+    expect(refusal(() => buildRestRequest({ ...input('subterranea', { at, caudal: 0.2, totalizador: 7 }), emptyGround: 'compuerta-automatizada' }))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'nivelFreatico',
+    });
+    expect(refusal(() => buildRestRequest(input('superficial', { at, caudal: 120, alturaLimnimetrica: null })))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'alturaLimnimetrica',
+    });
+    expect(refusal(() => buildRestRequest({ ...input('superficial', { at, caudal: 120 }), emptyGround: 'aguas-del-minero' }))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'alturaLimnimetrica',
+    });
   });
 
   it('normalizes RUTs and makes every leaf a string', () => {
-    const req = buildRestRequest({ ...input('subterranea', { at: utc(2025, 1, 1, 4), caudal: 1, totalizador: 2, nivelFreatico: 3 }), credentials: { ...credentials, rutUsuario: '20.999.888-2', rutEmpresa: '77.555.666-8' } });
+    const req = buildRestRequest({
+      ...input('subterranea', { at: utc(2025, 1, 1, 4), caudal: 1, totalizador: 2, nivelFreatico: 3 }),
+      credentials: { ...credentials, rutUsuario: '20.999.888-2', rutEmpresa: '77.555.666-8' },
+    });
     expect(req.body.autenticacion).toEqual(credentials);
     const leaves = (v: unknown): unknown[] => (typeof v === 'object' && v !== null ? Object.values(v).flatMap(leaves) : [v]);
     expect(leaves(req.body).every((v) => typeof v === 'string')).toBe(true);
@@ -98,13 +113,30 @@ describe('REST POST bodies, byte for byte against the manual (Res. 2.170/2025 §
     const at = utc(2025, 1, 1, 4);
     const ok = input('subterranea', { at, caudal: 1, totalizador: 2, nivelFreatico: 3 });
     expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, totalizador: 2 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'caudal' });
-    expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: 1, nivelFreatico: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
+    expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: 1, nivelFreatico: 3 } }))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'totalizador',
+    });
     expect(refusal(() => buildRestRequest({ ...ok, measurement: { at, caudal: -1, totalizador: 2 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'caudal' });
-    expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial', measurement: { at, caudal: 1, totalizador: 2, alturaLimnimetrica: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'totalizador' });
-    expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial-flujometro', measurement: { at, caudal: 1, totalizador: 2, nivelFreatico: 3 } }))).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
-    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutUsuario: '20999888-7' } }))).toEqual({ code: ATALAYA_DGA_RUT, field: 'credentials.rutUsuario' });
-    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutEmpresa: '' } }))).toEqual({ code: ATALAYA_DGA_RUT, field: 'credentials.rutEmpresa' });
-    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, password: '' } }))).toEqual({ code: ATALAYA_DGA_ARGUMENT, field: 'credentials.password' });
+    expect(refusal(() => buildRestRequest({ ...ok, kind: 'superficial', measurement: { at, caudal: 1, totalizador: 2, alturaLimnimetrica: 3 } }))).toEqual({
+      code: ATALAYA_DGA_VALUE,
+      field: 'totalizador',
+    });
+    expect(
+      refusal(() => buildRestRequest({ ...ok, kind: 'superficial-flujometro', measurement: { at, caudal: 1, totalizador: 2, nivelFreatico: 3 } })),
+    ).toEqual({ code: ATALAYA_DGA_VALUE, field: 'nivelFreatico' });
+    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutUsuario: '20999888-7' } }))).toEqual({
+      code: ATALAYA_DGA_RUT,
+      field: 'credentials.rutUsuario',
+    });
+    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, rutEmpresa: '' } }))).toEqual({
+      code: ATALAYA_DGA_RUT,
+      field: 'credentials.rutEmpresa',
+    });
+    expect(refusal(() => buildRestRequest({ ...ok, credentials: { ...credentials, password: '' } }))).toEqual({
+      code: ATALAYA_DGA_ARGUMENT,
+      field: 'credentials.password',
+    });
     expect(refusal(() => buildRestRequest({ ...ok, obra: 'OB-602-7' }))?.code).toBe(ATALAYA_DGA_OBRA);
     expect(refusal(() => buildRestRequest({ ...ok, sentAt: at - 1 }))).toEqual({ code: ATALAYA_DGA_TIME, field: 'measurement.at' });
     expect(refusal(() => buildRestRequest({ ...ok, kind: 'pozo' as 'subterranea' }))).toEqual({ code: ATALAYA_DGA_ARGUMENT, field: 'kind' });
@@ -114,7 +146,9 @@ describe('REST POST bodies, byte for byte against the manual (Res. 2.170/2025 §
 describe('REST GET (receipt check)', () => {
   it('builds the manual query for each kind', () => {
     expect(buildRestQuery('subterranea', 'OB-0101-114', RECEIPT)).toBe(`/mediciones/subterraneas?codigoObra=OB-0101-114&numeroComprobante=${RECEIPT}`);
-    expect(buildRestQuery('superficial-flujometro', 'OB-0101-108', RECEIPT)).toBe(`/mediciones/superficiales/flujometro?codigoObra=OB-0101-108&numeroComprobante=${RECEIPT}`);
+    expect(buildRestQuery('superficial-flujometro', 'OB-0101-108', RECEIPT)).toBe(
+      `/mediciones/superficiales/flujometro?codigoObra=OB-0101-108&numeroComprobante=${RECEIPT}`,
+    );
     expect(buildRestQuery('superficial', 'OB-0101-103', RECEIPT)).toBe(`/mediciones/superficiales?codigoObra=OB-0101-103&numeroComprobante=${RECEIPT}`);
     expect(refusal(() => buildRestQuery('superficial', 'OB-0101-103', RECEIPT.slice(1)))?.code).toBe(ATALAYA_DGA_ARGUMENT);
     expect(refusal(() => buildRestQuery('superficial', 'OB-0101-103', `${RECEIPT.slice(1)}&`))?.code).toBe(ATALAYA_DGA_ARGUMENT);
@@ -140,13 +174,27 @@ describe('REST GET (receipt check)', () => {
   });
 
   it('reads the surface answers, numbers tolerated where strings are documented', () => {
-    const surface = parseRestQueryAnswer(200, 'application/json; charset=utf-8', '{"status":"00","message":"","data":{"alturaLimnimetrica":5,"caudal":"16.54","fechaMedicion":"07-09-2023","horaMedicion":"9:00:00"}}');
-    expect(surface).toEqual({ kind: 'found', measurement: { alturaLimnimetrica: '5', caudal: '16.54', fechaMedicion: '2023-09-07', horaMedicion: '09:00:00' } });
+    const surface = parseRestQueryAnswer(
+      200,
+      'application/json; charset=utf-8',
+      '{"status":"00","message":"","data":{"alturaLimnimetrica":5,"caudal":"16.54","fechaMedicion":"07-09-2023","horaMedicion":"9:00:00"}}',
+    );
+    expect(surface).toEqual({
+      kind: 'found',
+      measurement: { alturaLimnimetrica: '5', caudal: '16.54', fechaMedicion: '2023-09-07', horaMedicion: '09:00:00' },
+    });
   });
 
   it('reports rejections and answers it cannot read', () => {
-    expect(parseRestQueryAnswer(404, 'application/json', '{"status":"02","message":"Comprobante no existe"}')).toEqual({ kind: 'rejected', status: 404, code: '02', message: 'Comprobante no existe' });
-    expect(parseRestQueryAnswer(200, 'application/json', '{"status":"00","message":"","data":{"fechaMedicion":"2023/09/07","horaMedicion":"10:00:00"}}').kind).toBe('invalid');
+    expect(parseRestQueryAnswer(404, 'application/json', '{"status":"02","message":"Comprobante no existe"}')).toEqual({
+      kind: 'rejected',
+      status: 404,
+      code: '02',
+      message: 'Comprobante no existe',
+    });
+    expect(
+      parseRestQueryAnswer(200, 'application/json', '{"status":"00","message":"","data":{"fechaMedicion":"2023/09/07","horaMedicion":"10:00:00"}}').kind,
+    ).toBe('invalid');
     expect(parseRestQueryAnswer(200, 'application/json', '{"status":"00","message":""}').kind).toBe('invalid');
     expect(parseRestQueryAnswer(502, 'text/html', '<html>Bad gateway</html>').kind).toBe('invalid');
   });
@@ -179,12 +227,20 @@ describe('REST POST answers', () => {
     [200, '{"status":"00","data":{"numeroComprobante":12345}}', null],
     [500, `{"status":"00","data":{"numeroComprobante":"${RECEIPT}"}}`, RECEIPT],
   ])('takes status "00" as accepted even when odd (HTTP %s %s), receipt kept as given and flagged', (status, text, receipt) => {
-    expect(parseRestAnswer(status, 'application/json', text)).toEqual({ kind: 'accepted-irregular', receipt, reason: expect.stringContaining('a person should check') });
+    expect(parseRestAnswer(status, 'application/json', text)).toEqual({
+      kind: 'accepted-irregular',
+      receipt,
+      reason: expect.stringContaining('a person should check'),
+    });
   });
 
   it('takes a refusal carrying a receipt in data.numeroComprobante as a duplicate, whatever its wording', () => {
-    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: RECEIPT } }))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
-    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: 'A1B2' } }))).toMatchObject({ kind: 'rejected', code: '10' });
+    expect(
+      parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: RECEIPT } })),
+    ).toEqual({ kind: 'duplicate', receipt: RECEIPT });
+    expect(
+      parseRestAnswer(400, 'application/json', JSON.stringify({ status: '10', message: 'Registro duplicado', data: { numeroComprobante: 'A1B2' } })),
+    ).toMatchObject({ kind: 'rejected', code: '10' });
   });
 
   it('keeps a duplicate a duplicate when its receipt is missing or malformed', () => {
@@ -193,15 +249,21 @@ describe('REST POST answers', () => {
     expect(parseRestAnswer(400, 'application/json', JSON.stringify({ message: dup }))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
   });
 
-  it.each(['Usuario no es el informante registrado en la Obra', 'usuario NO es el Informante   registrado en la obra.', 'Usuário no es el informante registrado en la Obra OB-0101-114'])(
-    'recognizes not-informant: %j',
-    (message) => {
-      expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '01', message }))).toEqual({ kind: 'not-informant' });
-    },
-  );
+  it.each([
+    'Usuario no es el informante registrado en la Obra',
+    'usuario NO es el Informante   registrado en la obra.',
+    'Usuário no es el informante registrado en la Obra OB-0101-114',
+  ])('recognizes not-informant: %j', (message) => {
+    expect(parseRestAnswer(400, 'application/json', JSON.stringify({ status: '01', message }))).toEqual({ kind: 'not-informant' });
+  });
 
   it('reports any other status as a rejection with its code', () => {
-    expect(parseRestAnswer(400, 'application/json', '{"status":"03","message":"Formato de caudal inválido"}')).toEqual({ kind: 'rejected', status: 400, code: '03', message: 'Formato de caudal inválido' });
+    expect(parseRestAnswer(400, 'application/json', '{"status":"03","message":"Formato de caudal inválido"}')).toEqual({
+      kind: 'rejected',
+      status: 400,
+      code: '03',
+      message: 'Formato de caudal inválido',
+    });
     expect(parseRestAnswer(200, 'application/json', '{"status":"99"}')).toEqual({ kind: 'rejected', status: 200, code: '99', message: '' });
   });
 

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { DEFAULT_REVIEW_RULES, integrateFlow, median, reviewSlot } from '../../protocols/dga/index.ts';
+import { describe, expect, it } from 'vitest';
 import type { HistoryPoint, ReviewRules, SlotEvidence } from '../../protocols/dga/index.ts';
+import { DEFAULT_REVIEW_RULES, integrateFlow, median, reviewSlot } from '../../protocols/dga/index.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 8, 7, 4); // 2025-09-07 00:00 UTC-4
@@ -18,7 +18,9 @@ describe('plausibility checks (issue 14 §2): one coded finding per doubt, with 
 
   it('frozen_totalizer: unchanged for ≥ N hours while the flow is > 0, not before, not with the pump stopped', () => {
     const frozen = [...steady(3), ...[3, 4, 5].map((i) => ({ slot: at(i), caudal: 10, totalizador: 1108 }))];
-    const f = reviewSlot({ measurement: { at: at(6), caudal: 10, totalizador: 1108 }, history: frozen }, DEFAULT_REVIEW_RULES).find((x) => x.code === 'frozen_totalizer');
+    const f = reviewSlot({ measurement: { at: at(6), caudal: 10, totalizador: 1108 }, history: frozen }, DEFAULT_REVIEW_RULES).find(
+      (x) => x.code === 'frozen_totalizer',
+    );
     expect(f?.values).toEqual({ m3: 1108, hours: 3, flowLps: 10 });
     // 2 h frozen < 3 h.
     expect(codes({ measurement: { at: at(5), caudal: 10, totalizador: 1108 }, history: frozen.slice(0, 5) })).not.toContain('frozen_totalizer');
@@ -44,7 +46,9 @@ describe('plausibility checks (issue 14 §2): one coded finding per doubt, with 
     expect(codes({ measurement: { at: at(6), caudal: 60, totalizador: 1216 }, history: idle })).not.toContain('flow_jump');
     expect(codes({ measurement: { at: at(2), caudal: 60, totalizador: 1000 + 72 + 216 }, history: steady(2) })).toEqual([]);
     // Outside the median window the history does not count.
-    expect(codes({ measurement: { at: at(40), caudal: 60, totalizador: 1180 + 216 }, history: steady(6) }, { ...DEFAULT_REVIEW_RULES, medianWindowHours: 24 })).toEqual([]);
+    expect(
+      codes({ measurement: { at: at(40), caudal: 60, totalizador: 1180 + 216 }, history: steady(6) }, { ...DEFAULT_REVIEW_RULES, medianWindowHours: 24 }),
+    ).toEqual([]);
   });
 
   it('over_water_right: above flowLps plus its tolerance', () => {
@@ -61,8 +65,15 @@ describe('plausibility checks (issue 14 §2): one coded finding per doubt, with 
   });
 
   it('clock_unsynced, sensor_fault, out_of_range: readings so marked near the slot', () => {
-    const f = reviewSlot({ measurement: { at: at(0), caudal: 10 }, history: [], marks: { clockUnsynced: 2, sensorFault: 1, outOfRange: 3 } }, DEFAULT_REVIEW_RULES);
-    expect(f.map((x) => [x.code, x.values['readings']])).toEqual([['clock_unsynced', 2], ['sensor_fault', 1], ['out_of_range', 3]]);
+    const f = reviewSlot(
+      { measurement: { at: at(0), caudal: 10 }, history: [], marks: { clockUnsynced: 2, sensorFault: 1, outOfRange: 3 } },
+      DEFAULT_REVIEW_RULES,
+    );
+    expect(f.map((x) => [x.code, x.values['readings']])).toEqual([
+      ['clock_unsynced', 2],
+      ['sensor_fault', 1],
+      ['out_of_range', 3],
+    ]);
   });
 
   it('volume_flow_mismatch: the totalizer volume against the integrated flow, within the tolerance and the floor', () => {
@@ -80,7 +91,15 @@ describe('plausibility checks (issue 14 §2): one coded finding per doubt, with 
     expect(integrateFlow(flat, T0, T0 + HOUR, 5 * minute, 15 * minute)).toBeCloseTo(36, 9);
     const ramp = Array.from({ length: 61 }, (_, i) => ({ ts: T0 + i * minute, value: i }));
     expect(integrateFlow(ramp, T0, T0 + HOUR, 5 * minute, 15 * minute)).toBeCloseTo((30 * 3600) / 1000, 9);
-    expect(integrateFlow(flat.filter((r) => r.ts < T0 + 10 * minute || r.ts > T0 + 40 * minute), T0, T0 + HOUR, 5 * minute, 15 * minute)).toBeUndefined();
+    expect(
+      integrateFlow(
+        flat.filter((r) => r.ts < T0 + 10 * minute || r.ts > T0 + 40 * minute),
+        T0,
+        T0 + HOUR,
+        5 * minute,
+        15 * minute,
+      ),
+    ).toBeUndefined();
     expect(integrateFlow(flat.slice(0, 30), T0, T0 + HOUR, 5 * minute, 15 * minute)).toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
 import { hashApiToken, newApiToken, tokenName } from '../../cloud/http/auth.ts';
 import { CONFIG_INVALID, isAtalayaError } from '../../protocols/errors.ts';

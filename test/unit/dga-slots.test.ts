@@ -1,4 +1,5 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { SlotReading } from '../../protocols/dga/index.ts';
 import {
   ATALAYA_DGA_ARGUMENT,
   buildRestRequest,
@@ -13,7 +14,6 @@ import {
   toDgaDateTime,
   unwrapTotalizer,
 } from '../../protocols/dga/index.ts';
-import type { SlotReading } from '../../protocols/dga/index.ts';
 
 const MIN = 60_000;
 const SLOT = Date.UTC(2025, 8, 7, 14); // 2025-09-07 10:00:00 UTC-4
@@ -38,11 +38,7 @@ describe('deriveMeasurement: the good reading closest to the slot within ±toler
   });
 
   it('uses good readings only, even when a bad one is closer', () => {
-    const readings: SlotReading[] = [
-      { ts: SLOT, value: null, quality: 'comm_error' },
-      { ts: SLOT + MIN, value: 99, quality: 'out_of_range' },
-      good(-3, 7),
-    ];
+    const readings: SlotReading[] = [{ ts: SLOT, value: null, quality: 'comm_error' }, { ts: SLOT + MIN, value: 99, quality: 'out_of_range' }, good(-3, 7)];
     expect(deriveMeasurement(readings, SLOT)).toEqual({ value: 7, ts: SLOT - 3 * MIN });
     expect(deriveMeasurement(readings.slice(0, 2), SLOT)).toHaveProperty('missing');
     expect(deriveMeasurement([{ ts: SLOT, value: Number.NaN, quality: 'good' }], SLOT)).toHaveProperty('missing');
@@ -78,7 +74,9 @@ describe('flow and level: never clamped, never invented', () => {
   it('names only the field that failed: a bad flow leaves the totalizer out of the reason', () => {
     const result = deriveSlotMeasurement({ caudal: [good(0, -0.5)], totalizador: [good(0, 1000)] }, SLOT, { flowDeadband: 0.01 });
     expect(result).toEqual({ missing: { caudal: 'negative flow (-0.5 l/s)' } });
-    expect(deriveSlotMeasurement({ caudal: [good(0, -0.004)], totalizador: [good(0, 1000)] }, SLOT, { flowDeadband: 0.01 })).toEqual({ measurement: { at: SLOT, caudal: 0, totalizador: 1000 } });
+    expect(deriveSlotMeasurement({ caudal: [good(0, -0.004)], totalizador: [good(0, 1000)] }, SLOT, { flowDeadband: 0.01 })).toEqual({
+      measurement: { at: SLOT, caudal: 0, totalizador: 1000 },
+    });
   });
 });
 
@@ -115,11 +113,9 @@ describe('totalizer rollover', () => {
 
 describe('a slot from the obra channels', () => {
   it('builds the well measurement DGA gets, ready for the REST codec', () => {
-    const slot = deriveSlotMeasurement(
-      { caudal: [good(-1, 15.305)], totalizador: [good(0, 6)], nivelFreatico: [good(2, 9.849)] },
-      SLOT,
-      { totalizer: { wrapAt: WRAP, previousTotal: WRAP - 10 } },
-    );
+    const slot = deriveSlotMeasurement({ caudal: [good(-1, 15.305)], totalizador: [good(0, 6)], nivelFreatico: [good(2, 9.849)] }, SLOT, {
+      totalizer: { wrapAt: WRAP, previousTotal: WRAP - 10 },
+    });
     expect(slot).toEqual({ measurement: { at: SLOT, caudal: 15.305, totalizador: WRAP + 6, nivelFreatico: 9.849 } });
     if (!('measurement' in slot)) throw new Error('unreachable');
     const req = buildRestRequest({
@@ -129,7 +125,13 @@ describe('a slot from the obra channels', () => {
       measurement: slot.measurement,
       sentAt: SLOT + 30 * MIN,
     });
-    expect(req.body.medicionSubterranea).toEqual({ caudal: '15.31', fechaMedicion: '2025-09-07', horaMedicion: '10:00:00', nivelFreaticoDelPozo: '9.85', totalizador: '4294967302' });
+    expect(req.body.medicionSubterranea).toEqual({
+      caudal: '15.31',
+      fechaMedicion: '2025-09-07',
+      horaMedicion: '10:00:00',
+      nivelFreaticoDelPozo: '9.85',
+      totalizador: '4294967302',
+    });
   });
 
   it('is missing as a whole, with a reason per channel, when a channel it has has no good reading', () => {
@@ -140,7 +142,9 @@ describe('a slot from the obra channels', () => {
   });
 
   it('leaves out a channel the obra does not have', () => {
-    expect(deriveSlotMeasurement({ caudal: [good(0, 2)], alturaLimnimetrica: [good(0, 14)] }, SLOT)).toEqual({ measurement: { at: SLOT, caudal: 2, alturaLimnimetrica: 14 } });
+    expect(deriveSlotMeasurement({ caudal: [good(0, 2)], alturaLimnimetrica: [good(0, 14)] }, SLOT)).toEqual({
+      measurement: { at: SLOT, caudal: 2, alturaLimnimetrica: 14 },
+    });
   });
 
   it('reads a daily (medio) slot at 00:00 UTC-4 of the next day', () => {

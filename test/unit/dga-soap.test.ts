@@ -2,23 +2,23 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import soap from 'soap';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SoapRequestInput } from '../../protocols/dga/index.ts';
 import {
   ATALAYA_DGA_UNSUPPORTED,
   ATALAYA_DGA_VALUE,
-  DGA_SOAP_ACTIONS,
-  DGA_SOAP_NS,
-  DGA_WSDL_PATH,
   buildSoapArgs,
   buildSoapEnvelope,
   buildSoapQueryArgs,
+  DGA_SOAP_ACTIONS,
+  DGA_SOAP_NS,
+  DGA_WSDL_PATH,
   isDgaError,
   parseSoapAnswer,
   parseSoapQueryAnswer,
   sameMeasurement,
 } from '../../protocols/dga/index.ts';
-import type { SoapRequestInput } from '../../protocols/dga/index.ts';
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s);
 const RECEIPT = 'zk7DOAl3uIlGTjvwNtwBF0sBLAR16cI5';
@@ -95,13 +95,22 @@ describe('SOAP request (legacy authSendDataExtraccionOp, docs/dga.md#soap-legacy
     expect(args.header).toEqual({ authSendDataExtraccionTraza: { codigoDeLaObra: 'OB-0101-103', timeStampOrigen: '2023-09-07T09:01:00-04:00' } });
     expect(Object.keys(args.body)).toEqual(['authDataUsuario', 'authDataExtraccionSuperficial']);
     expect(Object.keys(args.body.authDataExtraccionSuperficial ?? {})).toEqual(['fechaMedicion', 'horaMedicion', 'caudal', 'alturaLimnimetrica']);
-    expect(Object.keys(buildSoapArgs(well).body.authDataExtraccionSubterranea ?? {})).toEqual(['fechaMedicion', 'horaMedicion', 'totalizador', 'caudal', 'nivelFreaticoDelPozo']);
+    expect(Object.keys(buildSoapArgs(well).body.authDataExtraccionSubterranea ?? {})).toEqual([
+      'fechaMedicion',
+      'horaMedicion',
+      'totalizador',
+      'caudal',
+      'nivelFreaticoDelPozo',
+    ]);
   });
 
   it('validates against the project schema with xmllint; wrong order, namespace or format does not', () => {
     for (const input of [well, surface]) expect(xmllint(buildSoapEnvelope(input))).toEqual({ ok: true, stderr: expect.stringContaining('validates') });
     const good = buildSoapEnvelope(well);
-    const swapped = good.replace('<aut:totalizador>1010</aut:totalizador><aut:caudal>1.00</aut:caudal>', '<aut:caudal>1.00</aut:caudal><aut:totalizador>1010</aut:totalizador>');
+    const swapped = good.replace(
+      '<aut:totalizador>1010</aut:totalizador><aut:caudal>1.00</aut:caudal>',
+      '<aut:caudal>1.00</aut:caudal><aut:totalizador>1010</aut:totalizador>',
+    );
     expect(swapped).not.toBe(good);
     expect(xmllint(swapped).ok).toBe(false);
     expect(xmllint(good.replace(`xmlns:aut="${AUT}"`, `xmlns:aut="${DGA_SOAP_NS.authResponse}"`)).ok).toBe(false);
@@ -119,9 +128,17 @@ describe('SOAP request (legacy authSendDataExtraccionOp, docs/dga.md#soap-legacy
       }
       return undefined;
     };
-    expect(code(() => buildSoapArgs({ ...well, kind: 'superficial-flujometro', measurement: { at: well.measurement.at, caudal: 1, totalizador: 2 } }))).toEqual([ATALAYA_DGA_UNSUPPORTED, 'kind']);
-    expect(code(() => buildSoapArgs({ ...well, measurement: { at: well.measurement.at, caudal: 1, totalizador: 2 } }))).toEqual([ATALAYA_DGA_VALUE, 'nivelFreaticoDelPozo']);
-    expect(code(() => buildSoapArgs({ ...surface, measurement: { at: surface.measurement.at, caudal: 1 } }))).toEqual([ATALAYA_DGA_VALUE, 'alturaLimnimetrica']);
+    expect(code(() => buildSoapArgs({ ...well, kind: 'superficial-flujometro', measurement: { at: well.measurement.at, caudal: 1, totalizador: 2 } }))).toEqual(
+      [ATALAYA_DGA_UNSUPPORTED, 'kind'],
+    );
+    expect(code(() => buildSoapArgs({ ...well, measurement: { at: well.measurement.at, caudal: 1, totalizador: 2 } }))).toEqual([
+      ATALAYA_DGA_VALUE,
+      'nivelFreaticoDelPozo',
+    ]);
+    expect(code(() => buildSoapArgs({ ...surface, measurement: { at: surface.measurement.at, caudal: 1 } }))).toEqual([
+      ATALAYA_DGA_VALUE,
+      'alturaLimnimetrica',
+    ]);
   });
 
   it('drives the soap client with the project WSDL to a valid request and reads its answer', async () => {
@@ -150,17 +167,28 @@ describe('SOAP request (legacy authSendDataExtraccionOp, docs/dga.md#soap-legacy
 });
 
 describe('SOAP answers', () => {
-  const answer = (receipt: string, code: string, description: string): unknown => ({ numeroComprobante: receipt, status: { Code: code, Description: description } });
+  const answer = (receipt: string, code: string, description: string): unknown => ({
+    numeroComprobante: receipt,
+    status: { Code: code, Description: description },
+  });
 
   it('maps every outcome like REST', () => {
     expect(parseSoapAnswer(answer(RECEIPT, '0', 'OK'))).toEqual({ kind: 'accepted', receipt: RECEIPT });
     expect(parseSoapAnswer({ authSendDataExtraccionResponse: answer(RECEIPT, ' 0 ', '') })).toEqual({ kind: 'accepted', receipt: RECEIPT });
-    expect(parseSoapAnswer(answer('', '5', `Ya existe un registro en esa fecha, hora para la obra. Comprobante: ${RECEIPT}`))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
+    expect(parseSoapAnswer(answer('', '5', `Ya existe un registro en esa fecha, hora para la obra. Comprobante: ${RECEIPT}`))).toEqual({
+      kind: 'duplicate',
+      receipt: RECEIPT,
+    });
     expect(parseSoapAnswer(answer(RECEIPT, '5', 'Ya existe un registro en esa fecha, hora para la obra'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '7', 'Usuario no es el informante registrado en la Obra'))).toEqual({ kind: 'not-informant' });
     expect(parseSoapAnswer(answer(RECEIPT, '10', 'Registro duplicado'))).toEqual({ kind: 'duplicate', receipt: RECEIPT });
     expect(parseSoapAnswer(answer('', '9', 'Error de formato'), 200)).toEqual({ kind: 'rejected', status: 200, code: '9', message: 'Error de formato' });
-    expect(parseSoapAnswer({ numeroComprobante: '', status: { Code: { $value: '3', attributes: {} } } })).toEqual({ kind: 'rejected', status: null, code: '3', message: '' });
+    expect(parseSoapAnswer({ numeroComprobante: '', status: { Code: { $value: '3', attributes: {} } } })).toEqual({
+      kind: 'rejected',
+      status: null,
+      code: '3',
+      message: '',
+    });
   });
 
   it('takes Code 0 as accepted even with an empty or odd receipt, kept as given and flagged', () => {
@@ -179,12 +207,20 @@ describe('SOAP answers', () => {
       medicion: { idMedicion: 7, fechaIngreso: '07-09-2023', fechaMedicion: '07-09-2023', caudal: 1, totalizador: 1010, nivelFreaticoDelPozo: 9.85 },
       status: { Code: '0', Description: '' },
     });
-    expect(found).toEqual({ kind: 'found', measurement: { caudal: '1', fechaMedicion: '2023-09-07', horaMedicion: '', nivelFreaticoDelPozo: '9.85', totalizador: '1010' } });
+    expect(found).toEqual({
+      kind: 'found',
+      measurement: { caudal: '1', fechaMedicion: '2023-09-07', horaMedicion: '', nivelFreaticoDelPozo: '9.85', totalizador: '1010' },
+    });
     const sent = { caudal: '1.00', fechaMedicion: '2023-09-07', horaMedicion: '10:00:00', nivelFreaticoDelPozo: '9.85', totalizador: '1010' };
     if (found.kind !== 'found') throw new Error('unreachable');
     expect(sameMeasurement(sent, found.measurement)).toBe(true);
     expect(sameMeasurement({ ...sent, totalizador: '1011' }, found.measurement)).toBe(false);
-    expect(parseSoapQueryAnswer({ status: { Code: '4', Description: 'No existe' } }, 200)).toEqual({ kind: 'rejected', status: 200, code: '4', message: 'No existe' });
+    expect(parseSoapQueryAnswer({ status: { Code: '4', Description: 'No existe' } }, 200)).toEqual({
+      kind: 'rejected',
+      status: 200,
+      code: '4',
+      message: 'No existe',
+    });
     expect(parseSoapQueryAnswer({ status: { Code: '0', Description: '' } }).kind).toBe('invalid');
   });
 });

@@ -1,4 +1,5 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Standard } from '../../protocols/dga/index.ts';
 import {
   ATALAYA_DGA_ARGUMENT,
   ATALAYA_DGA_TIME,
@@ -12,7 +13,6 @@ import {
   timeStampOrigen,
   toDgaDateTime,
 } from '../../protocols/dga/index.ts';
-import type { Standard } from '../../protocols/dga/index.ts';
 
 const HOUR = 3_600_000;
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s);

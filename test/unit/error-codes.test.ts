@@ -9,7 +9,8 @@ import { readSource, sourceFiles } from '../helpers/source-tree.ts';
 
 const CODE_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 /** `const NAME = 'ATALAYA_…'` (exported or not, typed or not), or a class field `NAME = 'ATALAYA_…'`. */
-const CONSTANT = /(?:\b(?:const|let|var)\s+|^\s*(?:(?:public|private|protected|static|readonly)\s+)*)([A-Za-z_$][\w$]*)\s*(?::[^=;\n]+)?=\s*(['"`])(ATALAYA_[A-Z0-9_]*)\2/gm;
+const CONSTANT =
+  /(?:\b(?:const|let|var)\s+|^\s*(?:(?:public|private|protected|static|readonly)\s+)*)([A-Za-z_$][\w$]*)\s*(?::[^=;\n]+)?=\s*(['"`])(ATALAYA_[A-Z0-9_]*)\2/gm;
 /** A code written inline where an error is made: `new FooError('ATALAYA_…'`, `code: 'ATALAYA_…'`. */
 const INLINE = /(?:\bnew\s+\w*Error\s*\(\s*|\bcode\s*:\s*)(['"`])(ATALAYA_[A-Z0-9_]*)\1/g;
 

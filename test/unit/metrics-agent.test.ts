@@ -4,7 +4,7 @@ import type { ActiveAlarm } from '../../agent/alarms/engine.ts';
 import type { BrokerStats } from '../../agent/broker/broker.ts';
 import { REFUSAL_REASONS } from '../../agent/broker/counters.ts';
 import type { BufferStats } from '../../agent/buffer/buffer.ts';
-import { createAgentMetrics, type AgentMetricsSources } from '../../agent/metrics/index.ts';
+import { type AgentMetricsSources, createAgentMetrics } from '../../agent/metrics/index.ts';
 import type { LinkStats } from '../../agent/modbus/link.ts';
 import type { SyncStatus } from '../../agent/sync/types.ts';
 import { parseExposition, value } from '../helpers/prom.ts';
@@ -13,7 +13,16 @@ const NOW = 1_750_000_000_000;
 const clock = { now: () => NOW, monotonic: () => 1 };
 
 function buffer(over: Partial<BufferStats> = {}): BufferStats {
-  return { count: 120, bytes: 65_536, oldestTs: NOW - 90_000, lastSeq: 4000, evicted: { ordinary: 7, dga: 1, alarm: 0 }, pending: 3, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false }, ...over };
+  return {
+    count: 120,
+    bytes: 65_536,
+    oldestTs: NOW - 90_000,
+    lastSeq: 4000,
+    evicted: { ordinary: 7, dga: 1, alarm: 0 },
+    pending: 3,
+    health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false },
+    ...over,
+  };
 }
 
 const SYNC: SyncStatus = {
@@ -40,8 +49,17 @@ const BROKER: BrokerStats = {
   auth: { passwordChecks: 12, failures: { bad_credentials: 9, not_authorized: 0, identifier_rejected: 0, throttled: 40, busy: 0, server_full: 0 } },
 };
 
-const alarm = (level: ActiveAlarm['level'], state: ActiveAlarm['state']): ActiveAlarm =>
-  ({ device: 'gas', channel: 'ch4', rule: `r-${level}-${state}`, level, threshold: 1, state, latched: false, value: 2, ts: NOW });
+const alarm = (level: ActiveAlarm['level'], state: ActiveAlarm['state']): ActiveAlarm => ({
+  device: 'gas',
+  channel: 'ch4',
+  rule: `r-${level}-${state}`,
+  level,
+  threshold: 1,
+  state,
+  latched: false,
+  value: 2,
+  ts: NOW,
+});
 
 const LINK: LinkStats = { transactions: 90, failures: 4, errors: { ATALAYA_MODBUS_TIMEOUT: 3, ATALAYA_MODBUS_CRC: 1 }, opens: 1, connected: true };
 
@@ -51,7 +69,10 @@ function sources(over: Partial<AgentMetricsSources> = {}): AgentMetricsSources {
     sync: () => SYNC,
     broker: () => BROKER,
     alarms: () => [alarm('alarm', 'raised'), alarm('alarm', 'acknowledged'), alarm('warning', 'raised')],
-    devices: () => [{ id: 'gas', health: { state: 'ok', consecutiveFailures: 0 } }, { id: 'flow', health: { state: 'backoff', consecutiveFailures: 6 } }],
+    devices: () => [
+      { id: 'gas', health: { state: 'ok', consecutiveFailures: 0 } },
+      { id: 'flow', health: { state: 'backoff', consecutiveFailures: 6 } },
+    ],
     links: () => [{ id: 'line-1', stats: LINK }],
     clock,
     ...over,
@@ -62,7 +83,15 @@ const scrape = async (m: ReturnType<typeof createAgentMetrics>) => parseExpositi
 
 describe('agent metrics', () => {
   it('shows a buffer that cannot write as one gauge and counts its failed commits and lost records', async () => {
-    const health = { state: 'disk_full', failedCommits: 12, lostRecords: 600, lastErrorCode: 'SQLITE_FULL', since: NOW - 5000, freeBytes: 0, reserveActive: true } as const;
+    const health = {
+      state: 'disk_full',
+      failedCommits: 12,
+      lostRecords: 600,
+      lastErrorCode: 'SQLITE_FULL',
+      since: NOW - 5000,
+      freeBytes: 0,
+      reserveActive: true,
+    } as const;
     const f = await scrape(createAgentMetrics(sources({ buffer: { stats: () => buffer({ health }) } })));
     expect(value(f, 'atalaya_buffer_writable')).toBe(0);
     expect(f.get('atalaya_buffer_write_failures_total')?.type).toBe('counter');
@@ -138,7 +167,13 @@ describe('agent metrics', () => {
         }),
       ),
     );
-    for (const name of ['atalaya_sync_lag_records', 'atalaya_sync_sent_records_total', 'atalaya_mqtt_clients', 'atalaya_buffer_records', 'atalaya_buffer_oldest_age_seconds']) {
+    for (const name of [
+      'atalaya_sync_lag_records',
+      'atalaya_sync_sent_records_total',
+      'atalaya_mqtt_clients',
+      'atalaya_buffer_records',
+      'atalaya_buffer_oldest_age_seconds',
+    ]) {
       expect(f.get(name)?.samples, name).toEqual([]);
     }
     expect(f.get('atalaya_sync_state')?.samples).toEqual([]);

@@ -16,8 +16,20 @@ import { testLogger } from '../helpers/logger.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const load = (name: string): Dashboard => JSON.parse(readFileSync(path.join(root, 'deploy/grafana', name), 'utf8')) as Dashboard;
 
-interface Target { expr?: string; legendFormat?: string; datasource?: { uid?: string } }
-interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { type?: string; uid?: string }; targets?: Target[]; panels?: Panel[] }
+interface Target {
+  expr?: string;
+  legendFormat?: string;
+  datasource?: { uid?: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { type?: string; uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
 interface Dashboard {
   __inputs: Array<{ name: string; type: string; pluginId: string }>;
   schemaVersion: number;
@@ -44,7 +56,17 @@ function catalogue(registry: Registry): Map<string, Set<string>> {
 
 const agentMetrics = catalogue(
   createAgentMetrics({
-    buffer: { stats: () => ({ count: 0, bytes: 0, oldestTs: null, lastSeq: 0, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false } }) },
+    buffer: {
+      stats: () => ({
+        count: 0,
+        bytes: 0,
+        oldestTs: null,
+        lastSeq: 0,
+        evicted: { ordinary: 0, dga: 0, alarm: 0 },
+        pending: 0,
+        health: { state: 'writable', failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false },
+      }),
+    },
     sync: () => null,
     broker: () => null,
     alarms: () => [],
@@ -79,15 +101,57 @@ function check(expr: string, metrics: ReadonlyMap<string, ReadonlySet<string>>, 
     }
   }
   for (const [, group] of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const label of group!.split(',').map((s) => s.trim()).filter(Boolean)) if (!allowed.has(label)) problems.push(`${expr}: grouped by unknown label ${label}`);
+    for (const label of group!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      if (!allowed.has(label)) problems.push(`${expr}: grouped by unknown label ${label}`);
   }
-  for (const [, label] of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)) if (!allowed.has(label!)) problems.push(`${expr}: legend uses unknown label ${label}`);
+  for (const [, label] of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g))
+    if (!allowed.has(label!)) problems.push(`${expr}: legend uses unknown label ${label}`);
   return problems;
 }
 
 describe.each([
-  ['atalaya-agent.json', agentMetrics, ['atalaya_modbus_polls_total', 'atalaya_modbus_errors_total', 'atalaya_modbus_poll_duration_seconds_bucket', 'atalaya_modbus_link_connected', 'atalaya_buffer_records', 'atalaya_buffer_bytes', 'atalaya_buffer_oldest_age_seconds', 'atalaya_buffer_evicted_total', 'atalaya_sync_lag_records', 'atalaya_sync_last_ack_age_seconds', 'atalaya_sync_sent_records_total', 'atalaya_sync_sent_bytes_total', 'atalaya_sync_consecutive_failures', 'atalaya_mqtt_clients', 'atalaya_mqtt_messages_total', 'atalaya_alarms_active']],
-  ['atalaya-relay.json', relayMetrics, ['atalaya_relay_ingest_requests_total', 'atalaya_relay_records_stored_total', 'atalaya_relay_gateways', 'atalaya_relay_gateway_last_seen_age_seconds', 'atalaya_relay_gateway_clock_offset_seconds', 'atalaya_dga_submissions', 'atalaya_anchor_batches', 'atalaya_anchor_pending_batches', 'atalaya_anchor_last_gas_used', 'atalaya_anchor_gas_used_total', 'atalaya_anchor_errors_total']],
+  [
+    'atalaya-agent.json',
+    agentMetrics,
+    [
+      'atalaya_modbus_polls_total',
+      'atalaya_modbus_errors_total',
+      'atalaya_modbus_poll_duration_seconds_bucket',
+      'atalaya_modbus_link_connected',
+      'atalaya_buffer_records',
+      'atalaya_buffer_bytes',
+      'atalaya_buffer_oldest_age_seconds',
+      'atalaya_buffer_evicted_total',
+      'atalaya_sync_lag_records',
+      'atalaya_sync_last_ack_age_seconds',
+      'atalaya_sync_sent_records_total',
+      'atalaya_sync_sent_bytes_total',
+      'atalaya_sync_consecutive_failures',
+      'atalaya_mqtt_clients',
+      'atalaya_mqtt_messages_total',
+      'atalaya_alarms_active',
+    ],
+  ],
+  [
+    'atalaya-relay.json',
+    relayMetrics,
+    [
+      'atalaya_relay_ingest_requests_total',
+      'atalaya_relay_records_stored_total',
+      'atalaya_relay_gateways',
+      'atalaya_relay_gateway_last_seen_age_seconds',
+      'atalaya_relay_gateway_clock_offset_seconds',
+      'atalaya_dga_submissions',
+      'atalaya_anchor_batches',
+      'atalaya_anchor_pending_batches',
+      'atalaya_anchor_last_gas_used',
+      'atalaya_anchor_gas_used_total',
+      'atalaya_anchor_errors_total',
+    ],
+  ],
 ] as const)('Grafana dashboard %s', (file, metrics, required) => {
   const dashboard = load(file);
 

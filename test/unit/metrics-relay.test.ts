@@ -49,12 +49,15 @@ function setup(over: Partial<RelayMetricsSources> = {}) {
         return rows;
       },
     },
-    dga: () => ({ status: async () => {
+    dga: () => ({
+      status: async () => {
         calls.dga++;
         return [obra('OB-0101-1'), obra('OB-0101-2', { stopped: { at: 'x', reason: 'y' } })];
       },
     }),
-    anchor: () => ({ store: { stats: async () => {
+    anchor: () => ({
+      store: {
+        stats: async () => {
           calls.anchor++;
           return ANCHOR;
         },

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeAllOrders,
-  decodeBit,
-  decodeRaw,
-  encodeRaw,
-  fromEngineering,
-  toEngineering,
-} from '../../protocols/modbus/decode.ts';
-import {
-  ATALAYA_MODBUS_DECODE_INVALID,
-  ATALAYA_MODBUS_SHORT_DATA,
-  ATALAYA_MODBUS_VALUE_OUT_OF_RANGE,
-} from '../../protocols/modbus/errors.ts';
-import { WORD_ORDERS } from '../../protocols/modbus/types.ts';
+import { decodeAllOrders, decodeBit, decodeRaw, encodeRaw, fromEngineering, toEngineering } from '../../protocols/modbus/decode.ts';
+import { ATALAYA_MODBUS_DECODE_INVALID, ATALAYA_MODBUS_SHORT_DATA, ATALAYA_MODBUS_VALUE_OUT_OF_RANGE } from '../../protocols/modbus/errors.ts';
 import type { DataType, WordOrder } from '../../protocols/modbus/types.ts';
+import { WORD_ORDERS } from '../../protocols/modbus/types.ts';
 
 type ValueType = Exclude<DataType, 'bit'>;
 
@@ -42,13 +31,49 @@ const VECTORS: ReadonlyArray<{ type: ValueType; value: number; regs: Record<Word
   { type: 'int16', value: -32768, regs: { ABCD: [0x8000], CDAB: [0x8000], BADC: [0x0080], DCBA: [0x0080] } },
   { type: 'uint16', value: 0x1234, regs: { ABCD: [0x1234], CDAB: [0x1234], BADC: [0x3412], DCBA: [0x3412] } },
   // float64 1234.5678 = 0x40934A456D5CFAAD
-  { type: 'float64', value: 1234.5678, regs: { ABCD: [0x4093, 0x4a45, 0x6d5c, 0xfaad], CDAB: [0xfaad, 0x6d5c, 0x4a45, 0x4093], BADC: [0x9340, 0x454a, 0x5c6d, 0xadfa], DCBA: [0xadfa, 0x5c6d, 0x454a, 0x9340] } },
+  {
+    type: 'float64',
+    value: 1234.5678,
+    regs: {
+      ABCD: [0x4093, 0x4a45, 0x6d5c, 0xfaad],
+      CDAB: [0xfaad, 0x6d5c, 0x4a45, 0x4093],
+      BADC: [0x9340, 0x454a, 0x5c6d, 0xadfa],
+      DCBA: [0xadfa, 0x5c6d, 0x454a, 0x9340],
+    },
+  },
   // uint64 0x0011223344556677 (< 2^53, exact)
-  { type: 'uint64', value: 4822678189205111, regs: { ABCD: [0x0011, 0x2233, 0x4455, 0x6677], CDAB: [0x6677, 0x4455, 0x2233, 0x0011], BADC: [0x1100, 0x3322, 0x5544, 0x7766], DCBA: [0x7766, 0x5544, 0x3322, 0x1100] } },
+  {
+    type: 'uint64',
+    value: 4822678189205111,
+    regs: {
+      ABCD: [0x0011, 0x2233, 0x4455, 0x6677],
+      CDAB: [0x6677, 0x4455, 0x2233, 0x0011],
+      BADC: [0x1100, 0x3322, 0x5544, 0x7766],
+      DCBA: [0x7766, 0x5544, 0x3322, 0x1100],
+    },
+  },
   // int64 -2 = 0xFFFFFFFFFFFFFFFE
-  { type: 'int64', value: -2, regs: { ABCD: [0xffff, 0xffff, 0xffff, 0xfffe], CDAB: [0xfffe, 0xffff, 0xffff, 0xffff], BADC: [0xffff, 0xffff, 0xffff, 0xfeff], DCBA: [0xfeff, 0xffff, 0xffff, 0xffff] } },
+  {
+    type: 'int64',
+    value: -2,
+    regs: {
+      ABCD: [0xffff, 0xffff, 0xffff, 0xfffe],
+      CDAB: [0xfffe, 0xffff, 0xffff, 0xffff],
+      BADC: [0xffff, 0xffff, 0xffff, 0xfeff],
+      DCBA: [0xfeff, 0xffff, 0xffff, 0xffff],
+    },
+  },
   // int64 -4822678189205111 = 0xFFEEDDCCBBAA9989
-  { type: 'int64', value: -4822678189205111, regs: { ABCD: [0xffee, 0xddcc, 0xbbaa, 0x9989], CDAB: [0x9989, 0xbbaa, 0xddcc, 0xffee], BADC: [0xeeff, 0xccdd, 0xaabb, 0x8999], DCBA: [0x8999, 0xaabb, 0xccdd, 0xeeff] } },
+  {
+    type: 'int64',
+    value: -4822678189205111,
+    regs: {
+      ABCD: [0xffee, 0xddcc, 0xbbaa, 0x9989],
+      CDAB: [0x9989, 0xbbaa, 0xddcc, 0xffee],
+      BADC: [0xeeff, 0xccdd, 0xaabb, 0x8999],
+      DCBA: [0x8999, 0xaabb, 0xccdd, 0xeeff],
+    },
+  },
 ];
 
 describe('decodeRaw / encodeRaw against known byte strings', () => {
@@ -116,11 +141,23 @@ describe('encode → decode round trips', () => {
 
 describe('encodeRaw range checks', () => {
   const outOfRange: Array<[number, ValueType]> = [
-    [32768, 'int16'], [-32769, 'int16'], [-1, 'uint16'], [65535.5, 'uint16'], [65536, 'uint16'],
-    [2 ** 31, 'int32'], [-(2 ** 31) - 1, 'int32'], [-1, 'uint32'], [2 ** 32, 'uint32'],
-    [2 ** 63, 'int64'], [-1, 'uint64'], [2 ** 64, 'uint64'],
-    [NaN, 'int16'], [Infinity, 'uint32'], [-Infinity, 'int64'],
-    [1e39, 'float32'], [-1e39, 'float32'],
+    [32768, 'int16'],
+    [-32769, 'int16'],
+    [-1, 'uint16'],
+    [65535.5, 'uint16'],
+    [65536, 'uint16'],
+    [2 ** 31, 'int32'],
+    [-(2 ** 31) - 1, 'int32'],
+    [-1, 'uint32'],
+    [2 ** 32, 'uint32'],
+    [2 ** 63, 'int64'],
+    [-1, 'uint64'],
+    [2 ** 64, 'uint64'],
+    [NaN, 'int16'],
+    [Infinity, 'uint32'],
+    [-Infinity, 'int64'],
+    [1e39, 'float32'],
+    [-1e39, 'float32'],
   ];
   for (const [value, type] of outOfRange) {
     it(`refuses ${value} as ${type}`, () => {
@@ -185,7 +222,13 @@ describe('scale and offset', () => {
   });
 
   it('inverts back to the raw value', () => {
-    for (const [raw, scale, offset] of [[1234, 0.1, 0], [2095, 0.01, 0], [100, 2, -40], [7, 0.25, 3], [-300, 0.5, 10]] as const) {
+    for (const [raw, scale, offset] of [
+      [1234, 0.1, 0],
+      [2095, 0.01, 0],
+      [100, 2, -40],
+      [7, 0.25, 3],
+      [-300, 0.5, 10],
+    ] as const) {
       expect(Math.round(fromEngineering(toEngineering(raw, scale, offset), scale, offset))).toBe(raw);
     }
     expect(fromEngineering(160, 2, -40)).toBe(100);

@@ -3,8 +3,6 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { crc16Modbus, hasValidCrc } from '../../protocols/modbus/crc.ts';
 import { ATALAYA_MODBUS_CRC, ATALAYA_MODBUS_FRAME } from '../../protocols/modbus/errors.ts';
 import {
-  MbapSplitter,
-  RtuRequestSplitter,
   decodeRtu,
   encodeException,
   encodeMbap,
@@ -13,12 +11,23 @@ import {
   encodeRequest,
   encodeRtu,
   encodeWriteResponse,
+  MbapSplitter,
   parseRequest,
+  RtuRequestSplitter,
 } from '../../protocols/modbus/frame.ts';
 
 /** "01 03 00 00" → bytes. */
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
-const show = (u: Uint8Array): string => Buffer.from(u).toString('hex').replace(/(..)(?=.)/g, '$1 ');
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
+const show = (u: Uint8Array): string =>
+  Buffer.from(u)
+    .toString('hex')
+    .replace(/(..)(?=.)/g, '$1 ');
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -77,11 +86,7 @@ describe('RtuRequestSplitter', () => {
   it('splits concatenated frames, FC16 by its byte count (9 + 4 bytes)', () => {
     const s = new RtuRequestSplitter();
     const out = s.push(hex(`${read} ${write16} ${read}`));
-    expect(out.map((e) => ('pdu' in e ? show(e.pdu) : e.error))).toEqual([
-      '03 00 00 00 05',
-      '10 00 01 00 02 04 00 0a 01 02',
-      '03 00 00 00 05',
-    ]);
+    expect(out.map((e) => ('pdu' in e ? show(e.pdu) : e.error))).toEqual(['03 00 00 00 05', '10 00 01 00 02 04 00 0a 01 02', '03 00 00 00 05']);
   });
 
   it('skips garbage before a frame and reports it once', () => {

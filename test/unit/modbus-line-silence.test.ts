@@ -16,7 +16,7 @@ describe('RTU line timing (Serial Line v1.02 §2.5.1.1)', () => {
     expect(bitsPerChar(8, 'none', 1)).toBe(10);
   });
 
-  it('an answer ends one t3.5 before the poll does: the other t3.5 is the master\'s', () => {
+  it("an answer ends one t3.5 before the poll does: the other t3.5 is the master's", () => {
     expect(wireTimeMs(8, 9, 19200) - answerEndMs(8, 9, 19200)).toBeCloseTo(t35Ms(19200), 9);
   });
 });

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRaw } from '../../protocols/modbus/decode.ts';
-import {
-  ATALAYA_MODBUS_DECODE_INVALID,
-  ATALAYA_MODBUS_PLAN_INVALID,
-  ATALAYA_MODBUS_SHORT_DATA,
-} from '../../protocols/modbus/errors.ts';
-import { DEFAULT_PLAN_OPTIONS, extractFields, planReads } from '../../protocols/modbus/planner.ts';
+import { ATALAYA_MODBUS_DECODE_INVALID, ATALAYA_MODBUS_PLAN_INVALID, ATALAYA_MODBUS_SHORT_DATA } from '../../protocols/modbus/errors.ts';
 import type { PlanOptions, ReadRequest } from '../../protocols/modbus/planner.ts';
+import { DEFAULT_PLAN_OPTIONS, extractFields, planReads } from '../../protocols/modbus/planner.ts';
 import type { DataType, FieldSpec, RegisterTable } from '../../protocols/modbus/types.ts';
 import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 
@@ -50,9 +46,7 @@ describe('planReads merging', () => {
   });
 
   it('with maxGap 0 still merges fields that touch', () => {
-    expect(shape(planReads([field('a', 'holding', 0, 'int32'), field('b', 'holding', 2)], { maxGap: 0 }))).toEqual([
-      ['holding', 0, 3, ['a', 'b']],
-    ]);
+    expect(shape(planReads([field('a', 'holding', 0, 'int32'), field('b', 'holding', 2)], { maxGap: 0 }))).toEqual([['holding', 0, 3, ['a', 'b']]]);
   });
 
   it('fills a request to exactly 125 registers and starts a new one after', () => {
@@ -91,11 +85,7 @@ describe('planReads merging', () => {
   });
 
   it('lets several bits of one status register share it', () => {
-    const reqs = planReads([
-      field('alarm', 'holding', 4, 'bit', { bit: 8 }),
-      field('fault', 'holding', 4, 'bit', { bit: 0 }),
-      field('value', 'holding', 3),
-    ]);
+    const reqs = planReads([field('alarm', 'holding', 4, 'bit', { bit: 8 }), field('fault', 'holding', 4, 'bit', { bit: 0 }), field('value', 'holding', 3)]);
     expect(shape(reqs)).toEqual([['holding', 3, 2, ['value', 'fault', 'alarm']]]);
   });
 
@@ -212,7 +202,8 @@ describe('extractFields', () => {
     expect(req).toMatchObject({ address: 100, count: 8 });
     const data = [
       ...encodeRaw(-123, 'int16', 'ABCD'),
-      0xdead, 0xbeef, // a hole the plan bridged
+      0xdead,
+      0xbeef, // a hole the plan bridged
       ...encodeRaw(12.5, 'float32', 'CDAB'),
       0b0000_0001_0000_1000,
       ...encodeRaw(4294967295, 'uint32', 'ABCD'),
@@ -251,8 +242,16 @@ describe('built-in profiles', () => {
     const values = extractFields(reqs[0]!, [125, 52, 17, 2090, 0b11_0000_0100]);
     const byKey = Object.fromEntries(reqs[0]!.fields.map((f, i) => [f.key, values[i]]));
     expect(byKey).toEqual({
-      ch4: 12.5, h2s: 5.2, co: 17, o2: 20.9,
-      fault_ch4: 0, fault_h2s: 0, fault_co: 1, fault_o2: 0, alarm_1: 1, alarm_2: 1,
+      ch4: 12.5,
+      h2s: 5.2,
+      co: 17,
+      o2: 20.9,
+      fault_ch4: 0,
+      fault_h2s: 0,
+      fault_co: 1,
+      fault_o2: 0,
+      alarm_1: 1,
+      alarm_2: 1,
     });
   });
 

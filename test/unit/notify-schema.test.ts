@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { problemsFromZod } from '../../protocols/config-errors.ts';
 import { notifyChannelsSchema } from '../../platform/notify/schema.ts';
+import { problemsFromZod } from '../../protocols/config-errors.ts';
 
 const problems = (raw: unknown): Array<{ path: string; message: string }> => {
   const r = notifyChannelsSchema.safeParse(raw);
@@ -35,11 +35,16 @@ describe('notification channel config', () => {
     expect(p[0]?.message).toContain("'mesage'");
     expect(paths({ sms: { preset: 'template', template: { url: 'https://x/{{to}', body: {} } } })).toEqual(['sms.template.url']);
     expect(paths({ sms: { preset: 'template', template: { url: '{{to}}', body: {} } } })).toEqual(['sms.template.url']);
-    expect(paths({ sms: { preset: 'template', template: { url: 'https://x', headers: { Authorization: 'Bearer {{secret}}' } } } })).toEqual(['sms.template.headers.Authorization']);
+    expect(paths({ sms: { preset: 'template', template: { url: 'https://x', headers: { Authorization: 'Bearer {{secret}}' } } } })).toEqual([
+      'sms.template.headers.Authorization',
+    ]);
   });
 
   it('rejects unknown keys with a hint', () => {
-    expect(problems({ email: { host: 'h', from: 'a@b.cl', pasword: 'x', timeoutMS: 5000 } }).map((p) => p.message)).toEqual(['unknown key; expected one of host, port, security, user, passwordEnv, passwordFile, caFile, from, timeoutMs', "unknown key (did you mean 'timeoutMs'?)"]);
+    expect(problems({ email: { host: 'h', from: 'a@b.cl', pasword: 'x', timeoutMS: 5000 } }).map((p) => p.message)).toEqual([
+      'unknown key; expected one of host, port, security, user, passwordEnv, passwordFile, caFile, from, timeoutMs',
+      "unknown key (did you mean 'timeoutMs'?)",
+    ]);
   });
 
   it('exports as JSON Schema (as the agent and relay schemas that embed it do)', () => {

@@ -44,7 +44,10 @@ describe('SMS text in GSM-7 (3GPP TS 23.038 §6.2.1)', () => {
   });
 
   it('fits the issue example, title first, within 160 septets', () => {
-    const body = smsBody('Alarma CH4 alta: 25,3 %LEL en pozo Nº 3 — ¿acción?', 'Gateway gw-1, detector det-1. Nivel alto 2 desde las 14:03. Revise la ventilación y evacúe si supera 50 %LEL. Confirme con el enlace del correo.');
+    const body = smsBody(
+      'Alarma CH4 alta: 25,3 %LEL en pozo Nº 3 — ¿acción?',
+      'Gateway gw-1, detector det-1. Nivel alto 2 desde las 14:03. Revise la ventilación y evacúe si supera 50 %LEL. Confirme con el enlace del correo.',
+    );
     expect(body.startsWith('Alarma CH4 alta: 25,3 %LEL en pozo No 3 - ¿accion?\nGateway gw-1')).toBe(true);
     expect(septetCount(body)).toBeLessThanOrEqual(160);
     expect(isGsm7(body)).toBe(true);

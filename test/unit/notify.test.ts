@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SYSTEM_NOTIFY_FAILED, SystemError } from '../../agent/system/errors.ts';
-import { notifySettings, ServiceNotifier, type NotifySettings } from '../../agent/system/notify.ts';
+import { type NotifySettings, notifySettings, ServiceNotifier } from '../../agent/system/notify.ts';
 import type { NotifySender } from '../../agent/system/notify-send.ts';
 
 describe('notifySettings (sd_notify(3), sd_watchdog_enabled(3))', () => {
@@ -11,7 +11,10 @@ describe('notifySettings (sd_notify(3), sd_watchdog_enabled(3))', () => {
   });
 
   it('keeps the socket as given, abstract @ names included', () => {
-    expect(notifySettings({ NOTIFY_SOCKET: '@/org/freedesktop/systemd1/notify/123' }, 42)).toEqual({ socket: '@/org/freedesktop/systemd1/notify/123', watchdogIntervalMs: undefined });
+    expect(notifySettings({ NOTIFY_SOCKET: '@/org/freedesktop/systemd1/notify/123' }, 42)).toEqual({
+      socket: '@/org/freedesktop/systemd1/notify/123',
+      watchdogIntervalMs: undefined,
+    });
   });
 
   it('pings at half the watchdog timeout', () => {

@@ -12,7 +12,28 @@ interface Key {
 }
 
 /** udev(7) keys: which may match (==, !=) and which may assign (=, +=, -=, :=). */
-const MATCH = new Set(['ACTION', 'DEVPATH', 'KERNEL', 'KERNELS', 'NAME', 'SYMLINK', 'SUBSYSTEM', 'SUBSYSTEMS', 'DRIVER', 'DRIVERS', 'ATTR', 'ATTRS', 'SYSCTL', 'ENV', 'CONST', 'TAG', 'TAGS', 'TEST', 'PROGRAM', 'RESULT']);
+const MATCH = new Set([
+  'ACTION',
+  'DEVPATH',
+  'KERNEL',
+  'KERNELS',
+  'NAME',
+  'SYMLINK',
+  'SUBSYSTEM',
+  'SUBSYSTEMS',
+  'DRIVER',
+  'DRIVERS',
+  'ATTR',
+  'ATTRS',
+  'SYSCTL',
+  'ENV',
+  'CONST',
+  'TAG',
+  'TAGS',
+  'TEST',
+  'PROGRAM',
+  'RESULT',
+]);
 const ASSIGN = new Set(['NAME', 'SYMLINK', 'OWNER', 'GROUP', 'MODE', 'SECLABEL', 'ATTR', 'SYSCTL', 'ENV', 'TAG', 'RUN', 'LABEL', 'GOTO', 'IMPORT', 'OPTIONS']);
 const NEEDS_ATTR = new Set(['ATTR', 'ATTRS', 'SYSCTL', 'ENV', 'CONST', 'IMPORT', 'SECLABEL']);
 const MAY_HAVE_ATTR = new Set(['RUN', 'TEST']);
@@ -29,7 +50,8 @@ function parseRule(line: string): Key[] {
     const [, key, attr, op, value, sep] = m as unknown as [string, string, string | undefined, string, string, string];
     const matching = op === '==' || op === '!=';
     if (!(matching ? MATCH : ASSIGN).has(key)) throw new Error(`${key} cannot be used with ${op}: ${line}`);
-    if (!MAY_HAVE_ATTR.has(key) && (attr !== undefined) !== NEEDS_ATTR.has(key)) throw new Error(`${key} ${attr === undefined ? 'needs' : 'takes no'} {attribute}: ${line}`);
+    if (!MAY_HAVE_ATTR.has(key) && (attr !== undefined) !== NEEDS_ATTR.has(key))
+      throw new Error(`${key} ${attr === undefined ? 'needs' : 'takes no'} {attribute}: ${line}`);
     keys.push({ key, attr, op, value });
     at = re.lastIndex;
     if (sep === '' && at < line.length) throw new Error(`missing comma: ${line}`);
@@ -80,7 +102,10 @@ describe('deploy/pi/99-atalaya-rs485.rules', () => {
 
   it('names every supported adapter by USB socket, and by serial number when it has one, under /dev/serial/atalaya', () => {
     const links = rules().filter((r) => find(r, 'SYMLINK'));
-    expect(links.map((r) => find(r, 'SYMLINK')!.value)).toEqual(['serial/atalaya/port-%b', 'serial/atalaya/rs485-$env{ID_SERIAL_SHORT}-if$env{ID_USB_INTERFACE_NUM}']);
+    expect(links.map((r) => find(r, 'SYMLINK')!.value)).toEqual([
+      'serial/atalaya/port-%b',
+      'serial/atalaya/rs485-$env{ID_SERIAL_SHORT}-if$env{ID_USB_INTERFACE_NUM}',
+    ]);
     for (const r of links) {
       expect(find(r, 'SYMLINK')!.op).toBe('+=');
       expect(find(r, 'SUBSYSTEMS')).toMatchObject({ op: '==', value: 'usb' });

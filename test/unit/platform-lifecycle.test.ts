@@ -1,11 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  PLATFORM_PART_STOP_FAILED,
-  PLATFORM_PART_STOP_TIMEOUT,
-  PLATFORM_STOP_FAILED,
-  PLATFORM_STOPPING,
-  isPlatformError,
-} from '../../platform/errors.ts';
+import { isPlatformError, PLATFORM_PART_STOP_FAILED, PLATFORM_PART_STOP_TIMEOUT, PLATFORM_STOP_FAILED, PLATFORM_STOPPING } from '../../platform/errors.ts';
 import { Lifecycle, type Part } from '../../platform/lifecycle.ts';
 import { testLogger } from '../helpers/logger.ts';
 
@@ -52,17 +46,20 @@ describe('Lifecycle', () => {
     expect(life.running).toEqual([]);
   });
 
-  it.each(['throw', 'reject'] as const)('a stop that fails (%s) does not skip the parts before it; stop() then rejects with every failed part named', async (how) => {
-    const events: string[] = [];
-    const life = new Lifecycle({ logger: testLogger() });
-    await life.start(part('buffer', events), part('broker', events, { stop: how }), part('status', events, { stop: how }));
-    const err = await rejection(life.stop());
-    expect(events.slice(3)).toEqual(['stop status', 'stop broker', 'stop buffer']);
-    expect(isPlatformError(err, PLATFORM_STOP_FAILED)).toBe(true);
-    expect((err as { details: { parts: string[] } }).details.parts).toEqual(['status', 'broker']);
-    expect(isPlatformError((err as Error).cause, PLATFORM_PART_STOP_FAILED)).toBe(true);
-    expect(((err as Error).cause as Error).cause).toBe(thrown.at(-2));
-  });
+  it.each(['throw', 'reject'] as const)(
+    'a stop that fails (%s) does not skip the parts before it; stop() then rejects with every failed part named',
+    async (how) => {
+      const events: string[] = [];
+      const life = new Lifecycle({ logger: testLogger() });
+      await life.start(part('buffer', events), part('broker', events, { stop: how }), part('status', events, { stop: how }));
+      const err = await rejection(life.stop());
+      expect(events.slice(3)).toEqual(['stop status', 'stop broker', 'stop buffer']);
+      expect(isPlatformError(err, PLATFORM_STOP_FAILED)).toBe(true);
+      expect((err as { details: { parts: string[] } }).details.parts).toEqual(['status', 'broker']);
+      expect(isPlatformError((err as Error).cause, PLATFORM_PART_STOP_FAILED)).toBe(true);
+      expect(((err as Error).cause as Error).cause).toBe(thrown.at(-2));
+    },
+  );
 
   it('a stop past its deadline is given up on and the next part is stopped', async () => {
     vi.useFakeTimers();

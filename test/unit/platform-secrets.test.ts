@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadGatewaySecret } from '../../agent/sync/secret.ts';
 import { loadAnchorKey } from '../../cloud/anchor/key.ts';
 import { loadRelayKey, newRelayKey } from '../../cloud/secrets.ts';
-import { PLATFORM_SECRET_FILE_UNREADABLE, isPlatformError } from '../../platform/errors.ts';
+import { isPlatformError, PLATFORM_SECRET_FILE_UNREADABLE } from '../../platform/errors.ts';
 import { readSecret } from '../../platform/secrets.ts';
 import { newGatewaySecret, secretBytes } from '../../protocols/sync/signature.ts';
 import { ANVIL_DEV_KEYS } from '../../simulators/chain/anvil.ts';
@@ -47,9 +47,14 @@ describe('readSecret: the one precedence rule', () => {
 
   it('the gateway secret, the relay key and the anchoring key all follow it', () => {
     const gateway = { env: newGatewaySecret(), file: newGatewaySecret() };
-    expect(Buffer.from(loadGatewaySecret({ secretFile: write('gw', gateway.file) }, { ATALAYA_GATEWAY_SECRET: gateway.env }))).toEqual(secretBytes(gateway.env));
+    expect(Buffer.from(loadGatewaySecret({ secretFile: write('gw', gateway.file) }, { ATALAYA_GATEWAY_SECRET: gateway.env }))).toEqual(
+      secretBytes(gateway.env),
+    );
     const relay = { env: newRelayKey(), file: newRelayKey() };
-    expect(loadRelayKey(write('relay', relay.file), { ATALAYA_RELAY_KEY: relay.env })).toMatchObject({ key: Buffer.from(relay.env, 'base64'), source: 'ATALAYA_RELAY_KEY' });
+    expect(loadRelayKey(write('relay', relay.file), { ATALAYA_RELAY_KEY: relay.env })).toMatchObject({
+      key: Buffer.from(relay.env, 'base64'),
+      source: 'ATALAYA_RELAY_KEY',
+    });
     const anchor = loadAnchorKey(write('anchor', ANVIL_DEV_KEYS[1]!), { ATALAYA_ANCHOR_KEY: ANVIL_DEV_KEYS[0] });
     expect(anchor.source).toBe('ATALAYA_ANCHOR_KEY');
   });

@@ -1,19 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { ModbusError, MODBUS_EXCEPTION, MODBUS_TIMEOUT } from '../../agent/modbus/errors.ts';
+import { MODBUS_EXCEPTION, MODBUS_TIMEOUT, ModbusError } from '../../agent/modbus/errors.ts';
 import { DeviceHealth } from '../../agent/modbus/health.ts';
-import { round, toRecords, type FieldOutcome } from '../../agent/modbus/readings.ts';
+import { type FieldOutcome, round, toRecords } from '../../agent/modbus/readings.ts';
 import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 import { PRIORITY } from '../../protocols/records.ts';
 
-const ctx = { device: 'd', ts: 1_700_000_000_000, mono: 5000, bootId: 'boot', flags: 0, params: { sensorDepthM: 85 }, dgaChannels: new Set(['flow', 'totalizer', 'level']) };
+const ctx = {
+  device: 'd',
+  ts: 1_700_000_000_000,
+  mono: 5000,
+  bootId: 'boot',
+  flags: 0,
+  params: { sensorDepthM: 85 },
+  dgaChannels: new Set(['flow', 'totalizer', 'level']),
+};
 const ok = (value: number): FieldOutcome => ({ ok: true, value });
 const byChannel = (rs: ReturnType<typeof toRecords>) => new Map(rs.map((r) => [r.channel, r]));
 
 describe('records from a poll', () => {
   const flow = BUILTIN_PROFILES.get('flowmeter')!;
   const good = new Map<string, FieldOutcome>([
-    ['flow', ok(12.5)], ['totalizer', ok(1234.5)], ['water_column', ok(30.25)],
-    ['empty_pipe', ok(0)], ['fault_coil', ok(0)], ['fault_level', ok(0)], ['reverse_flow', ok(0)],
+    ['flow', ok(12.5)],
+    ['totalizer', ok(1234.5)],
+    ['water_column', ok(30.25)],
+    ['empty_pipe', ok(0)],
+    ['fault_coil', ok(0)],
+    ['fault_level', ok(0)],
+    ['reverse_flow', ok(0)],
   ]);
 
   it('derives the well level from the sensor depth and marks DGA channels', () => {

@@ -4,8 +4,9 @@
  * relay's decoder, the zod schema kept for documentation, buffer.append. One table, so they can
  * never disagree on what a valid record is.
  */
-import { PRIORITY } from '../../protocols/records.ts';
+
 import type { StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 
 export const VALID_READING: StoredRecord = {
   seq: 7,

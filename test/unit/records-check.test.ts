@@ -1,15 +1,22 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import type { StoredRecord } from '../../protocols/records.ts';
 import { newRecordProblem, storedRecordProblem } from '../../protocols/records-check.ts';
 import { ATALAYA_RECORD_INVALID, isRecordError, recordInvalid } from '../../protocols/records-errors.ts';
-import type { StoredRecord } from '../../protocols/records.ts';
 import { decodeBatch, encodeBatch } from '../../protocols/sync/batch.ts';
 import { ATALAYA_SYNC_MALFORMED, isSyncError } from '../../protocols/sync/errors.ts';
 import { firstIssue, storedRecordSchema } from '../../protocols/sync/schemas.ts';
 import type { SyncBatch } from '../../protocols/sync/types.ts';
 import { INVALID, VALID, VALID_ALARM, VALID_READING } from './record-table.ts';
 
-const batchOf = (records: StoredRecord[]): SyncBatch => ({ gateway: 'gw-01', sentAt: 1_750_000_001_000, mono: 86_401_000, bootId: 'boot-b', clockSynced: true, records });
+const batchOf = (records: StoredRecord[]): SyncBatch => ({
+  gateway: 'gw-01',
+  sentAt: 1_750_000_001_000,
+  mono: 86_401_000,
+  bootId: 'boot-b',
+  clockSynced: true,
+  records,
+});
 
 /**
  * The v1 layout (protocols/sync/batch.ts) of a one-record batch written without encodeBatch's
@@ -20,12 +27,28 @@ function rawBody(r: StoredRecord): Buffer {
   const at = (codes: readonly string[], v: string): number => codes.indexOf(v);
   const a = r.alarm;
   const wire = {
-    v: 1, gateway: 'gw-01', sentAt: 1_750_000_001_000, mono: 86_401_000, bootId: 'boot-b', clockSynced: true, n: 1,
+    v: 1,
+    gateway: 'gw-01',
+    sentAt: 1_750_000_001_000,
+    mono: 86_401_000,
+    bootId: 'boot-b',
+    clockSynced: true,
+    n: 1,
     tables: { device: [r.device], channel: [r.channel], unit: [r.unit], bootId: [r.bootId], rule: a === undefined ? [] : [a.rule] },
     cols: {
-      seq: [r.seq], ts: [r.ts], mono: [r.mono], kind: [at(['reading', 'alarm'], r.kind)], device: [0], channel: [0], unit: [0], bootId: [0],
-      value: [Object.is(r.value, -0) ? '-0' : r.value], quality: [at(['good', 'comm_error', 'exception', 'out_of_range', 'sensor_fault'], r.quality)],
-      exception: [r.exception], priority: [r.priority], flags: [r.flags],
+      seq: [r.seq],
+      ts: [r.ts],
+      mono: [r.mono],
+      kind: [at(['reading', 'alarm'], r.kind)],
+      device: [0],
+      channel: [0],
+      unit: [0],
+      bootId: [0],
+      value: [Object.is(r.value, -0) ? '-0' : r.value],
+      quality: [at(['good', 'comm_error', 'exception', 'out_of_range', 'sensor_fault'], r.quality)],
+      exception: [r.exception],
+      priority: [r.priority],
+      flags: [r.flags],
     },
     alarms: a === undefined ? [] : [[0, 0, at(['warning', 'alarm'], a.level), at(['raised', 'cleared', 'acknowledged'], a.state), a.threshold]],
   };

@@ -36,7 +36,14 @@ describe('relay config', () => {
       },
       dga: expect.objectContaining({ enabled: false, interface: 'rest', spacingMs: 300_000, retryAfterMs: 86_400_000, obras: [] }),
       anchor: expect.objectContaining({ enabled: false, schedule: '59 23 * * *', timezone: 'America/Santiago', confirmations: 12, feeBumpPercent: 15 }),
-      alerts: expect.objectContaining({ enabled: false, groups: {}, rules: [], channels: {}, silentAfterMinutes: 15, digest: { windowMinutes: 5, maxPerWindow: 5 } }),
+      alerts: expect.objectContaining({
+        enabled: false,
+        groups: {},
+        rules: [],
+        channels: {},
+        silentAfterMinutes: 15,
+        digest: { windowMinutes: 5, maxPerWindow: 5 },
+      }),
       log: { level: 'info' },
     });
   });
@@ -75,12 +82,20 @@ describe('relay config', () => {
         expect.stringMatching(/^anchor\.contract: /),
       ]),
     );
-    expect(problems({ anchor: { enabled: true, rpcUrl: 'ftp://x', chainId: 1, contract: `0x${'ab'.repeat(20)}` } })).toEqual([expect.stringMatching(/^anchor\.rpcUrl: /)]);
-    expect(parseRelayConfig({ anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, contract: `0x${'ab'.repeat(20)}`, schedule: '*/5 * * * *' } }).anchor.schedule).toBe('*/5 * * * *');
+    expect(problems({ anchor: { enabled: true, rpcUrl: 'ftp://x', chainId: 1, contract: `0x${'ab'.repeat(20)}` } })).toEqual([
+      expect.stringMatching(/^anchor\.rpcUrl: /),
+    ]);
+    expect(
+      parseRelayConfig({
+        anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:8545', chainId: 31337, contract: `0x${'ab'.repeat(20)}`, schedule: '*/5 * * * *' },
+      }).anchor.schedule,
+    ).toBe('*/5 * * * *');
   });
 
   it('refuses a decode budget smaller than one batch', () => {
-    expect(problems({ ingest: { maxInflatedBytes: 4 * 1_048_576, maxDecodeBytesInFlight: 1_048_576 } })).toEqual([expect.stringMatching(/^ingest\.maxDecodeBytesInFlight: /)]);
+    expect(problems({ ingest: { maxInflatedBytes: 4 * 1_048_576, maxDecodeBytesInFlight: 1_048_576 } })).toEqual([
+      expect.stringMatching(/^ingest\.maxDecodeBytesInFlight: /),
+    ]);
     expect(parseRelayConfig({ ingest: { maxInflatedBytes: 1_048_576, maxDecodeBytesInFlight: 1_048_576 } }).ingest.maxDecodeBytesInFlight).toBe(1_048_576);
   });
 

@@ -14,7 +14,17 @@ describe('RefusalLog', () => {
     expect(lines).toHaveLength(0);
     vi.advanceTimersByTime(10_000);
     expect(lines).toEqual([
-      [{ total: 20_001, refused: { stale: 6667, unauthenticated: 13_333, malformed: 1 }, addresses: 10_000, moreAddresses: true, gateways: { 'gw-1': 1 }, intervalMs: 10_000 }, 'ingest refusals'],
+      [
+        {
+          total: 20_001,
+          refused: { stale: 6667, unauthenticated: 13_333, malformed: 1 },
+          addresses: 10_000,
+          moreAddresses: true,
+          gateways: { 'gw-1': 1 },
+          intervalMs: 10_000,
+        },
+        'ingest refusals',
+      ],
     ]);
     // Quiet: no line, no timer; the next refusal starts a new interval.
     vi.advanceTimersByTime(60_000);

@@ -72,8 +72,18 @@ describe('relay key', () => {
   });
 
   it('missing everywhere is KEY_MISSING', () => {
-    expect(isAtalayaError(thrown(() => loadRelayKey(undefined, {})), KEY_MISSING)).toBe(true);
-    expect(isAtalayaError(thrown(() => loadRelayKey(path.join(dir, 'absent.key'), {})), KEY_MISSING)).toBe(true);
+    expect(
+      isAtalayaError(
+        thrown(() => loadRelayKey(undefined, {})),
+        KEY_MISSING,
+      ),
+    ).toBe(true);
+    expect(
+      isAtalayaError(
+        thrown(() => loadRelayKey(path.join(dir, 'absent.key'), {})),
+        KEY_MISSING,
+      ),
+    ).toBe(true);
   });
 
   it.each(['x', 'c2hvcnQ=', 'not base64 at all!', Buffer.alloc(33).toString('base64')])('%j is KEY_INVALID, and not repeated in the message', (text) => {

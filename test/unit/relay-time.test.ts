@@ -3,8 +3,20 @@ import { clockOffset, correctedTime, seqRanges } from '../../cloud/ingest/time.t
 import { RECORD_FLAGS, type StoredRecord } from '../../protocols/records.ts';
 
 const record = (over: Partial<StoredRecord>): StoredRecord => ({
-  seq: 1, kind: 'reading', device: 'd', channel: 'c', value: 1, unit: 'm', quality: 'good', exception: null,
-  ts: 1000, mono: 50_000, bootId: 'boot-a', priority: 0, flags: 0, ...over,
+  seq: 1,
+  kind: 'reading',
+  device: 'd',
+  channel: 'c',
+  value: 1,
+  unit: 'm',
+  quality: 'good',
+  exception: null,
+  ts: 1000,
+  mono: 50_000,
+  bootId: 'boot-a',
+  priority: 0,
+  flags: 0,
+  ...over,
 });
 
 describe('relay time correction', () => {
@@ -28,6 +40,10 @@ describe('relay time correction', () => {
   it('acknowledges seqs as sorted inclusive ranges', () => {
     expect(seqRanges([])).toEqual([]);
     expect(seqRanges([7])).toEqual([[7, 7]]);
-    expect(seqRanges([10, 3, 1, 2, 11, 5, 2])).toEqual([[1, 3], [5, 5], [10, 11]]);
+    expect(seqRanges([10, 3, 1, 2, 11, 5, 2])).toEqual([
+      [1, 3],
+      [5, 5],
+      [10, 11],
+    ]);
   });
 });

@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { decodeRaw, toEngineering } from '../../protocols/modbus/decode.ts';
 import { encodeRequest } from '../../protocols/modbus/frame.ts';
-import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 import type { ChannelSpec, Profile } from '../../protocols/profiles/index.ts';
+import { BUILTIN_PROFILES } from '../../protocols/profiles/index.ts';
 import { ATALAYA_SIM_CONFIG } from '../../simulators/modbus/errors.ts';
 import { FaultInjector, seededRandom } from '../../simulators/modbus/faults.ts';
 import { FlowmeterModel } from '../../simulators/modbus/flowmeter.ts';
 import { GasDetectorModel } from '../../simulators/modbus/gas-detector.ts';
 import { handlePdu } from '../../simulators/modbus/pdu-handler.ts';
 import type { RegisterImage } from '../../simulators/modbus/register-image.ts';
-import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import type { ModbusSimulatorOptions } from '../../simulators/modbus/simulator.ts';
+import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { wireTimeMs } from '../../simulators/modbus/wire-time.ts';
 
 const T0 = 1_000_000; // arbitrary monotonic origin, ms
@@ -134,7 +134,11 @@ describe('register image', () => {
     const flow = new FlowmeterModel({ unitId: 2, scenario: 'steady', params: { flow: -3.25, waterColumnM: 41.5, totalizerM3: 123_456.789 } });
     gas.advance(T0);
     flow.advance(T0);
-    const cases: Array<[string, GasDetectorModel | FlowmeterModel]> = [['gas-detector', gas], ['flowmeter', flow], ['flowmeter-t64', flow]];
+    const cases: Array<[string, GasDetectorModel | FlowmeterModel]> = [
+      ['gas-detector', gas],
+      ['flowmeter', flow],
+      ['flowmeter-t64', flow],
+    ];
     for (const [id, model] of cases) {
       for (const spec of profile(id).channels) {
         const error = Math.abs(read(model.image, spec) - model.values()[spec.key]!);
@@ -213,9 +217,16 @@ describe('simulator options', () => {
       error = err;
     }
     expect(isAtalayaError(error, ATALAYA_SIM_CONFIG)).toBe(true);
-    const paths = ((error as { details: { problems: Array<{ path: string }> } }).details.problems).map((p) => p.path);
+    const paths = (error as { details: { problems: Array<{ path: string }> } }).details.problems.map((p) => p.path);
     expect(paths.sort()).toEqual(
-      ['devices[0].scenario', 'devices[1].unitId', 'devices[1].scenario', 'devices[1].params.colour', 'devices[2].unitId', 'devices[2].faults.drop.probability'].sort(),
+      [
+        'devices[0].scenario',
+        'devices[1].unitId',
+        'devices[1].scenario',
+        'devices[1].params.colour',
+        'devices[2].unitId',
+        'devices[2].faults.drop.probability',
+      ].sort(),
     );
   });
 });

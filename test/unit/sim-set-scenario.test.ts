@@ -38,7 +38,10 @@ describe('switching a running device to another scenario', () => {
   it('ModbusSimulator.setScenario switches one unit on its clock and refuses what does not apply', () => {
     let now = T0;
     const sim = new ModbusSimulator({
-      devices: [{ unitId: 1, kind: 'gas-detector', scenario: 'steady' }, { unitId: 2, kind: 'flowmeter', scenario: 'steady' }],
+      devices: [
+        { unitId: 1, kind: 'gas-detector', scenario: 'steady' },
+        { unitId: 2, kind: 'flowmeter', scenario: 'steady' },
+      ],
       tcp: { host: '127.0.0.1', port: 0 },
       clock: { now: () => now, monotonic: () => now },
       logger: testLogger(),
@@ -49,7 +52,11 @@ describe('switching a running device to another scenario', () => {
     expect(sim.device(1)!.scenario).toBe('gas-leak');
     expect(sim.device(1)!.elapsedS(now + 20_000)).toBe(20);
     expect(sim.device(2)!.scenario).toBe('steady');
-    for (const [unit, scenario] of [[2, 'gas-leak'], [3, 'steady'], [1, 'no-such']] as const) {
+    for (const [unit, scenario] of [
+      [2, 'gas-leak'],
+      [3, 'steady'],
+      [1, 'no-such'],
+    ] as const) {
       let error: unknown;
       try {
         sim.setScenario(unit, scenario as 'steady');

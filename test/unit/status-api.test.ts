@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MODBUS_EXCEPTION, MODBUS_TIMEOUT, ModbusError } from '../../agent/modbus/errors.ts';
 import { encodeRaw } from '../../protocols/modbus/decode.ts';
 import { PRIORITY } from '../../protocols/records.ts';
-import { bearer, NOW, startFixture, type Fixture } from './status-setup.ts';
+import { bearer, type Fixture, NOW, startFixture } from './status-setup.ts';
 
 describe('status JSON APIs over fake sources', () => {
   let f: Fixture | undefined;
@@ -36,18 +36,33 @@ describe('status JSON APIs over fake sources', () => {
     f.health.answered(12, NOW - 1000);
     f.health.failed('ATALAYA_MODBUS_TIMEOUT');
     f.buffer.commit({ device: 'det-9', channel: 'o2', value: 20.9, unit: '%vol' }, { device: 'gas', channel: 'ch4', value: 3, ts: NOW - 2000 });
-    f.buffer.commit({ device: 'gas', channel: 'ch4', value: 4, quality: 'good', ts: NOW - 1500 }, { device: 'gas', channel: 'co', value: null, quality: 'exception', exception: 2 });
+    f.buffer.commit(
+      { device: 'gas', channel: 'ch4', value: 4, quality: 'good', ts: NOW - 1500 },
+      { device: 'gas', channel: 'co', value: null, quality: 'exception', exception: 2 },
+    );
     const { devices } = (await get('/api/devices')).json();
     expect(devices.map((d: { id: string }) => d.id)).toEqual(['gas', 'det-9']);
     expect(devices[0]).toMatchObject({
-      profile: 'gas-detector', transport: 'tcp', address: '10.0.0.5:502', unitId: 3, intervalMs: 1000,
+      profile: 'gas-detector',
+      transport: 'tcp',
+      address: '10.0.0.5:502',
+      unitId: 3,
+      intervalMs: 1000,
       health: { state: 'failing', polls: 2, goodPolls: 1, successRate: 0.5, lastLatencyMs: 12, lastErrorCode: 'ATALAYA_MODBUS_TIMEOUT', lastOkAt: NOW - 1000 },
     });
     expect(devices[0].channels).toEqual([
       { channel: 'ch4', value: 4, unit: 'u', quality: 'good', exception: null, ts: NOW - 1500, ageMs: 1500, seq: 3 },
       { channel: 'co', value: null, unit: 'u', quality: 'exception', exception: 2, ts: NOW - 500, ageMs: 500, seq: 4 },
     ]);
-    expect(devices[1]).toMatchObject({ profile: null, transport: 'mqtt', address: null, unitId: null, intervalMs: null, health: null, channels: [{ channel: 'o2', value: 20.9 }] });
+    expect(devices[1]).toMatchObject({
+      profile: null,
+      transport: 'mqtt',
+      address: null,
+      unitId: null,
+      intervalMs: null,
+      health: null,
+      channels: [{ channel: 'o2', value: 20.9 }],
+    });
   });
 
   it('series: readings since start, null values skipped; 404 for an unknown channel, 400 without parameters', async () => {
@@ -55,14 +70,28 @@ describe('status JSON APIs over fake sources', () => {
     f.buffer.commit({ device: 'gas', channel: 'ch4', value: 1, ts: 1000 }, { device: 'gas', channel: 'ch4', value: null, quality: 'comm_error', ts: 2000 });
     f.buffer.commit({ device: 'gas', channel: 'ch4', value: 3, ts: 3000 }, { device: 'gas', channel: 'ch4', value: 4, kind: 'alarm', ts: 3000 });
     const r = await get('/api/series?device=gas&channel=ch4');
-    expect(r.json()).toEqual({ device: 'gas', channel: 'ch4', unit: 'u', points: [[1000, 1], [3000, 3]] });
+    expect(r.json()).toEqual({
+      device: 'gas',
+      channel: 'ch4',
+      unit: 'u',
+      points: [
+        [1000, 1],
+        [3000, 3],
+      ],
+    });
     expect((await get('/api/series?device=gas&channel=nope')).statusCode).toBe(404);
     expect((await get('/api/series?device=gas')).json()).toMatchObject({ error: 'bad_request' });
   });
 
   it('alarms: active from the engine, recent alarm records newest first', async () => {
     f = await startFixture();
-    const alarm = (rule: string, state: 'raised' | 'cleared') => ({ device: 'gas', channel: 'ch4', kind: 'alarm' as const, priority: PRIORITY.alarm, alarm: { rule, level: 'warning' as const, state, threshold: 10 } });
+    const alarm = (rule: string, state: 'raised' | 'cleared') => ({
+      device: 'gas',
+      channel: 'ch4',
+      kind: 'alarm' as const,
+      priority: PRIORITY.alarm,
+      alarm: { rule, level: 'warning' as const, state, threshold: 10 },
+    });
     f.buffer.commit(alarm('high1', 'raised'), { device: 'gas', channel: 'ch4' }, alarm('high2', 'raised'));
     f.active = [{ device: 'gas', channel: 'ch4', rule: 'high1', level: 'warning', threshold: 10, state: 'raised', latched: false, value: 12, ts: 1 }];
     const r = (await get('/api/alarms')).json();
@@ -84,7 +113,7 @@ describe('status JSON APIs over fake sources', () => {
     expect((await post('/api/alarms/ack', { device: 'gas', channel: 'ch4', rule: 'high1', extra: 1 })).statusCode).toBe(400);
   });
 
-  it('inspect: reads the range on the device\'s unit and decodes every word order', async () => {
+  it("inspect: reads the range on the device's unit and decodes every word order", async () => {
     f = await startFixture();
     const words = [...encodeRaw(12.5, 'float32', 'CDAB'), 0xfffe];
     const calls: unknown[] = [];

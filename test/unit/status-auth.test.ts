@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cookieValue, hashStatusToken, newStatusToken, statusTokenHashes } from '../../agent/status/auth.ts';
 import { STATUS_TOKENS_INVALID } from '../../agent/status/errors.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { bearer, startFixture, TOKEN, type Fixture } from './status-setup.ts';
+import { bearer, type Fixture, startFixture, TOKEN } from './status-setup.ts';
 
 /** Every route that shows data or acts: each must refuse a request without a valid token. */
 const PROTECTED: Array<{ method: 'GET' | 'POST'; url: string; payload?: unknown }> = [
@@ -120,7 +120,13 @@ describe('status API authentication', () => {
   it('serves the page files without a token, with the security headers', async () => {
     f = await startFixture();
     const app = f.server.app!;
-    for (const [url, type] of [['/', 'text/html'], ['/assets/app.js', 'text/javascript'], ['/assets/app.css', 'text/css'], ['/assets/uplot.iife.min.js', 'text/javascript'], ['/assets/uplot.min.css', 'text/css']] as const) {
+    for (const [url, type] of [
+      ['/', 'text/html'],
+      ['/assets/app.js', 'text/javascript'],
+      ['/assets/app.css', 'text/css'],
+      ['/assets/uplot.iife.min.js', 'text/javascript'],
+      ['/assets/uplot.min.css', 'text/css'],
+    ] as const) {
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(200);
       expect(r.headers['content-type']).toContain(type);

@@ -4,7 +4,14 @@ import { SeriesRing } from '../../agent/status/series.ts';
 import { PRIORITY } from '../../protocols/records.ts';
 import { FakeBuffer } from './status-setup.ts';
 
-const alarm = (n: number) => ({ device: 'gas', channel: 'ch4', kind: 'alarm' as const, priority: PRIORITY.alarm, value: n, alarm: { rule: 'high1', level: 'warning' as const, state: 'raised' as const, threshold: 10 } });
+const alarm = (n: number) => ({
+  device: 'gas',
+  channel: 'ch4',
+  kind: 'alarm' as const,
+  priority: PRIORITY.alarm,
+  value: n,
+  alarm: { rule: 'high1', level: 'warning' as const, state: 'raised' as const, threshold: 10 },
+});
 
 describe('series ring', () => {
   it('keeps the last `capacity` points, oldest first', () => {
@@ -12,7 +19,11 @@ describe('series ring', () => {
     expect(ring.points()).toEqual([]);
     for (let i = 1; i <= 5; i++) ring.push(i * 1000, i);
     expect(ring.length).toBe(3);
-    expect(ring.points()).toEqual([[3000, 3], [4000, 4], [5000, 5]]);
+    expect(ring.points()).toEqual([
+      [3000, 3],
+      [4000, 4],
+      [5000, 5],
+    ]);
   });
 });
 
@@ -41,7 +52,11 @@ describe('live view', () => {
     for (let i = 1; i <= 5; i++) live.add(buffer.commit({ device: 'gas', channel: 'ch4', value: i, ts: i }));
     live.add(buffer.commit({ device: 'gas', channel: 'ch4', value: null, quality: 'comm_error', ts: 6 }, alarm(1), alarm(2), alarm(3)));
     expect(live.latest('gas')[0]).toMatchObject({ value: null, quality: 'comm_error', ts: 6 });
-    expect(live.series('gas', 'ch4')!.points).toEqual([[3, 3], [4, 4], [5, 5]]);
+    expect(live.series('gas', 'ch4')!.points).toEqual([
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     expect(live.recentAlarms().map((r) => r.value)).toEqual([3, 2]);
     expect(live.series('gas', 'h2s')).toBeUndefined();
     expect(live.latest('nope')).toEqual([]);

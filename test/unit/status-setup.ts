@@ -21,7 +21,15 @@ export class FakeBuffer implements StatusBuffer {
   private seq = 0;
 
   stats() {
-    return { count: this.stored.length, bytes: 4096, oldestTs: this.stored[0]?.ts ?? null, lastSeq: this.seq, evicted: { ordinary: 0, dga: 0, alarm: 0 }, pending: 0, health: { state: 'writable' as const, failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false } };
+    return {
+      count: this.stored.length,
+      bytes: 4096,
+      oldestTs: this.stored[0]?.ts ?? null,
+      lastSeq: this.seq,
+      evicted: { ordinary: 0, dga: 0, alarm: 0 },
+      pending: 0,
+      health: { state: 'writable' as const, failedCommits: 0, lostRecords: 0, lastErrorCode: null, since: null, freeBytes: null, reserveActive: false },
+    };
   }
 
   latest(): StoredRecord[] {
@@ -47,9 +55,22 @@ export class FakeBuffer implements StatusBuffer {
   }
 
   commit(...records: Array<Partial<StoredRecord> & Pick<StoredRecord, 'device' | 'channel'>>): StoredRecord[] {
-    const out = records.map((r): StoredRecord => ({
-      kind: 'reading', value: 1, unit: 'u', quality: 'good', exception: null, ts: NOW - 500, mono: 1, bootId: 'b', priority: PRIORITY.ordinary, flags: 0, ...r, seq: ++this.seq,
-    }));
+    const out = records.map(
+      (r): StoredRecord => ({
+        kind: 'reading',
+        value: 1,
+        unit: 'u',
+        quality: 'good',
+        exception: null,
+        ts: NOW - 500,
+        mono: 1,
+        bootId: 'b',
+        priority: PRIORITY.ordinary,
+        flags: 0,
+        ...r,
+        seq: ++this.seq,
+      }),
+    );
     this.stored.push(...out);
     for (const l of this.listeners) l(out);
     return out;
@@ -115,7 +136,14 @@ export async function startFixture(tokens: readonly string[] = [hashStatusToken(
     clockSynced: () => true,
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'atalaya_test 1\n' }),
   };
-  (f as { server: StatusServer }).server = new StatusServer({ listen: { host: '127.0.0.1', port: 0 }, tokens, sources, clock: fixedClock, logger: testLogger(), uiDir: ui });
+  (f as { server: StatusServer }).server = new StatusServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    tokens,
+    sources,
+    clock: fixedClock,
+    logger: testLogger(),
+    uiDir: ui,
+  });
   await f.server.start();
   return f;
 }

@@ -28,14 +28,25 @@ describe('system probe', () => {
   }
 
   it('reads the CPU zone in °C (millidegrees in sysfs), preferring it over other zones', async () => {
-    const root = fakeRoot([['acpitz', '27800'], ['x86_pkg_temp', '55512']]);
+    const root = fakeRoot([
+      ['acpitz', '27800'],
+      ['x86_pkg_temp', '55512'],
+    ]);
     expect(await new SystemProbe({ root, diskPath: root }).cpuTemp()).toBe(55.5);
   });
 
   it('takes a Raspberry Pi cpu-thermal zone, or the first readable zone when none is named for the CPU', async () => {
     expect(await new SystemProbe({ root: fakeRoot([['cpu-thermal', '48150']]), diskPath: '.' }).cpuTemp()).toBe(48.2);
     rmSync(dir!, { recursive: true });
-    expect(await new SystemProbe({ root: fakeRoot([['acpitz', 'garbage'], ['acpitz', '31000']]), diskPath: '.' }).cpuTemp()).toBe(31);
+    expect(
+      await new SystemProbe({
+        root: fakeRoot([
+          ['acpitz', 'garbage'],
+          ['acpitz', '31000'],
+        ]),
+        diskPath: '.',
+      }).cpuTemp(),
+    ).toBe(31);
   });
 
   it('gives null without thermal zones (containers, some VMs)', async () => {

@@ -59,11 +59,27 @@ describe('relay store (SQLite) query plans', () => {
 
   const cursor = encodeCursor({ time: 5, gateway: 'gw', seq: 7 });
   const shapes: Array<[string, Omit<ReadingsQuery, 'limit'>, RegExp]> = [
-    ['a channel series', { gateway: 'g', device: 'd', channel: 'c' }, /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/],
-    ['a channel series, next page in a window', { gateway: 'g', device: 'd', channel: 'c', from: 1, to: 9, cursor }, /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/],
+    [
+      'a channel series',
+      { gateway: 'g', device: 'd', channel: 'c' },
+      /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/,
+    ],
+    [
+      'a channel series, next page in a window',
+      { gateway: 'g', device: 'd', channel: 'c', from: 1, to: 9, cursor },
+      /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
+    ],
     ['a gateway', { gateway: 'g' }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\?\)$/],
-    ['a gateway, next page', { gateway: 'g', cursor, to: 9 }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/],
-    ['a gateway\'s alarms', { gateway: 'g', kind: 'alarm', from: 1 }, /^SEARCH records USING INDEX records_gateway_alarm_time \(gateway=\? AND record_time>\?\)$/],
+    [
+      'a gateway, next page',
+      { gateway: 'g', cursor, to: 9 },
+      /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/,
+    ],
+    [
+      "a gateway's alarms",
+      { gateway: 'g', kind: 'alarm', from: 1 },
+      /^SEARCH records USING INDEX records_gateway_alarm_time \(gateway=\? AND record_time>\?\)$/,
+    ],
     ['all gateways in a window', { from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
     ['all gateways, next page', { from: 1, cursor }, /^SEARCH records USING INDEX records_time \(record_time>\?\)$/],
     ['all alarms, next page', { kind: 'alarm', cursor }, /^SEARCH records USING INDEX records_alarm_time \(record_time>\?\)$/],

@@ -12,7 +12,17 @@ import { firstIssue, MAX_BOOT_ID_LENGTH, MAX_GATEWAY_LENGTH, MAX_NAME_LENGTH, MA
 import type { SyncBatch } from '../../protocols/sync/types.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const base = { value: 1, unit: 'ppm', quality: 'good', exception: null, ts: 1_750_000_000_000, mono: 86_400_000, bootId: 'boot-b', priority: 0, flags: 0 } as const;
+const base = {
+  value: 1,
+  unit: 'ppm',
+  quality: 'good',
+  exception: null,
+  ts: 1_750_000_000_000,
+  mono: 86_400_000,
+  bootId: 'boot-b',
+  priority: 0,
+  flags: 0,
+} as const;
 /** Alarms (with detail, without, device-reported) before and between older readings of two boots. */
 const valid: SyncBatch = {
   gateway: 'gw-01',
@@ -21,12 +31,28 @@ const valid: SyncBatch = {
   bootId: 'boot-b',
   clockSynced: false,
   records: [
-    { seq: 20, kind: 'alarm', device: 'gas-01', channel: 'ch4', ...base, priority: 2, alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 10 } },
+    {
+      seq: 20,
+      kind: 'alarm',
+      device: 'gas-01',
+      channel: 'ch4',
+      ...base,
+      priority: 2,
+      alarm: { rule: 'high1', level: 'warning', state: 'raised', threshold: 10 },
+    },
     { seq: 5, kind: 'reading', device: 'gas-01', channel: 'ch4', ...base },
     { seq: 21, kind: 'alarm', device: 'gas-01', channel: 'ch4', ...base, priority: 2 },
     { seq: 6, kind: 'reading', device: 'gas-02', channel: 'co', ...base, value: null, quality: 'comm_error', bootId: 'boot-a', flags: 1 },
     { seq: 7, kind: 'reading', device: 'gas-01', channel: 'o2', ...base, value: null, quality: 'exception', exception: 2 },
-    { seq: 22, kind: 'alarm', device: 'gas-02', channel: 'co', ...base, priority: 2, alarm: { rule: 'device', level: 'alarm', state: 'cleared', threshold: null } },
+    {
+      seq: 22,
+      kind: 'alarm',
+      device: 'gas-02',
+      channel: 'co',
+      ...base,
+      priority: 2,
+      alarm: { rule: 'device', level: 'alarm', state: 'cleared', threshold: null },
+    },
     { seq: 8, kind: 'reading', device: 'gas-02', channel: 'co', ...base, value: -0, unit: '', priority: 1 },
   ] satisfies StoredRecord[],
 };
@@ -62,7 +88,8 @@ function wireOf(batch: SyncBatch): Record<string, unknown> {
     cols.priority.push(r.priority);
     cols.flags.push(r.flags);
     const a = r.alarm;
-    if (a !== undefined) alarms.push([i, ref('rule', a.rule), ['warning', 'alarm'].indexOf(a.level), ['raised', 'cleared', 'acknowledged'].indexOf(a.state), toWire(a.threshold)]);
+    if (a !== undefined)
+      alarms.push([i, ref('rule', a.rule), ['warning', 'alarm'].indexOf(a.level), ['raised', 'cleared', 'acknowledged'].indexOf(a.state), toWire(a.threshold)]);
   });
   const { gateway, sentAt, mono, bootId, clockSynced } = batch;
   return { v: 1, gateway, sentAt, mono, bootId, clockSynced, n: batch.records.length, tables, cols, alarms };
@@ -107,7 +134,15 @@ const FIELD_VALUES: Record<string, unknown[]> = {
   ts: [-1, 0, 1.5, MAX, 2 ** 53 + 2],
   mono: [-1, 0, 1.5, MAX, 2 ** 53 + 2],
   // zod counts code points: 128 cacti (256 UTF-16 units) are a valid name, 129 are not; a lone surrogate counts once.
-  device: ['', 'x', 'x'.repeat(MAX_NAME_LENGTH), 'x'.repeat(MAX_NAME_LENGTH + 1), '🌵'.repeat(MAX_NAME_LENGTH), '🌵'.repeat(MAX_NAME_LENGTH + 1), `${'🌵'.repeat(MAX_NAME_LENGTH - 1)}\ud800`],
+  device: [
+    '',
+    'x',
+    'x'.repeat(MAX_NAME_LENGTH),
+    'x'.repeat(MAX_NAME_LENGTH + 1),
+    '🌵'.repeat(MAX_NAME_LENGTH),
+    '🌵'.repeat(MAX_NAME_LENGTH + 1),
+    `${'🌵'.repeat(MAX_NAME_LENGTH - 1)}\ud800`,
+  ],
   channel: ['', 'Δp "\\\n', 'x'.repeat(MAX_NAME_LENGTH), 'x'.repeat(MAX_NAME_LENGTH + 1)],
   unit: ['', 'x'.repeat(MAX_UNIT_LENGTH), 'x'.repeat(MAX_UNIT_LENGTH + 1), '🌵'.repeat(MAX_UNIT_LENGTH)],
   bootId: ['', 'x'.repeat(MAX_BOOT_ID_LENGTH), 'x'.repeat(MAX_BOOT_ID_LENGTH + 1), 'ñ'.repeat(MAX_BOOT_ID_LENGTH), '🌵'.repeat(MAX_BOOT_ID_LENGTH + 1)],
@@ -115,7 +150,14 @@ const FIELD_VALUES: Record<string, unknown[]> = {
   exception: [null, -1, 0, 255, 256, 2.5],
   priority: [-1, 0, 1, 2, 3, 1.5],
   flags: [-1, 0, MAX, 2 ** 53 + 2, 0.5],
-  alarm: [undefined, detail, { ...detail, rule: '' }, { ...detail, rule: 'x'.repeat(MAX_NAME_LENGTH) }, { ...detail, rule: 'x'.repeat(MAX_NAME_LENGTH + 1) }, { ...detail, threshold: -0 }],
+  alarm: [
+    undefined,
+    detail,
+    { ...detail, rule: '' },
+    { ...detail, rule: 'x'.repeat(MAX_NAME_LENGTH) },
+    { ...detail, rule: 'x'.repeat(MAX_NAME_LENGTH + 1) },
+    { ...detail, threshold: -0 },
+  ],
 };
 const BATCH_VALUES: Record<string, unknown[]> = {
   gateway: ['', 'x'.repeat(MAX_GATEWAY_LENGTH), 'x'.repeat(MAX_GATEWAY_LENGTH + 1)],
@@ -133,9 +175,11 @@ describe('decodeBatch and syncBatchSchema', () => {
   it('agree on every single-field change to any record or to the batch, and name the same field', () => {
     const cases: Array<[string, SyncBatch]> = [];
     for (const [field, values] of Object.entries(FIELD_VALUES)) {
-      for (const value of values) for (const i of [0, 1, 4, 6]) cases.push([`records[${i}].${field} = ${String(value).slice(0, 12)}`, withRecord(i, { [field]: value })]);
+      for (const value of values)
+        for (const i of [0, 1, 4, 6]) cases.push([`records[${i}].${field} = ${String(value).slice(0, 12)}`, withRecord(i, { [field]: value })]);
     }
-    for (const [field, values] of Object.entries(BATCH_VALUES)) for (const value of values) cases.push([`${field} = ${String(value).slice(0, 12)}`, { ...valid, [field]: value }]);
+    for (const [field, values] of Object.entries(BATCH_VALUES))
+      for (const value of values) cases.push([`${field} = ${String(value).slice(0, 12)}`, { ...valid, [field]: value }]);
     const verdicts = { accepted: 0, refused: 0 };
     for (const [label, batch] of cases) {
       const decoded = decodeVerdict(batch);
@@ -173,7 +217,15 @@ describe('decodeBatch and syncBatchSchema', () => {
   });
 
   it('accept every limit itself', () => {
-    const limits = withRecord(1, { device: 'x'.repeat(MAX_NAME_LENGTH), unit: 'x'.repeat(MAX_UNIT_LENGTH), bootId: 'x'.repeat(MAX_BOOT_ID_LENGTH), exception: 255, ts: MAX, mono: 0, flags: MAX });
+    const limits = withRecord(1, {
+      device: 'x'.repeat(MAX_NAME_LENGTH),
+      unit: 'x'.repeat(MAX_UNIT_LENGTH),
+      bootId: 'x'.repeat(MAX_BOOT_ID_LENGTH),
+      exception: 255,
+      ts: MAX,
+      mono: 0,
+      flags: MAX,
+    });
     expect(decodeVerdict(limits)).toBe('accepted');
     expect(decodeVerdict(withRecord(5, { seq: MAX, priority: 0 }))).toBe('accepted');
     expect(decodeVerdict({ ...valid, gateway: 'x'.repeat(MAX_GATEWAY_LENGTH), sentAt: MAX, mono: 0 })).toBe('accepted');

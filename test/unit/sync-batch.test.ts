@@ -6,7 +6,17 @@ import { ATALAYA_SYNC_MALFORMED, isSyncError } from '../../protocols/sync/errors
 import type { SyncBatch } from '../../protocols/sync/types.ts';
 import { realisticBatch } from '../bench/sync-wire.ts';
 
-const base = { value: 1, unit: 'ppm', quality: 'good', exception: null, ts: 1_750_000_000_000, mono: 86_400_000, bootId: 'boot-a', priority: 0, flags: 0 } as const;
+const base = {
+  value: 1,
+  unit: 'ppm',
+  quality: 'good',
+  exception: null,
+  ts: 1_750_000_000_000,
+  mono: 86_400_000,
+  bootId: 'boot-a',
+  priority: 0,
+  flags: 0,
+} as const;
 const reading = (seq: number, more: Partial<StoredRecord> = {}): StoredRecord => ({ seq, kind: 'reading', device: 'gas-01', channel: 'co', ...base, ...more });
 const alarm = (seq: number, more: Partial<StoredRecord> = {}): StoredRecord => ({
   seq,
@@ -23,7 +33,14 @@ function legacyAlarm(seq: number): StoredRecord {
   const { alarm: _detail, ...record } = alarm(seq);
   return record;
 }
-const batchOf = (records: StoredRecord[]): SyncBatch => ({ gateway: 'gw-01', sentAt: 1_750_000_001_000, mono: 86_401_000, bootId: 'boot-b', clockSynced: false, records });
+const batchOf = (records: StoredRecord[]): SyncBatch => ({
+  gateway: 'gw-01',
+  sentAt: 1_750_000_001_000,
+  mono: 86_401_000,
+  bootId: 'boot-b',
+  clockSynced: false,
+  records,
+});
 
 /** Alarms before older readings, nulls, exception codes, unicode names, -0, extremes, two boots. */
 const mixed = batchOf([

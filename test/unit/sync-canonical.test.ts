@@ -65,7 +65,8 @@ describe('canonicalRecord v1 golden vectors (never change: stored hashes and anc
       '5c5c5c6e5c75303030315c7564383030222c302c226dc2b3222c226f75745f6f665f72616e6765222c342c313030303030303030303030302c302c2262222c32' +
       '2c312c5b226869676832222c22616c61726d222c2261636b6e6f776c6564676564222c31652b32315d5d';
     // The same bytes, readable: [1,"gw-ñ",9007199254740991,"alarm","Pozo \"Ñandú\" 🌵","Δp\\\n\u0001\ud800",0,"m³",…,[…,1e+21]]
-    const text = '[1,"gw-ñ",9007199254740991,"alarm","Pozo \\"Ñandú\\" 🌵","Δp\\\\\\n\\u0001\\ud800",0,"m³","out_of_range",4,1000000000000,0,"b",2,1,["high2","alarm","acknowledged",1e+21]]';
+    const text =
+      '[1,"gw-ñ",9007199254740991,"alarm","Pozo \\"Ñandú\\" 🌵","Δp\\\\\\n\\u0001\\ud800",0,"m³","out_of_range",4,1000000000000,0,"b",2,1,["high2","alarm","acknowledged",1e+21]]';
     expect(Buffer.from(text, 'utf8').toString('hex')).toBe(expectedHex);
     expect(canonicalRecord('gw-ñ', alarm).toString('hex')).toBe(expectedHex);
     expect(recordHash('gw-ñ', alarm)).toBe('c1260140efdba85198d8bd034fa69c97e9f7a050e89c843b4ecefd05e14d6cb5');
@@ -75,7 +76,10 @@ describe('canonicalRecord v1 golden vectors (never change: stored hashes and anc
 describe('canonicalRecord', () => {
   it('writes doubles in their shortest round-trip form', () => {
     const readBack = (v: number): unknown => (JSON.parse(canonicalRecord('g', { ...reading, value: v }).toString('utf8')) as unknown[])[6];
-    const text = (v: number): string => canonicalRecord('g', { ...reading, value: v }).toString('utf8').split(',')[6]!;
+    const text = (v: number): string =>
+      canonicalRecord('g', { ...reading, value: v })
+        .toString('utf8')
+        .split(',')[6]!;
     expect(text(1e-300)).toBe('1e-300');
     expect(text(0.1 + 0.2)).toBe('0.30000000000000004');
     expect(text(1e-7)).toBe('1e-7');
@@ -89,7 +93,11 @@ describe('canonicalRecord', () => {
     expect(recordHash('g', { ...reading, value: -0 })).toBe(recordHash('g', { ...reading, value: 0 }));
     const withoutThreshold = { ...alarm, alarm: { ...alarm.alarm!, threshold: null } };
     expect(canonicalRecord('g', withoutThreshold).toString('utf8')).toMatch(/,\["high2","alarm","acknowledged",null\]\]$/);
-    expect(canonicalRecord('g', { ...reading, value: null }).toString('utf8').split(',')[6]).toBe('null');
+    expect(
+      canonicalRecord('g', { ...reading, value: null })
+        .toString('utf8')
+        .split(',')[6],
+    ).toBe('null');
   });
 
   it('does not depend on the property order of the record object', () => {
@@ -126,7 +134,14 @@ describe('canonicalRecord', () => {
   });
 
   it('refuses numbers it cannot write unambiguously (NaN and ±Infinity would read as null)', () => {
-    for (const bad of [{ value: Number.NaN }, { value: Infinity }, { seq: 1.5 }, { ts: Number.NaN }, { exception: 2.5 }, { alarm: { ...alarm.alarm!, threshold: -Infinity } }]) {
+    for (const bad of [
+      { value: Number.NaN },
+      { value: Infinity },
+      { seq: 1.5 },
+      { ts: Number.NaN },
+      { exception: 2.5 },
+      { alarm: { ...alarm.alarm!, threshold: -Infinity } },
+    ]) {
       expect(malformedCode(() => canonicalRecord('g', { ...alarm, ...bad }))).toBe(ATALAYA_SYNC_MALFORMED);
     }
   });
@@ -134,21 +149,53 @@ describe('canonicalRecord', () => {
 
 /** canonicalRecord as first released (JSON.stringify of the array, a Buffer, createHash): the reference the faster one must match. */
 function referenceCanonical(gateway: string, r: StoredRecord): Buffer {
-  for (const [field, s] of [['gateway', gateway], ['kind', r.kind], ['device', r.device], ['channel', r.channel], ['unit', r.unit], ['quality', r.quality], ['bootId', r.bootId]] as const) {
+  for (const [field, s] of [
+    ['gateway', gateway],
+    ['kind', r.kind],
+    ['device', r.device],
+    ['channel', r.channel],
+    ['unit', r.unit],
+    ['quality', r.quality],
+    ['bootId', r.bootId],
+  ] as const) {
     if (typeof s !== 'string') throw malformed(`${field}: expected a string`);
   }
-  for (const [field, n] of [['seq', r.seq], ['ts', r.ts], ['mono', r.mono], ['priority', r.priority], ['flags', r.flags]] as const) {
+  for (const [field, n] of [
+    ['seq', r.seq],
+    ['ts', r.ts],
+    ['mono', r.mono],
+    ['priority', r.priority],
+    ['flags', r.flags],
+  ] as const) {
     if (!Number.isSafeInteger(n)) throw malformed(`${field}: expected a safe integer`);
   }
   if (r.exception != null && !Number.isSafeInteger(r.exception)) throw malformed('exception: expected a safe integer or null');
   if (r.value != null && !Number.isFinite(r.value)) throw malformed('value: expected a finite number or null');
   const a = r.alarm;
   if (a !== undefined && a !== null) {
-    if (typeof a.rule !== 'string' || typeof a.level !== 'string' || typeof a.state !== 'string') throw malformed('alarm: expected rule, level and state strings');
+    if (typeof a.rule !== 'string' || typeof a.level !== 'string' || typeof a.state !== 'string')
+      throw malformed('alarm: expected rule, level and state strings');
     if (a.threshold != null && !Number.isFinite(a.threshold)) throw malformed('alarm.threshold: expected a finite number or null');
   }
   const detail = a === undefined || a === null ? null : [a.rule, a.level, a.state, a.threshold ?? null];
-  const fields = [1, gateway, r.seq, r.kind, r.device, r.channel, r.value ?? null, r.unit, r.quality, r.exception ?? null, r.ts, r.mono, r.bootId, r.priority, r.flags, detail];
+  const fields = [
+    1,
+    gateway,
+    r.seq,
+    r.kind,
+    r.device,
+    r.channel,
+    r.value ?? null,
+    r.unit,
+    r.quality,
+    r.exception ?? null,
+    r.ts,
+    r.mono,
+    r.bootId,
+    r.priority,
+    r.flags,
+    detail,
+  ];
   return Buffer.from(JSON.stringify(fields), 'utf8');
 }
 
@@ -165,9 +212,34 @@ function seeded(seed: number): () => number {
 
 describe('canonicalRecord and recordHash against the reference implementation', () => {
   const random = seeded(2024);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   // Code units every escape rule touches: quotes, backslash, C0 controls, DEL, U+2028, BOM, multi-byte UTF-8, pairs and lone surrogates.
-  const units = ['a', 'Z', '0', ' ', '-', '"', '\\', '/', '\b', '\t', '\n', '\f', '\r', '\u0000', '\u001f', '\u007f', '\u2028', '\ufeff', 'ñ', 'Δ', '³', '🌵', '\ud800', '\udfff'];
+  const units = [
+    'a',
+    'Z',
+    '0',
+    ' ',
+    '-',
+    '"',
+    '\\',
+    '/',
+    '\b',
+    '\t',
+    '\n',
+    '\f',
+    '\r',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\u2028',
+    '\ufeff',
+    'ñ',
+    'Δ',
+    '³',
+    '🌵',
+    '\ud800',
+    '\udfff',
+  ];
   const text = (): string => Array.from({ length: Math.floor(random() * 12) }, () => pick(units)).join('');
   const view = new DataView(new ArrayBuffer(8));
   const double = (): number => {
@@ -178,7 +250,8 @@ describe('canonicalRecord and recordHash against the reference implementation', 
       if (Number.isFinite(d)) return d;
     }
   };
-  const value = (): number | null => pick([null, -0, 0, 12.5, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, -5e-324, Math.round(random() * 1e6) / 1000, double(), double()]);
+  const value = (): number | null =>
+    pick([null, -0, 0, 12.5, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, -5e-324, Math.round(random() * 1e6) / 1000, double(), double()]);
   const count = (): number => pick([0, 1, Math.floor(random() * 1e6), Math.floor(random() * 2 ** 53), Number.MAX_SAFE_INTEGER]);
 
   function randomRecord(): StoredRecord {
@@ -197,7 +270,11 @@ describe('canonicalRecord and recordHash against the reference implementation', 
       priority: pick([0, 1, 2] as const),
       flags: pick([0, 1, 7, count()]),
     };
-    if (random() < 0.3) return { ...r, alarm: { rule: text(), level: pick(['warning', 'alarm'] as const), state: pick(['raised', 'cleared', 'acknowledged'] as const), threshold: value() } };
+    if (random() < 0.3)
+      return {
+        ...r,
+        alarm: { rule: text(), level: pick(['warning', 'alarm'] as const), state: pick(['raised', 'cleared', 'acknowledged'] as const), threshold: value() },
+      };
     return r;
   }
 

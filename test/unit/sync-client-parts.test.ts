@@ -5,12 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { backoffDelay, refusedDelay } from '../../agent/sync/backoff.ts';
 import { acknowledgedSeqs, selectBatch } from '../../agent/sync/batcher.ts';
-import { SYNC_CA_FILE, SYNC_SECRET } from '../../agent/sync/errors.ts';
 import { createDispatcher } from '../../agent/sync/dispatcher.ts';
+import { SYNC_CA_FILE, SYNC_SECRET } from '../../agent/sync/errors.ts';
 import { syncConfigSchema } from '../../agent/sync/schema.ts';
 import { loadGatewaySecret } from '../../agent/sync/secret.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { newGatewaySecret, secretBytes } from '../../protocols/sync/signature.ts';
 
 function rec(seq: number, kind: RecordKind = 'reading'): StoredRecord {
@@ -118,12 +118,22 @@ describe('batch selection', () => {
     const rows = [rec(1), { ...rec(2), unit: 'u'.repeat(33) }, { ...rec(3), ts: -1 }, rec(4)];
     const selection = selectBatch(fromRows(rows), { records: 10, bytes: 10_000 }, size);
     expect(selection.records.map((r) => r.seq)).toEqual([1, 4]);
-    expect(selection.refused.map(({ record, problem }) => [record.seq, problem.path])).toEqual([[2, 'unit'], [3, 'ts']]);
+    expect(selection.refused.map(({ record, problem }) => [record.seq, problem.path])).toEqual([
+      [2, 'unit'],
+      [3, 'ts'],
+    ]);
   });
 
   it('reads the acknowledged seqs of the batch from merged, unordered, overlapping ranges', () => {
     const batch = [5, 1, 2, 3, 9, 10, 20].map((s) => rec(s));
-    expect(acknowledgedSeqs(batch, [[9, 9], [1, 2], [2, 3], [15, 25]])).toEqual([1, 2, 3, 9, 20]);
+    expect(
+      acknowledgedSeqs(batch, [
+        [9, 9],
+        [1, 2],
+        [2, 3],
+        [15, 25],
+      ]),
+    ).toEqual([1, 2, 3, 9, 20]);
     expect(acknowledgedSeqs(batch, [])).toEqual([]);
     expect(acknowledgedSeqs(batch, [[1, 100]])).toEqual([5, 1, 2, 3, 9, 10, 20]);
   });
@@ -149,7 +159,11 @@ describe('gateway secret', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
     const bad = path.join(dir, 'bad.secret');
     fs.writeFileSync(bad, 'hunter2-not-a-secret');
-    const cases = [() => loadGatewaySecret({}, {}), () => loadGatewaySecret({ secretFile: path.join(dir!, 'missing') }, {}), () => loadGatewaySecret({ secretFile: bad }, {})];
+    const cases = [
+      () => loadGatewaySecret({}, {}),
+      () => loadGatewaySecret({ secretFile: path.join(dir!, 'missing') }, {}),
+      () => loadGatewaySecret({ secretFile: bad }, {}),
+    ];
     for (const load of cases) {
       let caught: unknown;
       try {

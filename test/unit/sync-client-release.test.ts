@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SyncBuffer } from '../../agent/sync/batcher.ts';
 import { SyncClient } from '../../agent/sync/client.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { decodeBatch } from '../../protocols/sync/batch.ts';
 import type { SyncBatch } from '../../protocols/sync/types.ts';
 import { testLogger } from '../helpers/logger.ts';
@@ -20,8 +20,19 @@ const clock: Clock = { now: () => Date.now(), monotonic: () => Date.now() - T0 +
 
 function rec(seq: number): StoredRecord {
   return {
-    seq, kind: 'reading', device: 'gas-1', channel: 'ch4', value: seq, unit: '%LEL', quality: 'good', exception: null,
-    ts: T0 + seq, mono: 5000 + seq, bootId: 'b0a1c2d3-0000-4000-8000-000000000001', priority: PRIORITY.ordinary, flags: 0,
+    seq,
+    kind: 'reading',
+    device: 'gas-1',
+    channel: 'ch4',
+    value: seq,
+    unit: '%LEL',
+    quality: 'good',
+    exception: null,
+    ts: T0 + seq,
+    mono: 5000 + seq,
+    bootId: 'b0a1c2d3-0000-4000-8000-000000000001',
+    priority: PRIORITY.ordinary,
+    flags: 0,
   };
 }
 
@@ -78,7 +89,14 @@ beforeEach(() => {
       const batch = decodeBatch(Buffer.from(opts.body as Uint8Array));
       requests.push(batch);
       const seqs = batch.records.map((r) => r.seq);
-      const ack = { gateway: 'gw-01', stored: seqs.length, duplicates: 0, acknowledged: seqs.map((s) => [s, s]), highestSeq: Math.max(...seqs), relayTime: Date.now() };
+      const ack = {
+        gateway: 'gw-01',
+        stored: seqs.length,
+        duplicates: 0,
+        acknowledged: seqs.map((s) => [s, s]),
+        highestSeq: Math.max(...seqs),
+        relayTime: Date.now(),
+      };
       return { statusCode: 200, data: JSON.stringify(ack) };
     })
     .persist();
@@ -100,7 +118,14 @@ async function settle(): Promise<void> {
 
 function start(buffer: SyncBuffer): SyncClient {
   client = new SyncClient({
-    config: { url: ORIGIN, batchRecords: 100, batchBytes: 1_048_576, timeoutMs: 5000, idleMs: 60_000, backoff: { initialMs: 1000, maxMs: 16_000, factor: 2, jitter: 0 } },
+    config: {
+      url: ORIGIN,
+      batchRecords: 100,
+      batchBytes: 1_048_576,
+      timeoutMs: 5000,
+      idleMs: 60_000,
+      backoff: { initialMs: 1000, maxMs: 16_000, factor: 2, jitter: 0 },
+    },
     gatewayId: 'gw-01',
     secret: Buffer.alloc(32, 7),
     buffer,

@@ -1,11 +1,11 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Refused, SyncBuffer } from '../../agent/sync/batcher.ts';
-import { SyncClient } from '../../agent/sync/client.ts';
 import type { SyncClientConfig, SyncStatus } from '../../agent/sync/client.ts';
+import { SyncClient } from '../../agent/sync/client.ts';
 import type { Clock } from '../../protocols/clock.ts';
-import { PRIORITY } from '../../protocols/records.ts';
 import type { RecordKind, StoredRecord } from '../../protocols/records.ts';
+import { PRIORITY } from '../../protocols/records.ts';
 import { decodeBatch, estimateRecordBytes } from '../../protocols/sync/batch.ts';
 import { SIGNATURE_HEADERS, verifyRequest } from '../../protocols/sync/signature.ts';
 import type { IngestRefusal, SyncBatch } from '../../protocols/sync/types.ts';
@@ -89,7 +89,10 @@ interface Received {
 type Answer = { status: number; json?: unknown; text?: string };
 
 function ackOf(batch: SyncBatch, seqs = batch.records.map((r) => r.seq)): Answer {
-  return { status: 200, json: { gateway: GATEWAY, stored: seqs.length, duplicates: 0, acknowledged: seqs.map((s) => [s, s]), highestSeq: Math.max(...seqs), relayTime: Date.now() } };
+  return {
+    status: 200,
+    json: { gateway: GATEWAY, stored: seqs.length, duplicates: 0, acknowledged: seqs.map((s) => [s, s]), highestSeq: Math.max(...seqs), relayTime: Date.now() },
+  };
 }
 function refusal(status: number, error: IngestRefusal): Answer {
   return { status, json: { error, message: error } };
@@ -106,7 +109,15 @@ let client: SyncClient | undefined;
 
 function makeClient(config: Partial<SyncClientConfig> = {}, random = (): number => 0.5): SyncClient {
   client = new SyncClient({
-    config: { url: ORIGIN, batchRecords: 100, batchBytes: 1_048_576, timeoutMs: 5000, idleMs: 60_000, backoff: { initialMs: 1000, maxMs: 16_000, factor: 2, jitter: 0.2 }, ...config },
+    config: {
+      url: ORIGIN,
+      batchRecords: 100,
+      batchBytes: 1_048_576,
+      timeoutMs: 5000,
+      idleMs: 60_000,
+      backoff: { initialMs: 1000, maxMs: 16_000, factor: 2, jitter: 0.2 },
+      ...config,
+    },
     gatewayId: GATEWAY,
     secret: SECRET,
     buffer,
@@ -207,19 +218,37 @@ describe('SyncClient batching', () => {
     for (const r of received) {
       expect(r.headers['content-type']).toBe('application/octet-stream');
       expect(r.headers[SIGNATURE_HEADERS.gateway]).toBe(GATEWAY);
-      const signed = { method: 'POST', path: '/v1/ingest', timestamp: Number(r.headers[SIGNATURE_HEADERS.timestamp]), nonce: r.headers[SIGNATURE_HEADERS.nonce] ?? '', body: r.body, secret: SECRET };
+      const signed = {
+        method: 'POST',
+        path: '/v1/ingest',
+        timestamp: Number(r.headers[SIGNATURE_HEADERS.timestamp]),
+        nonce: r.headers[SIGNATURE_HEADERS.nonce] ?? '',
+        body: r.body,
+        secret: SECRET,
+      };
       expect(verifyRequest({ ...signed, signature: r.headers[SIGNATURE_HEADERS.signature] ?? '' })).toBe(true);
     }
   });
 
   it('posts under the base URL prefix but signs the ingest path the relay verifies (a proxy strips the prefix)', async () => {
-    mock.get(ORIGIN).intercept({ path: '/atalaya/v1/ingest', method: 'POST' }).reply((opts) => {
-      const body = Buffer.from(opts.body as Uint8Array);
-      const h = opts.headers as Record<string, string>;
-      const ok = verifyRequest({ method: 'POST', path: '/v1/ingest', timestamp: Number(h[SIGNATURE_HEADERS.timestamp]), nonce: h[SIGNATURE_HEADERS.nonce] ?? '', body, secret: SECRET, signature: h[SIGNATURE_HEADERS.signature] ?? '' });
-      const answer = ok ? ackOf(decodeBatch(body)) : refusal(401, 'unauthenticated');
-      return { statusCode: answer.status, data: JSON.stringify(answer.json) };
-    });
+    mock
+      .get(ORIGIN)
+      .intercept({ path: '/atalaya/v1/ingest', method: 'POST' })
+      .reply((opts) => {
+        const body = Buffer.from(opts.body as Uint8Array);
+        const h = opts.headers as Record<string, string>;
+        const ok = verifyRequest({
+          method: 'POST',
+          path: '/v1/ingest',
+          timestamp: Number(h[SIGNATURE_HEADERS.timestamp]),
+          nonce: h[SIGNATURE_HEADERS.nonce] ?? '',
+          body,
+          secret: SECRET,
+          signature: h[SIGNATURE_HEADERS.signature] ?? '',
+        });
+        const answer = ok ? ackOf(decodeBatch(body)) : refusal(401, 'unauthenticated');
+        return { statusCode: answer.status, data: JSON.stringify(answer.json) };
+      });
     buffer.commit([rec(1)]);
     makeClient({ url: `${ORIGIN}/atalaya/` }).start();
     await settle();
@@ -368,7 +397,14 @@ describe('SyncClient waiting', () => {
     await settle();
     await vi.advanceTimersByTimeAsync(delayOf(client!.status()));
     await settle();
-    expect(received.map(seqsOf)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4], [1, 2], [3, 4], [5, 6], [7, 8]]);
+    expect(received.map(seqsOf)).toEqual([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [1, 2, 3, 4],
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
     expect(buffer.releases.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     buffer.commit([rec(9)]);

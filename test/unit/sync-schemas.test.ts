@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { INGEST_REFUSALS } from '../../protocols/sync/types.ts';
-import type { IngestAck } from '../../protocols/sync/types.ts';
 import { ingestAckSchema, ingestErrorSchema } from '../../protocols/sync/schemas.ts';
+import type { IngestAck } from '../../protocols/sync/types.ts';
+import { INGEST_REFUSALS } from '../../protocols/sync/types.ts';
 
-const ack: IngestAck = { gateway: 'gw-01', stored: 3, duplicates: 1, acknowledged: [[8, 10], [12, 12]], highestSeq: 12, relayTime: 1_750_000_002_000 };
+const ack: IngestAck = {
+  gateway: 'gw-01',
+  stored: 3,
+  duplicates: 1,
+  acknowledged: [
+    [8, 10],
+    [12, 12],
+  ],
+  highestSeq: 12,
+  relayTime: 1_750_000_002_000,
+};
 
 describe('ingestAckSchema (the agent parsing the relay answer)', () => {
   it('parses an ack, dropping fields a newer relay may add', () => {

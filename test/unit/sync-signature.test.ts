@@ -1,11 +1,18 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ATALAYA_SYNC_INVALID_ARGUMENT, isSyncError } from '../../protocols/sync/errors.ts';
-import { SIGNATURE_HEADERS, newGatewaySecret, newNonce, secretBytes, signRequest, verifyRequest } from '../../protocols/sync/signature.ts';
+import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, signRequest, verifyRequest } from '../../protocols/sync/signature.ts';
 
 /** Key bytes 0x00..0x1f, as RFC 4231 test vectors use sequential keys. */
 const secret = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
-const request = { method: 'POST', path: '/v1/ingest', timestamp: 1_750_000_000_000, nonce: 'AAECAwQFBgcICQoLDA0ODw', body: Buffer.from('hello atalaya'), secret };
+const request = {
+  method: 'POST',
+  path: '/v1/ingest',
+  timestamp: 1_750_000_000_000,
+  nonce: 'AAECAwQFBgcICQoLDA0ODw',
+  body: Buffer.from('hello atalaya'),
+  secret,
+};
 const KNOWN = '6579623a0545adaf6c6dfd0303a3e3ae97e78629f92497e4ad4f9070f2c238f2';
 
 function errorCode(f: () => unknown): string | undefined {
@@ -50,7 +57,12 @@ describe('signRequest', () => {
   });
 
   it('names the headers the relay reads', () => {
-    expect(SIGNATURE_HEADERS).toEqual({ gateway: 'x-atalaya-gateway', timestamp: 'x-atalaya-timestamp', nonce: 'x-atalaya-nonce', signature: 'x-atalaya-signature' });
+    expect(SIGNATURE_HEADERS).toEqual({
+      gateway: 'x-atalaya-gateway',
+      timestamp: 'x-atalaya-timestamp',
+      nonce: 'x-atalaya-nonce',
+      signature: 'x-atalaya-signature',
+    });
   });
 });
 
@@ -88,7 +100,19 @@ describe('verifyRequest', () => {
 
   it('returns false, never throws, for malformed signatures and requests', () => {
     const flipped = (signature[0] === '0' ? '1' : '0') + signature.slice(1);
-    const bad: unknown[] = ['', flipped, signature.toUpperCase(), signature.slice(0, 63), `${signature}0`, `${signature.slice(0, 63)}g`, ` ${signature.slice(1)}`, Buffer.from(signature, 'hex').toString('base64'), null, undefined, 42];
+    const bad: unknown[] = [
+      '',
+      flipped,
+      signature.toUpperCase(),
+      signature.slice(0, 63),
+      `${signature}0`,
+      `${signature.slice(0, 63)}g`,
+      ` ${signature.slice(1)}`,
+      Buffer.from(signature, 'hex').toString('base64'),
+      null,
+      undefined,
+      42,
+    ];
     for (const s of bad) expect(verifyRequest({ ...request, signature: s as string })).toBe(false);
     expect(verifyRequest({ ...request, secret: new Uint8Array(0), signature: createHmac('sha256', '').update('x').digest('hex') })).toBe(false);
     expect(verifyRequest({ ...request, timestamp: Number.NaN, signature })).toBe(false);

@@ -15,10 +15,18 @@ describe('signing with the relay clock when the gateway clock is off', () => {
   });
 
   it('puts the corrected time in the signed timestamp header', () => {
-    const prepared = prepareRequest({
-      gatewayId: 'gw', bootId: 'boot', clock: { now: () => 1000, monotonic: () => 5 }, clockSynced: () => false,
-      secret: new Uint8Array(32).fill(7), path: '/v1/ingest', skewMs: 1_800_000_000_000,
-    }, []);
+    const prepared = prepareRequest(
+      {
+        gatewayId: 'gw',
+        bootId: 'boot',
+        clock: { now: () => 1000, monotonic: () => 5 },
+        clockSynced: () => false,
+        secret: new Uint8Array(32).fill(7),
+        path: '/v1/ingest',
+        skewMs: 1_800_000_000_000,
+      },
+      [],
+    );
     expect(prepared.headers[SIGNATURE_HEADERS.timestamp]).toBe(String(1_800_000_001_000));
   });
 });

@@ -1,6 +1,6 @@
 // Active alarms (top of the page, with Acknowledge) and the recent alarm records below them.
 // Levels are those of protocols/records.ts ALARM_LEVELS: `alarm` (red) and `warning` (amber).
-import { api, ApiError, Unauthenticated } from './api.js';
+import { ApiError, api, Unauthenticated } from './api.js';
 import { clear, fmtAge, fmtTime, fmtValue, h, setText } from './dom.js';
 
 /** The server keeps the last 50 alarm records; the page keeps as many. */
@@ -33,10 +33,7 @@ export function renderAlarms(answer) {
 /** `alarms` event or the active part of GET /api/alarms. */
 export function renderActive(list) {
   active = [...list].sort(
-    (a, b) =>
-      (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) ||
-      Number(a.state !== 'raised') - Number(b.state !== 'raised') ||
-      b.ts - a.ts,
+    (a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) || Number(a.state !== 'raised') - Number(b.state !== 'raised') || b.ts - a.ts,
   );
   clear(activeEl);
   for (const alarm of active) activeEl.append(activeItem(alarm));
@@ -71,7 +68,12 @@ function activeItem(alarm) {
     { class: 'alarm-item', testid: `alarm-${key}`, 'data-level': alarm.level, 'data-state': alarm.state, 'data-latched': String(alarm.latched) },
     h('span', { class: 'alarm-level', text: alarm.level === 'alarm' ? 'ALARM' : 'WARNING' }),
     h('span', { class: 'alarm-where' }, h('strong', { text: alarm.device }), ' / ', h('strong', { text: alarm.channel }), ` · rule ${alarm.rule}`),
-    h('span', { class: 'alarm-value' }, `${fmtValue(alarm.value)} ${unit}`.trim(), h('span', { class: 'alarm-threshold', text: ` (threshold ${fmtValue(alarm.threshold)} ${unit})`.trimEnd() })),
+    h(
+      'span',
+      { class: 'alarm-value' },
+      `${fmtValue(alarm.value)} ${unit}`.trim(),
+      h('span', { class: 'alarm-threshold', text: ` (threshold ${fmtValue(alarm.threshold)} ${unit})`.trimEnd() }),
+    ),
     h('span', { class: 'alarm-state' }, `${stateText} · `, h('span', { 'data-ts': String(alarm.ts), text: fmtAge(alarm.ts) })),
   );
   if (alarm.state === 'raised') {

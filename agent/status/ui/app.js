@@ -27,8 +27,9 @@
 //                     inspector-count, inspector-submit, inspector-error (data-code, data-exception),
 //                     inspector-results, inspector-row-<a>, addr-<a>, hex-<a>, u16-<a>, i16-<a>,
 //                     f32-<o>-<a>, i32-<o>-<a>, u32-<o>-<a>
-import { api, Unauthenticated } from './api.js';
+
 import { applyAlarmRecords, mountAlarms, paintAlarmAges, renderActive, renderAlarms } from './alarms.js';
+import { api, Unauthenticated } from './api.js';
 import { appendToCharts, closeChartsOf, onChartClosed, reloadCharts, toggleChart } from './chart.js';
 import { applyRecords, channelUnit, modbusDeviceIds, mountDevices, paintAges, renderDevices, setChannelSelected } from './devices.js';
 import { mountInspector, setInspectorDevices } from './inspector.js';

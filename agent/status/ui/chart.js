@@ -1,6 +1,6 @@
 // One small uPlot chart per selected channel: recent values from GET /api/series, then points
 // appended from `records` events. uPlot is the global from /assets/uplot.iife.min.js.
-import { api, ApiError } from './api.js';
+import { ApiError, api } from './api.js';
 import { h } from './dom.js';
 
 /** Same depth as the server's ring (last 720 readings per channel). */
@@ -26,7 +26,13 @@ export function toggleChart(device, channel, container, onAuthLost) {
   const panel = h(
     'div',
     { class: 'chart', testid: `chart-${device}-${channel}` },
-    h('div', { class: 'chart-head' }, title, status, h('button', { type: 'button', class: 'chart-close', 'aria-label': 'Close chart', text: '×', onclick: () => closeChart(key) })),
+    h(
+      'div',
+      { class: 'chart-head' },
+      title,
+      status,
+      h('button', { type: 'button', class: 'chart-close', 'aria-label': 'Close chart', text: '×', onclick: () => closeChart(key) }),
+    ),
     plotEl,
   );
   container.append(panel);

@@ -51,7 +51,16 @@ export function renderDevices(list) {
 export function applyRecords(records) {
   for (const r of records) {
     if (r.kind !== 'reading') continue;
-    const dev = ensureDevice(r.device, { id: r.device, profile: null, transport: 'mqtt', address: null, unitId: null, intervalMs: null, health: null, channels: [] });
+    const dev = ensureDevice(r.device, {
+      id: r.device,
+      profile: null,
+      transport: 'mqtt',
+      address: null,
+      unitId: null,
+      intervalMs: null,
+      health: null,
+      channels: [],
+    });
     upsertChannel(dev, r);
   }
   paintEmpty();

@@ -1,6 +1,6 @@
 // Register inspector: one read of a register range, decoded every plausible way side by side
 // (float word order is the first support question on every gateway).
-import { api, ApiError, Unauthenticated } from './api.js';
+import { ApiError, api, Unauthenticated } from './api.js';
 import { clear, exceptionName, h, setText } from './dom.js';
 
 const ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
@@ -95,7 +95,14 @@ function fmt(v) {
 
 function renderResult(answer) {
   clear(results);
-  const head1 = h('tr', {}, h('th', { rowspan: '2', class: 'sticky', text: 'Addr' }), h('th', { rowspan: '2', text: 'Hex' }), h('th', { rowspan: '2', text: 'uint16' }), h('th', { rowspan: '2', text: 'int16' }));
+  const head1 = h(
+    'tr',
+    {},
+    h('th', { rowspan: '2', class: 'sticky', text: 'Addr' }),
+    h('th', { rowspan: '2', text: 'Hex' }),
+    h('th', { rowspan: '2', text: 'uint16' }),
+    h('th', { rowspan: '2', text: 'int16' }),
+  );
   const head2 = h('tr');
   for (const [, , label] of WIDE) {
     head1.append(h('th', { colspan: '4', class: 'group', text: label }));

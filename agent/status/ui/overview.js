@@ -3,36 +3,51 @@
 import { ageOf, fmtAge, fmtBytes, fmtCount, fmtDuration, gatewayNow, h, observeGatewayNow, setText } from './dom.js';
 
 const GROUPS = [
-  ['Gateway', [
-    ['uptime', 'Uptime'],
-    ['cpu-temp', 'CPU temp'],
-    ['load', 'Load (1 min)'],
-    ['memory', 'Memory'],
-    ['disk', 'Disk'],
-  ]],
-  ['Sync to relay', [
-    ['sync-state', 'State'],
-    ['sync-last-ack', 'Last ack'],
-    ['sync-lag', 'Lag'],
-    ['sync-error', 'Last error'],
-    ['sync-bytes', 'Sent'],
-  ]],
-  ['Buffer', [
-    ['buffer-records', 'Records'],
-    ['buffer-oldest', 'Oldest unsent'],
-    ['buffer-bytes', 'On disk'],
-    ['buffer-evicted', 'Evicted'],
-    ['buffer-health', 'Writes'],
-  ]],
-  ['MQTT broker', [
-    ['mqtt-clients', 'Clients'],
-    ['mqtt-stored', 'Stored'],
-  ]],
-  ['Local paging', [
-    ['paging-state', 'State'],
-    ['paging-last', 'Last page'],
-    ['paging-error', 'Last error'],
-  ]],
+  [
+    'Gateway',
+    [
+      ['uptime', 'Uptime'],
+      ['cpu-temp', 'CPU temp'],
+      ['load', 'Load (1 min)'],
+      ['memory', 'Memory'],
+      ['disk', 'Disk'],
+    ],
+  ],
+  [
+    'Sync to relay',
+    [
+      ['sync-state', 'State'],
+      ['sync-last-ack', 'Last ack'],
+      ['sync-lag', 'Lag'],
+      ['sync-error', 'Last error'],
+      ['sync-bytes', 'Sent'],
+    ],
+  ],
+  [
+    'Buffer',
+    [
+      ['buffer-records', 'Records'],
+      ['buffer-oldest', 'Oldest unsent'],
+      ['buffer-bytes', 'On disk'],
+      ['buffer-evicted', 'Evicted'],
+      ['buffer-health', 'Writes'],
+    ],
+  ],
+  [
+    'MQTT broker',
+    [
+      ['mqtt-clients', 'Clients'],
+      ['mqtt-stored', 'Stored'],
+    ],
+  ],
+  [
+    'Local paging',
+    [
+      ['paging-state', 'State'],
+      ['paging-last', 'Last page'],
+      ['paging-error', 'Last error'],
+    ],
+  ],
 ];
 
 const tiles = new Map();
@@ -99,11 +114,21 @@ export function paintOverview() {
 function paintPaging(paging) {
   const sent = Object.values(paging.sent ?? {}).reduce((a, b) => a + b, 0);
   const failed = Object.values(paging.failed ?? {}).reduce((a, b) => a + b, 0);
-  put('paging-state', paging.pending > 0 ? `${paging.pending} pending` : 'idle', `${paging.channels.join(', ')} · ${sent} sent · ${failed} failed`, paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok');
+  put(
+    'paging-state',
+    paging.pending > 0 ? `${paging.pending} pending` : 'idle',
+    `${paging.channels.join(', ')} · ${sent} sent · ${failed} failed`,
+    paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok',
+  );
   const lp = paging.lastPage;
   put('paging-last', lp ? fmtAge(lp.at) : 'never', lp ? `${lp.device} ${lp.channel} ${lp.rule} ${lp.state}` : '');
   const err = paging.lastError;
-  put('paging-error', err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : 'none', err ? `${paging.consecutiveFailures} failures in a row · ${err.detail}` : '', paging.consecutiveFailures > 0 ? 'bad' : 'ok');
+  put(
+    'paging-error',
+    err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : 'none',
+    err ? `${paging.consecutiveFailures} failures in a row · ${err.detail}` : '',
+    paging.consecutiveFailures > 0 ? 'bad' : 'ok',
+  );
 }
 
 function paintSystem(system) {
@@ -112,13 +137,23 @@ function paintSystem(system) {
   put('load', Number.isFinite(system.load1) ? system.load1.toFixed(2) : '—');
   const used = system.memTotalBytes - system.memAvailableBytes;
   const memPct = system.memTotalBytes > 0 ? (used / system.memTotalBytes) * 100 : 0;
-  put('memory', `${memPct.toFixed(0)} %`, `${fmtBytes(used)} of ${fmtBytes(system.memTotalBytes)} · agent ${fmtBytes(system.rssBytes)}`, memPct >= 95 ? 'bad' : memPct >= 85 ? 'warn' : 'ok');
+  put(
+    'memory',
+    `${memPct.toFixed(0)} %`,
+    `${fmtBytes(used)} of ${fmtBytes(system.memTotalBytes)} · agent ${fmtBytes(system.rssBytes)}`,
+    memPct >= 95 ? 'bad' : memPct >= 85 ? 'warn' : 'ok',
+  );
   const disk = system.disk;
   if (!disk) {
     put('disk', 'n/a');
   } else {
     const freePct = disk.totalBytes > 0 ? (disk.freeBytes / disk.totalBytes) * 100 : 100;
-    put('disk', `${fmtBytes(disk.freeBytes)} free`, `${(100 - freePct).toFixed(0)} % used of ${fmtBytes(disk.totalBytes)} (${disk.path})`, freePct < 3 ? 'bad' : freePct < 10 ? 'warn' : 'ok');
+    put(
+      'disk',
+      `${fmtBytes(disk.freeBytes)} free`,
+      `${(100 - freePct).toFixed(0)} % used of ${fmtBytes(disk.totalBytes)} (${disk.path})`,
+      freePct < 3 ? 'bad' : freePct < 10 ? 'warn' : 'ok',
+    );
   }
 }
 
@@ -136,8 +171,18 @@ function paintSync(sync) {
   const behind = sync.lagRecords > 0;
   const ackLevel = ackAge === null ? (behind ? 'warn' : 'ok') : !behind ? 'ok' : ackAge > 3_600_000 ? 'bad' : ackAge > 300_000 ? 'warn' : 'ok';
   put('sync-last-ack', sync.lastAckAt === null ? 'never' : fmtAge(sync.lastAckAt), '', ackLevel);
-  put('sync-lag', `${sync.lagRecords}`, sync.quarantinedRecords > 0 ? `${sync.quarantinedRecords} quarantined` : 'records not acknowledged', sync.quarantinedRecords > 0 ? 'warn' : 'ok');
-  put('sync-error', sync.lastError ?? 'none', sync.consecutiveFailures > 0 ? `${sync.consecutiveFailures} failures in a row` : '', sync.lastError ? 'bad' : 'ok');
+  put(
+    'sync-lag',
+    `${sync.lagRecords}`,
+    sync.quarantinedRecords > 0 ? `${sync.quarantinedRecords} quarantined` : 'records not acknowledged',
+    sync.quarantinedRecords > 0 ? 'warn' : 'ok',
+  );
+  put(
+    'sync-error',
+    sync.lastError ?? 'none',
+    sync.consecutiveFailures > 0 ? `${sync.consecutiveFailures} failures in a row` : '',
+    sync.lastError ? 'bad' : 'ok',
+  );
   put('sync-bytes', fmtBytes(sync.sentBytes), `${sync.sentRecords} records since start`);
 }
 
@@ -147,7 +192,9 @@ function paintBuffer(buffer) {
   put('buffer-bytes', fmtBytes(buffer.bytes));
   const evicted = buffer.evicted ?? {};
   const total = Object.values(evicted).reduce((a, b) => a + b, 0);
-  const detail = Object.entries(evicted).map(([cls, n]) => `${cls} ${n}`).join(' · ');
+  const detail = Object.entries(evicted)
+    .map(([cls, n]) => `${cls} ${n}`)
+    .join(' · ');
   put('buffer-evicted', fmtCount(total), detail, (evicted.alarm ?? 0) > 0 ? 'bad' : total > 0 ? 'warn' : 'ok');
   paintBufferHealth(buffer.health);
 }
@@ -167,7 +214,11 @@ function paintBufferHealth(health) {
   }
   const failing = health.state !== 'writable';
   const counts = `${fmtCount(health.failedCommits)} failed commits · ${fmtCount(health.lostRecords)} records lost`;
-  if (failing) setText(banner, `${BUFFER_PROBLEM[health.state] ?? BUFFER_PROBLEM.io_error} (${health.lastErrorCode ?? 'unknown error'} for ${fmtDuration(ageOf(health.since) ?? 0)}; ${counts}).`);
+  if (failing)
+    setText(
+      banner,
+      `${BUFFER_PROBLEM[health.state] ?? BUFFER_PROBLEM.io_error} (${health.lastErrorCode ?? 'unknown error'} for ${fmtDuration(ageOf(health.since) ?? 0)}; ${counts}).`,
+    );
   banner.hidden = !failing;
   const reserve = health.reserveActive ? `disk nearly full (${fmtBytes(health.freeBytes ?? 0)} free): buffer stopped growing` : '';
   if (failing) put('buffer-health', health.state === 'disk_full' ? 'disk full' : 'failing', counts, 'bad');

@@ -4,8 +4,9 @@
  * it. `npm run contract` runs this file; test/unit/anchor-contract.test.ts compiles again and
  * checks the committed artifact is what the source gives, byte for byte.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import solc from 'solc';
 import { AtalayaError } from '../../../protocols/errors.ts';
@@ -48,7 +49,13 @@ interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
   contracts?: Record<
     string,
-    Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string; immutableReferences?: Record<string, ImmutableReference[]> } } }>
+    Record<
+      string,
+      {
+        abi: unknown[];
+        evm: { bytecode: { object: string }; deployedBytecode: { object: string; immutableReferences?: Record<string, ImmutableReference[]> } };
+      }
+    >
   >;
 }
 

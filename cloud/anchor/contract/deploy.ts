@@ -73,7 +73,12 @@ export async function deployAnchorContract(signer: Wallet, options: DeployOption
 }
 
 /** A receipt with at least one confirmation, polled until `timeoutMs`; ATALAYA_ANCHOR_DEPLOY_FAILED (timeout) after. */
-export async function waitForReceipt(provider: Pick<Provider, 'getTransactionReceipt'>, txHash: string, timeoutMs: number, pollMs: number): Promise<TransactionReceipt> {
+export async function waitForReceipt(
+  provider: Pick<Provider, 'getTransactionReceipt'>,
+  txHash: string,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<TransactionReceipt> {
   const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -9,7 +9,16 @@ import { fmtTime } from './format.js';
 const PAGE = 100;
 const SEVERITY_CLASS = { alarm: 'badge alarm', warning: 'badge warn', info: 'badge' };
 const SEVERITY_RANK = { alarm: 0, warning: 1, info: 2 };
-const OUTCOME_CLASS = { sent: 'badge ok', failed: 'badge warn', given_up: 'badge alarm', cancelled: 'badge', held: 'badge warn', digested: 'badge', queued: 'badge', sending: 'badge' };
+const OUTCOME_CLASS = {
+  sent: 'badge ok',
+  failed: 'badge warn',
+  given_up: 'badge alarm',
+  cancelled: 'badge',
+  held: 'badge warn',
+  digested: 'badge',
+  queued: 'badge',
+  sending: 'badge',
+};
 
 const severity = (a) => el('span', { class: SEVERITY_CLASS[a.severity] ?? 'badge' }, a.severity);
 const subject = (a) => [a.gateway, a.device, a.channel].filter((p) => p !== null).join(' / ') || (a.obra === null ? '—' : `obra ${a.obra}`);
@@ -30,20 +39,31 @@ function deliveriesCell(a) {
 
 /** Open ones first, then by severity, then newest first. */
 function ordered(alerts) {
-  return [...alerts].sort((x, y) => (x.state === y.state ? 0 : x.state === 'open' ? -1 : 1)
-    || (SEVERITY_RANK[x.severity] ?? 3) - (SEVERITY_RANK[y.severity] ?? 3)
-    || y.openedAt - x.openedAt);
+  return [...alerts].sort(
+    (x, y) =>
+      (x.state === y.state ? 0 : x.state === 'open' ? -1 : 1) || (SEVERITY_RANK[x.severity] ?? 3) - (SEVERITY_RANK[y.severity] ?? 3) || y.openedAt - x.openedAt,
+  );
 }
 
 export function alertsTab(root) {
   const status = el('p', { class: 'status', role: 'status' });
-  const filter = el('select', { testid: 'alerts-filter', 'aria-label': 'Which alerts' },
-    el('option', { value: 'open' }, 'Open'), el('option', { value: 'closed' }, 'Closed'), el('option', { value: 'all' }, 'All'));
+  const filter = el(
+    'select',
+    { testid: 'alerts-filter', 'aria-label': 'Which alerts' },
+    el('option', { value: 'open' }, 'Open'),
+    el('option', { value: 'closed' }, 'Closed'),
+    el('option', { value: 'all' }, 'All'),
+  );
   const listBox = el('div');
   const more = el('button', { type: 'button', class: 'secondary', testid: 'alerts-older', hidden: true }, 'Older alerts →');
   const detail = el('div', { class: 'detail', testid: 'alert-detail', hidden: true });
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, 'Alerts'), el('span', { class: 'toolbar' }, filter, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh'))),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, 'Alerts'),
+      el('span', { class: 'toolbar' }, filter, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
+    ),
     status,
     listBox,
     el('div', { class: 'pager' }, more),
@@ -76,9 +96,28 @@ export function alertsTab(root) {
       const ackable = a.state === 'open' && a.ackedAt === null;
       const ack = el('button', { type: 'button', testid: 'alert-ack', hidden: !ackable }, 'Acknowledge');
       ack.addEventListener('click', () => void acknowledge(a.id, ack, line));
-      const factsList = Object.entries(a.facts ?? {}).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' · ');
-      setChildren(detail,
-        el('div', { class: 'toolbar' }, el('h3', {}, a.title), el('button', { type: 'button', class: 'secondary', onclick: () => { detail.hidden = true; openId = null; } }, 'Close')),
+      const factsList = Object.entries(a.facts ?? {})
+        .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(' · ');
+      setChildren(
+        detail,
+        el(
+          'div',
+          { class: 'toolbar' },
+          el('h3', {}, a.title),
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              onclick: () => {
+                detail.hidden = true;
+                openId = null;
+              },
+            },
+            'Close',
+          ),
+        ),
         facts([
           ['Id', el('code', { class: 'break' }, a.id)],
           ['Kind / severity', [a.kind, ' ', severity(a)]],
@@ -92,25 +131,44 @@ export function alertsTab(root) {
         el('div', { class: 'toolbar' }, ack),
         line,
         el('h4', {}, 'Messages'),
-        messages.length === 0 ? el('p', { class: 'hint' }, 'No rule sends this alert to anyone.') : table([
-          { label: 'Channel', cell: (m) => m.channel },
-          { label: 'Recipient', cell: (m) => `${m.group}/${m.recipient}` },
-          { label: 'Address', class: 'wrap', cell: (m) => m.address },
-          { label: 'Message', cell: (m) => m.messageKind },
-          { label: 'State', cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, m.state.replace('_', ' ')) },
-          { label: 'Attempts', class: 'num', cell: (m) => String(m.attempts) },
-          { label: 'Sent', cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
-          { label: 'Last error', class: 'wrap', cell: (m) => (m.lastCode === null ? '' : `${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`) },
-        ], messages, (m) => ({ testid: `alert-message-${m.id}`, 'data-state': m.state }), { class: 'cards', testid: 'alert-messages' }),
+        messages.length === 0
+          ? el('p', { class: 'hint' }, 'No rule sends this alert to anyone.')
+          : table(
+              [
+                { label: 'Channel', cell: (m) => m.channel },
+                { label: 'Recipient', cell: (m) => `${m.group}/${m.recipient}` },
+                { label: 'Address', class: 'wrap', cell: (m) => m.address },
+                { label: 'Message', cell: (m) => m.messageKind },
+                { label: 'State', cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, m.state.replace('_', ' ')) },
+                { label: 'Attempts', class: 'num', cell: (m) => String(m.attempts) },
+                { label: 'Sent', cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
+                {
+                  label: 'Last error',
+                  class: 'wrap',
+                  cell: (m) => (m.lastCode === null ? '' : `${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`),
+                },
+              ],
+              messages,
+              (m) => ({ testid: `alert-message-${m.id}`, 'data-state': m.state }),
+              { class: 'cards', testid: 'alert-messages' },
+            ),
         el('h4', {}, 'Delivery log'),
-        deliveries.length === 0 ? el('p', { class: 'hint' }, 'Nothing yet.') : table([
-          { label: 'Time', cell: (d) => fmtTime(d.at) },
-          { label: 'Message', class: 'num', cell: (d) => String(d.outboxId) },
-          { label: 'Outcome', cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, d.outcome.replace('_', ' ')) },
-          { label: 'Attempt', class: 'num', cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)) },
-          { label: 'Code', cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', {}, d.code)) },
-          { label: 'Detail', class: 'wrap', cell: (d) => d.detail ?? '' },
-        ], deliveries, () => ({}), { class: 'cards', testid: 'alert-deliveries' }));
+        deliveries.length === 0
+          ? el('p', { class: 'hint' }, 'Nothing yet.')
+          : table(
+              [
+                { label: 'Time', cell: (d) => fmtTime(d.at) },
+                { label: 'Message', class: 'num', cell: (d) => String(d.outboxId) },
+                { label: 'Outcome', cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, d.outcome.replace('_', ' ')) },
+                { label: 'Attempt', class: 'num', cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)) },
+                { label: 'Code', cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', {}, d.code)) },
+                { label: 'Detail', class: 'wrap', cell: (d) => d.detail ?? '' },
+              ],
+              deliveries,
+              () => ({}),
+              { class: 'cards', testid: 'alert-deliveries' },
+            ),
+      );
     } catch (err) {
       setChildren(detail, el('p', { class: 'status error' }, describeError(err)));
     }
@@ -121,24 +179,34 @@ export function alertsTab(root) {
       setChildren(listBox, el('p', { class: 'hint', testid: 'alerts-empty' }, filter.value === 'open' ? 'No open alert.' : 'No alert.'));
       return;
     }
-    setChildren(listBox, table([
-      { label: 'Severity', cell: severity },
-      { label: 'Kind', cell: (a) => a.kind },
-      { label: 'Subject', cell: subject },
-      { label: 'Alert', class: 'wrap', cell: (a) => a.title },
-      { label: 'Opened', cell: (a) => fmtTime(a.openedAt) },
-      { label: 'State', cell: stateBadge },
-      { label: 'Deliveries', cell: deliveriesCell },
-    ], ordered(alerts), (a) => ({
-      testid: `alert-row-${a.id}`,
-      'data-state': a.state,
-      'data-acked': a.ackedAt === null ? 'false' : 'true',
-      class: a.state === 'open' && a.ackedAt === null ? 'clickable stale' : 'clickable',
-      tabindex: 0,
-      title: 'Show its messages',
-      onclick: () => void openDetail(a.id),
-      onkeydown: (e) => { if (e.key === 'Enter') void openDetail(a.id); },
-    }), { class: 'cards', testid: 'alerts-table' }));
+    setChildren(
+      listBox,
+      table(
+        [
+          { label: 'Severity', cell: severity },
+          { label: 'Kind', cell: (a) => a.kind },
+          { label: 'Subject', cell: subject },
+          { label: 'Alert', class: 'wrap', cell: (a) => a.title },
+          { label: 'Opened', cell: (a) => fmtTime(a.openedAt) },
+          { label: 'State', cell: stateBadge },
+          { label: 'Deliveries', cell: deliveriesCell },
+        ],
+        ordered(alerts),
+        (a) => ({
+          testid: `alert-row-${a.id}`,
+          'data-state': a.state,
+          'data-acked': a.ackedAt === null ? 'false' : 'true',
+          class: a.state === 'open' && a.ackedAt === null ? 'clickable stale' : 'clickable',
+          tabindex: 0,
+          title: 'Show its messages',
+          onclick: () => void openDetail(a.id),
+          onkeydown: (e) => {
+            if (e.key === 'Enter') void openDetail(a.id);
+          },
+        }),
+        { class: 'cards', testid: 'alerts-table' },
+      ),
+    );
   }
 
   async function load(before) {

@@ -37,8 +37,24 @@ export function anchorsTab(root) {
     detail.scrollIntoView({ block: 'nearest' });
     try {
       const { batch: b, txs } = await api(`v1/anchors/${id}`);
-      setChildren(detail,
-        el('div', { class: 'toolbar' }, el('h3', {}, `Batch ${b.id}`), el('button', { type: 'button', class: 'secondary', onclick: () => { detail.hidden = true; } }, 'Close')),
+      setChildren(
+        detail,
+        el(
+          'div',
+          { class: 'toolbar' },
+          el('h3', {}, `Batch ${b.id}`),
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              onclick: () => {
+                detail.hidden = true;
+              },
+            },
+            'Close',
+          ),
+        ),
         facts([
           ['Status', b.status],
           ['Records', fmtInt(b.size)],
@@ -51,20 +67,27 @@ export function anchorsTab(root) {
           ['Reorgs', String(b.reorgs)],
         ]),
         el('h4', {}, 'Transactions signed for it'),
-        txs.length === 0 ? el('p', { class: 'hint' }, 'None yet.') : table([
-          { label: 'Id', class: 'num', cell: (t) => String(t.id) },
-          { label: 'Hash', cell: (t) => hex(t.hash) },
-          { label: 'Nonce', class: 'num', cell: (t) => String(t.nonce) },
-          { label: 'Status', cell: (t) => t.status },
-          { label: 'Replaces', class: 'num', cell: (t) => (t.replaces === null ? '' : String(t.replaces)) },
-          { label: 'Max fee', class: 'num', cell: (t) => gwei(t.maxFeePerGas) },
-          { label: 'Priority fee', class: 'num', cell: (t) => gwei(t.maxPriorityFeePerGas) },
-          { label: 'Signed', cell: (t) => fmtTime(t.createdAt) },
-          { label: 'Broadcast', cell: (t) => fmtTime(t.broadcastAt) },
-          { label: 'Block', class: 'num', cell: (t) => (t.blockNumber === null ? '—' : String(t.blockNumber)) },
-          { label: 'Gas used', class: 'num', cell: (t) => fmtInt(t.gasUsed) },
-          { label: 'Gas price', class: 'num', cell: (t) => gwei(t.effectiveGasPrice) },
-        ], txs, (t) => ({ testid: `anchor-tx-${t.id}` })));
+        txs.length === 0
+          ? el('p', { class: 'hint' }, 'None yet.')
+          : table(
+              [
+                { label: 'Id', class: 'num', cell: (t) => String(t.id) },
+                { label: 'Hash', cell: (t) => hex(t.hash) },
+                { label: 'Nonce', class: 'num', cell: (t) => String(t.nonce) },
+                { label: 'Status', cell: (t) => t.status },
+                { label: 'Replaces', class: 'num', cell: (t) => (t.replaces === null ? '' : String(t.replaces)) },
+                { label: 'Max fee', class: 'num', cell: (t) => gwei(t.maxFeePerGas) },
+                { label: 'Priority fee', class: 'num', cell: (t) => gwei(t.maxPriorityFeePerGas) },
+                { label: 'Signed', cell: (t) => fmtTime(t.createdAt) },
+                { label: 'Broadcast', cell: (t) => fmtTime(t.broadcastAt) },
+                { label: 'Block', class: 'num', cell: (t) => (t.blockNumber === null ? '—' : String(t.blockNumber)) },
+                { label: 'Gas used', class: 'num', cell: (t) => fmtInt(t.gasUsed) },
+                { label: 'Gas price', class: 'num', cell: (t) => gwei(t.effectiveGasPrice) },
+              ],
+              txs,
+              (t) => ({ testid: `anchor-tx-${t.id}` }),
+            ),
+      );
     } catch (err) {
       setChildren(detail, el('p', { class: 'status error' }, describeError(err)));
     }
@@ -75,29 +98,56 @@ export function anchorsTab(root) {
       setChildren(batchesBox, el('p', { class: 'hint' }, 'No batch yet: the first closes on anchor.schedule (or atalaya relay anchor now).'));
       return;
     }
-    setChildren(batchesBox, table([
-      { label: 'Batch', class: 'num', cell: (b) => String(b.id) },
-      { label: 'Status', cell: (b) => el('span', { class: STATUS_CLASS[b.status] ?? 'badge' }, b.status) },
-      { label: 'Records', class: 'num', cell: (b) => fmtInt(b.size) },
-      { label: 'Period end', cell: (b) => fmtTime(b.periodEnd) },
-      { label: 'Root', cell: (b) => hex(b.root) },
-      { label: 'Tx', cell: (b) => hex(b.txHash) },
-      { label: 'Block', class: 'num', cell: (b) => (b.blockNumber === null ? '—' : String(b.blockNumber)) },
-      { label: 'Gas', class: 'num', cell: (b) => fmtInt(b.gasUsed) },
-      { label: 'Cost', class: 'num', cell: (b) => eth(b.costWei) },
-      { label: 'Reorgs', class: 'num', cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))) },
-    ], batches, (b) => ({ testid: `anchor-row-${b.id}`, class: 'clickable', tabindex: 0, title: 'Show its transactions', onclick: () => void openBatch(b.id), onkeydown: (e) => { if (e.key === 'Enter') void openBatch(b.id); } }), { class: 'cards' }));
+    setChildren(
+      batchesBox,
+      table(
+        [
+          { label: 'Batch', class: 'num', cell: (b) => String(b.id) },
+          { label: 'Status', cell: (b) => el('span', { class: STATUS_CLASS[b.status] ?? 'badge' }, b.status) },
+          { label: 'Records', class: 'num', cell: (b) => fmtInt(b.size) },
+          { label: 'Period end', cell: (b) => fmtTime(b.periodEnd) },
+          { label: 'Root', cell: (b) => hex(b.root) },
+          { label: 'Tx', cell: (b) => hex(b.txHash) },
+          { label: 'Block', class: 'num', cell: (b) => (b.blockNumber === null ? '—' : String(b.blockNumber)) },
+          { label: 'Gas', class: 'num', cell: (b) => fmtInt(b.gasUsed) },
+          { label: 'Cost', class: 'num', cell: (b) => eth(b.costWei) },
+          { label: 'Reorgs', class: 'num', cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))) },
+        ],
+        batches,
+        (b) => ({
+          testid: `anchor-row-${b.id}`,
+          class: 'clickable',
+          tabindex: 0,
+          title: 'Show its transactions',
+          onclick: () => void openBatch(b.id),
+          onkeydown: (e) => {
+            if (e.key === 'Enter') void openBatch(b.id);
+          },
+        }),
+        { class: 'cards' },
+      ),
+    );
   }
 
   function renderErrors(errors) {
-    setChildren(errorsBox, errors.length === 0 ? el('p', { class: 'hint' }, 'None.') : table([
-      { label: 'First', cell: (e) => fmtTime(e.at) },
-      { label: 'Last', cell: (e) => fmtTime(e.lastAt) },
-      { label: 'Times', class: 'num', cell: (e) => fmtInt(e.count) },
-      { label: 'Code', cell: (e) => el('code', {}, e.code) },
-      { label: 'Batch', class: 'num', cell: (e) => (e.batchId === null ? '' : String(e.batchId)) },
-      { label: 'Message', class: 'wrap', cell: (e) => e.message },
-    ], errors, (e) => ({ testid: `anchor-error-${e.id}` }), { testid: 'anchor-errors' }));
+    setChildren(
+      errorsBox,
+      errors.length === 0
+        ? el('p', { class: 'hint' }, 'None.')
+        : table(
+            [
+              { label: 'First', cell: (e) => fmtTime(e.at) },
+              { label: 'Last', cell: (e) => fmtTime(e.lastAt) },
+              { label: 'Times', class: 'num', cell: (e) => fmtInt(e.count) },
+              { label: 'Code', cell: (e) => el('code', {}, e.code) },
+              { label: 'Batch', class: 'num', cell: (e) => (e.batchId === null ? '' : String(e.batchId)) },
+              { label: 'Message', class: 'wrap', cell: (e) => e.message },
+            ],
+            errors,
+            (e) => ({ testid: `anchor-error-${e.id}` }),
+            { testid: 'anchor-errors' },
+          ),
+    );
   }
 
   async function refresh() {

@@ -23,9 +23,10 @@
  *   alert-row-<id> (data-state open|closed, data-acked), alert-detail, alert-state, alert-ack,
  *   alert-ack-status, alert-messages, alert-message-<outbox id> (data-state), alert-deliveries
  */
-import { HttpError, available, clearToken, describeError, getToken, onUnauthorized, request, setToken, validToken } from './api.js';
+
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
+import { available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
 import { dgaTab } from './dga.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';

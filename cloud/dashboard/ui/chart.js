@@ -53,17 +53,18 @@ export function drawChart(container, items, channel) {
   const plotArea = el('div');
   setChildren(container, el('p', { class: 'hint' }, `${channel} (${units.join(', ')}) on this page: drag to zoom, double-click to reset.`), plotArea);
   const width = () => Math.max(280, container.clientWidth - 8);
-  plot = new uPlot({
-    width: width(),
-    height: HEIGHT,
-    scales: { x: { time: true } },
-    series: [
-      {},
-      ...series.map((s, i) => ({ label: s.key, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: data[0].length <= 200 } })),
-    ],
-    axes: [axis, { ...axis, label: units.join(', '), size: 64 }],
-    cursor: { drag: { x: true, y: false } },
-  }, data, plotArea);
+  plot = new uPlot(
+    {
+      width: width(),
+      height: HEIGHT,
+      scales: { x: { time: true } },
+      series: [{}, ...series.map((s, i) => ({ label: s.key, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: data[0].length <= 200 } }))],
+      axes: [axis, { ...axis, label: units.join(', '), size: 64 }],
+      cursor: { drag: { x: true, y: false } },
+    },
+    data,
+    plotArea,
+  );
   if (typeof ResizeObserver === 'function') {
     observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: HEIGHT }));
     observer.observe(container);

@@ -7,14 +7,31 @@ import { api, describeError, post } from './api.js';
 import { el, setChildren, setStatus } from './dom.js';
 import { fmtSlot } from './format.js';
 
-const FIELDS = [['caudal', 'Flow (l/s)'], ['totalizador', 'Totalizer (m³)'], ['nivelFreatico', 'Level (m)'], ['alturaLimnimetrica', 'Staff gauge (cm)']];
+const FIELDS = [
+  ['caudal', 'Flow (l/s)'],
+  ['totalizador', 'Totalizer (m³)'],
+  ['nivelFreatico', 'Level (m)'],
+  ['alturaLimnimetrica', 'Staff gauge (cm)'],
+];
 
-const values = (m) => (m === null ? '—' : FIELDS.filter(([k]) => m[k] !== undefined && m[k] !== null).map(([k, label]) => `${label} ${m[k]}`).join(' · '));
+const values = (m) =>
+  m === null
+    ? '—'
+    : FIELDS.filter(([k]) => m[k] !== undefined && m[k] !== null)
+        .map(([k, label]) => `${label} ${m[k]}`)
+        .join(' · ');
 
 export function reviewSection(onChange) {
   const status = el('p', { class: 'status', role: 'status' });
   const list = el('div', { testid: 'dga-review' });
-  const section = el('section', {}, el('h3', {}, 'Review'), el('p', { class: 'hint' }, 'Slots a plausibility check held: nothing is sent until a person decides.'), status, list);
+  const section = el(
+    'section',
+    {},
+    el('h3', {}, 'Review'),
+    el('p', { class: 'hint' }, 'Slots a plausibility check held: nothing is sent until a person decides.'),
+    status,
+    list,
+  );
 
   async function act(s, action, body) {
     const path = `v1/dga/${encodeURIComponent(s.obra)}/${encodeURIComponent(s.slot)}/${action}`;
@@ -30,10 +47,16 @@ export function reviewSection(onChange) {
 
   function correctForm(s) {
     const inputs = FIELDS.filter(([k]) => s.measurement !== null && s.measurement[k] !== undefined && s.measurement[k] !== null).map(([k, label]) =>
-      el('label', {}, label, el('input', { type: 'number', step: 'any', min: '0', name: k, value: String(s.measurement[k]), testid: `review-value-${k}` })));
+      el('label', {}, label, el('input', { type: 'number', step: 'any', min: '0', name: k, value: String(s.measurement[k]), testid: `review-value-${k}` })),
+    );
     const reason = el('textarea', { name: 'reason', required: true, maxlength: '1000', testid: 'review-reason' });
-    const form = el('form', { class: 'review-form', testid: 'review-correct-form' }, inputs, el('label', {}, 'Reason (required)', reason),
-      el('button', { type: 'submit', testid: 'review-correct-submit' }, 'Send these values'));
+    const form = el(
+      'form',
+      { class: 'review-form', testid: 'review-correct-form' },
+      inputs,
+      el('label', {}, 'Reason (required)', reason),
+      el('button', { type: 'submit', testid: 'review-correct-submit' }, 'Send these values'),
+    );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const changed = {};
@@ -48,7 +71,12 @@ export function reviewSection(onChange) {
 
   function missingForm(s) {
     const reason = el('textarea', { name: 'reason', required: true, maxlength: '1000', testid: 'review-missing-reason' });
-    const form = el('form', { class: 'review-form' }, el('label', {}, 'Reason (required)', reason), el('button', { type: 'submit', testid: 'review-missing-submit' }, 'Mark missing'));
+    const form = el(
+      'form',
+      { class: 'review-form' },
+      el('label', {}, 'Reason (required)', reason),
+      el('button', { type: 'submit', testid: 'review-missing-submit' }, 'Mark missing'),
+    );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void act(s, 'mark-missing', { reason: reason.value });
@@ -58,16 +86,30 @@ export function reviewSection(onChange) {
 
   function item(s) {
     const extra = el('div');
-    return el('article', { class: 'card', testid: `review-${s.obra}-${s.slotMs}` },
+    return el(
+      'article',
+      { class: 'card', testid: `review-${s.obra}-${s.slotMs}` },
       el('h4', {}, `${s.obra} · ${fmtSlot(s.slot)} (UTC−4)`, s.late ? el('span', { class: 'badge warn' }, 'late') : null),
       el('p', {}, values(s.measurement)),
-      el('ul', { class: 'findings' }, s.findings.map((f) => el('li', { 'data-code': f.code }, el('strong', {}, f.code), `: ${f.message}`))),
-      el('p', { class: 'hint' }, s.readings.map((r) => `${r.channel}: ${r.good}/${r.readings} good${r.min === null ? '' : `, ${r.min}…${r.max} ${r.unit ?? ''}`}`).join(' · ')),
-      el('div', { class: 'toolbar' },
+      el(
+        'ul',
+        { class: 'findings' },
+        s.findings.map((f) => el('li', { 'data-code': f.code }, el('strong', {}, f.code), `: ${f.message}`)),
+      ),
+      el(
+        'p',
+        { class: 'hint' },
+        s.readings.map((r) => `${r.channel}: ${r.good}/${r.readings} good${r.min === null ? '' : `, ${r.min}…${r.max} ${r.unit ?? ''}`}`).join(' · '),
+      ),
+      el(
+        'div',
+        { class: 'toolbar' },
         el('button', { type: 'button', testid: 'review-approve', onclick: () => void act(s, 'approve', {}) }, 'Approve'),
         el('button', { type: 'button', class: 'secondary', testid: 'review-correct', onclick: () => setChildren(extra, correctForm(s)) }, 'Correct…'),
-        el('button', { type: 'button', class: 'secondary', testid: 'review-missing', onclick: () => setChildren(extra, missingForm(s)) }, 'Mark missing…')),
-      extra);
+        el('button', { type: 'button', class: 'secondary', testid: 'review-missing', onclick: () => setChildren(extra, missingForm(s)) }, 'Mark missing…'),
+      ),
+      extra,
+    );
   }
 
   async function refresh() {

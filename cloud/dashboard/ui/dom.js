@@ -42,8 +42,18 @@ export function setStatus(node, text, kind = '') {
  * `rowAttrs(row)` gives each row's attributes (testid, class, onclick).
  */
 export function table(columns, rows, rowAttrs = () => ({}), attrs = {}) {
-  const head = el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.class }, c.label)));
-  const body = rows.map((row) => el('tr', rowAttrs(row), columns.map((c) => el('td', { class: c.class, 'data-label': c.label }, el('span', {}, c.cell(row))))));
+  const head = el(
+    'tr',
+    {},
+    columns.map((c) => el('th', { scope: 'col', class: c.class }, c.label)),
+  );
+  const body = rows.map((row) =>
+    el(
+      'tr',
+      rowAttrs(row),
+      columns.map((c) => el('td', { class: c.class, 'data-label': c.label }, el('span', {}, c.cell(row)))),
+    ),
+  );
   return el('div', { class: 'table-wrap' }, el('table', attrs, el('thead', {}, head), el('tbody', {}, body)));
 }
 
@@ -54,5 +64,9 @@ export function linkButton(text, onclick, attrs = {}) {
 
 /** A definition list of [label, value] pairs. */
 export function facts(pairs) {
-  return el('dl', { class: 'facts' }, pairs.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value)]));
+  return el(
+    'dl',
+    { class: 'facts' },
+    pairs.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value)]),
+  );
 }

@@ -22,32 +22,45 @@ export function gatewaysTab(root, ctx) {
   function render(gateways, now) {
     const stale = (g) => g.lastSeenAt === null || now - g.lastSeenAt > STALE_MS;
     const staleCount = gateways.filter(stale).length;
-    summary.textContent = gateways.length === 0
-      ? 'No gateway registered yet (atalaya relay gateway add <id>).'
-      : `${gateways.length} gateway${gateways.length === 1 ? '' : 's'}; ${staleCount} not seen for over ${STALE_MS / 60_000} min.`;
+    summary.textContent =
+      gateways.length === 0
+        ? 'No gateway registered yet (atalaya relay gateway add <id>).'
+        : `${gateways.length} gateway${gateways.length === 1 ? '' : 's'}; ${staleCount} not seen for over ${STALE_MS / 60_000} min.`;
     summary.className = staleCount > 0 ? 'summary warn' : 'summary';
     const columns = [
       { label: 'Gateway', cell: (g) => linkButton(g.id, () => ctx.openReadings({ gateway: g.id }), { title: `Readings of ${g.id}` }) },
       { label: 'Last seen', cell: (g) => fmtTime(g.lastSeenAt) },
       {
         label: 'Age',
-        cell: (g) => (g.lastSeenAt === null
-          ? el('span', { class: 'badge warn' }, 'never seen')
-          : [fmtDuration(now - g.lastSeenAt), stale(g) ? el('span', { class: 'badge warn' }, 'stale') : null]),
+        cell: (g) =>
+          g.lastSeenAt === null
+            ? el('span', { class: 'badge warn' }, 'never seen')
+            : [fmtDuration(now - g.lastSeenAt), stale(g) ? el('span', { class: 'badge warn' }, 'stale') : null],
       },
       { label: 'Highest seq', class: 'num', cell: (g) => fmtInt(g.highestSeq) },
       { label: 'Records', class: 'num', cell: (g) => fmtInt(g.records) },
       {
         label: 'Clock offset',
-        cell: (g) => el('span', { class: g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > OFFSET_WARN_MS ? 'warn-text' : undefined }, fmtOffset(g.clockOffsetMs)),
+        cell: (g) =>
+          el('span', { class: g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > OFFSET_WARN_MS ? 'warn-text' : undefined }, fmtOffset(g.clockOffsetMs)),
       },
       { label: 'Registered', cell: (g) => fmtTime(g.createdAt) },
     ];
-    setChildren(body, gateways.length === 0 ? null : table(columns, gateways, (g) => ({
-      testid: `gateway-row-${g.id}`,
-      class: stale(g) ? 'stale' : undefined,
-      'data-stale': stale(g) ? 'true' : 'false',
-    }), { class: 'cards' }));
+    setChildren(
+      body,
+      gateways.length === 0
+        ? null
+        : table(
+            columns,
+            gateways,
+            (g) => ({
+              testid: `gateway-row-${g.id}`,
+              class: stale(g) ? 'stale' : undefined,
+              'data-stale': stale(g) ? 'true' : 'false',
+            }),
+            { class: 'cards' },
+          ),
+    );
   }
 
   async function refresh() {

@@ -1,7 +1,7 @@
 // GET /v1/proofs/<gateway>/<seq>: the proof document (protocols/anchor/document.ts) saved as a
 // file, byte for byte as the relay sent it, for `atalaya verify proof.json`. 409 not_anchored
 // while the record's batch is not in a block ({ status, batch }).
-import { HttpError, describeError, request } from './api.js';
+import { describeError, HttpError, request } from './api.js';
 import { el, setStatus } from './dom.js';
 
 export function save(blob, name) {
@@ -15,7 +15,11 @@ export function save(blob, name) {
 }
 
 export function proofButton(gateway, seq, status) {
-  const button = el('button', { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: 'Download the anchoring proof of this record' }, 'proof');
+  const button = el(
+    'button',
+    { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: 'Download the anchoring proof of this record' },
+    'proof',
+  );
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {

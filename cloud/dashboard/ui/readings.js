@@ -19,28 +19,51 @@ function timeCell(r) {
   if (r.tsCorrected !== null) {
     return el('span', { title: `gateway clock was not synchronized; corrected by the relay (gateway said ${fmtTime(r.ts)})` }, `${fmtTime(r.tsCorrected)} ≈`);
   }
-  if ((r.flags & CLOCK_UNSYNCED) !== 0) return el('span', { class: 'warn-text', title: 'gateway clock not synchronized and not correctable' }, `${fmtTime(r.ts)} ?`);
+  if ((r.flags & CLOCK_UNSYNCED) !== 0)
+    return el('span', { class: 'warn-text', title: 'gateway clock not synchronized and not correctable' }, `${fmtTime(r.ts)} ?`);
   return fmtTime(r.ts);
 }
 
 function kindCell(r) {
   if (r.kind !== 'alarm' || r.alarm === undefined) return r.kind;
   const a = r.alarm;
-  return el('span', { class: a.state === 'raised' ? 'badge alarm' : 'badge' }, `${a.rule} ${a.level} ${a.state}${a.threshold === null ? '' : ` @ ${fmtValue(a.threshold)}`}`);
+  return el(
+    'span',
+    { class: a.state === 'raised' ? 'badge alarm' : 'badge' },
+    `${a.rule} ${a.level} ${a.state}${a.threshold === null ? '' : ` @ ${fmtValue(a.threshold)}`}`,
+  );
 }
 
 export function readingsTab(root, ctx) {
   const gateway = el('select', { name: 'gateway', testid: 'filter-gateway' }, el('option', { value: '' }, 'any'));
   const device = el('input', { name: 'device', type: 'text', maxlength: 128, spellcheck: 'false', autocapitalize: 'off', testid: 'filter-device' });
   const channel = el('input', { name: 'channel', type: 'text', maxlength: 128, spellcheck: 'false', autocapitalize: 'off', testid: 'filter-channel' });
-  const kind = el('select', { name: 'kind', testid: 'filter-kind' }, el('option', { value: '' }, 'any'), el('option', { value: 'reading' }, 'reading'), el('option', { value: 'alarm' }, 'alarm'));
+  const kind = el(
+    'select',
+    { name: 'kind', testid: 'filter-kind' },
+    el('option', { value: '' }, 'any'),
+    el('option', { value: 'reading' }, 'reading'),
+    el('option', { value: 'alarm' }, 'alarm'),
+  );
   const from = el('input', { name: 'from', type: 'datetime-local', step: 1, testid: 'filter-from' });
   const to = el('input', { name: 'to', type: 'datetime-local', step: 1, testid: 'filter-to' });
-  const limit = el('select', { name: 'limit', testid: 'filter-limit' }, LIMITS.map((n) => el('option', { value: n }, String(n))));
-  const form = el('form', { class: 'filters', testid: 'readings-filters' },
-    field('Gateway', gateway), field('Device', device), field('Channel', channel), field('Kind', kind),
-    field('From', from), field('To', to), field('Page size', limit),
-    el('button', { type: 'submit', testid: 'readings-query' }, 'Query'));
+  const limit = el(
+    'select',
+    { name: 'limit', testid: 'filter-limit' },
+    LIMITS.map((n) => el('option', { value: n }, String(n))),
+  );
+  const form = el(
+    'form',
+    { class: 'filters', testid: 'readings-filters' },
+    field('Gateway', gateway),
+    field('Device', device),
+    field('Channel', channel),
+    field('Kind', kind),
+    field('From', from),
+    field('To', to),
+    field('Page size', limit),
+    el('button', { type: 'submit', testid: 'readings-query' }, 'Query'),
+  );
   const status = el('p', { class: 'status', role: 'status' });
   const chart = el('div', { class: 'chart', testid: 'readings-chart', hidden: true });
   const prev = el('button', { type: 'button', class: 'secondary', testid: 'readings-prev', disabled: true }, '← Previous');
@@ -59,7 +82,11 @@ export function readingsTab(root, ctx) {
     try {
       const { gateways } = await api('v1/gateways');
       const selected = gateway.value;
-      setChildren(gateway, el('option', { value: '' }, 'any'), gateways.map((g) => el('option', { value: g.id }, g.id)));
+      setChildren(
+        gateway,
+        el('option', { value: '' }, 'any'),
+        gateways.map((g) => el('option', { value: g.id }, g.id)),
+      );
       gateway.value = selected;
       gatewaysLoaded = true;
     } catch (err) {
@@ -76,12 +103,20 @@ export function readingsTab(root, ctx) {
       { label: 'Channel', cell: (r) => r.channel },
       { label: 'Value', class: 'num', cell: (r) => fmtValue(r.value) },
       { label: 'Unit', cell: (r) => r.unit },
-      { label: 'Quality', cell: (r) => (r.quality === 'good' ? 'good' : el('span', { class: 'warn-text' }, r.exception === null ? r.quality : `${r.quality} ${r.exception}`)) },
+      {
+        label: 'Quality',
+        cell: (r) => (r.quality === 'good' ? 'good' : el('span', { class: 'warn-text' }, r.exception === null ? r.quality : `${r.quality} ${r.exception}`)),
+      },
       { label: 'Kind', cell: kindCell },
       { label: 'Received', cell: (r) => fmtTime(r.receivedAt) },
     ];
     if (ctx.features.anchors) columns.push({ label: 'Proof', cell: (r) => proofButton(r.gateway, r.seq, status) });
-    setChildren(body, items.length === 0 ? el('p', { class: 'hint' }, 'No records match.') : table(columns, items, (r) => ({ testid: `reading-row-${r.gateway}-${r.seq}` }), { testid: 'readings-table' }));
+    setChildren(
+      body,
+      items.length === 0
+        ? el('p', { class: 'hint' }, 'No records match.')
+        : table(columns, items, (r) => ({ testid: `reading-row-${r.gateway}-${r.seq}` }), { testid: 'readings-table' }),
+    );
   }
 
   async function fetchPage(index) {
@@ -105,7 +140,12 @@ export function readingsTab(root, ctx) {
 
   function readForm() {
     const q = { limit: limit.value };
-    for (const [key, control] of [['gateway', gateway], ['device', device], ['channel', channel], ['kind', kind]]) {
+    for (const [key, control] of [
+      ['gateway', gateway],
+      ['device', device],
+      ['channel', channel],
+      ['kind', kind],
+    ]) {
       const v = control.value.trim();
       if (v !== '') q[key] = v;
     }
