@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SQLITE_MIGRATIONS } from '../../cloud/store/migrations-sqlite.ts';
 import type { RelayProcess } from '../helpers/relay-process.ts';
 import { addGateway, runAtalaya, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -95,7 +96,7 @@ describe('atalaya relay backup / restore', () => {
       const backup = await runAtalaya(['relay', 'backup', copy, '-c', configFile]);
       expect(backup.stderr).toBe('');
       expect(backup.status).toBe(0);
-      expect(inspect(copy, 'SELECT count(*) FROM gateways')).toMatchObject({ integrity: ['ok'], version: 3, value: 1 });
+      expect(inspect(copy, 'SELECT count(*) FROM gateways')).toMatchObject({ integrity: ['ok'], version: SQLITE_MIGRATIONS.length, value: 1 });
 
       const refused = await runAtalaya(['relay', 'restore', copy, '--force', '-c', configFile]);
       expect(refused.status).toBe(1);
