@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { Database, Transaction } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
 import { PRIORITY } from '../../protocols/records.ts';
@@ -8,9 +7,7 @@ import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
 import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
 import type { BufferError } from './errors.ts';
 import { closedError, queueFull, writeFailed } from './errors.ts';
-import type { EvictionCounts } from './eviction.ts';
 import { Evictor } from './eviction.ts';
-import type { BufferHealth } from './health.ts';
 import { stateOf, WriteHealth } from './health.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
 import { NameTable } from './names.ts';
@@ -20,8 +17,8 @@ import { resolveBufferOptions } from './options.ts';
 import type { Refused } from './quarantine.ts';
 import { Quarantine } from './quarantine.ts';
 import { SpaceWatch } from './space.ts';
-import type { Statements } from './statements.ts';
 import { prepareStatements } from './statements.ts';
+import type { BufferStats, CommittedListener, OpenFile, PendingAppend } from './types.ts';
 import type { DeviceSeqMark } from './write.ts';
 import { writeDeviceSeqs, writeRecords } from './write.ts';
 
@@ -29,41 +26,8 @@ export type { AlarmStateEntry } from './codec.ts';
 export type { BufferHealth, BufferWriteState } from './health.ts';
 export type { BufferOptions } from './options.ts';
 export type { Refused } from './quarantine.ts';
+export type { BufferStats, CommittedListener } from './types.ts';
 export type { DeviceSeqMark } from './write.ts';
-
-export interface BufferStats {
-  /** Records stored (committed, not yet released or evicted). */
-  count: number;
-  /** Database pages in use × page size; the WAL comes on top (see open.ts JOURNAL_SIZE_LIMIT). */
-  bytes: number;
-  oldestTs: number | null;
-  /** Highest seq ever committed, 0 before the first; survives release and eviction of that row. */
-  lastSeq: number;
-  /** Records evicted since the file was created, per priority. */
-  evicted: EvictionCounts;
-  /** Records queued for the next group commit. */
-  pending: number;
-  /** Whether commits succeed (disk full, I/O error), and the free-space reserve. */
-  health: BufferHealth;
-}
-
-export type CommittedListener = (records: readonly StoredRecord[]) => void;
-
-interface PendingAppend {
-  readonly records: readonly NewRecord[];
-  readonly mark: DeviceSeqMark | undefined;
-  readonly resolve: (seqs: number[]) => void;
-  readonly reject: (err: BufferError) => void;
-}
-
-interface OpenFile {
-  readonly db: Database;
-  readonly statements: Statements;
-  readonly names: NameTable;
-  readonly evictor: Evictor;
-  readonly quarantine: Quarantine;
-  readonly write: Transaction<(records: readonly NewRecord[], firstSeq: number, marks: readonly DeviceSeqMark[]) => void>;
-}
 
 /**
  * The durable store-and-forward buffer: every record lands here before anything else sees it.
