@@ -22,26 +22,7 @@ export function ingestBody(dialect: Dialect): IngestBody {
 /** One INSERT per record (prepared once); the keys ON CONFLICT skipped are compared with their stored hashes. */
 async function ingestSqlite(q: Query, many: QueryMany, _copy: CopyFrom, input: IngestInput, batch: readonly IngestRecord[]): Promise<IngestResult> {
   await q('SAVEPOINT batch', []);
-  const rows = batch.map((r) => [
-    input.gateway,
-    r.seq,
-    r.kind,
-    r.device,
-    r.channel,
-    r.value,
-    r.unit,
-    r.quality,
-    r.exception,
-    r.ts,
-    r.tsCorrected,
-    r.mono,
-    r.bootId,
-    r.priority,
-    r.flags,
-    encodeAlarm(r.alarm),
-    input.now,
-    r.hash,
-  ]);
+  const rows = batch.map((r) => [input.gateway, ...recordValues(r), input.now, r.hash]);
   const inserted = await many(LITE.insertRecord, rows);
   const skipped = batch.filter((_, i) => inserted[i]?.count !== 1);
   const stored = batch.length - skipped.length;
@@ -143,25 +124,33 @@ function insertRecordsParams(input: IngestInput, batch: readonly IngestRecord[])
   const columns = Array.from({ length: 16 }, () => new Array<unknown>(n));
   for (let i = 0; i < n; i++) {
     const r = batch[i] as IngestRecord;
-    const values = [
-      r.seq,
-      r.kind,
-      r.device,
-      r.channel,
-      r.value,
-      r.unit,
-      r.quality,
-      r.exception,
-      r.ts,
-      r.tsCorrected,
-      r.mono,
-      r.bootId,
-      r.priority,
-      r.flags,
-      encodeAlarm(r.alarm),
-      r.hash,
-    ];
-    for (let c = 0; c < 16; c++) (columns[c] as unknown[])[i] = values[c];
+    const values = recordValues(r);
+    for (let c = 0; c < values.length; c++) (columns[c] as unknown[])[i] = values[c];
+    (columns[15] as unknown[])[i] = r.hash;
   }
   return [input.gateway, input.now, ...columns];
+}
+
+/**
+ * A record's columns from seq to alarm, in the table's order (the inserts put the gateway before
+ * and the receive time and hash after). The COPY text lists the same columns inline.
+ */
+function recordValues(r: IngestRecord): unknown[] {
+  return [
+    r.seq,
+    r.kind,
+    r.device,
+    r.channel,
+    r.value,
+    r.unit,
+    r.quality,
+    r.exception,
+    r.ts,
+    r.tsCorrected,
+    r.mono,
+    r.bootId,
+    r.priority,
+    r.flags,
+    encodeAlarm(r.alarm),
+  ];
 }
