@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRelayKey } from '../../cloud/secrets.ts';
-import { createStore } from '../../cloud/store/index.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { slotStart } from '../../protocols/dga/index.ts';
 import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { type CliResult, runRelay, storeWellReadings } from './dga-cli-setup.ts';
 
 /** `atalaya relay dga review …` and `atalaya relay token add --name` as an operator runs them: child processes on the relay's database, the DGA double on the real clock. */
-const bin = path.resolve('bin/atalaya.mjs');
+const _bin = path.resolve('bin/atalaya.mjs');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-dga-review-cli-'));
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATALAYA_'))), ATALAYA_RELAY_KEY: newRelayKey() };
 const OBRA = 'OB-0602-7';
@@ -23,17 +21,8 @@ const iso = (slot: number): string => `${new Date(slot - 4 * HOUR).toISOString()
 let sim: DgaSimulator;
 let config: string;
 
-function run(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'relay', ...args, ...(args[0] === 'dga' ? ['-c', config] : [])], { env, timeout: 60_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+function run(args: string[], input = ''): Promise<CliResult> {
+  return runRelay([...args, ...(args[0] === 'dga' ? ['-c', config] : [])], env, input);
 }
 
 beforeAll(async () => {
@@ -52,43 +41,7 @@ beforeAll(async () => {
     config,
     `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  spacingMs: 0\n  obras:\n    - ${obra}\n`,
   );
-  fs.mkdirSync(path.join(dir, 'data'));
-  const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());
-  await store.start();
-  await store.addGateway('gw-1', 'sealed', Date.now());
-  const records = [];
-  let seq = 0;
-  let total = 5000;
-  for (let t = first - 10 * 60_000; t < Date.now(); t += 10 * 60_000) {
-    for (const [channel, value, unit] of [
-      ['flow', 7.25, 'L/s'],
-      ['totalizer', +total.toFixed(2), 'm3'],
-      ['level', 12.5, 'm'],
-    ] as const) {
-      seq++;
-      records.push({
-        gateway: 'gw-1',
-        seq,
-        kind: 'reading' as const,
-        device: 'pozo-1',
-        channel,
-        value,
-        unit,
-        quality: 'good' as const,
-        exception: null,
-        ts: t,
-        tsCorrected: null,
-        mono: seq,
-        bootId: 'b',
-        priority: 1 as const,
-        flags: 0,
-        hash: createHash('sha256').update(String(seq)).digest('hex'),
-      });
-    }
-    total += 7.25 * 0.6;
-  }
-  await store.ingest({ gateway: 'gw-1', records, now: Date.now(), clockOffsetMs: 0 });
-  await store.stop();
+  await storeWellReadings(dir, first, 7.25 * 0.6);
 });
 
 afterAll(async () => {

@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRelayKey } from '../../cloud/secrets.ts';
-import { createStore } from '../../cloud/store/index.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { slotStart } from '../../protocols/dga/index.ts';
 import { DgaSimulator } from '../../simulators/dga/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { type CliResult, runRelay, storeWellReadings } from './dga-cli-setup.ts';
 
 /** `atalaya relay dga …` as an operator runs it: a child process on the relay's database, the DGA simulator on the real clock. */
-const bin = path.resolve('bin/atalaya.mjs');
+const _bin = path.resolve('bin/atalaya.mjs');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-relay-dga-cli-'));
 const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATALAYA_'))), ATALAYA_RELAY_KEY: newRelayKey() };
 const OBRA = 'OB-0602-7';
@@ -25,18 +23,8 @@ const iso = (slot: number): string => `${new Date(slot - 4 * HOUR).toISOString()
 let sim: DgaSimulator;
 let config: string;
 
-/** Asynchronous: the simulator answers from this process while the command runs. */
-function run(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'relay', 'dga', ...args, ...(args.includes('--help') ? [] : ['-c', config])], { env, timeout: 60_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+function run(args: string[], input = ''): Promise<CliResult> {
+  return runRelay(['dga', ...args, ...(args.includes('--help') ? [] : ['-c', config])], env, input);
 }
 
 beforeAll(async () => {
@@ -61,42 +49,7 @@ beforeAll(async () => {
     config,
     `storage: {kind: sqlite, path: data/relay.db}\ndga:\n  enabled: true\n  restBaseUrl: ${sim.restUrl}\n  timeoutMs: 5000\n  obras:\n    - ${obra(OBRA)}\n    - ${obra(OBRA_ODD)}\n`,
   );
-  // The gateway's readings, every 10 minutes for the last 3 hours and more.
-  const store = createStore({ kind: 'sqlite', path: path.join(dir, 'data', 'relay.db') }, testLogger());
-  fs.mkdirSync(path.join(dir, 'data'));
-  await store.start();
-  await store.addGateway('gw-1', 'sealed', Date.now());
-  const records = [];
-  let seq = 0;
-  for (let t = first - 10 * 60_000; t < Date.now(); t += 10 * 60_000) {
-    for (const [channel, value, unit] of [
-      ['flow', 7.25, 'L/s'],
-      ['totalizer', 5000, 'm3'],
-      ['level', 12.5, 'm'],
-    ] as const) {
-      seq++;
-      records.push({
-        gateway: 'gw-1',
-        seq,
-        kind: 'reading' as const,
-        device: 'pozo-1',
-        channel,
-        value,
-        unit,
-        quality: 'good' as const,
-        exception: null,
-        ts: t,
-        tsCorrected: null,
-        mono: seq,
-        bootId: 'b',
-        priority: 1 as const,
-        flags: 0,
-        hash: createHash('sha256').update(String(seq)).digest('hex'),
-      });
-    }
-  }
-  await store.ingest({ gateway: 'gw-1', records, now: Date.now(), clockOffsetMs: 0 });
-  await store.stop();
+  await storeWellReadings(dir, first);
 });
 
 afterAll(async () => {
