@@ -3,6 +3,7 @@
 export * from './batch.ts';
 export * from './canonical.ts';
 export * from './errors.ts';
+export * from './response-signature.ts';
 export * from './schemas.ts';
 export * from './signature.ts';
 export * from './types.ts';
