@@ -18,6 +18,7 @@ import { registerDashboard } from './dashboard/routes.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { registerFleetMetrics } from './fleet/metrics.ts';
 import type { FleetRelayPart } from './fleet/part.ts';
 import { registerFleetReadRoutes } from './fleet/read-routes.ts';
 import { registerFleetPollRoute } from './fleet/route.ts';
@@ -33,7 +34,7 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
-import { createRelayMetrics } from './metrics/index.ts';
+import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
@@ -166,6 +167,14 @@ export class Relay {
       const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
       for (const part of this.deps.fleetParts ?? []) fleet.register(part);
       await registerFleetPollRoute(app, fleet, config.ingest.refusalLogIntervalMs);
+      registerFleetMetrics(metrics.registry, {
+        records: store,
+        fleet: database.fleet,
+        offlineAfterMs: config.fleet.offlineAfterMs,
+        clock: this.clock,
+        logger,
+        cacheMs: MIN_CACHE_MS,
+      });
       await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);

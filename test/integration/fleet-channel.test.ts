@@ -158,4 +158,15 @@ describe('fleet channel', () => {
     expect((await get(t.url, '/v1/fleet', null)).status).toBe(401);
     expect((await get(t.url, '/v1/fleet/gw-unknown', t.token)).status).toBe(404);
   });
+
+  it('exposes each gateway’s health to Prometheus', async () => {
+    const res = await request(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.token}` } });
+    const text = await res.body.text();
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="online"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="offline"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_online{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_cpu_temperature_celsius{gateway="gw-fleet"} 48.5');
+    expect(text).toContain('atalaya_relay_fleet_gateway_device_links_up{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_info{gateway="gw-fleet",version="1.2.3",config_version=""} 1');
+  });
 });
