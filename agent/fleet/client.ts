@@ -24,8 +24,12 @@ export interface FleetClientOptions {
   readonly health?: () => Promise<HealthReport | undefined> | HealthReport | undefined;
   /** Relay clock − gateway clock, ms, added to the signed timestamp (the sync client's SkewTracker); default 0. */
   readonly skewMs?: () => number;
-  /** Makes the HTTP client at start(), closed at stop(); default an undici Agent. */
-  readonly dispatcher?: () => Dispatcher;
+  /**
+   * The HTTP client: the agent passes sync's, so a gateway holds one keep-alive connection to the
+   * relay, not two (gateways behind one carrier NAT share the relay's per-address limit). Default:
+   * an undici Agent owned and closed by this client.
+   */
+  readonly dispatcher?: Dispatcher;
   /** Jitter source, [0, 1): each interval is 0.9..1.1 × intervalMs, so a fleet does not poll in step. */
   readonly random?: () => number;
 }
@@ -56,6 +60,7 @@ export class FleetClient {
   private readonly random: () => number;
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private dispatcher: Dispatcher | undefined;
+  private ownsDispatcher = false;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private nextAt = 0;
@@ -85,7 +90,8 @@ export class FleetClient {
   start(): void {
     if (this.phase !== 'new') return;
     this.phase = 'running';
-    this.dispatcher = this.o.dispatcher?.() ?? new Agent();
+    this.dispatcher = this.o.dispatcher ?? new Agent();
+    this.ownsDispatcher = this.o.dispatcher === undefined;
     this.log.info({ url: this.endpoint.origin, intervalMs: this.o.intervalMs, parts: [...this.parts.keys()] }, 'fleet polling started');
     this.schedule(0);
   }
@@ -101,8 +107,9 @@ export class FleetClient {
     this.timer = undefined;
     this.abort.abort();
     await this.inFlight;
-    await this.dispatcher?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the HTTP client failed'));
+    if (this.ownsDispatcher) await this.dispatcher?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the HTTP client failed'));
     this.dispatcher = undefined;
+    this.log.info({ polls: this.polls, failures: this.failures }, 'fleet polling stopped');
   }
 
   /**
