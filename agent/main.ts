@@ -321,7 +321,7 @@ export class Agent {
     if (!(fleet.enabled ?? sync.enabled) || !sync.enabled || sync.url === undefined) return undefined;
     // Sync read it a moment ago (and warned about its file mode then).
     const secret = loadGatewaySecret(sync, this.deps.env);
-    const [{ FleetClient }, { buildHealthReport }, { SystemProbe }, { readAgentVersion }] = await Promise.all([
+    const [{ FleetClient }, { buildHealthReport, healthChangeKey }, { SystemProbe }, { readAgentVersion }] = await Promise.all([
       import('./fleet/client.ts'),
       import('./fleet/health.ts'),
       import('./status/system.ts'),
@@ -335,6 +335,8 @@ export class Agent {
       gatewayId: gateway.id,
       secret,
       intervalMs: fleet.intervalMs,
+      healthIntervalMs: fleet.healthIntervalMs,
+      healthKey: healthChangeKey,
       timeoutMs: fleet.timeoutMs,
       clock: this.clock,
       logger: this.logger,

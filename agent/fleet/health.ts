@@ -66,3 +66,11 @@ export async function buildHealthReport(s: HealthSources): Promise<HealthReport>
     configVersion: s.configVersion(),
   };
 }
+
+/**
+ * What must reach the relay at once when it changes (the Fleet tab's flags and versions): the
+ * figures that drift (uptime, memory, buffer depth) wait for the next periodic report.
+ */
+export function healthChangeKey(h: HealthReport): string {
+  return JSON.stringify([h.version, h.configVersion, h.bootId, h.clock.synced, h.buffer.writable, h.devices.map((d) => [d.id, d.state])]);
+}
