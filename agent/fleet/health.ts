@@ -22,7 +22,10 @@ export interface HealthSources {
     readonly evicted: { readonly ordinary: number; readonly dga: number; readonly alarm: number };
     readonly health: { readonly state: string };
   };
-  readonly devices: () => ReadonlyArray<{ readonly id: string; readonly health: { readonly state: DeviceLinkState; readonly polls: number; readonly goodPolls: number } }>;
+  readonly devices: () => ReadonlyArray<{
+    readonly id: string;
+    readonly health: { readonly state: DeviceLinkState; readonly polls: number; readonly goodPolls: number };
+  }>;
   /** Null when the broker is off. */
   readonly brokerClients: () => number | null;
   readonly system: () => Promise<{

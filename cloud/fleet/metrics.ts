@@ -81,14 +81,32 @@ export function registerFleetMetrics(registry: Registry, s: FleetMetricsSources)
   const fromHealth = (name: string, help: string, value: (h: HealthReport) => number | null): void => {
     scrapedGauge(registry, { name, help, labelNames: ['gateway'], read: each((_r, h) => (h === null ? null : value(h))) });
   };
-  fromHealth('atalaya_relay_fleet_gateway_buffer_records', 'Records in the gateway’s buffer not yet acknowledged, at its last health report', (h) => h.buffer.depth);
-  fromHealth('atalaya_relay_fleet_gateway_disk_free_bytes', 'Free bytes of the filesystem holding the gateway’s buffer, at its last report', (h) => h.disk?.freeBytes ?? null);
-  fromHealth('atalaya_relay_fleet_gateway_cpu_temperature_celsius', 'Gateway CPU temperature at its last report, °C; absent without a thermal zone', (h) => h.cpuTempC);
+  fromHealth(
+    'atalaya_relay_fleet_gateway_buffer_records',
+    'Records in the gateway’s buffer not yet acknowledged, at its last health report',
+    (h) => h.buffer.depth,
+  );
+  fromHealth(
+    'atalaya_relay_fleet_gateway_disk_free_bytes',
+    'Free bytes of the filesystem holding the gateway’s buffer, at its last report',
+    (h) => h.disk?.freeBytes ?? null,
+  );
+  fromHealth(
+    'atalaya_relay_fleet_gateway_cpu_temperature_celsius',
+    'Gateway CPU temperature at its last report, °C; absent without a thermal zone',
+    (h) => h.cpuTempC,
+  );
   fromHealth('atalaya_relay_fleet_gateway_memory_rss_bytes', 'Resident memory of the gateway’s agent at its last report, bytes', (h) => h.memory.rssBytes);
   fromHealth('atalaya_relay_fleet_gateway_memory_available_bytes', 'MemAvailable of the gateway at its last report, bytes', (h) => h.memory.availableBytes);
-  fromHealth('atalaya_relay_fleet_gateway_device_links_up', 'Polled devices answering (state ok) at the gateway’s last report', (h) => h.devices.filter((d) => d.state === 'ok').length);
+  fromHealth(
+    'atalaya_relay_fleet_gateway_device_links_up',
+    'Polled devices answering (state ok) at the gateway’s last report',
+    (h) => h.devices.filter((d) => d.state === 'ok').length,
+  );
   fromHealth('atalaya_relay_fleet_gateway_devices', 'Polled devices the gateway reported', (h) => h.devices.length);
-  fromHealth('atalaya_relay_fleet_gateway_clock_synced', '1 when the gateway trusted its wall clock at its last report, else 0', (h) => (h.clock.synced ? 1 : 0));
+  fromHealth('atalaya_relay_fleet_gateway_clock_synced', '1 when the gateway trusted its wall clock at its last report, else 0', (h) =>
+    h.clock.synced ? 1 : 0,
+  );
   fromHealth('atalaya_relay_fleet_gateway_uptime_seconds', 'Seconds the gateway’s agent had been running at its last report', (h) => h.uptimeS);
   scrapedGauge(registry, {
     name: 'atalaya_relay_fleet_gateway_info',

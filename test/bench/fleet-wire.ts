@@ -38,10 +38,21 @@ async function report(i: number): Promise<HealthReport> {
     uptimeS: () => 86_400 * 3 + i * 17,
     clockSynced: () => true,
     clockOffsetMs: () => 0,
-    buffer: () => ({ count: 56 + (i % 7), bytes: 4_300_800, oldestTs: Date.now() - 1800, evicted: { ordinary: 0, dga: 0, alarm: 0 }, health: { state: 'writable' } }),
+    buffer: () => ({
+      count: 56 + (i % 7),
+      bytes: 4_300_800,
+      oldestTs: Date.now() - 1800,
+      evicted: { ordinary: 0, dga: 0, alarm: 0 },
+      health: { state: 'writable' },
+    }),
     devices: () => DEVICES.map((id, d) => ({ id, health: { state: 'ok' as const, polls: 259_200 + d, goodPolls: 259_190 + d } })),
     brokerClients: () => 2,
-    system: async () => ({ cpuTempC: 51.6, rssBytes: 61_865_984, memAvailableBytes: 3_321_430_016, disk: { freeBytes: 24_118_079_488, totalBytes: 31_167_815_680 } }),
+    system: async () => ({
+      cpuTempC: 51.6,
+      rssBytes: 61_865_984,
+      memAvailableBytes: 3_321_430_016,
+      disk: { freeBytes: 24_118_079_488, totalBytes: 31_167_815_680 },
+    }),
     configVersion: () => null,
   });
 }
@@ -144,7 +155,9 @@ export async function main(gateways = 1000): Promise<void> {
     const json = JSON.stringify(await report(0)).length;
     const total = (p: { up: number; down: number }): number => p.up + p.down;
     out(`health report: ${fmt(json)} B of JSON, ${fmt(full.body)} B gzip body (6 devices)`);
-    out(`  poll with the report:    ${fmt(full.up)} B up + ${fmt(full.down)} B down = ${fmt(total(full))} B on the wire (HTTP/1.1 keep-alive, headers included)`);
+    out(
+      `  poll with the report:    ${fmt(full.up)} B up + ${fmt(full.down)} B down = ${fmt(total(full))} B on the wire (HTTP/1.1 keep-alive, headers included)`,
+    );
     out(`  poll between reports:    ${fmt(light.up)} B up + ${fmt(light.down)} B down = ${fmt(total(light))} B (body ${fmt(light.body)} B)`);
     for (const [intervalS, healthS] of [
       [60, 300],

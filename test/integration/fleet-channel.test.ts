@@ -17,7 +17,7 @@ import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, signRequest
 import { testLogger } from '../helpers/logger.ts';
 import { get, startTestRelay, type TestRelay } from './relay-setup.ts';
 
-export const HEALTH: HealthReport = {
+const HEALTH: HealthReport = {
   version: '1.2.3',
   uptimeS: 42,
   bootId: '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
