@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
 import { type Clock, systemClock } from '../protocols/clock.ts';
 import type { StoredRecord } from '../protocols/records.ts';
@@ -10,6 +12,9 @@ import { droppingInvalid } from './buffer/checked-sink.ts';
 import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
+import type { FleetClient } from './fleet/client.ts';
+import { registerFleetMetrics } from './fleet/metrics.ts';
+import type { FleetPart } from './fleet/part.ts';
 import { type AgentMetrics, createAgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
 import { registerPagingMetrics } from './paging/metrics.ts';
@@ -35,6 +40,8 @@ export interface AgentDeps {
    * them; the buffer is always stopped last.
    */
   readonly parts?: readonly Part[];
+  /** Fleet parts beside the agent's own (agent/fleet/part.ts): for tests of the fleet channel. */
+  readonly fleetParts?: readonly FleetPart[];
 }
 
 /**
@@ -56,6 +63,8 @@ export class Agent {
   pager: Pager | undefined;
   /** Made at start() (it needs the gateway secret); undefined when sync is off. */
   sync: SyncClient | undefined;
+  /** Made at start() (it needs the gateway secret); undefined when sync or fleet is off. */
+  fleet: FleetClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
   status: StatusServer | undefined;
   private readonly deps: AgentDeps;
@@ -66,6 +75,8 @@ export class Agent {
   /** Set while started: what start() started, for stop(). */
   private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
+  /** The applied config's version for the health report; null until the relay manages the config. */
+  private readonly configVersion: () => string | null = () => null;
 
   constructor(
     readonly config: AgentConfig,
@@ -138,6 +149,7 @@ export class Agent {
       : undefined;
     this.flags = flags;
     registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
+    registerFleetMetrics(this.metrics.registry, () => this.fleet?.status() ?? null);
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }
@@ -153,10 +165,12 @@ export class Agent {
     this.lifecycle = lifecycle;
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
-      this.sync = await this.makeSync();
+      const http = await this.makeRelayClient();
+      this.sync = await this.makeSync(http?.dispatcher);
+      this.fleet = await this.makeFleet(http?.dispatcher);
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
-      const { buffer, broker, sync, status, pager } = this;
+      const { buffer, broker, sync, fleet, status, pager } = this;
       await lifecycle.start(
         {
           name: 'buffer',
@@ -173,7 +187,10 @@ export class Agent {
         namedPart('alarms', this.alarms),
         ...(broker === undefined ? [] : [namedPart('broker', broker)]),
         namedPart('poller', this.poller),
+        // Sync and fleet share it; stopped after both.
+        ...(http === undefined ? [] : [http.part]),
         ...(sync === undefined ? [] : [namedPart('sync', sync)]),
+        ...(fleet === undefined ? [] : [namedPart('fleet', fleet)]),
         ...(pager === undefined ? [] : [namedPart('paging', pager)]),
         ...(status === undefined ? [] : [namedPart('status', status)]),
         ...(this.deps.parts ?? []),
@@ -272,7 +289,16 @@ export class Agent {
     });
   }
 
-  private async makeSync(): Promise<SyncClient | undefined> {
+  /** One HTTP client (keep-alive connection) to the relay for sync and the fleet channel; undefined when sync is off. */
+  private async makeRelayClient(): Promise<{ dispatcher: Dispatcher; part: Part } | undefined> {
+    const { sync } = this.config;
+    if (!sync.enabled || sync.url === undefined) return undefined;
+    const { createDispatcher } = await import('./sync/dispatcher.ts');
+    const dispatcher = createDispatcher(sync);
+    return { dispatcher, part: { name: 'relay http client', start: () => undefined, stop: () => dispatcher.close() } };
+  }
+
+  private async makeSync(dispatcher: Dispatcher | undefined): Promise<SyncClient | undefined> {
     const { sync, gateway } = this.config;
     if (!sync.enabled || sync.url === undefined) return undefined;
     const secret = loadGatewaySecret(sync, this.deps.env, this.logger);
@@ -286,7 +312,54 @@ export class Agent {
       bootId: this.bootId,
       clockSynced: () => this.clockWatch.synced(),
       logger: this.logger,
+      onAcknowledged: () => this.fleet?.nudge(),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
+  }
+
+  // The fleet channel rides on sync's relay URL and secret; imported only when both are on.
+  private async makeFleet(dispatcher: Dispatcher | undefined): Promise<FleetClient | undefined> {
+    const { sync, fleet, gateway, buffer } = this.config;
+    if (!(fleet.enabled ?? sync.enabled) || !sync.enabled || sync.url === undefined) return undefined;
+    // Sync read it a moment ago (and warned about its file mode then).
+    const secret = loadGatewaySecret(sync, this.deps.env);
+    const [{ FleetClient }, { buildHealthReport, healthChangeKey }, { SystemProbe }, { readAgentVersion }] = await Promise.all([
+      import('./fleet/client.ts'),
+      import('./fleet/health.ts'),
+      import('./status/system.ts'),
+      import('./status/version.ts'),
+    ]);
+    const system = new SystemProbe({ diskPath: path.dirname(path.resolve(buffer.path)) });
+    const version = readAgentVersion();
+    const startedMono = this.clock.monotonic();
+    const client = new FleetClient({
+      url: sync.url,
+      gatewayId: gateway.id,
+      secret,
+      intervalMs: fleet.intervalMs,
+      healthIntervalMs: fleet.healthIntervalMs,
+      healthKey: healthChangeKey,
+      timeoutMs: fleet.timeoutMs,
+      clock: this.clock,
+      logger: this.logger,
+      skewMs: () => this.sync?.clockOffsetMs ?? 0,
+      ...(dispatcher === undefined ? {} : { dispatcher }),
+      health: () =>
+        buildHealthReport({
+          version,
+          bootId: this.bootId,
+          uptimeS: () => (this.clock.monotonic() - startedMono) / 1000,
+          clockSynced: () => this.clockWatch.synced(),
+          clockOffsetMs: () => this.sync?.clockOffsetMs ?? 0,
+          buffer: () => this.buffer.stats(),
+          devices: () => this.poller.devices,
+          brokerClients: () => this.broker?.stats().clients ?? null,
+          system: () => system.read(),
+          configVersion: this.configVersion,
+        }),
+    });
+    for (const part of this.deps.fleetParts ?? []) client.register(part);
+    return client;
   }
 }
 

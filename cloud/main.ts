@@ -20,6 +20,11 @@ import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { VolumeService } from './dga/volumes.ts';
 import { listenFailed, notRunning } from './errors.ts';
+import { registerFleetMetrics } from './fleet/metrics.ts';
+import type { FleetRelayPart } from './fleet/part.ts';
+import { registerFleetReadRoutes } from './fleet/read-routes.ts';
+import { registerFleetPollRoute } from './fleet/route.ts';
+import { FleetService } from './fleet/service.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
@@ -29,7 +34,7 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
-import { createRelayMetrics } from './metrics/index.ts';
+import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
@@ -56,6 +61,8 @@ export interface RelayDeps {
   readonly pagedLocally?: PagedLocally;
   /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
+  /** Fleet parts beside the relay's own (cloud/fleet/part.ts): for tests of the fleet channel. */
+  readonly fleetParts?: readonly FleetRelayPart[];
 }
 
 interface Running {
@@ -156,6 +163,19 @@ export class Relay {
       });
       await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
+      // The signed relay → gateway channel (cloud/fleet/README.md): each feature that talks to gateways registers its part here.
+      const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
+      for (const part of this.deps.fleetParts ?? []) fleet.register(part);
+      await registerFleetPollRoute(app, fleet, config.ingest.refusalLogIntervalMs);
+      registerFleetMetrics(metrics.registry, {
+        records: store,
+        fleet: database.fleet,
+        offlineAfterMs: config.fleet.offlineAfterMs,
+        clock: this.clock,
+        logger,
+        cacheMs: MIN_CACHE_MS,
+      });
+      await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
       if (config.dga.enabled) {
