@@ -38,7 +38,8 @@ export function setStatus(node, text, kind = '') {
 
 /**
  * A scrollable table (phones scroll it sideways; with attrs.class 'cards' each row becomes a card
- * of label/value lines instead). `columns`: `{ label, cell(row) → string|Node, class? }`;
+ * of label/value lines instead). `columns`: `{ key, label, cell(row) → string|Node, class? }`: the
+ * label is translated, so cells also carry the column's stable key as data-col (tests select by it);
  * `rowAttrs(row)` gives each row's attributes (testid, class, onclick).
  */
 export function table(columns, rows, rowAttrs = () => ({}), attrs = {}) {
@@ -51,7 +52,7 @@ export function table(columns, rows, rowAttrs = () => ({}), attrs = {}) {
     el(
       'tr',
       rowAttrs(row),
-      columns.map((c) => el('td', { class: c.class, 'data-label': c.label }, el('span', {}, c.cell(row)))),
+      columns.map((c) => el('td', { class: c.class, 'data-label': c.label, 'data-col': c.key }, el('span', {}, c.cell(row)))),
     ),
   );
   return el('div', { class: 'table-wrap' }, el('table', attrs, el('thead', {}, head), el('tbody', {}, body)));
