@@ -3,7 +3,7 @@
 // (cloud/http/alerts-routes.ts, cloud/alerts/README.md). Open alerts come first, alarms before
 // warnings; the detail lists every message with its attempts and every delivery step.
 import { api, describeError, post } from './api.js';
-import { el, facts, setChildren, setStatus, table } from './dom.js';
+import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtTime } from './format.js';
 import { t } from './i18n.js';
 
@@ -132,7 +132,7 @@ export function alertsTab(root) {
         el(
           'div',
           { class: 'toolbar' },
-          el('h3', {}, a.title),
+          el('h3', {}, wire(a.title)),
           el(
             'button',
             {
@@ -147,14 +147,14 @@ export function alertsTab(root) {
           ),
         ),
         facts([
-          [t('alerts.fact.id'), el('code', { class: 'break' }, a.id)],
+          [t('alerts.fact.id'), el('code', { class: 'break', translate: 'no' }, a.id)],
           [t('alerts.fact.kindSeverity'), [kindLabel(a.kind), ' ', severity(a)]],
           [t('alerts.fact.subject'), subject(a)],
           [t('alerts.fact.state'), el('span', { testid: 'alert-state' }, stateBadge(a))],
           [t('alerts.fact.opened'), fmtTime(a.openedAt)],
           [t('alerts.fact.closed'), a.closedAt === null ? '—' : fmtTime(a.closedAt)],
           [t('alerts.fact.acknowledged'), a.ackedAt === null ? '—' : t('alerts.ackedBy', { time: fmtTime(a.ackedAt), who: a.ackedBy ?? '?' })],
-          [t('alerts.fact.facts'), factsList === '' ? '—' : factsList],
+          [t('alerts.fact.facts'), factsList === '' ? '—' : wire(factsList)],
         ]),
         el('div', { class: 'toolbar' }, ack),
         line,
@@ -166,7 +166,7 @@ export function alertsTab(root) {
                 { key: 'channel', label: t('alerts.col.channel'), cell: (m) => m.channel },
                 { key: 'recipient', label: t('alerts.col.recipient'), cell: (m) => `${m.group}/${m.recipient}` },
                 { key: 'address', label: t('alerts.col.address'), class: 'wrap', cell: (m) => m.address },
-                { key: 'message', label: t('alerts.col.message'), cell: (m) => m.messageKind },
+                { key: 'message', label: t('alerts.col.message'), cell: (m) => wire(m.messageKind) },
                 { key: 'state', label: t('alerts.col.state'), cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, outcomeLabel(m.state)) },
                 { key: 'attempts', label: t('alerts.col.attempts'), class: 'num', cell: (m) => String(m.attempts) },
                 { key: 'sent', label: t('alerts.col.sent'), cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
@@ -174,7 +174,7 @@ export function alertsTab(root) {
                   key: 'lastError',
                   label: t('alerts.col.lastError'),
                   class: 'wrap',
-                  cell: (m) => (m.lastCode === null ? '' : `${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`),
+                  cell: (m) => (m.lastCode === null ? '' : wire(`${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`)),
                 },
               ],
               messages,
@@ -190,8 +190,8 @@ export function alertsTab(root) {
                 { key: 'message', label: t('alerts.col.message'), class: 'num', cell: (d) => String(d.outboxId) },
                 { key: 'outcome', label: t('alerts.col.outcome'), cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, outcomeLabel(d.outcome)) },
                 { key: 'attempt', label: t('alerts.col.attempt'), class: 'num', cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)) },
-                { key: 'code', label: t('alerts.col.code'), cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', {}, d.code)) },
-                { key: 'detail', label: t('alerts.col.detail'), class: 'wrap', cell: (d) => d.detail ?? '' },
+                { key: 'code', label: t('alerts.col.code'), cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', { translate: 'no' }, d.code)) },
+                { key: 'detail', label: t('alerts.col.detail'), class: 'wrap', cell: (d) => wire(d.detail) },
               ],
               deliveries,
               () => ({}),
@@ -215,7 +215,7 @@ export function alertsTab(root) {
           { key: 'severity', label: t('alerts.col.severity'), cell: severity },
           { key: 'kind', label: t('alerts.col.kind'), cell: (a) => kindLabel(a.kind) },
           { key: 'subject', label: t('alerts.col.subject'), cell: subject },
-          { key: 'alert', label: t('alerts.col.alert'), class: 'wrap', cell: (a) => a.title },
+          { key: 'alert', label: t('alerts.col.alert'), class: 'wrap', cell: (a) => wire(a.title) },
           { key: 'opened', label: t('alerts.col.opened'), cell: (a) => fmtTime(a.openedAt) },
           { key: 'state', label: t('alerts.col.state'), cell: stateBadge },
           { key: 'deliveries', label: t('alerts.col.deliveries'), cell: deliveriesCell },

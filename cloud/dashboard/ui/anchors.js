@@ -2,7 +2,7 @@
 // GET /v1/anchors/<id> → { batch, txs }, GET /v1/anchors/errors → { errors: AnchorErrorRow[] }
 // (cloud/http/anchor-routes.ts, cloud/store/anchor-types.ts; wei amounts are decimal strings).
 import { api, describeError } from './api.js';
-import { el, facts, setChildren, setStatus, table } from './dom.js';
+import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtTime, fmtUnits, short } from './format.js';
 import { t } from './i18n.js';
 
@@ -18,7 +18,7 @@ const statusLabel = (s) =>
     mined: t('anchors.status.mined'),
     confirmed: t('anchors.status.confirmed'),
   })[s] ?? s;
-const hex = (value) => (value === null ? '—' : el('code', { title: value }, short(value)));
+const hex = (value) => (value === null ? '—' : el('code', { title: value, translate: 'no' }, short(value)));
 const eth = (wei) => fmtUnits(wei, 18, 'ETH');
 const gwei = (wei) => fmtUnits(wei, 9, 'gwei');
 const period = (b) => (b.periodStart === null ? `… → ${fmtTime(b.periodEnd)}` : `${fmtTime(b.periodStart)} → ${fmtTime(b.periodEnd)}`);
@@ -69,8 +69,8 @@ export function anchorsTab(root) {
           [t('anchors.fact.status'), statusLabel(b.status)],
           [t('anchors.fact.records'), fmtInt(b.size)],
           [t('anchors.fact.period'), period(b)],
-          [t('anchors.fact.root'), b.root === null ? '—' : el('code', { class: 'break' }, b.root)],
-          [t('anchors.fact.tx'), b.txHash === null ? '—' : el('code', { class: 'break' }, b.txHash)],
+          [t('anchors.fact.root'), b.root === null ? '—' : el('code', { class: 'break', translate: 'no' }, b.root)],
+          [t('anchors.fact.tx'), b.txHash === null ? '—' : el('code', { class: 'break', translate: 'no' }, b.txHash)],
           [t('anchors.fact.block'), b.blockNumber === null ? '—' : `${b.blockNumber} (${fmtTime(b.blockTime)})`],
           [t('anchors.fact.gas'), b.gasUsed === null ? '—' : `${fmtInt(b.gasUsed)} / ${eth(b.costWei)}`],
           [t('anchors.fact.confirmed'), fmtTime(b.confirmedAt)],
@@ -149,9 +149,9 @@ export function anchorsTab(root) {
               { key: 'first', label: t('anchors.col.first'), cell: (e) => fmtTime(e.at) },
               { key: 'last', label: t('anchors.col.last'), cell: (e) => fmtTime(e.lastAt) },
               { key: 'times', label: t('anchors.col.times'), class: 'num', cell: (e) => fmtInt(e.count) },
-              { key: 'code', label: t('anchors.col.code'), cell: (e) => el('code', {}, e.code) },
+              { key: 'code', label: t('anchors.col.code'), cell: (e) => el('code', { translate: 'no' }, e.code) },
               { key: 'batch', label: t('anchors.col.batch'), class: 'num', cell: (e) => (e.batchId === null ? '' : String(e.batchId)) },
-              { key: 'message', label: t('anchors.col.message'), class: 'wrap', cell: (e) => e.message },
+              { key: 'message', label: t('anchors.col.message'), class: 'wrap', cell: (e) => wire(e.message) },
             ],
             errors,
             (e) => ({ testid: `anchor-error-${e.id}` }),

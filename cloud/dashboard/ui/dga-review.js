@@ -4,7 +4,7 @@
 // sent) or mark missing (a required reason). POST /v1/dga/<obra>/<slot>/<action>; the relay
 // records the operator token's name as who acted (docs/dga.md#review-before-sending).
 import { api, describeError, post } from './api.js';
-import { el, setChildren, setStatus } from './dom.js';
+import { el, setChildren, setStatus, wire } from './dom.js';
 import { fmtSlot, fmtValue } from './format.js';
 import { t } from './i18n.js';
 
@@ -100,7 +100,7 @@ export function reviewSection(onChange) {
       el(
         'ul',
         { class: 'findings' },
-        s.findings.map((f) => el('li', { 'data-code': f.code }, el('strong', {}, f.code), `: ${f.message}`)),
+        s.findings.map((f) => el('li', { 'data-code': f.code }, el('strong', {}, f.code), ': ', wire(f.message))),
       ),
       el(
         'p',

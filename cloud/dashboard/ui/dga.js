@@ -3,7 +3,7 @@
 // refusals with DGA's message, missing slots with their reason, an obra stopped for a person.
 import { api, describeError } from './api.js';
 import { reviewSection } from './dga-review.js';
-import { el, facts, linkButton, setChildren, setStatus, table } from './dom.js';
+import { el, facts, linkButton, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtIso, fmtSlot } from './format.js';
 import { t } from './i18n.js';
 import { volumesView } from './volumes.js';
@@ -29,7 +29,7 @@ const troubled = (o) => o.stopped !== null || !o.credentials || o.lateUnsent > 0
 
 function stateCell(o) {
   if (o.stopped !== null)
-    return el('span', { class: 'badge alarm', title: o.stopped.reason }, t('dga.stopped', { time: fmtIso(o.stopped.at), reason: o.stopped.reason }));
+    return el('span', { class: 'badge alarm' }, t('dga.stopped', { time: fmtIso(o.stopped.at) }), ' ', el('span', { translate: 'no', title: o.stopped.reason }, o.stopped.reason));
   if (!o.credentials) return el('span', { class: 'badge warn' }, t('dga.noCredentials'));
   return el('span', { class: 'badge ok' }, t('dga.active'));
 }
@@ -56,11 +56,11 @@ function slotTable(slots, testid) {
       },
       { key: 'late', label: t('dga.col.late'), cell: (s) => (s.late ? el('span', { class: 'warn-text' }, t('dga.late')) : '') },
       { key: 'attempts', label: t('dga.col.attempts'), class: 'num', cell: (s) => String(s.attempts) },
-      { key: 'reason', label: t('dga.col.reason'), class: 'wrap', cell: (s) => s.reason ?? s.lastOutcome ?? '' },
+      { key: 'reason', label: t('dga.col.reason'), class: 'wrap', cell: (s) => wire(s.reason ?? s.lastOutcome) },
       { key: 'http', label: t('dga.col.http'), class: 'num', cell: (s) => (s.httpStatus === null ? '' : String(s.httpStatus)) },
       { key: 'nextAttempt', label: t('dga.col.nextAttempt'), cell: (s) => (s.nextAttemptAt === null ? '' : fmtIso(s.nextAttemptAt)) },
       { key: 'receipt', label: t('dga.col.receipt'), cell: (s) => s.receipt ?? '' },
-      { key: 'verification', label: t('dga.col.verification'), cell: (s) => s.verification ?? '' },
+      { key: 'verification', label: t('dga.col.verification'), cell: (s) => wire(s.verification) },
     ],
     slots,
     () => ({}),

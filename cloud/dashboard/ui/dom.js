@@ -30,6 +30,12 @@ export function setChildren(node, ...children) {
   append(node, children);
 }
 
+/**
+ * Free text from the APIs (an alert's title, DGA's message, an error's detail): shown as it came,
+ * marked translate="no" (it is data, in the language its author wrote it).
+ */
+export const wire = (text) => (text === null || text === undefined || text === '' ? '' : el('span', { translate: 'no' }, text));
+
 /** A status line: `kind` is '' (neutral), 'error' or 'ok'. */
 export function setStatus(node, text, kind = '') {
   node.textContent = text;

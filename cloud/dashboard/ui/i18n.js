@@ -81,6 +81,8 @@ export function languageSwitch() {
           type: 'button',
           class: 'lang',
           lang: tag,
+          // Each language named in itself (English, Español): not for translating.
+          translate: 'no',
           testid: `lang-${tag}`,
           'aria-pressed': String(tag === current),
           title: t('language.name', { lng: tag }),
