@@ -20,7 +20,17 @@ function texts(c: Catalogue): string[] {
 }
 
 const WORD = /\p{L}[\p{L}\p{M}³]*/gu;
-const words = (text: string): string[] => (text.replace(/\{\{[^}]*\}\}/g, ' ').match(WORD) ?? []).map((w) => w.toLowerCase());
+/**
+ * The words of a text, lower-cased; a token with a digit in it (`0x42f6`, `2,4e-41`, `caudal-1`,
+ * `UTC−4`) is a number or an id, not a word, and placeholders ({{name}}) are left out.
+ */
+const words = (text: string): string[] =>
+  text
+    .replace(/\{\{[^}]*\}\}/g, ' ')
+    .split(/\s+/)
+    .filter((token) => !/\d/.test(token))
+    .flatMap((token) => token.match(WORD) ?? [])
+    .map((w) => w.toLowerCase());
 
 /** The words a page in this catalogue's language may show, from the catalogue file and the test's data. */
 export function allowedWords(catalogueFile: string, data: readonly string[]): Set<string> {
