@@ -150,7 +150,8 @@ export function readingsTab(root, ctx) {
       prev.disabled = index === 0;
       next.disabled = nextCursor === null;
       pageLabel.textContent = t('readings.page', { page: index + 1 });
-      setStatus(status, t(nextCursor === null ? 'readings.count' : 'readings.countMore', { count: fmtInt(page.items.length) }));
+      const count = fmtInt(page.items.length);
+      setStatus(status, nextCursor === null ? t('readings.count', { count }) : t('readings.countMore', { count }));
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }
