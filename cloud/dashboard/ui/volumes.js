@@ -37,7 +37,7 @@ function drawBars(container, periods, annualM3) {
       height: HEIGHT,
       scales: { x: { time: true } },
       series: [
-        { value: (_u, v) => (v === null ? '—' : fmtTime(v * 1000, { seconds: false }).slice(0, 10)) },
+        { label: t('volumes.period'), value: (_u, v) => (v === null ? '—' : fmtTime(v * 1000, { seconds: false }).slice(0, 10)) },
         {
           label: annualM3 === null ? t('volumes.series') : t('volumes.seriesRight', { annual: fmtMeasure(annualM3, 'm³') }),
           value: (_u, v) => fmtMeasure(v, 'm³'),
