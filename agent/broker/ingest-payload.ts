@@ -74,14 +74,52 @@ function parseRecords(kind: IngestKind, device: string, payload: Buffer, ctx: Re
     return { ok: false, reason: 'bad_json' };
   }
   if (kind === 'telemetry') {
-    const result = telemetryPayloadSchema.safeParse(json);
-    if (!result.success) return { ok: false, reason: 'schema' };
-    const items = Array.isArray(result.data) ? result.data : [result.data];
+    const items = plainTelemetry(json) ?? telemetryItems(json);
+    if (items === undefined) return { ok: false, reason: 'schema' };
     return { ok: true, records: items.map((item) => readingRecord(device, item, ctx)), seq: items[items.length - 1]?.seq };
   }
   const result = alarmPayloadSchema.safeParse(json);
   if (!result.success) return { ok: false, reason: 'schema' };
   return { ok: true, records: [alarmRecord(device, result.data, ctx)], seq: result.data.seq };
+}
+
+function telemetryItems(json: unknown): readonly TelemetryItem[] | undefined {
+  const result = telemetryPayloadSchema.safeParse(json);
+  if (!result.success) return undefined;
+  return Array.isArray(result.data) ? result.data : [result.data];
+}
+
+const ITEM_KEYS: ReadonlySet<string> = new Set(['channel', 'value', 'unit', 'ts', 'seq']);
+const MAX_TS = 9_007_199_254_740;
+
+/**
+ * The common payload, checked without zod (a few µs a message at MQTT rates): an item or an
+ * array of items with a numeric or absent ts. Accepts only what telemetryPayloadSchema accepts;
+ * anything else (an RFC 3339 ts, an error) returns undefined and the schema decides, so
+ * acceptance and the refusal reason stay the schema's.
+ */
+function plainTelemetry(json: unknown): readonly TelemetryItem[] | undefined {
+  if (!Array.isArray(json)) return plainItem(json) ? [json as TelemetryItem] : undefined;
+  if (json.length === 0 || json.length > MAX_BATCH) return undefined;
+  for (const item of json) if (!plainItem(item)) return undefined;
+  return json as TelemetryItem[];
+}
+
+function plainItem(item: unknown): boolean {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+  const o = item as Record<string, unknown>;
+  for (const key in o) if (!ITEM_KEYS.has(key)) return false;
+  const { channel, value, unit, ts, seq } = o;
+  return (
+    typeof channel === 'string' &&
+    USERNAME_PATTERN.test(channel) &&
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    typeof unit === 'string' &&
+    unit.length <= 16 &&
+    (ts === undefined || (Number.isInteger(ts) && (ts as number) >= 0 && (ts as number) <= MAX_TS)) &&
+    (seq === undefined || (Number.isSafeInteger(seq) && (seq as number) >= 0))
+  );
 }
 
 function toMillis(value: number | string | undefined, now: number): number {

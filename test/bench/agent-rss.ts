@@ -3,10 +3,13 @@
  * 10 points each over Modbus TCP): peak RSS, then V8 heap and external memory (the agent's own
  * /metrics), CPU, and bytes written to storage per record (/proc/<pid>/io write_bytes: the
  * SD-card wear of polling). Prints, asserts nothing.
- * Run: node bin/run-ts.mjs test/bench/agent-rss.ts [seconds]; ATALAYA_BENCH_NODE_OPTIONS='--max-semi-space-size=1'
- * passes V8 flags to the agent (to compare the unit file's).
+ * Run: node bin/run-ts.mjs test/bench/agent-rss.ts [seconds] [arm64]; ATALAYA_BENCH_NODE_OPTIONS='--max-semi-space-size=1'
+ * passes V8 flags to the agent (to compare the unit file's). `arm64`: the linux-arm64 release
+ * tarball (the Pi's build: arm64 Node and addons), unpacked and run under qemu-aarch64 — its RSS
+ * is the qemu process's, the guest's memory plus the emulator's translated code, so an upper bound
+ * of what a Pi shows.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -14,9 +17,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { arm64Runtime, ensureRelease, SYSROOT } from '../helpers/release.ts';
 import { fmt, machineLine, out, procUsage, startSim } from './common.ts';
 
-export async function main(seconds = 30, devices = 20): Promise<void> {
+/** Emulated start-up (loading the compiled JS through qemu) takes tens of seconds. */
+const ARM64_START_MS = 180_000;
+
+export async function main(seconds = 30, devices = 20, arm64 = false): Promise<void> {
   out(machineLine());
   const dir = mkdtempSync(path.join(tmpdir(), 'atalaya-rss-'));
   const units = Array.from({ length: devices }, (_, i) => i + 1);
@@ -38,12 +45,11 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
   );
   const nodeOptions = (process.env['ATALAYA_BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
   const env = { ...process.env, ATALAYA_STATUS_TOKENS: createHash('sha256').update(token).digest('hex') };
-  const agent = spawn(process.execPath, [...nodeOptions, path.resolve('dist/cli/main.js'), 'agent', '-c', config], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env,
-  });
+  const [command, args] = arm64 ? await arm64Command(dir, nodeOptions) : [process.execPath, [...nodeOptions, path.resolve('dist/cli/main.js')]];
+  const agent = spawn(command, [...args, 'agent', '-c', config], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const exited = new Promise((r) => agent.once('exit', r));
   try {
+    if (arm64) await statusAnswers(statusPort, token, ARM64_START_MS);
     await new Promise((r) => setTimeout(r, 3000)); // start-up and first polls, not measured
     const start = procUsage(agent.pid!);
     const written0 = writeBytesOf(agent.pid!);
@@ -59,7 +65,7 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
     const count = recordCount(dir);
     const mib = (n: number | undefined): string => (n === undefined ? '?' : fmt(n / 2 ** 20, 1));
     out(
-      `agent footprint: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`,
+      `agent footprint${arm64 ? ' (linux-arm64 release under qemu-aarch64: RSS of the emulator process)' : ''}: ${devices} gas detectors × 10 points at 1 Hz over Modbus TCP (${devices * 10} channels), ${seconds} s measured${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`,
     );
     out(
       `  peak RSS ${fmt(peak / 2 ** 20, 1)} MiB; at the end: V8 heap used ${mib(memory['nodejs_heap_size_used_bytes'])} of ${mib(memory['nodejs_heap_size_total_bytes'])} MiB, external ${mib(memory['nodejs_external_memory_bytes'])} MiB`,
@@ -72,6 +78,30 @@ export async function main(seconds = 30, devices = 20): Promise<void> {
     await exited;
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** qemu-aarch64 running the arm64 Node on the release tarball, unpacked into dir. */
+async function arm64Command(dir: string, nodeOptions: readonly string[]): Promise<[string, string[]]> {
+  const runtime = arm64Runtime();
+  const tarball = await ensureRelease();
+  execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+  return [runtime.qemu, ['-L', SYSROOT, runtime.node, ...nodeOptions, path.join(dir, 'atalaya', 'bin', 'atalaya.mjs')]];
+}
+
+/** Waits until the status page answers /metrics (the agent is up). */
+async function statusAnswers(port: number, token: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the agent's status page did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -111,5 +141,5 @@ async function freePort(): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  await main(Number(process.argv[2] ?? 30));
+  await main(Number(process.argv[2] ?? 30), 20, process.argv[3] === 'arm64');
 }

@@ -6,19 +6,20 @@
 import { spawnSync } from 'node:child_process';
 import { out } from './common.ts';
 
-function run(title: string, command: string, args: string[]): void {
+function run(title: string, command: string, args: readonly string[]): void {
   out(`\n== ${title}`);
   const r = spawnSync(command, args, { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`${title}: exit ${r.status ?? r.signal}`);
 }
 
 run('build', 'npm', ['run', '--silent', 'build']);
-for (const [title, file] of [
+for (const [title, file, ...rest] of [
   ['buffer ingest', 'test/bench/buffer-ingest.ts'],
   ['sync wire size and codec speed', 'test/bench/sync-wire.ts'],
   ['Modbus TCP', 'test/bench/modbus-tcp.ts'],
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
   ['agent footprint', 'test/bench/agent-rss.ts'],
+  ['agent footprint, the linux-arm64 release under qemu-aarch64', 'test/bench/agent-rss.ts', '30', 'arm64'],
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
@@ -26,5 +27,5 @@ for (const [title, file] of [
   ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
   ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
 ] as const) {
-  run(title, process.execPath, ['bin/run-ts.mjs', file]);
+  run(title, process.execPath, ['bin/run-ts.mjs', file, ...rest]);
 }

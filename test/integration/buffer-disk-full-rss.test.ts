@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferSyncProcess } from '../helpers/buffer-sync-process.ts';
 import { addGateway, cleanEnv, type RelayProcess, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
@@ -58,6 +59,11 @@ describe('agent side on a full disk, then recovered', () => {
     const filler = path.join(mount, 'filler');
     const full = child.waitForMessage('buffer cannot write: disk full, readings are being lost', 20_000);
     fillUp(filler);
+    // A buffer at its bound writes within pages it already holds (the freelist, a WAL reset after
+    // each checkpoint), so whether it ever needs a new block depends on timing. A read snapshot
+    // held open, as a long read of the status page would, keeps the WAL from resetting: it must
+    // grow, and the disk-full path runs every time.
+    const reader = holdReadSnapshot(path.join(mount, 'buffer.db'));
     await full;
     await sleep(FULL_MS);
     const duringFull = lines.length;
@@ -65,6 +71,7 @@ describe('agent side on a full disk, then recovered', () => {
 
     // The disk has room again; the buffer may already be writing within pages eviction freed.
     fs.rmSync(filler);
+    reader.release();
     await sleep(4000);
     const after = await child.rssAfterGc();
     off();
@@ -91,6 +98,19 @@ function fillUp(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A second connection inside a read transaction; release() ends it and closes the file. */
+function holdReadSnapshot(file: string): { release(): void } {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.prepare('BEGIN').run();
+  db.prepare('SELECT count(*) FROM records').pluck().get();
+  return {
+    release: () => {
+      db.prepare('COMMIT').run();
+      db.close();
+    },
+  };
 }
 
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
