@@ -124,12 +124,20 @@ describe('relay dashboard: Alerts tab', () => {
     await signIn(w);
     const row = testId(`alert-row-${ALERT_ID}`);
     await page.locator(row).click({ timeout: WAIT_MS });
-    await page.locator(`${testId('alert-messages')} tbody tr`).first().waitFor({ timeout: WAIT_MS });
+    await page
+      .locator(`${testId('alert-messages')} tbody tr`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
     expect(await page.locator(`${row} td[data-col="severity"]`).innerText()).toBe('alarma');
     expect(await page.locator(`${testId('alert-messages')} td[data-col="state"]`).innerText()).toBe('enviado');
     expect(await untranslated(page, allowed)).toEqual([]);
     await screenshotBoth(tb!, page, 'i18n-relay-alerts-es');
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }, { status: 404, path: '/v1/anchors' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/dga' },
+        { status: 404, path: '/v1/anchors' },
+      ]),
+    ).toEqual([]);
   });
 
   it('fits a phone without sideways scrolling', async () => {

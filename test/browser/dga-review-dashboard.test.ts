@@ -47,7 +47,15 @@ describe('relay dashboard: DGA review', () => {
   it('in Spanish: the held slots with their fields and actions, every word from the catalogue (issue 15 §6)', async () => {
     const w = await openPage(tb!, { locale: 'es-CL' });
     const { page } = w;
-    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', ['over_water_right', 'flow', 'totalizer', 'water_column', 'subterranea', 'rest', 'pozo']);
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [
+      'over_water_right',
+      'flow',
+      'totalizer',
+      'water_column',
+      'subterranea',
+      'rest',
+      'pozo',
+    ]);
     await page.goto(`${bench!.url}/dashboard/#dga`);
     await page.locator(testId('token-input')).fill(bench!.token);
     await page.locator(testId('login-submit')).click();
@@ -60,7 +68,12 @@ describe('relay dashboard: DGA review', () => {
     await screenshotBoth(tb!, page, 'i18n-relay-dga-review-es');
     // Leave the slot as it was for the next case: nothing was sent.
     expect(bench!.sim.measurements(OBRA)).toEqual([]);
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 
   it('lists a held slot with its finding; approve sends it once, correct sends the correction', async () => {

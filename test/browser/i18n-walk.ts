@@ -54,7 +54,8 @@ interface El {
 export function visibleTexts(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const doc = (globalThis as unknown as { document: { body: El; title: string } }).document;
-    const shown = (e: El | null): boolean => e !== null && e.closest('[translate="no"]') === null && (e.checkVisibility?.({ checkOpacity: true, checkVisibilityCSS: true }) ?? true);
+    const shown = (e: El | null): boolean =>
+      e !== null && e.closest('[translate="no"]') === null && (e.checkVisibility?.({ checkOpacity: true, checkVisibilityCSS: true }) ?? true);
     const out: string[] = [doc.title];
     const walk = (node: El): void => {
       for (const child of Array.from(node.childNodes)) {

@@ -149,9 +149,14 @@ describe('relay dashboard', () => {
     // 14.5 L/s reads 14,5 (decimal comma); the API's JSON keeps 14.5.
     expect(await cell(w, `reading-row-${GATEWAY}-3`, 'value')).toBe('14,5');
     expect(await cell(w, `reading-row-${GATEWAY}-3`, 'quality')).toBe('buena');
-    const api = await fetch(`${relay!.url}/v1/readings?gateway=${GATEWAY}&device=caudal-1&channel=flow&limit=2`, { headers: { authorization: `Bearer ${relay!.token}` } });
+    const api = await fetch(`${relay!.url}/v1/readings?gateway=${GATEWAY}&device=caudal-1&channel=flow&limit=2`, {
+      headers: { authorization: `Bearer ${relay!.token}` },
+    });
     expect(await api.text()).toContain('"value":14.5');
-    await page.locator(`${testId('readings-chart')} .u-axis`).first().waitFor({ timeout: WAIT_MS });
+    await page
+      .locator(`${testId('readings-chart')} .u-axis`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
     expect(await untranslated(page, allowed)).toEqual([]);
     await screenshotBoth(tb!, page, 'i18n-relay-readings-es');
 
@@ -163,7 +168,12 @@ describe('relay dashboard', () => {
     expect(await cell(w, `anchor-row-${batch.id}`, 'gas')).toBe(batch.gasUsed!.toLocaleString('es-CL', { useGrouping: 'always' } as Intl.NumberFormatOptions));
     expect(await untranslated(page, allowed)).toEqual([]);
     await screenshotBoth(tb!, page, 'i18n-relay-anchors-es');
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/dga' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/dga' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 
   it('the ES | EN switch changes the language, and the choice outlives a reload', async () => {

@@ -189,13 +189,36 @@ describe('agent status page', () => {
     await waitForText(page, 'value-flow-flow', '123,25');
     const overview = await api<{ system: { disk: { path: string } | null }; gateway: { version: string } }>(agent!, '/api/overview');
     const data = [
-      'gw-test', `v${overview.body.gateway.version}`, overview.body.system.disk?.path ?? '', 'gas', 'flow', 'gas-detector', 'flowmeter', 'tcp', 'high1', 'high2', 'ppm', 'LEL', 'vol',
-      'ch4', 'h2s', 'co', 'o2', 'water_column', 'level', 'totalizer', 'low1', 'low2',
+      'gw-test',
+      `v${overview.body.gateway.version}`,
+      overview.body.system.disk?.path ?? '',
+      'gas',
+      'flow',
+      'gas-detector',
+      'flowmeter',
+      'tcp',
+      'high1',
+      'high2',
+      'ppm',
+      'LEL',
+      'vol',
+      'ch4',
+      'h2s',
+      'co',
+      'o2',
+      'water_column',
+      'level',
+      'totalizer',
+      'low1',
+      'low2',
     ];
     const allowed = allowedWords('agent/status/ui/locales/es-CL.json', data);
     await page.locator(testId('live-indicator')).getByText('en vivo').waitFor({ timeout: WAIT_MS });
     await page.locator(testId('channel-flow-flow')).click();
-    await page.locator(`${testId('chart-flow-flow')} .u-axis`).first().waitFor({ timeout: WAIT_MS });
+    await page
+      .locator(`${testId('chart-flow-flow')} .u-axis`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
     await page.locator(testId('inspector-device')).selectOption('flow');
     await page.locator(testId('inspector-count')).fill('4');
     await page.locator(testId('inspector-submit')).click();

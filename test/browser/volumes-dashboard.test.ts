@@ -77,14 +77,26 @@ describe('DGA volumes in the dashboard', () => {
     ).toEqual([]);
   });
 
-  it('in Spanish: the DGA tab and the volumes read 1.080 m³, the CSV downloaded from the page is the relay\'s, decimal points (issue 15 §6)', async () => {
+  it("in Spanish: the DGA tab and the volumes read 1.080 m³, the CSV downloaded from the page is the relay's, decimal points (issue 15 §6)", async () => {
     const w = await openPage(tb!, { locale: 'es-CL' });
     const { page } = w;
-    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', ['superficial-flujometro', 'mayor', 'caudal', 'totalizador', 'rest', 'mensual', 'flow', 'totalizer']);
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [
+      'superficial-flujometro',
+      'mayor',
+      'caudal',
+      'totalizador',
+      'rest',
+      'mensual',
+      'flow',
+      'totalizer',
+    ]);
     await page.goto(`${bench!.url}/dashboard/#dga`);
     await page.locator(testId('token-input')).fill(bench!.token);
     await page.locator(testId('login-submit')).click();
-    await page.locator(`${testId(`dga-row-${OBRA.code}`)} button`).first().click({ timeout: WAIT_MS });
+    await page
+      .locator(`${testId(`dga-row-${OBRA.code}`)} button`)
+      .first()
+      .click({ timeout: WAIT_MS });
     await page.locator(testId('dga-volumes')).waitFor({ state: 'visible', timeout: WAIT_MS });
     await page.locator(testId('volumes-from')).fill('2026-01-30');
     await page.locator(testId('volumes-to')).fill('2026-02-01');
@@ -102,6 +114,11 @@ describe('DGA volumes in the dashboard', () => {
     const api = await fetch(`${bench!.url}/v1/dga/${OBRA.code}/volumes.csv?${query}`, { headers: { authorization: `Bearer ${bench!.token}` } });
     expect(fromPage).toBe(await api.text());
     expect(fromPage).toContain(',1080,1,');
-    expect(unexpectedProblems(w.problems, [{ status: 404, path: '/v1/anchors' }, { status: 404, path: '/v1/alerts' }])).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
   });
 });

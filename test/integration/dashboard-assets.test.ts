@@ -115,7 +115,10 @@ describe('relay dashboard', () => {
       expect(code, url).not.toMatch(/@import|url\(\s*['"]?\/\//i);
     }
     // The page's files and its language catalogues (locales/).
-    const files = [...fs.readdirSync(UI_DIR).filter((f) => f !== 'locales'), ...fs.readdirSync(path.join(UI_DIR, 'locales')).map((f) => path.join('locales', f))];
+    const files = [
+      ...fs.readdirSync(UI_DIR).filter((f) => f !== 'locales'),
+      ...fs.readdirSync(path.join(UI_DIR, 'locales')).map((f) => path.join('locales', f)),
+    ];
     for (const file of files) expect(fs.readFileSync(path.join(UI_DIR, file), 'utf8'), file).not.toMatch(/https?:\/\//i);
   });
 

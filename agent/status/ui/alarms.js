@@ -70,7 +70,14 @@ function activeItem(alarm) {
     'li',
     { class: 'alarm-item', testid: `alarm-${key}`, 'data-level': alarm.level, 'data-state': alarm.state, 'data-latched': String(alarm.latched) },
     h('span', { class: 'alarm-level', text: alarm.level === 'alarm' ? t('alarms.levelAlarm') : t('alarms.levelWarning') }),
-    h('span', { class: 'alarm-where' }, h('strong', { text: alarm.device }), ' / ', h('strong', { text: alarm.channel }), ` · ${t('alarms.rule', { rule: alarm.rule })}`),
+    h(
+      'span',
+      { class: 'alarm-where' },
+      h('strong', { text: alarm.device }),
+      ' / ',
+      h('strong', { text: alarm.channel }),
+      ` · ${t('alarms.rule', { rule: alarm.rule })}`,
+    ),
     h(
       'span',
       { class: 'alarm-value' },

@@ -33,8 +33,8 @@ import { applyAlarmRecords, mountAlarms, paintAlarmAges, renderActive, renderAla
 import { api, Unauthenticated } from './api.js';
 import { appendToCharts, closeChartsOf, onChartClosed, reloadCharts, toggleChart } from './chart.js';
 import { applyRecords, channelUnit, modbusDeviceIds, mountDevices, paintAges, renderDevices, setChannelSelected } from './devices.js';
-import { mountInspector, setInspectorDevices } from './inspector.js';
 import { initI18n, languageSwitch, t } from './i18n.js';
+import { mountInspector, setInspectorDevices } from './inspector.js';
 import { mountOverview, paintOverview, renderOverview } from './overview.js';
 
 /** Health and success rates are not streamed: re-read them this often, ms. */

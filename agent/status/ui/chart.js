@@ -135,7 +135,14 @@ function draw(chart) {
     series: [{}, { label: chart.channel, stroke: '#0040a0', width: 2, points: { show: false }, spanGaps: false }],
     axes: [
       { stroke: '#000', font: AXIS_FONT, grid: { stroke: '#ccc', width: 1 }, ticks: { stroke: '#999' }, space: 80, values: clockLabels },
-      { stroke: '#000', font: AXIS_FONT, grid: { stroke: '#ccc', width: 1 }, ticks: { stroke: '#999' }, size: 64, values: (_u, splits) => splits.map(fmtValue) },
+      {
+        stroke: '#000',
+        font: AXIS_FONT,
+        grid: { stroke: '#ccc', width: 1 },
+        ticks: { stroke: '#999' },
+        size: 64,
+        values: (_u, splits) => splits.map(fmtValue),
+      },
     ],
   };
   chart.plot = new uPlot(opts, data, chart.plotEl);

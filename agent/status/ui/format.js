@@ -94,7 +94,15 @@ export function fmtTime(ts, now = Date.now()) {
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return '—';
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat(locale, {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(d)
       .map((part) => [part.type, part.value]),
   );

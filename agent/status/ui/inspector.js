@@ -134,7 +134,12 @@ function renderResult(answer) {
     tbody.append(tr);
   }
   const caption = h('caption', {
-    text: t('inspector.caption', { device: answer.device, table: answer.table === 'input' ? t('inspector.input') : t('inspector.holding'), from: answer.address, to: answer.address + answer.count - 1 }),
+    text: t('inspector.caption', {
+      device: answer.device,
+      table: answer.table === 'input' ? t('inspector.input') : t('inspector.holding'),
+      from: answer.address,
+      to: answer.address + answer.count - 1,
+    }),
   });
   results.append(h('div', { class: 'table-scroll' }, h('table', { class: 'registers' }, caption, h('thead', {}, head1, head2), tbody)));
 }

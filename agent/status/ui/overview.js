@@ -223,7 +223,6 @@ function paintBuffer(buffer) {
   paintBufferHealth(buffer.health);
 }
 
-
 /** The buffer's write state (issue 19): a banner while commits fail, a tile with the counts. */
 function paintBufferHealth(health) {
   const banner = document.getElementById('buffer-warning');

@@ -53,7 +53,8 @@ const subject = (a) => [a.gateway, a.device, a.channel].filter((p) => p !== null
 
 function stateBadge(a) {
   if (a.state === 'closed') return el('span', { class: 'badge ok' }, t('alerts.state.closed'));
-  if (a.ackedAt !== null) return el('span', { class: 'badge', title: t('alerts.ackedTitle', { who: a.ackedBy ?? '?', time: fmtTime(a.ackedAt) }) }, t('alerts.state.openAcked'));
+  if (a.ackedAt !== null)
+    return el('span', { class: 'badge', title: t('alerts.ackedTitle', { who: a.ackedBy ?? '?', time: fmtTime(a.ackedAt) }) }, t('alerts.state.openAcked'));
   return el('span', { class: 'badge alarm' }, t('alerts.state.open'));
 }
 
@@ -188,9 +189,22 @@ export function alertsTab(root) {
               [
                 { key: 'time', label: t('alerts.col.time'), cell: (d) => fmtTime(d.at) },
                 { key: 'message', label: t('alerts.col.message'), class: 'num', cell: (d) => String(d.outboxId) },
-                { key: 'outcome', label: t('alerts.col.outcome'), cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, outcomeLabel(d.outcome)) },
-                { key: 'attempt', label: t('alerts.col.attempt'), class: 'num', cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)) },
-                { key: 'code', label: t('alerts.col.code'), cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', { translate: 'no' }, d.code)) },
+                {
+                  key: 'outcome',
+                  label: t('alerts.col.outcome'),
+                  cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, outcomeLabel(d.outcome)),
+                },
+                {
+                  key: 'attempt',
+                  label: t('alerts.col.attempt'),
+                  class: 'num',
+                  cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)),
+                },
+                {
+                  key: 'code',
+                  label: t('alerts.col.code'),
+                  cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', { translate: 'no' }, d.code)),
+                },
                 { key: 'detail', label: t('alerts.col.detail'), class: 'wrap', cell: (d) => wire(d.detail) },
               ],
               deliveries,

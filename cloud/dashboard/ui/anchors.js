@@ -31,7 +31,12 @@ export function anchorsTab(root) {
   const detail = el('div', { class: 'detail', testid: 'anchor-detail', hidden: true });
   const errorsBox = el('div');
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, t('anchors.heading')), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, t('anchors.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+    ),
     status,
     batchesBox,
     el('div', { class: 'pager' }, newest, older),
@@ -121,7 +126,12 @@ export function anchorsTab(root) {
           { key: 'block', label: t('anchors.col.block'), class: 'num', cell: (b) => (b.blockNumber === null ? '—' : String(b.blockNumber)) },
           { key: 'gas', label: t('anchors.col.gas'), class: 'num', cell: (b) => fmtInt(b.gasUsed) },
           { key: 'cost', label: t('anchors.col.cost'), class: 'num', cell: (b) => eth(b.costWei) },
-          { key: 'reorgs', label: t('anchors.col.reorgs'), class: 'num', cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))) },
+          {
+            key: 'reorgs',
+            label: t('anchors.col.reorgs'),
+            class: 'num',
+            cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))),
+          },
         ],
         batches,
         (b) => ({

@@ -17,7 +17,8 @@ const fieldLabel = (k) =>
     nivelFreatico: t('review.field.nivelFreatico'),
     alturaLimnimetrica: t('review.field.alturaLimnimetrica'),
   })[k];
-const actionLabel = (a) => ({ approve: t('review.action.approve'), correct: t('review.action.correct'), 'mark-missing': t('review.action.mark-missing') })[a] ?? a;
+const actionLabel = (a) =>
+  ({ approve: t('review.action.approve'), correct: t('review.action.correct'), 'mark-missing': t('review.action.mark-missing') })[a] ?? a;
 
 const values = (m) =>
   m === null
@@ -29,14 +30,7 @@ const values = (m) =>
 export function reviewSection(onChange) {
   const status = el('p', { class: 'status', role: 'status' });
   const list = el('div', { testid: 'dga-review' });
-  const section = el(
-    'section',
-    {},
-    el('h3', {}, t('review.heading')),
-    el('p', { class: 'hint' }, t('review.hint')),
-    status,
-    list,
-  );
+  const section = el('section', {}, el('h3', {}, t('review.heading')), el('p', { class: 'hint' }, t('review.hint')), status, list);
 
   async function act(s, action, body) {
     const path = `v1/dga/${encodeURIComponent(s.obra)}/${encodeURIComponent(s.slot)}/${action}`;
@@ -53,7 +47,12 @@ export function reviewSection(onChange) {
   function correctForm(s) {
     // The inputs keep the wire value (a number input reads `2.5` whatever the page's language).
     const inputs = FIELDS.filter((k) => s.measurement !== null && s.measurement[k] !== undefined && s.measurement[k] !== null).map((k) =>
-      el('label', {}, fieldLabel(k), el('input', { type: 'number', step: 'any', min: '0', name: k, value: String(s.measurement[k]), testid: `review-value-${k}` })),
+      el(
+        'label',
+        {},
+        fieldLabel(k),
+        el('input', { type: 'number', step: 'any', min: '0', name: k, value: String(s.measurement[k]), testid: `review-value-${k}` }),
+      ),
     );
     const reason = el('textarea', { name: 'reason', required: true, maxlength: '1000', testid: 'review-reason' });
     const form = el(
@@ -117,7 +116,11 @@ export function reviewSection(onChange) {
         { class: 'toolbar' },
         el('button', { type: 'button', testid: 'review-approve', onclick: () => void act(s, 'approve', {}) }, t('review.approve')),
         el('button', { type: 'button', class: 'secondary', testid: 'review-correct', onclick: () => setChildren(extra, correctForm(s)) }, t('review.correct')),
-        el('button', { type: 'button', class: 'secondary', testid: 'review-missing', onclick: () => setChildren(extra, missingForm(s)) }, t('review.markMissingOpen')),
+        el(
+          'button',
+          { type: 'button', class: 'secondary', testid: 'review-missing', onclick: () => setChildren(extra, missingForm(s)) },
+          t('review.markMissingOpen'),
+        ),
       ),
       extra,
     );

@@ -14,14 +14,14 @@ const PROBLEMS = ['review', 'rejected', 'failed', 'needs-attention', 'missing'];
 /** Labels of the DGA API's submission states (the wire values stay as they are). */
 export const stateLabel = (state) =>
   ({
-    'pending': t('dga.state.pending'),
-    'sending': t('dga.state.sending'),
-    'accepted': t('dga.state.accepted'),
-    'rejected': t('dga.state.rejected'),
-    'failed': t('dga.state.failed'),
+    pending: t('dga.state.pending'),
+    sending: t('dga.state.sending'),
+    accepted: t('dga.state.accepted'),
+    rejected: t('dga.state.rejected'),
+    failed: t('dga.state.failed'),
     'needs-attention': t('dga.state.needs-attention'),
-    'missing': t('dga.state.missing'),
-    'review': t('dga.state.review'),
+    missing: t('dga.state.missing'),
+    review: t('dga.state.review'),
   })[state] ?? state;
 
 const queued = (o) => (o.counts.pending ?? 0) + (o.counts.sending ?? 0);
@@ -29,7 +29,13 @@ const troubled = (o) => o.stopped !== null || !o.credentials || o.lateUnsent > 0
 
 function stateCell(o) {
   if (o.stopped !== null)
-    return el('span', { class: 'badge alarm' }, t('dga.stopped', { time: fmtIso(o.stopped.at) }), ' ', el('span', { translate: 'no', title: o.stopped.reason }, o.stopped.reason));
+    return el(
+      'span',
+      { class: 'badge alarm' },
+      t('dga.stopped', { time: fmtIso(o.stopped.at) }),
+      ' ',
+      el('span', { translate: 'no', title: o.stopped.reason }, o.stopped.reason),
+    );
   if (!o.credentials) return el('span', { class: 'badge warn' }, t('dga.noCredentials'));
   return el('span', { class: 'badge ok' }, t('dga.active'));
 }
@@ -151,7 +157,10 @@ export function dgaTab(root) {
         cell: (o) =>
           o.lastAccepted === null
             ? '—'
-            : [fmtSlot(o.lastAccepted.slot), o.lastAccepted.receipt === null ? null : el('div', { class: 'hint' }, t('dga.receipt', { receipt: o.lastAccepted.receipt }))],
+            : [
+                fmtSlot(o.lastAccepted.slot),
+                o.lastAccepted.receipt === null ? null : el('div', { class: 'hint' }, t('dga.receipt', { receipt: o.lastAccepted.receipt })),
+              ],
       },
       { key: 'queued', label: t('dga.col.queued'), class: 'num', cell: (o) => fmtInt(queued(o)) },
       {

@@ -25,7 +25,10 @@ function numberFormat(maximumSignificantDigits) {
   const key = maximumSignificantDigits ?? 0;
   let f = numbers.get(key);
   if (f === undefined) {
-    f = new Intl.NumberFormat(locale, { useGrouping: 'always', ...(maximumSignificantDigits === undefined ? { maximumFractionDigits: 20 } : { maximumSignificantDigits }) });
+    f = new Intl.NumberFormat(locale, {
+      useGrouping: 'always',
+      ...(maximumSignificantDigits === undefined ? { maximumFractionDigits: 20 } : { maximumSignificantDigits }),
+    });
     numbers.set(key, f);
   }
   return f;
@@ -42,7 +45,15 @@ export function fmtTime(ms, { seconds = true } = {}) {
   if (ms === null || ms === undefined) return DASH;
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return DASH;
-  dates ??= new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  dates ??= new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
   const p = Object.fromEntries(dates.formatToParts(d).map((part) => [part.type, part.value]));
   const day = locale.startsWith('es') ? `${p.day}-${p.month}-${p.year}` : `${p.year}-${p.month}-${p.day}`;
   return `${day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ''}`;

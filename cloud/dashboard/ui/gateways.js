@@ -21,7 +21,12 @@ export function gatewaysTab(root, ctx) {
   const summary = el('p', { class: 'summary' });
   const body = el('div');
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, t('gateways.heading')), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, t('gateways.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+    ),
     summary,
     status,
     body,
@@ -36,7 +41,11 @@ export function gatewaysTab(root, ctx) {
         : t('gateways.summary', { count: fmtInt(gateways.length), stale: fmtInt(staleCount), minutes: STALE_MS / 60_000 });
     summary.className = staleCount > 0 ? 'summary warn' : 'summary';
     const columns = [
-      { key: 'gateway', label: t('gateways.col.gateway'), cell: (g) => linkButton(g.id, () => ctx.openReadings({ gateway: g.id }), { title: t('gateways.readingsOf', { gateway: g.id }) }) },
+      {
+        key: 'gateway',
+        label: t('gateways.col.gateway'),
+        cell: (g) => linkButton(g.id, () => ctx.openReadings({ gateway: g.id }), { title: t('gateways.readingsOf', { gateway: g.id }) }),
+      },
       { key: 'lastSeen', label: t('gateways.col.lastSeen'), cell: (g) => fmtTime(g.lastSeenAt) },
       {
         key: 'age',

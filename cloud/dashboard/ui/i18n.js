@@ -3,9 +3,10 @@
 // language is one more file. i18next (served from its npm package as assets/i18next.js) looks the
 // keys up. Any module imports `t` from here; index.html marks its static text with data-i18n
 // (textContent) and data-i18n-title / -aria-label / -placeholder (attributes).
-import i18next from './i18next.js';
+
 import { el } from './dom.js';
 import { setFormatLocale } from './format.js';
+import i18next from './i18next.js';
 
 const STORAGE_KEY = 'atalaya.lang';
 const FALLBACK = 'en';

@@ -16,11 +16,7 @@ export function save(blob, name) {
 }
 
 export function proofButton(gateway, seq, status) {
-  const button = el(
-    'button',
-    { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: t('proof.title') },
-    t('proof.button'),
-  );
+  const button = el('button', { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: t('proof.title') }, t('proof.button'));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {

@@ -20,15 +20,15 @@ function timeCell(r) {
   if (r.tsCorrected !== null) {
     return el('span', { title: t('readings.corrected', { time: fmtTime(r.ts) }) }, `${fmtTime(r.tsCorrected)} ≈`);
   }
-  if ((r.flags & CLOCK_UNSYNCED) !== 0)
-    return el('span', { class: 'warn-text', title: t('readings.uncorrectable') }, `${fmtTime(r.ts)} ?`);
+  if ((r.flags & CLOCK_UNSYNCED) !== 0) return el('span', { class: 'warn-text', title: t('readings.uncorrectable') }, `${fmtTime(r.ts)} ?`);
   return fmtTime(r.ts);
 }
 
 /** Labels of the record API's wire values (the values themselves stay as they are). */
 const kindLabel = (kind) => ({ reading: t('kind.reading'), alarm: t('kind.alarm') })[kind] ?? kind;
 const levelLabel = (level) => ({ alarm: t('alarm.level.alarm'), warning: t('alarm.level.warning') })[level] ?? level;
-const alarmStateLabel = (state) => ({ raised: t('alarm.state.raised'), cleared: t('alarm.state.cleared'), acknowledged: t('alarm.state.acknowledged') })[state] ?? state;
+const alarmStateLabel = (state) =>
+  ({ raised: t('alarm.state.raised'), cleared: t('alarm.state.cleared'), acknowledged: t('alarm.state.acknowledged') })[state] ?? state;
 export const qualityLabel = (quality) =>
   ({
     good: t('quality.good'),
@@ -84,7 +84,14 @@ export function readingsTab(root, ctx) {
   const next = el('button', { type: 'button', class: 'secondary', testid: 'readings-next', disabled: true }, t('readings.next'));
   const pageLabel = el('span', { class: 'hint' });
   const body = el('div');
-  root.append(el('div', { class: 'toolbar' }, el('h2', {}, t('readings.heading'))), form, status, chart, el('div', { class: 'pager' }, prev, pageLabel, next), body);
+  root.append(
+    el('div', { class: 'toolbar' }, el('h2', {}, t('readings.heading'))),
+    form,
+    status,
+    chart,
+    el('div', { class: 'pager' }, prev, pageLabel, next),
+    body,
+  );
 
   // cursors[i] fetched page i (null: the first); the query is fixed when Query is pressed.
   let query = {};

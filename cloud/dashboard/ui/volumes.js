@@ -79,11 +79,7 @@ export function volumesView(obra) {
       const res = await request(path(file), file === 'evidence.zip' ? { from: params().from, to: params().to } : params());
       save(new Blob([await res.arrayBuffer()], { type }), name);
       const sha = res.headers.get('x-manifest-sha256');
-      setStatus(
-        status,
-        sha === null ? t('volumes.downloaded', { name }) : t('volumes.downloadedSha', { name, sha }),
-        'ok',
-      );
+      setStatus(status, sha === null ? t('volumes.downloaded', { name }) : t('volumes.downloadedSha', { name, sha }), 'ok');
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     } finally {
@@ -103,7 +99,12 @@ export function volumesView(obra) {
           [
             { key: 'period', label: t('volumes.col.period'), cell: (p) => fmtPeriod(p.label) },
             { key: 'volume', label: t('volumes.col.volume'), class: 'num', cell: (p) => fmtValue(p.volumeM3) },
-            { key: 'share', label: t('volumes.col.share'), class: 'num', cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${fmtValue(p.shareOfAnnualPct)} %`) },
+            {
+              key: 'share',
+              label: t('volumes.col.share'),
+              class: 'num',
+              cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${fmtValue(p.shareOfAnnualPct)} %`),
+            },
             { key: 'readings', label: t('volumes.col.readings'), class: 'num', cell: (p) => fmtValue(p.readings) },
             { key: 'flags', label: t('volumes.col.flags'), cell: (p) => (p.flags.length === 0 ? '' : el('span', { class: 'warn-text' }, p.flags.join(', '))) },
           ],
