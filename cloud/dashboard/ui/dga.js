@@ -24,6 +24,20 @@ export const stateLabel = (state) =>
     review: t('dga.state.review'),
   })[state] ?? state;
 
+/** Labels of a slot's last outcome (cloud/dga/sender.ts); an unknown code is shown as it came. */
+const outcomeLabel = (outcome) =>
+  ({
+    accepted: t('dga.outcome.accepted'),
+    'accepted-irregular': t('dga.outcome.accepted-irregular'),
+    duplicate: t('dga.outcome.duplicate'),
+    'not-informant': t('dga.outcome.not-informant'),
+    rejected: t('dga.outcome.rejected'),
+    invalid: t('dga.outcome.invalid'),
+    interrupted: t('dga.outcome.interrupted'),
+    unsendable: t('dga.outcome.unsendable'),
+    'attempts-exhausted': t('dga.outcome.attempts-exhausted'),
+  })[outcome];
+
 const queued = (o) => (o.counts.pending ?? 0) + (o.counts.sending ?? 0);
 const troubled = (o) => o.stopped !== null || !o.credentials || o.lateUnsent > 0 || o.problems.length > 0;
 
@@ -62,7 +76,15 @@ function slotTable(slots, testid) {
       },
       { key: 'late', label: t('dga.col.late'), cell: (s) => (s.late ? el('span', { class: 'warn-text' }, t('dga.late')) : '') },
       { key: 'attempts', label: t('dga.col.attempts'), class: 'num', cell: (s) => String(s.attempts) },
-      { key: 'reason', label: t('dga.col.reason'), class: 'wrap', cell: (s) => wire(s.reason ?? s.lastOutcome) },
+      {
+        key: 'reason',
+        label: t('dga.col.reason'),
+        class: 'wrap',
+        cell: (s) =>
+          s.reason === null && s.lastOutcome !== null && outcomeLabel(s.lastOutcome) !== undefined
+            ? outcomeLabel(s.lastOutcome)
+            : wire(s.reason ?? s.lastOutcome),
+      },
       { key: 'http', label: t('dga.col.http'), class: 'num', cell: (s) => (s.httpStatus === null ? '' : String(s.httpStatus)) },
       { key: 'nextAttempt', label: t('dga.col.nextAttempt'), cell: (s) => (s.nextAttemptAt === null ? '' : fmtIso(s.nextAttemptAt)) },
       { key: 'receipt', label: t('dga.col.receipt'), cell: (s) => s.receipt ?? '' },

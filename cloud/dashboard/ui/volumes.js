@@ -4,7 +4,7 @@
 // pack of the period (…/evidence.zip, checked with `atalaya verify pack.zip`).
 import { describeError, request } from './api.js';
 import { el, setChildren, setStatus, table } from './dom.js';
-import { fmtMeasure, fmtNumber, fmtPeriod, fmtTime, fmtValue } from './format.js';
+import { fmtMeasure, fmtNumber, fmtPeriod, fmtValue } from './format.js';
 import { t } from './i18n.js';
 import { save } from './proofs.js';
 
@@ -31,13 +31,20 @@ function drawBars(container, periods, annualM3) {
   const area = el('div');
   setChildren(container, area);
   const bars = uPlot.paths?.bars?.({ size: [0.8, 64] });
+  // One tick per period, named as the table names it (DGA's UTC−4 calendar, not the browser's),
+  // thinned to about one per 90 px.
+  const labels = new Map(periods.map((p) => [Date.parse(p.startIso) / 1000, fmtPeriod(p.label)]));
+  const width = Math.max(280, container.clientWidth - 8);
+  const step = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(width / 90))));
+  const pad = (xs.length > 1 ? xs[1] - xs[0] : 86_400) / 2;
   plot = new uPlot(
     {
-      width: Math.max(280, container.clientWidth - 8),
+      width,
       height: HEIGHT,
-      scales: { x: { time: true } },
+      // Half a period on each side: the first and last bars and their labels are drawn whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] } },
       series: [
-        { label: t('volumes.period'), value: (_u, v) => (v === null ? '—' : fmtTime(v * 1000, { seconds: false }).slice(0, 10)) },
+        { label: t('volumes.period'), value: (_u, v) => labels.get(v) ?? '—' },
         {
           label: annualM3 === null ? t('volumes.series') : t('volumes.seriesRight', { annual: fmtMeasure(annualM3, 'm³') }),
           value: (_u, v) => fmtMeasure(v, 'm³'),
@@ -48,7 +55,7 @@ function drawBars(container, periods, annualM3) {
         },
       ],
       axes: [
-        { values: (_u, splits) => splits.map((s) => fmtTime(s * 1000, { seconds: false }).slice(0, 10)) },
+        { splits: () => xs.filter((_, i) => i % step === 0), values: (_u, splits) => splits.map((s) => labels.get(s) ?? '') },
         { label: t('volumes.axis'), size: 64, values: (_u, splits) => splits.map((v) => fmtValue(v)) },
       ],
     },
