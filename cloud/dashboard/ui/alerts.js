@@ -48,6 +48,17 @@ const kindLabel = (k) =>
     anchor_reorg: t('alerts.kind.anchor_reorg'),
   })[k] ?? k;
 
+/** cloud/store/alerts-types.ts MESSAGE_KINDS. */
+const messageKindLabel = (k) =>
+  ({
+    opened: t('alerts.messageKind.opened'),
+    reminder: t('alerts.messageKind.reminder'),
+    escalation: t('alerts.messageKind.escalation'),
+    closed: t('alerts.messageKind.closed'),
+    digest: t('alerts.messageKind.digest'),
+    test: t('alerts.messageKind.test'),
+  })[k] ?? k;
+
 const severity = (a) => el('span', { class: SEVERITY_CLASS[a.severity] ?? 'badge' }, severityLabel(a.severity));
 const subject = (a) => [a.gateway, a.device, a.channel].filter((p) => p !== null).join(' / ') || (a.obra === null ? '—' : t('alerts.obra', { obra: a.obra }));
 
@@ -167,7 +178,7 @@ export function alertsTab(root) {
                 { key: 'channel', label: t('alerts.col.channel'), cell: (m) => m.channel },
                 { key: 'recipient', label: t('alerts.col.recipient'), cell: (m) => `${m.group}/${m.recipient}` },
                 { key: 'address', label: t('alerts.col.address'), class: 'wrap', cell: (m) => m.address },
-                { key: 'message', label: t('alerts.col.message'), cell: (m) => wire(m.messageKind) },
+                { key: 'message', label: t('alerts.col.message'), cell: (m) => messageKindLabel(m.messageKind) },
                 { key: 'state', label: t('alerts.col.state'), cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, outcomeLabel(m.state)) },
                 { key: 'attempts', label: t('alerts.col.attempts'), class: 'num', cell: (m) => String(m.attempts) },
                 { key: 'sent', label: t('alerts.col.sent'), cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
