@@ -3,7 +3,7 @@
 import { ageOf, fmtBytes, fmtCount, fmtDuration, gatewayNow, h, observeGatewayNow, setText } from './dom.js';
 import { fixed, fmtPercent } from './format.js';
 import { t } from './i18n.js';
-import { fmtAge } from './labels.js';
+import { alarmStateLabel, fmtAge } from './labels.js';
 
 /** The tile groups and their tiles (labels read when mounting, after the catalogues are loaded). */
 const groups = () => [
@@ -141,7 +141,7 @@ function paintPaging(paging) {
     paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok',
   );
   const lp = paging.lastPage;
-  put('paging-last', lp ? fmtAge(lp.at) : t('overview.never'), lp ? `${lp.device} ${lp.channel} ${lp.rule} ${lp.state}` : '');
+  put('paging-last', lp ? fmtAge(lp.at) : t('overview.never'), lp ? `${lp.device} ${lp.channel} ${lp.rule} ${alarmStateLabel(lp.state)}` : '');
   const err = paging.lastError;
   put(
     'paging-error',
