@@ -8,7 +8,9 @@
  */
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { TestBrowser } from '../helpers/browser.ts';
+import { layoutWidth } from './setup.ts';
 
 /** Units and symbols the pages write beside values (SI and the sector's: they are not words to translate). */
 export const UNITS = ['s', 'ms', 'min', 'h', 'd', 'B', 'KB', 'MB', 'GB', 'TB', 'ETH', 'gwei', 'm', 'm³', 'l', 'L', 'cm', '°C', 'v'];
@@ -85,10 +87,15 @@ export async function untranslated(page: Page, allowed: ReadonlySet<string>): Pr
   });
 }
 
-/** Screenshots of the page at a phone's width (390×844) and a desktop's (1366×900), named `<name>-phone|desktop`. */
+/**
+ * Screenshots of the page at a phone's width (390×844) and a desktop's (1366×900), named
+ * `<name>-phone|desktop`; fails when the longer Spanish texts make the phone page scroll sideways.
+ */
 export async function screenshotBoth(tb: TestBrowser, page: Page, name: string): Promise<void> {
   const before = page.viewportSize();
   await page.setViewportSize({ width: 390, height: 844 });
+  const { scrollWidth, innerWidth } = await layoutWidth(page);
+  expect(scrollWidth, `${name}: page wider than the phone`).toBeLessThanOrEqual(innerWidth + 1);
   await tb.screenshot(page, `${name}-phone`);
   await page.setViewportSize({ width: 1366, height: 900 });
   await tb.screenshot(page, `${name}-desktop`);
