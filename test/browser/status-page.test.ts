@@ -181,7 +181,14 @@ describe('agent status page', () => {
     expect(unexpectedProblems(w.problems)).toEqual([]);
   });
 
-  it('reads in Spanish from the browser language: every section, the alarm, a chart, the inspector (issue 15 §6)', async () => {
+  it('reads in Spanish from the browser language: sign-in, every section, the alarm, a chart, the inspector (issue 15 §6)', async () => {
+    const login = await openPage(tb!, { locale: 'es-CL' });
+    await login.page.goto(`${base}/`);
+    await login.page.locator(testId('login-section')).waitFor({ state: 'visible', timeout: WAIT_MS });
+    expect(await login.page.locator(testId('login-submit')).innerText()).toBe('Ingresar');
+    expect(await untranslated(login.page, allowedWords('agent/status/ui/locales/es-CL.json', []))).toEqual([]);
+    await screenshotBoth(tb!, login.page, 'i18n-status-login-es');
+
     const w = await signedIn({ locale: 'es-CL' });
     const { page } = w;
     expect(await page.getAttribute('html', 'lang')).toBe('es-CL');
@@ -227,6 +234,7 @@ describe('agent status page', () => {
     expect(await untranslated(page, allowed)).toEqual([]);
     await screenshotBoth(tb!, page, 'i18n-status-es');
     expect(unexpectedProblems(w.problems)).toEqual([]);
+    expect(unexpectedProblems(login.problems, [{ status: 401, path: '/api/overview' }])).toEqual([]);
   });
 
   it('fits a 390 px phone without horizontal scrolling', async () => {
