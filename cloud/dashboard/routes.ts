@@ -25,6 +25,7 @@ const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
@@ -49,7 +50,40 @@ function asset(file: string): Asset {
   }
 }
 
-/** The UI's scripts and styles by name, and uPlot from its package (no copy kept in the repo). */
+/** A language catalogue's file name (`es-CL.json`): a BCP 47 tag, so no path can leave locales/. */
+const CATALOGUE = /^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.json$/;
+
+/** The npm package's file (no copy kept in the repo). */
+function packageFile(pkg: string, file: string): string {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), file);
+  } catch (err) {
+    throw unreadable(`${pkg} (npm package)`, err);
+  }
+}
+
+/**
+ * The UI's catalogues, `locales/<tag>.json`, and `locales.json`: the list of their tags, which is
+ * how the page knows which languages it has (adding one is adding a file).
+ */
+function loadCatalogues(assets: Map<string, Asset>): void {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(UI_DIR, 'locales'));
+  } catch (err) {
+    throw unreadable(path.join(UI_DIR, 'locales'), err);
+  }
+  const tags: string[] = [];
+  for (const name of names.sort()) {
+    const m = CATALOGUE.exec(name);
+    if (m === null) continue;
+    tags.push(m[1]!);
+    assets.set(`locales/${name}`, asset(path.join(UI_DIR, 'locales', name)));
+  }
+  assets.set('locales.json', { body: Buffer.from(JSON.stringify(tags)), type: CONTENT_TYPES['.json']! });
+}
+
+/** The UI's scripts and styles by name, uPlot and i18next from their packages, the catalogues. */
 function loadAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   let names: string[];
@@ -69,6 +103,9 @@ function loadAssets(): Map<string, Asset> {
   }
   assets.set('uplot.iife.min.js', asset(path.join(uplotDist, 'uPlot.iife.min.js')));
   assets.set('uplot.min.css', asset(path.join(uplotDist, 'uPlot.min.css')));
+  // i18next's ES module build is one self-contained file: the page imports it as ./i18next.js.
+  assets.set('i18next.js', asset(packageFile('i18next', 'dist/esm/i18next.js')));
+  loadCatalogues(assets);
   return assets;
 }
 
@@ -83,7 +120,7 @@ function secure(reply: FastifyReply): FastifyReply {
   );
 }
 
-/** GET /dashboard/ and /dashboard/assets/<name>; GET / and /dashboard redirect to /dashboard/. */
+/** GET /dashboard/, /dashboard/assets/<name> and /dashboard/assets/locales/<tag>.json; GET / and /dashboard redirect to /dashboard/. */
 export async function registerDashboard(app: FastifyInstance): Promise<void> {
   const index = asset(path.join(UI_DIR, 'index.html'));
   const assets = loadAssets();
@@ -94,6 +131,14 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
   app.get(DASHBOARD_PATH, async (_request, reply) => secure(reply).type(index.type).send(index.body));
   app.get<{ Params: { name: string } }>(`${DASHBOARD_PATH}assets/:name`, async (request, reply) => {
     const found = assets.get(request.params.name);
+    if (found === undefined)
+      return secure(reply)
+        .code(404)
+        .send({ error: 'not_found', message: 'no such dashboard asset' } satisfies ApiErrorBody);
+    return secure(reply).type(found.type).send(found.body);
+  });
+  app.get<{ Params: { name: string } }>(`${DASHBOARD_PATH}assets/locales/:name`, async (request, reply) => {
+    const found = assets.get(`locales/${request.params.name}`);
     if (found === undefined)
       return secure(reply)
         .code(404)

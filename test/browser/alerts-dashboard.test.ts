@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { Receiver } from '../integration/alerts-setup.ts';
 import { batchOf, readings, send, startTestRelay, type TestRelay } from '../integration/relay-setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
 import { layoutWidth, openPage, testId, unexpectedProblems, WAIT_MS, type WatchedPage } from './setup.ts';
 
 const GATEWAY = 'gw-alerts';
@@ -80,19 +81,19 @@ describe('relay dashboard: Alerts tab', () => {
     await page.locator(row).waitFor({ timeout: WAIT_MS });
     expect(await page.locator(row).getAttribute('data-state')).toBe('open');
     expect(await page.locator(row).getAttribute('data-acked')).toBe('false');
-    expect(await page.locator(`${row} td[data-label="Severity"]`).innerText()).toBe('alarm');
-    expect(await page.locator(`${row} td[data-label="Subject"]`).innerText()).toBe(`${GATEWAY} / det-1 / ch4`);
-    expect(await page.locator(`${row} td[data-label="Deliveries"]`).innerText()).toContain('sent 1');
+    expect(await page.locator(`${row} td[data-col="severity"]`).innerText()).toBe('alarm');
+    expect(await page.locator(`${row} td[data-col="subject"]`).innerText()).toBe(`${GATEWAY} / det-1 / ch4`);
+    expect(await page.locator(`${row} td[data-col="deliveries"]`).innerText()).toContain('sent 1');
 
     await page.locator(row).click();
     const messages = `${testId('alert-messages')} tbody tr`;
     await page.locator(messages).first().waitFor({ timeout: WAIT_MS });
     expect(await page.locator(messages).count()).toBe(1);
-    expect(await page.locator(`${messages} td[data-label="Channel"]`).innerText()).toBe('webhook');
-    expect(await page.locator(`${messages} td[data-label="Recipient"]`).innerText()).toBe('guardia/ana');
-    expect(await page.locator(`${messages} td[data-label="State"]`).innerText()).toBe('sent');
-    expect(await page.locator(`${messages} td[data-label="Attempts"]`).innerText()).toBe('1');
-    const outcomes = await page.locator(`${testId('alert-deliveries')} td[data-label="Outcome"]`).allInnerTexts();
+    expect(await page.locator(`${messages} td[data-col="channel"]`).innerText()).toBe('webhook');
+    expect(await page.locator(`${messages} td[data-col="recipient"]`).innerText()).toBe('guardia/ana');
+    expect(await page.locator(`${messages} td[data-col="state"]`).innerText()).toBe('sent');
+    expect(await page.locator(`${messages} td[data-col="attempts"]`).innerText()).toBe('1');
+    const outcomes = await page.locator(`${testId('alert-deliveries')} td[data-col="outcome"]`).allInnerTexts();
     expect(outcomes.map((t) => t.trim())).toContain('sent');
     await tb!.screenshot(page, 'relay-alerts');
 
@@ -108,6 +109,29 @@ describe('relay dashboard: Alerts tab', () => {
 
     await page.locator(testId('alerts-filter')).selectOption('closed');
     await page.locator(testId('alerts-empty')).waitFor({ timeout: WAIT_MS });
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/dga' },
+        { status: 404, path: '/v1/anchors' },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('in Spanish: the list and the detail of the alert, every word from the catalogue (issue 15 §6)', async () => {
+    const w = await openPage(tb!, { locale: 'es-CL' });
+    const { page } = w;
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [GATEWAY, 'webhook', 'guardia/ana', 'LEL']);
+    await signIn(w);
+    const row = testId(`alert-row-${ALERT_ID}`);
+    await page.locator(row).click({ timeout: WAIT_MS });
+    await page
+      .locator(`${testId('alert-messages')} tbody tr`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
+    expect(await page.locator(`${row} td[data-col="severity"]`).innerText()).toBe('alarma');
+    expect(await page.locator(`${testId('alert-messages')} td[data-col="state"]`).innerText()).toBe('enviado');
+    expect(await untranslated(page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, page, 'i18n-relay-alerts-es');
     expect(
       unexpectedProblems(w.problems, [
         { status: 404, path: '/v1/dga' },

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { type Bench, readingsEvery10Min, startBench } from '../integration/relay-dga-setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
 const HOUR = 3_600_000;
@@ -43,6 +44,38 @@ afterEach(() => {
 });
 
 describe('relay dashboard: DGA review', () => {
+  it('in Spanish: the held slots with their fields and actions, every word from the catalogue (issue 15 §6)', async () => {
+    const w = await openPage(tb!, { locale: 'es-CL' });
+    const { page } = w;
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [
+      'over_water_right',
+      'flow',
+      'totalizer',
+      'water_column',
+      'subterranea',
+      'rest',
+      'pozo',
+    ]);
+    await page.goto(`${bench!.url}/dashboard/#dga`);
+    await page.locator(testId('token-input')).fill(bench!.token);
+    await page.locator(testId('login-submit')).click();
+    const first = testId(`review-${OBRA}-${DAY0}`);
+    await page.locator(first).waitFor({ timeout: WAIT_MS });
+    await page.locator(`${first} ${testId('review-correct')}`).click();
+    await page.locator(`${first} ${testId('review-reason')}`).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator(first).innerText()).toContain('Caudal (l/s) 3');
+    expect(await untranslated(page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, page, 'i18n-relay-dga-review-es');
+    // Leave the slot as it was for the next case: nothing was sent.
+    expect(bench!.sim.measurements(OBRA)).toEqual([]);
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
+  });
+
   it('lists a held slot with its finding; approve sends it once, correct sends the correction', async () => {
     expect(bench!.sim.measurements(OBRA)).toEqual([]);
     const w = await openPage(tb!);

@@ -50,9 +50,9 @@ describe('relay dashboard: DGA tab', () => {
     const problems = testId(`dga-problems-${OBRA}`);
     await page.locator(problems).waitFor({ timeout: WAIT_MS });
     const receipt = bench!.sim.measurements(OBRA)[0]!.receipt.slice(0, 12).match(/.{4}/g)!.join('-');
-    expect(await page.locator(`${problems} td[data-label="State"]`).first().innerText()).toBe('accepted, irregular receipt');
-    expect(await page.locator(`${problems} td[data-label="Receipt"]`).first().innerText()).toBe(receipt);
-    expect(await page.locator(`${problems} td[data-label="Reason / DGA message"]`).first().innerText()).toContain('a person should check');
+    expect(await page.locator(`${problems} td[data-col="state"]`).first().innerText()).toBe('accepted, irregular receipt');
+    expect(await page.locator(`${problems} td[data-col="receipt"]`).first().innerText()).toBe(receipt);
+    expect(await page.locator(`${problems} td[data-col="reason"]`).first().innerText()).toContain('a person should check');
     // Anchoring and alerts are off on this relay: their routes answer 404 and their tabs stay hidden.
     expect(
       unexpectedProblems(w.problems, [

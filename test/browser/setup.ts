@@ -26,7 +26,7 @@ export interface WatchedPage {
 }
 
 /** A fresh page (own cookies) of `tb` whose console errors and answers are recorded. */
-export async function openPage(tb: TestBrowser, options: { phone?: boolean } = {}): Promise<WatchedPage> {
+export async function openPage(tb: TestBrowser, options: { phone?: boolean; locale?: string } = {}): Promise<WatchedPage> {
   const page = await tb.newPage(options);
   const problems: Problem[] = [];
   const answers: Array<{ path: string; status: number }> = [];

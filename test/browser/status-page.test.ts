@@ -10,6 +10,7 @@ import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { type Bench, startAgent, startBench } from '../integration/agent-setup.ts';
 import { skewedClock } from '../integration/anchor-setup.ts';
 import { api, STATUS_TOKEN, statusSection, statusUrl } from '../integration/status-setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
 import { layoutWidth, openPage, testId, textOf, unexpectedProblems, WAIT_MS, type WatchedPage, waitForData, waitForText, waitForTextChange } from './setup.ts';
 
 const GAS_UNIT = 1;
@@ -57,7 +58,7 @@ afterEach(() => {
 });
 
 /** A page signed in by its cookie (what POST /api/login sets), showing live data. */
-async function signedIn(options: { phone?: boolean } = {}): Promise<WatchedPage> {
+async function signedIn(options: { phone?: boolean; locale?: string } = {}): Promise<WatchedPage> {
   const watched = await openPage(tb!, options);
   await watched.page.context().addCookies([{ name: 'atalaya_status', value: STATUS_TOKEN, url: base }]);
   await watched.page.goto(`${base}/`);
@@ -67,7 +68,8 @@ async function signedIn(options: { phone?: boolean } = {}): Promise<WatchedPage>
 }
 
 const simValues = (unit: number): Readonly<Record<string, number>> => bench!.sim.device(unit)!.values();
-const uiNumber = async (w: WatchedPage, id: string): Promise<number> => Number(await textOf(w.page, id));
+/** A value as the page writes it in English (`1,000.3`). */
+const uiNumber = async (w: WatchedPage, id: string): Promise<number> => Number((await textOf(w.page, id)).replaceAll(',', ''));
 
 describe('agent status page', () => {
   it('asks for the token (APIs answer 401), refuses a wrong one, then shows live values pushed over SSE', async () => {
@@ -177,6 +179,62 @@ describe('agent status page', () => {
     await page.locator(testId('inspector-results')).scrollIntoViewIfNeeded();
     await tb!.screenshot(page, 'status-inspector');
     expect(unexpectedProblems(w.problems)).toEqual([]);
+  });
+
+  it('reads in Spanish from the browser language: sign-in, every section, the alarm, a chart, the inspector (issue 15 §6)', async () => {
+    const login = await openPage(tb!, { locale: 'es-CL' });
+    await login.page.goto(`${base}/`);
+    await login.page.locator(testId('login-section')).waitFor({ state: 'visible', timeout: WAIT_MS });
+    expect(await login.page.locator(testId('login-submit')).innerText()).toBe('Ingresar');
+    expect(await untranslated(login.page, allowedWords('agent/status/ui/locales/es-CL.json', []))).toEqual([]);
+    await screenshotBoth(tb!, login.page, 'i18n-status-login-es');
+
+    const w = await signedIn({ locale: 'es-CL' });
+    const { page } = w;
+    expect(await page.getAttribute('html', 'lang')).toBe('es-CL');
+    // 123.25 L/s with a decimal comma; the API keeps the number.
+    await waitForText(page, 'value-flow-flow', '123,25');
+    const overview = await api<{ system: { disk: { path: string } | null }; gateway: { version: string } }>(agent!, '/api/overview');
+    const data = [
+      'gw-test',
+      `v${overview.body.gateway.version}`,
+      overview.body.system.disk?.path ?? '',
+      'gas',
+      'flow',
+      'gas-detector',
+      'flowmeter',
+      'tcp',
+      'high1',
+      'high2',
+      'ppm',
+      'LEL',
+      'vol',
+      'ch4',
+      'h2s',
+      'co',
+      'o2',
+      'water_column',
+      'level',
+      'totalizer',
+      'low1',
+      'low2',
+    ];
+    const allowed = allowedWords('agent/status/ui/locales/es-CL.json', data);
+    await page.locator(testId('live-indicator')).getByText('en vivo').waitFor({ timeout: WAIT_MS });
+    await page.locator(testId('channel-flow-flow')).click();
+    await page
+      .locator(`${testId('chart-flow-flow')} .u-axis`)
+      .first()
+      .waitFor({ timeout: WAIT_MS });
+    await page.locator(testId('inspector-device')).selectOption('flow');
+    await page.locator(testId('inspector-count')).fill('4');
+    await page.locator(testId('inspector-submit')).click();
+    await page.locator(testId('inspector-row-3')).waitFor({ timeout: WAIT_MS });
+    expect(await textOf(page, 'f32-CDAB-0')).toBe('123,25');
+    expect(await untranslated(page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, page, 'i18n-status-es');
+    expect(unexpectedProblems(w.problems)).toEqual([]);
+    expect(unexpectedProblems(login.problems, [{ status: 401, path: '/api/overview' }])).toEqual([]);
   });
 
   it('fits a 390 px phone without horizontal scrolling', async () => {

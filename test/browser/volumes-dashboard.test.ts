@@ -7,6 +7,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { type Bench, HOUR, MINUTE, readingsEvery10Min, startBench } from '../integration/relay-dga-setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
 const DAY0 = Date.parse('2026-01-30T00:00:00-04:00');
@@ -57,9 +58,9 @@ describe('DGA volumes in the dashboard', () => {
     await page.locator(testId('volumes-query')).click();
     const row = page.locator(testId('volumes-row-2026-01-30'));
     await row.waitFor({ state: 'visible', timeout: WAIT_MS });
-    expect((await row.locator('td[data-label="Volume m³"]').innerText()).trim()).toBe('1080');
-    expect((await row.locator('td[data-label="% of annual right"]').innerText()).trim()).toBe('1 %');
-    expect((await page.locator(testId('volumes-row-2026-01-31')).locator('td[data-label="Volume m³"]').innerText()).trim()).toBe('1080');
+    expect((await row.locator('td[data-col="volume"]').innerText()).trim()).toBe('1,080');
+    expect((await row.locator('td[data-col="share"]').innerText()).trim()).toBe('1 %');
+    expect((await page.locator(testId('volumes-row-2026-01-31')).locator('td[data-col="volume"]').innerText()).trim()).toBe('1,080');
     expect(await page.locator(`${testId('volumes-chart')} canvas`).count()).toBeGreaterThan(0);
 
     const [csv] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.locator(testId('volumes-csv')).click()]);
@@ -68,6 +69,51 @@ describe('DGA volumes in the dashboard', () => {
     const [zip] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.locator(testId('evidence-download')).click()]);
     const files = unzipSync(fs.readFileSync((await zip.path())!));
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.txt', 'manifest.json', 'slots/2026-01-30T0000/answer.json']));
+    expect(
+      unexpectedProblems(w.problems, [
+        { status: 404, path: '/v1/anchors' },
+        { status: 404, path: '/v1/alerts' },
+      ]),
+    ).toEqual([]);
+  });
+
+  it("in Spanish: the DGA tab and the volumes read 1.080 m³, the CSV downloaded from the page is the relay's, decimal points (issue 15 §6)", async () => {
+    const w = await openPage(tb!, { locale: 'es-CL' });
+    const { page } = w;
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [
+      'superficial-flujometro',
+      'mayor',
+      'caudal',
+      'totalizador',
+      'rest',
+      'mensual',
+      'flow',
+      'totalizer',
+    ]);
+    await page.goto(`${bench!.url}/dashboard/#dga`);
+    await page.locator(testId('token-input')).fill(bench!.token);
+    await page.locator(testId('login-submit')).click();
+    await page
+      .locator(`${testId(`dga-row-${OBRA.code}`)} button`)
+      .first()
+      .click({ timeout: WAIT_MS });
+    await page.locator(testId('dga-volumes')).waitFor({ state: 'visible', timeout: WAIT_MS });
+    await page.locator(testId('volumes-from')).fill('2026-01-30');
+    await page.locator(testId('volumes-to')).fill('2026-02-01');
+    await page.locator(testId('volumes-query')).click();
+    const row = page.locator(testId('volumes-row-2026-01-30'));
+    await row.waitFor({ state: 'visible', timeout: WAIT_MS });
+    expect((await row.locator('td[data-col="volume"]').innerText()).trim()).toBe('1.080');
+    expect((await row.locator('td[data-col="period"]').innerText()).trim()).toBe('30-01-2026');
+    expect(await untranslated(page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, page, 'i18n-relay-dga-volumes-es');
+
+    const [csv] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.locator(testId('volumes-csv')).click()]);
+    const fromPage = fs.readFileSync((await csv.path())!, 'utf8');
+    const query = new URLSearchParams({ from: '2026-01-30T00:00:00-04:00', to: '2026-02-01T00:00:00-04:00', granularity: 'day' });
+    const api = await fetch(`${bench!.url}/v1/dga/${OBRA.code}/volumes.csv?${query}`, { headers: { authorization: `Bearer ${bench!.token}` } });
+    expect(fromPage).toBe(await api.text());
+    expect(fromPage).toContain(',1080,1,');
     expect(
       unexpectedProblems(w.problems, [
         { status: 404, path: '/v1/anchors' },

@@ -17,8 +17,12 @@ export function chromiumPath(): string {
 
 export interface TestBrowser {
   readonly browser: Browser;
-  /** A fresh context (own cookies, phone-sized when asked) whose off-machine requests are blocked. */
-  newPage(options?: { phone?: boolean }): Promise<Page>;
+  /**
+   * A fresh context (own cookies, phone-sized when asked) whose off-machine requests are blocked;
+   * `locale` sets the browser's language (navigator.languages), e.g. 'es-CL'; en-US when not given,
+   * so a page that follows the browser's language is in English whatever the machine's LANG.
+   */
+  newPage(options?: { phone?: boolean; locale?: string }): Promise<Page>;
   /** URLs of requests that tried to leave the machine, in every context of this browser. */
   readonly external: string[];
   /** Every console error and uncaught page error, for assertions. */
@@ -49,11 +53,12 @@ export async function launchBrowser(): Promise<TestBrowser> {
     external,
     pageErrors,
     async newPage(options = {}) {
-      const context = await browser.newContext(
-        options.phone === true
+      const context = await browser.newContext({
+        ...(options.phone === true
           ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
-          : { viewport: { width: 1280, height: 900 } },
-      );
+          : { viewport: { width: 1280, height: 900 } }),
+        locale: options.locale ?? 'en-US',
+      });
       contexts.push(context);
       await context.route('**/*', async (route) => {
         const url = route.request().url();

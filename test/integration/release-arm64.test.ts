@@ -179,12 +179,15 @@ devices:
           };
         await waitFor(() => agent!.logged('agent started') ?? (!agent!.running && 'exited'), 'agent started', EMULATED_MS, 200).catch(failed('start'));
         expect(agent.running, agent.tail()).toBe(true);
-        // The status page: its files (dist/agent/status/ui) and uPlot (node_modules) found in the release.
+        // The status page: its files (dist/agent/status/ui, its catalogues in locales/), uPlot and
+        // i18next (node_modules) found in the release.
         const { port } = agent.logged('status page listening') as { port: number };
         for (const [url, type] of [
           ['/', 'text/html'],
           ['/assets/app.js', 'text/javascript'],
           ['/assets/uplot.iife.min.js', 'text/javascript'],
+          ['/assets/i18next.js', 'text/javascript'],
+          ['/assets/locales/es-CL.json', 'application/json'],
         ] as const) {
           const res = await request(`http://127.0.0.1:${port}${url}`);
           await res.body.text();

@@ -1,7 +1,10 @@
 // Active alarms (top of the page, with Acknowledge) and the recent alarm records below them.
 // Levels are those of protocols/records.ts ALARM_LEVELS: `alarm` (red) and `warning` (amber).
 import { ApiError, api, Unauthenticated } from './api.js';
-import { clear, fmtAge, fmtTime, fmtValue, h, setText } from './dom.js';
+import { clear, fmtTime, h, setText } from './dom.js';
+import { fmtMeasure } from './format.js';
+import { t } from './i18n.js';
+import { alarmStateLabel, fmtAge, levelLabel } from './labels.js';
 
 /** The server keeps the last 50 alarm records; the page keeps as many. */
 const RECENT_MAX = 50;
@@ -37,7 +40,7 @@ export function renderActive(list) {
   );
   clear(activeEl);
   for (const alarm of active) activeEl.append(activeItem(alarm));
-  if (active.length === 0) activeEl.append(h('li', { class: 'alarm-none', testid: 'alarm-none', text: 'No active alarms' }));
+  if (active.length === 0) activeEl.append(h('li', { class: 'alarm-none', testid: 'alarm-none', text: t('alarms.none') }));
   const raisedAlarm = active.some((a) => a.level === 'alarm' && a.state === 'raised');
   sectionEl.dataset.level = raisedAlarm ? 'alarm' : active.some((a) => a.state === 'raised') ? 'warning' : active.length > 0 ? 'acknowledged' : 'none';
   setText(countEl, String(active.length));
@@ -61,23 +64,30 @@ export function paintAlarmAges() {
 function activeItem(alarm) {
   const key = `${alarm.device}-${alarm.channel}-${alarm.rule}`;
   const unit = opts.unitOf(alarm.device, alarm.channel);
-  const stateText = alarm.state === 'acknowledged' ? 'acknowledged' : alarm.latched ? 'cleared — waiting for acknowledgement' : 'raised';
+  const stateText = alarm.state === 'acknowledged' ? t('alarms.stateAcked') : alarm.latched ? t('alarms.stateLatched') : t('alarms.stateRaised');
   const error = h('span', { class: 'alarm-error', role: 'alert', testid: `ack-error-${key}` });
   const item = h(
     'li',
     { class: 'alarm-item', testid: `alarm-${key}`, 'data-level': alarm.level, 'data-state': alarm.state, 'data-latched': String(alarm.latched) },
-    h('span', { class: 'alarm-level', text: alarm.level === 'alarm' ? 'ALARM' : 'WARNING' }),
-    h('span', { class: 'alarm-where' }, h('strong', { text: alarm.device }), ' / ', h('strong', { text: alarm.channel }), ` · rule ${alarm.rule}`),
+    h('span', { class: 'alarm-level', text: alarm.level === 'alarm' ? t('alarms.levelAlarm') : t('alarms.levelWarning') }),
+    h(
+      'span',
+      { class: 'alarm-where' },
+      h('strong', { text: alarm.device }),
+      ' / ',
+      h('strong', { text: alarm.channel }),
+      ` · ${t('alarms.rule', { rule: alarm.rule })}`,
+    ),
     h(
       'span',
       { class: 'alarm-value' },
-      `${fmtValue(alarm.value)} ${unit}`.trim(),
-      h('span', { class: 'alarm-threshold', text: ` (threshold ${fmtValue(alarm.threshold)} ${unit})`.trimEnd() }),
+      fmtMeasure(alarm.value, unit),
+      h('span', { class: 'alarm-threshold', text: ` (${t('alarms.threshold', { value: fmtMeasure(alarm.threshold, unit) })})` }),
     ),
     h('span', { class: 'alarm-state' }, `${stateText} · `, h('span', { 'data-ts': String(alarm.ts), text: fmtAge(alarm.ts) })),
   );
   if (alarm.state === 'raised') {
-    const button = h('button', { type: 'button', class: 'ack', testid: `ack-${key}`, text: 'Acknowledge' });
+    const button = h('button', { type: 'button', class: 'ack', testid: `ack-${key}`, text: t('alarms.acknowledge') });
     button.addEventListener('click', () => void acknowledge(alarm, button, error));
     item.append(button);
   }
@@ -97,7 +107,7 @@ async function acknowledge(alarm, button, error) {
     }
     // 404: someone else acknowledged it, or it cleared; the refresh below shows which.
     if (!(err instanceof ApiError && err.status === 404)) {
-      setText(error, `Not acknowledged: ${err.message}`);
+      setText(error, t('alarms.notAcked', { message: err.message }));
       button.disabled = false;
       return;
     }
@@ -113,7 +123,7 @@ async function acknowledge(alarm, button, error) {
 function paintRecent() {
   clear(recentEl);
   if (recent.length === 0) {
-    recentEl.append(h('tr', {}, h('td', { colspan: '6', class: 'empty', text: 'No alarm records yet.' })));
+    recentEl.append(h('tr', {}, h('td', { colspan: '6', class: 'empty', text: t('alarms.noRecords') })));
     return;
   }
   for (const r of recent) {
@@ -123,11 +133,11 @@ function paintRecent() {
         'tr',
         { testid: `recent-${r.seq}`, 'data-level': a.level, 'data-state': a.state },
         h('td', { text: fmtTime(r.ts) }),
-        h('td', {}, h('span', { class: 'alarm-level', text: a.level })),
-        h('td', { text: a.state }),
+        h('td', {}, h('span', { class: 'alarm-level', text: levelLabel(a.level) })),
+        h('td', { text: alarmStateLabel(a.state) }),
         h('td', { text: `${r.device} / ${r.channel}` }),
         h('td', { text: a.rule }),
-        h('td', { class: 'num', text: `${fmtValue(r.value)} ${r.unit ?? ''}`.trim() }),
+        h('td', { class: 'num', text: fmtMeasure(r.value, r.unit) }),
       ),
     );
   }

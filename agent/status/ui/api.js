@@ -1,5 +1,6 @@
 // JSON calls to the agent. Auth rides on the HttpOnly cookie set by POST /api/login, so the page
 // never holds the token after the login form is submitted.
+import { t } from './i18n.js';
 
 /** The API answered 401: the page shows the token form. */
 export class Unauthenticated extends Error {
@@ -34,7 +35,7 @@ export async function api(path, body) {
   try {
     res = await fetch(path, init);
   } catch {
-    throw new ApiError(0, { error: 'network', message: 'The gateway did not answer (network error).' });
+    throw new ApiError(0, { error: 'network', message: t('network') });
   }
   if (res.status === 401) throw new Unauthenticated();
   if (res.status === 204) return null;

@@ -3,6 +3,7 @@
 //
 // Test ids (data-testid), stable for the browser tests. <d> device id, <c> channel, <r> rule,
 // <a> register address (decimal), <o> word order ABCD | CDAB | BADC | DCBA.
+//   Language:         lang-<tag> (the ES | EN switch: lang-es-CL, lang-en; aria-pressed)
 //   Login / session:  login-section, login-form, token-input, login-submit, login-error, logout,
 //                     app (the main view, hidden while logged out), load-error
 //   Header:           gateway-id, gateway-version, clock-state (data-synced="true|false"),
@@ -32,6 +33,7 @@ import { applyAlarmRecords, mountAlarms, paintAlarmAges, renderActive, renderAla
 import { api, Unauthenticated } from './api.js';
 import { appendToCharts, closeChartsOf, onChartClosed, reloadCharts, toggleChart } from './chart.js';
 import { applyRecords, channelUnit, modbusDeviceIds, mountDevices, paintAges, renderDevices, setChannelSelected } from './devices.js';
+import { initI18n, languageSwitch, t } from './i18n.js';
 import { mountInspector, setInspectorDevices } from './inspector.js';
 import { mountOverview, paintOverview, renderOverview } from './overview.js';
 
@@ -50,7 +52,7 @@ let refreshTimer = null;
 function setLive(state) {
   const el = $('live');
   el.dataset.state = state;
-  el.textContent = state === 'live' ? 'live' : state === 'reconnecting' ? 'reconnecting…' : 'offline';
+  el.textContent = state === 'live' ? t('live.live') : state === 'reconnecting' ? t('live.reconnecting') : t('live.offline');
 }
 
 function showLogin() {
@@ -72,7 +74,7 @@ function handleError(err) {
     return;
   }
   const banner = $('load-error');
-  banner.textContent = `Could not load: ${err.message}`;
+  banner.textContent = t('load.failed', { message: err.message });
   banner.hidden = false;
 }
 
@@ -205,7 +207,7 @@ async function login(event) {
     input.value = '';
     await start();
   } catch (err) {
-    errorEl.textContent = err instanceof Unauthenticated ? 'Token not accepted.' : `Could not sign in: ${err.message}`;
+    errorEl.textContent = err instanceof Unauthenticated ? t('login.refused') : t('login.failed', { message: err.message });
   } finally {
     submit.disabled = false;
   }
@@ -223,10 +225,13 @@ async function logout() {
 
 function onAlarmsChanged(active) {
   const raised = active.filter((a) => a.state === 'raised').length;
-  document.title = raised > 0 ? `(${raised}) Atalaya gateway` : 'Atalaya gateway';
+  document.title = raised > 0 ? t('app.titleAlarms', { count: raised }) : t('app.title');
 }
 
-function main() {
+async function main() {
+  // The catalogues first: every text below is written in the chosen language.
+  await initI18n();
+  $('lang-switch').replaceWith(languageSwitch());
   mountOverview($('overview'));
   mountDevices($('device-list'), {
     onChannelClick: (device, channel, container) => setChannelSelected(device, channel, toggleChart(device, channel, container, handleError)),
@@ -248,4 +253,4 @@ function main() {
   void start();
 }
 
-main();
+void main();

@@ -2,6 +2,8 @@
 // appended from `records` events. uPlot is the global from /assets/uplot.iife.min.js.
 import { ApiError, api } from './api.js';
 import { h } from './dom.js';
+import { fmtValue } from './format.js';
+import { t } from './i18n.js';
 
 /** Same depth as the server's ring (last 720 readings per channel). */
 const MAX_POINTS = 720;
@@ -31,7 +33,7 @@ export function toggleChart(device, channel, container, onAuthLost) {
       { class: 'chart-head' },
       title,
       status,
-      h('button', { type: 'button', class: 'chart-close', 'aria-label': 'Close chart', text: '×', onclick: () => closeChart(key) }),
+      h('button', { type: 'button', class: 'chart-close', 'aria-label': t('chart.close'), text: '×', onclick: () => closeChart(key) }),
     ),
     plotEl,
   );
@@ -83,7 +85,7 @@ export function appendToCharts(records) {
 }
 
 async function load(chart, onAuthLost) {
-  chart.status.textContent = 'loading…';
+  chart.status.textContent = t('chart.loading');
   const q = new URLSearchParams({ device: chart.device, channel: chart.channel });
   try {
     const series = await api(`/api/series?${q}`);
@@ -93,9 +95,9 @@ async function load(chart, onAuthLost) {
     chart.status.textContent = series.unit ? `(${series.unit})` : '';
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
-      chart.status.textContent = 'no values yet';
+      chart.status.textContent = t('chart.noValues');
     } else if (err instanceof ApiError) {
-      chart.status.textContent = `error: ${err.message}`;
+      chart.status.textContent = t('chart.error', { message: err.message });
       return;
     } else {
       onAuthLost(err);
@@ -121,7 +123,7 @@ function draw(chart) {
     return;
   }
   if (typeof uPlot === 'undefined') {
-    chart.status.textContent = 'chart library not loaded';
+    chart.status.textContent = t('chart.missing');
     return;
   }
   const opts = {
@@ -133,7 +135,14 @@ function draw(chart) {
     series: [{}, { label: chart.channel, stroke: '#0040a0', width: 2, points: { show: false }, spanGaps: false }],
     axes: [
       { stroke: '#000', font: AXIS_FONT, grid: { stroke: '#ccc', width: 1 }, ticks: { stroke: '#999' }, space: 80, values: clockLabels },
-      { stroke: '#000', font: AXIS_FONT, grid: { stroke: '#ccc', width: 1 }, ticks: { stroke: '#999' }, size: 64 },
+      {
+        stroke: '#000',
+        font: AXIS_FONT,
+        grid: { stroke: '#ccc', width: 1 },
+        ticks: { stroke: '#999' },
+        size: 64,
+        values: (_u, splits) => splits.map(fmtValue),
+      },
     ],
   };
   chart.plot = new uPlot(opts, data, chart.plotEl);

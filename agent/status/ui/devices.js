@@ -1,19 +1,24 @@
 // Device cards: health from GET /api/devices (refreshed periodically), channel values kept current
 // from `records` events. One element per channel, updated in place so a chart or focus survives.
-import { ageOf, exceptionName, fmtShortDuration, fmtValue, h, observeGatewayNow, setText } from './dom.js';
+import { ageOf, fmtShortDuration, fmtValue, h, observeGatewayNow, setText } from './dom.js';
+import { fixed, fmtCount, fmtPercent } from './format.js';
+import { t } from './i18n.js';
+import { exceptionName, qualityLabel } from './labels.js';
 
 /** MQTT devices have no configured interval: a value older than this is stale. */
 const MQTT_STALE_MS = 60_000;
 /** A Modbus value is stale after missing this many polls. */
 const STALE_POLLS = 3;
 
-const QUALITY_TEXT = {
-  good: 'good',
-  out_of_range: 'out of range',
-  sensor_fault: 'sensor fault',
-  exception: 'exception',
-  comm_error: 'comm error',
-};
+/** Labels of a device's link state (data-state keeps the wire value). */
+const stateLabel = (s) =>
+  ({
+    ok: t('devices.state.ok'),
+    failing: t('devices.state.failing'),
+    backoff: t('devices.state.backoff'),
+    unknown: t('devices.state.unknown'),
+    mqtt: t('devices.state.mqtt'),
+  })[s] ?? s;
 
 const devices = new Map();
 let listEl = null;
@@ -102,15 +107,15 @@ function ensureDevice(id, info) {
     const value = h('span', { class: 'stat-value', testid: `device-${key}-${id}` });
     return [h('div', { class: 'stat' }, h('span', { class: 'stat-label', text: label }), value), value];
   };
-  const [successBox, success] = stat('success', 'Success');
-  const [latencyBox, latency] = stat('latency', 'Latency');
-  const [errorBox, error] = stat('error', 'Last error');
+  const [successBox, success] = stat('success', t('devices.success'));
+  const [latencyBox, latency] = stat('latency', t('devices.latency'));
+  const [errorBox, error] = stat('error', t('devices.lastError'));
   const channelsEl = h('div', { class: 'channels' });
   const charts = h('div', { class: 'charts', testid: `charts-${id}` });
   const card = h(
     'article',
     { class: 'card device', testid: `device-${id}` },
-    h('header', { class: 'device-head' }, h('h3', { text: id }), badge),
+    h('header', { class: 'device-head' }, h('h3', { translate: 'no', text: id }), badge),
     meta,
     h('div', { class: 'stats' }, successBox, latencyBox, errorBox),
     channelsEl,
@@ -127,24 +132,24 @@ function paintHealth(dev) {
   const info = dev.info;
   const health = info.health;
   const state = health ? health.state : info.transport === 'mqtt' ? 'mqtt' : 'unknown';
-  setText(dev.badge, state);
+  setText(dev.badge, stateLabel(state));
   dev.badge.dataset.state = state;
   dev.card.dataset.state = state;
   const parts = [info.transport];
   if (info.address) parts.push(info.address);
-  if (info.unitId !== null && info.unitId !== undefined) parts.push(`unit\u00a0${info.unitId}`);
-  if (info.intervalMs) parts.push(`every ${info.intervalMs / 1000}\u00a0s`);
+  if (info.unitId !== null && info.unitId !== undefined) parts.push(t('devices.unit', { id: info.unitId }).replace(' ', '\u00a0'));
+  if (info.intervalMs) parts.push(t('devices.every', { seconds: fmtCount(info.intervalMs / 1000) }).replace(/ (?=s$)/, '\u00a0'));
   if (info.profile) parts.push(info.profile);
   setText(dev.meta, parts.join(' · '));
   if (!health) {
     for (const el of [dev.success, dev.latency, dev.error]) setText(el, '—');
     return;
   }
-  setText(dev.success, health.successRate === null ? '—' : `${(health.successRate * 100).toFixed(1)} %`);
+  setText(dev.success, health.successRate === null ? '—' : fmtPercent(health.successRate * 100, 1));
   dev.success.dataset.level = health.successRate === null || health.successRate >= 0.98 ? 'ok' : health.successRate >= 0.9 ? 'warn' : 'bad';
-  setText(dev.latency, health.lastLatencyMs === null ? '—' : `${Math.round(health.lastLatencyMs)} ms`);
+  setText(dev.latency, health.lastLatencyMs === null ? '—' : `${fixed(health.lastLatencyMs, 0)} ms`);
   const code = health.lastErrorCode;
-  setText(dev.error, code ? code.replace(/^ATALAYA_(MODBUS_)?/, '') : 'none');
+  setText(dev.error, code ? code.replace(/^ATALAYA_(MODBUS_)?/, '') : t('devices.none'));
   dev.error.title = code ?? '';
   dev.error.dataset.level = code && health.state !== 'ok' ? 'bad' : 'ok';
 }
@@ -159,8 +164,8 @@ function upsertChannel(dev, data) {
     const age = h('span', { class: 'ch-age', testid: `age-${key}` });
     const button = h(
       'button',
-      { type: 'button', class: 'channel', testid: `channel-${key}`, 'aria-pressed': 'false', title: 'Show recent values (age: time since the last reading)' },
-      h('span', { class: 'ch-line' }, h('span', { class: 'ch-name', text: data.channel }), age),
+      { type: 'button', class: 'channel', testid: `channel-${key}`, 'aria-pressed': 'false', title: t('devices.showRecent') },
+      h('span', { class: 'ch-line' }, h('span', { class: 'ch-name', translate: 'no', text: data.channel }), age),
       h('span', { class: 'ch-line' }, h('span', { class: 'ch-reading' }, value, unit), quality),
     );
     button.addEventListener('click', () => handlers.onChannelClick(dev.info.id, data.channel, dev.charts));
@@ -174,8 +179,8 @@ function upsertChannel(dev, data) {
   setText(ch.value, fmtValue(data.value));
   setText(ch.unit, data.unit ?? '');
   const q = data.quality;
-  let text = QUALITY_TEXT[q] ?? q;
-  if (q === 'exception' && data.exception !== null && data.exception !== undefined) text = `exception ${data.exception}`;
+  let text = qualityLabel(q);
+  if (q === 'exception' && data.exception !== null && data.exception !== undefined) text = t('devices.exceptionCode', { code: data.exception });
   setText(ch.quality, q === 'good' ? '' : text);
   ch.quality.title = q === 'exception' && data.exception ? exceptionName(data.exception) : '';
   ch.button.dataset.quality = q;
@@ -184,6 +189,6 @@ function upsertChannel(dev, data) {
 
 function paintEmpty() {
   const empty = listEl.querySelector('.empty');
-  if (devices.size === 0 && !empty) listEl.append(h('p', { class: 'empty', text: 'No devices configured or seen yet.' }));
+  if (devices.size === 0 && !empty) listEl.append(h('p', { class: 'empty', text: t('devices.empty') }));
   if (devices.size > 0 && empty) empty.remove();
 }

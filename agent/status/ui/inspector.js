@@ -1,7 +1,10 @@
 // Register inspector: one read of a register range, decoded every plausible way side by side
 // (float word order is the first support question on every gateway).
 import { ApiError, api, Unauthenticated } from './api.js';
-import { clear, exceptionName, h, setText } from './dom.js';
+import { clear, h, setText } from './dom.js';
+import { formatLocale } from './format.js';
+import { t } from './i18n.js';
+import { exceptionName } from './labels.js';
 
 const ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
 const WIDE = [
@@ -51,7 +54,7 @@ async function inspect() {
   submit.disabled = true;
   clear(errorEl);
   errorEl.hidden = true;
-  setText(submit, 'Reading…');
+  setText(submit, t('inspector.reading'));
   try {
     renderResult(await api('/api/inspect', body));
   } catch (err) {
@@ -59,7 +62,7 @@ async function inspect() {
     else showError(err);
   } finally {
     submit.disabled = false;
-    setText(submit, 'Read');
+    setText(submit, t('inspector.read'));
   }
 }
 
@@ -69,11 +72,11 @@ function showError(err) {
   const code = body.code ?? body.error ?? '';
   const exception = body.exception ?? body.details?.exception ?? null;
   let text;
-  if (code === 'ATALAYA_MODBUS_TIMEOUT') text = 'Timeout: the device did not answer in time.';
+  if (code === 'ATALAYA_MODBUS_TIMEOUT') text = t('inspector.timeout');
   else if (code === 'ATALAYA_MODBUS_EXCEPTION' || exception !== null)
-    text = `Modbus exception ${exception ?? '?'}${exception !== null ? ` (${exceptionName(exception)})` : ''}.`;
-  else if (code === 'ATALAYA_MODBUS_DISCONNECTED') text = 'Not connected: the line or socket to the device is not open.';
-  else if (code === 'ATALAYA_MODBUS_BAD_FRAME') text = 'Bad answer from the device (CRC, length, unit or function mismatch).';
+    text = exception === null ? t('inspector.exception', { code: '?' }) : t('inspector.exceptionNamed', { code: exception, name: exceptionName(exception) });
+  else if (code === 'ATALAYA_MODBUS_DISCONNECTED') text = t('inspector.disconnected');
+  else if (code === 'ATALAYA_MODBUS_BAD_FRAME') text = t('inspector.badFrame');
   else text = err.message;
   errorEl.hidden = false;
   errorEl.dataset.code = String(code);
@@ -82,15 +85,17 @@ function showError(err) {
   clear(errorEl);
   errorEl.append(h('strong', { text }));
   const detail = [code, text === err.message ? '' : err.message].filter(Boolean).join(': ');
-  if (detail) errorEl.append(h('span', { class: 'error-detail', text: detail }));
+  if (detail) errorEl.append(h('span', { class: 'error-detail', translate: 'no', text: detail }));
 }
 
+/** Register values as decoded, in the page's decimal mark; integers ungrouped (a register is not a quantity). */
 function fmt(v) {
   if (v === null || v === undefined) return '—';
   if (Number.isSafeInteger(v)) return String(v);
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a >= 1e7 || a < 1e-4) ? v.toExponential(5) : String(Number(v.toPrecision(7)));
+  const text = a !== 0 && (a >= 1e7 || a < 1e-4) ? v.toExponential(5) : String(Number(v.toPrecision(7)));
+  return formatLocale().startsWith('es') ? text.replace('.', ',') : text;
 }
 
 function renderResult(answer) {
@@ -98,15 +103,16 @@ function renderResult(answer) {
   const head1 = h(
     'tr',
     {},
-    h('th', { rowspan: '2', class: 'sticky', text: 'Addr' }),
-    h('th', { rowspan: '2', text: 'Hex' }),
-    h('th', { rowspan: '2', text: 'uint16' }),
-    h('th', { rowspan: '2', text: 'int16' }),
+    h('th', { rowspan: '2', class: 'sticky', text: t('inspector.col.addr') }),
+    h('th', { rowspan: '2', text: t('inspector.col.hex') }),
+    // Type names and word orders are the same in every language.
+    h('th', { rowspan: '2', translate: 'no', text: 'uint16' }),
+    h('th', { rowspan: '2', translate: 'no', text: 'int16' }),
   );
   const head2 = h('tr');
   for (const [, , label] of WIDE) {
-    head1.append(h('th', { colspan: '4', class: 'group', text: label }));
-    for (const order of ORDERS) head2.append(h('th', { class: 'order', text: order }));
+    head1.append(h('th', { colspan: '4', class: 'group', translate: 'no', text: label }));
+    for (const order of ORDERS) head2.append(h('th', { class: 'order', translate: 'no', text: order }));
   }
   const tbody = h('tbody');
   for (const row of answer.rows) {
@@ -127,6 +133,13 @@ function renderResult(answer) {
     }
     tbody.append(tr);
   }
-  const caption = h('caption', { text: `${answer.device} · ${answer.table} registers ${answer.address}–${answer.address + answer.count - 1}` });
+  const caption = h('caption', {
+    text: t('inspector.caption', {
+      device: answer.device,
+      table: answer.table === 'input' ? t('inspector.input') : t('inspector.holding'),
+      from: answer.address,
+      to: answer.address + answer.count - 1,
+    }),
+  });
   results.append(h('div', { class: 'table-scroll' }, h('table', { class: 'registers' }, caption, h('thead', {}, head1, head2), tbody)));
 }

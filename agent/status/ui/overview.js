@@ -1,54 +1,69 @@
 // The header: gateway identity, clock, system, sync and buffer figures (GET /api/overview and the
 // `overview` event every 2 s). Ages are repainted every second from the last answer.
-import { ageOf, fmtAge, fmtBytes, fmtCount, fmtDuration, gatewayNow, h, observeGatewayNow, setText } from './dom.js';
+import { ageOf, fmtBytes, fmtCount, fmtDuration, gatewayNow, h, observeGatewayNow, setText } from './dom.js';
+import { fixed, fmtPercent } from './format.js';
+import { t } from './i18n.js';
+import { alarmStateLabel, fmtAge } from './labels.js';
 
-const GROUPS = [
+/** The tile groups and their tiles (labels read when mounting, after the catalogues are loaded). */
+const groups = () => [
   [
-    'Gateway',
+    t('overview.group.gateway'),
     [
-      ['uptime', 'Uptime'],
-      ['cpu-temp', 'CPU temp'],
-      ['load', 'Load (1 min)'],
-      ['memory', 'Memory'],
-      ['disk', 'Disk'],
+      ['uptime', t('overview.uptime')],
+      ['cpu-temp', t('overview.cpuTemp')],
+      ['load', t('overview.load')],
+      ['memory', t('overview.memory')],
+      ['disk', t('overview.disk')],
     ],
   ],
   [
-    'Sync to relay',
+    t('overview.group.sync'),
     [
-      ['sync-state', 'State'],
-      ['sync-last-ack', 'Last ack'],
-      ['sync-lag', 'Lag'],
-      ['sync-error', 'Last error'],
-      ['sync-bytes', 'Sent'],
+      ['sync-state', t('overview.syncState')],
+      ['sync-last-ack', t('overview.lastAck')],
+      ['sync-lag', t('overview.lag')],
+      ['sync-error', t('overview.lastError')],
+      ['sync-bytes', t('overview.sent')],
     ],
   ],
   [
-    'Buffer',
+    t('overview.group.buffer'),
     [
-      ['buffer-records', 'Records'],
-      ['buffer-oldest', 'Oldest unsent'],
-      ['buffer-bytes', 'On disk'],
-      ['buffer-evicted', 'Evicted'],
-      ['buffer-health', 'Writes'],
+      ['buffer-records', t('overview.records')],
+      ['buffer-oldest', t('overview.oldest')],
+      ['buffer-bytes', t('overview.onDisk')],
+      ['buffer-evicted', t('overview.evicted')],
+      ['buffer-health', t('overview.writes')],
     ],
   ],
   [
-    'MQTT broker',
+    t('overview.group.mqtt'),
     [
-      ['mqtt-clients', 'Clients'],
-      ['mqtt-stored', 'Stored'],
+      ['mqtt-clients', t('overview.clients')],
+      ['mqtt-stored', t('overview.stored')],
     ],
   ],
   [
-    'Local paging',
+    t('overview.group.paging'),
     [
-      ['paging-state', 'State'],
-      ['paging-last', 'Last page'],
-      ['paging-error', 'Last error'],
+      ['paging-state', t('overview.pagingState')],
+      ['paging-last', t('overview.lastPage')],
+      ['paging-error', t('overview.pagingError')],
     ],
   ],
 ];
+
+const syncStateLabel = (s) =>
+  ({
+    idle: t('sync.state.idle'),
+    sending: t('sync.state.sending'),
+    backoff: t('sync.state.backoff'),
+    refused: t('sync.state.refused'),
+    stopped: t('sync.state.stopped'),
+  })[s] ?? s;
+/** Buffer eviction classes (agent/buffer/eviction.ts EvictionCounts). */
+const evictedLabel = (cls) => ({ ordinary: t('evicted.class.ordinary'), dga: t('evicted.class.dga'), alarm: t('evicted.class.alarm') })[cls] ?? cls;
 
 const tiles = new Map();
 let groupEls = [];
@@ -56,7 +71,7 @@ let last = null;
 
 /** Builds the tiles once into `root` (the #overview section). */
 export function mountOverview(root) {
-  groupEls = GROUPS.map(([title, items]) => {
+  groupEls = groups().map(([title, items]) => {
     const grid = h('div', { class: 'tiles' });
     for (const [key, label] of items) {
       const value = h('span', { class: 'tile-value', testid: `overview-${key}` });
@@ -93,18 +108,23 @@ export function paintOverview() {
   setText(document.getElementById('gateway-version'), `v${gateway.version}`);
   document.getElementById('clock-warning').hidden = gateway.clockSynced !== false;
   document.getElementById('clock-state').dataset.synced = String(gateway.clockSynced === true);
-  setText(document.getElementById('clock-state'), gateway.clockSynced ? 'clock synced' : 'CLOCK NOT SYNCED');
+  setText(document.getElementById('clock-state'), gateway.clockSynced ? t('clock.synced') : t('clock.notSynced'));
 
   const uptimeMs = gateway.uptimeS * 1000 + Math.max(0, gatewayNow() - gateway.now);
-  put('uptime', fmtDuration(uptimeMs), `OS up ${fmtDuration(system.osUptimeS * 1000)}`);
+  put('uptime', fmtDuration(uptimeMs), t('overview.osUp', { duration: fmtDuration(system.osUptimeS * 1000) }));
   paintSystem(system);
   paintSync(sync);
   paintBuffer(buffer);
   groupEls[3].hidden = !mqtt;
   if (mqtt) {
     const refused = Object.values(mqtt.refused ?? {}).reduce((a, b) => a + b, 0);
-    put('mqtt-clients', fmtCount(mqtt.clients), `${mqtt.published} published`);
-    put('mqtt-stored', fmtCount(mqtt.stored), `${mqtt.duplicates} duplicates · ${refused} refused`, refused > 0 ? 'warn' : 'ok');
+    put('mqtt-clients', fmtCount(mqtt.clients), t('overview.published', { count: fmtCount(mqtt.published) }));
+    put(
+      'mqtt-stored',
+      fmtCount(mqtt.stored),
+      t('overview.duplicatesRefused', { duplicates: fmtCount(mqtt.duplicates), refused: fmtCount(refused) }),
+      refused > 0 ? 'warn' : 'ok',
+    );
   }
   groupEls[4].hidden = !paging;
   if (paging) paintPaging(paging);
@@ -116,42 +136,42 @@ function paintPaging(paging) {
   const failed = Object.values(paging.failed ?? {}).reduce((a, b) => a + b, 0);
   put(
     'paging-state',
-    paging.pending > 0 ? `${paging.pending} pending` : 'idle',
-    `${paging.channels.join(', ')} · ${sent} sent · ${failed} failed`,
+    paging.pending > 0 ? t('overview.pending', { count: fmtCount(paging.pending) }) : t('overview.idle'),
+    t('overview.pagingSub', { channels: paging.channels.join(', '), sent: fmtCount(sent), failed: fmtCount(failed) }),
     paging.consecutiveFailures > 0 ? 'bad' : paging.pending > 0 ? 'warn' : 'ok',
   );
   const lp = paging.lastPage;
-  put('paging-last', lp ? fmtAge(lp.at) : 'never', lp ? `${lp.device} ${lp.channel} ${lp.rule} ${lp.state}` : '');
+  put('paging-last', lp ? fmtAge(lp.at) : t('overview.never'), lp ? `${lp.device} ${lp.channel} ${lp.rule} ${alarmStateLabel(lp.state)}` : '');
   const err = paging.lastError;
   put(
     'paging-error',
-    err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : 'none',
-    err ? `${paging.consecutiveFailures} failures in a row · ${err.detail}` : '',
+    err ? err.code.replace('ATALAYA_PAGING_', '').toLowerCase().replaceAll('_', ' ') : t('overview.none'),
+    err ? `${t('overview.failuresInRow', { count: fmtCount(paging.consecutiveFailures) })} · ${err.detail}` : '',
     paging.consecutiveFailures > 0 ? 'bad' : 'ok',
   );
 }
 
 function paintSystem(system) {
   const temp = system.cpuTempC;
-  put('cpu-temp', temp === null ? 'n/a' : `${temp.toFixed(1)} °C`, '', temp === null ? 'ok' : temp >= 85 ? 'bad' : temp >= 75 ? 'warn' : 'ok');
-  put('load', Number.isFinite(system.load1) ? system.load1.toFixed(2) : '—');
+  put('cpu-temp', temp === null ? t('overview.na') : `${fixed(temp, 1)} °C`, '', temp === null ? 'ok' : temp >= 85 ? 'bad' : temp >= 75 ? 'warn' : 'ok');
+  put('load', Number.isFinite(system.load1) ? fixed(system.load1, 2) : '—');
   const used = system.memTotalBytes - system.memAvailableBytes;
   const memPct = system.memTotalBytes > 0 ? (used / system.memTotalBytes) * 100 : 0;
   put(
     'memory',
-    `${memPct.toFixed(0)} %`,
-    `${fmtBytes(used)} of ${fmtBytes(system.memTotalBytes)} · agent ${fmtBytes(system.rssBytes)}`,
+    fmtPercent(memPct),
+    t('overview.memorySub', { used: fmtBytes(used), total: fmtBytes(system.memTotalBytes), rss: fmtBytes(system.rssBytes) }),
     memPct >= 95 ? 'bad' : memPct >= 85 ? 'warn' : 'ok',
   );
   const disk = system.disk;
   if (!disk) {
-    put('disk', 'n/a');
+    put('disk', t('overview.na'));
   } else {
     const freePct = disk.totalBytes > 0 ? (disk.freeBytes / disk.totalBytes) * 100 : 100;
     put(
       'disk',
-      `${fmtBytes(disk.freeBytes)} free`,
-      `${(100 - freePct).toFixed(0)} % used of ${fmtBytes(disk.totalBytes)} (${disk.path})`,
+      t('overview.diskFree', { free: fmtBytes(disk.freeBytes) }),
+      t('overview.diskSub', { used: fmtPercent(100 - freePct), total: fmtBytes(disk.totalBytes), path: disk.path }),
       freePct < 3 ? 'bad' : freePct < 10 ? 'warn' : 'ok',
     );
   }
@@ -161,48 +181,47 @@ const SYNC_LEVEL = { idle: 'ok', sending: 'ok', backoff: 'warn', refused: 'bad',
 
 function paintSync(sync) {
   if (!sync) {
-    put('sync-state', 'disabled', 'no sync: section configured', 'warn');
+    put('sync-state', t('overview.disabled'), t('overview.noSync'), 'warn');
     for (const key of ['sync-last-ack', 'sync-lag', 'sync-error', 'sync-bytes']) put(key, '—');
     return;
   }
-  const next = sync.nextAttemptAt === null ? '' : `next try in ${fmtDuration(Math.max(0, sync.nextAttemptAt - gatewayNow()))}`;
-  put('sync-state', sync.state, next, SYNC_LEVEL[sync.state] ?? 'warn');
+  const next = sync.nextAttemptAt === null ? '' : t('overview.nextTry', { duration: fmtDuration(Math.max(0, sync.nextAttemptAt - gatewayNow())) });
+  put('sync-state', syncStateLabel(sync.state), next, SYNC_LEVEL[sync.state] ?? 'warn');
   const ackAge = ageOf(sync.lastAckAt);
   const behind = sync.lagRecords > 0;
   const ackLevel = ackAge === null ? (behind ? 'warn' : 'ok') : !behind ? 'ok' : ackAge > 3_600_000 ? 'bad' : ackAge > 300_000 ? 'warn' : 'ok';
-  put('sync-last-ack', sync.lastAckAt === null ? 'never' : fmtAge(sync.lastAckAt), '', ackLevel);
+  put('sync-last-ack', sync.lastAckAt === null ? t('overview.never') : fmtAge(sync.lastAckAt), '', ackLevel);
   put(
     'sync-lag',
-    `${sync.lagRecords}`,
-    sync.quarantinedRecords > 0 ? `${sync.quarantinedRecords} quarantined` : 'records not acknowledged',
+    fmtCount(sync.lagRecords),
+    sync.quarantinedRecords > 0 ? t('overview.quarantined', { count: fmtCount(sync.quarantinedRecords) }) : t('overview.notAcked'),
     sync.quarantinedRecords > 0 ? 'warn' : 'ok',
   );
   put(
     'sync-error',
-    sync.lastError ?? 'none',
-    sync.consecutiveFailures > 0 ? `${sync.consecutiveFailures} failures in a row` : '',
+    sync.lastError ?? t('overview.none'),
+    sync.consecutiveFailures > 0 ? t('overview.failuresInRow', { count: fmtCount(sync.consecutiveFailures) }) : '',
     sync.lastError ? 'bad' : 'ok',
   );
-  put('sync-bytes', fmtBytes(sync.sentBytes), `${sync.sentRecords} records since start`);
+  put('sync-bytes', fmtBytes(sync.sentBytes), t('overview.sinceStart', { count: fmtCount(sync.sentRecords) }));
 }
 
 function paintBuffer(buffer) {
-  put('buffer-records', fmtCount(buffer.count), buffer.pending > 0 ? `${buffer.pending} pending commit` : `last seq ${buffer.lastSeq}`);
-  put('buffer-oldest', buffer.oldestTs === null ? 'none' : fmtDuration(ageOf(buffer.oldestTs)), buffer.oldestTs === null ? '' : 'old');
+  put(
+    'buffer-records',
+    fmtCount(buffer.count),
+    buffer.pending > 0 ? t('overview.pendingCommit', { count: fmtCount(buffer.pending) }) : t('overview.lastSeq', { seq: buffer.lastSeq }),
+  );
+  put('buffer-oldest', buffer.oldestTs === null ? t('overview.none') : fmtDuration(ageOf(buffer.oldestTs)), buffer.oldestTs === null ? '' : t('overview.old'));
   put('buffer-bytes', fmtBytes(buffer.bytes));
   const evicted = buffer.evicted ?? {};
   const total = Object.values(evicted).reduce((a, b) => a + b, 0);
   const detail = Object.entries(evicted)
-    .map(([cls, n]) => `${cls} ${n}`)
+    .map(([cls, n]) => `${evictedLabel(cls)} ${fmtCount(n)}`)
     .join(' · ');
   put('buffer-evicted', fmtCount(total), detail, (evicted.alarm ?? 0) > 0 ? 'bad' : total > 0 ? 'warn' : 'ok');
   paintBufferHealth(buffer.health);
 }
-
-const BUFFER_PROBLEM = {
-  disk_full: 'Buffer cannot write: disk full — readings are being lost',
-  io_error: 'Buffer cannot write: storage error — readings are being lost',
-};
 
 /** The buffer's write state (issue 19): a banner while commits fail, a tile with the counts. */
 function paintBufferHealth(health) {
@@ -213,14 +232,19 @@ function paintBufferHealth(health) {
     return;
   }
   const failing = health.state !== 'writable';
-  const counts = `${fmtCount(health.failedCommits)} failed commits · ${fmtCount(health.lostRecords)} records lost`;
+  const counts = t('overview.bufferCounts', { failed: fmtCount(health.failedCommits), lost: fmtCount(health.lostRecords) });
   if (failing)
     setText(
       banner,
-      `${BUFFER_PROBLEM[health.state] ?? BUFFER_PROBLEM.io_error} (${health.lastErrorCode ?? 'unknown error'} for ${fmtDuration(ageOf(health.since) ?? 0)}; ${counts}).`,
+      t('overview.bufferBanner', {
+        problem: health.state === 'disk_full' ? t('overview.bufferDiskFull') : t('overview.bufferIoError'),
+        code: health.lastErrorCode ?? t('overview.unknownError'),
+        duration: fmtDuration(ageOf(health.since) ?? 0),
+        counts,
+      }),
     );
   banner.hidden = !failing;
-  const reserve = health.reserveActive ? `disk nearly full (${fmtBytes(health.freeBytes ?? 0)} free): buffer stopped growing` : '';
-  if (failing) put('buffer-health', health.state === 'disk_full' ? 'disk full' : 'failing', counts, 'bad');
-  else put('buffer-health', 'ok', health.failedCommits > 0 ? counts : reserve, health.reserveActive || health.failedCommits > 0 ? 'warn' : 'ok');
+  const reserve = health.reserveActive ? t('overview.reserve', { free: fmtBytes(health.freeBytes ?? 0) }) : '';
+  if (failing) put('buffer-health', health.state === 'disk_full' ? t('overview.diskFull') : t('overview.failing'), counts, 'bad');
+  else put('buffer-health', t('overview.ok'), health.failedCommits > 0 ? counts : reserve, health.reserveActive || health.failedCommits > 0 ? 'warn' : 'ok');
 }

@@ -3,8 +3,9 @@
 // (cloud/http/alerts-routes.ts, cloud/alerts/README.md). Open alerts come first, alarms before
 // warnings; the detail lists every message with its attempts and every delivery step.
 import { api, describeError, post } from './api.js';
-import { el, facts, setChildren, setStatus, table } from './dom.js';
+import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtTime } from './format.js';
+import { t } from './i18n.js';
 
 const PAGE = 100;
 const SEVERITY_CLASS = { alarm: 'badge alarm', warning: 'badge warn', info: 'badge' };
@@ -20,13 +21,52 @@ const OUTCOME_CLASS = {
   sending: 'badge',
 };
 
-const severity = (a) => el('span', { class: SEVERITY_CLASS[a.severity] ?? 'badge' }, a.severity);
-const subject = (a) => [a.gateway, a.device, a.channel].filter((p) => p !== null).join(' / ') || (a.obra === null ? '—' : `obra ${a.obra}`);
+/** Labels of the alerts API's wire values (severity, outbox and delivery states, kinds). */
+const severityLabel = (s) => ({ alarm: t('alerts.severity.alarm'), warning: t('alerts.severity.warning'), info: t('alerts.severity.info') })[s] ?? s;
+const outcomeLabel = (s) =>
+  ({
+    sent: t('alerts.outcome.sent'),
+    failed: t('alerts.outcome.failed'),
+    given_up: t('alerts.outcome.given_up'),
+    cancelled: t('alerts.outcome.cancelled'),
+    held: t('alerts.outcome.held'),
+    digested: t('alerts.outcome.digested'),
+    queued: t('alerts.outcome.queued'),
+    sending: t('alerts.outcome.sending'),
+  })[s] ?? s.replace('_', ' ');
+const kindLabel = (k) =>
+  ({
+    alarm: t('alerts.kind.alarm'),
+    gateway_silent: t('alerts.kind.gateway_silent'),
+    device_fault: t('alerts.kind.device_fault'),
+    integrity: t('alerts.kind.integrity'),
+    dga_failed: t('alerts.kind.dga_failed'),
+    dga_stopped: t('alerts.kind.dga_stopped'),
+    dga_late: t('alerts.kind.dga_late'),
+    anchor_unconfirmed: t('alerts.kind.anchor_unconfirmed'),
+    anchor_errors: t('alerts.kind.anchor_errors'),
+    anchor_reorg: t('alerts.kind.anchor_reorg'),
+  })[k] ?? k;
+
+/** cloud/store/alerts-types.ts MESSAGE_KINDS. */
+const messageKindLabel = (k) =>
+  ({
+    opened: t('alerts.messageKind.opened'),
+    reminder: t('alerts.messageKind.reminder'),
+    escalation: t('alerts.messageKind.escalation'),
+    closed: t('alerts.messageKind.closed'),
+    digest: t('alerts.messageKind.digest'),
+    test: t('alerts.messageKind.test'),
+  })[k] ?? k;
+
+const severity = (a) => el('span', { class: SEVERITY_CLASS[a.severity] ?? 'badge' }, severityLabel(a.severity));
+const subject = (a) => [a.gateway, a.device, a.channel].filter((p) => p !== null).join(' / ') || (a.obra === null ? '—' : t('alerts.obra', { obra: a.obra }));
 
 function stateBadge(a) {
-  if (a.state === 'closed') return el('span', { class: 'badge ok' }, 'closed');
-  if (a.ackedAt !== null) return el('span', { class: 'badge', title: `by ${a.ackedBy ?? '?'} at ${fmtTime(a.ackedAt)}` }, 'open, acknowledged');
-  return el('span', { class: 'badge alarm' }, 'open');
+  if (a.state === 'closed') return el('span', { class: 'badge ok' }, t('alerts.state.closed'));
+  if (a.ackedAt !== null)
+    return el('span', { class: 'badge', title: t('alerts.ackedTitle', { who: a.ackedBy ?? '?', time: fmtTime(a.ackedAt) }) }, t('alerts.state.openAcked'));
+  return el('span', { class: 'badge alarm' }, t('alerts.state.open'));
 }
 
 /** "sent 2 · queued 1" from the counts per outbox state; given up and failed stand out. */
@@ -34,7 +74,7 @@ function deliveriesCell(a) {
   const entries = Object.entries(a.deliveries ?? {}).filter(([, n]) => n > 0);
   if (entries.length === 0) return '—';
   const bad = entries.some(([state]) => state === 'given_up' || state === 'failed');
-  return el('span', { class: bad ? 'warn-text' : undefined }, entries.map(([state, n]) => `${state.replace('_', ' ')} ${n}`).join(' · '));
+  return el('span', { class: bad ? 'warn-text' : undefined }, entries.map(([state, n]) => `${outcomeLabel(state)} ${n}`).join(' · '));
 }
 
 /** Open ones first, then by severity, then newest first. */
@@ -49,20 +89,20 @@ export function alertsTab(root) {
   const status = el('p', { class: 'status', role: 'status' });
   const filter = el(
     'select',
-    { testid: 'alerts-filter', 'aria-label': 'Which alerts' },
-    el('option', { value: 'open' }, 'Open'),
-    el('option', { value: 'closed' }, 'Closed'),
-    el('option', { value: 'all' }, 'All'),
+    { testid: 'alerts-filter', 'aria-label': t('alerts.which') },
+    el('option', { value: 'open' }, t('alerts.filter.open')),
+    el('option', { value: 'closed' }, t('alerts.filter.closed')),
+    el('option', { value: 'all' }, t('alerts.filter.all')),
   );
   const listBox = el('div');
-  const more = el('button', { type: 'button', class: 'secondary', testid: 'alerts-older', hidden: true }, 'Older alerts →');
+  const more = el('button', { type: 'button', class: 'secondary', testid: 'alerts-older', hidden: true }, t('alerts.older'));
   const detail = el('div', { class: 'detail', testid: 'alert-detail', hidden: true });
   root.append(
     el(
       'div',
       { class: 'toolbar' },
-      el('h2', {}, 'Alerts'),
-      el('span', { class: 'toolbar' }, filter, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
+      el('h2', {}, t('alerts.heading')),
+      el('span', { class: 'toolbar' }, filter, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
     ),
     status,
     listBox,
@@ -74,10 +114,10 @@ export function alertsTab(root) {
 
   async function acknowledge(id, button, line) {
     button.disabled = true;
-    setStatus(line, 'Acknowledging…');
+    setStatus(line, t('alerts.acknowledging'));
     try {
       const { result } = await post(`v1/alerts/${encodeURIComponent(id)}/ack`, {});
-      setStatus(line, result === 'already' ? 'It was already acknowledged.' : 'Acknowledged.', 'ok');
+      setStatus(line, result === 'already' ? t('alerts.already') : t('alerts.acked'), 'ok');
       await Promise.all([openDetail(id, false), refresh()]);
     } catch (err) {
       button.disabled = false;
@@ -88,13 +128,13 @@ export function alertsTab(root) {
   async function openDetail(id, scroll = true) {
     openId = id;
     detail.hidden = false;
-    if (scroll) setChildren(detail, el('p', { class: 'status' }, 'Loading the alert…'));
+    if (scroll) setChildren(detail, el('p', { class: 'status' }, t('alerts.loadingOne')));
     if (scroll) detail.scrollIntoView({ block: 'nearest' });
     try {
       const { alert: a, messages, deliveries } = await api(`v1/alerts/${encodeURIComponent(id)}`);
       const line = el('p', { class: 'status', role: 'status', testid: 'alert-ack-status' });
       const ackable = a.state === 'open' && a.ackedAt === null;
-      const ack = el('button', { type: 'button', testid: 'alert-ack', hidden: !ackable }, 'Acknowledge');
+      const ack = el('button', { type: 'button', testid: 'alert-ack', hidden: !ackable }, t('alerts.acknowledge'));
       ack.addEventListener('click', () => void acknowledge(a.id, ack, line));
       const factsList = Object.entries(a.facts ?? {})
         .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
@@ -104,7 +144,7 @@ export function alertsTab(root) {
         el(
           'div',
           { class: 'toolbar' },
-          el('h3', {}, a.title),
+          el('h3', {}, wire(a.title)),
           el(
             'button',
             {
@@ -115,54 +155,68 @@ export function alertsTab(root) {
                 openId = null;
               },
             },
-            'Close',
+            t('common.close'),
           ),
         ),
         facts([
-          ['Id', el('code', { class: 'break' }, a.id)],
-          ['Kind / severity', [a.kind, ' ', severity(a)]],
-          ['Subject', subject(a)],
-          ['State', el('span', { testid: 'alert-state' }, stateBadge(a))],
-          ['Opened', fmtTime(a.openedAt)],
-          ['Closed', a.closedAt === null ? '—' : fmtTime(a.closedAt)],
-          ['Acknowledged', a.ackedAt === null ? '—' : `${fmtTime(a.ackedAt)} by ${a.ackedBy ?? '?'}`],
-          ['Facts', factsList === '' ? '—' : factsList],
+          [t('alerts.fact.id'), el('code', { class: 'break', translate: 'no' }, a.id)],
+          [t('alerts.fact.kindSeverity'), [kindLabel(a.kind), ' ', severity(a)]],
+          [t('alerts.fact.subject'), subject(a)],
+          [t('alerts.fact.state'), el('span', { testid: 'alert-state' }, stateBadge(a))],
+          [t('alerts.fact.opened'), fmtTime(a.openedAt)],
+          [t('alerts.fact.closed'), a.closedAt === null ? '—' : fmtTime(a.closedAt)],
+          [t('alerts.fact.acknowledged'), a.ackedAt === null ? '—' : t('alerts.ackedBy', { time: fmtTime(a.ackedAt), who: a.ackedBy ?? '?' })],
+          [t('alerts.fact.facts'), factsList === '' ? '—' : wire(factsList)],
         ]),
         el('div', { class: 'toolbar' }, ack),
         line,
-        el('h4', {}, 'Messages'),
+        el('h4', {}, t('alerts.messages')),
         messages.length === 0
-          ? el('p', { class: 'hint' }, 'No rule sends this alert to anyone.')
+          ? el('p', { class: 'hint' }, t('alerts.noRule'))
           : table(
               [
-                { label: 'Channel', cell: (m) => m.channel },
-                { label: 'Recipient', cell: (m) => `${m.group}/${m.recipient}` },
-                { label: 'Address', class: 'wrap', cell: (m) => m.address },
-                { label: 'Message', cell: (m) => m.messageKind },
-                { label: 'State', cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, m.state.replace('_', ' ')) },
-                { label: 'Attempts', class: 'num', cell: (m) => String(m.attempts) },
-                { label: 'Sent', cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
+                { key: 'channel', label: t('alerts.col.channel'), cell: (m) => m.channel },
+                { key: 'recipient', label: t('alerts.col.recipient'), cell: (m) => `${m.group}/${m.recipient}` },
+                { key: 'address', label: t('alerts.col.address'), class: 'wrap', cell: (m) => m.address },
+                { key: 'message', label: t('alerts.col.message'), cell: (m) => messageKindLabel(m.messageKind) },
+                { key: 'state', label: t('alerts.col.state'), cell: (m) => el('span', { class: OUTCOME_CLASS[m.state] ?? 'badge' }, outcomeLabel(m.state)) },
+                { key: 'attempts', label: t('alerts.col.attempts'), class: 'num', cell: (m) => String(m.attempts) },
+                { key: 'sent', label: t('alerts.col.sent'), cell: (m) => (m.sentAt === null ? '—' : fmtTime(m.sentAt)) },
                 {
-                  label: 'Last error',
+                  key: 'lastError',
+                  label: t('alerts.col.lastError'),
                   class: 'wrap',
-                  cell: (m) => (m.lastCode === null ? '' : `${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`),
+                  cell: (m) => (m.lastCode === null ? '' : wire(`${m.lastCode}${m.lastDetail === null ? '' : `: ${m.lastDetail}`}`)),
                 },
               ],
               messages,
               (m) => ({ testid: `alert-message-${m.id}`, 'data-state': m.state }),
               { class: 'cards', testid: 'alert-messages' },
             ),
-        el('h4', {}, 'Delivery log'),
+        el('h4', {}, t('alerts.log')),
         deliveries.length === 0
-          ? el('p', { class: 'hint' }, 'Nothing yet.')
+          ? el('p', { class: 'hint' }, t('alerts.nothingYet'))
           : table(
               [
-                { label: 'Time', cell: (d) => fmtTime(d.at) },
-                { label: 'Message', class: 'num', cell: (d) => String(d.outboxId) },
-                { label: 'Outcome', cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, d.outcome.replace('_', ' ')) },
-                { label: 'Attempt', class: 'num', cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)) },
-                { label: 'Code', cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', {}, d.code)) },
-                { label: 'Detail', class: 'wrap', cell: (d) => d.detail ?? '' },
+                { key: 'time', label: t('alerts.col.time'), cell: (d) => fmtTime(d.at) },
+                { key: 'message', label: t('alerts.col.message'), class: 'num', cell: (d) => String(d.outboxId) },
+                {
+                  key: 'outcome',
+                  label: t('alerts.col.outcome'),
+                  cell: (d) => el('span', { class: OUTCOME_CLASS[d.outcome] ?? 'badge' }, outcomeLabel(d.outcome)),
+                },
+                {
+                  key: 'attempt',
+                  label: t('alerts.col.attempt'),
+                  class: 'num',
+                  cell: (d) => (d.attempt === null || d.attempt === undefined ? '' : String(d.attempt)),
+                },
+                {
+                  key: 'code',
+                  label: t('alerts.col.code'),
+                  cell: (d) => (d.code === null || d.code === undefined ? '' : el('code', { translate: 'no' }, d.code)),
+                },
+                { key: 'detail', label: t('alerts.col.detail'), class: 'wrap', cell: (d) => wire(d.detail) },
               ],
               deliveries,
               () => ({}),
@@ -176,20 +230,20 @@ export function alertsTab(root) {
 
   function render(alerts) {
     if (alerts.length === 0) {
-      setChildren(listBox, el('p', { class: 'hint', testid: 'alerts-empty' }, filter.value === 'open' ? 'No open alert.' : 'No alert.'));
+      setChildren(listBox, el('p', { class: 'hint', testid: 'alerts-empty' }, filter.value === 'open' ? t('alerts.noOpen') : t('alerts.none')));
       return;
     }
     setChildren(
       listBox,
       table(
         [
-          { label: 'Severity', cell: severity },
-          { label: 'Kind', cell: (a) => a.kind },
-          { label: 'Subject', cell: subject },
-          { label: 'Alert', class: 'wrap', cell: (a) => a.title },
-          { label: 'Opened', cell: (a) => fmtTime(a.openedAt) },
-          { label: 'State', cell: stateBadge },
-          { label: 'Deliveries', cell: deliveriesCell },
+          { key: 'severity', label: t('alerts.col.severity'), cell: severity },
+          { key: 'kind', label: t('alerts.col.kind'), cell: (a) => kindLabel(a.kind) },
+          { key: 'subject', label: t('alerts.col.subject'), cell: subject },
+          { key: 'alert', label: t('alerts.col.alert'), class: 'wrap', cell: (a) => wire(a.title) },
+          { key: 'opened', label: t('alerts.col.opened'), cell: (a) => fmtTime(a.openedAt) },
+          { key: 'state', label: t('alerts.col.state'), cell: stateBadge },
+          { key: 'deliveries', label: t('alerts.col.deliveries'), cell: deliveriesCell },
         ],
         ordered(alerts),
         (a) => ({
@@ -198,7 +252,7 @@ export function alertsTab(root) {
           'data-acked': a.ackedAt === null ? 'false' : 'true',
           class: a.state === 'open' && a.ackedAt === null ? 'clickable stale' : 'clickable',
           tabindex: 0,
-          title: 'Show its messages',
+          title: t('alerts.showMessages'),
           onclick: () => void openDetail(a.id),
           onkeydown: (e) => {
             if (e.key === 'Enter') void openDetail(a.id);
@@ -220,7 +274,7 @@ export function alertsTab(root) {
   async function refresh() {
     try {
       await load(undefined);
-      setStatus(status, `Updated ${fmtTime(Date.now())}.`);
+      setStatus(status, t('common.updated', { time: fmtTime(Date.now()) }));
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }

@@ -2,13 +2,23 @@
 // GET /v1/anchors/<id> → { batch, txs }, GET /v1/anchors/errors → { errors: AnchorErrorRow[] }
 // (cloud/http/anchor-routes.ts, cloud/store/anchor-types.ts; wei amounts are decimal strings).
 import { api, describeError } from './api.js';
-import { el, facts, setChildren, setStatus, table } from './dom.js';
+import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtTime, fmtUnits, short } from './format.js';
+import { t } from './i18n.js';
 
 const PAGE = 50;
 const STATUS_CLASS = { building: 'badge', pending: 'badge warn', sent: 'badge warn', mined: 'badge', confirmed: 'badge ok' };
 
-const hex = (value) => (value === null ? '—' : el('code', { title: value }, short(value)));
+/** Labels of the anchoring API's batch and transaction states. */
+const statusLabel = (s) =>
+  ({
+    building: t('anchors.status.building'),
+    pending: t('anchors.status.pending'),
+    sent: t('anchors.status.sent'),
+    mined: t('anchors.status.mined'),
+    confirmed: t('anchors.status.confirmed'),
+  })[s] ?? s;
+const hex = (value) => (value === null ? '—' : el('code', { title: value, translate: 'no' }, short(value)));
 const eth = (wei) => fmtUnits(wei, 18, 'ETH');
 const gwei = (wei) => fmtUnits(wei, 9, 'gwei');
 const period = (b) => (b.periodStart === null ? `… → ${fmtTime(b.periodEnd)}` : `${fmtTime(b.periodStart)} → ${fmtTime(b.periodEnd)}`);
@@ -16,24 +26,29 @@ const period = (b) => (b.periodStart === null ? `… → ${fmtTime(b.periodEnd)}
 export function anchorsTab(root) {
   const status = el('p', { class: 'status', role: 'status' });
   const batchesBox = el('div');
-  const older = el('button', { type: 'button', class: 'secondary', testid: 'anchors-older', hidden: true }, 'Older batches →');
-  const newest = el('button', { type: 'button', class: 'secondary', testid: 'anchors-newest', hidden: true }, '← Newest');
+  const older = el('button', { type: 'button', class: 'secondary', testid: 'anchors-older', hidden: true }, t('anchors.older'));
+  const newest = el('button', { type: 'button', class: 'secondary', testid: 'anchors-newest', hidden: true }, t('anchors.newest'));
   const detail = el('div', { class: 'detail', testid: 'anchor-detail', hidden: true });
   const errorsBox = el('div');
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, 'Anchoring'), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, t('anchors.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+    ),
     status,
     batchesBox,
     el('div', { class: 'pager' }, newest, older),
     detail,
-    el('h3', {}, 'Errors talking to the chain'),
+    el('h3', {}, t('anchors.errors')),
     errorsBox,
   );
   let before;
 
   async function openBatch(id) {
     detail.hidden = false;
-    setChildren(detail, el('p', { class: 'status' }, `Loading batch ${id}…`));
+    setChildren(detail, el('p', { class: 'status' }, t('anchors.loadingBatch', { id })));
     detail.scrollIntoView({ block: 'nearest' });
     try {
       const { batch: b, txs } = await api(`v1/anchors/${id}`);
@@ -42,7 +57,7 @@ export function anchorsTab(root) {
         el(
           'div',
           { class: 'toolbar' },
-          el('h3', {}, `Batch ${b.id}`),
+          el('h3', {}, t('anchors.batch', { id: b.id })),
           el(
             'button',
             {
@@ -52,40 +67,40 @@ export function anchorsTab(root) {
                 detail.hidden = true;
               },
             },
-            'Close',
+            t('common.close'),
           ),
         ),
         facts([
-          ['Status', b.status],
-          ['Records', fmtInt(b.size)],
-          ['Period (received)', period(b)],
-          ['Root', b.root === null ? '—' : el('code', { class: 'break' }, b.root)],
-          ['Transaction', b.txHash === null ? '—' : el('code', { class: 'break' }, b.txHash)],
-          ['Block', b.blockNumber === null ? '—' : `${b.blockNumber} (${fmtTime(b.blockTime)})`],
-          ['Gas used / cost', b.gasUsed === null ? '—' : `${fmtInt(b.gasUsed)} / ${eth(b.costWei)}`],
-          ['Confirmed', fmtTime(b.confirmedAt)],
-          ['Reorgs', String(b.reorgs)],
+          [t('anchors.fact.status'), statusLabel(b.status)],
+          [t('anchors.fact.records'), fmtInt(b.size)],
+          [t('anchors.fact.period'), period(b)],
+          [t('anchors.fact.root'), b.root === null ? '—' : el('code', { class: 'break', translate: 'no' }, b.root)],
+          [t('anchors.fact.tx'), b.txHash === null ? '—' : el('code', { class: 'break', translate: 'no' }, b.txHash)],
+          [t('anchors.fact.block'), b.blockNumber === null ? '—' : `${b.blockNumber} (${fmtTime(b.blockTime)})`],
+          [t('anchors.fact.gas'), b.gasUsed === null ? '—' : `${fmtInt(b.gasUsed)} / ${eth(b.costWei)}`],
+          [t('anchors.fact.confirmed'), fmtTime(b.confirmedAt)],
+          [t('anchors.fact.reorgs'), String(b.reorgs)],
         ]),
-        el('h4', {}, 'Transactions signed for it'),
+        el('h4', {}, t('anchors.txs')),
         txs.length === 0
-          ? el('p', { class: 'hint' }, 'None yet.')
+          ? el('p', { class: 'hint' }, t('anchors.noneYet'))
           : table(
               [
-                { label: 'Id', class: 'num', cell: (t) => String(t.id) },
-                { label: 'Hash', cell: (t) => hex(t.hash) },
-                { label: 'Nonce', class: 'num', cell: (t) => String(t.nonce) },
-                { label: 'Status', cell: (t) => t.status },
-                { label: 'Replaces', class: 'num', cell: (t) => (t.replaces === null ? '' : String(t.replaces)) },
-                { label: 'Max fee', class: 'num', cell: (t) => gwei(t.maxFeePerGas) },
-                { label: 'Priority fee', class: 'num', cell: (t) => gwei(t.maxPriorityFeePerGas) },
-                { label: 'Signed', cell: (t) => fmtTime(t.createdAt) },
-                { label: 'Broadcast', cell: (t) => fmtTime(t.broadcastAt) },
-                { label: 'Block', class: 'num', cell: (t) => (t.blockNumber === null ? '—' : String(t.blockNumber)) },
-                { label: 'Gas used', class: 'num', cell: (t) => fmtInt(t.gasUsed) },
-                { label: 'Gas price', class: 'num', cell: (t) => gwei(t.effectiveGasPrice) },
+                { key: 'id', label: t('anchors.col.id'), class: 'num', cell: (x) => String(x.id) },
+                { key: 'hash', label: t('anchors.col.hash'), cell: (x) => hex(x.hash) },
+                { key: 'nonce', label: t('anchors.col.nonce'), class: 'num', cell: (x) => String(x.nonce) },
+                { key: 'status', label: t('anchors.col.status'), cell: (x) => statusLabel(x.status) },
+                { key: 'replaces', label: t('anchors.col.replaces'), class: 'num', cell: (x) => (x.replaces === null ? '' : String(x.replaces)) },
+                { key: 'maxFee', label: t('anchors.col.maxFee'), class: 'num', cell: (x) => gwei(x.maxFeePerGas) },
+                { key: 'priorityFee', label: t('anchors.col.priorityFee'), class: 'num', cell: (x) => gwei(x.maxPriorityFeePerGas) },
+                { key: 'signed', label: t('anchors.col.signed'), cell: (x) => fmtTime(x.createdAt) },
+                { key: 'broadcast', label: t('anchors.col.broadcast'), cell: (x) => fmtTime(x.broadcastAt) },
+                { key: 'block', label: t('anchors.col.block'), class: 'num', cell: (x) => (x.blockNumber === null ? '—' : String(x.blockNumber)) },
+                { key: 'gasUsed', label: t('anchors.col.gasUsed'), class: 'num', cell: (x) => fmtInt(x.gasUsed) },
+                { key: 'gasPrice', label: t('anchors.col.gasPrice'), class: 'num', cell: (x) => gwei(x.effectiveGasPrice) },
               ],
               txs,
-              (t) => ({ testid: `anchor-tx-${t.id}` }),
+              (x) => ({ testid: `anchor-tx-${x.id}` }),
             ),
       );
     } catch (err) {
@@ -95,30 +110,35 @@ export function anchorsTab(root) {
 
   function renderBatches(batches) {
     if (batches.length === 0) {
-      setChildren(batchesBox, el('p', { class: 'hint' }, 'No batch yet: the first closes on anchor.schedule (or atalaya relay anchor now).'));
+      setChildren(batchesBox, el('p', { class: 'hint' }, t('anchors.noBatch')));
       return;
     }
     setChildren(
       batchesBox,
       table(
         [
-          { label: 'Batch', class: 'num', cell: (b) => String(b.id) },
-          { label: 'Status', cell: (b) => el('span', { class: STATUS_CLASS[b.status] ?? 'badge' }, b.status) },
-          { label: 'Records', class: 'num', cell: (b) => fmtInt(b.size) },
-          { label: 'Period end', cell: (b) => fmtTime(b.periodEnd) },
-          { label: 'Root', cell: (b) => hex(b.root) },
-          { label: 'Tx', cell: (b) => hex(b.txHash) },
-          { label: 'Block', class: 'num', cell: (b) => (b.blockNumber === null ? '—' : String(b.blockNumber)) },
-          { label: 'Gas', class: 'num', cell: (b) => fmtInt(b.gasUsed) },
-          { label: 'Cost', class: 'num', cell: (b) => eth(b.costWei) },
-          { label: 'Reorgs', class: 'num', cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))) },
+          { key: 'batch', label: t('anchors.col.batch'), class: 'num', cell: (b) => String(b.id) },
+          { key: 'status', label: t('anchors.col.status'), cell: (b) => el('span', { class: STATUS_CLASS[b.status] ?? 'badge' }, statusLabel(b.status)) },
+          { key: 'records', label: t('anchors.col.records'), class: 'num', cell: (b) => fmtInt(b.size) },
+          { key: 'periodEnd', label: t('anchors.col.periodEnd'), cell: (b) => fmtTime(b.periodEnd) },
+          { key: 'root', label: t('anchors.col.root'), cell: (b) => hex(b.root) },
+          { key: 'tx', label: t('anchors.col.tx'), cell: (b) => hex(b.txHash) },
+          { key: 'block', label: t('anchors.col.block'), class: 'num', cell: (b) => (b.blockNumber === null ? '—' : String(b.blockNumber)) },
+          { key: 'gas', label: t('anchors.col.gas'), class: 'num', cell: (b) => fmtInt(b.gasUsed) },
+          { key: 'cost', label: t('anchors.col.cost'), class: 'num', cell: (b) => eth(b.costWei) },
+          {
+            key: 'reorgs',
+            label: t('anchors.col.reorgs'),
+            class: 'num',
+            cell: (b) => (b.reorgs === 0 ? '' : el('span', { class: 'warn-text' }, String(b.reorgs))),
+          },
         ],
         batches,
         (b) => ({
           testid: `anchor-row-${b.id}`,
           class: 'clickable',
           tabindex: 0,
-          title: 'Show its transactions',
+          title: t('anchors.showTxs'),
           onclick: () => void openBatch(b.id),
           onkeydown: (e) => {
             if (e.key === 'Enter') void openBatch(b.id);
@@ -133,15 +153,15 @@ export function anchorsTab(root) {
     setChildren(
       errorsBox,
       errors.length === 0
-        ? el('p', { class: 'hint' }, 'None.')
+        ? el('p', { class: 'hint' }, t('common.none'))
         : table(
             [
-              { label: 'First', cell: (e) => fmtTime(e.at) },
-              { label: 'Last', cell: (e) => fmtTime(e.lastAt) },
-              { label: 'Times', class: 'num', cell: (e) => fmtInt(e.count) },
-              { label: 'Code', cell: (e) => el('code', {}, e.code) },
-              { label: 'Batch', class: 'num', cell: (e) => (e.batchId === null ? '' : String(e.batchId)) },
-              { label: 'Message', class: 'wrap', cell: (e) => e.message },
+              { key: 'first', label: t('anchors.col.first'), cell: (e) => fmtTime(e.at) },
+              { key: 'last', label: t('anchors.col.last'), cell: (e) => fmtTime(e.lastAt) },
+              { key: 'times', label: t('anchors.col.times'), class: 'num', cell: (e) => fmtInt(e.count) },
+              { key: 'code', label: t('anchors.col.code'), cell: (e) => el('code', { translate: 'no' }, e.code) },
+              { key: 'batch', label: t('anchors.col.batch'), class: 'num', cell: (e) => (e.batchId === null ? '' : String(e.batchId)) },
+              { key: 'message', label: t('anchors.col.message'), class: 'wrap', cell: (e) => wire(e.message) },
             ],
             errors,
             (e) => ({ testid: `anchor-error-${e.id}` }),

@@ -2,6 +2,8 @@
 // sessionStorage: it survives a reload of this tab, not the tab itself, and no cookie carries it,
 // so no other site can make the browser use it.
 
+import { t } from './i18n.js';
+
 const TOKEN_KEY = 'atalaya.relay.token';
 
 /** A non-2xx answer; `body` is the relay's `{error, message}` when it sent JSON. */
@@ -93,7 +95,7 @@ export async function available(path, params) {
 export function describeError(err) {
   if (err instanceof HttpError) {
     const code = err.body !== null && typeof err.body === 'object' && typeof err.body.error === 'string' ? ` ${err.body.error}` : '';
-    return `The relay answered ${err.status}${code}: ${err.message}`;
+    return t('error.answered', { status: err.status, code, message: err.message });
   }
-  return `The relay could not be reached (${err instanceof Error ? err.message : String(err)}).`;
+  return t('error.unreachable', { message: err instanceof Error ? err.message : String(err) });
 }

@@ -6,9 +6,11 @@
  * data-testid attributes (browser tests rely on them; keep them stable):
  *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
  *   logout                                                   sign-out button
+ *   lang-<tag>                                               the language switch (lang-es-CL, lang-en; aria-pressed)
  *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors
  *                                                            tabs (alerts/dga/anchors hidden when the API answers 404)
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
+ *   td[data-col=<column key>]                                a table cell, by its column's key (data-label is its translated name)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
  *   filter-from, filter-to, filter-limit, readings-query     the readings query form
  *   readings-table, reading-row-<gateway>-<seq>              the readings page
@@ -33,6 +35,7 @@ import { dgaTab } from './dga.js';
 import { fleetTab } from './fleet.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
+import { initI18n, languageSwitch, t } from './i18n.js';
 import { readingsTab } from './readings.js';
 
 /** The gateways, alerts and DGA views refresh on their own this often while shown, ms. */
@@ -91,7 +94,7 @@ function buildTabs() {
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => void select(button.dataset.tab).show());
   }
-  $('footer').textContent = `Times in this browser's time zone (${utcOffsetLabel()}) unless marked UTC−4.`;
+  $('footer').textContent = t('app.footer', { offset: utcOffsetLabel() });
 }
 
 async function enterApp() {
@@ -117,17 +120,17 @@ async function enterApp() {
 
 const unauthorized = (err) => err instanceof HttpError && err.status === 401;
 
-onUnauthorized(() => showLogin('The relay refused this token: sign in again.'));
+onUnauthorized(() => showLogin(t('login.refused')));
 
 loginForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const token = tokenInput.value.trim();
   if (!validToken(token)) {
-    loginMessage.textContent = 'A token is 1 to 512 printable ASCII characters, no spaces.';
+    loginMessage.textContent = t('login.invalid');
     return;
   }
   setToken(token);
-  loginMessage.textContent = 'Checking…';
+  loginMessage.textContent = t('login.checking');
   try {
     await request('v1/gateways');
     loginMessage.textContent = '';
@@ -143,12 +146,19 @@ loginForm.addEventListener('submit', async (event) => {
 
 logout.addEventListener('click', () => {
   clearToken();
-  showLogin('Signed out.');
+  showLogin(t('login.signedOut'));
 });
 
-if (getToken() === null) showLogin();
-else {
-  enterApp().catch((err) => {
-    if (!unauthorized(err)) showLogin(describeError(err));
-  });
+async function main() {
+  // The catalogues first: every text below is written in the chosen language.
+  await initI18n();
+  $('lang-switch').replaceWith(languageSwitch());
+  if (getToken() === null) showLogin();
+  else {
+    enterApp().catch((err) => {
+      if (!unauthorized(err)) showLogin(describeError(err));
+    });
+  }
 }
+
+void main();

@@ -1,6 +1,8 @@
 // The readings page of one channel as a uPlot chart (the global `uPlot` from
 // assets/uplot.iife.min.js), one series per gateway/device carrying that channel name.
 import { el, setChildren } from './dom.js';
+import { axisTimeLabels, fmtTime, fmtValue } from './format.js';
+import { t } from './i18n.js';
 
 const HEIGHT = 260;
 const MAX_SERIES = 8;
@@ -38,11 +40,11 @@ export function drawChart(container, items, channel) {
   const uPlot = globalThis.uPlot;
   const series = seriesOf(items, channel);
   if (series.length === 0) {
-    setChildren(container, el('p', { class: 'hint' }, `No readings of channel "${channel}" on this page.`));
+    setChildren(container, el('p', { class: 'hint' }, t('chart.noReadings', { channel })));
     return;
   }
   if (typeof uPlot !== 'function') {
-    setChildren(container, el('p', { class: 'status error' }, 'The chart library did not load.'));
+    setChildren(container, el('p', { class: 'status error' }, t('common.chartMissing')));
     return;
   }
   const units = [...new Set(series.map((s) => s.unit))];
@@ -51,15 +53,28 @@ export function drawChart(container, items, channel) {
   const grid = cssVar('--grid', '#ddd');
   const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
   const plotArea = el('div');
-  setChildren(container, el('p', { class: 'hint' }, `${channel} (${units.join(', ')}) on this page: drag to zoom, double-click to reset.`), plotArea);
+  setChildren(container, el('p', { class: 'hint' }, t('chart.hint', { channel, units: units.join(', ') })), plotArea);
   const width = () => Math.max(280, container.clientWidth - 8);
   plot = new uPlot(
     {
       width: width(),
       height: HEIGHT,
       scales: { x: { time: true } },
-      series: [{}, ...series.map((s, i) => ({ label: s.key, stroke: COLORS[i % COLORS.length], width: 1.5, points: { show: data[0].length <= 200 } }))],
-      axes: [axis, { ...axis, label: units.join(', '), size: 64 }],
+      // Axis ticks and the legend in the page's language (decimal comma and dd-mm in es-CL).
+      series: [
+        { label: t('chart.time'), value: (_u, v) => (v === null ? '—' : fmtTime(v * 1000)) },
+        ...series.map((s, i) => ({
+          label: s.key,
+          stroke: COLORS[i % COLORS.length],
+          width: 1.5,
+          points: { show: data[0].length <= 200 },
+          value: (_u, v) => fmtValue(v),
+        })),
+      ],
+      axes: [
+        { ...axis, values: (u, splits) => axisTimeLabels(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
+        { ...axis, label: units.join(', '), size: 64, values: (_u, splits) => splits.map((v) => fmtValue(v)) },
+      ],
       cursor: { drag: { x: true, y: false } },
     },
     data,

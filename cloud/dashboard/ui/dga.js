@@ -3,53 +3,92 @@
 // refusals with DGA's message, missing slots with their reason, an obra stopped for a person.
 import { api, describeError } from './api.js';
 import { reviewSection } from './dga-review.js';
-import { el, facts, linkButton, setChildren, setStatus, table } from './dom.js';
+import { el, facts, linkButton, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtIso, fmtSlot } from './format.js';
+import { t } from './i18n.js';
 import { volumesView } from './volumes.js';
 
-const PROBLEMS = [
-  ['review', 'in review'],
-  ['rejected', 'rejected'],
-  ['failed', 'failed'],
-  ['needs-attention', 'needs attention'],
-  ['missing', 'missing'],
-];
+/** Submission states that need a person, in this order (cloud/store/dga-types.ts SUBMISSION_STATES). */
+const PROBLEMS = ['review', 'rejected', 'failed', 'needs-attention', 'missing'];
+
+/** Labels of the DGA API's submission states (the wire values stay as they are). */
+export const stateLabel = (state) =>
+  ({
+    pending: t('dga.state.pending'),
+    sending: t('dga.state.sending'),
+    accepted: t('dga.state.accepted'),
+    rejected: t('dga.state.rejected'),
+    failed: t('dga.state.failed'),
+    'needs-attention': t('dga.state.needs-attention'),
+    missing: t('dga.state.missing'),
+    review: t('dga.state.review'),
+  })[state] ?? state;
+
+/** Labels of a slot's last outcome (cloud/dga/sender.ts); an unknown code is shown as it came. */
+const outcomeLabel = (outcome) =>
+  ({
+    accepted: t('dga.outcome.accepted'),
+    'accepted-irregular': t('dga.outcome.accepted-irregular'),
+    duplicate: t('dga.outcome.duplicate'),
+    'not-informant': t('dga.outcome.not-informant'),
+    rejected: t('dga.outcome.rejected'),
+    invalid: t('dga.outcome.invalid'),
+    interrupted: t('dga.outcome.interrupted'),
+    unsendable: t('dga.outcome.unsendable'),
+    'attempts-exhausted': t('dga.outcome.attempts-exhausted'),
+  })[outcome];
 
 const queued = (o) => (o.counts.pending ?? 0) + (o.counts.sending ?? 0);
 const troubled = (o) => o.stopped !== null || !o.credentials || o.lateUnsent > 0 || o.problems.length > 0;
 
 function stateCell(o) {
-  if (o.stopped !== null) return el('span', { class: 'badge alarm', title: o.stopped.reason }, `stopped ${fmtIso(o.stopped.at)}: ${o.stopped.reason}`);
-  if (!o.credentials) return el('span', { class: 'badge warn' }, 'no credentials');
-  return el('span', { class: 'badge ok' }, 'active');
+  if (o.stopped !== null)
+    return el(
+      'span',
+      { class: 'badge alarm' },
+      t('dga.stopped', { time: fmtIso(o.stopped.at) }),
+      ' ',
+      el('span', { translate: 'no', title: o.stopped.reason }, o.stopped.reason),
+    );
+  if (!o.credentials) return el('span', { class: 'badge warn' }, t('dga.noCredentials'));
+  return el('span', { class: 'badge ok' }, t('dga.active'));
 }
 
 function problemsCell(o) {
-  const parts = PROBLEMS.filter(([state]) => (o.counts[state] ?? 0) > 0).map(([state, label]) => `${label} ${o.counts[state]}`);
+  const parts = PROBLEMS.filter((state) => (o.counts[state] ?? 0) > 0).map((state) => `${stateLabel(state)} ${fmtInt(o.counts[state])}`);
   return parts.length === 0 ? '—' : el('span', { class: 'warn-text' }, parts.join(' · '));
 }
 
 function slotTable(slots, testid) {
   return table(
     [
-      { label: 'Slot (UTC−4)', cell: (s) => el('span', { title: s.slot }, fmtSlot(s.slot)) },
+      { key: 'slot', label: t('dga.col.slot'), cell: (s) => el('span', { title: s.slot }, fmtSlot(s.slot)) },
       // An irregular receipt: accepted (never resent) but for a person to check.
       {
-        label: 'State',
+        key: 'state',
+        label: t('dga.col.state'),
         cell: (s) =>
           el(
             'span',
             { class: s.state === 'accepted' && !s.receiptIrregular ? 'badge ok' : s.state === 'pending' || s.state === 'sending' ? 'badge' : 'badge warn' },
-            s.receiptIrregular ? 'accepted, irregular receipt' : s.state,
+            s.receiptIrregular ? t('dga.irregular') : stateLabel(s.state),
           ),
       },
-      { label: 'Late', cell: (s) => (s.late ? el('span', { class: 'warn-text' }, 'late') : '') },
-      { label: 'Attempts', class: 'num', cell: (s) => String(s.attempts) },
-      { label: 'Reason / DGA message', class: 'wrap', cell: (s) => s.reason ?? s.lastOutcome ?? '' },
-      { label: 'HTTP', class: 'num', cell: (s) => (s.httpStatus === null ? '' : String(s.httpStatus)) },
-      { label: 'Next attempt', cell: (s) => (s.nextAttemptAt === null ? '' : fmtIso(s.nextAttemptAt)) },
-      { label: 'Receipt', cell: (s) => s.receipt ?? '' },
-      { label: 'Verification', cell: (s) => s.verification ?? '' },
+      { key: 'late', label: t('dga.col.late'), cell: (s) => (s.late ? el('span', { class: 'warn-text' }, t('dga.late')) : '') },
+      { key: 'attempts', label: t('dga.col.attempts'), class: 'num', cell: (s) => String(s.attempts) },
+      {
+        key: 'reason',
+        label: t('dga.col.reason'),
+        class: 'wrap',
+        cell: (s) =>
+          s.reason === null && s.lastOutcome !== null && outcomeLabel(s.lastOutcome) !== undefined
+            ? outcomeLabel(s.lastOutcome)
+            : wire(s.reason ?? s.lastOutcome),
+      },
+      { key: 'http', label: t('dga.col.http'), class: 'num', cell: (s) => (s.httpStatus === null ? '' : String(s.httpStatus)) },
+      { key: 'nextAttempt', label: t('dga.col.nextAttempt'), cell: (s) => (s.nextAttemptAt === null ? '' : fmtIso(s.nextAttemptAt)) },
+      { key: 'receipt', label: t('dga.col.receipt'), cell: (s) => s.receipt ?? '' },
+      { key: 'verification', label: t('dga.col.verification'), cell: (s) => wire(s.verification) },
     ],
     slots,
     () => ({}),
@@ -66,10 +105,10 @@ export function dgaTab(root) {
     el(
       'div',
       { class: 'toolbar' },
-      el('h2', {}, 'DGA reporting'),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh'),
+      el('h2', {}, t('dga.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
     ),
-    el('p', { class: 'hint' }, "Slots are named on DGA's fixed UTC−4 clock; other times are local."),
+    el('p', { class: 'hint' }, t('dga.clockHint')),
     status,
     body,
     review.section,
@@ -78,7 +117,7 @@ export function dgaTab(root) {
 
   async function openDetail(obra) {
     detail.hidden = false;
-    setChildren(detail, el('p', { class: 'status' }, `Loading ${obra}…`));
+    setChildren(detail, el('p', { class: 'status' }, t('dga.loadingObra', { obra })));
     detail.scrollIntoView({ block: 'nearest' });
     try {
       const d = await api(`v1/dga/${encodeURIComponent(obra)}`);
@@ -87,7 +126,7 @@ export function dgaTab(root) {
         el(
           'div',
           { class: 'toolbar' },
-          el('h3', {}, `Obra ${d.obra}`),
+          el('h3', {}, t('dga.obra', { obra: d.obra })),
           el(
             'button',
             {
@@ -97,24 +136,28 @@ export function dgaTab(root) {
                 detail.hidden = true;
               },
             },
-            'Close',
+            t('common.close'),
           ),
         ),
         facts([
-          ['Kind / standard', `${d.kind} / ${d.standard}`],
-          ['Interface', d.interface],
-          ['Source', `${d.gateway} / ${d.device}`],
-          ['Derived through (UTC−4)', fmtSlot(d.derivedThrough)],
+          [t('dga.fact.kindStandard'), `${d.kind} / ${d.standard}`],
+          [t('dga.fact.interface'), d.interface],
+          [t('dga.fact.source'), `${d.gateway} / ${d.device}`],
+          [t('dga.fact.derivedThrough'), fmtSlot(d.derivedThrough)],
           [
-            'Last accepted (UTC−4)',
+            t('dga.fact.lastAccepted'),
             d.lastAccepted === null
               ? '—'
-              : `${fmtSlot(d.lastAccepted.slot)} (receipt ${d.lastAccepted.receipt ?? 'none'}, at ${fmtIso(d.lastAccepted.acceptedAt)})`,
+              : t('dga.lastAcceptedDetail', {
+                  slot: fmtSlot(d.lastAccepted.slot),
+                  receipt: d.lastAccepted.receipt ?? t('dga.receiptNone'),
+                  time: fmtIso(d.lastAccepted.acceptedAt),
+                }),
           ],
-          ['Next due', fmtIso(d.nextDueAt)],
+          [t('dga.fact.nextDue'), fmtIso(d.nextDueAt)],
         ]),
-        el('h4', {}, 'Latest slots'),
-        d.recent.length === 0 ? el('p', { class: 'hint' }, 'No slot derived yet.') : slotTable(d.recent, 'dga-recent'),
+        el('h4', {}, t('dga.latestSlots')),
+        d.recent.length === 0 ? el('p', { class: 'hint' }, t('dga.noSlot')) : slotTable(d.recent, 'dga-recent'),
         volumesView(d.obra),
       );
     } catch (err) {
@@ -124,33 +167,38 @@ export function dgaTab(root) {
 
   function render(obras) {
     if (obras.length === 0) {
-      setChildren(body, el('p', { class: 'hint' }, 'No obra configured (dga.obras in relay.yaml).'));
+      setChildren(body, el('p', { class: 'hint' }, t('dga.noObra')));
       return;
     }
     const columns = [
-      { label: 'Obra', cell: (o) => linkButton(o.obra, () => void openDetail(o.obra), { title: 'Latest slots' }) },
-      { label: 'Source', cell: (o) => `${o.gateway} / ${o.device}` },
+      { key: 'obra', label: t('dga.col.obra'), cell: (o) => linkButton(o.obra, () => void openDetail(o.obra), { title: t('dga.latestSlots') }) },
+      { key: 'source', label: t('dga.col.source'), cell: (o) => `${o.gateway} / ${o.device}` },
       {
-        label: 'Last accepted (UTC−4)',
+        key: 'lastAccepted',
+        label: t('dga.col.lastAccepted'),
         cell: (o) =>
           o.lastAccepted === null
             ? '—'
-            : [fmtSlot(o.lastAccepted.slot), o.lastAccepted.receipt === null ? null : el('div', { class: 'hint' }, `receipt ${o.lastAccepted.receipt}`)],
+            : [
+                fmtSlot(o.lastAccepted.slot),
+                o.lastAccepted.receipt === null ? null : el('div', { class: 'hint' }, t('dga.receipt', { receipt: o.lastAccepted.receipt })),
+              ],
       },
-      { label: 'Queued', class: 'num', cell: (o) => fmtInt(queued(o)) },
+      { key: 'queued', label: t('dga.col.queued'), class: 'num', cell: (o) => fmtInt(queued(o)) },
       {
-        label: 'Late',
+        key: 'lateUnsent',
+        label: t('dga.col.lateUnsent'),
         class: 'num',
-        cell: (o) => (o.lateUnsent > 0 ? el('span', { class: 'warn-text', title: 'past the one-hour send window, not accepted' }, fmtInt(o.lateUnsent)) : '0'),
+        cell: (o) => (o.lateUnsent > 0 ? el('span', { class: 'warn-text', title: t('dga.pastWindow') }, fmtInt(o.lateUnsent)) : fmtInt(0)),
       },
-      { label: 'Accepted late', class: 'num', cell: (o) => fmtInt(o.acceptedLate) },
-      { label: 'Refused / missing', cell: problemsCell },
-      { label: 'Next due', cell: (o) => fmtIso(o.nextDueAt) },
-      { label: 'State', cell: stateCell },
+      { key: 'acceptedLate', label: t('dga.col.acceptedLate'), class: 'num', cell: (o) => fmtInt(o.acceptedLate) },
+      { key: 'problems', label: t('dga.col.problems'), cell: problemsCell },
+      { key: 'nextDue', label: t('dga.col.nextDue'), cell: (o) => fmtIso(o.nextDueAt) },
+      { key: 'state', label: t('dga.col.obraState'), cell: stateCell },
     ];
     const problemLists = obras
       .filter((o) => o.problems.length > 0)
-      .map((o) => [el('h3', {}, `Problems of ${o.obra}`), slotTable(o.problems, `dga-problems-${o.obra}`)]);
+      .map((o) => [el('h3', {}, t('dga.problemsOf', { obra: o.obra })), slotTable(o.problems, `dga-problems-${o.obra}`)]);
     setChildren(
       body,
       table(columns, obras, (o) => ({ testid: `dga-row-${o.obra}`, class: troubled(o) ? 'stale' : undefined }), { class: 'cards' }),

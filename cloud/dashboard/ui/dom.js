@@ -30,6 +30,12 @@ export function setChildren(node, ...children) {
   append(node, children);
 }
 
+/**
+ * Free text from the APIs (an alert's title, DGA's message, an error's detail): shown as it came,
+ * marked translate="no" (it is data, in the language its author wrote it).
+ */
+export const wire = (text) => (text === null || text === undefined || text === '' ? '' : el('span', { translate: 'no' }, text));
+
 /** A status line: `kind` is '' (neutral), 'error' or 'ok'. */
 export function setStatus(node, text, kind = '') {
   node.textContent = text;
@@ -38,7 +44,8 @@ export function setStatus(node, text, kind = '') {
 
 /**
  * A scrollable table (phones scroll it sideways; with attrs.class 'cards' each row becomes a card
- * of label/value lines instead). `columns`: `{ label, cell(row) → string|Node, class? }`;
+ * of label/value lines instead). `columns`: `{ key, label, cell(row) → string|Node, class? }`: the
+ * label is translated, so cells also carry the column's stable key as data-col (tests select by it);
  * `rowAttrs(row)` gives each row's attributes (testid, class, onclick).
  */
 export function table(columns, rows, rowAttrs = () => ({}), attrs = {}) {
@@ -51,7 +58,7 @@ export function table(columns, rows, rowAttrs = () => ({}), attrs = {}) {
     el(
       'tr',
       rowAttrs(row),
-      columns.map((c) => el('td', { class: c.class, 'data-label': c.label }, el('span', {}, c.cell(row)))),
+      columns.map((c) => el('td', { class: c.class, 'data-label': c.label, 'data-col': c.key }, el('span', {}, c.cell(row)))),
     ),
   );
   return el('div', { class: 'table-wrap' }, el('table', attrs, el('thead', {}, head), el('tbody', {}, body)));

@@ -2,18 +2,31 @@
 import { api, describeError, relayNow } from './api.js';
 import { el, linkButton, setChildren, setStatus, table } from './dom.js';
 import { fmtDuration, fmtInt, fmtOffset, fmtTime } from './format.js';
+import { t } from './i18n.js';
 
 /** A gateway silent for longer than this is highlighted (it syncs every few seconds when up). */
 export const STALE_MS = 10 * 60_000;
 /** A clock this far off is highlighted: DGA slots are matched within minutes. */
 const OFFSET_WARN_MS = 60_000;
 
+/** Relay clock − gateway clock: positive means the gateway is behind (said when over a second). */
+function offsetText(ms) {
+  const text = fmtOffset(ms);
+  if (ms === null || ms === undefined || Math.abs(ms) < 1000) return text;
+  return ms > 0 ? t('gateways.behind', { offset: text }) : t('gateways.ahead', { offset: text });
+}
+
 export function gatewaysTab(root, ctx) {
   const status = el('p', { class: 'status', role: 'status' });
   const summary = el('p', { class: 'summary' });
   const body = el('div');
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, 'Gateways'), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, t('gateways.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+    ),
     summary,
     status,
     body,
@@ -24,27 +37,33 @@ export function gatewaysTab(root, ctx) {
     const staleCount = gateways.filter(stale).length;
     summary.textContent =
       gateways.length === 0
-        ? 'No gateway registered yet (atalaya relay gateway add <id>).'
-        : `${gateways.length} gateway${gateways.length === 1 ? '' : 's'}; ${staleCount} not seen for over ${STALE_MS / 60_000} min.`;
+        ? t('gateways.none')
+        : t('gateways.summary', { count: fmtInt(gateways.length), stale: fmtInt(staleCount), minutes: STALE_MS / 60_000 });
     summary.className = staleCount > 0 ? 'summary warn' : 'summary';
     const columns = [
-      { label: 'Gateway', cell: (g) => linkButton(g.id, () => ctx.openReadings({ gateway: g.id }), { title: `Readings of ${g.id}` }) },
-      { label: 'Last seen', cell: (g) => fmtTime(g.lastSeenAt) },
       {
-        label: 'Age',
+        key: 'gateway',
+        label: t('gateways.col.gateway'),
+        cell: (g) => linkButton(g.id, () => ctx.openReadings({ gateway: g.id }), { title: t('gateways.readingsOf', { gateway: g.id }) }),
+      },
+      { key: 'lastSeen', label: t('gateways.col.lastSeen'), cell: (g) => fmtTime(g.lastSeenAt) },
+      {
+        key: 'age',
+        label: t('gateways.col.age'),
         cell: (g) =>
           g.lastSeenAt === null
-            ? el('span', { class: 'badge warn' }, 'never seen')
-            : [fmtDuration(now - g.lastSeenAt), stale(g) ? el('span', { class: 'badge warn' }, 'stale') : null],
+            ? el('span', { class: 'badge warn' }, t('gateways.neverSeen'))
+            : [fmtDuration(now - g.lastSeenAt), stale(g) ? el('span', { class: 'badge warn' }, t('gateways.stale')) : null],
       },
-      { label: 'Highest seq', class: 'num', cell: (g) => fmtInt(g.highestSeq) },
-      { label: 'Records', class: 'num', cell: (g) => fmtInt(g.records) },
+      { key: 'highestSeq', label: t('gateways.col.highestSeq'), class: 'num', cell: (g) => fmtInt(g.highestSeq) },
+      { key: 'records', label: t('gateways.col.records'), class: 'num', cell: (g) => fmtInt(g.records) },
       {
-        label: 'Clock offset',
+        key: 'clockOffset',
+        label: t('gateways.col.clockOffset'),
         cell: (g) =>
-          el('span', { class: g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > OFFSET_WARN_MS ? 'warn-text' : undefined }, fmtOffset(g.clockOffsetMs)),
+          el('span', { class: g.clockOffsetMs !== null && Math.abs(g.clockOffsetMs) > OFFSET_WARN_MS ? 'warn-text' : undefined }, offsetText(g.clockOffsetMs)),
       },
-      { label: 'Registered', cell: (g) => fmtTime(g.createdAt) },
+      { key: 'registered', label: t('gateways.col.registered'), cell: (g) => fmtTime(g.createdAt) },
     ];
     setChildren(
       body,
@@ -67,7 +86,7 @@ export function gatewaysTab(root, ctx) {
     try {
       const { gateways } = await api('v1/gateways');
       render(gateways, relayNow());
-      setStatus(status, `Updated ${fmtTime(Date.now())}.`);
+      setStatus(status, t('common.updated', { time: fmtTime(Date.now()) }));
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }

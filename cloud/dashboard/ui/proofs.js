@@ -3,6 +3,7 @@
 // while the record's batch is not in a block ({ status, batch }).
 import { describeError, HttpError, request } from './api.js';
 import { el, setStatus } from './dom.js';
+import { t } from './i18n.js';
 
 export function save(blob, name) {
   const url = URL.createObjectURL(blob);
@@ -15,24 +16,23 @@ export function save(blob, name) {
 }
 
 export function proofButton(gateway, seq, status) {
-  const button = el(
-    'button',
-    { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: 'Download the anchoring proof of this record' },
-    'proof',
-  );
+  const button = el('button', { type: 'button', class: 'link', testid: `proof-${gateway}-${seq}`, title: t('proof.title') }, t('proof.button'));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
       const res = await request(`v1/proofs/${encodeURIComponent(gateway)}/${seq}`);
       const body = await res.text();
       save(new Blob([body], { type: 'application/json' }), `atalaya-proof-${gateway}-${seq}.json`);
-      button.textContent = 'proof ✓';
-      setStatus(status, `Proof of ${gateway} #${seq} downloaded; check it with atalaya verify.`, 'ok');
+      button.textContent = t('proof.done');
+      setStatus(status, t('proof.downloaded', { gateway, seq }), 'ok');
     } catch (err) {
       if (err instanceof HttpError && err.status === 409) {
-        const batch = err.body?.batch === undefined || err.body?.batch === null ? '' : ` (batch ${err.body.batch}, ${err.body.status})`;
-        button.textContent = 'not anchored yet';
-        setStatus(status, `${gateway} #${seq} is not anchored yet${batch}.`);
+        const noBatch = err.body?.batch === undefined || err.body?.batch === null;
+        button.textContent = t('proof.notYet');
+        setStatus(
+          status,
+          noBatch ? t('proof.notAnchored', { gateway, seq }) : t('proof.notAnchoredBatch', { gateway, seq, batch: err.body.batch, status: err.body.status }),
+        );
       } else {
         setStatus(status, describeError(err), 'error');
       }

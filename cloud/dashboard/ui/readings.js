@@ -5,6 +5,7 @@ import { api, describeError } from './api.js';
 import { drawChart } from './chart.js';
 import { el, setChildren, setStatus, table } from './dom.js';
 import { fmtInt, fmtTime, fmtValue, localInputMs } from './format.js';
+import { t } from './i18n.js';
 import { proofButton } from './proofs.js';
 
 const CLOCK_UNSYNCED = 1; // protocols/records.ts RECORD_FLAGS.clockUnsynced
@@ -17,33 +18,46 @@ function field(label, control) {
 /** The record's time as the relay sorts it, and how far to trust it. */
 function timeCell(r) {
   if (r.tsCorrected !== null) {
-    return el('span', { title: `gateway clock was not synchronized; corrected by the relay (gateway said ${fmtTime(r.ts)})` }, `${fmtTime(r.tsCorrected)} ≈`);
+    return el('span', { title: t('readings.corrected', { time: fmtTime(r.ts) }) }, `${fmtTime(r.tsCorrected)} ≈`);
   }
-  if ((r.flags & CLOCK_UNSYNCED) !== 0)
-    return el('span', { class: 'warn-text', title: 'gateway clock not synchronized and not correctable' }, `${fmtTime(r.ts)} ?`);
+  if ((r.flags & CLOCK_UNSYNCED) !== 0) return el('span', { class: 'warn-text', title: t('readings.uncorrectable') }, `${fmtTime(r.ts)} ?`);
   return fmtTime(r.ts);
 }
 
+/** Labels of the record API's wire values (the values themselves stay as they are). */
+const kindLabel = (kind) => ({ reading: t('kind.reading'), alarm: t('kind.alarm') })[kind] ?? kind;
+const levelLabel = (level) => ({ alarm: t('alarm.level.alarm'), warning: t('alarm.level.warning') })[level] ?? level;
+const alarmStateLabel = (state) =>
+  ({ raised: t('alarm.state.raised'), cleared: t('alarm.state.cleared'), acknowledged: t('alarm.state.acknowledged') })[state] ?? state;
+export const qualityLabel = (quality) =>
+  ({
+    good: t('quality.good'),
+    out_of_range: t('quality.out_of_range'),
+    sensor_fault: t('quality.sensor_fault'),
+    exception: t('quality.exception'),
+    comm_error: t('quality.comm_error'),
+  })[quality] ?? quality;
+
 function kindCell(r) {
-  if (r.kind !== 'alarm' || r.alarm === undefined) return r.kind;
+  if (r.kind !== 'alarm' || r.alarm === undefined) return kindLabel(r.kind);
   const a = r.alarm;
   return el(
     'span',
     { class: a.state === 'raised' ? 'badge alarm' : 'badge' },
-    `${a.rule} ${a.level} ${a.state}${a.threshold === null ? '' : ` @ ${fmtValue(a.threshold)}`}`,
+    `${a.rule} ${levelLabel(a.level)} ${alarmStateLabel(a.state)}${a.threshold === null ? '' : ` @ ${fmtValue(a.threshold)}`}`,
   );
 }
 
 export function readingsTab(root, ctx) {
-  const gateway = el('select', { name: 'gateway', testid: 'filter-gateway' }, el('option', { value: '' }, 'any'));
+  const gateway = el('select', { name: 'gateway', testid: 'filter-gateway' }, el('option', { value: '' }, t('readings.any')));
   const device = el('input', { name: 'device', type: 'text', maxlength: 128, spellcheck: 'false', autocapitalize: 'off', testid: 'filter-device' });
   const channel = el('input', { name: 'channel', type: 'text', maxlength: 128, spellcheck: 'false', autocapitalize: 'off', testid: 'filter-channel' });
   const kind = el(
     'select',
     { name: 'kind', testid: 'filter-kind' },
-    el('option', { value: '' }, 'any'),
-    el('option', { value: 'reading' }, 'reading'),
-    el('option', { value: 'alarm' }, 'alarm'),
+    el('option', { value: '' }, t('readings.any')),
+    el('option', { value: 'reading' }, kindLabel('reading')),
+    el('option', { value: 'alarm' }, kindLabel('alarm')),
   );
   const from = el('input', { name: 'from', type: 'datetime-local', step: 1, testid: 'filter-from' });
   const to = el('input', { name: 'to', type: 'datetime-local', step: 1, testid: 'filter-to' });
@@ -55,22 +69,29 @@ export function readingsTab(root, ctx) {
   const form = el(
     'form',
     { class: 'filters', testid: 'readings-filters' },
-    field('Gateway', gateway),
-    field('Device', device),
-    field('Channel', channel),
-    field('Kind', kind),
-    field('From', from),
-    field('To', to),
-    field('Page size', limit),
-    el('button', { type: 'submit', testid: 'readings-query' }, 'Query'),
+    field(t('readings.filter.gateway'), gateway),
+    field(t('readings.filter.device'), device),
+    field(t('readings.filter.channel'), channel),
+    field(t('readings.filter.kind'), kind),
+    field(t('readings.filter.from'), from),
+    field(t('readings.filter.to'), to),
+    field(t('readings.filter.limit'), limit),
+    el('button', { type: 'submit', testid: 'readings-query' }, t('readings.query')),
   );
   const status = el('p', { class: 'status', role: 'status' });
   const chart = el('div', { class: 'chart', testid: 'readings-chart', hidden: true });
-  const prev = el('button', { type: 'button', class: 'secondary', testid: 'readings-prev', disabled: true }, '← Previous');
-  const next = el('button', { type: 'button', class: 'secondary', testid: 'readings-next', disabled: true }, 'Next →');
+  const prev = el('button', { type: 'button', class: 'secondary', testid: 'readings-prev', disabled: true }, t('readings.previous'));
+  const next = el('button', { type: 'button', class: 'secondary', testid: 'readings-next', disabled: true }, t('readings.next'));
   const pageLabel = el('span', { class: 'hint' });
   const body = el('div');
-  root.append(el('div', { class: 'toolbar' }, el('h2', {}, 'Readings')), form, status, chart, el('div', { class: 'pager' }, prev, pageLabel, next), body);
+  root.append(
+    el('div', { class: 'toolbar' }, el('h2', {}, t('readings.heading'))),
+    form,
+    status,
+    chart,
+    el('div', { class: 'pager' }, prev, pageLabel, next),
+    body,
+  );
 
   // cursors[i] fetched page i (null: the first); the query is fixed when Query is pressed.
   let query = {};
@@ -84,7 +105,7 @@ export function readingsTab(root, ctx) {
       const selected = gateway.value;
       setChildren(
         gateway,
-        el('option', { value: '' }, 'any'),
+        el('option', { value: '' }, t('readings.any')),
         gateways.map((g) => el('option', { value: g.id }, g.id)),
       );
       gateway.value = selected;
@@ -96,31 +117,35 @@ export function readingsTab(root, ctx) {
 
   function render(items) {
     const columns = [
-      { label: 'Time', cell: timeCell },
-      { label: 'Gateway', cell: (r) => r.gateway },
-      { label: 'Seq', class: 'num', cell: (r) => String(r.seq) },
-      { label: 'Device', cell: (r) => r.device },
-      { label: 'Channel', cell: (r) => r.channel },
-      { label: 'Value', class: 'num', cell: (r) => fmtValue(r.value) },
-      { label: 'Unit', cell: (r) => r.unit },
+      { key: 'time', label: t('readings.col.time'), cell: timeCell },
+      { key: 'gateway', label: t('readings.col.gateway'), cell: (r) => r.gateway },
+      { key: 'seq', label: t('readings.col.seq'), class: 'num', cell: (r) => String(r.seq) },
+      { key: 'device', label: t('readings.col.device'), cell: (r) => r.device },
+      { key: 'channel', label: t('readings.col.channel'), cell: (r) => r.channel },
+      { key: 'value', label: t('readings.col.value'), class: 'num', cell: (r) => fmtValue(r.value) },
+      { key: 'unit', label: t('readings.col.unit'), cell: (r) => r.unit },
       {
-        label: 'Quality',
-        cell: (r) => (r.quality === 'good' ? 'good' : el('span', { class: 'warn-text' }, r.exception === null ? r.quality : `${r.quality} ${r.exception}`)),
+        key: 'quality',
+        label: t('readings.col.quality'),
+        cell: (r) =>
+          r.quality === 'good'
+            ? qualityLabel('good')
+            : el('span', { class: 'warn-text' }, r.exception === null ? qualityLabel(r.quality) : `${qualityLabel(r.quality)} ${r.exception}`),
       },
-      { label: 'Kind', cell: kindCell },
-      { label: 'Received', cell: (r) => fmtTime(r.receivedAt) },
+      { key: 'kind', label: t('readings.col.kind'), cell: kindCell },
+      { key: 'received', label: t('readings.col.received'), cell: (r) => fmtTime(r.receivedAt) },
     ];
-    if (ctx.features.anchors) columns.push({ label: 'Proof', cell: (r) => proofButton(r.gateway, r.seq, status) });
+    if (ctx.features.anchors) columns.push({ key: 'proof', label: t('readings.col.proof'), cell: (r) => proofButton(r.gateway, r.seq, status) });
     setChildren(
       body,
       items.length === 0
-        ? el('p', { class: 'hint' }, 'No records match.')
+        ? el('p', { class: 'hint' }, t('readings.noMatch'))
         : table(columns, items, (r) => ({ testid: `reading-row-${r.gateway}-${r.seq}` }), { testid: 'readings-table' }),
     );
   }
 
   async function fetchPage(index) {
-    setStatus(status, 'Loading…');
+    setStatus(status, t('common.loading'));
     try {
       const page = await api('v1/readings', { ...query, cursor: cursors[index] ?? undefined });
       cursors = cursors.slice(0, index + 1);
@@ -131,8 +156,9 @@ export function readingsTab(root, ctx) {
       if (channelName !== undefined) drawChart(chart, page.items, channelName);
       prev.disabled = index === 0;
       next.disabled = nextCursor === null;
-      pageLabel.textContent = `page ${index + 1}`;
-      setStatus(status, `${fmtInt(page.items.length)} record${page.items.length === 1 ? '' : 's'}${nextCursor === null ? '' : '; more on the next page'}.`);
+      pageLabel.textContent = t('readings.page', { page: index + 1 });
+      const count = fmtInt(page.items.length);
+      setStatus(status, nextCursor === null ? t('readings.count', { count }) : t('readings.countMore', { count }));
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }
@@ -159,7 +185,7 @@ export function readingsTab(root, ctx) {
   function run() {
     query = readForm();
     if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
-      setStatus(status, '"From" must be before "To".', 'error');
+      setStatus(status, t('readings.fromBeforeTo'), 'error');
       return;
     }
     cursors = [null];

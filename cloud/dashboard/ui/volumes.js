@@ -4,6 +4,8 @@
 // pack of the period (…/evidence.zip, checked with `atalaya verify pack.zip`).
 import { describeError, request } from './api.js';
 import { el, setChildren, setStatus, table } from './dom.js';
+import { fmtMeasure, fmtNumber, fmtPeriod, fmtValue } from './format.js';
+import { t } from './i18n.js';
 import { save } from './proofs.js';
 
 const HEIGHT = 220;
@@ -21,7 +23,7 @@ function drawBars(container, periods, annualM3) {
   plot = null;
   const uPlot = globalThis.uPlot;
   if (typeof uPlot !== 'function') {
-    setChildren(container, el('p', { class: 'status error' }, 'The chart library did not load.'));
+    setChildren(container, el('p', { class: 'status error' }, t('common.chartMissing')));
     return;
   }
   const xs = periods.map((p) => Date.parse(p.startIso) / 1000);
@@ -29,22 +31,33 @@ function drawBars(container, periods, annualM3) {
   const area = el('div');
   setChildren(container, area);
   const bars = uPlot.paths?.bars?.({ size: [0.8, 64] });
+  // One tick per period, named as the table names it (DGA's UTC−4 calendar, not the browser's),
+  // thinned to about one per 90 px.
+  const labels = new Map(periods.map((p) => [Date.parse(p.startIso) / 1000, fmtPeriod(p.label)]));
+  const width = Math.max(280, container.clientWidth - 8);
+  const step = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(width / 90))));
+  const pad = (xs.length > 1 ? xs[1] - xs[0] : 86_400) / 2;
   plot = new uPlot(
     {
-      width: Math.max(280, container.clientWidth - 8),
+      width,
       height: HEIGHT,
-      scales: { x: { time: true } },
+      // Half a period on each side: the first and last bars and their labels are drawn whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] } },
       series: [
-        {},
+        { label: t('volumes.period'), value: (_u, v) => labels.get(v) ?? '—' },
         {
-          label: `m³${annualM3 === null ? '' : ` (annual right ${annualM3} m³)`}`,
+          label: annualM3 === null ? t('volumes.series') : t('volumes.seriesRight', { annual: fmtMeasure(annualM3, 'm³') }),
+          value: (_u, v) => fmtMeasure(v, 'm³'),
           stroke: '#1f77b4',
           fill: 'rgba(31,119,180,0.35)',
           width: 1,
           ...(bars === undefined ? {} : { paths: bars, points: { show: false } }),
         },
       ],
-      axes: [{}, { label: 'm³', size: 64 }],
+      axes: [
+        { splits: () => xs.filter((_, i) => i % step === 0), values: (_u, splits) => splits.map((s) => labels.get(s) ?? '') },
+        { label: t('volumes.axis'), size: 64, values: (_u, splits) => splits.map((v) => fmtValue(v)) },
+      ],
     },
     [xs, ys],
     area,
@@ -52,14 +65,14 @@ function drawBars(container, periods, annualM3) {
 }
 
 export function volumesView(obra) {
-  const from = el('input', { type: 'date', testid: 'volumes-from', value: dgaToday(-30), 'aria-label': 'From (UTC−4)' });
-  const to = el('input', { type: 'date', testid: 'volumes-to', value: dgaToday(1), 'aria-label': 'To (UTC−4), exclusive' });
+  const from = el('input', { type: 'date', testid: 'volumes-from', value: dgaToday(-30), 'aria-label': t('volumes.from') });
+  const to = el('input', { type: 'date', testid: 'volumes-to', value: dgaToday(1), 'aria-label': t('volumes.to') });
   const granularity = el(
     'select',
-    { testid: 'volumes-granularity', 'aria-label': 'Period' },
-    el('option', { value: 'day' }, 'per day'),
-    el('option', { value: 'month' }, 'per month'),
-    el('option', { value: 'year' }, 'per year'),
+    { testid: 'volumes-granularity', 'aria-label': t('volumes.period') },
+    el('option', { value: 'day' }, t('volumes.perDay')),
+    el('option', { value: 'month' }, t('volumes.perMonth')),
+    el('option', { value: 'year' }, t('volumes.perYear')),
   );
   const status = el('p', { class: 'status', role: 'status' });
   const chart = el('div', { class: 'chart', testid: 'volumes-chart' });
@@ -73,11 +86,7 @@ export function volumesView(obra) {
       const res = await request(path(file), file === 'evidence.zip' ? { from: params().from, to: params().to } : params());
       save(new Blob([await res.arrayBuffer()], { type }), name);
       const sha = res.headers.get('x-manifest-sha256');
-      setStatus(
-        status,
-        sha === null ? `${name} downloaded.` : `${name} downloaded; manifest sha256 ${sha}. Check it with atalaya verify ${name} --rpc … --contract ….`,
-        'ok',
-      );
+      setStatus(status, sha === null ? t('volumes.downloaded', { name }) : t('volumes.downloadedSha', { name, sha }), 'ok');
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     } finally {
@@ -86,7 +95,7 @@ export function volumesView(obra) {
   }
 
   async function load() {
-    setStatus(status, 'Loading…');
+    setStatus(status, t('common.loading'));
     try {
       const v = await (await request(path('volumes'), params())).json();
       const annual = v.waterRight === null ? null : v.waterRight.annualM3;
@@ -95,11 +104,16 @@ export function volumesView(obra) {
         rows,
         table(
           [
-            { label: 'Period (UTC−4)', cell: (p) => p.label },
-            { label: 'Volume m³', class: 'num', cell: (p) => (p.volumeM3 === null ? '—' : String(p.volumeM3)) },
-            { label: '% of annual right', class: 'num', cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${p.shareOfAnnualPct} %`) },
-            { label: 'Readings', class: 'num', cell: (p) => String(p.readings) },
-            { label: 'Flags', cell: (p) => (p.flags.length === 0 ? '' : el('span', { class: 'warn-text' }, p.flags.join(', '))) },
+            { key: 'period', label: t('volumes.col.period'), cell: (p) => fmtPeriod(p.label) },
+            { key: 'volume', label: t('volumes.col.volume'), class: 'num', cell: (p) => fmtValue(p.volumeM3) },
+            {
+              key: 'share',
+              label: t('volumes.col.share'),
+              class: 'num',
+              cell: (p) => (p.shareOfAnnualPct === null ? '—' : `${fmtValue(p.shareOfAnnualPct)} %`),
+            },
+            { key: 'readings', label: t('volumes.col.readings'), class: 'num', cell: (p) => fmtValue(p.readings) },
+            { key: 'flags', label: t('volumes.col.flags'), cell: (p) => (p.flags.length === 0 ? '' : el('span', { class: 'warn-text' }, p.flags.join(', '))) },
           ],
           v.periods,
           (p) => ({ testid: `volumes-row-${p.label}` }),
@@ -108,15 +122,17 @@ export function volumesView(obra) {
       );
       setStatus(
         status,
-        `${v.totalM3} m³ in the range${annual === null ? '' : ` (${Math.round((v.totalM3 / annual) * 10_000) / 100} % of the annual right of ${annual} m³)`}.`,
+        annual === null
+          ? t('volumes.total', { total: fmtMeasure(v.totalM3, 'm³') })
+          : t('volumes.totalShare', { total: fmtMeasure(v.totalM3, 'm³'), share: fmtNumber((v.totalM3 / annual) * 100), annual: fmtMeasure(annual, 'm³') }),
       );
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }
   }
 
-  const query = el('button', { type: 'button', testid: 'volumes-query', onclick: () => void load() }, 'Show');
-  const csv = el('button', { type: 'button', class: 'secondary', testid: 'volumes-csv' }, 'CSV');
+  const query = el('button', { type: 'button', testid: 'volumes-query', onclick: () => void load() }, t('volumes.show'));
+  const csv = el('button', { type: 'button', class: 'secondary', testid: 'volumes-csv' }, t('volumes.csv'));
   csv.addEventListener('click', () => void download('volumes.csv', 'text/csv', `${obra}-volumes-${granularity.value}.csv`, csv));
   const pack = el(
     'button',
@@ -124,15 +140,15 @@ export function volumesView(obra) {
       type: 'button',
       class: 'secondary',
       testid: 'evidence-download',
-      title: "Every slot of the period with what was sent, DGA's answer, the audit trail, the readings and their anchoring proofs",
+      title: t('volumes.packTitle'),
     },
-    'Evidence pack (zip)',
+    t('volumes.pack'),
   );
   pack.addEventListener('click', () => void download('evidence.zip', 'application/zip', `${obra}-evidence-${from.value}-${to.value}.zip`, pack));
   const section = el(
     'section',
     { testid: 'dga-volumes' },
-    el('h4', {}, 'Extracted volumes'),
+    el('h4', {}, t('volumes.heading')),
     el('div', { class: 'toolbar' }, from, to, granularity, query, csv, pack),
     status,
     chart,

@@ -1,0 +1,100 @@
+// The page's words (issue 15 §6). One catalogue per language, locales/<tag>.json, every one with
+// the same keys; the agent lists the files it finds there at /assets/locales.json, so another
+// language is one more file. i18next (served from its npm package as /assets/i18next.js) looks the
+// keys up. Any module imports `t` from here; index.html marks its static text with data-i18n
+// (textContent) and data-i18n-title / -aria-label / -placeholder (attributes).
+
+import { h } from './dom.js';
+import { setFormatLocale } from './format.js';
+import i18next from './i18next.js';
+
+const STORAGE_KEY = 'atalaya.lang';
+const FALLBACK = 'en';
+const ATTRIBUTES = ['title', 'aria-label', 'placeholder'];
+
+let languages = [FALLBACK];
+
+/** The text of `key` in the page's language; `vars` fill its {{placeholders}}. */
+export const t = (key, vars) => i18next.t(key, vars);
+
+/**
+ * The first of the browser's preferred languages the page has: an exact tag first, else the same
+ * primary language (es-AR → es-CL); English when none.
+ */
+export function pickLanguage(wanted, available) {
+  for (const tag of wanted) if (available.includes(tag)) return tag;
+  for (const tag of wanted) {
+    const primary = tag.toLowerCase().split('-')[0];
+    const found = available.find((a) => a.toLowerCase().split('-')[0] === primary);
+    if (found !== undefined) return found;
+  }
+  return available.includes(FALLBACK) ? FALLBACK : (available[0] ?? FALLBACK);
+}
+
+async function json(url) {
+  const res = await fetch(url, { cache: 'no-cache', credentials: 'omit' });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Loads the catalogues, picks the language (the saved choice, else the browser's) and translates index.html. */
+export async function initI18n() {
+  languages = await json('/assets/locales.json');
+  const catalogues = await Promise.all(languages.map((tag) => json(`/assets/locales/${encodeURIComponent(tag)}.json`)));
+  let saved = null;
+  try {
+    saved = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    // Storage off (private mode): the browser's language every time.
+  }
+  const lng = saved !== null && languages.includes(saved) ? saved : pickLanguage(navigator.languages ?? [navigator.language], languages);
+  await i18next.init({
+    lng,
+    fallbackLng: FALLBACK,
+    resources: Object.fromEntries(languages.map((tag, i) => [tag, { translation: catalogues[i] }])),
+    // Text goes into the page as text nodes only (dom.js): nothing to escape.
+    interpolation: { escapeValue: false },
+  });
+  document.documentElement.lang = lng;
+  setFormatLocale(lng);
+  translateDocument(document);
+  return lng;
+}
+
+/** The static text of `root` marked with data-i18n*. */
+export function translateDocument(root) {
+  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const attr of ATTRIBUTES) {
+    for (const node of root.querySelectorAll(`[data-i18n-${attr}]`)) node.setAttribute(attr, t(node.getAttribute(`data-i18n-${attr}`)));
+  }
+}
+
+/** ES | EN: a button per catalogue; the choice is saved in localStorage and the page reloads in it. */
+export function languageSwitch() {
+  const current = i18next.language;
+  const group = h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('language.choose') });
+  for (const tag of languages) {
+    group.append(
+      h('button', {
+        type: 'button',
+        class: 'lang',
+        lang: tag,
+        // Each language named in itself (English, Español): not for translating.
+        translate: 'no',
+        testid: `lang-${tag}`,
+        'aria-pressed': String(tag === current),
+        title: t('language.name', { lng: tag }),
+        text: t('language.short', { lng: tag }),
+        onclick: () => {
+          try {
+            localStorage.setItem(STORAGE_KEY, tag);
+          } catch {
+            // Without storage the choice lasts this load only: reload with it anyway.
+          }
+          location.reload();
+        },
+      }),
+    );
+  }
+  return group;
+}
