@@ -50,6 +50,19 @@ const jsonField = z.strictObject({
   ...transform,
 });
 
+/** `{name}` placeholders of a template that the topic does not capture. */
+function checkTemplate(ctx: z.RefinementCtx, field: string, template: string, known: readonly string[] | undefined): void {
+  // An invalid topic is reported on its own.
+  if (known === undefined) return;
+  for (const n of templateNames(template))
+    if (!known.includes(n)) ctx.addIssue({ code: 'custom', path: [field], message: `{${n}} is not a capture; known: ${known.map((k) => `{${k}}`).join(', ') || 'none'}` });
+}
+
+function captures(topic: string): string[] | undefined {
+  const compiled = compileTopicPattern(topic);
+  return compiled.ok ? [...compiled.pattern.names] : undefined;
+}
+
 export const jsonMappingSchema = z.strictObject({
   ...common,
   format: z.literal('json'),
@@ -68,7 +81,7 @@ export const jsonMappingSchema = z.strictObject({
     })
     .optional()
     .describe("The device's time of the values; without it (or when absent from a message) the broker's receive time"),
-});
+}).superRefine((m, ctx) => checkTemplate(ctx, 'device', m.device, captures(m.topic)));
 
 export const numberMappingSchema = z.strictObject({
   ...common,
@@ -81,6 +94,9 @@ export const numberMappingSchema = z.strictObject({
     .record(channel, z.strictObject(transform))
     .default({})
     .describe('Unit, scale, offset, min, max per channel, instead of the mapping-wide ones'),
+}).superRefine((m, ctx) => {
+  checkTemplate(ctx, 'device', m.device, captures(m.topic));
+  checkTemplate(ctx, 'channel', m.channel, captures(m.topic));
 });
 
 const sparkplugMetric = z.strictObject({
@@ -104,6 +120,9 @@ export const sparkplugMappingSchema = z.strictObject({
     .enum(['channel', 'skip'])
     .default('channel')
     .describe('Numeric and boolean metrics not listed: channel = their name with characters other than letters, digits, _ . - as _ (unit empty); skip = ignored'),
+}).superRefine((m, ctx) => {
+  checkTemplate(ctx, 'device', m.device, ['group', 'node', 'device']);
+  checkTemplate(ctx, 'nodeDevice', m.nodeDevice, ['group', 'node']);
 });
 
 export const mappingSchema = z.discriminatedUnion('format', [jsonMappingSchema, numberMappingSchema, sparkplugMappingSchema]);
@@ -117,19 +136,6 @@ export const mappingsSchema = z
     mappings.forEach((m, i) => {
       if (seen.has(m.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate mapping name ${m.name}` });
       seen.add(m.name);
-      const unknown = (field: string, template: string, known: readonly string[]): void => {
-        for (const n of templateNames(template))
-          if (!known.includes(n)) ctx.addIssue({ code: 'custom', path: [i, field], message: `{${n}} is not a capture; known: ${known.map((k) => `{${k}}`).join(', ') || 'none'}` });
-      };
-      if (m.format === 'sparkplug-b') {
-        unknown('device', m.device, ['group', 'node', 'device']);
-        unknown('nodeDevice', m.nodeDevice, ['group', 'node']);
-        return;
-      }
-      const compiled = compileTopicPattern(m.topic);
-      if (!compiled.ok) return;
-      unknown('device', m.device, compiled.pattern.names);
-      if (m.format === 'number') unknown('channel', m.channel, compiled.pattern.names);
     });
   })
   .describe('Topics of devices that publish their own JSON, plain numbers or Sparkplug B, turned into records (agent/broker/README.md "Mapped topics")');
