@@ -19,6 +19,8 @@ import type { RecordSink, StoredSeq } from './ingest.ts';
 import { Ingest } from './ingest.ts';
 import { MappingDispatch } from './mapping-dispatch.ts';
 import { MappedIngest, type MappingStats } from './mapping-ingest.ts';
+import { SPARKPLUG_NAMESPACE } from './mapping-sparkplug.ts';
+import { rebirthCommand } from './mapping-sparkplug-codec.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Listener, readTlsFiles } from './listeners.ts';
 import type { OnCommitted } from './republisher.ts';
@@ -148,7 +150,9 @@ export class MqttBroker {
         flags: this.options.flags,
       });
       const { sink, bootId, flags } = this.options;
-      this.mapped = config.mappings.length === 0 ? undefined : new MappedIngest({ ...config, sink, clock, bootId, flags });
+      const requestRebirth = (group: string, node: string): void =>
+        this.publishInternal(`${SPARKPLUG_NAMESPACE}/${group}/NCMD/${node}`, rebirthCommand(clock.now()), 0, false);
+      this.mapped = config.mappings.length === 0 ? undefined : new MappedIngest({ ...config, sink, clock, bootId, flags, requestRebirth });
       const input = this.mapped === undefined ? ingest : new MappingDispatch(ingest, this.mapped);
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
       const admission = new Admission({ ...config, limits: packetLimits(config.maxPayloadBytes) });
@@ -237,10 +241,10 @@ export class MqttBroker {
   }
 
   /** Server-side publish: bypasses authorizePublish, as aedes.publish does. */
-  private publishInternal(topic: string, payload: string, qos: 0 | 1, retain: boolean): void {
+  private publishInternal(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
     const aedes = this.aedes;
     if (aedes === undefined || aedes.closed) return;
-    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (err) => {
+    aedes.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, retain, dup: false }, (err) => {
       if (err) this.log.debug({ err, topic }, 'internal publish failed');
     });
   }

@@ -17,7 +17,16 @@ export interface MappedIngestOptions {
   readonly clock: Clock;
   readonly bootId: string;
   readonly flags: () => number;
+  /**
+   * Asks a Sparkplug edge node to send its BIRTHs again (an NCMD `Node Control/Rebirth`, Sparkplug
+   * 3.0 §6.4.7): called when its DATA named aliases no BIRTH declared, at most once per node per
+   * REBIRTH_SPACING_MS.
+   */
+  readonly requestRebirth?: (group: string, node: string) => void;
 }
+
+/** Least spacing of rebirth requests to one edge node, ms: its BIRTHs need a moment to arrive. */
+export const REBIRTH_SPACING_MS = 5000;
 
 /** Cumulative counts of one mapping since start (and of `(none)`: claimed topics no mapping matched). */
 export interface MappingStats {
@@ -66,6 +75,8 @@ export class MappedIngest {
   private readonly compiled: Compiled[];
   private readonly roots = new Set<string>();
   private readonly counts = new Map<string, MappingStats>();
+  /** clock.monotonic() of the last rebirth request per `<group>/<node>`. */
+  private readonly rebirths = new Map<string, number>();
 
   constructor(private readonly options: MappedIngestOptions) {
     this.compiled = options.mappings.map((m): Compiled => {
@@ -111,7 +122,9 @@ export class MappedIngest {
       if (c.kind === 'sparkplug') {
         if (spb === undefined || !c.state.accepts(spb)) continue;
         name = c.name;
+        const unknown = c.state.counts.unknownMetrics;
         decoded = payload.length > this.options.maxPayloadBytes ? { ok: false, reason: 'oversized' } : c.state.handle(spb, payload, now);
+        if (c.state.counts.unknownMetrics > unknown) this.rebirth(spb.group, spb.node);
         break;
       }
       const captures = matchTopic(c.pattern, topic);
@@ -154,6 +167,17 @@ export class MappedIngest {
       return s;
     }
     return Object.fromEntries(this.counts);
+  }
+
+  private rebirth(group: string, node: string): void {
+    const request = this.options.requestRebirth;
+    if (request === undefined) return;
+    const key = `${group}/${node}`;
+    const now = this.options.clock.monotonic();
+    const last = this.rebirths.get(key);
+    if (last !== undefined && now - last < REBIRTH_SPACING_MS) return;
+    this.rebirths.set(key, now);
+    request(group, node);
   }
 
   private refuse(stats: MappingStats, reason: MappingReason): IngestOutcome {

@@ -7,6 +7,7 @@
  * the BIRTH's datatype (mapping-sparkplug.ts).
  */
 import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import { encodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 
 const { Payload } = spb.org.eclipse.tahu.protobuf;
 
@@ -89,4 +90,9 @@ function toBigInt(v: number | LongBits | null | undefined): bigint {
 /** An unsigned 64-bit field as a number (exact below 2^53: timestamps, seq, aliases). */
 export function toNumber(v: number | LongBits | null | undefined): number {
   return Number(BigInt.asUintN(64, toBigInt(v)));
+}
+
+/** An NCMD asking an edge node for its BIRTHs again (§6.4.7 `Node Control/Rebirth`). */
+export function rebirthCommand(now: number): Buffer {
+  return Buffer.from(encodePayload({ timestamp: now, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }));
 }

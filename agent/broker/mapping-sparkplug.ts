@@ -56,8 +56,10 @@ export interface SparkplugCounts {
   seqGaps: number;
   /** NBIRTHs whose bdSeq was not the previous session's + 1 (mod 256). */
   bdSeqGaps: number;
-  /** DATA metrics dropped: alias not declared by a BIRTH of the session, or no datatype known. */
+  /** DATA metrics dropped: alias not declared by a BIRTH of the session. */
   unknownMetrics: number;
+  /** Sessions ended by their NDEATH (published by the node, or its Will by the broker). */
+  deaths: number;
 }
 
 export type SparkplugDecoded = Decoded & { readonly device?: string };
@@ -68,7 +70,7 @@ const NOT_A_NAME_CHAR = /[^A-Za-z0-9_.-]/g;
 
 /** One Sparkplug mapping's view of its edge nodes. */
 export class SparkplugState {
-  readonly counts: SparkplugCounts = { seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0 };
+  readonly counts: SparkplugCounts = { seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0, deaths: 0 };
   private readonly sessions = new Map<string, NodeSession>();
   private readonly byName: Map<string, SparkplugMappingConfig['metrics'][number]>;
 
@@ -95,6 +97,7 @@ export class SparkplugState {
       // A Will from an older session (its bdSeq is not this session's) says nothing about this one.
       const bdSeq = metricNumber(p.metrics.find((m) => m.name === 'bdSeq'));
       if (s !== undefined && (bdSeq === undefined || s.bdSeq === undefined || bdSeq === s.bdSeq)) {
+        if (s.lastSeq !== undefined || s.known.size > 0) this.counts.deaths++;
         s.known.clear();
         s.lastSeq = undefined;
       }

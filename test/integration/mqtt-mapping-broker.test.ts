@@ -159,7 +159,7 @@ describe('MQTT mappings', () => {
       ['Supply_V', 24.1, T],
       ['Supply_V', 23.9, T + 2000],
     ]);
-    expect(broker.stats().mappings?.['plant']?.sparkplug).toEqual({ seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0 });
+    expect(broker.stats().mappings?.['plant']?.sparkplug).toEqual({ seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0, deaths: 0 });
   });
 
   it('acknowledges, drops and counts bad input per mapping and reason; good messages around it are all stored', async () => {

@@ -77,7 +77,7 @@ describe('Sparkplug B decoding (sparkplug-payload)', () => {
         { channel: 'Volume', value: 2 ** 40, unit: '', quality: 'good', ts: T + 1000 },
       ],
     });
-    expect(s.counts).toEqual({ seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0 });
+    expect(s.counts).toEqual({ seqGaps: 0, bdSeqGaps: 0, unknownMetrics: 0, deaths: 0 });
   });
 
   it('refuses a DDATA before its DBIRTH (unknown alias) and one after the NDEATH of the session', () => {
@@ -92,7 +92,7 @@ describe('Sparkplug B decoding (sparkplug-payload)', () => {
     expect(s.handle(topic('spBv1.0/plant1/DDATA/edge-1/det-7'), ddata(3), NOW)).toMatchObject({ ok: true });
     s.handle(topic('spBv1.0/plant1/NDEATH/edge-1'), buf(deathPayload(1)), NOW);
     expect(s.handle(topic('spBv1.0/plant1/DDATA/edge-1/det-7'), ddata(4), NOW)).toEqual({ ok: false, reason: 'unknown_alias' });
-    expect(s.counts.unknownMetrics).toBe(2);
+    expect(s.counts).toMatchObject({ unknownMetrics: 2, deaths: 1 });
   });
 
   it('counts seq gaps (mod 256) and bdSeq gaps between sessions', () => {
