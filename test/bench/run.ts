@@ -20,6 +20,7 @@ for (const [title, file] of [
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
   ['agent footprint', 'test/bench/agent-rss.ts'],
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
+  ['MQTT mapping cost per message: JSON and Sparkplug B beside the native schema', 'test/bench/mqtt-mapping.ts'],
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
