@@ -24,9 +24,7 @@ export const MAPPING_REASONS = [
 ] as const;
 export type MappingReason = (typeof MAPPING_REASONS)[number];
 
-export type Decoded =
-  | { readonly ok: true; readonly values: MappedValue[]; readonly missing: number }
-  | { readonly ok: false; readonly reason: MappingReason };
+export type Decoded = { readonly ok: true; readonly values: MappedValue[]; readonly missing: number } | { readonly ok: false; readonly reason: MappingReason };
 
 export interface CompiledJson {
   readonly config: JsonMappingConfig;

@@ -55,7 +55,8 @@ function checkTemplate(ctx: z.RefinementCtx, field: string, template: string, kn
   // An invalid topic is reported on its own.
   if (known === undefined) return;
   for (const n of templateNames(template))
-    if (!known.includes(n)) ctx.addIssue({ code: 'custom', path: [field], message: `{${n}} is not a capture; known: ${known.map((k) => `{${k}}`).join(', ') || 'none'}` });
+    if (!known.includes(n))
+      ctx.addIssue({ code: 'custom', path: [field], message: `{${n}} is not a capture; known: ${known.map((k) => `{${k}}`).join(', ') || 'none'}` });
 }
 
 function captures(topic: string): string[] | undefined {
@@ -63,41 +64,42 @@ function captures(topic: string): string[] | undefined {
   return compiled.ok ? [...compiled.pattern.names] : undefined;
 }
 
-export const jsonMappingSchema = z.strictObject({
-  ...common,
-  format: z.literal('json'),
-  topic,
-  device: z.string().min(1).default('{device}').describe('Device id of the records: a template of the topic captures, e.g. {device} or gaslyt-{serial}'),
-  fields: z.array(jsonField).min(1).max(128).describe('One value per field: each becomes a channel'),
-  time: z
-    .strictObject({
-      path: fieldPath.describe('Where the device time is'),
-      format: z.enum(TIME_FORMATS).default('iso').describe('iso: RFC 3339 (an offset, or a local time in timeZone); epoch_ms; epoch_s'),
-      timeZone: z
-        .string()
-        .refine(isTimeZone, { message: 'not an IANA time zone, e.g. America/Santiago or UTC' })
-        .optional()
-        .describe('IANA zone of an iso time without offset, e.g. America/Santiago'),
-    })
-    .optional()
-    .describe("The device's time of the values; without it (or when absent from a message) the broker's receive time"),
-}).superRefine((m, ctx) => checkTemplate(ctx, 'device', m.device, captures(m.topic)));
+export const jsonMappingSchema = z
+  .strictObject({
+    ...common,
+    format: z.literal('json'),
+    topic,
+    device: z.string().min(1).default('{device}').describe('Device id of the records: a template of the topic captures, e.g. {device} or gaslyt-{serial}'),
+    fields: z.array(jsonField).min(1).max(128).describe('One value per field: each becomes a channel'),
+    time: z
+      .strictObject({
+        path: fieldPath.describe('Where the device time is'),
+        format: z.enum(TIME_FORMATS).default('iso').describe('iso: RFC 3339 (an offset, or a local time in timeZone); epoch_ms; epoch_s'),
+        timeZone: z
+          .string()
+          .refine(isTimeZone, { message: 'not an IANA time zone, e.g. America/Santiago or UTC' })
+          .optional()
+          .describe('IANA zone of an iso time without offset, e.g. America/Santiago'),
+      })
+      .optional()
+      .describe("The device's time of the values; without it (or when absent from a message) the broker's receive time"),
+  })
+  .superRefine((m, ctx) => checkTemplate(ctx, 'device', m.device, captures(m.topic)));
 
-export const numberMappingSchema = z.strictObject({
-  ...common,
-  format: z.literal('number'),
-  topic,
-  device: z.string().min(1).default('{device}').describe('Device id: a template of the topic captures'),
-  channel: z.string().min(1).default('{channel}').describe('Channel: a template of the topic captures'),
-  ...transform,
-  channels: z
-    .record(channel, z.strictObject(transform))
-    .default({})
-    .describe('Unit, scale, offset, min, max per channel, instead of the mapping-wide ones'),
-}).superRefine((m, ctx) => {
-  checkTemplate(ctx, 'device', m.device, captures(m.topic));
-  checkTemplate(ctx, 'channel', m.channel, captures(m.topic));
-});
+export const numberMappingSchema = z
+  .strictObject({
+    ...common,
+    format: z.literal('number'),
+    topic,
+    device: z.string().min(1).default('{device}').describe('Device id: a template of the topic captures'),
+    channel: z.string().min(1).default('{channel}').describe('Channel: a template of the topic captures'),
+    ...transform,
+    channels: z.record(channel, z.strictObject(transform)).default({}).describe('Unit, scale, offset, min, max per channel, instead of the mapping-wide ones'),
+  })
+  .superRefine((m, ctx) => {
+    checkTemplate(ctx, 'device', m.device, captures(m.topic));
+    checkTemplate(ctx, 'channel', m.channel, captures(m.topic));
+  });
 
 const sparkplugMetric = z.strictObject({
   name: z.string().min(1).max(256).describe('Sparkplug metric name, e.g. Gas/CH4'),
@@ -108,22 +110,32 @@ const sparkplugMetric = z.strictObject({
 /** A topic level: no wildcard, no separator (Sparkplug B 3.0 §4.1.1: group, node and device ids). */
 const level = z.string().regex(/^[^/+#]{1,64}$/, 'a topic level: 1–64 characters, no / + #');
 
-export const sparkplugMappingSchema = z.strictObject({
-  ...common,
-  format: z.literal('sparkplug-b'),
-  group: z.union([z.literal('+'), level]).default('+').describe('Sparkplug group id, + for any: topics spBv1.0/<group>/<type>/<node>[/<device>]'),
-  node: z.union([z.literal('+'), level]).default('+').describe('Edge node id, + for any'),
-  device: z.string().min(1).default('{device}').describe('Device id of DBIRTH/DDATA records: a template of {group}, {node}, {device}'),
-  nodeDevice: z.string().min(1).default('{node}').describe('Device id of NBIRTH/NDATA records: a template of {group}, {node}'),
-  metrics: z.array(sparkplugMetric).max(1024).default([]).describe('Channel, unit and scaling per metric name'),
-  otherMetrics: z
-    .enum(['channel', 'skip'])
-    .default('channel')
-    .describe('Numeric and boolean metrics not listed: channel = their name with characters other than letters, digits, _ . - as _ (unit empty); skip = ignored'),
-}).superRefine((m, ctx) => {
-  checkTemplate(ctx, 'device', m.device, ['group', 'node', 'device']);
-  checkTemplate(ctx, 'nodeDevice', m.nodeDevice, ['group', 'node']);
-});
+export const sparkplugMappingSchema = z
+  .strictObject({
+    ...common,
+    format: z.literal('sparkplug-b'),
+    group: z
+      .union([z.literal('+'), level])
+      .default('+')
+      .describe('Sparkplug group id, + for any: topics spBv1.0/<group>/<type>/<node>[/<device>]'),
+    node: z
+      .union([z.literal('+'), level])
+      .default('+')
+      .describe('Edge node id, + for any'),
+    device: z.string().min(1).default('{device}').describe('Device id of DBIRTH/DDATA records: a template of {group}, {node}, {device}'),
+    nodeDevice: z.string().min(1).default('{node}').describe('Device id of NBIRTH/NDATA records: a template of {group}, {node}'),
+    metrics: z.array(sparkplugMetric).max(1024).default([]).describe('Channel, unit and scaling per metric name'),
+    otherMetrics: z
+      .enum(['channel', 'skip'])
+      .default('channel')
+      .describe(
+        'Numeric and boolean metrics not listed: channel = their name with characters other than letters, digits, _ . - as _ (unit empty); skip = ignored',
+      ),
+  })
+  .superRefine((m, ctx) => {
+    checkTemplate(ctx, 'device', m.device, ['group', 'node', 'device']);
+    checkTemplate(ctx, 'nodeDevice', m.nodeDevice, ['group', 'node']);
+  });
 
 export const mappingSchema = z.discriminatedUnion('format', [jsonMappingSchema, numberMappingSchema, sparkplugMappingSchema]);
 

@@ -6,8 +6,9 @@
  * for every metric of a conforming DDATA. Here the value is kept as sent, and typed later with
  * the BIRTH's datatype (mapping-sparkplug.ts).
  */
-import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+
 import { encodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
+import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 
 const { Payload } = spb.org.eclipse.tahu.protobuf;
 
@@ -53,7 +54,7 @@ export function decodeSparkplug(payload: Buffer): SpbPayload | undefined {
       timestamp: has(m, 'timestamp') ? toNumber(m.timestamp) : undefined,
       datatype: has(m, 'datatype') ? (m.datatype ?? undefined) : undefined,
       isNull: m.isNull === true,
-      value: valueOf(m),
+      value: setValue(m),
     })),
   };
 }
@@ -61,7 +62,7 @@ export function decodeSparkplug(payload: Buffer): SpbPayload | undefined {
 type ProtoMetric = ReturnType<typeof Payload.decode>['metrics'][number];
 
 /** The value field that was set (the `value` oneof, §6.4.4). */
-function valueOf(m: ProtoMetric): SpbMetric['value'] {
+function setValue(m: ProtoMetric): SpbMetric['value'] {
   // protobufjs' oneof getter: the name of the field that is set.
   switch ((m as { value?: string }).value) {
     case 'intValue':

@@ -10,8 +10,9 @@
  * the current session declared cannot be named or typed: it is dropped and counted, and the whole
  * message is `unknown_alias` when nothing in it could be read (a DDATA before its DBIRTH).
  */
-import type { SparkplugMappingConfig, ValueTransform } from './mapping-schema.ts';
+
 import type { Decoded } from './mapping-decode.ts';
+import type { SparkplugMappingConfig, ValueTransform } from './mapping-schema.ts';
 import { decodeSparkplug, type SpbMetric } from './mapping-sparkplug-codec.ts';
 import { fillTemplate } from './mapping-topic.ts';
 import { type MappedValue, scaled } from './mapping-values.ts';

@@ -69,5 +69,5 @@ function zoneOffset(t: number, zone: string): number {
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(t)) if (part.type !== 'literal') p[part.type] = Number(part.value);
   const wall = Date.UTC(p['year'] ?? 0, (p['month'] ?? 1) - 1, p['day'] ?? 1, p['hour'] ?? 0, p['minute'] ?? 0, p['second'] ?? 0);
-  return wall - (t - (t % 1000 + 1000) % 1000);
+  return wall - (t - (((t % 1000) + 1000) % 1000));
 }

@@ -49,10 +49,12 @@ export function compileTopicPattern(pattern: string): { readonly ok: true; reado
   });
   const filter = plain.join('/');
   if (filter.includes('\u0000')) return { ok: false, message: 'a capture is a whole level: {name} with letters, digits, _ (1–32, not starting with a digit)' };
-  if (!isValidTopicFilter(filter)) return { ok: false, message: 'not a valid MQTT topic filter (MQTT 3.1.1 §4.7): `+` and `#` only as whole levels, `#` only last' };
+  if (!isValidTopicFilter(filter))
+    return { ok: false, message: 'not a valid MQTT topic filter (MQTT 3.1.1 §4.7): `+` and `#` only as whole levels, `#` only last' };
   if (new Set(names).size !== names.length) return { ok: false, message: 'a capture name is used twice' };
   const first = plain[0] as string;
-  if (first === '+' || first === '#' || first === '') return { ok: false, message: 'the first level must be literal (e.g. gaslyt/{device}/data): it names the topics the mapping takes from the broker' };
+  if (first === '+' || first === '#' || first === '')
+    return { ok: false, message: 'the first level must be literal (e.g. gaslyt/{device}/data): it names the topics the mapping takes from the broker' };
   if (first.startsWith('$')) return { ok: false, message: '$ topics are reserved to the broker (MQTT 3.1.1 §4.7.2)' };
   return { ok: true, pattern: { filter, names, levels: at, root: first } };
 }

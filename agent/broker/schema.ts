@@ -178,7 +178,11 @@ export const brokerConfigSchema = z
       // A mapping claims its topic's first level (mapping-ingest.ts): never the gateway's own tree.
       const compiled = m.format === 'sparkplug-b' ? undefined : compileTopicPattern(m.topic);
       if (compiled?.ok === true && compiled.pattern.root === c.topicPrefix.split('/')[0])
-        ctx.addIssue({ code: 'custom', path: ['mappings', i, 'topic'], message: `must not start with ${compiled.pattern.root}/: that is topicPrefix's tree (ingest and republish)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mappings', i, 'topic'],
+          message: `must not start with ${compiled.pattern.root}/: that is topicPrefix's tree (ingest and republish)`,
+        });
     });
     if (c.maxTopicLevels < needed)
       ctx.addIssue({

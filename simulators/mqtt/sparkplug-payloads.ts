@@ -4,8 +4,9 @@
  * with aliases only and no datatype (§6.4.18: the datatype is sent in the BIRTH) through its
  * protobuf layer, since its encoder always writes one.
  */
-import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+
 import { encodePayload, type TypeStr } from 'sparkplug-payload/lib/sparkplugbpayload.js';
+import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 
 const { Payload } = spb.org.eclipse.tahu.protobuf;
 

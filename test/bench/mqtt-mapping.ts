@@ -48,7 +48,9 @@ async function handlerCost(format: PayloadFormat): Promise<{ usPerMsg: number; s
 
 export async function main(seconds = 5): Promise<void> {
   out(machineLine());
-  out(`mqtt mapping cost, 1. the ingest handler alone (this process, sink resolving at once, ${fmt(HANDLER_MESSAGES)} messages after ${fmt(WARMUP_MESSAGES)} of warm-up):`);
+  out(
+    `mqtt mapping cost, 1. the ingest handler alone (this process, sink resolving at once, ${fmt(HANDLER_MESSAGES)} messages after ${fmt(WARMUP_MESSAGES)} of warm-up):`,
+  );
   const handler: Partial<Record<PayloadFormat, number>> = {};
   for (const format of PAYLOAD_FORMATS) {
     const r = await handlerCost(format);
@@ -62,7 +64,9 @@ export async function main(seconds = 5): Promise<void> {
   const agents: { stop(): Promise<void> }[] = [];
   try {
     const hash = await hashPassword(PASSWORD);
-    out(`mqtt mapping cost, 2. a real agent (own process, durability normal), ${PUBLISHERS} mqtt.js publishers in 2 child processes, 100 QoS 1 messages in flight each,`);
+    out(
+      `mqtt mapping cost, 2. a real agent (own process, durability normal), ${PUBLISHERS} mqtt.js publishers in 2 child processes, 100 QoS 1 messages in flight each,`,
+    );
     out(`  1 s warm-up then ${seconds} s counted, one reading per message; CPU of the agent process in the counted window:`);
     let native: number | undefined;
     for (const format of PAYLOAD_FORMATS) {

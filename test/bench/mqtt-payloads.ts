@@ -53,13 +53,17 @@ export function stream(format: PayloadFormat, device: string): Stream {
       const now = Date.now();
       const preamble = [
         { topic: node('NBIRTH'), payload: Buffer.from(birthPayload({ timestamp: now, seq: 0, bdSeq: 0, metrics: [] })) },
-        { topic: `${node('DBIRTH')}/det`, payload: Buffer.from(birthPayload({ timestamp: now, seq: 1, metrics: [{ name: 'Gas/CH4', alias: 1, type: 'Float', value: 0 }] })) },
+        {
+          topic: `${node('DBIRTH')}/det`,
+          payload: Buffer.from(birthPayload({ timestamp: now, seq: 1, metrics: [{ name: 'Gas/CH4', alias: 1, type: 'Float', value: 0 }] })),
+        },
       ];
       return {
         preamble,
         topic: `${node('DDATA')}/det`,
         // seq 2, 3, … after the BIRTHs (mod 256, §5.3): no gap counted.
-        payload: (seq) => Buffer.from(dataPayload({ timestamp: Date.now(), seq: (seq + 2) % 256, metrics: [{ alias: 1, type: 'Float', value: (seq % 1000) / 10 }] })),
+        payload: (seq) =>
+          Buffer.from(dataPayload({ timestamp: Date.now(), seq: (seq + 2) % 256, metrics: [{ alias: 1, type: 'Float', value: (seq % 1000) / 10 }] })),
       };
     }
   }

@@ -57,7 +57,11 @@ const METRICS: BirthMetric[] = [
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-mapping-'));
-  const user = async (username: string, publish: string[]): Promise<Record<string, unknown>> => ({ username, password: await hashPassword(`pw-${username}`), publish });
+  const user = async (username: string, publish: string[]): Promise<Record<string, unknown>> => ({
+    username,
+    password: await hashPassword(`pw-${username}`),
+    publish,
+  });
   buffer = new RecordBuffer({ path: path.join(dir, 'buffer.db'), commitIntervalMs: COMMIT_MS, clock: systemClock, logger });
   buffer.start();
   broker = new MqttBroker({
@@ -83,7 +87,15 @@ beforeAll(async () => {
           ],
           time: { path: 'ts', format: 'iso', timeZone: 'America/Santiago' },
         },
-        { name: 'plant', format: 'sparkplug-b', group: 'plant1', metrics: [{ name: 'Gas/CH4', channel: 'ch4', unit: '%LEL' }, { name: 'Gas/H2S', channel: 'h2s', unit: 'ppm', scale: 0.1 }] },
+        {
+          name: 'plant',
+          format: 'sparkplug-b',
+          group: 'plant1',
+          metrics: [
+            { name: 'Gas/CH4', channel: 'ch4', unit: '%LEL' },
+            { name: 'Gas/H2S', channel: 'h2s', unit: 'ppm', scale: 0.1 },
+          ],
+        },
       ],
     }),
     gatewayId: 'gw1',
@@ -143,7 +155,17 @@ describe('MQTT mappings', () => {
   it('stores Sparkplug B NDATA/DDATA sent with aliases only, named and typed by the BIRTHs', async () => {
     const nbirth = file('nbirth.bin', birthPayload({ timestamp: T, seq: 0, bdSeq: 0, metrics: [{ name: 'Supply/V', alias: 1, type: 'Double', value: 24.1 }] }));
     const dbirth = file('dbirth.bin', birthPayload({ timestamp: T, seq: 1, metrics: METRICS }));
-    const ddata = file('ddata.bin', dataPayload({ timestamp: T + 1000, seq: 2, metrics: [{ alias: 10, type: 'Float', value: 18.5 }, { alias: 11, type: 'Float', value: 35 }] }));
+    const ddata = file(
+      'ddata.bin',
+      dataPayload({
+        timestamp: T + 1000,
+        seq: 2,
+        metrics: [
+          { alias: 10, type: 'Float', value: 18.5 },
+          { alias: 11, type: 'Float', value: 35 },
+        ],
+      }),
+    );
     const ndata = file('ndata.bin', dataPayload({ timestamp: T + 2000, seq: 3, metrics: [{ alias: 1, type: 'Double', value: 23.9 }] }));
     await pub('edge-1', 'spBv1.0/plant1/NBIRTH/edge-1', { f: nbirth });
     await pub('edge-1', 'spBv1.0/plant1/DBIRTH/edge-1/det-7', { f: dbirth });
@@ -185,8 +207,8 @@ describe('MQTT mappings', () => {
     expect(records('gaslyt-GL-002').map((r) => r.value)).toEqual([1, 2, 3]);
     expect(records('det-9')).toEqual([]);
     const after = broker.stats().mappings ?? {};
-    const delta = (m: string, reason: string): number =>
-      ((after[m]?.refused as Record<string, number>)[reason] ?? 0) - (((before[m]?.refused as Record<string, number> | undefined) ?? {})[reason] ?? 0);
+    const count = (stats: typeof after, m: string, reason: string): number => (stats[m]?.refused as Record<string, number> | undefined)?.[reason] ?? 0;
+    const delta = (m: string, reason: string): number => count(after, m, reason) - count(before, m, reason);
     expect({
       bad_json: delta('gaslyt', 'bad_json'),
       no_values: delta('gaslyt', 'no_values'),

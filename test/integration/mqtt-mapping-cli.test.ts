@@ -30,7 +30,12 @@ beforeAll(async () => {
         listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
         users: [
           { username: 'GL-5', password: await hashPassword('pw'), publish: ['gaslyt/%u/data'] },
-          { username: 'edge-4', password: await hashPassword('pw'), publish: ['spBv1.0/plant1/+/%u', 'spBv1.0/plant1/+/%u/#'], subscribe: ['spBv1.0/plant1/NCMD/%u'] },
+          {
+            username: 'edge-4',
+            password: await hashPassword('pw'),
+            publish: ['spBv1.0/plant1/+/%u', 'spBv1.0/plant1/+/%u/#'],
+            subscribe: ['spBv1.0/plant1/NCMD/%u'],
+          },
         ],
         mappings: [
           {

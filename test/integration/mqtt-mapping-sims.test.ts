@@ -85,7 +85,16 @@ const records = (device: string): StoredRecord[] => buffer.readAfter(0, 100_000)
 
 describe('MQTT device simulators through mappings', () => {
   it('GASLYT JSON detector: its readings with units and its local device time', async () => {
-    const sim = new GaslytJsonDevice({ url, serial: 'GL-7', password: 'pw-GL-7', scenario: 'steady', intervalMs: 100, timeZone: 'America/Santiago', clock: systemClock, logger });
+    const sim = new GaslytJsonDevice({
+      url,
+      serial: 'GL-7',
+      password: 'pw-GL-7',
+      scenario: 'steady',
+      intervalMs: 100,
+      timeZone: 'America/Santiago',
+      clock: systemClock,
+      logger,
+    });
     stops.push(() => sim.stop());
     const before = Date.now();
     await sim.start();
@@ -105,7 +114,16 @@ describe('MQTT device simulators through mappings', () => {
   });
 
   it('Sparkplug node: DDATA by alias, its NDEATH Will ends the session, the next session is born with bdSeq + 1', async () => {
-    const node = new SparkplugNode({ url, group: 'plant1', node: 'edge-1', password: 'pw-edge-1', devices: [{ id: 'det-1', scenario: 'gas-leak' }], intervalMs: 100, clock: systemClock, logger });
+    const node = new SparkplugNode({
+      url,
+      group: 'plant1',
+      node: 'edge-1',
+      password: 'pw-edge-1',
+      devices: [{ id: 'det-1', scenario: 'gas-leak' }],
+      intervalMs: 100,
+      clock: systemClock,
+      logger,
+    });
     stops.push(() => node.stop());
     await node.start();
     // DBIRTH + DDATA records of the device, CH4 only (otherMetrics: skip).
@@ -128,9 +146,13 @@ describe('MQTT device simulators through mappings', () => {
     stops.push(() => client.endAsync());
     const ncmd = new Promise<Buffer>((resolve) => client.on('message', (_t, payload) => resolve(payload)));
     await client.subscribeAsync('spBv1.0/plant1/NCMD/edge-9', { qos: 0 });
-    await client.publishAsync('spBv1.0/plant1/DDATA/edge-9/det-3', Buffer.from(dataPayload({ timestamp: Date.now(), seq: 4, metrics: [{ alias: 7, type: 'Float', value: 1 }] })), {
-      qos: 1,
-    });
+    await client.publishAsync(
+      'spBv1.0/plant1/DDATA/edge-9/det-3',
+      Buffer.from(dataPayload({ timestamp: Date.now(), seq: 4, metrics: [{ alias: 7, type: 'Float', value: 1 }] })),
+      {
+        qos: 1,
+      },
+    );
     expect(decodePayload(await ncmd).metrics).toMatchObject([{ name: 'Node Control/Rebirth', value: true }]);
     expect(broker.stats().mappings?.['plant']?.refused).toEqual({ unknown_alias: 1 });
   });

@@ -51,7 +51,13 @@ describe('JSON mapping decoder', () => {
 
   it('marks values outside min..max out_of_range and decodes arrays of objects', () => {
     const d = decodeJson(gaslyt, buf([{ CH4: 1 }, { H2S: 500 }]), NOW);
-    expect(d).toMatchObject({ ok: true, values: [{ channel: 'ch4', quality: 'good' }, { channel: 'h2s', value: 500, quality: 'out_of_range' }] });
+    expect(d).toMatchObject({
+      ok: true,
+      values: [
+        { channel: 'ch4', quality: 'good' },
+        { channel: 'h2s', value: 500, quality: 'out_of_range' },
+      ],
+    });
   });
 
   it('refuses with a reason: not JSON, no mapped field at all, a time it cannot read', () => {
@@ -91,7 +97,17 @@ describe('mappings config', () => {
 
   it('fills defaults', () => {
     expect(mappingsSchema.parse([{ name: 'sp', format: 'sparkplug-b' }])).toEqual([
-      { name: 'sp', format: 'sparkplug-b', missing: 'skip', group: '+', node: '+', device: '{device}', nodeDevice: '{node}', metrics: [], otherMetrics: 'channel' },
+      {
+        name: 'sp',
+        format: 'sparkplug-b',
+        missing: 'skip',
+        group: '+',
+        node: '+',
+        device: '{device}',
+        nodeDevice: '{node}',
+        metrics: [],
+        otherMetrics: 'channel',
+      },
     ]);
   });
 

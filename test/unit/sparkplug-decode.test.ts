@@ -27,7 +27,10 @@ function mapping(extra: Record<string, unknown> = {}) {
       name: 'plant',
       format: 'sparkplug-b',
       group: 'plant1',
-      metrics: [{ name: 'Gas/CH4', channel: 'ch4', unit: '%LEL' }, { name: 'Gas/O2', channel: 'o2', unit: '%vol' }],
+      metrics: [
+        { name: 'Gas/CH4', channel: 'ch4', unit: '%LEL' },
+        { name: 'Gas/O2', channel: 'o2', unit: '%vol' },
+      ],
       ...extra,
     }),
   );
@@ -37,7 +40,14 @@ describe('Sparkplug topics', () => {
   it('parses the node data topics and leaves commands and STATE to others', () => {
     expect(parseSparkplugTopic('spBv1.0/plant1/DDATA/edge-1/det-7')).toEqual({ group: 'plant1', type: 'DDATA', node: 'edge-1', device: 'det-7' });
     expect(parseSparkplugTopic('spBv1.0/plant1/NBIRTH/edge-1')).toEqual({ group: 'plant1', type: 'NBIRTH', node: 'edge-1', device: undefined });
-    for (const t of ['spBv1.0/plant1/NCMD/edge-1', 'spBv1.0/plant1/DCMD/edge-1/d', 'spBv1.0/STATE/host', 'spBv1.0/plant1/NDATA/edge-1/extra', 'spBv1.0/plant1/DDATA/edge-1', 'spAv1.0/g/NDATA/n'])
+    for (const t of [
+      'spBv1.0/plant1/NCMD/edge-1',
+      'spBv1.0/plant1/DCMD/edge-1/d',
+      'spBv1.0/STATE/host',
+      'spBv1.0/plant1/NDATA/edge-1/extra',
+      'spBv1.0/plant1/DDATA/edge-1',
+      'spAv1.0/g/NDATA/n',
+    ])
       expect(parseSparkplugTopic(t), t).toBeUndefined();
   });
 });
@@ -45,7 +55,10 @@ describe('Sparkplug topics', () => {
 describe('Sparkplug B decoding (sparkplug-payload)', () => {
   it('names alias-only DDATA metrics and types their values from the DBIRTH; metric timestamps win', () => {
     const s = mapping();
-    expect(s.handle(topic('spBv1.0/plant1/NBIRTH/edge-1'), buf(birthPayload({ timestamp: T, seq: 0, bdSeq: 4, metrics: [] })), NOW)).toMatchObject({ ok: true, values: [] });
+    expect(s.handle(topic('spBv1.0/plant1/NBIRTH/edge-1'), buf(birthPayload({ timestamp: T, seq: 0, bdSeq: 4, metrics: [] })), NOW)).toMatchObject({
+      ok: true,
+      values: [],
+    });
     const birth = s.handle(topic('spBv1.0/plant1/DBIRTH/edge-1/det-7'), buf(birthPayload({ timestamp: T, seq: 1, metrics: METRICS })), NOW);
     expect(birth).toMatchObject({ ok: true, device: 'det-7' });
     const data = s.handle(
@@ -97,7 +110,8 @@ describe('Sparkplug B decoding (sparkplug-payload)', () => {
 
   it('counts seq gaps (mod 256) and bdSeq gaps between sessions', () => {
     const s = mapping();
-    const nbirth = (bdSeq: number): Buffer => buf(birthPayload({ timestamp: T, seq: 0, bdSeq, metrics: [{ name: 'Gas/CH4', alias: 1, type: 'Float', value: 1 }] }));
+    const nbirth = (bdSeq: number): Buffer =>
+      buf(birthPayload({ timestamp: T, seq: 0, bdSeq, metrics: [{ name: 'Gas/CH4', alias: 1, type: 'Float', value: 1 }] }));
     const ndata = (seq: number): Buffer => buf(dataPayload({ timestamp: T, seq, metrics: [{ alias: 1, type: 'Float', value: 2 }] }));
     const n = topic('spBv1.0/plant1/NBIRTH/edge-1');
     const d = topic('spBv1.0/plant1/NDATA/edge-1');
@@ -119,7 +133,17 @@ describe('Sparkplug B decoding (sparkplug-payload)', () => {
     s.handle(topic('spBv1.0/plant1/DBIRTH/edge-1/det-7'), buf(birthPayload({ timestamp: T, seq: 1, metrics: METRICS })), NOW);
     const d = s.handle(
       topic('spBv1.0/plant1/DDATA/edge-1/det-7'),
-      buf(dataPayload({ timestamp: T, seq: 2, metrics: [{ alias: 1, type: 'Float', value: null }, { alias: 2, type: 'Double', value: 20 }, { alias: 3, type: 'Int32', value: 9 }] })),
+      buf(
+        dataPayload({
+          timestamp: T,
+          seq: 2,
+          metrics: [
+            { alias: 1, type: 'Float', value: null },
+            { alias: 2, type: 'Double', value: 20 },
+            { alias: 3, type: 'Int32', value: 9 },
+          ],
+        }),
+      ),
       NOW,
     );
     expect(d).toEqual({
