@@ -2,6 +2,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import { newRecordProblem } from '../../protocols/records-check.ts';
 import { USERNAME_PATTERN } from './acl.ts';
+import { invalidOptions } from './errors.ts';
 import type { IngestOutcome, PayloadReason, RecordSink } from './ingest.ts';
 import { type CompiledJson, compileJson, type Decoded, decodeJson, decodeNumber, type MappingReason } from './mapping-decode.ts';
 import type { MappingConfig, NumberMappingConfig } from './mapping-schema.ts';
@@ -86,7 +87,7 @@ export class MappedIngest {
       }
       const compiled = compileTopicPattern(m.topic);
       // The schema refused patterns that do not compile.
-      if (!compiled.ok) throw new TypeError(`mapping ${m.name}: ${compiled.message}`);
+      if (!compiled.ok) throw invalidOptions([`mappings.${m.name}.topic: ${compiled.message}`]);
       if (compiled.pattern.root !== undefined) this.roots.add(compiled.pattern.root);
       return m.format === 'json'
         ? { kind: 'json', name: m.name, pattern: compiled.pattern, device: m.device, json: compileJson(m) }
