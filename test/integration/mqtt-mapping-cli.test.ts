@@ -65,19 +65,26 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function sim(args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
+/** A sim command, once it printed its line: started, and its SIGTERM handler installed. */
+async function sim(args: string[]): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [bin, 'sim', ...args, '--mqtt', `mqtt://127.0.0.1:${port}`, '--interval', '200'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ATALAYA_SIM_MQTT_PASSWORD: 'pw' },
   });
   children.push(child);
-  return { child, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('\n') || child.exitCode !== null, `atalaya sim ${args[0]} started`);
+  return { child, exited };
 }
 
 describe('atalaya sim gaslyt-json / sparkplug into an agent with mappings', () => {
   it('stores both devices with their mapped channels and counts them in the metrics', async () => {
-    const gaslyt = sim(['gaslyt-json', '--serial', 'GL-5:steady']);
-    const node = sim(['sparkplug', '--group', 'plant1', '--node', 'edge-4', '--device', 'det-2:steady']);
+    const [gaslyt, node] = await Promise.all([
+      sim(['gaslyt-json', '--serial', 'GL-5:steady']),
+      sim(['sparkplug', '--group', 'plant1', '--node', 'edge-4', '--device', 'det-2:steady']),
+    ]);
     const latest = (device: string, channel: string) => agent.buffer.latest().find((r) => r.device === device && r.channel === channel);
     expect(await waitFor(() => latest('gaslyt-GL-5', 'o2'), 'GASLYT JSON in the buffer')).toMatchObject({ value: 20.9, unit: '%vol', quality: 'good' });
     expect(await waitFor(() => latest('det-2', 'o2'), 'Sparkplug DDATA in the buffer')).toMatchObject({ value: expect.closeTo(20.9, 3), unit: '%vol' });
