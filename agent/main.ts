@@ -7,6 +7,7 @@ import type { StoredRecord } from '../protocols/records.ts';
 import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
+import { registerMappingMetrics } from './broker/mapping-metrics.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { droppingInvalid } from './buffer/checked-sink.ts';
 import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
@@ -150,6 +151,7 @@ export class Agent {
     this.flags = flags;
     registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
     registerFleetMetrics(this.metrics.registry, () => this.fleet?.status() ?? null);
+    registerMappingMetrics(this.metrics.registry, () => (config.mqtt.mappings.length === 0 ? null : this.broker?.stats().mappings));
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => this.alarms.onRecords(records);
   }

@@ -8,6 +8,7 @@ import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import type { Stop } from './demo-bench.ts';
+import { demoGaslyt, GASLYT_JSON_MAPPING } from './demo-gaslyt.ts';
 
 export interface DemoAgentOptions {
   readonly dataDir: string;
@@ -38,6 +39,7 @@ export async function startDemoAgent(o: DemoAgentOptions): Promise<DemoAgent> {
   const devicePassword = randomBytes(12).toString('base64url');
   const viewerPassword = randomBytes(9).toString('base64url');
   const statusToken = newStatusToken();
+  const gaslytJson = await demoGaslyt(o.logger, o.stops);
   const config = parseConfig(
     {
       gateway: { id: 'demo-gw' },
@@ -60,7 +62,9 @@ export async function startDemoAgent(o: DemoAgentOptions): Promise<DemoAgent> {
         users: [
           { username: 'gaslyt-01', password: await hashPassword(devicePassword), publish: ['atalaya/in/%u/#'], subscribe: [] },
           { username: 'viewer', password: await hashPassword(viewerPassword), publish: [], subscribe: ['atalaya/demo-gw/#'] },
+          gaslytJson.user,
         ],
+        mappings: [GASLYT_JSON_MAPPING],
       },
       status: { enabled: true, host: '127.0.0.1', port: o.ports.status, tokens: [hashStatusToken(statusToken)] },
     },
@@ -83,5 +87,6 @@ export async function startDemoAgent(o: DemoAgentOptions): Promise<DemoAgent> {
   });
   o.stops.push({ what: 'gaslyt', stop: () => gaslyt.stop() });
   await gaslyt.start();
+  await gaslytJson.start(mqttPort);
   return { agent, statusUrl: `http://127.0.0.1:${agent.statusAddress!.port}`, statusToken, viewerPassword, mqttPort };
 }

@@ -63,7 +63,7 @@ export function banner(b: Bench, anchorSchedule: string): string {
                         curl -H 'Authorization: Bearer ${relay.token}' ${relay.url}/metrics
   modbus tcp simulator  127.0.0.1:${b.tcpSim.tcpPort}  (1 gas detector, 2 flowmeter: the scenario drives them)
   modbus rtu simulator  ${pty ? `${pty.b} ⇄ ${pty.a}, 19200 baud, wire-time delays (1 gas detector: sensor-fault, 2 flowmeter: level-changes)` : 'not started: install socat'}
-  mqtt broker           mqtt://127.0.0.1:${b.mqttPort}  (gaslyt-01 publishes every second)
+  mqtt broker           mqtt://127.0.0.1:${b.mqttPort}  (gaslyt-01 publishes every second; GL-0042 its own JSON on gaslyt/GL-0042/data, mapped to device gaslyt-GL-0042)
                         watch: mosquitto_sub -h 127.0.0.1 -p ${b.mqttPort} -u viewer -P ${b.viewerPassword} -t 'atalaya/demo-gw/#' -v
   agent buffer          ${b.agent.config.buffer.path}
   relay                 ${relay.url}  (SQLite beside the buffer; the agent reaches it through the link 127.0.0.1:${b.link.port})

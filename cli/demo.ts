@@ -18,7 +18,8 @@ const HELP = `atalaya demo [options]
 
 The whole bench on one machine: simulated gas detectors and flowmeters on Modbus TCP and (when
 socat is installed) on an RTU line over a pseudo-terminal, polled by an agent into its buffer; a
-GASLYT-style detector publishing to the agent's MQTT broker; the agent's status page. The agent
+GASLYT-style detectors publishing to the agent's MQTT broker (one in its own JSON, read through a
+mapping); the agent's status page. The agent
 syncs through a link that can be cut to a relay (SQLite, dashboard) that reports the well's flow
 to a DGA simulator, sends its alerts to a local SMTP catcher and webhook receiver (printed as they
 arrive), and anchors what it receives on a local Ethereum node (anvil). A scenario plays

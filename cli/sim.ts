@@ -14,6 +14,8 @@ const HELP = `atalaya sim [options]
 atalaya sim dga [options]     the DGA service double (REST and SOAP): see 'atalaya sim dga --help'
 atalaya sim notify [options]  the notification double (SMTP, webhook, SMS provider, Telegram): see 'atalaya sim notify --help'
 atalaya sim modem [options]   a cellular modem for SMS on a serial line: see 'atalaya sim modem --help'
+atalaya sim gaslyt-json [options]  GASLYT-style detectors publishing their own JSON over MQTT: see its --help
+atalaya sim sparkplug [options]    a Sparkplug B edge node with gas detectors over MQTT: see its --help
 
 Simulated Modbus devices: gas detectors and well flowmeters, over Modbus TCP and/or RTU.
 
@@ -47,6 +49,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'dga') return (await import('./sim-dga.ts')).simDgaCommand(argv.slice(1));
   if (argv[0] === 'notify') return (await import('./sim-notify.ts')).simNotifyCommand(argv.slice(1));
   if (argv[0] === 'modem') return (await import('./sim-modem.ts')).simModemCommand(argv.slice(1));
+  if (argv[0] === 'gaslyt-json' || argv[0] === 'sparkplug') return (await import('./sim-mqtt.ts')).simMqttCommand(argv[0], argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -19,6 +19,10 @@ import type { RecordSink, StoredSeq } from './ingest.ts';
 import { Ingest } from './ingest.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Listener, readTlsFiles } from './listeners.ts';
+import { MappingDispatch } from './mapping-dispatch.ts';
+import { MappedIngest, type MappingStats } from './mapping-ingest.ts';
+import { SPARKPLUG_NAMESPACE } from './mapping-sparkplug.ts';
+import { rebirthCommand } from './mapping-sparkplug-codec.ts';
 import type { OnCommitted } from './republisher.ts';
 import { Republisher } from './republisher.ts';
 import type { BrokerConfig } from './schema.ts';
@@ -58,6 +62,8 @@ export interface BrokerStats {
   /** Connections closed before authenticating, by why. */
   readonly closedBeforeAuth: Record<PreAuthClose, number>;
   readonly auth: AuthStats;
+  /** Per mapping (mqtt.mappings): messages, records, refusals by reason; empty without mappings. */
+  readonly mappings?: Record<string, MappingStats>;
 }
 
 /** MQTT 3.1 limited client ids to 23 bytes; 3.1.1 lets a server accept longer ones [MQTT-3.1.3-5]. */
@@ -79,6 +85,7 @@ export class MqttBroker {
   private connectGate: ConnectGate | undefined;
   private admission: Admission | undefined;
   private republisher: Republisher | undefined;
+  private mapped: MappedIngest | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
   private readonly counters = new RefusalCounters();
   private startedAt = 0;
@@ -120,6 +127,7 @@ export class MqttBroker {
       pending: this.admission?.pendingCount() ?? 0,
       closedBeforeAuth: this.admission?.totals() ?? preAuthCloses(),
       auth: this.connectGate?.stats() ?? noAuthStats(),
+      mappings: this.mapped?.stats() ?? {},
     };
   }
 
@@ -141,10 +149,15 @@ export class MqttBroker {
         bootId: this.options.bootId,
         flags: this.options.flags,
       });
+      const { sink, bootId, flags } = this.options;
+      const requestRebirth = (group: string, node: string): void =>
+        this.publishInternal(`${SPARKPLUG_NAMESPACE}/${group}/NCMD/${node}`, rebirthCommand(clock.now()), 0, false);
+      this.mapped = config.mappings.length === 0 ? undefined : new MappedIngest({ ...config, sink, clock, bootId, flags, requestRebirth });
+      const input = this.mapped === undefined ? ingest : new MappingDispatch(ingest, this.mapped);
       const auth = new Authenticator(users, config.allowAnonymous, `${config.topicPrefix}/${gatewayId}/#`);
       const admission = new Admission({ ...config, limits: packetLimits(config.maxPayloadBytes) });
       this.admission = admission;
-      const gate = new Gate({ ...config, gatewayId, ingest, counters: this.counters, clock, logger: this.log });
+      const gate = new Gate({ ...config, gatewayId, ingest: input, counters: this.counters, clock, logger: this.log });
       this.gate = gate;
       const connectGate = new ConnectGate({
         maxClients: config.maxClients,
@@ -228,10 +241,10 @@ export class MqttBroker {
   }
 
   /** Server-side publish: bypasses authorizePublish, as aedes.publish does. */
-  private publishInternal(topic: string, payload: string, qos: 0 | 1, retain: boolean): void {
+  private publishInternal(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
     const aedes = this.aedes;
     if (aedes === undefined || aedes.closed) return;
-    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (err) => {
+    aedes.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos, retain, dup: false }, (err) => {
       if (err) this.log.debug({ err, topic }, 'internal publish failed');
     });
   }

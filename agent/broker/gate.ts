@@ -7,7 +7,7 @@ import type { AuthResult } from './auth.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { UNKNOWN_USER } from './counters.ts';
 import { refused } from './errors.ts';
-import type { Ingest } from './ingest.ts';
+import type { DeviceInput } from './mapping-dispatch.ts';
 
 export interface GateOptions {
   readonly topicPrefix: string;
@@ -15,7 +15,8 @@ export interface GateOptions {
   readonly maxPayloadBytes: number;
   readonly maxTopicLevels: number;
   readonly maxPublishesPerSecond: number;
-  readonly ingest: Ingest;
+  /** Native ingest, or native ingest and the mappings (mapping-dispatch.ts). */
+  readonly ingest: DeviceInput;
   readonly counters: RefusalCounters;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -85,8 +86,15 @@ export class Gate {
     if (client === null || session === undefined) return done(refused('no session'));
     const { topic } = packet;
     if (client.closed) {
-      // The client's Will, published as its connection ends: the ACL applies, ingest does not.
-      return done(this.permitted(session, topic) && !this.options.ingest.isIngestTopic(topic) ? null : refused('will'));
+      // The client's Will, published as its connection ends: the ACL applies, ingest does not,
+      // except a Sparkplug NDEATH, which ends the node's session (mapping-sparkplug.ts).
+      if (!this.permitted(session, topic)) return done(refused('will'));
+      const { ingest } = this.options;
+      if (!ingest.isIngestTopic(topic)) return done(null);
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      if (ingest.acceptsWill?.(topic, payload) !== true) return done(refused('will'));
+      packet.retain = false;
+      return done(null);
     }
     const reason = this.check(session, topic);
     if (reason !== undefined) {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { isValidAclPattern, topicLevels, USERNAME_PATTERN } from './acl.ts';
+import { mappingsSchema } from './mapping-schema.ts';
+import { compileTopicPattern } from './mapping-topic.ts';
 import { isPasswordHash } from './passwords.ts';
 
 export const LISTENER_TYPES = ['tcp', 'ws', 'tls', 'wss'] as const;
@@ -158,6 +160,7 @@ export const brokerConfigSchema = z
       .max(100_000)
       .default(500)
       .describe('PUBLISH packets per client per second; over it the client is disconnected and counted (flood), 1..100000'),
+    mappings: mappingsSchema,
     reportIntervalMs: z
       .number()
       .int()
@@ -171,6 +174,16 @@ export const brokerConfigSchema = z
     const needed = topicLevels(c.topicPrefix) + 5;
     if (c.authBackoffMaxMs < c.authBackoffInitialMs)
       ctx.addIssue({ code: 'custom', path: ['authBackoffMaxMs'], message: `must be at least authBackoffInitialMs (${c.authBackoffInitialMs})` });
+    c.mappings.forEach((m, i) => {
+      // A mapping claims its topic's first level (mapping-ingest.ts): never the gateway's own tree.
+      const compiled = m.format === 'sparkplug-b' ? undefined : compileTopicPattern(m.topic);
+      if (compiled?.ok === true && compiled.pattern.root === c.topicPrefix.split('/')[0])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mappings', i, 'topic'],
+          message: `must not start with ${compiled.pattern.root}/: that is topicPrefix's tree (ingest and republish)`,
+        });
+    });
     if (c.maxTopicLevels < needed)
       ctx.addIssue({
         code: 'custom',

@@ -26,6 +26,7 @@ import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { fmt, machineLine, out, procUsage } from './common.ts';
+import { BENCH_MAPPINGS, BENCH_PUBLISH_ACL, INGEST_CHANNEL, type PayloadFormat, stream } from './mqtt-payloads.ts';
 
 const PUBLISHERS = [1, 10, 50];
 const PUBLISHER_PROCESSES = 2;
@@ -36,9 +37,8 @@ const FANOUT_MESSAGES = 500;
 const FANOUT_DEVICES = 5;
 const FANOUT_INTERVAL_MS = 50;
 const MOSQUITTO = '/usr/sbin/mosquitto';
-const USER = 'bench';
-const PASSWORD = 'bench-password';
-const INGEST_CHANNEL = 'bench';
+export const USER = 'bench';
+export const PASSWORD = 'bench-password';
 
 const children = new Set<ChildProcess>();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -67,14 +67,14 @@ async function until(what: string, ready: () => boolean, child: ChildProcess, ms
   }
 }
 
-interface Broker {
+export interface Broker {
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
 }
 
 /** `atalaya agent` as its own process; the port is read from its 'MQTT broker started' log line. */
-async function startAgent(dir: string, name: string, config: Record<string, unknown>): Promise<Broker> {
+export async function startAgent(dir: string, name: string, config: Record<string, unknown>): Promise<Broker> {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
   const prof = process.env['ATALAYA_BENCH_PROF'];
@@ -134,6 +134,7 @@ interface RunCommand {
   username?: string;
   password?: string;
   devices: string[];
+  format: PayloadFormat;
 }
 interface RunResult {
   type: 'done';
@@ -141,7 +142,7 @@ interface RunResult {
   acked: number;
   failed: number;
 }
-interface RunFigures {
+export interface RunFigures {
   window: number;
   acked: number;
   failed: number;
@@ -158,12 +159,14 @@ function writeBytesOf(pid: number): number {
 async function publisherMain(): Promise<void> {
   let clients: MqttClient[] = [];
   let devices: string[] = [];
+  let format: PayloadFormat = 'native';
   // The parent gone (killed, crashed): nothing left to publish for.
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: RunCommand | { type: 'go'; t0: number; durationMs: number } | { type: 'exit' }) => {
     if (msg.type === 'exit') process.exit(0);
     if (msg.type === 'run') {
       devices = msg.devices;
+      format = msg.format;
       const auth = msg.username === undefined ? {} : { username: msg.username, password: msg.password };
       const connect = (d: string): Promise<MqttClient> =>
         mqtt.connectAsync({ host: '127.0.0.1', port: msg.port, clientId: d, protocolVersion: 4, reconnectPeriod: 0, ...auth });
@@ -177,7 +180,7 @@ async function publisherMain(): Promise<void> {
         });
       return;
     }
-    void publishAll(clients, devices, msg.t0, msg.durationMs).then(async (result) => {
+    void publishAll(clients, devices, format, msg.t0, msg.durationMs).then(async (result) => {
       await Promise.all(clients.map((c) => c.endAsync()));
       process.send!(result);
     });
@@ -185,7 +188,7 @@ async function publisherMain(): Promise<void> {
 }
 
 /** Every client keeps IN_FLIGHT QoS 1 messages unacknowledged from t0 until the window ends. */
-function publishAll(clients: MqttClient[], devices: string[], t0: number, durationMs: number): Promise<RunResult> {
+function publishAll(clients: MqttClient[], devices: string[], format: PayloadFormat, t0: number, durationMs: number): Promise<RunResult> {
   const from = t0 + WARMUP_MS;
   const to = from + durationMs;
   const result: RunResult = { type: 'done', window: 0, acked: 0, failed: 0 };
@@ -193,14 +196,16 @@ function publishAll(clients: MqttClient[], devices: string[], t0: number, durati
   return new Promise((resolve) => {
     const settle = (): void => void (Date.now() >= to && pending === 0 && resolve(result));
     clients.forEach((client, i) => {
-      const topic = `atalaya/in/${devices[i]}/telemetry`;
+      const messages = stream(format, devices[i] ?? '');
+      const { topic } = messages;
+      for (const m of messages.preamble) client.publish(m.topic, m.payload, { qos: 1 });
       let seq = 0;
       let inFlight = 0;
       const pump = (): void => {
         while (inFlight < IN_FLIGHT && Date.now() < to) {
           inFlight++;
           pending++;
-          const payload = `{"channel":"${INGEST_CHANNEL}","value":${(seq % 1000) / 10},"unit":"%LEL","ts":${Date.now()},"seq":${seq++}}`;
+          const payload = messages.payload(seq++);
           client.publish(topic, payload, { qos: 1 }, (err) => {
             inFlight--;
             pending--;
@@ -222,7 +227,7 @@ function publishAll(clients: MqttClient[], devices: string[], t0: number, durati
   });
 }
 
-class Publishers {
+export class Publishers {
   private readonly procs = Array.from({ length: PUBLISHER_PROCESSES }, () =>
     launch(process.execPath, [path.resolve('bin/run-ts.mjs'), path.resolve('test/bench/mqtt.ts'), '--publisher'], ['ignore', 'inherit', 'inherit', 'ipc']),
   );
@@ -231,7 +236,7 @@ class Publishers {
    * N clients spread over the processes, connected, then publishing for warm-up plus durationMs.
    * `window`: acknowledgements inside the counted window; `cpu`, `publisherCpu`: cores busy in it.
    */
-  async run(broker: Broker, n: number, durationMs: number, auth: boolean): Promise<RunFigures> {
+  async run(broker: Broker, n: number, durationMs: number, auth: boolean, format: PayloadFormat = 'native'): Promise<RunFigures> {
     const devices = Array.from({ length: n }, (_, i) => `pub-${i + 1}`);
     const shares = this.procs
       .map((_, p) => devices.filter((_, i) => i % this.procs.length === p))
@@ -250,7 +255,7 @@ class Publishers {
       });
     const ready = shares.map((s) => reply(s.p, 'ready'));
     for (const s of shares)
-      this.procs[s.p]!.child.send({ type: 'run', port: broker.port, devices: s.d, ...(auth ? { username: USER, password: PASSWORD } : {}) });
+      this.procs[s.p]!.child.send({ type: 'run', port: broker.port, devices: s.d, format, ...(auth ? { username: USER, password: PASSWORD } : {}) });
     await Promise.all(ready);
     const done = shares.map((s) => reply(s.p, 'done'));
     const t0 = Date.now() + 100;
@@ -275,7 +280,7 @@ class Publishers {
 
 // ---- the bench ----
 
-function agentConfig(
+export function agentConfig(
   hash: string,
   simPort: number,
   commitIntervalMs: number | undefined,
@@ -288,7 +293,8 @@ function agentConfig(
     status: { host: '127.0.0.1', port: 0 },
     mqtt: {
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
-      users: [{ username: USER, password: hash, publish: ['atalaya/in/#'], subscribe: ['atalaya/bench/#'] }],
+      users: [{ username: USER, password: hash, publish: BENCH_PUBLISH_ACL, subscribe: ['atalaya/bench/#'] }],
+      mappings: BENCH_MAPPINGS,
       // The flood guard (default 500/s per client) would disconnect a bench publisher.
       maxPublishesPerSecond: 100_000,
     },
@@ -296,7 +302,7 @@ function agentConfig(
   };
 }
 
-function countIngested(db: string): number {
+export function countIngested(db: string): number {
   const sqlite = new Database(db, { readonly: true });
   try {
     return (sqlite.prepare('SELECT count(*) AS n FROM records WHERE channel = (SELECT id FROM names WHERE name = ?)').get(INGEST_CHANNEL) as { n: number }).n;

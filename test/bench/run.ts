@@ -22,6 +22,7 @@ for (const [title, file, ...rest] of [
   ['agent footprint', 'test/bench/agent-rss.ts'],
   ['agent footprint, the linux-arm64 release under qemu-aarch64', 'test/bench/agent-rss.ts', '30', 'arm64'],
   ['MQTT ingest and fan-out', 'test/bench/mqtt.ts'],
+  ['MQTT mapping cost per message: JSON and Sparkplug B beside the native schema', 'test/bench/mqtt-mapping.ts'],
   ['relay: agent → relay end to end, backlog drain, 100 gateways', 'test/bench/relay.ts'],
   ['DGA: slot derivation for 1,000 obras × 1 year, sends per hour against the DGA double', 'test/bench/dga.ts'],
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],

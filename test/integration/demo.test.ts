@@ -285,6 +285,7 @@ describe('atalaya demo (npm start)', () => {
     expect(demo.out()).toMatch(/last seq [1-9]\d*/);
     expect(demo.out()).toMatch(/sync: \w+, [1-9]\d* sent/);
     expect(demo.out()).toMatch(/gaslyt-01 +ch4=/);
+    expect(demo.out()).toMatch(/gaslyt-GL-0042 +ch4=/);
     expect(demo.out()).toMatch(/relay: anchor batches #\d+ /);
     expect(demo.out()).toMatch(/alerts .*closed; messages \d+ sent/);
     expect(demo.out()).toMatch(/notify: email +#\d+ to guardia@example\.cl: \[ALARM\]/);

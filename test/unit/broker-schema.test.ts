@@ -30,6 +30,7 @@ describe('broker config schema', () => {
       authBackoffInitialMs: 100,
       authBackoffMaxMs: 30_000,
       maxPublishesPerSecond: 500,
+      mappings: [],
       reportIntervalMs: 60_000,
     });
   });
