@@ -15,7 +15,7 @@ const reading = (seq: number, device: string, value: number): StoredRecord => ({
   ts: 1_750_000_000_000 + seq,
   mono: seq,
   bootId: 'b',
-  priority: PRIORITY.reading,
+  priority: PRIORITY.ordinary,
   flags: 0,
 });
 
