@@ -13,6 +13,8 @@ import { SqlDgaStore } from './dga-store.ts';
 import type { DgaStore } from './dga-types.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import type { SqlExecutor } from './sql-executor.ts';
+import { SqlSourcesStore } from './sources-store.ts';
+import type { SourcesStore } from './sources-types.ts';
 import { PostgresExecutor } from './sql-postgres.ts';
 import { SqliteExecutor } from './sql-sqlite.ts';
 import type { RelayStore } from './types.ts';
@@ -38,6 +40,8 @@ export interface RelayDatabase {
   readonly anchor: AnchorStore;
   /** Alerts, their routes, the outbox and the delivery log (cloud/alerts). */
   readonly alerts: AlertsStore;
+  /** Provider sources: virtual gateways, message ids, cursors (cloud/providers). */
+  readonly sources: SourcesStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -72,6 +76,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     dga: new SqlDgaStore(executor),
     anchor: new SqlAnchorStore(executor, records),
     alerts: new SqlAlertsStore(executor),
+    sources: new SqlSourcesStore(executor, records),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };
