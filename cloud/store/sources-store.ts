@@ -7,6 +7,7 @@
  * from the committed cursor and the message ids absorb what it fetches again.
  */
 import { PRIORITY } from '../../protocols/records.ts';
+import { newRecordProblem } from '../../protocols/records-check.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
 import { SOURCE_EXISTS, sourceError } from '../providers/errors.ts';
 import { unknownGateway } from './errors.ts';
@@ -49,8 +50,9 @@ export class SqlSourcesStore implements SourcesStore {
       : (await this.db.query<SourceProblemRow>(SQL.sourceProblems, [source])).rows;
   }
 
-  async ingest(batch: SourceBatch): Promise<SourceIngestResult> {
-    const gateway = `src-${batch.source}`;
+  async ingest(offered: SourceBatch): Promise<SourceIngestResult> {
+    const gateway = `src-${offered.source}`;
+    const batch = checked(offered);
     return this.db.transaction('source ingest', async (q, many, copy) => {
       // The row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) makes two relays'
       // ingests of one source take turns, so seqs never collide and stay gapless.
@@ -97,6 +99,24 @@ export class SqlSourcesStore implements SourcesStore {
   async scheduled(source: string, nextTryAt: number): Promise<void> {
     await this.db.query(SQL.scheduled, [source, nextTryAt]);
   }
+}
+
+/**
+ * The batch without the records the relay would refuse from a gateway (protocols/records-check.ts:
+ * a name over 128 characters, a time that is not an integer, …), each counted as `invalid_record`;
+ * their messages are kept, so a redelivery does not count them again.
+ */
+function checked(batch: SourceBatch): SourceBatch {
+  const problems = [...batch.problems];
+  const messages = batch.messages.map((m) => {
+    const records = m.records.filter((r) => {
+      const problem = newRecordProblem({ ...r, mono: 0, bootId: PROVIDER_BOOT_ID, priority: PRIORITY.ordinary, flags: 0 });
+      if (problem !== undefined) problems.push({ reason: 'invalid_record', detail: `${r.device}/${r.channel}: ${problem.path}` });
+      return problem === undefined;
+    });
+    return records.length === m.records.length ? m : { ...m, records };
+  });
+  return { ...batch, messages, problems };
 }
 
 /** Claims the message's id; false for a redelivery. An id held with a time outside the window is a new message under `<id>@<at>`. */
