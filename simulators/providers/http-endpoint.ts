@@ -84,7 +84,7 @@ export class HttpEndpoint {
       for (const p of rows) {
         const cells = [stableId(device, p.index), device, this.local.format(p.at), p.reading.flow, p.reading.totalizer, p.reading.level];
         const bad = (this.o.badRowEvery ?? 0) > 0 && (p.index + 1) % (this.o.badRowEvery as number) === 0;
-        body += csvLine(bad ? cells.slice(0, 4) : cells);
+        body += csvLine(bad ? cells.slice(0, 5) : cells);
       }
       return { status: 200, type: 'text/csv; charset=utf-8', body };
     }
