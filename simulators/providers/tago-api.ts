@@ -38,6 +38,8 @@ export class TagoApi {
   readonly series: FlowSeries;
   private readonly server: SimHttpServer;
   fault: TagoFault = 'none';
+  /** Added to every answer, ms: a provider far away (and a pull long enough to be interrupted). */
+  latencyMs = 0;
   /** Requests answered, by status. */
   readonly requests = new Map<number, number>();
 
@@ -72,7 +74,8 @@ export class TagoApi {
       this.count(status);
       return { status, type: 'application/json', body: JSON.stringify(body) };
     };
-    if (this.fault === 'slow') await new Promise((r) => setTimeout(r, 2000));
+    const delay = this.latencyMs + (this.fault === 'slow' ? 2000 : 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (this.fault === '5xx') return json(503, { status: false, message: 'Service Unavailable' });
     if (url.pathname !== '/data' || req.method !== 'GET') return json(404, { status: false, message: 'Not found' });
     const token = req.headers['device-token'];
