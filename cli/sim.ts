@@ -14,6 +14,7 @@ const HELP = `atalaya sim [options]
 atalaya sim dga [options]     the DGA service double (REST and SOAP): see 'atalaya sim dga --help'
 atalaya sim notify [options]  the notification double (SMTP, webhook, SMS provider, Telegram): see 'atalaya sim notify --help'
 atalaya sim modem [options]   a cellular modem for SMS on a serial line: see 'atalaya sim modem --help'
+atalaya sim providers [options]  Tago-like API, HTTP/CSV export, TTS webhook sender: see 'atalaya sim providers --help'
 
 Simulated Modbus devices: gas detectors and well flowmeters, over Modbus TCP and/or RTU.
 
@@ -47,6 +48,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'dga') return (await import('./sim-dga.ts')).simDgaCommand(argv.slice(1));
   if (argv[0] === 'notify') return (await import('./sim-notify.ts')).simNotifyCommand(argv.slice(1));
   if (argv[0] === 'modem') return (await import('./sim-modem.ts')).simModemCommand(argv.slice(1));
+  if (argv[0] === 'providers') return (await import('./sim-providers.ts')).simProvidersCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
