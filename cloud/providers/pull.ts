@@ -63,7 +63,7 @@ export class SourcePuller {
   async start(): Promise<void> {
     this.stopped = false;
     // The first pull at once: a restarted relay catches up from its committed cursor.
-    if (this.o.schedule !== false) this.arm(0);
+    this.arm(0);
   }
 
   async stop(): Promise<void> {
@@ -88,7 +88,7 @@ export class SourcePuller {
   }
 
   private arm(delay: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.o.schedule === false) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pullNow().then(

@@ -6,8 +6,9 @@
  * data-testid attributes (browser tests rely on them; keep them stable):
  *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
  *   logout                                                   sign-out button
- *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors
- *                                                            tabs (alerts/dga/anchors hidden when the API answers 404)
+ *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors, tab-sources
+ *                                                            tabs (alerts/dga/anchors hidden when the API answers 404,
+ *                                                            sources when the relay has none)
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
  *   filter-from, filter-to, filter-limit, readings-query     the readings query form
@@ -22,15 +23,17 @@
  *   alerts-filter, alerts-table, alerts-empty, alerts-older,
  *   alert-row-<id> (data-state open|closed, data-acked), alert-detail, alert-state, alert-ack,
  *   alert-ack-status, alert-messages, alert-message-<outbox id> (data-state), alert-deliveries
+ *   source-row-<id> (data-failing), source-problem-<id>-<reason>
  */
 
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
-import { available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { api, available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
 import { dgaTab } from './dga.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { readingsTab } from './readings.js';
+import { sourcesTab } from './sources.js';
 
 /** The gateways, alerts and DGA views refresh on their own this often while shown, ms. */
 const REFRESH_MS = 30_000;
@@ -83,6 +86,7 @@ function buildTabs() {
     alerts: alertsTab($('panel-alerts'), ctx),
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
+    sources: sourcesTab($('panel-sources'), ctx),
   };
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => void select(button.dataset.tab).show());
@@ -99,6 +103,11 @@ async function enterApp() {
   $('tab-alerts').hidden = !alerts;
   $('tab-dga').hidden = !dga;
   $('tab-anchors').hidden = !anchors;
+  // Provider sources (issue 17): the tab only on a relay that has some.
+  const sources = await api('v1/sources')
+    .then((b) => b.sources.length > 0)
+    .catch(() => false);
+  $('tab-sources').hidden = !sources;
   if (tabs === null) buildTabs();
   loginSection.hidden = true;
   appSection.hidden = false;
