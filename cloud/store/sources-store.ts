@@ -53,7 +53,9 @@ export class SqlSourcesStore implements SourcesStore {
   async ingest(offered: SourceBatch): Promise<SourceIngestResult> {
     const gateway = `src-${offered.source}`;
     const batch = checked(offered);
-    return this.db.transaction('source ingest', async (q, many, copy) => {
+    // Grouped (sql-sqlite-group.ts): webhooks arriving together share one commit on SQLite, each
+    // still in its own savepoint, run one after the other, so the seqs stay gapless.
+    return this.db.groupedTransaction('source ingest', async (q, many, copy) => {
       // The row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) makes two relays'
       // ingests of one source take turns, so seqs never collide and stay gapless.
       const held = (await q<{ highestSeq: number | null }>(forUpdate(SQL.highestSeq, this.db.dialect), [gateway])).rows[0];
