@@ -52,7 +52,9 @@ export interface SourcePullerOptions {
 export class SourcePuller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PullOutcome> | undefined;
-  private stopped = true;
+  /** Timers are armed only between start() and stop(); stop() also ends a pull's page loop. */
+  private started = false;
+  private stopping = false;
   private failures = 0;
   private readonly log: Logger;
 
@@ -61,13 +63,15 @@ export class SourcePuller {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
+    this.started = true;
+    this.stopping = false;
     // The first pull at once: a restarted relay catches up from its committed cursor.
     this.arm(0);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.started = false;
+    this.stopping = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
@@ -88,7 +92,7 @@ export class SourcePuller {
   }
 
   private arm(delay: number): void {
-    if (this.stopped || this.o.schedule === false) return;
+    if (!this.started || this.o.schedule === false) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pullNow().then(
@@ -104,7 +108,7 @@ export class SourcePuller {
     try {
       let cursor = (await store.getSource(source))?.cursor ?? null;
       const maxPages = this.o.maxPages ?? 1000;
-      for (let more = true; more && totals.pages < maxPages && !this.stopped; ) {
+      for (let more = true; more && totals.pages < maxPages && !this.stopping; ) {
         const page = await this.o.fetchPage(cursor);
         const stored = await store.ingest({ source, messages: page.messages, cursor: page.cursor, problems: page.problems, now: clock.now() });
         cursor = page.cursor;
