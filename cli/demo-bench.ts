@@ -8,6 +8,7 @@ import { isAtalayaError } from '../protocols/errors.ts';
 import { ANVIL_START_FAILED } from '../simulators/chain/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { FaultProxy } from '../simulators/net/fault-proxy.ts';
+import type { TtsSender } from '../simulators/providers/tts-sender.ts';
 import { openPtyPair } from '../simulators/pty.ts';
 import { type DemoAgent, startDemoAgent } from './demo-agent.ts';
 import { type DemoChain, startDemoChain } from './demo-chain.ts';
@@ -15,7 +16,6 @@ import { DEMO_OBRA, type DemoDga, startDemoDga } from './demo-dga.ts';
 import { type DemoNotify, startDemoNotify } from './demo-notify.ts';
 import { demoLora, LORA_OBRA } from './demo-providers.ts';
 import { type DemoRelay, demoRelayExists, resetDemoRelay, startDemoRelay } from './demo-relay.ts';
-import type { TtsSender } from '../simulators/providers/tts-sender.ts';
 
 export interface Stop {
   readonly what: string;

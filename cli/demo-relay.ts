@@ -85,7 +85,13 @@ async function provisionSources(dbFile: string, sources: ReadonlyArray<Record<st
       const id = String(s['id']);
       if (have.has(id)) continue;
       const kind = s['kind'] as SourceKind;
-      await database.sources.addSource({ id, kind, org: 'default', gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), key), now: systemClock.now() });
+      await database.sources.addSource({
+        id,
+        kind,
+        org: 'default',
+        gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), key),
+        now: systemClock.now(),
+      });
     }
   } finally {
     await database.stop();

@@ -4,9 +4,9 @@
  * (with a random secret nobody is shown: nothing signs batches as it) and its own gapless seq.
  */
 import type { RelayConfig } from '../cloud/config/schema.ts';
+import { newGatewaySecretCiphertext } from '../cloud/ingest/gateway-secrets.ts';
 import { SOURCE_ID_PATTERN, SOURCE_KINDS, type SourceKind, sourceGateway } from '../cloud/providers/config.ts';
 import { SOURCE_INVALID, sourceError } from '../cloud/providers/errors.ts';
-import { newGatewaySecretCiphertext } from '../cloud/ingest/gateway-secrets.ts';
 import { loadRelayKey } from '../cloud/secrets.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';

@@ -49,13 +49,7 @@ const pullSchema = {
   url: z.url().describe('Base URL of the provider API'),
   intervalMs: z.number().int().min(200).max(86_400_000).default(60_000).describe('Time between pulls, ms (200 ms–24 h), ±10 % jitter'),
   timeoutMs: z.number().int().min(100).max(300_000).default(15_000).describe('Longest one request may take, ms'),
-  backoffMaxMs: z
-    .number()
-    .int()
-    .min(200)
-    .max(86_400_000)
-    .default(600_000)
-    .describe('Back-off after failed pulls doubles from intervalMs up to this, ms'),
+  backoffMaxMs: z.number().int().min(200).max(86_400_000).default(600_000).describe('Back-off after failed pulls doubles from intervalMs up to this, ms'),
   pageSize: z.number().int().min(1).max(10_000).default(500).describe('Records asked for per request (1–10 000)'),
 };
 
@@ -142,10 +136,7 @@ const httpSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.format === 'json')
-      for (const [name, path] of [
-        ['time', s.time],
-        ...Object.keys(s.fields).map((k) => ['fields', k]),
-      ] as const)
+      for (const [name, path] of [['time', s.time], ...Object.keys(s.fields).map((k) => ['fields', k])] as const)
         if (!parseJsonPath(path).ok) ctx.addIssue({ code: 'custom', path: name === 'time' ? ['time'] : ['fields', path], message: 'a JSON path such as $.ts' });
   });
 

@@ -24,7 +24,11 @@ export type SourceErrorCode =
   | typeof SOURCE_PULL_FAILED
   | typeof SOURCE_PULL_MALFORMED;
 
-export function sourceError(code: SourceErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): AtalayaError<SourceErrorCode> {
+export function sourceError(
+  code: SourceErrorCode,
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): AtalayaError<SourceErrorCode> {
   return new AtalayaError(code, message, options);
 }
 

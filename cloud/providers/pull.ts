@@ -132,7 +132,9 @@ export class SourcePuller {
       const code = isAtalayaError(err) ? err.code : 'ERROR';
       const text = `${code}: ${(err as Error).message ?? String(err)}`.slice(0, 300);
       this.log.warn({ code, failures: this.failures, retryInMs: delay, pages: totals.pages }, 'pull failed');
-      await store.pullFailed(source, text, this.failures, clock.now() + delay, clock.now()).catch((e: unknown) => this.log.warn({ err: e }, 'source status not written'));
+      await store
+        .pullFailed(source, text, this.failures, clock.now() + delay, clock.now())
+        .catch((e: unknown) => this.log.warn({ err: e }, 'source status not written'));
       this.o.onPull?.(undefined, err);
       this.arm(delay);
       throw err;

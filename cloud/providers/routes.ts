@@ -3,9 +3,9 @@
  * header secret, no operator token) and `GET /v1/sources` (operator token), the Sources tab's API.
  */
 import type { FastifyInstance } from 'fastify';
-import { bearerAuth, type ApiTokenEntry } from '../http/auth.ts';
-import { STORE_CLOSED, STORE_UNAVAILABLE } from '../store/errors.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
+import { type ApiTokenEntry, bearerAuth } from '../http/auth.ts';
+import { STORE_CLOSED, STORE_UNAVAILABLE } from '../store/errors.ts';
 import type { SourceMetrics } from './metrics.ts';
 import type { ProviderService } from './service.ts';
 

@@ -70,7 +70,10 @@ export class ProviderService {
     for (const s of this.o.sources) {
       const row = provisioned.get(s.id);
       if (row === undefined || row.kind !== s.kind) {
-        this.log.error({ source: s.id, kind: s.kind, provisionedKind: row?.kind }, `source not provisioned as ${s.kind}: atalaya relay source add ${s.id} --kind ${s.kind}`);
+        this.log.error(
+          { source: s.id, kind: s.kind, provisionedKind: row?.kind },
+          `source not provisioned as ${s.kind}: atalaya relay source add ${s.id} --kind ${s.kind}`,
+        );
         continue;
       }
       const secret = secrets.get(s.id);

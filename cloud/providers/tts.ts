@@ -54,7 +54,8 @@ export function parseUplink(body: unknown, cfg: TtsSourceConfig): ParsedUplink {
   const mapping = cfg.devices.find((d) => d.match === deviceId || (devEui !== undefined && d.match.toLowerCase() === devEui));
   if (mapping === undefined) return { messages: [], problems: [{ reason: 'unknown_device', detail: deviceId }] };
   const fCnt = up['f_cnt'] ?? 0;
-  if (typeof fCnt !== 'number' || !Number.isSafeInteger(fCnt) || fCnt < 0) return { messages: [], problems: [{ reason: 'malformed', detail: `${deviceId}: f_cnt` }] };
+  if (typeof fCnt !== 'number' || !Number.isSafeInteger(fCnt) || fCnt < 0)
+    return { messages: [], problems: [{ reason: 'malformed', detail: `${deviceId}: f_cnt` }] };
   const ts = uplinkTime(up, msg['received_at'], cfg.maxGatewaySkewMs);
   if (ts === undefined) return { messages: [], problems: [{ reason: 'bad_time', detail: `${deviceId}: received_at` }] };
   const decoded = obj(up['decoded_payload']);

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
-import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
+import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
 export { userVersion } from '../../platform/sqlite/migrate.ts';

@@ -12,9 +12,9 @@ import { recordHash } from '../../protocols/sync/canonical.ts';
 import { SOURCE_EXISTS, sourceError } from '../providers/errors.ts';
 import { unknownGateway } from './errors.ts';
 import type { SqlRecordsStore } from './records-store.ts';
-import { forUpdate, type Query, type SqlExecutor } from './sql-executor.ts';
 import { SOURCES_SQL as SQL } from './sources-sql.ts';
 import type { SourceBatch, SourceIngestResult, SourceMessage, SourceProblem, SourceProblemRow, SourceRow, SourcesStore } from './sources-types.ts';
+import { forUpdate, type Query, type SqlExecutor } from './sql-executor.ts';
 import type { IngestInput } from './types.ts';
 
 /** boot id of every provider record: a provider's time is its own, there is no boot to correct from. */

@@ -2,7 +2,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Handler = (req: http.IncomingMessage, url: URL) => { status: number; type: string; body: string } | Promise<{ status: number; type: string; body: string }>;
+export type Handler = (
+  req: http.IncomingMessage,
+  url: URL,
+) => { status: number; type: string; body: string } | Promise<{ status: number; type: string; body: string }>;
 
 export class SimHttpServer {
   private server: http.Server | undefined;

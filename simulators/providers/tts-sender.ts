@@ -6,7 +6,7 @@
  */
 import { request } from 'undici';
 import type { Clock } from '../../protocols/clock.ts';
-import { DEFAULT_FLOWMETER, flowmeterAt, type FlowmeterModel } from './flowmeter.ts';
+import { DEFAULT_FLOWMETER, type FlowmeterModel, flowmeterAt } from './flowmeter.ts';
 import { type TtsDevice, ttsUplink } from './tts-uplink.ts';
 
 export interface TtsSenderOptions {

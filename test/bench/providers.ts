@@ -44,7 +44,14 @@ const config = parseRelayConfig({
   storage: { kind: 'sqlite', path: path.join(dir, 'relay.db') },
   sources: [
     { id: 'ttn', kind: 'tts', devices: [{ match: 'dev-0', device: 'pozo', fields: FIELDS }] },
-    { id: 'tago', kind: 'tago', url: tago.url, device: 'pozo-tago', pageSize: 1000, variables: { caudal: FIELDS.flow, totalizador: FIELDS.totalizer, nivel: FIELDS.level } },
+    {
+      id: 'tago',
+      kind: 'tago',
+      url: tago.url,
+      device: 'pozo-tago',
+      pageSize: 1000,
+      variables: { caudal: FIELDS.flow, totalizador: FIELDS.totalizer, nivel: FIELDS.level },
+    },
     {
       id: 'csv',
       kind: 'http',
@@ -61,8 +68,18 @@ const config = parseRelayConfig({
 });
 const db = createRelayDatabase(config.storage, logger);
 await db.start();
-for (const [id, kind] of [['ttn', 'tts'], ['tago', 'tago'], ['csv', 'http']] as const)
-  await db.sources.addSource({ id, kind, org: 'default', gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), parseRelayKey(key, 'bench')), now });
+for (const [id, kind] of [
+  ['ttn', 'tts'],
+  ['tago', 'tago'],
+  ['csv', 'http'],
+] as const)
+  await db.sources.addSource({
+    id,
+    kind,
+    org: 'default',
+    gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), parseRelayKey(key, 'bench')),
+    now,
+  });
 await db.stop();
 const relay = new Relay(config, {
   logger,
@@ -79,10 +96,17 @@ try {
   const pool = new Pool(`http://127.0.0.1:${relay.address.port}`, { connections: CONCURRENCY });
   const device = { deviceId: 'dev-0', devEui: '70B3D57ED0055A01', applicationId: 'bench' };
   const bodies = Array.from({ length: UPLINKS }, (_, i) =>
-    JSON.stringify(ttsUplink({ device, fCnt: i + 1, at: now - (UPLINKS - i) * 1000, reading: { flow: 12.5, totalizer: 1000 + i, level: 27.3 }, gateways: ['gw-a', 'gw-b'] })),
+    JSON.stringify(
+      ttsUplink({ device, fCnt: i + 1, at: now - (UPLINKS - i) * 1000, reading: { flow: 12.5, totalizer: 1000 + i, level: 27.3 }, gateways: ['gw-a', 'gw-b'] }),
+    ),
   );
   const post = async (body: string): Promise<void> => {
-    const res = await pool.request({ path: '/v1/sources/ttn/tts', method: 'POST', headers: { 'content-type': 'application/json', 'x-atalaya-webhook-secret': SECRET }, body });
+    const res = await pool.request({
+      path: '/v1/sources/ttn/tts',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-atalaya-webhook-secret': SECRET },
+      body,
+    });
     await res.body.dump();
     if (res.statusCode !== 200) throw new Error(`webhook answered ${res.statusCode}`);
   };
@@ -113,7 +137,9 @@ try {
       while (next < 1000) await post(bodies[next++] as string);
     }),
   );
-  out(`TTS webhook redeliveries: 1,000 in ${fmt((performance.now() - t1) / 1000, 2)} s = ${fmt(1000 / ((performance.now() - t1) / 1000))} uplinks/s, records still ${fmt((await relay.store.getGateway('src-ttn'))?.records ?? 0)}`);
+  out(
+    `TTS webhook redeliveries: 1,000 in ${fmt((performance.now() - t1) / 1000, 2)} s = ${fmt(1000 / ((performance.now() - t1) / 1000))} uplinks/s, records still ${fmt((await relay.store.getGateway('src-ttn'))?.records ?? 0)}`,
+  );
   await pool.close();
 
   const t2 = performance.now();
@@ -124,7 +150,9 @@ try {
   const t3 = performance.now();
   const rows = await relay.sources.puller('csv')!.pullNow();
   const csvS = (performance.now() - t3) / 1000;
-  out(`HTTP/CSV pull: ${fmt(rows.messages)} rows (${fmt(rows.records)} records, local Santiago times) in one request, ${fmt(csvS, 2)} s = ${fmt(rows.records / csvS)} records/s`);
+  out(
+    `HTTP/CSV pull: ${fmt(rows.messages)} rows (${fmt(rows.records)} records, local Santiago times) in one request, ${fmt(csvS, 2)} s = ${fmt(rows.records / csvS)} records/s`,
+  );
 } finally {
   await relay.stop();
   await tago.stop();

@@ -16,7 +16,10 @@ beforeAll(async () => {
   b = await startProviderBench(T0, T0 + HOUR + 10 * MINUTE, false);
   await b.relay.sources.puller('vendor')!.pullNow();
   b.tago.fault = '5xx';
-  await b.relay.sources.puller('tago')!.pullNow().catch(() => undefined);
+  await b.relay.sources
+    .puller('tago')!
+    .pullNow()
+    .catch(() => undefined);
   tb = await launchBrowser();
 });
 afterAll(async () => {

@@ -74,7 +74,15 @@ describe('The Things Stack webhook', () => {
     const auth = { 'x-atalaya-webhook-secret': TTS_SECRET };
     const before = await count(OBRAS.tts.gateway);
     expect((await post('{"end_device_ids": {', auth)).status).toBe(400);
-    const stranger = JSON.stringify(ttsUplink({ device: { ...TTS_DEVICE, deviceId: 'otro', devEui: '0000000000000009' }, fCnt: 1, at: START, reading: { flow: 1, totalizer: 2, level: 3 }, gateways: ['gw-a'] }));
+    const stranger = JSON.stringify(
+      ttsUplink({
+        device: { ...TTS_DEVICE, deviceId: 'otro', devEui: '0000000000000009' },
+        fCnt: 1,
+        at: START,
+        reading: { flow: 1, totalizer: 2, level: 3 },
+        gateways: ['gw-a'],
+      }),
+    );
     expect(await post(stranger, auth)).toMatchObject({ status: 200, body: { stored: 0, problems: ['unknown_device'] } });
     expect(await post(uplink(502, ['totalizer']), auth)).toMatchObject({ status: 200, body: { stored: 2, problems: ['missing_field'] } });
     expect(await count(OBRAS.tts.gateway)).toBe(before + 2);
@@ -121,9 +129,7 @@ describe('HTTP/CSV pull', () => {
     const first = await b.relay.sources.puller('vendor')!.pullNow();
     // Every 5th row of the export is short a cell (none on the hour: DGA needs those below).
     expect(first.records).toBe((POINTS - 4) * 2);
-    expect((await source('vendor')).problems).toEqual([
-      { reason: 'bad_row', count: 4, lastAt: START, lastDetail: 'line 21: 5 cells, the header has 6' },
-    ]);
+    expect((await source('vendor')).problems).toEqual([{ reason: 'bad_row', count: 4, lastAt: START, lastDetail: 'line 21: 5 cells, the header has 6' }]);
     // The newest row kept: the last one is bad.
     expect(Number((await source('vendor')).cursor)).toBe(START - 10 * MINUTE);
     expect((await b.relay.sources.puller('vendor')!.pullNow()).records).toBe(0);
@@ -139,7 +145,10 @@ describe('DGA from provider-fed obras', () => {
     }
     for (const o of Object.values(OBRAS)) {
       const held = b.dgaSim.measurements(o.code);
-      expect(held.map((m) => m.horaMedicion), o.code).toEqual(['00:00:00', '01:00:00', '02:00:00', '03:00:00']);
+      expect(
+        held.map((m) => m.horaMedicion),
+        o.code,
+      ).toEqual(['00:00:00', '01:00:00', '02:00:00', '03:00:00']);
       const flow = flowmeterAt(b.tago.series.model, T0 + 2 * HOUR).flow;
       expect(Math.abs(Number(held[2]?.caudal) - flow), o.code).toBeLessThanOrEqual(0.0051);
     }

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
-import { sourceGateway } from '../../cloud/providers/config.ts';
 import { hashApiToken, newApiToken } from '../../cloud/http/auth.ts';
 import { newGatewaySecretCiphertext } from '../../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../../cloud/main.ts';
+import { sourceGateway } from '../../cloud/providers/config.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { createRelayDatabase } from '../../cloud/store/index.ts';
 import { DgaSimulator } from '../../simulators/dga/simulator.ts';
@@ -67,7 +67,13 @@ export async function startProviderBench(t0: number, start: number, dga: boolean
       soap: { host: '127.0.0.1', port: 0 },
       clock,
       logger,
-      registry: Object.values(OBRAS).map((o) => ({ obra: o.code, kind: o.kind, informantRut: CREDENTIALS.rutUsuario, rutEmpresa: CREDENTIALS.rutEmpresa, password: CREDENTIALS.password })),
+      registry: Object.values(OBRAS).map((o) => ({
+        obra: o.code,
+        kind: o.kind,
+        informantRut: CREDENTIALS.rutUsuario,
+        rutEmpresa: CREDENTIALS.rutEmpresa,
+        password: CREDENTIALS.password,
+      })),
       seed: 17,
     });
     await dgaSim.start();
@@ -86,7 +92,16 @@ export async function startProviderBench(t0: number, start: number, dga: boolean
       apiTokens: [hashApiToken(token)],
       sources: [
         { id: 'ttn', kind: 'tts', devices: [{ match: TTS_DEVICE.devEui, device: OBRAS.tts.device, fields: FLOWMETER_FIELDS }] },
-        { id: 'tago', kind: 'tago', url: tago.url, device: OBRAS.tago.device, pageSize: 7, intervalMs: 1000, backoffMaxMs: 8000, variables: { caudal: FLOWMETER_FIELDS.flow, totalizador: FLOWMETER_FIELDS.totalizer, nivel: FLOWMETER_FIELDS.level } },
+        {
+          id: 'tago',
+          kind: 'tago',
+          url: tago.url,
+          device: OBRAS.tago.device,
+          pageSize: 7,
+          intervalMs: 1000,
+          backoffMaxMs: 8000,
+          variables: { caudal: FLOWMETER_FIELDS.flow, totalizador: FLOWMETER_FIELDS.totalizer, nivel: FLOWMETER_FIELDS.level },
+        },
         {
           id: 'vendor',
           kind: 'http',
@@ -121,13 +136,28 @@ export async function startProviderBench(t0: number, start: number, dga: boolean
     });
     const database = createRelayDatabase(config.storage, logger);
     await database.start();
-    for (const [id, kind] of [['ttn', 'tts'], ['tago', 'tago'], ['vendor', 'http']] as const)
-      await database.sources.addSource({ id, kind, org: 'default', gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), parseRelayKey(key, 'test')), now: start });
+    for (const [id, kind] of [
+      ['ttn', 'tts'],
+      ['tago', 'tago'],
+      ['vendor', 'http'],
+    ] as const)
+      await database.sources.addSource({
+        id,
+        kind,
+        org: 'default',
+        gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), parseRelayKey(key, 'test')),
+        now: start,
+      });
     await database.stop();
     const relay = new Relay(config, {
       logger,
       clock,
-      env: { ATALAYA_RELAY_KEY: key, ATALAYA_SOURCE_TTN_SECRET: TTS_SECRET, ATALAYA_SOURCE_TAGO_SECRET: TAGO_TOKEN, ATALAYA_SOURCE_VENDOR_SECRET: `Bearer ${HTTP_TOKEN}` },
+      env: {
+        ATALAYA_RELAY_KEY: key,
+        ATALAYA_SOURCE_TTN_SECRET: TTS_SECRET,
+        ATALAYA_SOURCE_TAGO_SECRET: TAGO_TOKEN,
+        ATALAYA_SOURCE_VENDOR_SECRET: `Bearer ${HTTP_TOKEN}`,
+      },
       dgaSchedule: false,
       anchorSchedule: false,
       sourcesSchedule: false,
@@ -136,7 +166,14 @@ export async function startProviderBench(t0: number, start: number, dga: boolean
     stops.push(() => relay.stop());
     if (dga) for (const o of Object.values(OBRAS)) await relay.dga!.setCredentials(o.code, CREDENTIALS);
     const url = `http://127.0.0.1:${relay.address.port}`;
-    const tts = new TtsSender({ url: `${url}/v1/sources/ttn/tts`, header: 'X-Atalaya-Webhook-Secret', secret: TTS_SECRET, devices: [TTS_DEVICE], periodMs: 60_000, clock });
+    const tts = new TtsSender({
+      url: `${url}/v1/sources/ttn/tts`,
+      header: 'X-Atalaya-Webhook-Secret',
+      secret: TTS_SECRET,
+      devices: [TTS_DEVICE],
+      periodMs: 60_000,
+      clock,
+    });
     return { relay, clock, dgaSim, tago, http, tts, url, token, stop };
   } catch (err) {
     await stop();

@@ -4,21 +4,14 @@
  * every Tago record ends up stored exactly once, numbered without a gap. The source is provisioned
  * with the CLI, as an operator does.
  */
-import Sqlite from 'better-sqlite3';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TagoApi } from '../../simulators/providers/tago-api.ts';
-import {
-  type AtalayaProcess,
-  allRelayRecords,
-  cleanEnv,
-  getJson,
-  runAtalaya,
-  startRelayProcess,
-  writeRelayConfig,
-} from '../helpers/relay-process.ts';
+import { type AtalayaProcess, allRelayRecords, cleanEnv, getJson, runAtalaya, startRelayProcess, writeRelayConfig } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const TOKEN = 'tago-device-token-sigkill';
@@ -26,7 +19,7 @@ const NOW = Date.now();
 /** 1 500 readings of 3 variables, 40 records a page: about 110 pages. */
 const tago = new TagoApi({ tokens: [TOKEN], clock: { now: () => NOW, monotonic: () => 0 }, periodMs: 1000, t0: NOW - 1499 * 1000 });
 let dir: string;
-let relays: AtalayaProcess[] = [];
+const relays: AtalayaProcess[] = [];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-providers-kill-'));

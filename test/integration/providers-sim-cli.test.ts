@@ -23,18 +23,27 @@ describe('atalaya sim providers', () => {
     const until = new Promise<void>((r) => (stop = r));
     const env = { ATALAYA_SIM_TAGO_TOKEN: 'tago-t', ATALAYA_SIM_HTTP_TOKEN: 'http-t', ATALAYA_SIM_TTS_SECRET: 'hook-s' };
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/v1/sources/ttn/tts`;
-    const running = simProvidersCommand(['--period-ms', '600000', '--history-h', '2', '--tts-url', hookUrl, '--tts-period-ms', '60000', '--bad-row-every', '3'], {
-      stdout: { write: (s: string) => (out += s) },
-      until,
-      env,
-    });
+    const running = simProvidersCommand(
+      ['--period-ms', '600000', '--history-h', '2', '--tts-url', hookUrl, '--tts-period-ms', '60000', '--bad-row-every', '3'],
+      {
+        stdout: { write: (s: string) => (out += s) },
+        until,
+        env,
+      },
+    );
     try {
       const tago = (await waitFor(() => /tago {2}(\S+)\/data/.exec(out)?.[1], 'the Tago URL')) as string;
       const csv = (await waitFor(() => /http {2}(\S+\.csv)/.exec(out)?.[1], 'the CSV URL')) as string;
       const page = await request(`${tago}/data?variables=caudal&qty=5&ordination=ascending`, { headers: { 'device-token': 'tago-t' } });
       const result = ((await page.body.json()) as { result: Array<Record<string, unknown>> }).result;
       expect(result).toHaveLength(5);
-      expect(result[0]).toMatchObject({ variable: 'caudal', unit: 'L/s', value: expect.any(Number), time: expect.any(String), id: expect.stringMatching(/^[0-9a-f]{24}$/) });
+      expect(result[0]).toMatchObject({
+        variable: 'caudal',
+        unit: 'L/s',
+        value: expect.any(Number),
+        time: expect.any(String),
+        id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      });
       expect((await request(`${tago}/data`, { headers: { 'device-token': 'wrong' } })).statusCode).toBe(401);
       const export_ = await request(csv, { headers: { authorization: 'Bearer http-t' } });
       const lines = (await export_.body.text()).trim().split('\r\n');
@@ -43,7 +52,10 @@ describe('atalaya sim providers', () => {
       expect((await request(csv)).statusCode).toBe(401);
       await waitFor(() => posted.length > 0, 'an uplink posted');
       expect(posted[0]?.secret).toBe('hook-s');
-      expect(posted[0]?.body).toMatchObject({ end_device_ids: { device_id: 'caudalimetro-norte' }, uplink_message: { decoded_payload: { flow: expect.any(Number) } } });
+      expect(posted[0]?.body).toMatchObject({
+        end_device_ids: { device_id: 'caudalimetro-norte' },
+        uplink_message: { decoded_payload: { flow: expect.any(Number) } },
+      });
     } finally {
       stop();
       expect(await running).toBe(0);

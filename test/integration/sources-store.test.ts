@@ -51,7 +51,14 @@ async function open(config: StoreConfig): Promise<RelayDatabase> {
 const T = Date.parse('2026-12-07T10:00:00Z');
 function message(i: number, at = T + i * 60_000): SourceMessage {
   const r = { kind: 'reading' as const, device: 'pozo-lora', unit: 'L/s', quality: 'good' as const, exception: null, ts: at };
-  return { id: `dev:${i}`, at, records: [{ ...r, channel: 'flow', value: 10 + i }, { ...r, channel: 'level', value: 20 + i, unit: 'm' }] };
+  return {
+    id: `dev:${i}`,
+    at,
+    records: [
+      { ...r, channel: 'flow', value: 10 + i },
+      { ...r, channel: 'level', value: 20 + i, unit: 'm' },
+    ],
+  };
 }
 const seqs = async (db: RelayDatabase): Promise<number[]> =>
   (await db.records.queryRecords({ gateway: 'src-ttn', limit: 10_000 })).items.map((r) => r.seq).sort((a, b) => a - b);
@@ -78,7 +85,10 @@ describe.each([
       source: 'ttn',
       messages: [message(2), message(3)],
       cursor: 'c2',
-      problems: [{ reason: 'missing_field', detail: 'pozo-lora: totalizer' }, { reason: 'missing_field', detail: 'pozo-lora: level' }],
+      problems: [
+        { reason: 'missing_field', detail: 'pozo-lora: totalizer' },
+        { reason: 'missing_field', detail: 'pozo-lora: level' },
+      ],
       now: T + 1,
     });
     expect(second).toEqual({ messages: 1, records: 2, duplicates: 1, firstSeq: 5, lastSeq: 6 });

@@ -37,6 +37,17 @@ describe('relay config: sources', () => {
         { id: 'h', kind: 'http', url: 'http://x', device: 'd', time: 'ts', timeZone: 'Mars/Olympus', fields: { caudal: { channel: 'flow', unit: 'L/s' } } },
         { id: 'h', kind: 'http', url: 'http://x', device: 'd', time: '$.ts', items: '$..x', fields: {}, pageSise: 3 },
       ]),
-    ).toEqual(expect.arrayContaining(['sources[0].id', 'sources[0].devices', 'sources[1].kind', 'sources[2].timeZone', 'sources[2].time', 'sources[2].fields.caudal', 'sources[3].items', 'sources[3].pageSise']));
+    ).toEqual(
+      expect.arrayContaining([
+        'sources[0].id',
+        'sources[0].devices',
+        'sources[1].kind',
+        'sources[2].timeZone',
+        'sources[2].time',
+        'sources[2].fields.caudal',
+        'sources[3].items',
+        'sources[3].pageSise',
+      ]),
+    );
   });
 });

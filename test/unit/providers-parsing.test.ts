@@ -29,8 +29,7 @@ describe('JSONPath subset (protocols/json-select.ts)', () => {
   });
 
   it('refuses what it does not implement instead of guessing', () => {
-    for (const bad of ['data', '$..value', '$.data[?(@.value>1)]', '$.data[0:2]', '$.data[-1]', '$.'])
-      expect(parseJsonPath(bad).ok, bad).toBe(false);
+    for (const bad of ['data', '$..value', '$.data[?(@.value>1)]', '$.data[0:2]', '$.data[-1]', '$.']) expect(parseJsonPath(bad).ok, bad).toBe(false);
   });
 });
 
@@ -57,8 +56,7 @@ describe('local times in America/Santiago (protocols/zoned-time.ts)', () => {
   });
 
   it('refuses impossible or unparseable times', () => {
-    for (const bad of ['2026-02-30 10:00', '2026-01-01 24:00', '01/02/2026 10:00', '2026-01-01T10:00:00Z'])
-      expect(parseLocalTime(bad, Z), bad).toBeUndefined();
+    for (const bad of ['2026-02-30 10:00', '2026-01-01 24:00', '01/02/2026 10:00', '2026-01-01T10:00:00Z']) expect(parseLocalTime(bad, Z), bad).toBeUndefined();
   });
 });
 
@@ -87,8 +85,26 @@ describe('HTTP rows (cloud/providers/http-rows.ts)', () => {
     const rows = parseHttpRows(csv, csvSource as never);
     expect(rows.messages.map((m) => m.id)).toEqual(['id:a1', 'id:a4']);
     expect(rows.messages[0]?.records).toEqual([
-      { kind: 'reading', device: 'pozo-1', channel: 'flow', value: 12.5, unit: 'L/s', quality: 'good', exception: null, ts: Date.parse('2026-04-05T02:30:00Z') },
-      { kind: 'reading', device: 'pozo-1', channel: 'totalizer', value: 1, unit: 'm3', quality: 'good', exception: null, ts: Date.parse('2026-04-05T02:30:00Z') },
+      {
+        kind: 'reading',
+        device: 'pozo-1',
+        channel: 'flow',
+        value: 12.5,
+        unit: 'L/s',
+        quality: 'good',
+        exception: null,
+        ts: Date.parse('2026-04-05T02:30:00Z'),
+      },
+      {
+        kind: 'reading',
+        device: 'pozo-1',
+        channel: 'totalizer',
+        value: 1,
+        unit: 'm3',
+        quality: 'good',
+        exception: null,
+        ts: Date.parse('2026-04-05T02:30:00Z'),
+      },
     ]);
     expect(rows.messages[1]?.records.map((r) => r.channel)).toEqual(['totalizer']);
     expect(rows.problems).toEqual([
@@ -109,7 +125,12 @@ describe('HTTP rows (cloud/providers/http-rows.ts)', () => {
       time: '$.ts',
       fields: { '$.caudal': { channel: 'flow', unit: 'L/s' } },
     });
-    const body = JSON.stringify({ data: [{ ts: '2026-07-01T12:00:00Z', caudal: 3 }, { ts: 'soon', caudal: 4 }] });
+    const body = JSON.stringify({
+      data: [
+        { ts: '2026-07-01T12:00:00Z', caudal: 3 },
+        { ts: 'soon', caudal: 4 },
+      ],
+    });
     const rows = parseHttpRows(body, source as never);
     expect(rows.messages).toHaveLength(1);
     expect(rows.messages[0]?.id).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -38,7 +38,16 @@ describe('SourcePuller', () => {
   it('backs off from intervalMs doubling per failure up to backoffMaxMs, ±10 % jitter', () => {
     const { store } = storeDouble();
     const fixed = (r: number) =>
-      new SourcePuller({ source: 's', fetchPage: async () => ({ messages: [], problems: [], cursor: '', more: false }), store, clock, logger: testLogger(), intervalMs: 1000, backoffMaxMs: 5000, random: () => r });
+      new SourcePuller({
+        source: 's',
+        fetchPage: async () => ({ messages: [], problems: [], cursor: '', more: false }),
+        store,
+        clock,
+        logger: testLogger(),
+        intervalMs: 1000,
+        backoffMaxMs: 5000,
+        random: () => r,
+      });
     expect([0, 1, 2, 3, 4, 10].map((f) => fixed(0.5).delayMs(f))).toEqual([1000, 1000, 2000, 4000, 5000, 5000]);
     expect(fixed(0).delayMs(2)).toBe(1800);
     expect(fixed(1).delayMs(2)).toBe(2200);
@@ -64,7 +73,17 @@ describe('SourcePuller', () => {
     const fetchPage: FetchPage = async () => {
       throw sourceError(SOURCE_PULL_FAILED, 'HTTP 503');
     };
-    const puller = new SourcePuller({ source: 's', fetchPage, store, clock, logger: testLogger(), intervalMs: 1000, backoffMaxMs: 5000, schedule: false, random: () => 0.5 });
+    const puller = new SourcePuller({
+      source: 's',
+      fetchPage,
+      store,
+      clock,
+      logger: testLogger(),
+      intervalMs: 1000,
+      backoffMaxMs: 5000,
+      schedule: false,
+      random: () => 0.5,
+    });
     await puller.start();
     for (const _ of [1, 2, 3]) expect(isAtalayaError(await puller.pullNow().catch((e: unknown) => e), SOURCE_PULL_FAILED)).toBe(true);
     expect(calls.failed).toEqual([
@@ -113,7 +132,13 @@ describe('Tago cursor', () => {
   it('asks ascending from the cursor for the mapped variables', () => {
     const url = new URL(tagoUrl(cfg, { since: Date.parse('2026-01-01T00:00:00Z'), skip: 3 }));
     expect(url.pathname).toBe('/data');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ variables: 'caudal', qty: '3', skip: '3', ordination: 'ascending', start_date: '2026-01-01T00:00:00.000Z' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      variables: 'caudal',
+      qty: '3',
+      skip: '3',
+      ordination: 'ascending',
+      start_date: '2026-01-01T00:00:00.000Z',
+    });
   });
 
   it('moves to the newest time of a page, and skips forward only when a whole page is at the cursor time', () => {
@@ -127,10 +152,14 @@ describe('Tago cursor', () => {
   });
 
   it('counts a record without a time or with text that is no number, keeps the others, and refuses an answer without result', () => {
-    const page = parseTagoPage({ result: [rec('a', 'ayer'), rec('b', '2026-01-01T00:00:00Z', 'caudal', 'n/a'), rec('c', '2026-01-01T00:00:00Z', 'caudal', '2.5')] }, cfg, {
-      since: 0,
-      skip: 0,
-    });
+    const page = parseTagoPage(
+      { result: [rec('a', 'ayer'), rec('b', '2026-01-01T00:00:00Z', 'caudal', 'n/a'), rec('c', '2026-01-01T00:00:00Z', 'caudal', '2.5')] },
+      cfg,
+      {
+        since: 0,
+        skip: 0,
+      },
+    );
     expect(page.problems.map((p) => p.reason)).toEqual(['bad_time', 'not_a_number']);
     expect(page.messages.flatMap((m) => m.records.map((r) => r.value))).toEqual([2.5]);
     const err = (() => {
