@@ -10,7 +10,7 @@ import { DEFAULT_FLOWMETER, type FlowmeterModel, flowmeterAt } from './flowmeter
 import { type TtsDevice, ttsUplink } from './tts-uplink.ts';
 
 export interface TtsSenderOptions {
-  /** The webhook's URL, e.g. http://relay/v1/sources/ttn/tts. */
+  /** The webhook's URL: the relay's /v1/sources/<id>/tts. */
   readonly url: string;
   readonly header: string;
   readonly secret: string;
