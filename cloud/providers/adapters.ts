@@ -23,13 +23,14 @@ export function tagoFetcher(cfg: TagoSourceConfig, token: string): FetchPage {
 
 /**
  * One request per pull: the generic endpoint has no pagination we could know of. The cursor is the
- * newest row time committed (ms, as text), sent as ISO 8601 UTC in cursorParam when configured.
+ * newest row time committed (ms, as text), sent less 1 ms as ISO 8601 UTC in cursorParam when
+ * configured: the rows at that time come back whether the endpoint compares with > or >=.
  */
 export function httpFetcher(cfg: HttpSourceConfig, secret: string | undefined): FetchPage {
   return async (text) => {
     const url = new URL(cfg.url);
     const since = text === null ? undefined : Number(text);
-    if (cfg.cursorParam !== undefined && since !== undefined && Number.isFinite(since)) url.searchParams.set(cfg.cursorParam, new Date(since).toISOString());
+    if (cfg.cursorParam !== undefined && since !== undefined && Number.isFinite(since)) url.searchParams.set(cfg.cursorParam, new Date(since - 1).toISOString());
     const headers: Record<string, string> = { accept: cfg.format === 'csv' ? 'text/csv' : 'application/json' };
     if (cfg.authHeader !== undefined && secret !== undefined) headers[cfg.authHeader.toLowerCase()] = secret;
     const rows = parseHttpRows(await getText(url.toString(), headers, cfg.timeoutMs), cfg);

@@ -6,7 +6,7 @@
  * stored once. README.md lists the fields relied on.
  *
  * Cursor `{"since": ms, "skip": n}`: the time of the newest record committed, asked again from
- * (start_date inclusive; what comes back twice the message ids absorb), and how many records AT
+ * (start_date = since − 1 ms; what comes back twice the message ids absorb), and how many records AT
  * that time to skip, which only grows when a whole page shares one time (else the pull would ask
  * for the same page forever).
  */
@@ -34,7 +34,9 @@ export function tagoUrl(cfg: TagoSourceConfig, cursor: TagoCursor): string {
   url.searchParams.set('qty', String(cfg.pageSize));
   url.searchParams.set('skip', String(cursor.skip));
   url.searchParams.set('ordination', 'ascending');
-  if (cursor.since > 0) url.searchParams.set('start_date', new Date(cursor.since).toISOString());
+  // 1 ms before the cursor: the records AT its time come back whether the API reads start_date as
+  // inclusive or exclusive (a page boundary often splits the variables of one time).
+  if (cursor.since > 0) url.searchParams.set('start_date', new Date(cursor.since - 1).toISOString());
   return url.toString();
 }
 

@@ -137,7 +137,7 @@ describe('Tago cursor', () => {
       qty: '3',
       skip: '3',
       ordination: 'ascending',
-      start_date: '2026-01-01T00:00:00.000Z',
+      start_date: '2025-12-31T23:59:59.999Z',
     });
   });
 
