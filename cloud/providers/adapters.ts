@@ -30,7 +30,8 @@ export function httpFetcher(cfg: HttpSourceConfig, secret: string | undefined): 
   return async (text) => {
     const url = new URL(cfg.url);
     const since = text === null ? undefined : Number(text);
-    if (cfg.cursorParam !== undefined && since !== undefined && Number.isFinite(since)) url.searchParams.set(cfg.cursorParam, new Date(since - 1).toISOString());
+    if (cfg.cursorParam !== undefined && since !== undefined && Number.isFinite(since))
+      url.searchParams.set(cfg.cursorParam, new Date(since - 1).toISOString());
     const headers: Record<string, string> = { accept: cfg.format === 'csv' ? 'text/csv' : 'application/json' };
     if (cfg.authHeader !== undefined && secret !== undefined) headers[cfg.authHeader.toLowerCase()] = secret;
     const rows = parseHttpRows(await getText(url.toString(), headers, cfg.timeoutMs), cfg);
