@@ -116,6 +116,8 @@ describe('Tago pull', () => {
       expect(status.nextTryAt! - START).toBeGreaterThanOrEqual(0.9 * 1000 * 2 ** (failures - 1));
       expect(status.nextTryAt! - START).toBeLessThanOrEqual(1.1 * 1000 * 2 ** (failures - 1));
     }
+    // The status is an operator's: no token, no answer.
+    expect((await request(`${b.url}/v1/sources`)).statusCode).toBe(401);
     b.tago.fault = 'none';
     b.clock.t = START + 10 * MINUTE;
     expect((await puller.pullNow()).records).toBe(3);

@@ -88,5 +88,7 @@ describe('SIGKILL of the relay during a Tago pull', () => {
     // The restarted relay asked again from the committed cursor, not from the beginning.
     expect(answered() - pagesBeforeKill).toBeLessThan(total / 40 + 2);
     await second.process.stop();
+    const listed = await runAtalaya(['relay', 'source', 'list', '--json', '-c', configFile]);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ id: 'tago', kind: 'tago', gateway: 'src-tago', messages: total, failures: 0 }]);
   });
 });
