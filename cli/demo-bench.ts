@@ -8,11 +8,13 @@ import { isAtalayaError } from '../protocols/errors.ts';
 import { ANVIL_START_FAILED } from '../simulators/chain/errors.ts';
 import { ModbusSimulator } from '../simulators/modbus/simulator.ts';
 import { FaultProxy } from '../simulators/net/fault-proxy.ts';
+import type { TtsSender } from '../simulators/providers/tts-sender.ts';
 import { openPtyPair } from '../simulators/pty.ts';
 import { type DemoAgent, startDemoAgent } from './demo-agent.ts';
 import { type DemoChain, startDemoChain } from './demo-chain.ts';
 import { DEMO_OBRA, type DemoDga, startDemoDga } from './demo-dga.ts';
 import { type DemoNotify, startDemoNotify } from './demo-notify.ts';
+import { demoLora, LORA_OBRA } from './demo-providers.ts';
 import { type DemoRelay, demoRelayExists, resetDemoRelay, startDemoRelay } from './demo-relay.ts';
 
 export interface Stop {
@@ -48,6 +50,8 @@ export interface Bench extends DemoAgent {
   /** The SMTP catcher and webhook receiver the relay's alerts reach. */
   readonly notify: DemoNotify;
   readonly pty: { readonly a: string; readonly b: string } | undefined;
+  /** The TTS simulator posting the LoRaWAN flowmeter's uplinks to the relay's source `lora`. */
+  readonly lora: { readonly sender: TtsSender; readonly periodMs: number };
 }
 
 /** The simulators' physics at `speed`× (monotonic time only; timestamps stay real). */
@@ -113,6 +117,7 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
   const notify = await startDemoNotify(o.out);
   stops.push({ what: 'notify simulator', stop: () => notify.sim.stop() });
 
+  const lora = demoLora(o.speed);
   const relayExisted = demoRelayExists(dataDir);
   const chain = await startChain(dataDir, relayExisted);
   if (typeof chain !== 'string') {
@@ -128,7 +133,7 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
     gateway: 'demo-gw',
     port: o.ports.relay,
     logger: logger.child({ demo: 'relay' }),
-    dga: { section: dga.section('demo-gw', 'flow-tcp'), credentials: { [DEMO_OBRA]: dga.credentials } },
+    dga: { section: dga.section('demo-gw', 'flow-tcp'), credentials: { [DEMO_OBRA]: dga.credentials, [LORA_OBRA]: dga.credentials } },
     anchor:
       typeof chain === 'string'
         ? { enabled: false }
@@ -143,8 +148,11 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
           },
     ...(typeof chain === 'string' ? {} : { anchorKey: chain.key }),
     alerts: { section: (url) => notify.section(url, o.speed), env: notify.env },
+    sources: { section: [lora.section], env: lora.env },
   });
   stops.push({ what: 'relay', stop: () => relay.relay.stop() });
+  const sender = await lora.start(relay.url);
+  stops.push({ what: 'tts simulator', stop: () => sender.stop() });
 
   const link = new FaultProxy({ target: relay.relay.address.port });
   stops.push({ what: 'link', stop: () => link.stop() });
@@ -160,5 +168,5 @@ export async function startBench(o: BenchOptions): Promise<Bench> {
     logger,
     stops,
   });
-  return { ...edge, tcpSim, gasUnit: 1, flowUnit: 2, link, relay, chain, dga, notify, pty };
+  return { ...edge, tcpSim, gasUnit: 1, flowUnit: 2, link, relay, chain, dga, notify, pty, lora: { sender, periodMs: lora.periodMs } };
 }

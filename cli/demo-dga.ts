@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { systemClock } from '../protocols/clock.ts';
 import type { DgaCredentials } from '../protocols/dga/index.ts';
 import { DgaSimulator } from '../simulators/dga/simulator.ts';
+import { LORA_DEVICE, LORA_GATEWAY, LORA_OBRA } from './demo-providers.ts';
 
 const HOUR_MS = 3_600_000;
 /** The demo's well (an obra code of the manual's examples) and its informant and Centro de Control. */
@@ -33,7 +34,11 @@ export async function startDemoDga(logger: Logger): Promise<DemoDga> {
     rest: { host: '127.0.0.1', port: 0 },
     clock: systemClock,
     logger,
-    registry: [{ obra: DEMO_OBRA, kind: 'subterranea', informantRut: INFORMANT_RUT, rutEmpresa: EMPRESA_RUT, password }],
+    registry: [
+      { obra: DEMO_OBRA, kind: 'subterranea', informantRut: INFORMANT_RUT, rutEmpresa: EMPRESA_RUT, password },
+      // The LoRaWAN well, fed through The Things Stack (demo-providers.ts).
+      { obra: LORA_OBRA, kind: 'subterranea', informantRut: INFORMANT_RUT, rutEmpresa: EMPRESA_RUT, password },
+    ],
   });
   await sim.start();
   const url = sim.restUrl!;
@@ -57,6 +62,14 @@ export async function startDemoDga(logger: Logger): Promise<DemoDga> {
           kind: 'subterranea',
           gateway,
           device,
+          channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' },
+          startAt: new Date(firstSlot).toISOString(),
+        },
+        {
+          code: LORA_OBRA,
+          kind: 'subterranea',
+          gateway: LORA_GATEWAY,
+          device: LORA_DEVICE,
           channels: { flow: 'flow', totalizer: 'totalizer', level: 'level' },
           startAt: new Date(firstSlot).toISOString(),
         },

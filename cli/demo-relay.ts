@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseRelayConfig } from '../cloud/config/load.ts';
 import { hashApiToken, newApiToken } from '../cloud/http/auth.ts';
-import { GatewaySecrets } from '../cloud/ingest/gateway-secrets.ts';
+import { GatewaySecrets, newGatewaySecretCiphertext } from '../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../cloud/main.ts';
+import { type SourceKind, sourceGateway } from '../cloud/providers/config.ts';
 import { newRelayKey, parseRelayKey } from '../cloud/secrets.ts';
 import { createRelayDatabase } from '../cloud/store/index.ts';
 import { systemClock } from '../protocols/clock.ts';
@@ -28,6 +29,8 @@ export interface DemoRelayOptions {
    * environment its channels need (the webhook secret).
    */
   readonly alerts?: { readonly section: (url: string) => Record<string, unknown>; readonly env: Readonly<Record<string, string>> };
+  /** Provider sources (`sources:` entries, provisioned when missing) and the environment holding their secrets. */
+  readonly sources?: { readonly section: ReadonlyArray<Record<string, unknown>>; readonly env: Readonly<Record<string, string>> };
 }
 
 export interface DemoRelay {
@@ -72,6 +75,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** `atalaya relay source add` for each configured source the database does not have yet. */
+async function provisionSources(dbFile: string, sources: ReadonlyArray<Record<string, unknown>>, key: Buffer, logger: Logger): Promise<void> {
+  const database = createRelayDatabase({ kind: 'sqlite', path: dbFile }, logger);
+  await database.start();
+  try {
+    const have = new Set((await database.sources.listSources()).map((s) => s.id));
+    for (const s of sources) {
+      const id = String(s['id']);
+      if (have.has(id)) continue;
+      const kind = s['kind'] as SourceKind;
+      await database.sources.addSource({
+        id,
+        kind,
+        org: 'default',
+        gatewaySecretCiphertext: newGatewaySecretCiphertext(sourceGateway(id), key),
+        now: systemClock.now(),
+      });
+    }
+  } finally {
+    await database.stop();
+  }
+}
+
 /**
  * The demo's relay: SQLite in the demo data dir, a relay key and the gateway's secret kept beside
  * it (mode 0600) so a second run continues where the first stopped. A gateway whose secret file is
@@ -84,6 +110,7 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
     ATALAYA_RELAY_KEY: readFileSync(keyFile, 'utf8').trim(),
     ...(o.anchorKey === undefined ? {} : { ATALAYA_ANCHOR_KEY: o.anchorKey }),
     ...o.alerts?.env,
+    ...o.sources?.env,
   };
   if (!existsSync(secretFile)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
@@ -96,6 +123,7 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
       await database.stop();
     }
   }
+  if (o.sources !== undefined) await provisionSources(dbFile, o.sources.section, parseRelayKey(env.ATALAYA_RELAY_KEY, 'relay.key'), o.logger);
   const token = newApiToken();
   const port = o.port === 0 && o.alerts !== undefined ? await freePort() : o.port;
   const config = parseRelayConfig(
@@ -106,6 +134,7 @@ export async function startDemoRelay(o: DemoRelayOptions): Promise<DemoRelay> {
       dga: o.dga.section,
       anchor: o.anchor,
       ...(o.alerts === undefined ? {} : { alerts: o.alerts.section(`http://127.0.0.1:${port}`) }),
+      ...(o.sources === undefined ? {} : { sources: o.sources.section }),
     },
     'demo relay',
     env,

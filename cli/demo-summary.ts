@@ -3,6 +3,7 @@ import type { Relay } from '../cloud/main.ts';
 import type { StoredRecord } from '../protocols/records.ts';
 import type { Bench } from './demo-bench.ts';
 import { DEMO_OBRA } from './demo-dga.ts';
+import { LORA_GATEWAY, LORA_OBRA, loraSummary } from './demo-providers.ts';
 
 const SHOWN = new Set(['ch4', 'h2s', 'co', 'o2', 'alarm_1', 'alarm_2', 'flow', 'totalizer', 'level']);
 
@@ -33,7 +34,7 @@ export async function relaySummary(relay: Relay): Promise<string> {
   const [obra] = (await relay.dga?.status(DEMO_OBRA)) ?? [];
   const last = obra?.lastAccepted == null ? '' : `, last ${obra.lastAccepted.slot} receipt ${obra.lastAccepted.receipt ?? '-'}`;
   const dga = obra === undefined ? 'off' : `${obra.obra} ${obra.counts.accepted} accepted, ${obra.counts.pending} queued${last}`;
-  return `  relay: anchor batches ${anchors || 'none yet'}; dga ${dga}; alerts ${await alertsSummary(relay)}\n`;
+  return `  relay: anchor batches ${anchors || 'none yet'}; dga ${dga}; alerts ${await alertsSummary(relay)}\n${await loraSummary(relay)}`;
 }
 
 /** Open and closed alerts (by kind) and their messages per outbox state, over the latest 1000. */
@@ -72,6 +73,7 @@ export function banner(b: Bench, anchorSchedule: string): string {
                         smtp catcher ${b.notify.smtp}, webhook receiver ${b.notify.webhook} (signature checked)
                         the relay's alerts: gas alarms of demo-gw and its silence → group guardia (email + webhook); ack links in the messages
   dga simulator         ${dga.url}  obra ${DEMO_OBRA}, a well fed by flow-tcp: hourly; the first report, for ${hour} (UTC-4), leaves a minute after it
+  lorawan (tts sim)     a flowmeter posting through The Things Stack to ${relay.url}/v1/sources/lora/tts every ${b.lora.periodMs / 1000} s → ${LORA_GATEWAY}, obra ${LORA_OBRA}
   anvil                 ${typeof chain === 'string' ? `not started, no anchoring: ${chain}` : `${chain.anvil.url}  chain ${chain.anvil.chainId}, AtalayaAnchor ${chain.contract}${chain.fresh ? ' (deployed now)' : ''}; a batch anchored on '${anchorSchedule}'`}
   Ctrl-C to stop.
 `;

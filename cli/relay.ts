@@ -17,6 +17,8 @@ import { untilSignal } from './signals.ts';
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
 atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
 atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
+atalaya relay source add <id> --kind tts|tago|http   provision a provider source (virtual gateway src-<id>)
+atalaya relay source list [--json]               provider sources and their status
 atalaya relay token add [--name NAME]            new operator token for the read APIs (NAME: who acts, in the DGA review audit)
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
@@ -60,6 +62,8 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   granularity: { type: 'string' },
+  kind: { type: 'string' },
+  org: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,12 +152,14 @@ export async function relayCommand(argv: string[]): Promise<number> {
             ? (await import('./relay-anchor.ts')).ANCHOR_HELP
             : command === 'alerts' || command === 'notify'
               ? (await import('./relay-alerts.ts')).ALERTS_HELP
-              : HELP,
+              : command === 'source'
+                ? (await import('./relay-source.ts')).SOURCE_HELP
+                : HELP,
     );
     return 0;
   }
   const allowed =
-    command === 'gateway'
+    command === 'gateway' || command === 'source'
       ? 3
       : command === 'token'
         ? 2
@@ -258,6 +264,11 @@ export async function relayCommand(argv: string[]): Promise<number> {
         { command, sub, args: positionals.slice(2), state: values.state, by: values.by, json: values.json === true },
         config,
       );
+    }
+    case 'source': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      return (await import('./relay-source.ts')).sourceCommand({ sub, id, kind: values.kind, org: values.org, json: values.json === true }, config);
     }
     case 'backup':
     case 'restore': {

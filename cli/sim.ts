@@ -16,6 +16,7 @@ atalaya sim notify [options]  the notification double (SMTP, webhook, SMS provid
 atalaya sim modem [options]   a cellular modem for SMS on a serial line: see 'atalaya sim modem --help'
 atalaya sim gaslyt-json [options]  GASLYT-style detectors publishing their own JSON over MQTT: see its --help
 atalaya sim sparkplug [options]    a Sparkplug B edge node with gas detectors over MQTT: see its --help
+atalaya sim providers [options]  Tago-like API, HTTP/CSV export, TTS webhook sender: see 'atalaya sim providers --help'
 
 Simulated Modbus devices: gas detectors and well flowmeters, over Modbus TCP and/or RTU.
 
@@ -50,6 +51,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'notify') return (await import('./sim-notify.ts')).simNotifyCommand(argv.slice(1));
   if (argv[0] === 'modem') return (await import('./sim-modem.ts')).simModemCommand(argv.slice(1));
   if (argv[0] === 'gaslyt-json' || argv[0] === 'sparkplug') return (await import('./sim-mqtt.ts')).simMqttCommand(argv[0], argv.slice(1));
+  if (argv[0] === 'providers') return (await import('./sim-providers.ts')).simProvidersCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -36,6 +36,9 @@ import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
+import { registerSourceMetrics } from './providers/metrics.ts';
+import { registerSourceRoutes } from './providers/routes.ts';
+import { ProviderService } from './providers/service.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
 import { pagedLocally } from './store/paged-locally.ts';
@@ -63,6 +66,8 @@ export interface RelayDeps {
   readonly stopDeadlineMs?: number;
   /** Fleet parts beside the relay's own (cloud/fleet/part.ts): for tests of the fleet channel. */
   readonly fleetParts?: readonly FleetRelayPart[];
+  /** false: provider pulls run only when called (tests); default: on each source's intervalMs. */
+  readonly sourcesSchedule?: boolean;
 }
 
 interface Running {
@@ -71,6 +76,7 @@ interface Running {
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
   readonly alerts: AlertService | undefined;
+  readonly sources: ProviderService;
   readonly lifecycle: Lifecycle;
 }
 
@@ -178,6 +184,20 @@ export class Relay {
       await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
+      // Provider sources (cloud/providers): virtual gateways fed by webhooks and pulls.
+      const sourceMetrics = registerSourceMetrics(metrics.registry);
+      const sources = new ProviderService({
+        sources: config.sources,
+        store: database.sources,
+        env: this.deps.env ?? process.env,
+        clock: this.clock,
+        logger,
+        metrics: sourceMetrics,
+        schedule: this.deps.sourcesSchedule,
+      });
+      await lifecycle.start(namedPart('sources', sources));
+      const ttsHeaders = new Map(config.sources.flatMap((s) => (s.kind === 'tts' ? [[s.id, s.header.toLowerCase()] as const] : [])));
+      await registerSourceRoutes(app, { service: sources, apiTokens: config.apiTokens, metrics: sourceMetrics, headers: ttsHeaders });
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -265,7 +285,7 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, alerts, lifecycle };
+      this.running = { store, app, dga, anchor, alerts, sources, lifecycle };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
@@ -313,6 +333,12 @@ export class Relay {
   get alerts(): AlertService | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.alerts;
+  }
+
+  /** The provider sources, for tests and the demo (pull now). */
+  get sources(): ProviderService {
+    if (this.running === undefined) throw notRunning();
+    return this.running.sources;
   }
 
   /** The running store, for the CLI and tests. */

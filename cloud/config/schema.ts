@@ -3,6 +3,7 @@ import { alertsConfigSchema } from '../alerts/config.ts';
 import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
 import { fleetConfigSchema } from '../fleet/schema.ts';
+import { sourcesConfigSchema } from '../providers/config.ts';
 
 const MIB = 1_048_576;
 
@@ -171,6 +172,7 @@ export const relayConfigSchema = z.strictObject({
     .prefault({})
     .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
   fleet: fleetConfigSchema.prefault({}).describe('Gateway health and the signed relay → gateway channel (cloud/fleet/README.md)'),
+  sources: sourcesConfigSchema,
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

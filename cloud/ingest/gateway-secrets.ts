@@ -11,6 +11,11 @@ export const GATEWAY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** The secret is bound to its gateway's id (AES-GCM additional data): see cloud/secrets.ts. */
 const context = (gateway: string): string => `atalaya/gateway-secret/${gateway}`;
 
+/** A fresh gateway secret encrypted for `gateway`, as provision() stores it (provider sources' virtual gateways: never shown). */
+export function newGatewaySecretCiphertext(gateway: string, key: Buffer): string {
+  return encryptSecret(newGatewaySecret(), key, context(gateway));
+}
+
 export interface GatewaySecretsOptions {
   readonly store: RelayStore;
   readonly key: Buffer;

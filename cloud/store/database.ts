@@ -14,6 +14,8 @@ import type { DgaStore } from './dga-types.ts';
 import { SqlFleetStore } from './fleet-store.ts';
 import type { FleetStore } from './fleet-types.ts';
 import { SqlRecordsStore } from './records-store.ts';
+import { SqlSourcesStore } from './sources-store.ts';
+import type { SourcesStore } from './sources-types.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { PostgresExecutor } from './sql-postgres.ts';
 import { SqliteExecutor } from './sql-sqlite.ts';
@@ -42,6 +44,8 @@ export interface RelayDatabase {
   readonly alerts: AlertsStore;
   /** Latest poll and health per gateway, health history (cloud/fleet). */
   readonly fleet: FleetStore;
+  /** Provider sources: virtual gateways, message ids, cursors (cloud/providers). */
+  readonly sources: SourcesStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -77,6 +81,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     anchor: new SqlAnchorStore(executor, records),
     alerts: new SqlAlertsStore(executor),
     fleet: new SqlFleetStore(executor),
+    sources: new SqlSourcesStore(executor, records),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };

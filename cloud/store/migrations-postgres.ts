@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
+import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -323,6 +324,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     `,
   },
   FLEET_MIGRATION_POSTGRES,
+  SOURCES_MIGRATION_POSTGRES,
 ];
 
 /**

@@ -11,7 +11,7 @@ import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
 import type { GatewayDbRow, IntegrityAlarmRow, RecordRow } from './rows.ts';
 import { decodeGateway, decodeIntegrityAlarm, decodeRecord, NONCE_PRUNE_INTERVAL_MS, sortedBatch } from './rows.ts';
-import type { Query, SqlExecutor } from './sql-executor.ts';
+import type { CopyFrom, Query, QueryMany, SqlExecutor } from './sql-executor.ts';
 import type { GatewayRow, IngestInput, IngestOutcome, IntegrityAlarm, ReadingsQuery, RelayRecord, RelayStore } from './types.ts';
 
 const placeholder = (n: number): string => `$${n}`;
@@ -82,6 +82,15 @@ export class SqlRecordsStore implements RelayStore {
     if (!outcome.ok)
       this.log.warn({ gateway: input.gateway, conflicts: conflicts.length, firstSeq: conflicts[0]?.seq }, 'integrity alarm: seq stored with other content');
     return outcome;
+  }
+
+  /**
+   * The same ingest body in the caller's transaction (provider sources, sources-store.ts): the
+   * source's message ids, its seqs and its cursor commit with the records or not at all. The
+   * caller has checked the gateway and holds its row (it assigns the seqs).
+   */
+  async ingestWithin(q: Query, many: QueryMany, copy: CopyFrom, input: IngestInput): Promise<IngestOutcome> {
+    return (await this.ingestBody(q, many, copy, input, sortedBatch(input))).outcome;
   }
 
   async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {

@@ -28,6 +28,7 @@ for (const [title, file, ...rest] of [
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
   ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
   ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
+  ['provider sources: TTS webhook uplinks/s, Tago and HTTP/CSV pull records/s', 'test/bench/providers.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file, ...rest]);
 }

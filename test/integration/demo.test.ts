@@ -290,6 +290,16 @@ describe('atalaya demo (npm start)', () => {
     expect(demo.out()).toMatch(/alerts .*closed; messages \d+ sent/);
     expect(demo.out()).toMatch(/notify: email +#\d+ to guardia@example\.cl: \[ALARM\]/);
 
+    // The LoRaWAN flowmeter reports through the TTS simulator into the relay's source, whose
+    // virtual gateway feeds the second obra (issue 17).
+    expect(demo.out()).toMatch(/lorawan \(tts sim\) +a flowmeter posting .*→ src-lora, obra OB-0602-8/);
+    expect(demo.out()).toMatch(/lorawan: caudalimetro-lora → src-lora\/pozo-lora: [1-9]\d* uplinks/);
+    const lora = (await getJson(`${p.relay}/v1/readings?gateway=src-lora&channel=flow&limit=5`, p.operatorToken)).body['items'] as Array<{ unit: string }>;
+    expect(lora.length).toBeGreaterThan(0);
+    expect(lora[0]?.unit).toBe('L/s');
+    const obras = (await getJson(`${p.relay}/v1/dga`, p.operatorToken)).body['obras'] as Array<{ obra: string }>;
+    expect(obras.map((o) => o.obra)).toContain('OB-0602-8');
+
     await expectCleanStop(demo, children);
   }, 150_000);
 

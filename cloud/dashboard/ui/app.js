@@ -7,8 +7,9 @@
  *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
  *   logout                                                   sign-out button
  *   lang-<tag>                                               the language switch (lang-es-CL, lang-en; aria-pressed)
- *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors
- *                                                            tabs (alerts/dga/anchors hidden when the API answers 404)
+ *   tab-gateways, tab-readings, tab-fleet, tab-alerts, tab-dga, tab-anchors, tab-sources
+ *                                                            tabs (alerts/dga/anchors hidden when the API answers 404,
+ *                                                            sources when the relay has none)
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
  *   td[data-col=<column key>]                                a table cell, by its column's key (data-label is its translated name)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
@@ -26,17 +27,19 @@
  *   alert-ack-status, alert-messages, alert-message-<outbox id> (data-state), alert-deliveries
  *   tab-fleet, fleet-summary, fleet-row-<id> (data-online true|false), fleet-open-<id>,
  *   fleet-detail, fleet-chart                                the Fleet tab (issue 16)
+ *   source-row-<id> (data-failing), source-problem-<id>-<reason>
  */
 
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
-import { available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { api, available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
 import { dgaTab } from './dga.js';
 import { fleetTab } from './fleet.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { initI18n, languageSwitch, t } from './i18n.js';
 import { readingsTab } from './readings.js';
+import { sourcesTab } from './sources.js';
 
 /** The gateways, alerts and DGA views refresh on their own this often while shown, ms. */
 const REFRESH_MS = 30_000;
@@ -90,6 +93,7 @@ function buildTabs() {
     alerts: alertsTab($('panel-alerts'), ctx),
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
+    sources: sourcesTab($('panel-sources'), ctx),
   };
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => void select(button.dataset.tab).show());
@@ -106,6 +110,11 @@ async function enterApp() {
   $('tab-alerts').hidden = !alerts;
   $('tab-dga').hidden = !dga;
   $('tab-anchors').hidden = !anchors;
+  // Provider sources (issue 17): the tab only on a relay that has some.
+  const sources = await api('v1/sources')
+    .then((b) => b.sources.length > 0)
+    .catch(() => false);
+  $('tab-sources').hidden = !sources;
   if (tabs === null) buildTabs();
   loginSection.hidden = true;
   appSection.hidden = false;
