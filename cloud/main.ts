@@ -223,7 +223,13 @@ export class Relay {
           schedule: this.deps.alertsSchedule,
           pagedLocally: this.deps.pagedLocally ?? (async (q) => (await pagedLocally(store, q)) !== undefined),
           status: {
-            dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
+            dga: config.dga.enabled
+              ? {
+                  store: database.dga,
+                  obras: config.dga.obras.map((o) => o.code),
+                  gatewayOf: (obra: string) => config.dga.obras.find((o) => o.code === obra)?.gateway,
+                }
+              : undefined,
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,

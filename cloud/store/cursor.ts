@@ -75,6 +75,15 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
     where.push(`channel = ${bind(query.channel)}`);
     shape += 'c';
   }
+  if (query.org !== undefined) {
+    // Issue 15: the organization's gateways (index gateways_org, a few thousand at most) as a list
+    // the records' own indexes are probed or filtered with; records need no organization column.
+    // Unary + keeps SQLite from turning the list into one probe per gateway of
+    // records_gateway_time followed by a sort of all their rows: without a gateway filter a page
+    // still walks the time index in order and stops at LIMIT (test/unit/org-plan.test.ts).
+    where.push(`${query.gateway === undefined ? '+' : ''}gateway IN (SELECT id FROM gateways WHERE org_id = ${bind(query.org)})`);
+    shape += 'o';
+  }
   if (query.kind !== undefined) {
     // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its
     // condition literally (docs/storage.md#partial-indexes). kind was checked above.
