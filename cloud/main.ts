@@ -187,7 +187,13 @@ export class Relay {
             anchoring: config.anchor.enabled && chainId !== undefined && contract !== undefined ? { chainId, contract } : null,
             ...(config.anchor.enabled ? { proof: (gateway: string, seq: number) => anchor!.proof(gateway, seq) } : {}),
           });
-          await registerDgaRoutes(app, { engine, volumes: new VolumeService({ config: config.dga, records: store }), evidence, apiTokens: config.apiTokens });
+          await registerDgaRoutes(app, {
+            engine,
+            volumes: new VolumeService({ config: config.dga, records: store }),
+            evidence,
+            apiTokens: config.apiTokens,
+            orgOfGateway: (id) => database.orgs.orgOfGateway(id),
+          });
         }
       }
       if (config.anchor.enabled) {
@@ -200,7 +206,7 @@ export class Relay {
           schedule: this.deps.anchorSchedule,
         });
         await lifecycle.start(namedPart('anchor', anchor));
-        await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
+        await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens, orgOfGateway: (id) => database.orgs.orgOfGateway(id) });
       }
       if (config.alerts.enabled) {
         // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.

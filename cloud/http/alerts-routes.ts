@@ -4,6 +4,7 @@ import { ALERTS_ACK_TOKEN_EXPIRED, isAlertsError } from '../alerts/errors.ts';
 import type { AlertService } from '../alerts/service.ts';
 import { type ApiTokenEntry, bearerAuth, operatorOf } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertInOrg, orgScope } from './org-scope.ts';
 import { parseQuery } from './query.ts';
 
 export interface AlertsRoutesOptions {
@@ -112,7 +113,7 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
 
     scope.get('/v1/alerts', async (request) => {
       const { state, limit, before } = parseQuery(listQuery, request.query);
-      const page = await alerts.list(state === 'all' ? undefined : state, limit, before);
+      const page = await alerts.list(state === 'all' ? undefined : state, limit, before, orgScope(request));
       const last = page.at(-1);
       return { alerts: page, next: page.length === limit && last !== undefined ? `${last.openedAt}:${last.id}` : null };
     });
@@ -121,6 +122,7 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const { id } = parseQuery(idParams, request.params);
       const found = await alerts.get(id);
       if (found === undefined) return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
+      assertInOrg(request.principal, found.alert.orgId, `alert ${id}`);
       return found;
     });
 
@@ -130,6 +132,7 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const { by } = parseQuery(ackBody, request.body ?? {});
       // Who acts is the operator token's name (audited); `by` only says on whose behalf.
       const name = operator(request);
+      assertInOrg(request.principal, (await alerts.get(id))?.alert.orgId, `alert ${id}`);
       const result = await alerts.ack(id, by === undefined ? name : `${name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
       return { result, alert: (await alerts.get(id))?.alert };

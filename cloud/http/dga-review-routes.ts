@@ -11,6 +11,7 @@ import { DGA_INVALID_SLOT, DGA_NOT_IN_REVIEW, DGA_REVIEW_INVALID, DGA_UNKNOWN_OB
 import { REVIEW_ACTIONS, type ReviewActionKind } from '../store/dga-types.ts';
 import { type ApiTokenEntry, operatorOf } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import type { ObraScope } from './org-obras.ts';
 
 interface ActionBody {
   readonly reason?: string;
@@ -37,12 +38,14 @@ function refuse(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
-export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, tokens: readonly ApiTokenEntry[]): void {
+export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, tokens: readonly ApiTokenEntry[], obras: ObraScope): void {
   const operator = operatorOf(tokens);
 
   scope.get<{ Querystring: { obra?: string } }>('/v1/dga/review', async (request, reply) => {
+    if (request.query.obra !== undefined) await obras.assert(request, request.query.obra);
+    const visible = await obras.visible(request);
     try {
-      return { slots: await engine.review.list(request.query.obra) };
+      return { slots: (await engine.review.list(request.query.obra)).filter((s) => visible(s.obra)) };
     } catch (err) {
       return refuse(reply, err);
     }
@@ -53,6 +56,7 @@ export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, 
     { schema: { body: actionBodySchema } },
     async (request, reply) => {
       const { obra, slot, action } = request.params;
+      await obras.assert(request, obra);
       if (!(REVIEW_ACTIONS as readonly string[]).includes(action))
         return reply.code(404).send({ error: 'not_found', message: `no action '${action}' (${REVIEW_ACTIONS.join(', ')})` } satisfies ApiErrorBody);
       try {

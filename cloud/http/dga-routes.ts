@@ -9,6 +9,8 @@ import type { VolumeService } from '../dga/volumes.ts';
 import { type ApiTokenEntry, bearerAuth } from './auth.ts';
 import { registerReviewRoutes } from './dga-review-routes.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { obraScope } from './org-obras.ts';
+import type { OrgOfGateway } from './org-scope.ts';
 import { instant, parseQuery } from './query.ts';
 
 export interface DgaRoutesOptions {
@@ -19,6 +21,8 @@ export interface DgaRoutesOptions {
   readonly evidence?: EvidenceBuilder;
   /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
   readonly apiTokens: readonly ApiTokenEntry[];
+  /** A gateway's organization (issue 15): an obra is its gateway's. Without it, only the owner sees obras. */
+  readonly orgOfGateway?: OrgOfGateway;
 }
 
 /** Longest range of one volumes request: 20 years of days. */
@@ -54,13 +58,18 @@ const evidenceQuerySchema = z
  */
 export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutesOptions): Promise<void> {
   const { engine, volumes, evidence } = options;
+  const obras = obraScope(engine.config.obras, options.orgOfGateway ?? (async () => undefined));
   await app.register(async (scope) => {
     scope.addHook('preHandler', bearerAuth(options.apiTokens));
 
-    scope.get('/v1/dga', async () => ({ obras: await engine.status() }));
-    registerReviewRoutes(scope, engine, options.apiTokens);
+    scope.get('/v1/dga', async (request) => {
+      const visible = await obras.visible(request);
+      return { obras: (await engine.status()).filter((s) => visible(s.obra)) };
+    });
+    registerReviewRoutes(scope, engine, options.apiTokens, obras);
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', async (request, reply) => {
+      await obras.assert(request, request.params.obra);
       try {
         return await engine.detail(request.params.obra);
       } catch (err) {
@@ -72,6 +81,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     for (const format of ['json', 'csv'] as const) {
       scope.get<{ Params: { obra: string } }>(`/v1/dga/:obra/volumes${format === 'csv' ? '.csv' : ''}`, async (request, reply) => {
         const query = parseQuery(volumesQuerySchema, request.query);
+        await obras.assert(request, request.params.obra);
         if (volumes === undefined)
           return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
         try {
@@ -90,6 +100,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/exceedances', async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (volumes === undefined) return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
       try {
         const found = await volumes.exceedances(request.params.obra, query.from, query.to);
@@ -103,6 +114,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (evidence === undefined)
         return reply.code(404).send({ error: 'not_found', message: 'evidence packs are not available on this relay' } satisfies ApiErrorBody);
       try {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
 import { type ApiTokenEntry, bearerAuth } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertGatewayInOrg, orgScope } from './org-scope.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
 export interface ReadRoutesOptions {
@@ -32,8 +33,10 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
   await app.register(async (scope) => {
     scope.addHook('preHandler', bearerAuth(options.apiTokens));
 
-    scope.get('/v1/gateways', async () => {
-      const rows = await store.listGateways();
+    const orgOfGateway = async (id: string) => (await store.getGateway(id))?.orgId;
+
+    scope.get('/v1/gateways', async (request) => {
+      const rows = await store.listGateways(orgScope(request));
       // Listed field by field: the secret's ciphertext never leaves the relay.
       return {
         gateways: rows.map((g) => ({
@@ -43,15 +46,22 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
           highestSeq: g.highestSeq,
           clockOffsetMs: g.clockOffsetMs,
           records: g.records,
+          org: g.orgId,
         })),
       };
     });
 
-    scope.get('/v1/readings', async (request) => store.queryRecords(readingsQuery(request.query)));
+    scope.get('/v1/readings', async (request) => {
+      const query = readingsQuery(request.query);
+      // Another organization's gateway answers 404, like an unknown one (issue 15).
+      if (query.gateway !== undefined) await assertGatewayInOrg(request, orgOfGateway, query.gateway);
+      const org = orgScope(request);
+      return store.queryRecords(org === undefined ? query : { ...query, org });
+    });
 
     scope.get('/v1/integrity-alarms', async (request) => {
       const { limit } = parseQuery(limitQuerySchema, request.query);
-      return { alarms: await store.integrityAlarms(limit) };
+      return { alarms: await store.integrityAlarms(limit, orgScope(request)) };
     });
   });
 }
