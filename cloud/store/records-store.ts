@@ -87,7 +87,7 @@ export class SqlRecordsStore implements RelayStore {
   }
 
   async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {
-    const { sql, params } = recordQuerySql(query, placeholder);
+    const { sql, params } = recordQuerySql(query, placeholder, this.db.dialect);
     return toPage((await this.db.query<RecordRow>(sql, params)).rows.map(decodeRecord), query.limit);
   }
 
