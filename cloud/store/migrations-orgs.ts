@@ -30,9 +30,9 @@ export const ORGS_MIGRATION_SQLITE: SqliteMigration = {
         created_at INTEGER NOT NULL
       ) WITHOUT ROWID;
       INSERT INTO organizations (id, name, created_at) VALUES ('${DEFAULT_ORG}', 'Default', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
-      -- SQLite adds a column with a REFERENCES clause only while foreign keys are not enforced
-      -- (the relay never enables them); the CLI checks the organization exists before it adds a gateway.
-      ALTER TABLE gateways ADD COLUMN org_id TEXT NOT NULL DEFAULT '${DEFAULT_ORG}' REFERENCES organizations (id);
+      -- SQLite adds no REFERENCES column with a non-NULL default to a table with rows: the
+      -- records store's addGateway inserts only when the organization exists (records-sql.ts).
+      ALTER TABLE gateways ADD COLUMN org_id TEXT NOT NULL DEFAULT '${DEFAULT_ORG}';
       -- An organization's gateways (a few thousand at most): the set every org-scoped read of
       -- records filters by, so records need no new index (their indexes all start with gateway or time).
       CREATE INDEX gateways_org ON gateways (org_id, id);

@@ -9,7 +9,10 @@
 import { GATEWAY_COLUMNS, RECORD_COLUMNS } from './rows.ts';
 
 const COMMON = {
-  insertGateway: 'INSERT INTO gateways (id, secret_ciphertext, created_at, org_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+  // Inserts nothing for an unknown organization (SQLite's column has no foreign key: migrations-orgs.ts).
+  insertGateway: `INSERT INTO gateways (id, secret_ciphertext, created_at, org_id)
+    SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM organizations WHERE id = $4) ON CONFLICT (id) DO NOTHING`,
+  hasOrg: 'SELECT 1 AS present FROM organizations WHERE id = $1',
   getGateway: `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE id = $1`,
   listGateways: `SELECT ${GATEWAY_COLUMNS} FROM gateways ORDER BY id`,
   // An organization's gateways (issue 15): a range of the index gateways_org, already in id order.

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { recordQuerySql, toPage } from './cursor.ts';
-import { gatewayExists, invalidQuery, unknownGateway } from './errors.ts';
+import { gatewayExists, invalidQuery, unknownGateway, unknownOrg } from './errors.ts';
 import { DEFAULT_ORG } from './migrations-orgs.ts';
 import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
@@ -43,7 +43,9 @@ export class SqlRecordsStore implements RelayStore {
   }
 
   async addGateway(id: string, secretCiphertext: string, now: number, orgId = DEFAULT_ORG): Promise<void> {
-    if ((await this.db.query(this.sql.insertGateway, [id, secretCiphertext, now, orgId])).count === 0) throw gatewayExists(id);
+    if ((await this.db.query(this.sql.insertGateway, [id, secretCiphertext, now, orgId])).count > 0) return;
+    if ((await this.db.query(this.sql.hasOrg, [orgId])).rows.length === 0) throw unknownOrg(orgId);
+    throw gatewayExists(id);
   }
 
   async getGateway(id: string): Promise<GatewayRow | undefined> {
