@@ -1,17 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
-import { type ApiTokenEntry, bearerAuth } from './auth.ts';
+import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
 export interface ReadRoutesOptions {
   readonly store: RelayStore;
-  /** sha256 (hex) of the accepted operator tokens; none: every read API answers 401. */
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and the permission of each route (auth.ts). */
+  readonly guard: Guard;
 }
 
 /**
- * Operator read APIs, every one behind a bearer token (security by default). /healthz is the
+ * Read APIs, every one behind the guard (a token or a session, and a permission: auth.ts). /healthz is the
  * exception: load balancers and orchestrators probe it without credentials, and it tells nothing
  * beyond "the store answers".
  */
@@ -29,10 +29,9 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
     }
   });
 
+  const { guard } = options;
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
-
-    scope.get('/v1/gateways', async () => {
+    scope.get('/v1/gateways', guard.route('gateways.read'), async () => {
       const rows = await store.listGateways();
       // Listed field by field: the secret's ciphertext never leaves the relay.
       return {
@@ -47,9 +46,9 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
       };
     });
 
-    scope.get('/v1/readings', async (request) => store.queryRecords(readingsQuery(request.query)));
+    scope.get('/v1/readings', guard.route('readings.read'), async (request) => store.queryRecords(readingsQuery(request.query)));
 
-    scope.get('/v1/integrity-alarms', async (request) => {
+    scope.get('/v1/integrity-alarms', guard.route('alarms.read'), async (request) => {
       const { limit } = parseQuery(limitQuerySchema, request.query);
       return { alarms: await store.integrityAlarms(limit) };
     });
