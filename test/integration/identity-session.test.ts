@@ -44,7 +44,7 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
     expect(cookie).toMatch(/^atalaya_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     const body = (await res.json()) as { csrfToken: string };
     expect(body).toMatchObject({ kind: 'session', name: 'tito', orgId: 'default', role: 'technician', permissions: expect.arrayContaining(['alerts.ack']) });
-    const who = await (await get('/v1/session', { cookie: cookie.split(';')[0]! })).json();
+    const who = (await (await get('/v1/session', { cookie: cookie.split(';')[0]! })).json()) as { permissions: string[] };
     expect(who).toMatchObject({ name: 'tito', role: 'technician', csrfToken: body.csrfToken });
     expect(who.permissions).not.toContain('dga.review');
   });
