@@ -17,7 +17,8 @@ import { untilSignal } from './signals.ts';
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
 atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
 atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
-atalaya relay token add [--name NAME]            new operator token for the read APIs (NAME: who acts, in the DGA review audit)
+atalaya relay token add [--name NAME]            new operator (config) token: acts as the platform owner
+atalaya relay user|token …                       users, roles and their API tokens (see 'atalaya relay user --help')
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
@@ -60,6 +61,12 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   granularity: { type: 'string' },
+  user: { type: 'string' },
+  role: { type: 'string' },
+  org: { type: 'string' },
+  owner: { type: 'boolean' },
+  'display-name': { type: 'string' },
+  generate: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,15 +155,17 @@ export async function relayCommand(argv: string[]): Promise<number> {
             ? (await import('./relay-anchor.ts')).ANCHOR_HELP
             : command === 'alerts' || command === 'notify'
               ? (await import('./relay-alerts.ts')).ALERTS_HELP
-              : HELP,
+              : command === 'user' || command === 'token'
+                ? (await import('./relay-user.ts')).USER_HELP
+                : HELP,
     );
     return 0;
   }
   const allowed =
     command === 'gateway'
       ? 3
-      : command === 'token'
-        ? 2
+      : command === 'token' || command === 'user'
+        ? 3
         : command === 'dga'
           ? 5
           : command === 'export'
@@ -194,10 +203,25 @@ export async function relayCommand(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'user':
     case 'token': {
-      if (sub !== 'add') {
-        process.stderr.write(`atalaya relay token: expected 'add'\n`);
-        return 2;
+      if (command === 'user' || sub !== 'add' || values.user !== undefined) {
+        const config = loadConfig(values.config);
+        if (config === undefined) return 2;
+        const input = {
+          command,
+          sub,
+          args: positionals.slice(2),
+          role: values.role,
+          org: values.org,
+          owner: values.owner === true,
+          displayName: values['display-name'],
+          generate: values.generate === true,
+          user: values.user,
+          name: values.name,
+          json: values.json === true,
+        } as const;
+        return (await import('./relay-user.ts')).userCommand(input, config, process);
       }
       if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(values.name)) {
         process.stderr.write('atalaya relay token add: --name: 1..64 letters, digits, . _ @ -, e.g. alice\n');

@@ -22,11 +22,18 @@ import { VolumeService } from './dga/volumes.ts';
 import { listenFailed, notRunning } from './errors.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
+import { registerAuditRoutes } from './http/audit-routes.ts';
+import { type GuardedRoute, Guard, operatorTokens, tokenName } from './http/auth.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
 import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
+import { registerSessionRoutes } from './http/session-routes.ts';
+import { Auditor } from './identity/audit.ts';
+import { identityOptions } from './identity/config.ts';
+import { IdentityService } from './identity/service.ts';
+import { UserAdmin } from './identity/users.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics } from './metrics/index.ts';
@@ -64,6 +71,9 @@ interface Running {
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
   readonly alerts: AlertService | undefined;
+  readonly users: UserAdmin;
+  readonly auditor: Auditor;
+  readonly guard: Guard;
   readonly lifecycle: Lifecycle;
 }
 
@@ -145,6 +155,21 @@ export class Relay {
         : store;
       const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
+      // Who acts (issue 15): config tokens as the owner, users' tokens and sessions; every route guarded.
+      const auditor = new Auditor(database.identity, this.clock);
+      const identity = new IdentityService({
+        store: database.identity,
+        auditor,
+        operatorTokens: operatorTokens(config.apiTokens),
+        options: identityOptions(config.identity),
+        clock: this.clock,
+        logger,
+      });
+      const users = new UserAdmin(database.identity, auditor, this.clock, config.apiTokens.map(tokenName));
+      const guard = new Guard(identity);
+      guard.attach(app);
+      await registerSessionRoutes(app, { identity, guard });
+      await registerAuditRoutes(app, { auditor, guard });
       // DGA and anchoring start below; the metrics read them when scraped.
       const metrics = createRelayMetrics({
         store,
@@ -154,9 +179,9 @@ export class Relay {
         clock: this.clock,
         logger,
       });
-      await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
+      await registerMetricsRoute(app, { metrics, guard });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
-      await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
+      await registerReadRoutes(app, { store, guard });
       await registerDashboard(app);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
@@ -191,7 +216,8 @@ export class Relay {
             engine,
             volumes: new VolumeService({ config: config.dga, records: store }),
             evidence,
-            apiTokens: config.apiTokens,
+            guard,
+            auditor,
             orgOfGateway: (id) => database.orgs.orgOfGateway(id),
           });
         }
@@ -206,7 +232,7 @@ export class Relay {
           schedule: this.deps.anchorSchedule,
         });
         await lifecycle.start(namedPart('anchor', anchor));
-        await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens, orgOfGateway: (id) => database.orgs.orgOfGateway(id) });
+        await registerAnchorRoutes(app, { anchor, guard, orgOfGateway: (id) => database.orgs.orgOfGateway(id) });
       }
       if (config.alerts.enabled) {
         // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
@@ -244,7 +270,7 @@ export class Relay {
         const started = alerts;
         kickAlerts = () => started.kick();
         observeIngest = (input) => started.observeIngest(input);
-        await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
+        await registerAlertsRoutes(app, { alerts, guard, auditor });
       }
       const server = app;
       await lifecycle.start({
@@ -257,8 +283,8 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, alerts, lifecycle };
-      if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
+      this.running = { store, app, dga, anchor, alerts, users, auditor, guard, lifecycle };
+      if (config.apiTokens.length === 0) this.logger.info('no apiTokens configured: users sign in, or use their tokens (atalaya relay user add, token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
       // The listener part closes the app itself; before it started, nothing else does.
@@ -305,6 +331,24 @@ export class Relay {
   get alerts(): AlertService | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.alerts;
+  }
+
+  /** Users and their tokens, as the platform owner manages them (tests; the CLI opens the database itself). */
+  get users(): UserAdmin {
+    if (this.running === undefined) throw notRunning();
+    return this.running.users;
+  }
+
+  /** The audit (cloud/identity/audit.ts). */
+  get auditor(): Auditor {
+    if (this.running === undefined) throw notRunning();
+    return this.running.auditor;
+  }
+
+  /** Every guarded route and its permission (the role matrix test enumerates them). */
+  get routes(): readonly GuardedRoute[] {
+    if (this.running === undefined) throw notRunning();
+    return this.running.guard.guarded;
   }
 
   /** The running store, for the CLI and tests. */

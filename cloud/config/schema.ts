@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsConfigSchema } from '../alerts/config.ts';
 import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
+import { identityConfigSchema } from '../identity/config.ts';
 
 const MIB = 1_048_576;
 
@@ -155,7 +156,7 @@ export const relayConfigSchema = z.strictObject({
     .array(z.union([sha256Hex, namedTokenSchema]))
     .default([])
     .describe(
-      'Each operator token accepted by the read APIs as Authorization: Bearer: its sha256 (hex), or { name, sha256 } so the DGA review audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)',
+      'Each operator token accepted by the APIs as Authorization: Bearer, acting as the platform owner (issue 15): its sha256 (hex), or { name, sha256 } so the audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)',
     ),
   ingest: ingestSchema.prefault({}),
   dga: dgaConfigSchema
@@ -169,6 +170,9 @@ export const relayConfigSchema = z.strictObject({
   alerts: alertsConfigSchema
     .prefault({})
     .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
+  identity: identityConfigSchema
+    .prefault({})
+    .describe('Dashboard sign-in: session lifetime and idle timeout, lockout after wrong passwords, per-address limit (cloud/identity/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -16,7 +16,20 @@ export type ApiErrorCode = typeof API_UNAUTHENTICATED | typeof API_INVALID_QUERY
 
 /** Body of every read API error: `error` is stable, `message` for people. */
 export interface ApiErrorBody {
-  readonly error: 'unauthenticated' | 'invalid_query' | 'bad_request' | 'not_found' | 'conflict' | 'unavailable' | 'internal';
+  readonly error:
+    | 'unauthenticated'
+    | 'invalid_query'
+    | 'bad_request'
+    | 'not_found'
+    | 'conflict'
+    | 'unavailable'
+    | 'internal'
+    // cloud/identity/errors.ts
+    | 'forbidden'
+    | 'csrf'
+    | 'bad_credentials'
+    | 'locked'
+    | 'rate_limited';
   readonly message: string;
   readonly problems?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
 }

@@ -65,3 +65,7 @@ export class IdentityError extends AtalayaError<IdentityErrorCode> {
 export function identityError(code: IdentityErrorCode, message: string, options?: { cause?: unknown; retryAfterS?: number }): IdentityError {
   return new IdentityError(code, message, options);
 }
+
+export function isIdentityError(err: unknown, code?: IdentityErrorCode): err is IdentityError {
+  return err instanceof IdentityError && (code === undefined || err.code === code);
+}

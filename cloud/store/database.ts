@@ -11,6 +11,8 @@ import { SqlAnchorStore } from './anchor-store.ts';
 import type { AnchorStore } from './anchor-types.ts';
 import { SqlDgaStore } from './dga-store.ts';
 import type { DgaStore } from './dga-types.ts';
+import { SqlIdentityStore } from './identity-store.ts';
+import type { IdentityStore } from './identity-types.ts';
 import { SqlOrgStore } from './org-store.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import type { SqlExecutor } from './sql-executor.ts';
@@ -39,6 +41,8 @@ export interface RelayDatabase {
   readonly anchor: AnchorStore;
   /** Alerts, their routes, the outbox and the delivery log (cloud/alerts). */
   readonly alerts: AlertsStore;
+  /** Users, sessions, API tokens and the audit (cloud/identity). */
+  readonly identity: IdentityStore;
   /** Organizations (issue 15): who owns each gateway and what follows it. */
   readonly orgs: SqlOrgStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
@@ -75,6 +79,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     dga: new SqlDgaStore(executor),
     anchor: new SqlAnchorStore(executor, records),
     alerts: new SqlAlertsStore(executor),
+    identity: new SqlIdentityStore(executor),
     orgs: new SqlOrgStore(executor),
     start: () => executor.start(),
     stop: () => executor.stop(),

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 
@@ -323,6 +324,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     `,
   },
   ORGS_MIGRATION_POSTGRES,
+  IDENTITY_MIGRATION_POSTGRES,
 ];
 
 /**

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
+import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
 import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
@@ -249,6 +250,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   ALERTS_MIGRATION_SQLITE,
   DGA_REVIEW_MIGRATION_SQLITE,
   ORGS_MIGRATION_SQLITE,
+  IDENTITY_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -9,10 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesOf, ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
+import { can } from '../../cloud/identity/permissions.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
+import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
 
 type Org = keyof typeof ORGS;
+
+/** Whether a concrete path fits a Fastify pattern (`:name` is one segment). */
+const matches = (pattern: string, url: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}$`).test(url);
 
 /** The URL of a table entry naming the resources of organization `of`. */
 function urlOf(entry: RouteEntry, of: Org): string {
@@ -62,13 +67,27 @@ describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (back
     await f?.close();
   });
 
-  const call = (method: string, url: string, org?: Org) =>
-    f.app.inject({
+  /**
+   * As the owner (the config token), or as organization A's user of a role that holds the route's
+   * permission (the guard's table): the organization filter is what is under test, not the role.
+   */
+  const call = (method: string, url: string, org?: 'a') => {
+    let token = f.token;
+    if (org !== undefined) {
+      const pattern = url.split('?')[0];
+      const guarded = f.guard.guarded.filter((g) => g.method === method);
+      const permission = (guarded.find((g) => g.url === pattern) ?? guarded.find((g) => matches(g.url, pattern!)))?.permission;
+      const role = ORG_ROLES.find((r) => permission === null || permission === undefined || can(r, permission));
+      if (role === undefined) throw new Error(`no organization role may ${permission}`);
+      token = f.tokens[role];
+    }
+    return f.app.inject({
       method: method as 'GET' | 'POST',
       url,
-      headers: { authorization: `Bearer ${f.token}`, ...(org === undefined ? {} : { 'x-test-org': org }) },
+      headers: { authorization: `Bearer ${token}` },
       ...(method === 'POST' ? { payload: {} } : {}),
     });
+  };
 
   it('the route table lists every route the relay registers', () => {
     const missing = f.routes.filter((r) => entriesOf(r.method, r.url).length === 0).map((r) => `${r.method} ${r.url}`);

@@ -2,9 +2,8 @@
  * Two organizations on one relay database (issue 15): `a` owns gw-a and its obra, `b` owns gw-b and
  * its obra; each has readings, an alarm record, an integrity alarm, a DGA slot in review and alerts,
  * and one relay-wide alert (anchoring) belongs to nobody. The relay's routes are registered on a
- * Fastify app as cloud/main.ts does; a test hook stands for the sign-in of issue 15 (h1a): the
- * header `x-test-org` makes the request's principal a viewer of that organization, its absence
- * the owner (operator tokens are owner tokens).
+ * Fastify app with the relay's guard, as cloud/main.ts does; organization A has a user of every
+ * role with an API token, and the config (operator) token is the owner.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -17,11 +16,16 @@ import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
 import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
-import { hashApiToken, newApiToken } from '../../cloud/http/auth.ts';
+import { Guard, hashApiToken, newApiToken, operatorTokens, tokenName } from '../../cloud/http/auth.ts';
 import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
 import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
 import { recordRoutes } from '../../cloud/http/route-table.ts';
 import { buildHttpServer } from '../../cloud/http/server.ts';
+import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
+import { identityConfigSchema, identityOptions } from '../../cloud/identity/config.ts';
+import type { Role } from '../../cloud/identity/principal.ts';
+import { IdentityService } from '../../cloud/identity/service.ts';
+import { UserAdmin } from '../../cloud/identity/users.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
 import type { NewAlert } from '../../cloud/store/alerts-types.ts';
@@ -38,10 +42,16 @@ export const ORGS = {
 } as const;
 export const RELAY_ALERT = 'anchor-errors:X:1';
 
+export const ORG_ROLES = ['admin', 'compliance', 'technician', 'viewer'] as const satisfies readonly Role[];
+
 export interface OrgFixture {
   readonly db: RelayDatabase;
   readonly app: FastifyInstance;
+  /** The config (operator) token: the platform owner. */
   readonly token: string;
+  /** An API token of organization A's user of each role. */
+  readonly tokens: Readonly<Record<(typeof ORG_ROLES)[number], string>>;
+  readonly guard: Guard;
   /** Every route the app registered (recordRoutes). */
   readonly routes: ReadonlyArray<{ readonly method: string; readonly url: string }>;
   close(): Promise<void>;
@@ -144,22 +154,37 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   const apiTokens = [{ name: 'ops', sha256: hashApiToken(token) }];
   const orgOfGateway = (id: string) => db.orgs.orgOfGateway(id);
   const app = buildHttpServer({ listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never, logger, clock });
-  app.addHook('onRequest', async (request) => {
-    const org = request.headers['x-test-org'];
-    if (typeof org === 'string') request.principal = { kind: 'token', name: `viewer@${org}`, userId: `u-${org}`, orgId: org, role: 'viewer' };
+  const auditor = new Auditor(db.identity, clock);
+  const identity = new IdentityService({
+    store: db.identity,
+    auditor,
+    operatorTokens: operatorTokens(apiTokens),
+    options: identityOptions(identityConfigSchema.parse({})),
+    clock,
+    logger,
   });
+  const users = new UserAdmin(db.identity, auditor, clock, apiTokens.map(tokenName));
+  const tokens = {} as Record<(typeof ORG_ROLES)[number], string>;
+  for (const role of ORG_ROLES) {
+    await users.add(cliPrincipal('test'), { name: `a-${role}`, role, orgId: 'a', password: 'correct horse battery' });
+    tokens[role] = (await users.addToken(cliPrincipal('test'), { user: `a-${role}`, role })).token;
+  }
+  const guard = new Guard(identity);
+  guard.attach(app);
   const routes = recordRoutes(app);
-  await registerReadRoutes(app, { store: db.records, apiTokens });
+  await registerReadRoutes(app, { store: db.records, guard });
   const volumes = new VolumeService({ config: dga, records: db.records });
   const evidence = new EvidenceBuilder({ config: dga, records: db.records, queue: db.dga, clock, anchoring: null });
-  await registerDgaRoutes(app, { engine, volumes, evidence, apiTokens, orgOfGateway });
-  await registerAnchorRoutes(app, { anchor: fakeAnchor, apiTokens, orgOfGateway });
-  await registerAlertsRoutes(app, { alerts, apiTokens });
+  await registerDgaRoutes(app, { engine, volumes, evidence, guard, auditor, orgOfGateway });
+  await registerAnchorRoutes(app, { anchor: fakeAnchor, guard, orgOfGateway });
+  await registerAlertsRoutes(app, { alerts, guard, auditor });
   await app.ready();
   return {
     db,
     app,
     token,
+    tokens,
+    guard,
     routes,
     async close() {
       await app.close();

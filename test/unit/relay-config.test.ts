@@ -44,6 +44,7 @@ describe('relay config', () => {
         silentAfterMinutes: 15,
         digest: { windowMinutes: 5, maxPerWindow: 5 },
       }),
+      identity: { sessionTtlS: 43_200, idleTimeoutS: 1800, maxFailures: 5, lockoutS: 900, ipAttempts: 30, ipWindowS: 900 },
       log: { level: 'info' },
     });
   });
@@ -130,7 +131,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'identity', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
