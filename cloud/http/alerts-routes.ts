@@ -135,10 +135,12 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const { by } = parseQuery(ackBody, request.body ?? {});
       // Who acts is the principal (audited); `by` only says on whose behalf.
       const principal = principalOf(request);
-      assertInOrg(principal, (await alerts.get(id))?.alert.orgId, `alert ${id}`);
+      const orgId = (await alerts.get(id))?.alert.orgId;
+      assertInOrg(principal, orgId, `alert ${id}`);
       const result = await alerts.ack(id, by === undefined ? principal.name : `${principal.name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
-      if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by });
+      // In the alert's organization's audit, also when the owner acts (issue 15).
+      if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by }, orgId ?? principal.orgId);
       return { result, alert: (await alerts.get(id))?.alert };
     });
   });

@@ -15,7 +15,12 @@ import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
 import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
+import { registerDashboard } from '../../cloud/dashboard/routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
+import { registerAuditRoutes } from '../../cloud/http/audit-routes.ts';
+import { registerSessionRoutes } from '../../cloud/http/session-routes.ts';
+import { createRelayMetrics } from '../../cloud/metrics/index.ts';
+import { registerMetricsRoute } from '../../cloud/metrics/route.ts';
 import { Guard, hashApiToken, newApiToken, operatorTokens, tokenName } from '../../cloud/http/auth.ts';
 import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
 import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
@@ -178,7 +183,17 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   await registerDgaRoutes(app, { engine, volumes, evidence, guard, auditor, orgOfGateway });
   await registerAnchorRoutes(app, { anchor: fakeAnchor, guard, orgOfGateway });
   await registerAlertsRoutes(app, { alerts, guard, auditor });
+  await registerSessionRoutes(app, { identity, guard });
+  await registerAuditRoutes(app, { auditor, guard });
+  await registerDashboard(app);
+  const metrics = createRelayMetrics({ store: db.records, dga: () => engine, anchor: () => undefined, alerts: () => db.alerts, clock, logger });
+  await registerMetricsRoute(app, { metrics, guard });
   await app.ready();
+  // An audit line in each organization: A's technician and the owner (on B's alert) acknowledge.
+  const ack = (id: string, token: string) =>
+    app.inject({ method: 'POST', url: `/v1/alerts/${encodeURIComponent(id)}/ack`, headers: { authorization: `Bearer ${token}` }, payload: {} });
+  for (const res of [await ack(ORGS.a.obraAlert, tokens.technician), await ack(ORGS.b.obraAlert, token)])
+    if (res.statusCode !== 200) throw new Error(`ack: ${res.statusCode} ${res.body}`);
   return {
     db,
     app,
