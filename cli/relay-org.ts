@@ -33,7 +33,14 @@ export interface OrgCommandInput {
 function renderTable(headings: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const all = [headings, ...rows];
   const widths = headings.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
-  return `${all.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${all
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 interface Io {

@@ -130,7 +130,17 @@ export async function planClose(ctx: PlanContext, alert: Alert, routes: readonly
   for (const route of routes) {
     const rule = ctx.config.rules.find((r) => r.name === route.rule);
     if (rule === undefined || !rule.notifyClose) continue;
-    out.push(...(await messagesFor(ctx, alert, rule, 'closed', 0, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, route.level)], alert.orgId), now)));
+    out.push(
+      ...(await messagesFor(
+        ctx,
+        alert,
+        rule,
+        'closed',
+        0,
+        targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, route.level)], alert.orgId),
+        now,
+      )),
+    );
   }
   return out;
 }
@@ -150,7 +160,15 @@ export async function planAdvance(ctx: PlanContext, alert: Alert, route: Route, 
   if (remindAt !== null && remindAt <= now) {
     reminders += 1;
     messages.push(
-      ...(await messagesFor(ctx, alert, rule, 'reminder', reminders, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)], alert.orgId), now)),
+      ...(await messagesFor(
+        ctx,
+        alert,
+        rule,
+        'reminder',
+        reminders,
+        targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)], alert.orgId),
+        now,
+      )),
     );
     remindAt = now + rule.repeatEveryMinutes * MIN;
   }

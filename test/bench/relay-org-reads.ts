@@ -48,7 +48,8 @@ async function load(db: RelayDatabase, dialect: 'sqlite' | 'postgres'): Promise<
     dialect === 'postgres'
       ? 'generate_series(1, $2::int) AS s(n)'
       : '(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < $2) SELECT n FROM c) AS s';
-  const columns = 'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
+  const columns =
+    'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
   for (let g = 0; g < GATEWAYS; g++) {
     const values = `$1, s.n, CASE WHEN s.n % 500 = 0 THEN 'alarm' ELSE 'reading' END, 'pozo', 'ch' || (s.n % 4), s.n * 0.5, 'm', 'good', NULL,
       ${T0} + s.n * ${MIN} + $3, NULL, s.n, 'boot', 1, 0, NULL, ${T0} + s.n * ${MIN} + $3, $1 || ':' || s.n`;
@@ -81,7 +82,11 @@ async function plans(db: RelayDatabase, dialect: 'sqlite' | 'postgres'): Promise
 async function bench(label: string, storage: StoreConfig): Promise<void> {
   const db = createRelayDatabase(storage, silent);
   await db.start();
-  const app = buildHttpServer({ listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 60_000 } as never, logger: silent, clock: systemClock });
+  const app = buildHttpServer({
+    listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 60_000 } as never,
+    logger: silent,
+    clock: systemClock,
+  });
   try {
     const loadMs = await load(db, storage.kind);
     out(`${label}: loaded ${fmt(ORGS)} organizations, ${fmt(GATEWAYS)} gateways, ${fmt(GATEWAYS * PER_GATEWAY)} records in ${fmt(loadMs / 1000, 1)} s`);
@@ -120,7 +125,11 @@ async function bench(label: string, storage: StoreConfig): Promise<void> {
       let rows = 0;
       for (let i = 0; i < REQUESTS; i++) {
         const t = performance.now();
-        const res = await app.inject({ method: 'GET', url: `/v1/readings?limit=100${query === '' ? '' : `&${query}`}`, headers: { authorization: `Bearer ${token}` } });
+        const res = await app.inject({
+          method: 'GET',
+          url: `/v1/readings?limit=100${query === '' ? '' : `&${query}`}`,
+          headers: { authorization: `Bearer ${token}` },
+        });
         times.push(performance.now() - t);
         if (res.statusCode !== 200) throw new Error(`${name}: ${res.statusCode} ${res.body}`);
         if (i === 0) rows = (res.json() as { items: unknown[] }).items.length;

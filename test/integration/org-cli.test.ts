@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRelayConfigFile } from '../../cloud/config/load.ts';
-import { type OrgCommandInput, orgCommand } from '../../cli/relay-org.ts';
 import { withRelayDatabase } from '../../cli/relay-database.ts';
+import { type OrgCommandInput, orgCommand } from '../../cli/relay-org.ts';
+import { loadRelayConfigFile } from '../../cloud/config/load.ts';
 import { newRelayKey } from '../../cloud/secrets.ts';
 import { STORE_UNKNOWN_ORG } from '../../cloud/store/errors.ts';
 

@@ -16,8 +16,7 @@ import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from 
 type Org = keyof typeof ORGS;
 
 /** Whether a concrete path fits a Fastify pattern (`:name` is one segment). */
-const matches = (pattern: string, url: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}$`).test(url);
+const matches = (pattern: string, url: string): boolean => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}$`).test(url);
 
 /** The URL of a table entry naming the resources of organization `of`. */
 function urlOf(entry: RouteEntry, of: Org): string {
@@ -131,7 +130,7 @@ describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (back
     for (const e of ROUTE_TABLE.filter((x) => x.scope === 'relay')) expect((await call(e.method, urlOf(e, 'a'), 'a')).statusCode, label(e)).toBe(200);
   });
 
-  it('alerts of an obra belong to its gateway\'s organization', async () => {
+  it("alerts of an obra belong to its gateway's organization", async () => {
     const a = (await call('GET', '/v1/alerts?state=all', 'a')).json() as { alerts: Array<{ id: string; orgId: string | null }> };
     expect(a.alerts.map((x) => x.id).sort()).toEqual([ORGS.a.alert, ORGS.a.obraAlert].sort());
     expect(new Set(a.alerts.map((x) => x.orgId))).toEqual(new Set(['a']));

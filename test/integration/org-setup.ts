@@ -7,33 +7,33 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AlertService } from '../../cloud/alerts/service.ts';
 import { alertsConfigSchema } from '../../cloud/alerts/config.ts';
+import { AlertService } from '../../cloud/alerts/service.ts';
 import type { AnchorService } from '../../cloud/anchor/service.ts';
+import { registerDashboard } from '../../cloud/dashboard/routes.ts';
 import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
 import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
-import { registerDashboard } from '../../cloud/dashboard/routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
 import { registerAuditRoutes } from '../../cloud/http/audit-routes.ts';
-import { registerSessionRoutes } from '../../cloud/http/session-routes.ts';
-import { createRelayMetrics } from '../../cloud/metrics/index.ts';
-import { registerMetricsRoute } from '../../cloud/metrics/route.ts';
 import { Guard, hashApiToken, newApiToken, operatorTokens, tokenName } from '../../cloud/http/auth.ts';
 import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
 import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
 import { recordRoutes } from '../../cloud/http/route-table.ts';
 import { buildHttpServer } from '../../cloud/http/server.ts';
+import { registerSessionRoutes } from '../../cloud/http/session-routes.ts';
 import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
 import { identityConfigSchema, identityOptions } from '../../cloud/identity/config.ts';
 import type { Role } from '../../cloud/identity/principal.ts';
 import { IdentityService } from '../../cloud/identity/service.ts';
 import { UserAdmin } from '../../cloud/identity/users.ts';
+import { createRelayMetrics } from '../../cloud/metrics/index.ts';
+import { registerMetricsRoute } from '../../cloud/metrics/route.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
 import type { NewAlert } from '../../cloud/store/alerts-types.ts';
+import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 export const NOW = Date.UTC(2025, 5, 20, 12, 0, 0);
@@ -158,7 +158,11 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   const token = newApiToken();
   const apiTokens = [{ name: 'ops', sha256: hashApiToken(token) }];
   const orgOfGateway = (id: string) => db.orgs.orgOfGateway(id);
-  const app = buildHttpServer({ listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never, logger, clock });
+  const app = buildHttpServer({
+    listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never,
+    logger,
+    clock,
+  });
   const auditor = new Auditor(db.identity, clock);
   const identity = new IdentityService({
     store: db.identity,
