@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { passwdCommand } from '../agent/broker/passwords.ts';
+import { passwdCommand } from '../agent/broker/passwd-command.ts';
 import { ConfigError } from '../agent/config/errors.ts';
 import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
 import { profileTable } from '../agent/config/profiles.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { hashPassword } from '../agent/broker/passwords.ts';
+import { hashPassword } from '../platform/passwords.ts';
 import { parseConfig } from '../agent/config/load.ts';
 import { Agent } from '../agent/main.ts';
 import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';

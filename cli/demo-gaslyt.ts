@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { hashPassword } from '../agent/broker/passwords.ts';
+import { hashPassword } from '../platform/passwords.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { GaslytJsonDevice } from '../simulators/mqtt/gaslyt-json.ts';
 import type { Stop } from './demo-bench.ts';

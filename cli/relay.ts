@@ -15,11 +15,14 @@ import { withRelayDatabase } from './relay-database.ts';
 import { untilSignal } from './signals.ts';
 
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
-atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
-atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
+atalaya relay gateway add <id> [--org ID]        register a gateway (in organization ID, default 'default'); prints its secret once
+atalaya relay gateway list [--config FILE]       gateways with organization, last seen, highest seq, clock offset
+atalaya relay gateway move <id> --org ID         move a gateway to another organization
+atalaya relay org add <id> --name NAME | list    organizations (see 'atalaya relay org --help')
 atalaya relay source add <id> --kind tts|tago|http   provision a provider source (virtual gateway src-<id>)
 atalaya relay source list [--json]               provider sources and their status
-atalaya relay token add [--name NAME]            new operator token for the read APIs (NAME: who acts, in the DGA review audit)
+atalaya relay token add [--name NAME]            new operator (config) token: acts as the platform owner
+atalaya relay user|token …                       users, roles and their API tokens (see 'atalaya relay user --help')
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
 atalaya relay anchor <deploy|now|date|status|errors> …       Ethereum anchoring (see 'atalaya relay anchor --help')
@@ -63,7 +66,12 @@ const OPTIONS = {
   to: { type: 'string' },
   granularity: { type: 'string' },
   kind: { type: 'string' },
+  user: { type: 'string' },
+  role: { type: 'string' },
   org: { type: 'string' },
+  owner: { type: 'boolean' },
+  'display-name': { type: 'string' },
+  generate: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -87,23 +95,23 @@ function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
 }
 
-async function gatewayCommand(sub: string | undefined, id: string | undefined, config: RelayConfig): Promise<number> {
+async function gatewayCommand(sub: string | undefined, id: string | undefined, config: RelayConfig, org: string | undefined): Promise<number> {
   if (sub === 'add') {
     if (id === undefined) {
       process.stderr.write('atalaya relay gateway add: missing <id>\n');
       return 2;
     }
     const key = loadRelayKey(config.keyFile, process.env).key;
-    const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now()));
+    const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now(), org));
     process.stdout.write(`${secret}\n`);
     process.stderr.write(`gateway ${id} added. Put the secret above in that gateway's agent config; it is not shown again.\n`);
     return 0;
   }
   if (sub === 'list') {
     const rows = await withStore(config, (store) => store.listGateways());
-    const table = [['ID', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
+    const table = [['ID', 'ORG', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
     for (const g of rows)
-      table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
+      table.push([g.id, g.orgId, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
     const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
     process.stdout.write(
       `${table
@@ -117,7 +125,7 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
     );
     return 0;
   }
-  process.stderr.write(`atalaya relay gateway: expected 'add <id>' or 'list'\n\n${HELP}`);
+  process.stderr.write(`atalaya relay gateway: expected 'add <id>', 'list' or 'move <id> --org ID'\n\n${HELP}`);
   return 2;
 }
 
@@ -154,15 +162,19 @@ export async function relayCommand(argv: string[]): Promise<number> {
               ? (await import('./relay-alerts.ts')).ALERTS_HELP
               : command === 'source'
                 ? (await import('./relay-source.ts')).SOURCE_HELP
-                : HELP,
+                : command === 'org'
+                  ? (await import('./relay-org.ts')).ORG_HELP
+                  : command === 'user' || command === 'token'
+                    ? (await import('./relay-user.ts')).USER_HELP
+                    : HELP,
     );
     return 0;
   }
   const allowed =
-    command === 'gateway' || command === 'source'
+    command === 'gateway' || command === 'source' || command === 'org'
       ? 3
-      : command === 'token'
-        ? 2
+      : command === 'token' || command === 'user'
+        ? 3
         : command === 'dga'
           ? 5
           : command === 'export'
@@ -200,10 +212,25 @@ export async function relayCommand(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'user':
     case 'token': {
-      if (sub !== 'add') {
-        process.stderr.write(`atalaya relay token: expected 'add'\n`);
-        return 2;
+      if (command === 'user' || sub !== 'add' || values.user !== undefined) {
+        const config = loadConfig(values.config);
+        if (config === undefined) return 2;
+        const input = {
+          command,
+          sub,
+          args: positionals.slice(2),
+          role: values.role,
+          org: values.org,
+          owner: values.owner === true,
+          displayName: values['display-name'],
+          generate: values.generate === true,
+          user: values.user,
+          name: values.name,
+          json: values.json === true,
+        } as const;
+        return (await import('./relay-user.ts')).userCommand(input, config, process);
       }
       if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(values.name)) {
         process.stderr.write('atalaya relay token add: --name: 1..64 letters, digits, . _ @ -, e.g. alice\n');
@@ -276,6 +303,15 @@ export async function relayCommand(argv: string[]): Promise<number> {
       if (config === undefined) return 2;
       return (await import('./relay-backup.ts')).relayBackupCommand(command, sub, config, values.force === true);
     }
+    case 'org': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      return (await import('./relay-org.ts')).orgCommand(
+        { command, sub, args: positionals.slice(2), name: values.name, json: values.json === true },
+        config,
+        process,
+      );
+    }
     case 'gateway':
     case undefined: {
       if (values.schema === true) {
@@ -284,9 +320,13 @@ export async function relayCommand(argv: string[]): Promise<number> {
       }
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
+      if (command === 'gateway' && sub === 'move') {
+        const args = { command, sub, args: positionals.slice(2), org: values.org, json: false } as const;
+        return (await import('./relay-org.ts')).orgCommand(args, config, process);
+      }
       if (command === 'gateway') {
         try {
-          return await gatewayCommand(sub, id, config);
+          return await gatewayCommand(sub, id, config, values.org);
         } catch (err) {
           // Coded: unknown key, duplicate or invalid id, store down. Said plainly, no stack.
           if (!isAtalayaError(err)) throw err;

@@ -27,11 +27,18 @@ import { registerFleetPollRoute } from './fleet/route.ts';
 import { FleetService } from './fleet/service.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
+import { registerAuditRoutes } from './http/audit-routes.ts';
+import { Guard, type GuardedRoute, operatorTokens, tokenName } from './http/auth.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
 import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
+import { registerSessionRoutes } from './http/session-routes.ts';
+import { Auditor } from './identity/audit.ts';
+import { identityOptions } from './identity/config.ts';
+import { IdentityService } from './identity/service.ts';
+import { UserAdmin } from './identity/users.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
@@ -77,6 +84,9 @@ interface Running {
   readonly anchor: AnchorService | undefined;
   readonly alerts: AlertService | undefined;
   readonly sources: ProviderService;
+  readonly users: UserAdmin;
+  readonly auditor: Auditor;
+  readonly guard: Guard;
   readonly lifecycle: Lifecycle;
 }
 
@@ -158,6 +168,21 @@ export class Relay {
         : store;
       const ingestor = new Ingestor({ store: ingestStore, secrets, clock: this.clock, limits: config.ingest, logger });
       app = buildHttpServer({ listen: config.listen, tls, logger, clock: this.clock });
+      // Who acts (issue 15): config tokens as the owner, users' tokens and sessions; every route guarded.
+      const auditor = new Auditor(database.identity, this.clock);
+      const identity = new IdentityService({
+        store: database.identity,
+        auditor,
+        operatorTokens: operatorTokens(config.apiTokens),
+        options: identityOptions(config.identity),
+        clock: this.clock,
+        logger,
+      });
+      const users = new UserAdmin(database.identity, auditor, this.clock, config.apiTokens.map(tokenName));
+      const guard = new Guard(identity);
+      guard.attach(app);
+      await registerSessionRoutes(app, { identity, guard });
+      await registerAuditRoutes(app, { auditor, guard });
       // DGA and anchoring start below; the metrics read them when scraped.
       const metrics = createRelayMetrics({
         store,
@@ -167,7 +192,7 @@ export class Relay {
         clock: this.clock,
         logger,
       });
-      await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
+      await registerMetricsRoute(app, { metrics, guard });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       // The signed relay → gateway channel (cloud/fleet/README.md): each feature that talks to gateways registers its part here.
       const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
@@ -181,8 +206,8 @@ export class Relay {
         logger,
         cacheMs: MIN_CACHE_MS,
       });
-      await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
-      await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
+      await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, guard });
+      await registerReadRoutes(app, { store, guard });
       await registerDashboard(app);
       // Provider sources (cloud/providers): virtual gateways fed by webhooks and pulls.
       const sourceMetrics = registerSourceMetrics(metrics.registry);
@@ -197,7 +222,7 @@ export class Relay {
       });
       await lifecycle.start(namedPart('sources', sources));
       const ttsHeaders = new Map(config.sources.flatMap((s) => (s.kind === 'tts' ? [[s.id, s.header.toLowerCase()] as const] : [])));
-      await registerSourceRoutes(app, { service: sources, apiTokens: config.apiTokens, metrics: sourceMetrics, headers: ttsHeaders });
+      await registerSourceRoutes(app, { service: sources, guard, metrics: sourceMetrics, headers: ttsHeaders });
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -227,7 +252,14 @@ export class Relay {
             anchoring: config.anchor.enabled && chainId !== undefined && contract !== undefined ? { chainId, contract } : null,
             ...(config.anchor.enabled ? { proof: (gateway: string, seq: number) => anchor!.proof(gateway, seq) } : {}),
           });
-          await registerDgaRoutes(app, { engine, volumes: new VolumeService({ config: config.dga, records: store }), evidence, apiTokens: config.apiTokens });
+          await registerDgaRoutes(app, {
+            engine,
+            volumes: new VolumeService({ config: config.dga, records: store }),
+            evidence,
+            guard,
+            auditor,
+            orgOfGateway: (id) => database.orgs.orgOfGateway(id),
+          });
         }
       }
       if (config.anchor.enabled) {
@@ -240,7 +272,7 @@ export class Relay {
           schedule: this.deps.anchorSchedule,
         });
         await lifecycle.start(namedPart('anchor', anchor));
-        await registerAnchorRoutes(app, { anchor, apiTokens: config.apiTokens });
+        await registerAnchorRoutes(app, { anchor, guard, orgOfGateway: (id) => database.orgs.orgOfGateway(id) });
       }
       if (config.alerts.enabled) {
         // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
@@ -263,7 +295,13 @@ export class Relay {
           schedule: this.deps.alertsSchedule,
           pagedLocally: this.deps.pagedLocally ?? (async (q) => (await pagedLocally(store, q)) !== undefined),
           status: {
-            dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
+            dga: config.dga.enabled
+              ? {
+                  store: database.dga,
+                  obras: config.dga.obras.map((o) => o.code),
+                  gatewayOf: (obra: string) => config.dga.obras.find((o) => o.code === obra)?.gateway,
+                }
+              : undefined,
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,
@@ -272,7 +310,7 @@ export class Relay {
         const started = alerts;
         kickAlerts = () => started.kick();
         observeIngest = (input) => started.observeIngest(input);
-        await registerAlertsRoutes(app, { alerts, apiTokens: config.apiTokens });
+        await registerAlertsRoutes(app, { alerts, guard, auditor });
       }
       const server = app;
       await lifecycle.start({
@@ -285,8 +323,8 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, alerts, sources, lifecycle };
-      if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
+      this.running = { store, app, dga, anchor, alerts, sources, users, auditor, guard, lifecycle };
+      if (config.apiTokens.length === 0) this.logger.info('no apiTokens configured: users sign in, or use their tokens (atalaya relay user add, token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
       // The listener part closes the app itself; before it started, nothing else does.
@@ -339,6 +377,24 @@ export class Relay {
   get sources(): ProviderService {
     if (this.running === undefined) throw notRunning();
     return this.running.sources;
+  }
+
+  /** Users and their tokens, as the platform owner manages them (tests; the CLI opens the database itself). */
+  get users(): UserAdmin {
+    if (this.running === undefined) throw notRunning();
+    return this.running.users;
+  }
+
+  /** The audit (cloud/identity/audit.ts). */
+  get auditor(): Auditor {
+    if (this.running === undefined) throw notRunning();
+    return this.running.auditor;
+  }
+
+  /** Every guarded route and its permission (the role matrix test enumerates them). */
+  get routes(): readonly GuardedRoute[] {
+    if (this.running === undefined) throw notRunning();
+    return this.running.guard.guarded;
   }
 
   /** The running store, for the CLI and tests. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { isPasswordHash } from '../../platform/passwords.ts';
 import { isValidAclPattern, topicLevels, USERNAME_PATTERN } from './acl.ts';
 import { mappingsSchema } from './mapping-schema.ts';
 import { compileTopicPattern } from './mapping-topic.ts';
-import { isPasswordHash } from './passwords.ts';
 
 export const LISTENER_TYPES = ['tcp', 'ws', 'tls', 'wss'] as const;
 export type ListenerType = (typeof LISTENER_TYPES)[number];

@@ -4,6 +4,7 @@ import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
 import { fleetConfigSchema } from '../fleet/schema.ts';
 import { sourcesConfigSchema } from '../providers/config.ts';
+import { identityConfigSchema } from '../identity/config.ts';
 
 const MIB = 1_048_576;
 
@@ -157,7 +158,7 @@ export const relayConfigSchema = z.strictObject({
     .array(z.union([sha256Hex, namedTokenSchema]))
     .default([])
     .describe(
-      'Each operator token accepted by the read APIs as Authorization: Bearer: its sha256 (hex), or { name, sha256 } so the DGA review audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)',
+      'Each operator token accepted by the APIs as Authorization: Bearer, acting as the platform owner (issue 15): its sha256 (hex), or { name, sha256 } so the audit names who acted (an unnamed one is token-<first 8 hex of its hash>); ATALAYA_RELAY_API_TOKENS adds more (comma-separated sha256)',
     ),
   ingest: ingestSchema.prefault({}),
   dga: dgaConfigSchema
@@ -173,6 +174,9 @@ export const relayConfigSchema = z.strictObject({
     .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
   fleet: fleetConfigSchema.prefault({}).describe('Gateway health and the signed relay → gateway channel (cloud/fleet/README.md)'),
   sources: sourcesConfigSchema,
+  identity: identityConfigSchema
+    .prefault({})
+    .describe('Dashboard sign-in: session lifetime and idle timeout, lockout after wrong passwords, per-address limit (cloud/identity/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../protocols/clock.ts';
-import { type ApiTokenEntry, bearerAuth } from '../http/auth.ts';
+import type { Guard } from '../http/auth.ts';
 import type { ApiErrorBody } from '../http/errors.ts';
 import { parseQuery } from '../http/query.ts';
 import { GATEWAY_ID_PATTERN } from '../ingest/gateway-secrets.ts';
@@ -28,19 +28,18 @@ export interface FleetReadRoutesOptions {
   readonly fleet: FleetStore;
   readonly config: FleetConfig;
   readonly clock: Clock;
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and the permission of each route (cloud/http/auth.ts). */
+  readonly guard: Guard;
 }
 
 export async function registerFleetReadRoutes(app: FastifyInstance, o: FleetReadRoutesOptions): Promise<void> {
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(o.apiTokens));
-
-    scope.get('/v1/fleet', async () => {
+    scope.get('/v1/fleet', o.guard.route('fleet.read'), async () => {
       const now = o.clock.now();
       return { now, offlineAfterMs: o.config.offlineAfterMs, gateways: await fleetRows({ records: o.records, fleet: o.fleet }, now, o.config.offlineAfterMs) };
     });
 
-    scope.get<{ Params: { gateway: string } }>('/v1/fleet/:gateway', async (request, reply) => {
+    scope.get<{ Params: { gateway: string } }>('/v1/fleet/:gateway', o.guard.route('fleet.read'), async (request, reply) => {
       const { gateway } = request.params;
       const query = parseQuery(historyQuerySchema, request.query);
       const known = GATEWAY_ID_PATTERN.test(gateway) ? await o.records.getGateway(gateway) : undefined;

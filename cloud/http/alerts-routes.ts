@@ -2,13 +2,19 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ALERTS_ACK_TOKEN_EXPIRED, isAlertsError } from '../alerts/errors.ts';
 import type { AlertService } from '../alerts/service.ts';
-import { type ApiTokenEntry, bearerAuth, operatorOf } from './auth.ts';
+import type { Auditor } from '../identity/audit.ts';
+import { principalOf } from '../identity/principal.ts';
+import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertInOrg, orgScope } from './org-scope.ts';
 import { parseQuery } from './query.ts';
 
 export interface AlertsRoutesOptions {
   readonly alerts: AlertService;
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and permissions (auth.ts): alerts.read, alerts.ack. */
+  readonly guard: Guard;
+  /** Records each acknowledgement (cloud/identity/audit.ts). */
+  readonly auditor?: Auditor;
 }
 
 const listQuery = z.strictObject({
@@ -45,7 +51,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
 
 /**
  * Alerts (cloud/alerts/README.md):
- * - behind the operator tokens: `GET /v1/alerts?state=open|closed|all&limit&before=<next>` (with a
+ * - behind the guard (alerts.read; the ack alerts.ack): `GET /v1/alerts?state=open|closed|all&limit&before=<next>` (with a
  *   deliveries summary per alert), `GET /v1/alerts/<id>` (its messages and delivery log),
  *   `POST /v1/alerts/<id>/ack` `{ by? }`;
  * - the ack link, without a token (the signed link is the credential): `GET /v1/alerts/ack?t=`
@@ -107,31 +113,34 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
     });
   });
 
+  const { guard } = options;
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
-
-    scope.get('/v1/alerts', async (request) => {
+    scope.get('/v1/alerts', guard.route('alerts.read'), async (request) => {
       const { state, limit, before } = parseQuery(listQuery, request.query);
-      const page = await alerts.list(state === 'all' ? undefined : state, limit, before);
+      const page = await alerts.list(state === 'all' ? undefined : state, limit, before, orgScope(request));
       const last = page.at(-1);
       return { alerts: page, next: page.length === limit && last !== undefined ? `${last.openedAt}:${last.id}` : null };
     });
 
-    scope.get('/v1/alerts/:id', async (request, reply) => {
+    scope.get('/v1/alerts/:id', guard.route('alerts.read'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const found = await alerts.get(id);
       if (found === undefined) return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
+      assertInOrg(request.principal, found.alert.orgId, `alert ${id}`);
       return found;
     });
 
-    const operator = operatorOf(options.apiTokens);
-    scope.post('/v1/alerts/:id/ack', async (request, reply) => {
+    scope.post('/v1/alerts/:id/ack', guard.route('alerts.ack'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const { by } = parseQuery(ackBody, request.body ?? {});
-      // Who acts is the operator token's name (audited); `by` only says on whose behalf.
-      const name = operator(request);
-      const result = await alerts.ack(id, by === undefined ? name : `${name} for ${by}`);
+      // Who acts is the principal (audited); `by` only says on whose behalf.
+      const principal = principalOf(request);
+      const orgId = (await alerts.get(id))?.alert.orgId;
+      assertInOrg(principal, orgId, `alert ${id}`);
+      const result = await alerts.ack(id, by === undefined ? principal.name : `${principal.name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
+      // In the alert's organization's audit, also when the owner acts (issue 15).
+      if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by }, orgId ?? principal.orgId);
       return { result, alert: (await alerts.get(id))?.alert };
     });
   });

@@ -4,14 +4,20 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { PROOF_NOT_ANCHORED, PROOF_NOT_FOUND } from '../anchor/errors.ts';
 import type { AnchorService } from '../anchor/service.ts';
 import type { AnchorTx } from '../store/anchor-types.ts';
-import { type ApiTokenEntry, bearerAuth } from './auth.ts';
+import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertGatewayInOrg, assertInOrg, type OrgOfGateway } from './org-scope.ts';
 import { limitQuerySchema, parseQuery } from './query.ts';
 
 export interface AnchorRoutesOptions {
   readonly anchor: AnchorService;
-  /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and permissions (auth.ts): anchor.read. */
+  readonly guard: Guard;
+  /**
+   * A gateway's organization (issue 15): an organization's principal gets the proofs of its own
+   * gateways' records only. Without it, only the owner gets proofs.
+   */
+  readonly orgOfGateway?: OrgOfGateway;
 }
 
 const seqParams = z.strictObject({
@@ -49,11 +55,12 @@ const publicTx = ({ raw: _raw, ...tx }: AnchorTx): Omit<AnchorTx, 'raw'> => tx;
  */
 export async function registerAnchorRoutes(app: FastifyInstance, options: AnchorRoutesOptions): Promise<void> {
   const { anchor } = options;
+  const read = options.guard.route('anchor.read');
+  const orgOfGateway = options.orgOfGateway ?? (async () => undefined);
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
-
-    scope.get('/v1/proofs/:gateway/:seq', async (request, reply) => {
+    scope.get('/v1/proofs/:gateway/:seq', read, async (request, reply) => {
       const { gateway, seq } = parseQuery(seqParams, request.params);
+      await assertGatewayInOrg(request, orgOfGateway, gateway);
       try {
         return await anchor.proof(gateway, seq);
       } catch (err) {
@@ -64,17 +71,20 @@ export async function registerAnchorRoutes(app: FastifyInstance, options: Anchor
       }
     });
 
-    scope.get('/v1/anchors', async (request) => {
+    scope.get('/v1/anchors', read, async (request) => {
       const { limit, before } = parseQuery(listQuery, request.query);
       return { batches: await anchor.batches(before === undefined ? { limit } : { limit, before }) };
     });
 
-    scope.get('/v1/anchors/errors', async (request) => {
+    // Batches are relay-wide (one root over every organization's records, public on chain) and show
+    // no record; what failed talking to the chain is the platform's business: owner only.
+    scope.get('/v1/anchors/errors', read, async (request) => {
+      assertInOrg(request.principal, null, 'anchoring errors');
       const { limit } = parseQuery(limitQuerySchema, request.query);
       return { errors: await anchor.errors(limit) };
     });
 
-    scope.get('/v1/anchors/:id', async (request, reply) => {
+    scope.get('/v1/anchors/:id', read, async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const found = await anchor.batch(id);
       if (found === undefined) return reply.code(404).send({ error: 'not_found', message: `no batch ${id}` } satisfies ApiErrorBody);

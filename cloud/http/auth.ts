@@ -1,56 +1,126 @@
 /**
- * Operator tokens for the read APIs (RFC 6750 bearer tokens). The config holds only their sha256:
- * a leaked config does not grant access. Tokens are 32 random bytes, so a single unsalted sha256
- * is enough (nothing to brute-force); a lookup by hash leaks, by timing, at most a prefix of a
- * hash, which does not help find a token.
+ * Authentication and permissions of every relay route (issue 15): one guard per route, run as its
+ * onRequest hook (before the body is read or validated, so an anonymous request costs no parsing):
+ * it resolves the request's Principal (a config token, a user's API token, or a dashboard session
+ * cookie plus, for writes, the CSRF checks of cloud/identity/csrf.ts) and requires the route's
+ * permission from cloud/identity/permissions.ts. Every route the relay serves either has a guard
+ * or is listed in PUBLIC_ROUTES; start fails otherwise (routeCheck).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import { unauthenticated } from './errors.ts';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { AtalayaError } from '../../protocols/errors.ts';
+import { sessionCookie } from '../identity/cookies.ts';
+import { checkCsrf, isSafeMethod } from '../identity/csrf.ts';
+import { IDENTITY_FORBIDDEN, IDENTITY_UNAUTHENTICATED, identityError } from '../identity/errors.ts';
+import { can, type Permission } from '../identity/permissions.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { IdentityService } from '../identity/service.ts';
+import { hashApiToken } from '../identity/tokens.ts';
 
-const TOKEN_PREFIX = 'atk_';
+export { hashApiToken, newApiToken } from '../identity/tokens.ts';
 
-export function newApiToken(): string {
-  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-}
+/** A route registered outside the guard that is not meant to be public. */
+export const ROUTE_UNGUARDED = 'ATALAYA_RELAY_ROUTE_UNGUARDED';
 
-export function hashApiToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** An accepted token as the config lists it: its sha256, or a named one. */
+/** An accepted config token as the config lists it: its sha256, or a named one. */
 export type ApiTokenEntry = string | { readonly name: string; readonly sha256: string };
 
-/** Who holds a token: its name, or `token-<first 8 hex of its hash>` for an unnamed one. */
+/** Who holds a config token: its name, or `token-<first 8 hex of its hash>` for an unnamed one. */
 export function tokenName(entry: ApiTokenEntry): string {
   return typeof entry === 'string' ? `token-${entry.slice(0, 8)}` : entry.name;
 }
 
-function tokenNames(entries: readonly ApiTokenEntry[]): Map<string, string> {
+/** sha256 → name of the config's tokens (operator tokens: the platform owner). */
+export function operatorTokens(entries: readonly ApiTokenEntry[]): Map<string, string> {
   return new Map(entries.map((e) => [typeof e === 'string' ? e : e.sha256, tokenName(e)]));
 }
 
-function bearerHash(request: FastifyRequest): string {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's permission (null: any signed-in principal); set by Guard.route only. */
+    permission?: Permission | null;
+  }
+}
+
+/** Routes that answer without credentials: their own credential (ingest's signature, an ack link's token, a password) or none needed. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /',
+  'GET /healthz',
+  'GET /dashboard',
+  'GET /dashboard/',
+  'GET /dashboard/assets/:name',
+  'POST /v1/ingest',
+  'POST /v1/fleet/poll',
+  'POST /v1/sources/:id/tts',
+  'GET /v1/alerts/ack',
+  'POST /v1/alerts/ack',
+  'POST /v1/session',
+]);
+
+/** What a route requires: a permission, or only to be signed in (`GET|DELETE /v1/session`). */
+export interface RouteRequirement {
+  readonly permission: Permission | null;
+}
+
+export interface GuardedRoute extends RouteRequirement {
+  readonly method: string;
+  readonly url: string;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  const m = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
-  if (m === null) throw unauthenticated('an operator token is required: Authorization: Bearer <token>');
-  return hashApiToken(m[1]!);
+  if (header === undefined) return undefined;
+  const m = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
+  if (m === null) throw identityError(IDENTITY_UNAUTHENTICATED, 'Authorization: Bearer <token> expected');
+  return m[1];
 }
 
-/** A preHandler refusing (401) any request without a bearer token whose sha256 is accepted. */
-export function bearerAuth(entries: readonly ApiTokenEntry[]): (request: FastifyRequest) => Promise<void> {
-  const accepted = tokenNames(entries);
-  return async (request) => {
-    if (!accepted.has(bearerHash(request))) throw unauthenticated('unknown operator token');
-  };
-}
+export class Guard {
+  private readonly routes: GuardedRoute[] = [];
 
-/** The name of the token a request carries (after bearerAuth let it in): who acts, for an audit. */
-export function operatorOf(entries: readonly ApiTokenEntry[]): (request: FastifyRequest) => string {
-  const names = tokenNames(entries);
-  return (request) => {
-    const name = names.get(bearerHash(request));
-    if (name === undefined) throw unauthenticated('unknown operator token');
-    return name;
-  };
+  constructor(private readonly identity: IdentityService) {}
+
+  /** Who the request is; 401 without valid credentials, 403 (csrf) on a cookie-borne write that fails the CSRF checks. */
+  async principal(request: FastifyRequest): Promise<Principal> {
+    const token = bearer(request);
+    if (token !== undefined) return this.identity.bearer(hashApiToken(token));
+    const session = sessionCookie(request.headers.cookie);
+    if (session === undefined) throw identityError(IDENTITY_UNAUTHENTICATED, 'sign in, or send a token: Authorization: Bearer <token>');
+    const principal = await this.identity.session(session);
+    if (!isSafeMethod(request.method)) checkCsrf(request, session);
+    return principal;
+  }
+
+  /** Route options: the route requires `permission` (null: any signed-in principal). */
+  route(permission: Permission | null): { config: RouteRequirement; onRequest: onRequestHookHandler } {
+    const onRequest: onRequestHookHandler = async (request) => {
+      const principal = await this.principal(request);
+      request.principal = principal;
+      if (permission !== null && !can(principal.role, permission)) throw identityError(IDENTITY_FORBIDDEN, `${principal.role} may not ${permission}`);
+    };
+    return { config: { permission }, onRequest };
+  }
+
+  /** Records every route and refuses, at ready, any route that is neither guarded nor public. */
+  attach(app: FastifyInstance): void {
+    const unguarded: string[] = [];
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const config = route.config as Partial<RouteRequirement> | undefined;
+      for (const method of methods) {
+        if (method === 'HEAD') continue;
+        const key = `${method} ${route.url}`;
+        if (config?.permission !== undefined) this.routes.push({ method, url: route.url ?? '', permission: config.permission });
+        else if (!PUBLIC_ROUTES.has(key)) unguarded.push(key);
+      }
+    });
+    app.addHook('onReady', async () => {
+      if (unguarded.length > 0)
+        throw new AtalayaError(ROUTE_UNGUARDED, `routes without a permission: ${unguarded.join(', ')}`, { details: { routes: unguarded } });
+    });
+  }
+
+  /** Every guarded route and what it requires: for GET /v1/session and the role matrix test. */
+  get guarded(): readonly GuardedRoute[] {
+    return this.routes;
+  }
 }

@@ -6,9 +6,12 @@ import type { DgaEngine } from '../dga/engine.ts';
 import { DGA_UNKNOWN_OBRA, isRelayDgaError } from '../dga/errors.ts';
 import type { EvidenceBuilder } from '../dga/evidence.ts';
 import type { VolumeService } from '../dga/volumes.ts';
-import { type ApiTokenEntry, bearerAuth } from './auth.ts';
+import type { Auditor } from '../identity/audit.ts';
+import type { Guard } from './auth.ts';
 import { registerReviewRoutes } from './dga-review-routes.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { obraScope } from './org-obras.ts';
+import type { OrgOfGateway } from './org-scope.ts';
 import { instant, parseQuery } from './query.ts';
 
 export interface DgaRoutesOptions {
@@ -17,8 +20,12 @@ export interface DgaRoutesOptions {
   readonly volumes?: VolumeService;
   /** Inspection evidence packs; the evidence route answers 404 without it. */
   readonly evidence?: EvidenceBuilder;
-  /** sha256 (hex) of the accepted operator tokens, as for the read APIs. */
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and permissions (auth.ts): dga.read, dga.review, dga.evidence. */
+  readonly guard: Guard;
+  /** Records each review action (cloud/identity/audit.ts); none: only the DGA audit has it. */
+  readonly auditor?: Auditor;
+  /** A gateway's organization (issue 15): an obra is its gateway's. Without it, only the owner sees obras. */
+  readonly orgOfGateway?: OrgOfGateway;
 }
 
 /** Longest range of one volumes request: 20 years of days. */
@@ -42,7 +49,7 @@ const evidenceQuerySchema = z
   .refine((q) => q.to - q.from <= MAX_EVIDENCE_MS, { message: 'at most 367 days per pack', path: ['to'] });
 
 /**
- * DGA reporting status behind the operator tokens: `GET /v1/dga` (every obra: last accepted slot,
+ * DGA reporting status behind the guard (dga.read; the evidence pack dga.evidence): `GET /v1/dga` (every obra: last accepted slot,
  * queued, late, refusals and missing slots with their reasons) and `GET /v1/dga/<obra>` (the same
  * for one obra, with its latest slots). The same information as `atalaya relay dga status`.
  * `GET /v1/dga/<obra>/volumes?from=&to=&granularity=day|month|year` (JSON) and `…/volumes.csv`:
@@ -53,14 +60,18 @@ const evidenceQuerySchema = z
  * (cloud/dga/evidence.ts), its manifest's sha256 in the `x-manifest-sha256` header.
  */
 export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutesOptions): Promise<void> {
-  const { engine, volumes, evidence } = options;
+  const { engine, volumes, evidence, guard } = options;
+  const read = guard.route('dga.read');
+  const obras = obraScope(engine.config.obras, options.orgOfGateway ?? (async () => undefined));
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
+    scope.get('/v1/dga', read, async (request) => {
+      const visible = await obras.visible(request);
+      return { obras: (await engine.status()).filter((s) => visible(s.obra)) };
+    });
+    registerReviewRoutes(scope, engine, guard, options.auditor, obras);
 
-    scope.get('/v1/dga', async () => ({ obras: await engine.status() }));
-    registerReviewRoutes(scope, engine, options.apiTokens);
-
-    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', async (request, reply) => {
+    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', read, async (request, reply) => {
+      await obras.assert(request, request.params.obra);
       try {
         return await engine.detail(request.params.obra);
       } catch (err) {
@@ -70,8 +81,9 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     });
 
     for (const format of ['json', 'csv'] as const) {
-      scope.get<{ Params: { obra: string } }>(`/v1/dga/:obra/volumes${format === 'csv' ? '.csv' : ''}`, async (request, reply) => {
+      scope.get<{ Params: { obra: string } }>(`/v1/dga/:obra/volumes${format === 'csv' ? '.csv' : ''}`, read, async (request, reply) => {
         const query = parseQuery(volumesQuerySchema, request.query);
+        await obras.assert(request, request.params.obra);
         if (volumes === undefined)
           return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
         try {
@@ -88,8 +100,9 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
       });
     }
 
-    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/exceedances', async (request, reply) => {
+    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/exceedances', read, async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (volumes === undefined) return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
       try {
         const found = await volumes.exceedances(request.params.obra, query.from, query.to);
@@ -101,8 +114,9 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
       }
     });
 
-    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', async (request, reply) => {
+    scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', guard.route('dga.evidence'), async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (evidence === undefined)
         return reply.code(404).send({ error: 'not_found', message: 'evidence packs are not available on this relay' } satisfies ApiErrorBody);
       try {

@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
-import { type ApiTokenEntry, bearerAuth } from './auth.ts';
+import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertGatewayInOrg, orgScope } from './org-scope.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
 export interface ReadRoutesOptions {
   readonly store: RelayStore;
-  /** sha256 (hex) of the accepted operator tokens; none: every read API answers 401. */
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and the permission of each route (auth.ts). */
+  readonly guard: Guard;
 }
 
 /**
- * Operator read APIs, every one behind a bearer token (security by default). /healthz is the
+ * Read APIs, every one behind the guard (a token or a session, and a permission: auth.ts). /healthz is the
  * exception: load balancers and orchestrators probe it without credentials, and it tells nothing
  * beyond "the store answers".
  */
@@ -29,11 +30,12 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
     }
   });
 
+  const { guard } = options;
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
+    const orgOfGateway = async (id: string) => (await store.getGateway(id))?.orgId;
 
-    scope.get('/v1/gateways', async () => {
-      const rows = await store.listGateways();
+    scope.get('/v1/gateways', guard.route('gateways.read'), async (request) => {
+      const rows = await store.listGateways(orgScope(request));
       // Listed field by field: the secret's ciphertext never leaves the relay.
       return {
         gateways: rows.map((g) => ({
@@ -43,15 +45,22 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
           highestSeq: g.highestSeq,
           clockOffsetMs: g.clockOffsetMs,
           records: g.records,
+          org: g.orgId,
         })),
       };
     });
 
-    scope.get('/v1/readings', async (request) => store.queryRecords(readingsQuery(request.query)));
+    scope.get('/v1/readings', guard.route('readings.read'), async (request) => {
+      const query = readingsQuery(request.query);
+      // Another organization's gateway answers 404, like an unknown one (issue 15).
+      if (query.gateway !== undefined) await assertGatewayInOrg(request, orgOfGateway, query.gateway);
+      const org = orgScope(request);
+      return store.queryRecords(org === undefined ? query : { ...query, org });
+    });
 
-    scope.get('/v1/integrity-alarms', async (request) => {
+    scope.get('/v1/integrity-alarms', guard.route('alarms.read'), async (request) => {
       const { limit } = parseQuery(limitQuerySchema, request.query);
-      return { alarms: await store.integrityAlarms(limit) };
+      return { alarms: await store.integrityAlarms(limit, orgScope(request)) };
     });
   });
 }

@@ -7,6 +7,7 @@ import type { RelayConfig } from '../config/schema.ts';
 import { BUSY_RETRY_AFTER_S, IngestRefused, isIngestBusy } from '../ingest/errors.ts';
 import { STORE_CLOSED, STORE_INVALID_CURSOR, STORE_INVALID_QUERY, STORE_UNAVAILABLE } from '../store/errors.ts';
 import { limitConnections } from './connection-limits.ts';
+import { IdentityError } from '../identity/errors.ts';
 import { ApiError, type ApiErrorBody, invalidQuery } from './errors.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { enforceRequestDeadline } from './request-deadline.ts';
@@ -39,6 +40,7 @@ function errorReply(err: FastifyError | Error, request: FastifyRequest): { statu
     };
   }
   if (err instanceof ApiError) return { status: err.status, body: err.body };
+  if (err instanceof IdentityError) return { status: err.status, body: { error: err.error as ApiErrorBody['error'], message: err.message } };
   if (isAtalayaError(err, STORE_INVALID_CURSOR) || isAtalayaError(err, STORE_INVALID_QUERY)) {
     const e = invalidQuery([{ path: isAtalayaError(err, STORE_INVALID_CURSOR) ? 'cursor' : '(query)', message: err.message }]);
     return { status: e.status, body: e.body };
@@ -105,6 +107,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     else if (!isIngest(request)) request.log.debug(context, 'request refused');
     if (status === 401 && !isIngest(request)) void reply.header('www-authenticate', 'Bearer realm="atalaya"');
     if (isIngestBusy(err)) void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+    if (err instanceof IdentityError && err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

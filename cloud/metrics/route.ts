@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { type ApiTokenEntry, bearerAuth } from '../http/auth.ts';
+import type { Guard } from '../http/auth.ts';
 import type { RelayMetrics } from './index.ts';
 
 export interface MetricsRouteOptions {
   readonly metrics: RelayMetrics;
-  /** sha256 (hex) of the accepted operator tokens: the metrics name gateways and obras. */
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** The metrics name every organization's gateways and obras: the platform owner's (permission metrics.read). */
+  readonly guard: Guard;
 }
 
 /**
@@ -15,8 +15,7 @@ export interface MetricsRouteOptions {
 export async function registerMetricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const { registry } = options.metrics;
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(options.apiTokens));
-    scope.get('/metrics', async (_request, reply) => {
+    scope.get('/metrics', options.guard.route('metrics.read'), async (_request, reply) => {
       const text = await registry.metrics();
       return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
     });

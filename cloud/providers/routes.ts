@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isAtalayaError } from '../../protocols/errors.ts';
-import { type ApiTokenEntry, bearerAuth } from '../http/auth.ts';
+import type { Guard } from '../http/auth.ts';
 import { STORE_CLOSED, STORE_UNAVAILABLE } from '../store/errors.ts';
 import type { SourceMetrics } from './metrics.ts';
 import type { ProviderService } from './service.ts';
@@ -14,7 +14,8 @@ const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 export interface SourceRoutesOptions {
   readonly service: ProviderService;
-  readonly apiTokens: readonly ApiTokenEntry[];
+  /** Authentication and the permission of each route (cloud/http/auth.ts). */
+  readonly guard: Guard;
   readonly metrics: SourceMetrics;
   /** Header of each TTS source's secret (lower case), by source id. */
   readonly headers: ReadonlyMap<string, string>;
@@ -41,7 +42,6 @@ export async function registerSourceRoutes(app: FastifyInstance, o: SourceRoutes
     });
   });
   await app.register(async (scope) => {
-    scope.addHook('preHandler', bearerAuth(o.apiTokens));
-    scope.get('/v1/sources', async () => ({ sources: await o.service.status() }));
+    scope.get('/v1/sources', o.guard.route('sources.read'), async () => ({ sources: await o.service.status() }));
   });
 }

@@ -13,6 +13,9 @@ import { SqlDgaStore } from './dga-store.ts';
 import type { DgaStore } from './dga-types.ts';
 import { SqlFleetStore } from './fleet-store.ts';
 import type { FleetStore } from './fleet-types.ts';
+import { SqlIdentityStore } from './identity-store.ts';
+import type { IdentityStore } from './identity-types.ts';
+import { SqlOrgStore } from './org-store.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import { SqlSourcesStore } from './sources-store.ts';
 import type { SourcesStore } from './sources-types.ts';
@@ -46,6 +49,10 @@ export interface RelayDatabase {
   readonly fleet: FleetStore;
   /** Provider sources: virtual gateways, message ids, cursors (cloud/providers). */
   readonly sources: SourcesStore;
+  /** Users, sessions, API tokens and the audit (cloud/identity). */
+  readonly identity: IdentityStore;
+  /** Organizations (issue 15): who owns each gateway and what follows it. */
+  readonly orgs: SqlOrgStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -82,6 +89,8 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     alerts: new SqlAlertsStore(executor),
     fleet: new SqlFleetStore(executor),
     sources: new SqlSourcesStore(executor, records),
+    identity: new SqlIdentityStore(executor),
+    orgs: new SqlOrgStore(executor),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };

@@ -1,5 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
+import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
@@ -325,6 +327,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   },
   FLEET_MIGRATION_POSTGRES,
   SOURCES_MIGRATION_POSTGRES,
+  ORGS_MIGRATION_POSTGRES,
+  IDENTITY_MIGRATION_POSTGRES,
 ];
 
 /**

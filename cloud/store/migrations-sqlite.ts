@@ -6,6 +6,8 @@ import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_SQLITE } from './migrations-fleet.ts';
 import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
+import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
+import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
@@ -251,6 +253,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   DGA_REVIEW_MIGRATION_SQLITE,
   FLEET_MIGRATION_SQLITE,
   SOURCES_MIGRATION_SQLITE,
+  ORGS_MIGRATION_SQLITE,
+  IDENTITY_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ingest } from '../../agent/broker/ingest.ts';
 import { MappedIngest } from '../../agent/broker/mapping-ingest.ts';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { fmt, machineLine, out } from './common.ts';

@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { BUFFER_DEFAULTS } from '../../agent/buffer/options.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';

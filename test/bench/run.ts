@@ -29,6 +29,7 @@ for (const [title, file, ...rest] of [
   ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
   ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
   ['provider sources: TTS webhook uplinks/s, Tago and HTTP/CSV pull records/s', 'test/bench/providers.ts'],
+  ['organizations: GET /v1/readings with the organization filter, 10 orgs × 100 gateways × 1M records', 'test/bench/relay-org-reads.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file, ...rest]);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../agent/broker/broker.ts';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import type { AtalayaProcess } from '../helpers/relay-process.ts';
 import type { TestPki } from '../helpers/tls.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { startAgentProcess, writeAgentConfig } from '../helpers/agent-process.ts';
 import type { AtalayaProcess } from '../helpers/relay-process.ts';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { ModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import { testLogger } from '../helpers/logger.ts';

@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../agent/broker/broker.ts';
 import { BROKER_LISTEN, BROKER_STOPPED, isBrokerError } from '../../agent/broker/errors.ts';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import type { BrokerConfigInput, ListenerType } from '../../agent/broker/schema.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';

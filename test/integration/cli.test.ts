@@ -91,7 +91,7 @@ describe('atalaya sim --gaslyt', () => {
   it('publishes a detector over MQTT into an agent broker', async () => {
     const { Agent } = await import('../../agent/main.ts');
     const { parseConfig } = await import('../../agent/config/load.ts');
-    const { hashPassword } = await import('../../agent/broker/passwords.ts');
+    const { hashPassword } = await import('../../platform/passwords.ts');
     const { testLogger } = await import('../helpers/logger.ts');
     const agent = new Agent(
       parseConfig({

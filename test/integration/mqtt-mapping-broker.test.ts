@@ -15,7 +15,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../agent/broker/broker.ts';
 import { registerMappingMetrics } from '../../agent/broker/mapping-metrics.ts';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
 import { testLogger } from '../helpers/logger.ts';

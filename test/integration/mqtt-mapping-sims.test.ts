@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { decodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../agent/broker/broker.ts';
-import { hashPassword } from '../../agent/broker/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { systemClock } from '../../protocols/clock.ts';

@@ -46,6 +46,7 @@ describe('relay config', () => {
       }),
       fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144 },
       sources: [],
+      identity: { sessionTtlS: 43_200, idleTimeoutS: 1800, maxFailures: 5, lockoutS: 900, ipAttempts: 30, ipWindowS: 900 },
       log: { level: 'info' },
     });
   });
@@ -132,7 +133,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'sources', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'sources', 'identity', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });

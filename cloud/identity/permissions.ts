@@ -1,0 +1,67 @@
+/**
+ * THE permission table of the relay (issue 15 §2): permission → the roles that hold it. Every
+ * authenticated route names one permission (cloud/identity/guard.ts) and nothing else decides who
+ * may call it; test/integration/relay-roles-matrix.test.ts enumerates this table against the routes.
+ *
+ * - owner: the relay operator, every organization (today's config tokens are owner tokens);
+ * - admin: an organization's users, tokens, gateways, credentials and audit;
+ * - compliance: DGA review (approve, correct, mark missing), retries, evidence packs;
+ * - technician: devices, alarms and alerts, acknowledgements;
+ * - viewer: reads only.
+ */
+import type { Role } from './principal.ts';
+
+const ALL: readonly Role[] = ['owner', 'admin', 'compliance', 'technician', 'viewer'];
+
+export const PERMISSIONS = {
+  /** GET /v1/gateways */
+  'gateways.read': ALL,
+  /** GET /v1/readings */
+  'readings.read': ALL,
+  /** GET /v1/integrity-alarms */
+  'alarms.read': ALL,
+  /** GET /metrics: every organization's gateways and obras, so the platform only. */
+  'metrics.read': ['owner'],
+  /** GET /v1/alerts, /v1/alerts/<id> */
+  'alerts.read': ALL,
+  /** POST /v1/alerts/<id>/ack */
+  'alerts.ack': ['owner', 'admin', 'technician'],
+  /** GET /v1/dga, /v1/dga/<obra>, volumes, exceedances, the review list */
+  'dga.read': ALL,
+  /** POST /v1/dga/<obra>/<slot>/approve|correct|mark-missing */
+  'dga.review': ['owner', 'compliance'],
+  /** GET /v1/dga/<obra>/evidence.zip */
+  'dga.evidence': ['owner', 'admin', 'compliance'],
+  /** GET /v1/proofs/…, /v1/anchors… */
+  'anchor.read': ALL,
+  /** GET /v1/audit: an admin sees its organization's, the owner every one. */
+  'audit.read': ['owner', 'admin'],
+  /** GET /v1/fleet, /v1/fleet/<gateway>: every organization's gateways, so the platform only until the fleet is org-scoped. */
+  'fleet.read': ['owner'],
+  /** GET /v1/sources: every provider source, the platform only. */
+  'sources.read': ['owner'],
+  /** Users and their API tokens (CLI, and any HTTP route that manages them). */
+  'users.manage': ['owner', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/** What a role may do, for GET /v1/session (the dashboard shows only these tabs and actions). */
+export function permissionsOf(role: Role): Permission[] {
+  return PERMISSION_NAMES.filter((p) => can(role, p));
+}
+
+/**
+ * A token's role must be at most its user's: every permission of the token's role is one the
+ * user's role holds (owner ⊇ admin; compliance and technician are not ordered with each other).
+ */
+export function roleWithin(tokenRole: Role, userRole: Role): boolean {
+  if (tokenRole === 'owner') return userRole === 'owner';
+  return permissionsOf(tokenRole).every((p) => can(userRole, p));
+}
