@@ -48,6 +48,7 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /dashboard',
   'GET /dashboard/',
   'GET /dashboard/assets/:name',
+  'GET /dashboard/assets/locales/:name',
   'POST /v1/ingest',
   'POST /v1/fleet/poll',
   'POST /v1/sources/:id/tts',

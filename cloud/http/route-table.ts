@@ -57,6 +57,11 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'GET', url: '/v1/alerts/ack', scope: 'public', target: 'none' },
   { method: 'POST', url: '/v1/alerts/ack', scope: 'public', target: 'none' },
   { method: 'POST', url: '/v1/ingest', scope: 'public', target: 'none' },
+  { method: 'POST', url: '/v1/fleet/poll', scope: 'public', target: 'none' },
+  { method: 'POST', url: '/v1/sources/:id/tts', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/v1/fleet', scope: 'owner', target: 'none' },
+  { method: 'GET', url: '/v1/fleet/:gateway', scope: 'owner', target: 'gateway' },
+  { method: 'GET', url: '/v1/sources', scope: 'owner', target: 'none' },
   { method: 'GET', url: '/metrics', scope: 'owner', target: 'none' },
   { method: 'GET', url: '/v1/audit', scope: 'org', target: 'none' },
   { method: 'POST', url: '/v1/session', scope: 'public', target: 'none' },
@@ -66,6 +71,7 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'GET', url: '/dashboard', scope: 'public', target: 'none' },
   { method: 'GET', url: '/dashboard/', scope: 'public', target: 'none' },
   { method: 'GET', url: '/dashboard/assets/:name', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/dashboard/assets/locales/:name', scope: 'public', target: 'none' },
 ];
 
 /** The table's entries of one registered route (a route may have several: with and without a target filter). */
