@@ -1,0 +1,23 @@
+import { ConfigError, problemsFromZod, withoutIssues } from '../config-errors.ts';
+import { CONFIG_INVALID } from '../errors.ts';
+import { checkConfig } from './check.ts';
+import { type AgentConfig, configSchema } from './schema.ts';
+
+/**
+ * Validate an already-parsed agent config object: the schema, then the checks across fields.
+ * Throws ConfigError (ATALAYA_CONFIG_INVALID) listing every problem with its path. The agent runs
+ * it on its file and on a config from the relay; the relay runs it before accepting one (issue 16).
+ */
+export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = problemsFromZod(configSchema, result.error.issues);
+    // Report the problems across fields in the same pass when the schema problems allow it.
+    const rest = configSchema.safeParse(withoutIssues(configSchema, raw, result.error.issues));
+    if (rest.success) problems.push(...checkConfig(rest.data).filter((p) => !problems.some((q) => q.path === p.path)));
+    throw new ConfigError(CONFIG_INVALID, source, problems);
+  }
+  const problems = checkConfig(result.data);
+  if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
+  return result.data;
+}
