@@ -15,6 +15,7 @@ import { AnchorService } from './anchor/service.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import { registerDashboard } from './dashboard/routes.ts';
+import { registerFleetConfigAndCommands } from './fleet/config-compose.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
@@ -158,6 +159,7 @@ export class Relay {
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
+      const fleetParts = await registerFleetConfigAndCommands(app, { executor: database.executor, gateways: store, apiTokens: config.apiTokens, clock: this.clock, logger });
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
+import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
@@ -247,6 +248,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   ALERTS_MIGRATION_SQLITE,
   DGA_REVIEW_MIGRATION_SQLITE,
+  FLEET_CONFIG_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

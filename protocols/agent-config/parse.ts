@@ -1,4 +1,4 @@
-import { ConfigError, problemsFromZod, withoutIssues } from '../config-errors.ts';
+import { ConfigError, parseYamlConfig, problemsFromZod, withoutIssues } from '../config-errors.ts';
 import { CONFIG_INVALID } from '../errors.ts';
 import { checkConfig } from './check.ts';
 import { type AgentConfig, configSchema } from './schema.ts';
@@ -20,4 +20,15 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   const problems = checkConfig(result.data);
   if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
   return result.data;
+}
+
+/**
+ * Validate a config as YAML (or JSON) text: YAML syntax, then parseConfig; with `gatewayId`, the
+ * config must also name that gateway (a config meant for one gateway never runs on another).
+ */
+export function parseConfigText(text: string, source: string, gatewayId?: string): AgentConfig {
+  const config = parseConfig(parseYamlConfig(text, source), source);
+  if (gatewayId !== undefined && config.gateway.id !== gatewayId)
+    throw new ConfigError(CONFIG_INVALID, source, [{ path: 'gateway.id', message: `is '${config.gateway.id}'; this config is for gateway '${gatewayId}'` }]);
+  return config;
 }

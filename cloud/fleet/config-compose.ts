@@ -1,0 +1,38 @@
+/**
+ * Builds remote configuration and remote commands (issue 16 §2–3) on the relay's database and
+ * registers their routes; returns their fleet channel parts for the composition root to register.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../../protocols/clock.ts';
+import type { ApiTokenEntry } from '../http/auth.ts';
+import { SqlFleetCommandsStore } from '../store/fleet-commands-store.ts';
+import { SqlFleetConfigStore } from '../store/fleet-config-store.ts';
+import type { SqlExecutor } from '../store/sql-executor.ts';
+import type { RelayStore } from '../store/types.ts';
+import { registerCommandsRoutes } from './commands-routes.ts';
+import { CommandsService } from './commands-service.ts';
+import { registerConfigRoutes } from './config-routes.ts';
+import { ConfigService } from './config-service.ts';
+
+export interface FleetConfigComposeOptions {
+  readonly executor: SqlExecutor;
+  readonly gateways: Pick<RelayStore, 'getGateway'>;
+  readonly apiTokens: readonly ApiTokenEntry[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** fleet.commandMaxAgeMs, ms. */
+  readonly commandMaxAgeMs?: number;
+}
+
+export async function registerFleetConfigAndCommands(
+  app: FastifyInstance,
+  options: FleetConfigComposeOptions,
+): Promise<{ config: ConfigService; commands: CommandsService }> {
+  const { executor, gateways, apiTokens, clock, logger } = options;
+  const config = new ConfigService({ store: new SqlFleetConfigStore(executor), clock, logger });
+  const commands = new CommandsService({ store: new SqlFleetCommandsStore(executor), clock, logger, maxAgeMs: options.commandMaxAgeMs });
+  await registerConfigRoutes(app, { config, gateways, apiTokens });
+  await registerCommandsRoutes(app, { commands, gateways, apiTokens });
+  return { config, commands };
+}
