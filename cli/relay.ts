@@ -17,6 +17,7 @@ import { untilSignal } from './signals.ts';
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
 atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
 atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
+atalaya relay gateway config set|get|history <id> …  a gateway's desired agent config (see 'atalaya relay gateway config')
 atalaya relay token add [--name NAME]            new operator token for the read APIs (NAME: who acts, in the DGA review audit)
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
 atalaya relay dga <status|send-pending|retry|credentials|review> …   DGA reports (see 'atalaya relay dga --help')
@@ -60,6 +61,7 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   granularity: { type: 'string' },
+  version: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -154,7 +156,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
   }
   const allowed =
     command === 'gateway'
-      ? 3
+      ? sub === 'config'
+        ? 5
+        : 3
       : command === 'token'
         ? 2
         : command === 'dga'
@@ -273,6 +277,13 @@ export async function relayCommand(argv: string[]): Promise<number> {
       }
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
+      if (command === 'gateway' && sub === 'config') {
+        const [, , action, gatewayId, file] = positionals;
+        return (await import('./relay-gateway-config.ts')).gatewayConfigCommand(
+          { sub: action, id: gatewayId, file, version: values.version, json: values.json === true },
+          config,
+        );
+      }
       if (command === 'gateway') {
         try {
           return await gatewayCommand(sub, id, config);
