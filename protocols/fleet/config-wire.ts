@@ -5,7 +5,7 @@ import { z } from 'zod';
  * runs and what happened to the last one it was sent; the relay answers with the desired config
  * when it is a version the gateway has not yet tried.
  */
-export const CONFIG_STATES = ['local', 'applied', 'refused', 'rolled_back'] as const;
+export const CONFIG_STATES = ['local', 'probation', 'applied', 'refused', 'rolled_back'] as const;
 export type ConfigState = (typeof CONFIG_STATES)[number];
 
 const version = z.number().int().min(1).max(2 ** 31 - 1);
