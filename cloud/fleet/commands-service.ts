@@ -89,6 +89,6 @@ export class CommandsService {
       .filter((c) => !confirmed.includes(c.id))
       .map((c) => ({ id: c.id, kind: c.kind, args: c.args, issuedAt: c.createdAt, expiresAt: c.expiresAt }));
     if (commands.length === 0 && confirmed.length === 0) return undefined;
-    return { commands, confirmed };
+    return { now, commands, confirmed };
   }
 }

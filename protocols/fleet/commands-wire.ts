@@ -52,6 +52,8 @@ export const commandsReportSchema = z.strictObject({ outcomes: z.array(outcomeSc
 export type CommandsReport = z.infer<typeof commandsReportSchema>;
 
 export const commandsAnswerSchema = z.strictObject({
+  /** Relay wall clock when it answered, ms: the gateway judges a command's age on the relay's own clock (no skew to allow for). */
+  now: z.number().int().min(0),
   commands: z.array(commandSchema).max(100),
   /** Outcome ids the relay has stored: the gateway stops reporting them. */
   confirmed: z.array(commandSchema.shape.id).max(100),

@@ -132,12 +132,12 @@ describe('the config and commands parts of the fleet channel', () => {
     const commands = new CommandsService({ store: new SqlFleetCommandsStore(db.executor), clock, logger: testLogger(), maxAgeMs: 60_000 });
     const c = await commands.create('gw-1', 'alarm.ack', { device: 'gas-1', channel: 'ch4', rule: 'high2' }, 'ops');
     const first = await commands.answer('gw-1', now);
-    expect(first).toEqual({ commands: [expect.objectContaining({ id: c.id, kind: 'alarm.ack', issuedAt: now, expiresAt: now + 60_000 })], confirmed: [] });
+    expect(first).toEqual({ now, commands: [expect.objectContaining({ id: c.id, kind: 'alarm.ack', issuedAt: now, expiresAt: now + 60_000 })], confirmed: [] });
     expect(await commands.answer('gw-1', now)).toEqual(first);
     await commands.onReport('gw-1', { outcomes: [{ id: c.id, status: 'ok', result: { cleared: true }, at: now + 5 }] }, now + 5);
-    expect(await commands.answer('gw-1', now + 5)).toEqual({ commands: [], confirmed: [c.id] });
+    expect(await commands.answer('gw-1', now + 5)).toEqual({ now: now + 5, commands: [], confirmed: [c.id] });
     await commands.onReport('gw-1', { outcomes: [{ id: c.id, status: 'refused', reason: 'again', at: now + 6 }] }, now + 6);
-    expect(await commands.answer('gw-1', now + 6)).toEqual({ commands: [], confirmed: [c.id] });
+    expect(await commands.answer('gw-1', now + 6)).toEqual({ now: now + 6, commands: [], confirmed: [c.id] });
     expect(await commands.answer('gw-1', now + 7)).toBeUndefined();
     expect((await commands.list('gw-1'))[0]).toMatchObject({ state: 'ok', outcome: { result: { cleared: true } } });
     const late = await commands.create('gw-1', 'device.poll', { device: 'gas-1' }, 'ops');
