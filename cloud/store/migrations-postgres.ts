@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 
@@ -322,6 +323,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE dga_audit ADD COLUMN actor text;
     `,
   },
+  FLEET_MIGRATION_POSTGRES,
   FLEET_CONFIG_MIGRATION_POSTGRES,
 ];
 

@@ -1,0 +1,2 @@
+/** Moved to protocols/agent-config/fleet-schema.ts so the relay validates a gateway's config with the same code (issue 16). */
+export * from '../../protocols/agent-config/fleet-schema.ts';
