@@ -170,7 +170,16 @@ export class Relay {
       await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
-      const fleetParts = await registerFleetConfigAndCommands(app, { executor: database.executor, gateways: store, apiTokens: config.apiTokens, clock: this.clock, logger });
+      const fleetParts = await registerFleetConfigAndCommands(app, {
+        executor: database.executor,
+        gateways: store,
+        apiTokens: config.apiTokens,
+        clock: this.clock,
+        logger,
+        commandMaxAgeMs: config.fleet.commandMaxAgeMs,
+      });
+      fleet.register(fleetParts.config);
+      fleet.register(fleetParts.commands);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,

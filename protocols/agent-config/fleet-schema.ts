@@ -16,6 +16,22 @@ export const fleetConfigSchema = z
       .default(60_000)
       .describe('Longest time between two polls (each carries a health report), ms, 1000..86400000; a poll due within half of it goes right after a sync'),
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe('Whole-request deadline of a poll, ms, 100..600000'),
+    configProbationMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .default(300_000)
+      .describe(
+        'After applying a config from the relay, how long the agent has to poll a device successfully and reach the relay before it rolls back to the last good config on its own, ms, 1000..86400000 (default 5 min)',
+      ),
+    commandMaxAgeMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 86_400_000)
+      .default(600_000)
+      .describe("Oldest remote command run, by the relay's clock (so no clock skew to allow for), ms, 1000..604800000 (default 10 min); older ones are refused"),
   });
 
 export type FleetConfig = z.output<typeof fleetConfigSchema>;
