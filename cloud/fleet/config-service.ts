@@ -24,8 +24,8 @@ export interface ConfigView {
   readonly yaml: string | null;
   /** The gateway's last report: `{ version, applied, state, reason, at }`; null before its first. */
   readonly gateway: Omit<ConfigReport, 'id' | 'gateway'> | null;
-  /** in_sync: the gateway runs the desired version; pending: not yet tried; otherwise the gateway's state about it. */
-  readonly status: 'none' | 'in_sync' | 'pending' | 'refused' | 'rolled_back';
+  /** in_sync: the gateway runs the desired version and confirmed it; pending: not yet tried; otherwise the gateway's state about it. */
+  readonly status: 'none' | 'in_sync' | 'pending' | 'probation' | 'refused' | 'rolled_back';
 }
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -90,7 +90,7 @@ export class ConfigService {
 function statusOf(desired: number | undefined, last: ConfigReport | undefined): ConfigView['status'] {
   if (desired === undefined) return 'none';
   if (last === undefined) return 'pending';
+  if (last.version === desired && (last.state === 'probation' || last.state === 'refused' || last.state === 'rolled_back')) return last.state;
   if (last.applied === desired) return 'in_sync';
-  if (last.version === desired && (last.state === 'refused' || last.state === 'rolled_back')) return last.state;
   return 'pending';
 }
