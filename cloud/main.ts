@@ -15,7 +15,7 @@ import { AnchorService } from './anchor/service.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import { registerDashboard } from './dashboard/routes.ts';
-import { registerFleetConfigAndCommands } from './fleet/config-compose.ts';
+import { ackOnGateway, registerFleetConfigAndCommands } from './fleet/config-compose.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
@@ -249,6 +249,7 @@ export class Relay {
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,
+          onAcked: (alert, by) => ackOnGateway(fleetParts.commands, alert, by),
         });
         await lifecycle.start(namedPart('alerts', alerts));
         const started = alerts;

@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
+import { gatewayAckOf } from '../alerts/ack-to-gateway.ts';
 import type { ApiTokenEntry } from '../http/auth.ts';
+import type { Alert } from '../store/alerts-types.ts';
 import { SqlFleetCommandsStore } from '../store/fleet-commands-store.ts';
 import { SqlFleetConfigStore } from '../store/fleet-config-store.ts';
 import type { SqlExecutor } from '../store/sql-executor.ts';
@@ -35,4 +37,10 @@ export async function registerFleetConfigAndCommands(
   await registerConfigRoutes(app, { config, gateways, apiTokens });
   await registerCommandsRoutes(app, { commands, gateways, apiTokens });
   return { config, commands };
+}
+
+/** An alert acknowledged on the relay: the alarm.ack command to its gateway, audited as `alert-ack:<who>` (cloud/alerts/ack-to-gateway.ts). */
+export async function ackOnGateway(commands: CommandsService, alert: Alert, by: string): Promise<void> {
+  const ack = gatewayAckOf(alert, by);
+  if (ack !== undefined) await commands.create(ack.gateway, 'alarm.ack', ack.args, `alert-ack:${by}`.slice(0, 200));
 }
