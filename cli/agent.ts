@@ -100,7 +100,16 @@ export async function agentCommand(argv: string[]): Promise<number> {
     clock: systemClock,
     logger,
     probationMs: (c) => c.fleet.configProbationMs,
-    makeAgent: (c, parts) => supervisedAgent(c, parts, { logger, clock: systemClock, restart: requestRestart }),
+    makeAgent: (c, parts) =>
+      supervisedAgent(c, parts, {
+        logger,
+        clock: systemClock,
+        restart: requestRestart,
+        configVersion: () => {
+          const applied = supervisor.files.state().applied;
+          return applied === null ? null : String(applied);
+        },
+      }),
   });
   try {
     await supervisor.start();

@@ -158,6 +158,8 @@ describe('remote configuration and commands, real processes', () => {
     await waitFor(async () => (await configView()).status === 'in_sync', 'config v1 applied and confirmed', 20_000);
     expect(agent!.running).toBe(true);
     expect((await configView()).gateway).toMatchObject({ applied: 1, version: 1, state: 'applied' });
+    // The health report carries the version too (the Fleet tab's config column).
+    await waitFor(async () => (await api('GET', `/v1/fleet/${GW}`)).body.configVersion === '1', 'config version 1 in the health report');
     // The new device's readings reach the relay.
     await waitFor(async () => (await allRelayRecords(relay.url, token, `gateway=${GW}&device=flow-1`)).length >= 6, 'flow-1 readings at the relay', 15_000);
     // 25 %LEL is below the new threshold (30 − 2): the condition cleared, the alarm stays latched for an ack.
