@@ -15,6 +15,7 @@ import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/datab
 import { SqlFleetCommandsStore } from '../../cloud/store/fleet-commands-store.ts';
 import { SqlFleetConfigStore } from '../../cloud/store/fleet-config-store.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startTestRelay, type TestRelay } from './relay-setup.ts';
 
 const GOOD = `gateway: { id: gw-1 }
@@ -93,18 +94,21 @@ describe('POST /v1/gateways/<id>/commands', () => {
   });
 });
 
-describe('the config and commands parts of the fleet channel', () => {
+describe.each([{ backend: 'sqlite' }, { backend: 'postgres' }])('the config and commands parts of the fleet channel ($backend)', ({ backend }) => {
   let dir: string;
   let db: RelayDatabase;
+  let pg: TestPostgres | undefined;
   let now = 1_800_000_000_000;
   const clock = { now: () => now, monotonic: () => now };
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-fleet-config-'));
-    db = createRelayDatabase({ kind: 'sqlite', path: path.join(dir, 'relay.db') }, testLogger());
+    if (backend === 'postgres') pg = await startPostgres();
+    db = createRelayDatabase(pg === undefined ? { kind: 'sqlite', path: path.join(dir, 'relay.db') } : { kind: 'postgres', url: pg.url }, testLogger());
     await db.start();
-  });
+  }, 60_000);
   afterAll(async () => {
     await db?.stop();
+    await pg?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
