@@ -112,6 +112,7 @@ export class ConfigSupervisor {
     this.agent = undefined;
     await old?.stop();
     await this.run();
+    this.log.info({ file: this.files.effective(), devices: this.current?.devices.length }, 'agent started on the reloaded config');
   }
 
   /** Builds and starts the agent on the effective config; a remote config that fails to load or start is rolled back at once. */

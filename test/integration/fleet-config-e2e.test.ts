@@ -231,4 +231,34 @@ describe('remote configuration and commands, real processes', () => {
     expect(view.gateway).toMatchObject({ applied: 1, reason: expect.stringContaining('probation') });
     expect(fs.readFileSync(`${agentConfig}.remote.yaml`, 'utf8')).toMatch(/^# atalaya remote config: version 1 sha256 /);
   }, 40_000);
+  it('(f) `agent config local` + SIGHUP: the local file wins again; an invalid file on SIGHUP leaves the agent running as it was', async () => {
+    const running = agent!;
+    const good = fs.readFileSync(agentConfig, 'utf8');
+    const nextLine = (msg: string): Promise<void> =>
+      new Promise((resolve) => {
+        const off = running.onLine((line) => {
+          if (!line.includes(`"msg":${JSON.stringify(msg)}`)) return;
+          off();
+          resolve();
+        });
+      });
+    const r = await runAtalaya(['agent', 'config', 'local', '-c', agentConfig]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.existsSync(`${agentConfig}.remote.yaml`)).toBe(false);
+    const reloaded = nextLine('agent started on the reloaded config');
+    running.child.kill('SIGHUP');
+    await reloaded;
+    expect(running.running).toBe(true);
+    await waitFor(async () => (await configView()).gateway?.state === 'local', 'the local file reported');
+    expect((await configView()).gateway).toMatchObject({ applied: null, state: 'local' });
+
+    // Now the local file is the one SIGHUP re-reads: an invalid one is refused, the agent keeps running.
+    fs.writeFileSync(agentConfig, good.replace('"intervalMs": 300', '"intervalMs": 10'));
+    const refused = nextLine('config not reloaded: invalid; the agent keeps its running config');
+    running.child.kill('SIGHUP');
+    await refused;
+    expect(running.running).toBe(true);
+
+    fs.writeFileSync(agentConfig, good);
+  }, 30_000);
 });
