@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
 import { type Clock, systemClock } from '../protocols/clock.ts';
-import type { RegisterTable } from '../protocols/modbus/types.ts';
-import type { NewRecord, StoredRecord } from '../protocols/records.ts';
+import type { StoredRecord } from '../protocols/records.ts';
 import { AlarmEngine } from './alarms/engine.ts';
 import { resolveAlarmRules } from './alarms/resolve.ts';
 import { MqttBroker } from './broker/broker.ts';
@@ -76,8 +75,6 @@ export class Agent {
   /** Set while started: what start() started, for stop(). */
   private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
-  /** Where polled records go: the buffer, invalid ones dropped and logged. */
-  private readonly pollSink: (records: NewRecord[]) => Promise<unknown>;
   /** The applied config's version for the health report; null until the relay manages the config. */
   private readonly configVersion: () => string | null;
 
@@ -116,11 +113,10 @@ export class Agent {
       clock,
       logger,
     });
-    this.pollSink = droppingInvalid((records) => this.buffer.append(records).catch(reportedByBuffer), logger);
     this.poller = new Poller({
       config,
       profiles,
-      sink: this.pollSink,
+      sink: droppingInvalid((records) => this.buffer.append(records).catch(reportedByBuffer), logger),
       clock,
       bootId,
       flags,
@@ -215,27 +211,6 @@ export class Agent {
     } finally {
       if (this.lifecycle === lifecycle) this.lifecycle = undefined;
     }
-  }
-
-  /**
-   * Polls one Modbus device now, its records stored like any poll's (a remote `device.poll`
-   * command, issue 16 §3); undefined for a device this agent does not poll.
-   */
-  pollDeviceNow(id: string): Promise<{ records: number; good: number }> | undefined {
-    const device = this.poller.devices.find((d) => d.id === id);
-    if (device === undefined) return undefined;
-    return device.pollOnce().then(async (records) => {
-      await this.pollSink(records);
-      return { records: records.length, good: records.filter((r) => r.quality === 'good').length };
-    });
-  }
-
-  /** One register read over the device's own link, queued behind its polls (the inspector's, remotely); undefined for an unknown device. */
-  readRegisters(id: string, table: RegisterTable, address: number, count: number): Promise<number[]> | undefined {
-    const device = this.config.devices.find((d) => d.id === id);
-    const link = this.poller.linkOf(id);
-    if (device === undefined || link === undefined) return undefined;
-    return link.read(device.unitId, table, address, count);
   }
 
   /** Where the status page listens once started (the real port when configured as 0). */

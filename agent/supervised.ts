@@ -4,6 +4,8 @@
  * registered, and what probation watches of it.
  */
 import type { Logger } from 'pino';
+import type { RegisterTable } from '../protocols/modbus/types.ts';
+import { droppingInvalid } from './buffer/checked-sink.ts';
 import type { Clock } from '../protocols/clock.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { CommandsPart } from './fleet/commands-part.ts';
@@ -29,8 +31,14 @@ export function commandsPartFor(config: AgentConfig, deps: SupervisedDeps, agent
     logger: deps.logger,
     targets: {
       acknowledge: (device, channel, rule) => agent()?.alarms.acknowledge(device, channel, rule) !== undefined,
-      readRegisters: (device, table, address, count) => agent()?.readRegisters(device, table, address, count),
-      pollDevice: (device) => agent()?.pollDeviceNow(device),
+      readRegisters: (device, table, address, count) => {
+        const a = agent();
+        return a === undefined ? undefined : readRegisters(a, device, table, address, count);
+      },
+      pollDevice: (device) => {
+        const a = agent();
+        return a === undefined ? undefined : pollDeviceNow(a, device, deps.logger);
+      },
       restart: (reason) => setImmediate(() => deps.restart(reason)),
       report: () => {
         setTimeout(() => void agent()?.fleet?.pollNow(), 10).unref();
@@ -78,4 +86,23 @@ function max(values: ReadonlyArray<number | null>): number | null {
   let out: number | null = null;
   for (const v of values) if (v !== null && (out === null || v > out)) out = v;
   return out;
+}
+
+/** One register read over the device's own link, queued behind its polls (the inspector's, remotely); undefined for an unknown device. */
+function readRegisters(agent: Agent, id: string, table: RegisterTable, address: number, count: number): Promise<number[]> | undefined {
+  const device = agent.config.devices.find((d) => d.id === id);
+  const link = agent.poller.linkOf(id);
+  if (device === undefined || link === undefined) return undefined;
+  return link.read(device.unitId, table, address, count);
+}
+
+/** Polls one Modbus device now, its records stored in the buffer like any poll's; undefined for a device this agent does not poll. */
+function pollDeviceNow(agent: Agent, id: string, logger: Logger): Promise<{ records: number; good: number }> | undefined {
+  const device = agent.poller.devices.find((d) => d.id === id);
+  if (device === undefined) return undefined;
+  const sink = droppingInvalid((records) => agent.buffer.append(records), logger);
+  return device.pollOnce().then(async (records) => {
+    await sink(records);
+    return { records: records.length, good: records.filter((r) => r.quality === 'good').length };
+  });
 }

@@ -261,4 +261,18 @@ describe('remote configuration and commands, real processes', () => {
 
     fs.writeFileSync(agentConfig, good);
   }, 30_000);
+  it('(g) reads registers and polls a device remotely', async () => {
+    const read = await api('POST', `/v1/gateways/${GW}/commands`, { kind: 'modbus.read', args: { device: 'gas-1', table: 'holding', address: 0, count: 4 } });
+    const poll = await api('POST', `/v1/gateways/${GW}/commands`, { kind: 'device.poll', args: { device: 'gas-1' } });
+    const done = await waitFor(async () => {
+      const list = (await api('GET', `/v1/gateways/${GW}/commands`)).body.commands as Array<Record<string, any>>;
+      const mine = list.filter((c) => c['id'] === read.body.id || c['id'] === poll.body.id);
+      return mine.every((c) => c['state'] !== 'pending') ? mine : undefined;
+    }, 'both outcomes');
+    const byId = Object.fromEntries(done.map((c) => [c['id'], c]));
+    expect(byId[read.body.id]).toMatchObject({ state: 'ok', outcome: { result: { device: 'gas-1', registers: expect.any(Array) } } });
+    expect(byId[read.body.id]!['outcome'].result.registers).toHaveLength(4);
+    expect(byId[poll.body.id]).toMatchObject({ state: 'ok', outcome: { result: { records: expect.any(Number), good: expect.any(Number) } } });
+    expect(byId[poll.body.id]!['outcome'].result.good).toBeGreaterThan(0);
+  });
 });
