@@ -17,7 +17,7 @@ import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, signRequest
 import { testLogger } from '../helpers/logger.ts';
 import { get, startTestRelay, type TestRelay } from './relay-setup.ts';
 
-export const HEALTH: HealthReport = {
+const HEALTH: HealthReport = {
   version: '1.2.3',
   uptimeS: 42,
   bootId: '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
@@ -43,9 +43,14 @@ class EchoRelayPart implements FleetRelayPart {
   }
 }
 
-function signedPoll(gateway: string, secret: string, poll: FleetPoll, nonce = newNonce()): { headers: Record<string, string>; body: Buffer; nonce: string } {
+function signedPoll(
+  gateway: string,
+  secret: string,
+  poll: FleetPoll,
+  nonce = newNonce(),
+  timestamp = Date.now(),
+): { headers: Record<string, string>; body: Buffer; nonce: string } {
   const body = encodePoll(poll);
-  const timestamp = Date.now();
   const signature = signRequest({ method: 'POST', path: FLEET_POLL_PATH, timestamp, nonce, body, secret: secretBytes(secret) });
   return {
     body,
@@ -119,7 +124,7 @@ describe('fleet channel', () => {
     expect(check(newNonce())).toBe(false);
   });
 
-  it('refuses a forged poll, a poll of an unknown gateway and a replayed one (401), storing nothing', async () => {
+  it('refuses a forged poll, a poll of an unknown gateway, a stale and a replayed one (401), storing nothing', async () => {
     const before = await get(t.url, '/v1/fleet/gw-fleet', t.token);
     const seen = relayPart.reports.length;
     const health = { ...HEALTH, version: '6.6.6' };
@@ -127,6 +132,12 @@ describe('fleet channel', () => {
     expect((await post(t.url, forged)).status).toBe(401);
     const unknown = signedPoll('gw-nobody', newGatewaySecret(), { v: 1, health, parts: { echo: 'unknown' } });
     expect((await post(t.url, unknown)).status).toBe(401);
+
+    // Signed by the gateway, but ten minutes old (ingest.skewMs is 5 min).
+    const stale = signedPoll('gw-fleet', secret, { v: 1, health, parts: { echo: 'stale' } }, newNonce(), Date.now() - 600_000);
+    const staleAnswer = await post(t.url, stale);
+    expect(staleAnswer.status).toBe(401);
+    expect(JSON.parse(staleAnswer.body.toString())).toMatchObject({ error: 'stale' });
 
     const genuine = signedPoll('gw-fleet', secret, { v: 1, parts: { echo: 'once' } });
     expect((await post(t.url, genuine)).status).toBe(200);
@@ -157,5 +168,16 @@ describe('fleet channel', () => {
     expect(rows.find((r) => r['id'] === 'gw-silent')).toMatchObject({ online: false, lastSeenAt: null, version: null });
     expect((await get(t.url, '/v1/fleet', null)).status).toBe(401);
     expect((await get(t.url, '/v1/fleet/gw-unknown', t.token)).status).toBe(404);
+  });
+
+  it('exposes each gateway’s health to Prometheus', async () => {
+    const res = await request(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.token}` } });
+    const text = await res.body.text();
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="online"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="offline"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_online{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_cpu_temperature_celsius{gateway="gw-fleet"} 48.5');
+    expect(text).toContain('atalaya_relay_fleet_gateway_device_links_up{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_info{gateway="gw-fleet",version="1.2.3",config_version=""} 1');
   });
 });
