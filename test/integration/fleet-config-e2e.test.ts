@@ -275,4 +275,16 @@ describe('remote configuration and commands, real processes', () => {
     expect(byId[poll.body.id]).toMatchObject({ state: 'ok', outcome: { result: { records: expect.any(Number), good: expect.any(Number) } } });
     expect(byId[poll.body.id]!['outcome'].result.good).toBeGreaterThan(0);
   });
+  it('(h) agent.restart: a clean stop, exit 75 (the unit restarts on it), the outcome reported after the restart', async () => {
+    const cmd = await api('POST', `/v1/gateways/${GW}/commands`, { kind: 'agent.restart', args: { reason: 'test' } });
+    const exit = await agent!.exited;
+    expect(exit).toEqual({ code: 75, signal: null });
+    agent = await startAgent(); // what systemd does (Restart=always)
+    const done = await waitFor(async () => {
+      const list = (await api('GET', `/v1/gateways/${GW}/commands`)).body.commands as Array<Record<string, any>>;
+      const c = list.find((x) => x['id'] === cmd.body.id);
+      return c?.['state'] === 'ok' ? c : undefined;
+    }, 'the restart outcome');
+    expect(done['outcome']).toEqual({ result: { restarting: true } });
+  }, 30_000);
 });
