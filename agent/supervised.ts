@@ -4,9 +4,9 @@
  * registered, and what probation watches of it.
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../protocols/clock.ts';
 import type { RegisterTable } from '../protocols/modbus/types.ts';
 import { droppingInvalid } from './buffer/checked-sink.ts';
-import type { Clock } from '../protocols/clock.ts';
 import type { AgentConfig } from './config/schema.ts';
 import { CommandsPart } from './fleet/commands-part.ts';
 import { CommandsStore } from './fleet/commands-store.ts';

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { ConfigService } from '../cloud/fleet/config-service.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
+import { ConfigService } from '../cloud/fleet/config-service.ts';
 import { SqlFleetConfigStore } from '../cloud/store/fleet-config-store.ts';
-import { ConfigError } from '../protocols/config-errors.ts';
 import { systemClock } from '../protocols/clock.ts';
+import { ConfigError } from '../protocols/config-errors.ts';
 import { rootLogger } from './logger.ts';
 import { withRelayDatabase } from './relay-database.ts';
 
@@ -47,7 +47,8 @@ export async function gatewayConfigCommand(input: GatewayConfigInput, config: Re
       return 1;
     }
     const service = new ConfigService({ store: new SqlFleetConfigStore(db.executor), clock: systemClock, logger });
-    switch (sub) {
+    const action: 'set' | 'get' | 'history' = sub;
+    switch (action) {
       case 'set': {
         const file = input.file as string;
         let text: string;
@@ -93,7 +94,9 @@ export async function gatewayConfigCommand(input: GatewayConfigInput, config: Re
         }
         for (const v of h.versions) process.stdout.write(`v${v.version}  ${iso(v.setAt)}  ${v.setBy}  sha256 ${v.sha256}\n`);
         for (const r of h.reports)
-          process.stdout.write(`${iso(r.at)}  gateway ${r.state} v${r.version ?? '-'} (runs ${r.applied ?? 'local file'})${r.reason === null ? '' : `: ${r.reason}`}\n`);
+          process.stdout.write(
+            `${iso(r.at)}  gateway ${r.state} v${r.version ?? '-'} (runs ${r.applied ?? 'local file'})${r.reason === null ? '' : `: ${r.reason}`}\n`,
+          );
         return 0;
       }
     }

@@ -2,8 +2,8 @@ import type { ScryptOptions } from 'node:crypto';
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { readLine } from '../../protocols/read-line.ts';
 import { type ParsedHash, parseHash } from '../../protocols/agent-config/password-hash.ts';
+import { readLine } from '../../protocols/read-line.ts';
 import { USERNAME_PATTERN } from './acl.ts';
 
 export { HASH_PATTERN, isPasswordHash } from '../../protocols/agent-config/password-hash.ts';

@@ -76,7 +76,10 @@ export class CommandsPart {
 
   private async run(c: Command, relayNow: number): Promise<Result> {
     if (relayNow - c.issuedAt > this.o.maxAgeMs || relayNow >= c.expiresAt)
-      return { status: 'refused', reason: `expired: issued ${Math.round((relayNow - c.issuedAt) / 1000)} s ago (most ${Math.round(this.o.maxAgeMs / 1000)} s)` };
+      return {
+        status: 'refused',
+        reason: `expired: issued ${Math.round((relayNow - c.issuedAt) / 1000)} s ago (most ${Math.round(this.o.maxAgeMs / 1000)} s)`,
+      };
     const t = this.o.targets;
     try {
       switch (c.kind) {

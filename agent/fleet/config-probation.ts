@@ -25,10 +25,7 @@ export function judge(signals: ProbationSignals, since: number, probationMs: num
   const relayOk = !signals.relay || (signals.lastRelayAt() ?? -Infinity) >= since;
   if (devicesOk && relayOk) return { ok: true };
   if (now < since + probationMs) return undefined;
-  const missing = [
-    ...(devicesOk ? [] : [`no device answered (${signals.devices} configured)`]),
-    ...(relayOk ? [] : ['the relay was not reached']),
-  ];
+  const missing = [...(devicesOk ? [] : [`no device answered (${signals.devices} configured)`]), ...(relayOk ? [] : ['the relay was not reached'])];
   return { ok: false, reason: `${missing.join(' and ')} within ${Math.round(probationMs / 1000)} s of applying it` };
 }
 

@@ -10,12 +10,12 @@
  * the agent cannot keep a gateway down.
  */
 import type { Logger } from 'pino';
-import { loadConfigFile } from '../config/load.ts';
-import type { AgentConfig } from '../config/schema.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { ConfigError } from '../../protocols/config-errors.ts';
-import { ConfigPart } from './config-part.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { AgentConfig } from '../config/schema.ts';
 import { RemoteConfigFiles } from './config-files.ts';
+import { ConfigPart } from './config-part.ts';
 import { Probation, type ProbationSignals } from './config-probation.ts';
 
 /** What the supervisor needs of a running agent. */
@@ -171,11 +171,13 @@ export class ConfigSupervisor {
           return;
         }
         this.log.warn({ version: state.version, reason: verdict.reason }, 'remote config rolled back');
-        this.chain = this.chain.then(async () => {
-          if (this.agent !== agent || this.stopped) return;
-          this.files.rollback(verdict.reason);
-          await this.swap();
-        }).catch((err: unknown) => this.log.error({ err }, 'rolling back the config failed'));
+        this.chain = this.chain
+          .then(async () => {
+            if (this.agent !== agent || this.stopped) return;
+            this.files.rollback(verdict.reason);
+            await this.swap();
+          })
+          .catch((err: unknown) => this.log.error({ err }, 'rolling back the config failed'));
       },
     });
     this.probation.start();

@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { type CommandKind, type CommandsAnswer, commandArgsSchemas, commandsReportSchema } from '../../protocols/fleet/commands-wire.ts';
 import { problemsFromZod } from '../../protocols/config-errors.ts';
-import type { FleetCommand, SqlFleetCommandsStore } from '../store/fleet-commands-store.ts';
+import { type CommandKind, type CommandsAnswer, commandArgsSchemas, commandsReportSchema } from '../../protocols/fleet/commands-wire.ts';
 import { invalidQuery } from '../http/errors.ts';
+import type { FleetCommand, SqlFleetCommandsStore } from '../store/fleet-commands-store.ts';
 
 /** Default age after which a command not yet run is refused by the gateway and shown expired, ms (10 min). */
 export const DEFAULT_COMMAND_MAX_AGE_MS = 600_000;
@@ -39,7 +39,8 @@ export class CommandsService {
   async create(gatewayId: string, kind: CommandKind, args: unknown, actor: string): Promise<FleetCommand> {
     const schema = commandArgsSchemas[kind];
     const parsed = schema.safeParse(args ?? {});
-    if (!parsed.success) throw invalidQuery(problemsFromZod(schema, parsed.error.issues).map((p) => ({ ...p, path: p.path === '' ? 'args' : `args.${p.path}` })));
+    if (!parsed.success)
+      throw invalidQuery(problemsFromZod(schema, parsed.error.issues).map((p) => ({ ...p, path: p.path === '' ? 'args' : `args.${p.path}` })));
     const now = this.options.clock.now();
     const command = await this.options.store.insert({
       id: randomBytes(12).toString('base64url'),

@@ -1,8 +1,8 @@
+import type { ConfigProblem } from '../config-errors.ts';
 import { isAtalayaError } from '../errors.ts';
 import { planReads } from '../modbus/planner.ts';
 import { BUILTIN_PROFILES, type Profile } from '../profiles/index.ts';
 import { checkAlarmsConfig } from './alarms-check.ts';
-import type { ConfigProblem } from '../config-errors.ts';
 import { profileTable } from './profiles.ts';
 import type { AgentConfig } from './schema.ts';
 

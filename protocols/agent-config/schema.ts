@@ -3,9 +3,9 @@ import { alarmsConfigSchema } from './alarms-schema.ts';
 import { brokerConfigSchema } from './broker-schema.ts';
 import { fleetConfigSchema } from './fleet-schema.ts';
 import { pagingConfigSchema } from './paging-schema.ts';
+import { profileSchema } from './schema-profile.ts';
 import { statusConfigSchema } from './status-schema.ts';
 import { syncConfigSchema } from './sync-schema.ts';
-import { profileSchema } from './schema-profile.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1–64, starting with a letter or digit)');
 

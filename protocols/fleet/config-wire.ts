@@ -8,7 +8,11 @@ import { z } from 'zod';
 export const CONFIG_STATES = ['local', 'probation', 'applied', 'refused', 'rolled_back'] as const;
 export type ConfigState = (typeof CONFIG_STATES)[number];
 
-const version = z.number().int().min(1).max(2 ** 31 - 1);
+const version = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 
 export const configReportSchema = z.strictObject({
   /** Desired version the gateway runs now; null: its local file. */

@@ -20,7 +20,6 @@ import {
   addGateway,
   allRelayRecords,
   cleanEnv,
-  getJson,
   type RelayProcess,
   runAtalaya,
   startRelayProcess,
@@ -175,7 +174,8 @@ describe('remote configuration and commands, real processes', () => {
     expect(commands[0]).toMatchObject({ id: created.body.id, outcome: { result: { acknowledged: true } } });
     // The transition is a record that synced back.
     await waitFor(
-      async () => (await allRelayRecords(relay.url, token, `gateway=${GW}&device=gas-1&kind=alarm`)).some((r) => (r['alarm'] as { state?: string })?.state === 'cleared'),
+      async () =>
+        (await allRelayRecords(relay.url, token, `gateway=${GW}&device=gas-1&kind=alarm`)).some((r) => (r['alarm'] as { state?: string })?.state === 'cleared'),
       'the cleared transition at the relay',
     );
     // The same command again is not run twice: a second ack has nothing to acknowledge and is refused.
@@ -190,19 +190,35 @@ describe('remote configuration and commands, real processes', () => {
 
   it('(b) rolls back on its own a config pointing every device at a dead port, and the relay shows why', async () => {
     const dead = { port: 1 };
-    const r = await configSet(agentYaml([{ ...gas(), ...dead }, { ...flow(), ...dead }], 30), 'v2.yaml');
+    const r = await configSet(
+      agentYaml(
+        [
+          { ...gas(), ...dead },
+          { ...flow(), ...dead },
+        ],
+        30,
+      ),
+      'v2.yaml',
+    );
     expect(r.status, r.stderr).toBe(0);
-    const view = await waitFor(async () => {
-      const v = await configView();
-      return v.status === 'rolled_back' ? v : undefined;
-    }, 'the rollback reported', PROBATION_MS + 15_000);
+    const view = await waitFor(
+      async () => {
+        const v = await configView();
+        return v.status === 'rolled_back' ? v : undefined;
+      },
+      'the rollback reported',
+      PROBATION_MS + 15_000,
+    );
     expect(view.gateway).toMatchObject({ version: 2, applied: 1, state: 'rolled_back', reason: expect.stringContaining('no device answered') });
     expect(agent!.running).toBe(true);
     const history = (await api('GET', `/v1/gateways/${GW}/config/history`)).body;
     expect(history.reports.map((x: { state: string }) => x.state)).toContain('rolled_back');
     // Back on v1: the flowmeter answers again.
     const before = (await allRelayRecords(relay.url, token, `gateway=${GW}&device=flow-1`)).length;
-    await waitFor(async () => (await allRelayRecords(relay.url, token, `gateway=${GW}&device=flow-1`)).length > before + 3, 'readings again after the rollback');
+    await waitFor(
+      async () => (await allRelayRecords(relay.url, token, `gateway=${GW}&device=flow-1`)).length > before + 3,
+      'readings again after the rollback',
+    );
   }, 40_000);
 
   it('(e) SIGKILL while a config is applied: the agent comes back on a whole config, the last good one', async () => {

@@ -86,7 +86,12 @@ describe('POST /v1/gateways/<id>/commands', () => {
     expect(ok.status).toBe(201);
     expect(ok.body.expiresAt - ok.body.createdAt).toBe(600_000);
     expect(ok.body.createdBy).toMatch(/^token-/);
-    const bad = await call('POST', '/v1/gateways/gw-1/commands', JSON.stringify({ kind: 'modbus.read', args: { device: 'gas-1', count: 500 } }), 'application/json');
+    const bad = await call(
+      'POST',
+      '/v1/gateways/gw-1/commands',
+      JSON.stringify({ kind: 'modbus.read', args: { device: 'gas-1', count: 500 } }),
+      'application/json',
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.problems.map((p: { path: string }) => p.path).sort()).toEqual(['args.address', 'args.count']);
     const list = (await call('GET', '/v1/gateways/gw-1/commands')).body.commands;

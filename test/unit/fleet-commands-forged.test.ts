@@ -50,7 +50,13 @@ beforeAll(async () => {
       const body = encodeAnswer({
         v: 1,
         now,
-        parts: { commands: { now, commands: [{ id: 'cmd-poll-0001', kind: 'device.poll', args: { device: 'gas-1' }, issuedAt: now, expiresAt: now + 60_000 }], confirmed: [] } },
+        parts: {
+          commands: {
+            now,
+            commands: [{ id: 'cmd-poll-0001', kind: 'device.poll', args: { device: 'gas-1' }, issuedAt: now, expiresAt: now + 60_000 }],
+            confirmed: [],
+          },
+        },
       });
       const nonce = String(req.headers[SIGNATURE_HEADERS.nonce]);
       const secret = mode === 'forged' ? secretBytes(newGatewaySecret()) : key;

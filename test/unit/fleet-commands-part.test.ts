@@ -83,7 +83,12 @@ describe('commands part', () => {
     const expired = { ...ack, id: 'cmd-exp-00001', expiresAt: NOW };
     await p.apply({ now: NOW, commands: [old, expired], confirmed: [] });
     expect(calls).toEqual(['report']);
-    expect(p.report()?.outcomes.map((o) => [o.id, o.status]).sort()).toEqual([
+    expect(
+      p
+        .report()
+        ?.outcomes.map((o) => [o.id, o.status])
+        .sort(),
+    ).toEqual([
       [expired.id, 'refused'],
       [old.id, 'refused'],
     ]);

@@ -13,14 +13,15 @@ import { RemoteConfigFiles } from '../../agent/fleet/config-files.ts';
 import { ConfigPart } from '../../agent/fleet/config-part.ts';
 import { judge, type ProbationSignals } from '../../agent/fleet/config-probation.ts';
 import { ConfigSupervisor, type SupervisedAgent } from '../../agent/fleet/config-supervisor.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const NOW = 1_800_000_000_000;
 let now = NOW;
 const clock = { now: () => now, monotonic: () => now };
 const sha = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
-const yaml = (interval: number, gateway = 'gw-1'): string => `gateway: { id: ${gateway} }\nstatus: { enabled: false }\nmqtt: { enabled: false }\ndevices:\n  - { id: gas-1, profile: gas-detector, tcp: { host: 127.0.0.1, port: 1502 }, intervalMs: ${interval} }\n`;
+const yaml = (interval: number, gateway = 'gw-1'): string =>
+  `gateway: { id: ${gateway} }\nstatus: { enabled: false }\nmqtt: { enabled: false }\ndevices:\n  - { id: gas-1, profile: gas-detector, tcp: { host: 127.0.0.1, port: 1502 }, intervalMs: ${interval} }\n`;
 
 let dir: string;
 let local: string;
@@ -97,7 +98,10 @@ describe('probation', () => {
   });
 
   it('fails at its deadline and says what was missing', () => {
-    expect(judge(signals({ seen: NOW + 2 }), NOW, 5000, NOW + 5000)).toEqual({ ok: false, reason: 'no device answered (1 configured) within 5 s of applying it' });
+    expect(judge(signals({ seen: NOW + 2 }), NOW, 5000, NOW + 5000)).toEqual({
+      ok: false,
+      reason: 'no device answered (1 configured) within 5 s of applying it',
+    });
     expect(judge(signals({ ok: NOW + 1 }), NOW, 5000, NOW + 5000)).toEqual({ ok: false, reason: 'the relay was not reached within 5 s of applying it' });
   });
 });
