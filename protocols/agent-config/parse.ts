@@ -23,12 +23,21 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
 }
 
 /**
- * Validate a config as YAML (or JSON) text: YAML syntax, then parseConfig; with `gatewayId`, the
- * config must also name that gateway (a config meant for one gateway never runs on another).
+ * Validate a config as YAML (or JSON) text: YAML syntax, then parseConfig. With `gatewayId` it is a
+ * config sent by the relay (issue 16), which must also name that gateway (a config meant for one
+ * gateway never runs on another) and keep the gateway talking to the relay: without sync and the
+ * fleet channel it could never be changed or rolled back remotely again.
  */
 export function parseConfigText(text: string, source: string, gatewayId?: string): AgentConfig {
   const config = parseConfig(parseYamlConfig(text, source), source);
-  if (gatewayId !== undefined && config.gateway.id !== gatewayId)
-    throw new ConfigError(CONFIG_INVALID, source, [{ path: 'gateway.id', message: `is '${config.gateway.id}'; this config is for gateway '${gatewayId}'` }]);
+  if (gatewayId === undefined) return config;
+  const problems = [
+    ...(config.gateway.id === gatewayId ? [] : [{ path: 'gateway.id', message: `is '${config.gateway.id}'; this config is for gateway '${gatewayId}'` }]),
+    ...(config.sync.enabled && config.sync.url !== undefined
+      ? []
+      : [{ path: 'sync.url', message: 'a config sent by the relay must keep sync on with a relay url (the gateway would be cut off from the relay)' }]),
+    ...(config.fleet.enabled === false ? [{ path: 'fleet.enabled', message: 'a config sent by the relay must keep the fleet channel on' }] : []),
+  ];
+  if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
   return config;
 }

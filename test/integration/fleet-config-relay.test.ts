@@ -19,10 +19,12 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startTestRelay, type TestRelay } from './relay-setup.ts';
 
 const GOOD = `gateway: { id: gw-1 }
+sync: { url: 'http://127.0.0.1:8080' }
 devices:
   - { id: gas-1, profile: gas-detector, tcp: { host: 127.0.0.1, port: 1502 }, intervalMs: 500 }
 `;
 const BAD = `gateway: { id: gw-1 }
+sync: { url: 'http://127.0.0.1:8080' }
 devices:
   - { id: gas-1, profile: gas-detectr, tcp: { host: 127.0.0.1, port: 70000 } }
 `;
@@ -60,10 +62,20 @@ describe('PUT /v1/gateways/<id>/config', () => {
     expect(res.body.problems).toEqual([expect.objectContaining({ path: 'gateway.id' })]);
   });
 
+  it('refuses a config that would cut the gateway off from the relay', async () => {
+    const res = await call(
+      'PUT',
+      '/v1/gateways/gw-1/config',
+      `${GOOD.replace("sync: { url: 'http://127.0.0.1:8080' }", 'sync: { enabled: false }')}fleet: { enabled: false }\n`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.problems.map((p: { path: string }) => p.path).sort()).toEqual(['fleet.enabled', 'sync.url']);
+  });
+
   it('stores versions 1, 2 with who set them and their sha256; YAML or JSON', async () => {
     const v1 = await call('PUT', '/v1/gateways/gw-1/config', GOOD);
     expect(v1).toMatchObject({ status: 201, body: { gateway: 'gw-1', version: 1, sha256: sha256Hex(GOOD), setBy: expect.stringMatching(/^token-/) } });
-    const json = JSON.stringify({ gateway: { id: 'gw-1' }, devices: [] });
+    const json = JSON.stringify({ gateway: { id: 'gw-1' }, sync: { url: 'http://127.0.0.1:8080' }, devices: [] });
     const v2 = await call('PUT', '/v1/gateways/gw-1/config', json, 'application/json');
     expect(v2).toMatchObject({ status: 201, body: { version: 2 } });
     expect((await call('GET', '/v1/gateways/gw-1/config')).body).toMatchObject({ desired: { version: 2 }, status: 'pending' });

@@ -21,7 +21,7 @@ let now = NOW;
 const clock = { now: () => now, monotonic: () => now };
 const sha = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 const yaml = (interval: number, gateway = 'gw-1'): string =>
-  `gateway: { id: ${gateway} }\nstatus: { enabled: false }\nmqtt: { enabled: false }\ndevices:\n  - { id: gas-1, profile: gas-detector, tcp: { host: 127.0.0.1, port: 1502 }, intervalMs: ${interval} }\n`;
+  `gateway: { id: ${gateway} }\nsync: { url: 'http://127.0.0.1:8080' }\nstatus: { enabled: false }\nmqtt: { enabled: false }\ndevices:\n  - { id: gas-1, profile: gas-detector, tcp: { host: 127.0.0.1, port: 1502 }, intervalMs: ${interval} }\n`;
 
 let dir: string;
 let local: string;
