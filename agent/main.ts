@@ -43,6 +43,8 @@ export interface AgentDeps {
   readonly parts?: readonly Part[];
   /** Fleet parts beside the agent's own (agent/fleet/part.ts): for tests of the fleet channel. */
   readonly fleetParts?: readonly FleetPart[];
+  /** The remote config version this agent runs, for the health report; default: none (the local file). */
+  readonly configVersion?: () => string | null;
 }
 
 /**
@@ -77,7 +79,7 @@ export class Agent {
   private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
   /** The applied config's version for the health report; null until the relay manages the config. */
-  private readonly configVersion: () => string | null = () => null;
+  private readonly configVersion: () => string | null;
 
   constructor(
     readonly config: AgentConfig,
@@ -88,6 +90,7 @@ export class Agent {
     const bootId = deps.bootId ?? readBootId();
     const profiles = profileTable(config);
     this.deps = deps;
+    this.configVersion = deps.configVersion ?? (() => null);
     this.clock = clock;
     this.bootId = bootId;
     this.logger = logger;

@@ -4,20 +4,23 @@ import { ConfigError } from '../agent/config/errors.ts';
 import { configJsonSchema, loadConfigFile } from '../agent/config/load.ts';
 import { profileTable } from '../agent/config/profiles.ts';
 import type { AgentConfig } from '../agent/config/schema.ts';
-import { Agent } from '../agent/main.ts';
+import { RemoteConfigFiles } from '../agent/fleet/config-files.ts';
+import { ConfigSupervisor } from '../agent/fleet/config-supervisor.ts';
 import { Poller } from '../agent/modbus/poller.ts';
 import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
+import { supervisedAgent } from '../agent/supervised.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
 import { notifySettings, ServiceNotifier } from '../agent/system/notify.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
-import { untilSignal } from './signals.ts';
+import { onReloadSignal, untilSignal } from './signals.ts';
 import { recordTable } from './table.ts';
 
 const HELP = `atalaya agent [--config FILE] [--check | --once | --schema]
 atalaya agent passwd <user>     hash an MQTT password for the config (reads it from stdin)
 atalaya agent token add         new access token for the status page and its APIs
+atalaya agent config local      the local file wins again over a config sent by the relay (then: systemctl reload)
 atalaya agent backup <file>     copy the buffer to <file>, safe while the agent runs
 atalaya agent restore <file>    replace the buffer with a backup (agent stopped; see 'atalaya agent backup --help')
 
@@ -34,6 +37,7 @@ Options:
 
 export async function agentCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1));
+  if (argv[0] === 'config') return configCommand(argv.slice(1));
   if (argv[0] === 'backup' || argv[0] === 'restore') return (await import('./agent-backup.ts')).agentBackupCommand(argv);
   if (argv[0] === 'passwd') return passwdCommand(argv.slice(1), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   const { values } = parseArgs({
@@ -85,9 +89,30 @@ export async function agentCommand(argv: string[]): Promise<number> {
     logger: logger.child({ component: 'systemd' }),
   });
   notifier.start();
-  const agent = new Agent(config, { logger });
+  let requestRestart: (reason: string) => void = () => undefined;
+  const restart = new Promise<string>((resolve) => {
+    requestRestart = resolve;
+  });
+  // The agent runs on its effective config (the relay's when one is installed, else this file)
+  // and is rebuilt in process on a new one (agent/fleet/config-supervisor.ts, issue 16).
+  const supervisor = new ConfigSupervisor({
+    localConfig: file,
+    clock: systemClock,
+    logger,
+    probationMs: (c) => c.fleet.configProbationMs,
+    makeAgent: (c, parts) =>
+      supervisedAgent(c, parts, {
+        logger,
+        clock: systemClock,
+        restart: requestRestart,
+        configVersion: () => {
+          const applied = supervisor.files.state().applied;
+          return applied === null ? null : String(applied);
+        },
+      }),
+  });
   try {
-    await agent.start();
+    await supervisor.start();
   } catch (err) {
     notifier.stop();
     if (!isAtalayaError(err)) throw err;
@@ -95,15 +120,45 @@ export async function agentCommand(argv: string[]): Promise<number> {
     process.stderr.write(`atalaya agent: ${err.message}\n`);
     return 1;
   }
-  logger.info({ devices: config.devices.length, buffer: config.buffer.path }, 'agent started');
+  const running = supervisor.config ?? config;
+  logger.info({ devices: running.devices.length, buffer: running.buffer.path, config: supervisor.files.effective() }, 'agent started');
   const stopSignal = untilSignal();
-  await notifier.ready(`polling ${config.devices.length} devices`);
-  const signal = await stopSignal;
-  logger.info({ signal }, 'stopping');
+  const stopReload = onReloadSignal(() => void supervisor.reload('SIGHUP'));
+  await notifier.ready(`polling ${running.devices.length} devices`);
+  const why = await Promise.race([stopSignal.then((signal) => ({ signal })), restart.then((reason) => ({ restart: reason }))]);
+  stopReload();
+  logger.info(why, 'stopping');
   await notifier.stopping();
-  await agent.stop();
+  await supervisor.stop();
   notifier.stop();
   logger.info('stopped');
+  return 'restart' in why ? RESTART_EXIT_CODE : 0;
+}
+
+/**
+ * Exit code of a restart asked for remotely (agent.restart): the unit has Restart=always
+ * (deploy/pi/atalaya-agent.service), so systemd starts the agent again after RestartSec.
+ * EX_TEMPFAIL, so a journal reader sees it was not a crash.
+ */
+export const RESTART_EXIT_CODE = 75;
+
+/** `atalaya agent config local`: the local file wins again (remote config files removed); the running agent picks it up on SIGHUP. */
+function configCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1 || positionals[0] !== 'local') {
+    process.stderr.write(`atalaya agent config: expected 'local' [-c FILE]\n`);
+    return 2;
+  }
+  const file = values.config ?? process.env['ATALAYA_CONFIG'] ?? '/etc/atalaya/agent.yaml';
+  try {
+    loadConfigFile(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nthe remote config stays in use until the local file is valid\n`);
+    return 2;
+  }
+  new RemoteConfigFiles(file).useLocal();
+  process.stdout.write(`${file} is the agent's config again (remote config removed). Reload the running agent: systemctl reload atalaya-agent (or kill -HUP its pid)\n`);
   return 0;
 }
 

@@ -7,7 +7,10 @@
 import { isAlertsError } from '../cloud/alerts/errors.ts';
 import { AlertService } from '../cloud/alerts/service.ts';
 import type { RelayConfig } from '../cloud/config/schema.ts';
+import { CommandsService } from '../cloud/fleet/commands-service.ts';
+import { ackOnGateway } from '../cloud/fleet/config-compose.ts';
 import { loadRelayKey } from '../cloud/secrets.ts';
+import { SqlFleetCommandsStore } from '../cloud/store/fleet-commands-store.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { rootLogger } from './logger.ts';
 import { withRelayDatabase } from './relay-database.ts';
@@ -43,6 +46,13 @@ export async function alertsCommand(input: AlertsCommandInput, config: RelayConf
         logger,
         schedule: false,
         instance: 'cli',
+        // An ack here reaches the gateway too: the relay delivers the command on its next fleet poll.
+        onAcked: (alert, by) =>
+          ackOnGateway(
+            new CommandsService({ store: new SqlFleetCommandsStore(db.executor), clock: systemClock, logger, maxAgeMs: config.fleet.commandMaxAgeMs }),
+            alert,
+            by,
+          ),
       });
       if (input.command === 'notify') {
         const target = input.args[0];

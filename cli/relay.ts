@@ -18,6 +18,7 @@ const HELP = `atalaya relay [--config FILE] [--check | --schema]
 atalaya relay gateway add <id> [--org ID]        register a gateway (in organization ID, default 'default'); prints its secret once
 atalaya relay gateway list [--config FILE]       gateways with organization, last seen, highest seq, clock offset
 atalaya relay gateway move <id> --org ID         move a gateway to another organization
+atalaya relay gateway config set|get|history <id> …  a gateway's desired agent config (see 'atalaya relay gateway config')
 atalaya relay org add <id> --name NAME | list    organizations (see 'atalaya relay org --help')
 atalaya relay source add <id> --kind tts|tago|http   provision a provider source (virtual gateway src-<id>)
 atalaya relay source list [--json]               provider sources and their status
@@ -72,6 +73,7 @@ const OPTIONS = {
   owner: { type: 'boolean' },
   'display-name': { type: 'string' },
   generate: { type: 'boolean' },
+  version: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -171,23 +173,25 @@ export async function relayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const allowed =
-    command === 'gateway' || command === 'source' || command === 'org'
-      ? 3
-      : command === 'token' || command === 'user'
+    command === 'gateway' && sub === 'config'
+      ? 5
+      : command === 'gateway' || command === 'source' || command === 'org'
         ? 3
-        : command === 'dga'
-          ? 5
-          : command === 'export'
-            ? 4
-            : command === 'anchor'
-              ? 3
-              : command === 'alerts' || command === 'notify'
+        : command === 'token' || command === 'user'
+          ? 3
+          : command === 'dga'
+            ? 5
+            : command === 'export'
+              ? 4
+              : command === 'anchor'
                 ? 3
-                : command === 'backup' || command === 'restore'
-                  ? 2
-                  : command === undefined
-                    ? 0
-                    : 1;
+                : command === 'alerts' || command === 'notify'
+                  ? 3
+                  : command === 'backup' || command === 'restore'
+                    ? 2
+                    : command === undefined
+                      ? 0
+                      : 1;
   if (positionals.length > allowed) {
     process.stderr.write(`atalaya relay: unexpected '${positionals.slice(allowed).join(' ')}'\n`);
     return 2;
@@ -323,6 +327,13 @@ export async function relayCommand(argv: string[]): Promise<number> {
       if (command === 'gateway' && sub === 'move') {
         const args = { command, sub, args: positionals.slice(2), org: values.org, json: false } as const;
         return (await import('./relay-org.ts')).orgCommand(args, config, process);
+      }
+      if (command === 'gateway' && sub === 'config') {
+        const [, , action, gatewayId, file] = positionals;
+        return (await import('./relay-gateway-config.ts')).gatewayConfigCommand(
+          { sub: action, id: gatewayId, file, version: values.version, json: values.json === true },
+          config,
+        );
       }
       if (command === 'gateway') {
         try {

@@ -10,3 +10,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', on);
   });
 }
+
+/**
+ * SIGHUP (`systemctl reload`, `kill -HUP`): calls `fn` on each, instead of Node's default of
+ * exiting. Returns the function that removes the handler.
+ */
+export function onReloadSignal(fn: () => void): () => void {
+  const on = (): void => fn();
+  process.on('SIGHUP', on);
+  return () => {
+    process.off('SIGHUP', on);
+  };
+}

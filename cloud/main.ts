@@ -20,6 +20,7 @@ import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { VolumeService } from './dga/volumes.ts';
 import { listenFailed, notRunning } from './errors.ts';
+import { ackOnGateway, registerFleetConfigAndCommands } from './fleet/config-compose.ts';
 import { registerFleetMetrics } from './fleet/metrics.ts';
 import type { FleetRelayPart } from './fleet/part.ts';
 import { registerFleetReadRoutes } from './fleet/read-routes.ts';
@@ -223,6 +224,16 @@ export class Relay {
       await lifecycle.start(namedPart('sources', sources));
       const ttsHeaders = new Map(config.sources.flatMap((s) => (s.kind === 'tts' ? [[s.id, s.header.toLowerCase()] as const] : [])));
       await registerSourceRoutes(app, { service: sources, guard, metrics: sourceMetrics, headers: ttsHeaders });
+      const fleetParts = await registerFleetConfigAndCommands(app, {
+        executor: database.executor,
+        gateways: store,
+        guard,
+        clock: this.clock,
+        logger,
+        commandMaxAgeMs: config.fleet.commandMaxAgeMs,
+      });
+      fleet.register(fleetParts.config);
+      fleet.register(fleetParts.commands);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -305,6 +316,7 @@ export class Relay {
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,
+          onAcked: (alert, by) => ackOnGateway(fleetParts.commands, alert, by),
         });
         await lifecycle.start(namedPart('alerts', alerts));
         const started = alerts;

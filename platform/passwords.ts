@@ -1,5 +1,8 @@
 import type { ScryptOptions } from 'node:crypto';
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { type ParsedHash, parseHash } from '../protocols/agent-config/password-hash.ts';
+
+export { HASH_PATTERN, isPasswordHash } from '../protocols/agent-config/password-hash.ts';
 
 /**
  * Passwords (the agent's MQTT broker users, the relay's users) are stored as `scrypt$N$r$p$saltB64$hashB64` (RFC 7914 scrypt, node:crypto).
@@ -9,29 +12,6 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 const COST = { N: 16_384, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
-/** Hashes from a config are checked before use: N a power of two in 2^10..2^20, r 1..32, p 1..16. */
-export const HASH_PATTERN = /^scrypt\$(\d{1,8})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9+/]{16,}={0,2})\$([A-Za-z0-9+/]{16,}={0,2})$/;
-
-interface ParsedHash {
-  readonly options: ScryptOptions;
-  readonly salt: Buffer;
-  readonly key: Buffer;
-}
-
-function parseHash(hash: string): ParsedHash | undefined {
-  const m = HASH_PATTERN.exec(hash);
-  if (m === null) return undefined;
-  const N = Number(m[1]);
-  const r = Number(m[2]);
-  const p = Number(m[3]);
-  if (N < 1024 || N > 1_048_576 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
-  // scrypt needs 128·N·r bytes; node's default maxmem (32 MiB) would refuse the larger allowed costs.
-  return { options: { N, r, p, maxmem: 256 * N * r }, salt: Buffer.from(m[4] as string, 'base64'), key: Buffer.from(m[5] as string, 'base64') };
-}
-
-export function isPasswordHash(value: string): boolean {
-  return parseHash(value) !== undefined;
-}
 
 function derive(plain: string | Buffer, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {

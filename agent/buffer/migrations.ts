@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { migrate as migrateSqlite } from '../../platform/sqlite/migrate.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
+import { FLEET_COMMANDS_MIGRATION } from './migrations-fleet-commands.ts';
 
 export { userVersion } from '../../platform/sqlite/migrate.ts';
 
@@ -207,6 +208,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX paging_open ON paging (due) WHERE status IN ('waiting', 'paging') OR (status = 'paged' AND noted = 0);
     `,
   },
+  FLEET_COMMANDS_MIGRATION,
 ];
 
 /** Brings the buffer file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -1,25 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseYamlConfig, problemsFromZod, withoutIssues } from '../../protocols/config-errors.ts';
-import { checkConfig } from './check.ts';
-import { CONFIG_INVALID, CONFIG_UNREADABLE, ConfigError } from './errors.ts';
+import { parseConfig } from '../../protocols/agent-config/parse.ts';
+import { parseYamlConfig } from '../../protocols/config-errors.ts';
+import { CONFIG_UNREADABLE, ConfigError } from './errors.ts';
 import { type AgentConfig, configSchema } from './schema.ts';
 
-/** Validate an already-parsed config object; throws ConfigError listing every problem. */
-export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = problemsFromZod(configSchema, result.error.issues);
-    // Report the problems across fields in the same pass when the schema problems allow it.
-    const rest = configSchema.safeParse(withoutIssues(configSchema, raw, result.error.issues));
-    if (rest.success) problems.push(...checkConfig(rest.data).filter((p) => !problems.some((q) => q.path === p.path)));
-    throw new ConfigError(CONFIG_INVALID, source, problems);
-  }
-  const problems = checkConfig(result.data);
-  if (problems.length > 0) throw new ConfigError(CONFIG_INVALID, source, problems);
-  return result.data;
-}
+export { parseConfig };
 
 /**
  * Read a YAML config file. Relative paths inside it (buffer, secret, CA, certificate and key

@@ -38,6 +38,8 @@ export interface AlertServiceDeps {
   readonly pagedLocally?: PagedLocally;
   readonly status?: StatusSources;
   readonly onOutcome?: (channel: string, outcome: 'sent' | 'failed' | 'given_up') => void;
+  /** After an alert is acknowledged (API, CLI, ack link): e.g. the alarm.ack command to its gateway (ack-to-gateway.ts). */
+  readonly onAcked?: (alert: Alert, by: string) => Promise<void>;
 }
 
 export interface AlertView extends Alert {
@@ -162,8 +164,14 @@ export class AlertService {
     return { alert, messages, deliveries: await this.deps.store.deliveries(id, 500) };
   }
 
-  ack(id: string, by: string): Promise<'acked' | 'already' | 'unknown'> {
-    return this.engine.ack(id, by);
+  async ack(id: string, by: string): Promise<'acked' | 'already' | 'unknown'> {
+    const result = await this.engine.ack(id, by);
+    if (result === 'acked' && this.deps.onAcked !== undefined) {
+      const alert = (await this.deps.store.alert(id))!;
+      // The ack stands at the relay whatever happens to the gateway's copy; a failure is logged.
+      await this.deps.onAcked(alert, by).catch((err: unknown) => this.logger.error({ err, alert: id }, 'passing the ack to the gateway failed'));
+    }
+    return result;
   }
 
   /** Throws ALERTS_ACK_TOKEN_INVALID / _EXPIRED. */

@@ -23,6 +23,13 @@ export const fleetConfigSchema = z.strictObject({
     .max(16_777_216)
     .default(262_144)
     .describe('Largest poll, gzip body and inflated JSON alike, bytes, 1024..16777216; larger → 413 too_large'),
+  commandMaxAgeMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000)
+    .default(600_000)
+    .describe('A remote command not run by then is shown expired (and refused by the gateway), ms, 1000..604800000 (default 10 min)'),
 });
 
 export type FleetConfig = z.output<typeof fleetConfigSchema>;

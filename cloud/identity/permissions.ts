@@ -36,8 +36,12 @@ export const PERMISSIONS = {
   'anchor.read': ALL,
   /** GET /v1/audit: an admin sees its organization's, the owner every one. */
   'audit.read': ['owner', 'admin'],
-  /** GET /v1/fleet, /v1/fleet/<gateway>: every organization's gateways, so the platform only until the fleet is org-scoped. */
+  /** GET /v1/fleet, /v1/fleet/<gateway>, a gateway's config and commands: every organization's gateways, so the platform only until the fleet is org-scoped. */
   'fleet.read': ['owner'],
+  /** PUT /v1/gateways/<id>/config: a gateway's desired agent config; the platform only until org-scoped. */
+  'fleet.configure': ['owner'],
+  /** POST /v1/gateways/<id>/commands: signed remote commands; the platform only until org-scoped. */
+  'fleet.command': ['owner'],
   /** GET /v1/sources: every provider source, the platform only. */
   'sources.read': ['owner'],
   /** Users and their API tokens (CLI, and any HTTP route that manages them). */

@@ -5,6 +5,7 @@ import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
+import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -329,6 +330,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   SOURCES_MIGRATION_POSTGRES,
   ORGS_MIGRATION_POSTGRES,
   IDENTITY_MIGRATION_POSTGRES,
+  FLEET_CONFIG_MIGRATION_POSTGRES,
 ];
 
 /**

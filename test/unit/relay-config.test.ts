@@ -44,7 +44,7 @@ describe('relay config', () => {
         silentAfterMinutes: 15,
         digest: { windowMinutes: 5, maxPerWindow: 5 },
       }),
-      fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144 },
+      fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144, commandMaxAgeMs: 600_000 },
       sources: [],
       identity: { sessionTtlS: 43_200, idleTimeoutS: 1800, maxFailures: 5, lockoutS: 900, ipAttempts: 30, ipWindowS: 900 },
       log: { level: 'info' },

@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { COMMAND_KINDS } from '../../protocols/fleet/commands-wire.ts';
+import type { Guard } from '../http/auth.ts';
+import type { ApiErrorBody } from '../http/errors.ts';
+import { parseQuery } from '../http/query.ts';
+import { principalOf } from '../identity/principal.ts';
+import type { RelayStore } from '../store/types.ts';
+import type { CommandsService } from './commands-service.ts';
+
+export interface CommandsRoutesOptions {
+  readonly commands: CommandsService;
+  readonly gateways: Pick<RelayStore, 'getGateway'>;
+  /** Authentication and the permission of each route (cloud/http/auth.ts). */
+  readonly guard: Guard;
+}
+
+const idParams = z.strictObject({ id: z.string().min(1).max(64) });
+const createBody = z.strictObject({ kind: z.enum(COMMAND_KINDS), args: z.record(z.string(), z.unknown()).default({}) });
+const listQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'an integer 1..500')
+    .transform(Number)
+    .pipe(z.number().min(1).max(500))
+    .default(100),
+});
+
+/**
+ * Remote commands (cloud/fleet/README.md), behind the guard (cloud/http/auth.ts):
+ * `POST /v1/gateways/<id>/commands` `{ kind, args }` → 201 with the command (its id, createdAt,
+ * expiresAt; the operator audited as createdBy); `GET …/commands` newest first, with outcomes.
+ */
+export async function registerCommandsRoutes(app: FastifyInstance, options: CommandsRoutesOptions): Promise<void> {
+  const { commands, gateways } = options;
+  await app.register(async (scope) => {
+    const { guard } = options;
+    const known = async (id: string, reply: FastifyReply): Promise<boolean> => {
+      if ((await gateways.getGateway(id)) !== undefined) return true;
+      await reply.code(404).send({ error: 'not_found', message: `no gateway ${id}` } satisfies ApiErrorBody);
+      return false;
+    };
+
+    scope.post('/v1/gateways/:id/commands', guard.route('fleet.command'), async (request, reply) => {
+      const { id } = parseQuery(idParams, request.params);
+      const { kind, args } = parseQuery(createBody, request.body ?? {});
+      if (!(await known(id, reply))) return reply;
+      return reply.code(201).send(await commands.create(id, kind, args, principalOf(request).name));
+    });
+
+    scope.get('/v1/gateways/:id/commands', guard.route('fleet.read'), async (request, reply) => {
+      const { id } = parseQuery(idParams, request.params);
+      const { limit } = parseQuery(listQuery, request.query);
+      if (!(await known(id, reply))) return reply;
+      return { commands: await commands.list(id, limit) };
+    });
+  });
+}
