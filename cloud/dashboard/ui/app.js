@@ -4,10 +4,14 @@
  * inline scripts, and every piece of data is written with textContent (dom.js).
  *
  * data-testid attributes (browser tests rely on them; keep them stable):
- *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
- *   logout                                                   sign-out button
- *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors
- *                                                            tabs (alerts/dga/anchors hidden when the API answers 404)
+ *   password-form, user-input, password-input, password-submit, password-message
+ *                                                            sign-in with a user name and password (login.js)
+ *   login-form, token-input, login-submit, login-message    sign-in with a token (login-message: why it failed)
+ *   logout, whoami                                           sign-out button; who is signed in, as what
+ *   tab-gateways, tab-readings, tab-alerts, tab-dga, tab-anchors, tab-audit
+ *                                                            tabs (alerts/dga/anchors hidden when the API answers 404;
+ *                                                            each hidden without its permission, from GET /v1/session)
+ *   audit-table, audit-row-<id> (data-action), audit-empty, audit-older, audit-filter-action, audit-filter-actor
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
  *   filter-from, filter-to, filter-limit, readings-query     the readings query form
@@ -26,10 +30,12 @@
 
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
-import { available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { available, clearToken, describeError, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { auditTab } from './audit.js';
 import { dgaTab } from './dga.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
+import { forgetSession, maybeSignedIn, signIn, signInMessage, signOut, whoami } from './login.js';
 import { readingsTab } from './readings.js';
 
 /** The gateways, alerts and DGA views refresh on their own this often while shown, ms. */
@@ -42,6 +48,19 @@ const tokenInput = $('token-input');
 const loginMessage = $('login-message');
 const appSection = $('app');
 const logout = $('logout');
+const passwordForm = $('password-form');
+const passwordMessage = $('password-message');
+const who = $('whoami');
+
+/** The permission each tab needs (cloud/identity/permissions.ts). */
+const TAB_PERMISSION = {
+  gateways: 'gateways.read',
+  readings: 'readings.read',
+  alerts: 'alerts.read',
+  dga: 'dga.read',
+  anchors: 'anchor.read',
+  audit: 'audit.read',
+};
 
 const features = { dga: false, anchors: false, alerts: false };
 let tabs = null;
@@ -53,10 +72,12 @@ function showLogin(message = '') {
   timer = null;
   appSection.hidden = true;
   logout.hidden = true;
+  who.hidden = true;
   loginSection.hidden = false;
   loginMessage.textContent = message;
   tokenInput.value = '';
-  tokenInput.focus();
+  $('password-input').value = '';
+  $('user-input').focus();
 }
 
 function select(name) {
@@ -83,6 +104,7 @@ function buildTabs() {
     alerts: alertsTab($('panel-alerts'), ctx),
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
+    audit: auditTab($('panel-audit'), ctx),
   };
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => void select(button.dataset.tab).show());
@@ -91,14 +113,20 @@ function buildTabs() {
 }
 
 async function enterApp() {
+  const session = await whoami();
+  const permitted = new Set(session.permissions);
+  document.body.dataset.permissions = session.permissions.join(' ');
+  who.textContent = `${session.name} (${session.role}${session.orgId === null ? '' : `, ${session.orgId}`})`;
+  who.hidden = false;
   // Alerts, DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
   const [dga, anchors, alerts] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 }), available('v1/alerts', { limit: 1 })]);
   features.dga = dga;
   features.anchors = anchors;
   features.alerts = alerts;
-  $('tab-alerts').hidden = !alerts;
-  $('tab-dga').hidden = !dga;
-  $('tab-anchors').hidden = !anchors;
+  for (const [tab, permission] of Object.entries(TAB_PERMISSION)) {
+    const on = permitted.has(permission) && (tab in features ? features[tab] : true);
+    $(`tab-${tab}`).hidden = !on;
+  }
   if (tabs === null) buildTabs();
   loginSection.hidden = true;
   appSection.hidden = false;
@@ -113,7 +141,28 @@ async function enterApp() {
 
 const unauthorized = (err) => err instanceof HttpError && err.status === 401;
 
-onUnauthorized(() => showLogin('The relay refused this token: sign in again.'));
+onUnauthorized(() => {
+  forgetSession();
+  showLogin('The relay refused these credentials (signed out, expired or revoked): sign in again.');
+});
+
+passwordForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const name = $('user-input').value.trim();
+  const password = $('password-input').value;
+  if (name === '' || password === '') {
+    passwordMessage.textContent = 'Enter your user name and password.';
+    return;
+  }
+  passwordMessage.textContent = 'Checking…';
+  try {
+    await signIn(name, password);
+    passwordMessage.textContent = '';
+    await enterApp();
+  } catch (err) {
+    passwordMessage.textContent = signInMessage(err);
+  }
+});
 
 loginForm.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -137,12 +186,13 @@ loginForm.addEventListener('submit', async (event) => {
   }
 });
 
-logout.addEventListener('click', () => {
-  clearToken();
+logout.addEventListener('click', async () => {
+  await signOut().catch(() => undefined);
   showLogin('Signed out.');
 });
 
-if (getToken() === null) showLogin();
+// A stored token, or a session cookie from before a reload: GET /v1/session says who (401: neither).
+if (!maybeSignedIn()) showLogin();
 else {
   enterApp().catch((err) => {
     if (!unauthorized(err)) showLogin(describeError(err));
