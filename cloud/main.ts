@@ -212,7 +212,14 @@ export class Relay {
             anchoring: config.anchor.enabled && chainId !== undefined && contract !== undefined ? { chainId, contract } : null,
             ...(config.anchor.enabled ? { proof: (gateway: string, seq: number) => anchor!.proof(gateway, seq) } : {}),
           });
-          await registerDgaRoutes(app, { engine, volumes: new VolumeService({ config: config.dga, records: store }), evidence, guard, auditor });
+          await registerDgaRoutes(app, {
+            engine,
+            volumes: new VolumeService({ config: config.dga, records: store }),
+            evidence,
+            guard,
+            auditor,
+            orgOfGateway: (id) => database.orgs.orgOfGateway(id),
+          });
         }
       }
       if (config.anchor.enabled) {
@@ -225,7 +232,7 @@ export class Relay {
           schedule: this.deps.anchorSchedule,
         });
         await lifecycle.start(namedPart('anchor', anchor));
-        await registerAnchorRoutes(app, { anchor, guard });
+        await registerAnchorRoutes(app, { anchor, guard, orgOfGateway: (id) => database.orgs.orgOfGateway(id) });
       }
       if (config.alerts.enabled) {
         // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
@@ -248,7 +255,13 @@ export class Relay {
           schedule: this.deps.alertsSchedule,
           pagedLocally: this.deps.pagedLocally ?? (async (q) => (await pagedLocally(store, q)) !== undefined),
           status: {
-            dga: config.dga.enabled ? { store: database.dga, obras: config.dga.obras.map((o) => o.code) } : undefined,
+            dga: config.dga.enabled
+              ? {
+                  store: database.dga,
+                  obras: config.dga.obras.map((o) => o.code),
+                  gatewayOf: (obra: string) => config.dga.obras.find((o) => o.code === obra)?.gateway,
+                }
+              : undefined,
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,

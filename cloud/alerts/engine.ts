@@ -260,6 +260,7 @@ export class AlertEngine {
         device: null,
         channel: null,
         obra: c.obra,
+        ownerGateway: c.ownerGateway,
         title: c.title,
         facts: c.facts,
         openedAt: now,

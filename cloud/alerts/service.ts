@@ -143,8 +143,14 @@ export class AlertService {
     return r.ran;
   }
 
-  async list(state: AlertState | undefined, limit: number, before?: { readonly openedAt: number; readonly id: string }): Promise<AlertView[]> {
-    const alerts = await this.deps.store.alerts({ ...(state === undefined ? {} : { state }), limit, ...(before === undefined ? {} : { before }) });
+  /** `org`: only that organization's alerts (issue 15); absent: every alert (the platform owner). */
+  async list(state: AlertState | undefined, limit: number, before?: { readonly openedAt: number; readonly id: string }, org?: string): Promise<AlertView[]> {
+    const alerts = await this.deps.store.alerts({
+      ...(state === undefined ? {} : { state }),
+      limit,
+      ...(before === undefined ? {} : { before }),
+      ...(org === undefined ? {} : { org }),
+    });
     const summaries = await this.deps.store.deliverySummaries(alerts.map((a) => a.id));
     return alerts.map((a) => ({ ...a, deliveries: summaries.get(a.id) ?? {} }));
   }

@@ -15,6 +15,8 @@ export interface Condition {
   readonly kind: string;
   readonly severity: NewAlert['severity'];
   readonly obra: string | null;
+  /** The gateway whose organization owns the alert (issue 15): a DGA obra's; null: relay-wide. */
+  readonly ownerGateway?: string | undefined;
   readonly title: string;
   readonly facts: Readonly<Record<string, FactValue>>;
   readonly closesWhenGone: boolean;
@@ -24,7 +26,14 @@ export interface Condition {
 export const STATUS_KINDS = ['dga_failed', 'dga_stopped', 'dga_late', 'anchor_unconfirmed', 'anchor_errors', 'anchor_reorg'] as const;
 
 export interface StatusSources {
-  readonly dga?: { readonly store: Pick<DgaStore, 'submissions' | 'obraState' | 'summary'>; readonly obras: readonly string[] } | undefined;
+  readonly dga?:
+    | {
+        readonly store: Pick<DgaStore, 'submissions' | 'obraState' | 'summary'>;
+        readonly obras: readonly string[];
+        /** The gateway of each obra (relay config), whose organization its alerts belong to (issue 15). */
+        readonly gatewayOf?: ((obra: string) => string | undefined) | undefined;
+      }
+    | undefined;
   readonly anchor?: Pick<AnchorStore, 'listBatches' | 'errors'> | undefined;
 }
 
@@ -72,7 +81,8 @@ export async function dgaConditions(config: AlertsConfig, dga: NonNullable<Statu
       });
     }
   }
-  return out;
+  // An obra's alerts belong to its gateway's organization (issue 15, cloud/store/migrations-orgs.ts).
+  return dga.gatewayOf === undefined ? out : out.map((c) => ({ ...c, ownerGateway: c.obra === null ? undefined : dga.gatewayOf?.(c.obra) }));
 }
 
 export async function anchorConditions(config: AlertsConfig, anchor: NonNullable<StatusSources['anchor']>, now: number): Promise<Condition[]> {

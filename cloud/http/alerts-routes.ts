@@ -6,6 +6,7 @@ import type { Auditor } from '../identity/audit.ts';
 import { principalOf } from '../identity/principal.ts';
 import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertInOrg, orgScope } from './org-scope.ts';
 import { parseQuery } from './query.ts';
 
 export interface AlertsRoutesOptions {
@@ -116,7 +117,7 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
   await app.register(async (scope) => {
     scope.get('/v1/alerts', guard.route('alerts.read'), async (request) => {
       const { state, limit, before } = parseQuery(listQuery, request.query);
-      const page = await alerts.list(state === 'all' ? undefined : state, limit, before);
+      const page = await alerts.list(state === 'all' ? undefined : state, limit, before, orgScope(request));
       const last = page.at(-1);
       return { alerts: page, next: page.length === limit && last !== undefined ? `${last.openedAt}:${last.id}` : null };
     });
@@ -125,6 +126,7 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const { id } = parseQuery(idParams, request.params);
       const found = await alerts.get(id);
       if (found === undefined) return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
+      assertInOrg(request.principal, found.alert.orgId, `alert ${id}`);
       return found;
     });
 
@@ -133,6 +135,8 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       const { by } = parseQuery(ackBody, request.body ?? {});
       // Who acts is the principal (audited); `by` only says on whose behalf.
       const principal = principalOf(request);
+      const orgId = (await alerts.get(id))?.alert.orgId;
+      assertInOrg(principal, orgId, `alert ${id}`);
       const result = await alerts.ack(id, by === undefined ? principal.name : `${principal.name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
       if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by });

@@ -6,12 +6,18 @@ import type { AnchorService } from '../anchor/service.ts';
 import type { AnchorTx } from '../store/anchor-types.ts';
 import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertGatewayInOrg, assertInOrg, type OrgOfGateway } from './org-scope.ts';
 import { limitQuerySchema, parseQuery } from './query.ts';
 
 export interface AnchorRoutesOptions {
   readonly anchor: AnchorService;
   /** Authentication and permissions (auth.ts): anchor.read. */
   readonly guard: Guard;
+  /**
+   * A gateway's organization (issue 15): an organization's principal gets the proofs of its own
+   * gateways' records only. Without it, only the owner gets proofs.
+   */
+  readonly orgOfGateway?: OrgOfGateway;
 }
 
 const seqParams = z.strictObject({
@@ -50,9 +56,11 @@ const publicTx = ({ raw: _raw, ...tx }: AnchorTx): Omit<AnchorTx, 'raw'> => tx;
 export async function registerAnchorRoutes(app: FastifyInstance, options: AnchorRoutesOptions): Promise<void> {
   const { anchor } = options;
   const read = options.guard.route('anchor.read');
+  const orgOfGateway = options.orgOfGateway ?? (async () => undefined);
   await app.register(async (scope) => {
     scope.get('/v1/proofs/:gateway/:seq', read, async (request, reply) => {
       const { gateway, seq } = parseQuery(seqParams, request.params);
+      await assertGatewayInOrg(request, orgOfGateway, gateway);
       try {
         return await anchor.proof(gateway, seq);
       } catch (err) {
@@ -68,7 +76,10 @@ export async function registerAnchorRoutes(app: FastifyInstance, options: Anchor
       return { batches: await anchor.batches(before === undefined ? { limit } : { limit, before }) };
     });
 
+    // Batches are relay-wide (one root over every organization's records, public on chain) and show
+    // no record; what failed talking to the chain is the platform's business: owner only.
     scope.get('/v1/anchors/errors', read, async (request) => {
+      assertInOrg(request.principal, null, 'anchoring errors');
       const { limit } = parseQuery(limitQuerySchema, request.query);
       return { errors: await anchor.errors(limit) };
     });

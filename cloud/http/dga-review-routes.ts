@@ -13,6 +13,7 @@ import type { Auditor } from '../identity/audit.ts';
 import { principalOf } from '../identity/principal.ts';
 import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import type { ObraScope } from './org-obras.ts';
 
 interface ActionBody {
   readonly reason?: string;
@@ -39,10 +40,12 @@ function refuse(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
-export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, guard: Guard, auditor: Auditor | undefined): void {
+export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, guard: Guard, obras: ObraScope, auditor: Auditor | undefined): void {
   scope.get<{ Querystring: { obra?: string } }>('/v1/dga/review', guard.route('dga.read'), async (request, reply) => {
+    if (request.query.obra !== undefined) await obras.assert(request, request.query.obra);
+    const visible = await obras.visible(request);
     try {
-      return { slots: await engine.review.list(request.query.obra) };
+      return { slots: (await engine.review.list(request.query.obra)).filter((s) => visible(s.obra)) };
     } catch (err) {
       return refuse(reply, err);
     }
@@ -53,6 +56,7 @@ export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, 
     { schema: { body: actionBodySchema }, ...guard.route('dga.review') },
     async (request, reply) => {
       const { obra, slot, action } = request.params;
+      await obras.assert(request, obra);
       if (!(REVIEW_ACTIONS as readonly string[]).includes(action))
         return reply.code(404).send({ error: 'not_found', message: `no action '${action}' (${REVIEW_ACTIONS.join(', ')})` } satisfies ApiErrorBody);
       try {

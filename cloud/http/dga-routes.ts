@@ -10,6 +10,8 @@ import type { Auditor } from '../identity/audit.ts';
 import type { Guard } from './auth.ts';
 import { registerReviewRoutes } from './dga-review-routes.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { obraScope } from './org-obras.ts';
+import type { OrgOfGateway } from './org-scope.ts';
 import { instant, parseQuery } from './query.ts';
 
 export interface DgaRoutesOptions {
@@ -22,6 +24,8 @@ export interface DgaRoutesOptions {
   readonly guard: Guard;
   /** Records each review action (cloud/identity/audit.ts); none: only the DGA audit has it. */
   readonly auditor?: Auditor;
+  /** A gateway's organization (issue 15): an obra is its gateway's. Without it, only the owner sees obras. */
+  readonly orgOfGateway?: OrgOfGateway;
 }
 
 /** Longest range of one volumes request: 20 years of days. */
@@ -58,11 +62,16 @@ const evidenceQuerySchema = z
 export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutesOptions): Promise<void> {
   const { engine, volumes, evidence, guard } = options;
   const read = guard.route('dga.read');
+  const obras = obraScope(engine.config.obras, options.orgOfGateway ?? (async () => undefined));
   await app.register(async (scope) => {
-    scope.get('/v1/dga', read, async () => ({ obras: await engine.status() }));
-    registerReviewRoutes(scope, engine, guard, options.auditor);
+    scope.get('/v1/dga', read, async (request) => {
+      const visible = await obras.visible(request);
+      return { obras: (await engine.status()).filter((s) => visible(s.obra)) };
+    });
+    registerReviewRoutes(scope, engine, guard, obras, options.auditor);
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', read, async (request, reply) => {
+      await obras.assert(request, request.params.obra);
       try {
         return await engine.detail(request.params.obra);
       } catch (err) {
@@ -74,6 +83,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
     for (const format of ['json', 'csv'] as const) {
       scope.get<{ Params: { obra: string } }>(`/v1/dga/:obra/volumes${format === 'csv' ? '.csv' : ''}`, read, async (request, reply) => {
         const query = parseQuery(volumesQuerySchema, request.query);
+        await obras.assert(request, request.params.obra);
         if (volumes === undefined)
           return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
         try {
@@ -92,6 +102,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/exceedances', read, async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (volumes === undefined) return reply.code(404).send({ error: 'not_found', message: 'volumes are not available on this relay' } satisfies ApiErrorBody);
       try {
         const found = await volumes.exceedances(request.params.obra, query.from, query.to);
@@ -105,6 +116,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra/evidence.zip', guard.route('dga.evidence'), async (request, reply) => {
       const query = parseQuery(evidenceQuerySchema, request.query);
+      await obras.assert(request, request.params.obra);
       if (evidence === undefined)
         return reply.code(404).send({ error: 'not_found', message: 'evidence packs are not available on this relay' } satisfies ApiErrorBody);
       try {

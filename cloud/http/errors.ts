@@ -4,10 +4,15 @@ import { AtalayaError } from '../../protocols/errors.ts';
 export const API_UNAUTHENTICATED = 'ATALAYA_API_UNAUTHENTICATED';
 /** A read API's query string failed validation; `problems` lists each parameter. */
 export const API_INVALID_QUERY = 'ATALAYA_API_INVALID_QUERY';
+/**
+ * The resource does not exist, or belongs to another organization than the principal's (issue 15):
+ * both answer the same 404, so a request never learns what another organization has.
+ */
+export const API_NOT_FOUND = 'ATALAYA_API_NOT_FOUND';
 /** The relay could not read its TLS certificate or key at start. */
 export const TLS_UNREADABLE = 'ATALAYA_RELAY_TLS_UNREADABLE';
 
-export type ApiErrorCode = typeof API_UNAUTHENTICATED | typeof API_INVALID_QUERY;
+export type ApiErrorCode = typeof API_UNAUTHENTICATED | typeof API_INVALID_QUERY | typeof API_NOT_FOUND;
 
 /** Body of every read API error: `error` is stable, `message` for people. */
 export interface ApiErrorBody {
@@ -48,4 +53,8 @@ export function unauthenticated(message: string): ApiError {
 export function invalidQuery(problems: ReadonlyArray<{ path: string; message: string }>): ApiError {
   const message = `invalid query: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
   return new ApiError(API_INVALID_QUERY, 400, { error: 'invalid_query', message, problems });
+}
+
+export function notFound(message: string): ApiError {
+  return new ApiError(API_NOT_FOUND, 404, { error: 'not_found', message });
 }

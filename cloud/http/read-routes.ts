@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RelayStore } from '../store/types.ts';
 import type { Guard } from './auth.ts';
 import type { ApiErrorBody } from './errors.ts';
+import { assertGatewayInOrg, orgScope } from './org-scope.ts';
 import { limitQuerySchema, parseQuery, readingsQuery } from './query.ts';
 
 export interface ReadRoutesOptions {
@@ -31,8 +32,10 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
 
   const { guard } = options;
   await app.register(async (scope) => {
-    scope.get('/v1/gateways', guard.route('gateways.read'), async () => {
-      const rows = await store.listGateways();
+    const orgOfGateway = async (id: string) => (await store.getGateway(id))?.orgId;
+
+    scope.get('/v1/gateways', guard.route('gateways.read'), async (request) => {
+      const rows = await store.listGateways(orgScope(request));
       // Listed field by field: the secret's ciphertext never leaves the relay.
       return {
         gateways: rows.map((g) => ({
@@ -42,15 +45,22 @@ export async function registerReadRoutes(app: FastifyInstance, options: ReadRout
           highestSeq: g.highestSeq,
           clockOffsetMs: g.clockOffsetMs,
           records: g.records,
+          org: g.orgId,
         })),
       };
     });
 
-    scope.get('/v1/readings', guard.route('readings.read'), async (request) => store.queryRecords(readingsQuery(request.query)));
+    scope.get('/v1/readings', guard.route('readings.read'), async (request) => {
+      const query = readingsQuery(request.query);
+      // Another organization's gateway answers 404, like an unknown one (issue 15).
+      if (query.gateway !== undefined) await assertGatewayInOrg(request, orgOfGateway, query.gateway);
+      const org = orgScope(request);
+      return store.queryRecords(org === undefined ? query : { ...query, org });
+    });
 
     scope.get('/v1/integrity-alarms', guard.route('alarms.read'), async (request) => {
       const { limit } = parseQuery(limitQuerySchema, request.query);
-      return { alarms: await store.integrityAlarms(limit) };
+      return { alarms: await store.integrityAlarms(limit, orgScope(request)) };
     });
   });
 }

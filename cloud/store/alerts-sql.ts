@@ -6,7 +6,7 @@
 import type { Dialect } from './sql-executor.ts';
 
 export const ALERT_COLUMNS = `id, family, kind, severity, gateway, device, channel, obra, title, facts, state, opened_at AS "openedAt",
-  closed_at AS "closedAt", acked_at AS "ackedAt", acked_by AS "ackedBy", updated_at AS "updatedAt"`;
+  closed_at AS "closedAt", acked_at AS "ackedAt", acked_by AS "ackedBy", updated_at AS "updatedAt", org_id AS "orgId"`;
 
 const ROUTE_COLUMNS = `alert_id AS "alertId", rule, level, escalate_at AS "escalateAt", remind_at AS "remindAt", reminders, created_at AS "createdAt"`;
 
@@ -25,8 +25,9 @@ export const ALERTS_SQL = {
   cursorsWithPrefix: 'SELECT name, value FROM alert_cursors WHERE substr(name, 1, length($1)) = $1 AND value > 0 ORDER BY name',
   setCursor: 'INSERT INTO alert_cursors (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
 
-  insertAlert: `INSERT INTO alerts (id, family, kind, severity, gateway, device, channel, obra, title, facts, state, opened_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $11) ON CONFLICT (id) DO NOTHING`,
+  // org_id: the organization of the alert's gateway ($12: its own or its obra's), issue 15.
+  insertAlert: `INSERT INTO alerts (id, family, kind, severity, gateway, device, channel, obra, title, facts, state, opened_at, updated_at, org_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $11, (SELECT org_id FROM gateways WHERE id = $12)) ON CONFLICT (id) DO NOTHING`,
   alert: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`,
   openOfFamily: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE family = $1 AND state = 'open' ORDER BY opened_at DESC LIMIT 1`,
   latestOfFamily: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE family = $1 ORDER BY opened_at DESC LIMIT 1`,
@@ -43,6 +44,10 @@ export const ALERTS_SQL = {
   /** Newest first, keyset by (opened_at, id): a storm opens thousands in the same millisecond. */
   alertsAll: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE (opened_at, id) < ($1, $2) ORDER BY opened_at DESC, id DESC LIMIT $3`,
   alertsByState: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE state = $4 AND (opened_at, id) < ($1, $2) ORDER BY opened_at DESC, id DESC LIMIT $3`,
+  // One organization's (issue 15): the indexes alerts_org_opened and alerts_org_state_opened.
+  alertsOrgAll: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE org_id = $4 AND (opened_at, id) < ($1, $2) ORDER BY opened_at DESC, id DESC LIMIT $3`,
+  alertsOrgByState: `SELECT ${ALERT_COLUMNS} FROM alerts WHERE org_id = $5 AND state = $4 AND (opened_at, id) < ($1, $2)
+    ORDER BY opened_at DESC, id DESC LIMIT $3`,
 
   insertRoute: `INSERT INTO alert_routes (alert_id, rule, level, escalate_at, remind_at, reminders, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (alert_id, rule) DO NOTHING`,

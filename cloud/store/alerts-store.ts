@@ -105,7 +105,8 @@ export class SqlAlertsStore implements AlertsStore {
     return this.db.transaction('openAlerts', async (q) => {
       const opened: boolean[] = [];
       for (const { alert: a, routes, messages } of items) {
-        const params = [a.id, a.family, a.kind, a.severity, a.gateway, a.device, a.channel, a.obra, a.title, JSON.stringify(a.facts), a.openedAt];
+        const owner = a.gateway ?? a.ownerGateway ?? null;
+        const params = [a.id, a.family, a.kind, a.severity, a.gateway, a.device, a.channel, a.obra, a.title, JSON.stringify(a.facts), a.openedAt, owner];
         if ((await q(S.insertAlert, params)).count !== 1) {
           opened.push(false);
           continue;
@@ -176,13 +177,14 @@ export class SqlAlertsStore implements AlertsStore {
     readonly state?: AlertState;
     readonly limit: number;
     readonly before?: { readonly openedAt: number; readonly id: string };
+    /** Only this organization's alerts (issue 15); absent: every alert. */
+    readonly org?: string;
   }): Promise<Alert[]> {
     const b = o.before ?? { openedAt: Number.MAX_SAFE_INTEGER, id: '' };
     const before = [b.openedAt, b.id];
-    const rows =
-      o.state === undefined
-        ? await this.db.query<AlertRow>(S.alertsAll, [...before, o.limit])
-        : await this.db.query<AlertRow>(S.alertsByState, [...before, o.limit, o.state]);
+    const sql = o.org === undefined ? (o.state === undefined ? S.alertsAll : S.alertsByState) : o.state === undefined ? S.alertsOrgAll : S.alertsOrgByState;
+    const params = o.state === undefined ? [...before, o.limit] : [...before, o.limit, o.state];
+    const rows = await this.db.query<AlertRow>(sql, o.org === undefined ? params : [...params, o.org]);
     return rows.rows.map(decodeAlert);
   }
 

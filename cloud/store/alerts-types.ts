@@ -48,9 +48,17 @@ export interface Alert {
   /** `link:<recipient>`, `operator`, `gateway:<id>`, or a name given to the CLI. */
   readonly ackedBy: string | null;
   readonly updatedAt: number;
+  /**
+   * The organization that sees the alert (issue 15): its gateway's, set by the store when the
+   * alert is opened; null for a relay-wide alert (anchoring), which only the platform owner sees.
+   */
+  readonly orgId: string | null;
 }
 
-export type NewAlert = Omit<Alert, 'state' | 'closedAt' | 'ackedAt' | 'ackedBy' | 'updatedAt'>;
+export type NewAlert = Omit<Alert, 'state' | 'closedAt' | 'ackedAt' | 'ackedBy' | 'updatedAt' | 'orgId'> & {
+  /** When `gateway` is null: the gateway whose organization owns the alert (a DGA obra's gateway). */
+  readonly ownerGateway?: string | undefined;
+};
 
 export interface Route {
   readonly alertId: string;
@@ -187,6 +195,8 @@ export interface AlertsStore {
     readonly state?: AlertState;
     readonly limit: number;
     readonly before?: { readonly openedAt: number; readonly id: string };
+    /** Only this organization's alerts (issue 15); absent: every alert. */
+    readonly org?: string;
   }): Promise<Alert[]>;
   routes(alertId: string): Promise<Route[]>;
   /** Routes of open, unacknowledged alerts whose escalation or reminder is due. */

@@ -54,7 +54,7 @@ export interface RecordQuerySql {
  * PostgreSQL. With a gateway filter every row has the same gateway, so the cursor's tie-break
  * needs only seq.
  */
-export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) => string): RecordQuerySql {
+export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) => string, dialect: 'sqlite' | 'postgres' = 'sqlite'): RecordQuerySql {
   checkQuery(query);
   const where: string[] = [];
   const params: Array<string | number> = [];
@@ -74,6 +74,17 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
   if (query.channel !== undefined) {
     where.push(`channel = ${bind(query.channel)}`);
     shape += 'c';
+  }
+  if (query.org !== undefined) {
+    // Issue 15: the organization's gateways (index gateways_org, a few thousand at most) as a list
+    // the records' own indexes are probed or filtered with; records need no organization column.
+    // On SQLite, unary + keeps the planner from turning the list into one probe per gateway of
+    // records_gateway_time followed by a sort of all their rows: without a gateway filter a page
+    // still walks the time index in order and stops at LIMIT (test/unit/org-plan.test.ts).
+    // PostgreSQL (no unary + on text) weighs both with its statistics.
+    const walk = query.gateway === undefined && dialect === 'sqlite' ? '+' : '';
+    where.push(`${walk}gateway IN (SELECT id FROM gateways WHERE org_id = ${bind(query.org)})`);
+    shape += 'o';
   }
   if (query.kind !== undefined) {
     // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its

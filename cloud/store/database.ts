@@ -13,6 +13,7 @@ import { SqlDgaStore } from './dga-store.ts';
 import type { DgaStore } from './dga-types.ts';
 import { SqlIdentityStore } from './identity-store.ts';
 import type { IdentityStore } from './identity-types.ts';
+import { SqlOrgStore } from './org-store.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { PostgresExecutor } from './sql-postgres.ts';
@@ -42,6 +43,8 @@ export interface RelayDatabase {
   readonly alerts: AlertsStore;
   /** Users, sessions, API tokens and the audit (cloud/identity). */
   readonly identity: IdentityStore;
+  /** Organizations (issue 15): who owns each gateway and what follows it. */
+  readonly orgs: SqlOrgStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -77,6 +80,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     anchor: new SqlAnchorStore(executor, records),
     alerts: new SqlAlertsStore(executor),
     identity: new SqlIdentityStore(executor),
+    orgs: new SqlOrgStore(executor),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };

@@ -28,6 +28,10 @@ export const STORE_UNAVAILABLE = 'ATALAYA_STORE_UNAVAILABLE';
  * no longer live, a signed transaction whose nonce is not the one allocated): nothing changed.
  */
 export const STORE_ANCHOR_REFUSED = 'ATALAYA_STORE_ANCHOR_REFUSED';
+/** addOrganization with an id already taken (issue 15). */
+export const STORE_ORG_EXISTS = 'ATALAYA_STORE_ORG_EXISTS';
+/** A gateway added to, or moved into, an organization that does not exist (issue 15). */
+export const STORE_UNKNOWN_ORG = 'ATALAYA_STORE_UNKNOWN_ORG';
 
 export type StoreErrorCode =
   | typeof STORE_GATEWAY_EXISTS
@@ -40,7 +44,9 @@ export type StoreErrorCode =
   | typeof STORE_MIGRATION_FAILED
   | typeof STORE_UPGRADE_BACKUP_FAILED
   | typeof STORE_UNAVAILABLE
-  | typeof STORE_ANCHOR_REFUSED;
+  | typeof STORE_ANCHOR_REFUSED
+  | typeof STORE_ORG_EXISTS
+  | typeof STORE_UNKNOWN_ORG;
 
 export class StoreError extends AtalayaError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -109,4 +115,12 @@ export function unavailable(operation: string, cause: unknown): StoreError {
 function backendCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+export function orgExists(id: string): StoreError {
+  return new StoreError(STORE_ORG_EXISTS, `organization ${id} already exists`, { details: { org: id } });
+}
+
+export function unknownOrg(id: string): StoreError {
+  return new StoreError(STORE_UNKNOWN_ORG, `no organization ${id}`, { details: { org: id } });
 }

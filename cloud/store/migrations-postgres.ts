@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 
@@ -322,6 +323,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE dga_audit ADD COLUMN actor text;
     `,
   },
+  ORGS_MIGRATION_POSTGRES,
   IDENTITY_MIGRATION_POSTGRES,
 ];
 

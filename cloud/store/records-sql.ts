@@ -9,9 +9,14 @@
 import { GATEWAY_COLUMNS, RECORD_COLUMNS } from './rows.ts';
 
 const COMMON = {
-  insertGateway: 'INSERT INTO gateways (id, secret_ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+  // Inserts nothing for an unknown organization (SQLite's column has no foreign key: migrations-orgs.ts).
+  insertGateway: `INSERT INTO gateways (id, secret_ciphertext, created_at, org_id)
+    SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM organizations WHERE id = $4) ON CONFLICT (id) DO NOTHING`,
+  hasOrg: 'SELECT 1 AS present FROM organizations WHERE id = $1',
   getGateway: `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE id = $1`,
   listGateways: `SELECT ${GATEWAY_COLUMNS} FROM gateways ORDER BY id`,
+  // An organization's gateways (issue 15): a range of the index gateways_org, already in id order.
+  listOrgGateways: `SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE org_id = $1 ORDER BY id`,
   hasGateway: 'SELECT 1 AS present FROM gateways WHERE id = $1',
   // Claims a new nonce, or takes over an expired one that was not pruned yet; on PostgreSQL a
   // concurrent claim of the same nonce waits for this one and then finds it unexpired.
@@ -19,6 +24,8 @@ const COMMON = {
     ON CONFLICT (gateway, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= $4`,
   pruneNonces: 'DELETE FROM nonces WHERE expires_at <= $1',
   listIntegrityAlarms: 'SELECT id, gateway, seq, existing_hash, offered_hash, at FROM integrity_alarms ORDER BY id DESC LIMIT $1',
+  listOrgIntegrityAlarms: `SELECT id, gateway, seq, existing_hash, offered_hash, at FROM integrity_alarms
+    WHERE gateway IN (SELECT id FROM gateways WHERE org_id = $2) ORDER BY id DESC LIMIT $1`,
   // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored records received before
   // $2 (and from $3) become leaves of batch $1. Walks the partial index records_unanchored.
   claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',

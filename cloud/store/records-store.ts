@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { recordQuerySql, toPage } from './cursor.ts';
-import { gatewayExists, invalidQuery, unknownGateway } from './errors.ts';
+import { gatewayExists, invalidQuery, unknownGateway, unknownOrg } from './errors.ts';
+import { DEFAULT_ORG } from './migrations-orgs.ts';
 import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
 import type { GatewayDbRow, IntegrityAlarmRow, RecordRow } from './rows.ts';
@@ -41,8 +42,10 @@ export class SqlRecordsStore implements RelayStore {
     return this.db.stop();
   }
 
-  async addGateway(id: string, secretCiphertext: string, now: number): Promise<void> {
-    if ((await this.db.query(this.sql.insertGateway, [id, secretCiphertext, now])).count === 0) throw gatewayExists(id);
+  async addGateway(id: string, secretCiphertext: string, now: number, orgId = DEFAULT_ORG): Promise<void> {
+    if ((await this.db.query(this.sql.insertGateway, [id, secretCiphertext, now, orgId])).count > 0) return;
+    if ((await this.db.query(this.sql.hasOrg, [orgId])).rows.length === 0) throw unknownOrg(orgId);
+    throw gatewayExists(id);
   }
 
   async getGateway(id: string): Promise<GatewayRow | undefined> {
@@ -50,8 +53,9 @@ export class SqlRecordsStore implements RelayStore {
     return row === undefined ? undefined : decodeGateway(row);
   }
 
-  async listGateways(): Promise<GatewayRow[]> {
-    return (await this.db.query<GatewayDbRow>(this.sql.listGateways, [])).rows.map(decodeGateway);
+  async listGateways(org?: string): Promise<GatewayRow[]> {
+    const result = org === undefined ? await this.db.query<GatewayDbRow>(this.sql.listGateways, []) : await this.db.query<GatewayDbRow>(this.sql.listOrgGateways, [org]);
+    return result.rows.map(decodeGateway);
   }
 
   async claimNonce(gateway: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
@@ -85,13 +89,17 @@ export class SqlRecordsStore implements RelayStore {
   }
 
   async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {
-    const { sql, params } = recordQuerySql(query, placeholder);
+    const { sql, params } = recordQuerySql(query, placeholder, this.db.dialect);
     return toPage((await this.db.query<RecordRow>(sql, params)).rows.map(decodeRecord), query.limit);
   }
 
-  async integrityAlarms(limit: number): Promise<IntegrityAlarm[]> {
+  async integrityAlarms(limit: number, org?: string): Promise<IntegrityAlarm[]> {
     if (!Number.isSafeInteger(limit) || limit < 1) throw invalidQuery('limit must be a positive integer');
-    return (await this.db.query<IntegrityAlarmRow>(this.sql.listIntegrityAlarms, [limit])).rows.map(decodeIntegrityAlarm);
+    const result =
+      org === undefined
+        ? await this.db.query<IntegrityAlarmRow>(this.sql.listIntegrityAlarms, [limit])
+        : await this.db.query<IntegrityAlarmRow>(this.sql.listOrgIntegrityAlarms, [limit, org]);
+    return result.rows.map(decodeIntegrityAlarm);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { GatewayRow, IngestInput, IntegrityAlarm, RelayRecord } from './typ
 export const RECORD_COLUMNS =
   'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
 
-export const GATEWAY_COLUMNS = 'id, secret_ciphertext, created_at, last_seen_at, highest_seq, clock_offset_ms, record_count';
+export const GATEWAY_COLUMNS = 'id, secret_ciphertext, created_at, last_seen_at, highest_seq, clock_offset_ms, record_count, org_id';
 
 export interface RecordRow {
   gateway: string;
@@ -42,6 +42,7 @@ export interface GatewayDbRow {
   highest_seq: number | null;
   clock_offset_ms: number | null;
   record_count: number;
+  org_id: string;
 }
 
 export type IngestRecord = IngestInput['records'][number];
@@ -84,6 +85,7 @@ export function decodeGateway(row: GatewayDbRow): GatewayRow {
     highestSeq: row.highest_seq,
     clockOffsetMs: row.clock_offset_ms,
     records: row.record_count,
+    orgId: row.org_id,
   };
 }
 

@@ -16,6 +16,8 @@ export interface GatewayRow {
   readonly clockOffsetMs: number | null;
   /** Records stored for the gateway. */
   readonly records: number;
+  /** The organization that owns the gateway and everything it sends (issue 15, migrations-orgs.ts). */
+  readonly orgId: string;
 }
 
 /** A record as the relay keeps it. */
@@ -56,6 +58,11 @@ export interface ReadingsQuery {
   readonly cursor?: string;
   /** 1..10 000 */
   readonly limit: number;
+  /**
+   * Only the records of this organization's gateways (issue 15); absent: every organization (the
+   * platform owner). The route answers 404 for a `gateway` of another organization before asking.
+   */
+  readonly org?: string;
 }
 
 export interface IntegrityAlarm {
@@ -74,10 +81,14 @@ export interface RelayStore {
    */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Refuses a duplicate id with code ATALAYA_STORE_GATEWAY_EXISTS. */
-  addGateway(id: string, secretCiphertext: string, now: number): Promise<void>;
+  /**
+   * Refuses a duplicate id with code ATALAYA_STORE_GATEWAY_EXISTS. `orgId` (default `default`)
+   * must name an organization (org-store.ts); the CLI checks it first.
+   */
+  addGateway(id: string, secretCiphertext: string, now: number, orgId?: string): Promise<void>;
   getGateway(id: string): Promise<GatewayRow | undefined>;
-  listGateways(): Promise<GatewayRow[]>;
+  /** Every gateway, or those of one organization (`org`, through the index gateways_org). */
+  listGateways(org?: string): Promise<GatewayRow[]>;
   /**
    * Replay protection: records (gateway, nonce) until `expiresAt` and returns true, or returns
    * false when that nonce was already claimed. Atomic across relay instances. Expired nonces are
@@ -92,5 +103,6 @@ export interface RelayStore {
    */
   ingest(input: IngestInput): Promise<IngestOutcome>;
   queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }>;
-  integrityAlarms(limit: number): Promise<IntegrityAlarm[]>;
+  /** Newest first; `org`: only those of that organization's gateways. */
+  integrityAlarms(limit: number, org?: string): Promise<IntegrityAlarm[]>;
 }

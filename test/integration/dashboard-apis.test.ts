@@ -52,7 +52,7 @@ describe('APIs the dashboard calls', () => {
     expect((await send(t.url, secret, batchOf('gw-1', readings(4)))).status).toBe(200);
 
     const { gateways } = (await expectGuarded(t.url, '/v1/gateways', t.token)) as { gateways: Array<Record<string, unknown>> };
-    expect(Object.keys(gateways[0]!).sort()).toEqual(['clockOffsetMs', 'createdAt', 'highestSeq', 'id', 'lastSeenAt', 'records']);
+    expect(Object.keys(gateways[0]!).sort()).toEqual(['clockOffsetMs', 'createdAt', 'highestSeq', 'id', 'lastSeenAt', 'org', 'records']);
 
     const page = await expectGuarded(t.url, `/v1/readings?gateway=gw-1&channel=flow&kind=reading&from=0&to=${Date.now() + 1000}&limit=1`, t.token);
     expect(page['next']).toEqual(expect.any(String));

@@ -184,6 +184,7 @@ describe.each([
       highestSeq: null,
       clockOffsetMs: null,
       records: 0,
+      orgId: 'default',
     });
     expect(await store.getGateway('gw-zz')).toBeUndefined();
     expect((await store.listGateways()).map((g) => [g.id, g.secretCiphertext])).toEqual([

@@ -23,6 +23,7 @@ const gateway = (id: string, over: Partial<GatewayRow> = {}): GatewayRow => ({
   highestSeq: 500,
   clockOffsetMs: -1500,
   records: 480,
+  orgId: 'default',
   ...over,
 });
 

@@ -1,0 +1,120 @@
+/**
+ * Issue 15 §1, on SQLite and PostgreSQL: a principal of organization A never sees organization B's
+ * gateways, records, alarms, DGA obras and slots, proofs or alerts through any route, and B's ids
+ * answer 404 like unknown ones (not 403). The requests are generated from cloud/http/route-table.ts,
+ * and the table must list every route the relay registers.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entriesOf, ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
+
+type Org = keyof typeof ORGS;
+
+/** The URL of a table entry naming the resources of organization `of`. */
+function urlOf(entry: RouteEntry, of: Org): string {
+  const o = ORGS[of];
+  const fill = (s: string): string =>
+    s
+      .replace(':gateway', o.gateway)
+      .replace(':obra', o.obra)
+      .replace(':seq', '1')
+      .replace(':slot', String(SLOT))
+      .replace(':action', 'mark-missing')
+      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : '1');
+  return entry.query === undefined ? fill(entry.url) : `${fill(entry.url)}?${fill(entry.query)}`;
+}
+
+const orgRoutes = ROUTE_TABLE.filter((e) => e.scope === 'org');
+const lists = orgRoutes.filter((e) => e.target === 'none');
+const byId = orgRoutes.filter((e) => e.target !== 'none');
+const label = (e: RouteEntry): string => `${e.method} ${e.url}${e.query === undefined ? '' : `?${e.query}`}`;
+
+let postgres: TestPostgres | undefined;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+
+afterAll(async () => {
+  await postgres?.stop();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (backend) => {
+  let f: OrgFixture;
+
+  beforeAll(async () => {
+    if (backend === 'sqlite') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-org-'));
+      dirs.push(dir);
+      f = await orgFixture({ kind: 'sqlite', path: path.join(dir, 'relay.db') });
+    } else {
+      f = await orgFixture({ kind: 'postgres', url: await postgres!.newDatabase() });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  const call = (method: string, url: string, org?: Org) =>
+    f.app.inject({
+      method: method as 'GET' | 'POST',
+      url,
+      headers: { authorization: `Bearer ${f.token}`, ...(org === undefined ? {} : { 'x-test-org': org }) },
+      ...(method === 'POST' ? { payload: {} } : {}),
+    });
+
+  it('the route table lists every route the relay registers', () => {
+    const missing = f.routes.filter((r) => entriesOf(r.method, r.url).length === 0).map((r) => `${r.method} ${r.url}`);
+    expect(missing).toEqual([]);
+    expect(f.routes.length).toBeGreaterThan(15);
+  });
+
+  it.each(lists.map((e) => [label(e), e] as const))("%s shows organization A nothing of B's, and A's own", async (_l, entry) => {
+    const mine = await call(entry.method, urlOf(entry, 'a'), 'a');
+    expect(mine.statusCode).toBe(200);
+    for (const leak of [ORGS.b.gateway, ORGS.b.obra, ORGS.b.alert, RELAY_ALERT]) expect(mine.body).not.toContain(leak);
+    const owner = await call(entry.method, urlOf(entry, 'a'));
+    expect(owner.statusCode).toBe(200);
+    // What the owner sees of B on this route, A does not (each list holds something of both).
+    expect(owner.body).toMatch(new RegExp(`${ORGS.b.gateway}|${ORGS.b.obra}`));
+    expect(mine.body).toMatch(new RegExp(`${ORGS.a.gateway}|${ORGS.a.obra}`));
+  });
+
+  it.each(byId.map((e) => [label(e), e] as const))("%s answers organization A 404 for B's id, not for its own", async (_l, entry) => {
+    const theirs = await call(entry.method, urlOf(entry, 'b'), 'a');
+    expect(theirs.statusCode).toBe(404);
+    expect(theirs.json().error).toBe('not_found');
+    expect(theirs.body).not.toContain(ORGS.b.gateway === theirs.body ? '' : `"${ORGS.b.obra}"`);
+    const mine = await call(entry.method, urlOf(entry, 'a'), 'a');
+    expect(mine.statusCode).not.toBe(404);
+    // The owner reaches B's.
+    expect((await call(entry.method, urlOf(entry, 'b'))).statusCode).not.toBe(404);
+  });
+
+  it("a relay-wide alert (anchoring) is the owner's: 404 to an organization, listed for the owner", async () => {
+    expect((await call('GET', `/v1/alerts/${RELAY_ALERT}`, 'a')).statusCode).toBe(404);
+    expect((await call('POST', `/v1/alerts/${RELAY_ALERT}/ack`, 'a')).statusCode).toBe(404);
+    expect((await call('GET', '/v1/alerts?state=all')).body).toContain(RELAY_ALERT);
+  });
+
+  it('owner-only routes answer an organization 404; relay-wide ones answer it', async () => {
+    for (const e of ROUTE_TABLE.filter((x) => x.scope === 'owner' && f.routes.some((r) => r.url === x.url))) {
+      expect((await call(e.method, urlOf(e, 'a'), 'a')).statusCode, label(e)).toBe(404);
+      expect((await call(e.method, urlOf(e, 'a'))).statusCode, label(e)).toBe(200);
+    }
+    for (const e of ROUTE_TABLE.filter((x) => x.scope === 'relay')) expect((await call(e.method, urlOf(e, 'a'), 'a')).statusCode, label(e)).toBe(200);
+  });
+
+  it('alerts of an obra belong to its gateway\'s organization', async () => {
+    const a = (await call('GET', '/v1/alerts?state=all', 'a')).json() as { alerts: Array<{ id: string; orgId: string | null }> };
+    expect(a.alerts.map((x) => x.id).sort()).toEqual([ORGS.a.alert, ORGS.a.obraAlert].sort());
+    expect(new Set(a.alerts.map((x) => x.orgId))).toEqual(new Set(['a']));
+  });
+});

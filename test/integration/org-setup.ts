@@ -1,0 +1,190 @@
+/**
+ * Two organizations on one relay database (issue 15): `a` owns gw-a and its obra, `b` owns gw-b and
+ * its obra; each has readings, an alarm record, an integrity alarm, a DGA slot in review and alerts,
+ * and one relay-wide alert (anchoring) belongs to nobody. The relay's routes are registered on a
+ * Fastify app as cloud/main.ts does, behind the real guard (cloud/http/auth.ts): the header
+ * `x-test-org` makes the request carry the API token of a user of that organization (a technician
+ * for an ack, a compliance user for a DGA review action or an evidence pack, else a viewer: each route's permission
+ * holds, so only the organization decides), its absence the config (operator) token, the owner.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { AlertService } from '../../cloud/alerts/service.ts';
+import { alertsConfigSchema } from '../../cloud/alerts/config.ts';
+import type { AnchorService } from '../../cloud/anchor/service.ts';
+import { dgaConfigSchema } from '../../cloud/dga/config.ts';
+import { DgaEngine } from '../../cloud/dga/engine.ts';
+import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
+import { VolumeService } from '../../cloud/dga/volumes.ts';
+import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
+import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
+import { Guard, hashApiToken, newApiToken, operatorTokens } from '../../cloud/http/auth.ts';
+import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
+import { IdentityService } from '../../cloud/identity/service.ts';
+import { UserAdmin } from '../../cloud/identity/users.ts';
+import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
+import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
+import { recordRoutes } from '../../cloud/http/route-table.ts';
+import { buildHttpServer } from '../../cloud/http/server.ts';
+import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
+import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
+import type { NewAlert } from '../../cloud/store/alerts-types.ts';
+import { testLogger } from '../helpers/logger.ts';
+
+export const NOW = Date.UTC(2025, 5, 20, 12, 0, 0);
+/** A DGA slot (hour start, UTC-4 calendar) both obras hold in review. */
+export const SLOT = Date.UTC(2025, 5, 20, 4, 0, 0);
+const BOOT = '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+
+export const ORGS = {
+  a: { gateway: 'gw-a', obra: 'OB-0101-1', alert: 'alarm:gw-a:pozo:level:hi:3', obraAlert: 'dga-late:OB-0101-1:1' },
+  b: { gateway: 'gw-b', obra: 'OB-0202-2', alert: 'alarm:gw-b:pozo:level:hi:3', obraAlert: 'dga-late:OB-0202-2:1' },
+} as const;
+export const RELAY_ALERT = 'anchor-errors:X:1';
+
+export interface OrgFixture {
+  readonly db: RelayDatabase;
+  readonly app: FastifyInstance;
+  readonly token: string;
+  /** Every route the app registered (recordRoutes). */
+  readonly routes: ReadonlyArray<{ readonly method: string; readonly url: string }>;
+  close(): Promise<void>;
+}
+
+const record = (gateway: string, seq: number, over: Record<string, unknown> = {}) => ({
+  gateway,
+  seq,
+  kind: 'reading' as const,
+  device: 'pozo',
+  channel: 'level',
+  value: seq,
+  unit: 'm',
+  quality: 'good' as const,
+  exception: null,
+  ts: NOW - 3_600_000 + seq * 1000,
+  tsCorrected: null,
+  mono: seq,
+  bootId: BOOT,
+  priority: 1 as const,
+  flags: 0,
+  hash: createHash('sha256').update(`${gateway}:${seq}`).digest('hex'),
+  ...over,
+});
+
+const alert = (id: string, gateway: string | null, obra: string | null, ownerGateway?: string): NewAlert => ({
+  id,
+  family: id.slice(0, id.lastIndexOf(':')),
+  kind: gateway !== null ? 'alarm' : obra !== null ? 'dga_late' : 'anchor_errors',
+  severity: 'warning',
+  gateway,
+  device: null,
+  channel: null,
+  obra,
+  ownerGateway,
+  title: id,
+  facts: {},
+  openedAt: NOW,
+});
+
+/** A proof service standing for anchoring: the org filter is the route's, before it asks. */
+const fakeAnchor = {
+  proof: async (gateway: string, seq: number) => ({ gateway, seq, root: 'ab'.repeat(32) }),
+  batches: async () => [{ id: 1, status: 'confirmed', size: 8 }],
+  errors: async () => [{ id: 1, code: 'ATALAYA_ANCHOR_RPC', message: 'chain unreachable' }],
+  batch: async (id: number) => (id === 1 ? { batch: { id: 1, status: 'confirmed', size: 8 }, txs: [] } : undefined),
+} as unknown as AnchorService;
+
+export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
+  const logger = testLogger();
+  const db = createRelayDatabase(storage, logger);
+  await db.start();
+  const clock = { now: () => NOW, monotonic: () => NOW };
+  const key = parseRelayKey(newRelayKey(), 'test');
+  for (const [org, o] of Object.entries(ORGS)) {
+    await db.orgs.add(org, `Organization ${org.toUpperCase()}`, NOW);
+    await db.records.addGateway(o.gateway, 'sealed', NOW, org);
+    const alarm = { kind: 'alarm' as const, alarm: { rule: 'hi', level: 'alarm' as const, state: 'raised' as const, threshold: 5 } };
+    const batch = [record(o.gateway, 1), record(o.gateway, 2), record(o.gateway, 3, alarm)];
+    await db.records.ingest({ gateway: o.gateway, records: batch, now: NOW, clockOffsetMs: 0 });
+    // Seq 1 again with other content: an integrity alarm of this gateway.
+    await db.records.ingest({ gateway: o.gateway, records: [{ ...record(o.gateway, 1), hash: 'ff'.repeat(32) }], now: NOW, clockOffsetMs: 0 });
+    await db.dga.ensureObra(o.obra, NOW);
+    await db.executor.query(
+      `INSERT INTO dga_submissions (obra, slot, kind, state, measurement, findings, created_at, updated_at) VALUES ($1, $2, 'hourly', 'review', NULL, '[]', $3, $3)`,
+      [o.obra, SLOT, NOW],
+    );
+    await db.alerts.openAlert(alert(o.alert, o.gateway, null), [], [], 'test');
+    await db.alerts.openAlert(alert(o.obraAlert, null, o.obra, o.gateway), [], [], 'test');
+  }
+  await db.alerts.openAlert(alert(RELAY_ALERT, null, null), [], [], 'test');
+
+  const dga = dgaConfigSchema.parse({
+    enabled: true,
+    obras: Object.values(ORGS).map((o) => ({
+      code: o.obra,
+      kind: 'subterranea',
+      gateway: o.gateway,
+      device: 'pozo',
+      channels: { flow: 'flow', totalizer: 'totalizer', waterColumn: 'level' },
+      sensorDepthM: 60,
+      startAt: new Date(SLOT - 86_400_000).toISOString(),
+    })),
+  });
+  const clients = { get: () => undefined as never, close: async () => undefined };
+  const engine = new DgaEngine({ config: dga, records: db.records, queue: db.dga, key, clients, clock, logger });
+  const alerts = new AlertService({
+    config: alertsConfigSchema.parse({ enabled: true }),
+    store: db.alerts,
+    records: db.records,
+    executor: db.executor,
+    channels: new Map(),
+    relayKey: key,
+    clock,
+    logger,
+    schedule: false,
+  });
+
+  const token = newApiToken();
+  const apiTokens = [{ name: 'ops', sha256: hashApiToken(token) }];
+  const orgOfGateway = (id: string) => db.orgs.orgOfGateway(id);
+  const auditor = new Auditor(db.identity, clock);
+  const options = { sessionTtlMs: 3_600_000, idleTimeoutMs: 3_600_000, maxFailures: 5, lockoutMs: 60_000, ipAttempts: 100, ipWindowMs: 60_000 };
+  const identity = new IdentityService({ store: db.identity, auditor, operatorTokens: operatorTokens(apiTokens), options, clock, logger });
+  const users = new UserAdmin(db.identity, auditor, clock);
+  const orgTokens: Record<string, Record<string, string>> = {};
+  for (const org of Object.keys(ORGS)) {
+    orgTokens[org] = {};
+    for (const role of ['viewer', 'technician', 'compliance'] as const) {
+      await users.add(cliPrincipal('test'), { name: `${role}@${org}`, role, orgId: org, password: 'a test password' });
+      orgTokens[org][role] = (await users.addToken(cliPrincipal('test'), { user: `${role}@${org}`, role })).token;
+    }
+  }
+  const guard = new Guard(identity);
+  const app = buildHttpServer({ listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never, logger, clock });
+  app.addHook('onRequest', async (request) => {
+    const org = request.headers['x-test-org'];
+    if (typeof org !== 'string') return;
+    const path = request.url.split('?')[0] ?? '';
+    const role = path.endsWith('/ack') ? 'technician' : (request.method === 'POST' && path.startsWith('/v1/dga/')) || path.endsWith('/evidence.zip') ? 'compliance' : 'viewer';
+    request.headers.authorization = `Bearer ${orgTokens[org]?.[role] ?? ''}`;
+  });
+  guard.attach(app);
+  const routes = recordRoutes(app);
+  await registerReadRoutes(app, { store: db.records, guard });
+  const volumes = new VolumeService({ config: dga, records: db.records });
+  const evidence = new EvidenceBuilder({ config: dga, records: db.records, queue: db.dga, clock, anchoring: null });
+  await registerDgaRoutes(app, { engine, volumes, evidence, guard, orgOfGateway });
+  await registerAnchorRoutes(app, { anchor: fakeAnchor, guard, orgOfGateway });
+  await registerAlertsRoutes(app, { alerts, guard });
+  await app.ready();
+  return {
+    db,
+    app,
+    token,
+    routes,
+    async close() {
+      await app.close();
+      await db.stop();
+    },
+  };
+}
