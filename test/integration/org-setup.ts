@@ -48,6 +48,10 @@ export interface OrgFixture {
   readonly token: string;
   /** Every route the app registered (recordRoutes). */
   readonly routes: ReadonlyArray<{ readonly method: string; readonly url: string }>;
+  /** API tokens of a user of each organization, by role (admin, compliance, technician, viewer). */
+  readonly orgTokens: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** What each guarded route requires (cloud/http/auth.ts). */
+  readonly guarded: Guard['guarded'];
   close(): Promise<void>;
 }
 
@@ -154,7 +158,7 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   const orgTokens: Record<string, Record<string, string>> = {};
   for (const org of Object.keys(ORGS)) {
     orgTokens[org] = {};
-    for (const role of ['viewer', 'technician', 'compliance'] as const) {
+    for (const role of ['admin', 'compliance', 'technician', 'viewer'] as const) {
       await users.add(cliPrincipal('test'), { name: `${role}@${org}`, role, orgId: org, password: 'a test password' });
       orgTokens[org][role] = (await users.addToken(cliPrincipal('test'), { user: `${role}@${org}`, role })).token;
     }
@@ -182,6 +186,8 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
     app,
     token,
     routes,
+    orgTokens,
+    guarded: guard.guarded,
     async close() {
       await app.close();
       await db.stop();
