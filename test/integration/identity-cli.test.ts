@@ -102,4 +102,13 @@ describe('atalaya relay user and token', () => {
     expect(audit.entries.filter((e) => e.actor.startsWith('cli:')).map((e) => e.action)).toEqual(['user.disable', 'token.add', 'user.add', 'user.add']);
     expect(JSON.stringify(audit)).not.toContain(secret);
   }, 60_000);
+
+  it('audits gateway provisioning from the CLI in the gateway\'s organization, without its secret', async () => {
+    const added = await cli(['gateway', 'add', 'gw-audit']);
+    expect(added.status).toBe(0);
+    const secret = added.stdout.trim();
+    const entries = await relay!.auditor.query({ action: 'gateway.provision', limit: 10 });
+    expect(entries.map((e) => [e.target, e.orgId, e.actor.startsWith('cli:')])).toEqual([['gw-audit', 'default', true]]);
+    expect(JSON.stringify(entries)).not.toContain(secret);
+  }, 30_000);
 });
