@@ -89,7 +89,13 @@ export async function userCommand(input: UserCommandInput, config: RelayConfig, 
   const [target] = input.args;
   try {
     return await withRelayDatabase(config.storage, async (database) => {
-      const admin = new UserAdmin(database.identity, new Auditor(database.identity, systemClock), systemClock, config.apiTokens.map(tokenName));
+      const admin = new UserAdmin(
+        database.identity,
+        new Auditor(database.identity, systemClock),
+        systemClock,
+        config.apiTokens.map(tokenName),
+        async (id) => (await database.orgs.get(id)) !== undefined,
+      );
       const key = `${input.command} ${input.sub ?? ''}`;
       switch (key) {
         case 'user add': {

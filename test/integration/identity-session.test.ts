@@ -6,7 +6,7 @@
  * writes are audited and GET /v1/audit shows an admin its organization's entries. SQLite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_FORBIDDEN } from '../../cloud/identity/errors.ts';
+import { IDENTITY_FORBIDDEN, IDENTITY_NOT_FOUND } from '../../cloud/identity/errors.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { concrete, type IdentityRelay, OWNER, startIdentityRelay } from './identity-setup.ts';
 
@@ -149,6 +149,9 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
     // The platform owner cannot be created by an admin.
     const anaPrincipal = { kind: 'session', name: 'ana', userId: null, orgId: 'default', role: 'admin' } as const;
     await expect(r.relay.users.add(anaPrincipal, { name: 'eve', role: 'owner', orgId: null, password: 'correct horse battery' })).rejects.toMatchObject({ code: IDENTITY_FORBIDDEN });
+    // Nor a user of another organization, and nobody one of an organization that does not exist.
+    await expect(r.relay.users.add(anaPrincipal, { name: 'eve', role: 'viewer', orgId: 'other', password: 'correct horse battery' })).rejects.toMatchObject({ code: IDENTITY_FORBIDDEN });
+    await expect(r.relay.users.add(OWNER, { name: 'eve', role: 'viewer', orgId: 'nowhere', password: 'correct horse battery' })).rejects.toMatchObject({ code: IDENTITY_NOT_FOUND });
   });
 
   it('limits sign-in attempts per address (429 with Retry-After)', async () => {

@@ -154,7 +154,7 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   const auditor = new Auditor(db.identity, clock);
   const options = { sessionTtlMs: 3_600_000, idleTimeoutMs: 3_600_000, maxFailures: 5, lockoutMs: 60_000, ipAttempts: 100, ipWindowMs: 60_000 };
   const identity = new IdentityService({ store: db.identity, auditor, operatorTokens: operatorTokens(apiTokens), options, clock, logger });
-  const users = new UserAdmin(db.identity, auditor, clock);
+  const users = new UserAdmin(db.identity, auditor, clock, [], async (id) => (await db.orgs.get(id)) !== undefined);
   const orgTokens: Record<string, Record<string, string>> = {};
   for (const org of Object.keys(ORGS)) {
     orgTokens[org] = {};
