@@ -10,8 +10,8 @@ import type { AnchorBatch, AnchorStore } from '../cloud/store/anchor-types.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
-import { withRelayDatabase } from './relay-database.ts';
 import { auditFromCli } from './relay-audit.ts';
+import { withRelayDatabase } from './relay-database.ts';
 
 export const ANCHOR_HELP = `atalaya relay anchor deploy            deploy the AtalayaAnchor contract with the anchoring key; prints its address
 atalaya relay anchor now               close the current period now: batch every record not yet anchored

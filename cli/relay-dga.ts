@@ -8,9 +8,9 @@ import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { readLine } from '../protocols/read-line.ts';
 import { rootLogger } from './logger.ts';
+import { auditFromCli } from './relay-audit.ts';
 import { withRelayDatabase } from './relay-database.ts';
 import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
-import { auditFromCli } from './relay-audit.ts';
 
 export const DGA_HELP = `atalaya relay dga status [--obra CODE] [--json]   per obra: last accepted slot, queued, late, refusals
 atalaya relay dga send-pending                     one pass now: derive due slots, send what the rules allow
@@ -111,7 +111,12 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         return (await import('./relay-evidence.ts')).evidenceCommand({ obra, from, to, out: input.out }, config);
       }
       case 'review':
-        return await reviewCommand(input, (fn) => withEngine(config, fn), fail, (entry) => auditFromCli(config, entry));
+        return await reviewCommand(
+          input,
+          (fn) => withEngine(config, fn),
+          fail,
+          (entry) => auditFromCli(config, entry),
+        );
       default:
         return fail(`expected status, send-pending, retry, credentials, evidence or review\n\n${DGA_HELP}`);
     }

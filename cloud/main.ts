@@ -23,7 +23,7 @@ import { listenFailed, notRunning } from './errors.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerAuditRoutes } from './http/audit-routes.ts';
-import { type GuardedRoute, Guard, operatorTokens, tokenName } from './http/auth.ts';
+import { Guard, type GuardedRoute, operatorTokens, tokenName } from './http/auth.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
 import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
@@ -165,7 +165,13 @@ export class Relay {
         clock: this.clock,
         logger,
       });
-      const users = new UserAdmin(database.identity, auditor, this.clock, config.apiTokens.map(tokenName), async (id) => (await database.orgs.get(id)) !== undefined);
+      const users = new UserAdmin(
+        database.identity,
+        auditor,
+        this.clock,
+        config.apiTokens.map(tokenName),
+        async (id) => (await database.orgs.get(id)) !== undefined,
+      );
       const guard = new Guard(identity);
       guard.attach(app);
       await registerSessionRoutes(app, { identity, guard });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isValidAclPattern, topicLevels, USERNAME_PATTERN } from './acl.ts';
 import { isPasswordHash } from '../../platform/passwords.ts';
+import { isValidAclPattern, topicLevels, USERNAME_PATTERN } from './acl.ts';
 
 export const LISTENER_TYPES = ['tcp', 'ws', 'tls', 'wss'] as const;
 export type ListenerType = (typeof LISTENER_TYPES)[number];

@@ -93,8 +93,7 @@ export class Guard {
     const onRequest: onRequestHookHandler = async (request) => {
       const principal = await this.principal(request);
       request.principal = principal;
-      if (permission !== null && !can(principal.role, permission))
-        throw identityError(IDENTITY_FORBIDDEN, `${principal.role} may not ${permission}`);
+      if (permission !== null && !can(principal.role, permission)) throw identityError(IDENTITY_FORBIDDEN, `${principal.role} may not ${permission}`);
     };
     return { config: { permission }, onRequest };
   }
@@ -113,7 +112,8 @@ export class Guard {
       }
     });
     app.addHook('onReady', async () => {
-      if (unguarded.length > 0) throw new AtalayaError(ROUTE_UNGUARDED, `routes without a permission: ${unguarded.join(', ')}`, { details: { routes: unguarded } });
+      if (unguarded.length > 0)
+        throw new AtalayaError(ROUTE_UNGUARDED, `routes without a permission: ${unguarded.join(', ')}`, { details: { routes: unguarded } });
     });
   }
 

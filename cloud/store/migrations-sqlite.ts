@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
-import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
+import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';

@@ -13,7 +13,14 @@ import { alarmRecord, raised } from '../integration/alerts-setup.ts';
 import { type IdentityRelay, ORG_ROLES, PASSWORD, startIdentityRelay } from '../integration/identity-setup.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
 
-const TABS = { gateways: 'gateways.read', readings: 'readings.read', alerts: 'alerts.read', dga: 'dga.read', anchors: 'anchor.read', audit: 'audit.read' } as const;
+const TABS = {
+  gateways: 'gateways.read',
+  readings: 'readings.read',
+  alerts: 'alerts.read',
+  dga: 'dga.read',
+  anchors: 'anchor.read',
+  audit: 'audit.read',
+} as const;
 const ALERT = 'alarm:gw-1:det-1:ch4:high2:1';
 
 let r: IdentityRelay | undefined;
@@ -56,7 +63,11 @@ describe('relay dashboard: roles', () => {
     expect(await page.locator(testId('whoami')).textContent()).toBe(`a-${role} (${role}, default)`);
     const visible: string[] = [];
     for (const tab of Object.keys(TABS)) if (await page.locator(testId(`tab-${tab}`)).isVisible()) visible.push(tab);
-    expect(visible).toEqual(Object.entries(TABS).filter(([, p]) => can(role, p)).map(([tab]) => tab));
+    expect(visible).toEqual(
+      Object.entries(TABS)
+        .filter(([, p]) => can(role, p))
+        .map(([tab]) => tab),
+    );
 
     await page.locator(testId('tab-alerts')).click();
     await page.locator(testId(`alert-row-${ALERT}`)).click();
@@ -74,7 +85,15 @@ describe('relay dashboard: roles', () => {
       return ((await res.json()) as { csrfToken: string }).csrfToken;
     });
     const status = await page.evaluate(
-      async ([id, token]) => (await fetch(`../v1/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: '{}' })).status,
+      async ([id, token]) =>
+        (
+          await fetch(`../v1/alerts/${encodeURIComponent(id)}/ack`, {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+            body: '{}',
+          })
+        ).status,
       [ALERT, csrf] as const,
     );
     expect(status).toBe(403);

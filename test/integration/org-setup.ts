@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AlertService } from '../../cloud/alerts/service.ts';
 import { alertsConfigSchema } from '../../cloud/alerts/config.ts';
+import { AlertService } from '../../cloud/alerts/service.ts';
 import type { AnchorService } from '../../cloud/anchor/service.ts';
 import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
@@ -19,16 +19,16 @@ import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
 import { Guard, hashApiToken, newApiToken, operatorTokens } from '../../cloud/http/auth.ts';
-import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
-import { IdentityService } from '../../cloud/identity/service.ts';
-import { UserAdmin } from '../../cloud/identity/users.ts';
 import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
 import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
 import { recordRoutes } from '../../cloud/http/route-table.ts';
 import { buildHttpServer } from '../../cloud/http/server.ts';
+import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
+import { IdentityService } from '../../cloud/identity/service.ts';
+import { UserAdmin } from '../../cloud/identity/users.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
-import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
 import type { NewAlert } from '../../cloud/store/alerts-types.ts';
+import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 export const NOW = Date.UTC(2025, 5, 20, 12, 0, 0);
@@ -164,12 +164,20 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
     }
   }
   const guard = new Guard(identity);
-  const app = buildHttpServer({ listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never, logger, clock });
+  const app = buildHttpServer({
+    listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never,
+    logger,
+    clock,
+  });
   app.addHook('onRequest', async (request) => {
     const org = request.headers['x-test-org'];
     if (typeof org !== 'string') return;
     const path = request.url.split('?')[0] ?? '';
-    const role = path.endsWith('/ack') ? 'technician' : (request.method === 'POST' && path.startsWith('/v1/dga/')) || path.endsWith('/evidence.zip') ? 'compliance' : 'viewer';
+    const role = path.endsWith('/ack')
+      ? 'technician'
+      : (request.method === 'POST' && path.startsWith('/v1/dga/')) || path.endsWith('/evidence.zip')
+        ? 'compliance'
+        : 'viewer';
     request.headers.authorization = `Bearer ${orgTokens[org]?.[role] ?? ''}`;
   });
   guard.attach(app);

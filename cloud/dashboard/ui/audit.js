@@ -24,7 +24,12 @@ const ACTIONS = [
 
 export function auditTab(root) {
   const status = el('p', { class: 'status', role: 'status' });
-  const action = el('select', { testid: 'audit-filter-action', 'aria-label': 'Action' }, el('option', { value: '' }, 'All actions'), ACTIONS.map((a) => el('option', { value: a }, a)));
+  const action = el(
+    'select',
+    { testid: 'audit-filter-action', 'aria-label': 'Action' },
+    el('option', { value: '' }, 'All actions'),
+    ACTIONS.map((a) => el('option', { value: a }, a)),
+  );
   const actor = el('input', { type: 'search', testid: 'audit-filter-actor', placeholder: 'Who', 'aria-label': 'Who', maxlength: '128' });
   const body = el('div');
   const older = el('button', { type: 'button', class: 'secondary', testid: 'audit-older', hidden: true }, 'Older entries →');
@@ -32,7 +37,14 @@ export function auditTab(root) {
   let rows = [];
 
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, 'Audit'), action, actor, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh')),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, 'Audit'),
+      action,
+      actor,
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh'),
+    ),
     status,
     body,
     older,
