@@ -15,8 +15,10 @@ import { withRelayDatabase } from './relay-database.ts';
 import { untilSignal } from './signals.ts';
 
 const HELP = `atalaya relay [--config FILE] [--check | --schema]
-atalaya relay gateway add <id> [--config FILE]   register a gateway; prints its secret once
-atalaya relay gateway list [--config FILE]       gateways with last seen, highest seq, clock offset
+atalaya relay gateway add <id> [--org ID]        register a gateway (in organization ID, default 'default'); prints its secret once
+atalaya relay gateway list [--config FILE]       gateways with organization, last seen, highest seq, clock offset
+atalaya relay gateway move <id> --org ID         move a gateway to another organization
+atalaya relay org add <id> --name NAME | list    organizations (see 'atalaya relay org --help')
 atalaya relay token add [--name NAME]            new operator (config) token: acts as the platform owner
 atalaya relay user|token …                       users, roles and their API tokens (see 'atalaya relay user --help')
 atalaya relay keygen [--out FILE]                new relay key (encrypts gateway secrets at rest)
@@ -90,14 +92,14 @@ function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
 }
 
-async function gatewayCommand(sub: string | undefined, id: string | undefined, config: RelayConfig): Promise<number> {
+async function gatewayCommand(sub: string | undefined, id: string | undefined, config: RelayConfig, org: string | undefined): Promise<number> {
   if (sub === 'add') {
     if (id === undefined) {
       process.stderr.write('atalaya relay gateway add: missing <id>\n');
       return 2;
     }
     const key = loadRelayKey(config.keyFile, process.env).key;
-    const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now()));
+    const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now(), org));
     process.stdout.write(`${secret}\n`);
     await (await import('./relay-audit.ts')).auditFromCli(config, { action: 'gateway.provision', target: id, gateway: id });
     process.stderr.write(`gateway ${id} added. Put the secret above in that gateway's agent config; it is not shown again.\n`);
@@ -105,9 +107,9 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
   }
   if (sub === 'list') {
     const rows = await withStore(config, (store) => store.listGateways());
-    const table = [['ID', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
+    const table = [['ID', 'ORG', 'CREATED', 'LAST SEEN', 'HIGHEST SEQ', 'CLOCK OFFSET MS', 'RECORDS']];
     for (const g of rows)
-      table.push([g.id, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
+      table.push([g.id, g.orgId, iso(g.createdAt), iso(g.lastSeenAt), String(g.highestSeq ?? '-'), String(g.clockOffsetMs ?? '-'), String(g.records)]);
     const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
     process.stdout.write(
       `${table
@@ -121,7 +123,7 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
     );
     return 0;
   }
-  process.stderr.write(`atalaya relay gateway: expected 'add <id>' or 'list'\n\n${HELP}`);
+  process.stderr.write(`atalaya relay gateway: expected 'add <id>', 'list' or 'move <id> --org ID'\n\n${HELP}`);
   return 2;
 }
 
@@ -156,14 +158,16 @@ export async function relayCommand(argv: string[]): Promise<number> {
             ? (await import('./relay-anchor.ts')).ANCHOR_HELP
             : command === 'alerts' || command === 'notify'
               ? (await import('./relay-alerts.ts')).ALERTS_HELP
-              : command === 'user' || command === 'token'
+              : command === 'org'
+                ? (await import('./relay-org.ts')).ORG_HELP
+                : command === 'user' || command === 'token'
                 ? (await import('./relay-user.ts')).USER_HELP
                 : HELP,
     );
     return 0;
   }
   const allowed =
-    command === 'gateway'
+    command === 'gateway' || command === 'org'
       ? 3
       : command === 'token' || command === 'user'
         ? 3
@@ -290,6 +294,11 @@ export async function relayCommand(argv: string[]): Promise<number> {
       if (config === undefined) return 2;
       return (await import('./relay-backup.ts')).relayBackupCommand(command, sub, config, values.force === true);
     }
+    case 'org': {
+      const config = loadConfig(values.config);
+      if (config === undefined) return 2;
+      return (await import('./relay-org.ts')).orgCommand({ command, sub, args: positionals.slice(2), name: values.name, json: values.json === true }, config, process);
+    }
     case 'gateway':
     case undefined: {
       if (values.schema === true) {
@@ -298,9 +307,13 @@ export async function relayCommand(argv: string[]): Promise<number> {
       }
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
+      if (command === 'gateway' && sub === 'move') {
+        const args = { command, sub, args: positionals.slice(2), org: values.org, json: false } as const;
+        return (await import('./relay-org.ts')).orgCommand(args, config, process);
+      }
       if (command === 'gateway') {
         try {
-          return await gatewayCommand(sub, id, config);
+          return await gatewayCommand(sub, id, config, values.org);
         } catch (err) {
           // Coded: unknown key, duplicate or invalid id, store down. Said plainly, no stack.
           if (!isAtalayaError(err)) throw err;

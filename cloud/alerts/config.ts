@@ -36,7 +36,14 @@ const memberSchema = z
     message: 'give at least one of email, phone, webhook, telegram',
   });
 
-const groupSchema = z.strictObject({ members: z.array(memberSchema).min(1) });
+const groupSchema = z.strictObject({
+  members: z.array(memberSchema).min(1),
+  org: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'an organization id (atalaya relay org list)')
+    .optional()
+    .describe("the organization whose alerts this group receives (issue 15); absent: a platform group, told of every organization's alerts"),
+});
 
 const ruleSchema = z.strictObject({
   name,

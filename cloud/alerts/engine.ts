@@ -69,7 +69,7 @@ export class AlertEngine {
 
   constructor(private readonly deps: AlertEngineDeps) {
     this.alarms = new AlarmRecordCursor(deps.store);
-    this.ctx = { config: deps.config, store: deps.store, ackKey: deps.ackKey };
+    this.ctx = { config: deps.config, store: deps.store, ackKey: deps.ackKey, orgOf: async (id) => (await deps.records.getGateway(id))?.orgId };
     this.logger = deps.logger.child({ component: 'alerts' });
   }
 
@@ -88,7 +88,7 @@ export class AlertEngine {
 
   private async passOnce(): Promise<PassResult> {
     const counts = { opened: 0, closed: 0, advanced: 0, digests: 0 };
-    this.ctx = { ...this.ctx, window: new Map() };
+    this.ctx = { ...this.ctx, window: new Map(), orgs: new Map() };
     const apply = async (t: Transition): Promise<void> => {
       const r = await this.apply(t);
       if (r === 'opened') counts.opened += 1;

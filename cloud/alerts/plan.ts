@@ -19,6 +19,12 @@ export interface PlanContext {
    * batch of openings) still see each other. One pass at a time runs (the session lock).
    */
   readonly window?: Map<string, number>;
+  /**
+   * A gateway's organization (records store), for a new alert (issue 15); without it every alert
+   * counts as relay-wide. `orgs` caches the answers for one pass.
+   */
+  readonly orgOf?: (gateway: string) => Promise<string | undefined>;
+  readonly orgs?: Map<string, string | null>;
 }
 
 const MIN = 60_000;
@@ -36,10 +42,32 @@ export function ackUrl(ctx: PlanContext, alertId: string, t: Target, now: number
   return `${base.replace(/\/+$/, '')}/v1/alerts/ack?t=${token}`;
 }
 
-/** Targets of groups, each (channel, address) once. */
-export function targetsOf(config: AlertsConfig, groups: readonly string[]): Target[] {
+/**
+ * The organization an alert belongs to (issue 15, cloud/store/migrations-orgs.ts): a stored alert
+ * carries it; a new one is its gateway's (or its obra's gateway's); null: relay-wide (anchoring).
+ */
+export async function orgOfAlert(ctx: PlanContext, alert: NewAlert | Alert): Promise<string | null> {
+  if ('orgId' in alert) return alert.orgId;
+  const gateway = alert.gateway ?? alert.ownerGateway;
+  if (gateway === undefined || gateway === null || ctx.orgOf === undefined) return null;
+  const cached = ctx.orgs?.get(gateway);
+  if (cached !== undefined) return cached;
+  const org = (await ctx.orgOf(gateway)) ?? null;
+  ctx.orgs?.set(gateway, org);
+  return org;
+}
+
+/**
+ * Targets of groups, each (channel, address) once. A group of an organization is told only of
+ * that organization's alerts (`org`: the alert's); a group without one (the platform's) of all.
+ */
+export function targetsOf(config: AlertsConfig, groups: readonly string[], org: string | null): Target[] {
   const seen = new Set<string>();
   return groups
+    .filter((g) => {
+      const owner = config.groups[g]?.org;
+      return owner === undefined || owner === org;
+    })
     .flatMap((g) => groupTargets(config, g))
     .filter((t) => {
       const k = `${t.channel}\u0000${t.address}`;
@@ -76,6 +104,7 @@ export async function messagesFor(
 export async function planOpen(ctx: PlanContext, alert: NewAlert, now: number, notify: boolean): Promise<{ routes: Route[]; messages: NewMessage[] }> {
   const routes: Route[] = [];
   const messages: NewMessage[] = [];
+  const org = notify ? await orgOfAlert(ctx, alert) : null;
   for (const rule of matchingRules(ctx.config, { kind: alert.kind, severity: alert.severity, subject: subjectOf(alert) })) {
     if (rule.cooldownMinutes > 0) {
       const last = await ctx.store.lastRouted(alert.family, rule.name);
@@ -90,7 +119,7 @@ export async function planOpen(ctx: PlanContext, alert: NewAlert, now: number, n
       reminders: 0,
       createdAt: now,
     });
-    if (notify) messages.push(...(await messagesFor(ctx, alert, rule, 'opened', 0, targetsOf(ctx.config, rule.groups), now)));
+    if (notify) messages.push(...(await messagesFor(ctx, alert, rule, 'opened', 0, targetsOf(ctx.config, rule.groups, org), now)));
   }
   return { routes, messages };
 }
@@ -101,7 +130,17 @@ export async function planClose(ctx: PlanContext, alert: Alert, routes: readonly
   for (const route of routes) {
     const rule = ctx.config.rules.find((r) => r.name === route.rule);
     if (rule === undefined || !rule.notifyClose) continue;
-    out.push(...(await messagesFor(ctx, alert, rule, 'closed', 0, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, route.level)]), now)));
+    out.push(
+      ...(await messagesFor(
+        ctx,
+        alert,
+        rule,
+        'closed',
+        0,
+        targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, route.level)], alert.orgId),
+        now,
+      )),
+    );
   }
   return out;
 }
@@ -115,13 +154,21 @@ export async function planAdvance(ctx: PlanContext, alert: Alert, route: Route, 
   if (escalateAt !== null && escalateAt <= now) {
     level += 1;
     const group = rule.escalation[level - 1];
-    if (group !== undefined) messages.push(...(await messagesFor(ctx, alert, rule, 'escalation', level, targetsOf(ctx.config, [group]), now)));
+    if (group !== undefined) messages.push(...(await messagesFor(ctx, alert, rule, 'escalation', level, targetsOf(ctx.config, [group], alert.orgId), now)));
     escalateAt = level < rule.escalation.length ? now + rule.escalateAfterMinutes * MIN : null;
   }
   if (remindAt !== null && remindAt <= now) {
     reminders += 1;
     messages.push(
-      ...(await messagesFor(ctx, alert, rule, 'reminder', reminders, targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)]), now)),
+      ...(await messagesFor(
+        ctx,
+        alert,
+        rule,
+        'reminder',
+        reminders,
+        targetsOf(ctx.config, [...rule.groups, ...rule.escalation.slice(0, level)], alert.orgId),
+        now,
+      )),
     );
     remindAt = now + rule.repeatEveryMinutes * MIN;
   }

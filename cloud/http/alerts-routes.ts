@@ -139,7 +139,8 @@ export async function registerAlertsRoutes(app: FastifyInstance, options: Alerts
       assertInOrg(principal, orgId, `alert ${id}`);
       const result = await alerts.ack(id, by === undefined ? principal.name : `${principal.name} for ${by}`);
       if (result === 'unknown') return reply.code(404).send({ error: 'not_found', message: `no alert ${id}` } satisfies ApiErrorBody);
-      if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by });
+      // In the alert's organization's audit, also when the owner acts (issue 15).
+      if (result === 'acked') await options.auditor?.record(principal, 'alert.ack', id, by === undefined ? {} : { for: by }, orgId ?? principal.orgId);
       return { result, alert: (await alerts.get(id))?.alert };
     });
   });

@@ -40,7 +40,7 @@ function refuse(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
-export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, guard: Guard, obras: ObraScope, auditor: Auditor | undefined): void {
+export function registerReviewRoutes(scope: FastifyInstance, engine: DgaEngine, guard: Guard, auditor: Auditor | undefined, obras: ObraScope): void {
   scope.get<{ Querystring: { obra?: string } }>('/v1/dga/review', guard.route('dga.read'), async (request, reply) => {
     if (request.query.obra !== undefined) await obras.assert(request, request.query.obra);
     const visible = await obras.visible(request);

@@ -68,7 +68,7 @@ export async function registerDgaRoutes(app: FastifyInstance, options: DgaRoutes
       const visible = await obras.visible(request);
       return { obras: (await engine.status()).filter((s) => visible(s.obra)) };
     });
-    registerReviewRoutes(scope, engine, guard, obras, options.auditor);
+    registerReviewRoutes(scope, engine, guard, options.auditor, obras);
 
     scope.get<{ Params: { obra: string } }>('/v1/dga/:obra', read, async (request, reply) => {
       await obras.assert(request, request.params.obra);

@@ -8,7 +8,8 @@
  * - `org`: filtered by the principal's organization (a list), or 404 for a target of another one;
  * - `relay`: relay-wide facts every authenticated principal sees, which name no organization's
  *   gateway, record or obra (anchor batches: one root over every organization's records);
- * - `owner`: the platform owner's only (404 for an organization's principal);
+ * - `owner`: the platform owner's only (404, or 403 by its permission, for an organization's principal);
+ * - `self`: the principal's own session;
  * - `public`: no credentials (health, the dashboard's static files, the signed ack link, ingest).
  *
  * `target` says which id of the URL names an organization's resource: the tests fill it with one of
@@ -16,11 +17,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-export type RouteScope = 'org' | 'relay' | 'owner' | 'public';
+export type RouteScope = 'org' | 'relay' | 'owner' | 'self' | 'public';
 export type RouteTarget = 'none' | 'gateway' | 'obra' | 'obra-slot' | 'alert' | 'batch' | 'record';
 
 export interface RouteEntry {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Fastify's pattern, e.g. `/v1/proofs/:gateway/:seq`. */
   readonly url: string;
   readonly scope: RouteScope;
@@ -57,6 +58,14 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'POST', url: '/v1/alerts/ack', scope: 'public', target: 'none' },
   { method: 'POST', url: '/v1/ingest', scope: 'public', target: 'none' },
   { method: 'GET', url: '/metrics', scope: 'owner', target: 'none' },
+  { method: 'GET', url: '/v1/audit', scope: 'org', target: 'none' },
+  { method: 'POST', url: '/v1/session', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/v1/session', scope: 'self', target: 'none' },
+  { method: 'DELETE', url: '/v1/session', scope: 'self', target: 'none' },
+  { method: 'GET', url: '/', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/dashboard', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/dashboard/', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/dashboard/assets/:name', scope: 'public', target: 'none' },
 ];
 
 /** The table's entries of one registered route (a route may have several: with and without a target filter). */

@@ -70,15 +70,16 @@ export class GatewaySecrets {
   }
 
   /** Registers a gateway with a fresh secret (stored encrypted) and returns the secret: shown once. */
-  async provision(gateway: string, now: number): Promise<string> {
+  /** `orgId`: the organization that owns the gateway (issue 15); default `default`. */
+  async provision(gateway: string, now: number, orgId?: string): Promise<string> {
     if (!GATEWAY_ID_PATTERN.test(gateway)) {
       throw new AtalayaError(GATEWAY_ID_INVALID, `gateway id '${gateway}': letters, digits, _ . - (1–64, starting with a letter or digit)`, {
         details: { gateway },
       });
     }
     const secret = newGatewaySecret();
-    await this.options.store.addGateway(gateway, encryptSecret(secret, this.options.key, context(gateway)), now);
-    this.logger.info({ gateway }, 'gateway added');
+    await this.options.store.addGateway(gateway, encryptSecret(secret, this.options.key, context(gateway)), now, orgId);
+    this.logger.info({ gateway, org: orgId }, 'gateway added');
     return secret;
   }
 }

@@ -25,7 +25,9 @@ beforeAll(async () => {
   await db.start();
   pool = new pg.Pool({ connectionString: url, max: 1 });
   await pool.query(`INSERT INTO organizations (id, name, created_at) SELECT 'org-' || o, 'Org ' || o, 0 FROM generate_series(1, 5) o`);
-  await pool.query(`INSERT INTO gateways (id, secret_ciphertext, created_at, org_id) SELECT 'gw-' || g, 'x', 0, 'org-' || (g % 5 + 1) FROM generate_series(1, 100) g`);
+  await pool.query(
+    `INSERT INTO gateways (id, secret_ciphertext, created_at, org_id) SELECT 'gw-' || g, 'x', 0, 'org-' || (g % 5 + 1) FROM generate_series(1, 100) g`,
+  );
   await pool.query(`INSERT INTO records (gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash)
     SELECT 'gw-' || g, s, CASE WHEN s % 100 = 0 THEN 'alarm' ELSE 'reading' END, 'd', 'c' || (s % 4), s, 'm', 'good', NULL, ${T0} + s * 60000, NULL, s, 'b', 1, 0, NULL, ${T0} + s * 60000, md5(g || ':' || s)
     FROM generate_series(1, 100) g, generate_series(1, 1000) s`);

@@ -9,10 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesOf, ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
+import { can } from '../../cloud/identity/permissions.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
+import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
 
 type Org = keyof typeof ORGS;
+
+/** Whether a concrete path fits a Fastify pattern (`:name` is one segment). */
+const matches = (pattern: string, url: string): boolean => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}$`).test(url);
 
 /** The URL of a table entry naming the resources of organization `of`. */
 function urlOf(entry: RouteEntry, of: Org): string {
@@ -62,13 +66,27 @@ describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (back
     await f?.close();
   });
 
-  const call = (method: string, url: string, org?: Org) =>
-    f.app.inject({
-      method: method as 'GET' | 'POST',
+  /**
+   * As the owner (the config token), or as organization A's user of a role that holds the route's
+   * permission (the guard's table): the organization filter is what is under test, not the role.
+   */
+  const call = (method: string, url: string, org?: 'a') => {
+    let token = f.token;
+    if (org !== undefined) {
+      const pattern = url.split('?')[0];
+      const guarded = f.guard.guarded.filter((g) => g.method === method);
+      const permission = (guarded.find((g) => g.url === pattern) ?? guarded.find((g) => matches(g.url, pattern!)))?.permission;
+      // No organization role holds it (metrics): a viewer, whom the guard refuses.
+      const role = ORG_ROLES.find((r) => permission === null || permission === undefined || can(r, permission)) ?? 'viewer';
+      token = f.tokens[role];
+    }
+    return f.app.inject({
+      method: method as 'GET' | 'POST' | 'DELETE',
       url,
-      headers: { authorization: `Bearer ${f.token}`, ...(org === undefined ? {} : { 'x-test-org': org }) },
+      headers: { authorization: `Bearer ${token}` },
       ...(method === 'POST' ? { payload: {} } : {}),
     });
+  };
 
   it('the route table lists every route the relay registers', () => {
     const missing = f.routes.filter((r) => entriesOf(r.method, r.url).length === 0).map((r) => `${r.method} ${r.url}`);
@@ -104,15 +122,15 @@ describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (back
     expect((await call('GET', '/v1/alerts?state=all')).body).toContain(RELAY_ALERT);
   });
 
-  it('owner-only routes answer an organization 404; relay-wide ones answer it', async () => {
-    for (const e of ROUTE_TABLE.filter((x) => x.scope === 'owner' && f.routes.some((r) => r.url === x.url))) {
-      expect((await call(e.method, urlOf(e, 'a'), 'a')).statusCode, label(e)).toBe(404);
+  it('owner-only routes refuse an organization (404, or 403 by the permission); relay-wide ones answer it', async () => {
+    for (const e of ROUTE_TABLE.filter((x) => x.scope === 'owner')) {
+      expect([403, 404], label(e)).toContain((await call(e.method, urlOf(e, 'a'), 'a')).statusCode);
       expect((await call(e.method, urlOf(e, 'a'))).statusCode, label(e)).toBe(200);
     }
     for (const e of ROUTE_TABLE.filter((x) => x.scope === 'relay')) expect((await call(e.method, urlOf(e, 'a'), 'a')).statusCode, label(e)).toBe(200);
   });
 
-  it('alerts of an obra belong to its gateway\'s organization', async () => {
+  it("alerts of an obra belong to its gateway's organization", async () => {
     const a = (await call('GET', '/v1/alerts?state=all', 'a')).json() as { alerts: Array<{ id: string; orgId: string | null }> };
     expect(a.alerts.map((x) => x.id).sort()).toEqual([ORGS.a.alert, ORGS.a.obraAlert].sort());
     expect(new Set(a.alerts.map((x) => x.orgId))).toEqual(new Set(['a']));

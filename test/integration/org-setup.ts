@@ -2,30 +2,35 @@
  * Two organizations on one relay database (issue 15): `a` owns gw-a and its obra, `b` owns gw-b and
  * its obra; each has readings, an alarm record, an integrity alarm, a DGA slot in review and alerts,
  * and one relay-wide alert (anchoring) belongs to nobody. The relay's routes are registered on a
- * Fastify app as cloud/main.ts does, behind the real guard (cloud/http/auth.ts): the header
- * `x-test-org` makes the request carry the API token of a user of that organization (a technician
- * for an ack, a compliance user for a DGA review action or an evidence pack, else a viewer: each route's permission
- * holds, so only the organization decides), its absence the config (operator) token, the owner.
+ * Fastify app with the relay's guard, as cloud/main.ts does; organization A has a user of every
+ * role with an API token, and the config (operator) token is the owner.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { alertsConfigSchema } from '../../cloud/alerts/config.ts';
 import { AlertService } from '../../cloud/alerts/service.ts';
 import type { AnchorService } from '../../cloud/anchor/service.ts';
+import { registerDashboard } from '../../cloud/dashboard/routes.ts';
 import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
 import { VolumeService } from '../../cloud/dga/volumes.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
-import { Guard, hashApiToken, newApiToken, operatorTokens } from '../../cloud/http/auth.ts';
+import { registerAuditRoutes } from '../../cloud/http/audit-routes.ts';
+import { Guard, hashApiToken, newApiToken, operatorTokens, tokenName } from '../../cloud/http/auth.ts';
 import { registerDgaRoutes } from '../../cloud/http/dga-routes.ts';
 import { registerReadRoutes } from '../../cloud/http/read-routes.ts';
 import { recordRoutes } from '../../cloud/http/route-table.ts';
 import { buildHttpServer } from '../../cloud/http/server.ts';
+import { registerSessionRoutes } from '../../cloud/http/session-routes.ts';
 import { Auditor, cliPrincipal } from '../../cloud/identity/audit.ts';
+import { identityConfigSchema, identityOptions } from '../../cloud/identity/config.ts';
+import type { Role } from '../../cloud/identity/principal.ts';
 import { IdentityService } from '../../cloud/identity/service.ts';
 import { UserAdmin } from '../../cloud/identity/users.ts';
+import { createRelayMetrics } from '../../cloud/metrics/index.ts';
+import { registerMetricsRoute } from '../../cloud/metrics/route.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { NewAlert } from '../../cloud/store/alerts-types.ts';
 import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
@@ -42,16 +47,18 @@ export const ORGS = {
 } as const;
 export const RELAY_ALERT = 'anchor-errors:X:1';
 
+export const ORG_ROLES = ['admin', 'compliance', 'technician', 'viewer'] as const satisfies readonly Role[];
+
 export interface OrgFixture {
   readonly db: RelayDatabase;
   readonly app: FastifyInstance;
+  /** The config (operator) token: the platform owner. */
   readonly token: string;
+  /** An API token of organization A's user of each role. */
+  readonly tokens: Readonly<Record<(typeof ORG_ROLES)[number], string>>;
+  readonly guard: Guard;
   /** Every route the app registered (recordRoutes). */
   readonly routes: ReadonlyArray<{ readonly method: string; readonly url: string }>;
-  /** API tokens of a user of each organization, by role (admin, compliance, technician, viewer). */
-  readonly orgTokens: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** What each guarded route requires (cloud/http/auth.ts). */
-  readonly guarded: Guard['guarded'];
   close(): Promise<void>;
 }
 
@@ -151,51 +158,53 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   const token = newApiToken();
   const apiTokens = [{ name: 'ops', sha256: hashApiToken(token) }];
   const orgOfGateway = (id: string) => db.orgs.orgOfGateway(id);
-  const auditor = new Auditor(db.identity, clock);
-  const options = { sessionTtlMs: 3_600_000, idleTimeoutMs: 3_600_000, maxFailures: 5, lockoutMs: 60_000, ipAttempts: 100, ipWindowMs: 60_000 };
-  const identity = new IdentityService({ store: db.identity, auditor, operatorTokens: operatorTokens(apiTokens), options, clock, logger });
-  const users = new UserAdmin(db.identity, auditor, clock, [], async (id) => (await db.orgs.get(id)) !== undefined);
-  const orgTokens: Record<string, Record<string, string>> = {};
-  for (const org of Object.keys(ORGS)) {
-    orgTokens[org] = {};
-    for (const role of ['admin', 'compliance', 'technician', 'viewer'] as const) {
-      await users.add(cliPrincipal('test'), { name: `${role}@${org}`, role, orgId: org, password: 'a test password' });
-      orgTokens[org][role] = (await users.addToken(cliPrincipal('test'), { user: `${role}@${org}`, role })).token;
-    }
-  }
-  const guard = new Guard(identity);
   const app = buildHttpServer({
     listen: { host: '127.0.0.1', port: 0, trustProxy: false, maxConnections: 100, maxConnectionsPerIp: 100, requestTimeoutMs: 10_000 } as never,
     logger,
     clock,
   });
-  app.addHook('onRequest', async (request) => {
-    const org = request.headers['x-test-org'];
-    if (typeof org !== 'string') return;
-    const path = request.url.split('?')[0] ?? '';
-    const role = path.endsWith('/ack')
-      ? 'technician'
-      : (request.method === 'POST' && path.startsWith('/v1/dga/')) || path.endsWith('/evidence.zip')
-        ? 'compliance'
-        : 'viewer';
-    request.headers.authorization = `Bearer ${orgTokens[org]?.[role] ?? ''}`;
+  const auditor = new Auditor(db.identity, clock);
+  const identity = new IdentityService({
+    store: db.identity,
+    auditor,
+    operatorTokens: operatorTokens(apiTokens),
+    options: identityOptions(identityConfigSchema.parse({})),
+    clock,
+    logger,
   });
+  const users = new UserAdmin(db.identity, auditor, clock, apiTokens.map(tokenName));
+  const tokens = {} as Record<(typeof ORG_ROLES)[number], string>;
+  for (const role of ORG_ROLES) {
+    await users.add(cliPrincipal('test'), { name: `a-${role}`, role, orgId: 'a', password: 'correct horse battery' });
+    tokens[role] = (await users.addToken(cliPrincipal('test'), { user: `a-${role}`, role })).token;
+  }
+  const guard = new Guard(identity);
   guard.attach(app);
   const routes = recordRoutes(app);
   await registerReadRoutes(app, { store: db.records, guard });
   const volumes = new VolumeService({ config: dga, records: db.records });
   const evidence = new EvidenceBuilder({ config: dga, records: db.records, queue: db.dga, clock, anchoring: null });
-  await registerDgaRoutes(app, { engine, volumes, evidence, guard, orgOfGateway });
+  await registerDgaRoutes(app, { engine, volumes, evidence, guard, auditor, orgOfGateway });
   await registerAnchorRoutes(app, { anchor: fakeAnchor, guard, orgOfGateway });
-  await registerAlertsRoutes(app, { alerts, guard });
+  await registerAlertsRoutes(app, { alerts, guard, auditor });
+  await registerSessionRoutes(app, { identity, guard });
+  await registerAuditRoutes(app, { auditor, guard });
+  await registerDashboard(app);
+  const metrics = createRelayMetrics({ store: db.records, dga: () => engine, anchor: () => undefined, alerts: () => db.alerts, clock, logger });
+  await registerMetricsRoute(app, { metrics, guard });
   await app.ready();
+  // An audit line in each organization: A's technician and the owner (on B's alert) acknowledge.
+  const ack = (id: string, token: string) =>
+    app.inject({ method: 'POST', url: `/v1/alerts/${encodeURIComponent(id)}/ack`, headers: { authorization: `Bearer ${token}` }, payload: {} });
+  for (const res of [await ack(ORGS.a.obraAlert, tokens.technician), await ack(ORGS.b.obraAlert, token)])
+    if (res.statusCode !== 200) throw new Error(`ack: ${res.statusCode} ${res.body}`);
   return {
     db,
     app,
     token,
+    tokens,
+    guard,
     routes,
-    orgTokens,
-    guarded: guard.guarded,
     async close() {
       await app.close();
       await db.stop();

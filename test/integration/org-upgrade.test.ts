@@ -59,10 +59,18 @@ async function seed(run: Run): Promise<void> {
   ]);
   await run('INSERT INTO dga_obras (obra, created_at) VALUES (?, ?)', [OBRA, T0]);
   for (const [i, state] of ['accepted', 'review', 'pending'].entries()) {
-    await run('INSERT INTO dga_submissions (obra, slot, kind, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [OBRA, T0 + i * 3_600_000, 'hourly', state, T0, T0]);
+    await run('INSERT INTO dga_submissions (obra, slot, kind, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      OBRA,
+      T0 + i * 3_600_000,
+      'hourly',
+      state,
+      T0,
+      T0,
+    ]);
   }
   await run("INSERT INTO dga_audit (obra, slot, attempt, phase, at, instance) VALUES (?, ?, 1, 'request', ?, 'old-relay')", [OBRA, T0, T0]);
-  const alert = "INSERT INTO alerts (id, family, kind, severity, gateway, obra, title, facts, state, opened_at, updated_at) VALUES (?, ?, ?, 'warning', ?, ?, 't', '{}', 'open', ?, ?)";
+  const alert =
+    "INSERT INTO alerts (id, family, kind, severity, gateway, obra, title, facts, state, opened_at, updated_at) VALUES (?, ?, ?, 'warning', ?, ?, 't', '{}', 'open', ?, ?)";
   await run(alert, ['silent:gw-north:1', 'silent:gw-north', 'gateway_silent', 'gw-north', null, T0, T0]);
   await run(alert, [`dga-late:${OBRA}:1`, `dga-late:${OBRA}`, 'dga_late', null, OBRA, T0 + 1, T0 + 1]);
   await run(alert, ['anchor-errors:X:1', 'anchor-errors:X', 'anchor_errors', null, null, T0 + 2, T0 + 2]);
@@ -119,7 +127,8 @@ describe.each(['sqlite', 'postgres'] as const)('a relay database from before org
     const db = createRelayDatabase(storage, logger);
     await db.start();
     try {
-      const count = async (table: string): Promise<number> => Number((await db.executor.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`, [])).rows[0]?.n);
+      const count = async (table: string): Promise<number> =>
+        Number((await db.executor.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`, [])).rows[0]?.n);
       const counts = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await count(t)] as const)));
       expect(counts).toEqual({
         gateways: 2,

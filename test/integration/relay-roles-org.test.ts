@@ -61,7 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('route × role × organization (%
     const wrong: unknown[] = [];
     let checked = 0;
     for (const entry of ROUTES) {
-      const guard = f.guarded.find((g) => g.method === entry.method && g.url === entry.url);
+      const guard = f.guard.guarded.find((g) => g.method === entry.method && g.url === entry.url);
       if (guard === undefined) continue;
       const allowed = guard.permission === null || can(role, guard.permission);
       for (const target of ['a', 'b'] as const) {
@@ -69,7 +69,7 @@ describe.each(['sqlite', 'postgres'] as const)('route × role × organization (%
         const res = await f.app.inject({
           method: entry.method,
           url: urlOf(entry, target),
-          headers: { authorization: `Bearer ${f.orgTokens['a']?.[role]}` },
+          headers: { authorization: `Bearer ${f.tokens[role]}` },
           ...(entry.method === 'POST' ? { payload: {} } : {}),
         });
         checked++;

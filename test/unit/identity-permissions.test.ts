@@ -2,11 +2,15 @@
  * The permission table (cloud/identity/permissions.ts) against issue 15 §2's roles, and the pure
  * parts of sign-in: the per-address limiter, the session cookie, token roles within a user's.
  */
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { Guard } from '../../cloud/http/auth.ts';
+import { ROUTE_UNGUARDED } from '../../cloud/http/errors.ts';
 import { sessionCookie, sessionSetCookie } from '../../cloud/identity/cookies.ts';
 import { IpLimiter } from '../../cloud/identity/ip-limiter.ts';
 import { can, PERMISSION_NAMES, permissionsOf, roleWithin } from '../../cloud/identity/permissions.ts';
 import { ROLES } from '../../cloud/identity/principal.ts';
+import type { IdentityService } from '../../cloud/identity/service.ts';
 
 describe('permission table', () => {
   it('gives each role of the issue what it describes', () => {
@@ -51,5 +55,19 @@ describe('sign-in parts', () => {
     expect(sessionCookie(undefined)).toBeUndefined();
     expect(sessionSetCookie(id, 60, true)).toBe(`atalaya_session=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure`);
     expect(sessionSetCookie('', 0, false)).toBe('atalaya_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
+  });
+});
+
+describe('guard', () => {
+  it('refuses to start with a route that has neither a permission nor a place among the public routes', async () => {
+    const guard = new Guard({} as IdentityService);
+    const app = Fastify();
+    guard.attach(app);
+    app.get('/healthz', async () => 'ok');
+    app.get('/v1/readings', guard.route('readings.read'), async () => 'ok');
+    app.get('/v1/forgotten', async () => 'oops');
+    await expect(app.ready()).rejects.toMatchObject({ code: ROUTE_UNGUARDED, details: { routes: ['GET /v1/forgotten'] } });
+    expect(guard.guarded).toEqual([{ method: 'GET', url: '/v1/readings', permission: 'readings.read' }]);
+    await app.close().catch(() => undefined);
   });
 });

@@ -33,7 +33,8 @@ afterAll(() => {
 function plan(sql: string, params?: readonly unknown[]): string[] {
   const named = toNamed(sql);
   const statement = db.prepare(`EXPLAIN QUERY PLAN ${params === undefined ? named : sql}`);
-  const rows = params !== undefined ? statement.all(...params) : statement.all(Object.fromEntries([...new Set(named.match(/@p\d+/g) ?? [])].map((p) => [p.slice(1), 1])));
+  const rows =
+    params !== undefined ? statement.all(...params) : statement.all(Object.fromEntries([...new Set(named.match(/@p\d+/g) ?? [])].map((p) => [p.slice(1), 1])));
   return (rows as { detail: string }[]).map((row) => row.detail);
 }
 
@@ -42,8 +43,16 @@ const ORG_PART = [/^LIST SUBQUERY \d+$/, /^SEARCH gateways USING COVERING INDEX 
 
 const cursor = encodeCursor({ time: 5, gateway: 'gw', seq: 7 });
 const shapes: Array<[string, Omit<ReadingsQuery, 'limit' | 'org'>, RegExp]> = [
-  ['a channel series', { gateway: 'g', device: 'd', channel: 'c' }, /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/],
-  ['a gateway, next page', { gateway: 'g', cursor, to: 9 }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/],
+  [
+    'a channel series',
+    { gateway: 'g', device: 'd', channel: 'c' },
+    /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/,
+  ],
+  [
+    'a gateway, next page',
+    { gateway: 'g', cursor, to: 9 },
+    /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/,
+  ],
   ["a gateway's alarms", { gateway: 'g', kind: 'alarm', from: 1 }, /^SEARCH records USING INDEX records_gateway_alarm_time \(gateway=\? AND record_time>\?\)$/],
   ['its gateways in a window', { from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
   ['its gateways, next page', { from: 1, cursor }, /^SEARCH records USING INDEX records_time \(record_time>\?\)$/],
@@ -61,7 +70,10 @@ describe('organization-scoped reads (SQLite) query plans', () => {
     const owner = recordQuerySql({ ...query, limit: 100 }, () => '?', 'sqlite');
     expect(details[0]).toMatch(expected);
     expect(details[0]).toBe(plan(owner.sql, owner.params)[0]);
-    expect(details.slice(1).every((d) => ORG_PART.some((re) => re.test(d))), details.join('\n')).toBe(true);
+    expect(
+      details.slice(1).every((d) => ORG_PART.some((re) => re.test(d))),
+      details.join('\n'),
+    ).toBe(true);
     expect(details.filter((d) => d.includes('TEMP B-TREE'))).toEqual([]);
   });
 
@@ -73,7 +85,11 @@ describe('organization-scoped reads (SQLite) query plans', () => {
   it.each([
     ['listOrgGateways', SQLITE_RECORDS_SQL.listOrgGateways, /^SEARCH gateways USING INDEX gateways_org \(org_id=\?\)$/],
     ['alertsOrgAll', ALERTS_SQL.alertsOrgAll, /^SEARCH alerts USING INDEX alerts_org_opened \(org_id=\? AND \(opened_at,id\)<\(\?,\?\)\)$/],
-    ['alertsOrgByState', ALERTS_SQL.alertsOrgByState, /^SEARCH alerts USING INDEX alerts_org_state_opened \(org_id=\? AND state=\? AND \(opened_at,id\)<\(\?,\?\)\)$/],
+    [
+      'alertsOrgByState',
+      ALERTS_SQL.alertsOrgByState,
+      /^SEARCH alerts USING INDEX alerts_org_state_opened \(org_id=\? AND state=\? AND \(opened_at,id\)<\(\?,\?\)\)$/,
+    ],
   ])('%s reads one organization through its index, unsorted', (_name, sql, expected) => {
     const details = plan(sql);
     expect(details[0]).toMatch(expected);
@@ -83,6 +99,9 @@ describe('organization-scoped reads (SQLite) query plans', () => {
   it("an organization's integrity alarms: newest first by id, its gateways as a list", () => {
     const details = plan(SQLITE_RECORDS_SQL.listOrgIntegrityAlarms);
     expect(details[0]).toMatch(/^SCAN integrity_alarms$/);
-    expect(details.slice(1).every((d) => ORG_PART.some((re) => re.test(d))), details.join('\n')).toBe(true);
+    expect(
+      details.slice(1).every((d) => ORG_PART.some((re) => re.test(d))),
+      details.join('\n'),
+    ).toBe(true);
   });
 });
