@@ -71,7 +71,8 @@ describe('relay dashboard: roles', () => {
 
     await page.locator(testId('tab-alerts')).click();
     await page.locator(testId(`alert-row-${ALERT}`)).click();
-    await page.locator(testId('alert-detail')).waitFor({ state: 'visible', timeout: WAIT_MS });
+    // The detail is drawn once the alert is fetched (its state line), the ack button with it.
+    await page.locator(`${testId('alert-detail')} ${testId('alert-state')}`).waitFor({ state: 'visible', timeout: WAIT_MS });
     expect(await page.locator(testId('alert-ack')).isVisible()).toBe(can(role, 'alerts.ack'));
     await tb!.screenshot(page, `identity-dashboard-${role}`);
     expect(unexpectedProblems(w.problems)).toEqual([]);
@@ -106,7 +107,9 @@ describe('relay dashboard: roles', () => {
     await tech.page.locator(testId('tab-alerts')).click();
     await tech.page.locator(testId(`alert-row-${ALERT}`)).click();
     await tech.page.locator(testId('alert-ack')).click();
-    await tech.page.locator(testId('alert-ack-status')).filter({ hasText: 'Acknowledged.' }).waitFor({ timeout: WAIT_MS });
+    // The list row says so once the relay has it (the detail is redrawn, its status line with it).
+    await tech.page.locator(`${testId(`alert-row-${ALERT}`)}[data-acked="true"]`).waitFor({ timeout: WAIT_MS });
+    expect((await r!.relay.alerts!.get(ALERT))?.alert.ackedBy).toBe('a-technician');
     await tech.page.locator(testId('logout')).click();
     await tech.page.locator(testId('password-form')).waitFor({ state: 'visible', timeout: WAIT_MS });
     const after = await tech.page.evaluate(async () => (await fetch('../v1/session', { credentials: 'same-origin' })).status);
