@@ -161,8 +161,8 @@ export async function relayCommand(argv: string[]): Promise<number> {
               : command === 'org'
                 ? (await import('./relay-org.ts')).ORG_HELP
                 : command === 'user' || command === 'token'
-                ? (await import('./relay-user.ts')).USER_HELP
-                : HELP,
+                  ? (await import('./relay-user.ts')).USER_HELP
+                  : HELP,
     );
     return 0;
   }
@@ -297,7 +297,11 @@ export async function relayCommand(argv: string[]): Promise<number> {
     case 'org': {
       const config = loadConfig(values.config);
       if (config === undefined) return 2;
-      return (await import('./relay-org.ts')).orgCommand({ command, sub, args: positionals.slice(2), name: values.name, json: values.json === true }, config, process);
+      return (await import('./relay-org.ts')).orgCommand(
+        { command, sub, args: positionals.slice(2), name: values.name, json: values.json === true },
+        config,
+        process,
+      );
     }
     case 'gateway':
     case undefined: {
