@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { hashPassword } from '../platform/passwords.ts';
 import { parseConfig } from '../agent/config/load.ts';
 import { Agent } from '../agent/main.ts';
 import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
+import { hashPassword } from '../platform/passwords.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { GaslytDevice } from '../simulators/mqtt/gaslyt.ts';
 import type { Stop } from './demo-bench.ts';

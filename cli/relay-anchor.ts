@@ -10,6 +10,7 @@ import type { AnchorBatch, AnchorStore } from '../cloud/store/anchor-types.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
+import { auditFromCli } from './relay-audit.ts';
 import { withRelayDatabase } from './relay-database.ts';
 
 export const ANCHOR_HELP = `atalaya relay anchor deploy            deploy the AtalayaAnchor contract with the anchoring key; prints its address
@@ -82,6 +83,7 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
         try {
           const d = await deployAnchorContract(key.wallet.connect(provider));
           process.stdout.write(`${d.address}\n`);
+          await auditFromCli(config, { action: 'anchor.manual', target: d.address, details: { action: 'deploy', txHash: d.txHash, chainId: a.chainId } });
           process.stderr.write(
             `AtalayaAnchor deployed by ${d.owner} in ${d.txHash} (block ${d.blockNumber}, ${d.gasUsed} gas).\nSet in relay.yaml:\nanchor:\n  enabled: true\n  contract: "${d.address}"\nand publish the address: verifiers pass it as --contract.\n`,
           );
@@ -100,6 +102,11 @@ export async function anchorCommand(input: AnchorCommandInput, config: RelayConf
         const batch = await withStore(config, (store) => {
           const batcher = new Batcher({ store, clock: systemClock, logger: rootLogger('warn', 2) });
           return range === undefined ? batcher.cut(systemClock.now()) : batcher.cut(range.end, range.start);
+        });
+        await auditFromCli(config, {
+          action: 'anchor.manual',
+          target: batch === undefined ? null : `batch ${batch.id}`,
+          details: { action: input.sub, ...(input.sub === 'date' ? { date: input.args[0] } : {}), size: batch?.size ?? 0 },
         });
         if (batch === undefined) {
           // --json stays parseable: null where a batch would be.

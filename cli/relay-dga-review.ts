@@ -4,6 +4,7 @@ import type { DgaEngine } from '../cloud/dga/engine.ts';
 import { parseSlot } from '../cloud/dga/engine.ts';
 import { CORRECTABLE, type DgaReviewItem } from '../cloud/dga/review.ts';
 import { REVIEW_ACTIONS, type ReviewActionKind } from '../cloud/store/dga-types.ts';
+import type { CliAuditEntry } from './relay-audit.ts';
 
 /** What the review command reads of `atalaya relay dga`'s arguments. */
 export interface ReviewCommandInput {
@@ -25,7 +26,15 @@ atalaya relay dga review mark-missing <obra> <slot> --reason TEXT [--by NAME]   
                                                    --by: who acts, in the audit (default cli:<user>)
 `;
 
-export async function reviewCommand(input: ReviewCommandInput, withEngine: WithEngine, fail: (message: string, code?: number) => number): Promise<number> {
+/** Records a review action in the relay's audit (cli/relay-audit.ts). */
+type Audit = (entry: CliAuditEntry) => Promise<boolean>;
+
+export async function reviewCommand(
+  input: ReviewCommandInput,
+  withEngine: WithEngine,
+  fail: (message: string, code?: number) => number,
+  audit: Audit = async () => true,
+): Promise<number> {
   const [action, obra, slot, ...extra] = input.args;
   if (action === 'list') {
     if (obra !== undefined) return fail(`unexpected '${input.args.slice(1).join(' ')}'`);
@@ -49,6 +58,13 @@ export async function reviewCommand(input: ReviewCommandInput, withEngine: WithE
   const r = await withEngine((e) =>
     e.review.act(obra, parseSlot(slot), action as ReviewActionKind, { actor: by, reason: input.reason, ...(action === 'correct' ? { values } : {}) }),
   );
+  await audit({
+    action: 'dga.review',
+    target: `${obra}/${slot}`,
+    obra,
+    actor: by,
+    details: { action, reason: input.reason ?? null, values: action === 'correct' ? values : null },
+  });
   const what =
     r.measurement === null
       ? ''

@@ -8,6 +8,7 @@ import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { readLine } from '../protocols/read-line.ts';
 import { rootLogger } from './logger.ts';
+import { auditFromCli } from './relay-audit.ts';
 import { withRelayDatabase } from './relay-database.ts';
 import { REVIEW_HELP, reviewCommand } from './relay-dga-review.ts';
 
@@ -82,6 +83,7 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         if (obra === undefined || slot === undefined || extra.length > 0)
           return fail('expected retry <obra> <slot> (slot: 2025-06-16T10:00:00-04:00 or epoch ms)');
         const r = await withEngine(config, (e) => e.retry(obra, slot));
+        await auditFromCli(config, { action: 'dga.retry', target: `${r.obra}/${r.slot}`, obra: r.obra, details: { from: r.from, to: r.to } });
         process.stdout.write(`${r.obra} ${r.slot}: ${r.from} → ${r.to}${r.to === 'pending' ? ' (sent at the next tick, spacing permitting)' : ''}\n`);
         if (r.obraStopped)
           process.stderr.write(`warning: ${r.obra} is stopped (not the registered informant); nothing is sent until its credentials are set again\n`);
@@ -95,6 +97,8 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         const password = await readLine(process.stdin);
         if (password === '') return fail('empty password refused');
         const resumed = await withEngine(config, (e) => e.setCredentials(obra, { rutUsuario: input.rutUsuario!, rutEmpresa: input.rutEmpresa!, password }));
+        // The RUTs say whose credentials they are; the password never reaches the audit.
+        await auditFromCli(config, { action: 'dga.credentials', target: obra, obra, details: { rutUsuario: input.rutUsuario, rutEmpresa: input.rutEmpresa } });
         process.stderr.write(
           `credentials of ${obra} stored, encrypted with the relay key${resumed > 0 ? `; ${resumed} slot(s) held back for the informant are queued again` : ''}\n`,
         );
@@ -107,7 +111,12 @@ export async function dgaCommand(input: DgaCommandInput, config: RelayConfig): P
         return (await import('./relay-evidence.ts')).evidenceCommand({ obra, from, to, out: input.out }, config);
       }
       case 'review':
-        return await reviewCommand(input, (fn) => withEngine(config, fn), fail);
+        return await reviewCommand(
+          input,
+          (fn) => withEngine(config, fn),
+          fail,
+          (entry) => auditFromCli(config, entry),
+        );
       default:
         return fail(`expected status, send-pending, retry, credentials, evidence or review\n\n${DGA_HELP}`);
     }

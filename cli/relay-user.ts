@@ -59,7 +59,14 @@ export interface UserCommandIo {
 function renderTable(headings: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const all = [headings.map((h) => h.toUpperCase()), ...rows];
   const widths = headings.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
-  return `${all.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${all
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
@@ -89,16 +96,29 @@ export async function userCommand(input: UserCommandInput, config: RelayConfig, 
   const [target] = input.args;
   try {
     return await withRelayDatabase(config.storage, async (database) => {
-      const admin = new UserAdmin(database.identity, new Auditor(database.identity, systemClock), systemClock, config.apiTokens.map(tokenName));
+      const admin = new UserAdmin(
+        database.identity,
+        new Auditor(database.identity, systemClock),
+        systemClock,
+        config.apiTokens.map(tokenName),
+        async (id) => (await database.orgs.get(id)) !== undefined,
+      );
       const key = `${input.command} ${input.sub ?? ''}`;
       switch (key) {
         case 'user add': {
           if (target === undefined) return usage('add <name>');
           const role = input.owner ? 'owner' : parseRole(input.role);
-          if (role === undefined || (role === 'owner' && !input.owner)) return usage(`--role: one of ${ROLES.filter((r) => r !== 'owner').join(', ')} (or --owner)`);
+          if (role === undefined || (role === 'owner' && !input.owner))
+            return usage(`--role: one of ${ROLES.filter((r) => r !== 'owner').join(', ')} (or --owner)`);
           if (role !== 'owner' && input.org === undefined) return usage('--org ORG: the organization the user belongs to (default for an upgraded install)');
           const pw = await password(input, io, target);
-          const user = await admin.add(by, { name: target, role, orgId: role === 'owner' ? null : (input.org ?? null), password: pw, displayName: input.displayName });
+          const user = await admin.add(by, {
+            name: target,
+            role,
+            orgId: role === 'owner' ? null : (input.org ?? null),
+            password: pw,
+            displayName: input.displayName,
+          });
           io.stderr.write(`user ${user.name} added (${user.role}${user.orgId === null ? '' : ` of ${user.orgId}`})\n`);
           return 0;
         }

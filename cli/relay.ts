@@ -106,6 +106,7 @@ async function gatewayCommand(sub: string | undefined, id: string | undefined, c
     const key = loadRelayKey(config.keyFile, process.env).key;
     const secret = await withStore(config, (store) => new GatewaySecrets({ store, key, logger: rootLogger('warn', 2) }).provision(id, systemClock.now(), org));
     process.stdout.write(`${secret}\n`);
+    await (await import('./relay-audit.ts')).auditFromCli(config, { action: 'gateway.provision', target: id, gateway: id });
     process.stderr.write(`gateway ${id} added. Put the secret above in that gateway's agent config; it is not shown again.\n`);
     return 0;
   }

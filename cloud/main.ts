@@ -179,7 +179,13 @@ export class Relay {
         clock: this.clock,
         logger,
       });
-      const users = new UserAdmin(database.identity, auditor, this.clock, config.apiTokens.map(tokenName));
+      const users = new UserAdmin(
+        database.identity,
+        auditor,
+        this.clock,
+        config.apiTokens.map(tokenName),
+        async (id) => (await database.orgs.get(id)) !== undefined,
+      );
       const guard = new Guard(identity);
       guard.attach(app);
       await registerSessionRoutes(app, { identity, guard });

@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
+import { verifyPassword } from '../../platform/passwords.ts';
 import type { AclRules } from './acl.ts';
 import { ANONYMOUS, UNKNOWN_USER } from './counters.ts';
 import { fileFailed, invalidOptions } from './errors.ts';
-import { verifyPassword } from '../../platform/passwords.ts';
 import type { BrokerConfig, BrokerUser } from './schema.ts';
 import { credentialsFileSchema } from './schema.ts';
 

@@ -15,11 +15,9 @@ import { can, type Permission } from '../identity/permissions.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { IdentityService } from '../identity/service.ts';
 import { hashApiToken } from '../identity/tokens.ts';
+import { ROUTE_UNGUARDED } from './errors.ts';
 
 export { hashApiToken, newApiToken } from '../identity/tokens.ts';
-
-/** A route registered outside the guard that is not meant to be public. */
-export const ROUTE_UNGUARDED = 'ATALAYA_RELAY_ROUTE_UNGUARDED';
 
 /** An accepted config token as the config lists it: its sha256, or a named one. */
 export type ApiTokenEntry = string | { readonly name: string; readonly sha256: string };

@@ -9,6 +9,8 @@ export const API_INVALID_QUERY = 'ATALAYA_API_INVALID_QUERY';
  * both answer the same 404, so a request never learns what another organization has.
  */
 export const API_NOT_FOUND = 'ATALAYA_API_NOT_FOUND';
+/** A route registered without the guard (auth.ts) that is not one of PUBLIC_ROUTES: the relay does not start. */
+export const ROUTE_UNGUARDED = 'ATALAYA_RELAY_ROUTE_UNGUARDED';
 /** The relay could not read its TLS certificate or key at start. */
 export const TLS_UNREADABLE = 'ATALAYA_RELAY_TLS_UNREADABLE';
 

@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SESSION_COOKIE, sessionCookie, sessionSetCookie } from '../identity/cookies.ts';
-import { checkSameOrigin, CSRF_HEADER } from '../identity/csrf.ts';
+import { CSRF_HEADER, checkSameOrigin } from '../identity/csrf.ts';
 import { type Permission, permissionsOf } from '../identity/permissions.ts';
 import { type Principal, principalOf } from '../identity/principal.ts';
 import { csrfTokenOf, type IdentityService } from '../identity/service.ts';
@@ -63,7 +63,10 @@ export async function registerSessionRoutes(app: FastifyInstance, options: Sessi
     scope.delete('/v1/session', guard.route(null), async (request, reply) => {
       const session = sessionCookie(request.headers.cookie);
       if (session !== undefined) await identity.logout(session);
-      return reply.header('set-cookie', sessionSetCookie('', 0, secure(request))).code(204).send();
+      return reply
+        .header('set-cookie', sessionSetCookie('', 0, secure(request)))
+        .code(204)
+        .send();
     });
   });
 }

@@ -20,7 +20,8 @@ export const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method
 /** Refuses (403 csrf) a request from another origin. Applied to every cookie-borne write and to sign-in. */
 export function checkSameOrigin(request: FastifyRequest): void {
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') throw identityError(IDENTITY_CSRF, `cross-site request refused (Sec-Fetch-Site: ${String(site).slice(0, 32)})`);
+  if (site !== undefined && site !== 'same-origin')
+    throw identityError(IDENTITY_CSRF, `cross-site request refused (Sec-Fetch-Site: ${String(site).slice(0, 32)})`);
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) throw identityError(IDENTITY_CSRF, 'request from another origin refused');
 }

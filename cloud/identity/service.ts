@@ -10,15 +10,9 @@ import { verifyPassword } from '../../platform/passwords.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import type { CredentialOwner, IdentityStore, UserRow } from '../store/identity-types.ts';
 import type { Auditor } from './audit.ts';
-import {
-  IDENTITY_BAD_CREDENTIALS,
-  IDENTITY_LOCKED,
-  IDENTITY_RATE_LIMITED,
-  IDENTITY_UNAUTHENTICATED,
-  identityError,
-} from './errors.ts';
-import { IpLimiter } from './ip-limiter.ts';
 import type { IdentityOptions } from './config.ts';
+import { IDENTITY_BAD_CREDENTIALS, IDENTITY_LOCKED, IDENTITY_RATE_LIMITED, IDENTITY_UNAUTHENTICATED, identityError } from './errors.ts';
+import { IpLimiter } from './ip-limiter.ts';
 import type { Principal } from './principal.ts';
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');

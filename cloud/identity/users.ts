@@ -46,6 +46,8 @@ export class UserAdmin {
     private readonly clock: Clock,
     /** The config's operator token names, listed as owner tokens. */
     private readonly configTokens: readonly string[] = [],
+    /** Whether an organization exists (cloud/store/org-store.ts); a user of an unknown one is refused. */
+    private readonly orgExists: (id: string) => Promise<boolean> = async () => true,
   ) {}
 
   private mayManage(by: Principal, orgId: string | null, role?: Role): void {
@@ -65,11 +67,21 @@ export class UserAdmin {
     if ((input.role === 'owner') !== (input.orgId === null)) throw identityError(IDENTITY_INVALID, 'the owner has no organization; every other role has one');
     if (input.password.length < MIN_PASSWORD_LENGTH) throw identityError(IDENTITY_INVALID, `a password has at least ${MIN_PASSWORD_LENGTH} characters`);
     this.mayManage(by, input.orgId, input.role);
+    if (input.orgId !== null && !(await this.orgExists(input.orgId)))
+      throw identityError(IDENTITY_NOT_FOUND, `no organization ${input.orgId} (atalaya relay org add)`);
     if ((await this.store.userByName(input.name)) !== undefined) throw identityError(IDENTITY_CONFLICT, `user ${input.name} exists`);
     const now = this.clock.now();
     const id = randomUUID();
     const displayName = input.displayName ?? input.name;
-    await this.store.insertUser({ id, orgId: input.orgId, name: input.name, displayName, role: input.role, passwordHash: await hashPassword(input.password), createdAt: now });
+    await this.store.insertUser({
+      id,
+      orgId: input.orgId,
+      name: input.name,
+      displayName,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      createdAt: now,
+    });
     await this.auditor.record(by, 'user.add', input.name, { role: input.role, orgId: input.orgId, displayName }, input.orgId);
     return publicUser((await this.store.userById(id)) as UserRow);
   }

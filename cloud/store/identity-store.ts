@@ -102,9 +102,8 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async appendAudit(e: AuditInput): Promise<number> {
-    const row = (
-      await this.db.query<{ id: unknown }>(SQL.appendAudit, [e.at, e.actor, e.userId, e.orgId, e.action, e.target, JSON.stringify(e.details)])
-    ).rows[0];
+    const row = (await this.db.query<{ id: unknown }>(SQL.appendAudit, [e.at, e.actor, e.userId, e.orgId, e.action, e.target, JSON.stringify(e.details)]))
+      .rows[0];
     return Number(row?.id);
   }
 

@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type UserCommandInput, userCommand } from '../../cli/relay-user.ts';
 import { loadRelayConfigFile } from '../../cloud/config/load.ts';
 import { hashApiToken, newApiToken } from '../../cloud/http/auth.ts';
 import { Relay } from '../../cloud/main.ts';
-import { type UserCommandInput, userCommand } from '../../cli/relay-user.ts';
-import { Readable } from 'node:stream';
 import { newRelayKey } from '../../cloud/secrets.ts';
 import { testLogger } from '../helpers/logger.ts';
 
@@ -93,13 +93,28 @@ describe('atalaya relay user and token', () => {
     const url = `http://127.0.0.1:${relay.address.port}`;
     const gateways = () => fetch(`${url}/v1/gateways`, { headers: { authorization: `Bearer ${plain}` } }).then((r) => r.status);
     expect(await gateways()).toBe(200);
-    const signIn = await fetch(`${url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: secret }) });
+    const signIn = await fetch(`${url}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'root', password: secret }),
+    });
     expect(signIn.status).toBe(200);
     expect((await inProcess({ command: 'user', sub: 'disable', args: ['ana'] })).status).toBe(0);
     expect(await gateways()).toBe(401);
 
-    const audit = (await (await fetch(`${url}/v1/audit?limit=50`, { headers: { authorization: `Bearer ${operator}` } })).json()) as { entries: Array<{ action: string; actor: string }> };
+    const audit = (await (await fetch(`${url}/v1/audit?limit=50`, { headers: { authorization: `Bearer ${operator}` } })).json()) as {
+      entries: Array<{ action: string; actor: string }>;
+    };
     expect(audit.entries.filter((e) => e.actor.startsWith('cli:')).map((e) => e.action)).toEqual(['user.disable', 'token.add', 'user.add', 'user.add']);
     expect(JSON.stringify(audit)).not.toContain(secret);
   }, 60_000);
+
+  it("audits gateway provisioning from the CLI in the gateway's organization, without its secret", async () => {
+    const added = await cli(['gateway', 'add', 'gw-audit']);
+    expect(added.status).toBe(0);
+    const secret = added.stdout.trim();
+    const entries = await relay!.auditor.query({ action: 'gateway.provision', limit: 10 });
+    expect(entries.map((e) => [e.target, e.orgId, e.actor.startsWith('cli:')])).toEqual([['gw-audit', 'default', true]]);
+    expect(JSON.stringify(entries)).not.toContain(secret);
+  }, 30_000);
 });

@@ -6,7 +6,7 @@
  * writes are audited and GET /v1/audit shows an admin its organization's entries. SQLite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_FORBIDDEN } from '../../cloud/identity/errors.ts';
+import { IDENTITY_FORBIDDEN, IDENTITY_NOT_FOUND } from '../../cloud/identity/errors.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { concrete, type IdentityRelay, OWNER, startIdentityRelay } from './identity-setup.ts';
 
@@ -56,12 +56,20 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
     for (const x of writes) {
       const path = concrete(x.url);
       const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
-      const crossSite = await fetch(`${r.url}${path}`, { method: x.method, headers: { ...form, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, body: 'a=1' });
+      const crossSite = await fetch(`${r.url}${path}`, {
+        method: x.method,
+        headers: { ...form, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        body: 'a=1',
+      });
       expect([x.url, crossSite.status, ((await crossSite.json()) as { error: string }).error]).toEqual([x.url, 403, 'csrf']);
       const noToken = await fetch(`${r.url}${path}`, { method: x.method, headers: { ...form, origin: r.url, 'sec-fetch-site': 'same-origin' }, body: 'a=1' });
       expect([x.url, noToken.status, ((await noToken.json()) as { error: string }).error]).toEqual([x.url, 403, 'csrf']);
       // Even the right token from another origin.
-      const wrongOrigin = await fetch(`${r.url}${path}`, { method: x.method, headers: { ...form, origin: 'https://evil.example', 'x-csrf-token': csrf }, body: 'a=1' });
+      const wrongOrigin = await fetch(`${r.url}${path}`, {
+        method: x.method,
+        headers: { ...form, origin: 'https://evil.example', 'x-csrf-token': csrf },
+        body: 'a=1',
+      });
       expect([x.url, wrongOrigin.status]).toEqual([x.url, 403]);
     }
     // Sign-in from another site is refused too (login CSRF).
@@ -72,7 +80,11 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
     });
     expect(login.status).toBe(403);
     // The dashboard's own request (same origin, the token) passes the CSRF checks: 404, no such alert.
-    const ok = await fetch(`${r.url}/v1/alerts/nope/ack`, { method: 'POST', headers: { cookie, origin: r.url, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{}' });
+    const ok = await fetch(`${r.url}/v1/alerts/nope/ack`, {
+      method: 'POST',
+      headers: { cookie, origin: r.url, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(ok.status).toBe(404);
   });
 
@@ -133,7 +145,10 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
   it('audits user and token changes; an admin sees only its organization, the owner every entry, paged', async () => {
     const admin = await r.signIn('ana');
     const page = async (query: string, cookie: string) =>
-      (await (await get(`/v1/audit${query}`, { cookie })).json()) as { entries: Array<{ id: number; action: string; actor: string; orgId: string | null; details: object }>; next: string | null };
+      (await (await get(`/v1/audit${query}`, { cookie })).json()) as {
+        entries: Array<{ id: number; action: string; actor: string; orgId: string | null; details: object }>;
+        next: string | null;
+      };
     const mine = await page('?limit=500', admin.cookie);
     expect(new Set(mine.entries.map((e) => e.orgId))).toEqual(new Set(['default']));
     expect(mine.entries.some((e) => e.action === 'user.add' && e.actor === 'cli:test')).toBe(true);
@@ -148,13 +163,26 @@ describe.each(['sqlite', 'postgres'] as const)('sign-in, sessions, CSRF (%s)', (
     expect((await get('/v1/audit', { cookie: viewer.cookie })).status).toBe(403);
     // The platform owner cannot be created by an admin.
     const anaPrincipal = { kind: 'session', name: 'ana', userId: null, orgId: 'default', role: 'admin' } as const;
-    await expect(r.relay.users.add(anaPrincipal, { name: 'eve', role: 'owner', orgId: null, password: 'correct horse battery' })).rejects.toMatchObject({ code: IDENTITY_FORBIDDEN });
+    await expect(r.relay.users.add(anaPrincipal, { name: 'eve', role: 'owner', orgId: null, password: 'correct horse battery' })).rejects.toMatchObject({
+      code: IDENTITY_FORBIDDEN,
+    });
+    // Nor a user of another organization, and nobody one of an organization that does not exist.
+    await expect(r.relay.users.add(anaPrincipal, { name: 'eve', role: 'viewer', orgId: 'other', password: 'correct horse battery' })).rejects.toMatchObject({
+      code: IDENTITY_FORBIDDEN,
+    });
+    await expect(r.relay.users.add(OWNER, { name: 'eve', role: 'viewer', orgId: 'nowhere', password: 'correct horse battery' })).rejects.toMatchObject({
+      code: IDENTITY_NOT_FOUND,
+    });
   });
 
   it('limits sign-in attempts per address (429 with Retry-After)', async () => {
     let last: Response | undefined;
     for (let i = 0; i < 30; i++) {
-      last = await fetch(`${r.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'nobody', password: 'x' }) });
+      last = await fetch(`${r.url}/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'nobody', password: 'x' }),
+      });
       await last.arrayBuffer();
       if (last.status === 429) break;
     }

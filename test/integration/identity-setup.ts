@@ -45,7 +45,8 @@ export type Backend = { kind: 'sqlite' } | { kind: 'postgres'; pg: () => TestPos
 
 export async function startIdentityRelay(backend: Backend, identity: Record<string, number> = {}): Promise<IdentityRelay> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-identity-'));
-  const storage = backend.kind === 'sqlite' ? { kind: 'sqlite', path: path.join(dir, 'relay.db') } : { kind: 'postgres', url: await backend.pg().newDatabase() };
+  const storage =
+    backend.kind === 'sqlite' ? { kind: 'sqlite', path: path.join(dir, 'relay.db') } : { kind: 'postgres', url: await backend.pg().newDatabase() };
   const operatorToken = newApiToken();
   const config = parseRelayConfig({
     listen: { host: '127.0.0.1', port: 0 },
@@ -58,7 +59,13 @@ export async function startIdentityRelay(backend: Backend, identity: Record<stri
     anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:9/', chainId: 31337, contract: `0x${'ab'.repeat(20)}` },
     identity,
   });
-  const relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_ANCHOR_KEY: `0x${'11'.repeat(32)}` }, dgaSchedule: false, alertsSchedule: false, anchorSchedule: false });
+  const relay = new Relay(config, {
+    logger: testLogger(),
+    env: { ATALAYA_RELAY_KEY: newRelayKey(), ATALAYA_ANCHOR_KEY: `0x${'11'.repeat(32)}` },
+    dgaSchedule: false,
+    alertsSchedule: false,
+    anchorSchedule: false,
+  });
   try {
     await relay.start();
   } catch (err) {

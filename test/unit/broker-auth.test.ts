@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Authenticator, loadUsers } from '../../agent/broker/auth.ts';
 import { BROKER_FILE, BROKER_INVALID_OPTIONS, isBrokerError } from '../../agent/broker/errors.ts';
-import { hashPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 
 const HASH = 'scrypt$16384$8$1$9a4MtVjNy0O0R4eHIksSlw==$k5fCPuiFvCm8rpK2aCMRCfad3HYWnn8a0UbaVU9Sg6s=';
 

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { passwdCommand } from '../../agent/broker/passwd-command.ts';
-import { hashPassword, verifyPassword } from '../../platform/passwords.ts';
 import { brokerConfigSchema, userSchema } from '../../agent/broker/schema.ts';
+import { hashPassword, verifyPassword } from '../../platform/passwords.ts';
 
 function io(input: string): { io: Parameters<typeof passwdCommand>[1]; out: () => string; err: () => string } {
   let out = '';

@@ -1,6 +1,7 @@
-// The relay's read APIs with the operator token (RFC 6750 bearer). The token lives in
-// sessionStorage: it survives a reload of this tab, not the tab itself, and no cookie carries it,
-// so no other site can make the browser use it.
+// The relay's APIs, either with a pasted token (RFC 6750 bearer) or with the session cookie of a
+// user's sign-in (login.js). The token lives in sessionStorage: it survives a reload of this tab,
+// not the tab itself. The session cookie is HttpOnly and SameSite=Strict; every write made with it
+// carries the session's CSRF token (x-csrf-token), which the relay checks with the origin.
 
 import { t } from './i18n.js';
 
@@ -25,6 +26,12 @@ export function onUnauthorized(handler) {
   unauthorized = handler;
 }
 
+let csrf = null;
+/** The session's CSRF token (from POST or GET /v1/session), or null. */
+export const setCsrf = (token) => {
+  csrf = token;
+};
+
 export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
 export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
 export const clearToken = () => sessionStorage.removeItem(TOKEN_KEY);
@@ -44,16 +51,16 @@ export function apiUrl(path, params = {}) {
 /** The Response of a successful GET; throws HttpError otherwise (a 401 also signs out). */
 export async function request(path, params, init = {}) {
   const token = getToken();
-  if (token === null) {
-    const err = new HttpError(401, { error: 'unauthenticated', message: 'not signed in' });
-    unauthorized(err);
-    throw err;
-  }
+  const method = init.method ?? 'GET';
+  const headers = { accept: 'application/json', ...init.headers };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  else if (method !== 'GET' && csrf !== null) headers['x-csrf-token'] = csrf;
   const res = await fetch(apiUrl(path, params), {
     ...init,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...init.headers },
+    headers,
     cache: 'no-store',
-    credentials: 'omit',
+    // The cookie only when no token is used: a token must not be mixed with a session.
+    credentials: token === null ? 'same-origin' : 'omit',
   });
   const date = Date.parse(res.headers.get('date') ?? '');
   if (!Number.isNaN(date)) skewMs = date - Date.now();
@@ -62,6 +69,7 @@ export async function request(path, params, init = {}) {
     const err = new HttpError(res.status, body);
     if (res.status === 401) {
       clearToken();
+      csrf = null;
       unauthorized(err);
     }
     throw err;
@@ -84,7 +92,7 @@ export async function available(path, params) {
     await request(path, params);
     return true;
   } catch (err) {
-    if (err instanceof HttpError && err.status === 404) return false;
+    if (err instanceof HttpError && (err.status === 404 || err.status === 403)) return false;
     if (err instanceof HttpError && err.status === 401) throw err;
     // Any other failure: show the tab, which will show the error.
     return true;

@@ -4,12 +4,16 @@
  * inline scripts, and every piece of data is written with textContent (dom.js).
  *
  * data-testid attributes (browser tests rely on them; keep them stable):
- *   login-form, token-input, login-submit, login-message    sign-in (login-message: why it failed)
- *   logout                                                   sign-out button
+ *   password-form, user-input, password-input, password-submit, password-message
+ *                                                            sign-in with a user name and password (login.js)
+ *   login-form, token-input, login-submit, login-message    sign-in with a token (login-message: why it failed)
+ *   logout, whoami                                           sign-out button; who is signed in, as what
  *   lang-<tag>                                               the language switch (lang-es-CL, lang-en; aria-pressed)
- *   tab-gateways, tab-readings, tab-fleet, tab-alerts, tab-dga, tab-anchors, tab-sources
+ *   tab-gateways, tab-readings, tab-fleet, tab-alerts, tab-dga, tab-anchors, tab-sources, tab-audit
  *                                                            tabs (alerts/dga/anchors hidden when the API answers 404,
- *                                                            sources when the relay has none)
+ *                                                            sources when the relay has none; each hidden without its
+ *                                                            permission, from GET /v1/session)
+ *   audit-table, audit-row-<id> (data-action), audit-empty, audit-older, audit-filter-action, audit-filter-actor
  *   gateway-row-<id>                                         a gateway (data-stale="true" when not seen for > 10 min)
  *   td[data-col=<column key>]                                a table cell, by its column's key (data-label is its translated name)
  *   readings-filters, filter-gateway, filter-device, filter-channel, filter-kind,
@@ -32,12 +36,14 @@
 
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
-import { api, available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { api, available, clearToken, describeError, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
+import { auditTab } from './audit.js';
 import { dgaTab } from './dga.js';
 import { fleetTab } from './fleet.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { initI18n, languageSwitch, t } from './i18n.js';
+import { forgetSession, maybeSignedIn, signIn, signInMessage, signOut, whoami } from './login.js';
 import { readingsTab } from './readings.js';
 import { sourcesTab } from './sources.js';
 
@@ -51,8 +57,23 @@ const tokenInput = $('token-input');
 const loginMessage = $('login-message');
 const appSection = $('app');
 const logout = $('logout');
+const passwordForm = $('password-form');
+const passwordMessage = $('password-message');
+const who = $('whoami');
 
-const features = { dga: false, anchors: false, alerts: false };
+/** The permission each tab needs (cloud/identity/permissions.ts). */
+const TAB_PERMISSION = {
+  gateways: 'gateways.read',
+  readings: 'readings.read',
+  alerts: 'alerts.read',
+  dga: 'dga.read',
+  anchors: 'anchor.read',
+  fleet: 'fleet.read',
+  sources: 'sources.read',
+  audit: 'audit.read',
+};
+
+const features = { dga: false, anchors: false, alerts: false, sources: false };
 let tabs = null;
 let active = null;
 let timer = null;
@@ -62,10 +83,12 @@ function showLogin(message = '') {
   timer = null;
   appSection.hidden = true;
   logout.hidden = true;
+  who.hidden = true;
   loginSection.hidden = false;
   loginMessage.textContent = message;
   tokenInput.value = '';
-  tokenInput.focus();
+  $('password-input').value = '';
+  $('user-input').focus();
 }
 
 function select(name) {
@@ -94,6 +117,7 @@ function buildTabs() {
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
     sources: sourcesTab($('panel-sources'), ctx),
+    audit: auditTab($('panel-audit'), ctx),
   };
   for (const button of document.querySelectorAll('[role="tab"]')) {
     button.addEventListener('click', () => void select(button.dataset.tab).show());
@@ -102,23 +126,31 @@ function buildTabs() {
 }
 
 async function enterApp() {
+  const session = await whoami();
+  const permitted = new Set(session.permissions);
+  document.body.dataset.permissions = session.permissions.join(' ');
+  who.textContent = `${session.name} (${session.role}${session.orgId === null ? '' : `, ${session.orgId}`})`;
   // Alerts, DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
   const [dga, anchors, alerts] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 }), available('v1/alerts', { limit: 1 })]);
   features.dga = dga;
   features.anchors = anchors;
   features.alerts = alerts;
-  $('tab-alerts').hidden = !alerts;
-  $('tab-dga').hidden = !dga;
-  $('tab-anchors').hidden = !anchors;
-  // Provider sources (issue 17): the tab only on a relay that has some.
-  const sources = await api('v1/sources')
-    .then((b) => b.sources.length > 0)
-    .catch(() => false);
-  $('tab-sources').hidden = !sources;
+  // Provider sources (issue 17): the tab only on a relay that has some, for who may read them.
+  features.sources = permitted.has('sources.read')
+    ? await api('v1/sources')
+        .then((b) => b.sources.length > 0)
+        .catch(() => false)
+    : false;
+  for (const [tab, permission] of Object.entries(TAB_PERMISSION)) {
+    const on = permitted.has(permission) && (tab in features ? features[tab] : true);
+    $(`tab-${tab}`).hidden = !on;
+  }
   if (tabs === null) buildTabs();
   loginSection.hidden = true;
   appSection.hidden = false;
   logout.hidden = false;
+  // Last: the tests (and a person) may take it as "the page is set for this role".
+  who.hidden = false;
   await select(location.hash.slice(1)).show();
   clearInterval(timer);
   timer = setInterval(() => {
@@ -129,7 +161,28 @@ async function enterApp() {
 
 const unauthorized = (err) => err instanceof HttpError && err.status === 401;
 
-onUnauthorized(() => showLogin(t('login.refused')));
+onUnauthorized(() => {
+  forgetSession();
+  showLogin(t('login.refused'));
+});
+
+passwordForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const name = $('user-input').value.trim();
+  const password = $('password-input').value;
+  if (name === '' || password === '') {
+    passwordMessage.textContent = 'Enter your user name and password.';
+    return;
+  }
+  passwordMessage.textContent = 'Checking…';
+  try {
+    await signIn(name, password);
+    passwordMessage.textContent = '';
+    await enterApp();
+  } catch (err) {
+    passwordMessage.textContent = signInMessage(err);
+  }
+});
 
 loginForm.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -153,8 +206,8 @@ loginForm.addEventListener('submit', async (event) => {
   }
 });
 
-logout.addEventListener('click', () => {
-  clearToken();
+logout.addEventListener('click', async () => {
+  await signOut().catch(() => undefined);
   showLogin(t('login.signedOut'));
 });
 
@@ -162,7 +215,9 @@ async function main() {
   // The catalogues first: every text below is written in the chosen language.
   await initI18n();
   $('lang-switch').replaceWith(languageSwitch());
-  if (getToken() === null) showLogin();
+
+  // A stored token, or a session cookie from before a reload: GET /v1/session says who (401: neither).
+  if (!maybeSignedIn()) showLogin();
   else {
     enterApp().catch((err) => {
       if (!unauthorized(err)) showLogin(describeError(err));
