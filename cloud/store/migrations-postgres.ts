@@ -1,12 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
+import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
+import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
-import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
-import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
-import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
