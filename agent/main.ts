@@ -21,6 +21,7 @@ import type { SyncClient } from './sync/client.ts';
 import { ClockWatch } from './sync/clock.ts';
 import { loadGatewaySecret } from './sync/secret.ts';
 import { readBootId } from './system/boot-id.ts';
+import type { Updater } from './update/updater.ts';
 
 export interface AgentDeps {
   readonly logger: Logger;
@@ -35,6 +36,12 @@ export interface AgentDeps {
    * them; the buffer is always stopped last.
    */
   readonly parts?: readonly Part[];
+  /**
+   * Asks the entry point to stop the agent and exit with RESTART_EXIT_CODE (agent/update/restart.ts),
+   * so that the service manager starts the version `current` now points to. Without it an update
+   * that switched versions only logs that a restart is due.
+   */
+  readonly restart?: (reason: string) => void;
 }
 
 /**
@@ -58,6 +65,10 @@ export class Agent {
   sync: SyncClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
   status: StatusServer | undefined;
+  /** Made at start() (it reads the release public key); undefined when update.enabled is false. The fleet part `update`. */
+  update: Updater | undefined;
+  /** Records committed since start(): the new version's proof of health after an update. */
+  private committedSinceStart = 0;
   private readonly deps: AgentDeps;
   private readonly clock: Clock;
   private readonly flags: () => number;
@@ -139,7 +150,10 @@ export class Agent {
     this.flags = flags;
     registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
     // Features meet through the buffer: alarms are evaluated on what was committed.
-    this.onCommitted = (records) => this.alarms.onRecords(records);
+    this.onCommitted = (records) => {
+      this.committedSinceStart += records.length;
+      this.alarms.onRecords(records);
+    };
   }
 
   /**
@@ -156,7 +170,8 @@ export class Agent {
       this.sync = await this.makeSync();
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
-      const { buffer, broker, sync, status, pager } = this;
+      this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
+      const { buffer, broker, sync, status, pager, update } = this;
       await lifecycle.start(
         {
           name: 'buffer',
@@ -176,6 +191,8 @@ export class Agent {
         ...(sync === undefined ? [] : [namedPart('sync', sync)]),
         ...(pager === undefined ? [] : [namedPart('paging', pager)]),
         ...(status === undefined ? [] : [namedPart('status', status)]),
+        // Last: it confirms an update only once everything above runs.
+        ...(update === undefined ? [] : [namedPart('update', update)]),
         ...(this.deps.parts ?? []),
       );
     } catch (err) {
@@ -268,6 +285,30 @@ export class Agent {
       clock: this.clock,
       bootId: this.bootId,
       flags,
+      logger: this.logger,
+    });
+  }
+
+  private async makeUpdater(): Promise<Updater> {
+    const [{ Updater }, { loadReleasePublicKey }, { readAgentVersion }] = await Promise.all([
+      import('./update/updater.ts'),
+      import('./update/key.ts'),
+      import('./status/version.ts'),
+    ]);
+    const { update, sync } = this.config;
+    // The schema requires publicKey when update is enabled.
+    const key = loadReleasePublicKey(update.publicKey ?? '');
+    return new Updater({
+      config: update,
+      publicKeys: [key],
+      version: readAgentVersion(),
+      baseUrl: sync.url,
+      healthy: () => this.committedSinceStart > 0 || (this.sync?.status().lastAckAt ?? null) !== null,
+      restart: (reason) => {
+        if (this.deps.restart !== undefined) this.deps.restart(reason);
+        else this.logger.warn({ reason }, 'restart needed and no way to restart here');
+      },
+      clock: this.clock,
       logger: this.logger,
     });
   }

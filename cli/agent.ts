@@ -9,6 +9,7 @@ import { Poller } from '../agent/modbus/poller.ts';
 import { hashStatusToken, newStatusToken } from '../agent/status/auth.ts';
 import { readBootId } from '../agent/system/boot-id.ts';
 import { notifySettings, ServiceNotifier } from '../agent/system/notify.ts';
+import { RESTART_EXIT_CODE } from '../agent/update/restart.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
 import { rootLogger } from './logger.ts';
@@ -85,7 +86,10 @@ export async function agentCommand(argv: string[]): Promise<number> {
     logger: logger.child({ component: 'systemd' }),
   });
   notifier.start();
-  const agent = new Agent(config, { logger });
+  // An update switched `current` (agent/update): stop cleanly, exit so that systemd starts it.
+  let restartWith: ((reason: string) => void) | undefined;
+  const restart = new Promise<string>((resolve) => (restartWith = resolve));
+  const agent = new Agent(config, { logger, restart: (reason) => restartWith?.(reason) });
   try {
     await agent.start();
   } catch (err) {
@@ -98,13 +102,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   logger.info({ devices: config.devices.length, buffer: config.buffer.path }, 'agent started');
   const stopSignal = untilSignal();
   await notifier.ready(`polling ${config.devices.length} devices`);
-  const signal = await stopSignal;
-  logger.info({ signal }, 'stopping');
+  const ended = await Promise.race([stopSignal.then((signal) => ({ signal, restart: undefined })), restart.then((reason) => ({ signal: undefined, restart: reason }))]);
+  logger.info(ended, 'stopping');
   await notifier.stopping();
   await agent.stop();
   notifier.stop();
   logger.info('stopped');
-  return 0;
+  return ended.restart === undefined ? 0 : RESTART_EXIT_CODE;
 }
 
 /** The token on stdout (shown once), what to put in the config on stderr: `atalaya agent token add > token.txt` keeps only the token. */

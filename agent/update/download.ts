@@ -5,9 +5,7 @@
  * restarts from zero rather than appending the wrong bytes; the sha256 check after the download
  * catches anything else.
  */
-import { createWriteStream, statSync, truncateSync } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { closeSync, fsyncSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { request } from 'undici';
 import { UPDATE_DOWNLOAD_FAILED, UpdateError } from './errors.ts';
 
@@ -71,17 +69,24 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
       truncateSync(o.file, 0);
       throw new UpdateError(UPDATE_DOWNLOAD_FAILED, 'download: the range answered is not the one asked for; starting over next time');
     }
-    if (start === 0 && from !== 0) truncateSync(o.file, 0);
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done: TransformCallback) {
+    // Opened before the first byte and written chunk by chunk: whatever arrived before a cut stays on disk.
+    const fd = openSync(o.file, start === 0 ? 'w' : 'a');
+    const began = Date.now();
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        writeSync(fd, chunk);
         transferred += chunk.length;
         o.onProgress?.(start + transferred);
-        done(null, chunk);
-      },
-    });
-    const out = createWriteStream(o.file, { flags: start === 0 ? 'w' : 'a' });
-    if (o.rateBytesPerS > 0) await pipeline(res.body, throttle(o.rateBytesPerS), counter, out);
-    else await pipeline(res.body, counter, out);
+        if (o.rateBytesPerS > 0) {
+          // Paced on average: ahead of the cap, wait until the bytes so far are due.
+          const ahead = began + (transferred / o.rateBytesPerS) * 1000 - Date.now();
+          if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+        }
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     const got = sizeOf(o.file);
     if (got < o.size) throw new UpdateError(UPDATE_DOWNLOAD_FAILED, `download: the body ended at ${got} of ${o.size} bytes`, { details: { got, size: o.size } });
     return { transferred, resumedFrom: start };
@@ -92,18 +97,4 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
       details: { got: sizeOf(o.file), size: o.size, transferred },
     });
   }
-}
-
-/** Passes at most `rate` bytes per second on average (a token bucket refilled by elapsed time). */
-function throttle(rate: number): Transform {
-  const started = Date.now();
-  let sent = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      sent += chunk.length;
-      const due = started + (sent / rate) * 1000 - Date.now();
-      if (due <= 0) done(null, chunk);
-      else setTimeout(() => done(null, chunk), due).unref();
-    },
-  });
 }
