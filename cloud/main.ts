@@ -31,6 +31,8 @@ import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
 import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
+import { registerReleases } from './releases/compose.ts';
+import type { ReleaseService } from './releases/service.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
 import { pagedLocally } from './store/paged-locally.ts';
@@ -64,6 +66,7 @@ interface Running {
   readonly dga: DgaReporting | undefined;
   readonly anchor: AnchorService | undefined;
   readonly alerts: AlertService | undefined;
+  readonly releases: ReleaseService | undefined;
   readonly lifecycle: Lifecycle;
 }
 
@@ -158,6 +161,8 @@ export class Relay {
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
+      // The fleet part `update` (issue 16 §4): registered on the fleet channel once it exists.
+      const releases = await registerReleases(app, { config: config.releases, executor: database.executor, relayKey: key.key, apiTokens: config.apiTokens, clock: this.clock, logger });
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -245,7 +250,7 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, alerts, lifecycle };
+      this.running = { store, app, dga, anchor, alerts, releases, lifecycle };
       if (config.apiTokens.length === 0) this.logger.warn('no apiTokens configured: every read API answers 401 (atalaya relay token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
@@ -293,6 +298,12 @@ export class Relay {
   get alerts(): AlertService | undefined {
     if (this.running === undefined) throw notRunning();
     return this.running.alerts;
+  }
+
+  /** Release hosting when releases.enabled: the fleet part `update` (cloud/releases). */
+  get releases(): ReleaseService | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.releases;
   }
 
   /** The running store, for the CLI and tests. */

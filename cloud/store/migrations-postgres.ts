@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
+import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -321,6 +322,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE dga_audit ADD COLUMN actor text;
     `,
   },
+  RELEASES_MIGRATION_POSTGRES,
 ];
 
 /**

@@ -5,6 +5,7 @@ import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts'
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
+import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
 export { userVersion } from '../../platform/sqlite/migrate.ts';
@@ -247,6 +248,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   ALERTS_MIGRATION_SQLITE,
   DGA_REVIEW_MIGRATION_SQLITE,
+  RELEASES_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */
