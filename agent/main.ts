@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
 import { type Clock, systemClock } from '../protocols/clock.ts';
@@ -10,6 +11,8 @@ import { droppingInvalid } from './buffer/checked-sink.ts';
 import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
+import type { FleetClient } from './fleet/client.ts';
+import type { FleetPart } from './fleet/part.ts';
 import { type AgentMetrics, createAgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
 import { registerPagingMetrics } from './paging/metrics.ts';
@@ -42,6 +45,8 @@ export interface AgentDeps {
    * that switched versions only logs that a restart is due.
    */
   readonly restart?: (reason: string) => void;
+  /** Fleet parts beside the agent's own (agent/fleet/part.ts): for tests of the fleet channel. */
+  readonly fleetParts?: readonly FleetPart[];
 }
 
 /**
@@ -63,6 +68,8 @@ export class Agent {
   pager: Pager | undefined;
   /** Made at start() (it needs the gateway secret); undefined when sync is off. */
   sync: SyncClient | undefined;
+  /** Made at start() (it needs the gateway secret); undefined when sync or fleet is off. */
+  fleet: FleetClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
   status: StatusServer | undefined;
   /** Made at start() (it reads the release public key); undefined when update.enabled is false. The fleet part `update`. */
@@ -77,6 +84,8 @@ export class Agent {
   /** Set while started: what start() started, for stop(). */
   private lifecycle: Lifecycle | undefined;
   private readonly onCommitted: (records: readonly StoredRecord[]) => void;
+  /** The applied config's version for the health report; null until the relay manages the config. */
+  private readonly configVersion: () => string | null = () => null;
 
   constructor(
     readonly config: AgentConfig,
@@ -168,10 +177,12 @@ export class Agent {
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
       this.sync = await this.makeSync();
+      // Before the fleet client, which registers it as its part `update`.
+      this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
+      this.fleet = await this.makeFleet();
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
-      this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
-      const { buffer, broker, sync, status, pager, update } = this;
+      const { buffer, broker, sync, fleet, status, pager, update } = this;
       await lifecycle.start(
         {
           name: 'buffer',
@@ -189,6 +200,7 @@ export class Agent {
         ...(broker === undefined ? [] : [namedPart('broker', broker)]),
         namedPart('poller', this.poller),
         ...(sync === undefined ? [] : [namedPart('sync', sync)]),
+        ...(fleet === undefined ? [] : [namedPart('fleet', fleet)]),
         ...(pager === undefined ? [] : [namedPart('paging', pager)]),
         ...(status === undefined ? [] : [namedPart('status', status)]),
         // Last: it confirms an update only once everything above runs.
@@ -327,7 +339,53 @@ export class Agent {
       bootId: this.bootId,
       clockSynced: () => this.clockWatch.synced(),
       logger: this.logger,
+      onAcknowledged: () => this.fleet?.nudge(),
     });
+  }
+
+  // The fleet channel rides on sync's relay URL and secret; imported only when both are on.
+  private async makeFleet(): Promise<FleetClient | undefined> {
+    const { sync, fleet, gateway, buffer } = this.config;
+    if (!(fleet.enabled ?? sync.enabled) || !sync.enabled || sync.url === undefined) return undefined;
+    // Sync read it a moment ago (and warned about its file mode then).
+    const secret = loadGatewaySecret(sync, this.deps.env);
+    const [{ FleetClient }, { buildHealthReport }, { SystemProbe }, { readAgentVersion }, { createDispatcher }] = await Promise.all([
+      import('./fleet/client.ts'),
+      import('./fleet/health.ts'),
+      import('./status/system.ts'),
+      import('./status/version.ts'),
+      import('./sync/dispatcher.ts'),
+    ]);
+    const system = new SystemProbe({ diskPath: path.dirname(path.resolve(buffer.path)) });
+    const version = readAgentVersion();
+    const startedMono = this.clock.monotonic();
+    const client = new FleetClient({
+      url: sync.url,
+      gatewayId: gateway.id,
+      secret,
+      intervalMs: fleet.intervalMs,
+      timeoutMs: fleet.timeoutMs,
+      clock: this.clock,
+      logger: this.logger,
+      skewMs: () => this.sync?.clockOffsetMs ?? 0,
+      dispatcher: () => createDispatcher(sync),
+      health: () =>
+        buildHealthReport({
+          version,
+          bootId: this.bootId,
+          uptimeS: () => (this.clock.monotonic() - startedMono) / 1000,
+          clockSynced: () => this.clockWatch.synced(),
+          clockOffsetMs: () => this.sync?.clockOffsetMs ?? 0,
+          buffer: () => this.buffer.stats(),
+          devices: () => this.poller.devices,
+          brokerClients: () => this.broker?.stats().clients ?? null,
+          system: () => system.read(),
+          configVersion: this.configVersion,
+        }),
+    });
+    for (const part of this.deps.fleetParts ?? []) client.register(part);
+    if (this.update !== undefined) client.register(this.update);
+    return client;
   }
 }
 

@@ -18,6 +18,10 @@ import { registerDashboard } from './dashboard/routes.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import type { FleetRelayPart } from './fleet/part.ts';
+import { registerFleetReadRoutes } from './fleet/read-routes.ts';
+import { registerFleetPollRoute } from './fleet/route.ts';
+import { FleetService } from './fleet/service.ts';
 import { VolumeService } from './dga/volumes.ts';
 import { listenFailed, notRunning } from './errors.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
@@ -58,6 +62,8 @@ export interface RelayDeps {
   readonly pagedLocally?: PagedLocally;
   /** How long each part's stop() may take before the next one is stopped anyway, ms (default 5 000, platform/lifecycle.ts). */
   readonly stopDeadlineMs?: number;
+  /** Fleet parts beside the relay's own (cloud/fleet/part.ts): for tests of the fleet channel. */
+  readonly fleetParts?: readonly FleetRelayPart[];
 }
 
 interface Running {
@@ -159,10 +165,16 @@ export class Relay {
       });
       await registerMetricsRoute(app, { metrics, apiTokens: config.apiTokens });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
+      // The signed relay → gateway channel (cloud/fleet/README.md): each feature that talks to gateways registers its part here.
+      const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
+      for (const part of this.deps.fleetParts ?? []) fleet.register(part);
+      await registerFleetPollRoute(app, fleet, config.ingest.refusalLogIntervalMs);
+      await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);
-      // The fleet part `update` (issue 16 §4): registered on the fleet channel once it exists.
+      // Signed releases and the fleet part `update` (issue 16 §4, cloud/releases).
       const releases = await registerReleases(app, { config: config.releases, executor: database.executor, relayKey: key.key, apiTokens: config.apiTokens, clock: this.clock, logger });
+      if (releases !== undefined) fleet.register(releases);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,

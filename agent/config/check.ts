@@ -63,6 +63,7 @@ export function checkConfig(config: AgentConfig): ConfigProblem[] {
     }
   });
   problems.push(...checkAlarmsConfig(config.alarms, config.devices, profiles));
+  if (config.fleet.enabled === true && !config.sync.enabled) add('fleet.enabled', 'needs sync enabled: the fleet channel uses sync.url and the gateway secret');
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/schema.ts';
 import { brokerConfigSchema } from '../broker/schema.ts';
+import { fleetConfigSchema } from '../fleet/schema.ts';
 import { pagingConfigSchema } from '../paging/schema.ts';
 import { statusConfigSchema } from '../status/schema.ts';
 import { syncConfigSchema } from '../sync/schema.ts';
@@ -101,6 +102,9 @@ export const configSchema = z.strictObject({
   backoff: backoffSchema.prefault({}),
   mqtt: brokerConfigSchema.prefault({}).describe('Embedded MQTT broker: device ingest, live republish of every reading and alarm (agent/broker/README.md)'),
   sync: syncConfigSchema.prefault({}).describe('Store-and-forward sync to the cloud relay (agent/sync/README.md)'),
+  fleet: fleetConfigSchema
+    .prefault({})
+    .describe('Health reports to the relay and the signed channel for remote configuration, commands and updates (agent/fleet/README.md)'),
   alarms: alarmsConfigSchema.prefault({}).describe('Threshold alarms per channel: built-in defaults for gas detectors, overridable per profile and device'),
   paging: pagingConfigSchema
     .prefault({})

@@ -85,6 +85,11 @@ export class SyncClient {
     return this.stopping;
   }
 
+  /** Relay clock − gateway clock, ms, as the last answer's Date header showed (0 within 30 s): the fleet poll signs with it too. */
+  get clockOffsetMs(): number {
+    return this.skew.offsetMs;
+  }
+
   status(): SyncStatus {
     if (this.phase === 'running') {
       try {
@@ -248,6 +253,7 @@ export class SyncClient {
     this.sentRecords += seqs.length;
     this.sentBytes += bytes;
     this.log.debug({ records: seqs.length, stored: ack.stored, duplicates: ack.duplicates, highestSeq: ack.highestSeq }, 'batch acknowledged');
+    this.o.onAcknowledged?.();
     return releaseFailure;
   }
 

@@ -23,6 +23,8 @@ export interface SyncClientOptions {
   readonly dispatcher?: Dispatcher;
   /** Jitter source, [0, 1); default Math.random. */
   readonly random?: () => number;
+  /** Called after each acknowledged batch (the link is up): the fleet client polls then if it is nearly due. */
+  readonly onAcknowledged?: () => void;
 }
 
 /**

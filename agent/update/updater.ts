@@ -110,8 +110,8 @@ export class Updater {
     };
   }
 
-  /** The relay's answer for this part; work runs in the background (whenSettled() for tests). Never throws. */
-  apply(answer: unknown): void {
+  /** FleetPart: the relay's answer for this part; the work runs in the background (whenSettled() for tests). Never rejects. */
+  async apply(answer: unknown): Promise<void> {
     if (!this.started || this.running !== undefined || this.state === 'confirming' || this.state === 'switching') return;
     const parsed = updateAnswerSchema.safeParse(answer);
     if (!parsed.success) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsConfigSchema } from '../alerts/config.ts';
 import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
+import { fleetConfigSchema } from '../fleet/schema.ts';
 import { releasesConfigSchema } from '../releases/config.ts';
 
 const MIB = 1_048_576;
@@ -171,6 +172,7 @@ export const relayConfigSchema = z.strictObject({
     .prefault({})
     .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
   releases: releasesConfigSchema.prefault({}).describe('Signed agent releases for over-the-air updates, with canary rollouts (cloud/releases/README.md)'),
+  fleet: fleetConfigSchema.prefault({}).describe('Gateway health and the signed relay → gateway channel (cloud/fleet/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

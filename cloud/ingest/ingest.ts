@@ -13,14 +13,14 @@ import type { StoredRecord } from '../../protocols/records.ts';
 import { decodeBatch } from '../../protocols/sync/batch.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
 import { ATALAYA_SYNC_MALFORMED, ATALAYA_SYNC_TOO_LARGE, isSyncError } from '../../protocols/sync/errors.ts';
-import { verifyRequest } from '../../protocols/sync/signature.ts';
 import { INGEST_PATH, type IngestAck, type SyncBatch } from '../../protocols/sync/types.ts';
 import { isStoreError, STORE_INVALID_BATCH, STORE_UNKNOWN_GATEWAY } from '../store/errors.ts';
 import type { IngestInput, RelayStore } from '../store/types.ts';
+import { type Authenticated, authenticate, claimFreshNonce, type SignedRequestChecks } from './authenticate.ts';
 import { DecodeBudget } from './decode-budget.ts';
 import { refuse } from './errors.ts';
 import type { GatewaySecrets } from './gateway-secrets.ts';
-import { type Claimed, claimedIdentity, type RequestHeaders } from './headers.ts';
+import type { RequestHeaders } from './headers.ts';
 import { checkInflated } from './inflate-check.ts';
 import { SeqWindow } from './seq-window.ts';
 import { clockOffset, correctedTime, seqRanges } from './time.ts';
@@ -53,11 +53,18 @@ export class Ingestor {
 
   private readonly budget: DecodeBudget;
   private readonly seqWindow: SeqWindow;
+  private readonly checks: SignedRequestChecks;
 
   constructor(private readonly options: IngestorOptions) {
     this.logger = options.logger.child({ component: 'ingest' });
     this.budget = new DecodeBudget(options.limits.maxDecodeBytesInFlight);
     this.seqWindow = new SeqWindow(options.store, options.limits.maxSeqJump);
+    this.checks = { secrets: options.secrets, store: options.store, clock: options.clock, skewMs: options.limits.skewMs };
+  }
+
+  /** The signed-request checks, for the other gateway routes (the fleet channel) to share. */
+  get requestChecks(): SignedRequestChecks {
+    return this.checks;
   }
 
   get limits(): IngestLimits {
@@ -66,36 +73,21 @@ export class Ingestor {
 
   /** The acknowledgement of a stored batch; throws IngestRefused, IngestBusy or a store error (both → 503). */
   async handle(headers: RequestHeaders, body: Buffer): Promise<IngestAck> {
-    const { secrets, clock, limits } = this.options;
-    const claimed = claimedIdentity(headers);
-    const secret = await secrets.get(claimed.gateway);
-    // Unknown gateway and bad signature answer alike: no probing for registered ids.
-    const valid =
-      secret !== undefined &&
-      verifyRequest({ method: 'POST', path: INGEST_PATH, timestamp: claimed.timestamp, nonce: claimed.nonce, body, secret, signature: claimed.signature });
-    if (!valid) throw refuse('unauthenticated', 'authentication failed', { gateway: claimed.gateway });
-    const gateway = claimed.gateway;
-
-    const now = clock.now();
-    if (Math.abs(now - claimed.timestamp) > limits.skewMs) {
-      throw refuse('stale', `timestamp is ${now - claimed.timestamp} ms from the relay clock (allowed ±${limits.skewMs} ms)`, { gateway });
-    }
+    const { limits } = this.options;
+    const authenticated = await authenticate(this.checks, INGEST_PATH, headers, body);
     // Size, nesting and value count bounded while inflating, before anything is parsed (inflate-check.ts);
     // the parsed batch then counts against the decode budget until the store is done with it.
-    const release = this.budget.reserve(await checkInflated(body, limits, gateway));
+    const release = this.budget.reserve(await checkInflated(body, limits, authenticated.gateway));
     try {
-      return await this.accept(gateway, claimed, body, now);
+      return await this.accept(authenticated, body);
     } finally {
       release();
     }
   }
 
-  private async accept(gateway: string, claimed: Claimed, body: Buffer, now: number): Promise<IngestAck> {
-    const { store, limits } = this.options;
-    // Remembered until the timestamp leaves the window: after that the stale check refuses a replay.
-    if (!(await store.claimNonce(gateway, claimed.nonce, claimed.timestamp + limits.skewMs, now))) {
-      throw refuse('replayed', 'nonce already used', { gateway });
-    }
+  private async accept(authenticated: Authenticated, body: Buffer): Promise<IngestAck> {
+    const { gateway, now } = authenticated;
+    await claimFreshNonce(this.checks, authenticated);
 
     const batch = this.decode(body, gateway);
     if (batch.gateway !== gateway) throw refuse('forbidden', `gateway ${gateway} cannot write records of ${batch.gateway}`, { gateway });

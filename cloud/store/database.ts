@@ -11,6 +11,8 @@ import { SqlAnchorStore } from './anchor-store.ts';
 import type { AnchorStore } from './anchor-types.ts';
 import { SqlDgaStore } from './dga-store.ts';
 import type { DgaStore } from './dga-types.ts';
+import { SqlFleetStore } from './fleet-store.ts';
+import type { FleetStore } from './fleet-types.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { PostgresExecutor } from './sql-postgres.ts';
@@ -38,6 +40,8 @@ export interface RelayDatabase {
   readonly anchor: AnchorStore;
   /** Alerts, their routes, the outbox and the delivery log (cloud/alerts). */
   readonly alerts: AlertsStore;
+  /** Latest poll and health per gateway, health history (cloud/fleet). */
+  readonly fleet: FleetStore;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -72,6 +76,7 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     dga: new SqlDgaStore(executor),
     anchor: new SqlAnchorStore(executor, records),
     alerts: new SqlAlertsStore(executor),
+    fleet: new SqlFleetStore(executor),
     start: () => executor.start(),
     stop: () => executor.stop(),
   };

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
 import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 
@@ -322,6 +323,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE dga_audit ADD COLUMN actor text;
     `,
   },
+  FLEET_MIGRATION_POSTGRES,
   RELEASES_MIGRATION_POSTGRES,
 ];
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
+import { FLEET_MIGRATION_SQLITE } from './migrations-fleet.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
 
@@ -248,6 +249,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   ALERTS_MIGRATION_SQLITE,
   DGA_REVIEW_MIGRATION_SQLITE,
+  FLEET_MIGRATION_SQLITE,
   RELEASES_MIGRATION_SQLITE,
 ];
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
+import type { FleetRelayPart } from '../../cloud/fleet/part.ts';
 import { hashApiToken, newApiToken } from '../../cloud/http/auth.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../../cloud/main.ts';
@@ -39,6 +40,10 @@ export interface TestRelayOptions {
   readonly alerts?: Record<string, unknown>;
   /** Environment besides ATALAYA_RELAY_KEY (e.g. ATALAYA_ANCHOR_KEY). */
   readonly env?: Record<string, string>;
+  /** The fleet: section (issue 16). */
+  readonly fleet?: Record<string, unknown>;
+  /** Fleet parts to register (cloud/fleet/part.ts). */
+  readonly fleetParts?: readonly FleetRelayPart[];
 }
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
@@ -52,12 +57,14 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     ingest: options.ingest ?? {},
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
     ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+    ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
   });
   const logger = testLogger();
   const relay = new Relay(config, {
     logger,
     env: { ...options.env, ATALAYA_RELAY_KEY: key },
     anchorSchedule: false,
+    ...(options.fleetParts === undefined ? {} : { fleetParts: options.fleetParts }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   try {

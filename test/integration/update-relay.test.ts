@@ -50,7 +50,7 @@ describe('relay release hosting', () => {
       apiTokens: [{ name: 'alice', sha256: hashApiToken(token) }],
       releases: { enabled: true, publicKeys: [keys.publicKeyPem], dir: path.join(dir, 'releases'), urlTtlS: 60 },
     });
-    relay = new Relay(config, { logger: testLogger(), clock: { now: () => now }, env: { ATALAYA_RELAY_KEY: newRelayKey() }, anchorSchedule: false });
+    relay = new Relay(config, { logger: testLogger(), clock: { now: () => now, monotonic: () => performance.now() }, env: { ATALAYA_RELAY_KEY: newRelayKey() }, anchorSchedule: false });
     await relay.start();
     releases = relay.releases!;
     url = `http://127.0.0.1:${relay.address.port}`;

@@ -44,6 +44,7 @@ describe('relay config', () => {
         silentAfterMinutes: 15,
         digest: { windowMinutes: 5, maxPerWindow: 5 },
       }),
+      fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144 },
       log: { level: 'info' },
     });
   });
@@ -130,7 +131,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });

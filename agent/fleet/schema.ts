@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * The `fleet:` section: the signed channel to the relay that carries health reports and, through
+ * fleet parts, remote configuration, commands and updates (agent/fleet/README.md). It uses the
+ * relay URL and gateway secret of `sync:`.
+ */
+export const fleetConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().optional().describe('Poll the relay for fleet management; default: true when sync is enabled'),
+    intervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .default(60_000)
+      .describe('Longest time between two polls (each carries a health report), ms, 1000..86400000; a poll due within half of it goes right after a sync'),
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe('Whole-request deadline of a poll, ms, 100..600000'),
+  });
+
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
