@@ -25,6 +25,7 @@ for (const [title, file] of [
   ['Ethereum anchoring: gas per anchor, proof sizes, 1M-record tree', 'test/bench/anchor.ts'],
   ['DGA evidence pack: one obra × one year (8,760 slots), time and size', 'test/bench/evidence.ts'],
   ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
+  ['update download: bytes on the wire for a download cut at 50 % and resumed', 'test/bench/update-resume.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file]);
 }

@@ -109,6 +109,8 @@ export class DownloadFaultProxy {
   readonly faults: Array<{ kind: 'cut' | 'stall'; afterBytes: number }> = [];
   /** Faults that took effect, in order. */
   readonly applied: Array<'cut' | 'stall'> = [];
+  /** Bytes forwarded on the wire (TCP payload, HTTP headers included): to the target, and back. */
+  readonly bytes = { up: 0, down: 0 };
   private readonly server: net.Server;
   private readonly stalled: Array<() => void> = [];
   private readonly sockets = new Set<net.Socket>();
@@ -148,15 +150,18 @@ export class DownloadFaultProxy {
         armed = this.faults.shift();
         sent = 0;
       }
+      this.bytes.up += d.length;
       upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
       if (held) return;
       if (armed === undefined || sent + d.length <= armed.afterBytes) {
         sent += d.length;
+        this.bytes.down += d.length;
         client.write(d);
         return;
       }
+      this.bytes.down += armed.afterBytes - sent;
       client.write(d.subarray(0, armed.afterBytes - sent));
       sent = armed.afterBytes;
       this.applied.push(armed.kind);
