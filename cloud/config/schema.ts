@@ -171,8 +171,8 @@ export const relayConfigSchema = z.strictObject({
   alerts: alertsConfigSchema
     .prefault({})
     .describe('Alerts by email, webhook and SMS: recipient groups, rules, escalation, quiet hours, digest (cloud/alerts/README.md)'),
-  releases: releasesConfigSchema.prefault({}).describe('Signed agent releases for over-the-air updates, with canary rollouts (cloud/releases/README.md)'),
   fleet: fleetConfigSchema.prefault({}).describe('Gateway health and the signed relay → gateway channel (cloud/fleet/README.md)'),
+  releases: releasesConfigSchema.prefault({}).describe('Signed agent releases for over-the-air updates, with canary rollouts (cloud/releases/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -45,8 +45,14 @@ export function releasePrivateKey(pem: string): KeyObject {
   return ed25519(() => createPrivateKey(pem), 'private');
 }
 
-/** Throws ATALAYA_RELEASE_KEY_INVALID for anything but an ed25519 public key. */
+/**
+ * Throws ATALAYA_RELEASE_KEY_INVALID for anything but an ed25519 public key, a private key
+ * included (node would derive its public half): a private release key on a gateway or a relay is
+ * a leak to fix, not a config to accept.
+ */
 export function releasePublicKey(pem: string): KeyObject {
+  if (typeof pem === 'string' && pem.includes('PRIVATE KEY'))
+    throw new ReleaseProtocolError(RELEASE_KEY_INVALID, 'release public key: this is a private key; give the public one (atalaya release keygen --public)');
   return ed25519(() => createPublicKey({ key: pem, format: 'pem' }), 'public');
 }
 

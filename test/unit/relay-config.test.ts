@@ -45,6 +45,7 @@ describe('relay config', () => {
         digest: { windowMinutes: 5, maxPerWindow: 5 },
       }),
       fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144 },
+      releases: { enabled: false, publicKeys: [], dir: './data/releases', urlTtlS: 21_600 },
       log: { level: 'info' },
     });
   });
@@ -131,7 +132,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'releases', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
