@@ -5,29 +5,39 @@
  * agent from <root>/current, restarted on any exit), and a TCP proxy that cuts or stalls the
  * first tarball download once.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Arm64Process, type Arm64Runtime } from './release.ts';
 
+const run = promisify(execFile);
 const BOOT_CHECK = path.resolve(import.meta.dirname, '../../deploy/pi/boot-check.sh');
 
-/** The release re-packed as `version` (package.json and RELEASE.json), `patch` applied to the unpacked tree. */
-export function repackRelease(tarball: string, dir: string, version: string, patch?: (app: string) => void): string {
+/**
+ * The release re-packed once per entry of `versions` (package.json and RELEASE.json say the
+ * version, its patch applied to the unpacked tree, cumulatively), unpacked once; asynchronous, so
+ * that it runs while the emulated agent starts.
+ */
+export async function repackRelease(tarball: string, dir: string, versions: ReadonlyArray<{ version: string; patch?: (app: string) => void }>): Promise<string[]> {
   const stage = mkdtempSync(path.join(dir, 'repack-'));
   try {
-    execFileSync('tar', ['-xzf', tarball, '-C', stage]);
+    await run('tar', ['-xzf', tarball, '-C', stage]);
     const app = path.join(stage, 'atalaya');
-    for (const file of ['package.json', 'RELEASE.json']) {
-      const json = JSON.parse(readFileSync(path.join(app, file), 'utf8')) as Record<string, unknown>;
-      json['version'] = version;
-      writeFileSync(path.join(app, file), `${JSON.stringify(json, null, 2)}\n`);
+    const out: string[] = [];
+    for (const { version, patch } of versions) {
+      for (const file of ['package.json', 'RELEASE.json']) {
+        const json = JSON.parse(readFileSync(path.join(app, file), 'utf8')) as Record<string, unknown>;
+        json['version'] = version;
+        writeFileSync(path.join(app, file), `${JSON.stringify(json, null, 2)}\n`);
+      }
+      patch?.(app);
+      const file = path.join(dir, `atalaya-${version}-linux-arm64.tar.gz`);
+      // gzip -1: the test measures the update, not the compression.
+      await run('sh', ['-c', `tar -cf - -C "${stage}" atalaya | gzip -1 > "${file}"`]);
+      out.push(file);
     }
-    patch?.(app);
-    const out = path.join(dir, `atalaya-${version}-linux-arm64.tar.gz`);
-    // gzip -1: the test measures the update, not the compression.
-    execFileSync('sh', ['-c', `tar -cf - -C "${stage}" atalaya | gzip -1 > "${out}"`]);
     return out;
   } finally {
     rmSync(stage, { recursive: true, force: true });

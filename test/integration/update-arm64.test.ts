@@ -72,13 +72,6 @@ describe('over-the-air update of the arm64 release under qemu', () => {
     mkdirSync(root);
     mkdirSync(work);
     installRelease(tarball, root, '0.1.0');
-    good = signRelease(repackRelease(tarball, dir, '0.1.1'), '0.1.1', keys);
-    const crashing = signRelease(
-      repackRelease(tarball, dir, '0.1.2', (app) => writeFileSync(path.join(app, 'bin', 'atalaya.mjs'), '#!/usr/bin/env node\nprocess.exit(1);\n')),
-      '0.1.2',
-      keys,
-    );
-
     const relayKey = newRelayKey();
     const config = parseRelayConfig({
       listen: { host: '127.0.0.1', port: 0 },
@@ -89,24 +82,6 @@ describe('over-the-air update of the arm64 release under qemu', () => {
     relay = new Relay(config, { logger: testLogger(), env: { ATALAYA_RELAY_KEY: relayKey }, anchorSchedule: false });
     await relay.start();
     releases = relay.releases!;
-    await releases.add(good.tarball, good.manifest, good.signature, 'test');
-    await releases.add(crashing.tarball, crashing.manifest, crashing.signature, 'test');
-    // A compromised relay: a release signed by a key the gateway does not trust, put straight into its database.
-    const forged = signRelease(good.tarball, '0.1.3', stranger);
-    const side = createRelayDatabase({ kind: 'sqlite', path: path.join(dir, 'relay.db') }, testLogger());
-    await side.start();
-    await new SqlReleasesStore(side.executor).addRelease({
-      version: '0.1.3',
-      file: path.basename(good.tarball),
-      size: forged.size,
-      sha256: forged.sha256,
-      manifest: forged.manifest.toString('utf8'),
-      signature: forged.signature,
-      addedBy: 'intruder',
-      addedAt: Date.now(),
-    });
-    await side.stop();
-
     const secret = await new GatewaySecrets({ store: relay.store, key: parseRelayKey(relayKey, 'test'), logger: testLogger() }).provision(GATEWAY, Date.now());
     proxy = new DownloadFaultProxy(relay.address.port);
     const proxyPort = await proxy.listen();
@@ -135,6 +110,31 @@ devices:
     );
     service = new ServiceStandIn(runtime, root, ['agent', '-c', path.join(work, 'agent.yaml')], work);
     service.start();
+    // While the emulated agent starts: the new builds, hosted as a release signer and an operator would.
+    const [v011, v012] = await repackRelease(tarball, dir, [
+      { version: '0.1.1' },
+      { version: '0.1.2', patch: (app) => writeFileSync(path.join(app, 'bin', 'atalaya.mjs'), '#!/usr/bin/env node\nprocess.exit(1);\n') },
+    ]);
+    good = signRelease(v011!, '0.1.1', keys);
+    const crashing = signRelease(v012!, '0.1.2', keys);
+    await releases.add(good.tarball, good.manifest, good.signature, 'test');
+    await releases.add(crashing.tarball, crashing.manifest, crashing.signature, 'test');
+    // A compromised relay: a release signed by a key the gateway does not trust, put straight into its database.
+    const forged = signRelease(good.tarball, '0.1.3', stranger);
+    const side = createRelayDatabase({ kind: 'sqlite', path: path.join(dir, 'relay.db') }, testLogger());
+    await side.start();
+    await new SqlReleasesStore(side.executor).addRelease({
+      version: '0.1.3',
+      file: path.basename(good.tarball),
+      size: forged.size,
+      sha256: forged.sha256,
+      manifest: forged.manifest.toString('utf8'),
+      signature: forged.signature,
+      addedBy: 'intruder',
+      addedAt: Date.now(),
+    });
+    await side.stop();
+
     sampler = setInterval(() => {
       void report().then((r) => {
         const line = r === undefined ? '' : `${r.state} ${r.target ?? '-'} ${r.reason ?? '-'}`;
