@@ -12,6 +12,8 @@ export const UPDATE_ANSWER_MISMATCH = 'ATALAYA_UPDATE_ANSWER_MISMATCH';
 export const UPDATE_UNHEALTHY = 'ATALAYA_UPDATE_UNHEALTHY';
 /** The new version did not stay up for update.maxStarts starts (written by deploy/pi/boot-check.sh). */
 export const UPDATE_CRASHED = 'ATALAYA_UPDATE_CRASHED';
+/** An update failed in a way none of the other codes names (a bug): the log line has the error. */
+export const UPDATE_FAILED = 'ATALAYA_UPDATE_FAILED';
 /** update.publicKey is neither a PEM ed25519 public key nor a readable file holding one. */
 export const UPDATE_KEY_UNREADABLE = 'ATALAYA_UPDATE_KEY_UNREADABLE';
 
@@ -21,7 +23,8 @@ export type UpdateErrorCode =
   | typeof UPDATE_ANSWER_MISMATCH
   | typeof UPDATE_UNHEALTHY
   | typeof UPDATE_CRASHED
-  | typeof UPDATE_KEY_UNREADABLE;
+  | typeof UPDATE_KEY_UNREADABLE
+  | typeof UPDATE_FAILED;
 
 export class UpdateError extends AtalayaError<UpdateErrorCode> {
   constructor(code: UpdateErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {

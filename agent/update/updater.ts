@@ -19,7 +19,7 @@ import { isAtalayaError } from '../../protocols/errors.ts';
 import { type UpdateAnswer, type UpdateReport, type UpdateState, updateAnswerSchema, verifyManifest } from '../../protocols/release/index.ts';
 import { checkContent } from '../../protocols/release/manifest.ts';
 import { downloadResumable } from './download.ts';
-import { UPDATE_ANSWER_MISMATCH, UPDATE_INSTALL_FAILED, UPDATE_UNHEALTHY, UpdateError } from './errors.ts';
+import { UPDATE_ANSWER_MISMATCH, UPDATE_FAILED, UPDATE_INSTALL_FAILED, UPDATE_UNHEALTHY, UpdateError } from './errors.ts';
 import { currentVersion, switchCurrent, unpackRelease } from './layout.ts';
 import { clearPending, readPending, readResult, writePending, writeResult } from './markers.ts';
 import type { UpdateConfig } from './schema.ts';
@@ -174,7 +174,7 @@ export class Updater {
       this.logger.info({ version: manifest.version, previous }, 'update switched: restarting on the new version');
       this.o.restart(`update to ${manifest.version}`);
     } catch (err) {
-      const code = isAtalayaError(err) ? err.code : 'ATALAYA_UPDATE_FAILED';
+      const code = isAtalayaError(err) ? err.code : UPDATE_FAILED;
       this.logger.warn({ err, code, version: a.version }, 'update failed');
       if (code.startsWith('ATALAYA_RELEASE_') || code === UPDATE_ANSWER_MISMATCH) this.refused.set(a.version, code);
       this.set('failed', a.version, code);

@@ -11,7 +11,6 @@
  * and nothing read in the meantime is lost: the relay holds every seq the buffer gave, and the
  * readings stop only while the agent restarts. Needs deploy/release/qemu-setup.sh to have run.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -68,7 +68,7 @@ describe('agent updater', () => {
     const restarts: string[] = [];
     const u = updater(config, '0.1.0', { restarts });
     u.start();
-    u.apply(answerFor(good, server.url(path.basename(good.tarball))));
+    await u.apply(answerFor(good, server.url(path.basename(good.tarball))));
     await u.whenSettled();
     expect(u.report()).toMatchObject({ current: '0.1.0', state: 'switching', target: '0.2.0', progress: 1 });
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.2.0');
@@ -98,10 +98,10 @@ describe('agent updater', () => {
     u.start();
     const name = path.basename(forged.tarball);
     const answer = answerFor(forged, server.url(name));
-    u.apply(answer);
+    await u.apply(answer);
     await u.whenSettled();
     expect(u.report()).toMatchObject({ state: 'failed', target: '0.3.0', reason: RELEASE_SIGNATURE_INVALID });
-    u.apply(answer);
+    await u.apply(answer);
     await u.whenSettled();
     expect(server.requests.filter((r) => r.name === name)).toEqual([]);
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.0');
@@ -109,7 +109,7 @@ describe('agent updater', () => {
     const tampered = { ...answerFor(good, server.url(path.basename(good.tarball))), manifest: Buffer.from(good.manifest.toString().replace(/"size": \d+/, '"size": 5')).toString('base64') };
     const v = updater(config, '0.1.0');
     v.start();
-    v.apply(tampered);
+    await v.apply(tampered);
     await v.whenSettled();
     expect(v.report()).toMatchObject({ state: 'failed', reason: RELEASE_SIGNATURE_INVALID });
     await u.stop();
@@ -123,7 +123,7 @@ describe('agent updater', () => {
     server.cutNextAfter = Math.floor(good.size / 2);
     const u = updater(config, '0.1.0');
     u.start();
-    u.apply(answerFor(good, server.url(name)));
+    await u.apply(answerFor(good, server.url(name)));
     await u.whenSettled();
     expect(u.report()).toMatchObject({ state: 'failed', reason: UPDATE_DOWNLOAD_FAILED });
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.0');
@@ -135,7 +135,7 @@ describe('agent updater', () => {
     const restarts: string[] = [];
     const again = updater(config, '0.1.0', { restarts });
     again.start();
-    again.apply(answerFor(good, server.url(name)));
+    await again.apply(answerFor(good, server.url(name)));
     await again.whenSettled();
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.2.0');
     expect((server.sent.get(name) ?? 0) - before).toBe(good.size);
@@ -162,7 +162,7 @@ describe('agent updater', () => {
     const old = updater(config, '0.1.0');
     old.start();
     expect(old.report()).toMatchObject({ current: '0.1.0', state: 'rolled_back', target: '0.2.0', reason: UPDATE_UNHEALTHY });
-    old.apply(answerFor(good, server.url(path.basename(good.tarball))));
+    await old.apply(answerFor(good, server.url(path.basename(good.tarball))));
     await old.whenSettled();
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.0');
     await old.stop();

@@ -107,7 +107,7 @@ describe('rollout', () => {
     expect(at10.length).toBeLessThan(140);
     const at50 = ids.filter((g) => desiredVersion(g, new Set(), [all(1, '2.0.0', 10), all(2, '2.0.0', 50)]) === '2.0.0');
     expect(at50).toEqual(expect.arrayContaining(at10));
-    expect(ids.every((g) => canaryBucket(g) === canaryBucket(g) && canaryBucket(g) >= 0 && canaryBucket(g) < 100)).toBe(true);
+    expect(ids.every((g) => canaryBucket(g) === canaryBucket(`${g}`) && canaryBucket(g) >= 0 && canaryBucket(g) < 100)).toBe(true);
   });
 
   it('outside the newest canary, a gateway keeps the previous rollout', () => {
