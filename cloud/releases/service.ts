@@ -115,6 +115,8 @@ export class ReleaseService {
     if (version === undefined || this.o.urlKey === undefined) return undefined;
     const last = await this.o.store.reportOf(gatewayId);
     if (last?.current === version) return undefined;
+    // Refused for good by the gateway (its signature check, or rolled back): not worth the bytes on every poll.
+    if (last?.target === version && (last.state === 'rolled_back' || (last.state === 'failed' && last.reason?.startsWith('ATALAYA_RELEASE_') === true))) return undefined;
     const release = await this.o.store.release(version);
     if (release === undefined) return undefined;
     return {

@@ -102,9 +102,15 @@ describe('relay release hosting', () => {
     const first = answered[0]!;
     await releases.onReport(first, { current: '0.2.0', state: 'idle', progress: 0 }, now);
     expect(await releases.answer(first, now)).toBeUndefined();
+    // Nor one that refused it for good; one whose download failed is answered again (it resumes).
+    const [second, third] = answered.slice(1);
+    await releases.onReport(second!, { current: '0.1.0', state: 'rolled_back', target: '0.2.0', progress: 1, reason: 'ATALAYA_UPDATE_CRASHED' }, now);
+    expect(await releases.answer(second!, now)).toBeUndefined();
+    await releases.onReport(third!, { current: '0.1.0', state: 'failed', target: '0.2.0', progress: 0.5, reason: 'ATALAYA_UPDATE_DOWNLOAD_FAILED' }, now);
+    expect(await releases.answer(third!, now)).toMatchObject({ version: '0.2.0' });
     const overview = (await (await api('/v1/releases')).json()) as { rollouts: Array<{ actor: string; percent: number }>; gateways: Array<{ gateway: string; current: string }> };
     expect(overview.rollouts).toEqual([expect.objectContaining({ actor: 'alice', percent: 25 })]);
-    expect(overview.gateways).toEqual([expect.objectContaining({ gateway: first, current: '0.2.0' })]);
+    expect(overview.gateways).toEqual(expect.arrayContaining([expect.objectContaining({ gateway: first, current: '0.2.0' })]));
     expect((await fetch(`${url}/v1/releases`)).status).toBe(401);
   });
 
