@@ -119,6 +119,8 @@ export class DownloadFaultProxy {
   readonly faults: Array<{ kind: 'cut' | 'stall'; afterBytes: number }> = [];
   /** Faults that took effect, in order. */
   readonly applied: Array<'cut' | 'stall'> = [];
+  /** Where each `GET /v1/releases/` asked to start (its Range, 0 without one), in order. */
+  readonly rangeStarts: number[] = [];
   /** Bytes forwarded on the wire (TCP payload, HTTP headers included): to the target, and back. */
   readonly bytes = { up: 0, down: 0 };
   private readonly server: net.Server;
@@ -156,6 +158,8 @@ export class DownloadFaultProxy {
     let sent = 0;
     let held = false;
     client.on('data', (d: Buffer) => {
+      const head = d.subarray(0, 2048).toString('latin1');
+      if (head.startsWith('GET /v1/releases/')) this.rangeStarts.push(Number(/\r\nrange: *bytes=(\d+)-/i.exec(head)?.[1] ?? 0));
       if (armed === undefined && this.faults.length > 0 && d.subarray(0, 32).toString('latin1').startsWith('GET /v1/releases/')) {
         armed = this.faults.shift();
         sent = 0;

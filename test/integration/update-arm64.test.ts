@@ -187,7 +187,10 @@ devices:
         EMULATED_MS / 8,
         0,
       );
-      expect(stalledAt).toBeGreaterThan(good.size / 2);
+      // The retry after the cut resumed where the part file ended, and kept appending.
+      expect(proxy.rangeStarts.slice(0, 2)).toEqual([0, expect.any(Number)]);
+      expect(proxy.rangeStarts[1]).toBeGreaterThan(0);
+      expect(stalledAt).toBeGreaterThan(proxy.rangeStarts[1]!);
       expect(stalledAt).toBeLessThan(good.size);
       const runsBefore = service!.runs.length;
       service!.kill();
@@ -200,6 +203,8 @@ devices:
       );
       expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.1');
       expect(readFileSync(path.join(root, '.update-result'), 'utf8')).toContain('state=confirmed');
+      // After the SIGKILL, the new process asked for the rest only.
+      expect(proxy.rangeStarts.slice(0, 3)).toEqual([0, proxy.rangeStarts[1], stalledAt]);
       expect(service!.runs.map((r) => [r.version, r.code ?? r.signal])).toEqual([
         ['0.1.0', 'SIGKILL'],
         ['0.1.0', RESTART_EXIT_CODE],
