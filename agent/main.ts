@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
 import { type Clock, systemClock } from '../protocols/clock.ts';
 import type { StoredRecord } from '../protocols/records.ts';
@@ -176,10 +177,11 @@ export class Agent {
     this.lifecycle = lifecycle;
     try {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
-      this.sync = await this.makeSync();
+      const http = await this.makeRelayClient();
+      this.sync = await this.makeSync(http?.dispatcher);
       // Before the fleet client, which registers it as its part `update`.
       this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
-      this.fleet = await this.makeFleet();
+      this.fleet = await this.makeFleet(http?.dispatcher);
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
       const { buffer, broker, sync, fleet, status, pager, update } = this;
@@ -199,6 +201,8 @@ export class Agent {
         namedPart('alarms', this.alarms),
         ...(broker === undefined ? [] : [namedPart('broker', broker)]),
         namedPart('poller', this.poller),
+        // Sync and fleet share it; stopped after both.
+        ...(http === undefined ? [] : [http.part]),
         ...(sync === undefined ? [] : [namedPart('sync', sync)]),
         ...(fleet === undefined ? [] : [namedPart('fleet', fleet)]),
         ...(pager === undefined ? [] : [namedPart('paging', pager)]),
@@ -325,7 +329,16 @@ export class Agent {
     });
   }
 
-  private async makeSync(): Promise<SyncClient | undefined> {
+  /** One HTTP client (keep-alive connection) to the relay for sync and the fleet channel; undefined when sync is off. */
+  private async makeRelayClient(): Promise<{ dispatcher: Dispatcher; part: Part } | undefined> {
+    const { sync } = this.config;
+    if (!sync.enabled || sync.url === undefined) return undefined;
+    const { createDispatcher } = await import('./sync/dispatcher.ts');
+    const dispatcher = createDispatcher(sync);
+    return { dispatcher, part: { name: 'relay http client', start: () => undefined, stop: () => dispatcher.close() } };
+  }
+
+  private async makeSync(dispatcher: Dispatcher | undefined): Promise<SyncClient | undefined> {
     const { sync, gateway } = this.config;
     if (!sync.enabled || sync.url === undefined) return undefined;
     const secret = loadGatewaySecret(sync, this.deps.env, this.logger);
@@ -340,21 +353,21 @@ export class Agent {
       clockSynced: () => this.clockWatch.synced(),
       logger: this.logger,
       onAcknowledged: () => this.fleet?.nudge(),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
   }
 
   // The fleet channel rides on sync's relay URL and secret; imported only when both are on.
-  private async makeFleet(): Promise<FleetClient | undefined> {
+  private async makeFleet(dispatcher: Dispatcher | undefined): Promise<FleetClient | undefined> {
     const { sync, fleet, gateway, buffer } = this.config;
     if (!(fleet.enabled ?? sync.enabled) || !sync.enabled || sync.url === undefined) return undefined;
     // Sync read it a moment ago (and warned about its file mode then).
     const secret = loadGatewaySecret(sync, this.deps.env);
-    const [{ FleetClient }, { buildHealthReport }, { SystemProbe }, { readAgentVersion }, { createDispatcher }] = await Promise.all([
+    const [{ FleetClient }, { buildHealthReport, healthChangeKey }, { SystemProbe }, { readAgentVersion }] = await Promise.all([
       import('./fleet/client.ts'),
       import('./fleet/health.ts'),
       import('./status/system.ts'),
       import('./status/version.ts'),
-      import('./sync/dispatcher.ts'),
     ]);
     const system = new SystemProbe({ diskPath: path.dirname(path.resolve(buffer.path)) });
     const version = readAgentVersion();
@@ -364,11 +377,13 @@ export class Agent {
       gatewayId: gateway.id,
       secret,
       intervalMs: fleet.intervalMs,
+      healthIntervalMs: fleet.healthIntervalMs,
+      healthKey: healthChangeKey,
       timeoutMs: fleet.timeoutMs,
       clock: this.clock,
       logger: this.logger,
       skewMs: () => this.sync?.clockOffsetMs ?? 0,
-      dispatcher: () => createDispatcher(sync),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
       health: () =>
         buildHealthReport({
           version,

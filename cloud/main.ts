@@ -18,12 +18,13 @@ import { registerDashboard } from './dashboard/routes.ts';
 import type { DgaEngine } from './dga/engine.ts';
 import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
+import { VolumeService } from './dga/volumes.ts';
+import { listenFailed, notRunning } from './errors.ts';
+import { registerFleetMetrics } from './fleet/metrics.ts';
 import type { FleetRelayPart } from './fleet/part.ts';
 import { registerFleetReadRoutes } from './fleet/read-routes.ts';
 import { registerFleetPollRoute } from './fleet/route.ts';
 import { FleetService } from './fleet/service.ts';
-import { VolumeService } from './dga/volumes.ts';
-import { listenFailed, notRunning } from './errors.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
@@ -33,7 +34,7 @@ import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
-import { createRelayMetrics } from './metrics/index.ts';
+import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
 import { registerReleases } from './releases/compose.ts';
 import type { ReleaseService } from './releases/service.ts';
@@ -169,6 +170,14 @@ export class Relay {
       const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
       for (const part of this.deps.fleetParts ?? []) fleet.register(part);
       await registerFleetPollRoute(app, fleet, config.ingest.refusalLogIntervalMs);
+      registerFleetMetrics(metrics.registry, {
+        records: store,
+        fleet: database.fleet,
+        offlineAfterMs: config.fleet.offlineAfterMs,
+        clock: this.clock,
+        logger,
+        cacheMs: MIN_CACHE_MS,
+      });
       await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, apiTokens: config.apiTokens });
       await registerReadRoutes(app, { store, apiTokens: config.apiTokens });
       await registerDashboard(app);

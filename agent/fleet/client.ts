@@ -17,6 +17,10 @@ export interface FleetClientOptions {
   readonly secret: Uint8Array;
   /** Longest time between polls, ms (fleet.intervalMs). */
   readonly intervalMs: number;
+  /** Longest time between two full health reports, ms (fleet.healthIntervalMs); default: every poll. */
+  readonly healthIntervalMs?: number;
+  /** When it changes, the health report goes with the next poll whatever healthIntervalMs says; default: never. */
+  readonly healthKey?: (report: HealthReport) => string;
   readonly timeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -24,8 +28,12 @@ export interface FleetClientOptions {
   readonly health?: () => Promise<HealthReport | undefined> | HealthReport | undefined;
   /** Relay clock − gateway clock, ms, added to the signed timestamp (the sync client's SkewTracker); default 0. */
   readonly skewMs?: () => number;
-  /** Makes the HTTP client at start(), closed at stop(); default an undici Agent. */
-  readonly dispatcher?: () => Dispatcher;
+  /**
+   * The HTTP client: the agent passes sync's, so a gateway holds one keep-alive connection to the
+   * relay, not two (gateways behind one carrier NAT share the relay's per-address limit). Default:
+   * an undici Agent owned and closed by this client.
+   */
+  readonly dispatcher?: Dispatcher;
   /** Jitter source, [0, 1): each interval is 0.9..1.1 × intervalMs, so a fleet does not poll in step. */
   readonly random?: () => number;
 }
@@ -56,6 +64,7 @@ export class FleetClient {
   private readonly random: () => number;
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private dispatcher: Dispatcher | undefined;
+  private ownsDispatcher = false;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private nextAt = 0;
@@ -67,6 +76,8 @@ export class FleetClient {
   private failures = 0;
   private rejectedAnswers = 0;
   private sentBytes = 0;
+  /** Monotonic ms and change key of the last health report the relay answered; undefined before one. */
+  private healthSent: { readonly at: number; readonly key: string | undefined } | undefined;
 
   constructor(options: FleetClientOptions) {
     this.o = options;
@@ -85,7 +96,8 @@ export class FleetClient {
   start(): void {
     if (this.phase !== 'new') return;
     this.phase = 'running';
-    this.dispatcher = this.o.dispatcher?.() ?? new Agent();
+    this.dispatcher = this.o.dispatcher ?? new Agent();
+    this.ownsDispatcher = this.o.dispatcher === undefined;
     this.log.info({ url: this.endpoint.origin, intervalMs: this.o.intervalMs, parts: [...this.parts.keys()] }, 'fleet polling started');
     this.schedule(0);
   }
@@ -101,8 +113,9 @@ export class FleetClient {
     this.timer = undefined;
     this.abort.abort();
     await this.inFlight;
-    await this.dispatcher?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the HTTP client failed'));
+    if (this.ownsDispatcher) await this.dispatcher?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the HTTP client failed'));
     this.dispatcher = undefined;
+    this.log.info({ polls: this.polls, failures: this.failures }, 'fleet polling stopped');
   }
 
   /**
@@ -153,9 +166,10 @@ export class FleetClient {
     const dispatcher = this.dispatcher;
     if (dispatcher === undefined) return;
     const { clock, gatewayId, secret } = this.o;
+    const health = await this.health();
     let body: Buffer;
     try {
-      body = encodePoll({ v: FLEET_VERSION, health: await this.health(), parts: await this.reports() });
+      body = encodePoll({ v: FLEET_VERSION, ...(health === undefined ? {} : { health: health.report }), parts: await this.reports() });
     } catch (err) {
       // A part's report that JSON cannot encode (a bigint, a cycle): nothing is sent this time.
       this.log.error({ err }, 'fleet poll could not be encoded');
@@ -184,17 +198,31 @@ export class FleetClient {
       timeoutMs: this.o.timeoutMs,
       signal: this.abort.signal,
     });
-    if (outcome.ok) await this.answered(outcome.answer);
-    else this.failed(outcome);
+    if (outcome.ok) {
+      // Only a report the relay answered counts as delivered: after a failure the next poll carries one.
+      if (health !== undefined) this.healthSent = { at: clock.monotonic(), key: health.key };
+      await this.answered(outcome.answer);
+    } else this.failed(outcome);
   }
 
-  private async health(): Promise<HealthReport | undefined> {
+  /**
+   * The health report when one is due (issue 16's byte budget: HTTP headers alone cost ~600 B a
+   * poll, so a full report every poll would not fit 50 KB an idle hour): with the first poll,
+   * every healthIntervalMs, and as soon as its change key differs from the last one delivered.
+   */
+  private async health(): Promise<{ report: HealthReport; key: string | undefined } | undefined> {
+    let report: HealthReport | undefined;
     try {
-      return await this.o.health?.();
+      report = await this.o.health?.();
     } catch (err) {
       this.log.warn({ err }, 'health report failed: poll sent without it');
       return undefined;
     }
+    if (report === undefined) return undefined;
+    const key = this.o.healthKey?.(report);
+    const last = this.healthSent;
+    const due = last === undefined || this.o.clock.monotonic() - last.at >= (this.o.healthIntervalMs ?? 0) || key !== last.key;
+    return due ? { report, key } : undefined;
   }
 
   private async reports(): Promise<Record<string, unknown>> {

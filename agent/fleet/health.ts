@@ -22,7 +22,10 @@ export interface HealthSources {
     readonly evicted: { readonly ordinary: number; readonly dga: number; readonly alarm: number };
     readonly health: { readonly state: string };
   };
-  readonly devices: () => ReadonlyArray<{ readonly id: string; readonly health: { readonly state: DeviceLinkState; readonly polls: number; readonly goodPolls: number } }>;
+  readonly devices: () => ReadonlyArray<{
+    readonly id: string;
+    readonly health: { readonly state: DeviceLinkState; readonly polls: number; readonly goodPolls: number };
+  }>;
   /** Null when the broker is off. */
   readonly brokerClients: () => number | null;
   readonly system: () => Promise<{
@@ -65,4 +68,12 @@ export async function buildHealthReport(s: HealthSources): Promise<HealthReport>
     disk: system.disk === null ? null : { freeBytes: system.disk.freeBytes, totalBytes: system.disk.totalBytes },
     configVersion: s.configVersion(),
   };
+}
+
+/**
+ * What must reach the relay at once when it changes (the Fleet tab's flags and versions): the
+ * figures that drift (uptime, memory, buffer depth) wait for the next periodic report.
+ */
+export function healthChangeKey(h: HealthReport): string {
+  return JSON.stringify([h.version, h.configVersion, h.bootId, h.clock.synced, h.buffer.writable, h.devices.map((d) => [d.id, d.state])]);
 }

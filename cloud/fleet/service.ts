@@ -63,7 +63,14 @@ export class FleetService {
     const answer: FleetAnswer = { v: FLEET_VERSION, now, parts: await this.answers(gateway, now) };
     const bytes = encodeAnswer(answer);
     const timestamp = this.o.clock.now();
-    const signature = signResponse({ path: FLEET_POLL_PATH, requestNonce: authenticated.claimed.nonce, timestamp, status: 200, body: bytes, secret: authenticated.secret });
+    const signature = signResponse({
+      path: FLEET_POLL_PATH,
+      requestNonce: authenticated.claimed.nonce,
+      timestamp,
+      status: 200,
+      body: bytes,
+      secret: authenticated.secret,
+    });
     return { status: 200, body: bytes, timestamp, signature };
   }
 

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { isStoreError, migrationFailed, STORE_SCHEMA_TOO_NEW, schemaTooNew } from './errors.ts';
+import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 
 export interface PostgresMigration {

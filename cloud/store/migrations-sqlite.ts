@@ -5,8 +5,8 @@ import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts'
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_SQLITE } from './migrations-fleet.ts';
-import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
+import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
 export { userVersion } from '../../platform/sqlite/migrate.ts';

@@ -6,7 +6,7 @@
  */
 import zlib from 'node:zlib';
 import { fleetMalformed, fleetTooLarge } from './errors.ts';
-import { type FleetAnswer, fleetAnswerSchema, type FleetPoll, fleetPollSchema } from './types.ts';
+import { type FleetAnswer, type FleetPoll, fleetAnswerSchema, fleetPollSchema } from './types.ts';
 
 export function encodePoll(poll: FleetPoll): Buffer {
   return zlib.gzipSync(Buffer.from(JSON.stringify(poll), 'utf8'));

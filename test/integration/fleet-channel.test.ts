@@ -17,7 +17,7 @@ import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, signRequest
 import { testLogger } from '../helpers/logger.ts';
 import { get, startTestRelay, type TestRelay } from './relay-setup.ts';
 
-export const HEALTH: HealthReport = {
+const HEALTH: HealthReport = {
   version: '1.2.3',
   uptimeS: 42,
   bootId: '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
@@ -157,5 +157,16 @@ describe('fleet channel', () => {
     expect(rows.find((r) => r['id'] === 'gw-silent')).toMatchObject({ online: false, lastSeenAt: null, version: null });
     expect((await get(t.url, '/v1/fleet', null)).status).toBe(401);
     expect((await get(t.url, '/v1/fleet/gw-unknown', t.token)).status).toBe(404);
+  });
+
+  it('exposes each gateway’s health to Prometheus', async () => {
+    const res = await request(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.token}` } });
+    const text = await res.body.text();
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="online"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateways{state="offline"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_online{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_cpu_temperature_celsius{gateway="gw-fleet"} 48.5');
+    expect(text).toContain('atalaya_relay_fleet_gateway_device_links_up{gateway="gw-fleet"} 1');
+    expect(text).toContain('atalaya_relay_fleet_gateway_info{gateway="gw-fleet",version="1.2.3",config_version=""} 1');
   });
 });

@@ -40,6 +40,8 @@ export interface TestRelayOptions {
   readonly alerts?: Record<string, unknown>;
   /** Environment besides ATALAYA_RELAY_KEY (e.g. ATALAYA_ANCHOR_KEY). */
   readonly env?: Record<string, string>;
+  /** Merged into the listen: section (host 127.0.0.1, port 0). */
+  readonly listen?: Record<string, unknown>;
   /** The fleet: section (issue 16). */
   readonly fleet?: Record<string, unknown>;
   /** Fleet parts to register (cloud/fleet/part.ts). */
@@ -51,7 +53,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
   const token = newApiToken();
   const key = newRelayKey();
   const config = parseRelayConfig({
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host: '127.0.0.1', port: 0, ...options.listen },
     storage: options.storage ?? { kind: 'sqlite', path: path.join(dir, 'relay.db') },
     apiTokens: [hashApiToken(token)],
     ingest: options.ingest ?? {},

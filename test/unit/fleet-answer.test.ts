@@ -8,8 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetClient } from '../../agent/fleet/client.ts';
+import { healthChangeKey } from '../../agent/fleet/health.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { encodeAnswer } from '../../protocols/fleet/codec.ts';
+import { decodePoll, encodeAnswer } from '../../protocols/fleet/codec.ts';
+import type { HealthReport } from '../../protocols/fleet/health.ts';
 import { FLEET_POLL_PATH } from '../../protocols/fleet/types.ts';
 import { RESPONSE_SIGNATURE_HEADERS, signResponse } from '../../protocols/sync/response-signature.ts';
 import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, verifyRequest } from '../../protocols/sync/signature.ts';
@@ -25,6 +27,8 @@ describe('fleet answer signature', () => {
   let url: string;
   let mode: Mode = 'good';
   let verifiedPolls = 0;
+  /** Whether each poll carried a health report. */
+  const withHealth: boolean[] = [];
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -36,6 +40,7 @@ describe('fleet answer signature', () => {
         const timestamp = Number(req.headers[SIGNATURE_HEADERS.timestamp]);
         const signature = String(req.headers[SIGNATURE_HEADERS.signature]);
         if (verifyRequest({ method: 'POST', path: FLEET_POLL_PATH, timestamp, nonce, body, secret: key, signature })) verifiedPolls++;
+        withHealth.push(decodePoll(body, 65_536).health !== undefined);
         const answer = encodeAnswer({ v: 1, now: Date.now(), parts: { probe: { mode } } });
         const at = Date.now();
         const sign = (o: { secret?: Uint8Array; nonce?: string; path?: string }) =>
@@ -113,6 +118,57 @@ describe('fleet answer signature', () => {
       expect(client.status().lastAnswerAt).not.toBeNull();
       // Every poll was signed with the gateway's key, each with a fresh nonce.
       expect(verifiedPolls).toBe(rejected.length + 2);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('sends the health report with the first poll, then when due or changed, and again after a failed poll', async () => {
+    let mono = 0;
+    const clock = { now: () => Date.now(), monotonic: () => mono };
+    let health: HealthReport = {
+      version: '1.2.3',
+      uptimeS: 1,
+      bootId: 'boot',
+      clock: { synced: true, offsetMs: 0 },
+      buffer: { depth: 0, bytes: 0, oldestTs: null, evicted: { ordinary: 0, dga: 0, alarm: 0 }, writable: true },
+      devices: [{ id: 'gas', state: 'ok', ok: 1 }],
+      brokerClients: null,
+      cpuTempC: null,
+      memory: { rssBytes: 1, availableBytes: 1 },
+      disk: null,
+      configVersion: null,
+    };
+    const client = new FleetClient({
+      url,
+      gatewayId: 'gw-1',
+      secret: key,
+      intervalMs: 3_600_000,
+      healthIntervalMs: 300_000,
+      healthKey: healthChangeKey,
+      timeoutMs: 5_000,
+      clock,
+      logger: testLogger(),
+      health: () => health,
+    });
+    client.start();
+    try {
+      mode = 'good';
+      withHealth.length = 0;
+      await client.pollNow(); // first: with
+      mono += 60_000;
+      health = { ...health, uptimeS: 61, buffer: { ...health.buffer, depth: 5 } };
+      await client.pollNow(); // drift only: without
+      health = { ...health, devices: [{ id: 'gas', state: 'backoff', ok: 0.5 }] };
+      await client.pollNow(); // a device went down: with, at once
+      mode = 'unsigned';
+      mono += 300_000;
+      await client.pollNow(); // due: with, but not answered
+      mode = 'good';
+      await client.pollNow(); // so again: with
+      mono += 60_000;
+      await client.pollNow(); // delivered a minute ago: without
+      expect(withHealth).toEqual([true, false, true, true, true, false]);
     } finally {
       await client.stop();
     }

@@ -22,12 +22,15 @@
  *   alerts-filter, alerts-table, alerts-empty, alerts-older,
  *   alert-row-<id> (data-state open|closed, data-acked), alert-detail, alert-state, alert-ack,
  *   alert-ack-status, alert-messages, alert-message-<outbox id> (data-state), alert-deliveries
+ *   tab-fleet, fleet-summary, fleet-row-<id> (data-online true|false), fleet-open-<id>,
+ *   fleet-detail, fleet-chart                                the Fleet tab (issue 16)
  */
 
 import { alertsTab } from './alerts.js';
 import { anchorsTab } from './anchors.js';
 import { available, clearToken, describeError, getToken, HttpError, onUnauthorized, request, setToken, validToken } from './api.js';
 import { dgaTab } from './dga.js';
+import { fleetTab } from './fleet.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { readingsTab } from './readings.js';
@@ -80,6 +83,7 @@ function buildTabs() {
   tabs = {
     gateways: gatewaysTab($('panel-gateways'), ctx),
     readings: readingsTab($('panel-readings'), ctx),
+    fleet: fleetTab($('panel-fleet'), ctx),
     alerts: alertsTab($('panel-alerts'), ctx),
     dga: dgaTab($('panel-dga'), ctx),
     anchors: anchorsTab($('panel-anchors'), ctx),
