@@ -305,25 +305,12 @@ export class Agent {
     });
   }
 
+  // Imported only when update is enabled (agent/update/compose.ts).
   private async makeUpdater(): Promise<Updater> {
-    const [{ Updater }, { loadReleasePublicKey }, { readAgentVersion }] = await Promise.all([
-      import('./update/updater.ts'),
-      import('./update/key.ts'),
-      import('./status/version.ts'),
-    ]);
-    const { update, sync } = this.config;
-    // The schema requires publicKey when update is enabled.
-    const key = loadReleasePublicKey(update.publicKey ?? '');
-    return new Updater({
-      config: update,
-      publicKeys: [key],
-      version: readAgentVersion(),
-      baseUrl: sync.url,
+    const { makeUpdater } = await import('./update/compose.ts');
+    return makeUpdater(this.config, {
       healthy: () => this.committedSinceStart > 0 || (this.sync?.status().lastAckAt ?? null) !== null,
-      restart: (reason) => {
-        if (this.deps.restart !== undefined) this.deps.restart(reason);
-        else this.logger.warn({ reason }, 'restart needed and no way to restart here');
-      },
+      restart: this.deps.restart,
       clock: this.clock,
       logger: this.logger,
     });
