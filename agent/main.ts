@@ -13,6 +13,7 @@ import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import type { FleetClient } from './fleet/client.ts';
+import { registerFleetMetrics } from './fleet/metrics.ts';
 import type { FleetPart } from './fleet/part.ts';
 import { type AgentMetrics, createAgentMetrics } from './metrics/index.ts';
 import { Poller } from './modbus/poller.ts';
@@ -159,6 +160,7 @@ export class Agent {
       : undefined;
     this.flags = flags;
     registerPagingMetrics(this.metrics.registry, () => this.pager?.status() ?? null);
+    registerFleetMetrics(this.metrics.registry, () => this.fleet?.status() ?? null);
     // Features meet through the buffer: alarms are evaluated on what was committed.
     this.onCommitted = (records) => {
       this.committedSinceStart += records.length;

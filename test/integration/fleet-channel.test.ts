@@ -43,9 +43,14 @@ class EchoRelayPart implements FleetRelayPart {
   }
 }
 
-function signedPoll(gateway: string, secret: string, poll: FleetPoll, nonce = newNonce()): { headers: Record<string, string>; body: Buffer; nonce: string } {
+function signedPoll(
+  gateway: string,
+  secret: string,
+  poll: FleetPoll,
+  nonce = newNonce(),
+  timestamp = Date.now(),
+): { headers: Record<string, string>; body: Buffer; nonce: string } {
   const body = encodePoll(poll);
-  const timestamp = Date.now();
   const signature = signRequest({ method: 'POST', path: FLEET_POLL_PATH, timestamp, nonce, body, secret: secretBytes(secret) });
   return {
     body,
@@ -119,7 +124,7 @@ describe('fleet channel', () => {
     expect(check(newNonce())).toBe(false);
   });
 
-  it('refuses a forged poll, a poll of an unknown gateway and a replayed one (401), storing nothing', async () => {
+  it('refuses a forged poll, a poll of an unknown gateway, a stale and a replayed one (401), storing nothing', async () => {
     const before = await get(t.url, '/v1/fleet/gw-fleet', t.token);
     const seen = relayPart.reports.length;
     const health = { ...HEALTH, version: '6.6.6' };
@@ -127,6 +132,12 @@ describe('fleet channel', () => {
     expect((await post(t.url, forged)).status).toBe(401);
     const unknown = signedPoll('gw-nobody', newGatewaySecret(), { v: 1, health, parts: { echo: 'unknown' } });
     expect((await post(t.url, unknown)).status).toBe(401);
+
+    // Signed by the gateway, but ten minutes old (ingest.skewMs is 5 min).
+    const stale = signedPoll('gw-fleet', secret, { v: 1, health, parts: { echo: 'stale' } }, newNonce(), Date.now() - 600_000);
+    const staleAnswer = await post(t.url, stale);
+    expect(staleAnswer.status).toBe(401);
+    expect(JSON.parse(staleAnswer.body.toString())).toMatchObject({ error: 'stale' });
 
     const genuine = signedPoll('gw-fleet', secret, { v: 1, parts: { echo: 'once' } });
     expect((await post(t.url, genuine)).status).toBe(200);

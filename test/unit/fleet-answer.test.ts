@@ -6,9 +6,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetClient } from '../../agent/fleet/client.ts';
 import { healthChangeKey } from '../../agent/fleet/health.ts';
+import { registerFleetMetrics } from '../../agent/fleet/metrics.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { decodePoll, encodeAnswer } from '../../protocols/fleet/codec.ts';
 import type { HealthReport } from '../../protocols/fleet/health.ts';
@@ -118,6 +120,13 @@ describe('fleet answer signature', () => {
       expect(client.status().lastAnswerAt).not.toBeNull();
       // Every poll was signed with the gateway's key, each with a fresh nonce.
       expect(verifiedPolls).toBe(rejected.length + 2);
+      // The counts reach the agent's /metrics.
+      const registry = new Registry();
+      registerFleetMetrics(registry, () => client.status());
+      const text = await registry.metrics();
+      expect(text).toContain(`atalaya_fleet_polls_total ${rejected.length + 2}`);
+      expect(text).toContain(`atalaya_fleet_poll_failures_total ${rejected.length + 1}`);
+      expect(text).toContain(`atalaya_fleet_rejected_answers_total ${rejected.length}`);
     } finally {
       await client.stop();
     }
