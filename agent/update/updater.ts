@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
@@ -144,6 +144,8 @@ export class Updater {
       if (previous === undefined) throw new UpdateError(UPDATE_INSTALL_FAILED, `no ${path.join(config.root, 'current')}: not installed by deploy/pi/install.sh`);
       mkdirSync(config.dir, { recursive: true });
       const part = path.join(config.dir, `${manifest.version}-${manifest.sha256.slice(0, 16)}.part`);
+      // One download kept at a time: a version the relay no longer asks for frees its space.
+      for (const name of readdirSync(config.dir)) if (name.endsWith('.part') && path.join(config.dir, name) !== part) rmSync(path.join(config.dir, name), { force: true });
       this.set('downloading', a.version);
       this.abort = new AbortController();
       const got = await downloadResumable({
