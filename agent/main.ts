@@ -27,6 +27,7 @@ import type { SyncClient } from './sync/client.ts';
 import { ClockWatch } from './sync/clock.ts';
 import { loadGatewaySecret } from './sync/secret.ts';
 import { readBootId } from './system/boot-id.ts';
+import type { Updater } from './update/updater.ts';
 
 export interface AgentDeps {
   readonly logger: Logger;
@@ -41,6 +42,12 @@ export interface AgentDeps {
    * them; the buffer is always stopped last.
    */
   readonly parts?: readonly Part[];
+  /**
+   * Asks the entry point to stop the agent and exit with RESTART_EXIT_CODE (agent/update/restart.ts),
+   * so that the service manager starts the version `current` now points to. Without it an update
+   * that switched versions only logs that a restart is due.
+   */
+  readonly restart?: (reason: string) => void;
   /** Fleet parts beside the agent's own (agent/fleet/part.ts): for tests of the fleet channel. */
   readonly fleetParts?: readonly FleetPart[];
   /** The remote config version this agent runs, for the health report; default: none (the local file). */
@@ -70,6 +77,10 @@ export class Agent {
   fleet: FleetClient | undefined;
   /** Made at start() (it reads ATALAYA_STATUS_TOKENS); undefined when status.enabled is false. */
   status: StatusServer | undefined;
+  /** Made at start() (it reads the release public key); undefined when update.enabled is false. The fleet part `update`. */
+  update: Updater | undefined;
+  /** Records committed since start(): the new version's proof of health after an update. */
+  private committedSinceStart = 0;
   private readonly deps: AgentDeps;
   private readonly clock: Clock;
   private readonly flags: () => number;
@@ -156,7 +167,10 @@ export class Agent {
     registerFleetMetrics(this.metrics.registry, () => this.fleet?.status() ?? null);
     registerMappingMetrics(this.metrics.registry, () => (config.mqtt.mappings.length === 0 ? null : this.broker?.stats().mappings));
     // Features meet through the buffer: alarms are evaluated on what was committed.
-    this.onCommitted = (records) => this.alarms.onRecords(records);
+    this.onCommitted = (records) => {
+      this.committedSinceStart += records.length;
+      this.alarms.onRecords(records);
+    };
   }
 
   /**
@@ -172,10 +186,12 @@ export class Agent {
       // First: a missing gateway secret or a malformed status token must stop the start before anything runs.
       const http = await this.makeRelayClient();
       this.sync = await this.makeSync(http?.dispatcher);
+      // Before the fleet client, which registers it as its part `update`.
+      this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
       this.fleet = await this.makeFleet(http?.dispatcher);
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
-      const { buffer, broker, sync, fleet, status, pager } = this;
+      const { buffer, broker, sync, fleet, status, pager, update } = this;
       await lifecycle.start(
         {
           name: 'buffer',
@@ -198,6 +214,8 @@ export class Agent {
         ...(fleet === undefined ? [] : [namedPart('fleet', fleet)]),
         ...(pager === undefined ? [] : [namedPart('paging', pager)]),
         ...(status === undefined ? [] : [namedPart('status', status)]),
+        // Last: it confirms an update only once everything above runs.
+        ...(update === undefined ? [] : [namedPart('update', update)]),
         ...(this.deps.parts ?? []),
       );
     } catch (err) {
@@ -294,6 +312,17 @@ export class Agent {
     });
   }
 
+  // Imported only when update is enabled (agent/update/compose.ts).
+  private async makeUpdater(): Promise<Updater> {
+    const { makeUpdater } = await import('./update/compose.ts');
+    return makeUpdater(this.config, {
+      healthy: () => this.committedSinceStart > 0 || (this.sync?.status().lastAckAt ?? null) !== null,
+      restart: this.deps.restart,
+      clock: this.clock,
+      logger: this.logger,
+    });
+  }
+
   /** One HTTP client (keep-alive connection) to the relay for sync and the fleet channel; undefined when sync is off. */
   private async makeRelayClient(): Promise<{ dispatcher: Dispatcher; part: Part } | undefined> {
     const { sync } = this.config;
@@ -364,6 +393,7 @@ export class Agent {
         }),
     });
     for (const part of this.deps.fleetParts ?? []) client.register(part);
+    if (this.update !== undefined) client.register(this.update);
     return client;
   }
 }

@@ -6,6 +6,7 @@ Commands:
   demo    run the whole bench on this machine: simulators, agent, relay, DGA double, local chain
   relay   run the cloud relay (gateways sync to it); manage its gateways, tokens and key
   verify  check a record's anchor proof against any Ethereum node
+  release make a release signing key; sign a release tarball (signed over-the-air updates)
 
 Run 'atalaya <command> --help' for a command's options.
 `;
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./relay.ts')).relayCommand(rest);
     case 'verify':
       return (await import('./verify.ts')).verifyCommand(rest);
+    case 'release':
+      return (await import('./release.ts')).releaseCommand(rest);
     case undefined:
     case '-h':
     case '--help':

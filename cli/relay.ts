@@ -31,6 +31,7 @@ atalaya relay export <readings|volumes> …             CSV of readings or an ob
 atalaya relay alerts [list|ack <id>] …          alerts and their deliveries (see 'atalaya relay alerts --help')
 atalaya relay notify test <channel|group>        queue a test message
 atalaya relay verify-db [--json]                 recompute every anchored batch root and check it on chain
+atalaya relay release <add|rollout|group|list> …   signed releases for over-the-air updates (see 'atalaya relay release --help')
 atalaya relay backup <file>                      copy the SQLite database to <file>, safe while the relay runs
 atalaya relay restore <file> [--force]           replace the SQLite database with a backup (relay stopped)
 
@@ -151,6 +152,7 @@ async function run(config: RelayConfig): Promise<number> {
 }
 
 export async function relayCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'release') return (await import('./relay-release.ts')).relayReleaseCommand(argv.slice(1));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub, id] = positionals;
   if (values.help === true) {

@@ -47,6 +47,8 @@ import { registerMetricsRoute } from './metrics/route.ts';
 import { registerSourceMetrics } from './providers/metrics.ts';
 import { registerSourceRoutes } from './providers/routes.ts';
 import { ProviderService } from './providers/service.ts';
+import { registerReleases } from './releases/compose.ts';
+import type { ReleaseService } from './releases/service.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
 import { pagedLocally } from './store/paged-locally.ts';
@@ -88,6 +90,7 @@ interface Running {
   readonly users: UserAdmin;
   readonly auditor: Auditor;
   readonly guard: Guard;
+  readonly releases: ReleaseService | undefined;
   readonly lifecycle: Lifecycle;
 }
 
@@ -240,6 +243,16 @@ export class Relay {
       });
       fleet.register(fleetParts.config);
       fleet.register(fleetParts.commands);
+      // Signed releases and the fleet part `update` (issue 16 §4, cloud/releases).
+      const releases = await registerReleases(app, {
+        config: config.releases,
+        executor: database.executor,
+        relayKey: key.key,
+        guard,
+        clock: this.clock,
+        logger,
+      });
+      if (releases !== undefined) fleet.register(releases);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -341,7 +354,7 @@ export class Relay {
         },
         stop: () => server.close(),
       });
-      this.running = { store, app, dga, anchor, alerts, sources, users, auditor, guard, lifecycle };
+      this.running = { store, app, dga, anchor, alerts, sources, releases, users, auditor, guard, lifecycle };
       if (config.apiTokens.length === 0) this.logger.info('no apiTokens configured: users sign in, or use their tokens (atalaya relay user add, token add)');
       this.logger.info({ ...this.address, tls: tls !== undefined, storage: config.storage.kind, gateways }, 'relay listening');
     } catch (err) {
@@ -413,6 +426,12 @@ export class Relay {
   get routes(): readonly GuardedRoute[] {
     if (this.running === undefined) throw notRunning();
     return this.running.guard.guarded;
+  }
+
+  /** Release hosting when releases.enabled: the fleet part `update` (cloud/releases). */
+  get releases(): ReleaseService | undefined {
+    if (this.running === undefined) throw notRunning();
+    return this.running.releases;
   }
 
   /** The running store, for the CLI and tests. */

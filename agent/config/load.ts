@@ -27,6 +27,9 @@ export function loadConfigFile(file: string): AgentConfig {
   config.sync.secretFile = maybe(config.sync.secretFile);
   config.sync.caFile = maybe(config.sync.caFile);
   config.mqtt.credentialsFile = maybe(config.mqtt.credentialsFile);
+  config.update.root = here(config.update.root);
+  config.update.dir = here(config.update.dir);
+  if (config.update.publicKey !== undefined && !config.update.publicKey.includes('-----BEGIN')) config.update.publicKey = here(config.update.publicKey);
   for (const l of config.mqtt.listeners) {
     l.cert = maybe(l.cert);
     l.key = maybe(l.key);

@@ -47,6 +47,8 @@ export function loadRelayConfigFile(file: string, env: Env = {}): RelayConfig {
   if (config.keyFile !== undefined) config.keyFile = path.resolve(dir, config.keyFile);
   if (config.anchor.keyFile !== undefined) config.anchor.keyFile = path.resolve(dir, config.anchor.keyFile);
   for (const source of config.sources) if (source.secretFile !== undefined) source.secretFile = path.resolve(dir, source.secretFile);
+  config.releases.dir = path.resolve(dir, config.releases.dir);
+  config.releases.publicKeys = config.releases.publicKeys.map((k) => (k.includes('-----BEGIN') ? k : path.resolve(dir, k)));
   if (config.listen.tls !== undefined) config.listen.tls = { cert: path.resolve(dir, config.listen.tls.cert), key: path.resolve(dir, config.listen.tls.key) };
   return config;
 }

@@ -5,6 +5,7 @@ import { dgaConfigSchema } from '../dga/config.ts';
 import { fleetConfigSchema } from '../fleet/schema.ts';
 import { sourcesConfigSchema } from '../providers/config.ts';
 import { identityConfigSchema } from '../identity/config.ts';
+import { releasesConfigSchema } from '../releases/config.ts';
 
 const MIB = 1_048_576;
 
@@ -177,6 +178,7 @@ export const relayConfigSchema = z.strictObject({
   identity: identityConfigSchema
     .prefault({})
     .describe('Dashboard sign-in: session lifetime and idle timeout, lockout after wrong passwords, per-address limit (cloud/identity/README.md)'),
+  releases: releasesConfigSchema.prefault({}).describe('Signed agent releases for over-the-air updates, with canary rollouts (cloud/releases/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -49,6 +49,7 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /dashboard/assets/locales/:name',
   'POST /v1/ingest',
   'POST /v1/fleet/poll',
+  'GET /v1/releases/:version/tarball',
   'POST /v1/sources/:id/tts',
   'GET /v1/alerts/ack',
   'POST /v1/alerts/ack',

@@ -42,6 +42,10 @@ export const PERMISSIONS = {
   'fleet.configure': ['owner'],
   /** POST /v1/gateways/<id>/commands: signed remote commands; the platform only until org-scoped. */
   'fleet.command': ['owner'],
+  /** GET /v1/releases: releases and rollouts (every gateway's update state), the platform only. */
+  'releases.read': ['owner'],
+  /** POST /v1/releases/<version>/rollout: which gateways move to a signed release, the platform only. */
+  'releases.rollout': ['owner'],
   /** GET /v1/sources: every provider source, the platform only. */
   'sources.read': ['owner'],
   /** Users and their API tokens (CLI, and any HTTP route that manages them). */

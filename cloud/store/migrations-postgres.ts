@@ -6,6 +6,7 @@ import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
+import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -331,6 +332,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   ORGS_MIGRATION_POSTGRES,
   IDENTITY_MIGRATION_POSTGRES,
   FLEET_CONFIG_MIGRATION_POSTGRES,
+  RELEASES_MIGRATION_POSTGRES,
 ];
 
 /**

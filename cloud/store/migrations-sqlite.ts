@@ -9,6 +9,7 @@ import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
 import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
 import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
+import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
@@ -257,6 +258,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   ORGS_MIGRATION_SQLITE,
   IDENTITY_MIGRATION_SQLITE,
   FLEET_CONFIG_MIGRATION_SQLITE,
+  RELEASES_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

@@ -29,7 +29,7 @@ tarball=$1
 
 here=$(cd "$(dirname "$0")" && pwd)
 example=$here/../examples/agent.yaml
-for f in "$here/atalaya-agent.service" "$here/99-atalaya-rs485.rules" "$here/atalaya.sysusers" "$example"; do
+for f in "$here/atalaya-agent.service" "$here/boot-check.sh" "$here/99-atalaya-rs485.rules" "$here/atalaya.sysusers" "$example"; do
   [ -f "$f" ] || die "$f is missing: run the script from a checkout or an unpacked release"
 done
 
@@ -82,6 +82,10 @@ mv "$stage/atalaya" "$opt/$version"
 # A relative link, so the tree is also right under ATALAYA_ROOT; renamed over the old one.
 ln -s "$version" "$stage/current"
 mv -T "$stage/current" "$opt/current"
+# An install by hand wins over an over-the-air update that was waiting for its health check.
+rm -f "$opt/.update-pending"
+# Run by systemd before each start (ExecStartPre), outside the version directories.
+install -m 0755 "$here/boot-check.sh" "$opt/boot-check.sh"
 say "installed $version in /opt/atalaya/$version (/opt/atalaya/current)"
 
 mkdir -p "$root/usr/local/bin"
@@ -120,6 +124,9 @@ fi
 
 systemd-sysusers /usr/lib/sysusers.d/atalaya.conf
 chown atalaya:atalaya /var/lib/atalaya
+# The directory only: the agent's over-the-air updates add versions and switch current in it; the
+# versions installed here stay root's.
+chown atalaya:atalaya "$opt"
 # Only the file written above: a config a person wrote keeps its owner and mode.
 if $created_config; then
   chgrp atalaya "$config"

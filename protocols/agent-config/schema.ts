@@ -6,6 +6,7 @@ import { pagingConfigSchema } from './paging-schema.ts';
 import { profileSchema } from './schema-profile.ts';
 import { statusConfigSchema } from './status-schema.ts';
 import { syncConfigSchema } from './sync-schema.ts';
+import { updateConfigSchema } from './update-schema.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1–64, starting with a letter or digit)');
 
@@ -109,6 +110,7 @@ export const configSchema = z.strictObject({
     .prefault({})
     .describe('The gateway pages people itself (SMS through a cellular modem) when the relay has not acknowledged an alarm in time (agent/paging/README.md)'),
   status: statusConfigSchema.prefault({}).describe('Status page and JSON APIs for the technician on site (agent/status/README.md)'),
+  update: updateConfigSchema.prefault({}).describe('Signed over-the-air updates of the agent from the relay (agent/update/README.md)'),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -30,6 +30,7 @@ for (const [title, file, ...rest] of [
   ['alerts: alarm → webhook latency, outbox throughput, storm reduction', 'test/bench/alerts.ts'],
   ['provider sources: TTS webhook uplinks/s, Tago and HTTP/CSV pull records/s', 'test/bench/providers.ts'],
   ['organizations: GET /v1/readings with the organization filter, 10 orgs × 100 gateways × 1M records', 'test/bench/relay-org-reads.ts'],
+  ['update download: bytes on the wire for a download cut at 50 % and resumed', 'test/bench/update-resume.ts'],
 ] as const) {
   run(title, process.execPath, ['bin/run-ts.mjs', file, ...rest]);
 }

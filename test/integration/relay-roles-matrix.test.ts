@@ -27,6 +27,8 @@ const EXPECTED: Readonly<Record<string, Permission | null>> = {
   'GET /v1/fleet': 'fleet.read',
   'GET /v1/fleet/:gateway': 'fleet.read',
   'GET /v1/sources': 'sources.read',
+  'GET /v1/releases': 'releases.read',
+  'POST /v1/releases/:version/rollout': 'releases.rollout',
   'PUT /v1/gateways/:id/config': 'fleet.configure',
   'GET /v1/gateways/:id/config': 'fleet.read',
   'GET /v1/gateways/:id/config/history': 'fleet.read',

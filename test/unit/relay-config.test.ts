@@ -47,6 +47,7 @@ describe('relay config', () => {
       fleet: { offlineAfterMs: 180_000, historyMs: 86_400_000, maxPollBytes: 262_144, commandMaxAgeMs: 600_000 },
       sources: [],
       identity: { sessionTtlS: 43_200, idleTimeoutS: 1800, maxFailures: 5, lockoutS: 900, ipAttempts: 30, ipWindowS: 900 },
+      releases: { enabled: false, publicKeys: [], dir: './data/releases', urlTtlS: 21_600 },
       log: { level: 'info' },
     });
   });
@@ -133,7 +134,7 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'sources', 'identity', 'log']);
+    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'sources', 'identity', 'releases', 'log']);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
