@@ -7,6 +7,8 @@ import { axisTimeLabels, fmtDuration, fmtInt, fmtNumber, fmtOffset, fmtTime } fr
 import { t } from './i18n.js';
 
 const HEIGHT = 220;
+/** Steps between the time axis's ticks, s: from a second to a week. */
+const TIME_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
 
 /** Bytes in binary multiples, named as the status page names them (`1,5 KB`). */
 const fmtBytes = (n) => {
@@ -64,21 +66,16 @@ export function fleetTab(root) {
     detail,
   );
   let plot = null;
+  let observer = null;
   let openId = null;
 
   function render(data) {
     const { gateways, offlineAfterMs } = data;
     const now = relayNow();
     const online = gateways.filter((g) => g.online).length;
-    summary.textContent =
-      gateways.length === 0
-        ? t('gateways.none')
-        : t('fleet.summary', {
-            count: fmtInt(gateways.length),
-            online: fmtInt(online),
-            offline: fmtInt(gateways.length - online),
-            after: fmtDuration(offlineAfterMs),
-          });
+    const counts = { n: fmtInt(gateways.length), online: fmtInt(online), offline: fmtInt(gateways.length - online), after: fmtDuration(offlineAfterMs) };
+    if (gateways.length === 0) summary.textContent = t('gateways.none');
+    else summary.textContent = gateways.length === 1 ? t('fleet.summaryOne', counts) : t('fleet.summary', counts);
     summary.className = online < gateways.length ? 'summary warn' : 'summary';
     const columns = [
       { key: 'gateway', label: t('fleet.col.gateway'), cell: (g) => linkButton(g.id, () => void open(g.id), { testid: `fleet-open-${g.id}` }) },
@@ -181,15 +178,18 @@ export function fleetTab(root) {
   function drawHistory(container, history) {
     plot?.destroy();
     plot = null;
+    observer?.disconnect();
+    observer = null;
     if (history.length === 0) return setChildren(container, el('p', { class: 'hint' }, t('fleet.noHistory')));
     const uPlot = globalThis.uPlot;
     if (typeof uPlot !== 'function') return setChildren(container, el('p', { class: 'status error' }, t('common.chartMissing')));
     const area = el('div');
     setChildren(container, el('p', { class: 'hint' }, t('fleet.chartHint')), area);
+    const width = () => Math.max(280, container.clientWidth - 8);
     const data = [history.map((r) => r.at / 1000), history.map((r) => r.bufferDepth), history.map((r) => r.cpuTempC)];
     plot = new uPlot(
       {
-        width: Math.max(280, container.clientWidth - 8),
+        width: width(),
         height: HEIGHT,
         scales: { x: { time: true } },
         // Axis ticks and the legend in the page's language, as the readings chart (chart.js).
@@ -199,7 +199,8 @@ export function fleetTab(root) {
           { label: t('fleet.series.cpu'), stroke: '#d62728', width: 1.5, scale: 'c', value: (_u, v) => (v === null ? '—' : fmtNumber(v, 1)) },
         ],
         axes: [
-          { values: (u, splits) => axisTimeLabels(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
+          // Whole seconds at least 80 px apart: a history of a few seconds would otherwise repeat one label.
+          { space: 80, incrs: TIME_STEPS_S, values: (u, splits) => axisTimeLabels(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
           { scale: 'n', size: 64, values: (_u, splits) => splits.map((v) => fmtNumber(v, 1)) },
           { scale: 'c', side: 1, grid: { show: false }, values: (_u, splits) => splits.map((v) => fmtNumber(v, 1)) },
         ],
@@ -208,6 +209,11 @@ export function fleetTab(root) {
       data,
       area,
     );
+    // The chart follows its container's width (a phone turned, a window resized), as chart.js does.
+    if (typeof ResizeObserver === 'function') {
+      observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: HEIGHT }));
+      observer.observe(container);
+    }
   }
 
   return { show: refresh, refresh, autoRefresh: true };

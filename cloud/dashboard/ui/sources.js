@@ -66,6 +66,7 @@ export function sourcesTab(root, ctx) {
       {
         key: 'lastError',
         label: t('sources.col.lastError'),
+        class: 'wrap',
         cell: (s) => (s.lastError ? [fmtTime(s.lastErrorAt), ' ', el('span', { class: 'warn-text', translate: 'no' }, s.lastError)] : ''),
       },
       { key: 'nextTry', label: t('sources.col.nextTry'), cell: (s) => (s.nextTryAt ? inTime(s.nextTryAt - now) : '') },
@@ -74,6 +75,7 @@ export function sourcesTab(root, ctx) {
       {
         key: 'problems',
         label: t('sources.col.problems'),
+        class: 'wrap',
         cell: (s) => s.problems.map((p) => el('div', { testid: `source-problem-${s.id}-${p.reason}` }, problem(p))),
       },
     ];
