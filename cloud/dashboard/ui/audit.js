@@ -53,7 +53,13 @@ export function auditTab(root) {
     el('option', { value: '' }, t('audit.allActions')),
     ACTIONS.map((a) => el('option', { value: a }, labels[a])),
   );
-  const actor = el('input', { type: 'search', testid: 'audit-filter-actor', placeholder: t('audit.col.who'), 'aria-label': t('audit.col.who'), maxlength: '128' });
+  const actor = el('input', {
+    type: 'search',
+    testid: 'audit-filter-actor',
+    placeholder: t('audit.col.who'),
+    'aria-label': t('audit.col.who'),
+    maxlength: '128',
+  });
   const body = el('div');
   const older = el('button', { type: 'button', class: 'secondary', testid: 'audit-older', hidden: true }, t('audit.older'));
   let next = null;
@@ -64,9 +70,8 @@ export function auditTab(root) {
       'div',
       { class: 'toolbar' },
       el('h2', {}, t('audit.heading')),
-      action,
-      actor,
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+      // The filters and Refresh kept together, as the Alerts tab does.
+      el('span', { class: 'toolbar' }, action, actor, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
     ),
     status,
     body,
@@ -83,7 +88,12 @@ export function auditTab(root) {
     { key: 'org', label: t('audit.col.org'), cell: (e) => (e.orgId === null ? '—' : wire(e.orgId)) },
     { key: 'action', label: t('audit.col.action'), cell: (e) => label(e.action) },
     { key: 'target', label: t('audit.col.target'), cell: (e) => (e.target === null ? '—' : wire(e.target)) },
-    { key: 'details', label: t('audit.col.details'), cell: (e) => (Object.keys(e.details).length === 0 ? '—' : wire(JSON.stringify(e.details))) },
+    {
+      key: 'details',
+      label: t('audit.col.details'),
+      class: 'wrap',
+      cell: (e) => (Object.keys(e.details).length === 0 ? '—' : wire(JSON.stringify(e.details))),
+    },
   ];
 
   async function load(before) {
@@ -96,7 +106,7 @@ export function auditTab(root) {
         body,
         rows.length === 0
           ? el('p', { testid: 'audit-empty' }, t('audit.empty'))
-          : table(columns, rows, (e) => ({ testid: `audit-row-${e.id}`, 'data-action': e.action }), { testid: 'audit-table' }),
+          : table(columns, rows, (e) => ({ testid: `audit-row-${e.id}`, 'data-action': e.action }), { testid: 'audit-table', class: 'cards' }),
       );
       setStatus(status, t('common.updated', { time: fmtTime(Date.now()) }));
     } catch (err) {
