@@ -100,7 +100,9 @@ function overflowing(page: Page): Promise<string[]> {
     return Array.from(w.document.querySelectorAll('body *'))
       .filter((e) => e.getBoundingClientRect().right > w.innerWidth + 1)
       .slice(0, 8)
-      .map((e) => `${e.tagName.toLowerCase()}[${e.getAttribute('data-testid') ?? ''}].${String(e.className)} → ${Math.round(e.getBoundingClientRect().right)} px`);
+      .map(
+        (e) => `${e.tagName.toLowerCase()}[${e.getAttribute('data-testid') ?? ''}].${String(e.className)} → ${Math.round(e.getBoundingClientRect().right)} px`,
+      );
   });
 }
 

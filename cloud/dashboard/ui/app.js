@@ -129,7 +129,7 @@ async function enterApp() {
   const session = await whoami();
   const permitted = new Set(session.permissions);
   document.body.dataset.permissions = session.permissions.join(' ');
-  who.replaceChildren(...whoNodes(session).flat().filter((n) => n !== null));
+  who.replaceChildren(...whoNodes(session));
   // Alerts, DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
   const [dga, anchors, alerts] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 }), available('v1/alerts', { limit: 1 })]);
   features.dga = dga;

@@ -30,8 +30,10 @@ export function signInMessage(err) {
 
 /** The signed-in principal as the header shows it: name (role, organization); name and organization are data. */
 export function whoNodes(session) {
-  const org = session.orgId === null ? null : [', ', wire(session.orgId)];
-  return [wire(session.name), ` (${roleLabel(session.role)}`, org, ')'];
+  const nodes = [wire(session.name), ` (${roleLabel(session.role)}`];
+  if (session.orgId !== null) nodes.push(', ', wire(session.orgId));
+  nodes.push(')');
+  return nodes;
 }
 
 /** Roles are wire values (cloud/identity/principal.ts): shown by their label, an unknown one as it came. */
