@@ -2,7 +2,8 @@
  * Issue 16 §1 proof: a fleet of 20 agents (real `atalaya agent` child processes, each polling one
  * simulated gas detector over Modbus TCP: one simulator, a unit id each) on one relay. The Fleet
  * tab and GET /v1/fleet show 20 online; SIGKILL one and it turns offline within
- * fleet.offlineAfterMs. Agents poll the fleet channel every second so the test stays short.
+ * fleet.offlineAfterMs. Agents poll the fleet channel every second so the test stays short. The
+ * Fleet tab also reads in Spanish (issue 15 §6).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { testLogger } from '../helpers/logger.ts';
 import { AtalayaProcess, cleanEnv } from '../helpers/relay-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { get, startTestRelay, type TestRelay } from '../integration/relay-setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
 import { openPage, testId, unexpectedProblems, WAIT_MS, type WatchedPage, waitForText } from './setup.ts';
 
 const AGENTS = 20;
@@ -122,6 +124,19 @@ describe('a fleet of 20 agents on one relay', () => {
     await w.page.locator(testId(`fleet-open-${ids[0]}`)).click();
     await w.page.locator(`${testId('fleet-detail')} dl.facts`).waitFor({ timeout: WAIT_MS });
     await w.page.locator(`${testId('fleet-chart')} canvas`).waitFor({ timeout: WAIT_MS });
+    expect(unexpectedProblems(w.problems, OPTIONAL_FEATURES)).toEqual([]);
+  });
+
+  it("in Spanish: the Fleet tab and a row's details, every word from the catalogue (issue 15 §6)", async () => {
+    const w = await openPage(tb!, { locale: 'es-CL' });
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', [...ids, 'gas']);
+    await signIn(w);
+    await waitForText(w.page, 'fleet-summary', `${AGENTS} gateways: ${AGENTS} en línea, 0 fuera de línea (sin consultas por 3 s).`);
+    await w.page.locator(testId(`fleet-open-${ids[0]}`)).click();
+    await w.page.locator(`${testId('fleet-chart')} canvas`).waitFor({ timeout: WAIT_MS });
+    expect(await w.page.locator(`${testId('fleet-detail')} dl.facts`).textContent()).toMatch(/gas: ok \(\d+ %\)/);
+    expect(await untranslated(w.page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, w.page, 'i18n-relay-fleet-es');
     expect(unexpectedProblems(w.problems, OPTIONAL_FEATURES)).toEqual([]);
   });
 

@@ -87,6 +87,25 @@ export async function untranslated(page: Page, allowed: ReadonlySet<string>): Pr
   });
 }
 
+/** The first elements that reach past the window's right edge (tag, test id, class, right edge px), to say what to fix. */
+function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    interface Box {
+      readonly tagName: string;
+      readonly className: unknown;
+      getAttribute(name: string): string | null;
+      getBoundingClientRect(): { right: number };
+    }
+    const w = globalThis as unknown as { innerWidth: number; document: { querySelectorAll(s: string): ArrayLike<Box> } };
+    return Array.from(w.document.querySelectorAll('body *'))
+      .filter((e) => e.getBoundingClientRect().right > w.innerWidth + 1)
+      .slice(0, 8)
+      .map(
+        (e) => `${e.tagName.toLowerCase()}[${e.getAttribute('data-testid') ?? ''}].${String(e.className)} → ${Math.round(e.getBoundingClientRect().right)} px`,
+      );
+  });
+}
+
 /**
  * Screenshots of the page at a phone's width (390×844) and a desktop's (1366×900), named
  * `<name>-phone|desktop`; fails when the longer Spanish texts make the phone page scroll sideways.
@@ -95,7 +114,8 @@ export async function screenshotBoth(tb: TestBrowser, page: Page, name: string):
   const before = page.viewportSize();
   await page.setViewportSize({ width: 390, height: 844 });
   const { scrollWidth, innerWidth } = await layoutWidth(page);
-  expect(scrollWidth, `${name}: page wider than the phone`).toBeLessThanOrEqual(innerWidth + 1);
+  const wide = scrollWidth > innerWidth + 1 ? await overflowing(page) : [];
+  expect(scrollWidth, `${name}: page wider than the phone (${wide.join('; ')})`).toBeLessThanOrEqual(innerWidth + 1);
   await tb.screenshot(page, `${name}-phone`);
   await page.setViewportSize({ width: 1366, height: 900 });
   await tb.screenshot(page, `${name}-desktop`);

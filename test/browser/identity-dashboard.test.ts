@@ -3,7 +3,8 @@
  * and a viewer of organization A sign in with their passwords and each sees exactly the tabs the
  * permission table gives its role, and the ack action only where alerts.ack is held; a viewer's
  * ack, sent by hand from its page with its session and CSRF token, is refused (403). Sign-out
- * ends the session. The audit tab lists the technician's ack.
+ * ends the session. The audit tab lists the technician's ack. The password form and the Audit
+ * tab read in Spanish (issue 15 §6).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { can } from '../../cloud/identity/permissions.ts';
@@ -11,7 +12,8 @@ import type { Role } from '../../cloud/identity/principal.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { alarmRecord, raised } from '../integration/alerts-setup.ts';
 import { type IdentityRelay, ORG_ROLES, PASSWORD, startIdentityRelay } from '../integration/identity-setup.ts';
-import { openPage, testId, unexpectedProblems, WAIT_MS } from './setup.ts';
+import { allowedWords, screenshotBoth, untranslated } from './i18n-walk.ts';
+import { openPage, testId, unexpectedProblems, WAIT_MS, type WatchedPage } from './setup.ts';
 
 const TABS = {
   gateways: 'gateways.read',
@@ -44,11 +46,12 @@ afterEach(() => {
   expect(tb?.external ?? []).toEqual([]);
 });
 
-async function signIn(role: Role) {
-  const w = await openPage(tb!);
+async function signIn(role: Role, locale?: string, beforeSubmit?: (w: WatchedPage) => Promise<void>) {
+  const w = await openPage(tb!, locale === undefined ? {} : { locale });
   const { page } = w;
   await page.goto(`${r!.url}/dashboard/`);
   await page.locator(testId('password-form')).waitFor({ state: 'visible', timeout: WAIT_MS });
+  await beforeSubmit?.(w);
   await page.locator(testId('user-input')).fill(`a-${role}`);
   await page.locator(testId('password-input')).fill(PASSWORD);
   await page.locator(testId('password-submit')).click();
@@ -123,6 +126,24 @@ describe('relay dashboard: roles', () => {
     const row = page.locator('[data-testid^="audit-row-"][data-action="alert.ack"]');
     await row.first().waitFor({ timeout: WAIT_MS });
     expect(await row.first().innerText()).toContain('a-technician');
+    await page.context().close();
+  });
+
+  it('in Spanish: the password form, the role and the Audit tab by their labels, every word from the catalogue (issue 15 §6)', async () => {
+    const allowed = allowedWords('cloud/dashboard/ui/locales/es-CL.json', ['default', 'atk', ...ORG_ROLES.map((role) => `a-${role}`)]);
+    const w = await signIn('admin', 'es-CL', async ({ page }) => {
+      expect(await untranslated(page, allowed)).toEqual([]);
+      await screenshotBoth(tb!, page, 'i18n-relay-password-es');
+    });
+    const { page } = w;
+    expect(await page.locator(testId('whoami')).textContent()).toBe('a-admin (administrador, default)');
+    await page.locator(testId('tab-audit')).click();
+    const row = page.locator('[data-testid^="audit-row-"][data-action="session.login"]');
+    await row.first().waitFor({ timeout: WAIT_MS });
+    expect(await row.first().locator('td[data-col="action"]').innerText()).toBe('Ingreso al panel');
+    expect(await untranslated(page, allowed)).toEqual([]);
+    await screenshotBoth(tb!, page, 'i18n-relay-audit-es');
+    expect(unexpectedProblems(w.problems)).toEqual([]);
     await page.context().close();
   });
 });

@@ -43,7 +43,7 @@ import { fleetTab } from './fleet.js';
 import { utcOffsetLabel } from './format.js';
 import { gatewaysTab } from './gateways.js';
 import { initI18n, languageSwitch, t } from './i18n.js';
-import { forgetSession, maybeSignedIn, signIn, signInMessage, signOut, whoami } from './login.js';
+import { forgetSession, maybeSignedIn, signIn, signInMessage, signOut, whoami, whoNodes } from './login.js';
 import { readingsTab } from './readings.js';
 import { sourcesTab } from './sources.js';
 
@@ -129,7 +129,7 @@ async function enterApp() {
   const session = await whoami();
   const permitted = new Set(session.permissions);
   document.body.dataset.permissions = session.permissions.join(' ');
-  who.textContent = `${session.name} (${session.role}${session.orgId === null ? '' : `, ${session.orgId}`})`;
+  who.replaceChildren(...whoNodes(session));
   // Alerts, DGA and anchoring are optional on a relay: their routes answer 404 when disabled.
   const [dga, anchors, alerts] = await Promise.all([available('v1/dga'), available('v1/anchors', { limit: 1 }), available('v1/alerts', { limit: 1 })]);
   features.dga = dga;
@@ -171,10 +171,10 @@ passwordForm.addEventListener('submit', async (event) => {
   const name = $('user-input').value.trim();
   const password = $('password-input').value;
   if (name === '' || password === '') {
-    passwordMessage.textContent = 'Enter your user name and password.';
+    passwordMessage.textContent = t('login.enterBoth');
     return;
   }
-  passwordMessage.textContent = 'Checking…';
+  passwordMessage.textContent = t('login.checking');
   try {
     await signIn(name, password);
     passwordMessage.textContent = '';

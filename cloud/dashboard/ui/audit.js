@@ -1,8 +1,9 @@
 // Audit tab (issue 15 §4), for admins (their organization) and the owner (every one):
 // GET /v1/audit?action&actor&before&limit → { entries: [{ id, at, actor, userId, orgId, action, target, details }], next }.
 import { api, describeError } from './api.js';
-import { el, setChildren, setStatus, table } from './dom.js';
+import { el, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtTime } from './format.js';
+import { t } from './i18n.js';
 
 const PAGE = 50;
 const ACTIONS = [
@@ -22,17 +23,45 @@ const ACTIONS = [
   'session.login',
 ];
 
+/** Audit actions are wire values (cloud/identity/audit.ts): each shown by its label, an unknown one as it came. */
+function actionLabels() {
+  return {
+    'alert.ack': t('audit.action.alertAck'),
+    'dga.review': t('audit.action.dgaReview'),
+    'dga.retry': t('audit.action.dgaRetry'),
+    'dga.credentials': t('audit.action.dgaCredentials'),
+    'gateway.provision': t('audit.action.gatewayProvision'),
+    'anchor.manual': t('audit.action.anchorManual'),
+    'user.add': t('audit.action.userAdd'),
+    'user.passwd': t('audit.action.userPasswd'),
+    'user.disable': t('audit.action.userDisable'),
+    'user.enable': t('audit.action.userEnable'),
+    'user.locked': t('audit.action.userLocked'),
+    'token.add': t('audit.action.tokenAdd'),
+    'token.revoke': t('audit.action.tokenRevoke'),
+    'session.login': t('audit.action.sessionLogin'),
+  };
+}
+
 export function auditTab(root) {
+  const labels = actionLabels();
+  const label = (a) => labels[a] ?? wire(a);
   const status = el('p', { class: 'status', role: 'status' });
   const action = el(
     'select',
-    { testid: 'audit-filter-action', 'aria-label': 'Action' },
-    el('option', { value: '' }, 'All actions'),
-    ACTIONS.map((a) => el('option', { value: a }, a)),
+    { testid: 'audit-filter-action', 'aria-label': t('audit.col.action') },
+    el('option', { value: '' }, t('audit.allActions')),
+    ACTIONS.map((a) => el('option', { value: a }, labels[a])),
   );
-  const actor = el('input', { type: 'search', testid: 'audit-filter-actor', placeholder: 'Who', 'aria-label': 'Who', maxlength: '128' });
+  const actor = el('input', {
+    type: 'search',
+    testid: 'audit-filter-actor',
+    placeholder: t('audit.col.who'),
+    'aria-label': t('audit.col.who'),
+    maxlength: '128',
+  });
   const body = el('div');
-  const older = el('button', { type: 'button', class: 'secondary', testid: 'audit-older', hidden: true }, 'Older entries →');
+  const older = el('button', { type: 'button', class: 'secondary', testid: 'audit-older', hidden: true }, t('audit.older'));
   let next = null;
   let rows = [];
 
@@ -40,10 +69,9 @@ export function auditTab(root) {
     el(
       'div',
       { class: 'toolbar' },
-      el('h2', {}, 'Audit'),
-      action,
-      actor,
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, 'Refresh'),
+      el('h2', {}, t('audit.heading')),
+      // The filters and Refresh kept together, as the Alerts tab does.
+      el('span', { class: 'toolbar' }, action, actor, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
     ),
     status,
     body,
@@ -53,13 +81,19 @@ export function auditTab(root) {
   actor.addEventListener('change', () => void refresh());
   older.addEventListener('click', () => void load(next));
 
+  // Who, organization, target and details are data (names, ids, the API's own field names).
   const columns = [
-    { label: 'When', cell: (e) => fmtTime(e.at) },
-    { label: 'Who', cell: (e) => e.actor },
-    { label: 'Organization', cell: (e) => e.orgId ?? '—' },
-    { label: 'Action', cell: (e) => e.action },
-    { label: 'Target', cell: (e) => e.target ?? '—' },
-    { label: 'What changed', cell: (e) => (Object.keys(e.details).length === 0 ? '—' : JSON.stringify(e.details)) },
+    { key: 'when', label: t('audit.col.when'), cell: (e) => fmtTime(e.at) },
+    { key: 'who', label: t('audit.col.who'), cell: (e) => wire(e.actor) },
+    { key: 'org', label: t('audit.col.org'), cell: (e) => (e.orgId === null ? '—' : wire(e.orgId)) },
+    { key: 'action', label: t('audit.col.action'), cell: (e) => label(e.action) },
+    { key: 'target', label: t('audit.col.target'), cell: (e) => (e.target === null ? '—' : wire(e.target)) },
+    {
+      key: 'details',
+      label: t('audit.col.details'),
+      class: 'wrap',
+      cell: (e) => (Object.keys(e.details).length === 0 ? '—' : wire(JSON.stringify(e.details))),
+    },
   ];
 
   async function load(before) {
@@ -71,10 +105,10 @@ export function auditTab(root) {
       setChildren(
         body,
         rows.length === 0
-          ? el('p', { testid: 'audit-empty' }, 'Nothing recorded yet.')
-          : table(columns, rows, (e) => ({ testid: `audit-row-${e.id}`, 'data-action': e.action }), { testid: 'audit-table' }),
+          ? el('p', { testid: 'audit-empty' }, t('audit.empty'))
+          : table(columns, rows, (e) => ({ testid: `audit-row-${e.id}`, 'data-action': e.action }), { testid: 'audit-table', class: 'cards' }),
       );
-      setStatus(status, `Updated ${fmtTime(Date.now())}.`);
+      setStatus(status, t('common.updated', { time: fmtTime(Date.now()) }));
     } catch (err) {
       setStatus(status, describeError(err), 'error');
     }

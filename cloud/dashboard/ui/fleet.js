@@ -2,112 +2,97 @@
 // version, health flags); a row's details and history from GET /v1/fleet/<id>, charted with uPlot.
 
 import { api, describeError, relayNow } from './api.js';
-import { el, facts, linkButton, setChildren, setStatus, table } from './dom.js';
-import { fmtDuration, fmtInt, fmtOffset, fmtTime } from './format.js';
-
-/** Every string this tab shows, in one place for the translation catalogue. */
-const T = {
-  title: 'Fleet',
-  refresh: 'Refresh',
-  close: 'Close',
-  none: 'No gateway registered yet (atalaya relay gateway add <id>).',
-  summary: (n, online, offline, afterMs) => `${n} gateway${n === 1 ? '' : 's'}: ${online} online, ${offline} offline (no poll for ${fmtDuration(afterMs)}).`,
-  updated: (t) => `Updated ${t}.`,
-  loading: (id) => `Loading ${id}…`,
-  online: 'online',
-  offline: 'offline',
-  neverSeen: 'never polled',
-  noReport: 'no health report yet',
-  noHistory: 'No history yet.',
-  noChart: 'The chart library did not load.',
-  chartHint: 'Buffer depth (records, left) and CPU temperature (°C, right): drag to zoom, double-click to reset.',
-  columns: {
-    gateway: 'Gateway',
-    state: 'State',
-    lastSeen: 'Last poll',
-    version: 'Version',
-    config: 'Config',
-    flags: 'Health',
-    buffer: 'Buffer',
-    devices: 'Devices up',
-    cpu: 'CPU °C',
-    disk: 'Disk free',
-  },
-  facts: {
-    uptime: 'Agent uptime',
-    bootId: 'Boot id',
-    clock: 'Clock',
-    synced: 'synchronized',
-    unsynced: 'not trusted',
-    buffer: 'Buffer',
-    oldest: 'Oldest buffered',
-    evicted: 'Evicted (ordinary / DGA / alarm)',
-    broker: 'MQTT clients',
-    memory: 'Memory (RSS / available)',
-    disk: 'Disk (free / total)',
-    polls: 'Polls',
-    devices: 'Devices',
-  },
-  flags: {
-    clock_unsynced: 'clock unsynced',
-    buffer_backlog: 'buffer backlog',
-    buffer_unwritable: 'buffer not writable',
-    device_down: 'device down',
-    disk_low: 'disk low',
-    hot_cpu: 'hot CPU',
-  },
-  series: { buffer: 'buffer records', cpu: 'CPU °C' },
-};
+import { el, facts, linkButton, setChildren, setStatus, table, wire } from './dom.js';
+import { axisTimeLabels, fmtDuration, fmtInt, fmtNumber, fmtOffset, fmtTime } from './format.js';
+import { t } from './i18n.js';
 
 const HEIGHT = 220;
+/** Steps between the time axis's ticks, s: from a second to a week. */
+const TIME_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
 
+/** Bytes in binary multiples, named as the status page names them (`1,5 KB`). */
 const fmtBytes = (n) => {
   if (n === null || n === undefined) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  return `${fmtNumber(v, i === 0 ? 0 : 1)} ${units[i]}`;
 };
 
-const stateBadge = (g) => el('span', { class: g.online ? 'badge ok' : 'badge warn' }, g.online ? T.online : T.offline);
-const flagBadges = (flags) => flags.map((f) => el('span', { class: 'badge warn', 'data-flag': f }, T.flags[f] ?? f));
+/** Health flags and device link states are wire values (cloud/fleet/flags.ts, protocols/fleet/health.ts). */
+function labels() {
+  return {
+    flags: {
+      clock_unsynced: t('fleet.flag.clock_unsynced'),
+      buffer_backlog: t('fleet.flag.buffer_backlog'),
+      buffer_unwritable: t('fleet.flag.buffer_unwritable'),
+      device_down: t('fleet.flag.device_down'),
+      disk_low: t('fleet.flag.disk_low'),
+      hot_cpu: t('fleet.flag.hot_cpu'),
+    },
+    devices: {
+      unknown: t('fleet.device.unknown'),
+      ok: t('fleet.device.ok'),
+      failing: t('fleet.device.failing'),
+      backoff: t('fleet.device.backoff'),
+    },
+  };
+}
+
+const stateBadge = (g) => el('span', { class: g.online ? 'badge ok' : 'badge warn' }, g.online ? t('fleet.online') : t('fleet.offline'));
 
 export function fleetTab(root) {
+  const L = labels();
+  const flagBadges = (flags) => flags.map((f) => el('span', { class: 'badge warn', 'data-flag': f }, L.flags[f] ?? wire(f)));
+  const deviceText = (d) => `${d.id}: ${L.devices[d.state] ?? d.state}${d.ok === null ? '' : ` (${fmtInt(Math.round(d.ok * 100))} %)`}`;
   const status = el('p', { class: 'status', role: 'status' });
   const summary = el('p', { class: 'summary', testid: 'fleet-summary' });
   const body = el('div');
   const detail = el('div', { class: 'detail', testid: 'fleet-detail', hidden: true });
   root.append(
-    el('div', { class: 'toolbar' }, el('h2', {}, T.title), el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, T.refresh)),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h2', {}, t('fleet.heading')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
+    ),
     summary,
     status,
     body,
     detail,
   );
   let plot = null;
+  let observer = null;
   let openId = null;
 
   function render(data) {
     const { gateways, offlineAfterMs } = data;
     const now = relayNow();
     const online = gateways.filter((g) => g.online).length;
-    summary.textContent = gateways.length === 0 ? T.none : T.summary(gateways.length, online, gateways.length - online, offlineAfterMs);
+    const counts = { n: fmtInt(gateways.length), online: fmtInt(online), offline: fmtInt(gateways.length - online), after: fmtDuration(offlineAfterMs) };
+    if (gateways.length === 0) summary.textContent = t('gateways.none');
+    else summary.textContent = gateways.length === 1 ? t('fleet.summaryOne', counts) : t('fleet.summary', counts);
     summary.className = online < gateways.length ? 'summary warn' : 'summary';
     const columns = [
-      { label: T.columns.gateway, cell: (g) => linkButton(g.id, () => void open(g.id), { testid: `fleet-open-${g.id}` }) },
-      { label: T.columns.state, cell: stateBadge },
-      { label: T.columns.lastSeen, cell: (g) => (g.lastSeenAt === null ? T.neverSeen : fmtDuration(now - g.lastSeenAt)) },
-      { label: T.columns.version, cell: (g) => g.version ?? '—' },
-      { label: T.columns.config, cell: (g) => g.configVersion ?? '—' },
-      { label: T.columns.flags, cell: (g) => (g.healthAt === null ? T.noReport : flagBadges(g.flags)) },
-      { label: T.columns.buffer, class: 'num', cell: (g) => fmtInt(g.bufferDepth) },
-      { label: T.columns.devices, class: 'num', cell: (g) => (g.devicesTotal === null ? '—' : `${g.devicesUp}/${g.devicesTotal}`) },
-      { label: T.columns.cpu, class: 'num', cell: (g) => (g.cpuTempC === null ? '—' : g.cpuTempC.toFixed(1)) },
-      { label: T.columns.disk, class: 'num', cell: (g) => fmtBytes(g.diskFreeBytes) },
+      { key: 'gateway', label: t('fleet.col.gateway'), cell: (g) => linkButton(g.id, () => void open(g.id), { testid: `fleet-open-${g.id}` }) },
+      { key: 'state', label: t('fleet.col.state'), cell: stateBadge },
+      { key: 'lastSeen', label: t('fleet.col.lastSeen'), cell: (g) => (g.lastSeenAt === null ? t('fleet.neverSeen') : fmtDuration(now - g.lastSeenAt)) },
+      { key: 'version', label: t('fleet.col.version'), cell: (g) => wire(g.version) || '—' },
+      { key: 'config', label: t('fleet.col.config'), cell: (g) => wire(g.configVersion) || '—' },
+      { key: 'flags', label: t('fleet.col.flags'), cell: (g) => (g.healthAt === null ? t('fleet.noReport') : flagBadges(g.flags)) },
+      { key: 'buffer', label: t('fleet.col.buffer'), class: 'num', cell: (g) => fmtInt(g.bufferDepth) },
+      {
+        key: 'devices',
+        label: t('fleet.col.devices'),
+        class: 'num',
+        cell: (g) => (g.devicesTotal === null ? '—' : `${fmtInt(g.devicesUp)}/${fmtInt(g.devicesTotal)}`),
+      },
+      { key: 'cpu', label: t('fleet.col.cpu'), class: 'num', cell: (g) => (g.cpuTempC === null ? '—' : fmtNumber(g.cpuTempC, 1)) },
+      { key: 'disk', label: t('fleet.col.disk'), class: 'num', cell: (g) => fmtBytes(g.diskFreeBytes) },
     ];
     setChildren(
       body,
@@ -125,7 +110,7 @@ export function fleetTab(root) {
   async function refresh() {
     try {
       render(await api('v1/fleet'));
-      setStatus(status, T.updated(fmtTime(Date.now())));
+      setStatus(status, t('common.updated', { time: fmtTime(Date.now()) }));
       if (openId !== null) await open(openId, false);
     } catch (err) {
       setStatus(status, describeError(err), 'error');
@@ -136,7 +121,7 @@ export function fleetTab(root) {
     openId = id;
     detail.hidden = false;
     if (scroll) {
-      setChildren(detail, el('p', { class: 'status' }, T.loading(id)));
+      setChildren(detail, el('p', { class: 'status' }, t('common.loading')));
       detail.scrollIntoView({ block: 'nearest' });
     }
     try {
@@ -159,27 +144,27 @@ export function fleetTab(root) {
                 detail.hidden = true;
               },
             },
-            T.close,
+            t('common.close'),
           ),
         ),
         h === null
-          ? el('p', { class: 'hint' }, T.noReport)
+          ? el('p', { class: 'hint' }, t('fleet.noReport'))
           : [
               el('p', {}, flagBadges(g.flags)),
               facts([
-                [T.columns.version, h.version],
-                [T.columns.config, h.configVersion ?? '—'],
-                [T.facts.uptime, fmtDuration(h.uptimeS * 1000)],
-                [T.facts.bootId, h.bootId],
-                [T.facts.clock, `${h.clock.synced ? T.facts.synced : T.facts.unsynced}, ${fmtOffset(h.clock.offsetMs)}`],
-                [T.facts.buffer, `${fmtInt(h.buffer.depth)} (${fmtBytes(h.buffer.bytes)})`],
-                [T.facts.oldest, fmtTime(h.buffer.oldestTs)],
-                [T.facts.evicted, `${fmtInt(h.buffer.evicted.ordinary)} / ${fmtInt(h.buffer.evicted.dga)} / ${fmtInt(h.buffer.evicted.alarm)}`],
-                [T.facts.broker, h.brokerClients === null ? '—' : fmtInt(h.brokerClients)],
-                [T.facts.memory, `${fmtBytes(h.memory.rssBytes)} / ${fmtBytes(h.memory.availableBytes)}`],
-                [T.facts.disk, h.disk === null ? '—' : `${fmtBytes(h.disk.freeBytes)} / ${fmtBytes(h.disk.totalBytes)}`],
-                [T.facts.polls, fmtInt(g.polls)],
-                [T.facts.devices, h.devices.map((d) => `${d.id}: ${d.state}${d.ok === null ? '' : ` (${Math.round(d.ok * 100)} %)`}`).join(', ') || '—'],
+                [t('fleet.col.version'), wire(h.version)],
+                [t('fleet.col.config'), wire(h.configVersion) || '—'],
+                [t('fleet.fact.uptime'), fmtDuration(h.uptimeS * 1000)],
+                [t('fleet.fact.bootId'), wire(h.bootId)],
+                [t('fleet.fact.clock'), `${h.clock.synced ? t('fleet.clock.synced') : t('fleet.clock.unsynced')}, ${fmtOffset(h.clock.offsetMs)}`],
+                [t('fleet.fact.buffer'), `${fmtInt(h.buffer.depth)} (${fmtBytes(h.buffer.bytes)})`],
+                [t('fleet.fact.oldest'), fmtTime(h.buffer.oldestTs)],
+                [t('fleet.fact.evicted'), `${fmtInt(h.buffer.evicted.ordinary)} / ${fmtInt(h.buffer.evicted.dga)} / ${fmtInt(h.buffer.evicted.alarm)}`],
+                [t('fleet.fact.broker'), h.brokerClients === null ? '—' : fmtInt(h.brokerClients)],
+                [t('fleet.fact.memory'), `${fmtBytes(h.memory.rssBytes)} / ${fmtBytes(h.memory.availableBytes)}`],
+                [t('fleet.fact.disk'), h.disk === null ? '—' : `${fmtBytes(h.disk.freeBytes)} / ${fmtBytes(h.disk.totalBytes)}`],
+                [t('fleet.fact.polls'), fmtInt(g.polls)],
+                [t('fleet.fact.devices'), h.devices.map(deviceText).join(', ') || '—'],
               ]),
             ],
         chartArea,
@@ -193,24 +178,42 @@ export function fleetTab(root) {
   function drawHistory(container, history) {
     plot?.destroy();
     plot = null;
-    if (history.length === 0) return setChildren(container, el('p', { class: 'hint' }, T.noHistory));
+    observer?.disconnect();
+    observer = null;
+    if (history.length === 0) return setChildren(container, el('p', { class: 'hint' }, t('fleet.noHistory')));
     const uPlot = globalThis.uPlot;
-    if (typeof uPlot !== 'function') return setChildren(container, el('p', { class: 'status error' }, T.noChart));
+    if (typeof uPlot !== 'function') return setChildren(container, el('p', { class: 'status error' }, t('common.chartMissing')));
     const area = el('div');
-    setChildren(container, el('p', { class: 'hint' }, T.chartHint), area);
+    setChildren(container, el('p', { class: 'hint' }, t('fleet.chartHint')), area);
+    const width = () => Math.max(280, container.clientWidth - 8);
     const data = [history.map((r) => r.at / 1000), history.map((r) => r.bufferDepth), history.map((r) => r.cpuTempC)];
     plot = new uPlot(
       {
-        width: Math.max(280, container.clientWidth - 8),
+        width: width(),
         height: HEIGHT,
         scales: { x: { time: true } },
-        series: [{}, { label: T.series.buffer, stroke: '#1f77b4', width: 1.5, scale: 'n' }, { label: T.series.cpu, stroke: '#d62728', width: 1.5, scale: 'c' }],
-        axes: [{}, { scale: 'n', size: 64 }, { scale: 'c', side: 1, grid: { show: false } }],
+        // Axis ticks and the legend in the page's language, as the readings chart (chart.js).
+        series: [
+          { label: t('chart.time'), value: (_u, v) => (v === null ? '—' : fmtTime(v * 1000)) },
+          { label: t('fleet.series.buffer'), stroke: '#1f77b4', width: 1.5, scale: 'n', value: (_u, v) => fmtInt(v) },
+          { label: t('fleet.series.cpu'), stroke: '#d62728', width: 1.5, scale: 'c', value: (_u, v) => (v === null ? '—' : fmtNumber(v, 1)) },
+        ],
+        axes: [
+          // Whole seconds at least 80 px apart: a history of a few seconds would otherwise repeat one label.
+          { space: 80, incrs: TIME_STEPS_S, values: (u, splits) => axisTimeLabels(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
+          { scale: 'n', size: 64, values: (_u, splits) => splits.map((v) => fmtNumber(v, 1)) },
+          { scale: 'c', side: 1, grid: { show: false }, values: (_u, splits) => splits.map((v) => fmtNumber(v, 1)) },
+        ],
         cursor: { drag: { x: true, y: false } },
       },
       data,
       area,
     );
+    // The chart follows its container's width (a phone turned, a window resized), as chart.js does.
+    if (typeof ResizeObserver === 'function') {
+      observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: HEIGHT }));
+      observer.observe(container);
+    }
   }
 
   return { show: refresh, refresh, autoRefresh: true };
