@@ -44,7 +44,6 @@ export async function registerConfigRoutes(app: FastifyInstance, options: Config
       scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_CONFIG_BYTES }, (_req, body, done) => done(null, body));
     const { guard } = options;
 
-
     scope.put('/v1/gateways/:id/config', { bodyLimit: MAX_CONFIG_BYTES, ...guard.route('fleet.configure') }, async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const gateway = await gatewayOfRequest(gateways, request, id, reply);

@@ -49,7 +49,8 @@ export async function registerFleetReadRoutes(app: FastifyInstance, o: FleetRead
       const { gateway } = request.params;
       const query = parseQuery(historyQuerySchema, request.query);
       const known = GATEWAY_ID_PATTERN.test(gateway) ? await o.records.getGateway(gateway) : undefined;
-      if (known === undefined || !inOrg(request.principal, known.orgId)) return reply.code(404).send({ error: 'not_found', message: `no gateway ${gateway}` } satisfies ApiErrorBody);
+      if (known === undefined || !inOrg(request.principal, known.orgId))
+        return reply.code(404).send({ error: 'not_found', message: `no gateway ${gateway}` } satisfies ApiErrorBody);
       const now = o.clock.now();
       const polled = await o.fleet.getFleetGateway(gateway);
       const history = await o.fleet.history(gateway, query.since ?? now - o.config.historyMs, query.limit);
