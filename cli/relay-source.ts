@@ -41,7 +41,13 @@ export async function addSource(config: RelayConfig, id: string, kind: string, o
   const gateway = sourceGateway(id);
   await withRelayDatabase(config.storage, async (db) => {
     if ((await db.orgs.get(org)) === undefined) throw sourceError(SOURCE_INVALID, `--org: no organization '${org}' (atalaya relay org list)`);
-    await db.sources.addSource({ id, kind: kind as SourceKind, org, gatewaySecretCiphertext: newGatewaySecretCiphertext(gateway, key), now: systemClock.now() });
+    await db.sources.addSource({
+      id,
+      kind: kind as SourceKind,
+      org,
+      gatewaySecretCiphertext: newGatewaySecretCiphertext(gateway, key),
+      now: systemClock.now(),
+    });
   });
   await auditFromCli(config, { action: 'source.add', target: id, gateway, details: { kind, gateway, org } });
   return gateway;

@@ -42,9 +42,10 @@ export async function registerCommandsRoutes(app: FastifyInstance, options: Comm
 
     scope.post('/v1/gateways/:id/commands', guard.route('fleet.command'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
-      const { kind, args } = parseQuery(createBody, request.body ?? {});
+      // Another organization's gateway answers 404 whatever the body (nothing tells it exists).
       const gateway = await gatewayOfRequest(gateways, request, id, reply);
       if (gateway === undefined) return reply;
+      const { kind, args } = parseQuery(createBody, request.body ?? {});
       const principal = principalOf(request);
       const command = await commands.create(id, kind, args, principal.name);
       await options.auditor?.record(principal, 'gateway.command', id, { command: command.id, kind, args }, gateway.orgId);
