@@ -18,7 +18,8 @@ atalaya relay source list [--json] [--config FILE]
 
 Provisions a provider source (The Things Stack webhook, Tago.io pull, generic HTTP pull) as the
 virtual gateway src-<id>; its mapping and secret go under sources: in the relay config
-(cloud/providers/README.md). ORG defaults to 'default'.
+(cloud/providers/README.md). ORG, an existing organization (atalaya relay org add), defaults to
+'default'; the virtual gateway, and so the source's records and alerts, belong to it.
 `;
 
 export interface SourceInput {
