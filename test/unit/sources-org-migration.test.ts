@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
-import { migrateSqlite, SQLITE_MIGRATIONS } from '../../cloud/store/migrations-sqlite.ts';
 import { SOURCES_ORG_MIGRATION_SQLITE } from '../../cloud/store/migrations-sources-org.ts';
+import { migrateSqlite, SQLITE_MIGRATIONS } from '../../cloud/store/migrations-sqlite.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-sources-org-'));
