@@ -5,8 +5,8 @@ import { FLEET_MIGRATION_POSTGRES } from './migrations-fleet.ts';
 import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
-import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
+import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 import { SOURCES_ORG_MIGRATION_POSTGRES } from './migrations-sources-org.ts';
 
 export interface PostgresMigration {
