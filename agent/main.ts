@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { Lifecycle, namedPart, type Part } from '../platform/lifecycle.ts';
@@ -11,6 +10,7 @@ import { registerMappingMetrics } from './broker/mapping-metrics.ts';
 import { RecordBuffer } from './buffer/buffer.ts';
 import { droppingInvalid } from './buffer/checked-sink.ts';
 import { BUFFER_WRITE_FAILED, isBufferError } from './buffer/errors.ts';
+import { makeFleetClient } from './compose-fleet.ts';
 import { profileTable } from './config/profiles.ts';
 import type { AgentConfig } from './config/schema.ts';
 import type { FleetClient } from './fleet/client.ts';
@@ -188,7 +188,20 @@ export class Agent {
       this.sync = await this.makeSync(http?.dispatcher);
       // Before the fleet client, which registers it as its part `update`.
       this.update = this.config.update.enabled ? await this.makeUpdater() : undefined;
-      this.fleet = await this.makeFleet(http?.dispatcher);
+      this.fleet = await makeFleetClient(this.config, {
+        env: this.deps.env,
+        clock: this.clock,
+        logger: this.logger,
+        bootId: this.bootId,
+        buffer: this.buffer,
+        poller: this.poller,
+        clockWatch: this.clockWatch,
+        sync: () => this.sync,
+        broker: () => this.broker,
+        configVersion: this.configVersion,
+        parts: [...(this.deps.fleetParts ?? []), ...(this.update === undefined ? [] : [this.update])],
+        dispatcher: http?.dispatcher,
+      });
       this.status = await this.makeStatus();
       this.pager = this.config.paging.enabled ? await this.makePager(this.flags) : undefined;
       const { buffer, broker, sync, fleet, status, pager, update } = this;
@@ -349,52 +362,6 @@ export class Agent {
       onAcknowledged: () => this.fleet?.nudge(),
       ...(dispatcher === undefined ? {} : { dispatcher }),
     });
-  }
-
-  // The fleet channel rides on sync's relay URL and secret; imported only when both are on.
-  private async makeFleet(dispatcher: Dispatcher | undefined): Promise<FleetClient | undefined> {
-    const { sync, fleet, gateway, buffer } = this.config;
-    if (!(fleet.enabled ?? sync.enabled) || !sync.enabled || sync.url === undefined) return undefined;
-    // Sync read it a moment ago (and warned about its file mode then).
-    const secret = loadGatewaySecret(sync, this.deps.env);
-    const [{ FleetClient }, { buildHealthReport, healthChangeKey }, { SystemProbe }, { readAgentVersion }] = await Promise.all([
-      import('./fleet/client.ts'),
-      import('./fleet/health.ts'),
-      import('./status/system.ts'),
-      import('./status/version.ts'),
-    ]);
-    const system = new SystemProbe({ diskPath: path.dirname(path.resolve(buffer.path)) });
-    const version = readAgentVersion();
-    const startedMono = this.clock.monotonic();
-    const client = new FleetClient({
-      url: sync.url,
-      gatewayId: gateway.id,
-      secret,
-      intervalMs: fleet.intervalMs,
-      healthIntervalMs: fleet.healthIntervalMs,
-      healthKey: healthChangeKey,
-      timeoutMs: fleet.timeoutMs,
-      clock: this.clock,
-      logger: this.logger,
-      skewMs: () => this.sync?.clockOffsetMs ?? 0,
-      ...(dispatcher === undefined ? {} : { dispatcher }),
-      health: () =>
-        buildHealthReport({
-          version,
-          bootId: this.bootId,
-          uptimeS: () => (this.clock.monotonic() - startedMono) / 1000,
-          clockSynced: () => this.clockWatch.synced(),
-          clockOffsetMs: () => this.sync?.clockOffsetMs ?? 0,
-          buffer: () => this.buffer.stats(),
-          devices: () => this.poller.devices,
-          brokerClients: () => this.broker?.stats().clients ?? null,
-          system: () => system.read(),
-          configVersion: this.configVersion,
-        }),
-    });
-    for (const part of this.deps.fleetParts ?? []) client.register(part);
-    if (this.update !== undefined) client.register(this.update);
-    return client;
   }
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadRelayConfigFile } from '../cloud/config/load.ts';
+import { Auditor, cliPrincipal } from '../cloud/identity/audit.ts';
 import { loadReleaseKeys } from '../cloud/releases/keys.ts';
 import { ReleaseService } from '../cloud/releases/service.ts';
 import { SqlReleasesStore } from '../cloud/store/releases-store.ts';
@@ -62,11 +63,14 @@ export async function relayReleaseCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
-  const actor = `cli:${userInfo().username}`;
+  const principal = cliPrincipal(userInfo().username);
+  const actor = principal.name;
   const logger = rootLogger('warn', 2);
   try {
     return await withRelayDatabase(config.storage, async (database) => {
       const store = new SqlReleasesStore(database.executor);
+      // Releases are a platform matter: audited without an organization, a gateway's rollout in its own.
+      const auditor = new Auditor(database.identity, systemClock);
       const service = (): ReleaseService =>
         new ReleaseService({
           store,
@@ -79,9 +83,11 @@ export async function relayReleaseCommand(argv: string[]): Promise<number> {
       switch (sub) {
         case 'add': {
           const [tarball, manifest, signature] = args;
-          if (tarball === undefined || manifest === undefined || signature === undefined || args.length > 3) return usage('add needs <tarball> <manifest> <signature>');
+          if (tarball === undefined || manifest === undefined || signature === undefined || args.length > 3)
+            return usage('add needs <tarball> <manifest> <signature>');
           if (config.releases.publicKeys.length === 0) return usage('releases.publicKeys is empty in the relay config: nothing to verify a release against');
           const r = await service().add(tarball, readFileSync(manifest), readFileSync(signature, 'utf8'), actor);
+          await auditor.record(principal, 'release.add', r.version, { size: r.size, sha256: r.sha256 }, null);
           process.stdout.write(`release ${r.version} hosted (${r.size} bytes, sha256 ${r.sha256})\n`);
           return 0;
         }
@@ -95,7 +101,12 @@ export async function relayReleaseCommand(argv: string[]): Promise<number> {
             values.gateways !== undefined
               ? values.gateways.split(',').map((id) => ({ kind: 'gateway' as const, id: id.trim() }))
               : [values.group !== undefined ? { kind: 'group', id: values.group } : { kind: 'all' }];
-          for (const t of targets) process.stdout.write(`rollout ${await service().rollout(version, t, percent, actor)}: ${version} to ${t.kind === 'all' ? 'all gateways' : `${t.kind} ${t.id}`} at ${percent} %\n`);
+          for (const t of targets) {
+            const id = await service().rollout(version, t, percent, actor);
+            const orgId = t.kind === 'gateway' ? ((await database.orgs.orgOfGateway(t.id)) ?? null) : null;
+            await auditor.record(principal, 'release.rollout', version, { rollout: id, target: t, percent }, orgId);
+            process.stdout.write(`rollout ${id}: ${version} to ${t.kind === 'all' ? 'all gateways' : `${t.kind} ${t.id}`} at ${percent} %\n`);
+          }
           return 0;
         }
         case 'group': {
@@ -108,10 +119,18 @@ export async function relayReleaseCommand(argv: string[]): Promise<number> {
           const overview = await service().overview();
           if (values.json === true) process.stdout.write(`${JSON.stringify(overview, null, 2)}\n`);
           else {
-            for (const r of overview.releases) process.stdout.write(`release ${r.version}  ${r.size} B  ${r.sha256.slice(0, 16)}…  added by ${r.addedBy} ${new Date(r.addedAt).toISOString()}\n`);
+            for (const r of overview.releases)
+              process.stdout.write(
+                `release ${r.version}  ${r.size} B  ${r.sha256.slice(0, 16)}…  added by ${r.addedBy} ${new Date(r.addedAt).toISOString()}\n`,
+              );
             for (const r of overview.rollouts)
-              process.stdout.write(`rollout ${r.id}  ${r.version}  ${r.target.kind === 'all' ? 'all' : `${r.target.kind}:${r.target.id}`}  ${r.percent} %  by ${r.actor} ${new Date(r.createdAt).toISOString()}\n`);
-            for (const g of overview.gateways) process.stdout.write(`gateway ${g.gateway}  runs ${g.current}  ${g.state}${g.target === undefined ? '' : ` ${g.target}`}${g.reason === undefined ? '' : ` (${g.reason})`}\n`);
+              process.stdout.write(
+                `rollout ${r.id}  ${r.version}  ${r.target.kind === 'all' ? 'all' : `${r.target.kind}:${r.target.id}`}  ${r.percent} %  by ${r.actor} ${new Date(r.createdAt).toISOString()}\n`,
+              );
+            for (const g of overview.gateways)
+              process.stdout.write(
+                `gateway ${g.gateway}  runs ${g.current}  ${g.state}${g.target === undefined ? '' : ` ${g.target}`}${g.reason === undefined ? '' : ` (${g.reason})`}\n`,
+              );
           }
           return 0;
         }

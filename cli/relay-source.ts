@@ -10,6 +10,7 @@ import { SOURCE_INVALID, sourceError } from '../cloud/providers/errors.ts';
 import { loadRelayKey } from '../cloud/secrets.ts';
 import { systemClock } from '../protocols/clock.ts';
 import { isAtalayaError } from '../protocols/errors.ts';
+import { auditFromCli } from './relay-audit.ts';
 import { withRelayDatabase } from './relay-database.ts';
 
 export const SOURCE_HELP = `atalaya relay source add <id> --kind tts|tago|http [--org ORG] [--config FILE]
@@ -17,7 +18,8 @@ atalaya relay source list [--json] [--config FILE]
 
 Provisions a provider source (The Things Stack webhook, Tago.io pull, generic HTTP pull) as the
 virtual gateway src-<id>; its mapping and secret go under sources: in the relay config
-(cloud/providers/README.md). ORG defaults to 'default'.
+(cloud/providers/README.md). ORG, an existing organization (atalaya relay org add), defaults to
+'default'; the virtual gateway, and so the source's records and alerts, belong to it.
 `;
 
 export interface SourceInput {
@@ -28,15 +30,27 @@ export interface SourceInput {
   readonly json: boolean;
 }
 
-/** Provisions a source; coded errors for a bad id or kind and an id taken. For the CLI, the demo and tests. */
+/**
+ * Provisions a source, its virtual gateway in organization `org` (so the source's records, alarms
+ * and alerts are that organization's), and audits it as `cli:<OS user>`; coded errors for a bad
+ * id, kind or organization and an id taken. For the CLI, the demo and tests.
+ */
 export async function addSource(config: RelayConfig, id: string, kind: string, org = 'default'): Promise<string> {
   if (!SOURCE_ID_PATTERN.test(id)) throw sourceError(SOURCE_INVALID, `source id '${id}': 1–60 letters, digits, _ . -, starting with a letter or digit`);
   if (!(SOURCE_KINDS as readonly string[]).includes(kind)) throw sourceError(SOURCE_INVALID, `--kind: one of ${SOURCE_KINDS.join(', ')}`);
   const key = loadRelayKey(config.keyFile, process.env).key;
   const gateway = sourceGateway(id);
-  await withRelayDatabase(config.storage, (db) =>
-    db.sources.addSource({ id, kind: kind as SourceKind, org, gatewaySecretCiphertext: newGatewaySecretCiphertext(gateway, key), now: systemClock.now() }),
-  );
+  await withRelayDatabase(config.storage, async (db) => {
+    if ((await db.orgs.get(org)) === undefined) throw sourceError(SOURCE_INVALID, `--org: no organization '${org}' (atalaya relay org list)`);
+    await db.sources.addSource({
+      id,
+      kind: kind as SourceKind,
+      org,
+      gatewaySecretCiphertext: newGatewaySecretCiphertext(gateway, key),
+      now: systemClock.now(),
+    });
+  });
+  await auditFromCli(config, { action: 'source.add', target: id, gateway, details: { kind, gateway, org } });
   return gateway;
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -7,11 +7,11 @@ import { Lifecycle, namedPart } from '../platform/lifecycle.ts';
 import { buildChannels, closeChannels } from '../platform/notify/channels.ts';
 import type { Channel, ChannelKind } from '../platform/notify/types.ts';
 import { type Clock, systemClock } from '../protocols/clock.ts';
-import { AtalayaError } from '../protocols/errors.ts';
 import type { PagedLocally } from './alerts/engine.ts';
 import { kickOnAlarms } from './alerts/kick.ts';
 import { AlertService } from './alerts/service.ts';
 import { AnchorService } from './anchor/service.ts';
+import { registerFleetFeatures } from './compose-fleet.ts';
 import type { Env } from './config/load.ts';
 import type { RelayConfig } from './config/schema.ts';
 import { registerDashboard } from './dashboard/routes.ts';
@@ -20,34 +20,27 @@ import { EvidenceBuilder } from './dga/evidence.ts';
 import { DgaReporting } from './dga/reporting.ts';
 import { VolumeService } from './dga/volumes.ts';
 import { listenFailed, notRunning } from './errors.ts';
-import { ackOnGateway, registerFleetConfigAndCommands } from './fleet/config-compose.ts';
-import { registerFleetMetrics } from './fleet/metrics.ts';
+import { ackOnGateway } from './fleet/config-compose.ts';
 import type { FleetRelayPart } from './fleet/part.ts';
-import { registerFleetReadRoutes } from './fleet/read-routes.ts';
-import { registerFleetPollRoute } from './fleet/route.ts';
-import { FleetService } from './fleet/service.ts';
 import { registerAlertsRoutes } from './http/alerts-routes.ts';
 import { registerAnchorRoutes } from './http/anchor-routes.ts';
 import { registerAuditRoutes } from './http/audit-routes.ts';
 import { Guard, type GuardedRoute, operatorTokens, tokenName } from './http/auth.ts';
 import { registerDgaRoutes } from './http/dga-routes.ts';
-import { TLS_UNREADABLE } from './http/errors.ts';
 import { registerIngestRoute } from './http/ingest-route.ts';
 import { registerReadRoutes } from './http/read-routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { registerSessionRoutes } from './http/session-routes.ts';
+import { readTls } from './http/tls.ts';
 import { Auditor } from './identity/audit.ts';
 import { identityOptions } from './identity/config.ts';
 import { IdentityService } from './identity/service.ts';
 import { UserAdmin } from './identity/users.ts';
 import { GatewaySecrets } from './ingest/gateway-secrets.ts';
 import { Ingestor } from './ingest/ingest.ts';
-import { createRelayMetrics, MIN_CACHE_MS } from './metrics/index.ts';
+import { createRelayMetrics } from './metrics/index.ts';
 import { registerMetricsRoute } from './metrics/route.ts';
-import { registerSourceMetrics } from './providers/metrics.ts';
-import { registerSourceRoutes } from './providers/routes.ts';
-import { ProviderService } from './providers/service.ts';
-import { registerReleases } from './releases/compose.ts';
+import type { ProviderService } from './providers/service.ts';
 import type { ReleaseService } from './releases/service.ts';
 import { loadRelayKey } from './secrets.ts';
 import { createRelayDatabase } from './store/index.ts';
@@ -92,21 +85,6 @@ interface Running {
   readonly guard: Guard;
   readonly releases: ReleaseService | undefined;
   readonly lifecycle: Lifecycle;
-}
-
-function readTls(tls: RelayConfig['listen']['tls']): { cert: Buffer; key: Buffer } | undefined {
-  if (tls === undefined) return undefined;
-  const read = (file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new AtalayaError(TLS_UNREADABLE, `TLS file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-        cause: err,
-        details: { file },
-      });
-    }
-  };
-  return { cert: read(tls.cert), key: read(tls.key) };
 }
 
 /**
@@ -204,55 +182,25 @@ export class Relay {
       });
       await registerMetricsRoute(app, { metrics, guard });
       await registerIngestRoute(app, ingestor, config.ingest.maxBodyBytes, metrics.observeIngest);
-      // The signed relay → gateway channel (cloud/fleet/README.md): each feature that talks to gateways registers its part here.
-      const fleet = new FleetService({ checks: ingestor.requestChecks, store: database.fleet, config: config.fleet, clock: this.clock, logger });
-      for (const part of this.deps.fleetParts ?? []) fleet.register(part);
-      await registerFleetPollRoute(app, fleet, config.ingest.refusalLogIntervalMs);
-      registerFleetMetrics(metrics.registry, {
-        records: store,
-        fleet: database.fleet,
-        offlineAfterMs: config.fleet.offlineAfterMs,
-        clock: this.clock,
-        logger,
-        cacheMs: MIN_CACHE_MS,
-      });
-      await registerFleetReadRoutes(app, { records: store, fleet: database.fleet, config: config.fleet, clock: this.clock, guard });
       await registerReadRoutes(app, { store, guard });
       await registerDashboard(app);
-      // Provider sources (cloud/providers): virtual gateways fed by webhooks and pulls.
-      const sourceMetrics = registerSourceMetrics(metrics.registry);
-      const sources = new ProviderService({
-        sources: config.sources,
-        store: database.sources,
-        env: this.deps.env ?? process.env,
-        clock: this.clock,
-        logger,
-        metrics: sourceMetrics,
-        schedule: this.deps.sourcesSchedule,
-      });
-      await lifecycle.start(namedPart('sources', sources));
-      const ttsHeaders = new Map(config.sources.flatMap((s) => (s.kind === 'tts' ? [[s.id, s.header.toLowerCase()] as const] : [])));
-      await registerSourceRoutes(app, { service: sources, guard, metrics: sourceMetrics, headers: ttsHeaders });
-      const fleetParts = await registerFleetConfigAndCommands(app, {
-        executor: database.executor,
-        gateways: store,
+      // Fleet, provider sources, remote config and commands, releases (cloud/compose-fleet.ts).
+      const env = this.deps.env ?? process.env;
+      const { sources, commands, releases } = await registerFleetFeatures(app, {
+        config,
+        database,
+        ingestor,
+        metrics,
         guard,
-        clock: this.clock,
-        logger,
-        commandMaxAgeMs: config.fleet.commandMaxAgeMs,
-      });
-      fleet.register(fleetParts.config);
-      fleet.register(fleetParts.commands);
-      // Signed releases and the fleet part `update` (issue 16 §4, cloud/releases).
-      const releases = await registerReleases(app, {
-        config: config.releases,
-        executor: database.executor,
+        auditor,
+        lifecycle,
         relayKey: key.key,
-        guard,
+        env,
         clock: this.clock,
         logger,
+        fleetParts: this.deps.fleetParts,
+        sourcesSchedule: this.deps.sourcesSchedule,
       });
-      if (releases !== undefined) fleet.register(releases);
       if (config.dga.enabled) {
         const reporting = (dga = new DgaReporting({
           config: config.dga,
@@ -296,7 +244,7 @@ export class Relay {
         anchor = new AnchorService({
           config: config.anchor,
           store: database.anchor,
-          env: this.deps.env ?? process.env,
+          env,
           clock: this.clock,
           logger,
           schedule: this.deps.anchorSchedule,
@@ -306,7 +254,6 @@ export class Relay {
       }
       if (config.alerts.enabled) {
         // Built here so a missing secret stops the start (ATALAYA_NOTIFY_SECRET_MISSING), not the first alarm.
-        const env = this.deps.env ?? process.env;
         const onSecret = (channel: ChannelKind, source: string, loose: boolean): void => {
           if (loose) this.logger.warn({ channel, source }, 'notification secret file is readable by group or others: chmod 600 it');
         };
@@ -335,7 +282,7 @@ export class Relay {
             anchor: config.anchor.enabled ? database.anchor : undefined,
           },
           onOutcome: metrics.observeAlertDelivery,
-          onAcked: (alert, by) => ackOnGateway(fleetParts.commands, alert, by),
+          onAcked: (alert, by) => ackOnGateway(commands, alert, by, auditor),
         });
         await lifecycle.start(namedPart('alerts', alerts));
         const started = alerts;

@@ -1,18 +1,21 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { COMMAND_KINDS } from '../../protocols/fleet/commands-wire.ts';
 import type { Guard } from '../http/auth.ts';
-import type { ApiErrorBody } from '../http/errors.ts';
 import { parseQuery } from '../http/query.ts';
+import type { Auditor } from '../identity/audit.ts';
 import { principalOf } from '../identity/principal.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { CommandsService } from './commands-service.ts';
+import { gatewayOfRequest } from './org-gateway.ts';
 
 export interface CommandsRoutesOptions {
   readonly commands: CommandsService;
   readonly gateways: Pick<RelayStore, 'getGateway'>;
   /** Authentication and the permission of each route (cloud/http/auth.ts). */
   readonly guard: Guard;
+  /** Records each command created: who, the gateway's organization, kind and args. */
+  readonly auditor?: Auditor;
 }
 
 const idParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -27,7 +30,8 @@ const listQuery = z.strictObject({
 });
 
 /**
- * Remote commands (cloud/fleet/README.md), behind the guard (cloud/http/auth.ts):
+ * Remote commands (cloud/fleet/README.md), behind the guard (cloud/http/auth.ts), scoped to the
+ * principal's organization (another's gateway: 404), each creation audited:
  * `POST /v1/gateways/<id>/commands` `{ kind, args }` → 201 with the command (its id, createdAt,
  * expiresAt; the operator audited as createdBy); `GET …/commands` newest first, with outcomes.
  */
@@ -35,23 +39,23 @@ export async function registerCommandsRoutes(app: FastifyInstance, options: Comm
   const { commands, gateways } = options;
   await app.register(async (scope) => {
     const { guard } = options;
-    const known = async (id: string, reply: FastifyReply): Promise<boolean> => {
-      if ((await gateways.getGateway(id)) !== undefined) return true;
-      await reply.code(404).send({ error: 'not_found', message: `no gateway ${id}` } satisfies ApiErrorBody);
-      return false;
-    };
 
     scope.post('/v1/gateways/:id/commands', guard.route('fleet.command'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
+      // Another organization's gateway answers 404 whatever the body (nothing tells it exists).
+      const gateway = await gatewayOfRequest(gateways, request, id, reply);
+      if (gateway === undefined) return reply;
       const { kind, args } = parseQuery(createBody, request.body ?? {});
-      if (!(await known(id, reply))) return reply;
-      return reply.code(201).send(await commands.create(id, kind, args, principalOf(request).name));
+      const principal = principalOf(request);
+      const command = await commands.create(id, kind, args, principal.name);
+      await options.auditor?.record(principal, 'gateway.command', id, { command: command.id, kind, args }, gateway.orgId);
+      return reply.code(201).send(command);
     });
 
     scope.get('/v1/gateways/:id/commands', guard.route('fleet.read'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const { limit } = parseQuery(listQuery, request.query);
-      if (!(await known(id, reply))) return reply;
+      if ((await gatewayOfRequest(gateways, request, id, reply)) === undefined) return reply;
       return { commands: await commands.list(id, limit) };
     });
   });

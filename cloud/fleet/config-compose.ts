@@ -5,8 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
-import { gatewayAckOf } from '../alerts/ack-to-gateway.ts';
+import { ackOnGateway as ackThrough } from '../alerts/ack-to-gateway.ts';
 import type { Guard } from '../http/auth.ts';
+import type { Auditor } from '../identity/audit.ts';
 import type { Alert } from '../store/alerts-types.ts';
 import { SqlFleetCommandsStore } from '../store/fleet-commands-store.ts';
 import { SqlFleetConfigStore } from '../store/fleet-config-store.ts';
@@ -22,6 +23,8 @@ export interface FleetConfigComposeOptions {
   readonly gateways: Pick<RelayStore, 'getGateway'>;
   /** Authentication and the permission of each route (cloud/http/auth.ts). */
   readonly guard: Guard;
+  /** Records every config set and command created (cloud/identity/audit.ts). */
+  readonly auditor?: Auditor;
   readonly clock: Clock;
   readonly logger: Logger;
   /** fleet.commandMaxAgeMs, ms. */
@@ -35,13 +38,12 @@ export async function registerFleetConfigAndCommands(
   const { executor, gateways, guard, clock, logger } = options;
   const config = new ConfigService({ store: new SqlFleetConfigStore(executor), clock, logger });
   const commands = new CommandsService({ store: new SqlFleetCommandsStore(executor), clock, logger, maxAgeMs: options.commandMaxAgeMs });
-  await registerConfigRoutes(app, { config, gateways, guard });
-  await registerCommandsRoutes(app, { commands, gateways, guard });
+  await registerConfigRoutes(app, { config, gateways, guard, auditor: options.auditor });
+  await registerCommandsRoutes(app, { commands, gateways, guard, auditor: options.auditor });
   return { config, commands };
 }
 
-/** An alert acknowledged on the relay: the alarm.ack command to its gateway, audited as `alert-ack:<who>` (cloud/alerts/ack-to-gateway.ts). */
-export async function ackOnGateway(commands: CommandsService, alert: Alert, by: string): Promise<void> {
-  const ack = gatewayAckOf(alert, by);
-  if (ack !== undefined) await commands.create(ack.gateway, 'alarm.ack', ack.args, `alert-ack:${by}`.slice(0, 200));
+/** An alert acknowledged on the relay: the alarm.ack command to its gateway, created as `alert-ack:<who>` and audited (cloud/alerts/ack-to-gateway.ts). */
+export function ackOnGateway(commands: CommandsService, alert: Alert, by: string, auditor?: Auditor): Promise<void> {
+  return ackThrough((gateway, args, actor) => commands.create(gateway, 'alarm.ack', args, actor), alert, by, auditor);
 }

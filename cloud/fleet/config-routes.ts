@@ -1,19 +1,23 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../protocols/config-errors.ts';
 import type { Guard } from '../http/auth.ts';
 import type { ApiErrorBody } from '../http/errors.ts';
 import { parseQuery } from '../http/query.ts';
+import type { Auditor } from '../identity/audit.ts';
 import { principalOf } from '../identity/principal.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { ConfigService } from './config-service.ts';
+import { gatewayOfRequest } from './org-gateway.ts';
 
 export interface ConfigRoutesOptions {
   readonly config: ConfigService;
   readonly gateways: Pick<RelayStore, 'getGateway'>;
   /** Authentication and the permission of each route (cloud/http/auth.ts). */
   readonly guard: Guard;
+  /** Records each config set: who, the gateway's organization, version and sha256 (never the YAML). */
+  readonly auditor?: Auditor;
 }
 
 const idParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -29,6 +33,7 @@ const MAX_CONFIG_BYTES = 1_048_576;
 
 /**
  * A gateway's desired config (cloud/fleet/README.md), behind the guard (cloud/http/auth.ts):
+ * scoped to the principal's organization (another's gateway: 404), each set audited:
  * `PUT /v1/gateways/<id>/config` (YAML as application/yaml or text/yaml, or JSON) → 201 with the
  * new version, or 400 with every problem's path; `GET …/config[?version=N]`; `GET …/config/history`.
  */
@@ -39,20 +44,18 @@ export async function registerConfigRoutes(app: FastifyInstance, options: Config
       scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_CONFIG_BYTES }, (_req, body, done) => done(null, body));
     const { guard } = options;
 
-    const known = async (id: string, reply: FastifyReply): Promise<boolean> => {
-      if ((await gateways.getGateway(id)) !== undefined) return true;
-      await reply.code(404).send({ error: 'not_found', message: `no gateway ${id}` } satisfies ApiErrorBody);
-      return false;
-    };
-
     scope.put('/v1/gateways/:id/config', { bodyLimit: MAX_CONFIG_BYTES, ...guard.route('fleet.configure') }, async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
-      if (!(await known(id, reply))) return reply;
+      const gateway = await gatewayOfRequest(gateways, request, id, reply);
+      if (gateway === undefined) return reply;
       const body = request.body;
       const yaml = typeof body === 'string' ? body : body !== null && typeof body === 'object' ? stringify(body) : '';
       try {
-        const stored = await config.set(id, yaml, principalOf(request).name);
+        const principal = principalOf(request);
+        const stored = await config.set(id, yaml, principal.name);
         const { yaml: _yaml, ...meta } = stored;
+        // What changed is the version and its digest: the YAML may hold credentials' values.
+        await options.auditor?.record(principal, 'gateway.config', id, { version: stored.version, sha256: stored.sha256 }, gateway.orgId);
         return reply.code(201).send(meta);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
@@ -63,7 +66,7 @@ export async function registerConfigRoutes(app: FastifyInstance, options: Config
     scope.get('/v1/gateways/:id/config', guard.route('fleet.read'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
       const { version } = parseQuery(getQuery, request.query);
-      if (!(await known(id, reply))) return reply;
+      if ((await gatewayOfRequest(gateways, request, id, reply)) === undefined) return reply;
       const view = await config.view(id, version);
       if (version !== undefined && view.desired === null)
         return reply.code(404).send({ error: 'not_found', message: `gateway ${id} has no config version ${version}` } satisfies ApiErrorBody);
@@ -72,7 +75,7 @@ export async function registerConfigRoutes(app: FastifyInstance, options: Config
 
     scope.get('/v1/gateways/:id/config/history', guard.route('fleet.read'), async (request, reply) => {
       const { id } = parseQuery(idParams, request.params);
-      if (!(await known(id, reply))) return reply;
+      if ((await gatewayOfRequest(gateways, request, id, reply)) === undefined) return reply;
       return config.history(id);
     });
   });

@@ -12,8 +12,8 @@
  * - `self`: the principal's own session;
  * - `public`: no credentials (health, the dashboard's static files, the signed ack link, ingest).
  *
- * `target` says which id of the URL names an organization's resource: the tests fill it with one of
- * another organization and expect 404.
+ * `target` says which id of the URL names an organization's resource (`:gateway`, or the `:id` of
+ * `/v1/gateways/:id/…`): the tests fill it with one of another organization and expect 404.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -21,7 +21,7 @@ export type RouteScope = 'org' | 'relay' | 'owner' | 'self' | 'public';
 export type RouteTarget = 'none' | 'gateway' | 'obra' | 'obra-slot' | 'alert' | 'batch' | 'record';
 
 export interface RouteEntry {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify's pattern, e.g. `/v1/proofs/:gateway/:seq`. */
   readonly url: string;
   readonly scope: RouteScope;
@@ -59,9 +59,17 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'POST', url: '/v1/ingest', scope: 'public', target: 'none' },
   { method: 'POST', url: '/v1/fleet/poll', scope: 'public', target: 'none' },
   { method: 'POST', url: '/v1/sources/:id/tts', scope: 'public', target: 'none' },
-  { method: 'GET', url: '/v1/fleet', scope: 'owner', target: 'none' },
-  { method: 'GET', url: '/v1/fleet/:gateway', scope: 'owner', target: 'gateway' },
-  { method: 'GET', url: '/v1/sources', scope: 'owner', target: 'none' },
+  { method: 'GET', url: '/v1/releases/:version/tarball', scope: 'public', target: 'none' },
+  { method: 'GET', url: '/v1/fleet', scope: 'org', target: 'none' },
+  { method: 'GET', url: '/v1/fleet/:gateway', scope: 'org', target: 'gateway' },
+  { method: 'PUT', url: '/v1/gateways/:id/config', scope: 'org', target: 'gateway' },
+  { method: 'GET', url: '/v1/gateways/:id/config', scope: 'org', target: 'gateway' },
+  { method: 'GET', url: '/v1/gateways/:id/config/history', scope: 'org', target: 'gateway' },
+  { method: 'POST', url: '/v1/gateways/:id/commands', scope: 'org', target: 'gateway' },
+  { method: 'GET', url: '/v1/gateways/:id/commands', scope: 'org', target: 'gateway' },
+  { method: 'GET', url: '/v1/sources', scope: 'org', target: 'none' },
+  { method: 'GET', url: '/v1/releases', scope: 'owner', target: 'none' },
+  { method: 'POST', url: '/v1/releases/:version/rollout', scope: 'owner', target: 'none' },
   { method: 'GET', url: '/metrics', scope: 'owner', target: 'none' },
   { method: 'GET', url: '/v1/audit', scope: 'org', target: 'none' },
   { method: 'POST', url: '/v1/session', scope: 'public', target: 'none' },

@@ -14,6 +14,11 @@ export const AUDIT_ACTIONS = [
   'dga.retry',
   'dga.credentials',
   'gateway.provision',
+  'gateway.config',
+  'gateway.command',
+  'release.add',
+  'release.rollout',
+  'source.add',
   'anchor.manual',
   'user.add',
   'user.passwd',
@@ -32,9 +37,13 @@ export class Auditor {
     private readonly clock: Clock,
   ) {}
 
-  /** Records one write. `orgId` defaults to the principal's (the target's organization when known is better). */
+  /**
+   * Records one write. `orgId` defaults to the principal's (the target's organization when known is
+   * better). `by` is a principal, or for a write made on someone's behalf without one (an alert's
+   * ack passed on to its gateway) just the name it was made by.
+   */
   async record(
-    by: Principal,
+    by: Pick<Principal, 'name' | 'userId' | 'orgId'>,
     action: AuditAction,
     target: string | null,
     details: Readonly<Record<string, unknown>> = {},

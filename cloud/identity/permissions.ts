@@ -36,18 +36,23 @@ export const PERMISSIONS = {
   'anchor.read': ALL,
   /** GET /v1/audit: an admin sees its organization's, the owner every one. */
   'audit.read': ['owner', 'admin'],
-  /** GET /v1/fleet, /v1/fleet/<gateway>, a gateway's config and commands: every organization's gateways, so the platform only until the fleet is org-scoped. */
-  'fleet.read': ['owner'],
-  /** PUT /v1/gateways/<id>/config: a gateway's desired agent config; the platform only until org-scoped. */
-  'fleet.configure': ['owner'],
-  /** POST /v1/gateways/<id>/commands: signed remote commands; the platform only until org-scoped. */
-  'fleet.command': ['owner'],
+  /** GET /v1/fleet (the principal's organization's gateways), /v1/fleet/<gateway>, a gateway's config, its history and commands (404 for another organization's gateway). */
+  'fleet.read': ALL,
+  /** PUT /v1/gateways/<id>/config: a gateway's desired agent config (devices, alarms, credentials' references), of the principal's organization. */
+  'fleet.configure': ['owner', 'admin'],
+  /**
+   * POST /v1/gateways/<id>/commands: signed remote commands to a gateway of the principal's
+   * organization. A technician acknowledges alarms on site (alarm.ack) and may restart the agent
+   * (agent.restart): a restart loses no reading (the buffer is on disk) and is what a technician
+   * does when a device misbehaves, so one permission covers every command kind.
+   */
+  'fleet.command': ['owner', 'admin', 'technician'],
   /** GET /v1/releases: releases and rollouts (every gateway's update state), the platform only. */
   'releases.read': ['owner'],
   /** POST /v1/releases/<version>/rollout: which gateways move to a signed release, the platform only. */
   'releases.rollout': ['owner'],
-  /** GET /v1/sources: every provider source, the platform only. */
-  'sources.read': ['owner'],
+  /** GET /v1/sources: the principal's organization's provider sources (their status, problems and virtual gateways); the owner's: every one. */
+  'sources.read': ['owner', 'admin'],
   /** Users and their API tokens (CLI, and any HTTP route that manages them). */
   'users.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,10 +1,13 @@
 /**
  * The sources' HTTP routes: `POST /v1/sources/<id>/tts` (The Things Stack's webhook; its own
- * header secret, no operator token) and `GET /v1/sources` (operator token), the Sources tab's API.
+ * header secret, no operator token) and `GET /v1/sources` (`sources.read`), the Sources tab's API:
+ * an organization's principal sees its organization's provisioned sources only; a source only
+ * configured (not provisioned) belongs to no organization yet, so the owner alone sees it.
  */
 import type { FastifyInstance } from 'fastify';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import type { Guard } from '../http/auth.ts';
+import { orgScope } from '../http/org-scope.ts';
 import { STORE_CLOSED, STORE_UNAVAILABLE } from '../store/errors.ts';
 import type { SourceMetrics } from './metrics.ts';
 import type { ProviderService } from './service.ts';
@@ -42,6 +45,10 @@ export async function registerSourceRoutes(app: FastifyInstance, o: SourceRoutes
     });
   });
   await app.register(async (scope) => {
-    scope.get('/v1/sources', o.guard.route('sources.read'), async () => ({ sources: await o.service.status() }));
+    scope.get('/v1/sources', o.guard.route('sources.read'), async (request) => {
+      const org = orgScope(request);
+      const sources = await o.service.status();
+      return { sources: org === undefined ? sources : sources.filter((s) => s.org === org) };
+    });
   });
 }

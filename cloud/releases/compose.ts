@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { Guard } from '../http/auth.ts';
+import type { Auditor } from '../identity/audit.ts';
 import { SqlReleasesStore } from '../store/releases-store.ts';
 import type { SqlExecutor } from '../store/sql-executor.ts';
 import type { ReleasesConfig } from './config.ts';
@@ -19,6 +20,8 @@ export interface ReleasesComposeOptions {
   readonly relayKey: Uint8Array;
   /** Authentication and the permission of each route (cloud/http/auth.ts). */
   readonly guard: Guard;
+  /** Records each rollout made over HTTP. */
+  readonly auditor?: Auditor;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -36,6 +39,6 @@ export async function registerReleases(app: FastifyInstance, o: ReleasesComposeO
     clock: o.clock,
     logger: o.logger,
   });
-  await registerReleaseRoutes(app, { service, store, urlKey: o.relayKey, guard: o.guard, clock: o.clock });
+  await registerReleaseRoutes(app, { service, store, urlKey: o.relayKey, guard: o.guard, auditor: o.auditor, clock: o.clock });
   return service;
 }

@@ -2,18 +2,19 @@
  * Release routes (cloud/releases/README.md):
  * - `GET /v1/releases/<version>/tarball?gateway&expires&sig`: the tarball, with Range support
  *   (RFC 9110 §14), for the gateway the signed URL names (url.ts), until it expires;
- * - behind the operator tokens: `GET /v1/releases` (releases, rollouts, each gateway's update
- *   state) and `POST /v1/releases/<version>/rollout` `{ gateways? | group?, percent? }`, audited
- *   with the token's name.
+ * - owner-only (a platform matter, cloud/identity/permissions.ts): `GET /v1/releases` (releases,
+ *   rollouts, each gateway's update state) and `POST /v1/releases/<version>/rollout`
+ *   `{ gateways? | group?, percent? }`, recorded with the principal's name and audited.
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../protocols/clock.ts';
-import { VERSION } from '../../protocols/release/index.ts';
+import { type RolloutTarget, VERSION } from '../../protocols/release/index.ts';
 import type { Guard } from '../http/auth.ts';
 import type { ApiErrorBody } from '../http/errors.ts';
 import { parseQuery } from '../http/query.ts';
+import type { Auditor } from '../identity/audit.ts';
 import { principalOf } from '../identity/principal.ts';
 import type { SqlReleasesStore } from '../store/releases-store.ts';
 import { isReleasesError } from './errors.ts';
@@ -27,6 +28,8 @@ export interface ReleaseRoutesOptions {
   readonly urlKey: Uint8Array;
   /** Authentication and the permission of each route (cloud/http/auth.ts). */
   readonly guard: Guard;
+  /** Records each rollout (who, version, target, percent). */
+  readonly auditor?: Auditor;
   readonly clock: Clock;
 }
 
@@ -77,12 +80,16 @@ export async function registerReleaseRoutes(app: FastifyInstance, o: ReleaseRout
     scope.post('/v1/releases/:version/rollout', o.guard.route('releases.rollout'), async (request, reply) => {
       const { version } = parseQuery(versionParams, request.params);
       const body = parseQuery(rolloutBody, request.body ?? {});
-      const actor = principalOf(request).name;
+      const principal = principalOf(request);
+      const actor = principal.name;
       try {
-        const ids =
+        const targets: RolloutTarget[] =
           body.gateways !== undefined
-            ? await Promise.all(body.gateways.map((id) => o.service.rollout(version, { kind: 'gateway', id }, body.percent, actor)))
-            : [await o.service.rollout(version, body.group === undefined ? { kind: 'all' } : { kind: 'group', id: body.group }, body.percent, actor)];
+            ? body.gateways.map((id) => ({ kind: 'gateway', id }))
+            : [body.group === undefined ? { kind: 'all' } : { kind: 'group', id: body.group }];
+        const ids = await Promise.all(targets.map((t) => o.service.rollout(version, t, body.percent, actor)));
+        // A platform matter: audited without an organization, like the CLI's (cli/relay-release.ts).
+        await o.auditor?.record(principal, 'release.rollout', version, { rollouts: ids, targets, percent: body.percent }, null);
         return { rollouts: ids, actor };
       } catch (err) {
         if (isReleasesError(err)) return reply.code(404).send({ error: 'not_found', message: err.message } satisfies ApiErrorBody);

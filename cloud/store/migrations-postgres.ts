@@ -7,6 +7,7 @@ import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
 import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
+import { SOURCES_ORG_MIGRATION_POSTGRES } from './migrations-sources-org.ts';
 
 export interface PostgresMigration {
   /** One line for the log. */
@@ -333,6 +334,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   IDENTITY_MIGRATION_POSTGRES,
   FLEET_CONFIG_MIGRATION_POSTGRES,
   RELEASES_MIGRATION_POSTGRES,
+  SOURCES_ORG_MIGRATION_POSTGRES,
 ];
 
 /**

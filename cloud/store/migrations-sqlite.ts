@@ -10,6 +10,7 @@ import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
 import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
 import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
 import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
+import { SOURCES_ORG_MIGRATION_SQLITE } from './migrations-sources-org.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 
 export type { SqliteMigration } from '../../platform/sqlite/migrate.ts';
@@ -259,6 +260,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   IDENTITY_MIGRATION_SQLITE,
   FLEET_CONFIG_MIGRATION_SQLITE,
   RELEASES_MIGRATION_SQLITE,
+  SOURCES_ORG_MIGRATION_SQLITE,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

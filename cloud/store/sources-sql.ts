@@ -7,7 +7,7 @@ const SOURCE_COLUMNS = `id, kind, gateway, org, created_at AS "createdAt", curso
   last_error_at AS "lastErrorAt", last_error AS "lastError", failures, next_try_at AS "nextTryAt", messages, duplicates`;
 
 export const SOURCES_SQL = {
-  insertGateway: 'INSERT INTO gateways (id, secret_ciphertext, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+  insertGateway: 'INSERT INTO gateways (id, secret_ciphertext, created_at, org_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
   insertSource: 'INSERT INTO sources (id, kind, gateway, org, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
   getSource: `SELECT ${SOURCE_COLUMNS} FROM sources WHERE id = $1`,
   listSources: `SELECT ${SOURCE_COLUMNS} FROM sources ORDER BY id`,

@@ -30,7 +30,8 @@ export class SqlSourcesStore implements SourcesStore {
     const gateway = `src-${s.id}`;
     const added = await this.db.transaction('add source', async (q) => {
       if ((await q(SQL.insertSource, [s.id, s.kind, gateway, s.org, s.now])).count === 0) return false;
-      if ((await q(SQL.insertGateway, [gateway, s.gatewaySecretCiphertext, s.now])).count === 0) throw sourceError(SOURCE_EXISTS, `gateway ${gateway} exists`);
+      if ((await q(SQL.insertGateway, [gateway, s.gatewaySecretCiphertext, s.now, s.org])).count === 0)
+        throw sourceError(SOURCE_EXISTS, `gateway ${gateway} exists`);
       return true;
     });
     if (!added) throw sourceError(SOURCE_EXISTS, `source ${s.id} exists`, { details: { source: s.id } });

@@ -45,4 +45,13 @@ it('acknowledging a gateway alarm’s alert queues alarm.ack for that gateway, o
       state: 'pending',
     }),
   ]);
+  // The queued command is in the gateway's organization's audit, made by whoever acknowledged (issue 15 §4).
+  expect(await t.relay.auditor.query({ action: 'gateway.command', limit: 10 })).toEqual([
+    expect.objectContaining({
+      actor: expect.stringMatching(/^token-.* for ana$/),
+      orgId: 'default',
+      target: 'gw-1',
+      details: { command: commands[0].id, kind: 'alarm.ack', args: commands[0].args, alert: alert!.id },
+    }),
+  ]);
 });

@@ -12,6 +12,7 @@ import { cliPrincipal } from '../../cloud/identity/audit.ts';
 import type { Role } from '../../cloud/identity/principal.ts';
 import { Relay } from '../../cloud/main.ts';
 import { newRelayKey } from '../../cloud/secrets.ts';
+import { generateReleaseKeyPair } from '../../protocols/release/index.ts';
 import { testLogger } from '../helpers/logger.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
 
@@ -57,6 +58,8 @@ export async function startIdentityRelay(backend: Backend, identity: Record<stri
     alerts: { enabled: true },
     // An unreachable node never fails start (cloud/anchor/service.ts); no tick is driven.
     anchor: { enabled: true, rpcUrl: 'http://127.0.0.1:9/', chainId: 31337, contract: `0x${'ab'.repeat(20)}` },
+    // Release hosting on, so its routes are in the matrix; nothing is ever added.
+    releases: { enabled: true, publicKeys: [generateReleaseKeyPair().publicKeyPem], dir: path.join(dir, 'releases') },
     identity,
   });
   const relay = new Relay(config, {

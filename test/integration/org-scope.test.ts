@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesOf, ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
 import { can } from '../../cloud/identity/permissions.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, SLOT } from './org-setup.ts';
+import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, RELEASE, SLOT } from './org-setup.ts';
 
 type Org = keyof typeof ORGS;
 
@@ -28,7 +28,8 @@ function urlOf(entry: RouteEntry, of: Org): string {
       .replace(':seq', '1')
       .replace(':slot', String(SLOT))
       .replace(':action', 'mark-missing')
-      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : '1');
+      .replace(':version', RELEASE)
+      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : entry.target === 'gateway' ? o.gateway : '1');
   return entry.query === undefined ? fill(entry.url) : `${fill(entry.url)}?${fill(entry.query)}`;
 }
 
@@ -81,10 +82,10 @@ describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (back
       token = f.tokens[role];
     }
     return f.app.inject({
-      method: method as 'GET' | 'POST' | 'DELETE',
+      method: method as 'GET' | 'POST' | 'PUT' | 'DELETE',
       url,
       headers: { authorization: `Bearer ${token}` },
-      ...(method === 'POST' ? { payload: {} } : {}),
+      ...(method === 'POST' || method === 'PUT' ? { payload: {} } : {}),
     });
   };
 

@@ -1,7 +1,9 @@
 /**
  * Two organizations on one relay database (issue 15): `a` owns gw-a and its obra, `b` owns gw-b and
- * its obra; each has readings, an alarm record, an integrity alarm, a DGA slot in review and alerts,
- * and one relay-wide alert (anchoring) belongs to nobody. The relay's routes are registered on a
+ * its obra; each has readings, an alarm record, an integrity alarm, a DGA slot in review, alerts and
+ * a provider source (its virtual gateway in the organization), and one relay-wide alert (anchoring)
+ * belongs to nobody; one hosted release (a platform matter). The fleet, remote config and
+ * commands, sources and releases routes are registered too. The relay's routes are registered on a
  * Fastify app with the relay's guard, as cloud/main.ts does; organization A has a user of every
  * role with an API token, and the config (operator) token is the owner.
  */
@@ -15,6 +17,9 @@ import { dgaConfigSchema } from '../../cloud/dga/config.ts';
 import { DgaEngine } from '../../cloud/dga/engine.ts';
 import { EvidenceBuilder } from '../../cloud/dga/evidence.ts';
 import { VolumeService } from '../../cloud/dga/volumes.ts';
+import { registerFleetConfigAndCommands } from '../../cloud/fleet/config-compose.ts';
+import { registerFleetReadRoutes } from '../../cloud/fleet/read-routes.ts';
+import { fleetConfigSchema } from '../../cloud/fleet/schema.ts';
 import { registerAlertsRoutes } from '../../cloud/http/alerts-routes.ts';
 import { registerAnchorRoutes } from '../../cloud/http/anchor-routes.ts';
 import { registerAuditRoutes } from '../../cloud/http/audit-routes.ts';
@@ -31,9 +36,15 @@ import { IdentityService } from '../../cloud/identity/service.ts';
 import { UserAdmin } from '../../cloud/identity/users.ts';
 import { createRelayMetrics } from '../../cloud/metrics/index.ts';
 import { registerMetricsRoute } from '../../cloud/metrics/route.ts';
+import { registerSourceMetrics } from '../../cloud/providers/metrics.ts';
+import { registerSourceRoutes } from '../../cloud/providers/routes.ts';
+import { ProviderService } from '../../cloud/providers/service.ts';
+import { registerReleaseRoutes } from '../../cloud/releases/routes.ts';
+import { ReleaseService } from '../../cloud/releases/service.ts';
 import { newRelayKey, parseRelayKey } from '../../cloud/secrets.ts';
 import type { NewAlert } from '../../cloud/store/alerts-types.ts';
 import { createRelayDatabase, type RelayDatabase, type StoreConfig } from '../../cloud/store/database.ts';
+import { SqlReleasesStore } from '../../cloud/store/releases-store.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 export const NOW = Date.UTC(2025, 5, 20, 12, 0, 0);
@@ -42,10 +53,12 @@ export const SLOT = Date.UTC(2025, 5, 20, 4, 0, 0);
 const BOOT = '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
 
 export const ORGS = {
-  a: { gateway: 'gw-a', obra: 'OB-0101-1', alert: 'alarm:gw-a:pozo:level:hi:3', obraAlert: 'dga-late:OB-0101-1:1' },
-  b: { gateway: 'gw-b', obra: 'OB-0202-2', alert: 'alarm:gw-b:pozo:level:hi:3', obraAlert: 'dga-late:OB-0202-2:1' },
+  a: { gateway: 'gw-a', obra: 'OB-0101-1', alert: 'alarm:gw-a:pozo:level:hi:3', obraAlert: 'dga-late:OB-0101-1:1', source: 'ttn-gw-a' },
+  b: { gateway: 'gw-b', obra: 'OB-0202-2', alert: 'alarm:gw-b:pozo:level:hi:3', obraAlert: 'dga-late:OB-0202-2:1', source: 'ttn-gw-b' },
 } as const;
 export const RELAY_ALERT = 'anchor-errors:X:1';
+/** The release the fixture hosts (stored as is: what is under test is who may see and roll it out). */
+export const RELEASE = '1.0.0';
 
 export const ORG_ROLES = ['admin', 'compliance', 'technician', 'viewer'] as const satisfies readonly Role[];
 
@@ -126,7 +139,19 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
     );
     await db.alerts.openAlert(alert(o.alert, o.gateway, null), [], [], 'test');
     await db.alerts.openAlert(alert(o.obraAlert, null, o.obra, o.gateway), [], [], 'test');
+    await db.sources.addSource({ id: o.source, kind: 'tts', org, gatewaySecretCiphertext: 'sealed', now: NOW });
   }
+  const releasesStore = new SqlReleasesStore(db.executor);
+  await releasesStore.addRelease({
+    version: RELEASE,
+    file: 'x.tar.gz',
+    size: 1,
+    sha256: '00'.repeat(32),
+    manifest: '{}',
+    signature: 'x',
+    addedBy: 'test',
+    addedAt: NOW,
+  });
   await db.alerts.openAlert(alert(RELAY_ALERT, null, null), [], [], 'test');
 
   const dga = dgaConfigSchema.parse({
@@ -192,6 +217,14 @@ export async function orgFixture(storage: StoreConfig): Promise<OrgFixture> {
   await registerDashboard(app);
   const metrics = createRelayMetrics({ store: db.records, dga: () => engine, anchor: () => undefined, alerts: () => db.alerts, clock, logger });
   await registerMetricsRoute(app, { metrics, guard });
+  const fleetConfig = fleetConfigSchema.parse({});
+  await registerFleetReadRoutes(app, { records: db.records, fleet: db.fleet, config: fleetConfig, clock, guard });
+  await registerFleetConfigAndCommands(app, { executor: db.executor, gateways: db.records, guard, auditor, clock, logger });
+  const sourceMetrics = registerSourceMetrics(metrics.registry);
+  const sources = new ProviderService({ sources: [], store: db.sources, env: {}, clock, logger, metrics: sourceMetrics, schedule: false });
+  await registerSourceRoutes(app, { service: sources, guard, metrics: sourceMetrics, headers: new Map() });
+  const releases = new ReleaseService({ store: releasesStore, keys: [], dir: '/nonexistent', urlKey: key, urlTtlMs: 60_000, clock, logger });
+  await registerReleaseRoutes(app, { service: releases, store: releasesStore, urlKey: key, guard, auditor, clock });
   await app.ready();
   // An audit line in each organization: A's technician and the owner (on B's alert) acknowledge.
   const ack = (id: string, token: string) =>

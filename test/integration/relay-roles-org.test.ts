@@ -14,7 +14,7 @@ import { ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
 import { can } from '../../cloud/identity/permissions.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { ORG_ROLES } from './identity-setup.ts';
-import { ORGS, type OrgFixture, orgFixture, SLOT } from './org-setup.ts';
+import { ORGS, type OrgFixture, orgFixture, RELEASE, SLOT } from './org-setup.ts';
 
 type Org = keyof typeof ORGS;
 
@@ -27,7 +27,8 @@ function urlOf(entry: RouteEntry, of: Org): string {
       .replace(':seq', '1')
       .replace(':slot', String(SLOT))
       .replace(':action', 'mark-missing')
-      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : '1');
+      .replace(':version', RELEASE)
+      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : entry.target === 'gateway' ? o.gateway : '1');
   return entry.query === undefined ? fill(entry.url) : `${fill(entry.url)}?${fill(entry.query)}`;
 }
 
@@ -70,7 +71,7 @@ describe.each(['sqlite', 'postgres'] as const)('route × role × organization (%
           method: entry.method,
           url: urlOf(entry, target),
           headers: { authorization: `Bearer ${f.tokens[role]}` },
-          ...(entry.method === 'POST' ? { payload: {} } : {}),
+          ...(entry.method === 'POST' || entry.method === 'PUT' ? { payload: {} } : {}),
         });
         checked++;
         const status = res.statusCode;
