@@ -158,7 +158,9 @@ function configCommand(args: string[]): number {
     return 2;
   }
   new RemoteConfigFiles(file).useLocal();
-  process.stdout.write(`${file} is the agent's config again (remote config removed). Reload the running agent: systemctl reload atalaya-agent (or kill -HUP its pid)\n`);
+  process.stdout.write(
+    `${file} is the agent's config again (remote config removed). Reload the running agent: systemctl reload atalaya-agent (or kill -HUP its pid)\n`,
+  );
   return 0;
 }
 

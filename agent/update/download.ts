@@ -88,7 +88,8 @@ export async function downloadResumable(o: DownloadOptions): Promise<DownloadRes
       closeSync(fd);
     }
     const got = sizeOf(o.file);
-    if (got < o.size) throw new UpdateError(UPDATE_DOWNLOAD_FAILED, `download: the body ended at ${got} of ${o.size} bytes`, { details: { got, size: o.size } });
+    if (got < o.size)
+      throw new UpdateError(UPDATE_DOWNLOAD_FAILED, `download: the body ended at ${got} of ${o.size} bytes`, { details: { got, size: o.size } });
     return { transferred, resumedFrom: start };
   } catch (err) {
     if (err instanceof UpdateError) throw err;

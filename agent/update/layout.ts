@@ -56,7 +56,9 @@ export async function unpackRelease(root: string, tarball: string, version: stri
       throw new UpdateError(UPDATE_INSTALL_FAILED, 'not an atalaya release (no atalaya/package.json)', { cause: err });
     }
     if (shipped !== version || !existsSync(path.join(app, 'bin', 'atalaya.mjs')))
-      throw new UpdateError(UPDATE_INSTALL_FAILED, `the release's package.json says ${String(shipped)}, the manifest ${version}`, { details: { shipped, version } });
+      throw new UpdateError(UPDATE_INSTALL_FAILED, `the release's package.json says ${String(shipped)}, the manifest ${version}`, {
+        details: { shipped, version },
+      });
     writeFileSync(path.join(app, SOURCE_FILE), `${sha256}\n`);
     if (existsSync(dest)) renameSync(dest, path.join(mkdtempSync(path.join(root, '.trash.')), 'old'));
     renameSync(app, dest);
@@ -71,5 +73,6 @@ export async function unpackRelease(root: string, tarball: string, version: stri
 }
 
 function removeLeftovers(root: string): void {
-  for (const name of readdirSync(root)) if (name.startsWith('.stage.') || name.startsWith('.trash.')) rmSync(path.join(root, name), { recursive: true, force: true });
+  for (const name of readdirSync(root))
+    if (name.startsWith('.stage.') || name.startsWith('.trash.')) rmSync(path.join(root, name), { recursive: true, force: true });
 }

@@ -52,7 +52,12 @@ export function writeFields(file: string, fields: Readonly<Record<string, string
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
-    writeSync(fd, Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join(''));
+    writeSync(
+      fd,
+      Object.entries(fields)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     fsyncSync(fd);
   } finally {
     closeSync(fd);

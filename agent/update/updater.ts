@@ -141,11 +141,13 @@ export class Updater {
       if (manifest.version !== a.version || manifest.size !== a.size || manifest.sha256 !== a.sha256)
         throw new UpdateError(UPDATE_ANSWER_MISMATCH, `the relay's answer for ${a.version} does not match its signed manifest`);
       const previous = currentVersion(config.root);
-      if (previous === undefined) throw new UpdateError(UPDATE_INSTALL_FAILED, `no ${path.join(config.root, 'current')}: not installed by deploy/pi/install.sh`);
+      if (previous === undefined)
+        throw new UpdateError(UPDATE_INSTALL_FAILED, `no ${path.join(config.root, 'current')}: not installed by deploy/pi/install.sh`);
       mkdirSync(config.dir, { recursive: true });
       const part = path.join(config.dir, `${manifest.version}-${manifest.sha256.slice(0, 16)}.part`);
       // One download kept at a time: a version the relay no longer asks for frees its space.
-      for (const name of readdirSync(config.dir)) if (name.endsWith('.part') && path.join(config.dir, name) !== part) rmSync(path.join(config.dir, name), { force: true });
+      for (const name of readdirSync(config.dir))
+        if (name.endsWith('.part') && path.join(config.dir, name) !== part) rmSync(path.join(config.dir, name), { force: true });
       this.set('downloading', a.version);
       this.abort = new AbortController();
       const got = await downloadResumable({

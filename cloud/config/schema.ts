@@ -3,8 +3,8 @@ import { alertsConfigSchema } from '../alerts/config.ts';
 import { anchorConfigSchema } from '../anchor/config.ts';
 import { dgaConfigSchema } from '../dga/config.ts';
 import { fleetConfigSchema } from '../fleet/schema.ts';
-import { sourcesConfigSchema } from '../providers/config.ts';
 import { identityConfigSchema } from '../identity/config.ts';
+import { sourcesConfigSchema } from '../providers/config.ts';
 import { releasesConfigSchema } from '../releases/config.ts';
 
 const MIB = 1_048_576;

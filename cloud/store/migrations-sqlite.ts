@@ -5,11 +5,11 @@ import { migrate, type SqliteMigration } from '../../platform/sqlite/migrate.ts'
 import { backupBeforeUpgrade } from './backup.ts';
 import { migrationFailed, schemaTooNew } from './errors.ts';
 import { FLEET_MIGRATION_SQLITE } from './migrations-fleet.ts';
-import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
+import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
 import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
-import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
 import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
+import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
 import { SOURCES_ORG_MIGRATION_SQLITE } from './migrations-sources-org.ts';
 import { ALERTS_MIGRATION_SQLITE, DGA_REVIEW_MIGRATION_SQLITE } from './migrations-sqlite-4-5.ts';
 

@@ -54,7 +54,8 @@ export class SqlRecordsStore implements RelayStore {
   }
 
   async listGateways(org?: string): Promise<GatewayRow[]> {
-    const result = org === undefined ? await this.db.query<GatewayDbRow>(this.sql.listGateways, []) : await this.db.query<GatewayDbRow>(this.sql.listOrgGateways, [org]);
+    const result =
+      org === undefined ? await this.db.query<GatewayDbRow>(this.sql.listGateways, []) : await this.db.query<GatewayDbRow>(this.sql.listOrgGateways, [org]);
     return result.rows.map(decodeGateway);
   }
 

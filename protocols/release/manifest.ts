@@ -48,6 +48,10 @@ export function decodeManifest(bytes: Uint8Array): ReleaseManifest {
 
 /** Throws ATALAYA_RELEASE_CONTENT_MISMATCH naming the field (size or sha256) that differs. */
 export function checkContent(m: ReleaseManifest, size: number, sha256: string): void {
-  if (size !== m.size) throw new ReleaseProtocolError(RELEASE_CONTENT_MISMATCH, `release ${m.version}: ${size} bytes, manifest says ${m.size}`, { details: { field: 'size', expected: m.size, actual: size } });
-  if (sha256 !== m.sha256) throw new ReleaseProtocolError(RELEASE_CONTENT_MISMATCH, `release ${m.version}: sha256 differs from the manifest`, { details: { field: 'sha256' } });
+  if (size !== m.size)
+    throw new ReleaseProtocolError(RELEASE_CONTENT_MISMATCH, `release ${m.version}: ${size} bytes, manifest says ${m.size}`, {
+      details: { field: 'size', expected: m.size, actual: size },
+    });
+  if (sha256 !== m.sha256)
+    throw new ReleaseProtocolError(RELEASE_CONTENT_MISMATCH, `release ${m.version}: sha256 differs from the manifest`, { details: { field: 'sha256' } });
 }

@@ -15,8 +15,8 @@ import { parseRelayConfig } from '../../cloud/config/load.ts';
 import { Relay } from '../../cloud/main.ts';
 import { newRelayKey } from '../../cloud/secrets.ts';
 import { systemClock } from '../../protocols/clock.ts';
-import { DownloadFaultProxy } from '../helpers/update-arm64.ts';
 import { releaseDir, releaseTarballName } from '../helpers/release.ts';
+import { DownloadFaultProxy } from '../helpers/update-arm64.ts';
 import { fakeReleaseTarball, generateReleaseKeyPair, signRelease } from '../helpers/update-release.ts';
 import { fmt, machineLine, out } from './common.ts';
 

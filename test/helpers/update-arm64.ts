@@ -20,7 +20,11 @@ const BOOT_CHECK = path.resolve(import.meta.dirname, '../../deploy/pi/boot-check
  * version, its patch applied to the unpacked tree, cumulatively), unpacked once; asynchronous, so
  * that it runs while the emulated agent starts.
  */
-export async function repackRelease(tarball: string, dir: string, versions: ReadonlyArray<{ version: string; patch?: (app: string) => void }>): Promise<string[]> {
+export async function repackRelease(
+  tarball: string,
+  dir: string,
+  versions: ReadonlyArray<{ version: string; patch?: (app: string) => void }>,
+): Promise<string[]> {
   const stage = mkdtempSync(path.join(dir, 'repack-'));
   try {
     await run('tar', ['-xzf', tarball, '-C', stage]);

@@ -19,6 +19,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
 async function call(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await request(`${t.url}${url}`, {
     method,

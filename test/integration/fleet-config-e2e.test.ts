@@ -73,6 +73,7 @@ function agentYaml(devices: Array<{ id: string; profile: string; port: number; u
 const gas = () => ({ id: 'gas-1', profile: 'gas-detector', port: sim.tcpPort!, unitId: 1 });
 const flow = () => ({ id: 'flow-1', profile: 'flowmeter', port: sim.tcpPort!, unitId: 2 });
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
 async function api(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await request(`${relay.url}${url}`, {
     method,
@@ -89,6 +90,7 @@ async function configSet(yaml: string, name: string): Promise<{ status: number |
   return runAtalaya(['relay', 'gateway', 'config', 'set', GW, file, '-c', relayConfig]);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
 const configView = async (): Promise<any> => (await api('GET', `/v1/gateways/${GW}/config`)).body;
 
 async function statusAlarms(): Promise<Array<Record<string, unknown>>> {
@@ -281,6 +283,7 @@ describe('remote configuration and commands, real processes', () => {
     const read = await api('POST', `/v1/gateways/${GW}/commands`, { kind: 'modbus.read', args: { device: 'gas-1', table: 'holding', address: 0, count: 4 } });
     const poll = await api('POST', `/v1/gateways/${GW}/commands`, { kind: 'device.poll', args: { device: 'gas-1' } });
     const done = await waitFor(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
       const list = (await api('GET', `/v1/gateways/${GW}/commands`)).body.commands as Array<Record<string, any>>;
       const mine = list.filter((c) => c['id'] === read.body.id || c['id'] === poll.body.id);
       return mine.every((c) => c['state'] !== 'pending') ? mine : undefined;
@@ -297,6 +300,7 @@ describe('remote configuration and commands, real processes', () => {
     expect(exit).toEqual({ code: 75, signal: null });
     agent = await startAgent(); // what systemd does (Restart=always)
     const done = await waitFor(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
       const list = (await api('GET', `/v1/gateways/${GW}/commands`)).body.commands as Array<Record<string, any>>;
       const c = list.find((x) => x['id'] === cmd.body.id);
       return c?.['state'] === 'ok' ? c : undefined;

@@ -31,6 +31,7 @@ devices:
 
 let relay: TestRelay;
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer of the relay API, read loosely by the test
 async function call(method: 'GET' | 'PUT' | 'POST', url: string, body?: string, type = 'application/yaml'): Promise<{ status: number; body: any }> {
   const res = await request(`${relay.url}${url}`, {
     method,

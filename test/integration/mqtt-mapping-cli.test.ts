@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../platform/passwords.ts';
 import { parseConfig } from '../../agent/config/load.ts';
 import { Agent } from '../../agent/main.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 

@@ -36,7 +36,10 @@ describe('release signing and hosting commands', () => {
     mkdirSync(path.join(dir, 'build'));
     tarball = fakeReleaseTarball(path.join(dir, 'build'), '0.3.0', 4096);
     writeFileSync(path.join(dir, 'relay.key'), `${newRelayKey()}\n`, { mode: 0o600 });
-    writeFileSync(path.join(dir, 'relay.yaml'), 'storage: {kind: sqlite, path: relay.db}\nkeyFile: relay.key\nreleases: {enabled: true, publicKeys: [release.pub], dir: hosted}\n');
+    writeFileSync(
+      path.join(dir, 'relay.yaml'),
+      'storage: {kind: sqlite, path: relay.db}\nkeyFile: relay.key\nreleases: {enabled: true, publicKeys: [release.pub], dir: hosted}\n',
+    );
   });
   afterAll(() => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESTART_EXIT_CODE } from '../../agent/update/restart.ts';
 import { UPDATE_CRASHED, UPDATE_DOWNLOAD_FAILED } from '../../agent/update/errors.ts';
+import { RESTART_EXIT_CODE } from '../../agent/update/restart.ts';
 import { parseRelayConfig } from '../../cloud/config/load.ts';
 import { GatewaySecrets } from '../../cloud/ingest/gateway-secrets.ts';
 import { Relay } from '../../cloud/main.ts';
@@ -135,10 +135,13 @@ devices:
     await side.stop();
 
     sampler = setInterval(() => {
-      void report().then((r) => {
-        const line = r === undefined ? '' : `${r.state} ${r.target ?? '-'} ${r.reason ?? '-'}`;
-        if (line !== '' && seen.at(-1) !== line) seen.push(line);
-      }, () => undefined);
+      void report().then(
+        (r) => {
+          const line = r === undefined ? '' : `${r.state} ${r.target ?? '-'} ${r.reason ?? '-'}`;
+          if (line !== '' && seen.at(-1) !== line) seen.push(line);
+        },
+        () => undefined,
+      );
     }, 100);
     await waitFor(async () => (await report())?.current === '0.1.0', 'the agent on 0.1.0 reporting to the relay', EMULATED_MS, 500).catch(failed('start'));
   }, BUILD_TIMEOUT_MS);
@@ -198,9 +201,12 @@ devices:
       await waitFor(() => service!.runs.length > runsBefore, 'a restart after SIGKILL', EMULATED_MS / 4, 100);
       expect(service!.runs[runsBefore - 1]).toMatchObject({ version: '0.1.0', signal: 'SIGKILL' });
 
-      await waitFor(async () => (await report())?.current === '0.1.1' && (await report())?.state === 'idle', 'the agent confirmed on 0.1.1', EMULATED_MS, 500).catch(
-        failed('upgrade'),
-      );
+      await waitFor(
+        async () => (await report())?.current === '0.1.1' && (await report())?.state === 'idle',
+        'the agent confirmed on 0.1.1',
+        EMULATED_MS,
+        500,
+      ).catch(failed('upgrade'));
       expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.1');
       expect(readFileSync(path.join(root, '.update-result'), 'utf8')).toContain('state=confirmed');
       // After the SIGKILL, the new process asked for the rest only.
@@ -256,9 +262,9 @@ devices:
       expect(gw.records).toBe(gw.highestSeq);
 
       const db = new Database(path.join(dir, 'relay.db'), { readonly: true });
-      const ts = (db.prepare("SELECT ts FROM records WHERE gateway = ? AND device = 'flow-tcp' AND channel = 'flow' ORDER BY seq").all(GATEWAY) as Array<{ ts: number }>).map(
-        (r) => r.ts,
-      );
+      const ts = (
+        db.prepare("SELECT ts FROM records WHERE gateway = ? AND device = 'flow-tcp' AND channel = 'flow' ORDER BY seq").all(GATEWAY) as Array<{ ts: number }>
+      ).map((r) => r.ts);
       db.close();
       expect(ts.length).toBeGreaterThan(20);
       // Any pause in the readings longer than a few poll intervals spans the end of a run (a restart).

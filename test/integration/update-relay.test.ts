@@ -50,7 +50,12 @@ describe('relay release hosting', () => {
       apiTokens: [{ name: 'alice', sha256: hashApiToken(token) }],
       releases: { enabled: true, publicKeys: [keys.publicKeyPem], dir: path.join(dir, 'releases'), urlTtlS: 60 },
     });
-    relay = new Relay(config, { logger: testLogger(), clock: { now: () => now, monotonic: () => performance.now() }, env: { ATALAYA_RELAY_KEY: newRelayKey() }, anchorSchedule: false });
+    relay = new Relay(config, {
+      logger: testLogger(),
+      clock: { now: () => now, monotonic: () => performance.now() },
+      env: { ATALAYA_RELAY_KEY: newRelayKey() },
+      anchorSchedule: false,
+    });
     await relay.start();
     releases = relay.releases!;
     url = `http://127.0.0.1:${relay.address.port}`;
@@ -108,7 +113,10 @@ describe('relay release hosting', () => {
     expect(await releases.answer(second!, now)).toBeUndefined();
     await releases.onReport(third!, { current: '0.1.0', state: 'failed', target: '0.2.0', progress: 0.5, reason: 'ATALAYA_UPDATE_DOWNLOAD_FAILED' }, now);
     expect(await releases.answer(third!, now)).toMatchObject({ version: '0.2.0' });
-    const overview = (await (await api('/v1/releases')).json()) as { rollouts: Array<{ actor: string; percent: number }>; gateways: Array<{ gateway: string; current: string }> };
+    const overview = (await (await api('/v1/releases')).json()) as {
+      rollouts: Array<{ actor: string; percent: number }>;
+      gateways: Array<{ gateway: string; current: string }>;
+    };
     expect(overview.rollouts).toEqual([expect.objectContaining({ actor: 'alice', percent: 25 })]);
     expect(overview.gateways).toEqual(expect.arrayContaining([expect.objectContaining({ gateway: first, current: '0.2.0' })]));
     expect((await fetch(`${url}/v1/releases`)).status).toBe(401);
@@ -123,7 +131,11 @@ describe('relay release hosting', () => {
     const whole = await fetch(`${url}${answer.url}`);
     expect(whole.status).toBe(200);
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
-    expect(createHash('sha256').update(Buffer.from(await whole.arrayBuffer())).digest('hex')).toBe(v2.sha256);
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await whole.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(v2.sha256);
 
     const half = Math.floor(v2.size / 2);
     const rest = await fetch(`${url}${answer.url}`, { headers: { range: `bytes=${half}-` } });

@@ -17,7 +17,15 @@ import { Updater } from '../../agent/update/updater.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { releasePublicKey } from '../../protocols/release/index.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { answerFor, fakeReleaseTarball, generateReleaseKeyPair, type RangeServer, rangeServer, type SignedRelease, signRelease } from '../helpers/update-release.ts';
+import {
+  answerFor,
+  fakeReleaseTarball,
+  generateReleaseKeyPair,
+  type RangeServer,
+  rangeServer,
+  type SignedRelease,
+  signRelease,
+} from '../helpers/update-release.ts';
 
 const CHILD = path.resolve(import.meta.dirname, '../helpers/update-child.ts');
 const BOOT_CHECK = path.resolve(import.meta.dirname, '../../deploy/pi/boot-check.sh');
@@ -44,12 +52,20 @@ describe('SIGKILL during an update', () => {
     mkdirSync(path.join(root, '0.1.0', 'bin'), { recursive: true });
     execFileSync('sh', ['-c', `echo '{"name":"atalaya","version":"0.1.0"}' > "${root}/0.1.0/package.json"`]);
     symlinkSync('0.1.0', path.join(root, 'current'));
-    return { root, config: { enabled: true, publicKey: keys.publicKeyPem, root, dir: path.join(dir, name, 'dl'), maxStarts: 2, rateBytesPerS: 16 * 1024 * 1024 } };
+    return {
+      root,
+      config: { enabled: true, publicKey: keys.publicKeyPem, root, dir: path.join(dir, name, 'dl'), maxStarts: 2, rateBytesPerS: 16 * 1024 * 1024 },
+    };
   }
 
   /** Runs the updater child; kills it `afterMs` after it entered `state` (no kill: lets it finish). */
   function runChild(config: Record<string, unknown>, kill?: { state: string; afterMs: number }): Promise<{ code: number | null; signal: string | null }> {
-    const arg = JSON.stringify({ config, publicKeyPem: keys.publicKeyPem, version: '0.1.0', answer: answerFor(release, server.url(path.basename(release.tarball))) });
+    const arg = JSON.stringify({
+      config,
+      publicKeyPem: keys.publicKeyPem,
+      version: '0.1.0',
+      answer: answerFor(release, server.url(path.basename(release.tarball))),
+    });
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
     let timer: NodeJS.Timeout | undefined;
     let text = '';
@@ -115,7 +131,12 @@ describe('SIGKILL during an update', () => {
         expect(readlinkSync(path.join(root, 'current'))).toBe('0.2.0');
       }
       expect(existsSync(path.join(root, '0.2.0', 'package.json'))).toBe(true);
-      expect(execFileSync('ls', ['-A', root]).toString().split('\n').filter((n) => n.startsWith('.stage.') || n.startsWith('.trash.'))).toEqual([]);
+      expect(
+        execFileSync('ls', ['-A', root])
+          .toString()
+          .split('\n')
+          .filter((n) => n.startsWith('.stage.') || n.startsWith('.trash.')),
+      ).toEqual([]);
     }
     process.stderr.write(`update-sigkill: ${landed.join(', ')}\n`);
     // Some kills land before the switch and some after it (then the new version is what starts).

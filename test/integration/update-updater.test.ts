@@ -16,7 +16,15 @@ import { Updater } from '../../agent/update/updater.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { RELEASE_SIGNATURE_INVALID, releasePublicKey } from '../../protocols/release/index.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { answerFor, fakeReleaseTarball, generateReleaseKeyPair, type RangeServer, rangeServer, type SignedRelease, signRelease } from '../helpers/update-release.ts';
+import {
+  answerFor,
+  fakeReleaseTarball,
+  generateReleaseKeyPair,
+  type RangeServer,
+  rangeServer,
+  type SignedRelease,
+  signRelease,
+} from '../helpers/update-release.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const BOOT_CHECK = path.resolve(import.meta.dirname, '../../deploy/pi/boot-check.sh');
@@ -45,7 +53,14 @@ describe('agent updater', () => {
     const root = path.join(dir, name, 'opt');
     mkdirSync(path.join(root, '0.1.0', 'bin'), { recursive: true });
     symlinkSync('0.1.0', path.join(root, 'current'));
-    const config = updateConfigSchema.parse({ enabled: true, publicKey: keys.publicKeyPem, root, dir: path.join(dir, name, 'dl'), confirmDeadlineS: 5, maxStarts: 2 });
+    const config = updateConfigSchema.parse({
+      enabled: true,
+      publicKey: keys.publicKeyPem,
+      root,
+      dir: path.join(dir, name, 'dl'),
+      confirmDeadlineS: 5,
+      maxStarts: 2,
+    });
     return { root, config };
   }
 
@@ -109,7 +124,10 @@ describe('agent updater', () => {
     expect(server.requests.filter((r) => r.name === name)).toEqual([]);
     expect(readlinkSync(path.join(root, 'current'))).toBe('0.1.0');
     // A manifest re-signed by nobody: the good release's manifest with a forged size.
-    const tampered = { ...answerFor(good, server.url(path.basename(good.tarball))), manifest: Buffer.from(good.manifest.toString().replace(/"size": \d+/, '"size": 5')).toString('base64') };
+    const tampered = {
+      ...answerFor(good, server.url(path.basename(good.tarball))),
+      manifest: Buffer.from(good.manifest.toString().replace(/"size": \d+/, '"size": 5')).toString('base64'),
+    };
     const v = updater(config, '0.1.0');
     v.start();
     await v.apply(tampered);

@@ -18,7 +18,13 @@ const sync = { url: 'https://relay.example.com' };
 
 describe('agent fleet config', () => {
   it('defaults to a poll a minute and a full report every five', () => {
-    expect(parseConfig({ gateway, sync }).fleet).toEqual({ intervalMs: 60_000, healthIntervalMs: 300_000, timeoutMs: 30_000, configProbationMs: 300_000, commandMaxAgeMs: 600_000 });
+    expect(parseConfig({ gateway, sync }).fleet).toEqual({
+      intervalMs: 60_000,
+      healthIntervalMs: 300_000,
+      timeoutMs: 30_000,
+      configProbationMs: 300_000,
+      commandMaxAgeMs: 600_000,
+    });
   });
 
   it('reports out-of-range values and unknown keys with their paths', () => {

@@ -134,7 +134,21 @@ describe('relay config', () => {
 
   it('exports a JSON Schema with the descriptions', () => {
     const schema = relayConfigJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['listen', 'storage', 'keyFile', 'apiTokens', 'ingest', 'dga', 'anchor', 'alerts', 'fleet', 'sources', 'identity', 'releases', 'log']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'listen',
+      'storage',
+      'keyFile',
+      'apiTokens',
+      'ingest',
+      'dga',
+      'anchor',
+      'alerts',
+      'fleet',
+      'sources',
+      'identity',
+      'releases',
+      'log',
+    ]);
     expect(schema.properties['keyFile']?.description).toMatch(/relay key/);
   });
 });
