@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { ReadFile } from './auth.ts';
 import { fileFailed, listenFailed } from './errors.ts';
 import type { ListenerConfig, ListenerType } from './schema.ts';
@@ -58,6 +58,8 @@ export class Listener {
       if (socket === undefined) stream.destroy();
       else handle(stream, socket, req);
     };
+    // ws costs a few MiB once loaded: only an agent with a ws or wss listener loads it.
+    const ws = config.type === 'ws' || config.type === 'wss' ? await import('ws') : undefined;
     try {
       server = createServer(config, withSocket, options);
     } catch (err) {
@@ -86,7 +88,7 @@ export class Listener {
       });
     });
     server.on('error', (err) => options.logger.error({ err, type: config.type, port }, 'MQTT listener error'));
-    const wss = config.type === 'ws' || config.type === 'wss' ? attachWebSocket(server as http.Server, handle, options) : undefined;
+    const wss = ws === undefined ? undefined : attachWebSocket(ws, server as http.Server, handle, options);
     return new Listener(server, sockets, wss, { type: config.type, host: config.host, port });
   }
 
@@ -139,12 +141,12 @@ function notWebSocket(_req: http.IncomingMessage, res: http.ServerResponse): voi
   res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' }).end();
 }
 
-function attachWebSocket(server: http.Server, handle: PeerHandler, options: ListenerOptions): WebSocketServer {
+function attachWebSocket(ws: typeof import('ws'), server: http.Server, handle: PeerHandler, options: ListenerOptions): WebSocketServer {
   // MQTT over WebSocket (MQTT 3.1.1 §6): binary messages, subprotocol "mqtt". ws picks the first
   // subprotocol the client offers, which is "mqtt" for every MQTT client seen in practice.
-  const wss = new WebSocketServer({ server, maxPayload: options.maxWsPayload });
-  wss.on('connection', (ws, req) => {
-    const stream = createWebSocketStream(ws);
+  const wss = new ws.WebSocketServer({ server, maxPayload: options.maxWsPayload });
+  wss.on('connection', (socket, req) => {
+    const stream = ws.createWebSocketStream(socket);
     // aedes attaches its own error handler in handle(); until then an error must not crash.
     stream.on('error', (err) => options.logger.debug({ err }, 'WebSocket stream error'));
     handle(stream, req.socket, req);

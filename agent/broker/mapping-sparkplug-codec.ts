@@ -7,10 +7,24 @@
  * the BIRTH's datatype (mapping-sparkplug.ts).
  */
 
-import { encodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
-import spb from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import { createRequire } from 'node:module';
+import type { encodePayload as EncodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
+import type spbProto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 
-const { Payload } = spb.org.eclipse.tahu.protobuf;
+/**
+ * protobufjs and the generated Sparkplug schema cost ~7 MiB of RSS once loaded: loaded on the
+ * first Sparkplug message, so an agent without a sparkplug-b mapping never pays for them.
+ */
+const load = createRequire(import.meta.url);
+let codec: { readonly Payload: typeof spbProto.org.eclipse.tahu.protobuf.Payload; readonly encodePayload: typeof EncodePayload } | undefined;
+function sparkplug(): NonNullable<typeof codec> {
+  codec ??= {
+    Payload: (load('sparkplug-payload/lib/sparkplugPayloadProto.js') as typeof spbProto).org.eclipse.tahu.protobuf.Payload,
+    encodePayload: (load('sparkplug-payload/lib/sparkplugbpayload.js') as { encodePayload: typeof EncodePayload }).encodePayload,
+  };
+  return codec;
+}
+type Payload = typeof spbProto.org.eclipse.tahu.protobuf.Payload;
 
 /** A protobuf 64-bit integer as protobufjs hands it: a Long-like object, or a number. */
 interface LongBits {
@@ -37,9 +51,9 @@ export interface SpbPayload {
 
 /** The payload, or undefined when it is not a Sparkplug B protobuf. */
 export function decodeSparkplug(payload: Buffer): SpbPayload | undefined {
-  let p: ReturnType<typeof Payload.decode>;
+  let p: ReturnType<Payload['decode']>;
   try {
-    p = Payload.decode(payload);
+    p = sparkplug().Payload.decode(payload);
   } catch {
     return undefined;
   }
@@ -59,7 +73,7 @@ export function decodeSparkplug(payload: Buffer): SpbPayload | undefined {
   };
 }
 
-type ProtoMetric = ReturnType<typeof Payload.decode>['metrics'][number];
+type ProtoMetric = ReturnType<Payload['decode']>['metrics'][number];
 
 /** The value field that was set (the `value` oneof, §6.4.4). */
 function setValue(m: ProtoMetric): SpbMetric['value'] {
@@ -95,5 +109,5 @@ export function toNumber(v: number | LongBits | null | undefined): number {
 
 /** An NCMD asking an edge node for its BIRTHs again (§6.4.7 `Node Control/Rebirth`). */
 export function rebirthCommand(now: number): Buffer {
-  return Buffer.from(encodePayload({ timestamp: now, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }));
+  return Buffer.from(sparkplug().encodePayload({ timestamp: now, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }));
 }
