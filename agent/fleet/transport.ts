@@ -4,11 +4,11 @@
  * throws: every way a poll can end is a PollOutcome.
  */
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { decodeAnswer } from '../../protocols/fleet/codec.ts';
 import { ATALAYA_FLEET_MALFORMED, isFleetError } from '../../protocols/fleet/errors.ts';
 import type { FleetAnswer } from '../../protocols/fleet/types.ts';
 import { RESPONSE_SIGNATURE_HEADERS, verifyResponse } from '../../protocols/sync/response-signature.ts';
+import { postToRelay } from '../sync/post.ts';
 
 /** Largest answer read, bytes: parts carry configs and commands, never binaries (those are downloaded apart). */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
@@ -37,49 +37,30 @@ export interface PollRequest {
   readonly signal: AbortSignal;
 }
 
-export async function postPoll(req: PollRequest): Promise<PollOutcome> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, req.timeoutMs);
-  const onStop = (): void => controller.abort();
-  req.signal.addEventListener('abort', onStop, { once: true });
-  if (req.signal.aborted) controller.abort();
-  try {
-    const res = await request(req.url, {
-      dispatcher: req.dispatcher,
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: controller.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-    });
-    const body = await readBounded(res.body);
-    if (body === undefined) return { ok: false, failure: 'too_large', status: res.statusCode };
-    if (res.statusCode !== 200) return { ok: false, failure: 'status', status: res.statusCode };
-    const timestamp = header(res.headers[RESPONSE_SIGNATURE_HEADERS.timestamp]);
-    const signature = header(res.headers[RESPONSE_SIGNATURE_HEADERS.signature]);
-    const signed =
-      timestamp !== undefined &&
-      signature !== undefined &&
-      /^\d{1,15}$/.test(timestamp) &&
-      verifyResponse({ path: req.path, requestNonce: req.nonce, timestamp: Number(timestamp), status: res.statusCode, body, secret: req.secret, signature });
-    if (!signed) return { ok: false, failure: 'unsigned', status: res.statusCode };
-    try {
-      return { ok: true, answer: decodeAnswer(body), receivedBytes: body.length };
-    } catch (err) {
-      if (isFleetError(err, ATALAYA_FLEET_MALFORMED)) return { ok: false, failure: 'malformed', status: res.statusCode, cause: err };
-      throw err;
-    }
-  } catch (err) {
-    return { ok: false, failure: req.signal.aborted ? 'aborted' : timedOut ? 'timeout' : 'network', status: null, cause: err };
-  } finally {
-    clearTimeout(timer);
-    req.signal.removeEventListener('abort', onStop);
-  }
+export function postPoll(req: PollRequest): Promise<PollOutcome> {
+  return postToRelay(
+    req,
+    async (res): Promise<PollOutcome> => {
+      const body = await readBounded(res.body);
+      if (body === undefined) return { ok: false, failure: 'too_large', status: res.statusCode };
+      if (res.statusCode !== 200) return { ok: false, failure: 'status', status: res.statusCode };
+      const timestamp = header(res.headers[RESPONSE_SIGNATURE_HEADERS.timestamp]);
+      const signature = header(res.headers[RESPONSE_SIGNATURE_HEADERS.signature]);
+      const signed =
+        timestamp !== undefined &&
+        signature !== undefined &&
+        /^\d{1,15}$/.test(timestamp) &&
+        verifyResponse({ path: req.path, requestNonce: req.nonce, timestamp: Number(timestamp), status: res.statusCode, body, secret: req.secret, signature });
+      if (!signed) return { ok: false, failure: 'unsigned', status: res.statusCode };
+      try {
+        return { ok: true, answer: decodeAnswer(body), receivedBytes: body.length };
+      } catch (err) {
+        if (isFleetError(err, ATALAYA_FLEET_MALFORMED)) return { ok: false, failure: 'malformed', status: res.statusCode, cause: err };
+        throw err;
+      }
+    },
+    (why, err) => ({ ok: false, failure: why, status: null, cause: err }),
+  );
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { ingestAckSchema, ingestErrorSchema } from '../../protocols/sync/schemas.ts';
 import type { IngestAck } from '../../protocols/sync/types.ts';
 import type { SyncClientError, SyncFailure } from './errors.ts';
 import { attemptFailed, isIngestRefusal } from './errors.ts';
+import { postToRelay } from './post.ts';
 
 export interface IngestRequest {
   readonly dispatcher: Dispatcher;
@@ -37,44 +37,23 @@ const STATUS_REFUSALS: Readonly<Record<number, SyncFailure>> = {
 };
 
 /** One POST of one encoded batch; never throws: every way it can end is an Attempt. */
-export async function postIngest(req: IngestRequest): Promise<Attempt> {
-  const controller = new AbortController();
-  let timedOut = false;
-  // One deadline over connect, upload and answer; undici's own timeouts only bound each phase.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, req.timeoutMs);
-  const onStop = (): void => controller.abort();
-  req.signal.addEventListener('abort', onStop, { once: true });
-  if (req.signal.aborted) controller.abort();
-  try {
-    const res = await request(req.url, {
-      dispatcher: req.dispatcher,
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: controller.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
-    });
-    const date = res.headers['date'];
-    if (typeof date === 'string' && req.onServerDate !== undefined) {
-      const ms = Date.parse(date);
-      if (Number.isFinite(ms)) req.onServerDate(ms);
-    }
-    if (res.statusCode >= 500 || res.statusCode === 429) {
-      await res.body.dump();
-      return failed('server_error', res.statusCode);
-    }
-    return answer(res.statusCode, await res.body.text(), req.gatewayId);
-  } catch (err) {
-    const failure = req.signal.aborted ? 'aborted' : timedOut ? 'timeout' : transportFailure(err);
-    return failed(failure, null, err);
-  } finally {
-    clearTimeout(timer);
-    req.signal.removeEventListener('abort', onStop);
-  }
+export function postIngest(req: IngestRequest): Promise<Attempt> {
+  return postToRelay(
+    req,
+    async (res): Promise<Attempt> => {
+      const date = res.headers['date'];
+      if (typeof date === 'string' && req.onServerDate !== undefined) {
+        const ms = Date.parse(date);
+        if (Number.isFinite(ms)) req.onServerDate(ms);
+      }
+      if (res.statusCode >= 500 || res.statusCode === 429) {
+        await res.body.dump();
+        return failed('server_error', res.statusCode);
+      }
+      return answer(res.statusCode, await res.body.text(), req.gatewayId);
+    },
+    (why, err) => failed(why === 'network' ? transportFailure(err) : why, null, err),
+  );
 }
 
 function answer(status: number, text: string, gatewayId: string): Attempt {
