@@ -1,13 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANCHOR_SQL, listBatchesSql } from '../../cloud/store/anchor-sql.ts';
-import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
 import { SQLITE_RECORDS_SQL } from '../../cloud/store/records-sql.ts';
-import { toNamed } from '../../cloud/store/sql-sqlite.ts';
-import { testLogger } from '../helpers/logger.ts';
+import { relayPlanDb } from '../helpers/relay-plan-db.ts';
 
 /**
  * The anchoring statements on records reach them through an index (EXPLAIN QUERY PLAN says
@@ -15,25 +9,7 @@ import { testLogger } from '../helpers/logger.ts';
  * unclaimed records, a batch's leaves come off records_anchor_batch in leaf order, and a leaf's
  * index is counted on that index alone. None of them reads the records table from end to end.
  */
-let dir: string;
-let db: Sqlite.Database;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
-  db = new Sqlite(path.join(dir, 'plan.db'));
-  migrateSqlite(db, testLogger());
-});
-
-afterAll(() => {
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function plan(sql: string): string[] {
-  const named = toNamed(sql);
-  const params = Object.fromEntries([...new Set(named.match(/@p\d+/g) ?? [])].map((p) => [p.slice(1), 1]));
-  return (db.prepare(`EXPLAIN QUERY PLAN ${named}`).all(params) as { detail: string }[]).map((row) => row.detail);
-}
+const { plan } = relayPlanDb();
 
 // PostgreSQL-only lock statements: SQLite's BEGIN IMMEDIATE serializes writers instead.
 const POSTGRES_ONLY = new Set(['claimLock', 'errorsLock']);

@@ -1,38 +1,23 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Sqlite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { ALERTS_SQL } from '../../cloud/store/alerts-sql.ts';
 import { encodeCursor, recordQuerySql } from '../../cloud/store/cursor.ts';
-import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
 import { SQLITE_RECORDS_SQL } from '../../cloud/store/records-sql.ts';
 import { toNamed } from '../../cloud/store/sql-sqlite.ts';
 import type { ReadingsQuery } from '../../cloud/store/types.ts';
-import { testLogger } from '../helpers/logger.ts';
+import { relayPlanDb } from '../helpers/relay-plan-db.ts';
 
 /**
  * Issue 15: an organization's reads (SQLite) take the same index as the owner's, the organization
  * only adds a probe of gateways_org; records need no new index and are never sorted.
  * test/integration/org-plan-postgres.test.ts checks PostgreSQL's plans on loaded tables.
  */
-let dir: string;
-let db: Sqlite.Database;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
-  db = new Sqlite(path.join(dir, 'plan.db'));
-  migrateSqlite(db, testLogger());
-});
-
-afterAll(() => {
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const planDb = relayPlanDb();
+const db = (): Sqlite.Database => planDb.db();
 
 function plan(sql: string, params?: readonly unknown[]): string[] {
   const named = toNamed(sql);
-  const statement = db.prepare(`EXPLAIN QUERY PLAN ${params === undefined ? named : sql}`);
+  const statement = db().prepare(`EXPLAIN QUERY PLAN ${params === undefined ? named : sql}`);
   const rows =
     params !== undefined ? statement.all(...params) : statement.all(Object.fromEntries([...new Set(named.match(/@p\d+/g) ?? [])].map((p) => [p.slice(1), 1])));
   return (rows as { detail: string }[]).map((row) => row.detail);

@@ -1,36 +1,21 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Sqlite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { encodeCursor, recordQuerySql } from '../../cloud/store/cursor.ts';
-import { migrateSqlite } from '../../cloud/store/migrations-sqlite.ts';
 import { SQLITE_RECORDS_SQL as SQLITE_SQL } from '../../cloud/store/records-sql.ts';
 import { toNamed } from '../../cloud/store/sql-sqlite.ts';
 import type { ReadingsQuery } from '../../cloud/store/types.ts';
-import { testLogger } from '../helpers/logger.ts';
+import { relayPlanDb } from '../helpers/relay-plan-db.ts';
 
 /**
  * Every relay statement that runs per record or per request reaches the records through an index
  * (EXPLAIN QUERY PLAN says SEARCH … USING …, docs/storage.md#query-plans) and never sorts: a page
  * of queryRecords comes straight off an index in (time, gateway, seq) order and stops at LIMIT.
  */
-let dir: string;
-let db: Sqlite.Database;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-'));
-  db = new Sqlite(path.join(dir, 'plan.db'));
-  migrateSqlite(db, testLogger());
-});
-
-afterAll(() => {
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const planDb = relayPlanDb();
+const db = (): Sqlite.Database => planDb.db();
 
 function plan(sql: string, params: readonly unknown[] | Record<string, unknown>): string[] {
-  const statement = db.prepare(`EXPLAIN QUERY PLAN ${toNamed(sql)}`);
+  const statement = db().prepare(`EXPLAIN QUERY PLAN ${toNamed(sql)}`);
   const rows = Array.isArray(params) ? statement.all(...params) : statement.all(params);
   return (rows as { detail: string }[]).map((row) => row.detail);
 }
