@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttBroker } from '../../agent/broker/broker.ts';
+import type { MqttBroker } from '../../agent/broker/broker.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { hashPassword } from '../../platform/passwords.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { PRIORITY } from '../../protocols/records.ts';
+import { bufferedBroker } from '../helpers/buffered-broker.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 const run = promisify(execFile);
@@ -47,25 +48,17 @@ beforeAll(async () => {
   // A 50 ms commit window: a PUBACK sent before the commit would be caught by the read below.
   buffer = new RecordBuffer({ path: path.join(dir, 'buffer.db'), commitIntervalMs: 50, clock: systemClock, logger });
   buffer.start();
-  broker = new MqttBroker({
-    config: brokerConfigSchema.parse({
+  broker = bufferedBroker(
+    brokerConfigSchema.parse({
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
       users,
       maxPayloadBytes: 1024,
       maxPublishesPerSecond: 50,
       reportIntervalMs: 200,
     }),
-    gatewayId: 'gw1',
-    sink: (records) => buffer.append(records),
-    onCommitted: (listener) => {
-      buffer.on('committed', listener);
-      return () => buffer.off('committed', listener);
-    },
-    bootId: 'boot-1',
-    flags: () => 0,
-    clock: systemClock,
+    buffer,
     logger,
-  });
+  );
   await broker.start();
   url = `mqtt://127.0.0.1:${broker.addresses()[0]?.port}`;
 });

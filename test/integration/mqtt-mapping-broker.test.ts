@@ -13,7 +13,7 @@ import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttBroker } from '../../agent/broker/broker.ts';
+import type { MqttBroker } from '../../agent/broker/broker.ts';
 import { registerMappingMetrics } from '../../agent/broker/mapping-metrics.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
@@ -21,6 +21,7 @@ import { hashPassword } from '../../platform/passwords.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import type { NewRecord, StoredRecord } from '../../protocols/records.ts';
 import { type BirthMetric, birthPayload, dataPayload } from '../../simulators/mqtt/sparkplug-payloads.ts';
+import { bufferedBroker } from '../helpers/buffered-broker.ts';
 import { testLogger } from '../helpers/logger.ts';
 
 const run = promisify(execFile);
@@ -64,8 +65,8 @@ beforeAll(async () => {
   });
   buffer = new RecordBuffer({ path: path.join(dir, 'buffer.db'), commitIntervalMs: COMMIT_MS, clock: systemClock, logger });
   buffer.start();
-  broker = new MqttBroker({
-    config: brokerConfigSchema.parse({
+  broker = bufferedBroker(
+    brokerConfigSchema.parse({
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
       users: [
         await user('GL-001', ['gaslyt/%u/#']),
@@ -98,17 +99,9 @@ beforeAll(async () => {
         },
       ],
     }),
-    gatewayId: 'gw1',
-    sink: (records) => buffer.append(records),
-    onCommitted: (listener) => {
-      buffer.on('committed', listener);
-      return () => buffer.off('committed', listener);
-    },
-    bootId: 'boot-1',
-    flags: () => 0,
-    clock: systemClock,
+    buffer,
     logger,
-  });
+  );
   await broker.start();
   port = broker.addresses()[0]?.port ?? 0;
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodePayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttBroker } from '../../agent/broker/broker.ts';
+import type { MqttBroker } from '../../agent/broker/broker.ts';
 import { brokerConfigSchema } from '../../agent/broker/schema.ts';
 import { RecordBuffer } from '../../agent/buffer/buffer.ts';
 import { hashPassword } from '../../platform/passwords.ts';
@@ -18,6 +18,7 @@ import type { StoredRecord } from '../../protocols/records.ts';
 import { GaslytJsonDevice } from '../../simulators/mqtt/gaslyt-json.ts';
 import { SparkplugNode } from '../../simulators/mqtt/sparkplug-node.ts';
 import { dataPayload } from '../../simulators/mqtt/sparkplug-payloads.ts';
+import { bufferedBroker } from '../helpers/buffered-broker.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -38,8 +39,8 @@ beforeAll(async () => {
   });
   buffer = new RecordBuffer({ path: path.join(dir, 'buffer.db'), clock: systemClock, logger });
   buffer.start();
-  broker = new MqttBroker({
-    config: brokerConfigSchema.parse({
+  broker = bufferedBroker(
+    brokerConfigSchema.parse({
       listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
       users: [{ username: 'GL-7', password: await hashPassword('pw-GL-7'), publish: ['gaslyt/%u/data'] }, await node('edge-1'), await node('edge-9')],
       mappings: [
@@ -59,17 +60,9 @@ beforeAll(async () => {
         { name: 'plant', format: 'sparkplug-b', group: 'plant1', otherMetrics: 'skip', metrics: [{ name: 'Gas/CH4', channel: 'ch4', unit: '%LEL' }] },
       ],
     }),
-    gatewayId: 'gw1',
-    sink: (records) => buffer.append(records),
-    onCommitted: (listener) => {
-      buffer.on('committed', listener);
-      return () => buffer.off('committed', listener);
-    },
-    bootId: 'boot-1',
-    flags: () => 0,
-    clock: systemClock,
+    buffer,
     logger,
-  });
+  );
   await broker.start();
   url = `mqtt://127.0.0.1:${broker.addresses()[0]?.port}`;
 });
