@@ -1,66 +1,27 @@
-/**
- * Issue 15 §1, on SQLite and PostgreSQL: a principal of organization A never sees organization B's
- * gateways, records, alarms, DGA obras and slots, proofs or alerts through any route, and B's ids
- * answer 404 like unknown ones (not 403). The requests are generated from cloud/http/route-table.ts,
- * and the table must list every route the relay registers.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesOf, ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
 import { can } from '../../cloud/identity/permissions.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { ORG_ROLES, ORGS, type OrgFixture, orgFixture, RELAY_ALERT, RELEASE, SLOT } from './org-setup.ts';
-
-type Org = keyof typeof ORGS;
+import { orgBackends, urlOf } from './org-backends.ts';
+import { ORG_ROLES, ORGS, type OrgFixture, RELAY_ALERT } from './org-setup.ts';
 
 /** Whether a concrete path fits a Fastify pattern (`:name` is one segment). */
 const matches = (pattern: string, url: string): boolean => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+')}$`).test(url);
 
 /** The URL of a table entry naming the resources of organization `of`. */
-function urlOf(entry: RouteEntry, of: Org): string {
-  const o = ORGS[of];
-  const fill = (s: string): string =>
-    s
-      .replace(':gateway', o.gateway)
-      .replace(':obra', o.obra)
-      .replace(':seq', '1')
-      .replace(':slot', String(SLOT))
-      .replace(':action', 'mark-missing')
-      .replace(':version', RELEASE)
-      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : entry.target === 'gateway' ? o.gateway : '1');
-  return entry.query === undefined ? fill(entry.url) : `${fill(entry.url)}?${fill(entry.query)}`;
-}
 
 const orgRoutes = ROUTE_TABLE.filter((e) => e.scope === 'org');
 const lists = orgRoutes.filter((e) => e.target === 'none');
 const byId = orgRoutes.filter((e) => e.target !== 'none');
 const label = (e: RouteEntry): string => `${e.method} ${e.url}${e.query === undefined ? '' : `?${e.query}`}`;
 
-let postgres: TestPostgres | undefined;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-
-afterAll(async () => {
-  await postgres?.stop();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const backends = orgBackends();
+afterAll(() => backends.cleanup());
 
 describe.each(['sqlite', 'postgres'] as const)('organization scope on %s', (backend) => {
   let f: OrgFixture;
 
   beforeAll(async () => {
-    if (backend === 'sqlite') {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-org-'));
-      dirs.push(dir);
-      f = await orgFixture({ kind: 'sqlite', path: path.join(dir, 'relay.db') });
-    } else {
-      f = await orgFixture({ kind: 'postgres', url: await postgres!.newDatabase() });
-    }
+    f = await backends.fixture(backend);
   }, 60_000);
 
   afterAll(async () => {

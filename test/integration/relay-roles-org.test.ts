@@ -1,58 +1,20 @@
-/**
- * Issue 15 proof, the organization half of the matrix: every organization route of the route
- * table (cloud/http/route-table.ts) × every role of organization A × A's own and B's targets →
- * the expected status, generated from the permission table and the routes' guards:
- * - the role lacks the route's permission: 403, whichever organization the target is in;
- * - it holds it: B's target answers 404 (like an unknown one), A's own is served; a list shows
- *   nothing of B. SQLite and PostgreSQL; the data of each organization is org-setup.ts'.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_TABLE, type RouteEntry } from '../../cloud/http/route-table.ts';
+import { ROUTE_TABLE } from '../../cloud/http/route-table.ts';
 import { can } from '../../cloud/identity/permissions.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { ORG_ROLES } from './identity-setup.ts';
-import { ORGS, type OrgFixture, orgFixture, RELEASE, SLOT } from './org-setup.ts';
-
-type Org = keyof typeof ORGS;
-
-function urlOf(entry: RouteEntry, of: Org): string {
-  const o = ORGS[of];
-  const fill = (s: string): string =>
-    s
-      .replace(':gateway', o.gateway)
-      .replace(':obra', o.obra)
-      .replace(':seq', '1')
-      .replace(':slot', String(SLOT))
-      .replace(':action', 'mark-missing')
-      .replace(':version', RELEASE)
-      .replace(':id', entry.target === 'alert' ? encodeURIComponent(o.alert) : entry.target === 'gateway' ? o.gateway : '1');
-  return entry.query === undefined ? fill(entry.url) : `${fill(entry.url)}?${fill(entry.query)}`;
-}
+import { orgBackends, urlOf } from './org-backends.ts';
+import { ORGS, type OrgFixture } from './org-setup.ts';
 
 const ROUTES = ROUTE_TABLE.filter((e) => e.scope === 'org' || e.scope === 'owner');
 
-let postgres: TestPostgres | undefined;
-const dirs: string[] = [];
-afterAll(async () => {
-  await postgres?.stop();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const backends = orgBackends();
+afterAll(() => backends.cleanup());
 
 describe.each(['sqlite', 'postgres'] as const)('route × role × organization (%s)', (backend) => {
   let f: OrgFixture;
 
   beforeAll(async () => {
-    if (backend === 'sqlite') {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atalaya-roles-org-'));
-      dirs.push(dir);
-      f = await orgFixture({ kind: 'sqlite', path: path.join(dir, 'relay.db') });
-    } else {
-      postgres ??= await startPostgres();
-      f = await orgFixture({ kind: 'postgres', url: await postgres.newDatabase() });
-    }
+    f = await backends.fixture(backend);
   }, 60_000);
   afterAll(async () => {
     await f?.close();
