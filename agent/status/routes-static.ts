@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sharedUiFile } from '../../platform/shared-ui.ts';
 import type { StatusContext } from './context.ts';
 import { notFound } from './errors.ts';
 
@@ -49,6 +50,8 @@ export function registerStaticRoutes(app: FastifyInstance, ctx: StatusContext): 
   app.get('/assets/uplot.iife.min.js', { config: { public: true } }, async (_request, reply) => send(reply, uplot('uPlot.iife.min.js')));
   app.get('/assets/uplot.min.css', { config: { public: true } }, async (_request, reply) => send(reply, uplot('uPlot.min.css')));
   app.get('/assets/i18next.js', { config: { public: true } }, async (_request, reply) => send(reply, i18next()));
+  // The page's words: the module both pages share (platform/ui).
+  app.get('/assets/i18n.js', { config: { public: true } }, async (_request, reply) => send(reply, sharedUiFile('i18n.js')));
   // The languages the page has: the catalogue files found in ui/locales/ (adding one is adding a file).
   app.get('/assets/locales.json', { config: { public: true } }, async (_request, reply) => {
     let names: string[];

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SHARED_UI_FILES, sharedUiFile } from '../../platform/shared-ui.ts';
 import { AtalayaError } from '../../protocols/errors.ts';
 import type { ApiErrorBody } from '../http/errors.ts';
 import { DASHBOARD_UNREADABLE } from './errors.ts';
@@ -105,6 +106,8 @@ function loadAssets(): Map<string, Asset> {
   assets.set('uplot.min.css', asset(path.join(uplotDist, 'uPlot.min.css')));
   // i18next's ES module build is one self-contained file: the page imports it as ./i18next.js.
   assets.set('i18next.js', asset(packageFile('i18next', 'dist/esm/i18next.js')));
+  // Modules both pages share (platform/ui), e.g. the page's words, i18n.js.
+  for (const name of SHARED_UI_FILES) assets.set(name, asset(sharedUiFile(name)));
   loadCatalogues(assets);
   return assets;
 }

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const UIS = ['cloud/dashboard/ui', 'agent/status/ui'] as const;
+/** Modules both pages load (served as assets/<name> beside each UI's own): scanned with each UI. */
+const SHARED_UI = 'platform/ui';
 
 type Catalogue = { readonly [key: string]: string | Catalogue };
 
@@ -34,11 +36,18 @@ function catalogues(ui: string): Map<string, Map<string, string>> {
 }
 
 /** Keys the UI asks for: t('…') in its modules, data-i18n*="…" in index.html. */
-function usedKeys(ui: string): { keys: Set<string>; dynamic: string[] } {
+function usedKeys(ui: string, shared: readonly string[] = [SHARED_UI]): { keys: Set<string>; dynamic: string[] } {
   const keys = new Set<string>();
   const dynamic: string[] = [];
-  for (const file of fs.readdirSync(ui).filter((f) => f.endsWith('.js'))) {
-    const source = fs.readFileSync(path.join(ui, file), 'utf8');
+  const modules = [ui, ...shared].flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => path.join(dir, f)),
+  );
+  for (const module of modules) {
+    const file = path.basename(module);
+    const source = fs.readFileSync(module, 'utf8');
     for (const m of source.matchAll(/(?<![\w.$])t\(\s*'([^']+)'/g)) keys.add(m[1]!);
     // i18n.js itself passes keys through (t(key), t(node.dataset.i18n)).
     if (file === 'i18n.js') continue;
@@ -88,7 +97,7 @@ describe('the scan', () => {
     try {
       fs.writeFileSync(path.join(dir, 'index.html'), '<title data-i18n="app.title"></title><p data-i18n-title="app.hint"></p>');
       fs.writeFileSync(path.join(dir, 'x.js'), "el('p', {}, t('x.known'), t(`x.${kind}`), t( 'x.missing'));");
-      const { keys, dynamic } = usedKeys(dir);
+      const { keys, dynamic } = usedKeys(dir, []);
       expect([...keys].sort()).toEqual(['app.hint', 'app.title', 'x.known', 'x.missing']);
       expect(dynamic).toEqual(['x.js: t(`…']);
     } finally {

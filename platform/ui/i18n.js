@@ -1,10 +1,12 @@
-// The page's words (issue 15 §6). One catalogue per language, locales/<tag>.json, every one with
-// the same keys; the relay lists the files it finds there at assets/locales.json, so another
-// language is one more file. i18next (served from its npm package as assets/i18next.js) looks the
-// keys up. Any module imports `t` from here; index.html marks its static text with data-i18n
-// (textContent) and data-i18n-title / -aria-label / -placeholder (attributes).
+// The words of both browser pages, the agent's status page and the relay's dashboard: one copy,
+// served by each beside its own modules as assets/i18n.js (platform/shared-ui.ts). One catalogue
+// per language, locales/<tag>.json, every one with the same keys; the server lists the files it
+// finds at assets/locales.json, so another language is one more file. i18next (served from its
+// npm package as assets/i18next.js) looks the keys up. Any module imports `t` from here;
+// index.html marks its static text with data-i18n (textContent) and data-i18n-title /
+// -aria-label / -placeholder (attributes). URLs are relative to the page: /assets/… on the
+// agent, /dashboard/assets/… on the relay.
 
-import { el } from './dom.js';
 import { setFormatLocale } from './format.js';
 import i18next from './i18next.js';
 
@@ -52,7 +54,7 @@ export async function initI18n() {
     lng,
     fallbackLng: FALLBACK,
     resources: Object.fromEntries(languages.map((tag, i) => [tag, { translation: catalogues[i] }])),
-    // Text goes into the page with textContent only (dom.js): nothing to escape.
+    // Text goes into the page with textContent only: nothing to escape.
     interpolation: { escapeValue: false },
   });
   document.documentElement.lang = lng;
@@ -72,32 +74,30 @@ export function translateDocument(root) {
 /** ES | EN: a button per catalogue; the choice is saved in localStorage and the page reloads in it. */
 export function languageSwitch() {
   const current = i18next.language;
-  return el(
-    'div',
-    { class: 'lang-switch', role: 'group', 'aria-label': t('language.choose') },
-    languages.map((tag) =>
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'lang',
-          lang: tag,
-          // Each language named in itself (English, Español): not for translating.
-          translate: 'no',
-          testid: `lang-${tag}`,
-          'aria-pressed': String(tag === current),
-          title: t('language.name', { lng: tag }),
-          onclick: () => {
-            try {
-              localStorage.setItem(STORAGE_KEY, tag);
-            } catch {
-              // Without storage the choice lasts this load only: reload with it anyway.
-            }
-            location.reload();
-          },
-        },
-        t('language.short', { lng: tag }),
-      ),
-    ),
-  );
+  const group = document.createElement('div');
+  group.className = 'lang-switch';
+  group.setAttribute('role', 'group');
+  group.setAttribute('aria-label', t('language.choose'));
+  for (const tag of languages) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'lang';
+    button.lang = tag;
+    // Each language named in itself (English, Español): not for translating.
+    button.setAttribute('translate', 'no');
+    button.dataset.testid = `lang-${tag}`;
+    button.setAttribute('aria-pressed', String(tag === current));
+    button.title = t('language.name', { lng: tag });
+    button.textContent = t('language.short', { lng: tag });
+    button.addEventListener('click', () => {
+      try {
+        localStorage.setItem(STORAGE_KEY, tag);
+      } catch {
+        // Without storage the choice lasts this load only: reload with it anyway.
+      }
+      location.reload();
+    });
+    group.append(button);
+  }
+  return group;
 }
