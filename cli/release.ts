@@ -3,10 +3,10 @@
  * private key stays with whoever builds releases; relays and gateways get only the public key.
  * `npm run release` builds the tarball unsigned; signing is this separate step.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sha256File } from '../platform/sha256-file.ts';
 import { encodeManifest, generateReleaseKeyPair, releasePrivateKey, signManifest, VERSION } from '../protocols/release/index.ts';
 
 const HELP = `atalaya release keygen --out FILE [--public FILE]
@@ -72,14 +72,4 @@ export async function releaseCommand(argv: string[]): Promise<number> {
 function usage(problem: string): number {
   process.stderr.write(`atalaya release: ${problem}\n\n${HELP}`);
   return 2;
-}
-
-export function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => hash.update(d))
-      .once('error', reject)
-      .once('end', () => resolve(hash.digest('hex')));
-  });
 }

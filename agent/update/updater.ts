@@ -10,10 +10,10 @@
  * taken before migrating, agent/buffer/backup.ts).
  */
 import type { KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { sha256File } from '../../platform/sha256-file.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { isAtalayaError } from '../../protocols/errors.ts';
 import { type UpdateAnswer, type UpdateReport, type UpdateState, updateAnswerSchema, verifyManifest } from '../../protocols/release/index.ts';
@@ -206,14 +206,4 @@ export class Updater {
     this.target = target;
     this.reason = reason;
   }
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => hash.update(d))
-      .once('error', reject)
-      .once('end', () => resolve(hash.digest('hex')));
-  });
 }

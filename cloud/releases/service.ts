@@ -7,10 +7,10 @@
  * signed manifest and a short-lived tarball URL, and keeps the gateway's update report.
  */
 import type { KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { sha256File } from '../../platform/sha256-file.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { checkContent, desiredVersion, type RolloutTarget, type UpdateAnswer, updateReportSchema, verifyManifest } from '../../protocols/release/index.ts';
 import type { SqlReleasesStore, StoredRelease, StoredRollout } from '../store/releases-store.ts';
@@ -129,14 +129,4 @@ export class ReleaseService {
       url: signedTarballPath(this.o.urlKey, { version, gateway: gatewayId, expires: now + this.o.urlTtlMs }),
     };
   }
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => hash.update(d))
-      .once('error', reject)
-      .once('end', () => resolve(hash.digest('hex')));
-  });
 }
