@@ -204,6 +204,15 @@ export function decodeBatch(body: Uint8Array, limits: DecodeLimits = {}): SyncBa
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('inflated bytes', maxInflatedBytes, err);
     throw malformed('body is not valid gzip', err);
   }
+  return decodeInflated(inflated, { maxRecords });
+}
+
+/**
+ * decodeBatch of a body already inflated (the relay inflates while bounding it, cloud/ingest/
+ * inflate-check.ts): `inflated` must be what gunzip made of the body, within maxInflatedBytes.
+ */
+export function decodeInflated(inflated: Uint8Array, limits: Pick<DecodeLimits, 'maxRecords'> = {}): SyncBatch {
+  const maxRecords = limits.maxRecords ?? DEFAULT_MAX_RECORDS;
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(inflated));
