@@ -59,7 +59,7 @@ function corpus(): Buffer[] {
 describe('the synchronous inflate check', () => {
   it('gives the stream’s verdict on every body, and the inflated bytes when it passes', async () => {
     const seen = new Set<number | string>();
-    const bodies = corpus().map((t) => zlib.gzipSync(t));
+    const bodies: Buffer[] = corpus().map((t) => zlib.gzipSync(t));
     const record = {
       seq: 1,
       kind: 'reading',
