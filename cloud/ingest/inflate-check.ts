@@ -15,14 +15,16 @@
  * contents are skipped exactly.
  *
  * A body that inflates to at most SYNC_INFLATE_BYTES (every real batch: 10,000 realistic readings
- * are ~150 KiB) is first inflated in one synchronous call, capped there, and scanned in the same
- * 64 KiB slices the stream would emit, so it gets the stream's verdict without the stream's cost
- * per request (a zlib handle, a thread-pool hop and events: ~0.2 µs per reading of a
- * 1,000-reading batch, issue 18), and its bytes are handed to the decoder, which then does not
- * inflate again. At most SYNC_INFLATE_BYTES are held, by one request at a time (the call is
- * synchronous), for under a millisecond; a body that would inflate past it, or that zlib refuses,
- * takes the streaming path from the start (the capped attempt is thrown away), where nothing is
- * kept: decodeBatch inflates the (now known to be bounded) body again, ~1 ms per MiB.
+ * are ~300 KiB) is first inflated in one synchronous call, capped there, and checked for the
+ * same verdicts (the depth by regular expression when only the depth can fail, else in the
+ * stream's 64 KiB slices), without the stream's cost per request (a zlib handle, a thread-pool
+ * hop, events and the byte loop: ~0.15 µs per reading of a 1,000-reading batch, issue 18). Its
+ * bytes then go to the decoder, which does not inflate again; they are counted in the decode
+ * budget like the stream's size. Before that, at most SYNC_INFLATE_BYTES are held, by one request
+ * at a time (the call is synchronous), for about a millisecond at most. A body that would inflate
+ * past it, or that zlib refuses, takes the streaming path (the capped attempt is thrown away),
+ * where nothing is kept: decodeBatch inflates the (now known to be bounded) body again, ~1 ms per
+ * MiB.
  */
 import zlib from 'node:zlib';
 import { refuse } from './errors.ts';
@@ -119,10 +121,10 @@ const STRING_END = /["\\]/g;
 
 /**
  * JsonShapeScan's depth verdict on a whole text, by regular expression from one bracket or quote
- * to the next rather than byte by byte (~50 times faster on a batch, which is mostly digits and
- * commas). `text` is the bytes as latin1, one character per byte, so it reads what the scan reads.
+ * to the next rather than byte by byte (a batch is mostly digits and commas). `text` is the
+ * bytes as latin1, one character per byte, so it reads what the scan reads.
  */
-export function deeperThan(text: string, max: number): boolean {
+function deeperThan(text: string, max: number): boolean {
   let depth = 0;
   let at = 0;
   for (;;) {
