@@ -79,26 +79,39 @@ export function newRecordProblem(r: NewRecord): RecordProblem | undefined {
 /** In the order of the fields in storedRecordSchema, so both name the same first problem. */
 function fieldsProblem(r: NewRecord, detailRequired: boolean): RecordProblem | undefined {
   if (!KINDS.has(r.kind)) return P.kind;
-  if (!isString(r.device, 1, MAX_NAME_LENGTH)) return P.device;
-  if (!isString(r.channel, 1, MAX_NAME_LENGTH)) return P.channel;
+  if (!isName(r.device)) return P.device;
+  if (!isName(r.channel)) return P.channel;
   if (r.value !== null && !Number.isFinite(r.value)) return P.value;
-  if (!isString(r.unit, 0, MAX_UNIT_LENGTH)) return P.unit;
+  if (!isUnit(r.unit)) return P.unit;
   if (!QUALITY_SET.has(r.quality)) return P.quality;
   const { exception } = r;
   if (exception !== null && !(Number.isSafeInteger(exception) && exception >= 0 && exception <= MAX_EXCEPTION_CODE)) return P.exception;
   if (!isCount(r.ts)) return P.ts;
   if (!isCount(r.mono)) return P.mono;
-  if (!isString(r.bootId, 1, MAX_BOOT_ID_LENGTH)) return P.bootId;
+  if (!isBootId(r.bootId)) return P.bootId;
   if (r.priority !== 0 && r.priority !== 1 && r.priority !== 2) return P.priority;
   if (!isCount(r.flags)) return P.flags;
   const { alarm } = r;
   if (alarm === undefined) return r.kind === 'alarm' && detailRequired ? P.alarmMissing : undefined;
   if (typeof alarm !== 'object' || alarm === null || Array.isArray(alarm)) return P.alarm;
-  if (!isString(alarm.rule, 1, MAX_NAME_LENGTH)) return P.rule;
+  if (!isName(alarm.rule)) return P.rule;
   if (!LEVELS.has(alarm.level)) return P.level;
   if (!STATES.has(alarm.state)) return P.state;
   if (alarm.threshold !== null && !Number.isFinite(alarm.threshold)) return P.threshold;
   return r.kind === 'reading' ? P.readingAlarm : undefined;
+}
+
+/** A device, channel or alarm rule name as the check accepts it (the decoder's fast path judges a batch's string tables with these). */
+export function isName(v: unknown): boolean {
+  return isString(v, 1, MAX_NAME_LENGTH);
+}
+
+export function isUnit(v: unknown): boolean {
+  return isString(v, 0, MAX_UNIT_LENGTH);
+}
+
+export function isBootId(v: unknown): boolean {
+  return isString(v, 1, MAX_BOOT_ID_LENGTH);
 }
 
 /** seq, ms since the epoch, ms since boot, flags: integers JS holds exactly, never negative. */

@@ -10,8 +10,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
-import { decodeBatch } from '../../protocols/sync/batch.ts';
-import { recordHash } from '../../protocols/sync/canonical.ts';
+import { decodeBatch, decodeInflated } from '../../protocols/sync/batch.ts';
+import { recordHashes } from '../../protocols/sync/canonical.ts';
 import { ATALAYA_SYNC_MALFORMED, ATALAYA_SYNC_TOO_LARGE, isSyncError } from '../../protocols/sync/errors.ts';
 import { INGEST_PATH, type IngestAck, type SyncBatch } from '../../protocols/sync/types.ts';
 import { isStoreError, STORE_INVALID_BATCH, STORE_UNKNOWN_GATEWAY } from '../store/errors.ts';
@@ -21,7 +21,7 @@ import { DecodeBudget } from './decode-budget.ts';
 import { refuse } from './errors.ts';
 import type { GatewaySecrets } from './gateway-secrets.ts';
 import type { RequestHeaders } from './headers.ts';
-import { checkInflated } from './inflate-check.ts';
+import { inflateChecked } from './inflate-check.ts';
 import { SeqWindow } from './seq-window.ts';
 import { clockOffset, correctedTime, seqRanges } from './time.ts';
 
@@ -77,27 +77,29 @@ export class Ingestor {
     const authenticated = await authenticate(this.checks, INGEST_PATH, headers, body);
     // Size, nesting and value count bounded while inflating, before anything is parsed (inflate-check.ts);
     // the parsed batch then counts against the decode budget until the store is done with it.
-    const release = this.budget.reserve(await checkInflated(body, limits, authenticated.gateway));
+    const inflated = await inflateChecked(body, limits, authenticated.gateway);
+    const release = this.budget.reserve(inflated.size);
     try {
-      return await this.accept(authenticated, body);
+      return await this.accept(authenticated, body, inflated.bytes);
     } finally {
       release();
     }
   }
 
-  private async accept(authenticated: Authenticated, body: Buffer): Promise<IngestAck> {
+  private async accept(authenticated: Authenticated, body: Buffer, inflated: Buffer | undefined): Promise<IngestAck> {
     const { gateway, now } = authenticated;
     await claimFreshNonce(this.checks, authenticated);
 
-    const batch = this.decode(body, gateway);
+    const batch = this.decode(body, inflated, gateway);
     if (batch.gateway !== gateway) throw refuse('forbidden', `gateway ${gateway} cannot write records of ${batch.gateway}`, { gateway });
     await this.seqWindow.check(gateway, batch);
 
+    const hashes = recordHashes(gateway, batch.records);
     const input: IngestInput = {
       gateway,
       now,
       clockOffsetMs: clockOffset(batch, now),
-      records: batch.records.map((r) => relayRecord(r, gateway, batch, now)),
+      records: batch.records.map((r, i) => relayRecord(r, gateway, batch, now, hashes[i]!)),
     };
     const outcome = await this.store(input);
     if (!outcome.ok) {
@@ -119,10 +121,11 @@ export class Ingestor {
     };
   }
 
-  private decode(body: Buffer, gateway: string): SyncBatch {
+  /** `inflated`: the body's bytes when inflateChecked kept them, so they are not inflated twice. */
+  private decode(body: Buffer, inflated: Buffer | undefined, gateway: string): SyncBatch {
     const { maxRecords, maxInflatedBytes } = this.options.limits;
     try {
-      return decodeBatch(body, { maxRecords, maxInflatedBytes });
+      return inflated === undefined ? decodeBatch(body, { maxRecords, maxInflatedBytes }) : decodeInflated(inflated, { maxRecords });
     } catch (err) {
       if (isSyncError(err, ATALAYA_SYNC_TOO_LARGE)) throw refuse('too_large', err.message, { gateway, cause: err });
       if (isSyncError(err, ATALAYA_SYNC_MALFORMED)) throw refuse('malformed', err.message, { gateway, cause: err });
@@ -148,7 +151,7 @@ export class Ingestor {
  * this literal costs a few hundredths of a µs. `alarm` is present (undefined on readings) so
  * that every record has one shape in the store's per-record loop.
  */
-function relayRecord(r: StoredRecord, gateway: string, batch: SyncBatch, now: number): IngestInput['records'][number] {
+function relayRecord(r: StoredRecord, gateway: string, batch: SyncBatch, now: number, hash: string): IngestInput['records'][number] {
   return {
     gateway,
     seq: r.seq,
@@ -166,6 +169,6 @@ function relayRecord(r: StoredRecord, gateway: string, batch: SyncBatch, now: nu
     priority: r.priority,
     flags: r.flags,
     alarm: r.alarm,
-    hash: recordHash(gateway, r),
+    hash,
   };
 }

@@ -42,6 +42,38 @@ export function recordHash(gateway: string, r: StoredRecord): string {
 }
 
 /**
+ * recordHash of each record of one gateway's batch, in order. The relay hashes every record it
+ * receives, and a batch repeats a few strings (device, channel, unit, kind, quality, boot id)
+ * over and over: each is written as JSON once per call, and each record's text is put together
+ * from those pieces and its numbers (issue 18: ~0.2 µs less per reading than recordHash).
+ * Every record passes the same check first; test/unit/sync-canonical-batch.test.ts holds the two
+ * to the same hashes.
+ */
+export function recordHashes(gateway: string, records: readonly StoredRecord[]): string[] {
+  string('gateway', gateway);
+  const json = new Map<string, string>();
+  const quoted = (s: string): string => {
+    let q = json.get(s);
+    if (q === undefined) json.set(s, (q = JSON.stringify(s)));
+    return q;
+  };
+  const head = `[${CANONICAL_VERSION},${quoted(gateway)},`;
+  const hashes = new Array<string>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    check(gateway, r);
+    const a = r.alarm;
+    const alarm = a === undefined || a === null ? 'null' : `[${quoted(a.rule)},${quoted(a.level)},${quoted(a.state)},${a.threshold ?? null}]`;
+    // Template literals write numbers as JSON.stringify does (Number::toString; -0 as 0).
+    hashes[i] = sha256Hex(
+      `${head}${r.seq},${quoted(r.kind)},${quoted(r.device)},${quoted(r.channel)},${r.value ?? null},${quoted(r.unit)},${quoted(r.quality)},` +
+        `${r.exception ?? null},${r.ts},${r.mono},${quoted(r.bootId)},${r.priority},${r.flags},${alarm}]`,
+    );
+  }
+  return hashes;
+}
+
+/**
  * The relay hashes every record it receives, so this runs per reading. One JSON.stringify of the
  * array measured as fast as concatenating the fields by hand (whose rope the hash must flatten)
  * and is the layout's definition word for word; the text is hashed without a Buffer of its own.

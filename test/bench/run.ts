@@ -16,6 +16,7 @@ run('build', 'npm', ['run', '--silent', 'build']);
 for (const [title, file, ...rest] of [
   ['buffer ingest', 'test/bench/buffer-ingest.ts'],
   ['sync wire size and codec speed', 'test/bench/sync-wire.ts'],
+  ['relay ingest path: µs per reading outside the store (signature, inflate, decode, hash)', 'test/bench/relay-ingest-path.ts'],
   ['fleet channel: bytes per health report and idle hour, relay CPU for 1,000 gateways', 'test/bench/fleet-wire.ts'],
   ['Modbus TCP', 'test/bench/modbus-tcp.ts'],
   ['Modbus RTU with wire-time delays', 'test/bench/modbus-rtu.ts'],
