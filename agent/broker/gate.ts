@@ -22,6 +22,21 @@ export interface GateOptions {
   readonly logger: Logger;
 }
 
+/** What a live client's PUBLISH on one topic gets, apart from the flood guard: fixed for its session. */
+interface TopicDecision {
+  /** 'topic_levels' or 'acl', or undefined when the topic is allowed. */
+  readonly refusal: RefusalReason | undefined;
+  /** Device input (DeviceInput.isIngestTopic). */
+  readonly ingest: boolean;
+}
+
+/**
+ * Topics whose decision a session remembers. A device publishes on a handful of topics; matching
+ * every ACL pattern again for each PUBLISH was a visible share of a message's CPU (issue 18). Past
+ * this many the memory is dropped and refilled, so a client cycling topics costs what it did before.
+ */
+const DECISIONS_PER_SESSION = 32;
+
 interface Session {
   /** User name, or the anonymous key: what counts are kept under. */
   readonly key: string;
@@ -30,6 +45,8 @@ interface Session {
   windowStart: number;
   windowCount: number;
   flooded: boolean;
+  /** Per topic: the session's rules and the gate's options never change while it lives. */
+  readonly decisions: Map<string, TopicDecision>;
 }
 
 /**
@@ -64,6 +81,7 @@ export class Gate {
       windowStart: this.options.clock.monotonic(),
       windowCount: 0,
       flooded: false,
+      decisions: new Map(),
     });
     return true;
   };
@@ -96,14 +114,15 @@ export class Gate {
       packet.retain = false;
       return done(null);
     }
-    const reason = this.check(session, topic);
+    const decision = this.decide(session, topic);
+    const reason = this.flooded(session) ? 'flood' : decision.refusal;
     if (reason !== undefined) {
       if (reason !== 'flood' || !session.flooded) this.options.counters.add(session.key, reason);
       if (reason === 'flood') session.flooded = true;
       return done(refused(reason));
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    if (!this.options.ingest.isIngestTopic(topic)) {
+    if (!decision.ingest) {
       if (payload.length > this.options.maxPayloadBytes) {
         this.options.counters.add(session.key, 'oversized');
         return done(refused('oversized'));
@@ -149,17 +168,25 @@ export class Gate {
     return this.options.ingest.isIngestTopic(packet.topic) ? null : packet;
   };
 
-  /** The reason a live client's PUBLISH is refused outright, or undefined. */
-  private check(session: Session, topic: string): RefusalReason | undefined {
+  /** Counts this PUBLISH in the session's one-second window: true when it is over maxPublishesPerSecond. */
+  private flooded(session: Session): boolean {
     const now = this.options.clock.monotonic();
     if (now - session.windowStart >= 1000) {
       session.windowStart = now;
       session.windowCount = 0;
     }
-    if (session.flooded || ++session.windowCount > this.options.maxPublishesPerSecond) return 'flood';
-    if (topicLevels(topic) > this.options.maxTopicLevels) return 'topic_levels';
-    if (!this.permitted(session, topic)) return 'acl';
-    return undefined;
+    return session.flooded || ++session.windowCount > this.options.maxPublishesPerSecond;
+  }
+
+  /** Why a live client's PUBLISH on `topic` is refused (flood aside), and whether it is device input. */
+  private decide(session: Session, topic: string): TopicDecision {
+    const known = session.decisions.get(topic);
+    if (known !== undefined) return known;
+    const refusal = topicLevels(topic) > this.options.maxTopicLevels ? 'topic_levels' : this.permitted(session, topic) ? undefined : 'acl';
+    const decision: TopicDecision = { refusal, ingest: refusal === undefined && this.options.ingest.isIngestTopic(topic) };
+    if (session.decisions.size >= DECISIONS_PER_SESSION) session.decisions.clear();
+    session.decisions.set(topic, decision);
+    return decision;
   }
 
   /** ACL, plus two reservations no ACL can lift: `$` topics (§4.7.2) and the gateway's own tree. */

@@ -38,6 +38,23 @@ export interface IngestOptions {
 
 /** Devices whose last seq is remembered; beyond it the least recently heard is forgotten. */
 const MAX_TRACKED = 10_000;
+/**
+ * Ingest topics whose parse is remembered (a device publishes on one or two): splitting and
+ * checking the topic again for every message was a visible share of its CPU (issue 18). Past this
+ * many the memory is dropped and refilled.
+ */
+const MAX_TOPICS = 4096;
+
+/** A parsed ingest topic; `stream` is the key of its device seq (`<device>/<kind>`). */
+interface Target {
+  readonly device: string;
+  readonly kind: IngestKind;
+  readonly stream: string;
+}
+
+const UNKNOWN_TOPIC: IngestOutcome = Object.freeze({ status: 'invalid', reason: 'unknown_topic' });
+const OVERSIZED: IngestOutcome = Object.freeze({ status: 'invalid', reason: 'oversized' });
+const DUPLICATE: IngestOutcome = Object.freeze({ status: 'duplicate' });
 
 interface LastSeq {
   readonly seq: number;
@@ -59,6 +76,8 @@ interface LastSeq {
 export class Ingest {
   private readonly inPrefix: string;
   private readonly lastSeq = new Map<string, LastSeq>();
+  /** Parsed topics, null for a topic under `<prefix>/in/` that is not an ingest topic. */
+  private readonly targets = new Map<string, Target | null>();
 
   constructor(private readonly options: IngestOptions) {
     this.inPrefix = `${options.topicPrefix}/in/`;
@@ -70,45 +89,55 @@ export class Ingest {
 
   /** Device and kind of an ingest topic, or undefined for any other topic under `<prefix>/in/`. */
   parseTopic(topic: string): { device: string; kind: IngestKind } | undefined {
-    if (!this.isIngestTopic(topic)) return undefined;
-    const [device, kind, ...rest] = topic.slice(this.inPrefix.length).split('/');
-    if (device === undefined || !USERNAME_PATTERN.test(device) || rest.length > 0) return undefined;
-    return (INGEST_KINDS as readonly string[]).includes(kind ?? '') ? { device, kind: kind as IngestKind } : undefined;
+    const target = this.target(topic);
+    return target === undefined ? undefined : { device: target.device, kind: target.kind };
   }
 
-  /** Rejects with the sink's error when the records could not be stored. */
-  async handle(topic: string, payload: Buffer): Promise<IngestOutcome> {
-    const target = this.parseTopic(topic);
-    if (target === undefined) return { status: 'invalid', reason: 'unknown_topic' };
-    if (payload.length > this.options.maxPayloadBytes) return { status: 'invalid', reason: 'oversized' };
-    const { clock, bootId, flags } = this.options;
+  /**
+   * Rejects with the sink's error when the records could not be stored. Written with explicit
+   * promises rather than async/await: it runs once per MQTT message (issue 18).
+   */
+  handle(topic: string, payload: Buffer): Promise<IngestOutcome> {
+    const target = this.target(topic);
+    if (target === undefined) return Promise.resolve(UNKNOWN_TOPIC);
+    if (payload.length > this.options.maxPayloadBytes) return Promise.resolve(OVERSIZED);
+    const { clock, bootId, flags, sink } = this.options;
     const parsed = parsePayload(target.kind, target.device, payload, { now: clock.now(), mono: clock.monotonic(), bootId, flags: flags() });
-    if (!parsed.ok) return { status: 'invalid', reason: parsed.reason };
-    if (parsed.seq === undefined) {
-      await this.options.sink(parsed.records);
-      return { status: 'stored', records: parsed.records.length };
-    }
-    const key = `${target.device}/${target.kind}`;
+    if (!parsed.ok) return Promise.resolve({ status: 'invalid', reason: parsed.reason });
+    const outcome: IngestOutcome = { status: 'stored', records: parsed.records.length };
+    if (parsed.seq === undefined) return sink(parsed.records).then(() => outcome);
+    const key = target.stream;
     const last = this.lastSeq.get(key);
     if (last !== undefined && last.seq === parsed.seq) {
       // Possibly still being stored (a redelivery racing the original): acknowledge only once it is.
-      await last.stored;
-      return { status: 'duplicate' };
+      return last.stored.then(() => DUPLICATE);
     }
     if (last === undefined && this.options.storedSeq?.(key) === parsed.seq) {
       this.remember(key, { seq: parsed.seq, stored: Promise.resolve() });
-      return { status: 'duplicate' };
+      return Promise.resolve(DUPLICATE);
     }
-    const entry: LastSeq = { seq: parsed.seq, stored: this.options.sink(parsed.records, { stream: key, seq: parsed.seq }) };
+    const entry: LastSeq = { seq: parsed.seq, stored: sink(parsed.records, { stream: key, seq: parsed.seq }) };
     this.remember(key, entry);
-    try {
-      await entry.stored;
-    } catch (err) {
-      // Not stored: its redelivery must be stored, not taken for a duplicate.
-      if (this.lastSeq.get(key) === entry) this.lastSeq.delete(key);
-      throw err;
-    }
-    return { status: 'stored', records: parsed.records.length };
+    return entry.stored.then(
+      () => outcome,
+      (err: unknown) => {
+        // Not stored: its redelivery must be stored, not taken for a duplicate.
+        if (this.lastSeq.get(key) === entry) this.lastSeq.delete(key);
+        throw err;
+      },
+    );
+  }
+
+  private target(topic: string): Target | undefined {
+    const known = this.targets.get(topic);
+    if (known !== undefined) return known ?? undefined;
+    if (!this.isIngestTopic(topic)) return undefined;
+    const [device, kind, ...rest] = topic.slice(this.inPrefix.length).split('/');
+    const valid = device !== undefined && USERNAME_PATTERN.test(device) && rest.length === 0 && (INGEST_KINDS as readonly string[]).includes(kind ?? '');
+    const target = valid ? { device, kind: kind as IngestKind, stream: `${device}/${kind}` } : null;
+    if (this.targets.size >= MAX_TOPICS) this.targets.clear();
+    this.targets.set(topic, target);
+    return target ?? undefined;
   }
 
   private remember(key: string, entry: LastSeq): void {
