@@ -7,6 +7,7 @@ import type { AuthResult } from './auth.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { UNKNOWN_USER } from './counters.ts';
 import { refused } from './errors.ts';
+import type { IngestOutcome } from './ingest.ts';
 import type { DeviceInput } from './mapping-dispatch.ts';
 
 export interface GateOptions {
@@ -132,25 +133,30 @@ export class Gate {
     }
     // Device input is turned into records; it is not kept as a retained message.
     packet.retain = false;
-    this.options.ingest.handle(topic, payload).then(
-      (outcome) => {
-        if (outcome.status === 'invalid') {
-          // Acknowledged and dropped: a payload that can never be stored would otherwise be
-          // redelivered on every reconnect and wedge the device's queue (README).
-          this.options.counters.add(session.key, outcome.reason);
-        } else {
-          this.published++;
-          if (outcome.status === 'stored') this.stored += outcome.records;
-          else this.duplicates++;
-        }
-        done(null);
-      },
-      (err: unknown) => {
+    const settle = (err: unknown, outcome?: IngestOutcome): void => {
+      if (outcome === undefined) {
         this.options.counters.add(session.key, 'store_failed');
         this.options.logger.debug({ err, client: session.key }, 'ingest not stored: closing the connection');
-        done(refused('store_failed', err));
-      },
-    );
+        return done(refused('store_failed', err));
+      }
+      if (outcome.status === 'invalid') {
+        // Acknowledged and dropped: a payload that can never be stored would otherwise be
+        // redelivered on every reconnect and wedge the device's queue (README).
+        this.options.counters.add(session.key, outcome.reason);
+      } else {
+        this.published++;
+        if (outcome.status === 'stored') this.stored += outcome.records;
+        else this.duplicates++;
+      }
+      done(null);
+    };
+    const { ingest } = this.options;
+    if (ingest.handleWith !== undefined) ingest.handleWith(topic, payload, settle);
+    else
+      ingest.handle(topic, payload).then(
+        (outcome) => settle(null, outcome),
+        (err: unknown) => settle(err),
+      );
   };
 
   /** Denied subscriptions get return code 0x80 in the SUBACK (MQTT 3.1.1 §3.9.3). */
