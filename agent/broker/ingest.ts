@@ -1,6 +1,7 @@
 import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import { USERNAME_PATTERN } from './acl.ts';
+import { refused } from './errors.ts';
 import type { IngestKind } from './ingest-payload.ts';
 import { INGEST_KINDS, parsePayload } from './ingest-payload.ts';
 
@@ -13,6 +14,8 @@ export interface SeqMark {
 
 /** Stores records (and `mark` with them, in the same transaction); resolves once committed. */
 export type RecordSink = (records: readonly NewRecord[], mark?: SeqMark) => Promise<number[]>;
+/** RecordSink with a callback (RecordBuffer.appendWith): `done` runs once, after the commit or with why not. */
+export type RecordSinkWith = (records: readonly NewRecord[], mark: SeqMark | undefined, done: (err?: unknown) => void) => void;
 /** The last committed seq of a stream (what the sink stored with `mark`), or undefined. */
 export type StoredSeq = (stream: string) => number | undefined;
 
@@ -32,6 +35,8 @@ export interface IngestOptions {
   /** Bytes, see BrokerConfig.maxPayloadBytes. */
   readonly maxPayloadBytes: number;
   readonly sink: RecordSink;
+  /** Used instead of `sink` when given: no promise per message (issue 18). */
+  readonly sinkWith?: RecordSinkWith;
   /** Consulted when a stream's seq is not in memory (first message after a restart); default none. */
   readonly storedSeq?: StoredSeq;
   readonly clock: Clock;
@@ -62,8 +67,10 @@ const STORED_ONE: IngestOutcome = Object.freeze({ status: 'stored', records: 1 }
 
 interface LastSeq {
   readonly seq: number;
-  /** Settles when the message that carried this seq is stored (rejects if it was not). */
-  readonly stored: Promise<unknown>;
+  /** The message that carried this seq is still being stored (a failed one is forgotten). */
+  pending: boolean;
+  /** Redeliveries of it that arrived while it was pending: answered when it settles. */
+  waiters: IngestCallback[] | undefined;
 }
 
 /**
@@ -116,46 +123,50 @@ export class Ingest {
     const parsed = parsePayload(target.kind, target.device, payload, { now: clock.now(), mono: clock.monotonic(), bootId, flags: flags() });
     if (!parsed.ok) return done(null, { status: 'invalid', reason: parsed.reason });
     const count = parsed.records.length;
-    if (parsed.seq === undefined) {
-      this.store(parsed.records).then(
-        () => done(null, count === 1 ? STORED_ONE : { status: 'stored', records: count }),
-        (err: unknown) => done(err),
-      );
-      return;
-    }
+    const outcome = count === 1 ? STORED_ONE : { status: 'stored' as const, records: count };
+    if (parsed.seq === undefined) return this.store(parsed.records, undefined, (err) => (err === undefined ? done(null, outcome) : done(err)));
     const key = target.stream;
     const last = this.lastSeq.get(key);
     if (last !== undefined && last.seq === parsed.seq) {
       // Possibly still being stored (a redelivery racing the original): acknowledge only once it is.
-      last.stored.then(
-        () => done(null, DUPLICATE),
-        (err: unknown) => done(err),
-      );
+      if (!last.pending) return done(null, DUPLICATE);
+      last.waiters ??= [];
+      last.waiters.push(done);
       return;
     }
     if (last === undefined && this.options.storedSeq?.(key) === parsed.seq) {
-      this.remember(key, { seq: parsed.seq, stored: Promise.resolve() });
+      this.remember(key, { seq: parsed.seq, pending: false, waiters: undefined });
       return done(null, DUPLICATE);
     }
-    const entry: LastSeq = { seq: parsed.seq, stored: this.store(parsed.records, { stream: key, seq: parsed.seq }) };
+    const entry: LastSeq = { seq: parsed.seq, pending: true, waiters: undefined };
     this.remember(key, entry);
-    entry.stored.then(
-      () => done(null, count === 1 ? STORED_ONE : { status: 'stored', records: count }),
-      (err: unknown) => {
-        // Not stored: its redelivery must be stored, not taken for a duplicate.
-        if (this.lastSeq.get(key) === entry) this.lastSeq.delete(key);
-        done(err);
-      },
-    );
+    this.store(parsed.records, { stream: key, seq: parsed.seq }, (err) => {
+      entry.pending = false;
+      // Not stored: its redelivery must be stored, not taken for a duplicate.
+      if (err !== undefined && this.lastSeq.get(key) === entry) this.lastSeq.delete(key);
+      const { waiters } = entry;
+      entry.waiters = undefined;
+      if (err === undefined) done(null, outcome);
+      else done(err);
+      if (waiters !== undefined) for (const waiter of waiters) err === undefined ? waiter(null, DUPLICATE) : waiter(err);
+    });
   }
 
-  /** The sink's promise; a sink that throws instead of rejecting is taken as a rejection. */
-  private store(records: readonly NewRecord[], mark?: SeqMark): Promise<unknown> {
+  /** Through sinkWith, else the sink's promise; a sink that throws instead of rejecting is taken as a rejection. */
+  private store(records: readonly NewRecord[], mark: SeqMark | undefined, done: (err?: unknown) => void): void {
+    const { sink, sinkWith } = this.options;
+    if (sinkWith !== undefined) return sinkWith(records, mark, done);
+    let stored: Promise<unknown>;
     try {
-      return this.options.sink(records, mark);
+      stored = sink(records, mark);
     } catch (err) {
-      return Promise.reject(err);
+      stored = Promise.reject(err);
     }
+    stored.then(
+      () => done(),
+      // A rejection without a reason is still a failure: undefined means stored to the callback.
+      (err: unknown) => done(err ?? refused('store_failed')),
+    );
   }
 
   private target(topic: string): Target | undefined {
