@@ -133,31 +133,35 @@ export class Gate {
     }
     // Device input is turned into records; it is not kept as a retained message.
     packet.retain = false;
-    const settle = (err: unknown, outcome?: IngestOutcome): void => {
-      if (outcome === undefined) {
-        this.options.counters.add(session.key, 'store_failed');
-        this.options.logger.debug({ err, client: session.key }, 'ingest not stored: closing the connection');
-        return done(refused('store_failed', err));
-      }
-      if (outcome.status === 'invalid') {
-        // Acknowledged and dropped: a payload that can never be stored would otherwise be
-        // redelivered on every reconnect and wedge the device's queue (README).
-        this.options.counters.add(session.key, outcome.reason);
-      } else {
-        this.published++;
-        if (outcome.status === 'stored') this.stored += outcome.records;
-        else this.duplicates++;
-      }
-      done(null);
-    };
+    // Inline arrows, not a named const: under tsx (keepNames) a named closure made per message
+    // costs a defineProperty each (issue 18).
     const { ingest } = this.options;
-    if (ingest.handleWith !== undefined) ingest.handleWith(topic, payload, settle);
+    if (ingest.handleWith !== undefined) ingest.handleWith(topic, payload, (err, outcome) => this.settle(session, done, err, outcome));
     else
       ingest.handle(topic, payload).then(
-        (outcome) => settle(null, outcome),
-        (err: unknown) => settle(err),
+        (outcome) => this.settle(session, done, null, outcome),
+        (err: unknown) => this.settle(session, done, err),
       );
   };
+
+  /** The end of a device input message: counted, then its PUBACK released, or its connection closed when it was not stored. */
+  private settle(session: Session, done: (error?: Error | null) => void, err: unknown, outcome?: IngestOutcome): void {
+    if (outcome === undefined) {
+      this.options.counters.add(session.key, 'store_failed');
+      this.options.logger.debug({ err, client: session.key }, 'ingest not stored: closing the connection');
+      return done(refused('store_failed', err));
+    }
+    if (outcome.status === 'invalid') {
+      // Acknowledged and dropped: a payload that can never be stored would otherwise be
+      // redelivered on every reconnect and wedge the device's queue (README).
+      this.options.counters.add(session.key, outcome.reason);
+    } else {
+      this.published++;
+      if (outcome.status === 'stored') this.stored += outcome.records;
+      else this.duplicates++;
+    }
+    done(null);
+  }
 
   /** Denied subscriptions get return code 0x80 in the SUBACK (MQTT 3.1.1 §3.9.3). */
   readonly authorizeSubscribe = (client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void => {
