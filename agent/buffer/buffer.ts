@@ -120,14 +120,17 @@ export class RecordBuffer {
    * records came from, is committed in the same transaction (deviceSeq()).
    */
   append(records: readonly NewRecord[], mark?: DeviceSeqMark): Promise<number[]> {
+    // A copy: the caller may reuse its array before the window closes (a non-array is refused by appendWith).
+    const copy = Array.isArray(records) ? records.slice() : records;
     return new Promise((resolve, reject) =>
-      this.appendWith(records, mark, (err, first) => (err === undefined ? resolve(seqsFrom(first, records.length)) : reject(err))),
+      this.appendWith(copy, mark, (err, first) => (err === undefined ? resolve(seqsFrom(first, copy.length)) : reject(err))),
     );
   }
 
   /**
    * append() with a callback, called once: at once when the records are refused, else after their
-   * commit (or its failure). For MQTT ingest: no promise per message (issue 18).
+   * commit (or its failure). For MQTT ingest: no promise per message (issue 18). `records` is kept
+   * as given until then (no copy): the caller must not change the array.
    */
   appendWith(records: readonly NewRecord[], mark: DeviceSeqMark | undefined, done: AppendDone): void {
     if (this.state !== 'running') return done(closedError('append'), 0);
@@ -140,8 +143,7 @@ export class RecordBuffer {
       this.health.dropped(records.length);
       return done(queueFull(records.length, this.queuedRows), 0);
     }
-    // A copy: the caller may reuse its array before the window closes.
-    this.queue.push({ records: records.slice(), mark, done });
+    this.queue.push({ records, mark, done });
     this.queuedRows += records.length;
     this.schedule();
   }

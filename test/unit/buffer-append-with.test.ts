@@ -104,6 +104,15 @@ describe('RecordBuffer.appendWith (append without a promise, issue 18)', () => {
     expect(await appendWith(buffer, [rec(3)])).toEqual({ code: undefined, firstSeq: 2, committed: 2 });
   });
 
+  it('append() still copies: a caller that empties or refills its array before the commit changes nothing', async () => {
+    const records = [rec(1), rec(2)];
+    const appended = buffer.append(records);
+    records.length = 0;
+    records.push(rec(9));
+    expect(await appended).toEqual([1, 2]);
+    expect(buffer.readAfter(0, 10).map((r) => r.value)).toEqual([1, 2]);
+  });
+
   it('a callback that throws does not keep the other appends of its commit from being told', async () => {
     buffer.appendWith([rec(1)], undefined, () => {
       throw new Error('caller bug');
