@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { AclRules } from './acl.ts';
 import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
+import { perBatch } from './arrival.ts';
 import type { AuthResult } from './auth.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { UNKNOWN_USER } from './counters.ts';
@@ -63,8 +64,13 @@ export class Gate {
   stored = 0;
   duplicates = 0;
 
+  /** Monotonic ms, read once per batch of packets read together (arrival.ts), for the flood windows. */
+  private readonly monotonic: () => number;
+
   constructor(private readonly options: GateOptions) {
     this.treePrefix = `${options.topicPrefix}/${options.gatewayId}/`;
+    const { clock } = options;
+    this.monotonic = perBatch(() => clock.monotonic());
   }
 
   /**
@@ -180,7 +186,7 @@ export class Gate {
 
   /** Counts this PUBLISH in the session's one-second window: true when it is over maxPublishesPerSecond. */
   private flooded(session: Session): boolean {
-    const now = this.options.clock.monotonic();
+    const now = this.monotonic();
     if (now - session.windowStart >= 1000) {
       session.windowStart = now;
       session.windowCount = 0;

@@ -1,8 +1,9 @@
 import type { Clock } from '../../protocols/clock.ts';
 import type { NewRecord } from '../../protocols/records.ts';
 import { USERNAME_PATTERN } from './acl.ts';
+import { perBatch } from './arrival.ts';
 import { refused } from './errors.ts';
-import type { IngestKind } from './ingest-payload.ts';
+import type { IngestKind, RecordContext } from './ingest-payload.ts';
 import { INGEST_KINDS, parsePayload } from './ingest-payload.ts';
 
 /** The device seq of an ingest message, for the sink to commit with its records. */
@@ -89,9 +90,13 @@ export class Ingest {
   private readonly lastSeq = new Map<string, LastSeq>();
   /** Parsed topics, null for a topic under `<prefix>/in/` that is not an ingest topic. */
   private readonly targets = new Map<string, Target | null>();
+  /** What every record of the messages read together gets: arrival time, mono, boot id, flags (arrival.ts). */
+  private readonly context: () => RecordContext;
 
   constructor(private readonly options: IngestOptions) {
     this.inPrefix = `${options.topicPrefix}/in/`;
+    const { clock, bootId, flags } = options;
+    this.context = perBatch(() => ({ now: clock.now(), mono: clock.monotonic(), bootId, flags: flags() }));
   }
 
   isIngestTopic(topic: string): boolean {
@@ -119,8 +124,7 @@ export class Ingest {
     const target = this.target(topic);
     if (target === undefined) return done(null, UNKNOWN_TOPIC);
     if (payload.length > this.options.maxPayloadBytes) return done(null, OVERSIZED);
-    const { clock, bootId, flags } = this.options;
-    const parsed = parsePayload(target.kind, target.device, payload, { now: clock.now(), mono: clock.monotonic(), bootId, flags: flags() });
+    const parsed = parsePayload(target.kind, target.device, payload, this.context());
     if (!parsed.ok) return done(null, { status: 'invalid', reason: parsed.reason });
     const count = parsed.records.length;
     const outcome = count === 1 ? STORED_ONE : { status: 'stored' as const, records: count };
