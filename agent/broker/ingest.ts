@@ -115,8 +115,8 @@ export class Ingest {
   }
 
   /**
-   * handle() for the broker's hot path: `done` runs once the sink settled, with nothing allocated
-   * per message beyond the records and the sink's own promise. Every in-flight message's objects
+   * handle() for the broker's hot path: `done` runs once the sink settled, with little allocated per
+   * message beyond its records (with sinkWith, no promise at all). Every in-flight message's objects
    * are copied by each young-generation GC until its commit, which with thousands of messages in
    * flight is most of a message's CPU (issue 18); hence no async/await and no promise chain here.
    */
@@ -150,9 +150,13 @@ export class Ingest {
       if (err !== undefined && this.lastSeq.get(key) === entry) this.lastSeq.delete(key);
       const { waiters } = entry;
       entry.waiters = undefined;
-      if (err === undefined) done(null, outcome);
-      else done(err);
-      if (waiters !== undefined) for (const waiter of waiters) err === undefined ? waiter(null, DUPLICATE) : waiter(err);
+      try {
+        if (err === undefined) done(null, outcome);
+        else done(err);
+      } finally {
+        // Each redelivery gets its answer even if the first callback threw.
+        if (waiters !== undefined) for (const waiter of waiters) err === undefined ? waiter(null, DUPLICATE) : waiter(err);
+      }
     });
   }
 
