@@ -151,6 +151,7 @@ export class Agent {
           config: config.mqtt,
           gatewayId: config.gateway.id,
           sink: (records, mark) => this.buffer.append(records, mark),
+          sinkWith: (records, mark, done) => this.buffer.appendWith(records, mark, done),
           storedSeq: (stream) => this.buffer.deviceSeq(stream),
           onCommitted: (listener) => {
             this.buffer.on('committed', listener);

@@ -15,7 +15,7 @@ import { RefusalCounters } from './counters.ts';
 import { invalidOptions, stoppedError } from './errors.ts';
 import { packetLimits } from './frames.ts';
 import { Gate } from './gate.ts';
-import type { RecordSink, StoredSeq } from './ingest.ts';
+import type { RecordSink, RecordSinkWith, StoredSeq } from './ingest.ts';
 import { Ingest } from './ingest.ts';
 import type { BoundAddress, ListenerOptions } from './listeners.ts';
 import { Listener, readTlsFiles } from './listeners.ts';
@@ -33,6 +33,8 @@ export interface MqttBrokerOptions {
   readonly gatewayId: string;
   /** Where ingest records go (RecordBuffer.append, with the device seq mark); resolves once they are committed. */
   readonly sink: RecordSink;
+  /** RecordBuffer.appendWith: native ingest stores through it instead of `sink`, without a promise per message. */
+  readonly sinkWith?: RecordSinkWith;
   /** The committed device seq of an ingest stream (RecordBuffer.deviceSeq); without it, seqs are kept in memory only. */
   readonly storedSeq?: StoredSeq;
   /** Committed records of the buffer, for the republished tree. */
@@ -144,6 +146,7 @@ export class MqttBroker {
       const ingest = new Ingest({
         ...config,
         sink: this.options.sink,
+        sinkWith: this.options.sinkWith,
         storedSeq: this.options.storedSeq,
         clock,
         bootId: this.options.bootId,

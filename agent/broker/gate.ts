@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../protocols/clock.ts';
 import type { AclRules } from './acl.ts';
 import { mayPublish, maySubscribe, topicLevels } from './acl.ts';
+import { perBatch } from './arrival.ts';
 import type { AuthResult } from './auth.ts';
 import type { RefusalCounters, RefusalReason } from './counters.ts';
 import { UNKNOWN_USER } from './counters.ts';
 import { refused } from './errors.ts';
+import type { IngestOutcome } from './ingest.ts';
 import type { DeviceInput } from './mapping-dispatch.ts';
 
 export interface GateOptions {
@@ -22,6 +24,21 @@ export interface GateOptions {
   readonly logger: Logger;
 }
 
+/** What a live client's PUBLISH on one topic gets, apart from the flood guard: fixed for its session. */
+interface TopicDecision {
+  /** 'topic_levels' or 'acl', or undefined when the topic is allowed. */
+  readonly refusal: RefusalReason | undefined;
+  /** Device input (DeviceInput.isIngestTopic). */
+  readonly ingest: boolean;
+}
+
+/**
+ * Topics whose decision a session remembers. A device publishes on a handful of topics; matching
+ * every ACL pattern again for each PUBLISH was a visible share of a message's CPU (issue 18). Past
+ * this many the memory is dropped and refilled, so a client cycling topics costs what it did before.
+ */
+const DECISIONS_PER_SESSION = 32;
+
 interface Session {
   /** User name, or the anonymous key: what counts are kept under. */
   readonly key: string;
@@ -30,6 +47,8 @@ interface Session {
   windowStart: number;
   windowCount: number;
   flooded: boolean;
+  /** Per topic: the session's rules and the gate's options never change while it lives. */
+  readonly decisions: Map<string, TopicDecision>;
 }
 
 /**
@@ -45,8 +64,13 @@ export class Gate {
   stored = 0;
   duplicates = 0;
 
+  /** Monotonic ms, read once per batch of packets read together (arrival.ts), for the flood windows. */
+  private readonly monotonic: () => number;
+
   constructor(private readonly options: GateOptions) {
     this.treePrefix = `${options.topicPrefix}/${options.gatewayId}/`;
+    const { clock } = options;
+    this.monotonic = perBatch(() => clock.monotonic());
   }
 
   /**
@@ -64,6 +88,7 @@ export class Gate {
       windowStart: this.options.clock.monotonic(),
       windowCount: 0,
       flooded: false,
+      decisions: new Map(),
     });
     return true;
   };
@@ -96,14 +121,15 @@ export class Gate {
       packet.retain = false;
       return done(null);
     }
-    const reason = this.check(session, topic);
+    const decision = this.decide(session, topic);
+    const reason = this.flooded(session) ? 'flood' : decision.refusal;
     if (reason !== undefined) {
       if (reason !== 'flood' || !session.flooded) this.options.counters.add(session.key, reason);
       if (reason === 'flood') session.flooded = true;
       return done(refused(reason));
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    if (!this.options.ingest.isIngestTopic(topic)) {
+    if (!decision.ingest) {
       if (payload.length > this.options.maxPayloadBytes) {
         this.options.counters.add(session.key, 'oversized');
         return done(refused('oversized'));
@@ -113,26 +139,35 @@ export class Gate {
     }
     // Device input is turned into records; it is not kept as a retained message.
     packet.retain = false;
-    this.options.ingest.handle(topic, payload).then(
-      (outcome) => {
-        if (outcome.status === 'invalid') {
-          // Acknowledged and dropped: a payload that can never be stored would otherwise be
-          // redelivered on every reconnect and wedge the device's queue (README).
-          this.options.counters.add(session.key, outcome.reason);
-        } else {
-          this.published++;
-          if (outcome.status === 'stored') this.stored += outcome.records;
-          else this.duplicates++;
-        }
-        done(null);
-      },
-      (err: unknown) => {
-        this.options.counters.add(session.key, 'store_failed');
-        this.options.logger.debug({ err, client: session.key }, 'ingest not stored: closing the connection');
-        done(refused('store_failed', err));
-      },
-    );
+    // Inline arrows, not a named const: under tsx (keepNames) a named closure made per message
+    // costs a defineProperty each (issue 18).
+    const { ingest } = this.options;
+    if (ingest.handleWith !== undefined) ingest.handleWith(topic, payload, (err, outcome) => this.settle(session, done, err, outcome));
+    else
+      ingest.handle(topic, payload).then(
+        (outcome) => this.settle(session, done, null, outcome),
+        (err: unknown) => this.settle(session, done, err),
+      );
   };
+
+  /** The end of a device input message: counted, then its PUBACK released, or its connection closed when it was not stored. */
+  private settle(session: Session, done: (error?: Error | null) => void, err: unknown, outcome?: IngestOutcome): void {
+    if (outcome === undefined) {
+      this.options.counters.add(session.key, 'store_failed');
+      this.options.logger.debug({ err, client: session.key }, 'ingest not stored: closing the connection');
+      return done(refused('store_failed', err));
+    }
+    if (outcome.status === 'invalid') {
+      // Acknowledged and dropped: a payload that can never be stored would otherwise be
+      // redelivered on every reconnect and wedge the device's queue (README).
+      this.options.counters.add(session.key, outcome.reason);
+    } else {
+      this.published++;
+      if (outcome.status === 'stored') this.stored += outcome.records;
+      else this.duplicates++;
+    }
+    done(null);
+  }
 
   /** Denied subscriptions get return code 0x80 in the SUBACK (MQTT 3.1.1 §3.9.3). */
   readonly authorizeSubscribe = (client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void => {
@@ -149,17 +184,25 @@ export class Gate {
     return this.options.ingest.isIngestTopic(packet.topic) ? null : packet;
   };
 
-  /** The reason a live client's PUBLISH is refused outright, or undefined. */
-  private check(session: Session, topic: string): RefusalReason | undefined {
-    const now = this.options.clock.monotonic();
+  /** Counts this PUBLISH in the session's one-second window: true when it is over maxPublishesPerSecond. */
+  private flooded(session: Session): boolean {
+    const now = this.monotonic();
     if (now - session.windowStart >= 1000) {
       session.windowStart = now;
       session.windowCount = 0;
     }
-    if (session.flooded || ++session.windowCount > this.options.maxPublishesPerSecond) return 'flood';
-    if (topicLevels(topic) > this.options.maxTopicLevels) return 'topic_levels';
-    if (!this.permitted(session, topic)) return 'acl';
-    return undefined;
+    return session.flooded || ++session.windowCount > this.options.maxPublishesPerSecond;
+  }
+
+  /** Why a live client's PUBLISH on `topic` is refused (flood aside), and whether it is device input. */
+  private decide(session: Session, topic: string): TopicDecision {
+    const known = session.decisions.get(topic);
+    if (known !== undefined) return known;
+    const refusal = topicLevels(topic) > this.options.maxTopicLevels ? 'topic_levels' : this.permitted(session, topic) ? undefined : 'acl';
+    const decision: TopicDecision = { refusal, ingest: refusal === undefined && this.options.ingest.isIngestTopic(topic) };
+    if (session.decisions.size >= DECISIONS_PER_SESSION) session.decisions.clear();
+    session.decisions.set(topic, decision);
+    return decision;
   }
 
   /** ACL, plus two reservations no ACL can lift: `$` topics (§4.7.2) and the gateway's own tree. */

@@ -62,16 +62,24 @@ export class Republisher {
   }
 
   private publishAll(records: readonly StoredRecord[]): void {
-    const topics = records.map((r) => this.topicOf(r));
-    const lastReading = new Map<string, number>();
-    for (let i = 0; i < records.length; i++) {
-      const topic = topics[i];
-      if (topic !== undefined && records[i]!.kind === 'reading') lastReading.set(topic, i);
-    }
-    for (let i = 0; i < records.length; i++) {
+    // From the end: the first reading met per (device, channel) is its last one in the commit, and
+    // the topic is built only for what is published (a commit can hold thousands of readings of
+    // a few channels: issue 18).
+    const seen = new Map<string, Set<string>>();
+    const chosen: number[] = [];
+    for (let i = records.length - 1; i >= 0; i--) {
       const record = records[i]!;
-      const topic = topics[i];
-      if (topic !== undefined && record.kind === 'reading' && lastReading.get(topic) !== i) continue;
+      if (record.kind === 'reading') {
+        let channels = seen.get(record.device);
+        if (channels === undefined) seen.set(record.device, (channels = new Set()));
+        if (channels.has(record.channel)) continue;
+        channels.add(record.channel);
+      }
+      chosen.push(i);
+    }
+    for (let j = chosen.length - 1; j >= 0; j--) {
+      const record = records[chosen[j]!]!;
+      const topic = this.topicOf(record);
       if (topic === undefined) {
         // Config and ingest ids cannot produce this; a record from elsewhere might. Logged once.
         if (this.skipped++ === 0) this.log.warn({ device: record.device, channel: record.channel }, 'record names are not valid topic levels: not republished');

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { NewRecord, RecordKind, StoredRecord } from '../../protocols/records.ts';
 import { PRIORITY } from '../../protocols/records.ts';
+import { seqsFrom, settleAppends } from './appends.ts';
 import { backupBeforeUpgrade } from './backup.ts';
 import type { AlarmStateEntry, AlarmStateRow, RecordRow } from './codec.ts';
 import { checkRecords, decodeAlarmState, decodeRow, toStored } from './codec.ts';
@@ -18,7 +19,7 @@ import type { Refused } from './quarantine.ts';
 import { Quarantine } from './quarantine.ts';
 import { SpaceWatch } from './space.ts';
 import { prepareStatements } from './statements.ts';
-import type { BufferStats, CommittedListener, OpenFile, PendingAppend } from './types.ts';
+import type { AppendDone, BufferStats, CommittedListener, OpenFile, PendingAppend } from './types.ts';
 import type { DeviceSeqMark } from './write.ts';
 import { writeDeviceSeqs, writeRecords } from './write.ts';
 
@@ -26,7 +27,7 @@ export type { AlarmStateEntry } from './codec.ts';
 export type { BufferHealth, BufferWriteState } from './health.ts';
 export type { BufferOptions } from './options.ts';
 export type { Refused } from './quarantine.ts';
-export type { BufferStats, CommittedListener } from './types.ts';
+export type { AppendDone, BufferStats, CommittedListener } from './types.ts';
 export type { DeviceSeqMark } from './write.ts';
 
 /**
@@ -119,23 +120,32 @@ export class RecordBuffer {
    * records came from, is committed in the same transaction (deviceSeq()).
    */
   append(records: readonly NewRecord[], mark?: DeviceSeqMark): Promise<number[]> {
-    if (this.state !== 'running') return Promise.reject(closedError('append'));
+    // A copy: the caller may reuse its array before the window closes (a non-array is refused by appendWith).
+    const copy = Array.isArray(records) ? records.slice() : records;
+    return new Promise((resolve, reject) =>
+      this.appendWith(copy, mark, (err, first) => (err === undefined ? resolve(seqsFrom(first, copy.length)) : reject(err))),
+    );
+  }
+
+  /**
+   * append() with a callback, called once: at once when the records are refused, else after their
+   * commit (or its failure). For MQTT ingest: no promise per message (issue 18). `records` is kept
+   * as given until then (no copy): the caller must not change the array.
+   */
+  appendWith(records: readonly NewRecord[], mark: DeviceSeqMark | undefined, done: AppendDone): void {
+    if (this.state !== 'running') return done(closedError('append'), 0);
     const invalid = checkRecords(records);
-    if (invalid !== undefined) return Promise.reject(invalid);
-    if (records.length === 0) return Promise.resolve([]);
+    if (invalid !== undefined) return done(invalid, 0);
+    if (records.length === 0) return done(undefined, this.nextSeq);
     if (this.health.failing && this.queuedRows + records.length > this.options.maxBatch && !records.some((r) => r.priority === PRIORITY.alarm)) {
       // While commits fail, the queue holds at most one commit's worth: readings beyond it are lost
       // at once (counted) instead of piling up in memory; alarms are always queued (issue 19 item 9).
       this.health.dropped(records.length);
-      return Promise.reject(queueFull(records.length, this.queuedRows));
+      return done(queueFull(records.length, this.queuedRows), 0);
     }
-    // A copy: the caller may reuse its array before the window closes.
-    const copy = records.slice();
-    return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ records: copy, mark, resolve, reject });
-      this.queuedRows += copy.length;
-      this.schedule();
-    });
+    this.queue.push({ records, mark, done });
+    this.queuedRows += records.length;
+    this.schedule();
   }
 
   /** Commits everything queued now; rejects with the first commit's error if one failed (its appends reject too). */
@@ -310,20 +320,15 @@ export class RecordBuffer {
     const marks = batch.flatMap((entry) => (entry.mark === undefined ? [] : [entry.mark]));
     const failure = this.write(file, records, firstSeq, marks);
     if (failure !== undefined) {
-      for (const entry of batch) entry.reject(failure);
+      settleAppends(batch, failure, 0, this.log);
       return failure;
     }
     this.health.succeeded();
     this.nextSeq = firstSeq + rows;
     this.count += rows;
-    let seq = firstSeq;
-    for (const entry of batch) {
-      const seqs = new Array<number>(entry.records.length);
-      for (let i = 0; i < seqs.length; i++) seqs[i] = seq++;
-      entry.resolve(seqs);
-    }
     this.emitCommitted(records, firstSeq);
     this.evict();
+    settleAppends(batch, undefined, firstSeq, this.log);
     return undefined;
   }
 

@@ -34,8 +34,17 @@ const mergedAfter = (where: string): string => `${[0, 1, 2].map((p) => `${select
  * sqlite_sequence on every insert; the counter does it with one UPDATE per group commit, in the
  * same transaction as the rows, so a crash keeps both or neither.
  */
+/**
+ * Rows of one multi-row insert: a group commit of many records binds them INSERT_ROWS at a time,
+ * one statement step instead of one per record (issue 18). 13 columns × 32 rows = 416 parameters,
+ * far below SQLite's limit (32,766 since 3.32).
+ */
+export const INSERT_ROWS = 32;
+const ROW_PARAMS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
 export const RECORD_SQL = {
-  insert: perTable((t) => `INSERT INTO ${t} (${STORED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+  insert: perTable((t) => `INSERT INTO ${t} (${STORED}) VALUES ${ROW_PARAMS}`),
+  insertMany: perTable((t) => `INSERT INTO ${t} (${STORED}) VALUES ${Array.from({ length: INSERT_ROWS }, () => ROW_PARAMS).join(', ')}`),
   readAfter: mergedAfter(''),
   readReadingsAfter: mergedAfter(' AND kind = 0'),
   // The literal `kind = 1` is what lets SQLite use the partial indexes *_alarms.
@@ -85,6 +94,8 @@ type LatestRow = [...RecordColumns, priority: number, flags: number];
 
 export interface Statements extends NameStatements {
   readonly insert: PerPriority<Statement<InsertRow>>;
+  /** INSERT_ROWS rows at once: the columns of InsertRow, row after row, in one flat array. */
+  readonly insertMany: PerPriority<Statement<[unknown[]]>>;
   readonly readAfter: Statement<[number, number, number, number]>;
   readonly readReadingsAfter: Statement<[number, number, number, number]>;
   readonly readAlarmsAfter: Statement<[number, number, number, number]>;
@@ -132,6 +143,7 @@ export function prepareStatements(db: Database): Statements {
     `SELECT ${combine}(v) FROM (${perTable((t) => `SELECT ${expr} AS v FROM ${t}`).join(' UNION ALL ')})`;
   return {
     insert: each(RECORD_SQL.insert),
+    insertMany: each(RECORD_SQL.insertMany),
     readAfter: raw(RECORD_SQL.readAfter),
     readReadingsAfter: raw(RECORD_SQL.readReadingsAfter),
     readAlarmsAfter: raw(RECORD_SQL.readAlarmsAfter),

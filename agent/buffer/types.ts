@@ -27,11 +27,13 @@ export interface BufferStats {
 
 export type CommittedListener = (records: readonly StoredRecord[]) => void;
 
+/** How an append ends: committed with seqs firstSeq, firstSeq + 1, …, or not with the error. */
+export type AppendDone = (err: BufferError | undefined, firstSeq: number) => void;
+
 export interface PendingAppend {
   readonly records: readonly NewRecord[];
   readonly mark: DeviceSeqMark | undefined;
-  readonly resolve: (seqs: number[]) => void;
-  readonly reject: (err: BufferError) => void;
+  readonly done: AppendDone;
 }
 
 export interface OpenFile {

@@ -141,6 +141,8 @@ interface RunResult {
   window: number;
   acked: number;
   failed: number;
+  /** Acknowledgements inside the counted window, per client of this process. */
+  perClient: number[];
 }
 export interface RunFigures {
   window: number;
@@ -149,6 +151,8 @@ export interface RunFigures {
   cpu: number;
   publisherCpu: number;
   writeBytes: number;
+  /** Acknowledgements inside the counted window per client, ascending: is any client starved? */
+  perClient: number[];
 }
 
 /** Bytes the process caused to be written to storage (/proc/<pid>/io write_bytes: what reaches the card). */
@@ -191,7 +195,7 @@ async function publisherMain(): Promise<void> {
 function publishAll(clients: MqttClient[], devices: string[], format: PayloadFormat, t0: number, durationMs: number): Promise<RunResult> {
   const from = t0 + WARMUP_MS;
   const to = from + durationMs;
-  const result: RunResult = { type: 'done', window: 0, acked: 0, failed: 0 };
+  const result: RunResult = { type: 'done', window: 0, acked: 0, failed: 0, perClient: clients.map(() => 0) };
   let pending = 0;
   return new Promise((resolve) => {
     const settle = (): void => void (Date.now() >= to && pending === 0 && resolve(result));
@@ -214,7 +218,10 @@ function publishAll(clients: MqttClient[], devices: string[], format: PayloadFor
               result.failed++;
             } else {
               result.acked++;
-              if (now >= from && now < to) result.window++;
+              if (now >= from && now < to) {
+                result.window++;
+                result.perClient[i] = (result.perClient[i] ?? 0) + 1;
+              }
             }
             pump();
             settle();
@@ -269,7 +276,8 @@ export class Publishers {
     const writeBytes = writeBytesOf(broker.pid) - written0;
     const results = await Promise.all(done);
     const sum = (key: 'window' | 'acked' | 'failed'): number => results.reduce((n, r) => n + r[key], 0);
-    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu, writeBytes };
+    const perClient = results.flatMap((r) => r.perClient).sort((a, b) => a - b);
+    return { window: sum('window'), acked: sum('acked'), failed: sum('failed'), cpu, publisherCpu, writeBytes, perClient };
   }
 
   async stop(): Promise<void> {
@@ -344,6 +352,12 @@ function commitIntervals(): (number | undefined)[] {
   return list.split(',').map((v) => (v.trim() === 'default' ? undefined : Number(v)));
 }
 
+/** Per-client rates in the window: the slowest client beside the median and the fastest (a starved client shows as a low min). */
+function fairness(f: RunFigures, seconds: number): string {
+  const rate = (q: number): string => fmt(pct(f.perClient, q) / seconds);
+  return `per client: min ${rate(0)}, median ${rate(0.5)}, max ${rate(1)} msg/s (min/max ${fmt((f.perClient[0] ?? 0) / Math.max(1, f.perClient.at(-1) ?? 1), 2)})`;
+}
+
 const pct = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 export async function main(seconds = 10): Promise<void> {
@@ -413,6 +427,7 @@ export async function main(seconds = 10): Promise<void> {
         const label = interval === undefined ? `default ${BUFFER_DEFAULTS.commitIntervalMs}` : String(interval);
         out(`        agent, commitIntervalMs ${label}: ${fmt(rateA).padStart(6)} msg/s durable, ratio agent/mosquitto ${fmt(rateA / rateM, 2)}`);
         out(`          (${cpu(a)}; written ${fmt(a.writeBytes / Math.max(1, a.window))} B/msg; ${check(a)})`);
+        if (n > 1) out(`          ${fairness(a, seconds)}`);
         failed += a.failed;
       }
       if (failed > 0) out(`        ${failed} publishes failed`);

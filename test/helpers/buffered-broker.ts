@@ -1,5 +1,5 @@
 /**
- * The agent's MQTT broker as the agent wires it to its buffer: ingest goes to `buffer.append`,
+ * The agent's MQTT broker as the agent wires it to its buffer: ingest goes to `buffer.appendWith`,
  * the republisher follows the buffer's commits. For the broker's integration tests, which give
  * their own broker config.
  */
@@ -14,6 +14,7 @@ export function bufferedBroker(config: BrokerConfig, buffer: RecordBuffer, logge
     config,
     gatewayId: 'gw1',
     sink: (records) => buffer.append(records),
+    sinkWith: (records, mark, done) => buffer.appendWith(records, mark, done),
     onCommitted: (listener) => {
       buffer.on('committed', listener);
       return () => buffer.off('committed', listener);

@@ -179,6 +179,43 @@ describe('ingest redelivery', () => {
     expect(appends).toBe(4);
   });
 
+  it('takes a sink that throws for one that rejects, with or without a seq, and stores the redelivery', async () => {
+    const broken = new Error('sink threw');
+    let fail = true;
+    const i = ingest((r) => {
+      if (fail) throw broken;
+      return Promise.resolve(r.map((_, k) => k));
+    });
+    const t = 'site/atalaya/in/d/telemetry';
+    const msg = json({ channel: 'c', value: 1, unit: 'x', seq: 3 });
+    await expect(i.handle(t, msg)).rejects.toBe(broken);
+    await expect(i.handle(t, json({ channel: 'c', value: 1, unit: 'x' }))).rejects.toBe(broken);
+    fail = false;
+    expect(await i.handle(t, msg)).toEqual({ status: 'stored', records: 1 });
+  });
+
+  it('reports each message once through handleWith, synchronously for refusals', async () => {
+    const i = ingest();
+    const calls: unknown[] = [];
+    i.handleWith('site/atalaya/in/d/status', json({}), (err, outcome) => calls.push([err, outcome]));
+    i.handleWith('site/atalaya/in/d/telemetry', Buffer.from('{'), (err, outcome) => calls.push([err, outcome]));
+    expect(calls).toEqual([
+      [null, { status: 'invalid', reason: 'unknown_topic' }],
+      [null, { status: 'invalid', reason: 'bad_json' }],
+    ]);
+    const stored = await new Promise((resolve) =>
+      i.handleWith(
+        'site/atalaya/in/d/telemetry',
+        json([
+          { channel: 'a', value: 1, unit: 'x' },
+          { channel: 'b', value: 2, unit: 'x', seq: 1 },
+        ]),
+        (err, outcome) => resolve([err, outcome]),
+      ),
+    );
+    expect(stored).toEqual([null, { status: 'stored', records: 2 }]);
+  });
+
   it('commits the seq with the records and checks a stream not in memory against the stored seq (issue 19)', async () => {
     const marks: unknown[] = [];
     const i = new Ingest({
