@@ -118,7 +118,7 @@ function record(seq: number, over: Partial<Offered> = {}): Offered {
     bootId: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d',
     priority: 0,
     flags: 0,
-    hash: `h${seq}`.padEnd(64, '0'),
+    hash: Buffer.from(`h${seq}`).toString('hex').padEnd(64, '0'),
     ...over,
   };
 }
