@@ -19,6 +19,9 @@ const DELIVERY_COLUMNS = `id, outbox_id AS "outboxId", alert_id AS "alertId", at
 export const ALERTS_SQL = {
   alarmRecordsSince: `SELECT gateway, seq, device, channel, value, unit, coalesce(ts_corrected, ts) AS ts, received_at AS "receivedAt", alarm FROM records
     WHERE kind = 'alarm' AND (received_at, gateway, seq) > ($1, $2, $3) ORDER BY received_at, gateway, seq LIMIT $4`,
+  // PostgreSQL's records v2 stores kind as its code (records-codec.ts: 1 alarm).
+  alarmRecordsSincePostgres: `SELECT gateway, seq, device, channel, value, unit, coalesce(ts_corrected, ts) AS ts, received_at AS "receivedAt", alarm FROM records
+    WHERE kind = 1 AND (received_at, gateway, seq) > ($1, $2, $3) ORDER BY received_at, gateway, seq LIMIT $4`,
   integrityAfter: 'SELECT id, gateway, seq, at FROM integrity_alarms WHERE id > $1 ORDER BY id LIMIT $2',
 
   cursor: 'SELECT value FROM alert_cursors WHERE name = $1',

@@ -73,7 +73,7 @@ export class SqlAlertsStore implements AlertsStore {
   constructor(private readonly db: SqlExecutor) {}
 
   async alarmRecordsAfter(after: { receivedAt: number; gateway: string; seq: number }, limit: number): Promise<AlarmRecordRow[]> {
-    return (await this.db.query<AlarmRecordRow>(S.alarmRecordsSince, [after.receivedAt, after.gateway, after.seq, limit])).rows;
+    return (await this.db.query<AlarmRecordRow>(this.db.dialect === 'postgres' ? S.alarmRecordsSincePostgres : S.alarmRecordsSince, [after.receivedAt, after.gateway, after.seq, limit])).rows;
   }
 
   async integrityAlarmsAfter(afterId: number, limit: number): Promise<Array<{ id: number; gateway: string; seq: number; at: number }>> {

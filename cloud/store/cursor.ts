@@ -7,6 +7,7 @@
  */
 
 import { invalidCursor, invalidQuery } from './errors.ts';
+import { kindCode } from './records-codec.ts';
 import { RECORD_COLUMNS } from './rows.ts';
 import type { ReadingsQuery, RelayRecord } from './types.ts';
 
@@ -88,8 +89,9 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
   }
   if (query.kind !== undefined) {
     // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its
-    // condition literally (docs/storage.md#partial-indexes). kind was checked above.
-    where.push(`kind = '${query.kind}'`);
+    // condition literally (docs/storage.md#partial-indexes). kind was checked above. PostgreSQL's
+    // records v2 stores its code (records-codec.ts).
+    where.push(dialect === 'postgres' ? `kind = ${kindCode(query.kind)}` : `kind = '${query.kind}'`);
     shape += query.kind === 'alarm' ? 'A' : 'R';
   }
   // One lower bound on record_time, whichever of `from` and the cursor is later: given two, SQLite

@@ -50,26 +50,23 @@ export const SQLITE_RECORDS_SQL = {
 } as const;
 
 /**
- * PostgreSQL: a batch is one INSERT of unnest()ed column arrays, whatever its size: no statement
- * per record (each would be a round trip), and one plan.
+ * The columns of the ingest's COPY text (records-ingest-postgres.ts copyText): RECORD_COLUMNS'
+ * names; kind, quality and hash in their stored form (records-codec.ts).
+ */
+export const POSTGRES_COPY_COLUMNS = RECORD_COLUMNS;
+
+/**
+ * PostgreSQL (records v2, migrations-records-v2.ts): a batch is one COPY after the gateway row is
+ * locked, and looks stored seqs up only when it reaches below the gateway's highest seq
+ * (records-ingest-postgres.ts).
  */
 export const POSTGRES_RECORDS_SQL = {
   ...COMMON,
-  insertRecords: `INSERT INTO records (${RECORD_COLUMNS})
-    SELECT $1, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.ts_corrected,
-           r.mono, r.boot_id, r.priority, r.flags, r.alarm, $2, r.hash
-    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::text[], $10::smallint[],
-                $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::smallint[], $16::integer[], $17::text[], $18::text[])
-      AS r(seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, hash)
-    ON CONFLICT (gateway, seq) DO NOTHING`,
-  // The fast path of a batch whose keys are all new (records-ingest.ts): COPY text, RECORD_COLUMNS order.
-  copyRecords: `COPY records (${RECORD_COLUMNS}) FROM STDIN`,
-  // LIMIT 1 keeps the lateral subquery from being pulled up into a join, so each offered key is one
-  // primary-key probe; as a plain join the planner hashes the gateway's whole history for big batches.
-  conflicts: `SELECT o.seq, r.hash AS "existingHash", o.hash AS "offeredHash"
-    FROM unnest($2::bigint[], $3::text[]) AS o(seq, hash)
-    JOIN LATERAL (SELECT hash FROM records WHERE gateway = $1 AND seq = o.seq LIMIT 1) r ON r.hash <> o.hash
-    ORDER BY o.seq`,
+  // The lock every writer of a gateway's records takes first: exactly-once rests on it.
+  lockGateway: 'SELECT highest_seq FROM gateways WHERE id = $1 FOR UPDATE',
+  // One probe of records_gateway_seq per partition and offered seq.
+  storedHashes: 'SELECT seq, hash FROM records WHERE gateway = $1 AND seq = ANY($2::bigint[])',
+  copyRecords: `COPY records (${POSTGRES_COPY_COLUMNS}) FROM STDIN`,
   // GREATEST ignores NULLs: the first batch sets the values, an empty batch keeps highest_seq.
   updateGateway: `UPDATE gateways SET last_seen_at = GREATEST(last_seen_at, $2), highest_seq = GREATEST(highest_seq, $3),
       clock_offset_ms = $4, record_count = record_count + $5
