@@ -11,15 +11,18 @@
  *   follow `received_at`, so both prune to the newest partitions; an operator drops whole months
  *   (`atalaya_records_drop_before`). A generated column (`record_time`) cannot be a partition key,
  *   and a gateway's own clock may be anywhere.
- * - Indexes, on every partition: `records_gateway_seq (gateway, seq)`, what the primary key did
- *   (a partitioned table's unique index must contain the partition key, so exactly-once is the
- *   ingest's: the gateway row lock, records-ingest.ts); `records_gateway_time (gateway,
- *   record_time, seq)` for every read that names a gateway (a channel, an organization's list,
- *   DGA); `records_unanchored (received_at) WHERE anchor_batch IS NULL`, 8 bytes a row, what
- *   anchoring's exact claim walks. BRIN on `received_at` (alerts' alarm walk) and `record_time`
- *   (time windows across gateways) cost a few pages per partition. `records_anchor_batch` holds
- *   claimed rows only: its entries are written by the claim, never by an ingest. Gone: the key,
- *   records_channel_time, records_time and the four partial alarm indexes.
+ * - Indexes, on every partition. What a reading's COPY writes: `records_gateway_seq (gateway,
+ *   seq)`, what the primary key did (a partitioned table's unique index must contain the
+ *   partition key, so exactly-once is the ingest's: the gateway row lock,
+ *   records-ingest-postgres.ts); `records_gateway_time (gateway, record_time, seq)` for every
+ *   read that names a gateway (a channel, an organization's list, DGA); `records_unanchored
+ *   (received_at) WHERE anchor_batch IS NULL`, what anchoring's claim walks (it has no lower
+ *   bound: a record committed after the claim of its period is taken by the next one); BRIN on
+ *   `received_at` and `record_time` (time windows across gateways), a few pages a partition.
+ *   Written only for alarm rows: `records_alarm_time`, `records_alarm_received` (the alerts'
+ *   walk); only by the claim: `records_anchor_batch`. Gone: the unique key, records_channel_time
+ *   (device and channel are a filter on the gateway's time range) and records_time (a read
+ *   without a gateway is bounded by its time window through the BRIN, and sorts it).
  *
  * The old rows are copied (kind, quality and hash converted; an unknown kind or quality, or a hash
  * that is not 64 hex digits, fails the step and leaves the database as it was) into partitions
@@ -38,7 +41,7 @@ export const PARTITION_MONTHS_AHEAD = 3;
 export const PARTITIONS_LOCK_KEY = 0x72_65_63_70_61_72_74n;
 
 export const POSTGRES_RECORDS_V2: PostgresMigration = {
-  name: 'records v2: partitioned by month of received_at, narrow rows, two indexes',
+  name: 'records v2: partitioned by month of received_at, narrow rows, fewer indexes',
   sql: `
     ALTER TABLE records RENAME TO records_v1;
     -- Their names are the new table's; the old rows are read once, in a sequential scan.
@@ -73,6 +76,8 @@ export const POSTGRES_RECORDS_V2: PostgresMigration = {
     CREATE INDEX records_gateway_time ON records (gateway, record_time, seq);
     CREATE INDEX records_unanchored ON records (received_at) WHERE anchor_batch IS NULL;
     CREATE INDEX records_anchor_batch ON records (anchor_batch, gateway, seq) WHERE anchor_batch IS NOT NULL;
+    CREATE INDEX records_alarm_time ON records (record_time, gateway, seq) WHERE kind = 1;
+    CREATE INDEX records_alarm_received ON records (received_at, gateway, seq) WHERE kind = 1;
     CREATE INDEX records_received_brin ON records USING brin (received_at) WITH (autosummarize = on);
     CREATE INDEX records_time_brin ON records USING brin (record_time) WITH (autosummarize = on);
 

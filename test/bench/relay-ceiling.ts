@@ -3,7 +3,8 @@
  * into the same `records` table (the relay's schema, every index) with nothing of the relay
  * around them. SQLite: one prepared INSERT per row, one transaction per 1,000-row batch,
  * synchronous=full as the relay runs. PostgreSQL: one bare `COPY records FROM STDIN` per
- * 1,000-row batch on the relay's pool size of connections, on the same cluster. The relay's
+ * 1,000-row batch on the relay's pool size of connections, on the same cluster, into the
+ * partitioned records v2 (rows received now land in this month's partition, as the relay's do). The relay's
  * figure ÷ the ceiling is the share of the database's own speed the relay reaches.
  */
 import { performance } from 'node:perf_hooks';
@@ -12,6 +13,7 @@ import { pino } from 'pino';
 import type { StoreConfig } from '../../cloud/store/index.ts';
 import { createStore } from '../../cloud/store/index.ts';
 import { openRelaySqlite } from '../../cloud/store/migrations-sqlite.ts';
+import { hashHex, kindCode, qualityCode } from '../../cloud/store/records-codec.ts';
 import { RECORD_COLUMNS } from '../../cloud/store/rows.ts';
 import { copyField, copyFrom } from '../../cloud/store/sql-postgres-copy.ts';
 import type { StoredRecord } from '../../protocols/records.ts';
@@ -75,15 +77,34 @@ export async function sqliteCeiling(file: string, batches: ReadonlyArray<readonl
   }
 }
 
-/** COPY text format, one line per row (sql-postgres-copy.ts escapes each field). */
-function copyText(rows: readonly unknown[][]): string {
-  return `${rows.map((row) => row.map((v) => copyField(v as string | number | null)).join('\t')).join('\n')}\n`;
+/**
+ * A row in the stored form of PostgreSQL's records v2 (migrations-records-v2.ts): kind and quality
+ * as codes, the hash as bytea's `\\x…` input, so the COPY goes into the relay's own partitioned
+ * table with every index it has.
+ */
+function postgresRow(row: readonly unknown[]): unknown[] {
+  const stored = row.slice();
+  stored[2] = typeof row[2] === 'string' ? kindCode(row[2]) : row[2];
+  stored[7] = typeof row[7] === 'string' ? qualityCode(row[7]) : row[7];
+  stored[17] = `\\\\x${typeof row[17] === 'string' ? row[17] : hashHex(row[17] as Uint8Array)}`;
+  return stored;
+}
+
+/** COPY text format, one line per row; the hash field is already in COPY's escaped form. */
+function postgresCopyText(rows: readonly unknown[][]): string {
+  return `${rows
+    .map((row) =>
+      postgresRow(row)
+        .map((v, i) => (i === 17 ? (v as string) : copyField(v as string | number | null)))
+        .join('\t'),
+    )
+    .join('\n')}\n`;
 }
 
 /** Rows per second of bare COPYs into a fresh relay database on PostgreSQL, `connections` at once. */
 export async function postgresCeiling(url: string, batches: ReadonlyArray<readonly unknown[][]>, connections: number): Promise<number> {
   await migrated({ kind: 'postgres', url, maxConnections: connections });
-  const texts = batches.map(copyText);
+  const texts = batches.map(postgresCopyText);
   const clients = Array.from({ length: connections }, () => new pg.Client({ connectionString: url }));
   await Promise.all(clients.map((c) => c.connect()));
   try {
