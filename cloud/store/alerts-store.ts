@@ -4,7 +4,7 @@
  * logged in alert_deliveries in the same transaction.
  */
 import type { Severity } from '../../platform/notify/types.ts';
-import { ALERTS_SQL as S, alarmRecordsSinceSql, claimSql, summariesSql } from './alerts-sql.ts';
+import { alarmRecordsSinceSql, claimSql, ALERTS_SQL as S, summariesSql } from './alerts-sql.ts';
 import type {
   AlarmRecordRow,
   Alert,

@@ -102,7 +102,8 @@ export class SqlAnchorStore implements AnchorStore {
   }
 
   async unclaimedCount(before: number): Promise<number> {
-    return Number((await this.db.query<{ n: number }>(SQL.unclaimedCount, [before])).rows[0]?.n ?? 0);
+    const sql = this.db.dialect === 'sqlite' ? SQL.unclaimedSpans : SQL.unclaimedCount;
+    return Number((await this.db.query<{ n: number }>(sql, [before])).rows[0]?.n ?? 0);
   }
 
   recordSigned(input: RecordSignedInput): Promise<AnchorTx | undefined> {

@@ -8,6 +8,7 @@
  * at the end; never reorder, reuse or remove one (a relay database keeps rows of every version).
  */
 import { QUALITIES, type Quality, RECORD_KINDS, type RecordKind } from '../../protocols/records.ts';
+import type { Dialect } from './sql-executor.ts';
 
 /** `records.kind`: index in this table. 0 reading, 1 alarm. */
 export const KIND_CODES: readonly RecordKind[] = ['reading', 'alarm'];
@@ -41,6 +42,20 @@ export function kindName(stored: number | string): RecordKind {
 
 export function qualityName(stored: number | string): Quality {
   return (typeof stored === 'number' ? QUALITY_CODES[stored] : stored) as Quality;
+}
+
+/**
+ * Whether a backend's `records.kind` holds the codes yet (records v2: migrations-records-v2.ts). A
+ * backend still on text keeps the name.
+ */
+const KIND_CODED: Readonly<Record<Dialect, boolean>> = { sqlite: true, postgres: true };
+
+/**
+ * A kind as an SQL literal for a WHERE clause: a literal, not a parameter, because SQLite uses a
+ * partial index (`WHERE kind = 1`) only when the query names its condition literally.
+ */
+export function kindLiteral(kind: RecordKind, dialect: Dialect): string {
+  return KIND_CODED[dialect] ? String(kindCode(kind)) : `'${kind}'`;
 }
 
 /** What a record hash is on the API: SHA-256 as 64 lowercase hex digits (cloud/ingest recordHash). */

@@ -26,15 +26,32 @@ const COMMON = {
   listIntegrityAlarms: 'SELECT id, gateway, seq, existing_hash, offered_hash, at FROM integrity_alarms ORDER BY id DESC LIMIT $1',
   listOrgIntegrityAlarms: `SELECT id, gateway, seq, existing_hash, offered_hash, at FROM integrity_alarms
     WHERE gateway IN (SELECT id FROM gateways WHERE org_id = $2) ORDER BY id DESC LIMIT $1`,
-  // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored records received before
-  // $2 (and from $3) become leaves of batch $1. Walks the partial index records_unanchored.
-  claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',
-  claimBetween: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2 AND received_at >= $3',
+} as const;
+
+/**
+ * SQLite's side of anchoring's claim (records-store.ts markAnchorBatch): the records of the
+ * unanchored spans received before $2 (and from $3) become leaves of batch $1, then those spans go.
+ * A span's records share its receive time, so the claim takes exactly the records the one-statement
+ * claim took before records v2, through the primary key of each span's seq range
+ * (migrations-records-v2.ts).
+ */
+const SQLITE_CLAIM = {
+  claimBefore: `UPDATE records SET anchor_batch = $1 FROM unanchored_spans u
+    WHERE u.received_at < $2 AND records.gateway = u.gateway AND records.seq BETWEEN u.seq_from AND u.seq_to
+      AND records.received_at = u.received_at AND records.anchor_batch IS NULL`,
+  claimBetween: `UPDATE records SET anchor_batch = $1 FROM unanchored_spans u
+    WHERE u.received_at < $2 AND u.received_at >= $3 AND records.gateway = u.gateway AND records.seq BETWEEN u.seq_from AND u.seq_to
+      AND records.received_at = u.received_at AND records.anchor_batch IS NULL`,
+  claimedBefore: 'DELETE FROM unanchored_spans WHERE received_at < $1',
+  claimedBetween: 'DELETE FROM unanchored_spans WHERE received_at < $1 AND received_at >= $2',
+  // One row per ingest that stored records (records-ingest.ts), in the batch's transaction.
+  insertSpan: 'INSERT INTO unanchored_spans (gateway, received_at, seq_from, seq_to, records) VALUES ($1, $2, $3, $4, $5)',
 } as const;
 
 /** SQLite: one prepared INSERT per record (a statement costs microseconds in process). */
 export const SQLITE_RECORDS_SQL = {
   ...COMMON,
+  ...SQLITE_CLAIM,
   insertRecord: `INSERT INTO records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(',')
     .map((_, i) => `$${i + 1}`)
     .join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`,
@@ -62,6 +79,10 @@ export const POSTGRES_COPY_COLUMNS = RECORD_COLUMNS;
  */
 export const POSTGRES_RECORDS_SQL = {
   ...COMMON,
+  // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored records received before
+  // $2 (and from $3) become leaves of batch $1. Walks the partial index records_unanchored.
+  claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',
+  claimBetween: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2 AND received_at >= $3',
   // The lock every writer of a gateway's records takes first: exactly-once rests on it.
   lockGateway: 'SELECT highest_seq FROM gateways WHERE id = $1 FOR UPDATE',
   // One probe of records_gateway_seq per partition and offered seq.

@@ -120,6 +120,11 @@ export class SqlRecordsStore implements RelayStore {
   async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
     const claimed =
       periodStart === null ? await q(this.sql.claimBefore, [batchId, periodEnd]) : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
+    // SQLite finds unclaimed records through unanchored_spans (records v2): the claimed spans go.
+    if (this.db.dialect === 'sqlite') {
+      if (periodStart === null) await q(SQLITE_RECORDS_SQL.claimedBefore, [periodEnd]);
+      else await q(SQLITE_RECORDS_SQL.claimedBetween, [periodEnd, periodStart]);
+    }
     return claimed.count;
   }
 }

@@ -54,11 +54,14 @@ describe('relay store (SQLite) query plans', () => {
       { gateway: 'g', device: 'd', channel: 'c', from: 1, to: 9, cursor },
       /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
     ],
-    ['a gateway', { gateway: 'g' }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\?\)$/],
+    // Records v2: a gateway's page walks the time index in order, the gateway checked on each entry.
+    ['a gateway', { gateway: 'g' }, /^SCAN records USING INDEX records_time$/],
+    ['a gateway, next page', { gateway: 'g', cursor, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
+    ["a gateway's device in a window", { gateway: 'g', device: 'd', from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
     [
-      'a gateway, next page',
-      { gateway: 'g', cursor, to: 9 },
-      /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/,
+      "a channel's readings in a window (DGA)",
+      { gateway: 'g', device: 'd', channel: 'c', kind: 'reading', from: 1, to: 9 },
+      /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
     ],
     [
       "a gateway's alarms",
