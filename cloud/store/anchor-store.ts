@@ -102,8 +102,7 @@ export class SqlAnchorStore implements AnchorStore {
   }
 
   async unclaimedCount(before: number): Promise<number> {
-    const sql = this.db.dialect === 'sqlite' ? SQL.unclaimedSpans : SQL.unclaimedCount;
-    return Number((await this.db.query<{ n: number }>(sql, [before])).rows[0]?.n ?? 0);
+    return Number((await this.db.query<{ n: number }>(SQL.unclaimedSpans, [before])).rows[0]?.n ?? 0);
   }
 
   recordSigned(input: RecordSignedInput): Promise<AnchorTx | undefined> {

@@ -39,7 +39,9 @@ export const ingestPostgres: IngestBody = async (q, _many, copy, input, batch) =
   }
   const stored = fresh.length === 0 ? 0 : await copy(PG.copyRecords, copyText(input, fresh));
   const maxSeq = batch[batch.length - 1]?.seq ?? null;
-  const updated = await q<{ highest_seq: number | null }>(PG.updateGateway, [input.gateway, input.now, maxSeq, offsetMs(input), stored]);
+  // The span (anchoring's unclaimed records) commits with its records or not at all.
+  const span = [fresh[0]?.seq ?? null, fresh[fresh.length - 1]?.seq ?? null];
+  const updated = await q<{ highest_seq: number | null }>(PG.updateGatewayWithSpan, [input.gateway, input.now, maxSeq, offsetMs(input), stored, ...span]);
   return { outcome: { ok: true, stored, duplicates: batch.length - stored, highestSeq: updated.rows[0]?.highest_seq ?? 0 }, conflicts: [] };
 };
 

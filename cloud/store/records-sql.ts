@@ -79,10 +79,19 @@ export const POSTGRES_COPY_COLUMNS = RECORD_COLUMNS;
  */
 export const POSTGRES_RECORDS_SQL = {
   ...COMMON,
-  // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored records received before
-  // $2 (and from $3) become leaves of batch $1. Walks the partial index records_unanchored.
-  claimBefore: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2',
-  claimBetween: 'UPDATE records SET anchor_batch = $1 WHERE anchor_batch IS NULL AND received_at < $2 AND received_at >= $3',
+  // Anchoring's claim (records-store.ts markAnchorBatch): the unanchored spans received before $2
+  // (and from $3) are taken and their records become leaves of batch $1, in one statement, so the
+  // spans deleted are exactly those whose records it marks: a span committed meanwhile (READ
+  // COMMITTED) stays for the next claim. Each span is a range of records_gateway_seq per partition.
+  claimBefore: `WITH taken AS (DELETE FROM unanchored_spans WHERE received_at < $2 RETURNING gateway, received_at, seq_from, seq_to)
+    UPDATE records SET anchor_batch = $1 FROM taken u
+    WHERE records.gateway = u.gateway AND records.seq BETWEEN u.seq_from AND u.seq_to AND records.received_at = u.received_at
+      AND records.anchor_batch IS NULL`,
+  claimBetween: `WITH taken AS (DELETE FROM unanchored_spans WHERE received_at < $2 AND received_at >= $3
+      RETURNING gateway, received_at, seq_from, seq_to)
+    UPDATE records SET anchor_batch = $1 FROM taken u
+    WHERE records.gateway = u.gateway AND records.seq BETWEEN u.seq_from AND u.seq_to AND records.received_at = u.received_at
+      AND records.anchor_batch IS NULL`,
   // The lock every writer of a gateway's records takes first: exactly-once rests on it.
   lockGateway: 'SELECT highest_seq FROM gateways WHERE id = $1 FOR UPDATE',
   // One probe of records_gateway_seq per partition and offered seq.
@@ -90,6 +99,13 @@ export const POSTGRES_RECORDS_SQL = {
   copyRecords: `COPY records (${POSTGRES_COPY_COLUMNS}) FROM STDIN`,
   // GREATEST ignores NULLs: the first batch sets the values, an empty batch keeps highest_seq.
   updateGateway: `UPDATE gateways SET last_seen_at = GREATEST(last_seen_at, $2), highest_seq = GREATEST(highest_seq, $3),
+      clock_offset_ms = $4, record_count = record_count + $5
+    WHERE id = $1 RETURNING highest_seq`,
+  // The same, and the span of the records it stored ($5 of seqs $6..$7, none when $5 is 0) for
+  // anchoring's claim: one round trip at the end of an ingest.
+  updateGatewayWithSpan: `WITH span AS (INSERT INTO unanchored_spans (gateway, received_at, seq_from, seq_to, records)
+      SELECT $1, $2, $6::bigint, $7::bigint, $5::integer WHERE $5::integer > 0)
+    UPDATE gateways SET last_seen_at = GREATEST(last_seen_at, $2), highest_seq = GREATEST(highest_seq, $3),
       clock_offset_ms = $4, record_count = record_count + $5
     WHERE id = $1 RETURNING highest_seq`,
   insertIntegrityAlarms: `INSERT INTO integrity_alarms (gateway, seq, existing_hash, offered_hash, at)

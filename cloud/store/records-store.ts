@@ -120,7 +120,8 @@ export class SqlRecordsStore implements RelayStore {
   async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
     const claimed =
       periodStart === null ? await q(this.sql.claimBefore, [batchId, periodEnd]) : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
-    // SQLite finds unclaimed records through unanchored_spans (records v2): the claimed spans go.
+    // Unclaimed records are found through unanchored_spans (records v2): the claimed spans go
+    // (PostgreSQL's claim deletes them in its own statement, records-sql.ts).
     if (this.db.dialect === 'sqlite') {
       if (periodStart === null) await q(SQLITE_RECORDS_SQL.claimedBefore, [periodEnd]);
       else await q(SQLITE_RECORDS_SQL.claimedBetween, [periodEnd, periodStart]);

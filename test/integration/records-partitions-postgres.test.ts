@@ -5,6 +5,7 @@
  * holds across months, reads page across them, anchoring claims across them, and an old month is
  * dropped only once every record in it is in a batch confirmed on chain.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/database.ts';
 import { isStoreError, STORE_PARTITION_HELD } from '../../cloud/store/errors.ts';
@@ -13,6 +14,7 @@ import type { Clock } from '../../protocols/clock.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 type Offered = IngestInput['records'][number];
 
@@ -23,11 +25,13 @@ let now = JAN;
 const clock: Clock = { now: () => now, monotonic: () => now };
 
 let postgres: TestPostgres | undefined;
+let url: string;
 let db: RelayDatabase;
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  db = createRelayDatabase({ kind: 'postgres', url: await postgres.newDatabase() }, testLogger(), clock);
+  url = await postgres.newDatabase();
+  db = createRelayDatabase({ kind: 'postgres', url }, testLogger(), clock);
   await db.start();
   await db.records.addGateway('gw-a', 'sealed', JAN);
 }, 60_000);
@@ -151,5 +155,31 @@ describe('records partitioned by month of received_at (PostgreSQL)', () => {
     expect((await everything(100)).map((r) => r.seq)).toEqual([...Array.from({ length: 50 }, (_, i) => i + 101), 155, 160, 161]);
     expect(await ingest(seqRange(162, 170), FEB)).toMatchObject({ ok: true, stored: 9, highestSeq: 170 });
     expect((await db.anchor.claimBatch({ periodStart: FEB, periodEnd: FEB + 2, now: FEB + 2 }))?.size).toBe(9);
+  });
+
+  it('anchors a record received before a claimed period but committed after the claim with the next claim', async () => {
+    const T = Date.UTC(2031, 1, 20);
+    await db.records.addGateway('gw-b', 'sealed', T);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // The ingest has its receive time, then waits for the gateway row another transaction holds.
+      await holder.query("BEGIN; SELECT 1 FROM gateways WHERE id = 'gw-b' FOR UPDATE");
+      const late = db.records.ingest({ gateway: 'gw-b', records: [{ ...record(1), gateway: 'gw-b', hash: recordHash('gw-b', record(1)) }], now: T, clockOffsetMs: 0 });
+      await waitFor(
+        async () => (await q<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n >= 1,
+        'the ingest waiting on the gateway row',
+      );
+      expect(await db.anchor.claimBatch({ periodStart: null, periodEnd: T + 10, now: T + 10 })).toBeUndefined();
+      await holder.query('COMMIT');
+      expect(await late).toMatchObject({ ok: true, stored: 1 });
+    } finally {
+      await holder.end();
+    }
+    expect(await db.anchor.unclaimedCount(T + 10)).toBe(1);
+    const next = await db.anchor.claimBatch({ periodStart: null, periodEnd: T + 20, now: T + 20 });
+    expect(next?.size).toBe(1);
+    expect((await db.anchor.recordAnchor('gw-b', 1))?.batchId).toBe(next?.id);
+    expect(await db.anchor.unclaimedCount(T + 20)).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ const { plan } = relayPlanDb();
 
 // PostgreSQL-only lock statements: SQLite's BEGIN IMMEDIATE serializes writers instead. SQLite
 // counts the unclaimed records with unclaimedSpans (records v2).
-const POSTGRES_ONLY = new Set(['claimLock', 'errorsLock', 'unclaimedCount']);
+const POSTGRES_ONLY = new Set(['claimLock', 'errorsLock']);
 const statements = Object.entries(ANCHOR_SQL).filter(([name]) => !POSTGRES_ONLY.has(name));
 
 describe('anchor store (SQLite) query plans', () => {
