@@ -118,8 +118,10 @@ export class SqlRecordsStore implements RelayStore {
    * bound) becomes a leaf of `batchId`. Returns how many.
    */
   async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
+    if (this.db.dialect === 'postgres') for (const sql of POSTGRES_RECORDS_SQL.claimByIndex) await q(sql, []);
     const claimed =
       periodStart === null ? await q(this.sql.claimBefore, [batchId, periodEnd]) : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
+    if (this.db.dialect === 'postgres') for (const sql of POSTGRES_RECORDS_SQL.claimPlanned) await q(sql, []);
     // Unclaimed records are found through unanchored_spans (records v2): the claimed spans go
     // (PostgreSQL's claim deletes them in its own statement, records-sql.ts).
     if (this.db.dialect === 'sqlite') {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayDatabase, type RelayDatabase } from '../../cloud/store/database.ts';
 import { isStoreError, STORE_PARTITION_HELD } from '../../cloud/store/errors.ts';
+import { POSTGRES_RECORDS_SQL } from '../../cloud/store/records-sql.ts';
 import type { IngestInput, RelayRecord } from '../../cloud/store/types.ts';
 import type { Clock } from '../../protocols/clock.ts';
 import { recordHash } from '../../protocols/sync/canonical.ts';
@@ -181,5 +182,25 @@ describe('records partitioned by month of received_at (PostgreSQL)', () => {
     expect(next?.size).toBe(1);
     expect((await db.anchor.recordAnchor('gw-b', 1))?.batchId).toBe(next?.id);
     expect(await db.anchor.unclaimedCount(T + 20)).toBe(0);
+  });
+
+  it("reaches a claim's records by probes of records_gateway_seq, not a scan of the partitions", async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('ANALYZE records');
+      await client.query('BEGIN');
+      for (const sql of POSTGRES_RECORDS_SQL.claimByIndex) await client.query(sql);
+      const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${POSTGRES_RECORDS_SQL.claimBefore}`, [99, FAR])).rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+      expect(plan, plan).toMatch(/Nested Loop/);
+      // Which of the gateway's indexes a probe takes is the planner's pick on so few rows.
+      expect(plan, plan).toMatch(/Index Scan using records_2031_02_gateway_\w+ on records_2031_02/);
+      expect(plan, plan).not.toMatch(/Seq Scan on records/);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end();
+    }
   });
 });
