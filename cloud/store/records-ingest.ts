@@ -5,8 +5,8 @@
  * record one integrity alarm per conflicting seq in the same transaction.
  */
 
-import { SQLITE_RECORDS_SQL as LITE, POSTGRES_RECORDS_SQL as PG } from './records-sql.ts';
 import { hashBytes, hashHex, kindCode, qualityCode } from './records-codec.ts';
+import { SQLITE_RECORDS_SQL as LITE, POSTGRES_RECORDS_SQL as PG } from './records-sql.ts';
 import { type Conflict, encodeAlarm, type IngestRecord, offsetMs } from './rows.ts';
 import type { CopyFrom, Dialect, Query, QueryMany } from './sql-executor.ts';
 import { copyField } from './sql-postgres-copy.ts';
