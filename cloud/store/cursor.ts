@@ -55,7 +55,12 @@ export interface RecordQuerySql {
  * PostgreSQL. With a gateway filter every row has the same gateway, so the cursor's tie-break
  * needs only seq.
  */
-export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) => string, dialect: 'sqlite' | 'postgres' = 'sqlite'): RecordQuerySql {
+export function recordQuerySql(
+  query: ReadingsQuery,
+  placeholder: (n: number) => string,
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+  select: string = RECORD_COLUMNS,
+): RecordQuerySql {
   checkQuery(query);
   const where: string[] = [];
   const params: Array<string | number> = [];
@@ -65,10 +70,11 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
     return placeholder(params.length);
   };
   // Records v2 on SQLite (migrations-records-v2.ts) has two full-width indexes: a channel's series
-  // (gateway, device, channel, record_time) and the time index (record_time, gateway, seq). Any other
-  // filter by gateway, device or channel is checked on the rows of an ordered walk of the time index
-  // (or of the gateway's alarm index), written with unary + so the planner does not take the
-  // primary key's gateway range and sort all of it instead (test/unit/store-sqlite-plan.test.ts).
+  // (gateway, device, channel, record_time) and the time index (record_time, gateway, seq). A
+  // gateway's page without a series is merged from its series (gateway-page.ts); any other filter by
+  // gateway, device or channel is checked on the rows of an ordered walk of the time index (or of the
+  // gateway's alarm index), written with unary + so the planner does not take the primary key's
+  // gateway range and sort all of it instead (test/unit/store-sqlite-plan.test.ts).
   const series = query.gateway !== undefined && query.device !== undefined && query.channel !== undefined;
   const gatewayAlarms = query.gateway !== undefined && query.kind === 'alarm';
   const walk = dialect === 'sqlite' && !series && !gatewayAlarms ? '+' : '';
@@ -121,7 +127,7 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
     shape += 't';
   }
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-  const sql = `SELECT ${RECORD_COLUMNS} FROM records${filter} ORDER BY record_time, gateway, seq LIMIT ${bind(query.limit + 1)}`;
+  const sql = `SELECT ${select} FROM records${filter} ORDER BY record_time, gateway, seq LIMIT ${bind(query.limit + 1)}`;
   return { shape, sql, params };
 }
 

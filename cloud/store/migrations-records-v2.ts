@@ -7,9 +7,8 @@
  * - kind and quality are small integer codes, hash the 32 bytes of the SHA-256 (records-codec.ts
  *   holds the code tables and the conversions; rows.ts decodes rows to the same RelayRecord).
  * - Secondary indexes every reading pays for: records_channel_time (a channel's series: DGA, charts)
- *   and records_time (everything by time, an organization's records). A gateway's page walks
- *   records_time and checks the gateway on the index entry: no sort, but its cost grows with the
- *   share of the other gateways' records in the range (docs/storage.md#records-v2).
+ *   and records_time (everything by time, an organization's records). A gateway's page is merged
+ *   from its series (gateway-page.ts, docs/storage.md#records-v2).
  * - The partial indexes on kind = 1 (alarm) stay: readings never enter them. records_anchor_batch
  *   stays: a record enters it when anchoring claims it, off the ingest path.
  * - records_unanchored (an entry per new record, every new record being unclaimed) is gone:

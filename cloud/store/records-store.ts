@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, unknownGateway, unknownOrg } from './errors.ts';
+import { gatewayPage, mergesChannels } from './gateway-page.ts';
 import { DEFAULT_ORG } from './migrations-orgs.ts';
 import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
@@ -100,7 +101,9 @@ export class SqlRecordsStore implements RelayStore {
 
   async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {
     const { sql, params } = recordQuerySql(query, placeholder, this.db.dialect);
-    return toPage((await this.db.query<RecordRow>(sql, params)).rows.map(decodeRecord), query.limit);
+    // SQLite's records v2 has no (gateway, time) index: such a page is merged from the gateway's series.
+    const rows = this.db.dialect === 'sqlite' && mergesChannels(query) ? await gatewayPage(this.db, query) : (await this.db.query<RecordRow>(sql, params)).rows;
+    return toPage(rows.map(decodeRecord), query.limit);
   }
 
   async integrityAlarms(limit: number, org?: string): Promise<IntegrityAlarm[]> {

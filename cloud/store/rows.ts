@@ -6,7 +6,7 @@
  */
 import type { AlarmDetail, Priority } from '../../protocols/records.ts';
 import { invalidBatch } from './errors.ts';
-import { HASH_HEX, hashHex, kindCode, kindName, qualityCode, qualityName } from './records-codec.ts';
+import { hashHex, isHashHex, kindCode, kindName, qualityCode, qualityName } from './records-codec.ts';
 import type { GatewayRow, IngestInput, IntegrityAlarm, RelayRecord } from './types.ts';
 
 /** Stored columns in the order inserts bind them and selects return them. */
@@ -106,7 +106,7 @@ export function sortedBatch(input: IngestInput): IngestRecord[] {
     if (!Number.isSafeInteger(record.seq) || record.seq < 0) throw invalidBatch(input.gateway, 'seq must be a non-negative integer', record.seq);
     if (!integers(record)) throw invalidBatch(input.gateway, 'ts, tsCorrected, mono, priority, flags and exception must be integers', record.seq);
     if (kindCode(record.kind) < 0 || qualityCode(record.quality) < 0) throw invalidBatch(input.gateway, 'unknown kind or quality', record.seq);
-    if (typeof record.hash !== 'string' || !HASH_HEX.test(record.hash)) throw invalidBatch(input.gateway, 'hash must be 64 lowercase hex digits', record.seq);
+    if (typeof record.hash !== 'string' || !isHashHex(record.hash)) throw invalidBatch(input.gateway, 'hash must be 64 lowercase hex digits', record.seq);
     if (record.gateway !== input.gateway) throw invalidBatch(input.gateway, `record of gateway ${record.gateway}`, record.seq);
     if (i > 0 && records[i - 1]?.seq === record.seq) throw invalidBatch(input.gateway, 'seq repeated in the batch', record.seq);
   }

@@ -299,6 +299,9 @@ describe.each([
     const queries: Array<[Omit<ReadingsQuery, 'limit' | 'cursor'>, (r: Offered) => boolean]> = [
       [{}, () => true],
       [{ gateway: 'gw-b' }, (r) => r.gateway === 'gw-b'],
+      // SQLite merges these from the gateway's channel series (records v2, cloud/store/gateway-page.ts).
+      [{ gateway: 'gw-a', device: 'gas-1' }, (r) => r.gateway === 'gw-a' && r.device === 'gas-1'],
+      [{ gateway: 'gw-b', channel: 'h2s', to: T0 + 15_000 }, (r) => r.gateway === 'gw-b' && r.channel === 'h2s' && time(r) < T0 + 15_000],
       [{ gateway: 'gw-a', device: 'gas-2', channel: 'h2s' }, (r) => r.gateway === 'gw-a' && r.device === 'gas-2' && r.channel === 'h2s'],
       [{ device: 'gas-1' }, (r) => r.device === 'gas-1'],
       [{ kind: 'alarm' }, (r) => r.kind === 'alarm'],
