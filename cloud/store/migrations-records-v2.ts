@@ -120,7 +120,7 @@ export const SQLITE_RECORDS_V2: SqliteMigration = {
  *
  * The old rows are copied (kind, quality and hash converted; an unknown kind or quality, or a hash
  * that is not 64 hex digits, fails the step and leaves the database as it was) into partitions
- * made for every month they were received in, and `gateways.highest_seq` is raised to the highest
+ * made for each month they were received in, and `gateways.highest_seq` is raised to the highest
  * stored seq, which the ingest's fast path relies on. Never edit it once released: add a step.
  */
 /** Partitions made ahead of the current month, at start and on each daily tick (records-partitions.ts). */
@@ -225,8 +225,12 @@ export const POSTGRES_RECORDS_V2: PostgresMigration = {
       END LOOP;
     END $$;
 
-    SELECT atalaya_records_partitions(
-      coalesce((SELECT min(received_at) FROM records_v1), (extract(epoch FROM now()) * 1000)::bigint),
+    -- A partition for each month the old rows were received in (not every month since the oldest:
+    -- one odd receive time must not make decades of them), and the months ahead of now.
+    SELECT atalaya_records_partitions(m, m + 1) FROM (
+      SELECT DISTINCT (extract(epoch FROM date_trunc('month', to_timestamp(received_at / 1000.0) AT TIME ZONE 'UTC')) * 1000)::bigint AS m
+      FROM records_v1) months;
+    SELECT atalaya_records_partitions((extract(epoch FROM now()) * 1000)::bigint,
       (extract(epoch FROM now() + interval '${PARTITION_MONTHS_AHEAD + 1} months') * 1000)::bigint);
 
     INSERT INTO records (seq, ts, ts_corrected, mono, received_at, anchor_batch, value, flags, kind, quality, exception, priority,

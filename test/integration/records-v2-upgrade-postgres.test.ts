@@ -47,7 +47,8 @@ function oldRecord(gateway: string, seq: number): RelayRecord {
     bootId: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d',
     priority: (alarm === undefined ? 0 : 2) as 0 | 2,
     flags: seq % 11 === 0 ? 1 : 0,
-    receivedAt: seq <= 150 ? MAY + seq : JUNE + seq,
+    // One record received by a relay whose clock was far off: its month gets a partition, the decades between do not.
+    receivedAt: gateway === 'gw-north' && seq === PER_GATEWAY ? 1_000 : seq <= 150 ? MAY + seq : JUNE + seq,
   };
   const withAlarm = alarm === undefined ? r : { ...r, alarm };
   return { ...withAlarm, hash: recordHash(gateway, withAlarm) };
@@ -140,9 +141,12 @@ describe('a relay database from before records v2 (PostgreSQL)', () => {
     }
     const placement = await db.executor.query<{ part: string; n: string }>('SELECT tableoid::regclass::text AS part, count(*) AS n FROM records GROUP BY 1 ORDER BY 1', []);
     expect(placement.rows.map((r) => [r.part, Number(r.n)])).toEqual([
+      ['records_1970_01', 1],
       ['records_2025_05', 300],
-      ['records_2025_06', 300],
+      ['records_2025_06', 299],
     ]);
+    const before2026 = await count("SELECT count(*) AS n FROM pg_class WHERE relname ~ '^records_\\d{4}_\\d{2}$' AND relname < 'records_2026'");
+    expect(before2026).toBe(3);
     expect(await count('SELECT count(*) AS n FROM integrity_alarms')).toBe(1);
     expect(await count('SELECT count(*) AS n FROM dga_submissions')).toBe(3);
     expect(await count("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'records_v1'")).toBe(0);
