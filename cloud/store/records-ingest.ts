@@ -79,27 +79,3 @@ function sqliteRow(input: IngestInput, r: IngestRecord): unknown[] {
     hashBytes(r.hash),
   ];
 }
-
-/**
- * A record's columns from seq to alarm, in the table's order (the inserts put the gateway before
- * and the receive time and hash after).
- */
-function recordValues(r: IngestRecord): unknown[] {
-  return [
-    r.seq,
-    r.kind,
-    r.device,
-    r.channel,
-    r.value,
-    r.unit,
-    r.quality,
-    r.exception,
-    r.ts,
-    r.tsCorrected,
-    r.mono,
-    r.bootId,
-    r.priority,
-    r.flags,
-    encodeAlarm(r.alarm),
-  ];
-}
