@@ -3,6 +3,7 @@
  * quoted camelCase aliases. The claim is the one dialect difference: FOR UPDATE SKIP LOCKED on
  * PostgreSQL, so relays sharing a database never wait on, nor take, each other's row.
  */
+import { kindLiteral } from './records-codec.ts';
 import type { Dialect } from './sql-executor.ts';
 
 export const ALERT_COLUMNS = `id, family, kind, severity, gateway, device, channel, obra, title, facts, state, opened_at AS "openedAt",
@@ -16,9 +17,13 @@ export const OUTBOX_COLUMNS = `id, key, alert_id AS "alertId", rule, message_kin
 
 const DELIVERY_COLUMNS = `id, outbox_id AS "outboxId", alert_id AS "alertId", at, outcome, attempt, code, detail, instance`;
 
+/** Alarm records after a (received_at, gateway, seq) key; the kind as each backend stores it (records-codec.ts). */
+export function alarmRecordsSinceSql(dialect: Dialect): string {
+  return `SELECT gateway, seq, device, channel, value, unit, coalesce(ts_corrected, ts) AS ts, received_at AS "receivedAt", alarm FROM records
+    WHERE kind = ${kindLiteral('alarm', dialect)} AND (received_at, gateway, seq) > ($1, $2, $3) ORDER BY received_at, gateway, seq LIMIT $4`;
+}
+
 export const ALERTS_SQL = {
-  alarmRecordsSince: `SELECT gateway, seq, device, channel, value, unit, coalesce(ts_corrected, ts) AS ts, received_at AS "receivedAt", alarm FROM records
-    WHERE kind = 'alarm' AND (received_at, gateway, seq) > ($1, $2, $3) ORDER BY received_at, gateway, seq LIMIT $4`,
   integrityAfter: 'SELECT id, gateway, seq, at FROM integrity_alarms WHERE id > $1 ORDER BY id LIMIT $2',
 
   cursor: 'SELECT value FROM alert_cursors WHERE name = $1',

@@ -4,7 +4,7 @@
  * logged in alert_deliveries in the same transaction.
  */
 import type { Severity } from '../../platform/notify/types.ts';
-import { claimSql, ALERTS_SQL as S, summariesSql } from './alerts-sql.ts';
+import { alarmRecordsSinceSql, claimSql, ALERTS_SQL as S, summariesSql } from './alerts-sql.ts';
 import type {
   AlarmRecordRow,
   Alert,
@@ -73,7 +73,7 @@ export class SqlAlertsStore implements AlertsStore {
   constructor(private readonly db: SqlExecutor) {}
 
   async alarmRecordsAfter(after: { receivedAt: number; gateway: string; seq: number }, limit: number): Promise<AlarmRecordRow[]> {
-    return (await this.db.query<AlarmRecordRow>(S.alarmRecordsSince, [after.receivedAt, after.gateway, after.seq, limit])).rows;
+    return (await this.db.query<AlarmRecordRow>(alarmRecordsSinceSql(this.db.dialect), [after.receivedAt, after.gateway, after.seq, limit])).rows;
   }
 
   async integrityAlarmsAfter(afterId: number, limit: number): Promise<Array<{ id: number; gateway: string; seq: number; at: number }>> {

@@ -2,7 +2,7 @@
  * The anchoring store's SQL, one text for both backends (see sql-executor.ts). It only reads
  * records: the claim that marks them is the records store's (records-sql.ts). The statements on
  * records are checked with EXPLAIN QUERY PLAN in test/unit/anchor-store-plan.test.ts: the
- * unclaimed count walks records_unanchored, a batch's leaves and a leaf's index walk
+ * unclaimed count reads unanchored_spans, a batch's leaves and a leaf's index walk
  * records_anchor_batch.
  */
 import type { BatchStatus } from './anchor-types.ts';
@@ -35,7 +35,8 @@ export const ANCHOR_SQL = {
     VALUES ($1, $2, 'building', 0, $3, $3) RETURNING id`,
   setSize: 'UPDATE anchor_batches SET size = $2 WHERE id = $1',
   deleteBatch: 'DELETE FROM anchor_batches WHERE id = $1',
-  unclaimedCount: 'SELECT count(*) AS n FROM records WHERE anchor_batch IS NULL AND received_at < $1',
+  // Records v2: the unclaimed records are counted by their spans (records-sql.ts, the claims).
+  unclaimedSpans: 'SELECT coalesce(sum(records), 0) AS n FROM unanchored_spans WHERE received_at < $1',
 
   leavesFirst: `SELECT ${RECORD_COLUMNS} FROM records WHERE anchor_batch = $1 ORDER BY gateway, seq LIMIT $2`,
   leavesAfter: `SELECT ${RECORD_COLUMNS} FROM records WHERE anchor_batch = $1 AND (gateway, seq) > ($2, $3) ORDER BY gateway, seq LIMIT $4`,

@@ -102,7 +102,7 @@ export class SqlAnchorStore implements AnchorStore {
   }
 
   async unclaimedCount(before: number): Promise<number> {
-    return Number((await this.db.query<{ n: number }>(SQL.unclaimedCount, [before])).rows[0]?.n ?? 0);
+    return Number((await this.db.query<{ n: number }>(SQL.unclaimedSpans, [before])).rows[0]?.n ?? 0);
   }
 
   recordSigned(input: RecordSignedInput): Promise<AnchorTx | undefined> {

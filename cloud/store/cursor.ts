@@ -7,6 +7,7 @@
  */
 
 import { invalidCursor, invalidQuery } from './errors.ts';
+import { kindLiteral } from './records-codec.ts';
 import { RECORD_COLUMNS } from './rows.ts';
 import type { ReadingsQuery, RelayRecord } from './types.ts';
 
@@ -54,7 +55,12 @@ export interface RecordQuerySql {
  * PostgreSQL. With a gateway filter every row has the same gateway, so the cursor's tie-break
  * needs only seq.
  */
-export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) => string, dialect: 'sqlite' | 'postgres' = 'sqlite'): RecordQuerySql {
+export function recordQuerySql(
+  query: ReadingsQuery,
+  placeholder: (n: number) => string,
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+  select: string = RECORD_COLUMNS,
+): RecordQuerySql {
   checkQuery(query);
   const where: string[] = [];
   const params: Array<string | number> = [];
@@ -63,33 +69,42 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
     params.push(value);
     return placeholder(params.length);
   };
+  // Records v2 on SQLite (migrations-records-v2.ts) has two full-width indexes: a channel's series
+  // (gateway, device, channel, record_time) and the time index (record_time, gateway, seq). A
+  // gateway's page without a series is merged from its series (gateway-page.ts); any other filter by
+  // gateway, device or channel is checked on the rows of an ordered walk of the time index (or of the
+  // gateway's alarm index), written with unary + so the planner does not take the primary key's
+  // gateway range and sort all of it instead (test/unit/store-sqlite-plan.test.ts).
+  const series = query.gateway !== undefined && query.device !== undefined && query.channel !== undefined;
+  const gatewayAlarms = query.gateway !== undefined && query.kind === 'alarm';
+  const walk = dialect === 'sqlite' && !series && !gatewayAlarms ? '+' : '';
   if (query.gateway !== undefined) {
-    where.push(`gateway = ${bind(query.gateway)}`);
+    where.push(`${walk}gateway = ${bind(query.gateway)}`);
     shape += 'g';
   }
   if (query.device !== undefined) {
-    where.push(`device = ${bind(query.device)}`);
+    where.push(`${walk}device = ${bind(query.device)}`);
     shape += 'd';
   }
   if (query.channel !== undefined) {
-    where.push(`channel = ${bind(query.channel)}`);
+    where.push(`${walk}channel = ${bind(query.channel)}`);
     shape += 'c';
   }
   if (query.org !== undefined) {
     // Issue 15: the organization's gateways (index gateways_org, a few thousand at most) as a list
     // the records' own indexes are probed or filtered with; records need no organization column.
     // On SQLite, unary + keeps the planner from turning the list into one probe per gateway of
-    // records_gateway_time followed by a sort of all their rows: without a gateway filter a page
-    // still walks the time index in order and stops at LIMIT (test/unit/org-plan.test.ts).
+    // the primary key followed by a sort of all their rows: the page still walks the index chosen
+    // above in order and stops at LIMIT (test/unit/org-plan.test.ts).
     // PostgreSQL (no unary + on text) weighs both with its statistics.
-    const walk = query.gateway === undefined && dialect === 'sqlite' ? '+' : '';
-    where.push(`${walk}gateway IN (SELECT id FROM gateways WHERE org_id = ${bind(query.org)})`);
+    const listed = dialect === 'sqlite' ? '+' : '';
+    where.push(`${listed}gateway IN (SELECT id FROM gateways WHERE org_id = ${bind(query.org)})`);
     shape += 'o';
   }
   if (query.kind !== undefined) {
     // A literal, not a parameter: SQLite uses a partial index only when the query's WHERE names its
     // condition literally (docs/storage.md#partial-indexes). kind was checked above.
-    where.push(`kind = '${query.kind}'`);
+    where.push(`kind = ${kindLiteral(query.kind, dialect)}`);
     shape += query.kind === 'alarm' ? 'A' : 'R';
   }
   // One lower bound on record_time, whichever of `from` and the cursor is later: given two, SQLite
@@ -112,7 +127,7 @@ export function recordQuerySql(query: ReadingsQuery, placeholder: (n: number) =>
     shape += 't';
   }
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-  const sql = `SELECT ${RECORD_COLUMNS} FROM records${filter} ORDER BY record_time, gateway, seq LIMIT ${bind(query.limit + 1)}`;
+  const sql = `SELECT ${select} FROM records${filter} ORDER BY record_time, gateway, seq LIMIT ${bind(query.limit + 1)}`;
   return { shape, sql, params };
 }
 

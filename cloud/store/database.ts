@@ -5,6 +5,7 @@
  * starts and stops it. See README.md for how a feature adds its store.
  */
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../../protocols/clock.ts';
 import { SqlAlertsStore } from './alerts-store.ts';
 import type { AlertsStore } from './alerts-types.ts';
 import { SqlAnchorStore } from './anchor-store.ts';
@@ -16,6 +17,7 @@ import type { FleetStore } from './fleet-types.ts';
 import { SqlIdentityStore } from './identity-store.ts';
 import type { IdentityStore } from './identity-types.ts';
 import { SqlOrgStore } from './org-store.ts';
+import { RecordsPartitions } from './records-partitions.ts';
 import { SqlRecordsStore } from './records-store.ts';
 import { SqlSourcesStore } from './sources-store.ts';
 import type { SourcesStore } from './sources-types.ts';
@@ -53,6 +55,8 @@ export interface RelayDatabase {
   readonly identity: IdentityStore;
   /** Organizations (issue 15): who owns each gateway and what follows it. */
   readonly orgs: SqlOrgStore;
+  /** PostgreSQL: the monthly partitions of records, made ahead while the database runs (records-partitions.ts). */
+  readonly partitions: RecordsPartitions | undefined;
   /** Opens the connection or pool and applies pending migrations. Idempotent. */
   start(): Promise<void>;
   /** Closes it: every store's later calls fail with STORE_CLOSED. Idempotent. */
@@ -77,10 +81,14 @@ export function createExecutor(config: StoreConfig, logger: Logger): SqlExecutor
   }
 }
 
-/** The relay's database and its stores on one executor; nothing is opened until start(). */
-export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayDatabase {
+/**
+ * The relay's database and its stores on one executor; nothing is opened until start(). `clock`
+ * places the records partitions made ahead (PostgreSQL).
+ */
+export function createRelayDatabase(config: StoreConfig, logger: Logger, clock: Clock = systemClock): RelayDatabase {
   const executor = createExecutor(config, logger);
   const records = new SqlRecordsStore(executor, logger);
+  const partitions = executor.dialect === 'postgres' ? new RecordsPartitions(executor, clock, logger) : undefined;
   return {
     executor,
     records,
@@ -91,7 +99,14 @@ export function createRelayDatabase(config: StoreConfig, logger: Logger): RelayD
     sources: new SqlSourcesStore(executor, records),
     identity: new SqlIdentityStore(executor),
     orgs: new SqlOrgStore(executor),
-    start: () => executor.start(),
-    stop: () => executor.stop(),
+    partitions,
+    start: async () => {
+      await executor.start();
+      await partitions?.start();
+    },
+    stop: async () => {
+      partitions?.stop();
+      await executor.stop();
+    },
   };
 }

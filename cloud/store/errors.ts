@@ -32,6 +32,11 @@ export const STORE_ANCHOR_REFUSED = 'ATALAYA_STORE_ANCHOR_REFUSED';
 export const STORE_ORG_EXISTS = 'ATALAYA_STORE_ORG_EXISTS';
 /** A gateway added to, or moved into, an organization that does not exist (issue 15). */
 export const STORE_UNKNOWN_ORG = 'ATALAYA_STORE_UNKNOWN_ORG';
+/**
+ * Dropping old months of records (PostgreSQL, records-partitions.ts) met a month holding a record
+ * not in a batch confirmed on chain: nothing was dropped; `cause` holds the database error.
+ */
+export const STORE_PARTITION_HELD = 'ATALAYA_STORE_PARTITION_HELD';
 
 export type StoreErrorCode =
   | typeof STORE_GATEWAY_EXISTS
@@ -46,7 +51,8 @@ export type StoreErrorCode =
   | typeof STORE_UNAVAILABLE
   | typeof STORE_ANCHOR_REFUSED
   | typeof STORE_ORG_EXISTS
-  | typeof STORE_UNKNOWN_ORG;
+  | typeof STORE_UNKNOWN_ORG
+  | typeof STORE_PARTITION_HELD;
 
 export class StoreError extends AtalayaError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
@@ -106,6 +112,10 @@ export function anchorRefused(operation: string, problem: string, details: Recor
 }
 
 /** Wraps a database error; coded errors of this module pass through unchanged. */
+export function partitionHeld(cause: unknown): StoreError {
+  return new StoreError(STORE_PARTITION_HELD, 'a month of records holds records not in a confirmed anchor batch: nothing dropped', { cause });
+}
+
 export function unavailable(operation: string, cause: unknown): StoreError {
   if (cause instanceof StoreError) return cause;
   return new StoreError(STORE_UNAVAILABLE, `store ${operation} failed`, { cause, details: { operation, backendCode: backendCode(cause) } });

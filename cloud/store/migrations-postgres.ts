@@ -6,6 +6,7 @@ import { FLEET_CONFIG_MIGRATION_POSTGRES } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_POSTGRES } from './migrations-identity.ts';
 import { ORGS_MIGRATION_POSTGRES } from './migrations-orgs.ts';
 import { ALERTS_MIGRATION_POSTGRES, DGA_REVIEW_MIGRATION_POSTGRES } from './migrations-postgres-4-5.ts';
+import { POSTGRES_RECORDS_V2 } from './migrations-records-v2.ts';
 import { RELEASES_MIGRATION_POSTGRES } from './migrations-releases.ts';
 import { SOURCES_MIGRATION_POSTGRES } from './migrations-sources.ts';
 import { SOURCES_ORG_MIGRATION_POSTGRES } from './migrations-sources-org.ts';
@@ -233,6 +234,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   FLEET_CONFIG_MIGRATION_POSTGRES,
   RELEASES_MIGRATION_POSTGRES,
   SOURCES_ORG_MIGRATION_POSTGRES,
+  POSTGRES_RECORDS_V2,
 ];
 
 /**

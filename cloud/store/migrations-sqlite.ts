@@ -8,6 +8,7 @@ import { FLEET_MIGRATION_SQLITE } from './migrations-fleet.ts';
 import { FLEET_CONFIG_MIGRATION_SQLITE } from './migrations-fleet-config.ts';
 import { IDENTITY_MIGRATION_SQLITE } from './migrations-identity.ts';
 import { ORGS_MIGRATION_SQLITE } from './migrations-orgs.ts';
+import { SQLITE_RECORDS_V2 } from './migrations-records-v2.ts';
 import { RELEASES_MIGRATION_SQLITE } from './migrations-releases.ts';
 import { SOURCES_MIGRATION_SQLITE } from './migrations-sources.ts';
 import { SOURCES_ORG_MIGRATION_SQLITE } from './migrations-sources-org.ts';
@@ -261,6 +262,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   FLEET_CONFIG_MIGRATION_SQLITE,
   RELEASES_MIGRATION_SQLITE,
   SOURCES_ORG_MIGRATION_SQLITE,
+  SQLITE_RECORDS_V2,
 ];
 
 /** Brings the relay's SQLite file up to `migrations.length` (platform/sqlite/migrate.ts: one transaction per step). */

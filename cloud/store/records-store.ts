@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { recordQuerySql, toPage } from './cursor.ts';
 import { gatewayExists, invalidQuery, unknownGateway, unknownOrg } from './errors.ts';
+import { gatewayPage, mergesChannels } from './gateway-page.ts';
 import { DEFAULT_ORG } from './migrations-orgs.ts';
 import { ingestBody } from './records-ingest.ts';
 import { POSTGRES_RECORDS_SQL, SQLITE_RECORDS_SQL } from './records-sql.ts';
@@ -100,7 +101,9 @@ export class SqlRecordsStore implements RelayStore {
 
   async queryRecords(query: ReadingsQuery): Promise<{ items: RelayRecord[]; next: string | null }> {
     const { sql, params } = recordQuerySql(query, placeholder, this.db.dialect);
-    return toPage((await this.db.query<RecordRow>(sql, params)).rows.map(decodeRecord), query.limit);
+    // SQLite's records v2 has no (gateway, time) index: such a page is merged from the gateway's series.
+    const rows = this.db.dialect === 'sqlite' && mergesChannels(query) ? await gatewayPage(this.db, query) : (await this.db.query<RecordRow>(sql, params)).rows;
+    return toPage(rows.map(decodeRecord), query.limit);
   }
 
   async integrityAlarms(limit: number, org?: string): Promise<IntegrityAlarm[]> {
@@ -118,8 +121,16 @@ export class SqlRecordsStore implements RelayStore {
    * bound) becomes a leaf of `batchId`. Returns how many.
    */
   async markAnchorBatch(q: Query, batchId: number, periodEnd: number, periodStart: number | null): Promise<number> {
+    if (this.db.dialect === 'postgres') for (const sql of POSTGRES_RECORDS_SQL.claimByIndex) await q(sql, []);
     const claimed =
       periodStart === null ? await q(this.sql.claimBefore, [batchId, periodEnd]) : await q(this.sql.claimBetween, [batchId, periodEnd, periodStart]);
+    if (this.db.dialect === 'postgres') for (const sql of POSTGRES_RECORDS_SQL.claimPlanned) await q(sql, []);
+    // Unclaimed records are found through unanchored_spans (records v2): the claimed spans go
+    // (PostgreSQL's claim deletes them in its own statement, records-sql.ts).
+    if (this.db.dialect === 'sqlite') {
+      if (periodStart === null) await q(SQLITE_RECORDS_SQL.claimedBefore, [periodEnd]);
+      else await q(SQLITE_RECORDS_SQL.claimedBetween, [periodEnd, periodStart]);
+    }
     return claimed.count;
   }
 }

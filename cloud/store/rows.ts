@@ -1,10 +1,12 @@
 /**
  * Row codec shared by both backends: the records and gateways tables have the same columns in
  * SQLite and PostgreSQL (migrations-*.ts), and both drivers hand rows back as plain objects with
- * numbers (postgres.ts parses int8 to number).
+ * numbers (postgres.ts parses int8 to number). Records' kind, quality and hash are stored narrow
+ * (records-codec.ts); decodeRecord gives them back as the API's strings.
  */
-import type { AlarmDetail, Priority, Quality, RecordKind } from '../../protocols/records.ts';
+import type { AlarmDetail, Priority } from '../../protocols/records.ts';
 import { invalidBatch } from './errors.ts';
+import { hashHex, isHashHex, kindCode, kindName, qualityCode, qualityName } from './records-codec.ts';
 import type { GatewayRow, IngestInput, IntegrityAlarm, RelayRecord } from './types.ts';
 
 /** Stored columns in the order inserts bind them and selects return them. */
@@ -16,12 +18,14 @@ export const GATEWAY_COLUMNS = 'id, secret_ciphertext, created_at, last_seen_at,
 export interface RecordRow {
   gateway: string;
   seq: number;
-  kind: string;
+  /** records-codec.ts KIND_CODES (the name on a table not yet migrated). */
+  kind: number | string;
   device: string;
   channel: string;
   value: number | null;
   unit: string;
-  quality: string;
+  /** records-codec.ts QUALITY_CODES (the name on a table not yet migrated). */
+  quality: number | string;
   exception: number | null;
   ts: number;
   ts_corrected: number | null;
@@ -31,7 +35,8 @@ export interface RecordRow {
   flags: number;
   alarm: string | null;
   received_at: number;
-  hash: string;
+  /** 32 bytes (hex text on a table not yet migrated). */
+  hash: Uint8Array | string;
 }
 
 export interface GatewayDbRow {
@@ -57,12 +62,12 @@ export function decodeRecord(row: RecordRow): RelayRecord {
   const record = {
     gateway: row.gateway,
     seq: row.seq,
-    kind: row.kind as RecordKind,
+    kind: kindName(row.kind),
     device: row.device,
     channel: row.channel,
     value: row.value,
     unit: row.unit,
-    quality: row.quality as Quality,
+    quality: qualityName(row.quality),
     exception: row.exception,
     ts: row.ts,
     tsCorrected: row.ts_corrected,
@@ -71,7 +76,7 @@ export function decodeRecord(row: RecordRow): RelayRecord {
     priority: row.priority as Priority,
     flags: row.flags,
     receivedAt: row.received_at,
-    hash: row.hash,
+    hash: hashHex(row.hash),
   };
   return row.alarm === null ? record : { ...record, alarm: JSON.parse(row.alarm) as AlarmDetail };
 }
@@ -100,6 +105,8 @@ export function sortedBatch(input: IngestInput): IngestRecord[] {
     const record = records[i] as IngestRecord;
     if (!Number.isSafeInteger(record.seq) || record.seq < 0) throw invalidBatch(input.gateway, 'seq must be a non-negative integer', record.seq);
     if (!integers(record)) throw invalidBatch(input.gateway, 'ts, tsCorrected, mono, priority, flags and exception must be integers', record.seq);
+    if (kindCode(record.kind) < 0 || qualityCode(record.quality) < 0) throw invalidBatch(input.gateway, 'unknown kind or quality', record.seq);
+    if (typeof record.hash !== 'string' || !isHashHex(record.hash)) throw invalidBatch(input.gateway, 'hash must be 64 lowercase hex digits', record.seq);
     if (record.gateway !== input.gateway) throw invalidBatch(input.gateway, `record of gateway ${record.gateway}`, record.seq);
     if (i > 0 && records[i - 1]?.seq === record.seq) throw invalidBatch(input.gateway, 'seq repeated in the batch', record.seq);
   }

@@ -110,7 +110,7 @@ export class SqliteExecutor implements SqlExecutor {
       db.exec('BEGIN IMMEDIATE');
       try {
         const query: Query = async (sql, params) => this.run(db, sql, params);
-        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
+        const many: QueryMany = async (sql, rows) => this.runMany(db, sql, rows);
         const result = await fn(query, many, noCopy);
         db.exec('COMMIT');
         return result;
@@ -131,15 +131,22 @@ export class SqliteExecutor implements SqlExecutor {
       }
       const group = [entry];
       this.openGroup = group;
-      this.exclusive(operation, async (db) => {
-        // Closed when it starts: later arrivals form the next group while this one commits.
-        if (this.openGroup === group) this.openGroup = undefined;
-        const query: Query = async (sql, params) => this.run(db, sql, params);
-        const many: QueryMany = async (sql, rows) => rows.map((params) => this.run(db, sql, params));
-        await runGroup(db, group, query, many, noCopy);
-      }).catch((err: unknown) => {
-        if (this.openGroup === group) this.openGroup = undefined;
-        for (const member of group) member.reject(err);
+      // Queued on the next turn of the event loop, not at once: better-sqlite3 holds the thread for
+      // a whole group, so nothing can arrive while one runs, and requests reach ingest one I/O
+      // callback at a time. Every one that gets here in the same turn (before the check phase) joins
+      // this group and shares its commit; started at once, each request was a group of one and paid
+      // its own WAL sync (issue 18, test/integration/store-group-commit.test.ts).
+      setImmediate(() => {
+        this.exclusive(operation, async (db) => {
+          // Closed when it starts: later arrivals form the next group while this one commits.
+          if (this.openGroup === group) this.openGroup = undefined;
+          const query: Query = async (sql, params) => this.run(db, sql, params);
+          const many: QueryMany = async (sql, rows) => this.runMany(db, sql, rows);
+          await runGroup(db, group, query, many, noCopy);
+        }).catch((err: unknown) => {
+          if (this.openGroup === group) this.openGroup = undefined;
+          for (const member of group) member.reject(err);
+        });
       });
     });
   }
@@ -166,13 +173,32 @@ export class SqliteExecutor implements SqlExecutor {
     return next;
   }
 
-  private run<R>(db: Database, sql: string, params: readonly unknown[]): { rows: R[]; count: number } {
+  private prepared(db: Database, sql: string): Prepared {
     let prepared = this.statements.get(sql);
     if (prepared === undefined) {
       prepared = prepare(db, sql);
       this.statements.set(sql, prepared);
     }
-    const { statement, positional } = prepared;
+    return prepared;
+  }
+
+  /**
+   * One statement per row (the per-record ingest, issue 18): looked up once, and a row without
+   * undefined values is bound as it is, without a copy per row.
+   */
+  private runMany<R>(db: Database, sql: string, rows: ReadonlyArray<readonly unknown[]>): Array<{ rows: R[]; count: number }> {
+    const { statement, positional } = this.prepared(db, sql);
+    if (!positional || statement.reader) return rows.map((params) => this.run<R>(db, sql, params));
+    const out = new Array<{ rows: R[]; count: number }>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const params = rows[i] as readonly unknown[];
+      out[i] = { rows: [], count: statement.run(params.includes(undefined) ? params.map(orNull) : params).changes };
+    }
+    return out;
+  }
+
+  private run<R>(db: Database, sql: string, params: readonly unknown[]): { rows: R[]; count: number } {
+    const { statement, positional } = this.prepared(db, sql);
     const bound: unknown[] = positional ? params.map(orNull) : [Object.fromEntries(params.map((v, i) => [`p${i + 1}`, orNull(v)]))];
     if (statement.reader) {
       const rows = statement.all(...bound) as R[];

@@ -50,9 +50,12 @@ async function load(db: RelayDatabase, dialect: 'sqlite' | 'postgres'): Promise<
       : '(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < $2) SELECT n FROM c) AS s';
   const columns =
     'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
+  // Records v2 (migrations-records-v2.ts): kind and quality as codes, the hash as 32 bytes.
+  const [alarm, reading, good, hash] =
+    dialect === 'postgres' ? ['1', '0', '0', "decode(lpad(to_hex(s.n), 64, '0'), 'hex')"] : ['1', '0', '0', "unhex(printf('%064x', s.n))"];
   for (let g = 0; g < GATEWAYS; g++) {
-    const values = `$1, s.n, CASE WHEN s.n % 500 = 0 THEN 'alarm' ELSE 'reading' END, 'pozo', 'ch' || (s.n % 4), s.n * 0.5, 'm', 'good', NULL,
-      ${T0} + s.n * ${MIN} + $3, NULL, s.n, 'boot', 1, 0, NULL, ${T0} + s.n * ${MIN} + $3, $1 || ':' || s.n`;
+    const values = `$1, s.n, CASE WHEN s.n % 500 = 0 THEN ${alarm} ELSE ${reading} END, 'pozo', 'ch' || (s.n % 4), s.n * 0.5, 'm', ${good}, NULL,
+      ${T0} + s.n * ${MIN} + $3, NULL, s.n, 'boot', 1, 0, NULL, ${T0} + s.n * ${MIN} + $3, ${hash}`;
     await db.executor.transaction('bench load', (tq) => tq(`INSERT INTO records (${columns}) SELECT ${values} FROM ${series}`, [gw(g), PER_GATEWAY, g]));
   }
   await q('UPDATE gateways SET record_count = $1, highest_seq = $1', [PER_GATEWAY]);

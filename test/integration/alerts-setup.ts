@@ -46,7 +46,7 @@ export function alarmRecord(gateway: string, seq: number, alarm: AlarmDetail, ov
     priority: 2,
     flags: 0,
     alarm,
-    hash: `${gateway}-${seq}`.padEnd(64, '0').slice(0, 64),
+    hash: Buffer.from(`${gateway}-${seq}`).toString('hex').padEnd(64, '0').slice(0, 64),
     ...over,
   };
 }

@@ -119,7 +119,7 @@ function batch(gateway: string, seqs: readonly number[], now: number): IngestInp
     bootId: BOOT,
     priority: 0,
     flags: 0,
-    hash: `${gateway}:${seq}`.padEnd(64, '0'),
+    hash: Buffer.from(`${gateway}:${seq}`).toString('hex').padEnd(64, '0'),
   }));
   return { gateway, records, now, clockOffsetMs: null };
 }

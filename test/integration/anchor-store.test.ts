@@ -81,6 +81,24 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     ]);
   });
 
+  // Records v2 on SQLite finds unclaimed records through one span per ingest (its seq range): a
+  // resend overlapping records still unclaimed must not make them leaves of the resend's period.
+  it('claims by receive time when a resend overlaps records still unclaimed', async () => {
+    const db = await fresh();
+    const store = await started(db);
+    await db.ingest('gw-a', [1, 2, 3], T0 + 100);
+    await db.ingest('gw-a', [2, 3, 4, 5], T0 + 200);
+    expect(await store.unclaimedCount(T0 + 1000)).toBe(5);
+    const later = await store.claimBatch({ periodStart: T0 + 150, periodEnd: T0 + 250, now: NOW });
+    expect(later?.size).toBe(2);
+    if (later === undefined) return;
+    expect((await leaves(store, later.id)).map(key)).toEqual(['gw-a/4', 'gw-a/5']);
+    expect(await store.unclaimedCount(T0 + 1000)).toBe(3);
+    const rest = await store.claimBatch({ periodStart: null, periodEnd: T0 + 1000, now: NOW + 1 });
+    expect(rest?.size).toBe(3);
+    expect(await store.unclaimedCount(T0 + 1000)).toBe(0);
+  });
+
   it("yields a batch's leaves in (gateway, seq) order a chunk at a time, and a leaf's index is its position", async () => {
     const db = await fresh();
     const store = await started(db);
@@ -101,7 +119,7 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     await expect(chunks(store.batchRecords(batch.id, 0))).rejects.toMatchObject({ code: STORE_INVALID_QUERY });
 
     const all = byFour.flat();
-    expect(all[2]).toMatchObject({ gateway: 'gw-a', seq: 10, kind: 'reading', value: 2.5, receivedAt: T0 + 2, hash: 'gw-a:10'.padEnd(64, '0') });
+    expect(all[2]).toMatchObject({ gateway: 'gw-a', seq: 10, kind: 'reading', value: 2.5, receivedAt: T0 + 2, hash: Buffer.from('gw-a:10').toString('hex').padEnd(64, '0') });
     for (const [index, record] of all.entries()) {
       expect(await store.recordAnchor(record.gateway, record.seq)).toEqual({ record, batchId: batch.id, index });
     }

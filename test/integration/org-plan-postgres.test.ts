@@ -28,8 +28,10 @@ beforeAll(async () => {
   await pool.query(
     `INSERT INTO gateways (id, secret_ciphertext, created_at, org_id) SELECT 'gw-' || g, 'x', 0, 'org-' || (g % 5 + 1) FROM generate_series(1, 100) g`,
   );
+  // Records v2 (migrations-records-v2.ts): kind and quality as their codes, the hash as 32 bytes.
   await pool.query(`INSERT INTO records (gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash)
-    SELECT 'gw-' || g, s, CASE WHEN s % 100 = 0 THEN 'alarm' ELSE 'reading' END, 'd', 'c' || (s % 4), s, 'm', 'good', NULL, ${T0} + s * 60000, NULL, s, 'b', 1, 0, NULL, ${T0} + s * 60000, md5(g || ':' || s)
+    SELECT 'gw-' || g, s, CASE WHEN s % 100 = 0 THEN 1 ELSE 0 END, 'd', 'c' || (s % 4), s, 'm', 0, NULL, ${T0} + s * 60000, NULL, s, 'b', 1, 0, NULL, ${T0} + s * 60000,
+      decode(md5(g || ':' || s) || md5(s || ':' || g), 'hex')
     FROM generate_series(1, 100) g, generate_series(1, 1000) s`);
   await pool.query(`INSERT INTO alerts (id, family, kind, severity, gateway, title, facts, state, opened_at, updated_at, org_id)
     SELECT 'a' || i, 'f' || i, 'alarm', 'warning', 'gw-' || (i % 100 + 1), 't', '{}', CASE WHEN i % 3 = 0 THEN 'open' ELSE 'closed' END, i, i, 'org-' || (i % 5 + 1)
@@ -49,10 +51,13 @@ async function explain(sql: string, params: readonly unknown[]): Promise<string>
 }
 
 const cursor = encodeCursor({ time: T0 + 500 * 60000, gateway: 'gw-1', seq: 500 });
+// Records v2 (issue 18 §3) has no index in record_time order across gateways (records_time cost
+// a quarter of the COPY rate): a read of an organization's records with neither a gateway nor a
+// time window ('everything it has', or a next page with only a lower bound) sorts the
+// organization's rows, and PostgreSQL may well scan for that; docs/storage.md says so.
 const shapes: Array<[string, Omit<ReadingsQuery, 'limit' | 'org'>]> = [
-  ['everything it has', {}],
   ['its gateways in a window', { from: T0, to: T0 + 3_600_000 }],
-  ['its gateways, next page', { from: T0, cursor }],
+  ['its gateways, next page of a window', { from: T0, to: T0 + 600 * 60_000, cursor }],
   ['all its alarms', { kind: 'alarm' }],
   ['a gateway', { gateway: 'gw-1' }],
   ['a channel series, next page', { gateway: 'gw-1', device: 'd', channel: 'c1', cursor }],
@@ -62,7 +67,10 @@ describe('organization-scoped reads (PostgreSQL) query plans', () => {
   it.each(shapes)('queryRecords for %s reads records through an index', async (_name, query) => {
     const { sql, params } = recordQuerySql({ ...query, org: 'org-1', limit: 100 }, (n) => `$${n}`, 'postgres');
     const text = await explain(sql, params);
-    expect(text).not.toMatch(/Seq Scan on records/);
+    // records is partitioned (records v2): the months ahead are empty, and a scan of an empty
+    // partition (estimated cost 0) is no read of records.
+    const scans = text.split('\n').filter((line) => /Seq Scan on records/.test(line) && !/\(cost=0\.00\.\.0\.00 /.test(line));
+    expect(scans, text).toEqual([]);
     expect(text, text).toMatch(/Index (Only )?Scan (Backward )?using records_\w+ on records|Bitmap Index Scan on records_\w+/);
   });
 

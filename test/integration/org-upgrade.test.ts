@@ -43,7 +43,7 @@ async function seed(run: Run): Promise<void> {
     const params: unknown[] = [];
     for (let seq = 1; seq <= PER_GATEWAY; seq++) {
       rows.push(`(?, ?, 'reading', 'pozo', 'level', ?, 'm', 'good', NULL, ?, NULL, ?, 'boot', 1, 0, NULL, ?, ?, ${seq <= 100 ? 1 : 'NULL'})`);
-      params.push(gateway, seq, seq / 10, T0 + seq * 1000, seq, T0 + seq * 1000 + 5, `${gateway}-${seq}`.padEnd(64, '0'));
+      params.push(gateway, seq, seq / 10, T0 + seq * 1000, seq, T0 + seq * 1000 + 5, Buffer.from(`${gateway}-${seq}`).toString('hex').padEnd(64, '0'));
     }
     await run(
       `INSERT INTO records (gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash, anchor_batch) VALUES ${rows.join(', ')}`,

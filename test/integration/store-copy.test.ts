@@ -53,7 +53,7 @@ function record(seq: number, over: Partial<Offered> = {}): Offered {
     bootId: 'b0',
     priority: 0,
     flags: 0,
-    hash: `h${seq}`.padEnd(64, '0'),
+    hash: Buffer.from(`h${seq}`).toString('hex').padEnd(64, '0'),
     ...over,
   };
 }

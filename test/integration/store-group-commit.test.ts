@@ -47,6 +47,25 @@ describe('SQLite group commit', () => {
     expect(walFrames() - framesBefore).toBeLessThan(5);
   });
 
+  // Requests reach ingest one I/O callback at a time, each followed by its microtasks: a group
+  // started at once would hold only the first (issue 18: every request paid its own WAL sync).
+  it('commits once for transactions that arrive in separate callbacks of one event-loop turn', async () => {
+    await executor.query('PRAGMA wal_checkpoint(TRUNCATE)', []);
+    const framesBefore = walFrames();
+    const writes = Array.from(
+      { length: 20 },
+      (_, i) =>
+        new Promise<number>((resolve, reject) => {
+          setImmediate(() => {
+            executor.groupedTransaction('test', async (q) => (await q(insertNonce, ['gw', `m${String(i).padStart(2, '0')}`, 1])).count).then(resolve, reject);
+          });
+        }),
+    );
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: 20 }, () => 1));
+    expect(await nonces()).toHaveLength(20);
+    expect(walFrames() - framesBefore).toBeLessThan(5);
+  });
+
   it('rolls back only the transaction that failed and rejects only its caller', async () => {
     const write = (nonce: string, fail?: Error): Promise<string> =>
       executor.groupedTransaction('test', async (q) => {

@@ -118,7 +118,7 @@ function record(seq: number, over: Partial<Offered> = {}): Offered {
     bootId: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d',
     priority: 0,
     flags: 0,
-    hash: `h${seq}`.padEnd(64, '0'),
+    hash: Buffer.from(`h${seq}`).toString('hex').padEnd(64, '0'),
     ...over,
   };
 }
@@ -299,6 +299,9 @@ describe.each([
     const queries: Array<[Omit<ReadingsQuery, 'limit' | 'cursor'>, (r: Offered) => boolean]> = [
       [{}, () => true],
       [{ gateway: 'gw-b' }, (r) => r.gateway === 'gw-b'],
+      // SQLite merges these from the gateway's channel series (records v2, cloud/store/gateway-page.ts).
+      [{ gateway: 'gw-a', device: 'gas-1' }, (r) => r.gateway === 'gw-a' && r.device === 'gas-1'],
+      [{ gateway: 'gw-b', channel: 'h2s', to: T0 + 15_000 }, (r) => r.gateway === 'gw-b' && r.channel === 'h2s' && time(r) < T0 + 15_000],
       [{ gateway: 'gw-a', device: 'gas-2', channel: 'h2s' }, (r) => r.gateway === 'gw-a' && r.device === 'gas-2' && r.channel === 'h2s'],
       [{ device: 'gas-1' }, (r) => r.device === 'gas-1'],
       [{ kind: 'alarm' }, (r) => r.kind === 'alarm'],
@@ -405,7 +408,7 @@ function describeConcurrency(fresh: () => Promise<Database>): void {
     const [won, lost] = await Promise.all([first, second]);
     expect(won).toEqual({ ok: true, stored: 100, duplicates: 0, highestSeq: 100 });
     expect(lost).toEqual({ ok: false, conflicts: range(1, 100).map((r) => r.seq) });
-    expect(await db.scalar("SELECT count(*) FROM records WHERE hash = repeat('e', 64)")).toBe(0);
+    expect(await db.scalar("SELECT count(*) FROM records WHERE encode(hash, 'hex') = repeat('e', 64)")).toBe(0);
     expect(await db.scalar('SELECT count(*) FROM integrity_alarms')).toBe(100);
     expect(await two.getGateway('gw-a')).toMatchObject({ records: 100 });
   });

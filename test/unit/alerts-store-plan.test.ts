@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALERTS_SQL, claimSql } from '../../cloud/store/alerts-sql.ts';
+import { ALERTS_SQL, alarmRecordsSinceSql, claimSql } from '../../cloud/store/alerts-sql.ts';
 import { relayPlanDb } from '../helpers/relay-plan-db.ts';
 
 /**
@@ -11,7 +11,7 @@ const { plan } = relayPlanDb();
 
 describe('alerts store (SQLite) query plans', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['alarmRecordsSince', ALERTS_SQL.alarmRecordsSince, /^SEARCH records USING INDEX records_alarm_received \(\(received_at,gateway,seq\)>\(\?,\?,\?\)\)$/],
+    ['alarmRecordsSince', alarmRecordsSinceSql('sqlite'), /^SEARCH records USING INDEX records_alarm_received \(\(received_at,gateway,seq\)>\(\?,\?,\?\)\)$/],
     ['claim', claimSql('sqlite'), /^SEARCH alert_outbox USING INDEX alert_outbox_due \(channel=\? AND next_attempt_at<\?\)$/],
     [
       'recentCount',

@@ -11,7 +11,8 @@ import { relayPlanDb } from '../helpers/relay-plan-db.ts';
  */
 const { plan } = relayPlanDb();
 
-// PostgreSQL-only lock statements: SQLite's BEGIN IMMEDIATE serializes writers instead.
+// PostgreSQL-only lock statements: SQLite's BEGIN IMMEDIATE serializes writers instead. SQLite
+// counts the unclaimed records with unclaimedSpans (records v2).
 const POSTGRES_ONLY = new Set(['claimLock', 'errorsLock']);
 const statements = Object.entries(ANCHOR_SQL).filter(([name]) => !POSTGRES_ONLY.has(name));
 
@@ -20,12 +21,29 @@ describe('anchor store (SQLite) query plans', () => {
     expect(plan(sql).filter((d) => /^SCAN records\b/.test(d))).toEqual([]);
   });
 
-  // The claim is the records store's statement (the one writer of records), run by anchoring.
-  const onRecordsSql = { ...ANCHOR_SQL, claimBefore: SQLITE_RECORDS_SQL.claimBefore, claimBetween: SQLITE_RECORDS_SQL.claimBetween };
+  // Records v2: SQLite finds the unclaimed records through unanchored_spans, one row per ingest, and
+  // each span's records through the primary key (migrations-records-v2.ts).
+  it.each([
+    ['claimBefore', SQLITE_RECORDS_SQL.claimBefore, /^SEARCH u USING INDEX unanchored_spans_received \(received_at<\?\)$/],
+    ['claimBetween', SQLITE_RECORDS_SQL.claimBetween, /^SEARCH u USING INDEX unanchored_spans_received \(received_at>\? AND received_at<\?\)$/],
+  ])('%s walks the spans received in the period and each span by primary key', (_name, sql, spans) => {
+    const details = plan(sql);
+    expect(details).toHaveLength(2);
+    expect(details[0]).toMatch(spans);
+    expect(details[1]).toBe('SEARCH records USING PRIMARY KEY (gateway=? AND seq>? AND seq<?)');
+  });
+
+  it('the unclaimed count and the claimed spans use the spans index', () => {
+    expect(plan(ANCHOR_SQL.unclaimedSpans)).toEqual(['SEARCH unanchored_spans USING INDEX unanchored_spans_received (received_at<?)']);
+    expect(plan(SQLITE_RECORDS_SQL.claimedBefore)).toEqual(['SEARCH unanchored_spans USING INDEX unanchored_spans_received (received_at<?)']);
+    expect(plan(SQLITE_RECORDS_SQL.claimedBetween)).toEqual([
+      'SEARCH unanchored_spans USING INDEX unanchored_spans_received (received_at>? AND received_at<?)',
+    ]);
+  });
+
+  // PostgreSQL's claim and unclaimed count (records_unanchored) are checked in its own plan tests.
+  const onRecordsSql = ANCHOR_SQL;
   const onRecords: Array<[keyof typeof onRecordsSql, RegExp]> = [
-    ['claimBefore', /^SEARCH records USING INDEX records_unanchored \(received_at<\?\)$/],
-    ['claimBetween', /^SEARCH records USING INDEX records_unanchored \(received_at>\? AND received_at<\?\)$/],
-    ['unclaimedCount', /^SEARCH records USING (COVERING )?INDEX records_unanchored \(received_at<\?\)$/],
     ['leavesFirst', /^SEARCH records USING INDEX records_anchor_batch \(anchor_batch=\?\)$/],
     ['leavesAfter', /^SEARCH records USING INDEX records_anchor_batch \(anchor_batch=\? AND \(gateway,seq\)>\(\?,\?\)\)$/],
     ['leafIndex', /^SEARCH records USING COVERING INDEX records_anchor_batch \(anchor_batch=\? AND \(gateway,seq\)<\(\?,\?\)\)$/],

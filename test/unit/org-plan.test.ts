@@ -33,10 +33,12 @@ const shapes: Array<[string, Omit<ReadingsQuery, 'limit' | 'org'>, RegExp]> = [
     { gateway: 'g', device: 'd', channel: 'c' },
     /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?\)$/,
   ],
+  // A gateway's page without a series is merged from its series on SQLite (records v2,
+  // test/unit/store-sqlite-plan.test.ts); each series query keeps the organization's list as a filter.
   [
-    'a gateway, next page',
-    { gateway: 'g', cursor, to: 9 },
-    /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/,
+    "a gateway's series, next page",
+    { gateway: 'g', device: 'd', channel: 'c', cursor, to: 9 },
+    /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
   ],
   ["a gateway's alarms", { gateway: 'g', kind: 'alarm', from: 1 }, /^SEARCH records USING INDEX records_gateway_alarm_time \(gateway=\? AND record_time>\?\)$/],
   ['its gateways in a window', { from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],

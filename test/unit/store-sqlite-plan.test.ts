@@ -1,6 +1,7 @@
 import type Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encodeCursor, recordQuerySql } from '../../cloud/store/cursor.ts';
+import { GATEWAY_PAGE_SQL, mergesChannels } from '../../cloud/store/gateway-page.ts';
 import { SQLITE_RECORDS_SQL as SQLITE_SQL } from '../../cloud/store/records-sql.ts';
 import { toNamed } from '../../cloud/store/sql-sqlite.ts';
 import type { ReadingsQuery } from '../../cloud/store/types.ts';
@@ -54,11 +55,12 @@ describe('relay store (SQLite) query plans', () => {
       { gateway: 'g', device: 'd', channel: 'c', from: 1, to: 9, cursor },
       /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
     ],
-    ['a gateway', { gateway: 'g' }, /^SEARCH records USING INDEX records_gateway_time \(gateway=\?\)$/],
+    // Records v2: a device or channel without its gateway walks the time index, checked on each row.
+    ['a device anywhere, in a window', { device: 'd', from: 1, to: 9 }, /^SEARCH records USING INDEX records_time \(record_time>\? AND record_time<\?\)$/],
     [
-      'a gateway, next page',
-      { gateway: 'g', cursor, to: 9 },
-      /^SEARCH records USING INDEX records_gateway_time \(gateway=\? AND record_time>\? AND record_time<\?\)$/,
+      "a channel's readings in a window (DGA)",
+      { gateway: 'g', device: 'd', channel: 'c', kind: 'reading', from: 1, to: 9 },
+      /^SEARCH records USING INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\? AND record_time>\? AND record_time<\?\)$/,
     ],
     [
       "a gateway's alarms",
@@ -71,6 +73,32 @@ describe('relay store (SQLite) query plans', () => {
     // No filter at all: an ordered walk of the time index that stops at LIMIT.
     ['everything', {}, /^SCAN records USING INDEX records_time$/],
   ];
+
+  // Records v2 keeps no (gateway, time) index: a gateway's page without a series is merged from its
+  // series (cloud/store/gateway-page.ts), each step a range of records_channel_time or the primary key.
+  it.each<[string, Omit<ReadingsQuery, 'limit'>]>([
+    ['a gateway', { gateway: 'g' }],
+    ['a gateway, next page', { gateway: 'g', cursor, to: 9 }],
+    ["a gateway's device in a window", { gateway: 'g', device: 'd', from: 1, to: 9 }],
+    ["a gateway's channel on any device", { gateway: 'g', channel: 'c', kind: 'reading' }],
+  ])('queryRecords for %s merges the series of its channels', (_name, query) => {
+    expect(mergesChannels({ ...query, limit: 100 })).toBe(true);
+    const { sql, params } = recordQuerySql({ ...query, device: 'd', channel: 'c', limit: 100 }, () => '?', 'sqlite', 'record_time AS t, seq');
+    const details = plan(sql, params);
+    expect(details).toHaveLength(1);
+    expect(details[0]).toMatch(/^SEARCH records USING (COVERING )?INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?( AND record_time>\?)?( AND record_time<\?)?\)$/);
+  });
+
+  it("the gateway page's pairs are index seeks and its rows primary-key lookups", () => {
+    for (const sql of [GATEWAY_PAGE_SQL.pairs, GATEWAY_PAGE_SQL.devicePairs]) {
+      const onRecords = plan(sql, dummyParams(sql)).filter((d) => d.includes('records'));
+      expect(onRecords.length).toBeGreaterThan(0);
+      for (const d of onRecords) expect(d).toMatch(/^SEARCH records USING COVERING INDEX records_channel_time \(gateway=\?( AND device[=>]\?)?( AND channel>\?)?\)$/);
+    }
+    expect(plan(GATEWAY_PAGE_SQL.row, dummyParams(GATEWAY_PAGE_SQL.row))).toEqual(['SEARCH records USING PRIMARY KEY (gateway=? AND seq=?)']);
+    expect(mergesChannels({ gateway: 'g', device: 'd', channel: 'c', limit: 1 })).toBe(false);
+    expect(mergesChannels({ gateway: 'g', kind: 'alarm', limit: 1 })).toBe(false);
+  });
 
   it.each(shapes)('queryRecords for %s uses its index in order', (_name, query, expected) => {
     const { sql, params } = recordQuerySql({ ...query, limit: 100 }, () => '?');
