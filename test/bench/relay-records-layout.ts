@@ -20,7 +20,8 @@ const GATEWAYS = 100;
 const BATCHES = 6;
 const PER_BATCH = 1000;
 
-const COLUMNS = 'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
+const COLUMNS =
+  'gateway, seq, kind, device, channel, value, unit, quality, exception, ts, ts_corrected, mono, boot_id, priority, flags, alarm, received_at, hash';
 
 function table(narrow: boolean, withoutRowid: boolean): string {
   const code = narrow ? 'INTEGER' : 'TEXT';
@@ -107,9 +108,26 @@ function batches(narrow: boolean): unknown[][][] {
       out.push(
         readings.slice(b * PER_BATCH, (b + 1) * PER_BATCH).map((r) => {
           const hash = recordHash(gateway, r);
-          return [gateway, r.seq, narrow ? kindCode(r.kind) : r.kind, r.device, r.channel, r.value ?? null, r.unit,
-            narrow ? qualityCode(r.quality) : r.quality, r.exception ?? null, r.ts, null, r.mono, r.bootId, r.priority, r.flags, null, now,
-            narrow ? hashBytes(hash) : hash];
+          return [
+            gateway,
+            r.seq,
+            narrow ? kindCode(r.kind) : r.kind,
+            r.device,
+            r.channel,
+            r.value ?? null,
+            r.unit,
+            narrow ? qualityCode(r.quality) : r.quality,
+            r.exception ?? null,
+            r.ts,
+            null,
+            r.mono,
+            r.bootId,
+            r.priority,
+            r.flags,
+            null,
+            now,
+            narrow ? hashBytes(hash) : hash,
+          ];
         }),
       );
     }
@@ -124,7 +142,11 @@ function run(layout: Layout, data: unknown[][][]): { rate: number; cpuUs: number
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(table(layout.narrow, layout.withoutRowid) + layout.indexes);
-    const insert = db.prepare(`INSERT INTO records (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`);
+    const insert = db.prepare(
+      `INSERT INTO records (${COLUMNS}) VALUES (${COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')}) ON CONFLICT (gateway, seq) DO NOTHING`,
+    );
     const write = db.transaction((rows: unknown[][]) => {
       for (const row of rows) insert.run(row);
     });
@@ -148,7 +170,12 @@ function run(layout: Layout, data: unknown[][][]): { rate: number; cpuUs: number
 }
 
 out(machineLine());
-out(`load average at start: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')}`);
+out(
+  `load average at start: ${os
+    .loadavg()
+    .map((l) => fmt(l, 2))
+    .join(', ')}`,
+);
 const text = batches(false);
 const narrow = batches(true);
 /** Rounds over all layouts: the best of them per layout, so a burst of other load on the machine shows less. */

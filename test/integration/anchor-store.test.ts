@@ -119,7 +119,14 @@ describe.each(['sqlite', 'postgres'] as const)('anchor store on %s', (backend) =
     await expect(chunks(store.batchRecords(batch.id, 0))).rejects.toMatchObject({ code: STORE_INVALID_QUERY });
 
     const all = byFour.flat();
-    expect(all[2]).toMatchObject({ gateway: 'gw-a', seq: 10, kind: 'reading', value: 2.5, receivedAt: T0 + 2, hash: Buffer.from('gw-a:10').toString('hex').padEnd(64, '0') });
+    expect(all[2]).toMatchObject({
+      gateway: 'gw-a',
+      seq: 10,
+      kind: 'reading',
+      value: 2.5,
+      receivedAt: T0 + 2,
+      hash: Buffer.from('gw-a:10').toString('hex').padEnd(64, '0'),
+    });
     for (const [index, record] of all.entries()) {
       expect(await store.recordAnchor(record.gateway, record.seq)).toEqual({ record, batchId: batch.id, index });
     }

@@ -64,8 +64,7 @@ function record(seq: number, over: Partial<Offered> = {}): Offered {
   return { ...r, hash: recordHash('gw-a', r), ...over };
 }
 
-const seqRange = (from: number, to: number, over: Partial<Offered> = {}): Offered[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => record(from + i, over));
+const seqRange = (from: number, to: number, over: Partial<Offered> = {}): Offered[] => Array.from({ length: to - from + 1 }, (_, i) => record(from + i, over));
 
 const ingest = (records: Offered[], at: number) => db.records.ingest({ gateway: 'gw-a', records, now: at, clockOffsetMs: 0 });
 
@@ -80,7 +79,9 @@ async function placement(): Promise<Record<string, number>> {
 }
 
 async function partitions(): Promise<string[]> {
-  const rows = await q<{ name: string }>("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'records'::regclass");
+  const rows = await q<{ name: string }>(
+    "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'records'::regclass",
+  );
   return rows.map((r) => r.name).sort();
 }
 
@@ -166,9 +167,16 @@ describe('records partitioned by month of received_at (PostgreSQL)', () => {
     try {
       // The ingest has its receive time, then waits for the gateway row another transaction holds.
       await holder.query("BEGIN; SELECT 1 FROM gateways WHERE id = 'gw-b' FOR UPDATE");
-      const late = db.records.ingest({ gateway: 'gw-b', records: [{ ...record(1), gateway: 'gw-b', hash: recordHash('gw-b', record(1)) }], now: T, clockOffsetMs: 0 });
+      const late = db.records.ingest({
+        gateway: 'gw-b',
+        records: [{ ...record(1), gateway: 'gw-b', hash: recordHash('gw-b', record(1)) }],
+        now: T,
+        clockOffsetMs: 0,
+      });
       await waitFor(
-        async () => (await q<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n >= 1,
+        async () =>
+          (await q<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n >=
+          1,
         'the ingest waiting on the gateway row',
       );
       expect(await db.anchor.claimBatch({ periodStart: null, periodEnd: T + 10, now: T + 10 })).toBeUndefined();

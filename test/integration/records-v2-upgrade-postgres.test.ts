@@ -139,7 +139,10 @@ describe('a relay database from before records v2 (PostgreSQL)', () => {
       const expected = RECORDS.filter((r) => r.gateway === gateway).sort((a, b) => (a.tsCorrected ?? a.ts) - (b.tsCorrected ?? b.ts) || a.seq - b.seq);
       expect(page.items).toEqual(expected);
     }
-    const placement = await db.executor.query<{ part: string; n: string }>('SELECT tableoid::regclass::text AS part, count(*) AS n FROM records GROUP BY 1 ORDER BY 1', []);
+    const placement = await db.executor.query<{ part: string; n: string }>(
+      'SELECT tableoid::regclass::text AS part, count(*) AS n FROM records GROUP BY 1 ORDER BY 1',
+      [],
+    );
     expect(placement.rows.map((r) => [r.part, Number(r.n)])).toEqual([
       ['records_1970_01', 1],
       ['records_2025_05', 300],

@@ -84,17 +84,45 @@ function seedOldFile(file: string): void {
       for (const id of GATEWAYS) gateway.run(id, 'sealed', T0, PER_GATEWAY, PER_GATEWAY);
       for (const r of ALL) {
         const alarm = r.alarm === undefined ? null : JSON.stringify(r.alarm);
-        insert.run(r.gateway, r.seq, r.kind, r.device, r.channel, r.value, r.unit, r.quality, r.exception, r.ts, r.tsCorrected, r.mono, r.bootId,
-          r.priority, r.flags, alarm, r.receivedAt, r.hash, inBatch(r));
+        insert.run(
+          r.gateway,
+          r.seq,
+          r.kind,
+          r.device,
+          r.channel,
+          r.value,
+          r.unit,
+          r.quality,
+          r.exception,
+          r.ts,
+          r.tsCorrected,
+          r.mono,
+          r.bootId,
+          r.priority,
+          r.flags,
+          alarm,
+          r.receivedAt,
+          r.hash,
+          inBatch(r),
+        );
       }
       for (const id of [1, 2] as const) {
         const leaves = ALL.filter((r) => inBatch(r) === id);
         const mined = id === 1 ? [`0x${'ab'.repeat(32)}`, 42, `0x${'cd'.repeat(32)}`, T0 + 9_000] : [null, null, null, null];
         batch.run(id, id === 1 ? PERIOD_1 : PERIOD_2, id === 1 ? 'confirmed' : 'pending', leaves.length, rootOf(leaves), T0, T0, ...mined);
       }
-      db.prepare('INSERT INTO integrity_alarms (gateway, seq, existing_hash, offered_hash, at) VALUES (?, 3, ?, ?, ?)').run('gw-north', 'a'.repeat(64), 'b'.repeat(64), T0);
+      db.prepare('INSERT INTO integrity_alarms (gateway, seq, existing_hash, offered_hash, at) VALUES (?, 3, ?, ?, ?)').run(
+        'gw-north',
+        'a'.repeat(64),
+        'b'.repeat(64),
+        T0,
+      );
       db.prepare("INSERT INTO dga_obras (obra, created_at) VALUES ('OB-0101-1', ?)").run(T0);
-      db.prepare("INSERT INTO dga_submissions (obra, slot, kind, state, created_at, updated_at) VALUES ('OB-0101-1', ?, 'hourly', 'accepted', ?, ?)").run(T0, T0, T0);
+      db.prepare("INSERT INTO dga_submissions (obra, slot, kind, state, created_at, updated_at) VALUES ('OB-0101-1', ?, 'hourly', 'accepted', ?, ?)").run(
+        T0,
+        T0,
+        T0,
+      );
     })();
   } finally {
     db.close();

@@ -69,7 +69,16 @@ describe('records codec (issue 18 §3)', () => {
     } as IngestInput['records'][number];
     const input = (r: object): IngestInput => ({ gateway: 'gw', records: [{ ...record, ...r } as typeof record], now: 1, clockOffsetMs: null });
     expect(sortedBatch(input({})).length).toBe(1);
-    for (const bad of [{ hash: HASH.toUpperCase() }, { hash: HASH.slice(2) }, { hash: `${HASH.slice(2)}zz` }, { hash: `${HASH.slice(1)}:` }, { hash: `${HASH.slice(1)}\`` }, { hash: `${HASH.slice(1)}/` }, { kind: 'note' }, { quality: 'bad' }]) {
+    for (const bad of [
+      { hash: HASH.toUpperCase() },
+      { hash: HASH.slice(2) },
+      { hash: `${HASH.slice(2)}zz` },
+      { hash: `${HASH.slice(1)}:` },
+      { hash: `${HASH.slice(1)}\`` },
+      { hash: `${HASH.slice(1)}/` },
+      { kind: 'note' },
+      { quality: 'bad' },
+    ]) {
       expect(() => sortedBatch(input(bad))).toThrow(expect.objectContaining({ code: STORE_INVALID_BATCH }));
     }
   });

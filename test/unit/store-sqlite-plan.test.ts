@@ -86,14 +86,17 @@ describe('relay store (SQLite) query plans', () => {
     const { sql, params } = recordQuerySql({ ...query, device: 'd', channel: 'c', limit: 100 }, () => '?', 'sqlite', 'record_time AS t, seq');
     const details = plan(sql, params);
     expect(details).toHaveLength(1);
-    expect(details[0]).toMatch(/^SEARCH records USING (COVERING )?INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?( AND record_time>\?)?( AND record_time<\?)?\)$/);
+    expect(details[0]).toMatch(
+      /^SEARCH records USING (COVERING )?INDEX records_channel_time \(gateway=\? AND device=\? AND channel=\?( AND record_time>\?)?( AND record_time<\?)?\)$/,
+    );
   });
 
   it("the gateway page's pairs are index seeks and its rows primary-key lookups", () => {
     for (const sql of [GATEWAY_PAGE_SQL.pairs, GATEWAY_PAGE_SQL.devicePairs]) {
       const onRecords = plan(sql, dummyParams(sql)).filter((d) => d.includes('records'));
       expect(onRecords.length).toBeGreaterThan(0);
-      for (const d of onRecords) expect(d).toMatch(/^SEARCH records USING COVERING INDEX records_channel_time \(gateway=\?( AND device[=>]\?)?( AND channel>\?)?\)$/);
+      for (const d of onRecords)
+        expect(d).toMatch(/^SEARCH records USING COVERING INDEX records_channel_time \(gateway=\?( AND device[=>]\?)?( AND channel>\?)?\)$/);
     }
     expect(plan(GATEWAY_PAGE_SQL.row, dummyParams(GATEWAY_PAGE_SQL.row))).toEqual(['SEARCH records USING PRIMARY KEY (gateway=? AND seq=?)']);
     expect(mergesChannels({ gateway: 'g', device: 'd', channel: 'c', limit: 1 })).toBe(false);
