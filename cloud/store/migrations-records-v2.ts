@@ -108,15 +108,16 @@ export const SQLITE_RECORDS_V2: SqliteMigration = {
  *   seq)`, what the primary key did (a partitioned table's unique index must contain the
  *   partition key, so exactly-once is the ingest's: the gateway row lock,
  *   records-ingest-postgres.ts); `records_gateway_time (gateway, record_time, seq)` for every
- *   read that names a gateway (a channel, an organization's list, DGA); BRIN on `received_at` and
- *   `record_time` (time windows across gateways), a few pages a partition. The unanchored records
+ *   read that names a gateway (a channel, an organization's list, DGA); `records_time
+ *   (record_time, gateway, seq)` for the pages of every read that names none (the dashboard's
+ *   "any gateway", an organization's list): without it such a page sorts every row it selects,
+ *   which a year of a fleet cannot afford; BRIN on `received_at`, a few pages a partition. The unanchored records
  *   are not indexed (records_unanchored cost a third of the COPY rate: every connection inserting
  *   at its right edge): `unanchored_spans` has a row per ingest, as on SQLite, and anchoring's
  *   claim takes records through `records_gateway_seq` (records-sql.ts).
  *   Written only for alarm rows: `records_alarm_time`, `records_alarm_received` (the alerts'
  *   walk); only by the claim: `records_anchor_batch`. Gone: the unique key, records_channel_time
- *   (device and channel are a filter on the gateway's time range) and records_time (a read
- *   without a gateway is bounded by its time window through the BRIN, and sorts it).
+ *   (device and channel are a filter on the gateway's time range) and records_unanchored.
  *
  * The old rows are copied (kind, quality and hash converted; an unknown kind or quality, or a hash
  * that is not 64 hex digits, fails the step and leaves the database as it was) into partitions
@@ -166,11 +167,11 @@ export const POSTGRES_RECORDS_V2: PostgresMigration = {
 
     CREATE INDEX records_gateway_seq ON records (gateway, seq);
     CREATE INDEX records_gateway_time ON records (gateway, record_time, seq);
+    CREATE INDEX records_time ON records (record_time, gateway, seq);
     CREATE INDEX records_anchor_batch ON records (anchor_batch, gateway, seq) WHERE anchor_batch IS NOT NULL;
     CREATE INDEX records_alarm_time ON records (record_time, gateway, seq) WHERE kind = 1;
     CREATE INDEX records_alarm_received ON records (received_at, gateway, seq) WHERE kind = 1;
     CREATE INDEX records_received_brin ON records USING brin (received_at) WITH (autosummarize = on);
-    CREATE INDEX records_time_brin ON records USING brin (record_time) WITH (autosummarize = on);
 
     -- The partitions of every UTC month that meets [from_ms, to_ms); returns how many it made.
     -- A month whose rows already sit in the DEFAULT partition is left there (PostgreSQL would
