@@ -50,6 +50,9 @@ export async function startDemoNotify(out: { write(s: string): unknown }): Promi
       tickMs: 500,
       // The outage lasts 20 s / speed: silence is declared halfway through it.
       silentAfterMinutes: SILENT_AFTER_S / speed / 60,
+      // The LoRaWAN source's virtual gateway speaks at its provider's pace (an uplink every 10 s
+      // at speed 1 here, minutes in the field), so the demo gateway's 10 s would flap it.
+      silentAfter: [{ gateways: ['src-*'], minutes: 60 / speed }],
       backoffMs: { base: 1000, max: 10_000 },
       channels: {
         email: { host: '127.0.0.1', port: sim.smtpPort!, security: 'none', from: 'atalaya-demo@example.cl' },

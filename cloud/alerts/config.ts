@@ -80,6 +80,17 @@ export const alertsConfigSchema = z
     ackLinkTtlHours: z.number().min(1).max(720).default(72).describe('how long an ack link works, hours (1..720)'),
     tickMs: z.int().min(100).max(600_000).default(2000).describe('how often the detectors and escalations run, ms (100..600000)'),
     silentAfterMinutes: minutes(10_080).default(15).describe('a gateway without ingest for longer is silent, minutes; 0: never'),
+    silentAfter: z
+      .array(
+        z.strictObject({
+          gateways: z.array(z.string().min(1).max(256)).min(1).describe('gateway id patterns, * matches any run of characters, e.g. src-* or pozo-norte-*'),
+          minutes: minutes(10_080).describe('its silence period, minutes; 0: never silent'),
+        }),
+      )
+      .default([])
+      .describe(
+        'silence periods of their own for some gateways (a LoRaWAN source reporting every 15 min, a gateway on a daily link): the first entry with a pattern matching the gateway gives its period, else silentAfterMinutes',
+      ),
     silentSeverity: z.enum(SEVERITIES).default('warning'),
     deviceFaultAfterMinutes: minutes(10_080)
       .default(10)

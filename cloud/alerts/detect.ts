@@ -7,6 +7,8 @@
 import type { AlarmDetail } from '../../protocols/records.ts';
 import type { AlarmRecordRow, AlertsStore } from '../store/alerts-types.ts';
 import type { GatewayRow } from '../store/types.ts';
+import type { AlertsConfig } from './config.ts';
+import { subjectMatches } from './rules.ts';
 
 /**
  * How far back each pass re-reads alarm records, ms: a batch stamped `received_at` a moment
@@ -89,14 +91,34 @@ export async function readIntegrity(store: AlertsStore): Promise<{ transitions: 
   };
 }
 
-/** Gateways silent for more than `silentAfterMs`, and those that spoke since. */
-export function silentTransitions(gateways: readonly GatewayRow[], openSilent: ReadonlyMap<string, number>, now: number, silentAfterMs: number): Transition[] {
+/**
+ * Gateways silent for more than their period (`silentAfterMs(id)`, 0: never silent), and those
+ * that spoke since.
+ */
+export function silentTransitions(
+  gateways: readonly GatewayRow[],
+  openSilent: ReadonlyMap<string, number>,
+  now: number,
+  silentAfterMs: (gateway: string) => number,
+): Transition[] {
   const out: Transition[] = [];
   for (const g of gateways) {
     if (g.lastSeenAt === null) continue;
     const since = openSilent.get(g.id);
-    if (since === undefined && now - g.lastSeenAt > silentAfterMs) out.push({ type: 'silent', gateway: g, silentSince: g.lastSeenAt });
+    const period = silentAfterMs(g.id);
+    if (since === undefined && period > 0 && now - g.lastSeenAt > period) out.push({ type: 'silent', gateway: g, silentSince: g.lastSeenAt });
     else if (since !== undefined && g.lastSeenAt > since) out.push({ type: 'back', gateway: g });
   }
   return out;
+}
+
+/**
+ * Each gateway's silence period, ms: the first `silentAfter` entry with a pattern matching its id,
+ * else `silentAfterMinutes` (0: never silent).
+ */
+export function silentPeriods(silentAfterMinutes: number, silentAfter: AlertsConfig['silentAfter']): (gateway: string) => number {
+  return (gateway) => {
+    const own = silentAfter.find((s) => s.gateways.some((p) => subjectMatches(p, gateway)));
+    return (own?.minutes ?? silentAfterMinutes) * 60_000;
+  };
 }

@@ -10,7 +10,7 @@ import type { Alert, AlertsStore, NewAlert, NewMessage, Route } from '../store/a
 import type { PagedLocallyQuery } from '../store/paged-locally.ts';
 import type { RelayStore } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
-import { AlarmRecordCursor, readIntegrity, silentTransitions, type Transition } from './detect.ts';
+import { AlarmRecordCursor, readIntegrity, silentPeriods, silentTransitions, type Transition } from './detect.ts';
 import { type DeviceFaultTracker, FAULT_CURSOR_PREFIX, faultTransitions } from './device-faults.ts';
 import { alarmAlert, deviceFaultAlert, familyOf, integrityAlert, silentAlert } from './events.ts';
 import { digestMessage } from './messages.ts';
@@ -112,15 +112,15 @@ export class AlertEngine {
     const integrity = await readIntegrity(this.deps.store);
     for (const t of integrity.transitions) await apply(t);
     await integrity.commit();
-    const silentAfterMs = this.deps.config.silentAfterMinutes * 60_000;
-    if (silentAfterMs > 0) {
+    const { silentAfterMinutes, silentAfter } = this.deps.config;
+    if (silentAfterMinutes > 0 || silentAfter.some((s) => s.minutes > 0)) {
       const gateways = await this.deps.records.listGateways();
       const open = new Map<string, number>();
       for (const g of gateways) {
         const a = await this.deps.store.openOfFamily(`silent:${g.id}`);
         if (a !== undefined) open.set(g.id, Number(a.facts['lastSeenAt'] ?? 0));
       }
-      for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentAfterMs)) await apply(t);
+      for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentPeriods(silentAfterMinutes, silentAfter))) await apply(t);
     }
     const faults = await this.reconcileFaults();
     counts.opened += faults.opened;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../cloud/dashboard/routes.ts';
+import { SHARED_UI_FILES } from '../../platform/shared-ui.ts';
 import { startTestRelay, type TestRelay } from './relay-setup.ts';
 
 /** The relay's operator dashboard (cloud/dashboard): static files, security headers, no outside requests. */
@@ -97,11 +98,9 @@ describe('relay dashboard', () => {
       expectSecured(res);
     }
     // Every UI script is reachable from the page: none is served but never loaded, none loaded but missing
-    // (uPlot and i18next come from their npm packages, not from ui/).
-    const scripts = fs
-      .readdirSync(UI_DIR)
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => `/dashboard/assets/${f}`);
+    // (uPlot and i18next come from their npm packages, not from ui/; i18n.js from platform/ui, shared
+    // with the agent's status page).
+    const scripts = [...fs.readdirSync(UI_DIR), ...SHARED_UI_FILES].filter((f) => f.endsWith('.js')).map((f) => `/dashboard/assets/${f}`);
     expect(paths.filter((p) => p.endsWith('.js') && !p.includes('uplot') && !p.endsWith('/i18next.js')).sort()).toEqual(scripts.sort());
   });
 
