@@ -150,6 +150,9 @@ describe('rpc proxy', () => {
       expect(Number(await node.rpc<string>('eth_getTransactionCount', [wallet.address, 'pending']))).toBe(nonce);
       proxy.release('eth_sendRawTransaction');
       const tx = await sent;
+      // anvil answers eth_sendRawTransaction before its automine has sealed the block (under load
+      // the receipt came a moment later): wait for the block, then read the receipt at the node.
+      await tx.wait(1, 10_000);
       expect(await node.rpc<{ status: string } | null>('eth_getTransactionReceipt', [tx.hash])).toMatchObject({ status: '0x1' });
     } finally {
       provider.destroy();
