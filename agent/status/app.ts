@@ -12,7 +12,8 @@ import { registerStaticRoutes } from './routes-static.ts';
 /** Largest request body, bytes: the APIs take a few short fields. */
 const BODY_LIMIT = 16 * 1024;
 
-const require = createRequire(import.meta.url);
+/** Resolves packages as Fastify itself does (its own dependencies, whatever the install layout). */
+const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
 
 /**
  * Fastify's schema compilers (Ajv and fast-json-stringify, with ajv-formats: several MiB of RSS,
@@ -27,11 +28,11 @@ function lazyCompilers(): { buildValidator: CompilerBuilder; buildSerializer: Co
   let serializer: CompilerBuilder | undefined;
   return {
     buildValidator: (...args) => {
-      validator ??= (require('@fastify/ajv-compiler') as () => CompilerBuilder)();
+      validator ??= (fastifyRequire('@fastify/ajv-compiler') as () => CompilerBuilder)();
       return validator(...args);
     },
     buildSerializer: (...args) => {
-      serializer ??= (require('@fastify/fast-json-stringify-compiler') as () => CompilerBuilder)();
+      serializer ??= (fastifyRequire('@fastify/fast-json-stringify-compiler') as () => CompilerBuilder)();
       return serializer(...args);
     },
   };
@@ -64,6 +65,7 @@ export function buildStatusApp(ctx: StatusContext, logger: Logger): FastifyInsta
     return503OnClosing: true,
     forceCloseConnections: true,
     requestTimeout: 60_000,
+    // Fastify types each factory by its compiler package's types; these only forward to them.
     schemaController: { compilersFactory: lazyCompilers() as never },
   }) as unknown as FastifyInstance;
 
