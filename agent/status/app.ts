@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { SECURITY_HEADERS, type StatusContext } from './context.ts';
@@ -10,6 +11,32 @@ import { registerStaticRoutes } from './routes-static.ts';
 
 /** Largest request body, bytes: the APIs take a few short fields. */
 const BODY_LIMIT = 16 * 1024;
+
+/** Resolves packages as Fastify itself does (its own dependencies, whatever the install layout). */
+const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
+
+/**
+ * Fastify's schema compilers (Ajv and fast-json-stringify, with ajv-formats: several MiB of RSS,
+ * issue 18) loaded only when a route declares a schema. The status routes declare none (bodies and
+ * queries go through zod, validate.ts), so a gateway never loads them; a route that adds one still
+ * gets Fastify's own compilers, built on first use.
+ */
+type CompilerBuilder = (...args: unknown[]) => unknown;
+
+function lazyCompilers(): { buildValidator: CompilerBuilder; buildSerializer: CompilerBuilder } {
+  let validator: CompilerBuilder | undefined;
+  let serializer: CompilerBuilder | undefined;
+  return {
+    buildValidator: (...args) => {
+      validator ??= (fastifyRequire('@fastify/ajv-compiler') as () => CompilerBuilder)();
+      return validator(...args);
+    },
+    buildSerializer: (...args) => {
+      serializer ??= (fastifyRequire('@fastify/fast-json-stringify-compiler') as () => CompilerBuilder)();
+      return serializer(...args);
+    },
+  };
+}
 
 function errorReply(err: FastifyError | Error): { status: number; body: StatusErrorBody } {
   if (err instanceof StatusHttpError) return { status: err.status, body: err.body };
@@ -38,6 +65,8 @@ export function buildStatusApp(ctx: StatusContext, logger: Logger): FastifyInsta
     return503OnClosing: true,
     forceCloseConnections: true,
     requestTimeout: 60_000,
+    // Fastify types each factory by its compiler package's types; these only forward to them.
+    schemaController: { compilersFactory: lazyCompilers() as never },
   }) as unknown as FastifyInstance;
 
   // An empty body (POST /api/logout from fetch without one) is accepted as no body.
