@@ -35,6 +35,12 @@ describe('broker config schema', () => {
     });
   });
 
+  it('lets the flood guard go up to 1,000,000 publishes a second (one QoS 1 client passes 100,000/s), not beyond', () => {
+    expect(brokerConfigSchema.parse({ maxPublishesPerSecond: 1_000_000 }).maxPublishesPerSecond).toBe(1_000_000);
+    expect(problems({ maxPublishesPerSecond: 1_000_001 }).map((p) => p.path)).toEqual(['maxPublishesPerSecond']);
+    expect(problems({ maxPublishesPerSecond: 0 }).map((p) => p.path)).toEqual(['maxPublishesPerSecond']);
+  });
+
   it('wants authBackoffMaxMs at least authBackoffInitialMs', () => {
     expect(problems({ authBackoffInitialMs: 5000, authBackoffMaxMs: 1000 }).map((p) => p.path)).toEqual(['authBackoffMaxMs']);
   });
