@@ -99,10 +99,16 @@ export async function waitForData(page: Page, id: string, key: string, want: str
   });
 }
 
-/** The main layout's width against the viewport's: no horizontal scrolling when scrollWidth ≤ innerWidth. */
+/**
+ * The main layout's width against the viewport's: no horizontal scrolling when scrollWidth ≤
+ * innerWidth. Measured two animation frames later: after a viewport change, the charts follow
+ * their containers through ResizeObserver, whose callbacks run after the next frame's
+ * animation callbacks (a chart still at the old width was measured once under load).
+ */
 export function layoutWidth(page: Page): Promise<{ scrollWidth: number; innerWidth: number }> {
-  return page.evaluate(() => {
-    const w = globalThis as unknown as Dom;
+  return page.evaluate(async () => {
+    const w = globalThis as unknown as Dom & { requestAnimationFrame(f: () => void): number };
+    for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => w.requestAnimationFrame(() => resolve()));
     return { scrollWidth: w.document.scrollingElement?.scrollWidth ?? Number.NaN, innerWidth: w.innerWidth };
   });
 }
