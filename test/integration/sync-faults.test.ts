@@ -168,7 +168,21 @@ describe('sync under faults: agent and relay SIGKILLed, the link stalled and cut
     if (!relay!.process.running) await startRelay();
     const drainConfig = writeAgentConfig(path.join(dir, 'drain.yaml'), { ...base, devices: [] });
     agent = await startAgentProcess(drainConfig, env);
-    await waitFor(() => readBuffer(bufferFile)?.count === 0, 'the buffer to drain', 60_000, 100);
+    // Drained and settled: empty, and no seq assigned for a second (five sync cycles). The drain
+    // agent appends at start too (the alarms of rules it no longer has, cleared), possibly after a
+    // first empty read; stopped while that batch was in flight, it left the batch unreleased.
+    let last = { nextSeq: -1, since: Date.now() };
+    await waitFor(
+      () => {
+        const b = readBuffer(bufferFile);
+        if (b === undefined || b.count !== 0) return false;
+        if (b.nextSeq !== last.nextSeq) last = { nextSeq: b.nextSeq, since: Date.now() };
+        return Date.now() - last.since >= 1000;
+      },
+      'the buffer to drain and settle',
+      60_000,
+      100,
+    );
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     const buffer = readBuffer(bufferFile)!;
     const n = buffer.nextSeq - 1;
