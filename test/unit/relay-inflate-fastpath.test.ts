@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { isIngestRefused } from '../../cloud/ingest/errors.ts';
 import { inflateChecked, MAX_DEPTH, maxJsonValues, SYNC_INFLATE_BYTES, streamChecked } from '../../cloud/ingest/inflate-check.ts';
 import { encodeBatch } from '../../protocols/sync/batch.ts';
+import { seededRandom } from '../../simulators/modbus/faults.ts';
 
 const limits = { maxInflatedBytes: 4 * SYNC_INFLATE_BYTES, maxRecords: 100 };
 
@@ -19,20 +20,9 @@ const verdict = async (check: () => Promise<number>): Promise<number | string> =
   }
 };
 
-/** Deterministic uniform [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Texts made of the characters the scan reads (brackets, quotes, backslashes, commas) among others, UTF-8 included. */
 function corpus(): Buffer[] {
-  const random = seeded(18);
+  const random = seededRandom(18);
   const alphabet = ['[', ']', '{', '}', '"', '\\', ',', '0', 'a', 'ñ', '🌵', ':', ' '];
   const texts: Buffer[] = [];
   for (let k = 0; k < 400; k++) {

@@ -8,17 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../../protocols/records.ts';
 import { recordHash, recordHashes } from '../../protocols/sync/canonical.ts';
 import { ATALAYA_SYNC_MALFORMED, isSyncError } from '../../protocols/sync/errors.ts';
-
-/** Seeded xorshift32 in [0, 1), so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../simulators/modbus/faults.ts';
 
 const reading: StoredRecord = {
   seq: 42,
@@ -52,7 +42,7 @@ describe('recordHashes', () => {
   });
 
   it('gives recordHash of every record of 300 random batches', () => {
-    const random = seeded(18);
+    const random = seededRandom(18);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const units = ['a', '0', ' ', '-', '"', '\\', '/', '\b', '\t', '\n', '\u0000', '\u001f', '\u007f', '\u2028', 'ñ', '³', '🌵', '\ud800', '\udfff'];
     const text = (): string => Array.from({ length: Math.floor(random() * 8) }, () => pick(units)).join('');
