@@ -49,6 +49,18 @@ export function parseHostPort(arg: string, defaultHost: string): { host: string;
   return { host: m[1] ?? defaultHost, port: Number(m[2]) };
 }
 
+/** An integer option in min..max, refused with the option's name and range (CLI_USAGE). */
+export function intArg(name: string, v: string | undefined, min: number, max: number): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usage(`${name} '${v ?? ''}': expected an integer ${min}..${max}`);
+  return Number(v);
+}
+
+/** A TCP port option, 0 for any free port. */
+export function portArg(name: string, v: string | undefined): number {
+  if (v === undefined || !/^\d{1,5}$/.test(v) || Number(v) > 65535) throw usage(`${name} '${v ?? ''}': expected a port 0..65535`);
+  return Number(v);
+}
+
 export function usage(message: string): AtalayaError {
   return new AtalayaError(CLI_USAGE, message);
 }

@@ -7,7 +7,7 @@ import type { ObraKind, RegistryEntry } from '../simulators/dga/types.ts';
 import { KIND_REST, OBRA_KINDS } from '../simulators/dga/types.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
-import { usage } from './sim-args.ts';
+import { portArg, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim dga [options]
 
@@ -121,11 +121,6 @@ function parseObraArg(arg: string, password: string): RegistryEntry {
     throw usage(`--obra '${arg}': expected CODE:KIND:INFORMANT_RUT:EMPRESA_RUT[:empty-level], KIND one of ${OBRA_KINDS.join(', ')}`);
   }
   return { obra, kind: kind as ObraKind, informantRut, rutEmpresa, password, ...(flag === 'empty-level' ? { allowEmptyLevel: true } : {}) };
-}
-
-function portArg(name: string, v: string | undefined): number {
-  if (v === undefined || !/^\d{1,5}$/.test(v) || Number(v) > 65535) throw usage(`${name} '${v ?? ''}': expected a port 0..65535`);
-  return Number(v);
 }
 
 function faultArgs(v: { 'timeout-after-store'?: string; html5xx?: string; slow?: string; 'block-bursts'?: string; 'odd-receipt'?: string }): DgaFaults {

@@ -6,7 +6,7 @@ import { ModemSimulator } from '../simulators/modem/simulator.ts';
 import { openPtyPair, type PtyPair } from '../simulators/pty.ts';
 import { rootLogger } from './logger.ts';
 import { untilSignal } from './signals.ts';
-import { parseHostPort, usage } from './sim-args.ts';
+import { intArg, parseHostPort, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim modem [options]
 
@@ -89,10 +89,4 @@ export async function simModemCommand(argv: string[]): Promise<number> {
   } finally {
     await pty?.close();
   }
-}
-
-function intArg(name: string, s: string, min: number, max: number): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < min || n > max) throw usage(`${name} '${s}': expected an integer ${min}..${max}`);
-  return n;
 }

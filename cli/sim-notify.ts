@@ -5,7 +5,7 @@ import { NOTIFY_FAULT_KINDS, type NotifyFaultKind, type NotifyFaults } from '../
 import { Inbox } from '../simulators/notify/inbox.ts';
 import { NotifySimulator } from '../simulators/notify/simulator.ts';
 import { untilSignal } from './signals.ts';
-import { usage } from './sim-args.ts';
+import { portArg, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim notify [options]
 
@@ -108,11 +108,6 @@ export async function simNotifyCommand(argv: string[], io: SimNotifyIo = {}): Pr
     process.stderr.write(`atalaya sim notify: ${err.message}\n`);
     return 2;
   }
-}
-
-function portArg(name: string, v: string | undefined): number {
-  if (v === undefined || !/^\d{1,5}$/.test(v) || Number(v) > 65535) throw usage(`${name} '${v ?? ''}': expected a port 0..65535`);
-  return Number(v);
 }
 
 function numArg(name: string, v: string): number {

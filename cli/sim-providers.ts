@@ -11,7 +11,7 @@ import { HttpEndpoint } from '../simulators/providers/http-endpoint.ts';
 import { TagoApi, type TagoFault } from '../simulators/providers/tago-api.ts';
 import { TtsSender } from '../simulators/providers/tts-sender.ts';
 import { untilSignal } from './signals.ts';
-import { usage } from './sim-args.ts';
+import { intArg, usage } from './sim-args.ts';
 
 const HELP = `atalaya sim providers [options]
 
@@ -45,11 +45,6 @@ export interface SimProvidersIo {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-const int = (name: string, v: string | undefined, min: number, max: number): number => {
-  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usage(`${name} '${v ?? ''}': expected an integer ${min}..${max}`);
-  return Number(v);
-};
-
 export async function simProvidersCommand(argv: string[], io: SimProvidersIo = {}): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -81,8 +76,8 @@ export async function simProvidersCommand(argv: string[], io: SimProvidersIo = {
   const parts: Array<{ stop(): Promise<void> }> = [];
   try {
     const host = values.host ?? '127.0.0.1';
-    const periodMs = int('--period-ms', values['period-ms'], 100, 86_400_000);
-    const t0 = systemClock.now() - int('--history-h', values['history-h'], 0, 24 * 366) * 3_600_000;
+    const periodMs = intArg('--period-ms', values['period-ms'], 100, 86_400_000);
+    const t0 = systemClock.now() - intArg('--history-h', values['history-h'], 0, 24 * 366) * 3_600_000;
     const token = (name: string): { value: string; made: boolean } => {
       const v = env[name];
       return v !== undefined && v !== '' ? { value: v, made: false } : { value: randomBytes(16).toString('hex'), made: true };
@@ -91,7 +86,7 @@ export async function simProvidersCommand(argv: string[], io: SimProvidersIo = {
       const fault = values['tago-fault'] as TagoFault;
       if (!['none', '5xx', 'slow'].includes(fault)) throw usage(`--tago-fault '${fault}': none, 5xx or slow`);
       const t = token('ATALAYA_SIM_TAGO_TOKEN');
-      const tago = new TagoApi({ tokens: [t.value], clock: systemClock, periodMs, t0, host, port: int('--tago-port', values['tago-port'], 0, 65535) });
+      const tago = new TagoApi({ tokens: [t.value], clock: systemClock, periodMs, t0, host, port: intArg('--tago-port', values['tago-port'], 0, 65535) });
       tago.fault = fault;
       await tago.start();
       parts.push(tago);
@@ -104,9 +99,9 @@ export async function simProvidersCommand(argv: string[], io: SimProvidersIo = {
         clock: systemClock,
         periodMs,
         t0,
-        badRowEvery: int('--bad-row-every', values['bad-row-every'], 0, 1_000_000),
+        badRowEvery: intArg('--bad-row-every', values['bad-row-every'], 0, 1_000_000),
         host,
-        port: int('--http-port', values['http-port'], 0, 65535),
+        port: intArg('--http-port', values['http-port'], 0, 65535),
       });
       await http.start();
       parts.push(http);
@@ -124,7 +119,7 @@ export async function simProvidersCommand(argv: string[], io: SimProvidersIo = {
         header: values['tts-header'] ?? 'X-Atalaya-Webhook-Secret',
         secret,
         devices: [{ deviceId, devEui, applicationId: 'atalaya-sim' }],
-        periodMs: int('--tts-period-ms', values['tts-period-ms'], 100, 86_400_000),
+        periodMs: intArg('--tts-period-ms', values['tts-period-ms'], 100, 86_400_000),
         duplicateRate: duplicates,
         clock: systemClock,
         onPost: (device, fCnt, status) => out.write(`tts   uplink ${device} f_cnt ${fCnt} → ${status === 0 ? 'no answer' : status}\n`),
