@@ -6,6 +6,7 @@ import { api, describeError, post } from './api.js';
 import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtTime } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 const PAGE = 100;
 const SEVERITY_CLASS = { alarm: 'badge alarm', warning: 'badge warn', info: 'badge' };
@@ -98,12 +99,7 @@ export function alertsTab(root) {
   const more = el('button', { type: 'button', class: 'secondary', testid: 'alerts-older', hidden: true }, t('alerts.older'));
   const detail = el('div', { class: 'detail', testid: 'alert-detail', hidden: true });
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('alerts.heading')),
-      el('span', { class: 'toolbar' }, filter, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
-    ),
+    toolbar(t('alerts.heading'), () => refresh(), filter),
     status,
     listBox,
     el('div', { class: 'pager' }, more),

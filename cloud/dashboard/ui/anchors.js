@@ -5,6 +5,7 @@ import { api, describeError } from './api.js';
 import { el, facts, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtTime, fmtUnits, short } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 const PAGE = 50;
 const STATUS_CLASS = { building: 'badge', pending: 'badge warn', sent: 'badge warn', mined: 'badge', confirmed: 'badge ok' };
@@ -31,12 +32,7 @@ export function anchorsTab(root) {
   const detail = el('div', { class: 'detail', testid: 'anchor-detail', hidden: true });
   const errorsBox = el('div');
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('anchors.heading')),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
-    ),
+    toolbar(t('anchors.heading'), () => refresh()),
     status,
     batchesBox,
     el('div', { class: 'pager' }, newest, older),

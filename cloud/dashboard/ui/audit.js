@@ -4,6 +4,7 @@ import { api, describeError } from './api.js';
 import { el, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtTime } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 const PAGE = 50;
 const ACTIONS = [
@@ -66,13 +67,7 @@ export function auditTab(root) {
   let rows = [];
 
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('audit.heading')),
-      // The filters and Refresh kept together, as the Alerts tab does.
-      el('span', { class: 'toolbar' }, action, actor, el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh'))),
-    ),
+    toolbar(t('audit.heading'), () => refresh(), action, actor),
     status,
     body,
     older,

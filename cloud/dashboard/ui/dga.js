@@ -6,6 +6,7 @@ import { reviewSection } from './dga-review.js';
 import { el, facts, linkButton, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtInt, fmtIso, fmtSlot } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 import { volumesView } from './volumes.js';
 
 /** Submission states that need a person, in this order (cloud/store/dga-types.ts SUBMISSION_STATES). */
@@ -102,12 +103,7 @@ export function dgaTab(root) {
   const detail = el('div', { class: 'detail', testid: 'dga-detail', hidden: true });
   const review = reviewSection(() => void refresh());
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('dga.heading')),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
-    ),
+    toolbar(t('dga.heading'), () => refresh()),
     el('p', { class: 'hint' }, t('dga.clockHint')),
     status,
     body,

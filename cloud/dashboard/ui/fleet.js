@@ -5,6 +5,7 @@ import { api, describeError, relayNow } from './api.js';
 import { el, facts, linkButton, setChildren, setStatus, table, wire } from './dom.js';
 import { axisTimeLabels, fmtDuration, fmtInt, fmtNumber, fmtOffset, fmtTime } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 const HEIGHT = 220;
 /** Steps between the time axis's ticks, s: from a second to a week. */
@@ -54,12 +55,7 @@ export function fleetTab(root) {
   const body = el('div');
   const detail = el('div', { class: 'detail', testid: 'fleet-detail', hidden: true });
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('fleet.heading')),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
-    ),
+    toolbar(t('fleet.heading'), () => refresh()),
     summary,
     status,
     body,

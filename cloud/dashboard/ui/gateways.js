@@ -3,6 +3,7 @@ import { api, describeError, relayNow } from './api.js';
 import { el, linkButton, setChildren, setStatus, table } from './dom.js';
 import { fmtDuration, fmtInt, fmtOffset, fmtTime } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 /** A gateway silent for longer than this is highlighted (it syncs every few seconds when up). */
 export const STALE_MS = 10 * 60_000;
@@ -21,12 +22,7 @@ export function gatewaysTab(root, ctx) {
   const summary = el('p', { class: 'summary' });
   const body = el('div');
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('gateways.heading')),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
-    ),
+    toolbar(t('gateways.heading'), () => refresh()),
     summary,
     status,
     body,

@@ -5,6 +5,7 @@ import { api, describeError, relayNow } from './api.js';
 import { el, linkButton, setChildren, setStatus, table, wire } from './dom.js';
 import { fmtDuration, fmtInt, fmtTime } from './format.js';
 import { t } from './i18n.js';
+import { toolbar } from './toolbar.js';
 
 /** Source kinds (cloud/providers/config.ts) and problem reasons are wire values: shown by their label, an unknown one as it came. */
 function labels() {
@@ -31,12 +32,7 @@ export function sourcesTab(root, ctx) {
   const summary = el('p', { class: 'summary' });
   const body = el('div');
   root.append(
-    el(
-      'div',
-      { class: 'toolbar' },
-      el('h2', {}, t('sources.heading')),
-      el('button', { type: 'button', class: 'secondary', onclick: () => void refresh() }, t('common.refresh')),
-    ),
+    toolbar(t('sources.heading'), () => refresh()),
     summary,
     status,
     body,
