@@ -10,26 +10,12 @@ import type { FleetPart } from '../../agent/fleet/part.ts';
 import type { FleetRelayPart } from '../../cloud/fleet/part.ts';
 import { systemClock } from '../../protocols/clock.ts';
 import { encodePoll } from '../../protocols/fleet/codec.ts';
-import type { HealthReport } from '../../protocols/fleet/health.ts';
 import { FLEET_POLL_PATH, type FleetPoll } from '../../protocols/fleet/types.ts';
 import { RESPONSE_SIGNATURE_HEADERS, verifyResponse } from '../../protocols/sync/response-signature.ts';
 import { newGatewaySecret, newNonce, SIGNATURE_HEADERS, secretBytes, signRequest } from '../../protocols/sync/signature.ts';
+import { SAMPLE_HEALTH as HEALTH } from '../helpers/health-report.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { get, startTestRelay, type TestRelay } from './relay-setup.ts';
-
-const HEALTH: HealthReport = {
-  version: '1.2.3',
-  uptimeS: 42,
-  bootId: '5f1c2e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
-  clock: { synced: true, offsetMs: 0 },
-  buffer: { depth: 3, bytes: 4096, oldestTs: null, evicted: { ordinary: 0, dga: 0, alarm: 0 }, writable: true },
-  devices: [{ id: 'gas-1', state: 'ok', ok: 1 }],
-  brokerClients: 0,
-  cpuTempC: 48.5,
-  memory: { rssBytes: 80_000_000, availableBytes: 500_000_000 },
-  disk: { freeBytes: 10_000_000_000, totalBytes: 30_000_000_000 },
-  configVersion: null,
-};
 
 /** A relay part that remembers what it saw and answers each gateway with its id and a counter. */
 class EchoRelayPart implements FleetRelayPart {
