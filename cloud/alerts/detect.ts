@@ -8,7 +8,7 @@ import type { AlarmDetail } from '../../protocols/records.ts';
 import type { AlarmRecordRow, AlertsStore } from '../store/alerts-types.ts';
 import type { GatewayRow } from '../store/types.ts';
 import type { AlertsConfig } from './config.ts';
-import { subjectMatches } from './rules.ts';
+import { subjectPattern } from './rules.ts';
 
 /**
  * How far back each pass re-reads alarm records, ms: a batch stamped `received_at` a moment
@@ -117,8 +117,8 @@ export function silentTransitions(
  * else `silentAfterMinutes` (0: never silent).
  */
 export function silentPeriods(silentAfterMinutes: number, silentAfter: AlertsConfig['silentAfter']): (gateway: string) => number {
-  return (gateway) => {
-    const own = silentAfter.find((s) => s.gateways.some((p) => subjectMatches(p, gateway)));
-    return (own?.minutes ?? silentAfterMinutes) * 60_000;
-  };
+  // Patterns compiled once: the engine asks for every gateway on every pass.
+  const own = silentAfter.map((s) => ({ patterns: s.gateways.map(subjectPattern), ms: s.minutes * 60_000 }));
+  const fallback = silentAfterMinutes * 60_000;
+  return (gateway) => own.find((s) => s.patterns.some((re) => re.test(gateway)))?.ms ?? fallback;
 }

@@ -66,11 +66,14 @@ export class AlertEngine {
   private readonly logger: Logger;
   /** Open device-fault alerts after the last pass; none and no bad channel: nothing to read. */
   private openFaults = -1;
+  /** Each gateway's silence period, ms (0: never silent). */
+  private readonly silentAfterMs: (gateway: string) => number;
 
   constructor(private readonly deps: AlertEngineDeps) {
     this.alarms = new AlarmRecordCursor(deps.store);
     this.ctx = { config: deps.config, store: deps.store, ackKey: deps.ackKey, orgOf: async (id) => (await deps.records.getGateway(id))?.orgId };
     this.logger = deps.logger.child({ component: 'alerts' });
+    this.silentAfterMs = silentPeriods(deps.config.silentAfterMinutes, deps.config.silentAfter);
   }
 
   /** One pass of every detector, escalation and digest. */
@@ -120,7 +123,7 @@ export class AlertEngine {
         const a = await this.deps.store.openOfFamily(`silent:${g.id}`);
         if (a !== undefined) open.set(g.id, Number(a.facts['lastSeenAt'] ?? 0));
       }
-      for (const t of silentTransitions(gateways, open, this.deps.clock.now(), silentPeriods(silentAfterMinutes, silentAfter))) await apply(t);
+      for (const t of silentTransitions(gateways, open, this.deps.clock.now(), this.silentAfterMs)) await apply(t);
     }
     const faults = await this.reconcileFaults();
     counts.opened += faults.opened;

@@ -12,15 +12,18 @@ export interface Target {
   readonly address: string;
 }
 
-/** `*` matches any run of characters (also `/`); everything else literally. */
-export function subjectMatches(pattern: string, subject: string): boolean {
-  const re = new RegExp(
+/** A subject pattern as a RegExp: `*` matches any run of characters (also `/`); everything else literally. */
+export function subjectPattern(pattern: string): RegExp {
+  return new RegExp(
     `^${pattern
       .split('*')
       .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       .join('.*')}$`,
   );
-  return re.test(subject);
+}
+
+export function subjectMatches(pattern: string, subject: string): boolean {
+  return subjectPattern(pattern).test(subject);
 }
 
 export function matchingRules(config: AlertsConfig, a: { kind: string; severity: Severity; subject: string }): AlertRule[] {
