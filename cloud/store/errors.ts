@@ -113,7 +113,11 @@ export function anchorRefused(operation: string, problem: string, details: Recor
 
 /** Wraps a database error; coded errors of this module pass through unchanged. */
 export function partitionHeld(cause: unknown): StoreError {
-  return new StoreError(STORE_PARTITION_HELD, 'a month of records holds records not in a confirmed anchor batch: nothing dropped', { cause });
+  return new StoreError(
+    STORE_PARTITION_HELD,
+    'a month of records holds records not in a confirmed anchor batch: nothing dropped (their proofs still need them: see atalaya relay anchor status, and drop only months before them)',
+    { cause },
+  );
 }
 
 export function unavailable(operation: string, cause: unknown): StoreError {

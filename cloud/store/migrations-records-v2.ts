@@ -219,7 +219,8 @@ export const POSTGRES_RECORDS_V2: PostgresMigration = {
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I r WHERE r.anchor_batch IS NULL OR NOT EXISTS '
           || '(SELECT 1 FROM anchor_batches b WHERE b.id = r.anchor_batch AND b.status = ''confirmed''))', part) INTO held;
         IF held THEN
-          RAISE EXCEPTION 'partition % holds records not in a confirmed anchor batch', part USING ERRCODE = 'object_in_use';
+          RAISE EXCEPTION 'partition % holds records not in a confirmed anchor batch: nothing dropped', part USING ERRCODE = 'object_in_use',
+            HINT = 'proofs of those records still need them: see atalaya relay anchor status, and drop only months before them';
         END IF;
         EXECUTE format('DROP TABLE %I', part);
         RETURN NEXT part;
